@@ -1,0 +1,161 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# GNU make, no configure. `make help` lists the targets.
+
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+UDEVDIR ?= $(PREFIX)/lib/udev
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+CFLAGS ?= -O2 -g
+WERROR ?= 1
+SANITIZE ?=
+B ?= build
+
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wformat=2 -Wshadow \
+	-Wstrict-prototypes -Wmissing-prototypes -Wvla -fno-common \
+	-D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Iinclude \
+	-DCTL_VERSION='"$(VERSION)"'
+ifeq ($(WERROR),1)
+override CFLAGS += -Werror
+endif
+ifneq ($(SANITIZE),)
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+override LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+override LDFLAGS += -Wl,--as-needed
+
+# Foreign libraries, by pkg-config name. Each binary links only what it
+# calls; libkmod and libblkid are dlopen()ed on the rare paths that need
+# them (libctl/kmod.c, libctl/blkid.c) so that a udev-time qdepth run
+# loads nothing but libsmartcols.
+PKGS_ALL := libkmod liburing ext2fs com_err mount smartcols blkid
+qdepth_PKGS := smartcols
+jcommit_PKGS := smartcols mount ext2fs com_err
+swapadj_PKGS := smartcols mount
+mmapwin_PKGS := smartcols liburing
+preflight_PKGS := smartcols mount ext2fs com_err liburing
+
+pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
+
+TOOLS_ALL := qdepth jcommit swapadj mmapwin preflight
+TOOLS := $(foreach t,$(TOOLS_ALL),$(if $(wildcard cmd/$(t).c),$(t)))
+SBIN_TOOLS := $(filter-out mmapwin,$(TOOLS))
+BIN_TOOLS := $(filter mmapwin,$(TOOLS))
+
+LIB_SRC := $(wildcard libctl/*.c)
+LIB_OBJ := $(patsubst libctl/%.c,$(B)/libctl/%.o,$(LIB_SRC))
+HDRS := $(wildcard include/ctl/*.h) libctl/internal.h
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+BINS := $(addprefix $(B)/,$(TOOLS))
+
+.PHONY: all check unit integration asan install uninstall lint deps clean \
+	demo bench help
+all: $(BINS)
+
+$(B)/libctl/%.o: libctl/%.c $(HDRS) | $(B)/libctl
+	$(CC) $(CFLAGS) $(call pkg_cflags,$(PKGS_ALL)) -fPIC -c -o $@ $<
+
+$(B)/libctl.a: $(LIB_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/cmd/%.o: cmd/%.c $(HDRS) | $(B)/cmd
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(BINS): $(B)/%: $(B)/cmd/%.o $(B)/libctl.a
+	$(CC) $(CFLAGS) -o $@ $< $(B)/libctl.a $(LDFLAGS) \
+		$(call pkg_libs,$($*_PKGS)) -ldl -lm
+
+$(B)/tests/%: tests/unit/%.c $(B)/libctl.a $(HDRS) | $(B)/tests
+	$(CC) $(CFLAGS) -Wno-missing-prototypes \
+		$(call pkg_cflags,$(PKGS_ALL) cmocka) -o $@ $< $(B)/libctl.a \
+		$(LDFLAGS) $(call pkg_libs,$(PKGS_ALL) cmocka) -ldl -lm
+
+$(B)/libctl $(B)/cmd $(B)/tests:
+	mkdir -p $@
+
+# Set-up on a fresh Debian machine: installs only what is missing.
+DEB_PKGS := build-essential pkg-config libkmod-dev liburing-dev \
+	libext2fs-dev comerr-dev libmount-dev libsmartcols-dev libblkid-dev \
+	libcmocka-dev mandoc e2fsprogs util-linux fdisk attr acl kmod \
+	clang-format
+deps:
+	@./tests/deps.sh $(DEB_PKGS)
+
+check: deps
+	@$(MAKE) --no-print-directory all units
+	@B=$(B) ./tests/run $(UNIT_BIN) $(sort $(wildcard tests/integration/*.sh))
+
+units: $(UNIT_BIN)
+unit: deps
+	@$(MAKE) --no-print-directory all units
+	@B=$(B) ./tests/run $(UNIT_BIN)
+integration: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) ./tests/run $(sort $(wildcard tests/integration/*.sh))
+
+asan:
+	@$(MAKE) --no-print-directory B=build/asan WERROR=$(WERROR) \
+		SANITIZE=address,undefined CFLAGS='-O1 -g' check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) ./tests/demo.sh
+
+bench: all
+	@for s in bench/*.sh; do B=$(B) $$s || exit 1; done
+
+MANPAGES := $(foreach t,$(TOOLS),$(wildcard man/$(t).[18]))
+COMPLETIONS := $(foreach t,$(TOOLS),$(wildcard completions/$(t)))
+UDEV_RULES := $(if $(filter qdepth,$(TOOLS)),udev/60-qdepth.rules)
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	$(if $(SBIN_TOOLS),install -m 0755 $(addprefix $(B)/,$(SBIN_TOOLS)) \
+		$(DESTDIR)$(SBINDIR))
+	$(if $(BIN_TOOLS),install -m 0755 $(addprefix $(B)/,$(BIN_TOOLS)) \
+		$(DESTDIR)$(BINDIR))
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	for m in $(MANPAGES); do \
+		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+	$(if $(UDEV_RULES),install -d $(DESTDIR)$(UDEVDIR)/rules.d && \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $(UDEV_RULES) \
+		> $(DESTDIR)$(UDEVDIR)/rules.d/60-qdepth.rules)
+	$(if $(COMPLETIONS),install -d $(DESTDIR)$(BASHCOMPDIR) && \
+		install -m 0644 $(COMPLETIONS) $(DESTDIR)$(BASHCOMPDIR)/)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(TOOLS_ALL)) \
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS_ALL)) \
+		$(DESTDIR)$(UDEVDIR)/rules.d/60-qdepth.rules \
+		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(TOOLS_ALL)) \
+		$(foreach t,$(TOOLS_ALL),$(DESTDIR)$(MANDIR)/man8/$(t).8 \
+			$(DESTDIR)$(MANDIR)/man1/$(t).1)
+
+CSRC := $(wildcard include/ctl/*.h libctl/*.[ch] cmd/*.c tests/unit/*.[ch] \
+	bench/*.c)
+lint:
+	@rc=0; for m in man/*.[18]; do \
+		[ -f "$$m" ] || continue; \
+		out=$$(mandoc -Tlint -Wwarning "$$m" 2>&1); \
+		if [ -n "$$out" ]; then echo "$$out"; rc=1; fi; \
+	done; \
+	if ! clang-format --dry-run -Werror $(CSRC) 2>&1; then rc=1; fi; \
+	exit $$rc
+
+clean:
+	rm -rf build
+
+help:
+	@echo 'targets: all check unit integration asan install uninstall lint'
+	@echo '         deps demo bench clean'

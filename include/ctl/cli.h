@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The command-line contract shared by every tool: common options, exit
+ * codes, "-" to read targets from stdin. libctl parses; cmd/ prints.
+ */
+#pragma once
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "ctl/out.h"
+
+enum ctl_exit {
+	CTL_EXIT_OK = 0,      /* success */
+	CTL_EXIT_CHECK = 1,   /* a check found the host out of bounds */
+	CTL_EXIT_USAGE = 2,   /* bad command line */
+	CTL_EXIT_FAIL = 3,    /* an operation failed (maybe partially) */
+	CTL_EXIT_UNSUPP = 4,  /* not supported here */
+};
+
+/* Long-only option values, above any short option character. */
+enum {
+	CTL_OPT_SYSROOT = 0x1000,
+	CTL_OPT_DRY_RUN,
+	CTL_OPT_TOOL_BASE = 0x1100, /* tools number their own from here */
+};
+
+/* Options every tool takes. */
+struct ctl_cli {
+	const char *sysroot;
+	struct ctl_outfmt fmt;
+	int quiet;
+	int verbose;
+	int dry_run;
+};
+
+#define CTL_CLI_SHORTOPTS "hVo:JPrnqv"
+#define CTL_CLI_LONGOPTS                                                       \
+	{"help", no_argument, NULL, 'h'},                                      \
+		{"version", no_argument, NULL, 'V'},                           \
+		{"sysroot", required_argument, NULL, CTL_OPT_SYSROOT},         \
+		{"output", required_argument, NULL, 'o'},                      \
+		{"json", no_argument, NULL, 'J'},                              \
+		{"pairs", no_argument, NULL, 'P'},                             \
+		{"raw", no_argument, NULL, 'r'},                               \
+		{"noheadings", no_argument, NULL, 'n'},                        \
+		{"quiet", no_argument, NULL, 'q'},                             \
+		{"verbose", no_argument, NULL, 'v'},                           \
+		{"dry-run", no_argument, NULL, CTL_OPT_DRY_RUN}
+
+/*
+ * Take common option C (from getopt_long) with argument ARG into CLI.
+ * Returns 1 if C was a common option, 0 if the tool must handle it.
+ * -h and -V are left to the tool, which prints.
+ */
+int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg);
+
+/* A growable list of strings. */
+struct ctl_strv {
+	char **v;
+	size_t n;
+};
+
+/* Append a copy of S. Returns 0 or -ENOMEM. */
+int ctl_strv_add(struct ctl_strv *sv, const char *s);
+
+/* Free the strings and the list; the struct itself is left empty. */
+void ctl_strv_free(struct ctl_strv *sv);
+
+/*
+ * Collect the N targets in ARGV, replacing each "-" by the lines of IN
+ * (blank lines and surrounding white space skipped). Returns 0 or -errno.
+ */
+int ctl_cli_targets(char *const *argv, int n, FILE *in, struct ctl_strv *out);
+
+/*
+ * Exit status for a failed operation -ERR: 4 for "not supported here"
+ * (ENOTSUP, ENOSYS, ENOTTY, ENOTBLK, ENOMEDIUM), 3 otherwise.
+ */
+int ctl_exit_for(int err);

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Table output through libsmartcols: every tool gets -o/--output,
+ * -J/--json, -P/--pairs, -r/--raw and -n/--noheadings the same way.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ctl/macro.h"
+
+enum {
+	CTL_COL_RIGHT = 1 << 0,  /* right-aligned */
+	CTL_COL_NUMBER = 1 << 1, /* a number in JSON */
+	CTL_COL_BOOL = 1 << 2,   /* true/false in JSON */
+	CTL_COL_TRUNC = 1 << 3,  /* may be truncated in a table */
+	CTL_COL_WRAP = 1 << 4,   /* may wrap in a table */
+};
+
+/* A column a tool can print; the name is what -o takes (upper case). */
+struct ctl_col {
+	const char *name;
+	double whint;
+	int flags;
+	const char *help;
+};
+
+/* Output format chosen on the command line. */
+struct ctl_outfmt {
+	const char *columns; /* -o LIST, "+LIST" appends to the defaults */
+	int json;
+	int pairs;
+	int raw;
+	int noheadings;
+};
+
+struct ctl_out;
+struct ctl_row;
+
+/*
+ * Create a table NAME (the JSON top-level key) with the columns selected
+ * by FMT->columns, or DEFAULTS (a comma list) when none were asked for.
+ * On an unknown column returns -EINVAL and points *BAD at its name inside
+ * FMT->columns (up to the next comma). Returns 0 or -errno.
+ */
+int ctl_out_new(const char *name, const struct ctl_col *cols, size_t ncols,
+		const char *defaults, const struct ctl_outfmt *fmt,
+		struct ctl_out **out, const char **bad);
+
+/* Free a table; NULL is fine. */
+void ctl_out_free(struct ctl_out *o);
+
+/* Append a row. Returns NULL when out of memory. */
+struct ctl_row *ctl_out_row(struct ctl_out *o);
+
+/*
+ * Set cell COL (index into the column array) of ROW; a column that was not
+ * selected is silently ignored; NULL leaves the cell empty. Returns 0 or
+ * -errno.
+ */
+int ctl_out_set(struct ctl_out *o, struct ctl_row *row, size_t col,
+		const char *val);
+int ctl_out_setf(struct ctl_out *o, struct ctl_row *row, size_t col,
+		 const char *fmt, ...) _printf_(4, 5);
+
+/* 1 if column COL was selected for output. */
+int ctl_out_has(const struct ctl_out *o, size_t col);
+
+/* Print the table to F. Returns 0 or -errno. */
+int ctl_out_print(struct ctl_out *o, FILE *f);
+
+/* Print "  NAME  help" lines for --help. */
+void ctl_out_help(const struct ctl_col *cols, size_t ncols, FILE *f);

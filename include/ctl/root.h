@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The root prefix (--sysroot): every /sys, /proc and /etc access of libctl
+ * goes through a directory fd opened here, with openat2(RESOLVE_IN_ROOT) so
+ * that neither "..", absolute paths nor symlinks can leave the tree.
+ */
+#pragma once
+
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct ctl_root;
+
+/* Open the root DIR (NULL or "" means "/"). Returns 0 or -errno. */
+int ctl_root_open(const char *dir, struct ctl_root **out);
+
+/* Release a root; NULL is fine. */
+void ctl_root_free(struct ctl_root *r);
+
+/* The directory the root was opened on ("/" for the host). */
+const char *ctl_root_dir(const struct ctl_root *r);
+
+/* True when the root is the host's "/" (no --sysroot). */
+int ctl_root_is_host(const struct ctl_root *r);
+
+/*
+ * Open PATH (absolute, e.g. "/sys/block/sda/queue/nr_requests") inside the
+ * root. FLAGS as for open(2); O_CLOEXEC is always added. Returns an fd or
+ * -errno (-EXDEV never escapes: resolution is clamped to the root).
+ */
+int ctl_root_open_path(const struct ctl_root *r, const char *path, int flags,
+		       mode_t mode);
+
+/* fopen(3) of PATH inside the root; NULL with errno set on failure. */
+FILE *ctl_root_fopen(const struct ctl_root *r, const char *path,
+		     const char *mode);
+
+/* opendir(3) of PATH inside the root; NULL with errno set on failure. */
+DIR *ctl_root_opendir(const struct ctl_root *r, const char *path);
+
+/* stat(2) of PATH inside the root. Returns 0 or -errno. */
+int ctl_root_stat(const struct ctl_root *r, const char *path, struct stat *st);
+
+/* 1 if PATH exists inside the root, 0 if not. */
+int ctl_root_exists(const struct ctl_root *r, const char *path);
+
+/*
+ * Resolve PATH inside the root and return the name of the final directory
+ * entry after all symlinks are followed (the kernel name of a sysfs device
+ * directory reached through /sys/dev/block/MAJ:MIN, say) into BUF.
+ * Returns 0 or -errno.
+ */
+int ctl_root_realname(const struct ctl_root *r, const char *path, char *buf,
+		      size_t len);
+
+/*
+ * Read a whole small file (at most LEN-1 bytes) into BUF, NUL-terminated,
+ * trailing newlines removed. Returns the length or -errno.
+ */
+int ctl_root_read_file(const struct ctl_root *r, const char *path, char *buf,
+		       size_t len);
+
+/*
+ * Write VAL to PATH with a single write(2), as sysfs and procfs expect.
+ * With FLAGS 0 the file must exist (O_WRONLY); pass O_CREAT|O_TRUNC to
+ * create regular files. Returns 0 or -errno.
+ */
+int ctl_root_write_file(const struct ctl_root *r, const char *path,
+			const char *val, int flags);

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Common option parsing, target lists and exit codes. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/cli.h"
+#include "internal.h"
+
+int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg)
+{
+	switch (c) {
+	case CTL_OPT_SYSROOT:
+		cli->sysroot = arg;
+		return 1;
+	case CTL_OPT_DRY_RUN:
+		cli->dry_run = 1;
+		return 1;
+	case 'o':
+		cli->fmt.columns = arg;
+		return 1;
+	case 'J':
+		cli->fmt.json = 1;
+		return 1;
+	case 'P':
+		cli->fmt.pairs = 1;
+		return 1;
+	case 'r':
+		cli->fmt.raw = 1;
+		return 1;
+	case 'n':
+		cli->fmt.noheadings = 1;
+		return 1;
+	case 'q':
+		cli->quiet = 1;
+		return 1;
+	case 'v':
+		cli->verbose++;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+int ctl_strv_add(struct ctl_strv *sv, const char *s)
+{
+	char **v = realloc(sv->v, (sv->n + 2) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	sv->v = v;
+	v[sv->n] = strdup(s);
+	if (!v[sv->n])
+		return -ENOMEM;
+	v[++sv->n] = NULL;
+	return 0;
+}
+
+void ctl_strv_free(struct ctl_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = 0;
+}
+
+static int read_lines(FILE *in, struct ctl_strv *out)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while ((n = getline(&line, &cap, in)) >= 0) {
+		char *s = line, *e = line + n;
+		int err;
+
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+		if (s == e)
+			continue;
+		*e = '\0';
+		err = ctl_strv_add(out, s);
+		if (err < 0)
+			return err;
+	}
+	return ferror(in) ? -EIO : 0;
+}
+
+int ctl_cli_targets(char *const *argv, int n, FILE *in, struct ctl_strv *out)
+{
+	for (int i = 0; i < n; i++) {
+		int err = strcmp(argv[i], "-") == 0 ? read_lines(in, out)
+						    : ctl_strv_add(out, argv[i]);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+int ctl_exit_for(int err)
+{
+	switch (-err) {
+	case ENOTSUP:
+	case ENOSYS:
+	case ENOTTY:
+	case ENOTBLK:
+	case ENOMEDIUM:
+		return CTL_EXIT_UNSUPP;
+	default:
+		return CTL_EXIT_FAIL;
+	}
+}

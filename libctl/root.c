@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The root prefix. openat2(RESOLVE_IN_ROOT) treats the root fd as "/" for
+ * "..", absolute paths and symlinks alike, so a fake tree (or the host's /
+ * mounted elsewhere) behaves exactly like the real thing and nothing a
+ * tree contains can point a read or write outside it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ctl/root.h"
+#include "internal.h"
+
+struct ctl_root {
+	int fd;
+	int host;
+	char dir[];
+};
+
+int ctl_fmt(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= len)
+		return -ENAMETOOLONG;
+	return n;
+}
+
+int ctl_root_open(const char *dir, struct ctl_root **out)
+{
+	struct ctl_root *r;
+	size_t len;
+
+	if (!dir || !*dir)
+		dir = "/";
+	len = strlen(dir);
+	r = calloc(1, sizeof(*r) + len + 1);
+	if (!r)
+		return -ENOMEM;
+	memcpy(r->dir, dir, len + 1);
+	r->fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (r->fd < 0) {
+		int err = neg_errno();
+
+		free(r);
+		return err;
+	}
+	r->host = strcmp(dir, "/") == 0;
+	*out = r;
+	return 0;
+}
+
+void ctl_root_free(struct ctl_root *r)
+{
+	if (!r)
+		return;
+	close(r->fd);
+	free(r);
+}
+
+const char *ctl_root_dir(const struct ctl_root *r)
+{
+	return r->dir;
+}
+
+int ctl_root_is_host(const struct ctl_root *r)
+{
+	return r->host;
+}
+
+int ctl_root_open_path(const struct ctl_root *r, const char *path, int flags,
+		       mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_IN_ROOT,
+	};
+	long fd;
+
+	if (!path || !*path)
+		return -EINVAL;
+	while (*path == '/')
+		path++;
+	if (!*path)
+		path = ".";
+	fd = syscall(SYS_openat2, r->fd, path, &how, sizeof(how));
+	return fd < 0 ? neg_errno() : (int)fd;
+}
+
+FILE *ctl_root_fopen(const struct ctl_root *r, const char *path,
+		     const char *mode)
+{
+	int flags = O_RDONLY;
+	FILE *f;
+	int fd;
+
+	if (mode[0] == 'w')
+		flags = O_WRONLY | O_CREAT | O_TRUNC;
+	else if (mode[0] == 'a')
+		flags = O_WRONLY | O_CREAT | O_APPEND;
+	if (strchr(mode, '+'))
+		flags = (flags & ~(O_RDONLY | O_WRONLY)) | O_RDWR;
+	fd = ctl_root_open_path(r, path, flags, 0644);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, mode);
+	if (!f)
+		close(fd);
+	return f;
+}
+
+DIR *ctl_root_opendir(const struct ctl_root *r, const char *path)
+{
+	DIR *d;
+	int fd;
+
+	fd = ctl_root_open_path(r, path, O_RDONLY | O_DIRECTORY, 0);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d)
+		close(fd);
+	return d;
+}
+
+int ctl_root_stat(const struct ctl_root *r, const char *path, struct stat *st)
+{
+	_cleanup_close_ int fd = ctl_root_open_path(r, path, O_PATH, 0);
+
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) < 0 ? neg_errno() : 0;
+}
+
+int ctl_root_exists(const struct ctl_root *r, const char *path)
+{
+	struct stat st;
+
+	return ctl_root_stat(r, path, &st) == 0;
+}
+
+int ctl_root_realname(const struct ctl_root *r, const char *path, char *buf,
+		      size_t len)
+{
+	_cleanup_close_ int fd = ctl_root_open_path(r, path, O_PATH, 0);
+	char proc[64], target[4096];
+	const char *base;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	/* Our own fd's path: the one /proc lookup that is not host state. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, target, sizeof(target) - 1);
+	if (n < 0)
+		return neg_errno();
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	base = base ? base + 1 : target;
+	return ctl_fmt(buf, len, "%s", base) < 0 ? -ENAMETOOLONG : 0;
+}
+
+int ctl_root_read_file(const struct ctl_root *r, const char *path, char *buf,
+		       size_t len)
+{
+	_cleanup_close_ int fd = ctl_root_open_path(r, path, O_RDONLY, 0);
+	size_t have = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	if (len == 0)
+		return -EINVAL;
+	while (have < len - 1) {
+		n = read(fd, buf + have, len - 1 - have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	while (have > 0 && buf[have - 1] == '\n')
+		have--;
+	buf[have] = '\0';
+	return (int)have;
+}
+
+int ctl_root_write_file(const struct ctl_root *r, const char *path,
+			const char *val, int flags)
+{
+	int fd = ctl_root_open_path(r, path, O_WRONLY | flags, 0644);
+	size_t len = strlen(val);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	/* sysfs and procfs take a value in one write(2); never split it. */
+	do
+		n = write(fd, val, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int err = neg_errno();
+
+		close(fd);
+		return err;
+	}
+	if (close(fd) < 0)
+		return neg_errno();
+	return (size_t)n == len ? 0 : -EIO;
+}

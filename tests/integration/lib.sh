@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Sourced by integration tests (bash). Helpers for real loop devices, ext4
+# images and mounts in a private mount namespace, with cleanup in a trap.
+# A test exits 0 pass, 77 skip (with a "SKIP: why" line), anything else fail.
+set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+: "${B:=build}"
+case $B in /*) ;; *) B=$TOP/$B ;; esac
+export B TOP
+
+skip() { echo "SKIP: $*" >&2; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*" >&2; }
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root"; }
+need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
+
+# Cleanup actions run in reverse order at exit.
+_cleanups=()
+at_exit() { _cleanups+=("$*"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
+		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
+	done
+}
+trap _run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctl-it.XXXXXX")
+at_exit "rm -rf '$WORK'"
+
+# Re-run the calling script in a private mount namespace (once), so that
+# its mounts vanish with it and never reach the host's table.
+in_mount_ns() {
+	if [ -z "${CTL_IN_NS:-}" ]; then
+		need_cmd unshare
+		CTL_IN_NS=1 exec unshare -m --propagation private \
+			bash "$0" "$@"
+	fi
+}
+
+# mkloop SIZE_MB: a loop device over a new sparse file; prints /dev/loopN.
+mkloop() {
+	local img dev
+	img=$(mktemp "$WORK/img.XXXXXX")
+	truncate -s "${1}M" "$img" || fail "truncate"
+	dev=$(losetup -f --show "$img") || skip "cannot create a loop device"
+	at_exit "losetup -d '$dev'"
+	echo "$dev"
+}
+
+# mkext4 DEV [mke2fs options...]: a quiet ext4 on DEV.
+mkext4() {
+	local dev=$1
+	shift
+	mke2fs -q -F -t ext4 "$@" "$dev" >/dev/null 2>&1 || fail "mke2fs $dev"
+}
+
+# mountat DEV DIR [mount options]: mount and register the unmount.
+mountat() {
+	mkdir -p "$2"
+	mount ${3:+-o "$3"} "$1" "$2" || fail "mount $1 $2"
+	at_exit "umount -l '$2'"
+}
+
+# expect_exit N CMD...: run CMD, fail unless it exits with N. Output is
+# kept in $WORK/out and $WORK/err for later greps.
+expect_exit() {
+	local want=$1 rc
+	shift
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "--- stdout" >&2; cat "$WORK/out" >&2
+		echo "--- stderr" >&2; cat "$WORK/err" >&2
+		fail "'$*' exited $rc, expected $want"
+	fi
+}
+
+# expect_grep PATTERN FILE: fail unless FILE matches PATTERN (grep -E).
+expect_grep() {
+	grep -Eq -- "$1" "$2" || { cat "$2" >&2; fail "no /$1/ in $2"; }
+}

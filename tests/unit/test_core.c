@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* libctl core: root prefix confinement, attributes, parsing, output. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+
+#include "ctl/attr.h"
+#include "ctl/cli.h"
+#include "ctl/out.h"
+#include "ctl/parse.h"
+#include "ctl/root.h"
+#include "fake.h"
+
+static struct ctl_root *root;
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_new();
+	fake_write("etc/hostname", "fake-host\n");
+	fake_write("sys/block/sda/queue/nr_requests", "64\n");
+	/* Escape attempts: relative and absolute symlinks, and "..". */
+	fake_symlink("../../../../../../../../etc/hostname", "sys/rel-escape");
+	fake_symlink("/etc/hostname", "sys/abs-escape");
+	fake_symlink("/", "sys/rootlink");
+	return ctl_root_open(fake_root, &root);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ctl_root_free(root);
+	fake_free();
+	return 0;
+}
+
+/* Every way out of the tree lands back inside it. */
+static void test_root_confined(void **state)
+{
+	const char *paths[] = {
+		"/sys/rel-escape",
+		"/sys/abs-escape",
+		"/../../../../etc/hostname",
+		"/sys/../../../etc/hostname",
+		"/sys/rootlink/etc/hostname",
+		"sys/rootlink/../../etc/hostname",
+	};
+	char buf[128];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		int n = ctl_root_read_file(root, paths[i], buf, sizeof(buf));
+
+		assert_int_equal(n, 9);
+		assert_string_equal(buf, "fake-host");
+	}
+	/* The host has /proc/self/status; the fake tree does not. */
+	assert_int_equal(ctl_root_read_file(root, "/proc/self/status", buf,
+					    sizeof(buf)),
+			 -ENOENT);
+	assert_null(ctl_root_fopen(root, "/sys/../proc/self/status", "r"));
+}
+
+static void test_root_write_stays_inside(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl_root_write_file(root, "/sys/rootlink/tmp-x",
+					     "inside", O_CREAT | O_TRUNC),
+			 0);
+	assert_string_equal(fake_read("tmp-x"), "inside");
+	assert_int_equal(access("/tmp-x", F_OK), -1);
+}
+
+static void test_name_check(void **state)
+{
+	char longname[CTL_NAME_MAX + 2];
+
+	(void)state;
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(ctl_name_check("sda"), 0);
+	assert_int_equal(ctl_name_check(""), -EINVAL);
+	assert_int_equal(ctl_name_check(NULL), -EINVAL);
+	assert_int_equal(ctl_name_check("."), -EINVAL);
+	assert_int_equal(ctl_name_check(".."), -EINVAL);
+	assert_int_equal(ctl_name_check("../sda"), -EINVAL);
+	assert_int_equal(ctl_name_check("a/b"), -EINVAL);
+	assert_int_equal(ctl_name_check(longname), -EINVAL);
+	longname[CTL_NAME_MAX] = '\0';
+	assert_int_equal(ctl_name_check(longname), 0);
+}
+
+static void test_attr_rw(void **state)
+{
+	char buf[32];
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(ctl_attr_read_u64(root, "/sys/block/sda/queue",
+					   "nr_requests", &v),
+			 0);
+	assert_int_equal(v, 64);
+	assert_int_equal(ctl_attr_write_verify(root, "/sys/block/sda/queue",
+					       "nr_requests", "128", buf,
+					       sizeof(buf)),
+			 0);
+	assert_string_equal(buf, "128");
+	assert_int_equal(ctl_attr_read(root, "/sys/block/sda/queue",
+				       "../queue", buf, sizeof(buf)),
+			 -EINVAL);
+	assert_int_equal(ctl_attr_write(root, "/sys/block/sda/queue", "",
+					"1"),
+			 -EINVAL);
+	assert_int_equal(ctl_attr_write(root, "/sys/block/sda/queue",
+					"missing", "1"),
+			 -ENOENT);
+}
+
+static void test_parse(void **state)
+{
+	uint64_t v;
+	double d;
+
+	(void)state;
+	assert_int_equal(ctl_parse_u64("42", &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(ctl_parse_u64("0x10", &v), 0);
+	assert_int_equal(v, 16);
+	assert_int_equal(ctl_parse_u64("-1", &v), -EINVAL);
+	assert_int_equal(ctl_parse_u64("abc", &v), -EINVAL);
+	assert_int_equal(ctl_parse_u64("12abc", &v), -EINVAL);
+	assert_int_equal(ctl_parse_u64("", &v), -EINVAL);
+	assert_int_equal(ctl_parse_u64("0x", &v), -EINVAL);
+	assert_int_equal(ctl_parse_u64("99999999999999999999999", &v),
+			 -ERANGE);
+	assert_int_equal(ctl_parse_range("0", 1, 10, &v), -ERANGE);
+	assert_int_equal(ctl_parse_range("11", 1, 10, &v), -ERANGE);
+	assert_int_equal(ctl_parse_range("10", 1, 10, &v), 0);
+	assert_int_equal(ctl_parse_size("4K", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(ctl_parse_size("5GiB", &v), 0);
+	assert_int_equal(v, 5ULL << 30);
+	assert_int_equal(ctl_parse_size("1t", &v), 0);
+	assert_int_equal(v, 1ULL << 40);
+	assert_int_equal(ctl_parse_size("0x1000", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(ctl_parse_size("4X", &v), -EINVAL);
+	assert_int_equal(ctl_parse_size("4KX", &v), -EINVAL);
+	assert_int_equal(ctl_parse_size("-4K", &v), -EINVAL);
+	assert_int_equal(ctl_parse_size("99999999P", &v), -ERANGE);
+	assert_int_equal(ctl_parse_seconds("0.5", &d), 0);
+	assert_true(d == 0.5);
+	assert_int_equal(ctl_parse_seconds("0", &d), -ERANGE);
+	assert_int_equal(ctl_parse_seconds("1s", &d), -EINVAL);
+}
+
+static const struct ctl_col cols[] = {
+	{"NAME", 0.2, 0, "device name"},
+	{"DEPTH", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "nr_requests"},
+	{"ROTA", 0.1, CTL_COL_BOOL, "rotational"},
+};
+
+static char *render(struct ctl_outfmt *fmt, int *err, const char **bad)
+{
+	struct ctl_out *o = NULL;
+	struct ctl_row *row;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	*err = ctl_out_new("devices", cols, ARRAY_SIZE(cols), "NAME,DEPTH",
+			   fmt, &o, bad);
+	if (*err < 0)
+		return NULL;
+	row = ctl_out_row(o);
+	ctl_out_set(o, row, 0, "sda");
+	ctl_out_setf(o, row, 1, "%d", 64);
+	ctl_out_set(o, row, 2, "true");
+	f = open_memstream(&buf, &len);
+	ctl_out_print(o, f);
+	fclose(f);
+	ctl_out_free(o);
+	return buf;
+}
+
+static void test_out_formats(void **state)
+{
+	struct ctl_outfmt fmt = {0};
+	const char *bad = NULL;
+	char *s;
+	int err;
+
+	(void)state;
+	fmt.raw = 1;
+	fmt.noheadings = 1;
+	s = render(&fmt, &err, &bad);
+	assert_string_equal(s, "sda 64\n");
+	free(s);
+
+	memset(&fmt, 0, sizeof(fmt));
+	fmt.pairs = 1;
+	fmt.columns = "+rota";
+	s = render(&fmt, &err, &bad);
+	assert_string_equal(s, "NAME=\"sda\" DEPTH=\"64\" ROTA=\"true\"\n");
+	free(s);
+
+	memset(&fmt, 0, sizeof(fmt));
+	fmt.json = 1;
+	fmt.columns = "DEPTH";
+	s = render(&fmt, &err, &bad);
+	assert_non_null(strstr(s, "\"devices\": ["));
+	assert_non_null(strstr(s, "\"depth\": 64"));
+	assert_null(strstr(s, "sda"));
+	free(s);
+
+	memset(&fmt, 0, sizeof(fmt));
+	fmt.columns = "NAME,BOGUS";
+	s = render(&fmt, &err, &bad);
+	assert_null(s);
+	assert_int_equal(err, -EINVAL);
+	assert_string_equal(bad, "BOGUS");
+}
+
+static void test_targets_stdin(void **state)
+{
+	char input[] = "  /mnt/a \n\n/mnt/b\n";
+	char *argv[] = {"sda", "-", "sdb"};
+	struct ctl_strv sv = {0};
+	FILE *in = fmemopen(input, strlen(input), "r");
+
+	(void)state;
+	assert_int_equal(ctl_cli_targets(argv, 3, in, &sv), 0);
+	fclose(in);
+	assert_int_equal(sv.n, 4);
+	assert_string_equal(sv.v[0], "sda");
+	assert_string_equal(sv.v[1], "/mnt/a");
+	assert_string_equal(sv.v[2], "/mnt/b");
+	assert_string_equal(sv.v[3], "sdb");
+	assert_null(sv.v[4]);
+	ctl_strv_free(&sv);
+	assert_int_equal(ctl_exit_for(-ENOTTY), CTL_EXIT_UNSUPP);
+	assert_int_equal(ctl_exit_for(-EACCES), CTL_EXIT_FAIL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_root_confined),
+		cmocka_unit_test(test_root_write_stays_inside),
+		cmocka_unit_test(test_name_check),
+		cmocka_unit_test(test_attr_rw),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test(test_out_formats),
+		cmocka_unit_test(test_targets_stdin),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
