@@ -38,7 +38,7 @@ override LDFLAGS += -Wl,--as-needed
 PKGS_ALL := libkmod liburing ext2fs com_err mount smartcols blkid
 qdepth_PKGS := smartcols
 jcommit_PKGS := smartcols mount ext2fs com_err
-swapadj_PKGS := smartcols mount
+swapadj_PKGS := smartcols
 mmapwin_PKGS := smartcols liburing
 preflight_PKGS := smartcols mount ext2fs com_err liburing
 
