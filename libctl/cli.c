@@ -93,8 +93,9 @@ static int read_lines(FILE *in, struct ctl_strv *out)
 int ctl_cli_targets(char *const *argv, int n, FILE *in, struct ctl_strv *out)
 {
 	for (int i = 0; i < n; i++) {
-		int err = strcmp(argv[i], "-") == 0 ? read_lines(in, out)
-						    : ctl_strv_add(out, argv[i]);
+		int err = strcmp(argv[i], "-") == 0
+				  ? read_lines(in, out)
+				  : ctl_strv_add(out, argv[i]);
 		if (err < 0)
 			return err;
 	}

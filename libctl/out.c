@@ -50,8 +50,8 @@ static int add_col(struct ctl_out *o, const struct ctl_col *c, size_t idx)
 	return 0;
 }
 
-static int add_list(struct ctl_out *o, const struct ctl_col *cols,
-		    size_t ncols, const char *list, const char **bad)
+static int add_list(struct ctl_out *o, const struct ctl_col *cols, size_t ncols,
+		    const char *list, const char **bad)
 {
 	const char *p = list;
 

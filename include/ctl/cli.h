@@ -11,11 +11,11 @@
 #include "ctl/out.h"
 
 enum ctl_exit {
-	CTL_EXIT_OK = 0,      /* success */
-	CTL_EXIT_CHECK = 1,   /* a check found the host out of bounds */
-	CTL_EXIT_USAGE = 2,   /* bad command line */
-	CTL_EXIT_FAIL = 3,    /* an operation failed (maybe partially) */
-	CTL_EXIT_UNSUPP = 4,  /* not supported here */
+	CTL_EXIT_OK = 0, /* success */
+	CTL_EXIT_CHECK = 1, /* a check found the host out of bounds */
+	CTL_EXIT_USAGE = 2, /* bad command line */
+	CTL_EXIT_FAIL = 3, /* an operation failed (maybe partially) */
+	CTL_EXIT_UNSUPP = 4, /* not supported here */
 };
 
 /* Long-only option values, above any short option character. */
@@ -36,8 +36,7 @@ struct ctl_cli {
 
 #define CTL_CLI_SHORTOPTS "hVo:JPrnqv"
 #define CTL_CLI_LONGOPTS                                                       \
-	{"help", no_argument, NULL, 'h'},                                      \
-		{"version", no_argument, NULL, 'V'},                           \
+	{"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'}, \
 		{"sysroot", required_argument, NULL, CTL_OPT_SYSROOT},         \
 		{"output", required_argument, NULL, 'o'},                      \
 		{"json", no_argument, NULL, 'J'},                              \
@@ -46,7 +45,9 @@ struct ctl_cli {
 		{"noheadings", no_argument, NULL, 'n'},                        \
 		{"quiet", no_argument, NULL, 'q'},                             \
 		{"verbose", no_argument, NULL, 'v'},                           \
-		{"dry-run", no_argument, NULL, CTL_OPT_DRY_RUN}
+	{                                                                      \
+		"dry-run", no_argument, NULL, CTL_OPT_DRY_RUN                  \
+	}
 
 /*
  * Take common option C (from getopt_long) with argument ARG into CLI.
@@ -69,7 +70,8 @@ void ctl_strv_free(struct ctl_strv *sv);
 
 /*
  * Collect the N targets in ARGV, replacing each "-" by the lines of IN
- * (blank lines and surrounding white space skipped). Returns 0 or -errno.
+ * (blank lines and surrounding white space skipped); IN may be NULL where
+ * stdin must not be read, and then "-" gives -EINVAL. Returns 0 or -errno.
  */
 int ctl_cli_targets(char *const *argv, int n, FILE *in, struct ctl_strv *out);
 

@@ -19,13 +19,13 @@ struct ctl_diskstat {
 	uint64_t wr_ios, wr_merges, wr_sectors, wr_ticks;
 	uint64_t in_flight, io_ticks, time_in_queue;
 	uint64_t dc_ios, dc_merges, dc_sectors, dc_ticks; /* 4.18+ */
-	uint64_t fl_ios, fl_ticks;                        /* 5.5+ */
+	uint64_t fl_ios, fl_ticks; /* 5.5+ */
 };
 
 /* Rates over an interval, as iostat -x prints them. */
 struct ctl_iostat {
-	double util;   /* % of the interval with at least one request */
-	double await;  /* ms per completed read/write/discard */
+	double util; /* % of the interval with at least one request */
+	double await; /* ms per completed read/write/discard */
 	double aqu_sz; /* average queue size */
 	double r_s, w_s;
 	double r_mbs, w_mbs;
@@ -49,7 +49,7 @@ void ctl_iostat_compute(const struct ctl_diskstat *a,
 /* The saturation rule: saturated after NEED samples at or above PCT. */
 struct ctl_satur {
 	double pct;
-	unsigned int need;   /* consecutive samples, 3 by default */
+	unsigned int need; /* consecutive samples, 3 by default */
 	unsigned int streak; /* current run of samples at or above pct */
 };
 

@@ -11,11 +11,11 @@
 #include "ctl/macro.h"
 
 enum {
-	CTL_COL_RIGHT = 1 << 0,  /* right-aligned */
+	CTL_COL_RIGHT = 1 << 0, /* right-aligned */
 	CTL_COL_NUMBER = 1 << 1, /* a number in JSON */
-	CTL_COL_BOOL = 1 << 2,   /* true/false in JSON */
-	CTL_COL_TRUNC = 1 << 3,  /* may be truncated in a table */
-	CTL_COL_WRAP = 1 << 4,   /* may wrap in a table */
+	CTL_COL_BOOL = 1 << 2, /* true/false in JSON */
+	CTL_COL_TRUNC = 1 << 3, /* may be truncated in a table */
+	CTL_COL_WRAP = 1 << 4, /* may wrap in a table */
 };
 
 /* A column a tool can print; the name is what -o takes (upper case). */

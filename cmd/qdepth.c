@@ -1,0 +1,970 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * qdepth: block request-queue depth, I/O scheduler, read-ahead and disk
+ * saturation, for people and for udev rules.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/blk.h"
+#include "ctl/cli.h"
+#include "ctl/diskstats.h"
+#include "ctl/out.h"
+#include "ctl/parse.h"
+#include "ctl/queue.h"
+
+enum {
+	OPT_SCHEDULER = CTL_OPT_TOOL_BASE,
+	OPT_DEPTH,
+	OPT_READ_AHEAD,
+	OPT_CLAMP,
+	OPT_SAVE,
+	OPT_UDEV,
+	OPT_MIN_DEPTH,
+	OPT_MAX_DEPTH,
+	OPT_INTERVAL,
+	OPT_COUNT,
+	OPT_SATURATION,
+};
+
+struct opts {
+	struct ctl_cli cli;
+	struct ctl_queue_want want;
+	const char *depth_arg;
+	const char *save;
+	int udev;
+	int min_depth_set, max_depth_set;
+	uint64_t min_depth, max_depth;
+	const char *sched_list; /* check --scheduler */
+	double interval;
+	uint64_t count;
+	int count_set;
+	double saturation; /* < 0: not asked */
+	struct ctl_root *root;
+};
+
+static void usage(void)
+{
+	fputs("usage: qdepth [show] [options] [TARGET...]\n"
+	      "       qdepth set [--scheduler NAME] [--depth N|max] [--read-ahead KB]\n"
+	      "                  [--clamp] [--dry-run] [--save FILE] [--udev] TARGET...\n"
+	      "       qdepth check [--min-depth N] [--max-depth N]\n"
+	      "                    [--scheduler NAME[,NAME...]] TARGET...\n"
+	      "       qdepth stat [--interval SEC] [--count N] [--saturation PCT]\n"
+	      "                   TARGET...\n"
+	      "       qdepth restore [--dry-run] FILE\n"
+	      "\n"
+	      "TARGET: kernel name (sda), /dev node, MAJ:MIN, UUID=, LABEL=, any path\n"
+	      "on a mounted file system, or - to read targets from stdin.\n"
+	      "\n"
+	      "Common options:\n"
+	      "  -o, --output LIST   columns to print (+LIST adds to the default)\n"
+	      "  -J, --json          JSON output\n"
+	      "  -P, --pairs         KEY=\"value\" output\n"
+	      "  -r, --raw           raw output\n"
+	      "  -n, --noheadings    no header line\n"
+	      "  -q, --quiet         no report, exit status only\n"
+	      "  -v, --verbose       more detail in messages\n"
+	      "      --sysroot DIR   read /sys and /proc under DIR\n"
+	      "  -h, --help          this help\n"
+	      "  -V, --version       print the version\n"
+	      "\n"
+	      "See qdepth(8) for the columns of each subcommand.\n",
+	      stdout);
+}
+
+/* ---- output columns ---- */
+
+enum {
+	S_TARGET,
+	S_DEVICE,
+	S_MAJMIN,
+	S_VIA,
+	S_SCHED,
+	S_SCHEDS,
+	S_DEPTH,
+	S_RANGE,
+	S_HWDEPTH,
+	S_RA,
+	S_ROTA,
+	S_QDEPTH,
+	S_NOTE
+};
+static const struct ctl_col show_cols[] = {
+	[S_TARGET] = {"TARGET", 0.2, CTL_COL_TRUNC, "the target as given"},
+	[S_DEVICE] = {"DEVICE", 0.1, 0, "queue device (kernel name)"},
+	[S_MAJMIN] = {"MAJ:MIN", 6, 0, "device number"},
+	[S_VIA] = {"VIA", 0.2, CTL_COL_TRUNC,
+		   "how the target leads to the device"},
+	[S_SCHED] = {"SCHED", 0.1, 0, "current I/O scheduler"},
+	[S_SCHEDS] = {"SCHEDULERS", 0.2, 0, "registered schedulers"},
+	[S_DEPTH] = {"DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, "nr_requests"},
+	[S_RANGE] = {"RANGE", 8, CTL_COL_RIGHT,
+		     "valid nr_requests for the current scheduler"},
+	[S_HWDEPTH] = {"HWDEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		       "hardware tag depth"},
+	[S_RA] = {"RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, "read-ahead in KiB"},
+	[S_ROTA] = {"ROTA", 1, CTL_COL_RIGHT | CTL_COL_BOOL, "rotational"},
+	[S_QDEPTH] = {"QUEUE-DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		      "device/queue_depth (SCSI), where present"},
+	[S_NOTE] = {"NOTE", 0.3, CTL_COL_WRAP,
+		    "why a target has no request queue"},
+};
+
+enum {
+	A_TARGET,
+	A_DEVICE,
+	A_OLD_SCHED,
+	A_SCHED,
+	A_OLD_DEPTH,
+	A_DEPTH,
+	A_RANGE,
+	A_OLD_RA,
+	A_RA,
+	A_RESULT,
+	A_NOTE
+};
+static const struct ctl_col set_cols[] = {
+	[A_TARGET] = {"TARGET", 0.2, CTL_COL_TRUNC, "the target as given"},
+	[A_DEVICE] = {"DEVICE", 0.1, 0, "queue device"},
+	[A_OLD_SCHED] = {"OLD-SCHED", 0.1, 0, "scheduler before"},
+	[A_SCHED] = {"SCHED", 0.1, 0, "scheduler after (read back)"},
+	[A_OLD_DEPTH] = {"OLD-DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			 "nr_requests before"},
+	[A_DEPTH] = {"DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		     "nr_requests after (read back)"},
+	[A_RANGE] = {"RANGE", 8, CTL_COL_RIGHT,
+		     "valid nr_requests for the new scheduler"},
+	[A_OLD_RA] = {"OLD-RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		      "read-ahead KiB before"},
+	[A_RA] = {"RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		  "read-ahead KiB after"},
+	[A_RESULT] =
+		{"RESULT", 0.1, 0,
+		 "applied, unchanged, clamped, rejected, not applicable, failed, planned"},
+	[A_NOTE] = {"NOTE", 0.3, CTL_COL_WRAP, "reason or detail"},
+};
+
+enum {
+	T_DEVICE,
+	T_SAMPLE,
+	T_UTIL,
+	T_AWAIT,
+	T_AQU,
+	T_RS,
+	T_WS,
+	T_RMB,
+	T_WMB,
+	T_SAT
+};
+static const struct ctl_col stat_cols[] = {
+	[T_DEVICE] = {"DEVICE", 0.1, 0, "queue device"},
+	[T_SAMPLE] = {"SAMPLE", 3, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		      "sample number"},
+	[T_UTIL] = {"UTIL", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		    "% of time with I/O in flight"},
+	[T_AWAIT] = {"AWAIT", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		     "ms per completed request"},
+	[T_AQU] = {"AQU-SZ", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		   "average queue size"},
+	[T_RS] = {"R/S", 6, CTL_COL_RIGHT | CTL_COL_NUMBER, "reads per second"},
+	[T_WS] = {"W/S", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		  "writes per second"},
+	[T_RMB] = {"RMB/S", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		   "MiB read per second"},
+	[T_WMB] = {"WMB/S", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		   "MiB written per second"},
+	[T_SAT] = {"SATURATED", 1, CTL_COL_BOOL,
+		   "util >= --saturation for 3 samples in a row"},
+};
+
+/* ---- targets ---- */
+
+struct item {
+	const char *target;
+	struct ctl_blkdev dev;
+};
+
+struct items {
+	struct item *v;
+	size_t n;
+	struct ctl_blk_list devs;
+};
+
+static int rc_max(int a, int b)
+{
+	/* Report the most serious failure: 3/4 over 2 over 1. */
+	if (a == CTL_EXIT_FAIL || b == CTL_EXIT_FAIL)
+		return CTL_EXIT_FAIL;
+	return a > b ? a : b;
+}
+
+static const char *resolve_hint(int err)
+{
+	switch (-err) {
+	case EINVAL:
+		return "not a valid device name";
+	case ENODEV:
+		return "no such block device";
+	case ENOENT:
+		return "no such file or device";
+	case ENOTSUP:
+		return "libblkid is not available to resolve tags";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* Resolve all targets (or every queue when there are none). */
+static int collect(struct opts *o, struct ctl_strv *targets, unsigned flags,
+		   struct items *it)
+{
+	int rc = CTL_EXIT_OK;
+
+	if (targets->n == 0) {
+		int err = ctl_blk_list_queues(o->root, &it->devs);
+
+		if (err < 0) {
+			warnx("/sys/block: %s", strerror(-err));
+			return CTL_EXIT_FAIL;
+		}
+	}
+	it->v = calloc(it->devs.n + 1, sizeof(*it->v));
+	if (!it->v)
+		err(CTL_EXIT_FAIL, NULL);
+	for (size_t i = 0; i < it->devs.n; i++)
+		it->v[it->n++] = (struct item){"", it->devs.v[i]};
+
+	for (size_t t = 0; t < targets->n; t++) {
+		struct ctl_blk_list l = {0};
+		int e = ctl_blk_resolve(o->root, targets->v[t], flags, &l);
+
+		if (e < 0) {
+			warnx("%s: %s", targets->v[t], resolve_hint(e));
+			rc = rc_max(rc, e == -EINVAL ? CTL_EXIT_USAGE
+						     : CTL_EXIT_FAIL);
+			ctl_blk_list_free(&l);
+			continue;
+		}
+		it->v = realloc(it->v, (it->n + l.n) * sizeof(*it->v));
+		if (!it->v)
+			err(CTL_EXIT_FAIL, NULL);
+		for (size_t i = 0; i < l.n; i++)
+			it->v[it->n++] = (struct item){targets->v[t], l.v[i]};
+		ctl_blk_list_free(&l);
+	}
+	return rc;
+}
+
+static void items_free(struct items *it)
+{
+	free(it->v);
+	ctl_blk_list_free(&it->devs);
+}
+
+static struct ctl_out *new_out(struct opts *o, const char *name,
+			       const struct ctl_col *cols, size_t n,
+			       const char *defaults)
+{
+	struct ctl_out *out;
+	const char *bad = NULL;
+	int err;
+
+	err = ctl_out_new(name, cols, n, defaults, &o->cli.fmt, &out, &bad);
+	if (err == -EINVAL)
+		errx(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
+		     (int)strcspn(bad, ","), bad);
+	if (err < 0)
+		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
+	return out;
+}
+
+static int print_out(struct opts *o, struct ctl_out *out)
+{
+	int err = 0;
+
+	if (!o->cli.quiet)
+		err = ctl_out_print(out, stdout);
+	ctl_out_free(out);
+	return err < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* ---- show ---- */
+
+static int cmd_show(struct opts *o, struct ctl_strv *targets)
+{
+	struct items it = {0};
+	struct ctl_out *out;
+	int rc;
+
+	rc = collect(o, targets, CTL_BLK_FOLLOW_LOOP, &it);
+	out = new_out(
+		o, "queues", show_cols, ARRAY_SIZE(show_cols),
+		targets->n
+			? "TARGET,DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA,NOTE"
+			: "DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA");
+	for (size_t i = 0; i < it.n; i++) {
+		const struct item *x = &it.v[i];
+		struct ctl_row *row = ctl_out_row(out);
+		struct ctl_queue q;
+		uint64_t min, max;
+
+		ctl_out_set(out, row, S_TARGET, x->target);
+		ctl_out_set(out, row, S_DEVICE, x->dev.name);
+		ctl_out_set(out, row, S_VIA, x->dev.via);
+		if (x->dev.kind == CTL_BLK_NODEV) {
+			ctl_out_set(out, row, S_NOTE, x->dev.via);
+			continue;
+		}
+		ctl_out_setf(out, row, S_MAJMIN, "%u:%u", x->dev.major,
+			     x->dev.minor);
+		if (x->dev.kind == CTL_BLK_NOQUEUE) {
+			ctl_out_set(out, row, S_NOTE, x->dev.via);
+			continue;
+		}
+		if (ctl_queue_read(o->root, x->dev.name, &q) < 0) {
+			ctl_out_set(out, row, S_NOTE, "queue vanished");
+			continue;
+		}
+		ctl_queue_range(&q, q.sched, &min, &max);
+		ctl_out_set(out, row, S_SCHED, q.sched);
+		ctl_out_set(out, row, S_SCHEDS, q.scheds);
+		ctl_out_setf(out, row, S_DEPTH, "%" PRIu64, q.depth);
+		ctl_out_setf(out, row, S_RANGE, "%" PRIu64 "-%" PRIu64, min,
+			     max);
+		if (q.hw_depth)
+			ctl_out_setf(out, row, S_HWDEPTH, "%" PRIu64,
+				     q.hw_depth);
+		ctl_out_setf(out, row, S_RA, "%" PRIu64, q.read_ahead_kb);
+		if (q.rotational >= 0)
+			ctl_out_set(out, row, S_ROTA, q.rotational ? "1" : "0");
+		if (q.dev_queue_depth)
+			ctl_out_setf(out, row, S_QDEPTH, "%" PRIu64,
+				     q.dev_queue_depth);
+		if (x->dev.level)
+			ctl_out_set(out, row, S_NOTE,
+				    "serves the loop device's backing file");
+	}
+	items_free(&it);
+	return rc_max(rc, print_out(o, out));
+}
+
+/* ---- set and restore ---- */
+
+static void set_row(struct ctl_out *out, const char *target,
+		    const struct ctl_queue_change *c, const char *name,
+		    const char *note)
+{
+	struct ctl_row *row = ctl_out_row(out);
+	const struct ctl_queue *a = &c->after, *b = &c->before;
+	int known = c->result != CTL_QUEUE_NA;
+
+	ctl_out_set(out, row, A_TARGET, target);
+	ctl_out_set(out, row, A_DEVICE, name);
+	ctl_out_set(out, row, A_RESULT, ctl_queue_result_name(c->result));
+	ctl_out_set(out, row, A_NOTE, note && *note ? note : c->why);
+	if (!known)
+		return;
+	ctl_out_set(out, row, A_OLD_SCHED, b->sched);
+	ctl_out_setf(out, row, A_OLD_DEPTH, "%" PRIu64, b->depth);
+	ctl_out_setf(out, row, A_OLD_RA, "%" PRIu64, b->read_ahead_kb);
+	if (c->result == CTL_QUEUE_PLANNED) {
+		ctl_out_set(out, row, A_SCHED, c->sched);
+		if (c->depth)
+			ctl_out_setf(out, row, A_DEPTH, "%" PRIu64, c->depth);
+	} else {
+		ctl_out_set(out, row, A_SCHED, a->sched);
+		ctl_out_setf(out, row, A_DEPTH, "%" PRIu64, a->depth);
+		ctl_out_setf(out, row, A_RA, "%" PRIu64, a->read_ahead_kb);
+	}
+	if (c->max)
+		ctl_out_setf(out, row, A_RANGE, "%" PRIu64 "-%" PRIu64, c->min,
+			     c->max);
+}
+
+/* One line per action on stderr, as udev logs it. */
+static void udev_log(const struct ctl_queue_change *c, const char *name)
+{
+	fprintf(stderr, "qdepth: %s: %s", name,
+		ctl_queue_result_name(c->result));
+	if (c->result != CTL_QUEUE_NA)
+		fprintf(stderr,
+			": scheduler %s -> %s, depth %" PRIu64 " -> %" PRIu64,
+			c->before.sched, c->after.sched, c->before.depth,
+			c->after.depth);
+	if (c->why[0])
+		fprintf(stderr, " (%s)", c->why);
+	fputc('\n', stderr);
+}
+
+static int result_rc(const struct ctl_queue_change *c, int udev)
+{
+	switch (c->result) {
+	case CTL_QUEUE_REJECTED:
+		return c->err == -ENOENT ? CTL_EXIT_UNSUPP : CTL_EXIT_USAGE;
+	case CTL_QUEUE_FAILED:
+		return ctl_exit_for(c->err);
+	case CTL_QUEUE_NA:
+		return udev ? CTL_EXIT_OK : CTL_EXIT_UNSUPP;
+	default:
+		return CTL_EXIT_OK;
+	}
+}
+
+/* Read queue NAME and plan WANT on it into C. Returns 0 if applicable. */
+static int plan_one(struct opts *o, const char *name,
+		    const struct ctl_queue_want *want,
+		    struct ctl_queue_change *c)
+{
+	struct ctl_queue q;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	err = ctl_queue_read(o->root, name, &q);
+	if (err < 0) {
+		c->result = CTL_QUEUE_FAILED;
+		c->err = err;
+		snprintf(c->why, sizeof(c->why), "reading queue: %s",
+			 strerror(-err));
+		return err;
+	}
+	/* Not registered: try its module; if none, the plan names the list. */
+	if (want->sched)
+		ctl_queue_ensure_sched(o->root, &q, want->sched);
+	return ctl_queue_plan(&q, want, c);
+}
+
+static void apply_one(struct opts *o, const struct ctl_queue_want *want,
+		      struct ctl_queue_change *c)
+{
+	int err = ctl_queue_apply(o->root, want, c);
+	size_t len = strlen(c->why);
+
+	if (err == -EACCES || err == -EPERM)
+		snprintf(c->why + len, sizeof(c->why) - len, " (run as root)");
+}
+
+static void warn_change(const struct ctl_queue_change *c, const char *name)
+{
+	if (c->result == CTL_QUEUE_REJECTED || c->result == CTL_QUEUE_FAILED)
+		warnx("%s: %s", name, c->why);
+}
+
+static int save_before(struct opts *o, const struct items *it)
+{
+	struct ctl_queue *qs = calloc(it->n + 1, sizeof(*qs));
+	size_t n = 0;
+	int e;
+
+	if (!qs)
+		err(CTL_EXIT_FAIL, NULL);
+	for (size_t i = 0; i < it->n; i++) {
+		size_t j;
+
+		if (it->v[i].dev.kind != CTL_BLK_QUEUE)
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(qs[j].name, it->v[i].dev.name) == 0)
+				break;
+		if (j < n ||
+		    ctl_queue_read(o->root, it->v[i].dev.name, &qs[n]) < 0)
+			continue;
+		n++;
+	}
+	e = ctl_queue_save(o->save, qs, n);
+	free(qs);
+	if (e < 0) {
+		warnx("%s: cannot write save file: %s%s", o->save, strerror(-e),
+		      e == -ENOENT ? " (does the directory exist?)" : "");
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
+static int cmd_set(struct opts *o, struct ctl_strv *targets)
+{
+	/* In udev context act on the event's device only, never on the
+	 * disk under a loop device's backing file. */
+	unsigned flags = o->udev ? 0 : CTL_BLK_FOLLOW_LOOP;
+	struct ctl_queue_change *changes;
+	struct items it = {0};
+	struct ctl_out *out;
+	int rc, rejected = 0;
+
+	if (!o->want.sched && !o->want.set_depth && !o->want.set_read_ahead)
+		errx(CTL_EXIT_USAGE,
+		     "set: nothing to do; give --scheduler, --depth or --read-ahead");
+	if (targets->n == 0)
+		errx(CTL_EXIT_USAGE, "set: no TARGET given");
+	rc = collect(o, targets, flags, &it);
+	if (rc) {
+		/* A target that does not resolve: change nothing at all. */
+		items_free(&it);
+		return o->udev ? CTL_EXIT_OK : rc;
+	}
+	if (o->save && !o->cli.dry_run) {
+		/* Record first: a change that cannot be undone is not made. */
+		rc = save_before(o, &it);
+		if (rc) {
+			items_free(&it);
+			return rc;
+		}
+	}
+	changes = calloc(it.n + 1, sizeof(*changes));
+	if (!changes)
+		err(CTL_EXIT_FAIL, NULL);
+	/* Plan everything first: one rejected device means no writes. */
+	for (size_t i = 0; i < it.n; i++) {
+		const struct item *x = &it.v[i];
+		struct ctl_queue_change *c = &changes[i];
+
+		c->result = CTL_QUEUE_NA;
+		if (x->dev.kind == CTL_BLK_QUEUE) {
+			if (plan_one(o, x->dev.name, &o->want, c) < 0)
+				rejected = 1;
+		} else {
+			snprintf(c->why, sizeof(c->why), "%s", x->dev.via);
+		}
+	}
+	out = new_out(
+		o, "changes", set_cols, ARRAY_SIZE(set_cols),
+		"TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE");
+	for (size_t i = 0; i < it.n; i++) {
+		const struct item *x = &it.v[i];
+		struct ctl_queue_change *c = &changes[i];
+
+		if (c->result == CTL_QUEUE_PLANNED && !rejected &&
+		    !o->cli.dry_run)
+			apply_one(o, &o->want, c);
+		if (o->udev)
+			udev_log(c, x->dev.name[0] ? x->dev.name : x->target);
+		else
+			warn_change(c, x->dev.name);
+		set_row(out, x->target, c, x->dev.name,
+			rejected && c->result == CTL_QUEUE_PLANNED
+				? "not applied: another device was rejected"
+				: NULL);
+		rc = rc_max(rc, result_rc(c, o->udev));
+	}
+	free(changes);
+	items_free(&it);
+	if (o->udev)
+		o->cli.quiet = 1; /* udev discards stdout: log only */
+	return rc_max(rc, print_out(o, out));
+}
+
+static int cmd_restore(struct opts *o, const char *file)
+{
+	struct ctl_queue *qs = NULL;
+	struct ctl_out *out;
+	size_t n = 0;
+	int rc = CTL_EXIT_OK, err;
+
+	err = ctl_queue_load(file, &qs, &n);
+	if (err < 0)
+		errx(err == -EBADMSG ? CTL_EXIT_USAGE : CTL_EXIT_FAIL, "%s: %s",
+		     file,
+		     err == -EBADMSG ? "not a qdepth save file"
+				     : strerror(-err));
+	out = new_out(
+		o, "changes", set_cols, ARRAY_SIZE(set_cols),
+		"DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,OLD-RA,RA,RESULT,NOTE");
+	for (size_t i = 0; i < n; i++) {
+		struct ctl_queue_want w = {
+			.sched = qs[i].sched,
+			.set_depth = true,
+			.depth = qs[i].depth,
+			.set_read_ahead = true,
+			.read_ahead_kb = qs[i].read_ahead_kb,
+		};
+		struct ctl_queue_change c;
+
+		if (plan_one(o, qs[i].name, &w, &c) == 0 && !o->cli.dry_run)
+			apply_one(o, &w, &c);
+		warn_change(&c, qs[i].name);
+		set_row(out, file, &c, qs[i].name, NULL);
+		rc = rc_max(rc, result_rc(&c, 0));
+	}
+	free(qs);
+	return rc_max(rc, print_out(o, out));
+}
+
+/* ---- check ---- */
+
+static int sched_allowed(const char *list, const char *sched)
+{
+	size_t len = strlen(sched);
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && strncmp(p, sched, n) == 0)
+			return 1;
+		p += n + (p[n] == ',');
+	}
+	return 0;
+}
+
+static int cmd_check(struct opts *o, struct ctl_strv *targets)
+{
+	struct items it = {0};
+	int rc, bad = 0;
+
+	if (!o->min_depth_set && !o->max_depth_set && !o->sched_list)
+		errx(CTL_EXIT_USAGE,
+		     "check: give --min-depth, --max-depth or --scheduler");
+	rc = collect(o, targets, CTL_BLK_FOLLOW_LOOP, &it);
+	for (size_t i = 0; i < it.n; i++) {
+		const char *name = it.v[i].dev.name;
+		struct ctl_queue q;
+
+		if (it.v[i].dev.kind != CTL_BLK_QUEUE ||
+		    ctl_queue_read(o->root, name, &q) < 0)
+			continue;
+		if (o->min_depth_set && q.depth < o->min_depth) {
+			bad = 1;
+			if (!o->cli.quiet)
+				printf("%s: depth %" PRIu64 " < %" PRIu64 "\n",
+				       name, q.depth, o->min_depth);
+		}
+		if (o->max_depth_set && q.depth > o->max_depth) {
+			bad = 1;
+			if (!o->cli.quiet)
+				printf("%s: depth %" PRIu64 " > %" PRIu64 "\n",
+				       name, q.depth, o->max_depth);
+		}
+		if (o->sched_list && !sched_allowed(o->sched_list, q.sched)) {
+			bad = 1;
+			if (!o->cli.quiet)
+				printf("%s: scheduler %s not in %s\n", name,
+				       q.sched, o->sched_list);
+		}
+	}
+	items_free(&it);
+	if (rc)
+		return rc;
+	return bad ? CTL_EXIT_CHECK : CTL_EXIT_OK;
+}
+
+/* ---- stat ---- */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void sleep_ms(double ms)
+{
+	struct timespec ts = {
+		(time_t)(ms / 1e3),
+		(long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6)};
+
+	while (!stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int cmd_stat(struct opts *o, struct ctl_strv *targets)
+{
+	struct ctl_diskstat *prev;
+	struct ctl_satur *sat;
+	struct items it = {0};
+	double t0;
+	int rc, saturated = 0;
+
+	if (targets->n == 0)
+		errx(CTL_EXIT_USAGE, "stat: no TARGET given");
+	if (!o->count_set)
+		o->count = o->saturation >= 0 ? 3 : 1;
+	rc = collect(o, targets, CTL_BLK_FOLLOW_LOOP, &it);
+	if (rc) {
+		items_free(&it);
+		return rc;
+	}
+	prev = calloc(it.n + 1, sizeof(*prev));
+	sat = calloc(it.n + 1, sizeof(*sat));
+	if (!prev || !sat)
+		err(CTL_EXIT_FAIL, NULL);
+	for (size_t i = 0; i < it.n; i++) {
+		int err = it.v[i].dev.kind == CTL_BLK_NODEV
+				  ? -ENODEV
+				  : ctl_diskstat_read(o->root, it.v[i].dev.name,
+						      &prev[i]);
+
+		if (err < 0)
+			errx(CTL_EXIT_UNSUPP, "%s: not in /proc/diskstats%s",
+			     it.v[i].target,
+			     it.v[i].dev.kind == CTL_BLK_NODEV
+				     ? " (no block device)"
+				     : "");
+		ctl_satur_init(&sat[i], o->saturation, 3);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	t0 = now_ms();
+	for (uint64_t n = 1; !stop && (o->count == 0 || n <= o->count); n++) {
+		struct ctl_out *out;
+		double t1;
+
+		sleep_ms(o->interval * 1e3);
+		if (stop)
+			break;
+		t1 = now_ms();
+		out = new_out(
+			o, "diskstats", stat_cols, ARRAY_SIZE(stat_cols),
+			o->saturation >= 0
+				? "DEVICE,SAMPLE,UTIL,AWAIT,AQU-SZ,R/S,W/S,RMB/S,WMB/S,SATURATED"
+				: "DEVICE,SAMPLE,UTIL,AWAIT,AQU-SZ,R/S,W/S,RMB/S,WMB/S");
+		saturated = 0;
+		for (size_t i = 0; i < it.n; i++) {
+			struct ctl_row *row = ctl_out_row(out);
+			struct ctl_diskstat cur;
+			struct ctl_iostat s;
+			int sat_now;
+
+			if (ctl_diskstat_read(o->root, it.v[i].dev.name, &cur) <
+			    0)
+				cur = prev[i];
+			ctl_iostat_compute(&prev[i], &cur, t1 - t0, &s);
+			prev[i] = cur;
+			sat_now = o->saturation >= 0 &&
+				  ctl_satur_feed(&sat[i], s.util);
+			saturated |= sat_now;
+			ctl_out_set(out, row, T_DEVICE, it.v[i].dev.name);
+			ctl_out_setf(out, row, T_SAMPLE, "%" PRIu64, n);
+			ctl_out_setf(out, row, T_UTIL, "%.1f", s.util);
+			ctl_out_setf(out, row, T_AWAIT, "%.2f", s.await);
+			ctl_out_setf(out, row, T_AQU, "%.2f", s.aqu_sz);
+			ctl_out_setf(out, row, T_RS, "%.1f", s.r_s);
+			ctl_out_setf(out, row, T_WS, "%.1f", s.w_s);
+			ctl_out_setf(out, row, T_RMB, "%.2f", s.r_mbs);
+			ctl_out_setf(out, row, T_WMB, "%.2f", s.w_mbs);
+			ctl_out_set(out, row, T_SAT, sat_now ? "1" : "0");
+		}
+		t0 = t1;
+		rc = rc_max(rc, print_out(o, out));
+		/* Later samples continue the same table. */
+		o->cli.fmt.noheadings |= !o->cli.fmt.json;
+		fflush(stdout);
+	}
+	free(prev);
+	free(sat);
+	items_free(&it);
+	if (rc)
+		return rc;
+	return saturated ? CTL_EXIT_CHECK : CTL_EXIT_OK;
+}
+
+/* ---- main ---- */
+
+static void parse_opts(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CTL_CLI_LONGOPTS,
+		{"scheduler", required_argument, NULL, OPT_SCHEDULER},
+		{"depth", required_argument, NULL, OPT_DEPTH},
+		{"read-ahead", required_argument, NULL, OPT_READ_AHEAD},
+		{"clamp", no_argument, NULL, OPT_CLAMP},
+		{"save", required_argument, NULL, OPT_SAVE},
+		{"udev", no_argument, NULL, OPT_UDEV},
+		{"min-depth", required_argument, NULL, OPT_MIN_DEPTH},
+		{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"count", required_argument, NULL, OPT_COUNT},
+		{"saturation", required_argument, NULL, OPT_SATURATION},
+		{NULL, 0, NULL, 0},
+	};
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (ctl_cli_common(&o->cli, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			usage();
+			exit(CTL_EXIT_OK);
+		case 'V':
+			printf("qdepth %s\n", CTL_VERSION);
+			exit(CTL_EXIT_OK);
+		case OPT_SCHEDULER:
+			o->want.sched = optarg;
+			o->sched_list = optarg;
+			break;
+		case OPT_DEPTH:
+			o->want.set_depth = true;
+			o->depth_arg = optarg;
+			if (strcmp(optarg, "max") == 0)
+				o->want.depth_max = true;
+			else if (ctl_parse_range(optarg, 1, UINT32_MAX,
+						 &o->want.depth) < 0)
+				errx(CTL_EXIT_USAGE,
+				     "--depth %s: not a positive integer or 'max'",
+				     optarg);
+			break;
+		case OPT_READ_AHEAD:
+			if (ctl_parse_range(optarg, 0, UINT32_MAX, &v) < 0)
+				errx(CTL_EXIT_USAGE,
+				     "--read-ahead %s: not a size in KiB",
+				     optarg);
+			o->want.set_read_ahead = true;
+			o->want.read_ahead_kb = v;
+			break;
+		case OPT_CLAMP:
+			o->want.clamp = true;
+			break;
+		case OPT_SAVE:
+			o->save = optarg;
+			break;
+		case OPT_UDEV:
+			o->udev = 1;
+			break;
+		case OPT_MIN_DEPTH:
+		case OPT_MAX_DEPTH:
+			if (ctl_parse_range(optarg, 1, UINT32_MAX, &v) < 0)
+				errx(CTL_EXIT_USAGE,
+				     "%s %s: not a positive integer",
+				     c == OPT_MIN_DEPTH ? "--min-depth"
+							: "--max-depth",
+				     optarg);
+			if (c == OPT_MIN_DEPTH) {
+				o->min_depth = v;
+				o->min_depth_set = 1;
+			} else {
+				o->max_depth = v;
+				o->max_depth_set = 1;
+			}
+			break;
+		case OPT_INTERVAL:
+			if (ctl_parse_seconds(optarg, &o->interval) < 0)
+				errx(CTL_EXIT_USAGE,
+				     "--interval %s: not a positive number of seconds",
+				     optarg);
+			break;
+		case OPT_COUNT:
+			if (ctl_parse_range(optarg, 1, UINT32_MAX, &o->count) <
+			    0)
+				errx(CTL_EXIT_USAGE,
+				     "--count %s: not a positive integer",
+				     optarg);
+			o->count_set = 1;
+			break;
+		case OPT_SATURATION:
+			if (ctl_parse_range(optarg, 1, 100, &v) < 0)
+				errx(CTL_EXIT_USAGE,
+				     "--saturation %s: not a percentage 1-100",
+				     optarg);
+			o->saturation = (double)v;
+			break;
+		default:
+			fputs("Try 'qdepth --help'.\n", stderr);
+			exit(CTL_EXIT_USAGE);
+		}
+	}
+}
+
+/* Options that make sense only for some subcommands. */
+static void check_opts(const struct opts *o, const char *sub)
+{
+	int set = strcmp(sub, "set") == 0, check = strcmp(sub, "check") == 0;
+	int st = strcmp(sub, "stat") == 0;
+
+	if (!set && (o->want.set_depth || o->want.set_read_ahead ||
+		     o->want.clamp || o->save || o->udev))
+		errx(CTL_EXIT_USAGE,
+		     "%s: --depth, --read-ahead, --clamp, --save and --udev belong to 'set'",
+		     sub);
+	if (!set && !check && o->want.sched)
+		errx(CTL_EXIT_USAGE,
+		     "%s: --scheduler belongs to 'set' and 'check'", sub);
+	if (!check && (o->min_depth_set || o->max_depth_set))
+		errx(CTL_EXIT_USAGE,
+		     "%s: --min-depth/--max-depth belong to 'check'", sub);
+	if (!st && (o->count_set || o->saturation >= 0 || o->interval != 1.0))
+		errx(CTL_EXIT_USAGE,
+		     "%s: --interval, --count and --saturation belong to 'stat'",
+		     sub);
+	if (o->cli.dry_run && !set && strcmp(sub, "restore") != 0)
+		errx(CTL_EXIT_USAGE,
+		     "%s: --dry-run belongs to 'set' and 'restore'", sub);
+}
+
+static int finish(int rc)
+{
+	/* EPIPE is not an error in a pipeline: the reader had enough. */
+	if (fflush(stdout) != 0 && errno != EPIPE) {
+		warn("stdout");
+		return CTL_EXIT_FAIL;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const subs[] = {"show", "set", "check", "stat",
+					   "restore"};
+	struct opts o = {.interval = 1.0, .saturation = -1};
+	struct ctl_strv targets = {0};
+	const char *sub = "show";
+	int rc, err;
+
+	/* getopt_long permutes: options may come before the subcommand. */
+	parse_opts(&o, argc, argv);
+	for (size_t i = 0; optind < argc && i < ARRAY_SIZE(subs); i++)
+		if (strcmp(argv[optind], subs[i]) == 0) {
+			sub = subs[i];
+			optind++;
+			break;
+		}
+	check_opts(&o, sub);
+	if (strcmp(sub, "set") != 0)
+		o.want.sched = NULL; /* check's list, not a change */
+
+	err = ctl_root_open(o.cli.sysroot, &o.root);
+	if (err < 0)
+		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
+		     strerror(-err));
+	if (strcmp(sub, "restore") == 0) {
+		if (argc - optind != 1)
+			errx(CTL_EXIT_USAGE, "restore: give exactly one FILE");
+		rc = cmd_restore(&o, argv[optind]);
+		ctl_root_free(o.root);
+		return finish(rc);
+	}
+	/* udev never waits on stdin. */
+	err = ctl_cli_targets(argv + optind, argc - optind,
+			      o.udev ? NULL : stdin, &targets);
+	if (err < 0)
+		errx(CTL_EXIT_FAIL, "reading targets: %s", strerror(-err));
+
+	if (strcmp(sub, "set") == 0)
+		rc = cmd_set(&o, &targets);
+	else if (strcmp(sub, "check") == 0)
+		rc = cmd_check(&o, &targets);
+	else if (strcmp(sub, "stat") == 0)
+		rc = cmd_stat(&o, &targets);
+	else
+		rc = cmd_show(&o, &targets);
+	ctl_strv_free(&targets);
+	ctl_root_free(o.root);
+	return finish(rc);
+}

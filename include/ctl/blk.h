@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Target -> block devices with a request queue. A target is a kernel name,
+ * a /dev node or symlink, MAJ:MIN, UUID=/LABEL=/PARTUUID=/PARTLABEL=, or
+ * any path on a mounted file system. Partitions map to their disk, bio-based
+ * stacks (dm, md) to their leaves through slaves/, a loop device through its
+ * backing file to the device under that file.
+ */
+#pragma once
+
+#include <stddef.h>
+
+#include "ctl/root.h"
+
+#define CTL_DEVNAME_MAX 32 /* the kernel's DISK_NAME_LEN */
+
+enum ctl_blk_kind {
+	CTL_BLK_QUEUE, /* a request queue: scheduler and nr_requests */
+	CTL_BLK_NOQUEUE, /* bio-based without slaves (zram, brd, pmem...) */
+	CTL_BLK_NODEV, /* no block device at all (tmpfs, overlay, btrfs...) */
+};
+
+struct ctl_blkdev {
+	char name[CTL_DEVNAME_MAX]; /* kernel name, "" for CTL_BLK_NODEV */
+	unsigned int major, minor;
+	enum ctl_blk_kind kind;
+	unsigned int level; /* 0 serves the target, 1+ under a loop file */
+	char via[256]; /* how the target led here, or why no queue */
+};
+
+struct ctl_blk_list {
+	struct ctl_blkdev *v;
+	size_t n;
+};
+
+enum {
+	/* Follow loop devices to the device under their backing file. */
+	CTL_BLK_FOLLOW_LOOP = 1 << 0,
+};
+
+/*
+ * Resolve TARGET and append what serves it to OUT (duplicates dropped).
+ * Returns 0; -EINVAL for a malformed name, -ENOENT for a missing path,
+ * -ENODEV for an unknown device, -ELOOP for a stack deeper than 8, or
+ * -errno. A target without a request queue is not an error: it appends an
+ * entry of kind CTL_BLK_NOQUEUE or CTL_BLK_NODEV whose `via` says why.
+ */
+int ctl_blk_resolve(const struct ctl_root *r, const char *target,
+		    unsigned int flags, struct ctl_blk_list *out);
+
+/* Append every whole disk in /sys/block that has a request queue. */
+int ctl_blk_list_queues(const struct ctl_root *r, struct ctl_blk_list *out);
+
+/* Free the entries; the list is left empty. */
+void ctl_blk_list_free(struct ctl_blk_list *l);
+
+/*
+ * libblkid (loaded on first use): the device node for a tag such as
+ * "UUID=..." or "LABEL=...", in BUF. Returns 0, -ENOENT when no device has
+ * the tag, -ENOTSUP when libblkid cannot be loaded.
+ */
+int ctl_blkid_evaluate(const char *tag, char *buf, size_t len);

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Request-queue settings of one disk: scheduler, nr_requests, read-ahead.
+ * Plan first (range of nr_requests for the scheduler that will be
+ * current), then apply in the kernel's order: scheduler, depth, read-ahead,
+ * each read back.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctl/blk.h"
+#include "ctl/root.h"
+
+/* nr_requests below this silently becomes this (BLKDEV_MIN_RQ). */
+#define CTL_QUEUE_MIN_DEPTH 4
+/* With an I/O scheduler the kernel allows up to MAX_SCHED_RQ. */
+#define CTL_QUEUE_MAX_SCHED_DEPTH 2048
+
+struct ctl_queue {
+	char name[CTL_DEVNAME_MAX];
+	char sched[32]; /* current scheduler */
+	char scheds[256]; /* registered schedulers, space separated */
+	bool sched_fixed; /* "none" without brackets: not configurable */
+	uint64_t depth; /* nr_requests */
+	uint64_t hw_depth; /* hardware tag depth (mq/N/nr_tags), 0 unknown */
+	uint64_t read_ahead_kb;
+	uint64_t dev_queue_depth; /* device/queue_depth (SCSI), 0 absent */
+	int rotational; /* 1, 0, or -1 unknown */
+};
+
+/* Read the queue of disk NAME. Returns 0, -ENODEV, or -errno. */
+int ctl_queue_read(const struct ctl_root *r, const char *name,
+		   struct ctl_queue *q);
+
+/* 1 if SCHED is registered for Q (listed in its scheduler file). */
+int ctl_queue_has_sched(const struct ctl_queue *q, const char *sched);
+
+/*
+ * Valid nr_requests range on Q once SCHED is current: the hardware depth
+ * with "none", MAX_SCHED_RQ with an elevator.
+ */
+void ctl_queue_range(const struct ctl_queue *q, const char *sched,
+		     uint64_t *min, uint64_t *max);
+
+/* What the user asked for; unset fields stay as they are. */
+struct ctl_queue_want {
+	const char *sched; /* NULL: keep */
+	bool set_depth; /* depth or depth_max given */
+	bool depth_max; /* "max": the top of the range */
+	uint64_t depth;
+	bool set_read_ahead;
+	uint64_t read_ahead_kb;
+	bool clamp; /* clamp an out-of-range depth instead of rejecting */
+};
+
+enum ctl_queue_result {
+	CTL_QUEUE_APPLIED,
+	CTL_QUEUE_UNCHANGED,
+	CTL_QUEUE_CLAMPED, /* applied, depth clamped into range */
+	CTL_QUEUE_REJECTED, /* nothing written: invalid request */
+	CTL_QUEUE_NA, /* not applicable: no request queue */
+	CTL_QUEUE_FAILED, /* a write failed; earlier writes rolled back */
+	CTL_QUEUE_PLANNED, /* dry run: valid, nothing written */
+};
+
+/* One device's plan and outcome. */
+struct ctl_queue_change {
+	struct ctl_queue before, after;
+	char sched[32]; /* scheduler that will be current */
+	uint64_t depth; /* depth that will be written (0: none) */
+	uint64_t min, max; /* valid depth range for `sched` */
+	enum ctl_queue_result result;
+	int err; /* -errno for REJECTED/FAILED */
+	char why[320]; /* human reason for REJECTED/FAILED/CLAMPED */
+};
+
+/*
+ * Validate WANT against Q and fill C (no writes). Returns 0 when the plan
+ * can be applied, -EINVAL/-ERANGE when rejected (C says why).
+ */
+int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
+		   struct ctl_queue_change *c);
+
+/*
+ * Apply a plan made by ctl_queue_plan(): scheduler first (switching resets
+ * nr_requests), then depth, then read-ahead, reading each back into
+ * C->after. If a later write fails, earlier ones are rolled back. Returns
+ * 0 or -errno.
+ */
+int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
+		    struct ctl_queue_change *c);
+
+/* Name of a result ("applied", "clamped", ...). */
+const char *ctl_queue_result_name(enum ctl_queue_result res);
+
+/*
+ * libkmod (loaded on first use): load the module for scheduler SCHED
+ * through the alias "<sched>-iosched". Returns 0, -ENOENT when there is no
+ * such module (or no module tree), -ENOTSUP when libkmod is missing or the
+ * root is not the host, or -errno.
+ */
+int ctl_kmod_load_sched(const struct ctl_root *r, const char *sched);
+
+/*
+ * Make sure SCHED is registered on Q: when it is not, try to load its
+ * module (ctl_kmod_load_sched) and re-read Q. Returns 0 when SCHED is now
+ * available, else the loader's error (-ENOENT: no such module here).
+ */
+int ctl_queue_ensure_sched(const struct ctl_root *r, struct ctl_queue *q,
+			   const char *sched);
+
+/*
+ * Save file: the previous scheduler, depth and read-ahead of each queue,
+ * one line per disk, so that `restore` can put them back. Written to a
+ * temporary file in the same directory, fsync'ed, then renamed over PATH.
+ * Returns 0 or -errno (-ENOENT when the directory does not exist).
+ */
+int ctl_queue_save(const char *path, const struct ctl_queue *qs, size_t n);
+
+/*
+ * Read a save file into a new array *QS of *N entries (free() it).
+ * Returns 0, -EBADMSG for a file that is not a qdepth save file, or -errno.
+ */
+int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n);

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Resolve a target to the request queues that serve it. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+
+#include "ctl/attr.h"
+#include "ctl/blk.h"
+#include "internal.h"
+
+#define MAX_DEPTH 8
+
+struct walk {
+	const struct ctl_root *r;
+	unsigned int flags;
+	struct ctl_blk_list *out;
+};
+
+static void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
+
+static int add(struct ctl_blk_list *l, const struct ctl_blkdev *d)
+{
+	struct ctl_blkdev *v;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].kind == d->kind &&
+		    strcmp(l->v[i].name, d->name) == 0 &&
+		    l->v[i].major == d->major && l->v[i].minor == d->minor)
+			return 0;
+	v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->v[l->n++] = *d;
+	return 0;
+}
+
+void ctl_blk_list_free(struct ctl_blk_list *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static int read_devno(const struct ctl_root *r, const char *dir,
+		      unsigned int *maj, unsigned int *min)
+{
+	char buf[32];
+	int err = ctl_attr_read(r, dir, "dev", buf, sizeof(buf));
+
+	if (err < 0)
+		return err;
+	return sscanf(buf, "%u:%u", maj, min) == 2 ? 0 : -EINVAL;
+}
+
+static int exists(const struct ctl_root *r, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (ctl_fmt(path, sizeof(path), "%s/%s", dir, name) < 0)
+		return 0;
+	return ctl_root_exists(r, path);
+}
+
+/* The `via` text is informational: truncating a very long one is fine. */
+static _printf_(3, 4) void say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* "PREFIX > NAME", or NAME alone, into BUF. */
+static void chain(char *buf, size_t len, const char *prefix, const char *name)
+{
+	say(buf, len, "%s%s%s", prefix, *prefix ? " > " : "", name);
+}
+
+static int resolve_devno(struct walk *w, unsigned int maj, unsigned int min,
+			 unsigned int level, const char *via);
+static int resolve_stat(struct walk *w, const struct stat *st, const char *path,
+			unsigned int level, const char *via);
+
+/* The loop device NAME serves its backing file: follow it down. */
+static int follow_loop(struct walk *w, const char *dir, const char *name,
+		       unsigned int level, const char *via)
+{
+	char file[PATH_MAX], sub[sizeof(((struct ctl_blkdev *)0)->via)];
+	struct stat st;
+	char *deleted;
+	int err;
+
+	err = ctl_attr_read(w->r, dir, "loop/backing_file", file, sizeof(file));
+	if (err == -ENOENT || err == -EINVAL)
+		return 0; /* not a loop device, or not bound */
+	if (err < 0)
+		return err;
+	deleted = strstr(file, " (deleted)");
+	if (deleted)
+		*deleted = '\0';
+	say(sub, sizeof(sub), "%s%sbacking file %s of %s", via,
+	    *via ? " > " : "", file, name);
+	err = ctl_root_stat(w->r, file, &st);
+	if (err < 0)
+		return 0; /* file gone or elsewhere: loop still serves it */
+	return resolve_stat(w, &st, file, level + 1, sub);
+}
+
+/* Add the disk NAME (a /sys/block entry), walking down stacks. */
+static int expand_disk(struct walk *w, const char *name, unsigned int level,
+		       const char *via)
+{
+	struct ctl_blkdev d = {.level = level};
+	_cleanup_(closedirp) DIR *dd = NULL;
+	char dir[PATH_MAX], slaves[PATH_MAX];
+	struct dirent *de;
+	int err, found = 0;
+
+	if (level > MAX_DEPTH)
+		return -ELOOP;
+	if (ctl_fmt(dir, sizeof(dir), "/sys/block/%s", name) < 0 ||
+	    ctl_fmt(d.name, sizeof(d.name), "%s", name) < 0)
+		return -ENAMETOOLONG;
+	err = read_devno(w->r, dir, &d.major, &d.minor);
+	if (err < 0)
+		return err == -ENOENT ? -ENODEV : err;
+	say(d.via, sizeof(d.via), "%s", via);
+
+	if (exists(w->r, dir, "queue/nr_requests")) {
+		d.kind = CTL_BLK_QUEUE;
+		err = add(w->out, &d);
+		if (err < 0 || !(w->flags & CTL_BLK_FOLLOW_LOOP))
+			return err;
+		return follow_loop(w, dir, name, level, via);
+	}
+
+	/* No queue of its own: bio-based dm/md reach their queues below. */
+	if (ctl_fmt(slaves, sizeof(slaves), "%s/slaves", dir) < 0)
+		return -ENAMETOOLONG;
+	dd = ctl_root_opendir(w->r, slaves);
+	while (dd && (de = readdir(dd))) {
+		char sdir[PATH_MAX], sub[sizeof(d.via)];
+		unsigned int smaj, smin;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (ctl_fmt(sdir, sizeof(sdir), "%s/%s", slaves, de->d_name) <
+		    0)
+			return -ENAMETOOLONG;
+		err = read_devno(w->r, sdir, &smaj, &smin);
+		if (err < 0)
+			return err;
+		chain(sub, sizeof(sub), via, name);
+		err = resolve_devno(w, smaj, smin, level, sub);
+		if (err < 0)
+			return err;
+		found = 1;
+	}
+	if (found)
+		return 0;
+	d.kind = CTL_BLK_NOQUEUE;
+	say(d.via, sizeof(d.via), "%s%sbio-based, no request queue", via,
+	    *via ? "; " : "");
+	return add(w->out, &d);
+}
+
+/* MAJ:MIN -> its sysfs entry; a partition goes to its parent disk. */
+static int resolve_devno(struct walk *w, unsigned int maj, unsigned int min,
+			 unsigned int level, const char *via)
+{
+	char dir[64], path[80], name[NAME_MAX + 1], sub[256];
+	int err;
+
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", maj, min);
+	err = ctl_root_realname(w->r, dir, name, sizeof(name));
+	if (err < 0)
+		return err == -ENOENT ? -ENODEV : err;
+	if (!exists(w->r, dir, "partition"))
+		return expand_disk(w, name, level, via);
+	snprintf(path, sizeof(path), "%s/..", dir);
+	chain(sub, sizeof(sub), via, name);
+	err = ctl_root_realname(w->r, path, name, sizeof(name));
+	if (err < 0)
+		return err;
+	return expand_disk(w, name, level, sub);
+}
+
+static const char *fs_name(long type)
+{
+	switch (type) {
+	case TMPFS_MAGIC:
+		return "tmpfs";
+	case OVERLAYFS_SUPER_MAGIC:
+		return "overlayfs";
+	case BTRFS_SUPER_MAGIC:
+		return "btrfs";
+	case NFS_SUPER_MAGIC:
+		return "NFS";
+	case PROC_SUPER_MAGIC:
+		return "procfs";
+	case SYSFS_MAGIC:
+		return "sysfs";
+	case RAMFS_MAGIC:
+		return "ramfs";
+	default:
+		return NULL;
+	}
+}
+
+static int resolve_stat(struct walk *w, const struct stat *st, const char *path,
+			unsigned int level, const char *via)
+{
+	struct ctl_blkdev d = {.kind = CTL_BLK_NODEV, .level = level};
+	dev_t dev = S_ISBLK(st->st_mode) ? st->st_rdev : st->st_dev;
+	struct statfs sfs;
+	const char *fs = NULL;
+
+	d.major = major(dev);
+	d.minor = minor(dev);
+	/* Anonymous st_dev (major 0): no block device, hence no queue. */
+	if (d.major != 0)
+		return resolve_devno(w, d.major, d.minor, level, via);
+	if (path && statfs(path, &sfs) == 0)
+		fs = fs_name((long)sfs.f_type);
+	say(d.via, sizeof(d.via),
+	    "%s%sanonymous device %u:%u (%s): no block device, no request queue",
+	    via, *via ? "; " : "", d.major, d.minor,
+	    fs ? fs : "tmpfs, overlayfs, btrfs, NFS or similar");
+	return add(w->out, &d);
+}
+
+static int parse_devno(const char *s, unsigned int *maj, unsigned int *min)
+{
+	char end;
+
+	return sscanf(s, "%u:%u%c", maj, min, &end) == 2;
+}
+
+int ctl_blk_resolve(const struct ctl_root *r, const char *target,
+		    unsigned int flags, struct ctl_blk_list *out)
+{
+	struct walk w = {.r = r, .flags = flags, .out = out};
+	char dev[PATH_MAX], dir[PATH_MAX];
+	unsigned int maj, min;
+	struct stat st;
+	int err;
+
+	if (!target || !*target)
+		return -EINVAL;
+	if (parse_devno(target, &maj, &min))
+		return resolve_devno(&w, maj, min, 0, "");
+	if (strchr(target, '=') && !strchr(target, '/')) {
+		err = ctl_blkid_evaluate(target, dev, sizeof(dev));
+		if (err < 0)
+			return err == -ENOENT ? -ENODEV : err;
+		target = dev;
+	}
+	if (strchr(target, '/')) {
+		/* A path: the device node itself, or the fs holding it. */
+		if (stat(target, &st) < 0)
+			return neg_errno();
+		return resolve_stat(&w, &st, target, 0, "");
+	}
+	if (ctl_name_check(target) < 0)
+		return -EINVAL;
+	/* A kernel name: disks and partitions are both in class/block. */
+	if (ctl_fmt(dir, sizeof(dir), "/sys/class/block/%s", target) < 0)
+		return -EINVAL;
+	err = read_devno(r, dir, &maj, &min);
+	if (err < 0)
+		return err == -ENOENT ? -ENODEV : err;
+	return resolve_devno(&w, maj, min, 0, "");
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct ctl_blkdev *x = a, *y = b;
+
+	return strcmp(x->name, y->name);
+}
+
+int ctl_blk_list_queues(const struct ctl_root *r, struct ctl_blk_list *out)
+{
+	_cleanup_(closedirp) DIR *d = ctl_root_opendir(r, "/sys/block");
+	struct walk w = {.r = r, .out = out};
+	size_t first = out->n;
+	struct dirent *de;
+
+	if (!d)
+		return neg_errno();
+	while ((de = readdir(d))) {
+		char dir[PATH_MAX];
+		struct ctl_blkdev dv = {.kind = CTL_BLK_QUEUE};
+		int err;
+
+		if (de->d_name[0] == '.' ||
+		    ctl_fmt(dir, sizeof(dir), "/sys/block/%s", de->d_name) <
+			    0 ||
+		    !exists(r, dir, "queue/nr_requests"))
+			continue;
+		err = read_devno(r, dir, &dv.major, &dv.minor);
+		if (err < 0)
+			continue;
+		if (ctl_fmt(dv.name, sizeof(dv.name), "%s", de->d_name) < 0)
+			continue;
+		err = add(w.out, &dv);
+		if (err < 0)
+			return err;
+	}
+	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_dev);
+	return 0;
+}

@@ -1,0 +1,359 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* Scheduler and depth rules of a blk-mq request queue. */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl/attr.h"
+#include "ctl/queue.h"
+#include "internal.h"
+
+/* "[mq-deadline] kyber none" -> current and the list without brackets. */
+static void parse_sched(const char *s, struct ctl_queue *q)
+{
+	size_t used = 0;
+
+	q->sched[0] = q->scheds[0] = '\0';
+	q->sched_fixed = false;
+	while (*s) {
+		size_t len;
+		int cur = 0;
+
+		s += strspn(s, " ");
+		len = strcspn(s, " ");
+		if (!len)
+			break;
+		if (s[0] == '[' && s[len - 1] == ']') {
+			cur = 1;
+			snprintf(q->sched, sizeof(q->sched), "%.*s",
+				 (int)(len - 2), s + 1);
+		}
+		if (used + len + 2 < sizeof(q->scheds))
+			used += (size_t)snprintf(q->scheds + used,
+						 sizeof(q->scheds) - used,
+						 "%s%.*s", used ? " " : "",
+						 (int)(len - 2 * cur), s + cur);
+		s += len;
+	}
+	/* A lone "none" without brackets: the queue takes no scheduler. */
+	if (!q->sched[0] && strcmp(q->scheds, "none") == 0) {
+		snprintf(q->sched, sizeof(q->sched), "none");
+		q->sched_fixed = true;
+	}
+}
+
+/* Hardware tag depth: the largest nr_tags over the hardware queues. */
+static uint64_t hw_depth(const struct ctl_root *r, const char *dir)
+{
+	char mq[PATH_MAX], hq[PATH_MAX];
+	struct dirent *de;
+	uint64_t best = 0, v;
+	DIR *d;
+
+	if (ctl_fmt(mq, sizeof(mq), "%s/mq", dir) < 0)
+		return 0;
+	d = ctl_root_opendir(r, mq);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' ||
+		    ctl_fmt(hq, sizeof(hq), "%s/%s", mq, de->d_name) < 0)
+			continue;
+		if (ctl_attr_read_u64(r, hq, "nr_tags", &v) == 0 && v > best)
+			best = v;
+	}
+	closedir(d);
+	return best;
+}
+
+int ctl_queue_read(const struct ctl_root *r, const char *name,
+		   struct ctl_queue *q)
+{
+	char dir[PATH_MAX], qdir[PATH_MAX], buf[256];
+	uint64_t v;
+	int err;
+
+	memset(q, 0, sizeof(*q));
+	q->rotational = -1;
+	if (ctl_name_check(name) < 0 ||
+	    ctl_fmt(q->name, sizeof(q->name), "%s", name) < 0)
+		return -EINVAL;
+	if (ctl_fmt(dir, sizeof(dir), "/sys/block/%s", name) < 0 ||
+	    ctl_fmt(qdir, sizeof(qdir), "%s/queue", dir) < 0)
+		return -EINVAL;
+	err = ctl_attr_read_u64(r, qdir, "nr_requests", &q->depth);
+	if (err < 0)
+		return err == -ENOENT ? -ENODEV : err;
+	err = ctl_attr_read(r, qdir, "scheduler", buf, sizeof(buf));
+	if (err >= 0)
+		parse_sched(buf, q);
+	q->hw_depth = hw_depth(r, dir);
+	ctl_attr_read_u64(r, qdir, "read_ahead_kb", &q->read_ahead_kb);
+	if (ctl_attr_read_u64(r, qdir, "rotational", &v) == 0)
+		q->rotational = v != 0;
+	if (ctl_fmt(buf, sizeof(buf), "%s/device", dir) >= 0)
+		ctl_attr_read_u64(r, buf, "queue_depth", &q->dev_queue_depth);
+	return 0;
+}
+
+int ctl_queue_has_sched(const struct ctl_queue *q, const char *sched)
+{
+	const char *s = q->scheds;
+	size_t len = strlen(sched);
+
+	while ((s = strstr(s, sched))) {
+		if ((s == q->scheds || s[-1] == ' ') &&
+		    (s[len] == ' ' || s[len] == '\0'))
+			return 1;
+		s += len;
+	}
+	return 0;
+}
+
+void ctl_queue_range(const struct ctl_queue *q, const char *sched,
+		     uint64_t *min, uint64_t *max)
+{
+	*min = CTL_QUEUE_MIN_DEPTH;
+	if (strcmp(sched, "none") == 0)
+		*max = q->hw_depth ? q->hw_depth : q->depth;
+	else
+		*max = CTL_QUEUE_MAX_SCHED_DEPTH;
+	if (*max < *min)
+		*max = *min;
+}
+
+static int reject(struct ctl_queue_change *c, int err, const char *fmt, ...)
+	_printf_(3, 4);
+static int reject(struct ctl_queue_change *c, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	c->result = CTL_QUEUE_REJECTED;
+	c->err = err;
+	return err;
+}
+
+int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
+		   struct ctl_queue_change *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->before = c->after = *q;
+	c->result = CTL_QUEUE_PLANNED;
+	snprintf(c->sched, sizeof(c->sched), "%s", q->sched);
+	if (w->sched) {
+		if (q->sched_fixed && strcmp(w->sched, "none") != 0)
+			return reject(c, -EINVAL,
+				      "queue takes no I/O scheduler");
+		if (!ctl_queue_has_sched(q, w->sched))
+			return reject(c, -EINVAL,
+				      "unknown scheduler %s; available: %s",
+				      w->sched, q->scheds);
+		snprintf(c->sched, sizeof(c->sched), "%s", w->sched);
+	}
+	ctl_queue_range(q, c->sched, &c->min, &c->max);
+	if (!w->set_depth)
+		return 0;
+	c->depth = w->depth_max ? c->max : w->depth;
+	if (c->depth >= c->min && c->depth <= c->max)
+		return 0;
+	if (!w->clamp)
+		return reject(
+			c, -ERANGE,
+			"depth %" PRIu64 " out of range %" PRIu64 "..%" PRIu64
+			" with scheduler %s; use --clamp or pick a scheduler",
+			c->depth, c->min, c->max, c->sched);
+	snprintf(c->why, sizeof(c->why),
+		 "depth %" PRIu64 " clamped to %" PRIu64 "..%" PRIu64
+		 " with scheduler %s",
+		 c->depth, c->min, c->max, c->sched);
+	c->depth = c->depth < c->min ? c->min : c->max;
+	return 0;
+}
+
+static int write_u64(const struct ctl_root *r, const char *qdir,
+		     const char *name, uint64_t v)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%" PRIu64, v);
+	return ctl_attr_write(r, qdir, name, val);
+}
+
+/* Put back what was there before a failed apply (best effort). */
+static void rollback(const struct ctl_root *r, const char *qdir,
+		     const struct ctl_queue *old, int sched_done)
+{
+	if (sched_done)
+		ctl_attr_write(r, qdir, "scheduler", old->sched);
+	write_u64(r, qdir, "nr_requests", old->depth);
+}
+
+static int fail(struct ctl_queue_change *c, int err, const char *what)
+{
+	snprintf(c->why, sizeof(c->why), "writing %s: %s", what,
+		 strerror(-err));
+	c->result = CTL_QUEUE_FAILED;
+	c->err = err;
+	return err;
+}
+
+int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
+		    struct ctl_queue_change *c)
+{
+	const struct ctl_queue *old = &c->before;
+	int sched_done = 0, clamped = c->why[0] != '\0';
+	char qdir[PATH_MAX];
+	int err;
+
+	if (ctl_fmt(qdir, sizeof(qdir), "/sys/block/%s/queue", old->name) < 0)
+		return -EINVAL;
+	if (w->sched && strcmp(w->sched, old->sched) != 0) {
+		err = ctl_attr_write(r, qdir, "scheduler", w->sched);
+		if (err < 0)
+			return fail(c, err, "scheduler");
+		sched_done = 1;
+	}
+	/* Switching the scheduler resets nr_requests: depth goes second. */
+	if (c->depth) {
+		err = write_u64(r, qdir, "nr_requests", c->depth);
+		if (err < 0) {
+			rollback(r, qdir, old, sched_done);
+			return fail(c, err, "nr_requests");
+		}
+	}
+	if (w->set_read_ahead) {
+		err = write_u64(r, qdir, "read_ahead_kb", w->read_ahead_kb);
+		if (err < 0) {
+			rollback(r, qdir, old, sched_done);
+			return fail(c, err, "read_ahead_kb");
+		}
+	}
+	err = ctl_queue_read(r, old->name, &c->after);
+	if (err < 0)
+		return fail(c, err, "read-back");
+	if ((c->depth && c->after.depth != c->depth) ||
+	    (w->sched && strcmp(c->after.sched, w->sched) != 0)) {
+		snprintf(c->why, sizeof(c->why),
+			 "read back scheduler %s depth %" PRIu64
+			 ", asked %s %" PRIu64,
+			 c->after.sched, c->after.depth, c->sched, c->depth);
+		c->result = CTL_QUEUE_FAILED;
+		c->err = -EIO;
+		return -EIO;
+	}
+	if (strcmp(c->after.sched, old->sched) == 0 &&
+	    c->after.depth == old->depth &&
+	    c->after.read_ahead_kb == old->read_ahead_kb)
+		c->result = CTL_QUEUE_UNCHANGED;
+	else
+		c->result = clamped ? CTL_QUEUE_CLAMPED : CTL_QUEUE_APPLIED;
+	return 0;
+}
+
+const char *ctl_queue_result_name(enum ctl_queue_result res)
+{
+	static const char *const names[] = {
+		[CTL_QUEUE_APPLIED] = "applied",
+		[CTL_QUEUE_UNCHANGED] = "unchanged",
+		[CTL_QUEUE_CLAMPED] = "clamped",
+		[CTL_QUEUE_REJECTED] = "rejected",
+		[CTL_QUEUE_NA] = "not applicable",
+		[CTL_QUEUE_FAILED] = "failed",
+		[CTL_QUEUE_PLANNED] = "planned",
+	};
+
+	return res < ARRAY_SIZE(names) && names[res] ? names[res] : "?";
+}
+
+int ctl_queue_ensure_sched(const struct ctl_root *r, struct ctl_queue *q,
+			   const char *sched)
+{
+	int err;
+
+	if (ctl_queue_has_sched(q, sched))
+		return 0;
+	err = ctl_kmod_load_sched(r, sched);
+	if (err < 0)
+		return err;
+	err = ctl_queue_read(r, q->name, q);
+	if (err < 0)
+		return err;
+	return ctl_queue_has_sched(q, sched) ? 0 : -ENOENT;
+}
+
+#define SAVE_MAGIC "# qdepth save file v1"
+
+int ctl_queue_save(const char *path, const struct ctl_queue *qs, size_t n)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int fd, err = 0;
+
+	if (ctl_fmt(tmp, sizeof(tmp), "%s.XXXXXX", path) < 0)
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return neg_errno();
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = neg_errno();
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	fprintf(f, "%s\n# device scheduler nr_requests read_ahead_kb\n",
+		SAVE_MAGIC);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s %s %" PRIu64 " %" PRIu64 "\n", qs[i].name,
+			qs[i].sched, qs[i].depth, qs[i].read_ahead_kb);
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+		err = neg_errno();
+	if (fclose(f) != 0 && !err)
+		err = neg_errno();
+	if (!err && rename(tmp, path) < 0)
+		err = neg_errno();
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
+{
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	_cleanup_free_ struct ctl_queue *v = NULL;
+	char line[512];
+	size_t cnt = 0;
+
+	if (!f)
+		return neg_errno();
+	if (!fgets(line, sizeof(line), f) ||
+	    strncmp(line, SAVE_MAGIC, strlen(SAVE_MAGIC)) != 0)
+		return -EBADMSG;
+	while (fgets(line, sizeof(line), f)) {
+		struct ctl_queue q = {.rotational = -1}, *nv;
+
+		if (line[0] == '#' || line[0] == '\n')
+			continue;
+		if (sscanf(line, "%31s %31s %" SCNu64 " %" SCNu64, q.name,
+			   q.sched, &q.depth, &q.read_ahead_kb) != 4 ||
+		    ctl_name_check(q.name) < 0)
+			return -EBADMSG;
+		nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!nv)
+			return -ENOMEM;
+		v = nv;
+		v[cnt++] = q;
+	}
+	*qs = TAKE_PTR(v);
+	*n = cnt;
+	return 0;
+}
