@@ -405,7 +405,8 @@ static void udev_log(const struct ctl_queue_change *c, const char *name)
 	fputc('\n', stderr);
 }
 
-static int result_rc(const struct ctl_queue_change *c, int udev)
+static int result_rc(const struct ctl_queue_change *c, const struct item *x,
+		     int udev)
 {
 	switch (c->result) {
 	case CTL_QUEUE_REJECTED:
@@ -413,7 +414,10 @@ static int result_rc(const struct ctl_queue_change *c, int udev)
 	case CTL_QUEUE_FAILED:
 		return ctl_exit_for(c->err);
 	case CTL_QUEUE_NA:
-		return udev ? CTL_EXIT_OK : CTL_EXIT_UNSUPP;
+		/* A file system under a loop device's backing file (tmpfs,
+		 * say) is a note, not a failure of the target. */
+		return udev || (x && x->dev.level) ? CTL_EXIT_OK
+						   : CTL_EXIT_UNSUPP;
 	default:
 		return CTL_EXIT_OK;
 	}
@@ -552,7 +556,7 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 			rejected && c->result == CTL_QUEUE_PLANNED
 				? "not applied: another device was rejected"
 				: NULL);
-		rc = rc_max(rc, result_rc(c, o->udev));
+		rc = rc_max(rc, result_rc(c, x, o->udev));
 	}
 	free(changes);
 	items_free(&it);
@@ -591,7 +595,7 @@ static int cmd_restore(struct opts *o, const char *file)
 			apply_one(o, &w, &c);
 		warn_change(&c, qs[i].name);
 		set_row(out, file, &c, qs[i].name, NULL);
-		rc = rc_max(rc, result_rc(&c, 0));
+		rc = rc_max(rc, result_rc(&c, NULL, 0));
 	}
 	free(qs);
 	return rc_max(rc, print_out(o, out));
@@ -703,6 +707,13 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	sat = calloc(it.n + 1, sizeof(*sat));
 	if (!prev || !sat)
 		err(CTL_EXIT_FAIL, NULL);
+	/* Sample the queues; notes about no-queue layers under a loop
+	 * file have nothing to count. */
+	for (size_t i = 0; i < it.n;)
+		if (it.v[i].dev.kind != CTL_BLK_QUEUE && it.v[i].dev.level)
+			it.v[i] = it.v[--it.n];
+		else
+			i++;
 	for (size_t i = 0; i < it.n; i++) {
 		int err = it.v[i].dev.kind == CTL_BLK_NODEV
 				  ? -ENODEV

@@ -100,11 +100,14 @@ static int follow_loop(struct walk *w, const char *dir, const char *name,
 		       unsigned int level, const char *via)
 {
 	char file[PATH_MAX], sub[sizeof(((struct ctl_blkdev *)0)->via)];
+	char ldir[PATH_MAX];
 	struct stat st;
 	char *deleted;
 	int err;
 
-	err = ctl_attr_read(w->r, dir, "loop/backing_file", file, sizeof(file));
+	if (ctl_fmt(ldir, sizeof(ldir), "%s/loop", dir) < 0)
+		return -ENAMETOOLONG;
+	err = ctl_attr_read(w->r, ldir, "backing_file", file, sizeof(file));
 	if (err == -ENOENT || err == -EINVAL)
 		return 0; /* not a loop device, or not bound */
 	if (err < 0)

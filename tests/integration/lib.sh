@@ -18,7 +18,10 @@ need_cmd() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
 _cleanups=()
 at_exit() { _cleanups+=("$*"); }
 _run_cleanups() {
-	local i
+	local i j
+	# Background writers first: they keep mounts and devices busy.
+	for j in $(jobs -p); do kill "$j" 2>/dev/null; done
+	wait 2>/dev/null
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
 	done
@@ -60,7 +63,7 @@ mkext4() {
 mountat() {
 	mkdir -p "$2"
 	mount ${3:+-o "$3"} "$1" "$2" || fail "mount $1 $2"
-	at_exit "umount -l '$2'"
+	at_exit "umount '$2' || umount -l '$2'"
 }
 
 # expect_exit N CMD...: run CMD, fail unless it exits with N. Output is
