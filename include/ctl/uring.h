@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Bulk writer: a stream (stdin, a pipe, a file) into a file at an offset,
+ * through io_uring with registered buffers and several writes in flight,
+ * or plain pwrite(2) when io_uring is not available. Optional O_DIRECT
+ * (alignment from statx STATX_DIOALIGN), drop-behind of the page cache, and
+ * a throttle that halves the depth while the disk is saturated.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl/diskstats.h"
+#include "ctl/root.h"
+
+#define CTL_WRITE_CHUNK (1024 * 1024) /* default bytes per write */
+#define CTL_WRITE_DEPTH 8 /* default writes in flight */
+#define CTL_WRITE_DEPTH_MAX 256
+
+enum ctl_wengine {
+	CTL_WENGINE_URING,
+	CTL_WENGINE_PWRITE,
+};
+
+enum {
+	CTL_WRITE_DIRECT = 1 << 0, /* O_DIRECT, unaligned tail buffered */
+	CTL_WRITE_DROP_BEHIND = 1 << 1, /* write back and drop behind */
+	CTL_WRITE_NO_SYNC = 1 << 2, /* skip the final fdatasync */
+	CTL_WRITE_TRUNCATE = 1 << 3, /* truncate the file at the offset */
+};
+
+/*
+ * The throttle: util of DISK sampled every INTERVAL_MS from diskstats; the
+ * depth halves after NEED samples at or above PCT and comes back to the
+ * full depth after NEED samples below it.
+ */
+struct ctl_throttle {
+	const struct ctl_root *root;
+	char disk[32];
+	unsigned int interval_ms;
+	struct ctl_satur satur;
+	unsigned int calm; /* consecutive samples below pct */
+	struct ctl_diskstat last;
+	uint64_t last_ms; /* 0: no sample yet */
+	double util; /* the latest sample */
+	/* Told of each depth change (from, to) with the util that caused it. */
+	void (*log)(void *arg, unsigned int from, unsigned int to, double util);
+	void *arg;
+};
+
+/* Set up a throttle on DISK (a kernel name) at PCT percent util. */
+void ctl_throttle_init(struct ctl_throttle *t, const struct ctl_root *r,
+		       const char *disk, double pct);
+
+/*
+ * Feed one util sample; returns the depth to use from now on given the
+ * current depth CUR and the full depth MAX (logging any change).
+ */
+unsigned int ctl_throttle_feed(struct ctl_throttle *t, double util,
+			       unsigned int cur, unsigned int max);
+
+/*
+ * Sample the disk if INTERVAL_MS passed since the last sample (NOW_MS on a
+ * monotonic clock) and feed the sample. Returns the depth to use, or -errno
+ * when diskstats cannot be read.
+ */
+int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
+		      unsigned int max);
+
+struct ctl_write_opts {
+	enum ctl_wengine engine;
+	unsigned int depth; /* writes in flight; 0: CTL_WRITE_DEPTH */
+	size_t chunk; /* bytes per write; 0: CTL_WRITE_CHUNK */
+	uint64_t offset;
+	unsigned int flags; /* CTL_WRITE_* */
+	struct ctl_throttle *throttle; /* NULL: none (uring only) */
+	void (*progress)(void *arg, uint64_t bytes);
+	void *arg;
+};
+
+struct ctl_write_stats {
+	enum ctl_wengine engine; /* the engine that ran */
+	int fallback_err; /* why io_uring was not used (-errno), or 0 */
+	const char *fallback_why; /* the call that failed, for the notice */
+	uint64_t bytes; /* bytes written (all of them durable unless
+				  * NO_SYNC, once the call returns 0) */
+	uint64_t direct_bytes; /* of which through O_DIRECT */
+	unsigned int dio_mem_align, dio_offset_align;
+	unsigned int min_depth; /* lowest depth the throttle set */
+	double write_s, sync_s; /* wall time of the copy and of fdatasync */
+	const char *step; /* on failure: the step that failed */
+};
+
+/*
+ * Copy everything readable from IN_FD into the file PATH (created 0666 &
+ * ~umask if missing) at OPTS->offset. A gap past the end of file stays a
+ * hole. With the uring engine, falls back to pwrite when io_uring cannot
+ * be set up (EPERM from kernel.io_uring_disabled or seccomp, ENOSYS) or
+ * registering the buffers hits RLIMIT_MEMLOCK (ENOMEM); ST->fallback_err
+ * and ST->fallback_why say why. Returns 0 or -errno (-EINVAL when O_DIRECT
+ * is asked for and the file system reports no alignment).
+ */
+int ctl_write_stream(const char *path, int in_fd,
+		     const struct ctl_write_opts *opts,
+		     struct ctl_write_stats *st);
+
+/* The engine's name ("uring", "pwrite"). */
+const char *ctl_wengine_name(enum ctl_wengine e);

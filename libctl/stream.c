@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Streaming fixed-string replace. One buffer of window + len(OLD) bytes:
+ * the tail that could still begin a match is carried into the next read,
+ * so matches straddling windows are found without re-reading. Same length
+ * writes back only the span that changed; a different length streams into
+ * a temporary file that replaces the original atomically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "ctl/stream.h"
+#include "internal.h"
+
+void ctl_stream_tmp_cleanup(struct ctl_stream_tmp *t)
+{
+	if (t && t->armed) {
+		unlink(t->path);
+		t->armed = 0;
+	}
+}
+
+/* pread until LEN bytes or end of file; EINTR is retried. */
+static ssize_t pread_full(int fd, char *buf, size_t len, uint64_t off)
+{
+	size_t have = 0;
+
+	while (have < len) {
+		ssize_t n =
+			pread(fd, buf + have, len - have, (off_t)(off + have));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	return (ssize_t)have;
+}
+
+static int pwrite_full(int fd, const char *buf, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Buffered output of a different-length replace. */
+struct outbuf {
+	int fd;
+	char *buf;
+	size_t len, cap;
+	uint64_t total;
+};
+
+static int out_flush(struct outbuf *o)
+{
+	int err = write_full(o->fd, o->buf, o->len);
+
+	o->len = 0;
+	return err;
+}
+
+static int out_put(struct outbuf *o, const char *p, size_t len)
+{
+	o->total += len;
+	/* A large piece goes straight out rather than through the buffer. */
+	if (len >= o->cap) {
+		int err = out_flush(o);
+
+		return err < 0 ? err : write_full(o->fd, p, len);
+	}
+	while (len > 0) {
+		size_t n = o->cap - o->len < len ? o->cap - o->len : len;
+
+		memcpy(o->buf + o->len, p, n);
+		o->len += n;
+		p += n;
+		len -= n;
+		if (o->len == o->cap) {
+			int err = out_flush(o);
+
+			if (err < 0)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* State of one pass over the file. */
+struct pass {
+	const struct ctl_replace *rp;
+	struct ctl_replace_stats *st;
+	int fd;
+	bool in_place, dry, count_only;
+	size_t ndiff; /* bytes that differ between OLD and NEW (same length) */
+	struct outbuf out;
+};
+
+static bool max_reached(const struct pass *p)
+{
+	return p->rp->max_count && p->st->matches >= p->rp->max_count;
+}
+
+/*
+ * Count the complete matches in BUF[0..LEN), left to right and
+ * non-overlapping; report the first and last. Returns the offset just past
+ * the last match (0 when none), where the next search must start.
+ */
+static size_t scan(struct pass *p, const char *buf, size_t len, size_t *first,
+		   size_t *last)
+{
+	const struct ctl_replace *rp = p->rp;
+	size_t pos = 0, n = 0;
+
+	*first = *last = SIZE_MAX;
+	while (pos + rp->old_len <= len && !max_reached(p)) {
+		const char *m =
+			memmem(buf + pos, len - pos, rp->old, rp->old_len);
+
+		if (!m)
+			break;
+		if (*first == SIZE_MAX)
+			*first = (size_t)(m - buf);
+		*last = (size_t)(m - buf);
+		pos = *last + rp->old_len;
+		p->st->matches++;
+		n++;
+	}
+	return n ? pos : 0;
+}
+
+/* In place: journal the changed span, patch it in BUF, write it back. */
+static int apply_in_place(struct pass *p, char *buf, uint64_t base,
+			  size_t first, size_t last)
+{
+	const struct ctl_replace *rp = p->rp;
+	size_t end = last + rp->old_len, pos = first;
+	int err;
+
+	if (rp->journal) {
+		err = rp->journal(rp->arg, base + first, buf + first,
+				  end - first);
+		if (err < 0) {
+			p->st->step = "undo journal";
+			return err;
+		}
+	}
+	/* Matches were counted by scan(); find them again to patch. */
+	while (pos + rp->old_len <= end) {
+		char *m = memmem(buf + pos, end - pos, rp->old, rp->old_len);
+
+		if (!m)
+			break;
+		memcpy(m, rp->new, rp->new_len);
+		pos = (size_t)(m - buf) + rp->old_len;
+	}
+	err = pwrite_full(p->fd, buf + first, end - first, base + first);
+	if (err < 0)
+		p->st->step = "write";
+	return err;
+}
+
+/* Different length: emit BUF[0..upto) with every match replaced. */
+static int emit(struct pass *p, const char *buf, size_t upto, size_t first,
+		size_t last)
+{
+	const struct ctl_replace *rp = p->rp;
+	size_t pos = 0;
+	int err;
+
+	if (first != SIZE_MAX) {
+		size_t end = last + rp->old_len;
+
+		while (pos < end) {
+			const char *m = memmem(buf + pos, end - pos, rp->old,
+					       rp->old_len);
+			size_t at = (size_t)(m - buf);
+
+			err = out_put(&p->out, buf + pos, at - pos);
+			if (err >= 0)
+				err = out_put(&p->out, rp->new, rp->new_len);
+			if (err < 0)
+				return err;
+			pos = at + rp->old_len;
+		}
+	}
+	return out_put(&p->out, buf + pos, upto - pos);
+}
+
+/* Copy [OFF, END) unchanged once max_count is reached. */
+static int copy_rest(struct pass *p, uint64_t off, uint64_t end)
+{
+	while (off < end) {
+		loff_t in = (loff_t)off;
+		ssize_t n = copy_file_range(p->fd, &in, p->out.fd, NULL,
+					    end - off, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			return -ESTALE;
+		off += (uint64_t)n;
+		p->out.total += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* One pass: count (dry run or space check), patch in place, or stream. */
+static int run_pass(struct pass *p, char *buf, size_t window)
+{
+	const struct ctl_replace *rp = p->rp;
+	uint64_t size = p->st->size_before, base = 0;
+	size_t carry = 0;
+	int err;
+
+	while (base + carry < size) {
+		size_t want = window, len, upto, first, last, next;
+		ssize_t n;
+		bool eof;
+
+		if (want > size - base - carry)
+			want = (size_t)(size - base - carry);
+		n = pread_full(p->fd, buf + carry, want, base + carry);
+		if (n < 0) {
+			p->st->step = "read";
+			return (int)n;
+		}
+		if ((size_t)n < want) {
+			p->st->step = "read";
+			return -ESTALE;
+		}
+		len = carry + (size_t)n;
+		eof = base + len >= size;
+		next = scan(p, buf, len, &first, &last);
+		/* Keep the tail that could begin a match not yet complete. */
+		upto = eof || max_reached(p) ? len : len - (rp->old_len - 1);
+		if (next > upto)
+			upto = next;
+		if (p->count_only || p->dry)
+			err = 0;
+		else if (p->in_place)
+			err = first == SIZE_MAX ? 0
+						: apply_in_place(p, buf, base,
+								 first, last);
+		else
+			err = emit(p, buf, upto, first, last);
+		if (err < 0) {
+			if (!p->st->step)
+				p->st->step = "write";
+			return err;
+		}
+		carry = len - upto;
+		memmove(buf, buf + upto, carry);
+		base += upto;
+		if (rp->progress && !p->count_only)
+			rp->progress(rp->arg, base + carry, size);
+		if (max_reached(p)) {
+			if (p->in_place || p->count_only || p->dry)
+				return 0;
+			err = out_put(&p->out, buf, carry);
+			if (err >= 0)
+				err = out_flush(&p->out);
+			if (err >= 0)
+				err = copy_rest(p, base + carry, size);
+			if (err < 0)
+				p->st->step = "write";
+			return err;
+		}
+	}
+	if (!p->in_place && !p->count_only && !p->dry) {
+		err = out_flush(&p->out);
+		if (err < 0) {
+			p->st->step = "write";
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int copy_xattrs(int from, int to)
+{
+	_cleanup_free_ char *names = NULL, *val = NULL;
+	size_t vcap = 0;
+	ssize_t len;
+
+	len = flistxattr(from, NULL, 0);
+	if (len < 0)
+		return errno == ENOTSUP ? 0 : neg_errno();
+	if (len == 0)
+		return 0;
+	names = malloc((size_t)len);
+	if (!names)
+		return -ENOMEM;
+	len = flistxattr(from, names, (size_t)len);
+	if (len < 0)
+		return neg_errno();
+	for (char *name = names; name < names + len; name += strlen(name) + 1) {
+		ssize_t vlen = fgetxattr(from, name, NULL, 0);
+
+		if (vlen < 0)
+			return neg_errno();
+		if ((size_t)vlen + 1 > vcap) {
+			char *nv = realloc(val, (size_t)vlen + 1);
+
+			if (!nv)
+				return -ENOMEM;
+			val = nv;
+			vcap = (size_t)vlen + 1;
+		}
+		vlen = fgetxattr(from, name, val, vcap);
+		if (vlen < 0)
+			return neg_errno();
+		if (fsetxattr(to, name, val, (size_t)vlen, 0) < 0)
+			return neg_errno();
+	}
+	return 0;
+}
+
+int ctl_stream_copy_meta(int from, int to, const char **step)
+{
+	struct stat st;
+	int err;
+
+	if (fstat(from, &st) < 0) {
+		*step = "stat";
+		return neg_errno();
+	}
+	/* chown first: it clears set-user-ID bits that fchmod then sets. */
+	if (fchown(to, st.st_uid, st.st_gid) < 0) {
+		*step = "copy owner";
+		return neg_errno();
+	}
+	if (fchmod(to, st.st_mode & 07777) < 0) {
+		*step = "copy mode";
+		return neg_errno();
+	}
+	err = copy_xattrs(from, to);
+	if (err < 0)
+		*step = "copy xattrs";
+	return err;
+}
+
+/* Directory and base name of PATH, in DIR (for the temp file). */
+static int split_path(const char *path, char *dir, size_t len,
+		      const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		*base = path;
+		return ctl_fmt(dir, len, ".");
+	}
+	*base = slash + 1;
+	if (slash == path)
+		return ctl_fmt(dir, len, "/");
+	return ctl_fmt(dir, len, "%.*s", (int)(slash - path), path);
+}
+
+/*
+ * The temp file: O_TMPFILE where the file system has it, so that a crash
+ * or SIGKILL before the rename leaves nothing behind; it gets a name only
+ * just before the rename. Elsewhere a named file, armed for cleanup.
+ */
+static int tmp_open(int dirfd, const char *dir, const char *base,
+		    struct ctl_stream_tmp *tmp, bool *anon)
+{
+	static const char suffix[] = ".mmapwin-XXXXXX";
+	int fd;
+
+	fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		*anon = true;
+		return fd;
+	}
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return neg_errno();
+	*anon = false;
+	if (ctl_fmt(tmp->path, sizeof(tmp->path), "%s/.%s%s", dir, base,
+		    suffix) < 0)
+		return -ENAMETOOLONG;
+	fd = mkostemp(tmp->path, O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	tmp->armed = 1;
+	return fd;
+}
+
+/* Give an O_TMPFILE a name next to the target, armed for cleanup. */
+static int tmp_link(int fd, int dirfd, const char *dir, const char *base,
+		    struct ctl_stream_tmp *tmp)
+{
+	char name[NAME_MAX + 1], proc[64];
+
+	for (unsigned int i = 0; i < 100; i++) {
+		int n = snprintf(name, sizeof(name), ".%.200s.mmapwin-%d-%u",
+				 base, (int)getpid(), i);
+
+		if (n < 0 || (size_t)n >= sizeof(name))
+			return -ENAMETOOLONG;
+		if (ctl_fmt(tmp->path, sizeof(tmp->path), "%s/%s", dir, name) <
+		    0)
+			return -ENAMETOOLONG;
+		/* Arm before the link: unlink of a missing name is harmless. */
+		tmp->armed = 1;
+		if (linkat(fd, "", dirfd, name, AT_EMPTY_PATH) == 0)
+			return 0;
+		if (errno == ENOENT || errno == EPERM) {
+			/* No CAP_DAC_READ_SEARCH: the procfs route. */
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+			if (linkat(AT_FDCWD, proc, dirfd, name,
+				   AT_SYMLINK_FOLLOW) == 0)
+				return 0;
+		}
+		tmp->armed = 0;
+		if (errno != EEXIST)
+			return neg_errno();
+	}
+	return -EEXIST;
+}
+
+static int free_space(int fd, uint64_t *avail, uint64_t *bsize)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(fd, &sv) < 0)
+		return neg_errno();
+	*bsize = sv.f_frsize ? sv.f_frsize : sv.f_bsize;
+	/* f_bfree would include the root reserve: stay conservative. */
+	*avail = (uint64_t)sv.f_bavail * *bsize;
+	return 0;
+}
+
+static uint64_t round_up(uint64_t v, uint64_t to)
+{
+	return to ? (v + to - 1) / to * to : v;
+}
+
+/*
+ * Different length: make sure the new file fits next to the old one. The
+ * worst case is checked first so a plain replace needs a single pass; only
+ * when it does not fit is the exact size counted.
+ */
+static int check_space(struct pass *p, char *buf, size_t window)
+{
+	const struct ctl_replace *rp = p->rp;
+	struct ctl_replace_stats *st = p->st;
+	uint64_t bsize, most, growth;
+	int err;
+
+	err = free_space(p->fd, &st->avail, &bsize);
+	if (err < 0) {
+		st->step = "statvfs";
+		return err;
+	}
+	if (rp->new_len < rp->old_len) {
+		most = st->size_before;
+	} else {
+		most = st->size_before / rp->old_len;
+		if (rp->max_count && rp->max_count < most)
+			most = rp->max_count;
+		growth = rp->new_len - rp->old_len;
+		most = most > (UINT64_MAX - st->size_before) / growth
+			       ? UINT64_MAX
+			       : st->size_before + most * growth;
+	}
+	st->need = round_up(most, bsize);
+	if (st->need <= st->avail)
+		return 0;
+	p->count_only = true;
+	err = run_pass(p, buf, window);
+	p->count_only = false;
+	if (err < 0)
+		return err;
+	st->need = round_up(st->size_before + st->matches * rp->new_len -
+				    st->matches * rp->old_len,
+			    bsize);
+	st->matches = 0;
+	p->out.total = 0;
+	if (st->need > st->avail) {
+		st->step = "free space";
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Temp file, stream, metadata, fsync, rename, fsync dir. */
+static int replace_by_rename(struct pass *p, const char *path, char *buf,
+			     size_t window)
+{
+	const struct ctl_replace *rp = p->rp;
+	struct ctl_stream_tmp local = {0}, *tmp = rp->tmp ? rp->tmp : &local;
+	_cleanup_close_ int dirfd = -1, tfd = -1;
+	_cleanup_free_ char *obuf = NULL;
+	char dir[PATH_MAX];
+	const char *base;
+	bool anon = false, sync = !(rp->flags & CTL_REPLACE_NO_SYNC);
+	int err;
+
+	err = split_path(path, dir, sizeof(dir), &base);
+	if (err < 0)
+		return err;
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		p->st->step = "open directory";
+		return neg_errno();
+	}
+	err = check_space(p, buf, window);
+	if (err < 0)
+		return err;
+	obuf = malloc(window);
+	if (!obuf)
+		return -ENOMEM;
+	tfd = tmp_open(dirfd, dir, base, tmp, &anon);
+	if (tfd < 0) {
+		p->st->step = "create temporary file";
+		return tfd;
+	}
+	p->out = (struct outbuf){.fd = tfd, .buf = obuf, .cap = window};
+	err = run_pass(p, buf, window);
+	/* Nothing matched: keep the original inode untouched. */
+	if (err >= 0 && p->st->matches == 0) {
+		ctl_stream_tmp_cleanup(tmp);
+		return 0;
+	}
+	if (err >= 0)
+		err = ctl_stream_copy_meta(p->fd, tfd, &p->st->step);
+	if (err >= 0 && sync && fsync(tfd) < 0) {
+		err = neg_errno();
+		p->st->step = "fsync temporary file";
+	}
+	if (err >= 0 && anon) {
+		err = tmp_link(tfd, dirfd, dir, base, tmp);
+		if (err < 0)
+			p->st->step = "link temporary file";
+	}
+	if (err >= 0 &&
+	    renameat(dirfd, tmp->path + strlen(dir) + 1, dirfd, base) < 0) {
+		err = neg_errno();
+		p->st->step = "rename";
+	}
+	if (err < 0) {
+		ctl_stream_tmp_cleanup(tmp);
+		return err;
+	}
+	tmp->armed = 0;
+	p->st->size_after = p->out.total;
+	if (sync && fsync(dirfd) < 0) {
+		p->st->step = "fsync directory";
+		return neg_errno();
+	}
+	return 0;
+}
+
+static size_t count_diff(const struct ctl_replace *rp)
+{
+	const unsigned char *a = rp->old, *b = rp->new;
+	size_t n = 0;
+
+	for (size_t i = 0; i < rp->old_len; i++)
+		n += a[i] != b[i];
+	return n;
+}
+
+int ctl_stream_replace(const char *path, const struct ctl_replace *rp,
+		       struct ctl_replace_stats *st)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t window = rp->window ? rp->window : CTL_STREAM_WINDOW;
+	struct pass p = {.rp = rp, .st = st};
+	struct stat sb;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	if (!rp->old_len || (rp->old_len == rp->new_len &&
+			     memcmp(rp->old, rp->new, rp->old_len) == 0)) {
+		st->step = "arguments";
+		return -EINVAL;
+	}
+	p.dry = rp->flags & CTL_REPLACE_DRY_RUN;
+	p.in_place = rp->old_len == rp->new_len;
+	st->in_place = p.in_place;
+	/* Writable even for a rename: a read-only file stays unreplaced. */
+	fd = open(path, (p.dry ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		st->step = "open";
+		return neg_errno();
+	}
+	if (fstat(fd, &sb) < 0) {
+		st->step = "stat";
+		return neg_errno();
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		st->step = "not a regular file";
+		return -EINVAL;
+	}
+	if (!p.in_place && sb.st_nlink > 1 &&
+	    !(rp->flags & CTL_REPLACE_BREAK_HARDLINKS)) {
+		st->step = "hard links";
+		return -EMLINK;
+	}
+	st->size_before = st->size_after = (uint64_t)sb.st_size;
+	if (window < rp->old_len)
+		window = rp->old_len;
+	buf = malloc(window + rp->old_len);
+	if (!buf)
+		return -ENOMEM;
+	p.fd = fd;
+	if (p.in_place) {
+		p.ndiff = count_diff(rp);
+		err = run_pass(&p, buf, window);
+		st->bytes_changed = st->matches * p.ndiff;
+		if (err < 0)
+			return err;
+		if (!p.dry && st->matches &&
+		    !(rp->flags & CTL_REPLACE_NO_SYNC) && fdatasync(fd) < 0) {
+			st->step = "fdatasync";
+			return neg_errno();
+		}
+		return 0;
+	}
+	if (p.dry) {
+		err = run_pass(&p, buf, window);
+		st->size_after = st->size_before + st->matches * rp->new_len -
+				 st->matches * rp->old_len;
+		st->bytes_changed = st->matches * rp->new_len;
+		if (err >= 0) {
+			uint64_t bsize = 0;
+
+			err = free_space(fd, &st->avail, &bsize);
+			st->need = round_up(st->size_after, bsize);
+		}
+		return err;
+	}
+	err = replace_by_rename(&p, path, buf, window);
+	st->bytes_changed = st->matches * rp->new_len;
+	return err;
+}

@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The bulk writer, and the only file that calls liburing. One loop serves
+ * both engines: buffers are filled from the input in order, each becomes
+ * one write at the next offset; io_uring keeps up to `depth` of them in
+ * flight from registered buffers, pwrite completes each at once.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/uring.h"
+#include "internal.h"
+
+/* Drop-behind works in steps this large, one step behind writeback. */
+#define DROP_STEP (8ULL * 1024 * 1024)
+/* Largest O_DIRECT offset alignment handled (the buffered head and tail). */
+#define TAIL_MAX 65536
+
+const char *ctl_wengine_name(enum ctl_wengine e)
+{
+	return e == CTL_WENGINE_URING ? "uring" : "pwrite";
+}
+
+void ctl_throttle_init(struct ctl_throttle *t, const struct ctl_root *r,
+		       const char *disk, double pct)
+{
+	memset(t, 0, sizeof(*t));
+	t->root = r;
+	snprintf(t->disk, sizeof(t->disk), "%s", disk);
+	t->interval_ms = 1000;
+	ctl_satur_init(&t->satur, pct, 3);
+}
+
+unsigned int ctl_throttle_feed(struct ctl_throttle *t, double util,
+			       unsigned int cur, unsigned int max)
+{
+	unsigned int to = cur;
+
+	t->util = util;
+	if (ctl_satur_feed(&t->satur, util)) {
+		/* Another NEED saturated samples before the next halving. */
+		t->satur.streak = 0;
+		to = cur > 1 ? cur / 2 : 1;
+	}
+	t->calm = util < t->satur.pct ? t->calm + 1 : 0;
+	if (t->calm >= t->satur.need && cur < max) {
+		t->calm = 0;
+		to = max;
+	}
+	if (to != cur && t->log)
+		t->log(t->arg, cur, to, util);
+	return to;
+}
+
+int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
+		      unsigned int max)
+{
+	struct ctl_diskstat ds;
+	struct ctl_iostat io;
+	int err;
+
+	if (t->last_ms && now_ms - t->last_ms < t->interval_ms)
+		return (int)cur;
+	err = ctl_diskstat_read(t->root, t->disk, &ds);
+	if (err < 0)
+		return err;
+	if (!t->last_ms) {
+		t->last = ds;
+		t->last_ms = now_ms ? now_ms : 1;
+		return (int)cur;
+	}
+	ctl_iostat_compute(&t->last, &ds, (double)(now_ms - t->last_ms), &io);
+	t->last = ds;
+	t->last_ms = now_ms;
+	return (int)ctl_throttle_feed(t, io.util, cur, max);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct wbuf {
+	char *p;
+	uint64_t off;
+	size_t len, done;
+	bool busy;
+};
+
+struct writer {
+	const struct ctl_write_opts *o;
+	struct ctl_write_stats *st;
+	int fd, in;
+	size_t chunk, align;
+	unsigned int depth, cur, inflight;
+	uint64_t pos, started, dropped;
+	bool direct, eof, uring;
+	int err;
+	char *mem;
+	struct wbuf *bufs;
+	struct io_uring ring;
+	/* An O_DIRECT write's unaligned tail, written buffered at the end. */
+	char *tail;
+	size_t tail_len;
+	uint64_t tail_off;
+};
+
+/* read(2) until LEN bytes or end of input; returns the count or -errno. */
+static ssize_t read_full(int fd, char *buf, size_t len)
+{
+	size_t have = 0;
+
+	while (have < len) {
+		ssize_t n = read(fd, buf + have, len - have);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	return (ssize_t)have;
+}
+
+static int pwrite_full(int fd, const char *buf, size_t len, uint64_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static int ring_setup(struct writer *w)
+{
+	struct iovec *iov;
+	int err;
+
+	err = io_uring_queue_init(w->depth, &w->ring, 0);
+	if (err < 0) {
+		w->st->fallback_why = "io_uring_queue_init";
+		return err;
+	}
+	iov = calloc(w->depth, sizeof(*iov));
+	if (!iov) {
+		io_uring_queue_exit(&w->ring);
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < w->depth; i++)
+		iov[i] = (struct iovec){w->bufs[i].p, w->chunk};
+	/* Pinned pages count against RLIMIT_MEMLOCK: ENOMEM past it. */
+	err = io_uring_register_buffers(&w->ring, iov, w->depth);
+	free(iov);
+	if (err < 0) {
+		w->st->fallback_why = "io_uring_register_buffers";
+		io_uring_queue_exit(&w->ring);
+		return err;
+	}
+	return 0;
+}
+
+static void complete(struct writer *w, struct wbuf *b)
+{
+	b->busy = false;
+	w->inflight--;
+	w->st->bytes += b->len;
+	if (w->direct)
+		w->st->direct_bytes += b->len;
+	if (w->o->progress)
+		w->o->progress(w->o->arg, w->st->bytes);
+}
+
+static int submit(struct writer *w, struct wbuf *b)
+{
+	struct io_uring_sqe *sqe;
+	int err;
+
+	b->busy = true;
+	w->inflight++;
+	if (!w->uring) {
+		err = pwrite_full(w->fd, b->p, b->len, b->off);
+		if (err < 0)
+			return err;
+		complete(w, b);
+		return 0;
+	}
+	sqe = io_uring_get_sqe(&w->ring);
+	if (!sqe)
+		return -EBUSY; /* cannot happen: depth sqes for depth bufs */
+	io_uring_prep_write_fixed(sqe, w->fd, b->p + b->done,
+				  (unsigned int)(b->len - b->done),
+				  b->off + b->done, (int)(b - w->bufs));
+	io_uring_sqe_set_data(sqe, b);
+	err = io_uring_submit(&w->ring);
+	return err < 0 ? err : 0;
+}
+
+/* Wait for one completion; a short write is resubmitted for the rest. */
+static int reap(struct writer *w)
+{
+	struct io_uring_cqe *cqe;
+	struct wbuf *b;
+	int err, res;
+
+	do
+		err = io_uring_wait_cqe(&w->ring, &cqe);
+	while (err == -EINTR);
+	if (err < 0)
+		return err;
+	b = io_uring_cqe_get_data(cqe);
+	res = cqe->res;
+	io_uring_cqe_seen(&w->ring, cqe);
+	if (res < 0) {
+		b->busy = false;
+		w->inflight--;
+		return res;
+	}
+	if (res == 0) {
+		b->busy = false;
+		w->inflight--;
+		return -EIO;
+	}
+	b->done += (size_t)res;
+	if (b->done < b->len) {
+		w->inflight--;
+		return submit(w, b);
+	}
+	complete(w, b);
+	return 0;
+}
+
+/*
+ * Keep the page cache from filling with the file: start writeback of what
+ * completed, and one step behind, wait for it and drop those pages.
+ */
+static void drop_behind(struct writer *w, bool final)
+{
+	uint64_t low = w->pos;
+	int fd = w->fd;
+
+	for (unsigned int i = 0; i < w->depth; i++)
+		if (w->bufs[i].busy && w->bufs[i].off < low)
+			low = w->bufs[i].off;
+	if (low >= w->started + DROP_STEP || (final && low > w->started)) {
+		sync_file_range(fd, (off64_t)w->started,
+				(off64_t)(low - w->started),
+				SYNC_FILE_RANGE_WRITE);
+		w->started = low;
+	}
+	while (w->started >= w->dropped + 2 * DROP_STEP ||
+	       (final && w->started > w->dropped)) {
+		uint64_t len = w->started - w->dropped;
+
+		if (!final && len > DROP_STEP)
+			len = DROP_STEP;
+		sync_file_range(fd, (off64_t)w->dropped, (off64_t)len,
+				SYNC_FILE_RANGE_WAIT_BEFORE |
+					SYNC_FILE_RANGE_WRITE |
+					SYNC_FILE_RANGE_WAIT_AFTER);
+		posix_fadvise(fd, (off_t)w->dropped, (off_t)len,
+			      POSIX_FADV_DONTNEED);
+		w->dropped += len;
+	}
+}
+
+static struct wbuf *free_buf(struct writer *w)
+{
+	for (unsigned int i = 0; i < w->depth; i++)
+		if (!w->bufs[i].busy)
+			return &w->bufs[i];
+	return NULL;
+}
+
+/* Fill one buffer from the input and send it; sets w->eof at the end. */
+static int feed(struct writer *w)
+{
+	struct wbuf *b = free_buf(w);
+	ssize_t n;
+
+	n = read_full(w->in, b->p, w->chunk);
+	if (n < 0) {
+		w->st->step = "read input";
+		return (int)n;
+	}
+	if ((size_t)n < w->chunk)
+		w->eof = true;
+	if (n == 0)
+		return 0;
+	*b = (struct wbuf){.p = b->p, .off = w->pos, .len = (size_t)n};
+	w->pos += (uint64_t)n;
+	if (w->direct && b->len % w->align) {
+		w->tail_len = b->len % w->align;
+		b->len -= w->tail_len;
+		w->tail_off = b->off + b->len;
+		memcpy(w->tail, b->p + b->len, w->tail_len);
+		if (!b->len)
+			return 0;
+	}
+	return submit(w, b);
+}
+
+static int run(struct writer *w)
+{
+	const struct ctl_write_opts *o = w->o;
+	int err;
+
+	while (!w->eof || w->inflight) {
+		while (!w->err && !w->eof && w->inflight < w->cur) {
+			err = feed(w);
+			if (err < 0 && !w->err) {
+				w->err = err;
+				if (!w->st->step)
+					w->st->step = "write";
+			}
+			/* pwrite: one write per turn, so drop-behind keeps up. */
+			if (!w->uring)
+				break;
+		}
+		if (w->err && !w->inflight)
+			return w->err;
+		if (w->err)
+			w->eof =
+				true; /* stop feeding, drain what is in flight */
+		if (w->inflight) {
+			err = reap(w);
+			if (err < 0 && !w->err) {
+				w->err = err;
+				w->st->step = "write";
+			}
+		}
+		if (o->throttle && w->uring) {
+			err = ctl_throttle_poll(o->throttle, now_ms(), w->cur,
+						w->depth);
+			if (err > 0) {
+				w->cur = (unsigned int)err;
+				if (w->cur < w->st->min_depth)
+					w->st->min_depth = w->cur;
+			}
+		}
+		if ((o->flags & CTL_WRITE_DROP_BEHIND) && !w->direct)
+			drop_behind(w, false);
+	}
+	return w->err;
+}
+
+/* O_DIRECT: alignment, an unaligned head written buffered, then DIO on. */
+static int direct_setup(struct writer *w)
+{
+	struct statx sx;
+	uint64_t head;
+	ssize_t n;
+	int fl, err;
+
+	if (statx(w->fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0) {
+		w->st->step = "statx";
+		return neg_errno();
+	}
+	if (!(sx.stx_mask & STATX_DIOALIGN) || !sx.stx_dio_offset_align) {
+		w->st->step = "O_DIRECT alignment";
+		return -EINVAL;
+	}
+	w->st->dio_mem_align = sx.stx_dio_mem_align;
+	w->st->dio_offset_align = sx.stx_dio_offset_align;
+	w->align = sx.stx_dio_offset_align;
+	if (w->align > TAIL_MAX) {
+		w->st->step = "O_DIRECT alignment";
+		return -EINVAL;
+	}
+	w->chunk = (w->chunk + w->align - 1) / w->align * w->align;
+	head = w->pos % w->align ? w->align - w->pos % w->align : 0;
+	if (head) {
+		n = read_full(w->in, w->tail, (size_t)head);
+		if (n < 0) {
+			w->st->step = "read input";
+			return (int)n;
+		}
+		err = pwrite_full(w->fd, w->tail, (size_t)n, w->pos);
+		if (err < 0) {
+			w->st->step = "write";
+			return err;
+		}
+		w->pos += (uint64_t)n;
+		w->st->bytes += (uint64_t)n;
+		if ((uint64_t)n < head) {
+			w->eof = true;
+			return 0;
+		}
+	}
+	fl = fcntl(w->fd, F_GETFL);
+	if (fl < 0 || fcntl(w->fd, F_SETFL, fl | O_DIRECT) < 0) {
+		w->st->step = "O_DIRECT";
+		return neg_errno();
+	}
+	w->direct = true;
+	return 0;
+}
+
+static int direct_finish(struct writer *w)
+{
+	int fl = fcntl(w->fd, F_GETFL), err;
+
+	if (fl < 0 || fcntl(w->fd, F_SETFL, fl & ~O_DIRECT) < 0) {
+		w->st->step = "O_DIRECT";
+		return neg_errno();
+	}
+	w->direct = false;
+	if (!w->tail_len)
+		return 0;
+	err = pwrite_full(w->fd, w->tail, w->tail_len, w->tail_off);
+	if (err < 0) {
+		w->st->step = "write";
+		return err;
+	}
+	w->st->bytes += w->tail_len;
+	return 0;
+}
+
+static int alloc_bufs(struct writer *w)
+{
+	size_t align = 4096;
+
+	if (w->st->dio_mem_align > align)
+		align = w->st->dio_mem_align;
+	w->bufs = calloc(w->depth, sizeof(*w->bufs));
+	if (!w->bufs)
+		return -ENOMEM;
+	if (posix_memalign((void **)&w->mem, align, w->chunk * w->depth))
+		return -ENOMEM;
+	for (unsigned int i = 0; i < w->depth; i++)
+		w->bufs[i].p = w->mem + i * w->chunk;
+	return 0;
+}
+
+static int write_body(struct writer *w)
+{
+	int err;
+
+	err = alloc_bufs(w);
+	if (err < 0) {
+		w->st->step = "allocate buffers";
+		return err;
+	}
+	if (w->o->engine == CTL_WENGINE_URING) {
+		err = ring_setup(w);
+		if (err < 0)
+			w->st->fallback_err = err;
+		else
+			w->uring = true;
+	}
+	if (!w->uring)
+		w->depth = w->cur = 1;
+	w->st->engine = w->uring ? CTL_WENGINE_URING : CTL_WENGINE_PWRITE;
+	w->st->min_depth = w->cur;
+	err = run(w);
+	if (w->uring)
+		io_uring_queue_exit(&w->ring);
+	return err;
+}
+
+int ctl_write_stream(const char *path, int in_fd,
+		     const struct ctl_write_opts *opts,
+		     struct ctl_write_stats *st)
+{
+	struct writer w = {.o = opts, .st = st, .in = in_fd};
+	_cleanup_close_ int fd = -1;
+	double t0;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	w.depth = opts->depth ? opts->depth : CTL_WRITE_DEPTH;
+	if (w.depth > CTL_WRITE_DEPTH_MAX)
+		return -EINVAL;
+	w.cur = w.depth;
+	w.chunk = opts->chunk ? opts->chunk : CTL_WRITE_CHUNK;
+	w.pos = w.started = w.dropped = opts->offset;
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+	if (fd < 0) {
+		st->step = "open";
+		return neg_errno();
+	}
+	w.fd = fd;
+	if ((opts->flags & CTL_WRITE_TRUNCATE) &&
+	    ftruncate(fd, (off_t)opts->offset) < 0) {
+		st->step = "truncate";
+		return neg_errno();
+	}
+	t0 = now_s();
+	w.tail = malloc(TAIL_MAX);
+	if (!w.tail)
+		return -ENOMEM;
+	if (opts->flags & CTL_WRITE_DIRECT) {
+		err = direct_setup(&w);
+	} else {
+		err = 0;
+	}
+	if (err >= 0 && !w.eof)
+		err = write_body(&w);
+	if (err >= 0 && w.direct)
+		err = direct_finish(&w);
+	free(w.bufs);
+	free(w.mem);
+	free(w.tail);
+	st->write_s = now_s() - t0;
+	if (err < 0)
+		return err;
+	t0 = now_s();
+	if (!(opts->flags & CTL_WRITE_NO_SYNC) && fdatasync(fd) < 0) {
+		st->step = "fdatasync";
+		return neg_errno();
+	}
+	st->sync_s = now_s() - t0;
+	if (opts->flags & CTL_WRITE_DROP_BEHIND) {
+		w.bufs = NULL;
+		w.depth = 0;
+		w.pos = opts->offset + st->bytes;
+		drop_behind(&w, true);
+	}
+	if (close(TAKE_FD(fd)) < 0) {
+		st->step = "close";
+		return neg_errno();
+	}
+	return 0;
+}

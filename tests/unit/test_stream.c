@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libctl stream: fixed-string replace against a reference implementation
+ * for every window size (matches straddling windows), in place and through
+ * a temporary file, metadata kept, hard links, dry run, undo journaling.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "ctl/stream.h"
+/* Only part of fake.h is needed here. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "fake.h"
+
+static char path[512];
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_new();
+	snprintf(path, sizeof(path), "%s/data", fake_root);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fake_free();
+	return 0;
+}
+
+static void put(const void *p, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, p, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* The file's content, malloc'ed; *LEN its size. */
+static char *get(size_t *len)
+{
+	struct stat st;
+	char *buf;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	buf = malloc((size_t)st.st_size + 1);
+	assert_non_null(buf);
+	assert_int_equal(read(fd, buf, (size_t)st.st_size), st.st_size);
+	close(fd);
+	*len = (size_t)st.st_size;
+	return buf;
+}
+
+/* Reference: non-overlapping, left to right, at most MAX (0: all). */
+static char *ref_replace(const char *in, size_t n, const char *old, size_t ol,
+			 const char *new, size_t nl, uint64_t max, size_t *len,
+			 uint64_t *count)
+{
+	char *out = malloc(n / ol * (nl > ol ? nl : ol) + n + 1);
+	size_t i = 0, o = 0;
+
+	*count = 0;
+	while (i < n) {
+		if (i + ol <= n && memcmp(in + i, old, ol) == 0 &&
+		    (!max || *count < max)) {
+			memcpy(out + o, new, nl);
+			o += nl;
+			i += ol;
+			(*count)++;
+		} else {
+			out[o++] = in[i++];
+		}
+	}
+	*len = o;
+	return out;
+}
+
+static uint32_t seed = 12345;
+
+static uint32_t rnd(void)
+{
+	seed = seed * 1103515245 + 12345;
+	return seed >> 16;
+}
+
+/* Random texts over a tiny alphabet so that matches are dense and straddle
+ * every window boundary, for window sizes from 1 byte up. */
+static void test_replace_matches_reference(void **state)
+{
+	static const char alpha[] = "aab";
+	char data[400], old[5], new[8];
+
+	(void)state;
+	for (int it = 0; it < 400; it++) {
+		size_t n = rnd() % sizeof(data), ol = 1 + rnd() % 4;
+		size_t nl = it % 2 ? ol : rnd() % 7, got_len, exp_len;
+		uint64_t max = it % 5 == 0 ? 1 + rnd() % 3 : 0, count;
+		struct ctl_replace rp = {.old = old,
+					 .old_len = ol,
+					 .new = new,
+					 .new_len = nl,
+					 .max_count = max,
+					 .window = 1 + rnd() % 50};
+		struct ctl_replace_stats st;
+		char *exp, *got;
+		int err;
+
+		for (size_t i = 0; i < n; i++)
+			data[i] = alpha[rnd() % 3];
+		for (size_t i = 0; i < ol; i++)
+			old[i] = alpha[rnd() % 3];
+		for (size_t i = 0; i < nl; i++)
+			new[i] = "abXY"[rnd() % 4];
+		if (nl == ol && memcmp(old, new, ol) == 0)
+			new[0] = 'Z';
+		put(data, n);
+		exp = ref_replace(data, n, old, ol, new, nl, max, &exp_len,
+				  &count);
+		err = ctl_stream_replace(path, &rp, &st);
+		assert_int_equal(err, 0);
+		assert_int_equal(st.matches, count);
+		assert_int_equal(st.in_place, nl == ol);
+		got = get(&got_len);
+		assert_int_equal(got_len, exp_len);
+		assert_memory_equal(got, exp, exp_len);
+		if (count)
+			assert_int_equal(st.size_after, exp_len);
+		free(exp);
+		free(got);
+	}
+}
+
+static void test_bad_arguments(void **state)
+{
+	struct ctl_replace rp = {
+		.old = "", .old_len = 0, .new = "x", .new_len = 1};
+	struct ctl_replace_stats st;
+
+	(void)state;
+	put("abc", 3);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -EINVAL);
+	rp = (struct ctl_replace){
+		.old = "ab", .old_len = 2, .new = "ab", .new_len = 2};
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -EINVAL);
+	rp.new = "xy";
+	assert_int_equal(ctl_stream_replace(fake_root, &rp, &st), -EISDIR);
+	snprintf(path + strlen(path), 8, ".none");
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -ENOENT);
+}
+
+static ino_t ino_of(const char *p)
+{
+	struct stat st;
+
+	assert_int_equal(stat(p, &st), 0);
+	return st.st_ino;
+}
+
+/* Entries of the test directory (a leftover temp file would show). */
+static int dir_entries(void)
+{
+	DIR *d = opendir(fake_root);
+	struct dirent *e;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void test_same_length_in_place(void **state)
+{
+	struct ctl_replace rp = {
+		.old = "secret", .old_len = 6, .new = "XXXXXt", .new_len = 6};
+	struct ctl_replace_stats st;
+	char lnk[600];
+	ino_t ino;
+	size_t len;
+	char *got;
+
+	(void)state;
+	put("a secret, secret b", 18);
+	snprintf(lnk, sizeof(lnk), "%s/link", fake_root);
+	assert_int_equal(link(path, lnk), 0);
+	ino = ino_of(path);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+	assert_int_equal(st.matches, 2);
+	assert_int_equal(st.bytes_changed, 10); /* 5 bytes differ per match */
+	assert_true(st.in_place);
+	assert_int_equal(ino_of(path), ino);
+	got = get(&len);
+	assert_int_equal(len, 18);
+	assert_memory_equal(got, "a XXXXXt, XXXXXt b", 18);
+	free(got);
+	unlink(lnk);
+}
+
+static void test_different_length_keeps_meta(void **state)
+{
+	struct ctl_replace rp = {
+		.old = "pw=1", .old_len = 4, .new = "pw=[gone]", .new_len = 9};
+	struct ctl_replace_stats st;
+	struct stat sb;
+	char val[16];
+	ino_t ino;
+	size_t len;
+	char *got;
+
+	(void)state;
+	put("x pw=1 y pw=1", 13);
+	assert_int_equal(chmod(path, 0751), 0);
+	if (setxattr(path, "user.note", "kept", 4, 0) < 0)
+		skip(); /* file system without user xattrs */
+	ino = ino_of(path);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+	assert_int_equal(st.matches, 2);
+	assert_false(st.in_place);
+	assert_int_equal(st.size_before, 13);
+	assert_int_equal(st.size_after, 23);
+	assert_int_not_equal(ino_of(path), ino);
+	got = get(&len);
+	assert_int_equal(len, 23);
+	assert_memory_equal(got, "x pw=[gone] y pw=[gone]", 23);
+	free(got);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0751);
+	assert_int_equal(getxattr(path, "user.note", val, sizeof(val)), 4);
+	assert_memory_equal(val, "kept", 4);
+	assert_int_equal(dir_entries(), 1);
+}
+
+static void test_no_match_keeps_inode(void **state)
+{
+	struct ctl_replace rp = {
+		.old = "zzz", .old_len = 3, .new = "y", .new_len = 1};
+	struct ctl_replace_stats st;
+	ino_t ino;
+
+	(void)state;
+	put("abcabc", 6);
+	ino = ino_of(path);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+	assert_int_equal(st.matches, 0);
+	assert_int_equal(ino_of(path), ino);
+	assert_int_equal(dir_entries(), 1);
+}
+
+static void test_hardlinks(void **state)
+{
+	struct ctl_replace rp = {
+		.old = "a", .old_len = 1, .new = "bb", .new_len = 2};
+	struct ctl_replace_stats st;
+	char lnk[600];
+	size_t len;
+	char *got;
+
+	(void)state;
+	put("aXa", 3);
+	snprintf(lnk, sizeof(lnk), "%s/link", fake_root);
+	assert_int_equal(link(path, lnk), 0);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -EMLINK);
+	got = get(&len);
+	assert_memory_equal(got, "aXa", 3);
+	free(got);
+	rp.flags = CTL_REPLACE_BREAK_HARDLINKS;
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+	got = get(&len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(got, "bbXbb", 5);
+	free(got);
+	/* The other name keeps the old content: the link is broken. */
+	assert_int_not_equal(ino_of(path), ino_of(lnk));
+	unlink(lnk);
+}
+
+static void test_dry_run(void **state)
+{
+	struct ctl_replace rp = {.old = "ab",
+				 .old_len = 2,
+				 .new = "xyz",
+				 .new_len = 3,
+				 .flags = CTL_REPLACE_DRY_RUN};
+	struct ctl_replace_stats st;
+	size_t len;
+	char *got;
+
+	(void)state;
+	put("ababab", 6);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+	assert_int_equal(st.matches, 3);
+	assert_int_equal(st.size_after, 9);
+	assert_true(st.need > 0);
+	got = get(&len);
+	assert_int_equal(len, 6);
+	assert_memory_equal(got, "ababab", 6);
+	free(got);
+	assert_int_equal(dir_entries(), 1);
+}
+
+/* A toy undo journal: records kept in memory, applied backwards. */
+struct journal {
+	uint64_t off[64];
+	size_t len[64];
+	char data[64][64];
+	int n, fail_at;
+};
+
+static int journal_fn(void *arg, uint64_t off, const void *orig, size_t len)
+{
+	struct journal *j = arg;
+
+	if (j->n == j->fail_at)
+		return -EIO;
+	assert_true(len <= sizeof(j->data[0]));
+	j->off[j->n] = off;
+	j->len[j->n] = len;
+	memcpy(j->data[j->n], orig, len);
+	j->n++;
+	return 0;
+}
+
+static void test_journal_restores(void **state)
+{
+	static const char orig[] = "k=old1 ....... k=old2 ...... k=old3 .";
+	struct journal j = {.fail_at = -1};
+	struct ctl_replace rp = {.old = "old",
+				 .old_len = 3,
+				 .new = "new",
+				 .new_len = 3,
+				 .window = 10,
+				 .journal = journal_fn,
+				 .arg = &j};
+	struct ctl_replace_stats st;
+	size_t len = sizeof(orig) - 1;
+	char *got;
+
+	(void)state;
+	put(orig, len);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+	assert_int_equal(st.matches, 3);
+	assert_true(j.n >= 1);
+	got = get(&len);
+	for (int i = j.n - 1; i >= 0; i--) {
+		/* Each record holds original bytes only. */
+		assert_memory_equal(j.data[i], orig + j.off[i], j.len[i]);
+		memcpy(got + j.off[i], j.data[i], j.len[i]);
+	}
+	assert_memory_equal(got, orig, len);
+	free(got);
+}
+
+static void test_journal_failure_stops(void **state)
+{
+	static const char orig[] = "old ................ old";
+	struct journal j = {.fail_at = 1};
+	struct ctl_replace rp = {.old = "old",
+				 .old_len = 3,
+				 .new = "new",
+				 .new_len = 3,
+				 .window = 8,
+				 .journal = journal_fn,
+				 .arg = &j};
+	struct ctl_replace_stats st;
+	size_t len = sizeof(orig) - 1;
+	char *got;
+
+	(void)state;
+	put(orig, len);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -EIO);
+	assert_string_equal(st.step, "undo journal");
+	got = get(&len);
+	/* The first window changed (journaled), the second did not. */
+	assert_memory_equal(got, "new ................ old", len);
+	free(got);
+}
+
+static void test_tmp_cleanup(void **state)
+{
+	struct ctl_stream_tmp t = {0};
+
+	(void)state;
+	snprintf(t.path, sizeof(t.path), "%s/.tmpfile", fake_root);
+	put("x", 1);
+	assert_int_equal(rename(path, t.path), 0);
+	ctl_stream_tmp_cleanup(&t); /* not armed: kept */
+	assert_int_equal(access(t.path, F_OK), 0);
+	t.armed = 1;
+	ctl_stream_tmp_cleanup(&t);
+	assert_int_equal(access(t.path, F_OK), -1);
+	assert_int_equal(t.armed, 0);
+}
+
+static void test_copy_meta(void **state)
+{
+	char other[600];
+	const char *step = NULL;
+	struct stat sb;
+	int a, b;
+
+	(void)state;
+	put("x", 1);
+	assert_int_equal(chmod(path, 0604), 0);
+	snprintf(other, sizeof(other), "%s/other", fake_root);
+	a = open(path, O_RDONLY);
+	b = open(other, O_RDWR | O_CREAT, 0600);
+	assert_true(a >= 0 && b >= 0);
+	assert_int_equal(ctl_stream_copy_meta(a, b, &step), 0);
+	assert_int_equal(fstat(b, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0604);
+	close(a);
+	close(b);
+	unlink(other);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_replace_matches_reference,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_arguments, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_same_length_in_place,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_different_length_keeps_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_match_keeps_inode,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hardlinks, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_restores, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_journal_failure_stops,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_copy_meta, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
