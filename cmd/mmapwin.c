@@ -1,0 +1,1003 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * mmapwin: edit and inspect files of any size through bounded mmap
+ * windows. Options, dispatch and output; the engine is libctl (win, undo,
+ * fault). Each subcommand is one row of the table at the end: its
+ * synopsis line, its own long options and its function.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl/cli.h"
+#include "ctl/fault.h"
+#include "ctl/macro.h"
+#include "ctl/out.h"
+#include "ctl/parse.h"
+#include "ctl/undo.h"
+#include "ctl/win.h"
+
+/* Data for patch from a pipe is collected in memory first, up to this. */
+#define PIPE_MAX (64U << 20)
+
+/* Every option of every subcommand. */
+struct mw {
+	struct ctl_cli cli;
+	const char *data; /* --data */
+	const char *from; /* --from */
+	const char *undo; /* --undo */
+	uint64_t window; /* --window, 0: default */
+	int no_sync; /* --no-sync */
+	int extend; /* --extend */
+	int hex; /* --hex */
+	int populate; /* --populate */
+	int madvise; /* --madvise */
+	int write; /* --write */
+	int mincore; /* --mincore */
+};
+
+/* Tool options; part 2 numbers its own from OPT_MORE on. */
+enum {
+	OPT_DATA = CTL_OPT_TOOL_BASE,
+	OPT_FROM,
+	OPT_UNDO,
+	OPT_WINDOW,
+	OPT_NO_SYNC,
+	OPT_EXTEND,
+	OPT_HEX,
+	OPT_POPULATE,
+	OPT_MADVISE,
+	OPT_WRITE,
+	OPT_MINCORE,
+	OPT_MORE = CTL_OPT_TOOL_BASE + 0x40,
+};
+
+#define O_WINDOW                                                               \
+	{                                                                      \
+		"window", required_argument, NULL, OPT_WINDOW                  \
+	}
+#define O_NO_SYNC                                                              \
+	{                                                                      \
+		"no-sync", no_argument, NULL, OPT_NO_SYNC                      \
+	}
+#define O_END                                                                  \
+	{                                                                      \
+		NULL, 0, NULL, 0                                               \
+	}
+
+/* One subcommand. */
+struct subcmd {
+	const char *name;
+	const char *synopsis; /* after "mmapwin ", as in the man page */
+	const struct option *opts;
+	int nmin, nmax; /* positional arguments */
+	int (*run)(struct mw *m, char **args, int n);
+};
+
+static const struct subcmd *find_subcmd(const char *name);
+static void usage(FILE *f);
+
+static int take_size(const char *what, const char *s, uint64_t *v)
+{
+	int e = ctl_parse_size(s, v);
+
+	if (e == -ERANGE)
+		errx(CTL_EXIT_USAGE, "%s '%s': out of range", what, s);
+	if (e < 0)
+		errx(CTL_EXIT_USAGE,
+		     "%s '%s': not a size (bytes, K/M/G/T suffix, or 0x hex)",
+		     what, s);
+	return 0;
+}
+
+/* Take a tool option. Returns 0, or exits on a bad value. */
+static int take_opt(struct mw *m, int c, const char *arg)
+{
+	int e;
+
+	switch (c) {
+	case OPT_DATA:
+		m->data = arg;
+		break;
+	case OPT_FROM:
+		m->from = arg;
+		break;
+	case OPT_UNDO:
+		m->undo = arg;
+		break;
+	case OPT_WINDOW:
+		take_size("--window", arg, &m->window);
+		e = ctl_win_size_check(m->window);
+		if (e == -EINVAL)
+			errx(CTL_EXIT_USAGE,
+			     "--window %s: not a multiple of the page size (%ld)",
+			     arg, sysconf(_SC_PAGESIZE));
+		if (e < 0)
+			errx(CTL_EXIT_USAGE,
+			     "--window %s: out of range (one page to %llu MiB)",
+			     arg, CTL_WIN_MAX >> 20);
+		break;
+	case OPT_NO_SYNC:
+		m->no_sync = 1;
+		break;
+	case OPT_EXTEND:
+		m->extend = 1;
+		break;
+	case OPT_HEX:
+		m->hex = 1;
+		break;
+	case OPT_POPULATE:
+		m->populate = 1;
+		break;
+	case OPT_MADVISE:
+		m->madvise = 1;
+		break;
+	case OPT_WRITE:
+		m->write = 1;
+		break;
+	case OPT_MINCORE:
+		m->mincore = 1;
+		break;
+	default:
+		usage(stderr);
+		exit(CTL_EXIT_USAGE);
+	}
+	return 0;
+}
+
+/* Exit with "mmapwin: OBJ: reason" for a failed open or walk of FILE. */
+static void __attribute__((noreturn)) die_file(const char *file, int e)
+{
+	switch (-e) {
+	case EACCES:
+	case EPERM:
+		errx(CTL_EXIT_FAIL,
+		     "%s: permission denied (%s); check its mode and owner (chmod u+w for a patch)",
+		     file, strerror(-e));
+	case EROFS:
+		errx(CTL_EXIT_FAIL,
+		     "%s: read-only file system; remount it read-write", file);
+	case EISDIR:
+		errx(CTL_EXIT_FAIL, "%s: is a directory; give a regular file",
+		     file);
+	case EINVAL:
+		errx(CTL_EXIT_FAIL,
+		     "%s: not a regular file (FIFO, device or socket); mmapwin maps regular files only",
+		     file);
+	case ESTALE:
+		errx(CTL_EXIT_FAIL,
+		     "%s: file truncated by another process while mapped (SIGBUS); check who writes it and retry",
+		     file);
+	case ENOSPC:
+		errx(CTL_EXIT_FAIL,
+		     "%s: no space left for the pages written (SIGBUS); free space and retry",
+		     file);
+	case EOPNOTSUPP:
+		errx(CTL_EXIT_UNSUPP,
+		     "%s: MADV_POPULATE_READ/WRITE is not supported (Linux 5.14+); use --populate",
+		     file);
+	default:
+		errx(ctl_exit_for(e), "%s: %s", file, strerror(-e));
+	}
+}
+
+static int open_file(const char *file, int write, uint64_t *size)
+{
+	int fd = ctl_win_open(file, write, size);
+
+	if (fd < 0)
+		die_file(file, fd);
+	return fd;
+}
+
+/* OFF (and LEN, 0 for "to EOF") must lie inside a file of SIZE. */
+static void check_range(const char *file, uint64_t off, uint64_t *len,
+			uint64_t size)
+{
+	if (off >= size)
+		errx(CTL_EXIT_FAIL,
+		     "%s: offset %llu is past the end of the file (size %llu)",
+		     file, (unsigned long long)off, (unsigned long long)size);
+	if (!*len)
+		*len = size - off;
+	else if (*len > size - off)
+		errx(CTL_EXIT_FAIL,
+		     "%s: range %llu+%llu ends past the end of the file (size %llu)",
+		     file, (unsigned long long)off, (unsigned long long)*len,
+		     (unsigned long long)size);
+}
+
+static void take_len(const char *s, uint64_t *len)
+{
+	take_size("length", s, len);
+	if (!*len)
+		errx(CTL_EXIT_USAGE,
+		     "length 0: nothing to do; give at least 1");
+}
+
+/* Print table O (NAME for messages) and free it. */
+static void print_table(struct ctl_out *o)
+{
+	int e = ctl_out_print(o, stdout);
+
+	ctl_out_free(o);
+	if (e < 0)
+		errx(CTL_EXIT_FAIL, "output: %s", strerror(-e));
+}
+
+static struct ctl_out *new_table(const struct mw *m, const char *name,
+				 const struct ctl_col *cols, size_t n,
+				 const char *defaults)
+{
+	struct ctl_out *o;
+	const char *bad = NULL;
+	int e = ctl_out_new(name, cols, n, defaults, &m->cli.fmt, &o, &bad);
+
+	if (e == -EINVAL && bad)
+		errx(CTL_EXIT_USAGE, "-o: unknown column '%.*s'; see --help",
+		     (int)strcspn(bad, ","), bad);
+	if (e < 0)
+		errx(CTL_EXIT_FAIL, "output: %s", strerror(-e));
+	return o;
+}
+
+/* ---- patch ---- */
+
+/* Where the patch bytes come from: BUF, or FD read straight into the
+ * mapping. */
+struct patch {
+	const unsigned char *buf;
+	int fd;
+	uint64_t pos; /* bytes patched so far */
+	struct ctl_undo *undo;
+};
+
+static int patch_fn(void *arg, unsigned char *p, size_t len, uint64_t off)
+{
+	struct patch *pt = arg;
+	size_t done = 0;
+	int e;
+
+	if (pt->undo) {
+		e = ctl_undo_record(pt->undo, off, p, len);
+		if (e < 0)
+			return e;
+	}
+	if (pt->buf) {
+		memcpy(p, pt->buf + pt->pos, len);
+		done = len;
+	}
+	while (done < len) {
+		ssize_t r = read(pt->fd, p + done, len - done);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ENODATA;
+		done += (size_t)r;
+	}
+	pt->pos += len;
+	return 0;
+}
+
+/* Read all of FD (a pipe or device) into memory, at most PIPE_MAX. */
+static unsigned char *slurp(int fd, const char *what, uint64_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	unsigned char *buf = malloc(cap);
+
+	for (;;) {
+		ssize_t r;
+
+		if (!buf)
+			errx(CTL_EXIT_FAIL, "%s: out of memory", what);
+		if (n == cap) {
+			if (cap >= PIPE_MAX + 1ULL)
+				errx(CTL_EXIT_FAIL,
+				     "%s: more than %u MiB from a pipe; use --from FILE for large patches",
+				     what, PIPE_MAX >> 20);
+			cap = cap * 2 > PIPE_MAX + 1ULL ? PIPE_MAX + 1
+							: cap * 2;
+			buf = realloc(buf, cap);
+			continue;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			err(CTL_EXIT_FAIL, "%s", what);
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*len = n;
+	return buf;
+}
+
+/* Set up the data source of a patch; returns its length. */
+static uint64_t patch_source(const struct mw *m, struct patch *pt,
+			     unsigned char **owned)
+{
+	const char *what = m->from ? m->from : "stdin";
+	struct stat st;
+	off_t pos;
+
+	if (m->data) {
+		pt->buf = (const unsigned char *)m->data;
+		return strlen(m->data);
+	}
+	if (m->from) {
+		pt->fd = open(m->from, O_RDONLY | O_CLOEXEC);
+		if (pt->fd < 0)
+			err(CTL_EXIT_FAIL, "--from %s", m->from);
+	} else {
+		pt->fd = STDIN_FILENO;
+	}
+	if (fstat(pt->fd, &st) < 0)
+		err(CTL_EXIT_FAIL, "%s", what);
+	if (S_ISDIR(st.st_mode))
+		errx(CTL_EXIT_FAIL, "%s: is a directory; give a file of data",
+		     what);
+	if (S_ISREG(st.st_mode)) {
+		pos = lseek(pt->fd, 0, SEEK_CUR);
+		if (pos < 0)
+			pos = 0;
+		return (uint64_t)st.st_size > (uint64_t)pos
+			       ? (uint64_t)st.st_size - (uint64_t)pos
+			       : 0;
+	}
+	/* A pipe: its length is only known at its end, and the patch must
+	 * not start before we know it fits. */
+	uint64_t len;
+
+	*owned = slurp(pt->fd, what, &len);
+	pt->buf = *owned;
+	return len;
+}
+
+static const struct ctl_col patch_cols[] = {
+	{"FILE", 0.3, CTL_COL_TRUNC, "file patched"},
+	{"OFFSET", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "first byte patched"},
+	{"LENGTH", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "bytes patched"},
+	{"WINDOWS", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "mappings used"},
+	{"EXTENDED", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "bytes the file grew by (--extend)"},
+	{"UNDO", 0.2, CTL_COL_TRUNC, "undo journal, or -"},
+	{"RECORDS", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "undo records appended"},
+	{"SYNCED", 0.05, CTL_COL_BOOL, "flushed to disk before success"},
+};
+
+static void die_undo(const char *undo, int e)
+{
+	switch (-e) {
+	case EXDEV:
+		errx(CTL_EXIT_FAIL,
+		     "--undo %s: journal belongs to another file; give a new undo file",
+		     undo);
+	case EBADMSG:
+		errx(CTL_EXIT_FAIL,
+		     "--undo %s: not an mmapwin undo journal (or corrupt); give a new undo file",
+		     undo);
+	case EINVAL:
+		errx(CTL_EXIT_USAGE,
+		     "--undo %s: is the file being patched; give another path",
+		     undo);
+	case EWOULDBLOCK:
+		errx(CTL_EXIT_FAIL,
+		     "--undo %s: in use by another mmapwin; wait for it", undo);
+	default:
+		errx(ctl_exit_for(e), "--undo %s: %s", undo, strerror(-e));
+	}
+}
+
+static int cmd_patch(struct mw *m, char **args, int n)
+{
+	const char *file = args[0];
+	struct patch pt = {.fd = -1};
+	_cleanup_free_ unsigned char *owned = NULL;
+	uint64_t off, len, size, grow = 0, recs = 0, bytes;
+	struct ctl_win w = {.winsize = m->window};
+	char tpath[PATH_MAX];
+	struct ctl_out *o;
+	struct ctl_row *row;
+	int fd, e;
+
+	(void)n;
+	if (m->data && m->from)
+		errx(CTL_EXIT_USAGE, "--data and --from: give only one");
+	take_size("offset", args[1], &off);
+	fd = open_file(file, !m->cli.dry_run, &size);
+	len = patch_source(m, &pt, &owned);
+	if (!len)
+		errx(CTL_EXIT_USAGE, "empty patch: no bytes to write (from %s)",
+		     m->data   ? "--data"
+		     : m->from ? m->from
+			       : "stdin");
+	if (off > UINT64_MAX - len || off + len > (uint64_t)INT64_MAX)
+		errx(CTL_EXIT_USAGE, "offset %s: out of range", args[1]);
+	if (off + len > size && !m->extend)
+		errx(CTL_EXIT_FAIL,
+		     "%s: patch of %llu bytes at %llu ends past the end of the file (size %llu); use --extend to grow it",
+		     file, (unsigned long long)len, (unsigned long long)off,
+		     (unsigned long long)size);
+	if (off + len > size)
+		grow = off + len - size;
+	if (m->cli.dry_run) {
+		if (!m->cli.quiet)
+			printf("%s: would patch %llu bytes at offset %llu%s\n",
+			       file, (unsigned long long)len,
+			       (unsigned long long)off,
+			       grow ? " (growing the file)" : "");
+		return CTL_EXIT_OK;
+	}
+	if (m->undo) {
+		if (!realpath(file, tpath))
+			err(CTL_EXIT_FAIL, "%s", file);
+		e = ctl_undo_open(m->undo, fd, tpath, &pt.undo);
+		if (e < 0)
+			die_undo(m->undo, e);
+	}
+	if (grow && ftruncate(fd, (off_t)(off + len)) < 0)
+		err(CTL_EXIT_FAIL, "%s: growing to %llu bytes", file,
+		    (unsigned long long)(off + len));
+	w.fd = fd;
+	w.flags = CTL_WIN_WRITE | (m->no_sync ? 0 : CTL_WIN_SYNC);
+	e = ctl_win_each(&w, off, len, patch_fn, &pt);
+	if (pt.undo)
+		ctl_undo_counts(pt.undo, &recs, &bytes);
+	if (e < 0) {
+		warnx("%s: %llu of %llu bytes patched before the failure%s%s%s",
+		      file, (unsigned long long)pt.pos, (unsigned long long)len,
+		      m->undo ? "; restore with 'mmapwin undo " : "",
+		      m->undo ? m->undo : "", m->undo ? "'" : "");
+		if (e == -ENODATA)
+			errx(CTL_EXIT_FAIL, "%s: the data ended early",
+			     m->from ? m->from : "stdin");
+		die_file(file, e);
+	}
+	e = ctl_undo_close(pt.undo);
+	if (e < 0)
+		errx(CTL_EXIT_FAIL, "--undo %s: %s", m->undo, strerror(-e));
+	if (close(fd) < 0)
+		err(CTL_EXIT_FAIL, "%s", file);
+	if (m->cli.quiet)
+		return CTL_EXIT_OK;
+	o = new_table(m, "patch", patch_cols, ARRAY_SIZE(patch_cols),
+		      "FILE,OFFSET,LENGTH,WINDOWS,UNDO,SYNCED");
+	row = ctl_out_row(o);
+	if (!row)
+		errx(CTL_EXIT_FAIL, "output: out of memory");
+	ctl_out_set(o, row, 0, file);
+	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)off);
+	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)len);
+	ctl_out_setf(o, row, 3, "%llu", (unsigned long long)w.windows);
+	ctl_out_setf(o, row, 4, "%llu", (unsigned long long)grow);
+	ctl_out_set(o, row, 5, m->undo ? m->undo : "-");
+	ctl_out_setf(o, row, 6, "%llu", (unsigned long long)recs);
+	ctl_out_set(o, row, 7, m->no_sync ? "false" : "true");
+	print_table(o);
+	return CTL_EXIT_OK;
+}
+
+/* ---- read ---- */
+
+/* Output of read, built without stdio (the window guard may unwind it). */
+struct reader {
+	int hex;
+	unsigned char line[16];
+	size_t nline;
+	uint64_t line_off;
+	int digits;
+	char out[1 << 16];
+	size_t nout;
+};
+
+static int write_all(const void *buf, size_t n)
+{
+	const char *p = buf;
+
+	while (n) {
+		ssize_t r = write(STDOUT_FILENO, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+static int flush_out(struct reader *rd)
+{
+	int e = write_all(rd->out, rd->nout);
+
+	rd->nout = 0;
+	return e;
+}
+
+/* Offsets take 8 hex digits, as in hexdump -C, or more past 4 GiB. */
+static int off_digits(uint64_t v)
+{
+	int d = 8;
+
+	while (d < 16 && (v >> (4 * d)))
+		d++;
+	return d;
+}
+
+static char *put_hex(char *s, uint64_t v, int digits)
+{
+	static const char xd[] = "0123456789abcdef";
+
+	for (int i = digits - 1; i >= 0; i--)
+		s[i] = xd[v & 15], v >>= 4;
+	return s + digits;
+}
+
+/* One hexdump -C line of the bytes in RD->line. */
+static int hex_line(struct reader *rd)
+{
+	char *s;
+
+	if (rd->nout > sizeof(rd->out) - 128) {
+		int e = flush_out(rd);
+
+		if (e < 0)
+			return e;
+	}
+	s = put_hex(rd->out + rd->nout, rd->line_off, rd->digits);
+	*s++ = ' ';
+	for (size_t i = 0; i < 16; i++) {
+		*s++ = ' ';
+		if (i == 8)
+			*s++ = ' ';
+		if (i < rd->nline) {
+			s = put_hex(s, rd->line[i], 2);
+		} else {
+			*s++ = ' ';
+			*s++ = ' ';
+		}
+	}
+	*s++ = ' ';
+	*s++ = ' ';
+	*s++ = '|';
+	for (size_t i = 0; i < rd->nline; i++) {
+		unsigned char c = rd->line[i];
+
+		*s++ = c >= 0x20 && c < 0x7f ? (char)c : '.';
+	}
+	*s++ = '|';
+	*s++ = '\n';
+	rd->nout = (size_t)(s - rd->out);
+	rd->line_off += rd->nline;
+	rd->nline = 0;
+	return 0;
+}
+
+static int read_fn(void *arg, unsigned char *p, size_t len, uint64_t off)
+{
+	struct reader *rd = arg;
+
+	(void)off;
+	if (!rd->hex)
+		return write_all(p, len);
+	for (size_t i = 0; i < len; i++) {
+		rd->line[rd->nline++] = p[i];
+		if (rd->nline == 16) {
+			int e = hex_line(rd);
+
+			if (e < 0)
+				return e;
+		}
+	}
+	return 0;
+}
+
+static int cmd_read(struct mw *m, char **args, int n)
+{
+	_cleanup_free_ struct reader *rd = calloc(1, sizeof(*rd));
+	struct ctl_win w = {.winsize = m->window};
+	uint64_t off, len, size;
+	int e;
+
+	(void)n;
+	take_size("offset", args[1], &off);
+	take_len(args[2], &len);
+	w.fd = open_file(args[0], 0, &size);
+	check_range(args[0], off, &len, size);
+	if (!rd)
+		errx(CTL_EXIT_FAIL, "out of memory");
+	rd->hex = m->hex;
+	rd->line_off = off;
+	rd->digits = off_digits(off + len);
+	e = ctl_win_each(&w, off, len, read_fn, rd);
+	if (!e && rd->hex && rd->nline)
+		e = hex_line(rd);
+	if (!e && rd->hex) {
+		char *s = put_hex(rd->out + rd->nout, off + len, rd->digits);
+
+		*s++ = '\n';
+		rd->nout = (size_t)(s - rd->out);
+		e = flush_out(rd);
+	}
+	if (e == -EPIPE)
+		return CTL_EXIT_OK;
+	if (e < 0)
+		die_file(args[0], e);
+	return CTL_EXIT_OK;
+}
+
+/* ---- undo ---- */
+
+static const struct ctl_col undo_cols[] = {
+	{"TARGET", 0.3, CTL_COL_TRUNC, "file restored"},
+	{"RECORDS", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "records applied"},
+	{"BYTES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "original bytes written back"},
+	{"TORN", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "bytes of a torn last record, ignored"},
+	{"SIZE", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "target size recorded in the journal"},
+	{"TRUNCATED", 0.05, CTL_COL_BOOL, "target cut back to SIZE"},
+};
+
+static const struct ctl_col rec_cols[] = {
+	{"OFFSET", 0.2, CTL_COL_RIGHT | CTL_COL_NUMBER, "file offset"},
+	{"LENGTH", 0.2, CTL_COL_RIGHT | CTL_COL_NUMBER, "original bytes"},
+};
+
+struct reclist {
+	struct ctl_out *o;
+};
+
+static void list_rec(void *arg, uint64_t off, uint64_t len)
+{
+	struct reclist *rl = arg;
+	struct ctl_row *row = ctl_out_row(rl->o);
+
+	if (!row)
+		return;
+	ctl_out_setf(rl->o, row, 0, "%llu", (unsigned long long)off);
+	ctl_out_setf(rl->o, row, 1, "%llu", (unsigned long long)len);
+}
+
+static int cmd_undo(struct mw *m, char **args, int n)
+{
+	const char *undo = args[0];
+	struct ctl_undo_info info;
+	struct reclist rl = {NULL};
+	struct ctl_out *o;
+	struct ctl_row *row;
+	unsigned int flags = 0;
+	int e;
+
+	(void)n;
+	if (m->cli.dry_run) {
+		flags |= CTL_UNDO_DRY_RUN;
+		rl.o = new_table(m, "records", rec_cols, ARRAY_SIZE(rec_cols),
+				 "OFFSET,LENGTH");
+	}
+	if (m->no_sync)
+		flags |= CTL_UNDO_NO_SYNC;
+	e = ctl_undo_apply(undo, flags, rl.o ? list_rec : NULL, &rl, &info);
+	if (e == -EXDEV)
+		errx(CTL_EXIT_FAIL,
+		     "%s: %s is not the file this journal was made for (device or inode differ: replaced or re-created?); nothing restored",
+		     undo, info.path);
+	if (e == -EBADMSG)
+		errx(CTL_EXIT_FAIL,
+		     "%s: not an mmapwin undo journal, or corrupt; nothing restored",
+		     undo);
+	if (e == -EWOULDBLOCK)
+		errx(CTL_EXIT_FAIL,
+		     "%s: in use by another mmapwin; wait for it", undo);
+	if (e < 0 && info.on_target)
+		die_file(info.path, e);
+	if (e < 0)
+		errx(ctl_exit_for(e), "%s: %s", undo, strerror(-e));
+	if (info.cur_size < info.size && !m->cli.quiet)
+		warnx("%s: is shorter (%llu bytes) than when journaled (%llu); only the journaled bytes were restored",
+		      info.path, (unsigned long long)info.cur_size,
+		      (unsigned long long)info.size);
+	if (rl.o) {
+		if (!m->cli.quiet)
+			print_table(rl.o);
+		else
+			ctl_out_free(rl.o);
+		return CTL_EXIT_OK;
+	}
+	if (m->cli.quiet)
+		return CTL_EXIT_OK;
+	o = new_table(m, "undo", undo_cols, ARRAY_SIZE(undo_cols),
+		      "TARGET,RECORDS,BYTES,TORN,TRUNCATED");
+	row = ctl_out_row(o);
+	if (!row)
+		errx(CTL_EXIT_FAIL, "output: out of memory");
+	ctl_out_set(o, row, 0, info.path);
+	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)info.records);
+	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)info.bytes);
+	ctl_out_setf(o, row, 3, "%llu", (unsigned long long)info.torn);
+	ctl_out_setf(o, row, 4, "%llu", (unsigned long long)info.size);
+	ctl_out_set(o, row, 5, info.truncated ? "true" : "false");
+	print_table(o);
+	return CTL_EXIT_OK;
+}
+
+/* ---- fault ---- */
+
+static const struct ctl_col fault_cols[] = {
+	{"PHASE", 0.1, 0, "populate (mmap/madvise), touch, or total"},
+	{"PAGES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "pages covered"},
+	{"MINFLT", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "minor faults (page in the cache)"},
+	{"MAJFLT", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "major faults (page read from disk)"},
+	{"TIME", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "seconds"},
+	{"NS/PAGE", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "nanoseconds per page"},
+};
+
+static void fault_row(struct ctl_out *o, const char *phase,
+		      const struct ctl_fault_phase *ph)
+{
+	struct ctl_row *row = ctl_out_row(o);
+
+	if (!row)
+		errx(CTL_EXIT_FAIL, "output: out of memory");
+	ctl_out_set(o, row, 0, phase);
+	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)ph->pages);
+	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)ph->minflt);
+	ctl_out_setf(o, row, 3, "%llu", (unsigned long long)ph->majflt);
+	ctl_out_setf(o, row, 4, "%.6f", ph->ns / 1e9);
+	ctl_out_setf(o, row, 5, "%.0f",
+		     ph->pages ? (double)ph->ns / (double)ph->pages : 0.0);
+}
+
+static int cmd_fault(struct mw *m, char **args, int n)
+{
+	uint64_t off = 0, len = 0, size;
+	struct ctl_fault_report rep;
+	struct ctl_fault_phase tot;
+	unsigned int flags = 0;
+	struct ctl_out *o;
+	int fd, e;
+
+	if (m->populate && m->madvise)
+		errx(CTL_EXIT_USAGE, "--populate and --madvise: give only one");
+	if (n > 1)
+		take_size("offset", args[1], &off);
+	if (n > 2)
+		take_len(args[2], &len);
+	fd = open_file(args[0], m->write, &size);
+	check_range(args[0], off, &len, size);
+	if (m->write)
+		flags |= CTL_WIN_WRITE;
+	if (m->populate)
+		flags |= CTL_WIN_POPULATE;
+	if (m->madvise)
+		flags |= CTL_WIN_MADVISE;
+	e = ctl_fault_run(fd, off, len, m->window, flags, &rep);
+	if (e < 0)
+		die_file(args[0], e);
+	close(fd);
+	o = new_table(m, "faults", fault_cols, ARRAY_SIZE(fault_cols),
+		      "PHASE,PAGES,MINFLT,MAJFLT,TIME");
+	tot = rep.touch;
+	if (m->populate || m->madvise) {
+		fault_row(o, m->populate ? "map-populate" : "madvise-populate",
+			  &rep.populate);
+		tot.minflt += rep.populate.minflt;
+		tot.majflt += rep.populate.majflt;
+		tot.ns += rep.populate.ns;
+	}
+	fault_row(o, m->write ? "touch-write" : "touch-read", &rep.touch);
+	fault_row(o, "total", &tot);
+	print_table(o);
+	return CTL_EXIT_OK;
+}
+
+/* ---- cache ---- */
+
+static const struct ctl_col cache_cols[] = {
+	{"PAGES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "pages in the range"},
+	{"CACHED", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "pages in the page cache"},
+	{"PERCENT", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "CACHED of PAGES, %"},
+	{"DIRTY", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "cached pages not yet written"},
+	{"WRITEBACK", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "pages being written"},
+	{"EVICTED", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "pages evicted from the cache"},
+	{"RECENT", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "of those, evicted recently (would be refaults)"},
+	{"METHOD", 0.1, 0, "cachestat or mincore"},
+};
+
+static int cmd_cache(struct mw *m, char **args, int n)
+{
+	uint64_t off = 0, len = 0, size;
+	struct ctl_cache c;
+	struct ctl_out *o;
+	struct ctl_row *row;
+	int fd, e, cs;
+
+	if (n > 1)
+		take_size("offset", args[1], &off);
+	if (n > 2)
+		take_len(args[2], &len);
+	fd = open_file(args[0], 0, &size);
+	if (size)
+		check_range(args[0], off, &len, size);
+	e = ctl_cache_stat(fd, off, len, m->mincore ? CTL_CACHE_MINCORE : 0,
+			   &c);
+	if (e < 0)
+		die_file(args[0], e);
+	close(fd);
+	cs = c.method == CTL_CACHE_CACHESTAT;
+	if (c.fallback_err && !m->cli.quiet)
+		warnx("cachestat(2): %s; counted resident pages with mincore(2) (dirty, writeback, evicted unknown)",
+		      strerror(-c.fallback_err));
+	o = new_table(
+		m, "cache", cache_cols, ARRAY_SIZE(cache_cols),
+		"PAGES,CACHED,PERCENT,DIRTY,WRITEBACK,EVICTED,RECENT,METHOD");
+	row = ctl_out_row(o);
+	if (!row)
+		errx(CTL_EXIT_FAIL, "output: out of memory");
+	ctl_out_setf(o, row, 0, "%llu", (unsigned long long)c.pages);
+	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)c.cached);
+	ctl_out_setf(o, row, 2, "%.1f",
+		     c.pages ? 100.0 * (double)c.cached / (double)c.pages : 0);
+	/* mincore cannot tell these: leave them empty, not a false 0. */
+	if (cs) {
+		ctl_out_setf(o, row, 3, "%llu", (unsigned long long)c.dirty);
+		ctl_out_setf(o, row, 4, "%llu",
+			     (unsigned long long)c.writeback);
+		ctl_out_setf(o, row, 5, "%llu", (unsigned long long)c.evicted);
+		ctl_out_setf(o, row, 6, "%llu",
+			     (unsigned long long)c.recently_evicted);
+	}
+	ctl_out_set(o, row, 7, cs ? "cachestat" : "mincore");
+	print_table(o);
+	return CTL_EXIT_OK;
+}
+
+/* ---- the table of subcommands ---- */
+
+static const struct option patch_opts[] = {
+	{"data", required_argument, NULL, OPT_DATA},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"undo", required_argument, NULL, OPT_UNDO},
+	{"extend", no_argument, NULL, OPT_EXTEND},
+	O_NO_SYNC,
+	O_WINDOW,
+	O_END,
+};
+
+static const struct option read_opts[] = {
+	{"hex", no_argument, NULL, OPT_HEX},
+	O_WINDOW,
+	O_END,
+};
+
+static const struct option undo_opts[] = {
+	O_NO_SYNC,
+	O_END,
+};
+
+static const struct option fault_opts[] = {
+	{"populate", no_argument, NULL, OPT_POPULATE},
+	{"madvise", no_argument, NULL, OPT_MADVISE},
+	{"write", no_argument, NULL, OPT_WRITE},
+	O_WINDOW,
+	O_END,
+};
+
+static const struct option cache_opts[] = {
+	{"mincore", no_argument, NULL, OPT_MINCORE},
+	O_END,
+};
+
+static const struct subcmd subcmds[] = {
+	{"patch",
+	 "patch FILE OFFSET [--data STRING | --from FILE] [--undo UNDOFILE] [--extend] [--no-sync] [--window SIZE]",
+	 patch_opts, 2, 2, cmd_patch},
+	{"read", "read FILE OFFSET LENGTH [--hex] [--window SIZE]", read_opts,
+	 3, 3, cmd_read},
+	{"undo", "undo UNDOFILE [--dry-run] [--no-sync]", undo_opts, 1, 1,
+	 cmd_undo},
+	{"fault",
+	 "fault FILE [OFFSET [LENGTH]] [--populate | --madvise] [--write] [--window SIZE]",
+	 fault_opts, 1, 3, cmd_fault},
+	{"cache", "cache FILE [OFFSET [LENGTH]] [--mincore]", cache_opts, 1, 3,
+	 cmd_cache},
+};
+
+static const struct subcmd *find_subcmd(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
+		if (strcmp(subcmds[i].name, name) == 0)
+			return &subcmds[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fputs("Usage:\n", f);
+	for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
+		fprintf(f, " mmapwin %s\n", subcmds[i].synopsis);
+	fputs(" mmapwin --help | --version\n", f);
+	fputs("\nCommon options: -o LIST, -J, -P, -r, -n, -q, -v, --dry-run\n",
+	      f);
+	fputs("Sizes: bytes, K/M/G/T suffix (powers of 1024), or 0x hex.\n", f);
+	fputs("See mmapwin(1) for output columns.\n", f);
+}
+
+static const struct option common_opts[] = {CTL_CLI_LONGOPTS};
+
+int main(int argc, char **argv)
+{
+	struct option opts[ARRAY_SIZE(common_opts) + 32];
+	const struct subcmd *sc;
+	struct mw m = {0};
+	size_t k = 0;
+	int c, n, rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	sc = find_subcmd(argv[1]);
+	if (!sc && argv[1][0] != '-')
+		errx(CTL_EXIT_USAGE, "%s: unknown subcommand; see --help",
+		     argv[1]);
+	for (size_t i = 0; i < ARRAY_SIZE(common_opts); i++)
+		opts[k++] = common_opts[i];
+	for (const struct option *o = sc ? sc->opts : NULL; o && o->name; o++)
+		opts[k++] = *o;
+	opts[k] = (struct option){0};
+	/* Options may come before or after the positional arguments. */
+	if (sc)
+		optind = 2;
+	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, opts, NULL)) !=
+	       -1) {
+		if (ctl_cli_common(&m.cli, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return fclose(stdout) ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+		case 'V':
+			printf("mmapwin %s\n", CTL_VERSION);
+			return fclose(stdout) ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+		case '?':
+			usage(stderr);
+			return CTL_EXIT_USAGE;
+		default:
+			take_opt(&m, c, optarg);
+		}
+	}
+	if (!sc)
+		errx(CTL_EXIT_USAGE, "no subcommand; see --help");
+	n = argc - optind;
+	if (n < sc->nmin || n > sc->nmax)
+		errx(CTL_EXIT_USAGE, "usage: mmapwin %s", sc->synopsis);
+	rc = sc->run(&m, argv + optind, n);
+	if (ferror(stdout) | (fclose(stdout) != 0)) {
+		if (errno != EPIPE)
+			err(CTL_EXIT_FAIL, "stdout");
+	}
+	return rc;
+}
