@@ -1,0 +1,1326 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * jcommit: the ext4 journal of mounted file systems: effective data= mode
+ * and commit= interval and where each comes from, live and persistent
+ * changes that keep ro/nosuid/nodev/noexec, journal checkpoint, and a
+ * mount-flag check for scripts.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/cli.h"
+#include "ctl/ext4.h"
+#include "ctl/mount.h"
+#include "ctl/out.h"
+#include "ctl/parse.h"
+#include "ctl/root.h"
+
+/*
+ * The kernel rejects commit= above INT_MAX / HZ; HZ is at least 100, so
+ * nothing above this can ever work. Between this and the kernel's real
+ * limit, the kernel's EINVAL is reported.
+ */
+#define COMMIT_MAX (INT_MAX / 100)
+
+enum {
+	OPT_COMMIT = CTL_OPT_TOOL_BASE,
+	OPT_PERSIST,
+	OPT_SAVE,
+	OPT_DATA,
+	OPT_DISCARD,
+	OPT_ZEROOUT,
+	OPT_MIN_COMMIT,
+	OPT_MAX_COMMIT,
+	OPT_REQUIRE,
+	OPT_FORBID,
+	OPT_LEGACY,
+};
+
+enum sub { SUB_SHOW, SUB_SET, SUB_CHECKPOINT, SUB_CHECK, SUB_RESTORE };
+
+struct opts {
+	struct ctl_cli cli;
+	enum sub sub;
+	const char *commit_arg;
+	unsigned int commit;
+	int persist;
+	const char *save;
+	const char *data_arg;
+	int data; /* set --data */
+	int discard, zeroout;
+	const char *min_arg, *max_arg;
+	unsigned int min_commit, max_commit;
+	const char *require, *forbid;
+	int legacy;
+};
+
+/* Everything known about one target. */
+struct fsinfo {
+	const char *arg;
+	int mounted;
+	struct ctl_mount m;
+	char dev[PATH_MAX]; /* block device node, "" when unknown */
+	char kname[64];
+	int have_live;
+	struct ctl_ext4_live live;
+	int have_sb;
+	struct ctl_ext4_sb sb;
+	int have_tune;
+	struct ext4_tune_sb_params tune;
+	int have_ji;
+	struct ctl_jbd2_info ji;
+	int fstab; /* 1 entry found, 0 none */
+	char *fstab_opts;
+};
+
+static const char *const ext_types[] = {"ext4", "ext3", "ext2", NULL};
+
+enum {
+	COL_DEVICE,
+	COL_TARGET,
+	COL_FSTYPE,
+	COL_DATA,
+	COL_COMMIT,
+	COL_FLAGS,
+	COL_JOURNAL,
+	COL_FASTCOMMIT,
+	COL_JCSUM,
+	COL_JSIZE,
+	COL_TRANS,
+	COL_AVGCOMMIT,
+	COL_FSTAB,
+	COL_SBDATA,
+	COL_SBOPTS,
+	COL_NEXTDATA,
+	COL_NEXTCOMMIT,
+	COL_NEXTFROM,
+};
+
+static const struct ctl_col cols[] = {
+	[COL_DEVICE] = {"DEVICE", 0.1, 0, "block device"},
+	[COL_TARGET] = {"TARGET", 0.2, 0, "mount point"},
+	[COL_FSTYPE] = {"FSTYPE", 0.05, 0, "file system type as mounted"},
+	[COL_DATA] = {"DATA", 0.05, 0, "effective data= mode (live)"},
+	[COL_COMMIT] = {"COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			"effective commit= seconds (live)"},
+	[COL_FLAGS] = {"FLAGS", 0.2, CTL_COL_WRAP,
+		       "mount flags (ro/rw, nosuid, nodev, noexec, atime)"},
+	[COL_JOURNAL] = {"JOURNAL", 0.05, 0,
+			 "has a journal: yes, no, external"},
+	[COL_FASTCOMMIT] = {"FAST-COMMIT", 0.05, 0, "fast_commit feature"},
+	[COL_JCSUM] = {"JCSUM", 0.05, 0, "journal checksum: v1, v2, v3 or no"},
+	[COL_JSIZE] = {"JSIZE", 0.05, CTL_COL_RIGHT, "journal size"},
+	[COL_TRANS] = {"TRANS", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		       "jbd2 transactions since mount"},
+	[COL_AVGCOMMIT] = {"AVG-COMMIT", 0.05, CTL_COL_RIGHT,
+			   "jbd2 average commit time"},
+	[COL_FSTAB] =
+		{"FSTAB", 0.1, 0,
+		 "journal options of the fstab entry ('none' without an entry)"},
+	[COL_SBDATA] = {"SB-DATA", 0.05, 0,
+			"data mode in the superblock default mount options"},
+	[COL_SBOPTS] = {"SB-OPTS", 0.2, 0, "superblock mount-options string"},
+	[COL_NEXTDATA] = {"NEXT-DATA", 0.05, 0, "data mode at the next mount"},
+	[COL_NEXTCOMMIT] = {"NEXT-COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			    "commit seconds at the next mount"},
+	[COL_NEXTFROM] = {"NEXT-FROM", 0.2, 0,
+			  "where the next values come from"},
+};
+
+#define DEF_COLS "DEVICE,TARGET,DATA,COMMIT,FLAGS,JOURNAL,SB-OPTS"
+#define DEF_COLS_V                                                             \
+	"DEVICE,TARGET,FSTYPE,DATA,COMMIT,FLAGS,JOURNAL,FAST-COMMIT,JCSUM,"    \
+	"JSIZE,TRANS,AVG-COMMIT,FSTAB,SB-DATA,SB-OPTS,NEXT-DATA,NEXT-COMMIT,"  \
+	"NEXT-FROM"
+
+static void usage(void)
+{
+	fputs("Usage:\n"
+	      " jcommit [show] [options] [TARGET...]\n"
+	      " jcommit set --commit SEC [--persist] [--save FILE] [--dry-run] TARGET...\n"
+	      " jcommit set --data MODE --persist [--save FILE] [--dry-run] TARGET...\n"
+	      " jcommit checkpoint [--discard | --zeroout] [--dry-run] TARGET...\n"
+	      " jcommit check [--data MODE[,MODE...]] [--min-commit SEC] [--max-commit SEC]\n"
+	      "         [--require OPT[,OPT...]] [--forbid OPT[,OPT...]] TARGET...\n"
+	      " jcommit restore [--dry-run] FILE\n"
+	      "\n"
+	      "TARGET is a mount point, a path on an ext4 file system or a block device;\n"
+	      "\"-\" reads targets from standard input.\n"
+	      "\n"
+	      "Options:\n"
+	      "     --commit SEC         commit interval in seconds (0: kernel default)\n"
+	      "     --persist            also write the superblock (next mount)\n"
+	      "     --data MODE          journal, ordered or writeback\n"
+	      "     --save FILE          record previous values for restore\n"
+	      "     --discard            checkpoint: discard the journal blocks\n"
+	      "     --zeroout            checkpoint: zero out the journal blocks\n"
+	      "     --min-commit SEC     check: lowest commit interval allowed\n"
+	      "     --max-commit SEC     check: highest commit interval allowed\n"
+	      "     --require OPT,...    check: mount options that must be set\n"
+	      "     --forbid OPT,...     check: mount options that must not be set\n"
+	      "     --legacy-remount     change live values with mount(2) MS_REMOUNT\n"
+	      "     --dry-run            show what would change, change nothing\n"
+	      "     --sysroot DIR        read /proc and /etc under DIR\n"
+	      " -o, --output LIST        columns to print (+LIST appends)\n"
+	      " -J, --json               JSON output\n"
+	      " -P, --pairs              KEY=\"value\" output\n"
+	      " -r, --raw                raw output\n"
+	      " -n, --noheadings         no header line\n"
+	      " -q, --quiet              print nothing on success\n"
+	      " -v, --verbose            more columns, more detail\n"
+	      " -h, --help               this text\n"
+	      " -V, --version            print the version\n"
+	      "\n"
+	      "Columns:\n",
+	      stdout);
+	ctl_out_help(cols, ARRAY_SIZE(cols), stdout);
+}
+
+static void usage_error(const char *obj, const char *reason)
+	__attribute__((noreturn));
+
+static void usage_error(const char *obj, const char *reason)
+{
+	warnx("%s: %s", obj, reason);
+	fprintf(stderr, "Try 'jcommit --help' for more information.\n");
+	exit(CTL_EXIT_USAGE);
+}
+
+static void fsinfo_free(struct fsinfo *fi)
+{
+	ctl_mount_clear(&fi->m);
+	free(fi->fstab_opts);
+	fi->fstab_opts = NULL;
+}
+
+/*
+ * Fill FI from the kernel, the superblock and fstab. Returns 0 or an exit
+ * code (after a message, unless QUIET: the listing of every ext mount
+ * skips those the ext4 driver does not serve).
+ */
+static int resolve(const struct ctl_root *r, const char *arg, int quiet,
+		   struct fsinfo *fi)
+{
+	const char *const *t;
+	struct stat st;
+	int err;
+
+	memset(fi, 0, sizeof(*fi));
+	fi->arg = arg;
+	if (stat(arg, &st) < 0) {
+		warn("%s", arg);
+		return CTL_EXIT_FAIL;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		snprintf(fi->dev, sizeof(fi->dev), "%s", arg);
+		err = ctl_mount_by_dev(r, st.st_rdev, &fi->m);
+		if (err == -ENOENT)
+			err = 1; /* an unmounted device: superblock only */
+	} else {
+		err = ctl_mount_by_path(r, arg, &fi->m);
+	}
+	if (err < 0) {
+		warnx("%s: cannot find its mount in %s/proc/self/mountinfo: %s",
+		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
+		      strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	fi->mounted = err == 0;
+	if (fi->mounted) {
+		for (t = ext_types; *t && strcmp(*t, fi->m.fstype) != 0; t++)
+			;
+		if (!*t) {
+			warnx("%s: not an ext4 file system (%s mounted on %s)",
+			      arg, fi->m.fstype, fi->m.target);
+			return CTL_EXIT_UNSUPP;
+		}
+		if (!fi->dev[0] && fi->m.source[0] == '/')
+			snprintf(fi->dev, sizeof(fi->dev), "%s", fi->m.source);
+		err = ctl_ext4_kname(r, fi->m.dev, fi->kname,
+				     sizeof(fi->kname));
+		if (err == 0)
+			err = ctl_ext4_live_read(r, fi->kname, &fi->live);
+		if (err < 0) {
+			if (!quiet)
+				warnx("%s: %s on %s is not served by the ext4 driver (no /proc/fs/ext4/%s/options)",
+				      arg, fi->m.fstype, fi->m.target,
+				      fi->kname[0] ? fi->kname : "?");
+			return CTL_EXIT_UNSUPP;
+		}
+		fi->have_live = 1;
+		fi->have_tune = ctl_ext4_tune_get(fi->m.target, &fi->tune) == 0;
+		fi->have_ji = ctl_jbd2_info_read(r, fi->kname, &fi->ji) == 0;
+	}
+	if (fi->dev[0]) {
+		err = ctl_ext4_sb_read(fi->dev, &fi->sb);
+		fi->have_sb = err == 0;
+		if (err == -EMEDIUMTYPE && !fi->mounted) {
+			warnx("%s: not an ext4 file system (no ext2/3/4 superblock)",
+			      arg);
+			return CTL_EXIT_UNSUPP;
+		}
+		if (err < 0 && !fi->mounted) {
+			warnx("%s: cannot read the superblock: %s", arg,
+			      strerror(-err));
+			return CTL_EXIT_FAIL;
+		}
+	}
+	fi->fstab = ctl_fstab_find(r, fi->mounted ? fi->m.target : NULL,
+				   fi->dev, fi->have_sb ? fi->sb.uuid : NULL,
+				   fi->have_sb ? fi->sb.label : NULL,
+				   &fi->fstab_opts) == 1;
+	return 0;
+}
+
+/* The name to print for a file system: its mount point or the device. */
+static const char *name_of(const struct fsinfo *fi)
+{
+	return fi->mounted ? fi->m.target : fi->dev;
+}
+
+/* Superblock mount-options string: fresh from the kernel when mounted. */
+static const char *sb_opts(const struct fsinfo *fi)
+{
+	if (fi->have_tune)
+		return (const char *)fi->tune.mount_opts;
+	if (fi->have_sb)
+		return fi->sb.mount_opts;
+	return NULL;
+}
+
+static int sb_data(const struct fsinfo *fi)
+{
+	if (fi->have_tune)
+		return ctl_ext4_defm_data(fi->tune.default_mnt_opts);
+	if (fi->have_sb)
+		return ctl_ext4_defm_data(fi->sb.default_mount_opts);
+	return CTL_EXT4_DATA_KEEP;
+}
+
+/* 1 journal, 0 none, -1 unknown. */
+static int has_journal(const struct fsinfo *fi)
+{
+	if (fi->have_tune)
+		return !!(fi->tune.feature_compat & 0x4);
+	if (fi->have_sb)
+		return fi->sb.has_journal;
+	if (fi->have_ji)
+		return 1;
+	return -1;
+}
+
+/* What the next mount will use, and which layer decides it. */
+struct next {
+	int data;
+	const char *data_from;
+	unsigned int commit;
+	const char *commit_from;
+};
+
+static void opt_data(const char *opts, int *data)
+{
+	char v[32];
+	int d;
+
+	if (opts && ctl_mount_opt(opts, "data", v, sizeof(v)) == 1) {
+		d = ctl_ext4_data_parse(v);
+		if (d > 0)
+			*data = d;
+	}
+}
+
+static int opt_commit(const char *opts, unsigned int *commit)
+{
+	uint64_t c;
+	char v[32];
+
+	if (!opts || ctl_mount_opt(opts, "commit", v, sizeof(v)) != 1 ||
+	    ctl_parse_range(v, 0, UINT32_MAX, &c) < 0)
+		return 0;
+	*commit = c ? (unsigned int)c : CTL_EXT4_COMMIT_DEFAULT;
+	return 1;
+}
+
+/*
+ * The kernel applies, in order: built-in defaults, the superblock default
+ * mount options, the superblock string, then the mount's own options
+ * (fstab at boot). Each later layer overrides the earlier ones.
+ */
+static void next_mount(const struct fsinfo *fi, struct next *nx)
+{
+	int d = sb_data(fi), before;
+
+	nx->data = CTL_EXT4_DATA_ORDERED;
+	nx->data_from = "built-in";
+	nx->commit = CTL_EXT4_COMMIT_DEFAULT;
+	nx->commit_from = "built-in";
+	if (d > 0) {
+		nx->data = d;
+		nx->data_from = "sb-default";
+	}
+	before = nx->data;
+	opt_data(sb_opts(fi), &nx->data);
+	if (nx->data != before ||
+	    (sb_opts(fi) && ctl_mount_opt(sb_opts(fi), "data", NULL, 0) == 1))
+		nx->data_from = "sb-opts";
+	if (opt_commit(sb_opts(fi), &nx->commit))
+		nx->commit_from = "sb-opts";
+	if (fi->fstab) {
+		if (ctl_mount_opt(fi->fstab_opts, "data", NULL, 0) == 1) {
+			opt_data(fi->fstab_opts, &nx->data);
+			nx->data_from = "fstab";
+		}
+		if (opt_commit(fi->fstab_opts, &nx->commit))
+			nx->commit_from = "fstab";
+	}
+}
+
+static void fmt_size(char *buf, size_t len, uint64_t b)
+{
+	if (b && b % (1024 * 1024) == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(b >> 20));
+	else if (b && b % 1024 == 0)
+		snprintf(buf, len, "%lluK", (unsigned long long)(b >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)b);
+}
+
+/* The journal options of the fstab entry. */
+static void fmt_fstab(const struct fsinfo *fi, char *buf, size_t len)
+{
+	char d[32] = "", c[32] = "";
+	int hd, hc;
+
+	if (!fi->fstab) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	hd = ctl_mount_opt(fi->fstab_opts, "data", d, sizeof(d)) == 1;
+	hc = ctl_mount_opt(fi->fstab_opts, "commit", c, sizeof(c)) == 1;
+	if (!hd && !hc)
+		snprintf(buf, len, "defaults");
+	else
+		snprintf(buf, len, "%s%s%s%s%s", hd ? "data=" : "", d,
+			 hd && hc ? "," : "", hc ? "commit=" : "", c);
+}
+
+static int add_row(struct ctl_out *out, const struct fsinfo *fi)
+{
+	struct ctl_row *row = ctl_out_row(out);
+	char buf[256];
+	struct next nx;
+	int j = has_journal(fi);
+
+	if (!row)
+		return -ENOMEM;
+	next_mount(fi, &nx);
+	ctl_out_set(out, row, COL_DEVICE, fi->dev[0] ? fi->dev : fi->m.source);
+	ctl_out_set(out, row, COL_TARGET, fi->mounted ? fi->m.target : NULL);
+	ctl_out_set(out, row, COL_FSTYPE, fi->mounted ? fi->m.fstype : NULL);
+	if (fi->have_live) {
+		ctl_out_set(out, row, COL_DATA,
+			    j == 0 ? NULL : ctl_ext4_data_name(fi->live.data));
+		if (j != 0)
+			ctl_out_setf(out, row, COL_COMMIT, "%u",
+				     fi->live.commit);
+		ctl_out_set(out, row, COL_FLAGS, fi->m.vfs_opts);
+	}
+	ctl_out_set(out, row, COL_JOURNAL,
+		    j < 0				     ? NULL
+		    : !j				     ? "no"
+		    : fi->have_sb && fi->sb.journal_external ? "external"
+							     : "yes");
+	if (fi->have_sb) {
+		ctl_out_set(out, row, COL_FASTCOMMIT,
+			    fi->sb.fast_commit ? "yes" : "no");
+		if (fi->sb.journal_csum)
+			ctl_out_setf(out, row, COL_JCSUM, "v%d",
+				     fi->sb.journal_csum);
+		else
+			ctl_out_set(out, row, COL_JCSUM, j > 0 ? "no" : NULL);
+		if (fi->sb.journal_bytes) {
+			fmt_size(buf, sizeof(buf), fi->sb.journal_bytes);
+			ctl_out_set(out, row, COL_JSIZE, buf);
+		}
+	}
+	if (fi->have_ji) {
+		ctl_out_setf(out, row, COL_TRANS, "%llu",
+			     (unsigned long long)fi->ji.transactions);
+		if (fi->ji.has_avg)
+			ctl_out_setf(out, row, COL_AVGCOMMIT, "%lluus",
+				     (unsigned long long)fi->ji.avg_commit_us);
+	}
+	fmt_fstab(fi, buf, sizeof(buf));
+	ctl_out_set(out, row, COL_FSTAB, buf);
+	if (sb_data(fi) >= 0)
+		ctl_out_set(out, row, COL_SBDATA,
+			    ctl_ext4_data_name(sb_data(fi)));
+	ctl_out_set(out, row, COL_SBOPTS, sb_opts(fi));
+	if (j != 0) {
+		ctl_out_set(out, row, COL_NEXTDATA,
+			    ctl_ext4_data_name(nx.data));
+		ctl_out_setf(out, row, COL_NEXTCOMMIT, "%u", nx.commit);
+		ctl_out_setf(out, row, COL_NEXTFROM, "data:%s,commit:%s",
+			     nx.data_from, nx.commit_from);
+	}
+	return 0;
+}
+
+static int cmd_show(const struct opts *o, const struct ctl_root *r,
+		    const struct ctl_strv *targets)
+{
+	const char *defaults = o->cli.verbose ? DEF_COLS_V : DEF_COLS;
+	struct ctl_mount *mv = NULL;
+	struct ctl_out *out = NULL;
+	const char *bad = NULL;
+	size_t nm = 0;
+	int rc = 0, err;
+
+	err = ctl_out_new("filesystems", cols, ARRAY_SIZE(cols), defaults,
+			  &o->cli.fmt, &out, &bad);
+	if (err == -EINVAL && bad) {
+		char col[64];
+
+		snprintf(col, sizeof(col), "%.*s", (int)strcspn(bad, ","), bad);
+		usage_error(col, "unknown column");
+	}
+	if (err < 0)
+		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
+	if (targets->n == 0) {
+		err = ctl_mount_list(r, ext_types, &mv, &nm);
+		if (err < 0)
+			errx(CTL_EXIT_FAIL, "mountinfo: %s", strerror(-err));
+	}
+	for (size_t i = 0; i < (targets->n ? targets->n : nm); i++) {
+		struct fsinfo fi;
+		int c = resolve(r, targets->n ? targets->v[i] : mv[i].target,
+				targets->n == 0, &fi);
+
+		if (c == 0 && add_row(out, &fi) < 0)
+			c = CTL_EXIT_FAIL;
+		if (c && (targets->n || c != CTL_EXIT_UNSUPP))
+			rc = rc > c ? rc : c;
+		fsinfo_free(&fi);
+	}
+	ctl_mount_list_free(mv, nm);
+	err = ctl_out_print(out, stdout);
+	ctl_out_free(out);
+	if (err < 0)
+		rc = CTL_EXIT_FAIL;
+	return rc;
+}
+
+/* --- changes --- */
+
+static void report(const struct opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void report(const struct opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->cli.quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+#define KEPT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+/* Change commit= of the live mount, read it back, check the flags. */
+static int apply_live(const struct opts *o, const struct ctl_root *r,
+		      struct fsinfo *fi, unsigned int commit)
+{
+	unsigned int want = commit ? commit : CTL_EXT4_COMMIT_DEFAULT;
+	const char *name = name_of(fi);
+	struct ctl_ext4_live after;
+	struct ctl_mount m2 = {0};
+	char val[16];
+	int via = 0, err;
+
+	snprintf(val, sizeof(val), "%u", commit);
+	if (o->cli.dry_run) {
+		report(o, "%s: commit %u -> %u (live, dry run)", name,
+		       fi->live.commit, want);
+		return 0;
+	}
+	err = ctl_ext4_reconfigure(fi->m.target, "commit", val, fi->m.sb_ro,
+				   fi->m.vfs_flags,
+				   o->legacy ? CTL_EXT4_RECONF_LEGACY : 0,
+				   &via);
+	switch (-err) {
+	case 0:
+		break;
+	case EPERM:
+		warnx("%s: changing the mount needs CAP_SYS_ADMIN; run as root",
+		      name);
+		return CTL_EXIT_FAIL;
+	case EINVAL:
+		warnx("%s: the kernel rejected commit=%s (the limit is INT_MAX/HZ seconds; see dmesg)",
+		      name, val);
+		return CTL_EXIT_FAIL;
+	case EBUSY:
+		warnx("%s: mount(2) cannot keep a read-only mount of a writable superblock; drop --legacy-remount",
+		      name);
+		return CTL_EXIT_FAIL;
+	default:
+		warnx("%s: reconfigure with commit=%s failed: %s", name, val,
+		      strerror(-err));
+		return ctl_exit_for(err);
+	}
+	err = ctl_ext4_live_read(r, fi->kname, &after);
+	if (err < 0) {
+		warnx("%s: cannot read back /proc/fs/ext4/%s/options: %s", name,
+		      fi->kname, strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	err = ctl_mount_by_dev(r, fi->m.dev, &m2);
+	if (err == 0 && (((m2.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
+			 m2.sb_ro != fi->m.sb_ro)) {
+		warnx("%s: mount flags changed from %s to %s", name,
+		      fi->m.vfs_opts, m2.vfs_opts);
+		ctl_mount_clear(&m2);
+		return CTL_EXIT_FAIL;
+	}
+	ctl_mount_clear(&m2);
+	if (after.commit != want) {
+		warnx("%s: commit is %u after the change, expected %u", name,
+		      after.commit, want);
+		return CTL_EXIT_FAIL;
+	}
+	report(o, "%s: commit %u -> %u (live, %s)", name, fi->live.commit,
+	       after.commit,
+	       via == CTL_EXT4_VIA_FSCONFIG ? "fsconfig"
+					    : "mount(2) MS_REMOUNT");
+	fi->live = after;
+	return 0;
+}
+
+static int sb_error(const struct fsinfo *fi, int err)
+{
+	const char *name = name_of(fi);
+
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		warnx("%s: writing the superblock needs CAP_SYS_ADMIN; run as root",
+		      name);
+		return CTL_EXIT_FAIL;
+	case EROFS:
+		warnx("%s: the superblock of a read-only mount cannot be changed; remount it rw, or unmount it and run jcommit on %s",
+		      name, fi->dev[0] ? fi->dev : "the device");
+		return CTL_EXIT_FAIL;
+	case ENOTTY:
+	case EOPNOTSUPP:
+		warnx("%s: changing the superblock of a mounted file system needs Linux 6.18 or later (EXT4_IOC_SET_TUNE_SB_PARAM); unmount it and run jcommit on %s",
+		      name, fi->dev[0] ? fi->dev : "the device");
+		return CTL_EXIT_UNSUPP;
+	case EBUSY:
+		warnx("%s: the device is in use (mounted?); refusing to write its superblock",
+		      name);
+		return CTL_EXIT_FAIL;
+	default:
+		warnx("%s: writing the superblock failed: %s", name,
+		      strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+}
+
+/*
+ * Write the superblock string OPTS (NULL: keep) and journal-mode bits
+ * DATA (KEEP: keep): through the kernel when mounted, libext2fs when not.
+ */
+static int apply_sb(const struct opts *o, struct fsinfo *fi, const char *opts,
+		    int data)
+{
+	const char *name = name_of(fi);
+	const char *cur = sb_opts(fi);
+	int old_data = sb_data(fi);
+	int err;
+
+	if (fi->mounted && !fi->have_tune) {
+		struct ext4_tune_sb_params p;
+
+		err = ctl_ext4_tune_get(fi->m.target, &p);
+		return sb_error(fi, err < 0 ? err : -EIO);
+	}
+	if (!o->cli.dry_run) {
+		if (fi->mounted)
+			err = ctl_ext4_tune_set(fi->m.target, opts, data, NULL);
+		else
+			err = ctl_ext4_sb_write(fi->dev, opts, data, NULL);
+		if (err < 0)
+			return sb_error(fi, err);
+	}
+	if (opts)
+		report(o, "%s: superblock mount options \"%s\" -> \"%s\"%s",
+		       name, cur ? cur : "", opts,
+		       o->cli.dry_run ? " (dry run)" : "");
+	if (data != CTL_EXT4_DATA_KEEP)
+		report(o,
+		       "%s: superblock default data mode %s -> %s (next mount)%s",
+		       name,
+		       old_data > 0 ? ctl_ext4_data_name(old_data) : "none",
+		       data > 0 ? ctl_ext4_data_name(data) : "none",
+		       o->cli.dry_run ? " (dry run)" : "");
+	if (o->cli.dry_run)
+		return 0;
+	/* Re-read what the next operation sees. */
+	if (fi->mounted)
+		fi->have_tune = ctl_ext4_tune_get(fi->m.target, &fi->tune) == 0;
+	else
+		fi->have_sb = ctl_ext4_sb_read(fi->dev, &fi->sb) == 0;
+	return 0;
+}
+
+static int save_record(FILE *f, const struct opts *o, const struct fsinfo *fi)
+{
+	int d = sb_data(fi);
+
+	fprintf(f, "target=%s\n", fi->mounted ? fi->m.target : fi->dev);
+	if (fi->dev[0])
+		fprintf(f, "device=%s\n", fi->dev);
+	if (o->commit_arg && fi->mounted)
+		fprintf(f, "commit=%u\n", fi->live.commit);
+	if (o->commit_arg && o->persist)
+		fprintf(f, "sb_mount_opts=%s\n",
+			sb_opts(fi) ? sb_opts(fi) : "");
+	if (o->data_arg && o->persist && d >= 0)
+		fprintf(f, "sb_data=%s\n", d ? ctl_ext4_data_name(d) : "none");
+	return fflush(f) == 0 ? 0 : -errno;
+}
+
+static int cmd_set_one(const struct opts *o, const struct ctl_root *r,
+		       struct fsinfo *fi, FILE *save)
+{
+	const char *name = name_of(fi);
+	char next[256];
+	int rc, err;
+
+	if (o->data_arg && !o->persist) {
+		warnx("%s: the data mode cannot change on a mounted file system (the kernel refuses data= on remount); to use data=%s from the next mount run: jcommit set --data %s --persist %s",
+		      name, o->data_arg, o->data_arg, fi->arg);
+		return CTL_EXIT_UNSUPP;
+	}
+	if (has_journal(fi) == 0) {
+		warnx("%s: no journal, so data= and commit= do not apply (add one with tune2fs -O has_journal)",
+		      name);
+		return CTL_EXIT_UNSUPP;
+	}
+	if (!fi->mounted && !o->persist) {
+		warnx("%s: not mounted, nothing live to change; add --persist to write the superblock",
+		      name);
+		return CTL_EXIT_USAGE;
+	}
+	/* Refuse before the live change rather than half-apply. */
+	if (o->persist && fi->mounted && fi->m.sb_ro)
+		return sb_error(fi, -EROFS);
+	next[0] = '\0';
+	if (o->commit_arg && o->persist) {
+		const char *cur = sb_opts(fi);
+
+		if (fi->mounted && !fi->have_tune)
+			return apply_sb(o, fi, NULL, CTL_EXT4_DATA_KEEP);
+		err = ctl_ext4_opts_merge(cur, "commit", o->commit_arg, next,
+					  sizeof(next));
+		if (err == -E2BIG) {
+			warnx("%s: superblock mount options \"%s\" would become \"%s\" (%zu bytes), over the %d-byte limit; shorten them first (tune2fs -E mount_opts=...)",
+			      name, cur ? cur : "", next, strlen(next),
+			      CTL_EXT4_MOUNT_OPTS_MAX);
+			return CTL_EXIT_FAIL;
+		}
+		if (err < 0) {
+			warnx("%s: superblock mount options \"%s\": %s", name,
+			      cur ? cur : "", strerror(-err));
+			return CTL_EXIT_FAIL;
+		}
+	}
+	if (save && save_record(save, o, fi) < 0) {
+		warn("%s", o->save);
+		return CTL_EXIT_FAIL;
+	}
+	if (o->commit_arg && fi->mounted) {
+		rc = apply_live(o, r, fi, o->commit);
+		if (rc)
+			return rc;
+	}
+	if (o->persist)
+		return apply_sb(o, fi, next[0] ? next : NULL, o->data);
+	return 0;
+}
+
+static int cmd_set(const struct opts *o, const struct ctl_root *r,
+		   const struct ctl_strv *targets)
+{
+	FILE *save = NULL;
+	int rc = 0;
+
+	if (o->save && !o->cli.dry_run) {
+		save = fopen(o->save, "we");
+		if (!save)
+			err(CTL_EXIT_FAIL, "%s", o->save);
+		fputs("# jcommit save file; undo with: jcommit restore FILE\n",
+		      save);
+	}
+	for (size_t i = 0; i < targets->n; i++) {
+		struct fsinfo fi;
+		int c = resolve(r, targets->v[i], 0, &fi);
+
+		if (c == 0)
+			c = cmd_set_one(o, r, &fi, save);
+		rc = rc > c ? rc : c;
+		fsinfo_free(&fi);
+	}
+	if (save && fclose(save) != 0) {
+		warn("%s", o->save);
+		rc = CTL_EXIT_FAIL;
+	}
+	return rc;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
+			  const struct ctl_strv *targets)
+{
+	uint32_t flags = 0;
+	int rc = 0;
+
+	if (o->discard)
+		flags |= EXT4_IOC_CHECKPOINT_FLAG_DISCARD;
+	if (o->zeroout)
+		flags |= EXT4_IOC_CHECKPOINT_FLAG_ZEROOUT;
+	if (o->cli.dry_run)
+		flags |= EXT4_IOC_CHECKPOINT_FLAG_DRY_RUN;
+	for (size_t i = 0; i < targets->n; i++) {
+		struct fsinfo fi;
+		int c = resolve(r, targets->v[i], 0, &fi);
+		double t0, ms;
+		int err;
+
+		if (c == 0 && !fi.mounted) {
+			warnx("%s: not mounted; only a mounted file system's journal can be checkpointed",
+			      fi.dev);
+			c = CTL_EXIT_UNSUPP;
+		}
+		if (c == 0) {
+			t0 = now_ms();
+			err = ctl_ext4_checkpoint(fi.m.target, flags);
+			ms = now_ms() - t0;
+			if (err == -ENODEV) {
+				warnx("%s: no journal to checkpoint (the file system has no has_journal feature)",
+				      fi.m.target);
+				c = CTL_EXIT_UNSUPP;
+			} else if (err == -EPERM) {
+				warnx("%s: a checkpoint needs CAP_SYS_ADMIN; run as root",
+				      fi.m.target);
+				c = CTL_EXIT_FAIL;
+			} else if (err == -EOPNOTSUPP) {
+				warnx("%s: the journal device does not support discard",
+				      fi.m.target);
+				c = CTL_EXIT_UNSUPP;
+			} else if (err < 0) {
+				warnx("%s: checkpoint failed: %s", fi.m.target,
+				      strerror(-err));
+				c = ctl_exit_for(err);
+			} else {
+				report(o, "%s: journal %s in %.3f ms",
+				       fi.m.target,
+				       o->cli.dry_run
+					       ? "checkpoint accepted (dry run)"
+					       : "checkpointed",
+				       ms);
+			}
+		}
+		rc = rc > c ? rc : c;
+		fsinfo_free(&fi);
+	}
+	return rc;
+}
+
+/* --- check --- */
+
+/* Is OPT ("name" or "name=value") set on the mount of FI? */
+static int opt_present(const struct fsinfo *fi, const char *opt)
+{
+	const char *lists[] = {fi->m.vfs_opts, fi->m.fs_opts, fi->live.opts};
+	char name[128], want[128], v[256];
+	const char *eq = strchr(opt, '=');
+	size_t n = eq ? (size_t)(eq - opt) : strlen(opt);
+
+	if (n >= sizeof(name))
+		return 0;
+	memcpy(name, opt, n);
+	name[n] = '\0';
+	snprintf(want, sizeof(want), "%s", eq ? eq + 1 : "");
+	/* ro/rw: the mount itself decides, not the superblock below it. */
+	if (strcmp(name, "ro") == 0 || strcmp(name, "rw") == 0)
+		return ctl_mount_opt(fi->m.vfs_opts, name, NULL, 0) == 1;
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		if (ctl_mount_opt(lists[i], name, v, sizeof(v)) != 1)
+			continue;
+		if (!eq || strcmp(v, want) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int in_list(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, word, n) == 0)
+			return 1;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+/* Call FN for each element of the comma list LIST. */
+static int each_opt(const char *list, const struct fsinfo *fi, int want,
+		    const struct opts *o)
+{
+	int bad = 0;
+
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+		char opt[128];
+
+		if (len && len < sizeof(opt)) {
+			memcpy(opt, p, len);
+			opt[len] = '\0';
+			if (opt_present(fi, opt) != want) {
+				bad++;
+				if (!o->cli.quiet)
+					printf("%s: %s %s\n", name_of(fi), opt,
+					       want ? "missing (required)"
+						    : "set (forbidden)");
+			}
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return bad;
+}
+
+static int check_one(const struct opts *o, const struct fsinfo *fi)
+{
+	const char *name = name_of(fi);
+	const char *d = ctl_ext4_data_name(fi->live.data);
+	int bad = 0, j = has_journal(fi);
+
+	if (!fi->mounted) {
+		warnx("%s: not mounted; check looks at live mounts only", name);
+		return CTL_EXIT_UNSUPP;
+	}
+	if (o->data_arg && !in_list(o->data_arg, j ? d : "none")) {
+		bad++;
+		if (!o->cli.quiet)
+			printf("%s: data=%s not in %s\n", name, j ? d : "none",
+			       o->data_arg);
+	}
+	if (o->min_arg && fi->live.commit < o->min_commit) {
+		bad++;
+		if (!o->cli.quiet)
+			printf("%s: commit=%u below --min-commit %u\n", name,
+			       fi->live.commit, o->min_commit);
+	}
+	if (o->max_arg && fi->live.commit > o->max_commit) {
+		bad++;
+		if (!o->cli.quiet)
+			printf("%s: commit=%u above --max-commit %u\n", name,
+			       fi->live.commit, o->max_commit);
+	}
+	bad += each_opt(o->require, fi, 1, o);
+	bad += each_opt(o->forbid, fi, 0, o);
+	return bad ? CTL_EXIT_CHECK : 0;
+}
+
+static int cmd_check(const struct opts *o, const struct ctl_root *r,
+		     const struct ctl_strv *targets)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < targets->n; i++) {
+		struct fsinfo fi;
+		int c = resolve(r, targets->v[i], 0, &fi);
+
+		if (c == 0)
+			c = check_one(o, &fi);
+		rc = rc > c ? rc : c;
+		fsinfo_free(&fi);
+	}
+	return rc;
+}
+
+/* --- restore --- */
+
+struct record {
+	char target[PATH_MAX];
+	char device[PATH_MAX];
+	int has_commit;
+	unsigned int commit;
+	int has_opts;
+	char opts[CTL_EXT4_MOUNT_OPTS_MAX + 1];
+	int data; /* KEEP when absent */
+	int valid;
+};
+
+static int restore_one(const struct opts *o, const struct ctl_root *r,
+		       const struct record *rec)
+{
+	const char *t = rec->target;
+	struct stat st;
+	struct fsinfo fi;
+	int rc = 0;
+
+	/* The mount point may be gone since: fall back to the device. */
+	if (stat(t, &st) < 0 && rec->device[0])
+		t = rec->device;
+	rc = resolve(r, t, 0, &fi);
+	if (rc == 0 && rec->has_commit) {
+		if (!fi.mounted) {
+			warnx("%s: not mounted; cannot restore commit=%u live",
+			      t, rec->commit);
+			rc = CTL_EXIT_FAIL;
+		} else {
+			rc = apply_live(o, r, &fi, rec->commit);
+		}
+	}
+	if (rc == 0 && (rec->has_opts || rec->data != CTL_EXT4_DATA_KEEP))
+		rc = apply_sb(o, &fi, rec->has_opts ? rec->opts : NULL,
+			      rec->data);
+	fsinfo_free(&fi);
+	return rc;
+}
+
+static int parse_line(struct record *rec, const char *key, const char *val)
+{
+	uint64_t v;
+
+	if (strcmp(key, "device") == 0)
+		return snprintf(rec->device, sizeof(rec->device), "%s", val) <
+				       (int)sizeof(rec->device)
+			       ? 0
+			       : -ENAMETOOLONG;
+	if (strcmp(key, "commit") == 0) {
+		if (ctl_parse_range(val, 0, COMMIT_MAX, &v) < 0)
+			return -EINVAL;
+		rec->has_commit = 1;
+		rec->commit = (unsigned int)v;
+		return 0;
+	}
+	if (strcmp(key, "sb_mount_opts") == 0) {
+		if (strlen(val) > CTL_EXT4_MOUNT_OPTS_MAX)
+			return -E2BIG;
+		rec->has_opts = 1;
+		snprintf(rec->opts, sizeof(rec->opts), "%s", val);
+		return 0;
+	}
+	if (strcmp(key, "sb_data") == 0) {
+		rec->data = strcmp(val, "none") == 0 ? CTL_EXT4_DATA_NONE
+						     : ctl_ext4_data_parse(val);
+		return rec->data < 0 ? -EINVAL : 0;
+	}
+	return -EINVAL;
+}
+
+static int cmd_restore(const struct opts *o, const struct ctl_root *r,
+		       const char *file)
+{
+	FILE *f = fopen(file, "re");
+	struct record rec = {.data = CTL_EXT4_DATA_KEEP};
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	int rc = 0, c;
+
+	if (!f)
+		err(CTL_EXIT_FAIL, "%s", file);
+	while (getline(&line, &cap, f) >= 0) {
+		char *eq;
+
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		eq = strchr(line, '=');
+		if (!eq)
+			goto bad;
+		*eq = '\0';
+		if (strcmp(line, "target") == 0) {
+			if (rec.valid) {
+				c = restore_one(o, r, &rec);
+				rc = rc > c ? rc : c;
+			}
+			memset(&rec, 0, sizeof(rec));
+			rec.data = CTL_EXT4_DATA_KEEP;
+			rec.valid = 1;
+			snprintf(rec.target, sizeof(rec.target), "%s", eq + 1);
+			continue;
+		}
+		if (!rec.valid || parse_line(&rec, line, eq + 1) < 0)
+			goto bad;
+	}
+	if (rec.valid) {
+		c = restore_one(o, r, &rec);
+		rc = rc > c ? rc : c;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+bad:
+	warnx("%s:%zu: not a jcommit save file line (expected target=, device=, commit=, sb_mount_opts= or sb_data=)",
+	      file, lineno);
+	free(line);
+	fclose(f);
+	return CTL_EXIT_USAGE;
+}
+
+/* --- options --- */
+
+static enum sub parse_sub(const char *s, int *found)
+{
+	static const char *const names[] = {"show", "set", "checkpoint",
+					    "check", "restore"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*found = 1;
+			return (enum sub)i;
+		}
+	*found = 0;
+	return SUB_SHOW;
+}
+
+static unsigned int parse_commit(const char *opt, const char *arg)
+{
+	uint64_t v;
+	int err = ctl_parse_range(arg, 0, COMMIT_MAX, &v);
+
+	if (err == -ERANGE)
+		errx(CTL_EXIT_USAGE, "%s %s: out of range 0..%d seconds", opt,
+		     arg, COMMIT_MAX);
+	if (err < 0)
+		errx(CTL_EXIT_USAGE, "%s %s: not a number of seconds", opt,
+		     arg);
+	return (unsigned int)v;
+}
+
+static void check_data_list(const char *list)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		char w[32];
+
+		snprintf(w, sizeof(w), "%.*s", (int)len, p);
+		if (len >= sizeof(w) ||
+		    (ctl_ext4_data_parse(w) < 0 && strcmp(w, "none") != 0))
+			errx(CTL_EXIT_USAGE,
+			     "--data %s: unknown mode '%s' (journal, ordered, writeback, none)",
+			     list, w);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/* Which options each subcommand takes, to reject the others. */
+static void check_combination(const struct opts *o, int nargs)
+{
+	static const char *const subs[] = {"show", "set", "checkpoint", "check",
+					   "restore"};
+	const char *sub = subs[o->sub];
+	const char *stray = NULL;
+
+	if (o->sub != SUB_SET && (o->commit_arg || o->persist || o->save))
+		stray = o->commit_arg ? "--commit"
+			: o->persist  ? "--persist"
+				      : "--save";
+	else if (o->sub != SUB_SET && o->sub != SUB_RESTORE && o->legacy)
+		stray = "--legacy-remount";
+	else if (o->sub != SUB_SET && o->sub != SUB_CHECK && o->data_arg)
+		stray = "--data";
+	else if (o->sub != SUB_CHECKPOINT && (o->discard || o->zeroout))
+		stray = o->discard ? "--discard" : "--zeroout";
+	else if (o->sub != SUB_CHECK &&
+		 (o->min_arg || o->max_arg || o->require || o->forbid))
+		stray = o->min_arg   ? "--min-commit"
+			: o->max_arg ? "--max-commit"
+			: o->require ? "--require"
+				     : "--forbid";
+	if (stray)
+		usage_error(stray, "does not apply to this subcommand");
+	if (o->sub == SUB_SHOW && o->cli.dry_run)
+		usage_error("--dry-run", "show changes nothing");
+	if (o->sub == SUB_SET && !o->commit_arg && !o->data_arg)
+		usage_error("set", "give --commit SEC or --data MODE");
+	if (o->sub == SUB_CHECKPOINT && o->discard && o->zeroout)
+		usage_error("checkpoint",
+			    "--discard and --zeroout exclude each other");
+	if (o->sub == SUB_RESTORE && nargs != 1)
+		usage_error("restore", "give exactly one FILE");
+	if ((o->sub == SUB_SET || o->sub == SUB_CHECKPOINT ||
+	     o->sub == SUB_CHECK) &&
+	    nargs == 0)
+		usage_error(sub, "no TARGET given");
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		CTL_CLI_LONGOPTS,
+		{"commit", required_argument, NULL, OPT_COMMIT},
+		{"persist", no_argument, NULL, OPT_PERSIST},
+		{"save", required_argument, NULL, OPT_SAVE},
+		{"data", required_argument, NULL, OPT_DATA},
+		{"discard", no_argument, NULL, OPT_DISCARD},
+		{"zeroout", no_argument, NULL, OPT_ZEROOUT},
+		{"min-commit", required_argument, NULL, OPT_MIN_COMMIT},
+		{"max-commit", required_argument, NULL, OPT_MAX_COMMIT},
+		{"require", required_argument, NULL, OPT_REQUIRE},
+		{"forbid", required_argument, NULL, OPT_FORBID},
+		{"legacy-remount", no_argument, NULL, OPT_LEGACY},
+		{NULL, 0, NULL, 0},
+	};
+	int c, found = 0;
+
+	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (ctl_cli_common(&o->cli, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			usage();
+			exit(fclose(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL);
+		case 'V':
+			printf("jcommit %s\n", CTL_VERSION);
+			exit(fclose(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL);
+		case OPT_COMMIT:
+			o->commit_arg = optarg;
+			o->commit = parse_commit("--commit", optarg);
+			break;
+		case OPT_PERSIST:
+			o->persist = 1;
+			break;
+		case OPT_SAVE:
+			o->save = optarg;
+			break;
+		case OPT_DATA:
+			o->data_arg = optarg;
+			break;
+		case OPT_DISCARD:
+			o->discard = 1;
+			break;
+		case OPT_ZEROOUT:
+			o->zeroout = 1;
+			break;
+		case OPT_MIN_COMMIT:
+			o->min_arg = optarg;
+			o->min_commit = parse_commit("--min-commit", optarg);
+			break;
+		case OPT_MAX_COMMIT:
+			o->max_arg = optarg;
+			o->max_commit = parse_commit("--max-commit", optarg);
+			break;
+		case OPT_REQUIRE:
+			o->require = optarg;
+			break;
+		case OPT_FORBID:
+			o->forbid = optarg;
+			break;
+		case OPT_LEGACY:
+			o->legacy = 1;
+			break;
+		default:
+			fprintf(stderr,
+				"Try 'jcommit --help' for more information.\n");
+			exit(CTL_EXIT_USAGE);
+		}
+	}
+	if (optind < argc) {
+		o->sub = parse_sub(argv[optind], &found);
+		if (found)
+			optind++;
+	}
+	o->data = CTL_EXT4_DATA_KEEP;
+	if (o->data_arg && o->sub == SUB_SET) {
+		o->data = ctl_ext4_data_parse(o->data_arg);
+		if (o->data < 0)
+			errx(CTL_EXIT_USAGE,
+			     "--data %s: unknown mode (journal, ordered, writeback)",
+			     o->data_arg);
+	} else if (o->data_arg) {
+		check_data_list(o->data_arg);
+	}
+	check_combination(o, argc - optind);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	struct ctl_strv targets = {0};
+	struct ctl_root *r = NULL;
+	int rc, err;
+
+	parse_args(argc, argv, &o);
+	err = ctl_root_open(o.cli.sysroot, &r);
+	if (err < 0)
+		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
+		     strerror(-err));
+	if (o.sub == SUB_RESTORE) {
+		rc = cmd_restore(&o, r, argv[optind]);
+	} else {
+		err = ctl_cli_targets(argv + optind, argc - optind, stdin,
+				      &targets);
+		if (err < 0)
+			errx(CTL_EXIT_FAIL, "reading targets: %s",
+			     strerror(-err));
+		switch (o.sub) {
+		case SUB_SET:
+			rc = cmd_set(&o, r, &targets);
+			break;
+		case SUB_CHECKPOINT:
+			rc = cmd_checkpoint(&o, r, &targets);
+			break;
+		case SUB_CHECK:
+			rc = cmd_check(&o, r, &targets);
+			break;
+		default:
+			rc = cmd_show(&o, r, &targets);
+			break;
+		}
+	}
+	ctl_strv_free(&targets);
+	ctl_root_free(r);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			warn("stdout");
+		rc = rc ? rc : CTL_EXIT_FAIL;
+	}
+	return rc;
+}

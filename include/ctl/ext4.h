@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The ext4 journal: superblock reads and offline writes (libext2fs, the
+ * one file that calls it), effective options from /proc/fs/ext4, jbd2
+ * statistics, live reconfigure (fspick/fsconfig, MS_REMOUNT fallback),
+ * EXT4_IOC_GET/SET_TUNE_SB_PARAM and EXT4_IOC_CHECKPOINT.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/types.h>
+
+#include "ctl/root.h"
+
+/*
+ * EXT4_IOC_GET/SET_TUNE_SB_PARAM (Linux 6.18). Debian 12's headers
+ * (6.1) have no <linux/ext4.h>, so the uapi struct is spelled out here,
+ * with the explicit tail padding of the 6.18.y fix: 232 bytes everywhere.
+ */
+struct ext4_tune_sb_params {
+	uint32_t set_flags;
+	uint32_t checkinterval;
+	uint16_t errors_behavior;
+	uint16_t mnt_count;
+	uint16_t max_mnt_count;
+	uint16_t raid_stride;
+	uint64_t last_check_time;
+	uint64_t reserved_blocks;
+	uint64_t blocks_count;
+	uint32_t default_mnt_opts;
+	uint32_t reserved_uid;
+	uint32_t reserved_gid;
+	uint32_t raid_stripe_width;
+	uint16_t encoding;
+	uint16_t encoding_flags;
+	uint8_t def_hash_alg;
+	uint8_t pad_1;
+	uint16_t pad_2;
+	uint32_t feature_compat;
+	uint32_t feature_incompat;
+	uint32_t feature_ro_compat;
+	uint32_t set_feature_compat_mask;
+	uint32_t set_feature_incompat_mask;
+	uint32_t set_feature_ro_compat_mask;
+	uint32_t clear_feature_compat_mask;
+	uint32_t clear_feature_incompat_mask;
+	uint32_t clear_feature_ro_compat_mask;
+	uint8_t mount_opts[64];
+	uint8_t pad[68];
+};
+_Static_assert(sizeof(struct ext4_tune_sb_params) == 232,
+	       "struct ext4_tune_sb_params must match the 6.18 uapi");
+
+#ifndef EXT4_IOC_GET_TUNE_SB_PARAM
+#define EXT4_IOC_GET_TUNE_SB_PARAM _IOR('f', 45, struct ext4_tune_sb_params)
+#define EXT4_IOC_SET_TUNE_SB_PARAM _IOW('f', 46, struct ext4_tune_sb_params)
+#endif
+#ifndef EXT4_TUNE_FL_DEFAULT_MNT_OPTS
+#define EXT4_TUNE_FL_DEFAULT_MNT_OPTS 0x00000100
+#define EXT4_TUNE_FL_MOUNT_OPTS 0x00001000
+#endif
+#ifndef EXT4_IOC_CHECKPOINT
+#define EXT4_IOC_CHECKPOINT _IOW('f', 43, uint32_t)
+#define EXT4_IOC_CHECKPOINT_FLAG_DISCARD 0x1
+#define EXT4_IOC_CHECKPOINT_FLAG_ZEROOUT 0x2
+#define EXT4_IOC_CHECKPOINT_FLAG_DRY_RUN 0x4
+#endif
+
+/* The superblock mount-options string holds at most this many bytes. */
+#define CTL_EXT4_MOUNT_OPTS_MAX 63
+
+/* Built-in default commit interval (JBD2_DEFAULT_MAX_COMMIT_AGE). */
+#define CTL_EXT4_COMMIT_DEFAULT 5
+
+/* data= journalling modes; NONE means "not set here", KEEP "no change". */
+enum ctl_ext4_data {
+	CTL_EXT4_DATA_KEEP = -1,
+	CTL_EXT4_DATA_NONE = 0,
+	CTL_EXT4_DATA_JOURNAL,
+	CTL_EXT4_DATA_ORDERED,
+	CTL_EXT4_DATA_WRITEBACK,
+};
+
+/* "journal", "ordered", "writeback" (or "-" for NONE). */
+const char *ctl_ext4_data_name(int mode);
+
+/* Parse a data= mode name. Returns the mode or -EINVAL. */
+int ctl_ext4_data_parse(const char *s);
+
+/*
+ * The data mode encoded in superblock default mount options DEFM (bits
+ * 0x60); NONE when the bits are clear (the kernel then uses ordered).
+ */
+int ctl_ext4_defm_data(uint32_t defm);
+
+/* DEFM with its journal-mode bits replaced by MODE (NONE clears them). */
+uint32_t ctl_ext4_defm_set_data(uint32_t defm, int mode);
+
+/* What libext2fs reads from the superblock and the journal superblock. */
+struct ctl_ext4_sb {
+	char uuid[37];
+	char label[17];
+	uint32_t default_mount_opts;
+	char mount_opts[CTL_EXT4_MOUNT_OPTS_MAX + 2];
+	uint32_t feature_compat, feature_incompat, feature_ro_compat;
+	int has_journal; /* has_journal feature */
+	int journal_external; /* the journal is on another device */
+	int fast_commit; /* fast_commit feature */
+	int journal_csum; /* 0 none, 1 v1, 2 v2, 3 v3 */
+	uint64_t journal_bytes; /* 0 when unknown (external journal) */
+	long ext2_err; /* libext2fs error code of a failure, for -v */
+};
+
+/*
+ * Read the superblock of the ext2/3/4 file system on DEV (a block device
+ * or an image file), read-only, even when mounted (values may be a little
+ * stale then). Returns 0, -EMEDIUMTYPE when DEV holds no ext2/3/4 file
+ * system, or -errno; on failure SB->ext2_err keeps the libext2fs code.
+ */
+int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb);
+
+/*
+ * Write the superblock of the unmounted file system on DEV: the
+ * mount-options string MOUNT_OPTS (NULL: keep) and the journal-mode bits
+ * DATA (KEEP: keep, NONE: clear). Opens DEV exclusively, so a mounted device fails
+ * with -EBUSY. Returns 0, -E2BIG for a string over 63 bytes, or -errno.
+ */
+int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
+		      long *ext2_err);
+
+/* Effective journal options of a mounted fs. */
+struct ctl_ext4_live {
+	int data; /* data= mode */
+	unsigned int commit; /* commit= seconds */
+	char opts[2048]; /* the whole list, comma separated */
+};
+
+/*
+ * The kernel name ("loop3", "dm-0") of block device DEV, as the
+ * /proc/fs/ext4 and /proc/fs/jbd2 directories name it, via
+ * <root>/sys/dev/block/MAJ:MIN. Returns 0 or -errno.
+ */
+int ctl_ext4_kname(const struct ctl_root *r, dev_t dev, char *buf, size_t len);
+
+/*
+ * Read <root>/proc/fs/ext4/KNAME/options, which always lists data= and
+ * commit=. Returns 0, -ENOENT when the ext4 driver does not serve KNAME,
+ * or -errno.
+ */
+int ctl_ext4_live_read(const struct ctl_root *r, const char *kname,
+		       struct ctl_ext4_live *live);
+
+/* jbd2 statistics from /proc/fs/jbd2/<kname>-8/info. */
+struct ctl_jbd2_info {
+	uint64_t transactions; /* transactions committed */
+	uint64_t requested; /* of which requested (fsync, ...) */
+	uint64_t max_blocks; /* each up to N blocks */
+	uint64_t avg_commit_us; /* average commit time, when known */
+	int has_avg;
+};
+
+/*
+ * Read the jbd2 statistics of the internal journal (inode 8) of KNAME.
+ * Returns 0, -ENOENT without a jbd2 journal, or -errno.
+ */
+int ctl_jbd2_info_read(const struct ctl_root *r, const char *kname,
+		       struct ctl_jbd2_info *ji);
+
+/* Parse the text of a jbd2 info file. Returns 0 or -EINVAL. */
+int ctl_jbd2_info_parse(const char *text, struct ctl_jbd2_info *ji);
+
+enum {
+	CTL_EXT4_RECONF_LEGACY = 1 << 0, /* use mount(2) MS_REMOUNT only */
+};
+
+/* Which path a reconfigure took. */
+enum {
+	CTL_EXT4_VIA_FSCONFIG = 1,
+	CTL_EXT4_VIA_REMOUNT = 2,
+};
+
+/*
+ * Set file-system option KEY=VAL on the mount at TARGET. SB_RO is the
+ * current superblock state and VFS_FLAGS the current mount flags
+ * (MS_*): ext4 flips a read-only superblock to read-write unless "ro"
+ * is passed again, and MS_REMOUNT drops nosuid/nodev/noexec and the atime
+ * flags unless passed again, so both are always sent. Uses fspick(2) +
+ * fsconfig(2) FSCONFIG_CMD_RECONFIGURE; falls back to MS_REMOUNT only
+ * when that API is missing (ENOSYS), or always with CTL_EXT4_RECONF_LEGACY.
+ * *VIA says which. Returns 0 or -errno.
+ */
+int ctl_ext4_reconfigure(const char *target, const char *key, const char *val,
+			 int sb_ro, unsigned long vfs_flags, int flags,
+			 int *via);
+
+/*
+ * EXT4_IOC_GET_TUNE_SB_PARAM on any file of a mounted ext4 at PATH
+ * (needs no privilege). Returns 0, -ENOTTY on kernels before 6.18, or
+ * -errno.
+ */
+int ctl_ext4_tune_get(const char *path, struct ext4_tune_sb_params *p);
+
+/*
+ * Change the superblock of the mounted ext4 at PATH: get, modify, set
+ * (a SET copies mount_opts whether or not its flag is set, so it is
+ * never sent from a zeroed struct). MOUNT_OPTS replaces the string (NULL:
+ * keep); DATA sets the journal-mode bits (KEEP: keep, NONE: clear). OLD, if not NULL,
+ * receives the values before the change. Returns 0, -E2BIG for a string
+ * over 63 bytes, -ENOTTY before 6.18, -EPERM without CAP_SYS_ADMIN,
+ * -EROFS on a read-only mount, or -errno.
+ */
+int ctl_ext4_tune_set(const char *path, const char *mount_opts, int data,
+		      struct ext4_tune_sb_params *old);
+
+/*
+ * Merge option NAME=VAL into the superblock mount-options string OLD
+ * (keeping every other option; VAL NULL removes NAME) into OUT. Returns
+ * 0, -E2BIG when the result exceeds 63 bytes (OUT still holds it when it
+ * fits in LEN, for the message), or -errno.
+ */
+int ctl_ext4_opts_merge(const char *old, const char *name, const char *val,
+			char *out, size_t len);
+
+/*
+ * EXT4_IOC_CHECKPOINT with FLAGS (DISCARD, ZEROOUT, DRY_RUN) on the
+ * mounted ext4 at PATH. Returns 0, -ENODEV without a journal, -EPERM
+ * without CAP_SYS_ADMIN, -EINVAL for DISCARD|ZEROOUT, or -errno.
+ */
+int ctl_ext4_checkpoint(const char *path, uint32_t flags);

@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The ext4 journal. libext2fs is called from this file only; its errcode_t
+ * is turned into -errno here, the original code kept for -v messages.
+ */
+#include <errno.h>
+#include <ext2fs/ext2_fs.h>
+#include <ext2fs/ext2fs.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "ctl/ext4.h"
+#include "ctl/mount.h"
+#include "internal.h"
+
+/* s_default_mount_opts journal-mode bits (EXT4_DEFM_JMODE_*). */
+#define DEFM_JMODE 0x0060u
+#define DEFM_JMODE_DATA 0x0020u
+#define DEFM_JMODE_ORDERED 0x0040u
+#define DEFM_JMODE_WBACK 0x0060u
+
+/* jbd2 on-disk journal superblock (big-endian), fields we read. */
+#define JBD2_MAGIC 0xc03b3998u
+#define JSB_BLOCKSIZE 0x0c
+#define JSB_MAXLEN 0x10
+#define JSB_COMPAT 0x24
+#define JSB_INCOMPAT 0x28
+#define JBD2_COMPAT_CHECKSUM 0x1u
+#define JBD2_INCOMPAT_CSUM_V2 0x8u
+#define JBD2_INCOMPAT_CSUM_V3 0x10u
+
+static const char *const data_names[] = {
+	[CTL_EXT4_DATA_NONE] = "-",
+	[CTL_EXT4_DATA_JOURNAL] = "journal",
+	[CTL_EXT4_DATA_ORDERED] = "ordered",
+	[CTL_EXT4_DATA_WRITEBACK] = "writeback",
+};
+
+const char *ctl_ext4_data_name(int mode)
+{
+	if (mode < 0 || (size_t)mode >= ARRAY_SIZE(data_names))
+		return "?";
+	return data_names[mode];
+}
+
+int ctl_ext4_data_parse(const char *s)
+{
+	for (size_t i = CTL_EXT4_DATA_JOURNAL; i < ARRAY_SIZE(data_names); i++)
+		if (s && strcmp(s, data_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+int ctl_ext4_defm_data(uint32_t defm)
+{
+	switch (defm & DEFM_JMODE) {
+	case DEFM_JMODE_DATA:
+		return CTL_EXT4_DATA_JOURNAL;
+	case DEFM_JMODE_ORDERED:
+		return CTL_EXT4_DATA_ORDERED;
+	case DEFM_JMODE_WBACK:
+		return CTL_EXT4_DATA_WRITEBACK;
+	default:
+		return CTL_EXT4_DATA_NONE;
+	}
+}
+
+uint32_t ctl_ext4_defm_set_data(uint32_t defm, int mode)
+{
+	static const uint32_t bits[] = {
+		[CTL_EXT4_DATA_NONE] = 0,
+		[CTL_EXT4_DATA_JOURNAL] = DEFM_JMODE_DATA,
+		[CTL_EXT4_DATA_ORDERED] = DEFM_JMODE_ORDERED,
+		[CTL_EXT4_DATA_WRITEBACK] = DEFM_JMODE_WBACK,
+	};
+
+	if (mode < 0 || (size_t)mode >= ARRAY_SIZE(bits))
+		return defm;
+	return (defm & ~DEFM_JMODE) | bits[mode];
+}
+
+/* errcode_t -> -errno: system errors are errno values already. */
+static int ext2_to_errno(errcode_t e)
+{
+	if (e > 0 && e < 4096)
+		return -(int)e;
+	switch (e) {
+	case EXT2_ET_BAD_MAGIC:
+	case EXT2_ET_UNSUPP_FEATURE:
+	case EXT2_ET_RO_UNSUPP_FEATURE:
+	case EXT2_ET_CORRUPT_SUPERBLOCK:
+	case EXT2_ET_SB_CSUM_INVALID:
+		return -EMEDIUMTYPE;
+	case EXT2_ET_NO_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Journal checksum version and size from the jbd2 superblock. */
+static void read_journal_sb(ext2_filsys fs, struct ctl_ext4_sb *sb)
+{
+	unsigned char buf[1024];
+	unsigned int got = 0;
+	ext2_file_t file;
+	uint32_t compat, incompat;
+
+	if (ext2fs_file_open(fs, fs->super->s_journal_inum, 0, &file))
+		return;
+	if (ext2fs_file_read(file, buf, sizeof(buf), &got) || got < 0x30 ||
+	    be32(buf) != JBD2_MAGIC) {
+		ext2fs_file_close(file);
+		return;
+	}
+	ext2fs_file_close(file);
+	compat = be32(buf + JSB_COMPAT);
+	incompat = be32(buf + JSB_INCOMPAT);
+	if (incompat & JBD2_INCOMPAT_CSUM_V3)
+		sb->journal_csum = 3;
+	else if (incompat & JBD2_INCOMPAT_CSUM_V2)
+		sb->journal_csum = 2;
+	else if (compat & JBD2_COMPAT_CHECKSUM)
+		sb->journal_csum = 1;
+	sb->journal_bytes =
+		(uint64_t)be32(buf + JSB_MAXLEN) * be32(buf + JSB_BLOCKSIZE);
+}
+
+static void fill_sb(ext2_filsys fs, struct ctl_ext4_sb *sb)
+{
+	const struct ext2_super_block *s = fs->super;
+	char *p = sb->uuid;
+
+	for (size_t i = 0; i < 16; i++) {
+		p += sprintf(p, "%02x", s->s_uuid[i]);
+		if (i == 3 || i == 5 || i == 7 || i == 9)
+			*p++ = '-';
+	}
+	*p = '\0';
+	memcpy(sb->label, s->s_volume_name, sizeof(s->s_volume_name));
+	sb->label[sizeof(s->s_volume_name)] = '\0';
+	sb->default_mount_opts = s->s_default_mount_opts;
+	memcpy(sb->mount_opts, s->s_mount_opts, sizeof(s->s_mount_opts));
+	sb->mount_opts[sizeof(s->s_mount_opts)] = '\0';
+	sb->feature_compat = s->s_feature_compat;
+	sb->feature_incompat = s->s_feature_incompat;
+	sb->feature_ro_compat = s->s_feature_ro_compat;
+	sb->has_journal =
+		!!(s->s_feature_compat & EXT3_FEATURE_COMPAT_HAS_JOURNAL);
+	sb->fast_commit =
+		!!(s->s_feature_compat & EXT4_FEATURE_COMPAT_FAST_COMMIT);
+	sb->journal_external = sb->has_journal && s->s_journal_inum == 0;
+	if (sb->has_journal && s->s_journal_inum)
+		read_journal_sb(fs, sb);
+}
+
+int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb)
+{
+	ext2_filsys fs = NULL;
+	errcode_t e;
+
+	memset(sb, 0, sizeof(*sb));
+	e = ext2fs_open2(dev, NULL,
+			 EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP |
+				 EXT2_FLAG_IGNORE_CSUM_ERRORS,
+			 0, 0, unix_io_manager, &fs);
+	if (e) {
+		sb->ext2_err = (long)e;
+		return ext2_to_errno(e);
+	}
+	fill_sb(fs, sb);
+	ext2fs_close_free(&fs);
+	return 0;
+}
+
+int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
+		      long *ext2_err)
+{
+	struct ext2_super_block *s;
+	ext2_filsys fs = NULL;
+	errcode_t e;
+
+	if (mount_opts && strlen(mount_opts) > CTL_EXT4_MOUNT_OPTS_MAX)
+		return -E2BIG;
+	/* EXCLUSIVE is O_EXCL: the kernel refuses it on a mounted device. */
+	e = ext2fs_open2(dev, NULL,
+			 EXT2_FLAG_RW | EXT2_FLAG_EXCLUSIVE | EXT2_FLAG_64BITS,
+			 0, 0, unix_io_manager, &fs);
+	if (e) {
+		if (ext2_err)
+			*ext2_err = (long)e;
+		return ext2_to_errno(e);
+	}
+	s = fs->super;
+	if (mount_opts) {
+		memset(s->s_mount_opts, 0, sizeof(s->s_mount_opts));
+		memcpy(s->s_mount_opts, mount_opts, strlen(mount_opts));
+	}
+	if (data != CTL_EXT4_DATA_KEEP)
+		s->s_default_mount_opts =
+			ctl_ext4_defm_set_data(s->s_default_mount_opts, data);
+	ext2fs_mark_super_dirty(fs);
+	e = ext2fs_close_free(&fs);
+	if (e) {
+		if (ext2_err)
+			*ext2_err = (long)e;
+		return ext2_to_errno(e);
+	}
+	return 0;
+}
+
+int ctl_ext4_kname(const struct ctl_root *r, dev_t dev, char *buf, size_t len)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(dev),
+		 minor(dev));
+	return ctl_root_realname(r, path, buf, len);
+}
+
+static int proc_path(char *buf, size_t len, const char *pre, const char *kname,
+		     const char *post)
+{
+	if (!kname || !*kname || strchr(kname, '/') ||
+	    strcmp(kname, "..") == 0 || strcmp(kname, ".") == 0)
+		return -EINVAL;
+	return ctl_fmt(buf, len, "%s%s%s", pre, kname, post);
+}
+
+int ctl_ext4_live_read(const struct ctl_root *r, const char *kname,
+		       struct ctl_ext4_live *live)
+{
+	char path[PATH_MAX], val[32];
+	unsigned long long c;
+	char *end;
+	int n = proc_path(path, sizeof(path), "/proc/fs/ext4/", kname,
+			  "/options");
+
+	if (n < 0)
+		return n;
+	memset(live, 0, sizeof(*live));
+	n = ctl_root_read_file(r, path, live->opts, sizeof(live->opts));
+	if (n < 0)
+		return n;
+	/* One option per line; keep them as the usual comma list. */
+	for (char *p = live->opts; *p; p++)
+		if (*p == '\n')
+			*p = ',';
+	if (ctl_mount_opt(live->opts, "data", val, sizeof(val)) == 1)
+		live->data = ctl_ext4_data_parse(val);
+	if (live->data < 0)
+		live->data = CTL_EXT4_DATA_NONE;
+	live->commit = CTL_EXT4_COMMIT_DEFAULT;
+	if (ctl_mount_opt(live->opts, "commit", val, sizeof(val)) == 1) {
+		errno = 0;
+		c = strtoull(val, &end, 10);
+		if (errno || *end || end == val || c > UINT_MAX)
+			return -EINVAL;
+		live->commit = (unsigned int)c;
+	}
+	return 0;
+}
+
+int ctl_jbd2_info_parse(const char *text, struct ctl_jbd2_info *ji)
+{
+	unsigned long long t, q, b, us;
+	const char *p;
+
+	memset(ji, 0, sizeof(*ji));
+	if (sscanf(text, "%llu transactions (%llu requested), each up to %llu",
+		   &t, &q, &b) != 3)
+		return -EINVAL;
+	ji->transactions = t;
+	ji->requested = q;
+	ji->max_blocks = b;
+	/* The averages are printed only once a transaction committed. */
+	p = strstr(text, "us average transaction commit time");
+	if (p) {
+		while (p > text && p[-1] >= '0' && p[-1] <= '9')
+			p--;
+		if (sscanf(p, "%lluus", &us) == 1) {
+			ji->avg_commit_us = us;
+			ji->has_avg = 1;
+		}
+	}
+	return 0;
+}
+
+int ctl_jbd2_info_read(const struct ctl_root *r, const char *kname,
+		       struct ctl_jbd2_info *ji)
+{
+	char path[PATH_MAX], text[4096];
+	int n = proc_path(path, sizeof(path), "/proc/fs/jbd2/", kname,
+			  "-8/info");
+
+	if (n < 0)
+		return n;
+	n = ctl_root_read_file(r, path, text, sizeof(text));
+	if (n < 0)
+		return n;
+	return ctl_jbd2_info_parse(text, ji);
+}
+
+/* The kernel may explain a failed fsconfig() in the context's log. */
+static int reconf_fsconfig(const char *target, const char *key, const char *val,
+			   int sb_ro)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = (int)syscall(SYS_fspick, AT_FDCWD, target, FSPICK_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	/* ext4 makes a read-only superblock writable unless "ro" comes too. */
+	if (syscall(SYS_fsconfig, fd, FSCONFIG_SET_FLAG, sb_ro ? "ro" : "rw",
+		    NULL, 0) < 0)
+		return neg_errno();
+	if (syscall(SYS_fsconfig, fd, FSCONFIG_SET_STRING, key, val, 0) < 0)
+		return neg_errno();
+	if (syscall(SYS_fsconfig, fd, FSCONFIG_CMD_RECONFIGURE, NULL, NULL, 0) <
+	    0)
+		return neg_errno();
+	return 0;
+}
+
+/* Per-mount and superblock flags MS_REMOUNT resets unless passed again. */
+#define KEEP_FLAGS                                                             \
+	(MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |       \
+	 MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_SYNCHRONOUS |         \
+	 MS_DIRSYNC | MS_MANDLOCK)
+
+static int reconf_remount(const char *target, const char *key, const char *val,
+			  int sb_ro, unsigned long vfs_flags)
+{
+	unsigned long fl = MS_REMOUNT | (vfs_flags & KEEP_FLAGS);
+	char opt[256];
+	int n = ctl_fmt(opt, sizeof(opt), "%s=%s", key, val);
+
+	if (n < 0)
+		return n;
+	/*
+	 * MS_RDONLY sets both the mount and the superblock: a read-only
+	 * mount of a writable superblock cannot be kept as it is.
+	 */
+	if ((vfs_flags & MS_RDONLY) && !sb_ro)
+		return -EBUSY;
+	if (sb_ro)
+		fl |= MS_RDONLY;
+	return mount(NULL, target, NULL, fl, opt) < 0 ? neg_errno() : 0;
+}
+
+int ctl_ext4_reconfigure(const char *target, const char *key, const char *val,
+			 int sb_ro, unsigned long vfs_flags, int flags,
+			 int *via)
+{
+	int err;
+
+	if (!(flags & CTL_EXT4_RECONF_LEGACY)) {
+		err = reconf_fsconfig(target, key, val, sb_ro);
+		if (err != -ENOSYS) {
+			*via = CTL_EXT4_VIA_FSCONFIG;
+			return err;
+		}
+	}
+	*via = CTL_EXT4_VIA_REMOUNT;
+	return reconf_remount(target, key, val, sb_ro, vfs_flags);
+}
+
+int ctl_ext4_tune_get(const char *path, struct ext4_tune_sb_params *p)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return neg_errno();
+	memset(p, 0, sizeof(*p));
+	return ioctl(fd, EXT4_IOC_GET_TUNE_SB_PARAM, p) < 0 ? neg_errno() : 0;
+}
+
+int ctl_ext4_tune_set(const char *path, const char *mount_opts, int data,
+		      struct ext4_tune_sb_params *old)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct ext4_tune_sb_params p, back;
+	uint32_t need = 0;
+
+	if (fd < 0)
+		return neg_errno();
+	if (mount_opts && strlen(mount_opts) > CTL_EXT4_MOUNT_OPTS_MAX)
+		return -E2BIG;
+	/* GET first: SET always copies mount_opts, flag or not. */
+	memset(&p, 0, sizeof(p));
+	if (ioctl(fd, EXT4_IOC_GET_TUNE_SB_PARAM, &p) < 0)
+		return neg_errno();
+	if (old)
+		*old = p;
+	if (mount_opts) {
+		need |= EXT4_TUNE_FL_MOUNT_OPTS;
+		memset(p.mount_opts, 0, sizeof(p.mount_opts));
+		memcpy(p.mount_opts, mount_opts, strlen(mount_opts));
+	}
+	if (data != CTL_EXT4_DATA_KEEP) {
+		need |= EXT4_TUNE_FL_DEFAULT_MNT_OPTS;
+		p.default_mnt_opts =
+			ctl_ext4_defm_set_data(p.default_mnt_opts, data);
+	}
+	/* GET reports the operations this kernel supports in set_flags. */
+	if ((p.set_flags & need) != need)
+		return -EOPNOTSUPP;
+	p.set_flags = need;
+	if (ioctl(fd, EXT4_IOC_SET_TUNE_SB_PARAM, &p) < 0)
+		return neg_errno();
+	memset(&back, 0, sizeof(back));
+	if (ioctl(fd, EXT4_IOC_GET_TUNE_SB_PARAM, &back) < 0)
+		return neg_errno();
+	if (memcmp(back.mount_opts, p.mount_opts, sizeof(p.mount_opts)) != 0 ||
+	    back.default_mnt_opts != p.default_mnt_opts)
+		return -EIO;
+	return 0;
+}
+
+int ctl_ext4_opts_merge(const char *old, const char *name, const char *val,
+			char *out, size_t len)
+{
+	_cleanup_free_ char *s = strdup(old ? old : "");
+	int err;
+
+	if (!s)
+		return -ENOMEM;
+	err = ctl_mount_opt_set(&s, name, val);
+	if (err < 0)
+		return err;
+	/* Hand the result back even when too long, for the message. */
+	if (ctl_fmt(out, len, "%s", s) < 0)
+		return strlen(s) > CTL_EXT4_MOUNT_OPTS_MAX ? -E2BIG
+							   : -ENAMETOOLONG;
+	return strlen(s) > CTL_EXT4_MOUNT_OPTS_MAX ? -E2BIG : 0;
+}
+
+int ctl_ext4_checkpoint(const char *path, uint32_t flags)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return neg_errno();
+	return ioctl(fd, EXT4_IOC_CHECKPOINT, &flags) < 0 ? neg_errno() : 0;
+}
