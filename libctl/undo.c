@@ -324,8 +324,12 @@ static int scan_records(int fd, uint64_t hlen, uint64_t size, int keep,
 		if (ok < 0)
 			return ok;
 		if (!ok) {
-			if (pos + sizeof(r) + len == size)
-				break; /* the last record: torn */
+			uint64_t end = pos + sizeof(r) + len;
+
+			/* The last record, maybe followed by a size extended
+			 * before its blocks were written: torn. */
+			if (all_zero(fd, end, size - end, buf, BUF_SIZE))
+				break;
 			return -EBADMSG;
 		}
 		if (keep) {
