@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * swapadj: vm.swappiness shown, set, adapted to memory pressure, changed
+ * for the duration of one command (with a crash-safe state file), and
+ * memory cgroup limits for that command.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl/cgroup.h"
+#include "ctl/cli.h"
+#include "ctl/out.h"
+#include "ctl/parse.h"
+#include "ctl/vm.h"
+
+enum {
+	OPT_PERSIST = CTL_OPT_TOOL_BASE,
+	OPT_ONCE,
+	OPT_INTERVAL,
+	OPT_MIN,
+	OPT_MAX,
+	OPT_MIN_AVAIL,
+	OPT_SWAPPINESS,
+	OPT_MEMORY_MAX,
+	OPT_SWAP_MAX,
+};
+
+/* Sample length of the read-in rate for show and auto --once. */
+#define SAMPLE_SECS 1.0
+
+struct opts {
+	struct ctl_cli cli;
+	int persist;
+	int once;
+	double interval;
+	int interval_set;
+	int min_set, max_set, min_avail_set;
+	uint64_t min, max, min_avail;
+	int swappiness; /* run: -1 not given */
+	uint64_t memory_max, swap_max;
+	struct ctl_root *root;
+	const char *arrow;
+};
+
+static void usage(void)
+{
+	fputs("usage: swapadj [show] [options]\n"
+	      "       swapadj set N [--persist] [--dry-run]\n"
+	      "       swapadj auto [--once] [--interval SEC] [--min N] [--max N] [--dry-run]\n"
+	      "       swapadj run [--swappiness N] [--memory-max SIZE] [--swap-max SIZE]\n"
+	      "                   -- COMMAND [ARG...]\n"
+	      "       swapadj restore\n"
+	      "       swapadj check [--max N] [--min N] [--min-available PCT]\n"
+	      "\n"
+	      "Common options:\n"
+	      "  -o, --output LIST   columns to print (+LIST adds to the default)\n"
+	      "  -J, --json          JSON output\n"
+	      "  -P, --pairs         KEY=\"value\" output\n"
+	      "  -r, --raw           raw output\n"
+	      "  -n, --noheadings    no header line\n"
+	      "  -q, --quiet         no report, exit status only\n"
+	      "  -v, --verbose       more detail in messages\n"
+	      "      --sysroot DIR   read /proc, /etc, /run and /sys under DIR\n"
+	      "      --dry-run       compute and print, change nothing\n"
+	      "  -h, --help          this help\n"
+	      "  -V, --version       print the version\n"
+	      "\n"
+	      "See swapadj(8) for the columns of each subcommand.\n",
+	      stdout);
+}
+
+/* ---- output columns ---- */
+
+enum { S_FIELD, S_VALUE, S_DETAIL };
+static const struct ctl_col show_cols[] = {
+	[S_FIELD] = {"FIELD", 0.1, 0, "what the line is about"},
+	[S_VALUE] = {"VALUE", 0.1, 0, "its value"},
+	[S_DETAIL] = {"DETAIL", 0.6, CTL_COL_WRAP, "where it comes from, why"},
+};
+
+enum { C_OLD, C_NEW, C_CHANGE, C_FILE };
+static const struct ctl_col set_cols[] = {
+	[C_OLD] = {"OLD", 3, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		   "vm.swappiness before"},
+	[C_NEW] = {"NEW", 3, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		   "vm.swappiness after (read back)"},
+	[C_CHANGE] = {"CHANGE", 10, 0, "old -> new"},
+	[C_FILE] = {"FILE", 0.3, 0, "sysctl.d drop-in written (--persist)"},
+};
+
+static struct ctl_out *new_table(const struct opts *o, const char *name,
+				 const struct ctl_col *cols, size_t n,
+				 const char *defaults)
+{
+	struct ctl_out *out;
+	const char *bad = NULL;
+	int err = ctl_out_new(name, cols, n, defaults, &o->cli.fmt, &out, &bad);
+
+	if (err == -EINVAL && bad)
+		errx(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
+		     (int)strcspn(bad, ","), bad);
+	if (err < 0)
+		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
+	return out;
+}
+
+static int print_table(const struct opts *o, struct ctl_out *out)
+{
+	int err = 0;
+
+	if (!o->cli.quiet)
+		err = ctl_out_print(out, stdout);
+	ctl_out_free(out);
+	if (err < 0) {
+		warnx("output: %s", strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
+/* The message and exit status for a failed swappiness access. */
+static int vm_fail(const struct opts *o, const char *what, int err)
+{
+	const char *hint = "";
+
+	if (err == -EACCES || err == -EPERM || err == -EROFS)
+		hint = " (run as root, with /proc/sys writable)";
+	warnx("%s%s: %s%s",
+	      ctl_root_is_host(o->root) ? "" : ctl_root_dir(o->root), what,
+	      strerror(-err), hint);
+	return err == -ENOENT ? CTL_EXIT_UNSUPP : ctl_exit_for(err);
+}
+
+static int range_max(const struct opts *o)
+{
+	int max = ctl_vm_swappiness_max(o->root);
+
+	return max < 0 ? 100 : max;
+}
+
+/* Parse a swappiness argument against the kernel's range. */
+static unsigned int parse_swappiness(const struct opts *o, const char *what,
+				     const char *s)
+{
+	int max = range_max(o);
+	uint64_t v;
+	int err = ctl_parse_u64(s, &v);
+
+	if (err == -EINVAL && s[0] == '-' && ctl_parse_u64(s + 1, &v) == 0)
+		err = -ERANGE;
+	if (err == -EINVAL)
+		errx(CTL_EXIT_USAGE, "%s '%s': not a number (0-%d)", what, s,
+		     max);
+	if (err < 0 || v > (uint64_t)max)
+		errx(CTL_EXIT_USAGE,
+		     "%s %s: out of range 0-%d for this kernel (%s)", what, s,
+		     max,
+		     max == 200 ? "Linux 5.8 and later" : "before Linux 5.8");
+	return (unsigned int)v;
+}
+
+static int add_kv(struct ctl_out *out, const char *field, const char *value,
+		  const char *fmt, ...) _printf_(4, 5);
+
+static int add_kv(struct ctl_out *out, const char *field, const char *value,
+		  const char *fmt, ...)
+{
+	struct ctl_row *row = ctl_out_row(out);
+	char detail[1024];
+	va_list ap;
+
+	if (!row)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	ctl_out_set(out, row, S_FIELD, field);
+	ctl_out_set(out, row, S_VALUE, value);
+	return ctl_out_set(out, row, S_DETAIL, detail);
+}
+
+static void sleep_secs(double s)
+{
+	struct timespec ts = {.tv_sec = (time_t)s,
+			      .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Read-in rate over SECS seconds, in KiB/s; -errno on failure. */
+static int sample_readin(const struct opts *o, double secs, double *rate)
+{
+	struct ctl_vmstat a, b;
+	struct timespec t0, t1;
+	int err = ctl_vm_vmstat_read(o->root, &a);
+
+	if (err < 0)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sleep_secs(secs);
+	err = ctl_vm_vmstat_read(o->root, &b);
+	if (err < 0)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*rate = ctl_vm_readin_rate(&a, &b,
+				   (double)(t1.tv_sec - t0.tv_sec) +
+					   (double)(t1.tv_nsec - t0.tv_nsec) /
+						   1e9);
+	return 0;
+}
+
+static void auto_reason(const struct ctl_vm_auto_in *in,
+			const struct ctl_vm_auto *a, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "base 10 + (1 - %.3f) x 30 = %u; read-in %.1f KiB/s %s %.0f "
+		 "KiB/s: +%d; clamp %u..%u%s",
+		 a->avail_pct / 100, a->base, in->readin,
+		 a->readin_high ? ">" : "<=", CTL_VM_AUTO_READIN_KIBS,
+		 a->readin_high ? 10 : 0, in->min, in->max,
+		 a->clamped < 0	  ? " (raised to min)"
+		 : a->clamped > 0 ? " (lowered to max)"
+				  : "");
+}
+
+/* The boot configuration line of show, and whether it conflicts. */
+static int show_boot(const struct opts *o, struct ctl_out *out,
+		     unsigned int cur)
+{
+	struct ctl_sysctl_hit *hits = NULL;
+	size_t n = 0;
+	int err = ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits, &n);
+
+	if (err < 0) {
+		warnx("sysctl.d: %s", strerror(-err));
+		return err;
+	}
+	if (n == 0) {
+		err = add_kv(out, "boot", "-",
+			     "no sysctl.d file or /etc/sysctl.conf sets "
+			     "vm.swappiness: the kernel default (60) applies "
+			     "at boot");
+	} else {
+		const struct ctl_sysctl_hit *w = &hits[n - 1];
+		uint64_t v;
+		int same = ctl_parse_u64(w->value, &v) == 0 && v == cur;
+
+		err = add_kv(out, "boot", w->value, "%s:%u sets it at boot%s%s",
+			     w->path, w->line,
+			     n > 1 ? " (last of several files)" : "",
+			     same ? "; current value matches"
+				  : "; CONFLICT: the current value differs");
+		for (size_t i = 0; i + 1 < n && err >= 0; i++)
+			err = add_kv(out, "boot-overridden", hits[i].value,
+				     "%s:%u, overridden by %s", hits[i].path,
+				     hits[i].line, w->path);
+	}
+	free(hits);
+	return err;
+}
+
+static int show_swaps(const struct opts *o, struct ctl_out *out)
+{
+	struct ctl_swap *sw = NULL;
+	size_t n = 0;
+	int err = ctl_vm_swaps_read(o->root, &sw, &n);
+
+	if (err < 0)
+		return add_kv(out, "swap", "?", "/proc/swaps: %s",
+			      strerror(-err));
+	if (n == 0)
+		err = add_kv(out, "swap", "none", "no active swap device");
+	for (size_t i = 0; i < n && err >= 0; i++)
+		err = add_kv(out, "swap", sw[i].name,
+			     "%s%s, %" PRIu64 " KiB, used %" PRIu64
+			     " KiB, priority %d",
+			     sw[i].zram ? "zram (compressed RAM), " : "",
+			     sw[i].type, sw[i].size, sw[i].used, sw[i].prio);
+	free(sw);
+	return err;
+}
+
+/* The caller's memory cgroup: its limit, and v1's own swappiness. */
+static int show_cgroup(const struct opts *o, struct ctl_out *out,
+		       unsigned int cur)
+{
+	struct ctl_cgroup_mem m;
+	struct ctl_cgroup_limit lim;
+	char path[600], buf[32];
+	int err = ctl_cgroup_mem_find(o->root, &m);
+
+	if (err == -ENOTSUP)
+		return add_kv(out, "cgroup", "-",
+			      "no memory cgroup controller mounted");
+	if (err < 0)
+		return add_kv(out, "cgroup", "?", "%s", strerror(-err));
+	snprintf(buf, sizeof(buf), "v%d", m.version);
+	err = add_kv(out, "cgroup", buf, "%s%s: the caller's memory cgroup",
+		     m.mount, strcmp(m.self, "/") ? m.self : "");
+	if (err >= 0 && ctl_cgroup_self_limit(o->root, &lim) == 0) {
+		if (lim.max == CTL_CGROUP_UNLIMITED)
+			err = add_kv(out, "cgroup-limit", "max",
+				     "no memory limit up to the root");
+		else {
+			snprintf(buf, sizeof(buf), "%" PRIu64, lim.max);
+			err = add_kv(out, "cgroup-limit", buf,
+				     "bytes, set in %s", lim.path);
+		}
+	}
+	if (err < 0 || m.version != 1 || strcmp(m.self, "/") == 0)
+		return err;
+	snprintf(path, sizeof(path), "%s%s/memory.swappiness", m.mount, m.self);
+	if (ctl_root_read_file(o->root, path, buf, sizeof(buf)) < 0)
+		return 0;
+	return add_kv(out, "cgroup-swappiness", buf,
+		      "%s: cgroup v1 reclaim in this cgroup uses it, not "
+		      "vm.swappiness%s",
+		      path,
+		      (unsigned int)atoi(buf) == cur ? "" : " (they differ)");
+}
+
+static int cmd_show(struct opts *o)
+{
+	struct ctl_out *out = new_table(o, "swapadj", show_cols,
+					ARRAY_SIZE(show_cols),
+					"FIELD,VALUE,DETAIL");
+	struct ctl_vm_auto_in in = {.min = 10, .max = 60};
+	struct ctl_meminfo mi;
+	struct ctl_vm_auto a;
+	unsigned int cur;
+	char buf[64], why[512];
+	int max, err;
+
+	err = ctl_vm_swappiness_get(o->root, &cur);
+	if (err < 0) {
+		ctl_out_free(out);
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	}
+	max = range_max(o);
+	snprintf(buf, sizeof(buf), "%u", cur);
+	add_kv(out, "swappiness", buf, "vm.swappiness now");
+	snprintf(buf, sizeof(buf), "0-%d", max);
+	add_kv(out, "range", buf, "%s",
+	       max == 200 ? "Linux 5.8 and later accept up to 200"
+			  : "kernels before 5.8 accept up to 100");
+	err = ctl_vm_meminfo_read(o->root, &mi);
+	if (err == 0) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, mi.total);
+		add_kv(out, "memtotal", buf, "KiB");
+		snprintf(buf, sizeof(buf), "%" PRIu64, mi.available);
+		add_kv(out, "memavailable", buf, "KiB, %.1f%% of MemTotal",
+		       100.0 * (double)mi.available / (double)mi.total);
+	} else {
+		add_kv(out, "memtotal", "?", "/proc/meminfo: %s",
+		       strerror(-err));
+	}
+	err = sample_readin(o, o->interval_set ? o->interval : SAMPLE_SECS,
+			    &in.readin);
+	if (err == 0) {
+		snprintf(buf, sizeof(buf), "%.1f", in.readin);
+		add_kv(out, "readin", buf,
+		       "KiB/s read from block devices (pgpgin) over %.1f s",
+		       o->interval_set ? o->interval : SAMPLE_SECS);
+	} else {
+		add_kv(out, "readin", "?", "/proc/vmstat: %s", strerror(-err));
+	}
+	in.total = mi.total;
+	in.available = mi.available;
+	if (ctl_vm_auto_compute(&in, &a) == 0) {
+		auto_reason(&in, &a, why, sizeof(why));
+		snprintf(buf, sizeof(buf), "%u", a.value);
+		add_kv(out, "auto", buf, "what 'swapadj auto' would set: %s",
+		       why);
+	}
+	show_boot(o, out, cur);
+	show_swaps(o, out);
+	show_cgroup(o, out, cur);
+	return print_table(o, out);
+}
+
+/* A sysctl.d hit applied after CTL_VM_PERSIST_FILE overrides it. */
+static int after_persist(const struct ctl_sysctl_hit *h)
+{
+	const char *ours = strrchr(CTL_VM_PERSIST_FILE, '/') + 1;
+	const char *base = strrchr(h->path, '/');
+
+	if (strcmp(h->path, CTL_VM_PERSIST_FILE) == 0)
+		return 0;
+	if (strcmp(h->path, "/etc/sysctl.conf") == 0)
+		return 1;
+	return base && strcmp(base + 1, ours) > 0;
+}
+
+static void warn_overrides(const struct opts *o)
+{
+	struct ctl_sysctl_hit *hits = NULL;
+	size_t n = 0;
+
+	if (ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (after_persist(&hits[i]))
+			warnx("%s:%u sets vm.swappiness = %s after %s and "
+			      "wins at boot; remove that line to make the "
+			      "drop-in effective",
+			      hits[i].path, hits[i].line, hits[i].value,
+			      CTL_VM_PERSIST_FILE);
+	free(hits);
+}
+
+static void add_change(const struct opts *o, struct ctl_out *out, int old,
+		       int now, const char *file)
+{
+	struct ctl_row *row = ctl_out_row(out);
+
+	if (!row)
+		return;
+	if (old >= 0)
+		ctl_out_setf(out, row, C_OLD, "%d", old);
+	if (now >= 0)
+		ctl_out_setf(out, row, C_NEW, "%d", now);
+	if (old >= 0 && now >= 0)
+		ctl_out_setf(out, row, C_CHANGE, "%d %s %d", old, o->arrow,
+			     now);
+	ctl_out_set(out, row, C_FILE, file);
+}
+
+static int cmd_set(struct opts *o, int argc, char **argv)
+{
+	struct ctl_out *out;
+	unsigned int val, old, now;
+	int err;
+
+	if (argc != 1)
+		errx(CTL_EXIT_USAGE, "set: give exactly one value N");
+	val = parse_swappiness(o, "swappiness", argv[0]);
+	err = ctl_vm_swappiness_get(o->root, &old);
+	if (err < 0)
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols),
+			o->persist ? "CHANGE,FILE" : "CHANGE");
+	if (o->cli.dry_run) {
+		add_change(o, out, (int)old, (int)val,
+			   o->persist ? CTL_VM_PERSIST_FILE : NULL);
+		if (o->persist)
+			warn_overrides(o);
+		if (!o->cli.quiet)
+			warnx("dry run: nothing written");
+		return print_table(o, out);
+	}
+	err = ctl_vm_swappiness_set(o->root, val, &now);
+	if (err == -EIO) {
+		ctl_out_free(out);
+		warnx("%s: wrote %u, the kernel kept %u", CTL_VM_SWAPPINESS,
+		      val, now);
+		return CTL_EXIT_FAIL;
+	}
+	if (err < 0) {
+		ctl_out_free(out);
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	}
+	if (o->persist) {
+		err = ctl_vm_persist(o->root, val);
+		if (err < 0) {
+			add_change(o, out, (int)old, (int)now, NULL);
+			print_table(o, out);
+			return vm_fail(o, CTL_VM_PERSIST_FILE, err);
+		}
+		warn_overrides(o);
+	}
+	add_change(o, out, (int)old, (int)now,
+		   o->persist ? CTL_VM_PERSIST_FILE : NULL);
+	return print_table(o, out);
+}
+
+static int cmd_check(struct opts *o, int argc)
+{
+	struct ctl_meminfo mi;
+	unsigned int cur;
+	int bad = 0, err;
+
+	if (argc)
+		errx(CTL_EXIT_USAGE, "check: takes no arguments");
+	if (!o->min_set && !o->max_set && !o->min_avail_set)
+		errx(CTL_EXIT_USAGE,
+		     "check: give --max, --min or --min-available");
+	err = ctl_vm_swappiness_get(o->root, &cur);
+	if (err < 0)
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	if (o->max_set && cur > o->max) {
+		bad++;
+		if (!o->cli.quiet)
+			printf("swappiness %u is above --max %" PRIu64 "\n",
+			       cur, o->max);
+	}
+	if (o->min_set && cur < o->min) {
+		bad++;
+		if (!o->cli.quiet)
+			printf("swappiness %u is below --min %" PRIu64 "\n",
+			       cur, o->min);
+	}
+	if (o->min_avail_set) {
+		double pct;
+
+		err = ctl_vm_meminfo_read(o->root, &mi);
+		if (err < 0)
+			return vm_fail(o, "/proc/meminfo", err);
+		pct = 100.0 * (double)mi.available / (double)mi.total;
+		if (pct < (double)o->min_avail) {
+			bad++;
+			if (!o->cli.quiet)
+				printf("MemAvailable %.1f%% (%" PRIu64
+				       " of %" PRIu64
+				       " KiB) is below --min-available %" PRIu64
+				       "%%\n",
+				       pct, mi.available, mi.total,
+				       o->min_avail);
+		}
+	}
+	if (!bad && o->cli.verbose)
+		printf("ok: swappiness %u\n", cur);
+	return bad ? CTL_EXIT_CHECK : CTL_EXIT_OK;
+}
+
+/* ---- main ---- */
+
+static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CTL_CLI_LONGOPTS,
+		{"persist", no_argument, NULL, OPT_PERSIST},
+		{"once", no_argument, NULL, OPT_ONCE},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"min", required_argument, NULL, OPT_MIN},
+		{"max", required_argument, NULL, OPT_MAX},
+		{"min-available", required_argument, NULL, OPT_MIN_AVAIL},
+		{"swappiness", required_argument, NULL, OPT_SWAPPINESS},
+		{"memory-max", required_argument, NULL, OPT_MEMORY_MAX},
+		{"swap-max", required_argument, NULL, OPT_SWAP_MAX},
+		{NULL, 0, NULL, 0},
+	};
+	/* run stops at COMMAND so that its options stay its own. */
+	const char *shortopts = strcmp(sub, "run") == 0 ? "+" CTL_CLI_SHORTOPTS
+							: CTL_CLI_SHORTOPTS;
+	int c, err;
+
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (ctl_cli_common(&o->cli, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			usage();
+			exit(CTL_EXIT_OK);
+		case 'V':
+			printf("swapadj %s\n", CTL_VERSION);
+			exit(CTL_EXIT_OK);
+		case OPT_PERSIST:
+			o->persist = 1;
+			break;
+		case OPT_ONCE:
+			o->once = 1;
+			break;
+		case OPT_INTERVAL:
+			if (ctl_parse_seconds(optarg, &o->interval) < 0)
+				errx(CTL_EXIT_USAGE,
+				     "--interval '%s': not a positive number of seconds",
+				     optarg);
+			o->interval_set = 1;
+			break;
+		case OPT_MIN:
+		case OPT_MAX:
+		case OPT_MIN_AVAIL: {
+			uint64_t *v = c == OPT_MIN   ? &o->min
+				      : c == OPT_MAX ? &o->max
+						     : &o->min_avail;
+			const char *name = c == OPT_MIN	  ? "--min"
+					   : c == OPT_MAX ? "--max"
+							  : "--min-available";
+
+			err = ctl_parse_range(
+				optarg, 0, c == OPT_MIN_AVAIL ? 100 : 200, v);
+			if (err < 0)
+				errx(CTL_EXIT_USAGE, "%s '%s': %s", name,
+				     optarg,
+				     err == -ERANGE
+					     ? (c == OPT_MIN_AVAIL
+							? "out of range 0-100 (percent)"
+							: "out of range 0-200")
+					     : "not a number");
+			*(c == OPT_MIN	 ? &o->min_set
+			  : c == OPT_MAX ? &o->max_set
+					 : &o->min_avail_set) = 1;
+			break;
+		}
+		case OPT_SWAPPINESS:
+			o->swappiness = (int)parse_swappiness(o, "--swappiness",
+							      optarg);
+			break;
+		case OPT_MEMORY_MAX:
+		case OPT_SWAP_MAX:
+			err = ctl_parse_size(optarg, c == OPT_MEMORY_MAX
+							     ? &o->memory_max
+							     : &o->swap_max);
+			if (err < 0)
+				errx(CTL_EXIT_USAGE,
+				     "%s '%s': not a size (bytes, or a K, M, G, T or P suffix)",
+				     c == OPT_MEMORY_MAX ? "--memory-max"
+							 : "--swap-max",
+				     optarg);
+			break;
+		default:
+			errx(CTL_EXIT_USAGE, "try 'swapadj --help'");
+		}
+	}
+}
+
+static int finish(int rc)
+{
+	/* EPIPE is not an error in a pipeline: the reader had enough. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE) {
+		warn("stdout");
+		return CTL_EXIT_FAIL;
+	}
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const subs[] = {"show", "set",     "auto",
+					   "run",  "restore", "check"};
+	struct opts o = {.swappiness = -1,
+			 .memory_max = CTL_CGROUP_UNLIMITED,
+			 .swap_max = CTL_CGROUP_UNLIMITED};
+	const char *sub = "show";
+	int rc, err;
+
+	setlocale(LC_ALL, "");
+	o.arrow = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 ? "→" : "->";
+	if (argc > 1)
+		for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+			if (strcmp(argv[1], subs[i]) == 0) {
+				sub = subs[i];
+				argv++;
+				argc--;
+				break;
+			}
+	/* The root first: option values are checked against its kernel. */
+	for (int i = 1; i < argc - 1; i++)
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		else if (strcmp(argv[i], "--sysroot") == 0)
+			o.cli.sysroot = argv[i + 1];
+		else if (strncmp(argv[i], "--sysroot=", 10) == 0)
+			o.cli.sysroot = argv[i] + 10;
+	err = ctl_root_open(o.cli.sysroot, &o.root);
+	if (err < 0)
+		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
+		     strerror(-err));
+	/* "set -1" must read as an out-of-range value, not an option. */
+	if (strcmp(sub, "set") == 0)
+		for (int i = 1; i < argc; i++)
+			if (argv[i][0] == '-' && argv[i][1] >= '0' &&
+			    argv[i][1] <= '9')
+				parse_swappiness(&o, "swappiness", argv[i]);
+	parse_opts(&o, sub, argc, argv);
+	/* libsmartcols escapes non-ASCII in -P/-r output; keep those plain. */
+	if (o.cli.fmt.pairs || o.cli.fmt.raw || o.cli.fmt.json)
+		o.arrow = "->";
+
+	if (strcmp(sub, "set") == 0)
+		rc = cmd_set(&o, argc - optind, argv + optind);
+	else if (strcmp(sub, "check") == 0)
+		rc = cmd_check(&o, argc - optind);
+	else if (argc - optind)
+		errx(CTL_EXIT_USAGE, "%s: unexpected argument '%s'", sub,
+		     argv[optind]);
+	else
+		rc = cmd_show(&o);
+	ctl_root_free(o.root);
+	return finish(rc);
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Memory reclaim: vm.swappiness (value, range, change with read-back),
+ * /proc/meminfo, /proc/vmstat, /proc/swaps, the sysctl.d files that set a
+ * key at boot, the adaptive rule of the source article, and the state file
+ * that makes a scoped swappiness change recoverable after a crash.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ctl/root.h"
+
+#define CTL_VM_SWAPPINESS "/proc/sys/vm/swappiness"
+
+/* Where `set --persist` writes its drop-in. */
+#define CTL_VM_PERSIST_FILE "/etc/sysctl.d/90-swapadj.conf"
+
+/* The state file of scoped changes and the lock that serialises them. */
+#define CTL_VM_STATE_FILE "/run/swapadj.state"
+#define CTL_VM_STATE_LOCK "/run/swapadj.lock"
+
+/*
+ * Read-in threshold of the adaptive rule in KiB/s. The source article says
+ * "500 pages/s" but reads pgpgin, which counts KiB: 500 pages of 4 KiB.
+ */
+#define CTL_VM_AUTO_READIN_KIBS 2000.0
+
+/* Read vm.swappiness. Returns 0 or -errno. */
+int ctl_vm_swappiness_get(const struct ctl_root *r, unsigned int *val);
+
+/*
+ * The largest swappiness this kernel accepts: 200 since Linux 5.8, else
+ * 100 (from <root>/proc/sys/kernel/osrelease). Returns it or -errno.
+ */
+int ctl_vm_swappiness_max(const struct ctl_root *r);
+
+/*
+ * Write VAL to vm.swappiness and read it back into *NOW (may be NULL).
+ * Returns 0, -ERANGE when VAL is above the kernel's maximum (nothing is
+ * written), -EIO when the kernel kept another value, or -errno.
+ */
+int ctl_vm_swappiness_set(const struct ctl_root *r, unsigned int val,
+			  unsigned int *now);
+
+/* The parts of /proc/meminfo the tools use, in KiB (0 when absent). */
+struct ctl_meminfo {
+	uint64_t total;
+	uint64_t free;
+	uint64_t available;
+	uint64_t swap_total;
+	uint64_t swap_free;
+};
+
+/* Parse <root>/proc/meminfo. Returns 0, -ENODATA without MemTotal, -errno. */
+int ctl_vm_meminfo_read(const struct ctl_root *r, struct ctl_meminfo *mi);
+
+/* /proc/vmstat counters: pgpg* are KiB of block I/O, pswp* are pages. */
+struct ctl_vmstat {
+	uint64_t pgpgin;
+	uint64_t pgpgout;
+	uint64_t pswpin;
+	uint64_t pswpout;
+};
+
+/* Parse <root>/proc/vmstat. Returns 0, -ENODATA without pgpgin, -errno. */
+int ctl_vm_vmstat_read(const struct ctl_root *r, struct ctl_vmstat *vs);
+
+/* Read-in rate in KiB/s between samples A and B taken SECS apart. */
+double ctl_vm_readin_rate(const struct ctl_vmstat *a,
+			  const struct ctl_vmstat *b, double secs);
+
+/* One line of /proc/swaps; sizes in KiB. */
+struct ctl_swap {
+	char name[256]; /* octal escapes (\040) decoded */
+	char type[16]; /* partition, file */
+	uint64_t size;
+	uint64_t used;
+	int prio;
+	bool zram; /* a /dev/zramN compressed RAM device */
+};
+
+/*
+ * Parse <root>/proc/swaps into a malloc()ed array *OUT of *N entries
+ * (NULL and 0 when no swap is active). Returns 0 or -errno.
+ */
+int ctl_vm_swaps_read(const struct ctl_root *r, struct ctl_swap **out,
+		      size_t *n);
+
+/* Where a sysctl key is set at boot. */
+struct ctl_sysctl_hit {
+	char path[512]; /* inside the root */
+	unsigned int line;
+	char value[64];
+};
+
+/*
+ * Every assignment of KEY ("vm.swappiness"; "vm/swappiness" also matches)
+ * in the boot configuration, in the order `sysctl --system` applies them:
+ * *.conf files of /etc/sysctl.d, /run/sysctl.d, /usr/local/lib/sysctl.d,
+ * /usr/lib/sysctl.d and /lib/sysctl.d (a name in an earlier directory hides
+ * the same name in a later one), sorted by file name, then
+ * /etc/sysctl.conf unless one of those files is it. The last hit wins.
+ * *OUT is malloc()ed (NULL when there are none). Returns 0 or -errno.
+ */
+int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
+		       struct ctl_sysctl_hit **out, size_t *n);
+
+/*
+ * Write CTL_VM_PERSIST_FILE setting vm.swappiness to VAL, atomically
+ * (temporary file, fsync, rename, fsync of the directory). Returns 0 or
+ * -errno.
+ */
+int ctl_vm_persist(const struct ctl_root *r, unsigned int val);
+
+/*
+ * Write CONTENT to PATH (inside the root) atomically: a temporary file in
+ * the same directory, fsync, rename over PATH, fsync of the directory.
+ * MKDIR creates the directory (one level) when missing. Returns 0 or
+ * -errno.
+ */
+int ctl_vm_write_atomic(const struct ctl_root *r, const char *path,
+			const char *content, bool mkdir);
+
+/* Inputs of the adaptive rule. */
+struct ctl_vm_auto_in {
+	uint64_t total; /* MemTotal, KiB */
+	uint64_t available; /* MemAvailable, KiB */
+	double readin; /* pgpgin rate, KiB/s */
+	unsigned int min, max;
+};
+
+/* What the rule chose and why. */
+struct ctl_vm_auto {
+	unsigned int value;
+	unsigned int base; /* 10 + (1 - avail/total) * 30, truncated */
+	bool readin_high; /* readin > CTL_VM_AUTO_READIN_KIBS: +10 */
+	double avail_pct;
+	int clamped; /* -1 raised to min, 1 lowered to max, 0 not */
+};
+
+/*
+ * The source article's rule: base = 10 + (1 - avail/total) * 30, +10 when
+ * the read-in rate exceeds CTL_VM_AUTO_READIN_KIBS, clamped to
+ * [min, max]. Returns 0, or -EINVAL when total is 0 or min > max.
+ */
+int ctl_vm_auto_compute(const struct ctl_vm_auto_in *in,
+			struct ctl_vm_auto *out);
+
+/*
+ * The state file. Every process that changes swappiness for a while (run,
+ * auto) registers as an owner; the first records the value it found
+ * ("original"). When an owner leaves and others remain, the value of the
+ * newest remaining owner that set one is applied; the last to leave
+ * restores the original and deletes the file. An owner whose process is
+ * gone (crash, SIGKILL) is dropped by the next join, leave or restore;
+ * `restore` refuses while a live owner remains.
+ */
+#define CTL_VM_STATE_MAX 64
+
+struct ctl_vm_owner {
+	pid_t pid;
+	uint64_t start; /* process start time (clock ticks), 0 unknown */
+	int value; /* swappiness it set, -1 none (cgroup only) */
+	char cgroup[384]; /* cgroup it created (to remove), "" none */
+};
+
+struct ctl_vm_state {
+	int original; /* -1 when no owner changed vm.swappiness */
+	size_t n;
+	struct ctl_vm_owner owner[CTL_VM_STATE_MAX];
+};
+
+/* Parse state file text BUF. Returns 0 or -EINVAL. */
+int ctl_vm_state_parse(const char *buf, struct ctl_vm_state *st);
+
+/* Format ST as state file text into BUF. Returns the length or -errno. */
+int ctl_vm_state_format(const struct ctl_vm_state *st, char *buf, size_t len);
+
+/*
+ * Read the state file; an absent file gives an empty state (original -1,
+ * no owners). Returns 0 or -errno.
+ */
+int ctl_vm_state_read(const struct ctl_root *r, struct ctl_vm_state *st);
+
+/*
+ * 1 if process PID (started at START clock ticks, 0 unknown) is alive, 0
+ * if not: kill(pid, 0), plus the start time in <root>/proc/PID/stat when
+ * readable, so a recycled pid does not count.
+ */
+int ctl_vm_pid_alive(const struct ctl_root *r, pid_t pid, uint64_t start);
+
+/* Start time of PID from <root>/proc/PID/stat. Returns 0 or -errno. */
+int ctl_vm_pid_start(const struct ctl_root *r, pid_t pid, uint64_t *start);
+
+/*
+ * Register ME (under the lock) and, when ME->value >= 0, record the
+ * current swappiness as the original if none is recorded yet and write
+ * ME->value. Dead owners are dropped first (their original is kept: it is
+ * what the host had before the crash). *ORIGINAL (may be NULL) receives
+ * the recorded original or -1. Returns 0, -ENOSPC with too many owners,
+ * or -errno (the state is then left as it was).
+ */
+int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
+		      int *original);
+
+/*
+ * Change the value owner PID holds to VAL and write it (auto). Records the
+ * original first if none is. Returns 0, -ESRCH if PID is not an owner, or
+ * -errno.
+ */
+int ctl_vm_state_set(const struct ctl_root *r, pid_t pid, unsigned int val);
+
+/* What leaving or restoring did. */
+struct ctl_vm_restore {
+	int applied; /* value written to vm.swappiness, -1 none */
+	int before; /* vm.swappiness before that write, -1 unknown */
+	size_t remaining; /* live owners left */
+	size_t dropped; /* dead owners removed */
+	pid_t live; /* restore: a live owner that blocked it */
+	size_t removed; /* cgroups of dead owners removed */
+	char kept[4][384]; /* ... and some that could not be (busy) */
+	size_t nkept;
+};
+
+/*
+ * Unregister owner PID and apply the rule above. Returns 0, -ESRCH if PID
+ * was not an owner (nothing changed), or -errno.
+ */
+int ctl_vm_state_leave(const struct ctl_root *r, pid_t pid,
+		       struct ctl_vm_restore *res);
+
+/*
+ * Recover after a crash: with only dead owners, write the original back and
+ * delete the state file. Returns 0 (also when there is no state file:
+ * res->applied is -1), -EBUSY when a live owner remains (res->live), or
+ * -errno.
+ */
+int ctl_vm_state_restore(const struct ctl_root *r, struct ctl_vm_restore *res);

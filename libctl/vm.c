@@ -1,0 +1,922 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * vm.swappiness, meminfo, vmstat, swaps, sysctl.d precedence, the adaptive
+ * rule and the state file of scoped changes.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ctl/cgroup.h"
+#include "ctl/parse.h"
+#include "ctl/vm.h"
+#include "internal.h"
+
+int ctl_vm_swappiness_get(const struct ctl_root *r, unsigned int *val)
+{
+	char buf[32];
+	uint64_t v;
+	int err = ctl_root_read_file(r, CTL_VM_SWAPPINESS, buf, sizeof(buf));
+
+	if (err < 0)
+		return err;
+	err = ctl_parse_u64(buf, &v);
+	if (err < 0)
+		return -EINVAL;
+	if (v > 1000)
+		return -ERANGE;
+	*val = (unsigned int)v;
+	return 0;
+}
+
+int ctl_vm_swappiness_max(const struct ctl_root *r)
+{
+	char buf[128];
+	unsigned int major = 0, minor = 0;
+	int err = ctl_root_read_file(r, "/proc/sys/kernel/osrelease", buf,
+				     sizeof(buf));
+
+	if (err < 0)
+		return err;
+	if (sscanf(buf, "%u.%u", &major, &minor) != 2)
+		return -EINVAL;
+	/* Linux 5.8 raised the limit to 200 for fast swap (zram, zswap). */
+	return (major > 5 || (major == 5 && minor >= 8)) ? 200 : 100;
+}
+
+int ctl_vm_swappiness_set(const struct ctl_root *r, unsigned int val,
+			  unsigned int *now)
+{
+	char buf[16];
+	unsigned int back;
+	int max = ctl_vm_swappiness_max(r);
+	int err;
+
+	if (max < 0)
+		max = 100; /* no osrelease: assume the older, smaller range */
+	if (val > (unsigned int)max)
+		return -ERANGE;
+	snprintf(buf, sizeof(buf), "%u", val);
+	err = ctl_root_write_file(r, CTL_VM_SWAPPINESS, buf, 0);
+	if (err < 0)
+		return err;
+	err = ctl_vm_swappiness_get(r, &back);
+	if (err < 0)
+		return err;
+	if (now)
+		*now = back;
+	return back == val ? 0 : -EIO;
+}
+
+/* Call FN for each "key value" line of a /proc file. */
+static int read_kv(const struct ctl_root *r, const char *path,
+		   void (*fn)(const char *key, uint64_t val, void *data),
+		   void *data)
+{
+	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, path, "r");
+	char line[256];
+
+	if (!f)
+		return neg_errno();
+	while (fgets(line, sizeof(line), f)) {
+		char key[64];
+		unsigned long long v;
+
+		if (sscanf(line, "%63[^: \t]%*[: \t]%llu", key, &v) == 2)
+			fn(key, v, data);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+static void meminfo_kv(const char *key, uint64_t val, void *data)
+{
+	struct ctl_meminfo *mi = data;
+
+	if (strcmp(key, "MemTotal") == 0)
+		mi->total = val;
+	else if (strcmp(key, "MemFree") == 0)
+		mi->free = val;
+	else if (strcmp(key, "MemAvailable") == 0)
+		mi->available = val;
+	else if (strcmp(key, "SwapTotal") == 0)
+		mi->swap_total = val;
+	else if (strcmp(key, "SwapFree") == 0)
+		mi->swap_free = val;
+}
+
+int ctl_vm_meminfo_read(const struct ctl_root *r, struct ctl_meminfo *mi)
+{
+	int err;
+
+	memset(mi, 0, sizeof(*mi));
+	err = read_kv(r, "/proc/meminfo", meminfo_kv, mi);
+	if (err < 0)
+		return err;
+	return mi->total ? 0 : -ENODATA;
+}
+
+struct vmstat_ctx {
+	struct ctl_vmstat *vs;
+	int seen;
+};
+
+static void vmstat_kv(const char *key, uint64_t val, void *data)
+{
+	struct vmstat_ctx *c = data;
+
+	if (strcmp(key, "pgpgin") == 0) {
+		c->vs->pgpgin = val;
+		c->seen = 1;
+	} else if (strcmp(key, "pgpgout") == 0) {
+		c->vs->pgpgout = val;
+	} else if (strcmp(key, "pswpin") == 0) {
+		c->vs->pswpin = val;
+	} else if (strcmp(key, "pswpout") == 0) {
+		c->vs->pswpout = val;
+	}
+}
+
+int ctl_vm_vmstat_read(const struct ctl_root *r, struct ctl_vmstat *vs)
+{
+	struct vmstat_ctx c = {.vs = vs};
+	int err;
+
+	memset(vs, 0, sizeof(*vs));
+	err = read_kv(r, "/proc/vmstat", vmstat_kv, &c);
+	if (err < 0)
+		return err;
+	return c.seen ? 0 : -ENODATA;
+}
+
+double ctl_vm_readin_rate(const struct ctl_vmstat *a,
+			  const struct ctl_vmstat *b, double secs)
+{
+	if (secs <= 0 || b->pgpgin < a->pgpgin)
+		return 0;
+	return (double)(b->pgpgin - a->pgpgin) / secs;
+}
+
+/* /proc/swaps escapes space, tab, newline and backslash as \ooo. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*w++ = *s;
+		}
+	}
+	*w = '\0';
+}
+
+int ctl_vm_swaps_read(const struct ctl_root *r, struct ctl_swap **out,
+		      size_t *n)
+{
+	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, "/proc/swaps", "r");
+	struct ctl_swap *v = NULL;
+	size_t cnt = 0;
+	char line[768];
+
+	*out = NULL;
+	*n = 0;
+	if (!f)
+		return neg_errno();
+	while (fgets(line, sizeof(line), f)) {
+		struct ctl_swap s = {0};
+		unsigned long long size, used;
+		const char *base;
+		void *nv;
+
+		if (sscanf(line, "%255s %15s %llu %llu %d", s.name, s.type,
+			   &size, &used, &s.prio) != 5)
+			continue; /* the header, or a line we cannot read */
+		unescape(s.name);
+		s.size = size;
+		s.used = used;
+		base = strrchr(s.name, '/');
+		base = base ? base + 1 : s.name;
+		s.zram = strncmp(base, "zram", 4) == 0;
+		nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (!nv) {
+			free(v);
+			return -ENOMEM;
+		}
+		v = nv;
+		v[cnt++] = s;
+	}
+	if (ferror(f)) {
+		free(v);
+		return -EIO;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* Directories of sysctl.d files, highest precedence first. */
+static const char *const sysctl_dirs[] = {
+	"/etc/sysctl.d",     "/run/sysctl.d", "/usr/local/lib/sysctl.d",
+	"/usr/lib/sysctl.d", "/lib/sysctl.d",
+};
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int key_equal(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++) {
+		char x = *a == '/' ? '.' : *a, y = *b == '/' ? '.' : *b;
+
+		if (x != y)
+			return 0;
+	}
+	return *a == *b;
+}
+
+static int hits_add(struct ctl_sysctl_hit **v, size_t *n, const char *path,
+		    unsigned int line, const char *value)
+{
+	struct ctl_sysctl_hit *nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	memset(&nv[*n], 0, sizeof(nv[*n]));
+	snprintf(nv[*n].path, sizeof(nv[*n].path), "%s", path);
+	snprintf(nv[*n].value, sizeof(nv[*n].value), "%s", value);
+	nv[*n].line = line;
+	(*n)++;
+	return 0;
+}
+
+static int scan_file(const struct ctl_root *r, const char *path,
+		     const char *key, struct ctl_sysctl_hit **v, size_t *n)
+{
+	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, path, "r");
+	char buf[1024];
+	unsigned int lineno = 0;
+
+	if (!f)
+		return errno == ENOENT ? 0 : neg_errno();
+	while (fgets(buf, sizeof(buf), f)) {
+		char *s = trim(buf), *eq;
+		int err;
+
+		lineno++;
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '-') /* "-key = v": ignore failure to set */
+			s++;
+		eq = strchr(s, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (!key_equal(trim(s), key))
+			continue;
+		err = hits_add(v, n, path, lineno, trim(eq + 1));
+		if (err < 0)
+			return err;
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+struct conf_name {
+	char name[256];
+	const char *dir;
+};
+
+static int conf_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct conf_name *)a)->name,
+		      ((const struct conf_name *)b)->name);
+}
+
+/* Collect *.conf names; an earlier directory hides later same names. */
+static int collect_confs(const struct ctl_root *r, struct conf_name **out,
+			 size_t *n)
+{
+	struct conf_name *v = NULL;
+	size_t cnt = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(sysctl_dirs); i++) {
+		DIR *d = ctl_root_opendir(r, sysctl_dirs[i]);
+		struct dirent *de;
+
+		if (!d)
+			continue;
+		while ((de = readdir(d))) {
+			size_t len = strlen(de->d_name), j;
+			void *nv;
+
+			if (len < 6 || len >= sizeof(v->name) ||
+			    strcmp(de->d_name + len - 5, ".conf") != 0)
+				continue;
+			for (j = 0; j < cnt; j++)
+				if (strcmp(v[j].name, de->d_name) == 0)
+					break;
+			if (j < cnt)
+				continue;
+			nv = realloc(v, (cnt + 1) * sizeof(*v));
+			if (!nv) {
+				closedir(d);
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+			memcpy(v[cnt].name, de->d_name, len + 1);
+			v[cnt++].dir = sysctl_dirs[i];
+		}
+		closedir(d);
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), conf_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static int same_file(const struct ctl_root *r, const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (ctl_root_stat(r, a, &sa) < 0 || ctl_root_stat(r, b, &sb) < 0)
+		return 0;
+	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
+		       struct ctl_sysctl_hit **out, size_t *n)
+{
+	_cleanup_free_ struct conf_name *confs = NULL;
+	struct ctl_sysctl_hit *v = NULL;
+	size_t nconfs = 0, cnt = 0;
+	int conf_seen = 0, err;
+
+	*out = NULL;
+	*n = 0;
+	err = collect_confs(r, &confs, &nconfs);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < nconfs; i++) {
+		char path[512];
+
+		if (ctl_fmt(path, sizeof(path), "%s/%s", confs[i].dir,
+			    confs[i].name) < 0)
+			continue;
+		/* Debian links 99-sysctl.conf to ../sysctl.conf. */
+		if (same_file(r, path, "/etc/sysctl.conf"))
+			conf_seen = 1;
+		err = scan_file(r, path, key, &v, &cnt);
+		if (err < 0)
+			goto fail;
+	}
+	if (!conf_seen) {
+		err = scan_file(r, "/etc/sysctl.conf", key, &v, &cnt);
+		if (err < 0)
+			goto fail;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+fail:
+	free(v);
+	return err;
+}
+
+int ctl_vm_write_atomic(const struct ctl_root *r, const char *path,
+			const char *content, bool mkdir_p)
+{
+	char dir[512], tmp[300];
+	const char *base = strrchr(path, '/');
+	_cleanup_close_ int dfd = -1;
+	int fd, err = 0;
+	size_t len = strlen(content), off = 0;
+
+	if (!base || !base[1] || (size_t)(base - path) >= sizeof(dir))
+		return -EINVAL;
+	memcpy(dir, path, (size_t)(base - path));
+	dir[base - path] = '\0';
+	base++;
+	if (!dir[0])
+		strcpy(dir, "/");
+	dfd = ctl_root_open_path(r, dir, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd == -ENOENT && mkdir_p) {
+		char *slash = strrchr(dir, '/');
+		_cleanup_close_ int pfd = -1;
+
+		*slash = '\0';
+		pfd = ctl_root_open_path(r, dir[0] ? dir : "/",
+					 O_RDONLY | O_DIRECTORY, 0);
+		*slash = '/';
+		if (pfd < 0)
+			return pfd;
+		if (mkdirat(pfd, slash + 1, 0755) < 0 && errno != EEXIST)
+			return neg_errno();
+		dfd = ctl_root_open_path(r, dir, O_RDONLY | O_DIRECTORY, 0);
+	}
+	if (dfd < 0)
+		return dfd;
+	if (ctl_fmt(tmp, sizeof(tmp), ".%s.%d.tmp", base, (int)getpid()) < 0)
+		return -ENAMETOOLONG;
+	unlinkat(dfd, tmp, 0);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return neg_errno();
+	while (off < len) {
+		ssize_t w = write(fd, content + off, len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			err = neg_errno();
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!err && fsync(fd) < 0)
+		err = neg_errno();
+	if (close(fd) < 0 && !err)
+		err = neg_errno();
+	if (!err && renameat(dfd, tmp, dfd, base) < 0)
+		err = neg_errno();
+	if (err) {
+		unlinkat(dfd, tmp, 0);
+		return err;
+	}
+	/* The rename is durable only once the directory is synced. */
+	return fsync(dfd) < 0 ? neg_errno() : 0;
+}
+
+int ctl_vm_persist(const struct ctl_root *r, unsigned int val)
+{
+	char buf[160];
+
+	snprintf(buf, sizeof(buf),
+		 "# Written by swapadj set --persist; applied at boot.\n"
+		 "vm.swappiness = %u\n",
+		 val);
+	return ctl_vm_write_atomic(r, CTL_VM_PERSIST_FILE, buf, true);
+}
+
+int ctl_vm_auto_compute(const struct ctl_vm_auto_in *in,
+			struct ctl_vm_auto *out)
+{
+	double ratio;
+	int v;
+
+	if (!in->total || in->min > in->max)
+		return -EINVAL;
+	ratio = (double)in->available / (double)in->total;
+	if (ratio > 1)
+		ratio = 1;
+	memset(out, 0, sizeof(*out));
+	out->avail_pct = ratio * 100;
+	/* Truncated like the article's int() conversion. */
+	out->base = 10 + (unsigned int)((1 - ratio) * 30);
+	out->readin_high = in->readin > CTL_VM_AUTO_READIN_KIBS;
+	v = (int)out->base + (out->readin_high ? 10 : 0);
+	if (v < (int)in->min) {
+		v = (int)in->min;
+		out->clamped = -1;
+	} else if (v > (int)in->max) {
+		v = (int)in->max;
+		out->clamped = 1;
+	}
+	out->value = (unsigned int)v;
+	return 0;
+}
+
+/* State file. */
+
+int ctl_vm_state_parse(const char *buf, struct ctl_vm_state *st)
+{
+	const char *p = buf;
+
+	memset(st, 0, sizeof(*st));
+	st->original = -1;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[600];
+
+		if (len >= sizeof(line))
+			return -EINVAL;
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p += len + (nl ? 1 : 0);
+		if (!line[0] || line[0] == '#')
+			continue;
+		if (strncmp(line, "original ", 9) == 0) {
+			uint64_t v;
+
+			if (ctl_parse_range(line + 9, 0, 1000, &v) < 0)
+				return -EINVAL;
+			st->original = (int)v;
+		} else if (strncmp(line, "owner ", 6) == 0) {
+			struct ctl_vm_owner *o;
+			char val[16], cg[384];
+			unsigned long long start;
+			int pid;
+
+			if (st->n >= CTL_VM_STATE_MAX)
+				return -EINVAL;
+			if (sscanf(line + 6, "%d %llu %15s %383s", &pid, &start,
+				   val, cg) != 4 ||
+			    pid <= 0)
+				return -EINVAL;
+			o = &st->owner[st->n++];
+			o->pid = pid;
+			o->start = start;
+			if (strcmp(val, "-") == 0) {
+				o->value = -1;
+			} else {
+				uint64_t v;
+
+				if (ctl_parse_range(val, 0, 1000, &v) < 0)
+					return -EINVAL;
+				o->value = (int)v;
+			}
+			if (strcmp(cg, "-") != 0)
+				snprintf(o->cgroup, sizeof(o->cgroup), "%s",
+					 cg);
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int ctl_vm_state_format(const struct ctl_vm_state *st, char *buf, size_t len)
+{
+	size_t off = 0;
+	int n;
+
+	n = ctl_fmt(buf, len,
+		    "# swapadj state: \"swapadj restore\" applies it after a "
+		    "crash\n");
+	if (n < 0)
+		return n;
+	off = (size_t)n;
+	if (st->original >= 0) {
+		n = ctl_fmt(buf + off, len - off, "original %d\n",
+			    st->original);
+		if (n < 0)
+			return n;
+		off += (size_t)n;
+	}
+	for (size_t i = 0; i < st->n; i++) {
+		const struct ctl_vm_owner *o = &st->owner[i];
+		char val[16];
+
+		if (o->value < 0)
+			strcpy(val, "-");
+		else
+			snprintf(val, sizeof(val), "%d", o->value);
+		n = ctl_fmt(buf + off, len - off,
+			    "owner %d %" PRIu64 " %s %s\n", (int)o->pid,
+			    o->start, val, o->cgroup[0] ? o->cgroup : "-");
+		if (n < 0)
+			return n;
+		off += (size_t)n;
+	}
+	return (int)off;
+}
+
+int ctl_vm_state_read(const struct ctl_root *r, struct ctl_vm_state *st)
+{
+	_cleanup_free_ char *buf = malloc(65536);
+	int n;
+
+	if (!buf)
+		return -ENOMEM;
+	n = ctl_root_read_file(r, CTL_VM_STATE_FILE, buf, 65536);
+	if (n == -ENOENT) {
+		memset(st, 0, sizeof(*st));
+		st->original = -1;
+		return 0;
+	}
+	if (n < 0)
+		return n;
+	return ctl_vm_state_parse(buf, st);
+}
+
+static int state_write(const struct ctl_root *r, const struct ctl_vm_state *st)
+{
+	_cleanup_free_ char *buf = malloc(65536);
+	int n, fd;
+
+	if (!buf)
+		return -ENOMEM;
+	if (st->n == 0) {
+		fd = ctl_root_open_path(r, "/run", O_RDONLY | O_DIRECTORY, 0);
+		if (fd < 0)
+			return fd;
+		n = unlinkat(fd, strrchr(CTL_VM_STATE_FILE, '/') + 1, 0);
+		n = (n < 0 && errno != ENOENT) ? neg_errno() : 0;
+		if (!n && fsync(fd) < 0)
+			n = neg_errno();
+		close(fd);
+		return n;
+	}
+	n = ctl_vm_state_format(st, buf, 65536);
+	if (n < 0)
+		return n;
+	return ctl_vm_write_atomic(r, CTL_VM_STATE_FILE, buf, false);
+}
+
+int ctl_vm_pid_start(const struct ctl_root *r, pid_t pid, uint64_t *start)
+{
+	char path[64], buf[1024];
+	const char *p;
+	unsigned long long v;
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = ctl_root_read_file(r, path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	/* comm may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	/* After ")": state is field 3, starttime is field 22. */
+	if (sscanf(p + 1,
+		   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+		   "%*d %*d %*d %*d %*d %llu",
+		   &v) != 1)
+		return -EINVAL;
+	*start = v;
+	return 0;
+}
+
+int ctl_vm_pid_alive(const struct ctl_root *r, pid_t pid, uint64_t start)
+{
+	uint64_t now;
+
+	if (pid <= 0)
+		return 0;
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	if (start && ctl_vm_pid_start(r, pid, &now) == 0 && now != start)
+		return 0; /* the pid was recycled */
+	return 1;
+}
+
+/* Hold the state lock for the lifetime of the returned fd. */
+static int state_lock(const struct ctl_root *r)
+{
+	int fd = ctl_root_open_path(r, CTL_VM_STATE_LOCK, O_RDWR | O_CREAT,
+				    0600);
+
+	if (fd < 0)
+		return fd;
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int err = neg_errno();
+
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}
+
+static void drop_owner(struct ctl_vm_state *st, size_t i)
+{
+	memmove(&st->owner[i], &st->owner[i + 1],
+		(st->n - i - 1) * sizeof(st->owner[0]));
+	st->n--;
+}
+
+/* Drop owners whose process is gone, removing the cgroups they left. */
+static void prune_dead(const struct ctl_root *r, struct ctl_vm_state *st,
+		       struct ctl_vm_restore *res)
+{
+	for (size_t i = 0; i < st->n;) {
+		const struct ctl_vm_owner *o = &st->owner[i];
+
+		if (ctl_vm_pid_alive(r, o->pid, o->start)) {
+			i++;
+			continue;
+		}
+		if (o->cgroup[0]) {
+			int err = ctl_cgroup_rmdir(r, o->cgroup);
+
+			if (res && (err == 0 || err == -ENOENT))
+				res->removed++;
+			else if (res && res->nkept < ARRAY_SIZE(res->kept))
+				snprintf(res->kept[res->nkept++],
+					 sizeof(res->kept[0]), "%s", o->cgroup);
+		}
+		if (res)
+			res->dropped++;
+		drop_owner(st, i);
+	}
+}
+
+static int holds_value(const struct ctl_vm_state *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (st->owner[i].value >= 0)
+			return 1;
+	return 0;
+}
+
+int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
+		      int *original)
+{
+	_cleanup_close_ int lock = state_lock(r);
+	struct ctl_vm_state st;
+	unsigned int cur;
+	int err, recorded = 0;
+
+	if (lock < 0)
+		return lock;
+	err = ctl_vm_state_read(r, &st);
+	if (err < 0)
+		return err;
+	prune_dead(r, &st, NULL);
+	if (st.n >= CTL_VM_STATE_MAX)
+		return -ENOSPC;
+	if (me->value >= 0 && st.original < 0) {
+		err = ctl_vm_swappiness_get(r, &cur);
+		if (err < 0)
+			return err;
+		st.original = (int)cur;
+		recorded = 1;
+	}
+	st.owner[st.n++] = *me;
+	/* Record first: a crash right after the write must be recoverable. */
+	err = state_write(r, &st);
+	if (err < 0)
+		return err;
+	if (me->value >= 0) {
+		err = ctl_vm_swappiness_set(r, (unsigned int)me->value, NULL);
+		if (err < 0) {
+			/* Undo the registration; nothing was changed. */
+			st.n--;
+			if (recorded && !holds_value(&st))
+				st.original = -1;
+			state_write(r, &st);
+			return err;
+		}
+	}
+	if (original)
+		*original = st.original;
+	return 0;
+}
+
+static struct ctl_vm_owner *find_owner(struct ctl_vm_state *st, pid_t pid,
+				       size_t *idx)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		if (st->owner[i].pid == pid) {
+			if (idx)
+				*idx = i;
+			return &st->owner[i];
+		}
+	}
+	return NULL;
+}
+
+int ctl_vm_state_set(const struct ctl_root *r, pid_t pid, unsigned int val)
+{
+	_cleanup_close_ int lock = state_lock(r);
+	struct ctl_vm_state st;
+	struct ctl_vm_owner *o;
+	unsigned int cur;
+	int err;
+
+	if (lock < 0)
+		return lock;
+	err = ctl_vm_state_read(r, &st);
+	if (err < 0)
+		return err;
+	o = find_owner(&st, pid, NULL);
+	if (!o)
+		return -ESRCH;
+	if (st.original < 0) {
+		err = ctl_vm_swappiness_get(r, &cur);
+		if (err < 0)
+			return err;
+		st.original = (int)cur;
+	}
+	o->value = (int)val;
+	err = state_write(r, &st);
+	if (err < 0)
+		return err;
+	return ctl_vm_swappiness_set(r, val, NULL);
+}
+
+/*
+ * With owners left, the newest one that holds a value wins; with none, the
+ * original comes back.
+ */
+static int apply_rule(const struct ctl_root *r, struct ctl_vm_state *st,
+		      struct ctl_vm_restore *res)
+{
+	int want = -1;
+	unsigned int cur;
+
+	for (size_t i = st->n; i-- > 0;) {
+		if (st->owner[i].value >= 0) {
+			want = st->owner[i].value;
+			break;
+		}
+	}
+	if (want < 0) {
+		want = st->original;
+		st->original = -1;
+	}
+	if (want < 0)
+		return 0;
+	if (ctl_vm_swappiness_get(r, &cur) == 0)
+		res->before = (int)cur;
+	res->applied = want;
+	if (res->before == want)
+		return 0;
+	return ctl_vm_swappiness_set(r, (unsigned int)want, NULL);
+}
+
+static void restore_init(struct ctl_vm_restore *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->applied = -1;
+	res->before = -1;
+}
+
+int ctl_vm_state_leave(const struct ctl_root *r, pid_t pid,
+		       struct ctl_vm_restore *res)
+{
+	_cleanup_close_ int lock = state_lock(r);
+	struct ctl_vm_state st;
+	size_t idx;
+	int err, werr;
+
+	restore_init(res);
+	if (lock < 0)
+		return lock;
+	err = ctl_vm_state_read(r, &st);
+	if (err < 0)
+		return err;
+	if (!find_owner(&st, pid, &idx))
+		return -ESRCH;
+	drop_owner(&st, idx);
+	prune_dead(r, &st, res);
+	res->remaining = st.n;
+	err = apply_rule(r, &st, res);
+	/* Keep the file when the write failed: restore can retry. */
+	if (err < 0 && st.n == 0)
+		return err;
+	werr = state_write(r, &st);
+	return err < 0 ? err : werr;
+}
+
+int ctl_vm_state_restore(const struct ctl_root *r, struct ctl_vm_restore *res)
+{
+	_cleanup_close_ int lock = state_lock(r);
+	struct ctl_vm_state st;
+	int err;
+
+	restore_init(res);
+	if (lock < 0)
+		return lock;
+	err = ctl_vm_state_read(r, &st);
+	if (err < 0)
+		return err;
+	prune_dead(r, &st, res);
+	if (st.n) {
+		res->remaining = st.n;
+		res->live = st.owner[st.n - 1].pid;
+		/* Write back what pruning removed; the live owners stay. */
+		state_write(r, &st);
+		return -EBUSY;
+	}
+	err = apply_rule(r, &st, res);
+	if (err < 0)
+		return err;
+	return state_write(r, &st);
+}

@@ -1,0 +1,128 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# swapadj show, set and check on the host's real vm.swappiness (saved first,
+# restored in a trap, checked unchanged at the end), every bad input of set
+# and check, and set --persist on a fake root (the host's /etc stays as is).
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd setpriv
+SA=$B/swapadj
+SW=/proc/sys/vm/swappiness
+[ -x "$SA" ] || fail "$SA not built"
+[ -w $SW ] || skip "$SW is not writable here"
+orig=$(cat $SW)
+at_exit "echo $orig >$SW"
+# Two test values that differ from the host's and from each other.
+v1=$((orig == 13 ? 14 : 13))
+v2=$((orig == 27 ? 28 : 27))
+swp() { cat $SW; }
+
+# show: the real value, the kernel's range, meminfo as the kernel has it.
+expect_exit 0 "$SA" show --interval 0.1
+expect_grep "^swappiness +$orig +vm.swappiness now" "$WORK/out"
+expect_grep "^range +0-200 " "$WORK/out"
+total=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+expect_grep "^memtotal +$total +KiB" "$WORK/out"
+expect_grep "^auto +[0-9]+ +what 'swapadj auto' would set: base 10 \+" "$WORK/out"
+expect_grep "^readin +[0-9.]+ +KiB/s" "$WORK/out"
+expect_grep "^swap " "$WORK/out"
+expect_grep "^boot " "$WORK/out"
+expect_exit 0 "$SA" -o VALUE -rn --interval 0.1
+[ "$(head -n 1 "$WORK/out")" = "$orig" ] || fail "show -o VALUE: $(head -n 1 "$WORK/out")"
+expect_exit 0 "$SA" show -J --interval 0.1
+expect_grep '"field": "swappiness"' "$WORK/out"
+
+# set: old -> new, read back from the kernel.
+expect_exit 0 "$SA" set $v1
+expect_grep "^$orig (→|->) $v1\$" "$WORK/out"
+[ "$(swp)" = $v1 ] || fail "set $v1: kernel has $(swp)"
+# The OLD column makes an undo possible.
+prev=$("$SA" set -o OLD -rn $v2) || fail "set $v2 failed"
+[ "$prev" = $v1 ] || fail "set -o OLD printed '$prev', expected $v1"
+[ "$(swp)" = $v2 ] || fail "set $v2: kernel has $(swp)"
+expect_exit 0 "$SA" set "$prev"
+[ "$(swp)" = $v1 ] || fail "undo: kernel has $(swp), expected $v1"
+expect_exit 0 "$SA" set -J -o OLD,NEW $v2
+expect_grep "\"old\": $v1," "$WORK/out"
+expect_grep "\"new\": $v2" "$WORK/out"
+# --dry-run changes nothing.
+expect_exit 0 "$SA" set --dry-run 5
+expect_grep "^$v2 (→|->) 5\$" "$WORK/out"
+expect_grep "dry run: nothing written" "$WORK/err"
+[ "$(swp)" = $v2 ] || fail "set --dry-run changed the value"
+
+# Bad input: a clear message, exit 2, the value unchanged.
+expect_exit 2 "$SA" set 201
+expect_grep "^swapadj: swappiness 201: out of range 0-200 for this kernel" "$WORK/err"
+expect_exit 2 "$SA" set -1
+expect_grep "^swapadj: swappiness -1: out of range 0-200" "$WORK/err"
+expect_exit 2 "$SA" set abc
+expect_grep "^swapadj: swappiness 'abc': not a number \(0-200\)" "$WORK/err"
+expect_exit 2 "$SA" set 10x
+expect_grep "not a number" "$WORK/err"
+expect_exit 2 "$SA" set
+expect_grep "set: give exactly one value N" "$WORK/err"
+expect_exit 2 "$SA" set 10 20
+expect_exit 2 "$SA" set -o NOPE 10
+expect_grep "unknown column 'NOPE'" "$WORK/err"
+[ "$(swp)" = $v2 ] || fail "a rejected set changed the value to $(swp)"
+# No permission: exit 3, the reason and the fix.
+expect_exit 3 setpriv --reuid=nobody --regid=nogroup --clear-groups "$SA" set 10
+expect_grep "^swapadj: /proc/sys/vm/swappiness: Permission denied \(run as root" "$WORK/err"
+[ "$(swp)" = $v2 ] || fail "set as nobody changed the value"
+
+# check: one line per violation, exit 1.
+cur=$(swp)
+expect_exit 0 "$SA" check --max $cur --min $cur
+[ ! -s "$WORK/out" ] || fail "check printed on success: $(cat "$WORK/out")"
+expect_exit 1 "$SA" check --max $((cur - 1))
+expect_grep "^swappiness $cur is above --max $((cur - 1))\$" "$WORK/out"
+expect_exit 1 "$SA" check --min $((cur + 1))
+expect_grep "^swappiness $cur is below --min $((cur + 1))\$" "$WORK/out"
+# MemAvailable is always below 100% of MemTotal.
+expect_exit 1 "$SA" check --min-available 100 --max 0
+expect_grep "^MemAvailable [0-9.]+% \([0-9]+ of $total KiB\) is below --min-available 100%\$" "$WORK/out"
+[ "$(wc -l <"$WORK/out")" -eq 2 ] || fail "expected 2 violations: $(cat "$WORK/out")"
+expect_exit 1 "$SA" check -q --max 0
+[ ! -s "$WORK/out" ] || fail "check -q printed"
+expect_exit 0 "$SA" check --min-available 0
+expect_exit 2 "$SA" check
+expect_grep "check: give --max, --min or --min-available" "$WORK/err"
+expect_exit 2 "$SA" check --min-available 101
+expect_grep "^swapadj: --min-available '101': out of range 0-100" "$WORK/err"
+expect_exit 2 "$SA" check --max x
+expect_grep "^swapadj: --max 'x': not a number" "$WORK/err"
+
+# --persist, on a fake root: atomic drop-in, and the warning when a later
+# file (here /etc/sysctl.conf) overrides it at boot.
+F=$WORK/root
+mkdir -p $F/proc/sys/vm $F/proc/sys/kernel $F/etc $F/run
+echo 60 >$F/proc/sys/vm/swappiness
+echo 5.4.0 >$F/proc/sys/kernel/osrelease
+printf 'MemTotal: 1000 kB\nMemAvailable: 500 kB\n' >$F/proc/meminfo
+echo 'pgpgin 1' >$F/proc/vmstat
+# An older kernel's range applies to the fake root.
+expect_exit 2 "$SA" set 150 --sysroot $F
+expect_grep "swappiness 150: out of range 0-100 for this kernel \(before Linux 5.8\)" "$WORK/err"
+echo 'vm.swappiness = 5' >$F/etc/sysctl.conf
+expect_exit 0 "$SA" set --persist 30 --sysroot $F
+expect_grep "^60 (→|->) 30 +/etc/sysctl.d/90-swapadj.conf\$" "$WORK/out"
+expect_grep "^swapadj: /etc/sysctl.conf:1 sets vm.swappiness = 5 after /etc/sysctl.d/90-swapadj.conf and wins at boot" "$WORK/err"
+[ "$(cat $F/proc/sys/vm/swappiness)" = 30 ] || fail "fake swappiness not 30"
+grep -qx 'vm.swappiness = 30' $F/etc/sysctl.d/90-swapadj.conf || fail "drop-in: $(cat $F/etc/sysctl.d/90-swapadj.conf)"
+[ "$(ls -A $F/etc/sysctl.d)" = 90-swapadj.conf ] || fail "temporary files left: $(ls -A $F/etc/sysctl.d)"
+expect_exit 0 "$SA" show --sysroot $F --interval 0.1
+expect_grep "^boot +5 +/etc/sysctl.conf:1 sets it at boot \(last of several files\); CONFLICT" "$WORK/out"
+expect_grep "^boot-overridden +30 +/etc/sysctl.d/90-swapadj.conf:2, overridden by /etc/sysctl.conf" "$WORK/out"
+expect_grep "^auto +25 " "$WORK/out"
+expect_grep "^range +0-100 " "$WORK/out"
+expect_grep "^cgroup +- +no memory cgroup controller" "$WORK/out"
+rm $F/etc/sysctl.conf
+expect_exit 0 "$SA" set --persist 30 --sysroot $F
+[ ! -s "$WORK/err" ] || fail "warning without an overriding file: $(cat "$WORK/err")"
+expect_exit 0 "$SA" show --sysroot $F --interval 0.1
+expect_grep "^boot +30 +/etc/sysctl.d/90-swapadj.conf:2 sets it at boot; current value matches" "$WORK/out"
+
+[ "$(swp)" = $v2 ] || fail "fake-root runs touched the host: $(swp)"
+echo "$orig" >$SW
+[ "$(swp)" = "$orig" ] || fail "host value not restored"

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libctl vm: swappiness range and writes, meminfo, vmstat, swaps, sysctl.d
+ * precedence, the adaptive rule and the state file, on fake trees.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "ctl/vm.h"
+#include "fake.h"
+
+static struct ctl_root *root;
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_new();
+	fake_write("proc/sys/vm/swappiness", "60\n");
+	fake_write("proc/sys/kernel/osrelease", "6.18.44-fc\n");
+	fake_mkdir("run");
+	return ctl_root_open(fake_root, &root);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ctl_root_free(root);
+	root = NULL;
+	fake_free();
+	return 0;
+}
+
+static unsigned int swappiness(void)
+{
+	unsigned int v = 9999;
+
+	assert_int_equal(ctl_vm_swappiness_get(root, &v), 0);
+	return v;
+}
+
+/* A pid that certainly belongs to no process: a reaped child's. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	return pid;
+}
+
+static void test_range(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl_vm_swappiness_max(root), 200);
+	fake_write("proc/sys/kernel/osrelease", "5.8.0\n");
+	assert_int_equal(ctl_vm_swappiness_max(root), 200);
+	fake_write("proc/sys/kernel/osrelease", "5.7.19-generic\n");
+	assert_int_equal(ctl_vm_swappiness_max(root), 100);
+	fake_write("proc/sys/kernel/osrelease", "4.19.0\n");
+	assert_int_equal(ctl_vm_swappiness_max(root), 100);
+	fake_write("proc/sys/kernel/osrelease", "garbage\n");
+	assert_int_equal(ctl_vm_swappiness_max(root), -EINVAL);
+}
+
+static void test_set(void **state)
+{
+	unsigned int now = 0;
+
+	(void)state;
+	assert_int_equal(swappiness(), 60);
+	assert_int_equal(ctl_vm_swappiness_set(root, 200, &now), 0);
+	assert_int_equal(now, 200);
+	assert_string_equal(fake_read("proc/sys/vm/swappiness"), "200");
+	/* Out of range: refused before any write. */
+	assert_int_equal(ctl_vm_swappiness_set(root, 201, NULL), -ERANGE);
+	assert_int_equal(swappiness(), 200);
+	fake_write("proc/sys/kernel/osrelease", "5.4.0\n");
+	assert_int_equal(ctl_vm_swappiness_set(root, 150, NULL), -ERANGE);
+	assert_int_equal(ctl_vm_swappiness_set(root, 0, &now), 0);
+	assert_int_equal(now, 0);
+	fake_write("proc/sys/vm/swappiness", "abc\n");
+	assert_int_equal(ctl_vm_swappiness_get(root, &now), -EINVAL);
+}
+
+static void test_meminfo(void **state)
+{
+	struct ctl_meminfo mi;
+
+	(void)state;
+	fake_write("proc/meminfo", "MemTotal:       24684084 kB\n"
+				   "MemFree:        24371660 kB\n"
+				   "MemAvailable:    6171021 kB\n"
+				   "Buffers:            4204 kB\n"
+				   "SwapTotal:       1048572 kB\n"
+				   "SwapFree:         524288 kB\n");
+	assert_int_equal(ctl_vm_meminfo_read(root, &mi), 0);
+	assert_int_equal(mi.total, 24684084);
+	assert_int_equal(mi.free, 24371660);
+	assert_int_equal(mi.available, 6171021);
+	assert_int_equal(mi.swap_total, 1048572);
+	assert_int_equal(mi.swap_free, 524288);
+	fake_write("proc/meminfo", "MemFree: 1 kB\n");
+	assert_int_equal(ctl_vm_meminfo_read(root, &mi), -ENODATA);
+	unlink(strcat(strcpy((char[512]){0}, fake_root), "/proc/meminfo"));
+	assert_int_equal(ctl_vm_meminfo_read(root, &mi), -ENOENT);
+}
+
+static void test_vmstat(void **state)
+{
+	struct ctl_vmstat a, b;
+
+	(void)state;
+	fake_write("proc/vmstat", "nr_free_pages 100\npgpgin 1000\n"
+				  "pgpgout 50\npswpin 3\npswpout 4\n");
+	assert_int_equal(ctl_vm_vmstat_read(root, &a), 0);
+	assert_int_equal(a.pgpgin, 1000);
+	assert_int_equal(a.pgpgout, 50);
+	assert_int_equal(a.pswpin, 3);
+	assert_int_equal(a.pswpout, 4);
+	fake_write("proc/vmstat", "pgpgin 5000\npgpgout 50\n");
+	assert_int_equal(ctl_vm_vmstat_read(root, &b), 0);
+	/* pgpgin counts KiB: 4000 KiB over 2 s is 2000 KiB/s. */
+	assert_true(ctl_vm_readin_rate(&a, &b, 2.0) == 2000.0);
+	assert_true(ctl_vm_readin_rate(&b, &a, 2.0) == 0.0);
+	assert_true(ctl_vm_readin_rate(&a, &b, 0) == 0.0);
+	fake_write("proc/vmstat", "pgpgout 50\n");
+	assert_int_equal(ctl_vm_vmstat_read(root, &b), -ENODATA);
+}
+
+static void test_swaps(void **state)
+{
+	struct ctl_swap *sw;
+	size_t n;
+
+	(void)state;
+	fake_write("proc/swaps",
+		   "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+	assert_int_equal(ctl_vm_swaps_read(root, &sw, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(sw);
+	fake_write(
+		"proc/swaps",
+		"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+		"/dev/zram0                              partition\t1048572\t\t2048\t\t100\n"
+		"/var/swap\\040file                       file\t\t524284\t\t0\t\t-2\n");
+	assert_int_equal(ctl_vm_swaps_read(root, &sw, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(sw[0].name, "/dev/zram0");
+	assert_string_equal(sw[0].type, "partition");
+	assert_int_equal(sw[0].size, 1048572);
+	assert_int_equal(sw[0].used, 2048);
+	assert_int_equal(sw[0].prio, 100);
+	assert_true(sw[0].zram);
+	assert_string_equal(sw[1].name, "/var/swap file");
+	assert_string_equal(sw[1].type, "file");
+	assert_int_equal(sw[1].prio, -2);
+	assert_false(sw[1].zram);
+	free(sw);
+}
+
+static void test_sysctl_precedence(void **state)
+{
+	struct ctl_sysctl_hit *h;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(ctl_vm_sysctl_scan(root, "vm.swappiness", &h, &n), 0);
+	assert_int_equal(n, 0);
+	/* /etc hides the same name in /usr/lib. */
+	fake_write("etc/sysctl.d/10-a.conf", "# comment\n; also comment\n"
+					     "vm.swappiness=10\n");
+	fake_write("usr/lib/sysctl.d/10-a.conf", "vm.swappiness = 99\n");
+	fake_write("usr/lib/sysctl.d/50-b.conf",
+		   "vm.swappiness_other = 1\nvm/swappiness = 50\n");
+	fake_write("run/sysctl.d/60-c.conf", "  -vm.swappiness =  60  \n");
+	fake_write("run/sysctl.d/70-d.txt", "vm.swappiness = 71\n");
+	fake_write("lib/sysctl.d/05-e.conf", "vm.swappiness = 5\n");
+	fake_write("etc/sysctl.conf",
+		   "#vm.swappiness = 1\nvm.swappiness = 70\n");
+	assert_int_equal(ctl_vm_sysctl_scan(root, "vm.swappiness", &h, &n), 0);
+	assert_int_equal(n, 5);
+	assert_string_equal(h[0].path, "/lib/sysctl.d/05-e.conf");
+	assert_string_equal(h[1].path, "/etc/sysctl.d/10-a.conf");
+	assert_string_equal(h[1].value, "10");
+	assert_int_equal(h[1].line, 3);
+	assert_string_equal(h[2].path, "/usr/lib/sysctl.d/50-b.conf");
+	assert_string_equal(h[2].value, "50");
+	assert_int_equal(h[2].line, 2);
+	assert_string_equal(h[3].path, "/run/sysctl.d/60-c.conf");
+	assert_string_equal(h[3].value, "60");
+	/* /etc/sysctl.conf comes last and wins. */
+	assert_string_equal(h[4].path, "/etc/sysctl.conf");
+	assert_string_equal(h[4].value, "70");
+	free(h);
+
+	/* Debian's 99-sysctl.conf -> ../sysctl.conf is read once. */
+	fake_symlink("../sysctl.conf", "etc/sysctl.d/99-sysctl.conf");
+	fake_write("etc/sysctl.d/95-z.conf", "vm.swappiness = 95\n");
+	assert_int_equal(ctl_vm_sysctl_scan(root, "vm.swappiness", &h, &n), 0);
+	assert_int_equal(n, 6);
+	assert_string_equal(h[4].path, "/etc/sysctl.d/95-z.conf");
+	assert_string_equal(h[5].path, "/etc/sysctl.d/99-sysctl.conf");
+	assert_string_equal(h[5].value, "70");
+	free(h);
+}
+
+static void test_persist(void **state)
+{
+	struct ctl_sysctl_hit *h;
+	size_t n;
+
+	(void)state;
+	/* /etc/sysctl.d does not exist yet: it is created. */
+	fake_mkdir("etc");
+	assert_int_equal(ctl_vm_persist(root, 25), 0);
+	assert_string_equal(fake_read("etc/sysctl.d/90-swapadj.conf"),
+			    "# Written by swapadj set --persist; applied at "
+			    "boot.\nvm.swappiness = 25\n");
+	assert_int_equal(ctl_vm_persist(root, 30), 0);
+	assert_int_equal(ctl_vm_sysctl_scan(root, "vm.swappiness", &h, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(h[0].path, CTL_VM_PERSIST_FILE);
+	assert_string_equal(h[0].value, "30");
+	free(h);
+	/* No temporary file is left behind. */
+	assert_int_equal(
+		system(strcat(strcat(strcpy((char[700]){0}, "test $(ls -A '"),
+				     fake_root),
+			      "/etc/sysctl.d' | wc -l) -eq 1")),
+		0);
+}
+
+static void test_auto_rule(void **state)
+{
+	struct ctl_vm_auto_in in = {
+		.total = 1000, .available = 1000, .min = 10, .max = 60};
+	struct ctl_vm_auto a;
+
+	(void)state;
+	/* Idle host (the article's first row): 10. */
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), 0);
+	assert_int_equal(a.value, 10);
+	assert_int_equal(a.base, 10);
+	assert_false(a.readin_high);
+	in.available = 500;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), 0);
+	assert_int_equal(a.value, 25);
+	in.available = 0;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), 0);
+	assert_int_equal(a.value, 40);
+	/* The threshold is strict and in KiB/s. */
+	in.readin = CTL_VM_AUTO_READIN_KIBS;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), 0);
+	assert_int_equal(a.value, 40);
+	in.readin = CTL_VM_AUTO_READIN_KIBS + 1;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), 0);
+	assert_int_equal(a.value, 50);
+	assert_true(a.readin_high);
+	in.max = 45;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), 0);
+	assert_int_equal(a.value, 45);
+	assert_int_equal(a.clamped, 1);
+	in.available = 1000;
+	in.readin = 0;
+	in.min = 30;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), 0);
+	assert_int_equal(a.value, 30);
+	assert_int_equal(a.clamped, -1);
+	/* Truncation: 1 - 0.7 = 0.3 -> 9 -> 19. */
+	in.min = 0;
+	in.available = 700;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), 0);
+	assert_int_equal(a.value, 19);
+	in.min = 50;
+	in.max = 40;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), -EINVAL);
+	in.min = 10;
+	in.total = 0;
+	assert_int_equal(ctl_vm_auto_compute(&in, &a), -EINVAL);
+}
+
+static void test_state_format(void **state)
+{
+	struct ctl_vm_state st = {.original = 60, .n = 2}, back;
+	char buf[2048];
+
+	(void)state;
+	st.owner[0] = (struct ctl_vm_owner){.pid = 10, .start = 5, .value = 11};
+	st.owner[1] = (struct ctl_vm_owner){.pid = 20, .value = -1};
+	strcpy(st.owner[1].cgroup, "/sys/fs/cgroup/memory/swapadj.20");
+	assert_true(ctl_vm_state_format(&st, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "original 60\n"));
+	assert_non_null(strstr(buf, "owner 10 5 11 -\n"));
+	assert_non_null(
+		strstr(buf, "owner 20 0 - /sys/fs/cgroup/memory/swapadj.20\n"));
+	assert_int_equal(ctl_vm_state_parse(buf, &back), 0);
+	assert_int_equal(back.original, 60);
+	assert_int_equal(back.n, 2);
+	assert_int_equal(back.owner[0].pid, 10);
+	assert_int_equal(back.owner[0].start, 5);
+	assert_int_equal(back.owner[0].value, 11);
+	assert_string_equal(back.owner[0].cgroup, "");
+	assert_int_equal(back.owner[1].value, -1);
+	assert_string_equal(back.owner[1].cgroup,
+			    "/sys/fs/cgroup/memory/swapadj.20");
+	assert_int_equal(ctl_vm_state_parse("original x\n", &back), -EINVAL);
+	assert_int_equal(ctl_vm_state_parse("owner 1 2\n", &back), -EINVAL);
+	assert_int_equal(ctl_vm_state_parse("owner -5 0 1 -\n", &back),
+			 -EINVAL);
+	assert_int_equal(ctl_vm_state_parse("junk\n", &back), -EINVAL);
+	assert_int_equal(ctl_vm_state_format(&st, buf, 20), -ENAMETOOLONG);
+}
+
+static struct ctl_vm_owner owner(pid_t pid, int value)
+{
+	return (struct ctl_vm_owner){.pid = pid, .value = value};
+}
+
+/* Two overlapping runs: the last one out restores the first's original. */
+static void test_state_overlap(void **state)
+{
+	struct ctl_vm_restore res;
+	struct ctl_vm_owner a = owner(getpid(), 11), b = owner(getppid(), 12);
+	struct ctl_vm_state st;
+	int orig = -2;
+
+	(void)state;
+	assert_int_equal(ctl_vm_state_join(root, &a, &orig), 0);
+	assert_int_equal(orig, 60);
+	assert_int_equal(swappiness(), 11);
+	assert_int_equal(ctl_vm_state_join(root, &b, &orig), 0);
+	assert_int_equal(orig, 60);
+	assert_int_equal(swappiness(), 12);
+	assert_int_equal(ctl_vm_state_read(root, &st), 0);
+	assert_int_equal(st.n, 2);
+	assert_int_equal(st.original, 60);
+	/* The first leaves first: the second's value stays. */
+	assert_int_equal(ctl_vm_state_leave(root, a.pid, &res), 0);
+	assert_int_equal(res.remaining, 1);
+	assert_int_equal(res.applied, 12);
+	assert_int_equal(swappiness(), 12);
+	assert_non_null(fake_read("run/swapadj.state"));
+	assert_int_equal(ctl_vm_state_leave(root, a.pid, &res), -ESRCH);
+	assert_int_equal(ctl_vm_state_leave(root, b.pid, &res), 0);
+	assert_int_equal(res.remaining, 0);
+	assert_int_equal(res.applied, 60);
+	assert_int_equal(res.before, 12);
+	assert_int_equal(swappiness(), 60);
+	assert_null(fake_read("run/swapadj.state"));
+
+	/* The second leaves first: the first's value comes back. */
+	assert_int_equal(ctl_vm_state_join(root, &a, NULL), 0);
+	assert_int_equal(ctl_vm_state_join(root, &b, NULL), 0);
+	assert_int_equal(ctl_vm_state_leave(root, b.pid, &res), 0);
+	assert_int_equal(swappiness(), 11);
+	assert_int_equal(ctl_vm_state_leave(root, a.pid, &res), 0);
+	assert_int_equal(swappiness(), 60);
+	assert_null(fake_read("run/swapadj.state"));
+}
+
+static void test_state_set(void **state)
+{
+	struct ctl_vm_restore res;
+	struct ctl_vm_owner a = owner(getpid(), 20);
+
+	(void)state;
+	assert_int_equal(ctl_vm_state_join(root, &a, NULL), 0);
+	assert_int_equal(ctl_vm_state_set(root, a.pid, 33), 0);
+	assert_int_equal(swappiness(), 33);
+	assert_non_null(strstr(fake_read("run/swapadj.state"), " 33 -\n"));
+	assert_int_equal(ctl_vm_state_set(root, getppid(), 1), -ESRCH);
+	assert_int_equal(ctl_vm_state_leave(root, a.pid, &res), 0);
+	assert_int_equal(swappiness(), 60);
+}
+
+static void test_state_stale(void **state)
+{
+	struct ctl_vm_restore res;
+	struct ctl_vm_owner me = owner(getpid(), 20);
+	pid_t dead = dead_pid();
+	int orig;
+
+	(void)state;
+	/* Nothing to restore. */
+	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
+	assert_int_equal(res.applied, -1);
+
+	/* A crashed run left 10 in place; its original was 60. */
+	fake_write("proc/sys/vm/swappiness", "10\n");
+	fake_write("run/swapadj.state", "original 60\nowner %d 0 10 -\n",
+		   (int)dead);
+	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
+	assert_int_equal(res.applied, 60);
+	assert_int_equal(res.before, 10);
+	assert_int_equal(res.dropped, 1);
+	assert_int_equal(swappiness(), 60);
+	assert_null(fake_read("run/swapadj.state"));
+
+	/* A new run joining a stale state keeps the pre-crash original. */
+	fake_write("proc/sys/vm/swappiness", "10\n");
+	fake_write("run/swapadj.state", "original 60\nowner %d 0 10 -\n",
+		   (int)dead);
+	assert_int_equal(ctl_vm_state_join(root, &me, &orig), 0);
+	assert_int_equal(orig, 60);
+	assert_int_equal(ctl_vm_state_leave(root, me.pid, &res), 0);
+	assert_int_equal(swappiness(), 60);
+
+	/* A live owner is not overridden. */
+	fake_write("proc/sys/vm/swappiness", "10\n");
+	fake_write("run/swapadj.state",
+		   "original 60\nowner %d 0 10 -\nowner %d 0 15 -\n", (int)dead,
+		   (int)getppid());
+	assert_int_equal(ctl_vm_state_restore(root, &res), -EBUSY);
+	assert_int_equal(res.live, getppid());
+	assert_int_equal(res.dropped, 1);
+	assert_int_equal(swappiness(), 10);
+	assert_non_null(strstr(fake_read("run/swapadj.state"), "original 60"));
+	assert_null(strstr(fake_read("run/swapadj.state"), " 10 -"));
+}
+
+static void test_state_cgroup_cleanup(void **state)
+{
+	struct ctl_vm_restore res;
+	pid_t dead = dead_pid();
+
+	(void)state;
+	fake_mkdir("sys/fs/cgroup/memory/a/swapadj.1");
+	fake_mkdir("sys/fs/cgroup/memory/a/swapadj.2");
+	fake_write("sys/fs/cgroup/memory/a/swapadj.2/cgroup.procs", "77\n");
+	fake_write("run/swapadj.state",
+		   "owner %d 0 - /sys/fs/cgroup/memory/a/swapadj.1\n"
+		   "owner %d 0 - /sys/fs/cgroup/memory/a/swapadj.2\n",
+		   (int)dead, (int)dead);
+	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
+	assert_int_equal(res.applied, -1); /* no swappiness was changed */
+	assert_int_equal(res.dropped, 2);
+	assert_int_equal(res.removed, 1);
+	/* A cgroup that cannot go (here: not empty) is reported. */
+	assert_int_equal(res.nkept, 1);
+	assert_string_equal(res.kept[0], "/sys/fs/cgroup/memory/a/swapadj.2");
+	assert_int_equal(swappiness(), 60);
+	assert_null(fake_read("run/swapadj.state"));
+}
+
+static void test_pid_start(void **state)
+{
+	uint64_t start = 0;
+	char path[64];
+
+	(void)state;
+	/* comm may contain spaces and ')'. */
+	fake_write("proc/4242/stat",
+		   "4242 (a) b (c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 "
+		   "0 0 20 0 1 0 987654 1000 10\n");
+	assert_int_equal(ctl_vm_pid_start(root, 4242, &start), 0);
+	assert_int_equal(start, 987654);
+	assert_int_equal(ctl_vm_pid_start(root, 4243, &start), -ENOENT);
+	/* Our pid, with another start time in the tree: recycled, dead. */
+	snprintf(path, sizeof(path), "proc/%d/stat", (int)getpid());
+	fake_write(path,
+		   "%d (x) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0\n",
+		   (int)getpid());
+	assert_int_equal(ctl_vm_pid_alive(root, getpid(), 555), 1);
+	assert_int_equal(ctl_vm_pid_alive(root, getpid(), 556), 0);
+	assert_int_equal(ctl_vm_pid_alive(root, getpid(), 0), 1);
+	assert_int_equal(ctl_vm_pid_alive(root, dead_pid(), 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_range, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_meminfo, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vmstat, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_swaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sysctl_precedence, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_rule, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_format, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_overlap, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_set, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_stale, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_cgroup_cleanup,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_start, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
