@@ -53,13 +53,12 @@ struct opts {
 
 static void usage(void)
 {
-	fputs("usage: qdepth [show] [options] [TARGET...]\n"
+	fputs("usage: qdepth [show] [options] [TARGET ...]\n"
 	      "       qdepth set [--scheduler NAME] [--depth N|max] [--read-ahead KB]\n"
-	      "                  [--clamp] [--dry-run] [--save FILE] [--udev] TARGET...\n"
+	      "              [--clamp] [--dry-run] [--save FILE] [--udev] TARGET ...\n"
 	      "       qdepth check [--min-depth N] [--max-depth N]\n"
-	      "                    [--scheduler NAME[,NAME...]] TARGET...\n"
-	      "       qdepth stat [--interval SEC] [--count N] [--saturation PCT]\n"
-	      "                   TARGET...\n"
+	      "              [--scheduler NAME[,NAME ...]] TARGET ...\n"
+	      "       qdepth stat [--interval SEC] [--count N] [--saturation PCT] TARGET ...\n"
 	      "       qdepth restore [--dry-run] FILE\n"
 	      "\n"
 	      "TARGET: kernel name (sda), /dev node, MAJ:MIN, UUID=, LABEL=, any path\n"

@@ -280,7 +280,11 @@ int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 	}
 	if (ctl_name_check(target) < 0)
 		return -EINVAL;
-	/* A kernel name: disks and partitions are both in class/block. */
+	/* A whole disk by name: the common udev case, straight there. */
+	err = expand_disk(&w, target, 0, "");
+	if (err != -ENODEV)
+		return err;
+	/* A partition name: disks and partitions are both in class/block. */
 	if (ctl_fmt(dir, sizeof(dir), "/sys/class/block/%s", target) < 0)
 		return -EINVAL;
 	err = read_devno(r, dir, &maj, &min);

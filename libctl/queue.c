@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Scheduler and depth rules of a blk-mq request queue. */
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -48,28 +47,19 @@ static void parse_sched(const char *s, struct ctl_queue *q)
 	}
 }
 
-/* Hardware tag depth: the largest nr_tags over the hardware queues. */
+/*
+ * Hardware tag depth. Every hardware queue of a disk shares one tag set
+ * depth, so hardware queue 0 tells (one read on the hotplug path).
+ */
 static uint64_t hw_depth(const struct ctl_root *r, const char *dir)
 {
-	char mq[PATH_MAX], hq[PATH_MAX];
-	struct dirent *de;
-	uint64_t best = 0, v;
-	DIR *d;
+	char mq[PATH_MAX];
+	uint64_t v = 0;
 
-	if (ctl_fmt(mq, sizeof(mq), "%s/mq", dir) < 0)
+	if (ctl_fmt(mq, sizeof(mq), "%s/mq/0", dir) < 0 ||
+	    ctl_attr_read_u64(r, mq, "nr_tags", &v) < 0)
 		return 0;
-	d = ctl_root_opendir(r, mq);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' ||
-		    ctl_fmt(hq, sizeof(hq), "%s/%s", mq, de->d_name) < 0)
-			continue;
-		if (ctl_attr_read_u64(r, hq, "nr_tags", &v) == 0 && v > best)
-			best = v;
-	}
-	closedir(d);
-	return best;
+	return v;
 }
 
 int ctl_queue_read(const struct ctl_root *r, const char *name,
@@ -206,6 +196,23 @@ static int fail(struct ctl_queue_change *c, int err, const char *what)
 	return err;
 }
 
+/* Read back what apply may have changed (cheap: runs on every hotplug). */
+static int read_back(const struct ctl_root *r, const char *qdir,
+		     struct ctl_queue *q)
+{
+	char buf[256];
+	int err;
+
+	err = ctl_attr_read_u64(r, qdir, "nr_requests", &q->depth);
+	if (err < 0)
+		return err;
+	err = ctl_attr_read(r, qdir, "scheduler", buf, sizeof(buf));
+	if (err >= 0)
+		parse_sched(buf, q);
+	err = ctl_attr_read_u64(r, qdir, "read_ahead_kb", &q->read_ahead_kb);
+	return err == -ENOENT ? 0 : err;
+}
+
 int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 		    struct ctl_queue_change *c)
 {
@@ -237,7 +244,7 @@ int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 			return fail(c, err, "read_ahead_kb");
 		}
 	}
-	err = ctl_queue_read(r, old->name, &c->after);
+	err = read_back(r, qdir, &c->after);
 	if (err < 0)
 		return fail(c, err, "read-back");
 	if ((c->depth && c->after.depth != c->depth) ||

@@ -198,6 +198,11 @@ int ctl_root_read_file(const struct ctl_root *r, const char *path, char *buf,
 		if (n == 0)
 			break;
 		have += (size_t)n;
+		/* sysfs, procfs (seq_file) and regular files fill the buffer
+		 * unless at EOF: a short read ends the file, saving the empty
+		 * read that would confirm it. */
+		if ((size_t)n < len - 1 - (have - (size_t)n))
+			break;
 	}
 	while (have > 0 && buf[have - 1] == '\n')
 		have--;

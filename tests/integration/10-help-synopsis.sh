@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Every tool's --help usage block says exactly what its man page SYNOPSIS
+# says (white space aside), and every man page passes mandoc -Tlint.
+. "$(dirname "$0")/lib.sh"
+need_cmd mandoc
+need_cmd col
+checked=0
+for t in qdepth jcommit swapadj mmapwin preflight; do
+	[ -x "$B/$t" ] || continue
+	page=$(ls "$TOP"/man/"$t".[18] 2>/dev/null | head -n 1)
+	[ -n "$page" ] || fail "$t has no man page"
+	mandoc -Tlint -Wwarning "$page" >&2 || fail "mandoc -Tlint $page"
+	syn=$(mandoc -Tascii -Owidth=400 "$page" | col -b |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n\t' ' ' |
+		sed 's/^ //; s/ $//')
+	"$B/$t" --help >"$WORK/help" || fail "$t --help exited $?"
+	use=$(sed '/^$/q' "$WORK/help" | sed 's/^usage://' | tr -s ' \n\t' ' ' |
+		sed 's/^ //; s/ $//')
+	if [ "$syn" != "$use" ]; then
+		echo "man:  $syn" >&2
+		echo "help: $use" >&2
+		fail "$t --help does not match the SYNOPSIS of $page"
+	fi
+	"$B/$t" --version | grep -Eq "^$t [0-9]+\.[0-9]+\.[0-9]+$" ||
+		fail "$t --version"
+	checked=$((checked + 1))
+done
+[ "$checked" -gt 0 ] || fail "no tool built"
+echo "$checked tools: --help matches SYNOPSIS"
