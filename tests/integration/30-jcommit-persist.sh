@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# jcommit set --persist: the superblock mount-options string is merged,
+# not replaced (EXT4_IOC_SET_TUNE_SB_PARAM when mounted, libext2fs when
+# not), checked with dumpe2fs and by remounting; the 63-byte limit; a
+# read-only mount; --data; no CAP_SYS_ADMIN.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd dumpe2fs
+need_cmd debugfs
+in_mount_ns "$@"
+J=$B/jcommit
+
+dev=$(mkloop 64)
+mkext4 "$dev"
+kname=$(basename "$(readlink -f "$dev")")
+opts=/proc/fs/ext4/$kname/options
+mnt=$WORK/mnt
+live() { sed -n "s/^$1=//p" "$opts"; }
+sbopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
+defopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Default mount options: *//p'; }
+ssv() { debugfs -w -R "ssv mount_opts $1" "$dev" >/dev/null 2>&1 || fail "debugfs ssv"; }
+
+ssv commit=42,data_err=abort
+mountat "$dev" "$mnt"
+[ "$(live commit)" = 42 ] || fail "setup: commit $(live commit)"
+
+# Only the kernel's GET_TUNE_SB_PARAM can tell whether this kernel has it.
+expect_exit 0 "$J" set --commit 30 --persist "$mnt"
+expect_grep "^$mnt: commit 42 -> 30 \(live, fsconfig\)\$" "$WORK/out"
+expect_grep "^$mnt: superblock mount options \"commit=42,data_err=abort\" -> \"commit=30,data_err=abort\"\$" "$WORK/out"
+[ "$(live commit)" = 30 ] || fail "live commit $(live commit)"
+[ "$(sbopts)" = "commit=30,data_err=abort" ] || fail "superblock string '$(sbopts)'"
+# The next mount applies it: commit=30 and data_err=abort both.
+umount "$mnt" && mount "$dev" "$mnt" || fail "remount"
+[ "$(live commit)" = 30 ] || fail "after remount commit $(live commit)"
+grep -qx data_err=abort "$opts" || fail "after remount data_err=abort is gone"
+
+# --data --persist sets only the journal-mode bits; the string survives
+# (a SET from a zeroed struct would have erased it).
+expect_exit 0 "$J" set --data writeback --persist "$mnt"
+expect_grep "^$mnt: superblock default data mode none -> writeback \(next mount\)\$" "$WORK/out"
+case " $(defopts) " in *" journal_data_writeback "*) ;; *) fail "default mount options '$(defopts)'" ;; esac
+[ "$(sbopts)" = "commit=30,data_err=abort" ] || fail "string lost by --data: '$(sbopts)'"
+[ "$(live data)" = ordered ] || fail "live data changed to $(live data)"
+umount "$mnt" && mount "$dev" "$mnt" || fail "remount"
+[ "$(live data)" = writeback ] || fail "next mount data=$(live data), expected writeback"
+
+# Without --persist a data change is refused with the working command.
+expect_exit 4 "$J" set --data journal "$mnt"
+expect_grep "jcommit: $mnt: the data mode cannot change on a mounted file system \(the kernel refuses data= on remount\); to use data=journal from the next mount run: jcommit set --data journal --persist $mnt" "$WORK/err"
+expect_exit 2 "$J" set --data bogus --persist "$mnt"
+expect_grep "jcommit: --data bogus: unknown mode \(journal, ordered, writeback\)" "$WORK/err"
+
+# Over 63 bytes: refused before anything changes.
+long=data_err=abort,inode_readahead_blks=4096,max_batch_time=15000
+[ ${#long} -le 63 ] || fail "test string too long"
+ssv "$long"
+expect_exit 3 "$J" set --commit 31 --persist "$mnt"
+expect_grep "jcommit: $mnt: superblock mount options \"$long\" would become \"$long,commit=31\" \(71 bytes\), over the 63-byte limit" "$WORK/err"
+[ "$(sbopts)" = "$long" ] || fail "string changed: '$(sbopts)'"
+[ "$(live commit)" = 30 ] || fail "live commit changed to $(live commit)"
+ssv commit=30,data_err=abort
+
+# A read-only mount: refused, and it stays read-only with commit intact.
+mount -o remount,ro "$mnt" || fail "remount ro"
+expect_exit 3 "$J" set --commit 33 --persist "$mnt"
+expect_grep "jcommit: $mnt: the superblock of a read-only mount cannot be changed; remount it rw, or unmount it and run jcommit on $dev" "$WORK/err"
+[ "$(live commit)" = 30 ] || fail "ro: live commit changed to $(live commit)"
+grep -qx ro "$opts" || fail "ro mount became rw"
+mount -o remount,rw "$mnt" || fail "remount rw"
+
+# No CAP_SYS_ADMIN: SET_TUNE_SB_PARAM is refused (GET is not).
+need_cmd setpriv
+expect_exit 3 setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
+	"$J" set --data journal --persist "$mnt"
+expect_grep "jcommit: $mnt: writing the superblock needs CAP_SYS_ADMIN; run as root" "$WORK/err"
+case " $(defopts) " in *" journal_data_writeback "*) ;; *) fail "changed without CAP_SYS_ADMIN" ;; esac
+expect_exit 0 setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
+	"$J" -r -n -o SB-OPTS "$mnt"
+expect_grep '^commit=30,data_err=abort$' "$WORK/out"
+
+# Unmounted: libext2fs writes the superblock; nothing live to change.
+umount "$mnt"
+expect_exit 2 "$J" set --commit 8 "$dev"
+expect_grep "jcommit: $dev: not mounted, nothing live to change; add --persist to write the superblock" "$WORK/err"
+expect_exit 0 "$J" set --commit 8 --data ordered --persist "$dev"
+expect_grep "^$dev: superblock mount options \"commit=30,data_err=abort\" -> \"commit=8,data_err=abort\"\$" "$WORK/out"
+expect_grep "^$dev: superblock default data mode writeback -> ordered \(next mount\)\$" "$WORK/out"
+[ "$(sbopts)" = "commit=8,data_err=abort" ] || fail "offline string '$(sbopts)'"
+case " $(defopts) " in *" journal_data_ordered "*) ;; *) fail "offline default mount options '$(defopts)'" ;; esac
+mount "$dev" "$mnt" || fail "mount after offline write"
+[ "$(live commit)" = 8 ] || fail "offline persist: commit $(live commit)"
+[ "$(live data)" = ordered ] || fail "offline persist: data $(live data)"
+echo PASS
