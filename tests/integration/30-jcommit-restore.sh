@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# jcommit set --save FILE / jcommit restore FILE: previous live commit=,
+# superblock string and data mode come back, read from the kernel.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd dumpe2fs
+need_cmd debugfs
+in_mount_ns "$@"
+J=$B/jcommit
+
+dev=$(mkloop 64)
+mkext4 "$dev"
+debugfs -w -R "ssv mount_opts commit=42,data_err=abort" "$dev" >/dev/null 2>&1 ||
+	fail "debugfs ssv"
+kname=$(basename "$(readlink -f "$dev")")
+opts=/proc/fs/ext4/$kname/options
+mnt=$WORK/mnt
+mountat "$dev" "$mnt" nosuid,nodev,noexec
+live() { sed -n "s/^$1=//p" "$opts"; }
+sbopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
+defopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Default mount options: *//p'; }
+save=$WORK/jcommit.save
+
+# --dry-run writes no save file and changes nothing.
+expect_exit 0 "$J" set --commit 9 --persist --save "$save" --dry-run "$mnt"
+[ -e "$save" ] && fail "--dry-run wrote $save"
+[ "$(live commit)" = 42 ] || fail "--dry-run changed commit"
+
+expect_exit 0 "$J" set --commit 9 --persist --save "$save" "$mnt"
+[ "$(live commit)" = 9 ] || fail "set: commit $(live commit)"
+[ "$(sbopts)" = "commit=9,data_err=abort" ] || fail "set: string '$(sbopts)'"
+expect_grep "^target=$mnt\$" "$save"
+expect_grep "^device=$dev\$" "$save"
+expect_grep "^commit=42\$" "$save"
+expect_grep "^sb_mount_opts=commit=42,data_err=abort\$" "$save"
+
+expect_exit 0 "$J" restore "$save"
+expect_grep "^$mnt: commit 9 -> 42 \(live, fsconfig\)\$" "$WORK/out"
+expect_grep "^$mnt: superblock mount options \"commit=9,data_err=abort\" -> \"commit=42,data_err=abort\"\$" "$WORK/out"
+[ "$(live commit)" = 42 ] || fail "restore: commit $(live commit)"
+[ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "restore: string '$(sbopts)'"
+vfs=$(awk -v m="$mnt" '$5 == m { print $6 }' /proc/self/mountinfo)
+for f in rw nosuid nodev noexec; do
+	case ",$vfs," in *,$f,*) ;; *) fail "restore lost $f: $vfs" ;; esac
+done
+
+# Data mode: saved as "none" (no bits), restored to no bits.
+expect_exit 0 "$J" set --data journal --persist --save "$save" "$mnt"
+expect_grep "^sb_data=none\$" "$save"
+case " $(defopts) " in *" journal_data "*) ;; *) fail "set --data: '$(defopts)'" ;; esac
+expect_exit 0 "$J" restore "$save"
+expect_grep "superblock default data mode journal -> none" "$WORK/out"
+case " $(defopts) " in *journal_data*) fail "restore left '$(defopts)'" ;; esac
+
+# Restore by device when the mount point is gone (unmounted: superblock).
+expect_exit 0 "$J" set --commit 15 --persist --save "$save" "$mnt"
+umount "$mnt"
+rmdir "$mnt"
+expect_exit 3 "$J" restore "$save"
+expect_grep "jcommit: $dev: not mounted; cannot restore commit=42 live" "$WORK/err"
+grep -v '^commit=' "$save" >"$save.sb"
+expect_exit 0 "$J" restore "$save.sb"
+[ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "offline restore: '$(sbopts)'"
+
+# Bad save files.
+printf 'target=%s\nfoo=1\n' "$dev" >"$WORK/bad"
+expect_exit 2 "$J" restore "$WORK/bad"
+expect_grep "jcommit: $WORK/bad:2: not a jcommit save file line" "$WORK/err"
+printf 'commit=5\n' >"$WORK/bad"
+expect_exit 2 "$J" restore "$WORK/bad"
+expect_grep "jcommit: $WORK/bad:1: not a jcommit save file line" "$WORK/err"
+expect_exit 3 "$J" restore "$WORK/missing"
+expect_grep "jcommit: $WORK/missing: No such file or directory" "$WORK/err"
+expect_exit 2 "$J" restore
+expect_grep "jcommit: restore: give exactly one FILE" "$WORK/err"
+echo PASS
