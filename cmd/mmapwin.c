@@ -484,7 +484,7 @@ static int cmd_patch(struct mw *m, char **args, int n)
 	ctl_out_setf(o, row, 4, "%llu", (unsigned long long)grow);
 	ctl_out_set(o, row, 5, m->undo ? m->undo : "-");
 	ctl_out_setf(o, row, 6, "%llu", (unsigned long long)recs);
-	ctl_out_set(o, row, 7, m->no_sync ? "false" : "true");
+	ctl_out_set(o, row, 7, m->no_sync ? "0" : "1");
 	print_table(o);
 	return CTL_EXIT_OK;
 }
@@ -730,7 +730,7 @@ static int cmd_undo(struct mw *m, char **args, int n)
 	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)info.bytes);
 	ctl_out_setf(o, row, 3, "%llu", (unsigned long long)info.torn);
 	ctl_out_setf(o, row, 4, "%llu", (unsigned long long)info.size);
-	ctl_out_set(o, row, 5, info.truncated ? "true" : "false");
+	ctl_out_set(o, row, 5, info.truncated ? "1" : "0");
 	print_table(o);
 	return CTL_EXIT_OK;
 }
