@@ -159,7 +159,7 @@ static void __attribute__((noreturn)) die_file(const char *file, int e)
 	case EACCES:
 	case EPERM:
 		errx(CTL_EXIT_FAIL,
-		     "%s: permission denied (%s); check its mode and owner (chmod u+w for a patch)",
+		     "%s: %s; check its mode and owner (chmod u+w to patch it)",
 		     file, strerror(-e));
 	case EROFS:
 		errx(CTL_EXIT_FAIL,

@@ -1,0 +1,133 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# mmapwin refuses bad input with the right exit status and a message that
+# names the problem, and leaves the file untouched.
+. "$(dirname "$0")/lib.sh"
+M=$B/mmapwin
+[ -x "$M" ] || fail "$M not built"
+
+cd "$WORK" || fail "cd"
+head -c 100 /dev/urandom >f
+cp f f.orig
+unchanged() { cmp -s f f.orig || fail "f changed after: $*"; }
+
+# Offset past EOF, and a patch running past EOF without --extend.
+expect_exit 3 "$M" patch f 100 --data x
+expect_grep 'mmapwin: f: patch of 1 bytes at 100 ends past the end of the file \(size 100\); use --extend' "$WORK/err"
+expect_exit 3 "$M" patch f 99 --data xy
+expect_grep 'use --extend to grow it' "$WORK/err"
+expect_exit 3 "$M" read f 100 1
+expect_grep 'mmapwin: f: offset 100 is past the end of the file \(size 100\)' "$WORK/err"
+expect_exit 3 "$M" read f 90 11
+expect_grep 'range 90\+11 ends past the end of the file' "$WORK/err"
+expect_exit 3 "$M" fault f 5G
+expect_grep 'offset 5368709120 is past the end' "$WORK/err"
+expect_exit 3 "$M" cache f 200
+expect_grep 'offset 200 is past the end' "$WORK/err"
+unchanged "past EOF"
+
+# Negative and malformed sizes.
+expect_exit 2 "$M" read f -- -5 10
+expect_grep "mmapwin: offset '-5': not a size" "$WORK/err"
+expect_exit 2 "$M" read f -5 10
+expect_grep 'invalid option' "$WORK/err"
+expect_exit 2 "$M" read f 1.5K 10
+expect_grep "offset '1.5K': not a size" "$WORK/err"
+expect_exit 2 "$M" read f 0 10Q
+expect_grep "length '10Q': not a size" "$WORK/err"
+expect_exit 2 "$M" patch f 0x --data x
+expect_grep "offset '0x': not a size" "$WORK/err"
+expect_exit 2 "$M" patch f 99999999999999999999 --data x
+expect_grep "offset '99999999999999999999': out of range" "$WORK/err"
+expect_exit 2 "$M" patch f 16E --data x
+expect_grep "offset '16E': not a size" "$WORK/err"
+expect_exit 2 "$M" read f 0 1 --window 4097
+expect_grep 'window 4097: not a multiple of the page size' "$WORK/err"
+expect_exit 2 "$M" read f 0 1 --window 2G
+expect_grep 'window 2G: out of range' "$WORK/err"
+unchanged "malformed sizes"
+
+# LENGTH 0.
+expect_exit 2 "$M" read f 0 0
+expect_grep 'length 0: nothing to do' "$WORK/err"
+expect_exit 2 "$M" fault f 0 0
+expect_grep 'length 0: nothing to do' "$WORK/err"
+expect_exit 2 "$M" cache f 0 0
+expect_grep 'length 0: nothing to do' "$WORK/err"
+
+# A directory and a FIFO (which must not hang the open).
+mkdir d
+mkfifo p
+expect_exit 3 "$M" patch d 0 --data x
+expect_grep 'mmapwin: d: is a directory; give a regular file' "$WORK/err"
+expect_exit 3 "$M" read d 0 1
+expect_grep 'mmapwin: d: is a directory' "$WORK/err"
+expect_exit 3 timeout 10 "$M" patch p 0 --data x
+expect_grep 'mmapwin: p: not a regular file \(FIFO, device or socket\)' "$WORK/err"
+expect_exit 3 timeout 10 "$M" read p 0 1
+expect_grep 'mmapwin: p: not a regular file' "$WORK/err"
+expect_exit 3 timeout 10 "$M" fault p
+expect_grep 'mmapwin: p: not a regular file' "$WORK/err"
+expect_exit 3 "$M" patch missing 0 --data x
+expect_grep 'mmapwin: missing: No such file or directory' "$WORK/err"
+
+# An empty patch, from each source.
+: >empty
+expect_exit 2 "$M" patch f 0 --data ''
+expect_grep 'empty patch: no bytes to write \(from --data\)' "$WORK/err"
+expect_exit 2 "$M" patch f 0 --from empty
+expect_grep 'empty patch: no bytes to write \(from empty\)' "$WORK/err"
+expect_exit 2 "$M" patch f 0 </dev/null
+expect_grep 'empty patch: no bytes to write \(from stdin\)' "$WORK/err"
+expect_exit 2 "$M" patch f 0 --data x --from empty
+expect_grep 'data and --from: give only one' "$WORK/err"
+unchanged "empty patch"
+
+# A file without write permission, as an unprivileged user: EACCES.
+need_cmd setpriv
+chmod 755 "$WORK"
+chmod 644 f
+expect_exit 3 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$M" patch f 0 --data x
+expect_grep 'mmapwin: f: Permission denied; check its mode and owner \(chmod u\+w' "$WORK/err"
+# Reading it is fine.
+expect_exit 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$M" read f 0 100
+cmp -s "$WORK/out" f || fail "read as nobody"
+unchanged "permission"
+
+# An undo file for a different file.
+head -c 100 /dev/urandom >g
+cp g g.orig
+expect_exit 0 "$M" patch g 0 --data G --undo u
+expect_exit 3 "$M" patch f 0 --data x --undo u
+expect_grep 'mmapwin: --undo u: journal belongs to another file; give a new undo file' "$WORK/err"
+unchanged "undo of another file"
+# The target replaced by a new inode under the same name.
+cp g g.new && mv g.new g
+expect_exit 3 "$M" undo u
+expect_grep "mmapwin: u: $WORK/g is not the file this journal was made for" "$WORK/err"
+[ "$(head -c 1 g)" = G ] || fail "undo wrote into the replacement"
+# Not a journal at all; the target as its own journal.
+head -c 200 /dev/urandom >junk
+expect_exit 3 "$M" undo junk
+expect_grep 'mmapwin: junk: not an mmapwin undo journal, or corrupt; nothing restored' "$WORK/err"
+expect_exit 3 "$M" patch f 0 --data x --undo junk
+expect_grep 'not an mmapwin undo journal' "$WORK/err"
+expect_exit 2 "$M" patch f 0 --data x --undo f
+expect_grep 'mmapwin: --undo f: is the file being patched' "$WORK/err"
+expect_exit 3 "$M" undo nojournal
+expect_grep 'mmapwin: nojournal: No such file or directory' "$WORK/err"
+unchanged "bad journals"
+
+# Command line: subcommand, argument count, options of other subcommands.
+expect_exit 2 "$M"
+expect_exit 2 "$M" frobnicate f
+expect_grep "mmapwin: frobnicate: unknown subcommand" "$WORK/err"
+expect_exit 2 "$M" read f 0
+expect_grep 'usage: mmapwin read FILE OFFSET LENGTH' "$WORK/err"
+expect_exit 2 "$M" read f 0 1 --undo u
+expect_grep "unrecognized option '--undo'" "$WORK/err"
+expect_exit 2 "$M" fault f --populate --madvise
+expect_grep 'populate and --madvise: give only one' "$WORK/err"
+exit 0
