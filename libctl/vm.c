@@ -520,7 +520,7 @@ int ctl_vm_state_parse(const char *buf, struct ctl_vm_state *st)
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
-		char line[600];
+		char line[700];
 
 		if (len >= sizeof(line))
 			return -EINVAL;
@@ -537,13 +537,13 @@ int ctl_vm_state_parse(const char *buf, struct ctl_vm_state *st)
 			st->original = (int)v;
 		} else if (strncmp(line, "owner ", 6) == 0) {
 			struct ctl_vm_owner *o;
-			char val[16], cg[384];
+			char val[16], cg[512];
 			unsigned long long start;
 			int pid;
 
 			if (st->n >= CTL_VM_STATE_MAX)
 				return -EINVAL;
-			if (sscanf(line + 6, "%d %llu %15s %383s", &pid, &start,
+			if (sscanf(line + 6, "%d %llu %15s %511s", &pid, &start,
 				   val, cg) != 4 ||
 			    pid <= 0)
 				return -EINVAL;

@@ -165,7 +165,7 @@ struct ctl_vm_owner {
 	pid_t pid;
 	uint64_t start; /* process start time (clock ticks), 0 unknown */
 	int value; /* swappiness it set, -1 none (cgroup only) */
-	char cgroup[384]; /* cgroup it created (to remove), "" none */
+	char cgroup[512]; /* cgroup it created (to remove), "" none */
 };
 
 struct ctl_vm_state {
@@ -222,7 +222,7 @@ struct ctl_vm_restore {
 	size_t dropped; /* dead owners removed */
 	pid_t live; /* restore: a live owner that blocked it */
 	size_t removed; /* cgroups of dead owners removed */
-	char kept[4][384]; /* ... and some that could not be (busy) */
+	char kept[4][512]; /* ... and some that could not be (busy) */
 	size_t nkept;
 };
 

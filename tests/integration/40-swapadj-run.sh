@@ -1,0 +1,172 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# swapadj run and restore on the host's real vm.swappiness (saved first,
+# restored in a trap, checked unchanged at the end): the command sees the
+# value, its exit status (or 128+signal) becomes swapadj's, signals are
+# forwarded, overlapping runs restore the first one's original, SIGKILL of
+# swapadj is recovered by "swapadj restore", a stale state file is used and
+# a live owner's is not overridden.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd setpriv
+SA=$B/swapadj
+SW=/proc/sys/vm/swappiness
+ST=/run/swapadj.state
+[ -x "$SA" ] || fail "$SA not built"
+[ -w $SW ] || skip "$SW is not writable here"
+[ ! -e $ST ] || fail "$ST exists: another swapadj run is active on this host"
+orig=$(cat $SW)
+at_exit "echo $orig >$SW"
+at_exit "rm -f $ST"
+pids=()
+at_exit 'for p in "${pids[@]}"; do kill -9 $p; done'
+v1=$((orig == 13 ? 14 : 13))
+v2=$((orig == 27 ? 28 : 27))
+swp() { cat $SW; }
+# wait_for CMD...: poll (bounded, 20 s) until CMD succeeds.
+wait_for() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $*"
+}
+# gone PID: no such process, or only a zombie nobody reaped yet.
+gone() { [ ! -e /proc/$1 ] || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
+
+# The command runs with the value; the original comes back after.
+expect_exit 0 "$SA" run --swappiness $v1 -- cat $SW
+[ "$(cat "$WORK/out")" = $v1 ] || fail "command saw $(cat "$WORK/out"), expected $v1"
+[ "$(swp)" = "$orig" ] || fail "not restored after run: $(swp)"
+[ ! -e $ST ] || fail "state file left after a clean run"
+# Options after the command are the command's own.
+expect_exit 0 "$SA" run --swappiness $v1 echo -n --swappiness
+[ "$(cat "$WORK/out")" = "--swappiness" ] || fail "run ate the command's options"
+
+# Exit status of the command, or 128+signal.
+expect_exit 5 "$SA" run --swappiness $v1 -- sh -c 'exit 5'
+expect_exit 143 "$SA" run --swappiness $v1 -- sh -c 'kill -TERM $$'
+[ "$(swp)" = "$orig" ] || fail "not restored after a killed command"
+
+# Bad input.
+expect_exit 127 "$SA" run --swappiness $v1 -- swapadj-no-such-command
+expect_grep "^swapadj: swapadj-no-such-command: command not found\$" "$WORK/err"
+[ "$(swp)" = "$orig" ] || fail "not restored after exit 127"
+expect_exit 126 "$SA" run --swappiness $v1 -- /etc/passwd
+expect_grep "^swapadj: /etc/passwd: Permission denied\$" "$WORK/err"
+expect_exit 2 "$SA" run --swappiness $v1
+expect_grep "^swapadj: run: no COMMAND given" "$WORK/err"
+expect_exit 2 "$SA" run --swappiness $v1 --
+expect_grep "^swapadj: run: no COMMAND given" "$WORK/err"
+expect_exit 2 "$SA" run --swappiness 201 -- true
+expect_grep "^swapadj: --swappiness 201: out of range 0-200" "$WORK/err"
+expect_exit 2 "$SA" run --swappiness ten -- true
+expect_grep "^swapadj: --swappiness 'ten': not a number" "$WORK/err"
+expect_exit 2 "$SA" run --memory-max 10X -- true
+expect_grep "^swapadj: --memory-max '10X': not a size \(bytes, or a K, M, G, T or P suffix\)" "$WORK/err"
+expect_exit 2 "$SA" run --swap-max 1.5G -- true
+expect_grep "^swapadj: --swap-max '1.5G': not a size" "$WORK/err"
+expect_exit 3 setpriv --reuid=nobody --regid=nogroup --clear-groups "$SA" run --swappiness $v1 -- true
+expect_grep "^swapadj: /run/swapadj.lock: Permission denied \(run as root\)" "$WORK/err"
+[ "$(swp)" = "$orig" ] || fail "value changed by rejected runs: $(swp)"
+
+# Signals sent to swapadj reach the command; its status is swapadj's.
+"$SA" run --swappiness $v1 -- sh -c "trap 'exit 42' TERM; touch $WORK/ready; while :; do sleep 0.1; done" &
+p=$!
+pids+=($p)
+wait_for test -e "$WORK/ready"
+[ "$(swp)" = $v1 ] || fail "value during run: $(swp)"
+kill -TERM $p
+wait $p
+rc=$?
+[ $rc -eq 42 ] || fail "forwarded SIGTERM: exit $rc, expected 42"
+[ "$(swp)" = "$orig" ] || fail "not restored after SIGTERM: $(swp)"
+
+# Overlapping runs: the last one out restores the value the first found.
+# A child waits for its stop file.
+waiter() { echo "touch $WORK/up.$1; while [ ! -e $WORK/stop.$1 ]; do sleep 0.1; done"; }
+overlap() { # overlap FIRST_TO_STOP
+	rm -f "$WORK"/up.* "$WORK"/stop.*
+	"$SA" run --swappiness $v1 -- sh -c "$(waiter a)" &
+	pa=$!
+	wait_for test -e "$WORK/up.a"
+	"$SA" run --swappiness $v2 -- sh -c "$(waiter b)" &
+	pb=$!
+	pids+=($pa $pb)
+	wait_for test -e "$WORK/up.b"
+	[ "$(swp)" = $v2 ] || fail "second run: $(swp), expected $v2"
+	grep -q "^original $orig\$" $ST || fail "state: $(cat $ST)"
+	[ "$(grep -c '^owner ' $ST)" = 2 ] || fail "state: $(cat $ST)"
+	if [ "$1" = a ]; then
+		touch "$WORK/stop.a"
+		wait $pa || fail "run a failed"
+		# b is still running: its value stays.
+		[ "$(swp)" = $v2 ] || fail "a left first: $(swp), expected $v2"
+		touch "$WORK/stop.b"
+		wait $pb || fail "run b failed"
+	else
+		touch "$WORK/stop.b"
+		wait $pb || fail "run b failed"
+		# a is still running: its value comes back.
+		[ "$(swp)" = $v1 ] || fail "b left first: $(swp), expected $v1"
+		touch "$WORK/stop.a"
+		wait $pa || fail "run a failed"
+	fi
+	[ "$(swp)" = "$orig" ] || fail "after both runs: $(swp), expected $orig"
+	[ ! -e $ST ] || fail "state left: $(cat $ST)"
+}
+overlap a
+overlap b
+
+# SIGKILL of swapadj mid-run. swapadj cannot restore anything; the
+# command gets SIGTERM (PR_SET_PDEATHSIG) so it never runs on without the
+# change it asked for, and "swapadj restore" puts the original back.
+"$SA" run --swappiness $v1 -- sleep 30 &
+p=$!
+pids+=($p)
+wait_for test -e $ST
+wait_for pgrep -P $p sleep >/dev/null
+c=$(pgrep -P $p sleep)
+pids+=($c)
+[ "$(swp)" = $v1 ] || fail "value during run: $(swp)"
+grep -q "^owner $p " $ST || fail "state has no owner $p: $(cat $ST)"
+kill -9 $p
+wait $p
+wait_for gone $c
+[ "$(swp)" = $v1 ] || fail "value after SIGKILL: $(swp)"
+[ -e $ST ] || fail "state file gone after SIGKILL"
+expect_exit 0 "$SA" restore
+expect_grep "^$v1 (→|->) $orig\$" "$WORK/out"
+[ "$(swp)" = "$orig" ] || fail "restore: $(swp), expected $orig"
+[ ! -e $ST ] || fail "state left after restore"
+expect_exit 0 "$SA" restore
+expect_grep "nothing to restore: no /run/swapadj.state" "$WORK/err"
+
+# A stale state file from a dead process: restore uses it.
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+echo $v2 >$SW
+printf 'original %s\nowner %s 0 %s -\n' "$orig" $dead $v2 >$ST
+expect_exit 0 "$SA" restore
+[ "$(swp)" = "$orig" ] || fail "stale state: $(swp), expected $orig"
+[ ! -e $ST ] || fail "stale state file not removed"
+
+# A live owner is not overridden.
+sleep 60 &
+live=$!
+pids+=($live)
+echo $v2 >$SW
+printf 'original %s\nowner %s 0 %s -\n' "$orig" $live $v2 >$ST
+expect_exit 3 "$SA" restore
+expect_grep "^swapadj: /run/swapadj.state: owned by running process $live; not overridden" "$WORK/err"
+[ "$(swp)" = $v2 ] || fail "a live owner was overridden: $(swp)"
+grep -q "^owner $live " $ST || fail "live owner dropped: $(cat $ST)"
+kill $live
+wait $live
+expect_exit 0 "$SA" restore
+[ "$(swp)" = "$orig" ] || fail "after the owner died: $(swp), expected $orig"
+
+[ ! -e $ST ] || fail "state left: $(cat $ST)"
+[ "$(swp)" = "$orig" ] || fail "host value $(swp), expected $orig"
