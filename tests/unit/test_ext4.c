@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * libctl ext4: fake /proc/fs/ext4 and /proc/fs/jbd2 trees, option-string
+ * merging, and libext2fs on small image files made with mke2fs (no root:
+ * reading and writing an image file needs no privilege).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <sys/sysmacros.h>
+
+#include "ctl/ext4.h"
+#include "ctl/macro.h"
+#include "ctl/root.h"
+/* Not every fake-tree helper is needed here. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "fake.h"
+
+static struct ctl_root *root;
+
+static const char jbd2_busy[] =
+	"123 transactions (45 requested), each up to 8192 blocks\n"
+	"average: \n"
+	"  0ms waiting for transaction\n"
+	"  0ms request delay\n"
+	"  4ms running transaction\n"
+	"  0ms transaction was being locked\n"
+	"  0ms flushing data (in ordered mode)\n"
+	"  1ms logging transaction\n"
+	"  2409us average transaction commit time\n"
+	"  3 handles per transaction\n"
+	"  2 blocks per transaction\n"
+	"  3 logged blocks per transaction\n";
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_new();
+	fake_write("proc/fs/ext4/loop3/options",
+		   "rw\nbsddf\nerrors=continue\ncommit=17\nmin_batch_time=0\n"
+		   "data=journal\ninode_readahead_blks=32\n");
+	fake_write("proc/fs/ext4/vda/options", "rw\nerrors=remount-ro\n");
+	fake_write("proc/fs/jbd2/loop3-8/info", "%s", jbd2_busy);
+	fake_mkdir("sys/devices/virtual/block/loop3");
+	fake_symlink("../../devices/virtual/block/loop3", "sys/dev/block/7:3");
+	return ctl_root_open(fake_root, &root);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ctl_root_free(root);
+	fake_free();
+	return 0;
+}
+
+static void test_data_modes(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl_ext4_data_parse("journal"), CTL_EXT4_DATA_JOURNAL);
+	assert_int_equal(ctl_ext4_data_parse("ordered"), CTL_EXT4_DATA_ORDERED);
+	assert_int_equal(ctl_ext4_data_parse("writeback"),
+			 CTL_EXT4_DATA_WRITEBACK);
+	assert_int_equal(ctl_ext4_data_parse("Ordered"), -EINVAL);
+	assert_int_equal(ctl_ext4_data_parse("-"), -EINVAL);
+	assert_string_equal(ctl_ext4_data_name(CTL_EXT4_DATA_WRITEBACK),
+			    "writeback");
+	assert_string_equal(ctl_ext4_data_name(CTL_EXT4_DATA_NONE), "-");
+	assert_string_equal(ctl_ext4_data_name(42), "?");
+
+	/* s_default_mount_opts: journal 0x20, ordered 0x40, writeback 0x60. */
+	assert_int_equal(ctl_ext4_defm_data(0x000c), CTL_EXT4_DATA_NONE);
+	assert_int_equal(ctl_ext4_defm_data(0x002c), CTL_EXT4_DATA_JOURNAL);
+	assert_int_equal(ctl_ext4_defm_data(0x0040), CTL_EXT4_DATA_ORDERED);
+	assert_int_equal(ctl_ext4_defm_data(0x0460), CTL_EXT4_DATA_WRITEBACK);
+	assert_int_equal(ctl_ext4_defm_set_data(0x000c,
+						CTL_EXT4_DATA_WRITEBACK),
+			 0x006c);
+	assert_int_equal(ctl_ext4_defm_set_data(0x006c, CTL_EXT4_DATA_JOURNAL),
+			 0x002c);
+	assert_int_equal(ctl_ext4_defm_set_data(0x006c, CTL_EXT4_DATA_NONE),
+			 0x000c);
+	assert_int_equal(ctl_ext4_defm_set_data(0x006c, CTL_EXT4_DATA_KEEP),
+			 0x006c);
+}
+
+static void test_merge(void **state)
+{
+	const char *full =
+		"data_err=abort,inode_readahead_blks=4096,max_batch_time=15000";
+	char out[128];
+
+	(void)state;
+	assert_int_equal(ctl_ext4_opts_merge("commit=42,data_err=abort",
+					     "commit", "30", out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "commit=30,data_err=abort");
+	assert_int_equal(ctl_ext4_opts_merge("data_err=abort", "commit", "30",
+					     out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "data_err=abort,commit=30");
+	assert_int_equal(
+		ctl_ext4_opts_merge("", "commit", "5", out, sizeof(out)), 0);
+	assert_string_equal(out, "commit=5");
+	assert_int_equal(
+		ctl_ext4_opts_merge(NULL, "commit", "5", out, sizeof(out)), 0);
+	assert_string_equal(out, "commit=5");
+	assert_int_equal(ctl_ext4_opts_merge("commit=5,nodelalloc", "commit",
+					     NULL, out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "nodelalloc");
+	/* 61 bytes + ",commit=31" = 71: over the limit, result still shown. */
+	assert_int_equal(ctl_ext4_opts_merge(full, "commit", "31", out,
+					     sizeof(out)),
+			 -E2BIG);
+	assert_int_equal(strlen(out), 71);
+	/* 61 and 63 bytes fit, 64 do not. */
+	assert_int_equal(
+		ctl_ext4_opts_merge(
+			"data_err=abort,inode_readahead_blks=4096,max_batch=1",
+			"commit", "1", out, sizeof(out)),
+		0);
+	assert_int_equal(strlen(out), 61);
+	assert_int_equal(
+		ctl_ext4_opts_merge(
+			"data_err=abort,inode_readahead_blks=4096,max_batch=1",
+			"commit", "100", out, sizeof(out)),
+		0);
+	assert_int_equal(strlen(out), 63);
+	assert_int_equal(
+		ctl_ext4_opts_merge(
+			"data_err=abort,inode_readahead_blks=4096,max_batch=1",
+			"commit", "1000", out, sizeof(out)),
+		-E2BIG);
+}
+
+static void test_live(void **state)
+{
+	struct ctl_ext4_live live;
+	char kname[32];
+
+	(void)state;
+	assert_int_equal(ctl_ext4_live_read(root, "loop3", &live), 0);
+	assert_int_equal(live.data, CTL_EXT4_DATA_JOURNAL);
+	assert_int_equal(live.commit, 17);
+	assert_non_null(strstr(live.opts, "errors=continue,commit=17"));
+	/* Without a commit= line the kernel default applies. */
+	assert_int_equal(ctl_ext4_live_read(root, "vda", &live), 0);
+	assert_int_equal(live.commit, CTL_EXT4_COMMIT_DEFAULT);
+	assert_int_equal(live.data, CTL_EXT4_DATA_NONE);
+	assert_int_equal(ctl_ext4_live_read(root, "loop9", &live), -ENOENT);
+	assert_int_equal(ctl_ext4_live_read(root, "..", &live), -EINVAL);
+	assert_int_equal(ctl_ext4_live_read(root, "a/b", &live), -EINVAL);
+
+	assert_int_equal(
+		ctl_ext4_kname(root, makedev(7, 3), kname, sizeof(kname)), 0);
+	assert_string_equal(kname, "loop3");
+	assert_int_equal(ctl_ext4_kname(root, makedev(7, 9), kname,
+					sizeof(kname)),
+			 -ENOENT);
+}
+
+static void test_jbd2(void **state)
+{
+	struct ctl_jbd2_info ji;
+
+	(void)state;
+	assert_int_equal(ctl_jbd2_info_parse(jbd2_busy, &ji), 0);
+	assert_int_equal(ji.transactions, 123);
+	assert_int_equal(ji.requested, 45);
+	assert_int_equal(ji.max_blocks, 8192);
+	assert_int_equal(ji.has_avg, 1);
+	assert_int_equal(ji.avg_commit_us, 2409);
+	/* A fresh journal prints the first line only. */
+	assert_int_equal(
+		ctl_jbd2_info_parse(
+			"0 transactions (0 requested), each up to 1365 blocks\n",
+			&ji),
+		0);
+	assert_int_equal(ji.transactions, 0);
+	assert_int_equal(ji.max_blocks, 1365);
+	assert_int_equal(ji.has_avg, 0);
+	assert_int_equal(ctl_jbd2_info_parse("garbage\n", &ji), -EINVAL);
+	assert_int_equal(ctl_jbd2_info_read(root, "loop3", &ji), 0);
+	assert_int_equal(ji.avg_commit_us, 2409);
+	assert_int_equal(ctl_jbd2_info_read(root, "vda", &ji), -ENOENT);
+}
+
+/* Make IMG with mke2fs ARGS; skip the test when mke2fs is missing. */
+static void make_image(const char *img, const char *args)
+{
+	char cmd[1024];
+
+	if (system("command -v mke2fs >/dev/null 2>&1") != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd), "mke2fs -q -F %s '%s' 8M >/dev/null 2>&1",
+		 args, img);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A value from dumpe2fs -h, to cross-check libext2fs. */
+static int dumpe2fs_field(const char *img, const char *field, char *buf,
+			  size_t len)
+{
+	char cmd[1024];
+	FILE *p;
+	int found = 0;
+
+	snprintf(cmd, sizeof(cmd), "dumpe2fs -h '%s' 2>/dev/null", img);
+	p = popen(cmd, "r");
+	if (!p)
+		return 0;
+	while (fgets(buf, (int)len, p)) {
+		size_t n = strlen(field);
+
+		if (strncmp(buf, field, n) == 0 && buf[n] == ':') {
+			char *v = buf + n + 1;
+
+			while (*v == ' ')
+				v++;
+			memmove(buf, v, strlen(v) + 1);
+			buf[strcspn(buf, "\n")] = '\0';
+			found = 1;
+			break;
+		}
+	}
+	pclose(p);
+	return found;
+}
+
+static void test_image(void **state)
+{
+	char img[PATH_MAX], val[256];
+	struct ctl_ext4_sb sb;
+	long e2 = 0;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/ext4.img", fake_root);
+	make_image(img, "-t ext4 -O metadata_csum,^fast_commit -L unitlabel");
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_int_equal(sb.has_journal, 1);
+	assert_int_equal(sb.journal_external, 0);
+	assert_int_equal(sb.fast_commit, 0);
+	/* mke2fs leaves the journal features to the first mount. */
+	if (dumpe2fs_field(img, "Journal features", val, sizeof(val)))
+		assert_int_equal(sb.journal_csum,
+				 strstr(val, "journal_checksum_v3") ? 3 : 0);
+	assert_string_equal(sb.label, "unitlabel");
+	assert_string_equal(sb.mount_opts, "");
+	assert_int_equal(strlen(sb.uuid), 36);
+	if (dumpe2fs_field(img, "Filesystem UUID", val, sizeof(val)))
+		assert_string_equal(sb.uuid, val);
+	if (dumpe2fs_field(img, "Total journal size", val, sizeof(val)))
+		assert_int_equal(sb.journal_bytes,
+				 strtoull(val, NULL, 10) * 1024);
+
+	/* Write string and data bits; the other default options stay. */
+	assert_int_equal(ctl_ext4_sb_write(img, "commit=42,data_err=abort",
+					   CTL_EXT4_DATA_WRITEBACK, &e2),
+			 0);
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_string_equal(sb.mount_opts, "commit=42,data_err=abort");
+	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
+			 CTL_EXT4_DATA_WRITEBACK);
+	if (dumpe2fs_field(img, "Mount options", val, sizeof(val)))
+		assert_string_equal(val, "commit=42,data_err=abort");
+	if (dumpe2fs_field(img, "Default mount options", val, sizeof(val)))
+		assert_non_null(strstr(val, "journal_data_writeback"));
+	/* KEEP leaves the bits, NULL leaves the string. */
+	assert_int_equal(ctl_ext4_sb_write(img, NULL, CTL_EXT4_DATA_KEEP, &e2),
+			 0);
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_string_equal(sb.mount_opts, "commit=42,data_err=abort");
+	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
+			 CTL_EXT4_DATA_WRITEBACK);
+	/* 64 bytes never reach the disk. */
+	assert_int_equal(
+		ctl_ext4_sb_write(
+			img,
+			"0123456789012345678901234567890123456789012345678901234567890123",
+			CTL_EXT4_DATA_NONE, &e2),
+		-E2BIG);
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_string_equal(sb.mount_opts, "commit=42,data_err=abort");
+	/* Exactly 63 bytes fill the field without a NUL on disk. */
+	assert_int_equal(
+		ctl_ext4_sb_write(
+			img,
+			"012345678901234567890123456789012345678901234567890123456789012",
+			CTL_EXT4_DATA_NONE, &e2),
+		0);
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_int_equal(strlen(sb.mount_opts), 63);
+	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
+			 CTL_EXT4_DATA_NONE);
+}
+
+static void test_image_no_journal(void **state)
+{
+	char img[PATH_MAX];
+	struct ctl_ext4_sb sb;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/ext2.img", fake_root);
+	make_image(img, "-t ext2");
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_int_equal(sb.has_journal, 0);
+	assert_int_equal(sb.journal_csum, 0);
+	assert_int_equal(sb.journal_bytes, 0);
+}
+
+static void test_not_ext(void **state)
+{
+	char img[PATH_MAX];
+	struct ctl_ext4_sb sb;
+	FILE *f;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/zero.img", fake_root);
+	f = fopen(img, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), 1 << 20), 0);
+	fclose(f);
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), -EMEDIUMTYPE);
+	assert_int_not_equal(sb.ext2_err, 0);
+	assert_int_equal(ctl_ext4_sb_write(img, "commit=1", CTL_EXT4_DATA_KEEP,
+					   NULL),
+			 -EMEDIUMTYPE);
+	snprintf(img, sizeof(img), "%s/missing.img", fake_root);
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), -ENOENT);
+	/* ioctls on something that is not ext4. */
+	assert_int_equal(ctl_ext4_checkpoint("/dev/null", 0), -ENOTTY);
+	{
+		struct ext4_tune_sb_params p;
+
+		assert_int_equal(ctl_ext4_tune_get("/dev/null", &p), -ENOTTY);
+		assert_int_equal(ctl_ext4_tune_set("/dev/null", "commit=1",
+						   CTL_EXT4_DATA_KEEP, NULL),
+				 -ENOTTY);
+	}
+	assert_int_equal(
+		ctl_ext4_tune_set(
+			"/dev/null",
+			"0123456789012345678901234567890123456789012345678901234567890123",
+			CTL_EXT4_DATA_KEEP, NULL),
+		-E2BIG);
+}
+
+static void test_struct_layout(void **state)
+{
+	(void)state;
+	/* The 6.18 uapi offsets the kernel reads. */
+	assert_int_equal(sizeof(struct ext4_tune_sb_params), 232);
+	assert_int_equal(offsetof(struct ext4_tune_sb_params, default_mnt_opts),
+			 40);
+	assert_int_equal(offsetof(struct ext4_tune_sb_params, def_hash_alg),
+			 60);
+	assert_int_equal(offsetof(struct ext4_tune_sb_params, mount_opts), 100);
+	assert_int_equal(EXT4_IOC_GET_TUNE_SB_PARAM, 0x80e8662d);
+	assert_int_equal(EXT4_IOC_SET_TUNE_SB_PARAM, 0x40e8662e);
+	assert_int_equal(EXT4_IOC_CHECKPOINT, 0x4004662b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_data_modes),
+		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_live),
+		cmocka_unit_test(test_jbd2),
+		cmocka_unit_test(test_image),
+		cmocka_unit_test(test_image_no_journal),
+		cmocka_unit_test(test_not_ext),
+		cmocka_unit_test(test_struct_layout),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
