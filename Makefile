@@ -26,7 +26,8 @@ ifeq ($(WERROR),1)
 override CFLAGS += -Werror
 endif
 ifneq ($(SANITIZE),)
-override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 override LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 override LDFLAGS += -Wl,--as-needed
