@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Another process truncates the file while `patch --undo` or `fault` has
+# it mapped: the touched page past the new EOF raises SIGBUS, which must
+# end the operation with exit 3 and a message, not a crash; the undo
+# journal stays valid and restores what it recorded.
+# To hit the middle of the walk without timing luck, the tool is stopped
+# (SIGSTOP) once it is known to be inside it, the file is truncated, and
+# the tool continued.
+. "$(dirname "$0")/lib.sh"
+M=$B/mmapwin
+[ -x "$M" ] || fail "$M not built"
+
+cd "$WORK" || fail "cd"
+hdr=$((64 + ${#WORK} + 7)) # journal header for "$WORK/target"
+rec=$((24 + (1 << 20)))
+records_in() {
+	local sz
+	sz=$(stat -c %s "$1" 2>/dev/null) || sz=0
+	[ "$sz" -ge "$hdr" ] || { echo 0; return; }
+	echo $(((sz - hdr) / rec))
+}
+
+head -c $((96 << 20)) /dev/urandom >orig
+head -c $((90 << 20)) /dev/urandom >data
+
+# patch --undo, truncated to 1 MiB after a few windows.
+hit=0
+for try in 1 2 3 4 5; do
+	cp orig target
+	rm -f undo
+	"$M" patch target 4096 --from data --window 1M --undo undo -q \
+		>"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	while [ "$(records_in undo)" -lt 3 ] && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.005
+	done
+	kill -STOP "$pid" 2>/dev/null
+	truncate -s 1M target
+	kill -CONT "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 0 ] && { note "try $try: patch finished first"; continue; }
+	[ "$rc" -eq 3 ] || { cat "$WORK/err" >&2; fail "patch exited $rc (a crash?)"; }
+	hit=1
+	break
+done
+[ "$hit" = 1 ] || skip "patch always finished before the truncation"
+expect_grep 'mmapwin: target: file truncated by another process while mapped \(SIGBUS\)' "$WORK/err"
+expect_grep 'bytes patched before the failure; restore with .mmapwin undo undo.' "$WORK/err"
+# The journal is intact: every record checks, none is torn.
+n=$(records_in undo)
+expect_exit 0 "$M" undo undo --dry-run -n
+[ "$(grep -c . "$WORK/out")" = "$n" ] || fail "journal lists $(grep -c . "$WORK/out") records, $n written"
+expect_exit 0 "$M" undo undo -o RECORDS,TORN -r -n
+expect_grep "^$n 0\$" "$WORK/out"
+expect_grep 'is shorter \(1048576 bytes\) than when journaled' "$WORK/err"
+# What survived the truncation, and what the journal covered, is original.
+cmp -s <(head -c $((n << 20)) target) <(head -c $((n << 20)) orig) ||
+	fail "undo did not restore the journaled bytes"
+
+# fault, truncated to 0 while its 1 MiB windows walk a 1 GiB sparse file.
+hit=0
+for try in 1 2 3 4 5; do
+	rm -f sparse
+	truncate -s 1G sparse
+	"$M" fault sparse --window 1M >"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	while ! grep -q "$WORK/sparse" "/proc/$pid/maps" 2>/dev/null &&
+		kill -0 "$pid" 2>/dev/null; do
+		sleep 0.001
+	done
+	kill -STOP "$pid" 2>/dev/null
+	truncate -s 0 sparse
+	kill -CONT "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 0 ] && { note "try $try: fault finished first"; continue; }
+	[ "$rc" -eq 3 ] || { cat "$WORK/err" >&2; fail "fault exited $rc (a crash?)"; }
+	hit=1
+	break
+done
+[ "$hit" = 1 ] || skip "fault always finished before the truncation"
+expect_grep 'mmapwin: sparse: file truncated by another process while mapped \(SIGBUS\)' "$WORK/err"
+[ ! -s "$WORK/out" ] || fail "fault printed a report after failing"
+
+# The same with --madvise: MADV_POPULATE_READ reports it (EFAULT).
+rm -f sparse
+truncate -s 1G sparse
+"$M" fault sparse --madvise --window 1M >"$WORK/out" 2>"$WORK/err" &
+pid=$!
+while ! grep -q "$WORK/sparse" "/proc/$pid/maps" 2>/dev/null &&
+	kill -0 "$pid" 2>/dev/null; do
+	sleep 0.001
+done
+kill -STOP "$pid" 2>/dev/null
+truncate -s 0 sparse
+kill -CONT "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+if [ "$rc" -ne 0 ]; then
+	[ "$rc" -eq 3 ] || fail "fault --madvise exited $rc"
+	expect_grep 'file truncated by another process' "$WORK/err"
+fi
+exit 0
