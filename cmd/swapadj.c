@@ -842,6 +842,248 @@ static int cmd_restore(struct opts *o, int argc)
 	return print_table(o, out);
 }
 
+/* ---- auto ---- */
+
+enum { U_OLD, U_NEW, U_CHANGE, U_AVAIL, U_READIN, U_REASON };
+static const struct ctl_col auto_cols[] = {
+	[U_OLD] = {"OLD", 3, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		   "vm.swappiness before"},
+	[U_NEW] = {"NEW", 3, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		   "vm.swappiness the rule chose"},
+	[U_CHANGE] = {"CHANGE", 10, 0, "old -> new"},
+	[U_AVAIL] = {"AVAIL", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		     "MemAvailable, % of MemTotal"},
+	[U_READIN] = {"READIN", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		      "read-in rate (pgpgin), KiB/s"},
+	[U_REASON] = {"REASON", 0.5, CTL_COL_WRAP, "how the rule got there"},
+};
+
+struct auto_run {
+	struct ctl_vm_auto_in in;
+	struct ctl_vm_auto out;
+	struct ctl_vmstat last;
+	struct timespec when;
+};
+
+static double since(const struct timespec *t0, const struct timespec *t1)
+{
+	return (double)(t1->tv_sec - t0->tv_sec) +
+	       (double)(t1->tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Apply the rule to memory now and the read-in rate since the last call. */
+static int auto_step(const struct opts *o, struct auto_run *ar)
+{
+	struct ctl_meminfo mi;
+	struct ctl_vmstat vs;
+	struct timespec now;
+	int err = ctl_vm_meminfo_read(o->root, &mi);
+
+	if (err < 0)
+		return vm_fail(o, "/proc/meminfo", err);
+	err = ctl_vm_vmstat_read(o->root, &vs);
+	if (err < 0)
+		return vm_fail(o, "/proc/vmstat", err);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ar->in.readin =
+		ctl_vm_readin_rate(&ar->last, &vs, since(&ar->when, &now));
+	ar->last = vs;
+	ar->when = now;
+	ar->in.total = mi.total;
+	ar->in.available = mi.available;
+	if (ctl_vm_auto_compute(&ar->in, &ar->out) < 0) {
+		warnx("/proc/meminfo: MemTotal is 0");
+		return CTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static int auto_start(const struct opts *o, struct auto_run *ar)
+{
+	int err = ctl_vm_vmstat_read(o->root, &ar->last);
+
+	if (err < 0)
+		return vm_fail(o, "/proc/vmstat", err);
+	clock_gettime(CLOCK_MONOTONIC, &ar->when);
+	return 0;
+}
+
+static int auto_once(struct opts *o, struct auto_run *ar)
+{
+	struct ctl_out *out;
+	struct ctl_row *row;
+	unsigned int cur, now;
+	char why[512];
+	int rc, err;
+
+	err = ctl_vm_swappiness_get(o->root, &cur);
+	if (err < 0)
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	rc = auto_start(o, ar);
+	if (!rc) {
+		sleep_secs(o->interval_set ? o->interval : SAMPLE_SECS);
+		rc = auto_step(o, ar);
+	}
+	if (rc)
+		return rc;
+	now = ar->out.value;
+	if (!o->cli.dry_run && now != cur) {
+		err = ctl_vm_swappiness_set(o->root, ar->out.value, &now);
+		if (err < 0)
+			return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	}
+	if (o->cli.dry_run && !o->cli.quiet)
+		warnx("dry run: nothing written");
+	out = new_table(o, "swapadj", auto_cols, ARRAY_SIZE(auto_cols),
+			"CHANGE,REASON");
+	row = ctl_out_row(out);
+	if (row) {
+		auto_reason(&ar->in, &ar->out, why, sizeof(why));
+		ctl_out_setf(out, row, U_OLD, "%u", cur);
+		ctl_out_setf(out, row, U_NEW, "%u", now);
+		ctl_out_setf(out, row, U_CHANGE, "%u %s %u", cur, o->arrow,
+			     now);
+		ctl_out_setf(out, row, U_AVAIL, "%.1f", ar->out.avail_pct);
+		ctl_out_setf(out, row, U_READIN, "%.1f", ar->in.readin);
+		ctl_out_set(out, row, U_REASON, why);
+	}
+	return print_table(o, out);
+}
+
+static void log_line(const struct opts *o, const char *fmt, ...) _printf_(2, 3);
+
+/* One line per event on stdout, timestamped, flushed for log readers. */
+static void log_line(const struct opts *o, const char *fmt, ...)
+{
+	char stamp[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	if (o->cli.quiet)
+		return;
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+	printf("%s ", stamp);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* Sleep SECS unless a signal of SET comes first; returns it or 0. */
+static int wait_signal(const sigset_t *set, double secs)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)secs,
+		.tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9)};
+	int sig;
+
+	do
+		sig = sigtimedwait(set, NULL, &ts);
+	while (sig < 0 && errno == EINTR);
+	return sig < 0 ? 0 : sig;
+}
+
+static int auto_loop(struct opts *o, struct auto_run *ar)
+{
+	struct ctl_vm_owner me = {.pid = getpid(), .value = -1};
+	struct ctl_vm_restore res;
+	double interval = o->interval_set ? o->interval : 30;
+	sigset_t stop;
+	unsigned int cur;
+	int joined = 0, sig, rc, err;
+
+	/* Stop signals are taken synchronously, between steps. */
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	rc = auto_start(o, ar);
+	if (rc)
+		return rc;
+	sig = wait_signal(&stop,
+			  interval < SAMPLE_SECS ? interval : SAMPLE_SECS);
+	while (!sig) {
+		rc = auto_step(o, ar);
+		if (rc)
+			break;
+		err = ctl_vm_swappiness_get(o->root, &cur);
+		if (err < 0) {
+			rc = vm_fail(o, CTL_VM_SWAPPINESS, err);
+			break;
+		}
+		if (ar->out.value != cur) {
+			if (o->cli.dry_run) {
+				err = 0;
+			} else if (!joined) {
+				/* The state file records the original first. */
+				me.value = (int)ar->out.value;
+				ctl_vm_pid_start(o->root, me.pid, &me.start);
+				err = ctl_vm_state_join(o->root, &me, NULL);
+				joined = err == 0;
+			} else {
+				err = ctl_vm_state_set(o->root, me.pid,
+						       ar->out.value);
+			}
+			if (err < 0) {
+				rc = err == -EACCES || err == -EPERM ||
+						     err == -ENOENT
+					     ? state_fail(o, err)
+					     : vm_fail(o, CTL_VM_SWAPPINESS,
+						       err);
+				break;
+			}
+			log_line(
+				o,
+				"vm.swappiness %u %s %u%s: MemAvailable %.1f%%, read-in %.1f KiB/s",
+				cur, o->arrow, ar->out.value,
+				o->cli.dry_run ? " (dry run)" : "",
+				ar->out.avail_pct, ar->in.readin);
+		}
+		sig = wait_signal(&stop, interval);
+	}
+	if (!joined)
+		return rc;
+	err = ctl_vm_state_leave(o->root, me.pid, &res);
+	if (err < 0) {
+		warnx("%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
+		      CTL_VM_STATE_FILE, strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	if (res.applied >= 0)
+		log_line(o, "vm.swappiness %d %s %d: %s%s", res.before,
+			 o->arrow, res.applied,
+			 res.remaining ? "value of another active run"
+				       : "restored",
+			 sig ? "" : " after an error");
+	return rc;
+}
+
+static int cmd_auto(struct opts *o, int argc)
+{
+	struct auto_run ar = {.in = {.min = 10, .max = 60}};
+	int kmax = range_max(o);
+
+	if (argc)
+		errx(CTL_EXIT_USAGE, "auto: takes no arguments");
+	if (o->min_set)
+		ar.in.min = (unsigned int)o->min;
+	if (o->max_set)
+		ar.in.max = (unsigned int)o->max;
+	if (ar.in.max > (unsigned int)kmax || ar.in.min > (unsigned int)kmax)
+		errx(CTL_EXIT_USAGE,
+		     "--%s %u: out of range 0-%d for this kernel",
+		     ar.in.max > (unsigned int)kmax ? "max" : "min",
+		     ar.in.max > (unsigned int)kmax ? ar.in.max : ar.in.min,
+		     kmax);
+	if (ar.in.min > ar.in.max)
+		errx(CTL_EXIT_USAGE, "--min %u is above --max %u", ar.in.min,
+		     ar.in.max);
+	return o->once ? auto_once(o, &ar) : auto_loop(o, &ar);
+}
+
 /* ---- main ---- */
 
 static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
@@ -995,6 +1237,8 @@ int main(int argc, char **argv)
 		rc = cmd_run(&o, argc - optind, argv + optind);
 	else if (strcmp(sub, "restore") == 0)
 		rc = cmd_restore(&o, argc - optind);
+	else if (strcmp(sub, "auto") == 0)
+		rc = cmd_auto(&o, argc - optind);
 	else if (argc - optind)
 		errx(CTL_EXIT_USAGE, "%s: unexpected argument '%s'", sub,
 		     argv[optind]);
