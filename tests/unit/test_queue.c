@@ -1,0 +1,698 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Request-queue rules (libctl/queue.c) on the fake sysfs: reading the
+ * scheduler and depths, the valid nr_requests range per scheduler, plans,
+ * applying them (files of the fake tree keep what is written), and the
+ * save file used by `qdepth restore`.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl/macro.h"
+#include "ctl/queue.h"
+#include "ctl/root.h"
+#include "fake.h"
+#include "../fixtures/qdepth/tree.h"
+
+#define SDA_Q "sys/block/sda/queue"
+#define NVME_Q "sys/block/nvme0n1/queue"
+
+static struct ctl_root *root;
+
+static int setup(void **state)
+{
+	(void)state;
+	fake_new();
+	qd_tree();
+	return ctl_root_open(fake_root, &root);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	ctl_root_free(root);
+	root = NULL;
+	fake_free();
+	return 0;
+}
+
+/*
+ * sysfs replaces an attribute's value on each write; a regular file keeps
+ * any longer old text past the new one. Empty the files a test will write
+ * so that they end up holding exactly what was written.
+ */
+static void blank(const char *path)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s/%s", fake_root, path);
+	assert_int_equal(truncate(buf, 0), 0);
+}
+
+/* Replace the file PATH by a directory: writing to it fails (EISDIR). */
+static void break_file(const char *path)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s/%s", fake_root, path);
+	assert_int_equal(unlink(buf), 0);
+	fake_mkdir(path);
+}
+
+static void test_read_sata(void **state)
+{
+	struct ctl_queue q;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	assert_string_equal(q.name, "sda");
+	assert_string_equal(q.sched, "mq-deadline");
+	assert_string_equal(q.scheds, "mq-deadline kyber bfq none");
+	assert_false(q.sched_fixed);
+	assert_int_equal(q.depth, 64);
+	assert_int_equal(q.hw_depth, 32);
+	assert_int_equal(q.read_ahead_kb, 128);
+	assert_int_equal(q.dev_queue_depth, 32);
+	assert_int_equal(q.rotational, 1);
+}
+
+static void test_read_nvme(void **state)
+{
+	struct ctl_queue q;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_string_equal(q.sched, "none");
+	assert_string_equal(q.scheds, "none mq-deadline");
+	assert_false(q.sched_fixed);
+	assert_int_equal(q.depth, 1023);
+	assert_int_equal(q.hw_depth, 1023);
+	assert_int_equal(q.dev_queue_depth, 0); /* no device/queue_depth */
+	assert_int_equal(q.rotational, 0);
+}
+
+static void test_read_sched_forms(void **state)
+{
+	struct ctl_queue q;
+
+	(void)state;
+	/* "none" alone, no brackets: the queue takes no scheduler. */
+	assert_int_equal(ctl_queue_read(root, "md0", &q), 0);
+	assert_string_equal(q.sched, "none");
+	assert_string_equal(q.scheds, "none");
+	assert_true(q.sched_fixed);
+	assert_int_equal(q.hw_depth, 0); /* no mq/ directory */
+
+	/* The current one in brackets anywhere in the list. */
+	fake_write(SDA_Q "/scheduler", "mq-deadline  kyber [bfq] none\n");
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	assert_string_equal(q.sched, "bfq");
+	assert_string_equal(q.scheds, "mq-deadline kyber bfq none");
+	assert_false(q.sched_fixed);
+
+	fake_write(SDA_Q "/scheduler", "[none] mq-deadline kyber bfq\n");
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	assert_string_equal(q.sched, "none");
+	assert_false(q.sched_fixed);
+
+	/* Optional attributes missing: unknown, not an error. */
+	fake_write(SDA_Q "/rotational", "x\n");
+	break_file(QD_SCSI "/queue_depth");
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	assert_int_equal(q.rotational, -1);
+	assert_int_equal(q.dev_queue_depth, 0);
+	assert_int_equal(q.depth, 64);
+}
+
+static void test_read_errors(void **state)
+{
+	struct ctl_queue q;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "zram0", &q), -ENODEV);
+	assert_int_equal(ctl_queue_read(root, "dm-0", &q), -ENODEV);
+	assert_int_equal(ctl_queue_read(root, "sdz", &q), -ENODEV);
+	assert_int_equal(ctl_queue_read(root, "..", &q), -EINVAL);
+	assert_int_equal(ctl_queue_read(root, "a/b", &q), -EINVAL);
+	assert_int_equal(ctl_queue_read(root, "", &q), -EINVAL);
+	fake_write(SDA_Q "/nr_requests", "lots\n");
+	assert_int_equal(ctl_queue_read(root, "sda", &q), -EINVAL);
+}
+
+static void test_has_sched(void **state)
+{
+	struct ctl_queue q;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	assert_true(ctl_queue_has_sched(&q, "mq-deadline"));
+	assert_true(ctl_queue_has_sched(&q, "kyber"));
+	assert_true(ctl_queue_has_sched(&q, "none"));
+	/* Whole words only. */
+	assert_false(ctl_queue_has_sched(&q, "deadline"));
+	assert_false(ctl_queue_has_sched(&q, "mq"));
+	assert_false(ctl_queue_has_sched(&q, "bf"));
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_false(ctl_queue_has_sched(&q, "bfq"));
+}
+
+static void test_range(void **state)
+{
+	struct ctl_queue q;
+	uint64_t min, max;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	ctl_queue_range(&q, "none", &min, &max);
+	assert_int_equal(min, 4);
+	assert_int_equal(max, 1023); /* the hardware tags */
+	ctl_queue_range(&q, "mq-deadline", &min, &max);
+	assert_int_equal(min, 4);
+	assert_int_equal(max, 2048); /* MAX_SCHED_RQ */
+
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	ctl_queue_range(&q, "mq-deadline", &min, &max);
+	assert_int_equal(max, 2048);
+	ctl_queue_range(&q, "none", &min, &max);
+	assert_int_equal(max, 32);
+
+	/* No hardware depth known: the current depth bounds "none". */
+	assert_int_equal(ctl_queue_read(root, "md0", &q), 0);
+	ctl_queue_range(&q, "none", &min, &max);
+	assert_int_equal(min, 4);
+	assert_int_equal(max, 128);
+	q.depth = 2;
+	ctl_queue_range(&q, "none", &min, &max);
+	assert_int_equal(min, 4);
+	assert_int_equal(max, 4);
+}
+
+static void test_plan_in_range(void **state)
+{
+	struct ctl_queue q;
+	struct ctl_queue_want w = {.set_depth = true, .depth = 300};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
+	assert_string_equal(c.sched, "none");
+	assert_int_equal(c.depth, 300);
+	assert_int_equal(c.min, 4);
+	assert_int_equal(c.max, 1023);
+	assert_string_equal(c.why, "");
+	assert_int_equal(c.before.depth, 1023);
+	/* Both ends of the range are in it. */
+	w.depth = 4;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.depth, 4);
+	w.depth = 1023;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.depth, 1023);
+	/* No depth asked: nothing to write, range still known. */
+	w.set_depth = false;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.depth, 0);
+	assert_int_equal(c.max, 1023);
+}
+
+static void test_plan_out_of_range(void **state)
+{
+	struct ctl_queue q;
+	struct ctl_queue_want w = {.set_depth = true, .depth = 1024};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
+	assert_int_equal(c.result, CTL_QUEUE_REJECTED);
+	assert_int_equal(c.err, -ERANGE);
+	assert_non_null(strstr(c.why, "1024"));
+	assert_non_null(strstr(c.why, "4..1023"));
+	assert_non_null(strstr(c.why, "none"));
+	assert_non_null(strstr(c.why, "--clamp"));
+	w.depth = 3;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
+	assert_non_null(strstr(c.why, "4..1023"));
+	w.depth = 0;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
+	assert_int_equal(c.result, CTL_QUEUE_REJECTED);
+
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	w.depth = 4096;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
+	assert_non_null(strstr(c.why, "4..2048"));
+	assert_non_null(strstr(c.why, "mq-deadline"));
+}
+
+static void test_plan_clamp(void **state)
+{
+	struct ctl_queue q;
+	struct ctl_queue_want w = {.set_depth = true, .clamp = true};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	w.depth = 5000;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
+	assert_int_equal(c.depth, 1023);
+	assert_non_null(strstr(c.why, "5000 clamped"));
+	assert_non_null(strstr(c.why, "4..1023"));
+	w.depth = 1;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.depth, 4);
+	assert_non_null(strstr(c.why, "clamped"));
+	/* In range: clamping changes nothing and says nothing. */
+	w.depth = 512;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.depth, 512);
+	assert_string_equal(c.why, "");
+}
+
+static void test_plan_max(void **state)
+{
+	struct ctl_queue q;
+	struct ctl_queue_want w = {.set_depth = true, .depth_max = true};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.depth, 1023);
+	w.sched = "mq-deadline";
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.depth, 2048);
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	w.sched = "none";
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.depth, 32);
+}
+
+static void test_plan_scheduler(void **state)
+{
+	struct ctl_queue q;
+	struct ctl_queue_want w = {.sched = "bfq"};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), -EINVAL);
+	assert_int_equal(c.result, CTL_QUEUE_REJECTED);
+	assert_non_null(strstr(c.why, "unknown scheduler bfq"));
+	assert_non_null(strstr(c.why, "none mq-deadline"));
+
+	/* The range is the new scheduler's: 2000 > 1023 tags is fine with
+	 * mq-deadline, and 64 is not with none on 32 tags. */
+	w.sched = "mq-deadline";
+	w.set_depth = true;
+	w.depth = 2000;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_string_equal(c.sched, "mq-deadline");
+	assert_int_equal(c.max, 2048);
+	assert_int_equal(c.depth, 2000);
+	assert_string_equal(c.before.sched, "none");
+
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	w.sched = "none";
+	w.depth = 64;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
+	assert_non_null(strstr(c.why, "4..32 with scheduler none"));
+	w.depth = 32;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_string_equal(c.sched, "none");
+
+	/* A queue that takes no scheduler takes "none" only. */
+	assert_int_equal(ctl_queue_read(root, "md0", &q), 0);
+	w.sched = "mq-deadline";
+	w.set_depth = false;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), -EINVAL);
+	assert_non_null(strstr(c.why, "no I/O scheduler"));
+	w.sched = "none";
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+}
+
+/* Read, plan and apply WANT on disk NAME. Returns apply's result. */
+static int plan_apply(const char *name, const struct ctl_queue_want *w,
+		      struct ctl_queue_change *c, void (*prepare)(void))
+{
+	struct ctl_queue q;
+
+	assert_int_equal(ctl_queue_read(root, name, &q), 0);
+	assert_int_equal(ctl_queue_plan(&q, w, c), 0);
+	if (prepare)
+		prepare();
+	return ctl_queue_apply(root, w, c);
+}
+
+static void blank_nvme_depth(void)
+{
+	blank(NVME_Q "/nr_requests");
+}
+
+static void blank_nvme_sched_depth(void)
+{
+	blank(NVME_Q "/nr_requests");
+	blank(NVME_Q "/scheduler");
+}
+
+static void blank_nvme_all(void)
+{
+	blank_nvme_sched_depth();
+	blank(NVME_Q "/read_ahead_kb");
+}
+
+static void test_apply_depth(void **state)
+{
+	struct ctl_queue_want w = {.set_depth = true, .depth = 300};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, blank_nvme_depth), 0);
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "300");
+	/* The scheduler was not asked for: left alone. */
+	assert_string_equal(fake_read(NVME_Q "/scheduler"),
+			    "[none] mq-deadline\n");
+	assert_int_equal(c.result, CTL_QUEUE_APPLIED);
+	assert_string_equal(ctl_queue_result_name(c.result), "applied");
+	assert_int_equal(c.before.depth, 1023);
+	assert_int_equal(c.after.depth, 300);
+	assert_string_equal(c.after.sched, "none");
+
+	/* The same value again: written, read back, unchanged. */
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, blank_nvme_depth), 0);
+	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
+	assert_string_equal(ctl_queue_result_name(c.result), "unchanged");
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "300");
+}
+
+static void test_apply_clamped_and_read_ahead(void **state)
+{
+	struct ctl_queue_want w = {.set_depth = true,
+				   .depth = 4000,
+				   .clamp = true,
+				   .set_read_ahead = true,
+				   .read_ahead_kb = 4096};
+	struct ctl_queue_change c;
+
+	(void)state;
+	fake_write(NVME_Q "/nr_requests", "64\n");
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, blank_nvme_all), 0);
+	assert_int_equal(c.result, CTL_QUEUE_CLAMPED);
+	assert_string_equal(ctl_queue_result_name(c.result), "clamped");
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023");
+	assert_string_equal(fake_read(NVME_Q "/read_ahead_kb"), "4096");
+	/* Not asked for: never written. */
+	assert_string_equal(fake_read(NVME_Q "/scheduler"), "");
+	assert_int_equal(c.after.depth, 1023);
+	assert_int_equal(c.after.read_ahead_kb, 4096);
+	assert_int_equal(c.before.read_ahead_kb, 128);
+}
+
+/* The scheduler in place already is not written again. */
+static void test_apply_same_scheduler(void **state)
+{
+	struct ctl_queue_want w = {
+		.sched = "none", .set_depth = true, .depth = 256};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, blank_nvme_depth), 0);
+	assert_int_equal(c.result, CTL_QUEUE_APPLIED);
+	assert_string_equal(fake_read(NVME_Q "/scheduler"),
+			    "[none] mq-deadline\n");
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "256");
+}
+
+/*
+ * A scheduler change writes the scheduler, then the depth. The fake file
+ * keeps "mq-deadline" without the brackets the kernel would add, so the
+ * read-back sees no current scheduler and the result is "failed" (-EIO):
+ * both values were written all the same.
+ */
+static void test_apply_scheduler_then_depth(void **state)
+{
+	struct ctl_queue_want w = {
+		.sched = "mq-deadline", .set_depth = true, .depth = 2000};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, blank_nvme_sched_depth),
+			 -EIO);
+	assert_string_equal(fake_read(NVME_Q "/scheduler"), "mq-deadline");
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "2000");
+	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	assert_int_equal(c.err, -EIO);
+	assert_non_null(strstr(c.why, "read back"));
+	assert_string_equal(ctl_queue_result_name(c.result), "failed");
+}
+
+static void break_nvme_sched(void)
+{
+	break_file(NVME_Q "/scheduler");
+}
+
+/* The scheduler write fails: the depth is not touched. */
+static void test_apply_sched_fails(void **state)
+{
+	struct ctl_queue_want w = {
+		.sched = "mq-deadline", .set_depth = true, .depth = 2000};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, break_nvme_sched),
+			 -EISDIR);
+	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	assert_int_equal(c.err, -EISDIR);
+	assert_non_null(strstr(c.why, "writing scheduler"));
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023\n");
+}
+
+static void break_nvme_depth(void)
+{
+	blank(NVME_Q "/scheduler");
+	break_file(NVME_Q "/nr_requests");
+}
+
+/* The depth write fails after the switch: the old scheduler goes back. */
+static void test_apply_depth_fails_rolls_back(void **state)
+{
+	struct ctl_queue_want w = {
+		.sched = "mq-deadline", .set_depth = true, .depth = 2000};
+	struct ctl_queue_change c;
+	const char *s;
+
+	(void)state;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, break_nvme_depth),
+			 -EISDIR);
+	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	assert_non_null(strstr(c.why, "writing nr_requests"));
+	/* "mq-deadline" was written, then "none" over it. A regular file
+	 * keeps the tail of the longer value (see test_bug_write_trunc). */
+	s = fake_read(NVME_Q "/scheduler");
+	assert_non_null(s);
+	assert_memory_equal(s, "none", 4);
+}
+
+static void test_result_names(void **state)
+{
+	static const char *const want[] = {
+		[CTL_QUEUE_APPLIED] = "applied",
+		[CTL_QUEUE_UNCHANGED] = "unchanged",
+		[CTL_QUEUE_CLAMPED] = "clamped",
+		[CTL_QUEUE_REJECTED] = "rejected",
+		[CTL_QUEUE_NA] = "not applicable",
+		[CTL_QUEUE_FAILED] = "failed",
+		[CTL_QUEUE_PLANNED] = "planned",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		assert_string_equal(
+			ctl_queue_result_name((enum ctl_queue_result)i),
+			want[i]);
+	assert_string_equal(ctl_queue_result_name((enum ctl_queue_result)99),
+			    "?");
+}
+
+/* Entries of directory DIR other than . and .. */
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+static void test_save_load(void **state)
+{
+	struct ctl_queue qs[2], *back = NULL;
+	char path[512];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "sda", &qs[0]), 0);
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &qs[1]), 0);
+	qs[1].read_ahead_kb = 4096;
+	snprintf(path, sizeof(path), "%s/saved", fake_root);
+	assert_int_equal(ctl_queue_save(path, qs, 2), 0);
+	assert_non_null(strstr(fake_read("saved"), "# qdepth save file v1\n"));
+	assert_non_null(
+		strstr(fake_read("saved"), "\nsda mq-deadline 64 128\n"));
+	assert_non_null(
+		strstr(fake_read("saved"), "\nnvme0n1 none 1023 4096\n"));
+
+	assert_int_equal(ctl_queue_load(path, &back, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(back[0].name, "sda");
+	assert_string_equal(back[0].sched, "mq-deadline");
+	assert_int_equal(back[0].depth, 64);
+	assert_int_equal(back[0].read_ahead_kb, 128);
+	assert_string_equal(back[1].name, "nvme0n1");
+	assert_string_equal(back[1].sched, "none");
+	assert_int_equal(back[1].depth, 1023);
+	assert_int_equal(back[1].read_ahead_kb, 4096);
+	free(back);
+
+	/* Saving again replaces the file and leaves no temporary behind. */
+	assert_int_equal(ctl_queue_save(path, qs, 1), 0);
+	back = NULL;
+	assert_int_equal(ctl_queue_load(path, &back, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(back[0].name, "sda");
+	free(back);
+	assert_int_equal(count_entries(fake_root), 3); /* sys, images, saved */
+}
+
+static void test_load_bad(void **state)
+{
+	struct ctl_queue *back = NULL;
+	char path[512];
+	size_t n = 7;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/bad", fake_root);
+	fake_write("bad", "sda mq-deadline 64 128\n");
+	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
+	fake_write("bad", "%s", "");
+	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
+	fake_write("bad", "# qdepth save file v1\nsda mq-deadline sixty 128\n");
+	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
+	fake_write("bad", "# qdepth save file v1\nsda mq-deadline 64\n");
+	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
+	/* A device name that would leave /sys/block. */
+	fake_write("bad", "# qdepth save file v1\n.. none 64 128\n");
+	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
+	assert_null(back);
+	assert_int_equal(n, 7);
+	snprintf(path, sizeof(path), "%s/missing", fake_root);
+	assert_int_equal(ctl_queue_load(path, &back, &n), -ENOENT);
+
+	/* Comments and blank lines are fine; no entries is fine. */
+	snprintf(path, sizeof(path), "%s/bad", fake_root);
+	fake_write("bad", "# qdepth save file v1\n\n# note\n");
+	assert_int_equal(ctl_queue_load(path, &back, &n), 0);
+	assert_int_equal(n, 0);
+	free(back);
+}
+
+static void test_save_missing_dir(void **state)
+{
+	struct ctl_queue q;
+	char path[600], dir[512];
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	snprintf(dir, sizeof(dir), "%s/nodir", fake_root);
+	snprintf(path, sizeof(path), "%s/save", dir);
+	assert_int_equal(ctl_queue_save(path, &q, 1), -ENOENT);
+	assert_int_equal(access(dir, F_OK), -1);
+	assert_int_equal(count_entries(fake_root), 2); /* sys, images */
+}
+
+#ifdef QD_KNOWN_BUGS
+/*
+ * Known bug, reported to the lead; fails today. Build with
+ * CFLAGS+=-DQD_KNOWN_BUGS to run it. ctl_root_write_file() opens without
+ * O_TRUNC: harmless on sysfs, but on a --sysroot tree of regular files a
+ * shorter value leaves the tail of the old one ("300" over "1023\n" reads
+ * back as 3003), so set and restore fail on fake trees.
+ */
+static void test_bug_write_trunc(void **state)
+{
+	struct ctl_queue_want w = {.set_depth = true, .depth = 300};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, NULL), 0);
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "300");
+	assert_int_equal(c.result, CTL_QUEUE_APPLIED);
+}
+
+/*
+ * ctl_queue_has_sched(): "" loops for ever (strstr(s, "") returns s and
+ * the loop advances by strlen("") == 0), so `qdepth set --scheduler ''`
+ * hangs, udev included; a name with a space matches two entries. The
+ * alarm turns the hang into a failure.
+ */
+static void test_bug_has_sched(void **state)
+{
+	struct ctl_queue q;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
+	alarm(2);
+	assert_false(ctl_queue_has_sched(&q, ""));
+	alarm(0);
+	assert_false(ctl_queue_has_sched(&q, "kyber bfq"));
+}
+#endif
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_read_sata),
+		T(test_read_nvme),
+		T(test_read_sched_forms),
+		T(test_read_errors),
+		T(test_has_sched),
+		T(test_range),
+		T(test_plan_in_range),
+		T(test_plan_out_of_range),
+		T(test_plan_clamp),
+		T(test_plan_max),
+		T(test_plan_scheduler),
+		T(test_apply_depth),
+		T(test_apply_clamped_and_read_ahead),
+		T(test_apply_same_scheduler),
+		T(test_apply_scheduler_then_depth),
+		T(test_apply_sched_fails),
+		T(test_apply_depth_fails_rolls_back),
+		T(test_result_names),
+		T(test_save_load),
+		T(test_load_bad),
+		T(test_save_missing_dir),
+#ifdef QD_KNOWN_BUGS
+		T(test_bug_write_trunc),
+		T(test_bug_has_sched),
+#endif
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
