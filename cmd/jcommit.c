@@ -587,9 +587,11 @@ static int apply_live(const struct opts *o, const struct ctl_root *r,
 		      fi->kname, strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
-	err = ctl_mount_by_dev(r, fi->m.dev, &m2);
-	if (err == 0 && (((m2.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
-			 m2.sb_ro != fi->m.sb_ro)) {
+	/* The same mount again (by its mount point, not another bind). */
+	err = ctl_mount_by_path(r, fi->m.target, &m2);
+	if (err == 0 && m2.id == fi->m.id &&
+	    (((m2.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
+	     m2.sb_ro != fi->m.sb_ro)) {
 		warnx("%s: mount flags changed from %s to %s", name,
 		      fi->m.vfs_opts, m2.vfs_opts);
 		ctl_mount_clear(&m2);

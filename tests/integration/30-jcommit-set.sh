@@ -59,6 +59,25 @@ for how in "" --legacy-remount; do
 	expect_exit 0 "$J" set --commit 5 $how "$mnt"
 done
 
+# A read-only bind mount of a writable superblock: the superblock stays
+# rw (other mounts keep writing), the bind stays ro.
+mkdir -p "$mnt/sub" "$WORK/bind"
+mount --bind "$mnt/sub" "$WORK/bind" && mount -o remount,bind,ro "$WORK/bind" ||
+	fail "ro bind mount"
+at_exit "umount -l '$WORK/bind'"
+expect_exit 0 "$J" set --commit 14 "$WORK/bind"
+expect_grep "^$WORK/bind: commit 5 -> 14 \(live, fsconfig\)\$" "$WORK/out"
+[ "$(live commit)" = 14 ] || fail "bind: commit $(live commit)"
+bvfs=$(awk -v m="$WORK/bind" '$5 == m { print $6 }' /proc/self/mountinfo)
+case ",$bvfs," in *,ro,*) ;; *) fail "bind mount became '$bvfs'" ;; esac
+touch "$mnt/still-writable" || fail "superblock became read-only"
+# mount(2) cannot express that state: refused, not flipped.
+expect_exit 3 "$J" set --commit 15 --legacy-remount "$WORK/bind"
+expect_grep "jcommit: $WORK/bind: mount\(2\) cannot keep a read-only mount of a writable superblock; drop --legacy-remount" "$WORK/err"
+[ "$(live commit)" = 14 ] || fail "refused legacy change still changed commit"
+umount "$WORK/bind"
+expect_exit 0 "$J" set --commit 5 "$mnt"
+
 # Bad values: usage errors, nothing changed.
 for v in -1 abc 99999999999999999999 4294967296; do
 	expect_exit 2 "$J" set --commit "$v" "$mnt"
