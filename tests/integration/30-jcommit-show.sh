@@ -62,20 +62,24 @@ read -r t avg <"$WORK/out"
 [ "$t" -ge 1 ] && [ "$t" -le "$trans" ] || fail "TRANS $t, jbd2 says $trans"
 case $avg in *us) ;; *) fail "AVG-COMMIT '$avg'" ;; esac
 
-# Layers for the next mount: sb string, then fstab (bound over /etc/fstab
-# in this private namespace only).
+# Layers for the next mount: sb string, then fstab. The fstab comes from
+# a --sysroot tree whose /proc and /sys are the real ones (bind mounts in
+# this private namespace), so the host's /etc/fstab is never touched.
 expect_exit 0 "$J" -P -o NEXT-DATA,NEXT-COMMIT,NEXT-FROM,FSTAB "$mnt"
 expect_grep 'NEXT-DATA="writeback" NEXT-COMMIT="42" NEXT-FROM="data:sb-default,commit:sb-opts" FSTAB="none"' "$WORK/out"
-printf '# test\n%s %s ext4 nosuid,commit=17,data=journal 0 0\n' "$dev" "$mnt" >"$WORK/fstab"
-mount --bind "$WORK/fstab" /etc/fstab || fail "bind fstab"
-at_exit "umount -l /etc/fstab"
-expect_exit 0 "$J" -P -o NEXT-DATA,NEXT-COMMIT,NEXT-FROM,FSTAB "$mnt"
-expect_grep 'NEXT-DATA="journal" NEXT-COMMIT="17" NEXT-FROM="data:fstab,commit:fstab" FSTAB="data=journal,commit=17"' "$WORK/out"
-uuid=$(blkid -o value -s UUID "$dev" 2>/dev/null || dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p')
-printf 'UUID=%s /elsewhere ext4 commit=19 0 0\n' "$uuid" >"$WORK/fstab"
-expect_exit 0 "$J" -r -n -o FSTAB "$mnt"
+sr=$WORK/sysroot
+mkdir -p "$sr/proc" "$sr/sys" "$sr/etc"
+mount --bind /proc "$sr/proc" && at_exit "umount -l '$sr/proc'" || fail "bind /proc"
+mount --bind /sys "$sr/sys" && at_exit "umount -l '$sr/sys'" || fail "bind /sys"
+printf '# test\n%s %s ext4 nosuid,commit=17,data=journal 0 0\n' "$dev" "$mnt" >"$sr/etc/fstab"
+expect_exit 0 "$J" --sysroot "$sr" -P -o COMMIT,NEXT-DATA,NEXT-COMMIT,NEXT-FROM,FSTAB "$mnt"
+expect_grep "COMMIT=\"$want_commit\" NEXT-DATA=\"journal\" NEXT-COMMIT=\"17\" NEXT-FROM=\"data:fstab,commit:fstab\" FSTAB=\"data=journal,commit=17\"" "$WORK/out"
+uuid=$(dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p')
+printf 'UUID=%s /elsewhere ext4 commit=19 0 0\n' "$uuid" >"$sr/etc/fstab"
+expect_exit 0 "$J" --sysroot "$sr" -r -n -o FSTAB "$mnt"
 expect_grep '^commit=19$' "$WORK/out"
-umount -l /etc/fstab
+expect_exit 2 "$J" --sysroot "$WORK/nonexistent" "$mnt"
+expect_grep "jcommit: --sysroot $WORK/nonexistent: No such file or directory" "$WORK/err"
 
 # -v adds the columns; JSON is well-formed.
 expect_exit 0 "$J" -v "$mnt"
