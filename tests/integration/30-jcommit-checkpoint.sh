@@ -24,6 +24,14 @@ expect_exit 0 "$J" checkpoint --dry-run "$mnt"
 expect_grep "^$mnt: journal checkpoint accepted \(dry run\) in" "$WORK/out"
 expect_exit 0 "$J" checkpoint --zeroout "$mnt/f"
 expect_grep "^$mnt: journal checkpointed" "$WORK/out"
+# --discard needs discard support on the journal's device.
+if [ "$(cat /sys/block/"$(basename "$dev")"/queue/discard_max_bytes)" != 0 ]; then
+	expect_exit 0 "$J" checkpoint --discard "$mnt"
+	expect_grep "^$mnt: journal checkpointed" "$WORK/out"
+else
+	expect_exit 4 "$J" checkpoint --discard "$mnt"
+	expect_grep "jcommit: $mnt: the journal device does not support discard" "$WORK/err"
+fi
 expect_exit 2 "$J" checkpoint --discard --zeroout "$mnt"
 expect_grep "jcommit: checkpoint: --discard and --zeroout exclude each other" "$WORK/err"
 expect_exit 2 "$J" checkpoint

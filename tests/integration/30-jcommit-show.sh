@@ -100,6 +100,18 @@ umount "$mnt"
 expect_exit 0 "$J" -P -o DEVICE,TARGET,DATA,SB-OPTS,NEXT-COMMIT "$dev"
 expect_grep "DEVICE=\"$dev\" TARGET=\"\" DATA=\"\" SB-OPTS=\"commit=42,data_err=abort\" NEXT-COMMIT=\"42\"" "$WORK/out"
 
+# fast_commit and an external journal are reported as such.
+fc=$(mkloop 32)
+mkext4 "$fc" -O fast_commit
+expect_exit 0 "$J" -r -n -o FAST-COMMIT,JOURNAL "$fc"
+expect_grep '^yes +yes$' "$WORK/out"
+jdev=$(mkloop 16)
+xdev=$(mkloop 32)
+mke2fs -q -F -O journal_dev -b 4096 "$jdev" >/dev/null 2>&1 || fail "mke2fs journal_dev"
+mkext4 "$xdev" -b 4096 -J device="$jdev"
+expect_exit 0 "$J" -r -n -o JOURNAL,JSIZE "$xdev"
+expect_grep '^external +$' "$WORK/out"
+
 # Bad input: missing path, tmpfs, not-ext device, unknown column.
 expect_exit 3 "$J" "$WORK/nonexistent"
 expect_grep "jcommit: $WORK/nonexistent: No such file or directory" "$WORK/err"
