@@ -777,7 +777,13 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 	}
 	rc = spawn(o, want_cg ? &cg : NULL, argv);
 	if (want_cg) {
+		/* What the command left (a pipeline after an OOM kill, say)
+		 * usually exits at once: give it a second. */
 		err = ctl_cgroup_rmdir(o->root, cg.path);
+		for (int i = 0; err == -EBUSY && i < 50; i++) {
+			sleep_secs(0.02);
+			err = ctl_cgroup_rmdir(o->root, cg.path);
+		}
 		if (err < 0 && err != -ENOENT)
 			warnx("%s: not removed: %s (processes the command left behind are still in it)",
 			      cg.path, strerror(-err));

@@ -52,6 +52,7 @@ int ctl_cgroup_parse_self(const char *buf, int version, char *out, size_t len)
 			c1 = strchr(line, ':');
 			c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 			if (c2) {
+				*c1 = '\0';
 				*c2 = '\0';
 				if ((version == 2 && strcmp(line, "0") == 0 &&
 				     c1[1] == '\0') ||
@@ -190,13 +191,31 @@ static int open_parent(const struct ctl_root *r, const char *path,
 				  0);
 }
 
+/*
+ * Write NAME in DIR. O_TRUNC is what a shell's ">" does and kernfs ignores
+ * it; it makes a fake tree's regular files hold just the value written.
+ */
+static int write_attr(const struct ctl_root *r, const char *dir,
+		      const char *name, const char *val)
+{
+	char path[600];
+	int err = ctl_name_check(name);
+
+	if (err < 0)
+		return err;
+	err = ctl_fmt(path, sizeof(path), "%s/%s", dir, name);
+	if (err < 0)
+		return err;
+	return ctl_root_write_file(r, path, val, O_TRUNC);
+}
+
 static int set_attr(const struct ctl_root *r, struct ctl_cgroup *cg,
 		    const char *name, const char *val)
 {
 	int err;
 
 	snprintf(cg->attr, sizeof(cg->attr), "%s", name);
-	err = ctl_attr_write(r, cg->path, name, val);
+	err = write_attr(r, cg->path, name, val);
 	if (err < 0)
 		return err;
 	cg->attr[0] = '\0';
@@ -217,7 +236,7 @@ static int v2_delegate(const struct ctl_root *r, struct ctl_cgroup *cg,
 		return err;
 	if (has_word(buf, "memory", " \t"))
 		return 0;
-	return ctl_attr_write(r, parent, "cgroup.subtree_control", "+memory");
+	return write_attr(r, parent, "cgroup.subtree_control", "+memory");
 }
 
 int ctl_cgroup_create(const struct ctl_root *r, const struct ctl_cgroup_mem *m,
