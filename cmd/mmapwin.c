@@ -201,6 +201,8 @@ static int open_file(const char *file, int write, uint64_t *size)
 static void check_range(const char *file, uint64_t off, uint64_t *len,
 			uint64_t size)
 {
+	if (!size)
+		errx(CTL_EXIT_FAIL, "%s: empty file; nothing to map", file);
 	if (off >= size)
 		errx(CTL_EXIT_FAIL,
 		     "%s: offset %llu is past the end of the file (size %llu)",

@@ -25,6 +25,11 @@ expect_grep 'offset 5368709120 is past the end' "$WORK/err"
 expect_exit 3 "$M" cache f 200
 expect_grep 'offset 200 is past the end' "$WORK/err"
 unchanged "past EOF"
+: >zero
+expect_exit 3 "$M" fault zero
+expect_grep 'mmapwin: zero: empty file; nothing to map' "$WORK/err"
+expect_exit 0 "$M" cache zero -o PAGES,CACHED -r -n
+expect_grep '^0 0$' "$WORK/out"
 
 # Negative and malformed sizes.
 expect_exit 2 "$M" read f -- -5 10
