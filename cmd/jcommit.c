@@ -320,72 +320,6 @@ static int has_journal(const struct fsinfo *fi)
 	return -1;
 }
 
-/* What the next mount will use, and which layer decides it. */
-struct next {
-	int data;
-	const char *data_from;
-	unsigned int commit;
-	const char *commit_from;
-};
-
-static void opt_data(const char *opts, int *data)
-{
-	char v[32];
-	int d;
-
-	if (opts && ctl_mount_opt(opts, "data", v, sizeof(v)) == 1) {
-		d = ctl_ext4_data_parse(v);
-		if (d > 0)
-			*data = d;
-	}
-}
-
-static int opt_commit(const char *opts, unsigned int *commit)
-{
-	uint64_t c;
-	char v[32];
-
-	if (!opts || ctl_mount_opt(opts, "commit", v, sizeof(v)) != 1 ||
-	    ctl_parse_range(v, 0, UINT32_MAX, &c) < 0)
-		return 0;
-	*commit = c ? (unsigned int)c : CTL_EXT4_COMMIT_DEFAULT;
-	return 1;
-}
-
-/*
- * The kernel applies, in order: built-in defaults, the superblock default
- * mount options, the superblock string, then the mount's own options
- * (fstab at boot). Each later layer overrides the earlier ones.
- */
-static void next_mount(const struct fsinfo *fi, struct next *nx)
-{
-	int d = sb_data(fi), before;
-
-	nx->data = CTL_EXT4_DATA_ORDERED;
-	nx->data_from = "built-in";
-	nx->commit = CTL_EXT4_COMMIT_DEFAULT;
-	nx->commit_from = "built-in";
-	if (d > 0) {
-		nx->data = d;
-		nx->data_from = "sb-default";
-	}
-	before = nx->data;
-	opt_data(sb_opts(fi), &nx->data);
-	if (nx->data != before ||
-	    (sb_opts(fi) && ctl_mount_opt(sb_opts(fi), "data", NULL, 0) == 1))
-		nx->data_from = "sb-opts";
-	if (opt_commit(sb_opts(fi), &nx->commit))
-		nx->commit_from = "sb-opts";
-	if (fi->fstab) {
-		if (ctl_mount_opt(fi->fstab_opts, "data", NULL, 0) == 1) {
-			opt_data(fi->fstab_opts, &nx->data);
-			nx->data_from = "fstab";
-		}
-		if (opt_commit(fi->fstab_opts, &nx->commit))
-			nx->commit_from = "fstab";
-	}
-}
-
 static void fmt_size(char *buf, size_t len, uint64_t b)
 {
 	if (b && b % (1024 * 1024) == 0)
@@ -419,12 +353,13 @@ static int add_row(struct ctl_out *out, const struct fsinfo *fi)
 {
 	struct ctl_row *row = ctl_out_row(out);
 	char buf[256];
-	struct next nx;
+	struct ctl_ext4_next nx;
 	int j = has_journal(fi);
 
 	if (!row)
 		return -ENOMEM;
-	next_mount(fi, &nx);
+	ctl_ext4_next_mount(sb_data(fi), sb_opts(fi),
+			    fi->fstab ? fi->fstab_opts : NULL, &nx);
 	ctl_out_set(out, row, COL_DEVICE, fi->dev[0] ? fi->dev : fi->m.source);
 	ctl_out_set(out, row, COL_TARGET, fi->mounted ? fi->m.target : NULL);
 	ctl_out_set(out, row, COL_FSTYPE, fi->mounted ? fi->m.fstype : NULL);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -84,6 +85,47 @@ uint32_t ctl_ext4_defm_set_data(uint32_t defm, int mode)
 	if (mode < 0 || (size_t)mode >= ARRAY_SIZE(bits))
 		return defm;
 	return (defm & ~DEFM_JMODE) | bits[mode];
+}
+
+/* Apply the data= and commit= of option list OPTS, naming the layer. */
+static void layer(const char *opts, const char *from, struct ctl_ext4_next *nx)
+{
+	unsigned long long c;
+	char v[32], *end;
+	int d;
+
+	if (!opts)
+		return;
+	if (ctl_mount_opt(opts, "data", v, sizeof(v)) == 1) {
+		d = ctl_ext4_data_parse(v);
+		if (d > 0) {
+			nx->data = d;
+			nx->data_from = from;
+		}
+	}
+	if (ctl_mount_opt(opts, "commit", v, sizeof(v)) == 1) {
+		errno = 0;
+		c = strtoull(v, &end, 10);
+		if (errno || *end || end == v || v[0] == '-' || c > UINT_MAX)
+			return;
+		nx->commit = c ? (unsigned int)c : CTL_EXT4_COMMIT_DEFAULT;
+		nx->commit_from = from;
+	}
+}
+
+void ctl_ext4_next_mount(int sb_data, const char *sb_opts, const char *mnt_opts,
+			 struct ctl_ext4_next *nx)
+{
+	nx->data = CTL_EXT4_DATA_ORDERED;
+	nx->data_from = "built-in";
+	nx->commit = CTL_EXT4_COMMIT_DEFAULT;
+	nx->commit_from = "built-in";
+	if (sb_data > 0) {
+		nx->data = sb_data;
+		nx->data_from = "sb-default";
+	}
+	layer(sb_opts, "sb-opts", nx);
+	layer(mnt_opts, "fstab", nx);
 }
 
 /* errcode_t -> -errno: system errors are errno values already. */

@@ -98,6 +98,24 @@ int ctl_ext4_defm_data(uint32_t defm);
 /* DEFM with its journal-mode bits replaced by MODE (NONE clears them). */
 uint32_t ctl_ext4_defm_set_data(uint32_t defm, int mode);
 
+/* What the next mount will use, and which layer decides each value. */
+struct ctl_ext4_next {
+	int data; /* data= mode */
+	const char *data_from; /* "built-in", "sb-default", "sb-opts", "fstab" */
+	unsigned int commit; /* commit= seconds (0 already made 5) */
+	const char *commit_from; /* as data_from */
+};
+
+/*
+ * Work out the next mount's data= and commit= the way the kernel layers
+ * them: built-in defaults, then the superblock default mount options
+ * (SB_DATA, a data mode; KEEP or NONE for "not set"), then the superblock
+ * string SB_OPTS, then the mount's own options MNT_OPTS (the fstab entry;
+ * NULL for none). Later layers win.
+ */
+void ctl_ext4_next_mount(int sb_data, const char *sb_opts, const char *mnt_opts,
+			 struct ctl_ext4_next *nx);
+
 /* What libext2fs reads from the superblock and the journal superblock. */
 struct ctl_ext4_sb {
 	char uuid[37];

@@ -139,6 +139,38 @@ static void test_merge(void **state)
 		-E2BIG);
 }
 
+static void test_next_mount(void **state)
+{
+	struct ctl_ext4_next nx;
+
+	(void)state;
+	ctl_ext4_next_mount(CTL_EXT4_DATA_NONE, "", NULL, &nx);
+	assert_int_equal(nx.data, CTL_EXT4_DATA_ORDERED);
+	assert_string_equal(nx.data_from, "built-in");
+	assert_int_equal(nx.commit, 5);
+	assert_string_equal(nx.commit_from, "built-in");
+	ctl_ext4_next_mount(CTL_EXT4_DATA_WRITEBACK, "commit=42,data_err=abort",
+			    NULL, &nx);
+	assert_int_equal(nx.data, CTL_EXT4_DATA_WRITEBACK);
+	assert_string_equal(nx.data_from, "sb-default");
+	assert_int_equal(nx.commit, 42);
+	assert_string_equal(nx.commit_from, "sb-opts");
+	/* The string overrides the bits; the mount's options override both. */
+	ctl_ext4_next_mount(CTL_EXT4_DATA_WRITEBACK, "data=journal,commit=0",
+			    "defaults,commit=17", &nx);
+	assert_int_equal(nx.data, CTL_EXT4_DATA_JOURNAL);
+	assert_string_equal(nx.data_from, "sb-opts");
+	assert_int_equal(nx.commit, 17);
+	assert_string_equal(nx.commit_from, "fstab");
+	/* commit=0 is the default; values that do not parse set nothing. */
+	ctl_ext4_next_mount(CTL_EXT4_DATA_KEEP, "commit=0", "commit=-1,data=x",
+			    &nx);
+	assert_int_equal(nx.commit, 5);
+	assert_string_equal(nx.commit_from, "sb-opts");
+	assert_int_equal(nx.data, CTL_EXT4_DATA_ORDERED);
+	assert_string_equal(nx.data_from, "built-in");
+}
+
 static void test_live(void **state)
 {
 	struct ctl_ext4_live live;
@@ -371,6 +403,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_data_modes),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_next_mount),
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_jbd2),
 		cmocka_unit_test(test_image),
