@@ -204,12 +204,17 @@ static void fsinfo_free(struct fsinfo *fi)
 	fi->fstab_opts = NULL;
 }
 
+enum {
+	RES_QUIET = 1 << 0, /* no message for mounts ext4 does not serve */
+	RES_VERBOSE = 1 << 1, /* explain what could not be read */
+};
+
 /*
  * Fill FI from the kernel, the superblock and fstab. Returns 0 or an exit
  * code (after a message, unless QUIET: the listing of every ext mount
  * skips those the ext4 driver does not serve).
  */
-static int resolve(const struct ctl_root *r, const char *arg, int quiet,
+static int resolve(const struct ctl_root *r, const char *arg, int flags,
 		   struct fsinfo *fi)
 {
 	const char *const *t;
@@ -252,7 +257,7 @@ static int resolve(const struct ctl_root *r, const char *arg, int quiet,
 		if (err == 0)
 			err = ctl_ext4_live_read(r, fi->kname, &fi->live);
 		if (err < 0) {
-			if (!quiet)
+			if (!(flags & RES_QUIET))
 				warnx("%s: %s on %s is not served by the ext4 driver (no /proc/fs/ext4/%s/options)",
 				      arg, fi->m.fstype, fi->m.target,
 				      fi->kname[0] ? fi->kname : "?");
@@ -275,6 +280,11 @@ static int resolve(const struct ctl_root *r, const char *arg, int quiet,
 			      strerror(-err));
 			return CTL_EXIT_FAIL;
 		}
+		/* Mounted: the kernel still answers; say why columns are empty. */
+		if (err < 0 && (flags & RES_VERBOSE))
+			warnx("%s: superblock of %s not read: %s (libext2fs: %s)",
+			      arg, fi->dev, strerror(-err),
+			      ctl_ext4_strerror(fi->sb.ext2_err));
 	}
 	fi->fstab = ctl_fstab_find(r, fi->mounted ? fi->m.target : NULL,
 				   fi->dev, fi->have_sb ? fi->sb.uuid : NULL,
@@ -440,7 +450,9 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 	for (size_t i = 0; i < (targets->n ? targets->n : nm); i++) {
 		struct fsinfo fi;
 		int c = resolve(r, targets->n ? targets->v[i] : mv[i].target,
-				targets->n == 0, &fi);
+				(targets->n ? 0 : RES_QUIET) |
+					(o->cli.verbose ? RES_VERBOSE : 0),
+				&fi);
 
 		if (c == 0 && add_row(out, &fi) < 0)
 			c = CTL_EXIT_FAIL;

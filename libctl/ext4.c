@@ -209,6 +209,13 @@ static void fill_sb(ext2_filsys fs, struct ctl_ext4_sb *sb)
 		read_journal_sb(fs, sb);
 }
 
+const char *ctl_ext4_strerror(long code)
+{
+	/* Idempotent: registers libext2fs's message table with com_err. */
+	initialize_ext2_error_table();
+	return error_message((errcode_t)code);
+}
+
 int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb)
 {
 	ext2_filsys fs = NULL;

@@ -139,6 +139,9 @@ struct ctl_ext4_sb {
  */
 int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb);
 
+/* The libext2fs message for CODE (a struct ctl_ext4_sb ext2_err). */
+const char *ctl_ext4_strerror(long code);
+
 /*
  * Write the superblock of the unmounted file system on DEV: the
  * mount-options string MOUNT_OPTS (NULL: keep) and the journal-mode bits

@@ -360,6 +360,7 @@ static void test_not_ext(void **state)
 	fclose(f);
 	assert_int_equal(ctl_ext4_sb_read(img, &sb), -EMEDIUMTYPE);
 	assert_int_not_equal(sb.ext2_err, 0);
+	assert_non_null(strstr(ctl_ext4_strerror(sb.ext2_err), "magic"));
 	assert_int_equal(ctl_ext4_sb_write(img, "commit=1", CTL_EXT4_DATA_KEEP,
 					   NULL),
 			 -EMEDIUMTYPE);
