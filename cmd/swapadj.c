@@ -140,6 +140,8 @@ static int vm_fail(const struct opts *o, const char *what, int err)
 
 	if (err == -EACCES || err == -EPERM || err == -EROFS)
 		hint = " (run as root)";
+	else if (err == -EINVAL && strcmp(what, CTL_VM_STATE_FILE) == 0)
+		hint = " (not a swapadj state file: inspect it and remove it)";
 	warnx("%s%s: %s%s",
 	      ctl_root_is_host(o->root) ? "" : ctl_root_dir(o->root), what,
 	      strerror(-err), hint);
@@ -640,12 +642,13 @@ static void child_exec(struct opts *o, struct ctl_cgroup *cg, pid_t parent,
 }
 
 /* Fork, exec and wait for ARGV; the exit status a shell would give. */
-static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv)
+static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
+		 const sigset_t *old)
 {
 	struct sigaction sa = {.sa_sigaction = forward,
 			       .sa_flags = SA_SIGINFO | SA_RESTART};
 	struct exec_err e;
-	sigset_t all, old;
+	sigset_t all;
 	pid_t parent = getpid(), pid;
 	int pfd[2], status;
 	ssize_t n;
@@ -656,13 +659,13 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv)
 	}
 	/* Signals wait until the handlers know the child. */
 	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	sigprocmask(SIG_BLOCK, &all, NULL);
 	pid = fork();
 	if (pid == 0)
-		child_exec(o, cg, parent, &old, pfd[1], argv);
+		child_exec(o, cg, parent, old, pfd[1], argv);
 	close(pfd[1]);
 	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
+		sigprocmask(SIG_SETMASK, old, NULL);
 		close(pfd[0]);
 		warn("fork");
 		return CTL_EXIT_FAIL;
@@ -671,7 +674,7 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
 		sigaction(fwd_signals[i], &sa, NULL);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigprocmask(SIG_SETMASK, old, NULL);
 	do
 		n = read(pfd[0], &e, sizeof(e));
 	while (n < 0 && errno == EINTR);
@@ -715,6 +718,7 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 	struct ctl_cgroup_mem m = {0};
 	struct ctl_cgroup cg = {0};
 	struct ctl_vm_restore res;
+	sigset_t fwd, mask;
 	int want_cg = o->memory_max != CTL_CGROUP_UNLIMITED ||
 		      o->swap_max != CTL_CGROUP_UNLIMITED;
 	int orig = -1, rc, err;
@@ -754,6 +758,14 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 		printf("would run: %s\n", argv[0]);
 		return CTL_EXIT_OK;
 	}
+	/*
+	 * A signal from here on must not kill us between the change and the
+	 * restore: it waits, and is forwarded once the command runs.
+	 */
+	sigemptyset(&fwd);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
+		sigaddset(&fwd, fwd_signals[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &mask);
 	if (want_cg) {
 		rc = setup_cgroup(o, &m, &cg);
 		if (rc)
@@ -775,7 +787,7 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 			      orig, o->arrow, me.value, orig,
 			      CTL_VM_STATE_FILE);
 	}
-	rc = spawn(o, want_cg ? &cg : NULL, argv);
+	rc = spawn(o, want_cg ? &cg : NULL, argv, &mask);
 	if (want_cg) {
 		/* What the command left (a pipeline after an OOM kill, say)
 		 * usually exits at once: give it a second. */
@@ -998,7 +1010,7 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 	double interval = o->interval_set ? o->interval : 30;
 	sigset_t stop;
 	unsigned int cur;
-	int joined = 0, sig, rc, err;
+	int joined = 0, logged = -1, sig, rc, err;
 
 	/* Stop signals are taken synchronously, between steps. */
 	sigemptyset(&stop);
@@ -1020,8 +1032,12 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 			rc = vm_fail(o, CTL_VM_SWAPPINESS, err);
 			break;
 		}
+		/* A dry run writes nothing: compare with what it logged. */
+		if (o->cli.dry_run && logged >= 0)
+			cur = (unsigned int)logged;
 		if (ar->out.value != cur) {
 			if (o->cli.dry_run) {
+				logged = (int)ar->out.value;
 				err = 0;
 			} else if (!joined) {
 				/* The state file records the original first. */

@@ -153,6 +153,16 @@ expect_exit 0 "$SA" restore
 [ "$(swp)" = "$orig" ] || fail "stale state: $(swp), expected $orig"
 [ ! -e $ST ] || fail "stale state file not removed"
 
+# A state file that is not one: refused, named, left alone.
+echo garbage >$ST
+expect_exit 3 "$SA" restore
+expect_grep "^swapadj: /run/swapadj.state: Invalid argument \(not a swapadj state file: inspect it and remove it\)" "$WORK/err"
+expect_exit 3 "$SA" run --swappiness $v1 -- true
+expect_grep "^swapadj: /run/swapadj.state: Invalid argument" "$WORK/err"
+[ "$(cat $ST)" = garbage ] || fail "a foreign state file was changed"
+[ "$(swp)" = "$orig" ] || fail "value changed with a bad state file: $(swp)"
+rm -f $ST
+
 # A live owner is not overridden.
 sleep 60 &
 live=$!
