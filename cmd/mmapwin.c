@@ -377,7 +377,27 @@ static const struct ctl_col patch_cols[] = {
 	{"RECORDS", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
 	 "undo records appended"},
 	{"SYNCED", 0.05, CTL_COL_BOOL, "flushed to disk before success"},
+	{"OLD", 0.2, 0, "first bytes replaced, hex (... when longer)"},
+	{"NEW", 0.2, 0, "first bytes now there, read back, hex"},
 };
+
+/* Bytes shown in OLD and NEW. */
+#define PREVIEW 8
+
+/* Hex of the first (up to PREVIEW) of LEN bytes at OFF of FD into BUF. */
+static void preview(int fd, uint64_t off, uint64_t len, char *buf)
+{
+	unsigned char b[PREVIEW];
+	ssize_t n = pread(fd, b, len < PREVIEW ? len : PREVIEW, (off_t)off);
+	char *s = buf;
+
+	for (ssize_t i = 0; i < n; i++)
+		s += sprintf(s, "%02x", b[i]);
+	*s = '\0';
+	/* Past EOF (--extend) there is less, or nothing, to show. */
+	if (n == PREVIEW && len > PREVIEW)
+		strcpy(s, "...");
+}
 
 static void die_undo(const char *undo, int e)
 {
@@ -409,7 +429,7 @@ static int cmd_patch(struct mw *m, char **args, int n)
 	_cleanup_free_ unsigned char *owned = NULL;
 	uint64_t off, len, size, grow = 0, recs = 0, bytes;
 	struct ctl_win w = {.winsize = m->window};
-	char tpath[PATH_MAX];
+	char tpath[PATH_MAX], old[2 * PREVIEW + 4], new[2 * PREVIEW + 4];
 	struct ctl_out *o;
 	struct ctl_row *row;
 	int fd, e;
@@ -449,6 +469,7 @@ static int cmd_patch(struct mw *m, char **args, int n)
 		if (e < 0)
 			die_undo(m->undo, e);
 	}
+	preview(fd, off, len, old);
 	if (grow && ftruncate(fd, (off_t)(off + len)) < 0)
 		err(CTL_EXIT_FAIL, "%s: growing to %llu bytes", file,
 		    (unsigned long long)(off + len));
@@ -470,12 +491,13 @@ static int cmd_patch(struct mw *m, char **args, int n)
 	e = ctl_undo_close(pt.undo);
 	if (e < 0)
 		errx(CTL_EXIT_FAIL, "--undo %s: %s", m->undo, strerror(-e));
+	preview(fd, off, len, new);
 	if (close(fd) < 0)
 		err(CTL_EXIT_FAIL, "%s", file);
 	if (m->cli.quiet)
 		return CTL_EXIT_OK;
 	o = new_table(m, "patch", patch_cols, ARRAY_SIZE(patch_cols),
-		      "FILE,OFFSET,LENGTH,WINDOWS,UNDO,SYNCED");
+		      "FILE,OFFSET,LENGTH,WINDOWS,UNDO,SYNCED,OLD,NEW");
 	row = ctl_out_row(o);
 	if (!row)
 		errx(CTL_EXIT_FAIL, "output: out of memory");
@@ -487,6 +509,8 @@ static int cmd_patch(struct mw *m, char **args, int n)
 	ctl_out_set(o, row, 5, m->undo ? m->undo : "-");
 	ctl_out_setf(o, row, 6, "%llu", (unsigned long long)recs);
 	ctl_out_set(o, row, 7, m->no_sync ? "0" : "1");
+	ctl_out_set(o, row, 8, old);
+	ctl_out_set(o, row, 9, new);
 	print_table(o);
 	return CTL_EXIT_OK;
 }
@@ -832,6 +856,7 @@ static int cmd_cache(struct mw *m, char **args, int n)
 {
 	uint64_t off = 0, len = 0, size;
 	struct ctl_cache c;
+	struct stat st;
 	struct ctl_out *o;
 	struct ctl_row *row;
 	int fd, e, cs;
@@ -847,8 +872,15 @@ static int cmd_cache(struct mw *m, char **args, int n)
 			   &c);
 	if (e < 0)
 		die_file(args[0], e);
-	close(fd);
 	cs = c.method == CTL_CACHE_CACHESTAT;
+	/* Since 5.2, mincore() on a file the caller neither owns nor may
+	 * write claims every page is resident (and cachestat() fails with
+	 * EPERM since 6.10): refuse rather than print made-up numbers. */
+	if (!cs && fstat(fd, &st) == 0 && st.st_uid != geteuid() &&
+	    faccessat(AT_FDCWD, args[0], W_OK, AT_EACCESS) < 0)
+		errx(CTL_EXIT_FAIL,
+		     "%s: the kernel reports page-cache state only to the file's owner or those who may write it; run as the owner or root",
+		     args[0]);
 	if (c.fallback_err && !m->cli.quiet)
 		warnx("cachestat(2): %s; counted resident pages with mincore(2) (dirty, writeback, evicted unknown)",
 		      strerror(-c.fallback_err));
@@ -873,6 +905,7 @@ static int cmd_cache(struct mw *m, char **args, int n)
 	}
 	ctl_out_set(o, row, 7, cs ? "cachestat" : "mincore");
 	print_table(o);
+	close(fd);
 	return CTL_EXIT_OK;
 }
 

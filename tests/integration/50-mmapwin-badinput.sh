@@ -99,6 +99,19 @@ expect_grep 'mmapwin: f: Permission denied; check its mode and owner \(chmod u\+
 expect_exit 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
 	"$M" read f 0 100
 cmp -s "$WORK/out" f || fail "read as nobody"
+# mincore(2) claims every page of such a file is resident: refused.
+expect_exit 3 setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$M" cache f --mincore
+expect_grep "mmapwin: f: the kernel reports page-cache state only to the file's owner or those who may write it" "$WORK/err"
+# cachestat(2) refuses them too since Linux 6.10 (EPERM).
+setpriv --reuid=65534 --regid=65534 --clear-groups "$M" cache f -o METHOD -n \
+	>"$WORK/out" 2>"$WORK/err"
+rc=$?
+case $rc in
+0) expect_grep cachestat "$WORK/out" ;;
+3) expect_grep "page-cache state only to the file's owner" "$WORK/err" ;;
+*) fail "cache as nobody exited $rc" ;;
+esac
 unchanged "permission"
 
 # An undo file for a different file.

@@ -15,7 +15,9 @@ ino=$(stat -c %i f)
 
 # Unaligned patch across a page boundary (4090..4105).
 expect_exit 0 "$M" patch f 4090 --data 'ABCDEFGHIJKLMNOP' --undo u
-expect_grep '^f +4090 +16 +1 +u +1$' "$WORK/out"
+expect_grep '^f +4090 +16 +1 +u +1 +[0-9a-f]{16}\.\.\. +4142434445464748\.\.\.$' "$WORK/out"
+old=$(od -An -tx1 -j4090 -N8 f.orig | tr -d ' ')
+expect_grep " $old\\.\\.\\. " "$WORK/out"
 [ "$(stat -c %i f)" = "$ino" ] || fail "patch changed the inode"
 [ "$(dd if=f.link bs=1 skip=4090 count=16 status=none)" = ABCDEFGHIJKLMNOP ] ||
 	fail "hard link does not see the patch"
@@ -40,7 +42,7 @@ fi
 # From a file and from stdin (pipe), several windows.
 head -c 50000 /dev/urandom >data
 expect_exit 0 "$M" patch f 1 --from data --window 8K --undo u
-expect_grep '^f +1 +50000 +7 +u +1$' "$WORK/out"
+expect_grep '^f +1 +50000 +7 +u +1 ' "$WORK/out"
 cmp -s <(dd if=f bs=1 skip=1 count=50000 status=none) data || fail "--from bytes"
 printf 'piped' | "$M" patch f 99995 -q --undo u || fail "patch from stdin"
 [ "$(tail -c 5 f)" = piped ] || fail "stdin patch"
