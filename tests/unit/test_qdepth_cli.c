@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The qdepth binary ($B/qdepth, B from the environment as tests/run sets
+ * it, "build" by default) run with --sysroot on the fake sysfs: output
+ * formats, exit statuses, messages, and what set/restore leave in the
+ * files. No root needed.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fake.h"
+#include "../fixtures/qdepth/tree.h"
+
+#define SDA_Q "sys/block/sda/queue"
+#define NVME_Q "sys/block/nvme0n1/queue"
+
+static char qdepth[1024];
+
+struct res {
+	int rc;
+	char out[8192], err[8192];
+};
+
+static int setup(void **state)
+{
+	int mapped;
+
+	(void)state;
+	fake_new();
+	qd_tree();
+	qd_map_backing(&mapped);
+	fake_mkdir("io");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	fake_free();
+	return 0;
+}
+
+static void slurp(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/*
+ * Run `qdepth --sysroot ROOT ARGS` (ARGS as shell words) into RES; a hang
+ * ends after 20 s with status 124.
+ */
+static __attribute__((format(printf, 2, 3))) void run(struct res *res,
+						      const char *fmt, ...)
+{
+	char args[2048], cmd[4096], path[512];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd),
+		 "timeout 20 '%s' --sysroot '%s' %s >'%s/io/out' 2>'%s/io/err' "
+		 "</dev/null",
+		 qdepth, fake_root, args, fake_root, fake_root);
+	st = system(cmd);
+	assert_int_not_equal(st, -1);
+	res->rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	snprintf(path, sizeof(path), "%s/io/out", fake_root);
+	slurp(path, res->out, sizeof(res->out));
+	snprintf(path, sizeof(path), "%s/io/err", fake_root);
+	slurp(path, res->err, sizeof(res->err));
+}
+
+/* The fake file PATH without its trailing newline. */
+static const char *value(const char *path)
+{
+	static char buf[256];
+	const char *s = fake_read(path);
+
+	assert_non_null(s);
+	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(s, "\n"), s);
+	return buf;
+}
+
+static void test_show_raw(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "show -r -n -o DEPTH sda");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "64\n");
+	assert_string_equal(r.err, "");
+	/* The subcommand is the default. */
+	run(&r, "-r -n -o DEVICE,SCHED,DEPTH,RANGE,HWDEPTH nvme0n1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "nvme0n1 none 1023 4-1023 1023\n");
+	/* Partitions by name and number, and a dm stack, land on disks. */
+	run(&r, "-r -n -o TARGET,DEVICE,MAJ:MIN,VIA sda2 8:1 dm-1");
+	assert_int_equal(r.rc, 0);
+	{
+		/* dm-1 reaches sda through sda1 or sda2: readdir order. */
+		static const char want[] = "sda2 sda 8:0 sda2\n"
+					   "8:1 sda 8:0 sda1\n"
+					   "dm-1 sda 8:0 dm-1\\x20>\\x20sda";
+
+		assert_memory_equal(r.out, want, sizeof(want) - 1);
+		assert_int_equal(strlen(r.out), sizeof(want) + 1);
+	}
+	/* Headings name the columns. */
+	run(&r, "-o DEVICE,DEPTH,RA,ROTA,QUEUE-DEPTH sda");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "DEVICE"));
+	assert_non_null(strstr(r.out, "QUEUE-DEPTH"));
+	assert_non_null(strstr(r.out, "\nsda"));
+	assert_non_null(strstr(r.out, " 32\n"));
+}
+
+static void test_show_all_queues(void **state)
+{
+	struct res r;
+	char path[512];
+	int vdx;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/sys/block/vdx", fake_root);
+	vdx = access(path, F_OK) == 0;
+	run(&r, "show -r -n -o DEVICE");
+	assert_int_equal(r.rc, 0);
+	/* Sorted; zram0 and dm-* have no request queue. */
+	assert_string_equal(r.out, vdx ? "loop0\nmd0\nnvme0n1\nsda\nvdx\n"
+				       : "loop0\nmd0\nnvme0n1\nsda\n");
+}
+
+static void test_show_json_pairs(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "-J -o DEVICE,DEPTH,ROTA sda");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "\"queues\": ["));
+	assert_non_null(strstr(r.out, "\"device\": \"sda\""));
+	assert_non_null(strstr(r.out, "\"depth\": 64"));
+	assert_non_null(strstr(r.out, "\"rota\": true"));
+	assert_null(strstr(r.out, "nvme0n1"));
+
+	run(&r, "-P -o TARGET,DEVICE,DEPTH,NOTE dm-1 zram0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out,
+			    "TARGET=\"dm-1\" DEVICE=\"sda\" DEPTH=\"64\" "
+			    "NOTE=\"\"\n"
+			    "TARGET=\"zram0\" DEVICE=\"zram0\" DEPTH=\"\" "
+			    "NOTE=\"bio-based, no request queue\"\n");
+
+	/* +LIST adds to the default columns. */
+	run(&r, "-P -o +MAJ:MIN nvme0n1p1");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "TARGET=\"nvme0n1p1\" "
+				      "DEVICE=\"nvme0n1\" SCHED=\"none\""));
+	assert_non_null(strstr(r.out, "MAJ:MIN=\"259:0\""));
+}
+
+static void test_show_bad(void **state)
+{
+	struct res r;
+	struct statfs sfs;
+
+	(void)state;
+	run(&r, "-o DEVICE,BOGUS sda");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "qdepth: unknown column 'BOGUS'"));
+
+	run(&r, "sdz");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.err, "qdepth: sdz: no such block device\n");
+	run(&r, "..");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "qdepth: ..: not a valid device name\n");
+	run(&r, "'%s/nothere'", fake_root);
+	assert_int_equal(r.rc, 3);
+	assert_non_null(strstr(r.err, "nothere: no such file or device"));
+
+	if (statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
+		run(&r, "-r -n -o DEVICE,NOTE /dev/shm");
+		assert_int_equal(r.rc, 0);
+		assert_non_null(strstr(r.out, "tmpfs"));
+		assert_non_null(strstr(r.out, "no\\x20block\\x20device"));
+	}
+}
+
+static void test_set_depth(void **state)
+{
+	struct res r;
+
+	(void)state;
+	/*
+	 * A fake file is a regular file: start from a value no longer than
+	 * the ones written so that the result does not depend on O_TRUNC
+	 * (see test_bug_set_shorter).
+	 */
+	fake_write(NVME_Q "/nr_requests", "256\n");
+	run(&r, "set -r -n -o DEVICE,OLD-DEPTH,DEPTH,RANGE,RESULT --depth 300 "
+		"nvme0n1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "nvme0n1 256 300 4-1023 applied\n");
+	assert_string_equal(r.err, "");
+	assert_string_equal(value(NVME_Q "/nr_requests"), "300");
+	assert_string_equal(value(NVME_Q "/scheduler"), "[none] mq-deadline");
+
+	/* Over the hardware depth with none: rejected, naming the range. */
+	run(&r, "set --depth 2000 nvme0n1");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err,
+			    "qdepth: nvme0n1: depth 2000 out of range 4..1023 "
+			    "with scheduler none; use --clamp or pick a "
+			    "scheduler\n");
+	assert_non_null(strstr(r.out, "rejected"));
+	assert_string_equal(value(NVME_Q "/nr_requests"), "300");
+
+	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --clamp --depth 2000 "
+		"nvme0n1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "nvme0n1 1023 clamped\n");
+	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
+
+	/* A partition's depth is its disk's. */
+	run(&r, "set -r -n -o TARGET,DEVICE,DEPTH,RESULT --depth 99 sda1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda1 sda 99 applied\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
+}
+
+/* One rejected device: nothing is written anywhere. */
+static void test_set_all_or_nothing(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "set -r -n -o DEVICE,RESULT --depth 1500 sda nvme0n1");
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.out, "sda planned"));
+	assert_non_null(strstr(r.out, "nvme0n1 rejected"));
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023\n");
+
+	run(&r, "set --depth 100 sda sdz");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.err, "qdepth: sdz: no such block device\n");
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+}
+
+static void test_set_bad_input(void **state)
+{
+	static const char *const depths[] = {"0",	    "-1",  "abc",
+					     "99999999999", "12x", ""};
+	struct res r;
+	char want[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		run(&r, "set --depth '%s' sda", depths[i]);
+		assert_int_equal(r.rc, 2);
+		snprintf(want, sizeof(want),
+			 "qdepth: --depth %s: not a positive integer or "
+			 "'max'\n",
+			 depths[i]);
+		assert_string_equal(r.err, want);
+	}
+	run(&r, "set --scheduler bfq nvme0n1");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "qdepth: nvme0n1: unknown scheduler bfq; "
+				   "available: none mq-deadline\n");
+	run(&r, "set --scheduler kyber md0");
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "md0: queue takes no I/O scheduler"));
+	run(&r, "set sda");
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "nothing to do"));
+	run(&r, "set --depth 100");
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "no TARGET"));
+	run(&r, "show --depth 100 sda");
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "belong to 'set'"));
+	/* Nothing was written by any of these. */
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+	assert_string_equal(fake_read(NVME_Q "/scheduler"),
+			    "[none] mq-deadline\n");
+	assert_string_equal(fake_read(QD_VIRT "/md0/queue/scheduler"),
+			    "none\n");
+}
+
+static void test_set_dry_run(void **state)
+{
+	struct res r;
+	char save[512];
+
+	(void)state;
+	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
+	run(&r,
+	    "set -r -n -o DEVICE,OLD-DEPTH,DEPTH,RESULT --dry-run --save '%s' "
+	    "--depth 100 --read-ahead 512 sda",
+	    save);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda 64 100 planned\n");
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+	assert_string_equal(fake_read(SDA_Q "/read_ahead_kb"), "128\n");
+	assert_int_equal(access(save, F_OK), -1);
+}
+
+static void test_set_udev(void **state)
+{
+	struct res r;
+
+	(void)state;
+	/* No request queue: a log line, exit 0, nothing on stdout. */
+	run(&r, "set --udev --depth 100 zram0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "qdepth: zram0: not applicable"));
+	/* An unknown device is not an error for udev either. */
+	run(&r, "set --udev --depth 100 sdz");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "");
+	/* A disk: applied, one line. */
+	run(&r, "set --udev --depth 99 sda");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "qdepth: sda: applied: scheduler "
+				   "mq-deadline -> mq-deadline, depth 64 -> "
+				   "99\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
+}
+
+static void test_check(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "check --max-depth 100 sda nvme0n1 md0 zram0");
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "nvme0n1: depth 1023 > 100\n"
+				   "md0: depth 128 > 100\n");
+	run(&r, "check --min-depth 100 sda nvme0n1");
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "sda: depth 64 < 100\n");
+	run(&r, "check --scheduler none,kyber sda nvme0n1");
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out,
+			    "sda: scheduler mq-deadline not in none,kyber\n");
+	run(&r, "-q check --max-depth 100 nvme0n1");
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "");
+	/* Within bounds: silent, 0. */
+	run(&r, "check --min-depth 4 --max-depth 2048 --scheduler "
+		"mq-deadline,none sda nvme0n1 dm-0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "");
+	run(&r, "check sda");
+	assert_int_equal(r.rc, 2);
+	run(&r, "check --max-depth 0 sda");
+	assert_int_equal(r.rc, 2);
+}
+
+static void test_save_restore(void **state)
+{
+	struct res r;
+	char save[512];
+
+	(void)state;
+	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
+	/* 64 -> 99 -> 64: same width (see test_bug_set_shorter). */
+	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --save '%s' --depth 99 sda1",
+	    save);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda 99 applied\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
+	assert_string_equal(fake_read("io/saved"),
+			    "# qdepth save file v1\n"
+			    "# device scheduler nr_requests read_ahead_kb\n"
+			    "sda mq-deadline 64 128\n");
+
+	run(&r, "restore --dry-run -r -n -o DEVICE,DEPTH,RESULT '%s'", save);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda 64 planned\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
+
+	run(&r, "restore -r -n -o DEVICE,OLD-DEPTH,DEPTH,RA,RESULT '%s'", save);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda 99 64 128 applied\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+	assert_string_equal(value(SDA_Q "/scheduler"),
+			    "[mq-deadline] kyber bfq none");
+}
+
+static void test_save_bad(void **state)
+{
+	struct res r;
+	char save[512];
+
+	(void)state;
+	snprintf(save, sizeof(save), "%s/io/nodir/saved", fake_root);
+	run(&r, "set --save '%s' --depth 99 sda", save);
+	assert_int_equal(r.rc, 3);
+	assert_non_null(strstr(r.err, "cannot write save file"));
+	assert_non_null(strstr(r.err, "does the directory exist?"));
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+	assert_null(fake_read("io/nodir"));
+
+	run(&r, "restore '%s/%s/dev'", fake_root, SDA_Q "/..");
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "not a qdepth save file"));
+	run(&r, "restore '%s/io/missing'", fake_root);
+	assert_int_equal(r.rc, 3);
+	assert_non_null(strstr(r.err, "No such file or directory"));
+	run(&r, "restore");
+	assert_int_equal(r.rc, 2);
+}
+
+static void test_version_help(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "--version");
+	assert_int_equal(r.rc, 0);
+	assert_true(strncmp(r.out, "qdepth ", 7) == 0);
+	assert_true(strlen(r.out) > 8);
+	run(&r, "--help");
+	assert_int_equal(r.rc, 0);
+	assert_true(strncmp(r.out, "usage: qdepth [show]", 20) == 0);
+	assert_string_equal(r.err, "");
+	run(&r, "--bogus");
+	assert_int_equal(r.rc, 2);
+}
+
+#ifdef QD_KNOWN_BUGS
+/*
+ * Known bug, reported to the lead; fails today. Build with
+ * CFLAGS+=-DQD_KNOWN_BUGS to run it. Writes do not truncate, so on a
+ * --sysroot tree a value shorter than the old one keeps the old tail:
+ * "300" over "1023\n" reads back 3003, and restore of 64 over 128 reads
+ * back 648; both end "failed", exit 3.
+ */
+static void test_bug_set_shorter(void **state)
+{
+	struct res r;
+	char save[512];
+
+	(void)state;
+	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --depth 300 nvme0n1");
+	assert_string_equal(r.out, "nvme0n1 300 applied\n");
+	assert_int_equal(r.rc, 0);
+
+	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
+	run(&r, "set --save '%s' --depth 128 sda", save);
+	assert_int_equal(r.rc, 0);
+	run(&r, "restore '%s'", save);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+}
+
+/* `set --scheduler ''` must be refused, not hang (has_sched loops). */
+static void test_bug_empty_scheduler(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "set --scheduler '' sda");
+	assert_int_not_equal(r.rc, 124);
+	assert_int_equal(r.rc, 2);
+}
+
+/* One line per violation: a queue reached by two targets is one queue. */
+static void test_bug_check_dup(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "check --max-depth 32 sda sda1 dm-1");
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "sda: depth 64 > 32\n");
+}
+#endif
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_show_raw),	 T(test_show_all_queues),
+		T(test_show_json_pairs), T(test_show_bad),
+		T(test_set_depth),	 T(test_set_all_or_nothing),
+		T(test_set_bad_input),	 T(test_set_dry_run),
+		T(test_set_udev),	 T(test_check),
+		T(test_save_restore),	 T(test_save_bad),
+		T(test_version_help),
+#ifdef QD_KNOWN_BUGS
+		T(test_bug_set_shorter), T(test_bug_empty_scheduler),
+		T(test_bug_check_dup),
+#endif
+	};
+	const char *b = getenv("B");
+
+	snprintf(qdepth, sizeof(qdepth), "%s/qdepth", b && *b ? b : "build");
+	if (access(qdepth, X_OK) < 0) {
+		fprintf(stderr, "%s: not built (run make all first)\n", qdepth);
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
