@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * preflight: policy parsing (good files, each kind of bad line with its
+ * line number), every check's decision at PASS, WARN and FAIL, and the
+ * measurements read from fake /proc and /sys trees.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include "ctl/cgroup.h"
+#include "ctl/ext4.h"
+#include "ctl/preflight.h"
+#include "ctl/root.h"
+/* fake.h is shared: not every test uses every helper. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wformat-truncation"
+#include "fake.h"
+#pragma GCC diagnostic pop
+
+static struct ctl_preflight_policy pol;
+static struct ctl_preflight_result res;
+
+static int setup(void **state)
+{
+	(void)state;
+	ctl_preflight_policy_init(&pol);
+	memset(&res, 0, sizeof(res));
+	return 0;
+}
+
+/* ---- policy ---- */
+
+static void test_policy_defaults(void **state)
+{
+	(void)state;
+	/* The article's five checks, as documented in preflight(8). */
+	assert_int_equal(pol.depth_min, 32);
+	assert_int_equal(pol.depth_warn, 128);
+	assert_string_equal(pol.sched_recommend, "mq-deadline,none");
+	assert_string_equal(pol.ext4_data_recommend, "ordered,journal");
+	assert_int_equal(pol.commit_max, 60);
+	assert_string_equal(pol.mount_recommend, "nosuid,noexec");
+	assert_int_equal(pol.swappiness_min, 10);
+	assert_int_equal(pol.swappiness_max, 60);
+	assert_int_equal(pol.util_pct, 85);
+	assert_int_equal(pol.samples, 3);
+	assert_int_equal(pol.await_ms, 200);
+	assert_false(pol.uring_require);
+}
+
+static void test_policy_parse_good(void **state)
+{
+	struct ctl_preflight_perr e;
+	const char *text = "# site policy\n"
+			   "\n"
+			   "  mount.require = nosuid, nodev   # trailing\n"
+			   "queue.scheduler=mq-deadline\n"
+			   "queue.depth_warn = 256\r\n"
+			   "dirty.min_bytes = 64M\n"
+			   "vm.swappiness_max = 30\n"
+			   "uring.require = yes\n"
+			   "ext4.data_recommend = ordered\n"
+			   "mount.recommend =\n"
+			   "space.reserve_pct = 0";
+
+	(void)state;
+	assert_int_equal(ctl_preflight_policy_parse(text, &pol, &e), 0);
+	assert_string_equal(pol.mount_require, "nosuid,nodev");
+	assert_string_equal(pol.sched, "mq-deadline");
+	assert_int_equal(pol.depth_warn, 256);
+	assert_int_equal(pol.dirty_min, 64 << 20);
+	assert_int_equal(pol.swappiness_max, 30);
+	assert_true(pol.uring_require);
+	assert_string_equal(pol.ext4_data_recommend, "ordered");
+	assert_string_equal(pol.mount_recommend, "");
+	assert_int_equal(pol.space_reserve_pct, 0);
+	/* Untouched keys keep their defaults. */
+	assert_int_equal(pol.depth_min, 32);
+	assert_int_equal(e.line, 0);
+}
+
+static void expect_bad(const char *text, unsigned int line, const char *msg)
+{
+	struct ctl_preflight_perr e;
+	struct ctl_preflight_policy p;
+
+	ctl_preflight_policy_init(&p);
+	assert_int_equal(ctl_preflight_policy_parse(text, &p, &e), -EINVAL);
+	if (e.line != line || !strstr(e.msg, msg))
+		fail_msg("'%s': got line %u '%s', want line %u '%s'", text,
+			 e.line, e.msg, line, msg);
+}
+
+static void test_policy_parse_bad(void **state)
+{
+	(void)state;
+	expect_bad("# c\n\nqueue.depth = 4\n", 3, "unknown key 'queue.depth'");
+	expect_bad("vm.swappiness_max = 30\nswappiness 30\n", 2,
+		   "expected key = value");
+	expect_bad("queue.depth_min = lots\n", 1, "not a size");
+	expect_bad("\n\nvm.swappiness_max = 201\n", 3, "out of range 0-200");
+	expect_bad("queue.util_pct = 101\n", 1, "out of range 0-100");
+	expect_bad("ext4.commit_max = -1\n", 1, "not a number");
+	expect_bad("ext4.data = ordered,fast\n", 1,
+		   "'fast' is not a data mode");
+	expect_bad("uring.require = maybe\n", 1, "not yes or no");
+	expect_bad("fs.types = ext4\nqueue.samples =\n", 2, "empty value");
+	/* Bounds that contradict each other: the line of the later key. */
+	expect_bad("vm.swappiness_min = 50\n#\nvm.swappiness_max = 40\n", 3,
+		   "vm.swappiness_min 50 is above vm.swappiness_max 40");
+	expect_bad("ext4.commit_warn = 90\n", 1,
+		   "ext4.commit_warn 90 is above ext4.commit_max 60");
+	expect_bad("\nqueue.depth_max = 64\n", 2,
+		   "queue.depth_max 64 is below queue.depth_warn 128");
+	expect_bad("queue.util_pct = 0\n", 1, "queue.util_pct must be 1-100");
+}
+
+static void test_policy_load(void **state)
+{
+	struct ctl_preflight_perr e;
+	char path[512];
+
+	(void)state;
+	fake_new();
+	fake_write("policy", "queue.depth_min = 8\nbogus = 1\n");
+	snprintf(path, sizeof(path), "%s/policy", fake_root);
+	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), -EINVAL);
+	assert_int_equal(e.line, 2);
+	assert_int_equal(pol.depth_min, 8);
+	fake_write("policy", "queue.depth_min = 16\n");
+	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), 0);
+	assert_int_equal(pol.depth_min, 16);
+	snprintf(path, sizeof(path), "%s/missing", fake_root);
+	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), -ENOENT);
+	fake_free();
+}
+
+/* ---- decisions ---- */
+
+#define assert_status(want)                                                    \
+	do {                                                                   \
+		if (res.status != (want))                                      \
+			fail_msg("%s: %s, want %s (value '%s', hint '%s')",    \
+				 res.check,                                    \
+				 ctl_preflight_status_name(res.status),        \
+				 ctl_preflight_status_name(want), res.value,   \
+				 res.hint);                                    \
+	} while (0)
+
+#define assert_hint(sub)                                                       \
+	do {                                                                   \
+		if (!strstr(res.hint, sub))                                    \
+			fail_msg("%s: hint '%s' lacks '%s'", res.check,        \
+				 res.hint, sub);                               \
+	} while (0)
+
+static void test_judge_space(void **state)
+{
+	struct ctl_pf_space m = {.avail = 50ULL << 30,
+				 .total = 100ULL << 30,
+				 .size = 1ULL << 30,
+				 .path = "/data/f"};
+
+	(void)state;
+	ctl_preflight_judge_space(&m, &pol, &res);
+	assert_string_equal(res.check, "space");
+	assert_status(CTL_PF_PASS);
+	assert_string_equal(res.value, "50G free of 100G");
+	/* After the write less than 5% of 100G would be left. */
+	m.size = 48ULL << 30;
+	ctl_preflight_judge_space(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("df -h /data/f");
+	/* A rewrite through a temporary copy would not fit. */
+	m.size = 10ULL << 30;
+	m.file_size = 45ULL << 30;
+	ctl_preflight_judge_space(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("mmapwin patch");
+	m.size = 51ULL << 30;
+	ctl_preflight_judge_space(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("does not fit");
+}
+
+static void test_judge_fstype_mount(void **state)
+{
+	struct ctl_pf_mount m = {.target = "/data",
+				 .fstype = "ext4",
+				 .opts = "rw,nosuid,nodev,noexec,relatime,"
+					 "errors=remount-ro"};
+
+	(void)state;
+	ctl_preflight_judge_fstype(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+
+	snprintf(m.fstype, sizeof(m.fstype), "tmpfs");
+	ctl_preflight_judge_fstype(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("journal checks do not apply");
+	snprintf(pol.fs_types, sizeof(pol.fs_types), "%s", "");
+	ctl_preflight_judge_fstype(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+
+	/* The article's noexec/nosuid: recommended by default. */
+	snprintf(m.opts, sizeof(m.opts), "rw,nosuid,relatime");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("mount -o remount,noexec /data");
+	/* ... required by a policy. */
+	snprintf(pol.mount_require, sizeof(pol.mount_require), "nodev,noexec");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("nodev,noexec missing");
+	pol.mount_require[0] = '\0';
+	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "relatime");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("relatime set but forbidden");
+	/* A read-only mount fails whatever the policy says. */
+	pol.mount_forbid[0] = '\0';
+	pol.mount_recommend[0] = '\0';
+	m.ro = true;
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("remount,rw");
+}
+
+static void test_judge_ext4(void **state)
+{
+	struct ctl_pf_ext4 m = {
+		.data = CTL_EXT4_DATA_ORDERED, .commit = 5, .target = "/data"};
+
+	(void)state;
+	ctl_preflight_judge_data(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	assert_string_equal(res.value, "data=ordered");
+	m.data = CTL_EXT4_DATA_WRITEBACK;
+	ctl_preflight_judge_data(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("jcommit set --data ordered --persist /data");
+	m.data = CTL_EXT4_DATA_NONE;
+	ctl_preflight_judge_data(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_string_equal(res.value, "data=none");
+	m.data = CTL_EXT4_DATA_WRITEBACK;
+	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
+	ctl_preflight_judge_data(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+
+	ctl_preflight_judge_commit(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	m.commit = 45;
+	ctl_preflight_judge_commit(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("jcommit set --commit 30 /data");
+	m.commit = 1;
+	ctl_preflight_judge_commit(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	m.commit = 61;
+	ctl_preflight_judge_commit(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	m.commit = 60;
+	ctl_preflight_judge_commit(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+}
+
+static void test_judge_queue(void **state)
+{
+	struct ctl_pf_queue q = {.name = "sdb",
+				 .sched = "mq-deadline",
+				 .depth = 64,
+				 .depth_range_max = 2048};
+
+	(void)state;
+	ctl_preflight_judge_sched(&q, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	snprintf(q.sched, sizeof(q.sched), "bfq");
+	ctl_preflight_judge_sched(&q, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("qdepth set --scheduler mq-deadline sdb");
+	snprintf(pol.sched, sizeof(pol.sched), "mq-deadline,kyber");
+	ctl_preflight_judge_sched(&q, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+
+	/* 64 is between the article's 32 (slow) and 128 (default). */
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("qdepth set --depth 128 sdb");
+	q.depth = 16;
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	q.depth = 256;
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	pol.depth_max = 128;
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("qdepth set --depth 128 sdb");
+	/* With "none" the hardware depth caps it: switch scheduler first. */
+	pol.depth_max = 0;
+	snprintf(q.sched, sizeof(q.sched), "none");
+	q.depth = 64;
+	q.depth_range_max = 64;
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("--scheduler mq-deadline --depth 128");
+}
+
+static void test_judge_saturation(void **state)
+{
+	struct ctl_pf_queue q = {
+		.name = "sdb", .samples = 3, .util = 20, .await = 4};
+
+	(void)state;
+	ctl_preflight_judge_saturation(&q, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	q.saturated = true;
+	q.util = 97;
+	ctl_preflight_judge_saturation(&q, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("qdepth stat --saturation 85 sdb");
+	q.await = 250;
+	ctl_preflight_judge_saturation(&q, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	q.samples = 0;
+	ctl_preflight_judge_saturation(&q, &pol, &res);
+	assert_status(CTL_PF_SKIP);
+}
+
+static void test_judge_vm(void **state)
+{
+	struct ctl_pf_vm m = {.swappiness = 60,
+			      .mem_total = 8ULL << 30,
+			      .mem_avail = 4ULL << 30,
+			      .cg_limit = CTL_CGROUP_UNLIMITED,
+			      .size = 1ULL << 30};
+
+	(void)state;
+	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	m.swappiness = 5;
+	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	m.swappiness = 100;
+	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("swapadj set 60");
+
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	/* A cgroup limit smaller than the write. */
+	m.cg_limit = 512ULL << 20;
+	m.cg_version = 2;
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("swapadj run --memory-max");
+	m.cg_limit = CTL_CGROUP_UNLIMITED;
+	m.size = 5ULL << 30;
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	m.mem_avail = 512ULL << 20; /* 6% of 8G */
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+}
+
+static void test_judge_dirty(void **state)
+{
+	struct ctl_pf_dirty m = {.ratio = 20,
+				 .bg_ratio = 10,
+				 .mem_avail = 10ULL << 30,
+				 .size = 1ULL << 30};
+
+	(void)state;
+	ctl_preflight_judge_dirty(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	assert_string_equal(
+		res.value,
+		"limit 2G (dirty_ratio), background 1G (dirty_background_ratio)");
+	m.size = 3ULL << 30;
+	ctl_preflight_judge_dirty(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("vm.dirty_bytes");
+	/* dirty_bytes wins over dirty_ratio, as in the kernel. */
+	m.bytes = 8 << 20;
+	ctl_preflight_judge_dirty(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("sysctl -w vm.dirty_bytes=16777216");
+	m.bytes = 512 << 20;
+	m.bg_bytes = 512 << 20;
+	ctl_preflight_judge_dirty(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("dirty_background_bytes");
+}
+
+static void test_judge_uring(void **state)
+{
+	struct ctl_pf_uring m = {.disabled = 0, .probe = 0};
+
+	(void)state;
+	ctl_preflight_judge_uring(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	m.disabled = 2;
+	m.probe = -EPERM;
+	ctl_preflight_judge_uring(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("kernel.io_uring_disabled=0");
+	pol.uring_require = true;
+	ctl_preflight_judge_uring(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	m.disabled = -1;
+	m.probe = -ENOSYS;
+	ctl_preflight_judge_uring(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("pwrite");
+}
+
+/* ---- measurements on fake trees ---- */
+
+static struct ctl_root *fake_open(void)
+{
+	struct ctl_root *r;
+
+	fake_new();
+	fake_write("proc/sys/vm/swappiness", "35\n");
+	fake_write("proc/meminfo", "MemTotal:        8000000 kB\n"
+				   "MemFree:         1000000 kB\n"
+				   "MemAvailable:    4000000 kB\n"
+				   "SwapTotal:             0 kB\n");
+	fake_write("proc/sys/vm/dirty_ratio", "20\n");
+	fake_write("proc/sys/vm/dirty_bytes", "0\n");
+	fake_write("proc/sys/vm/dirty_background_ratio", "10\n");
+	fake_write("proc/sys/vm/dirty_background_bytes", "0\n");
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	return r;
+}
+
+static void test_measure_vm(void **state)
+{
+	struct ctl_root *r = fake_open();
+	struct ctl_pf_vm m = {0};
+
+	(void)state;
+	/* No memory controller at all: no limit. */
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	assert_int_equal(m.swappiness, 35);
+	assert_int_equal(m.mem_total, 8000000ULL * 1024);
+	assert_int_equal(m.mem_avail, 4000000ULL * 1024);
+	assert_true(m.cg_limit == CTL_CGROUP_UNLIMITED);
+	assert_int_equal(m.cg_version, 0);
+	/* cgroup v2 with a limit on the caller's cgroup. */
+	fake_write("sys/fs/cgroup/cgroup.controllers", "cpu io memory pids\n");
+	fake_write("sys/fs/cgroup/app/memory.max", "536870912\n");
+	fake_write("proc/self/cgroup", "0::/app\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	assert_int_equal(m.cg_version, 2);
+	assert_int_equal(m.cg_limit, 512ULL << 20);
+	m.size = 1ULL << 30;
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	/* ... raised: judged against MemAvailable again. */
+	fake_write("sys/fs/cgroup/app/memory.max", "max\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	fake_write("proc/sys/vm/swappiness", "90\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	ctl_root_free(r);
+	fake_free();
+}
+
+static void test_measure_dirty(void **state)
+{
+	struct ctl_root *r = fake_open();
+	struct ctl_pf_dirty m = {0};
+
+	(void)state;
+	assert_int_equal(ctl_preflight_measure_dirty(r, &m), 0);
+	assert_int_equal(m.ratio, 20);
+	assert_int_equal(m.bg_ratio, 10);
+	assert_int_equal(m.mem_avail, 4000000ULL * 1024);
+	m.size = 100 << 20;
+	ctl_preflight_judge_dirty(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	fake_write("proc/sys/vm/dirty_bytes", "4194304\n");
+	assert_int_equal(ctl_preflight_measure_dirty(r, &m), 0);
+	assert_int_equal(m.bytes, 4 << 20);
+	ctl_preflight_judge_dirty(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	unlink(strcat(strcpy((char[512]){0}, fake_root),
+		      "/proc/sys/vm/dirty_background_bytes"));
+	assert_int_equal(ctl_preflight_measure_dirty(r, &m), -ENOENT);
+	ctl_root_free(r);
+	fake_free();
+}
+
+static void test_measure_uring(void **state)
+{
+	struct ctl_root *r = fake_open();
+	struct ctl_pf_uring m = {0};
+
+	(void)state;
+	assert_int_equal(ctl_preflight_measure_uring(r, &m), 0);
+	assert_int_equal(m.disabled, -1);
+	assert_true(m.probe <= 0);
+	fake_write("proc/sys/kernel/io_uring_disabled", "2\n");
+	assert_int_equal(ctl_preflight_measure_uring(r, &m), 0);
+	assert_int_equal(m.disabled, 2);
+	ctl_root_free(r);
+	fake_free();
+}
+
+static void test_measure_queue(void **state)
+{
+	struct ctl_root *r = fake_open();
+	struct ctl_pf_queue q;
+
+	(void)state;
+	fake_write("sys/block/sdz/queue/nr_requests", "64\n");
+	fake_write("sys/block/sdz/queue/scheduler",
+		   "[mq-deadline] kyber none\n");
+	fake_write("sys/block/sdz/queue/rotational", "1\n");
+	fake_write("sys/block/sdz/mq/0/nr_tags", "32\n");
+	fake_write("proc/diskstats",
+		   "   8       0 sdz 100 0 800 50 200 0 1600 400 0 300 450 "
+		   "0 0 0 0 0 0\n");
+	pol.samples = 2;
+	pol.sample_ms = 1;
+	assert_int_equal(ctl_preflight_measure_queue(r, "sdz", &pol, &q), 0);
+	assert_string_equal(q.sched, "mq-deadline");
+	assert_int_equal(q.depth, 64);
+	assert_int_equal(q.depth_range_max, 2048);
+	assert_int_equal(q.samples, 2);
+	/* A static diskstats file: idle. */
+	assert_false(q.saturated);
+	assert_true(q.util == 0);
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	ctl_preflight_judge_saturation(&q, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	pol.samples = 0;
+	assert_int_equal(ctl_preflight_measure_queue(r, "sdz", &pol, &q), 0);
+	assert_int_equal(q.samples, 0);
+	assert_int_equal(ctl_preflight_measure_queue(r, "sdy", &pol, &q),
+			 -ENODEV);
+	ctl_root_free(r);
+	fake_free();
+}
+
+/*
+ * A whole run against an empty fake tree: every check that cannot be
+ * measured is an ERROR or SKIP row, none is silently dropped.
+ */
+static void test_run_empty_tree(void **state)
+{
+	struct ctl_preflight_result *v = NULL;
+	struct ctl_root *r;
+	size_t n = 0;
+	int space = 0, mount = 0, uring = 0;
+
+	(void)state;
+	fake_new();
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	pol.samples = 0;
+	assert_int_equal(ctl_preflight_run(r, fake_root, 4096, &pol, &v, &n),
+			 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].check, "space") == 0) {
+			space++;
+			/* statvfs is of the host path, not the tree. */
+			assert_true(v[i].status == CTL_PF_PASS ||
+				    v[i].status == CTL_PF_WARN);
+		} else if (strcmp(v[i].check, "io_uring") == 0) {
+			/* The sysctl is optional; the probe decides. */
+			uring++;
+			assert_true(v[i].status == CTL_PF_PASS ||
+				    v[i].status == CTL_PF_WARN);
+		} else {
+			mount += strcmp(v[i].check, "mount") == 0;
+			assert_true(v[i].status == CTL_PF_ERROR ||
+				    v[i].status == CTL_PF_SKIP);
+		}
+	}
+	assert_int_equal(space, 1);
+	assert_int_equal(mount, 1);
+	assert_int_equal(uring, 1);
+	free(v);
+	assert_int_equal(ctl_preflight_run(r, "/nonexistent-dir/x", 0, &pol, &v,
+					   &n),
+			 -ENOENT);
+	ctl_root_free(r);
+	fake_free();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_policy_defaults, setup),
+		cmocka_unit_test_setup(test_policy_parse_good, setup),
+		cmocka_unit_test_setup(test_policy_parse_bad, setup),
+		cmocka_unit_test_setup(test_policy_load, setup),
+		cmocka_unit_test_setup(test_judge_space, setup),
+		cmocka_unit_test_setup(test_judge_fstype_mount, setup),
+		cmocka_unit_test_setup(test_judge_ext4, setup),
+		cmocka_unit_test_setup(test_judge_queue, setup),
+		cmocka_unit_test_setup(test_judge_saturation, setup),
+		cmocka_unit_test_setup(test_judge_vm, setup),
+		cmocka_unit_test_setup(test_judge_dirty, setup),
+		cmocka_unit_test_setup(test_judge_uring, setup),
+		cmocka_unit_test_setup(test_measure_vm, setup),
+		cmocka_unit_test_setup(test_measure_dirty, setup),
+		cmocka_unit_test_setup(test_measure_uring, setup),
+		cmocka_unit_test_setup(test_measure_queue, setup),
+		cmocka_unit_test_setup(test_run_empty_tree, setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
