@@ -117,6 +117,14 @@ expect_grep "^boot-overridden +30 +/etc/sysctl.d/90-swapadj.conf:2, overridden b
 expect_grep "^auto +25 " "$WORK/out"
 expect_grep "^range +0-100 " "$WORK/out"
 expect_grep "^cgroup +- +no memory cgroup controller" "$WORK/out"
+expect_grep "^swap +\? +/proc/swaps: No such file or directory" "$WORK/out"
+printf 'Filename\tType\tSize\tUsed\tPriority\n' >$F/proc/swaps
+expect_exit 0 "$SA" show --sysroot $F --interval 0.1
+expect_grep "^swap +none +no active swap device" "$WORK/out"
+printf 'Filename\tType\tSize\tUsed\tPriority\n/dev/zram0 partition\t1048572\t2048\t100\n/swap\\040file file\t4096\t0\t-2\n' >$F/proc/swaps
+expect_exit 0 "$SA" show --sysroot $F --interval 0.1
+expect_grep "^swap +/dev/zram0 +zram \(compressed RAM\), partition, 1048572 KiB, used 2048 KiB, priority 100\$" "$WORK/out"
+expect_grep "^swap +/swap file +file, 4096 KiB, used 0 KiB, priority -2\$" "$WORK/out"
 rm $F/etc/sysctl.conf
 expect_exit 0 "$SA" set --persist 30 --sysroot $F
 [ ! -s "$WORK/err" ] || fail "warning without an overriding file: $(cat "$WORK/err")"
