@@ -909,7 +909,14 @@ static int cmd_cache(struct mw *m, char **args, int n)
 	return CTL_EXIT_OK;
 }
 
-/* ---- the table of subcommands ---- */
+/*
+ * ---- the table of subcommands ----
+ * To add one: a cmd_<name>() above, its fields in struct mw, its option
+ * values (from OPT_MORE on) with their cases in take_opt(), an option
+ * array below (at most MAX_SUB_OPTS entries), and a row in subcmds[]
+ * whose synopsis is the line of the man page SYNOPSIS.
+ */
+#define MAX_SUB_OPTS 32
 
 static const struct option patch_opts[] = {
 	{"data", required_argument, NULL, OPT_DATA},
@@ -984,7 +991,7 @@ static const struct option common_opts[] = {CTL_CLI_LONGOPTS};
 
 int main(int argc, char **argv)
 {
-	struct option opts[ARRAY_SIZE(common_opts) + 32];
+	struct option opts[ARRAY_SIZE(common_opts) + MAX_SUB_OPTS + 1];
 	const struct subcmd *sc;
 	struct mw m = {0};
 	size_t k = 0;
@@ -1000,7 +1007,8 @@ int main(int argc, char **argv)
 		     argv[1]);
 	for (size_t i = 0; i < ARRAY_SIZE(common_opts); i++)
 		opts[k++] = common_opts[i];
-	for (const struct option *o = sc ? sc->opts : NULL; o && o->name; o++)
+	for (const struct option *o = sc ? sc->opts : NULL;
+	     o && o->name && k < ARRAY_SIZE(opts) - 1; o++)
 		opts[k++] = *o;
 	opts[k] = (struct option){0};
 	/* Options may come before or after the positional arguments. */
