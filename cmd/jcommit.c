@@ -948,9 +948,18 @@ static int restore_one(const struct opts *o, const struct ctl_root *r,
 	struct fsinfo fi;
 	int rc = 0;
 
-	/* The mount point may be gone since: fall back to the device. */
-	if (stat(t, &st) < 0 && rec->device[0])
+	/*
+	 * The device names the file system; the mount point may be gone or,
+	 * worse, an empty directory on another file system by now.
+	 */
+	if (rec->device[0]) {
 		t = rec->device;
+		if (stat(t, &st) < 0 || !S_ISBLK(st.st_mode)) {
+			warnx("%s: recorded device %s is gone; not restoring",
+			      rec->target, t);
+			return CTL_EXIT_FAIL;
+		}
+	}
 	rc = resolve(r, t, 0, &fi);
 	if (rc == 0 && rec->has_commit) {
 		if (!fi.mounted) {

@@ -56,12 +56,21 @@ case " $(defopts) " in *journal_data*) fail "restore left '$(defopts)'" ;; esac
 # Restore by device when the mount point is gone (unmounted: superblock).
 expect_exit 0 "$J" set --commit 15 --persist --save "$save" "$mnt"
 umount "$mnt"
-rmdir "$mnt"
+# The empty mount point is on another file system now: never touch that
+# one; the recorded device decides.
+other=$("$J" -r -n -o DEVICE,SB-OPTS "$mnt" 2>/dev/null)
 expect_exit 3 "$J" restore "$save"
 expect_grep "jcommit: $dev: not mounted; cannot restore commit=42 live" "$WORK/err"
 grep -v '^commit=' "$save" >"$save.sb"
 expect_exit 0 "$J" restore "$save.sb"
 [ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "offline restore: '$(sbopts)'"
+[ "$("$J" -r -n -o DEVICE,SB-OPTS "$mnt" 2>/dev/null)" = "$other" ] ||
+	fail "restore touched the file system under the empty mount point"
+
+# A recorded device that is gone: refused.
+printf 'target=%s\ndevice=%s\ncommit=5\n' "$mnt" "$WORK/no-such-dev" >"$WORK/gone"
+expect_exit 3 "$J" restore "$WORK/gone"
+expect_grep "jcommit: $mnt: recorded device $WORK/no-such-dev is gone; not restoring" "$WORK/err"
 
 # Bad save files.
 printf 'target=%s\nfoo=1\n' "$dev" >"$WORK/bad"
