@@ -438,6 +438,38 @@ static void test_save_bad(void **state)
 	assert_int_equal(r.rc, 2);
 }
 
+/* Two samples of a /proc/diskstats that does not move: all idle. */
+static void test_stat(void **state)
+{
+	struct res r;
+
+	(void)state;
+	fake_write("proc/diskstats",
+		   "   8       0 sda 100 0 800 50 10 0 80 20 0 60 70 0 0 0 0 0 "
+		   "0\n"
+		   " 252       0 zram0 1 0 8 0 0 0 0 0 0 0 0\n");
+	run(&r, "stat --interval 0.05 --count 2 -r -n -o "
+		"DEVICE,SAMPLE,UTIL,AWAIT,AQU-SZ,RMB/S sda1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda 1 0.0 0.00 0.00 0.00\n"
+				   "sda 2 0.0 0.00 0.00 0.00\n");
+	/* --saturation: 3 samples by default, a column, not saturated. */
+	run(&r, "stat --interval 0.05 --saturation 50 -r -n -o "
+		"SAMPLE,SATURATED sda");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "1 0\n2 0\n3 0\n");
+	/* Not listed in diskstats: not supported here. */
+	run(&r, "stat --interval 0.05 nvme0n1");
+	assert_int_equal(r.rc, 4);
+	assert_non_null(strstr(r.err, "not in /proc/diskstats"));
+	run(&r, "stat --interval 0 sda");
+	assert_int_equal(r.rc, 2);
+	run(&r, "stat --saturation 101 sda");
+	assert_int_equal(r.rc, 2);
+	run(&r, "stat");
+	assert_int_equal(r.rc, 2);
+}
+
 static void test_version_help(void **state)
 {
 	struct res r;
@@ -509,15 +541,23 @@ static void test_bug_check_dup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_show_raw),	 T(test_show_all_queues),
-		T(test_show_json_pairs), T(test_show_bad),
-		T(test_set_depth),	 T(test_set_all_or_nothing),
-		T(test_set_bad_input),	 T(test_set_dry_run),
-		T(test_set_udev),	 T(test_check),
-		T(test_save_restore),	 T(test_save_bad),
+		T(test_show_raw),
+		T(test_show_all_queues),
+		T(test_show_json_pairs),
+		T(test_show_bad),
+		T(test_set_depth),
+		T(test_set_all_or_nothing),
+		T(test_set_bad_input),
+		T(test_set_dry_run),
+		T(test_set_udev),
+		T(test_check),
+		T(test_save_restore),
+		T(test_save_bad),
+		T(test_stat),
 		T(test_version_help),
 #ifdef QD_KNOWN_BUGS
-		T(test_bug_set_shorter), T(test_bug_empty_scheduler),
+		T(test_bug_set_shorter),
+		T(test_bug_empty_scheduler),
 		T(test_bug_check_dup),
 #endif
 	};
