@@ -8,6 +8,9 @@
 # for both sizes), and the peak RSS of one run of each (/usr/bin/time).
 # Environment: B (build dir), RUNS (default 200), BENCH_DIR (default
 # $TMPDIR or /tmp; use a directory on the file system you care about).
+# Measured 2026-11-25 (ext4 on virtio, Linux 6.18, 400 runs, other jobs
+# running): medians dd 1.36 ms, mmapwin 1.41-1.42 ms, ratio 1.04 for both
+# 1 GiB and 8 GiB, 8G/1G 0.99; peak RSS dd 1.7 MiB, mmapwin 1.6 MiB.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 : "${B:=build}"
