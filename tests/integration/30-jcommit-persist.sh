@@ -12,6 +12,7 @@ in_mount_ns "$@"
 J=$B/jcommit
 
 dev=$(mkloop 64)
+at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
 mkext4 "$dev"
 kname=$(basename "$(readlink -f "$dev")")
 opts=/proc/fs/ext4/$kname/options

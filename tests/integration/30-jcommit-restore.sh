@@ -10,6 +10,7 @@ in_mount_ns "$@"
 J=$B/jcommit
 
 dev=$(mkloop 64)
+at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
 mkext4 "$dev"
 debugfs -w -R "ssv mount_opts commit=42,data_err=abort" "$dev" >/dev/null 2>&1 ||
 	fail "debugfs ssv"

@@ -11,6 +11,7 @@ in_mount_ns "$@"
 J=$B/jcommit
 
 dev=$(mkloop 64)
+at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
 mkext4 "$dev"
 debugfs -w -R "ssv mount_opts commit=42,data_err=abort" "$dev" >/dev/null 2>&1 ||
 	fail "debugfs ssv mount_opts"
@@ -102,11 +103,14 @@ expect_grep "DEVICE=\"$dev\" TARGET=\"\" DATA=\"\" SB-OPTS=\"commit=42,data_err=
 
 # fast_commit and an external journal are reported as such.
 fc=$(mkloop 32)
+at_exit "losetup -d '$fc'" # mkloop runs in a subshell: its own at_exit is lost
 mkext4 "$fc" -O fast_commit
 expect_exit 0 "$J" -r -n -o FAST-COMMIT,JOURNAL "$fc"
 expect_grep '^yes +yes$' "$WORK/out"
 jdev=$(mkloop 16)
+at_exit "losetup -d '$jdev'" # mkloop runs in a subshell: its own at_exit is lost
 xdev=$(mkloop 32)
+at_exit "losetup -d '$xdev'" # mkloop runs in a subshell: its own at_exit is lost
 mke2fs -q -F -O journal_dev -b 4096 "$jdev" >/dev/null 2>&1 || fail "mke2fs journal_dev"
 mkext4 "$xdev" -b 4096 -J device="$jdev"
 expect_exit 0 "$J" -r -n -o JOURNAL,JSIZE "$xdev"
@@ -119,6 +123,7 @@ mkdir -p "$WORK/tmp" && mount -t tmpfs tmpfs "$WORK/tmp" && at_exit "umount -l '
 expect_exit 4 "$J" "$WORK/tmp"
 expect_grep "jcommit: $WORK/tmp: not an ext4 file system \(tmpfs mounted on $WORK/tmp\)" "$WORK/err"
 raw=$(mkloop 8)
+at_exit "losetup -d '$raw'" # mkloop runs in a subshell: its own at_exit is lost
 expect_exit 4 "$J" "$raw"
 expect_grep "jcommit: $raw: not an ext4 file system \(no ext2/3/4 superblock\)" "$WORK/err"
 expect_exit 2 "$J" -o DEVICE,BOGUS "$raw"
