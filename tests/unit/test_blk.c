@@ -346,6 +346,30 @@ static void test_bug_slave_cycle(void **state)
 }
 
 /*
+ * A loop device under --sysroot whose backing file lies on tmpfs: the
+ * file is stat'ed inside the root (ctl_root_stat) but statfs'ed at the
+ * same path on the host, so `via` names no file system instead of tmpfs.
+ */
+static void test_bug_loop_on_tmpfs(void **state)
+{
+	struct ctx *c = *state;
+	struct statfs sfs;
+
+	if (statfs("/dev/shm", &sfs) < 0 || sfs.f_type != TMPFS_MAGIC)
+		skip();
+	ctl_root_free(c->root);
+	fake_free();
+	setenv("TMPDIR", "/dev/shm", 1);
+	fake_new();
+	qd_tree();
+	assert_int_equal(ctl_root_open(fake_root, &c->root), 0);
+	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(c->l.n, 2);
+	assert_int_equal(c->l.v[1].kind, CTL_BLK_NODEV);
+	assert_non_null(strstr(c->l.v[1].via, "(tmpfs)"));
+}
+
+/*
  * No disk with a request queue at all: an empty list, not an error. The
  * assertions hold today, but ctl_blk_list_queues() then calls qsort() on
  * a NULL array, which UBSan reports (make asan): "null pointer passed as
@@ -382,7 +406,7 @@ static void test_tmpfs_path(void **state)
 	assert_int_equal(d->kind, CTL_BLK_NODEV);
 	assert_string_equal(d->name, "");
 	assert_int_equal(d->major, 0);
-	assert_non_null(strstr(d->via, "tmpfs"));
+	assert_non_null(strstr(d->via, "(tmpfs)"));
 	assert_non_null(strstr(d->via, "no request queue"));
 }
 
@@ -457,6 +481,7 @@ int main(void)
 #ifdef QD_KNOWN_BUGS
 		T(test_bug_long_name),
 		T(test_bug_list_queues_none),
+		T(test_bug_loop_on_tmpfs),
 		T(test_bug_slave_cycle), /* last: it crashes */
 #endif
 	};

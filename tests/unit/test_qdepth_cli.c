@@ -204,7 +204,7 @@ static void test_show_bad(void **state)
 	if (statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
 		run(&r, "-r -n -o DEVICE,NOTE /dev/shm");
 		assert_int_equal(r.rc, 0);
-		assert_non_null(strstr(r.out, "tmpfs"));
+		assert_non_null(strstr(r.out, "(tmpfs)"));
 		assert_non_null(strstr(r.out, "no\\x20block\\x20device"));
 	}
 }
