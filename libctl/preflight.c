@@ -557,9 +557,8 @@ void ctl_preflight_judge_mount(const struct ctl_pf_mount *m,
 		    forb, m->target);
 	} else if (opts_diff(m, p->mount_recommend, true, rec, sizeof(rec))) {
 		res->status = CTL_PF_WARN;
-		FMT(res->hint,
-		    "%s recommended: mount -o remount,%s %s (jcommit check --require %s %s)",
-		    rec, rec, m->target, rec, m->target);
+		FMT(res->hint, "%s recommended: mount -o remount,%s %s", rec,
+		    rec, m->target);
 	}
 }
 
@@ -575,7 +574,8 @@ void ctl_preflight_judge_data(const struct ctl_pf_ext4 *m,
 	const char *d = data_name(m->data);
 
 	res_init(res, "ext4-data");
-	FMT(res->value, "data=%s", d);
+	FMT(res->value, "data=%s%s", d,
+	    m->data == CTL_EXT4_DATA_NONE ? " (no journal)" : "");
 	FMT(res->bound, "%s (want %s)", p->ext4_data,
 	    p->ext4_data_recommend[0] ? p->ext4_data_recommend : "any");
 	if (!list_has(p->ext4_data, d)) {
@@ -602,6 +602,11 @@ void ctl_preflight_judge_commit(const struct ctl_pf_ext4 *m,
 {
 	res_init(res, "ext4-commit");
 	FMT(res->value, "commit=%u", m->commit);
+	if (m->data == CTL_EXT4_DATA_NONE) {
+		res->status = CTL_PF_SKIP;
+		FMT(res->hint, "no journal: nothing to commit");
+		return;
+	}
 	FMT(res->bound, "%u-%u s (fail > %u)", p->commit_min, p->commit_warn,
 	    p->commit_max);
 	if (m->commit > p->commit_max) {
@@ -1047,6 +1052,26 @@ static bool is_ext4_driver(const char *fstype)
 	       strcmp(fstype, "ext2") == 0;
 }
 
+/* Per-mount options, then the superblock's that are not among them. */
+static void join_opts(const char *vfs, const char *fs, char *out, size_t len)
+{
+	size_t o = (size_t)snprintf(out, len, "%s", vfs ? vfs : "");
+
+	for (const char *p = fs ? fs : ""; *p && o < len;) {
+		size_t l = strcspn(p, ",");
+		char item[256];
+
+		if (l && l < sizeof(item)) {
+			memcpy(item, p, l);
+			item[l] = '\0';
+			if (!list_has(out, item))
+				o += (size_t)snprintf(out + o, len - o, "%s%s",
+						      o ? "," : "", item);
+		}
+		p += l + (p[l] == ',');
+	}
+}
+
 static int run_mount(const struct ctl_root *r, const char *path,
 		     const struct ctl_preflight_policy *p, struct results *rs)
 {
@@ -1068,9 +1093,7 @@ static int run_mount(const struct ctl_root *r, const char *path,
 	}
 	snprintf(pm.target, sizeof(pm.target), "%s", mnt.target);
 	snprintf(pm.fstype, sizeof(pm.fstype), "%s", mnt.fstype);
-	snprintf(pm.opts, sizeof(pm.opts), "%s%s%s", mnt.vfs_opts,
-		 mnt.fs_opts && *mnt.fs_opts ? "," : "",
-		 mnt.fs_opts ? mnt.fs_opts : "");
+	join_opts(mnt.vfs_opts, mnt.fs_opts, pm.opts, sizeof(pm.opts));
 	pm.ro = (mnt.vfs_flags & MS_RDONLY) || mnt.sb_ro;
 	err = ADD(rs, ctl_preflight_judge_fstype, &pm, p);
 	if (!err)

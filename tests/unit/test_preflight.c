@@ -251,7 +251,9 @@ static void test_judge_ext4(void **state)
 	m.data = CTL_EXT4_DATA_NONE;
 	ctl_preflight_judge_data(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
-	assert_string_equal(res.value, "data=none");
+	assert_string_equal(res.value, "data=none (no journal)");
+	ctl_preflight_judge_commit(&m, &pol, &res);
+	assert_status(CTL_PF_SKIP);
 	m.data = CTL_EXT4_DATA_WRITEBACK;
 	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
 	ctl_preflight_judge_data(&m, &pol, &res);
