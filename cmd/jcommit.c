@@ -937,7 +937,6 @@ struct record {
 	int has_opts;
 	char opts[CTL_EXT4_MOUNT_OPTS_MAX + 1];
 	int data; /* KEEP when absent */
-	int valid;
 };
 
 static int restore_one(const struct opts *o, const struct ctl_root *r,
@@ -1008,18 +1007,23 @@ static int parse_line(struct record *rec, const char *key, const char *val)
 	return -EINVAL;
 }
 
-static int cmd_restore(const struct opts *o, const struct ctl_root *r,
-		       const char *file)
+/*
+ * Read every record of FILE into *RECS before anything is applied, so a
+ * damaged file changes nothing. Returns 0 or an exit code after a message.
+ */
+static int read_records(const char *file, struct record **recs, size_t *n)
 {
 	FILE *f = fopen(file, "re");
-	struct record rec = {.data = CTL_EXT4_DATA_KEEP};
+	struct record *v = NULL, *cur = NULL;
 	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	int rc = 0, c;
+	size_t cap = 0, lineno = 0, cnt = 0;
+	int rc = 0;
 
-	if (!f)
-		err(CTL_EXIT_FAIL, "%s", file);
-	while (getline(&line, &cap, f) >= 0) {
+	if (!f) {
+		warn("%s", file);
+		return CTL_EXIT_FAIL;
+	}
+	while (rc == 0 && getline(&line, &cap, f) >= 0) {
 		char *eq;
 
 		lineno++;
@@ -1027,36 +1031,65 @@ static int cmd_restore(const struct opts *o, const struct ctl_root *r,
 		if (line[0] == '#' || line[0] == '\0')
 			continue;
 		eq = strchr(line, '=');
-		if (!eq)
-			goto bad;
-		*eq = '\0';
-		if (strcmp(line, "target") == 0) {
-			if (rec.valid) {
-				c = restore_one(o, r, &rec);
-				rc = rc > c ? rc : c;
+		if (eq)
+			*eq = '\0';
+		if (eq && strcmp(line, "target") == 0) {
+			struct record *nv = realloc(v, (cnt + 1) * sizeof(*v));
+
+			if (!nv) {
+				warnx("%s: out of memory", file);
+				rc = CTL_EXIT_FAIL;
+				break;
 			}
-			memset(&rec, 0, sizeof(rec));
-			rec.data = CTL_EXT4_DATA_KEEP;
-			rec.valid = 1;
-			snprintf(rec.target, sizeof(rec.target), "%s", eq + 1);
+			v = nv;
+			cur = &v[cnt++];
+			memset(cur, 0, sizeof(*cur));
+			cur->data = CTL_EXT4_DATA_KEEP;
+			snprintf(cur->target, sizeof(cur->target), "%s",
+				 eq + 1);
 			continue;
 		}
-		if (!rec.valid || parse_line(&rec, line, eq + 1) < 0)
-			goto bad;
+		if (!eq || !cur || parse_line(cur, line, eq + 1) < 0) {
+			warnx("%s:%zu: not a jcommit save file line (expected target=, device=, commit=, sb_mount_opts= or sb_data=)",
+			      file, lineno);
+			rc = CTL_EXIT_USAGE;
+		}
 	}
-	if (rec.valid) {
-		c = restore_one(o, r, &rec);
+	if (rc == 0 && ferror(f)) {
+		warn("%s", file);
+		rc = CTL_EXIT_FAIL;
+	}
+	free(line);
+	fclose(f);
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*recs = v;
+	*n = cnt;
+	return 0;
+}
+
+static int cmd_restore(const struct opts *o, const struct ctl_root *r,
+		       const char *file)
+{
+	struct record *recs = NULL;
+	size_t n = 0;
+	int rc = read_records(file, &recs, &n);
+
+	if (rc)
+		return rc;
+	if (n == 0) {
+		warnx("%s: no records to restore", file);
+		rc = CTL_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int c = restore_one(o, r, &recs[i]);
+
 		rc = rc > c ? rc : c;
 	}
-	free(line);
-	fclose(f);
+	free(recs);
 	return rc;
-bad:
-	warnx("%s:%zu: not a jcommit save file line (expected target=, device=, commit=, sb_mount_opts= or sb_data=)",
-	      file, lineno);
-	free(line);
-	fclose(f);
-	return CTL_EXIT_USAGE;
 }
 
 /* --- options --- */
