@@ -43,12 +43,13 @@ in_mount_ns() {
 }
 
 # mkloop SIZE_MB: a loop device over a new sparse file; prints /dev/loopN.
+# It runs in the $(...) subshell of its caller, where an at_exit is lost:
+# the caller registers the detach, dev=$(mkloop 64); at_exit "losetup -d '$dev'".
 mkloop() {
 	local img dev
 	img=$(mktemp "$WORK/img.XXXXXX")
 	truncate -s "${1}M" "$img" || fail "truncate"
 	dev=$(losetup -f --show "$img") || skip "cannot create a loop device"
-	at_exit "losetup -d '$dev'"
 	echo "$dev"
 }
 
