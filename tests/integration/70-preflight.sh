@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# preflight against a loop-mounted ext4 whose image lives on a tmpfs mounted
+# in this private namespace, so the loop device is the only request queue
+# (never vda). Then one check at a time pushed to FAIL: free space,
+# swappiness (host value saved and restored), nosuid, read-only, commit
+# interval, queue depth; a tmpfs target; and the bad-input cases.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd mke2fs
+need_cmd losetup
+in_mount_ns "$@"
+P=$B/preflight
+[ -x "$P" ] || fail "$P is not built"
+
+# The image on a tmpfs of our own: the loop's backing file has no queue.
+TMP=$WORK/tmpfs
+mkdir -p "$TMP"
+mount -t tmpfs -o size=128m,mode=0700 ctl-preflight "$TMP" || fail "mount tmpfs"
+at_exit "umount '$TMP' || umount -l '$TMP'"
+truncate -s 64M "$TMP/ext4.img" || fail "truncate"
+DEV=$(losetup -f --show "$TMP/ext4.img") || skip "cannot create a loop device"
+at_exit "losetup -d '$DEV'"
+LOOP=${DEV#/dev/}
+mkext4 "$DEV"
+MNT=$WORK/mnt
+mountat "$DEV" "$MNT" nosuid,nodev,noexec
+FILE=$MNT/data.bin
+head -c 1M /dev/zero >"$FILE" || fail "write $FILE"
+
+# Checks of the host outside this test's control are neutralised, so the
+# exit status depends on what the test sets up.
+printf '# host-wide checks off\ndirty.min_bytes = 0\nmem.avail_min_pct = 0\n' \
+	>"$WORK/common.policy"
+{ cat "$WORK/common.policy"
+  printf 'vm.swappiness_min = 0\nvm.swappiness_max = 200\n'; } >"$WORK/base.policy"
+
+# row CHECK STATUS [VALUE-REGEX]: the last -P output has that row.
+row() {
+	local pat="CHECK=\"$1\" STATUS=\"$2\" VALUE=\"${3:-[^\"]*}"
+	grep -Eq -- "$pat" "$WORK/out" || {
+		cat "$WORK/out" >&2
+		fail "no row $1 $2 ${3:-} in the output"
+	}
+}
+
+# --- everything in bounds ---
+expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M "$FILE"
+row space PASS "[0-9.]+M free of"
+row fstype PASS "ext4 on $MNT"
+row mount PASS "rw,nosuid,nodev,noexec"
+row ext4-data PASS "data=ordered"
+row ext4-commit PASS "commit=5"
+row scheduler PASS "$LOOP: "
+row depth PASS "$LOOP: nr_requests=[0-9]+"
+row saturation PASS "$LOOP: util [0-9]+% await"
+row queue SKIP
+expect_grep 'anonymous device.*tmpfs' "$WORK/out"
+if grep -q 'vda' "$WORK/out"; then
+	cat "$WORK/out" >&2
+	fail "a row names vda: the loop's backing file is on tmpfs"
+fi
+[ "$(grep -c '^CHECK=' "$WORK/out")" -ge 12 ] || fail "fewer than 12 rows"
+# JSON carries the same rows.
+expect_exit 0 "$P" -J -o CHECK,STATUS --policy "$WORK/base.policy" "$FILE"
+expect_grep '"preflight": \[' "$WORK/out"
+expect_grep '"check": "ext4-data",' "$WORK/out"
+# A file about to be created is measured through its directory.
+expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M "$MNT/new.bin"
+row fstype PASS "ext4 on $MNT"
+
+# --- free space: --size larger than what is free ---
+expect_exit 1 "$P" -P --policy "$WORK/base.policy" --size 1G "$FILE"
+row space FAIL
+expect_grep 'HINT="the write does not fit: free space \(df -h' "$WORK/out"
+row mount PASS
+expect_exit 1 "$P" -q --policy "$WORK/base.policy" --size 1G "$FILE"
+[ -s "$WORK/out" ] && fail "-q printed a report"
+
+# --- swappiness above the policy's maximum (60 by default) ---
+ORIG=$(cat /proc/sys/vm/swappiness) || fail "read swappiness"
+at_exit "echo $ORIG > /proc/sys/vm/swappiness"
+echo 30 >/proc/sys/vm/swappiness || fail "set swappiness 30"
+expect_exit 0 "$P" -P --policy "$WORK/common.policy" "$FILE"
+row swappiness PASS "vm.swappiness=30"
+echo 100 >/proc/sys/vm/swappiness || fail "set swappiness 100"
+expect_exit 1 "$P" -P --policy "$WORK/common.policy" "$FILE"
+echo "$ORIG" >/proc/sys/vm/swappiness
+[ "$(cat /proc/sys/vm/swappiness)" = "$ORIG" ] || fail "swappiness not restored"
+row swappiness FAIL "vm.swappiness=100"
+expect_grep 'HINT="[^"]*swapadj set 60' "$WORK/out"
+row space PASS
+
+# --- nosuid missing, with a policy that requires it ---
+mount -o remount,suid "$MNT" || fail "remount suid"
+expect_exit 0 "$P" -P --policy "$WORK/base.policy" "$FILE"
+row mount WARN
+expect_grep 'HINT="nosuid recommended: mount -o remount,nosuid' "$WORK/out"
+expect_exit 1 "$P" -P --strict --policy "$WORK/base.policy" "$FILE"
+row mount WARN
+{ cat "$WORK/base.policy"; echo "mount.require = nosuid"; } >"$WORK/nosuid.policy"
+expect_exit 1 "$P" -P --policy "$WORK/nosuid.policy" "$FILE"
+row mount FAIL
+expect_grep "HINT=\"nosuid missing: mount -o remount,nosuid $MNT\"" "$WORK/out"
+mount -o remount,nosuid "$MNT" || fail "remount nosuid"
+expect_exit 0 "$P" -P --policy "$WORK/nosuid.policy" "$FILE"
+row mount PASS
+
+# --- read-only ---
+mount -o remount,ro "$MNT" || fail "remount ro"
+expect_exit 1 "$P" -P --policy "$WORK/base.policy" "$FILE"
+row mount FAIL "ro,"
+expect_grep 'HINT="read-only: the write cannot happen; mount -o remount,rw' "$WORK/out"
+mount -o remount,rw "$MNT" || fail "remount rw"
+
+# --- commit interval above the maximum (60 s) ---
+mount -o remount,commit=120 "$MNT" || fail "remount commit=120"
+expect_exit 1 "$P" -P --policy "$WORK/base.policy" "$FILE"
+row ext4-commit FAIL "commit=120"
+expect_grep "HINT=\"[^\"]*jcommit set --commit 30 $MNT\"" "$WORK/out"
+mount -o remount,commit=5 "$MNT" || fail "remount commit=5"
+
+# --- queue depth below the minimum (32), on our loop device only ---
+# The queue outlives losetup -d: put the depth back for the next user.
+DEPTH=$(cat "/sys/block/$LOOP/queue/nr_requests") || fail "read nr_requests"
+at_exit "echo $DEPTH > /sys/block/$LOOP/queue/nr_requests"
+echo 16 >"/sys/block/$LOOP/queue/nr_requests" || fail "set nr_requests"
+expect_exit 1 "$P" -P --policy "$WORK/base.policy" "$FILE"
+row depth FAIL "$LOOP: nr_requests=16"
+expect_grep "HINT=\"qdepth set --depth 128 $LOOP\"" "$WORK/out"
+echo "$DEPTH" >"/sys/block/$LOOP/queue/nr_requests" || fail "restore nr_requests"
+
+# --- a tmpfs target: sensible rows, no crash ---
+expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M "$TMP/x"
+row fstype WARN "tmpfs on $TMP"
+row ext4 SKIP tmpfs
+row queue SKIP
+expect_exit 1 "$P" -P --strict --policy "$WORK/base.policy" "$TMP/x"
+
+# --- bad input: exit status and message ---
+printf 'queue.depth_min = 8\n\nqueue.depth = 3\n' >"$WORK/bad.policy"
+expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
+expect_grep "^preflight: $WORK/bad.policy:3: unknown key 'queue.depth'" "$WORK/err"
+printf 'vm.swappiness_max = 300\n' >"$WORK/bad.policy"
+expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
+expect_grep "bad.policy:1: vm.swappiness_max = 300: out of range 0-200" "$WORK/err"
+expect_exit 2 "$P" --policy "$WORK/missing.policy" "$FILE"
+expect_grep "missing.policy: No such file or directory" "$WORK/err"
+expect_exit 2 "$P" --size 12Q "$FILE"
+expect_grep "^preflight: --size 12Q: not a size" "$WORK/err"
+expect_exit 2 "$P"
+expect_grep "^preflight: no TARGET given" "$WORK/err"
+expect_exit 2 "$P" "$FILE" "$MNT"
+expect_grep "^preflight: only one TARGET at a time" "$WORK/err"
+expect_exit 2 "$P" -o NOPE "$FILE"
+expect_grep "^preflight: unknown column 'NOPE'" "$WORK/err"
+expect_exit 3 "$P" "$MNT/no/such/dir/f"
+expect_grep "^preflight: $MNT/no/such/dir/f: neither it nor its directory exists" "$WORK/err"
+echo "preflight: pass, space, swappiness, nosuid, ro, commit, depth, tmpfs, bad input"
