@@ -146,14 +146,13 @@ static const struct ctl_col cols[] = {
 
 static void usage(void)
 {
-	fputs("Usage:\n"
-	      " jcommit [show] [options] [TARGET...]\n"
-	      " jcommit set --commit SEC [--persist] [--save FILE] [--dry-run] TARGET...\n"
-	      " jcommit set --data MODE --persist [--save FILE] [--dry-run] TARGET...\n"
-	      " jcommit checkpoint [--discard | --zeroout] [--dry-run] TARGET...\n"
-	      " jcommit check [--data MODE[,MODE...]] [--min-commit SEC] [--max-commit SEC]\n"
-	      "         [--require OPT[,OPT...]] [--forbid OPT[,OPT...]] TARGET...\n"
-	      " jcommit restore [--dry-run] FILE\n"
+	fputs("usage: jcommit [show] [options] [TARGET ...]\n"
+	      "       jcommit set --commit SEC [--persist] [--save FILE] [--dry-run] TARGET ...\n"
+	      "       jcommit set --data MODE --persist [--save FILE] [--dry-run] TARGET ...\n"
+	      "       jcommit checkpoint [--discard | --zeroout] [--dry-run] TARGET ...\n"
+	      "       jcommit check [--data MODE[,MODE ...]] [--min-commit SEC] [--max-commit SEC]\n"
+	      "              [--require OPT[,OPT ...]] [--forbid OPT[,OPT ...]] TARGET ...\n"
+	      "       jcommit restore [--dry-run] FILE\n"
 	      "\n"
 	      "TARGET is a mount point, a path on an ext4 file system or a block device;\n"
 	      "\"-\" reads targets from standard input.\n"
