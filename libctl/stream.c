@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,12 @@
 
 #include "ctl/stream.h"
 #include "internal.h"
+
+/* Output buffer of a different-length replace (O_DIRECT writes). */
+#define OUT_CAP (4U << 20)
+#define OUT_ALIGN_MAX 4096
+/* In place, writeback is started every this many bytes written. */
+#define WRITEBACK_STEP (8U << 20)
 
 void ctl_stream_tmp_cleanup(struct ctl_stream_tmp *t)
 {
@@ -83,31 +90,144 @@ static int write_full(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-/* Buffered output of a different-length replace. */
+/*
+ * Output of a different-length replace: two buffers, one filled while a
+ * writer thread writes the other, so the search and the disk overlap.
+ * With ALIGN set the temp file is written with O_DIRECT: the new copy
+ * does not push other processes' pages out of the page cache and skips
+ * its allocation and writeback there. Every write is then CAP bytes but
+ * the last, padded to ALIGN (the caller truncates the padding off).
+ */
 struct outbuf {
 	int fd;
-	char *buf;
-	size_t len, cap;
+	char *mem; /* 2 * cap bytes */
+	char *buf; /* the half being filled */
+	size_t len, cap, align;
 	uint64_t total;
+	bool threaded, stop;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const char *wbuf; /* handed to the writer; NULL when it is idle */
+	size_t wlen;
+	int err; /* the writer's first error */
 };
 
+static void *writer_main(void *arg)
+{
+	struct outbuf *o = arg;
+
+	pthread_mutex_lock(&o->mu);
+	for (;;) {
+		const char *b;
+		size_t n;
+		int err;
+
+		while (!o->wbuf && !o->stop)
+			pthread_cond_wait(&o->cv, &o->mu);
+		if (!o->wbuf)
+			break;
+		b = o->wbuf;
+		n = o->wlen;
+		pthread_mutex_unlock(&o->mu);
+		err = write_full(o->fd, b, n);
+		pthread_mutex_lock(&o->mu);
+		if (err < 0 && !o->err)
+			o->err = err;
+		o->wbuf = NULL;
+		pthread_cond_broadcast(&o->cv);
+	}
+	pthread_mutex_unlock(&o->mu);
+	return NULL;
+}
+
+static void out_start(struct outbuf *o)
+{
+	o->buf = o->mem;
+	if (pthread_mutex_init(&o->mu, NULL))
+		return;
+	if (pthread_cond_init(&o->cv, NULL)) {
+		pthread_mutex_destroy(&o->mu);
+		return;
+	}
+	/* Without a thread the writes are just synchronous. */
+	o->threaded = pthread_create(&o->th, NULL, writer_main, o) == 0;
+	if (!o->threaded) {
+		pthread_cond_destroy(&o->cv);
+		pthread_mutex_destroy(&o->mu);
+	}
+}
+
+static void out_stop(struct outbuf *o)
+{
+	if (!o->threaded)
+		return;
+	pthread_mutex_lock(&o->mu);
+	o->stop = true;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+	pthread_join(o->th, NULL);
+	pthread_cond_destroy(&o->cv);
+	pthread_mutex_destroy(&o->mu);
+	o->threaded = false;
+}
+
+/* Wait for the writer to be idle; returns its error, if any. */
+static int out_wait(struct outbuf *o)
+{
+	int err;
+
+	if (!o->threaded)
+		return 0;
+	pthread_mutex_lock(&o->mu);
+	while (o->wbuf)
+		pthread_cond_wait(&o->cv, &o->mu);
+	err = o->err;
+	pthread_mutex_unlock(&o->mu);
+	return err;
+}
+
+/* Hand the full buffer to the writer and go on with the other one. */
 static int out_flush(struct outbuf *o)
 {
-	int err = write_full(o->fd, o->buf, o->len);
+	int err = out_wait(o);
 
+	if (err < 0)
+		return err;
+	if (!o->threaded) {
+		err = write_full(o->fd, o->buf, o->len);
+		o->len = 0;
+		return err;
+	}
+	pthread_mutex_lock(&o->mu);
+	o->wbuf = o->buf;
+	o->wlen = o->len;
+	pthread_cond_broadcast(&o->cv);
+	pthread_mutex_unlock(&o->mu);
+	o->buf = o->buf == o->mem ? o->mem + o->cap : o->mem;
 	o->len = 0;
-	return err;
+	return 0;
+}
+
+/* The last write, padded for O_DIRECT, once the writer is done. */
+static int out_finish(struct outbuf *o)
+{
+	size_t len = o->len;
+	int err = out_wait(o);
+
+	if (err < 0)
+		return err;
+	if (o->align && len % o->align) {
+		memset(o->buf + len, 0, o->align - len % o->align);
+		len += o->align - len % o->align;
+	}
+	o->len = 0;
+	return write_full(o->fd, o->buf, len);
 }
 
 static int out_put(struct outbuf *o, const char *p, size_t len)
 {
 	o->total += len;
-	/* A large piece goes straight out rather than through the buffer. */
-	if (len >= o->cap) {
-		int err = out_flush(o);
-
-		return err < 0 ? err : write_full(o->fd, p, len);
-	}
 	while (len > 0) {
 		size_t n = o->cap - o->len < len ? o->cap - o->len : len;
 
@@ -132,8 +252,30 @@ struct pass {
 	int fd;
 	bool in_place, dry, count_only;
 	size_t ndiff; /* bytes that differ between OLD and NEW (same length) */
+	uint64_t wb_from, wb_to; /* in place: written back but not yet sent */
 	struct outbuf out;
 };
+
+/*
+ * In place: hand what was written to writeback as the pass goes, so the
+ * disk works while the next windows are searched and the final
+ * fdatasync() only waits for the last few.
+ */
+static void writeback(struct pass *p, uint64_t off, size_t len)
+{
+	if (p->rp->flags & CTL_REPLACE_NO_SYNC)
+		return;
+	if (p->wb_to <= p->wb_from)
+		p->wb_from = off;
+	if (off + len > p->wb_to)
+		p->wb_to = off + len;
+	if (p->wb_to - p->wb_from < WRITEBACK_STEP)
+		return;
+	sync_file_range(p->fd, (off64_t)p->wb_from,
+			(off64_t)(p->wb_to - p->wb_from),
+			SYNC_FILE_RANGE_WRITE);
+	p->wb_from = p->wb_to;
+}
 
 static bool max_reached(const struct pass *p)
 {
@@ -177,7 +319,7 @@ static int apply_in_place(struct pass *p, char *buf, uint64_t base,
 	int err;
 
 	if (rp->journal) {
-		err = rp->journal(rp->arg, base + first, buf + first,
+		err = rp->journal(rp->journal_arg, base + first, buf + first,
 				  end - first);
 		if (err < 0) {
 			p->st->step = "undo journal";
@@ -196,6 +338,8 @@ static int apply_in_place(struct pass *p, char *buf, uint64_t base,
 	err = pwrite_full(p->fd, buf + first, end - first, base + first);
 	if (err < 0)
 		p->st->step = "write";
+	else
+		writeback(p, base + first, end - first);
 	return err;
 }
 
@@ -224,27 +368,6 @@ static int emit(struct pass *p, const char *buf, size_t upto, size_t first,
 		}
 	}
 	return out_put(&p->out, buf + pos, upto - pos);
-}
-
-/* Copy [OFF, END) unchanged once max_count is reached. */
-static int copy_rest(struct pass *p, uint64_t off, uint64_t end)
-{
-	while (off < end) {
-		loff_t in = (loff_t)off;
-		ssize_t n = copy_file_range(p->fd, &in, p->out.fd, NULL,
-					    end - off, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		if (n == 0)
-			return -ESTALE;
-		off += (uint64_t)n;
-		p->out.total += (uint64_t)n;
-	}
-	return 0;
 }
 
 /* One pass: count (dry run or space check), patch in place, or stream. */
@@ -295,26 +418,10 @@ static int run_pass(struct pass *p, char *buf, size_t window)
 		memmove(buf, buf + upto, carry);
 		base += upto;
 		if (rp->progress && !p->count_only)
-			rp->progress(rp->arg, base + carry, size);
-		if (max_reached(p)) {
-			if (p->in_place || p->count_only || p->dry)
-				return 0;
-			err = out_put(&p->out, buf, carry);
-			if (err >= 0)
-				err = out_flush(&p->out);
-			if (err >= 0)
-				err = copy_rest(p, base + carry, size);
-			if (err < 0)
-				p->st->step = "write";
-			return err;
-		}
-	}
-	if (!p->in_place && !p->count_only && !p->dry) {
-		err = out_flush(&p->out);
-		if (err < 0) {
-			p->st->step = "write";
-			return err;
-		}
+			rp->progress(rp->progress_arg, base + carry, size);
+		/* A stream goes on to copy the rest; scan() finds no more. */
+		if (max_reached(p) && (p->in_place || p->count_only || p->dry))
+			return 0;
 	}
 	return 0;
 }
@@ -525,6 +632,23 @@ static int check_space(struct pass *p, char *buf, size_t window)
 	return 0;
 }
 
+/* O_DIRECT on the temp file when the file system has it; its alignment. */
+static size_t try_direct(int fd)
+{
+	struct statx sx;
+	int fl;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_DIOALIGN) || !sx.stx_dio_offset_align ||
+	    sx.stx_dio_offset_align > OUT_ALIGN_MAX ||
+	    sx.stx_dio_mem_align > OUT_ALIGN_MAX)
+		return 0;
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0)
+		return 0;
+	return sx.stx_dio_offset_align;
+}
+
 /* Temp file, stream, metadata, fsync, rename, fsync dir. */
 static int replace_by_rename(struct pass *p, const char *path, char *buf,
 			     size_t window)
@@ -549,16 +673,27 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 	err = check_space(p, buf, window);
 	if (err < 0)
 		return err;
-	obuf = malloc(window);
-	if (!obuf)
+	if (posix_memalign((void **)&obuf, OUT_ALIGN_MAX, 2 * OUT_CAP))
 		return -ENOMEM;
 	tfd = tmp_open(dirfd, dir, base, tmp, &anon);
 	if (tfd < 0) {
 		p->st->step = "create temporary file";
 		return tfd;
 	}
-	p->out = (struct outbuf){.fd = tfd, .buf = obuf, .cap = window};
+	p->out = (struct outbuf){.fd = tfd,
+				 .mem = obuf,
+				 .cap = OUT_CAP,
+				 .align = try_direct(tfd)};
+	out_start(&p->out);
 	err = run_pass(p, buf, window);
+	if (err >= 0 && p->st->matches)
+		err = out_finish(&p->out);
+	out_stop(&p->out);
+	if (err >= 0 && p->st->matches &&
+	    ftruncate(tfd, (off_t)p->out.total) < 0)
+		err = neg_errno();
+	if (err < 0 && !p->st->step)
+		p->st->step = "write";
 	/* Nothing matched: keep the original inode untouched. */
 	if (err >= 0 && p->st->matches == 0) {
 		ctl_stream_tmp_cleanup(tmp);

@@ -51,9 +51,10 @@ struct ctl_replace {
 	 * a negative return stops the replace with that error.
 	 */
 	int (*journal)(void *arg, uint64_t off, const void *orig, size_t len);
+	void *journal_arg;
 	/* Called after each window with the bytes of the file passed. */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
-	void *arg;
+	void *progress_arg;
 	struct ctl_stream_tmp *tmp; /* may be NULL */
 };
 

@@ -346,7 +346,7 @@ static void test_journal_restores(void **state)
 				 .new_len = 3,
 				 .window = 10,
 				 .journal = journal_fn,
-				 .arg = &j};
+				 .journal_arg = &j};
 	struct ctl_replace_stats st;
 	size_t len = sizeof(orig) - 1;
 	char *got;
@@ -376,7 +376,7 @@ static void test_journal_failure_stops(void **state)
 				 .new_len = 3,
 				 .window = 8,
 				 .journal = journal_fn,
-				 .arg = &j};
+				 .journal_arg = &j};
 	struct ctl_replace_stats st;
 	size_t len = sizeof(orig) - 1;
 	char *got;
