@@ -57,6 +57,8 @@ HDRS := $(wildcard include/ctl/*.h) libctl/internal.h
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 BINS := $(addprefix $(B)/,$(TOOLS))
+IT_TESTS := $(sort $(filter-out tests/integration/lib.sh,\
+	$(wildcard tests/integration/*.sh)))
 
 .PHONY: all check unit integration asan install uninstall lint deps clean \
 	demo bench help
@@ -94,7 +96,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory all units
-	@B=$(B) ./tests/run $(UNIT_BIN) $(sort $(wildcard tests/integration/*.sh))
+	@B=$(B) ./tests/run $(UNIT_BIN) $(IT_TESTS)
 
 units: $(UNIT_BIN)
 unit: deps
@@ -102,7 +104,7 @@ unit: deps
 	@B=$(B) ./tests/run $(UNIT_BIN)
 integration: deps
 	@$(MAKE) --no-print-directory all
-	@B=$(B) ./tests/run $(sort $(wildcard tests/integration/*.sh))
+	@B=$(B) ./tests/run $(IT_TESTS)
 
 asan:
 	@$(MAKE) --no-print-directory B=build/asan WERROR=$(WERROR) \

@@ -263,6 +263,25 @@ static int collect(struct opts *o, struct ctl_strv *targets, unsigned flags,
 	return rc;
 }
 
+/* One entry per queue: `set sda sda1` must not write sda twice. */
+static void dedupe_queues(struct items *it)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < it->n; i++) {
+		size_t j;
+
+		for (j = 0; j < n; j++)
+			if (it->v[i].dev.kind == CTL_BLK_QUEUE &&
+			    it->v[j].dev.kind == CTL_BLK_QUEUE &&
+			    strcmp(it->v[j].dev.name, it->v[i].dev.name) == 0)
+				break;
+		if (j == n)
+			it->v[n++] = it->v[i];
+	}
+	it->n = n;
+}
+
 static void items_free(struct items *it)
 {
 	free(it->v);
@@ -508,6 +527,7 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 	if (targets->n == 0)
 		errx(CTL_EXIT_USAGE, "set: no TARGET given");
 	rc = collect(o, targets, flags, &it);
+	dedupe_queues(&it);
 	if (rc) {
 		/* A target that does not resolve: change nothing at all. */
 		items_free(&it);
@@ -582,7 +602,7 @@ static int cmd_restore(struct opts *o, const char *file)
 		"DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,OLD-RA,RA,RESULT,NOTE");
 	for (size_t i = 0; i < n; i++) {
 		struct ctl_queue_want w = {
-			.sched = qs[i].sched,
+			.sched = qs[i].sched[0] ? qs[i].sched : NULL,
 			.set_depth = true,
 			.depth = qs[i].depth,
 			.set_read_ahead = true,
@@ -625,6 +645,7 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 		errx(CTL_EXIT_USAGE,
 		     "check: give --min-depth, --max-depth or --scheduler");
 	rc = collect(o, targets, CTL_BLK_FOLLOW_LOOP, &it);
+	dedupe_queues(&it);
 	for (size_t i = 0; i < it.n; i++) {
 		const char *name = it.v[i].dev.name;
 		struct ctl_queue q;
@@ -698,6 +719,7 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	if (!o->count_set)
 		o->count = o->saturation >= 0 ? 3 : 1;
 	rc = collect(o, targets, CTL_BLK_FOLLOW_LOOP, &it);
+	dedupe_queues(&it);
 	if (rc) {
 		items_free(&it);
 		return rc;
@@ -719,12 +741,13 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 				  : ctl_diskstat_read(o->root, it.v[i].dev.name,
 						      &prev[i]);
 
+		if (err < 0 && it.v[i].dev.kind == CTL_BLK_NODEV)
+			errx(CTL_EXIT_UNSUPP, "%s: no block device to sample",
+			     it.v[i].target);
 		if (err < 0)
-			errx(CTL_EXIT_UNSUPP, "%s: not in /proc/diskstats%s",
-			     it.v[i].target,
-			     it.v[i].dev.kind == CTL_BLK_NODEV
-				     ? " (no block device)"
-				     : "");
+			errx(CTL_EXIT_UNSUPP,
+			     "%s: %s is not in /proc/diskstats", it.v[i].target,
+			     it.v[i].dev.name);
 		ctl_satur_init(&sat[i], o->saturation, 3);
 	}
 	signal(SIGINT, on_signal);
@@ -817,6 +840,10 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			printf("qdepth %s\n", CTL_VERSION);
 			exit(CTL_EXIT_OK);
 		case OPT_SCHEDULER:
+			if (!*optarg || strchr(optarg, ' '))
+				errx(CTL_EXIT_USAGE,
+				     "--scheduler '%s': not a scheduler name",
+				     optarg);
 			o->want.sched = optarg;
 			o->sched_list = optarg;
 			break;

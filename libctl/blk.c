@@ -2,6 +2,7 @@
 /* Resolve a target to the request queues that serve it. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <linux/magic.h>
@@ -21,6 +22,7 @@
 struct walk {
 	const struct ctl_root *r;
 	unsigned int flags;
+	unsigned int depth; /* slaves/ levels: a cycle in a tree ends here */
 	struct ctl_blk_list *out;
 };
 
@@ -92,16 +94,16 @@ static void chain(char *buf, size_t len, const char *prefix, const char *name)
 
 static int resolve_devno(struct walk *w, unsigned int maj, unsigned int min,
 			 unsigned int level, const char *via);
-static int resolve_stat(struct walk *w, const struct stat *st, const char *path,
-			unsigned int level, const char *via);
+static int resolve_fd(struct walk *w, int fd, unsigned int level,
+		      const char *via);
 
 /* The loop device NAME serves its backing file: follow it down. */
 static int follow_loop(struct walk *w, const char *dir, const char *name,
 		       unsigned int level, const char *via)
 {
 	char file[PATH_MAX], sub[sizeof(((struct ctl_blkdev *)0)->via)];
+	_cleanup_close_ int fd = -1;
 	char ldir[PATH_MAX];
-	struct stat st;
 	char *deleted;
 	int err;
 
@@ -117,10 +119,11 @@ static int follow_loop(struct walk *w, const char *dir, const char *name,
 		*deleted = '\0';
 	say(sub, sizeof(sub), "%s%sbacking file %s of %s", via,
 	    *via ? " > " : "", file, name);
-	err = ctl_root_stat(w->r, file, &st);
-	if (err < 0)
+	/* The file as the root sees it: stat and statfs the same inode. */
+	fd = ctl_root_open_path(w->r, file, O_PATH, 0);
+	if (fd < 0)
 		return 0; /* file gone or elsewhere: loop still serves it */
-	return resolve_stat(w, &st, file, level + 1, sub);
+	return resolve_fd(w, fd, level + 1, sub);
 }
 
 /* Add the disk NAME (a /sys/block entry), walking down stacks. */
@@ -133,7 +136,7 @@ static int expand_disk(struct walk *w, const char *name, unsigned int level,
 	struct dirent *de;
 	int err, found = 0;
 
-	if (level > MAX_DEPTH)
+	if (level > MAX_DEPTH || w->depth > MAX_DEPTH)
 		return -ELOOP;
 	if (ctl_fmt(dir, sizeof(dir), "/sys/block/%s", name) < 0 ||
 	    ctl_fmt(d.name, sizeof(d.name), "%s", name) < 0)
@@ -168,7 +171,9 @@ static int expand_disk(struct walk *w, const char *name, unsigned int level,
 		if (err < 0)
 			return err;
 		chain(sub, sizeof(sub), via, name);
+		w->depth++;
 		err = resolve_devno(w, smaj, smin, level, sub);
+		w->depth--;
 		if (err < 0)
 			return err;
 		found = 1;
@@ -224,20 +229,25 @@ static const char *fs_name(long type)
 	}
 }
 
-static int resolve_stat(struct walk *w, const struct stat *st, const char *path,
-			unsigned int level, const char *via)
+/* What serves the file or device node open at FD. */
+static int resolve_fd(struct walk *w, int fd, unsigned int level,
+		      const char *via)
 {
 	struct ctl_blkdev d = {.kind = CTL_BLK_NODEV, .level = level};
-	dev_t dev = S_ISBLK(st->st_mode) ? st->st_rdev : st->st_dev;
-	struct statfs sfs;
 	const char *fs = NULL;
+	struct statfs sfs;
+	struct stat st;
+	dev_t dev;
 
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
 	d.major = major(dev);
 	d.minor = minor(dev);
 	/* Anonymous st_dev (major 0): no block device, hence no queue. */
 	if (d.major != 0)
 		return resolve_devno(w, d.major, d.minor, level, via);
-	if (path && statfs(path, &sfs) == 0)
+	if (fstatfs(fd, &sfs) == 0)
 		fs = fs_name((long)sfs.f_type);
 	say(d.via, sizeof(d.via),
 	    "%s%sanonymous device %u:%u (%s): no block device, no request queue",
@@ -259,7 +269,6 @@ int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 	struct walk w = {.r = r, .flags = flags, .out = out};
 	char dev[PATH_MAX], dir[PATH_MAX];
 	unsigned int maj, min;
-	struct stat st;
 	int err;
 
 	if (!target || !*target)
@@ -273,13 +282,18 @@ int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 		target = dev;
 	}
 	if (strchr(target, '/')) {
-		/* A path: the device node itself, or the fs holding it. */
-		if (stat(target, &st) < 0)
+		/* A path: the device node itself, or the fs holding it. It
+		 * is the user's, on the host: not under the root. */
+		_cleanup_close_ int fd = open(target, O_PATH | O_CLOEXEC);
+
+		if (fd < 0)
 			return neg_errno();
-		return resolve_stat(&w, &st, target, 0, "");
+		return resolve_fd(&w, fd, 0, "");
 	}
 	if (ctl_name_check(target) < 0)
 		return -EINVAL;
+	if (strlen(target) >= CTL_DEVNAME_MAX)
+		return -ENODEV; /* valid as a name, too long for a disk */
 	/* A whole disk by name: the common udev case, straight there. */
 	err = expand_disk(&w, target, 0, "");
 	if (err != -ENODEV)
@@ -328,6 +342,7 @@ int ctl_blk_list_queues(const struct ctl_root *r, struct ctl_blk_list *out)
 		if (err < 0)
 			return err;
 	}
-	qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_dev);
+	if (out->n > first)
+		qsort(out->v + first, out->n - first, sizeof(*out->v), cmp_dev);
 	return 0;
 }

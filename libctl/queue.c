@@ -97,6 +97,8 @@ int ctl_queue_has_sched(const struct ctl_queue *q, const char *sched)
 	const char *s = q->scheds;
 	size_t len = strlen(sched);
 
+	if (!len || strchr(sched, ' '))
+		return 0;
 	while ((s = strstr(s, sched))) {
 		if ((s == q->scheds || s[-1] == ' ') &&
 		    (s[len] == ' ' || s[len] == '\0'))
@@ -251,8 +253,10 @@ int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 	    (w->sched && strcmp(c->after.sched, w->sched) != 0)) {
 		snprintf(c->why, sizeof(c->why),
 			 "read back scheduler %s depth %" PRIu64
-			 ", asked %s %" PRIu64,
+			 ", asked %s %" PRIu64 "; rolled back",
 			 c->after.sched, c->after.depth, c->sched, c->depth);
+		rollback(r, qdir, old, sched_done);
+		read_back(r, qdir, &c->after);
 		c->result = CTL_QUEUE_FAILED;
 		c->err = -EIO;
 		return -EIO;
@@ -321,7 +325,8 @@ int ctl_queue_save(const char *path, const struct ctl_queue *qs, size_t n)
 		SAVE_MAGIC);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "%s %s %" PRIu64 " %" PRIu64 "\n", qs[i].name,
-			qs[i].sched, qs[i].depth, qs[i].read_ahead_kb);
+			qs[i].sched[0] ? qs[i].sched : "-", qs[i].depth,
+			qs[i].read_ahead_kb);
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
 		err = neg_errno();
 	if (fclose(f) != 0 && !err)
@@ -354,6 +359,8 @@ int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 			   q.sched, &q.depth, &q.read_ahead_kb) != 4 ||
 		    ctl_name_check(q.name) < 0)
 			return -EBADMSG;
+		if (strcmp(q.sched, "-") == 0)
+			q.sched[0] = '\0'; /* the queue had no scheduler file */
 		nv = realloc(v, (cnt + 1) * sizeof(*v));
 		if (!nv)
 			return -ENOMEM;

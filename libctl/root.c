@@ -213,7 +213,9 @@ int ctl_root_read_file(const struct ctl_root *r, const char *path, char *buf,
 int ctl_root_write_file(const struct ctl_root *r, const char *path,
 			const char *val, int flags)
 {
-	int fd = ctl_root_open_path(r, path, O_WRONLY | flags, 0644);
+	/* O_TRUNC as a shell's ">" does: sysfs and procfs ignore it, and a
+	 * --sysroot tree of regular files then holds just the new value. */
+	int fd = ctl_root_open_path(r, path, O_WRONLY | O_TRUNC | flags, 0644);
 	size_t len = strlen(val);
 	ssize_t n;
 

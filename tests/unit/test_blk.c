@@ -312,11 +312,7 @@ static void test_bad_names(void **state)
 	assert_int_equal(c->l.n, 0);
 }
 
-#ifdef QD_KNOWN_BUGS
-/*
- * Known bugs, reported to the lead; these fail today. Build with
- * CFLAGS+=-DQD_KNOWN_BUGS to run them.
- */
+/* Regressions: each of these once failed. */
 
 /* A valid name longer than any kernel name: -ENODEV (or -EINVAL) as
  * documented, not -ENAMETOOLONG from expand_disk()'s copy into d.name. */
@@ -389,7 +385,6 @@ static void test_bug_list_queues_none(void **state)
 	assert_int_equal(ctl_blk_list_queues(c->root, &c->l), 0);
 	assert_int_equal(c->l.n, 0);
 }
-#endif
 
 /* A path on tmpfs: no block device, and the answer says tmpfs. */
 static void test_tmpfs_path(void **state)
@@ -478,12 +473,10 @@ int main(void)
 		T(test_list_queues),
 		T(test_list_queues_no_sysfs),
 		T(test_list_free),
-#ifdef QD_KNOWN_BUGS
 		T(test_bug_long_name),
 		T(test_bug_list_queues_none),
 		T(test_bug_loop_on_tmpfs),
 		T(test_bug_slave_cycle), /* last: it crashes */
-#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

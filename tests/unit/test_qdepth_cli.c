@@ -487,13 +487,10 @@ static void test_version_help(void **state)
 	assert_int_equal(r.rc, 2);
 }
 
-#ifdef QD_KNOWN_BUGS
 /*
- * Known bug, reported to the lead; fails today. Build with
- * CFLAGS+=-DQD_KNOWN_BUGS to run it. Writes do not truncate, so on a
- * --sysroot tree a value shorter than the old one keeps the old tail:
- * "300" over "1023\n" reads back 3003, and restore of 64 over 128 reads
- * back 648; both end "failed", exit 3.
+ * Regression: writes once did not truncate, so on a --sysroot tree a value
+ * shorter than the old one kept the old tail ("300" over "1023\n" read
+ * back 3003; restore of 64 over 128 read back 648).
  */
 static void test_bug_set_shorter(void **state)
 {
@@ -534,7 +531,6 @@ static void test_bug_check_dup(void **state)
 	assert_int_equal(r.rc, 1);
 	assert_string_equal(r.out, "sda: depth 64 > 32\n");
 }
-#endif
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -555,11 +551,9 @@ int main(void)
 		T(test_save_bad),
 		T(test_stat),
 		T(test_version_help),
-#ifdef QD_KNOWN_BUGS
 		T(test_bug_set_shorter),
 		T(test_bug_empty_scheduler),
 		T(test_bug_check_dup),
-#endif
 	};
 	const char *b = getenv("B");
 

@@ -448,11 +448,13 @@ static void test_apply_scheduler_then_depth(void **state)
 	(void)state;
 	assert_int_equal(plan_apply("nvme0n1", &w, &c, blank_nvme_sched_depth),
 			 -EIO);
-	assert_string_equal(fake_read(NVME_Q "/scheduler"), "mq-deadline");
-	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "2000");
+	/* A read-back that disagrees is rolled back to what was there. */
+	assert_string_equal(fake_read(NVME_Q "/scheduler"), "none");
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023");
 	assert_int_equal(c.result, CTL_QUEUE_FAILED);
 	assert_int_equal(c.err, -EIO);
 	assert_non_null(strstr(c.why, "read back"));
+	assert_non_null(strstr(c.why, "rolled back"));
 	assert_string_equal(ctl_queue_result_name(c.result), "failed");
 }
 
@@ -624,13 +626,10 @@ static void test_save_missing_dir(void **state)
 	assert_int_equal(count_entries(fake_root), 2); /* sys, images */
 }
 
-#ifdef QD_KNOWN_BUGS
 /*
- * Known bug, reported to the lead; fails today. Build with
- * CFLAGS+=-DQD_KNOWN_BUGS to run it. ctl_root_write_file() opens without
- * O_TRUNC: harmless on sysfs, but on a --sysroot tree of regular files a
- * shorter value leaves the tail of the old one ("300" over "1023\n" reads
- * back as 3003), so set and restore fail on fake trees.
+ * Regression: ctl_root_write_file() once opened without O_TRUNC, so on a
+ * --sysroot tree of regular files a shorter value kept the tail of the old
+ * one ("300" over "1023\n" read back as 3003).
  */
 static void test_bug_write_trunc(void **state)
 {
@@ -683,7 +682,6 @@ static void test_bug_save_no_scheduler(void **state)
 	assert_int_equal(back[0].depth, 64);
 	free(back);
 }
-#endif
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
@@ -711,11 +709,9 @@ int main(void)
 		T(test_save_load),
 		T(test_load_bad),
 		T(test_save_missing_dir),
-#ifdef QD_KNOWN_BUGS
 		T(test_bug_write_trunc),
 		T(test_bug_save_no_scheduler),
 		T(test_bug_has_sched), /* last: the alarm ends the run */
-#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
