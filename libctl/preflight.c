@@ -1008,8 +1008,9 @@ static struct ctl_preflight_result *add(struct results *rs)
 	return &v[rs->n++];
 }
 
+/* An ERROR row; the hint is the command that shows more: TOOL PATH. */
 static int add_error(struct results *rs, const char *check, const char *what,
-		     int err, const char *hint)
+		     int err, const char *tool, const char *path)
 {
 	struct ctl_preflight_result *res = add(rs);
 
@@ -1019,8 +1020,10 @@ static int add_error(struct results *rs, const char *check, const char *what,
 	res->status = CTL_PF_ERROR;
 	res->err = err;
 	FMT(res->value, "%s: %s", what, strerror(-err));
-	FMT(res->hint, "%s",
-	    err == -EACCES || err == -EPERM ? "run as root" : hint);
+	if (err == -EACCES || err == -EPERM)
+		FMT(res->hint, "run as root");
+	else
+		FMT(res->hint, "see %s %s", tool, path);
 	return 0;
 }
 
@@ -1087,7 +1090,7 @@ static int run_mount(const struct ctl_root *r, const char *path,
 		if (err == -ENOMEM)
 			return err;
 		if ((err = add_error(rs, "mount", "mountinfo", err,
-				     "findmnt --target PATH")) < 0)
+				     "findmnt --target", path)) < 0)
 			return err;
 		return add_skip(rs, "ext4", "-", "mount not found");
 	}
@@ -1117,7 +1120,7 @@ static int run_mount(const struct ctl_root *r, const char *path,
 		return err;
 	if (err < 0)
 		return add_error(rs, "ext4", "/proc/fs/ext4", err,
-				 "jcommit show PATH");
+				 "jcommit show", path);
 	pe.data = live.data;
 	pe.commit = live.commit;
 	err = ADD(rs, ctl_preflight_judge_data, &pe, p);
@@ -1134,7 +1137,7 @@ static int run_queues(const struct ctl_root *r, const char *path,
 		ctl_blk_list_free(&l);
 		return err == -ENOMEM ? err
 				      : add_error(rs, "queue", "resolve", err,
-						  "qdepth show PATH");
+						  "qdepth show", path);
 	}
 	for (size_t i = 0; i < l.n && !err; i++) {
 		const struct ctl_blkdev *d = &l.v[i];
@@ -1150,7 +1153,7 @@ static int run_queues(const struct ctl_root *r, const char *path,
 		err = ctl_preflight_measure_queue(r, d->name, p, &q);
 		if (err < 0) {
 			err = add_error(rs, "queue", d->name, err,
-					"qdepth show PATH");
+					"qdepth show", path);
 			continue;
 		}
 		err = ADD(rs, ctl_preflight_judge_sched, &q, p);
@@ -1175,7 +1178,7 @@ static int run_memory(const struct ctl_root *r, uint64_t size,
 	if (err == -ENOMEM)
 		return err;
 	if (err < 0)
-		err = add_error(rs, "memory", "/proc", err, "swapadj show");
+		err = add_error(rs, "memory", "/proc", err, "swapadj", "show");
 	else if (!(err = ADD(rs, ctl_preflight_judge_swappiness, &vm, p)))
 		err = ADD(rs, ctl_preflight_judge_memory, &vm, p);
 	if (err < 0)
@@ -1184,8 +1187,8 @@ static int run_memory(const struct ctl_root *r, uint64_t size,
 	err = ctl_preflight_measure_dirty(r, &dt);
 	dt.size = size;
 	if (err < 0)
-		err = add_error(rs, "dirty", "/proc/sys/vm", err,
-				"sysctl vm.dirty_ratio vm.dirty_bytes");
+		err = add_error(rs, "dirty", "/proc/sys/vm", err, "sysctl",
+				"vm.dirty_ratio vm.dirty_bytes");
 	else
 		err = ADD(rs, ctl_preflight_judge_dirty, &dt, p);
 	if (err < 0)
@@ -1194,7 +1197,7 @@ static int run_memory(const struct ctl_root *r, uint64_t size,
 	err = ctl_preflight_measure_uring(r, &ur);
 	if (err < 0)
 		return add_error(rs, "io_uring", "/proc/sys/kernel", err,
-				 "sysctl kernel.io_uring_disabled");
+				 "sysctl", "kernel.io_uring_disabled");
 	return ADD(rs, ctl_preflight_judge_uring, &ur, p);
 }
 
@@ -1228,7 +1231,7 @@ int ctl_preflight_run(const struct ctl_root *r, const char *target,
 	if (err == -ENOMEM)
 		goto fail;
 	if (err < 0)
-		err = add_error(&rs, "space", "statvfs", err, "df -h PATH");
+		err = add_error(&rs, "space", "statvfs", err, "df -h", path);
 	else
 		err = ADD(&rs, ctl_preflight_judge_space, &sp, p);
 	if (!err)

@@ -482,6 +482,36 @@ static void test_measure_vm(void **state)
 	fake_free();
 }
 
+/* cgroup v1 (these machines): memory.limit_in_bytes, smallest on the path. */
+static void test_measure_vm_cgroup_v1(void **state)
+{
+	struct ctl_root *r = fake_open();
+	struct ctl_pf_vm m = {0};
+
+	(void)state;
+	fake_write("sys/fs/cgroup/memory/memory.limit_in_bytes",
+		   "9223372036854771712\n");
+	fake_write("sys/fs/cgroup/memory/batch/memory.limit_in_bytes",
+		   "268435456\n");
+	fake_write("sys/fs/cgroup/memory/batch/job/memory.limit_in_bytes",
+		   "9223372036854771712\n");
+	fake_write("proc/self/cgroup", "12:cpu,cpuacct:/\n"
+				       "5:memory:/batch/job\n"
+				       "0::/\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	assert_int_equal(m.cg_version, 1);
+	assert_int_equal(m.cg_limit, 256ULL << 20);
+	m.size = 300ULL << 20;
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_true(strstr(res.value, "cgroup v1 max 256M") != NULL);
+	m.size = 200ULL << 20;
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	ctl_root_free(r);
+	fake_free();
+}
+
 static void test_measure_dirty(void **state)
 {
 	struct ctl_root *r = fake_open();
@@ -589,7 +619,16 @@ static void test_run_empty_tree(void **state)
 			assert_true(v[i].status == CTL_PF_PASS ||
 				    v[i].status == CTL_PF_WARN);
 		} else {
-			mount += strcmp(v[i].check, "mount") == 0;
+			if (strcmp(v[i].check, "mount") == 0) {
+				char want[512];
+
+				mount++;
+				snprintf(want, sizeof(want),
+					 "see findmnt --target %s", fake_root);
+				assert_string_equal(v[i].hint, want);
+				assert_int_equal(v[i].status, CTL_PF_ERROR);
+				assert_true(v[i].err < 0);
+			}
 			assert_true(v[i].status == CTL_PF_ERROR ||
 				    v[i].status == CTL_PF_SKIP);
 		}
@@ -621,6 +660,7 @@ int main(void)
 		cmocka_unit_test_setup(test_judge_dirty, setup),
 		cmocka_unit_test_setup(test_judge_uring, setup),
 		cmocka_unit_test_setup(test_measure_vm, setup),
+		cmocka_unit_test_setup(test_measure_vm_cgroup_v1, setup),
 		cmocka_unit_test_setup(test_measure_dirty, setup),
 		cmocka_unit_test_setup(test_measure_uring, setup),
 		cmocka_unit_test_setup(test_measure_queue, setup),
