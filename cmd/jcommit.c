@@ -832,22 +832,6 @@ static int opt_present(const struct fsinfo *fi, const char *opt)
 	return 0;
 }
 
-static int in_list(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = list; *p;) {
-		size_t len = strcspn(p, ",");
-
-		if (len == n && strncmp(p, word, n) == 0)
-			return 1;
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return 0;
-}
-
 /* Call FN for each element of the comma list LIST. */
 static int each_opt(const char *list, const struct fsinfo *fi, int want,
 		    const struct opts *o)
@@ -886,7 +870,7 @@ static int check_one(const struct opts *o, const struct fsinfo *fi)
 		warnx("%s: not mounted; check looks at live mounts only", name);
 		return CTL_EXIT_UNSUPP;
 	}
-	if (o->data_arg && !in_list(o->data_arg, j ? d : "none")) {
+	if (o->data_arg && !ctl_list_has(o->data_arg, j ? d : "none")) {
 		bad++;
 		if (!o->cli.quiet)
 			printf("%s: data=%s not in %s\n", name, j ? d : "none",

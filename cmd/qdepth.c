@@ -622,20 +622,6 @@ static int cmd_restore(struct opts *o, const char *file)
 
 /* ---- check ---- */
 
-static int sched_allowed(const char *list, const char *sched)
-{
-	size_t len = strlen(sched);
-
-	for (const char *p = list; *p;) {
-		size_t n = strcspn(p, ",");
-
-		if (n == len && strncmp(p, sched, n) == 0)
-			return 1;
-		p += n + (p[n] == ',');
-	}
-	return 0;
-}
-
 static int cmd_check(struct opts *o, struct ctl_strv *targets)
 {
 	struct items it = {0};
@@ -665,7 +651,7 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 				printf("%s: depth %" PRIu64 " > %" PRIu64 "\n",
 				       name, q.depth, o->max_depth);
 		}
-		if (o->sched_list && !sched_allowed(o->sched_list, q.sched)) {
+		if (o->sched_list && !ctl_list_has(o->sched_list, q.sched)) {
 			bad = 1;
 			if (!o->cli.quiet)
 				printf("%s: scheduler %s not in %s\n", name,

@@ -102,6 +102,20 @@ int ctl_cli_targets(char *const *argv, int n, FILE *in, struct ctl_strv *out)
 	return 0;
 }
 
+int ctl_list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; p && *p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, word, n) == 0)
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
 int ctl_exit_for(int err)
 {
 	switch (-err) {

@@ -75,6 +75,9 @@ void ctl_strv_free(struct ctl_strv *sv);
  */
 int ctl_cli_targets(char *const *argv, int n, FILE *in, struct ctl_strv *out);
 
+/* 1 if WORD is an element of the comma-separated LIST, else 0. */
+int ctl_list_has(const char *list, const char *word);
+
 /*
  * Exit status for a failed operation -ERR: 4 for "not supported here"
  * (ENOTSUP, ENOSYS, ENOTTY, ENOTBLK, ENOMEDIUM), 3 otherwise.

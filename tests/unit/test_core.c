@@ -242,6 +242,11 @@ static void test_targets_stdin(void **state)
 	assert_string_equal(sv.v[3], "sdb");
 	assert_null(sv.v[4]);
 	ctl_strv_free(&sv);
+	assert_true(ctl_list_has("none,mq-deadline", "mq-deadline"));
+	assert_true(ctl_list_has("none,mq-deadline", "none"));
+	assert_false(ctl_list_has("none,mq-deadline", "mq"));
+	assert_false(ctl_list_has("none,mq-deadline", ""));
+	assert_false(ctl_list_has("", "none"));
 	assert_int_equal(ctl_exit_for(-ENOTTY), CTL_EXIT_UNSUPP);
 	assert_int_equal(ctl_exit_for(-EACCES), CTL_EXIT_FAIL);
 }
