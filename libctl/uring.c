@@ -261,10 +261,12 @@ static int reap(struct writer *w)
 }
 
 /*
- * Keep the page cache from filling with the file: start writeback of what
- * completed, and one step behind, wait for it and drop those pages.
+ * Start writeback of what completed as the copy goes, so the disk works
+ * alongside and the final fdatasync() waits only for the tail. With
+ * DROP_BEHIND, one step behind that, wait for those pages and drop them,
+ * so the page cache does not fill with the file.
  */
-static void drop_behind(struct writer *w, bool final)
+static void behind(struct writer *w, bool final)
 {
 	uint64_t low = w->pos;
 	int fd = w->fd;
@@ -278,6 +280,8 @@ static void drop_behind(struct writer *w, bool final)
 				SYNC_FILE_RANGE_WRITE);
 		w->started = low;
 	}
+	if (!(w->o->flags & CTL_WRITE_DROP_BEHIND))
+		return;
 	while (w->started >= w->dropped + 2 * DROP_STEP ||
 	       (final && w->started > w->dropped)) {
 		uint64_t len = w->started - w->dropped;
@@ -368,8 +372,10 @@ static int run(struct writer *w)
 					w->st->min_depth = w->cur;
 			}
 		}
-		if ((o->flags & CTL_WRITE_DROP_BEHIND) && !w->direct)
-			drop_behind(w, false);
+		/* Nothing to write back for O_DIRECT, or without a sync. */
+		if (!w->direct && ((o->flags & CTL_WRITE_DROP_BEHIND) ||
+				   !(o->flags & CTL_WRITE_NO_SYNC)))
+			behind(w, false);
 	}
 	return w->err;
 }
@@ -544,7 +550,7 @@ int ctl_write_stream(const char *path, int in_fd,
 		w.bufs = NULL;
 		w.depth = 0;
 		w.pos = opts->offset + st->bytes;
-		drop_behind(&w, true);
+		behind(&w, true);
 	}
 	if (close(TAKE_FD(fd)) < 0) {
 		st->step = "close";
