@@ -934,45 +934,69 @@ static void sleep_ms(unsigned int ms)
 		;
 }
 
-/* Sample diskstats of M->name; saturated when every sample is >= util. */
-static int sample_queue(const struct ctl_root *r,
-			const struct ctl_preflight_policy *p,
-			struct ctl_pf_queue *m)
-{
-	struct ctl_diskstat first, prev, cur;
+/* Per-disk state of a sampling run. */
+struct qsample {
+	struct ctl_diskstat first, prev;
 	struct ctl_satur sat;
+	bool saturated;
+};
+
+/*
+ * Sample the diskstats lines of the N queues in M together (one sleep per
+ * round, whatever N is); saturated when every sample is >= util_pct.
+ * ERRS[i] != 0 skips a disk; a failed read sets it.
+ */
+static void sample_queues(const struct ctl_root *r,
+			  const struct ctl_preflight_policy *p,
+			  struct ctl_pf_queue *m, int *errs, size_t n)
+{
+	struct qsample *qs = calloc(n ? n : 1, sizeof(*qs));
+	struct ctl_diskstat cur;
 	struct ctl_iostat s;
 	double t0, t, tp;
-	bool saturated = false;
-	int err = ctl_diskstat_read(r, m->name, &first);
 
-	if (err < 0)
-		return err;
-	ctl_satur_init(&sat, p->util_pct, p->samples);
-	prev = first;
+	if (!qs) {
+		for (size_t i = 0; i < n; i++)
+			errs[i] = errs[i] ? errs[i] : -ENOMEM;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!errs[i])
+			errs[i] = ctl_diskstat_read(r, m[i].name, &qs[i].first);
+		qs[i].prev = qs[i].first;
+		ctl_satur_init(&qs[i].sat, p->util_pct, p->samples);
+	}
 	t0 = tp = now_ms();
-	for (unsigned int i = 0; i < p->samples; i++) {
+	for (unsigned int k = 0; k < p->samples; k++) {
 		sleep_ms(p->sample_ms);
-		err = ctl_diskstat_read(r, m->name, &cur);
-		if (err < 0)
-			return err;
 		t = now_ms();
-		ctl_iostat_compute(&prev, &cur, t - tp, &s);
-		saturated = ctl_satur_feed(&sat, s.util);
-		prev = cur;
+		for (size_t i = 0; i < n; i++) {
+			if (errs[i])
+				continue;
+			errs[i] = ctl_diskstat_read(r, m[i].name, &cur);
+			if (errs[i])
+				continue;
+			ctl_iostat_compute(&qs[i].prev, &cur, t - tp, &s);
+			qs[i].saturated = ctl_satur_feed(&qs[i].sat, s.util);
+			qs[i].prev = cur;
+		}
 		tp = t;
 	}
-	ctl_iostat_compute(&first, &prev, tp - t0, &s);
-	m->samples = p->samples;
-	m->saturated = saturated;
-	m->util = s.util;
-	m->await = s.await;
-	return 0;
+	for (size_t i = 0; i < n; i++) {
+		if (errs[i])
+			continue;
+		ctl_iostat_compute(&qs[i].first, &qs[i].prev, tp - t0, &s);
+		m[i].samples = p->samples;
+		m[i].saturated = qs[i].saturated;
+		m[i].util = s.util;
+		m[i].await = s.await;
+	}
+	free(qs);
 }
 
-int ctl_preflight_measure_queue(const struct ctl_root *r, const char *name,
-				const struct ctl_preflight_policy *p,
-				struct ctl_pf_queue *m)
+/* Scheduler and depth of disk NAME into M (no sampling). */
+static int read_queue(const struct ctl_root *r, const char *name,
+		      struct ctl_pf_queue *m)
 {
 	struct ctl_queue q;
 	uint64_t lo, hi;
@@ -988,7 +1012,28 @@ int ctl_preflight_measure_queue(const struct ctl_root *r, const char *name,
 	m->depth = q.depth;
 	ctl_queue_range(&q, q.sched, &lo, &hi);
 	m->depth_range_max = hi;
-	return p->samples ? sample_queue(r, p, m) : 0;
+	return 0;
+}
+
+void ctl_preflight_measure_queues(const struct ctl_root *r,
+				  const char *const *names, size_t n,
+				  const struct ctl_preflight_policy *p,
+				  struct ctl_pf_queue *m, int *errs)
+{
+	for (size_t i = 0; i < n; i++)
+		errs[i] = read_queue(r, names[i], &m[i]);
+	if (p->samples)
+		sample_queues(r, p, m, errs, n);
+}
+
+int ctl_preflight_measure_queue(const struct ctl_root *r, const char *name,
+				const struct ctl_preflight_policy *p,
+				struct ctl_pf_queue *m)
+{
+	int err;
+
+	ctl_preflight_measure_queues(r, &name, 1, p, m, &err);
+	return err;
 }
 
 /* A growable result array. */
@@ -1131,6 +1176,10 @@ static int run_queues(const struct ctl_root *r, const char *path,
 		      const struct ctl_preflight_policy *p, struct results *rs)
 {
 	struct ctl_blk_list l = {0};
+	_cleanup_free_ const char **names = NULL;
+	_cleanup_free_ struct ctl_pf_queue *qs = NULL;
+	_cleanup_free_ int *errs = NULL;
+	size_t nq = 0, k = 0;
 	int err = ctl_blk_resolve(r, path, CTL_BLK_FOLLOW_LOOP, &l);
 
 	if (err < 0) {
@@ -1139,9 +1188,21 @@ static int run_queues(const struct ctl_root *r, const char *path,
 				      : add_error(rs, "queue", "resolve", err,
 						  "qdepth show", path);
 	}
+	names = calloc(l.n + 1, sizeof(*names));
+	qs = calloc(l.n + 1, sizeof(*qs));
+	errs = calloc(l.n + 1, sizeof(*errs));
+	if (!names || !qs || !errs) {
+		ctl_blk_list_free(&l);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].kind == CTL_BLK_QUEUE)
+			names[nq++] = l.v[i].name;
+	/* All queues sampled over the same window. */
+	ctl_preflight_measure_queues(r, names, nq, p, qs, errs);
 	for (size_t i = 0; i < l.n && !err; i++) {
 		const struct ctl_blkdev *d = &l.v[i];
-		struct ctl_pf_queue q;
+		struct ctl_pf_queue *q = &qs[k];
 		char v[CTL_DEVNAME_MAX + 16];
 
 		if (d->kind != CTL_BLK_QUEUE) {
@@ -1150,17 +1211,16 @@ static int run_queues(const struct ctl_root *r, const char *path,
 			err = add_skip(rs, "queue", v, d->via);
 			continue;
 		}
-		err = ctl_preflight_measure_queue(r, d->name, p, &q);
-		if (err < 0) {
-			err = add_error(rs, "queue", d->name, err,
+		if (errs[k++]) {
+			err = add_error(rs, "queue", d->name, errs[k - 1],
 					"qdepth show", path);
 			continue;
 		}
-		err = ADD(rs, ctl_preflight_judge_sched, &q, p);
+		err = ADD(rs, ctl_preflight_judge_sched, q, p);
 		if (!err)
-			err = ADD(rs, ctl_preflight_judge_depth, &q, p);
+			err = ADD(rs, ctl_preflight_judge_depth, q, p);
 		if (!err)
-			err = ADD(rs, ctl_preflight_judge_saturation, &q, p);
+			err = ADD(rs, ctl_preflight_judge_saturation, q, p);
 	}
 	ctl_blk_list_free(&l);
 	return err;

@@ -222,10 +222,17 @@ int ctl_preflight_measure_uring(const struct ctl_root *r,
 				struct ctl_pf_uring *m);
 
 /*
- * Read the queue of disk NAME and, when P->samples > 0, sample its
- * /proc/diskstats line P->samples times P->sample_ms apart (this sleeps).
- * Returns 0 or -errno.
+ * Read the queues of the N disks NAMES into M and, when P->samples > 0,
+ * sample their /proc/diskstats lines together, P->samples times
+ * P->sample_ms apart (this sleeps once per round, not once per disk).
+ * ERRS[i] receives 0 or the -errno of disk i.
  */
+void ctl_preflight_measure_queues(const struct ctl_root *r,
+				  const char *const *names, size_t n,
+				  const struct ctl_preflight_policy *p,
+				  struct ctl_pf_queue *m, int *errs);
+
+/* ctl_preflight_measure_queues() for one disk. Returns 0 or -errno. */
 int ctl_preflight_measure_queue(const struct ctl_root *r, const char *name,
 				const struct ctl_preflight_policy *p,
 				struct ctl_pf_queue *m);

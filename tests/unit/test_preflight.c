@@ -586,6 +586,26 @@ static void test_measure_queue(void **state)
 	assert_int_equal(q.samples, 0);
 	assert_int_equal(ctl_preflight_measure_queue(r, "sdy", &pol, &q),
 			 -ENODEV);
+	/* Several disks sampled together: one missing does not stop the
+	 * others. */
+	{
+		const char *names[] = {"sdy", "sdz"};
+		struct ctl_pf_queue qs[2];
+		int errs[2];
+
+		pol.samples = 1;
+		ctl_preflight_measure_queues(r, names, 2, &pol, qs, errs);
+		assert_int_equal(errs[0], -ENODEV);
+		assert_int_equal(errs[1], 0);
+		assert_string_equal(qs[1].name, "sdz");
+		assert_int_equal(qs[1].samples, 1);
+		/* In /sys/block but not in /proc/diskstats. */
+		fake_write("sys/block/sdx/queue/nr_requests", "64\n");
+		names[0] = "sdx";
+		ctl_preflight_measure_queues(r, names, 2, &pol, qs, errs);
+		assert_int_equal(errs[0], -ENODEV);
+		assert_int_equal(errs[1], 0);
+	}
 	ctl_root_free(r);
 	fake_free();
 }
