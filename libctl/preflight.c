@@ -495,10 +495,24 @@ void ctl_preflight_judge_fstype(const struct ctl_pf_mount *m,
 
 static bool opt_set(const struct ctl_pf_mount *m, const char *opt)
 {
+	const char *eq = strchr(opt, '=');
+
 	if (strcmp(opt, "ro") == 0)
 		return m->ro;
 	if (strcmp(opt, "rw") == 0)
 		return !m->ro;
+	/* "name=value" asks for that value, "name" for any. */
+	if (eq) {
+		char name[64], val[256];
+		size_t n = (size_t)(eq - opt);
+
+		if (n >= sizeof(name))
+			return false;
+		memcpy(name, opt, n);
+		name[n] = '\0';
+		return ctl_mount_opt(m->opts, name, val, sizeof(val)) == 1 &&
+		       strcmp(val, eq + 1) == 0;
+	}
 	return ctl_mount_opt(m->opts, opt, NULL, 0) == 1;
 }
 

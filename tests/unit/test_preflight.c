@@ -221,6 +221,14 @@ static void test_judge_fstype_mount(void **state)
 	ctl_preflight_judge_mount(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
 	assert_hint("nodev,noexec missing");
+	/* name=value: that value exactly. */
+	snprintf(m.opts, sizeof(m.opts), "rw,nosuid,noexec,relatime,commit=30");
+	snprintf(pol.mount_require, sizeof(pol.mount_require), "commit=30");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	snprintf(pol.mount_require, sizeof(pol.mount_require), "commit=5");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
 	pol.mount_require[0] = '\0';
 	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "relatime");
 	ctl_preflight_judge_mount(&m, &pol, &res);
