@@ -1110,8 +1110,9 @@ static int add_skip(struct results *rs, const char *check, const char *value,
 
 static bool is_ext4_driver(const char *fstype)
 {
-	return strcmp(fstype, "ext4") == 0 || strcmp(fstype, "ext3") == 0 ||
-	       strcmp(fstype, "ext2") == 0;
+	return fstype &&
+	       (strcmp(fstype, "ext4") == 0 || strcmp(fstype, "ext3") == 0 ||
+		strcmp(fstype, "ext2") == 0);
 }
 
 /* Per-mount options, then the superblock's that are not among them. */
@@ -1153,8 +1154,10 @@ static int run_mount(const struct ctl_root *r, const char *path,
 			return err;
 		return add_skip(rs, "ext4", "-", "mount not found");
 	}
-	snprintf(pm.target, sizeof(pm.target), "%s", mnt.target);
-	snprintf(pm.fstype, sizeof(pm.fstype), "%s", mnt.fstype);
+	snprintf(pm.target, sizeof(pm.target), "%s",
+		 mnt.target ? mnt.target : "?");
+	snprintf(pm.fstype, sizeof(pm.fstype), "%s",
+		 mnt.fstype ? mnt.fstype : "?");
 	join_opts(mnt.vfs_opts, mnt.fs_opts, pm.opts, sizeof(pm.opts));
 	pm.ro = (mnt.vfs_flags & MS_RDONLY) || mnt.sb_ro;
 	err = ADD(rs, ctl_preflight_judge_fstype, &pm, p);
@@ -1163,14 +1166,14 @@ static int run_mount(const struct ctl_root *r, const char *path,
 	if (err < 0 || !is_ext4_driver(mnt.fstype)) {
 		char v[64];
 
-		snprintf(v, sizeof(v), "%s", mnt.fstype);
+		snprintf(v, sizeof(v), "%s", pm.fstype);
 		ctl_mount_clear(&mnt);
 		return err < 0 ? err
 			       : add_skip(
 					 rs, "ext4", v,
 					 "not ext4: no journal mode or commit interval");
 	}
-	snprintf(pe.target, sizeof(pe.target), "%s", mnt.target);
+	snprintf(pe.target, sizeof(pe.target), "%s", pm.target);
 	err = ctl_ext4_kname(r, mnt.dev, kname, sizeof(kname));
 	if (!err)
 		err = ctl_ext4_live_read(r, kname, &live);
