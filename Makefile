@@ -41,7 +41,7 @@ qdepth_PKGS := smartcols
 jcommit_PKGS := smartcols mount ext2fs com_err
 swapadj_PKGS := smartcols
 mmapwin_PKGS := smartcols liburing
-preflight_PKGS := smartcols mount ext2fs com_err liburing
+preflight_PKGS := smartcols mount ext2fs com_err
 
 pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
