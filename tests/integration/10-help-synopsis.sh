@@ -15,7 +15,7 @@ for t in qdepth jcommit swapadj mmapwin preflight; do
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' | tr -s ' \n\t' ' ' |
 		sed 's/^ //; s/ $//')
 	"$B/$t" --help >"$WORK/help" || fail "$t --help exited $?"
-	use=$(sed '/^$/q' "$WORK/help" | sed 's/^usage://' | tr -s ' \n\t' ' ' |
+	use=$(sed '/^$/q' "$WORK/help" | sed 's/^[Uu]sage://' | tr -s ' \n\t' ' ' |
 		sed 's/^ //; s/ $//')
 	if [ "$syn" != "$use" ]; then
 		echo "man:  $syn" >&2
