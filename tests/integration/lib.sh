@@ -31,6 +31,17 @@ trap 'exit 130' INT TERM
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctl-it.XXXXXX")
 at_exit "rm -rf '$WORK'"
+# Loop devices made by mkloop (in a subshell, so listed in a file), detached
+# near the end; only while their backing file is still ours.
+_detach_loops() {
+	local dev back
+	[ -f "$WORK/.loops" ] || return 0
+	while read -r dev; do
+		back=$(losetup -n -O BACK-FILE "$dev" 2>/dev/null)
+		case $back in "$WORK"/*) losetup -d "$dev" ;; esac
+	done <"$WORK/.loops"
+}
+at_exit _detach_loops
 
 # Re-run the calling script in a private mount namespace (once), so that
 # its mounts vanish with it and never reach the host's table.
@@ -43,13 +54,15 @@ in_mount_ns() {
 }
 
 # mkloop SIZE_MB: a loop device over a new sparse file; prints /dev/loopN.
-# It runs in the $(...) subshell of its caller, where an at_exit is lost:
-# the caller registers the detach, dev=$(mkloop 64); at_exit "losetup -d '$dev'".
+# It runs in its caller's $(...) subshell, where an at_exit would be lost,
+# so it lists the device for _detach_loops instead. Unmount (and delpart)
+# before exit as usual; the detach comes after those cleanups.
 mkloop() {
 	local img dev
 	img=$(mktemp "$WORK/img.XXXXXX")
 	truncate -s "${1}M" "$img" || fail "truncate"
 	dev=$(losetup -f --show "$img") || skip "cannot create a loop device"
+	echo "$dev" >>"$WORK/.loops"
 	echo "$dev"
 }
 
