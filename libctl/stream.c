@@ -620,9 +620,12 @@ static int free_space(int fd, uint64_t *avail, uint64_t *bsize)
 	return 0;
 }
 
+/* V rounded up to a multiple of TO, saturating at UINT64_MAX. */
 static uint64_t round_up(uint64_t v, uint64_t to)
 {
-	return to ? (v + to - 1) / to * to : v;
+	if (!to || v > UINT64_MAX - to)
+		return v;
+	return (v + to - 1) / to * to;
 }
 
 /*
