@@ -9,19 +9,26 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/cli.h"
+#include "ctl/blk.h"
 #include "ctl/fault.h"
 #include "ctl/macro.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
+#include "ctl/root.h"
+#include "ctl/stream.h"
 #include "ctl/undo.h"
+#include "ctl/uring.h"
 #include "ctl/win.h"
 
 /* Data for patch from a pipe is collected in memory first, up to this. */
@@ -30,6 +37,17 @@
 /* Every option of every subcommand. */
 struct mw {
 	struct ctl_cli cli;
+	uint64_t max_count; /* --max-count */
+	int break_hardlinks; /* --break-hardlinks */
+	int progress; /* --progress */
+	uint64_t offset; /* --offset */
+	int direct; /* --direct */
+	enum ctl_wengine engine; /* --engine */
+	unsigned int depth; /* --queue-depth, 0: default */
+	size_t chunk; /* --chunk, 0: default */
+	int drop_behind; /* --drop-behind */
+	unsigned int throttle; /* --throttle PCT, 0: off */
+	int truncate; /* --truncate */
 	const char *data; /* --data */
 	const char *from; /* --from */
 	const char *undo; /* --undo */
@@ -57,6 +75,21 @@ enum {
 	OPT_WRITE,
 	OPT_MINCORE,
 	OPT_MORE = CTL_OPT_TOOL_BASE + 0x40,
+};
+
+/* replace and write (part 2). */
+enum {
+	OPT_MAX_COUNT = OPT_MORE,
+	OPT_BREAK_HARDLINKS,
+	OPT_PROGRESS,
+	OPT_OFFSET,
+	OPT_DIRECT,
+	OPT_ENGINE,
+	OPT_QUEUE_DEPTH,
+	OPT_CHUNK,
+	OPT_DROP_BEHIND,
+	OPT_THROTTLE,
+	OPT_TRUNCATE,
 };
 
 #define O_WINDOW                                                               \
@@ -97,11 +130,81 @@ static int take_size(const char *what, const char *s, uint64_t *v)
 	return 0;
 }
 
+/* Options of replace and write (part 2). Returns 1 if C was one. */
+static int take_opt2(struct mw *m, int c, const char *arg)
+{
+	uint64_t v;
+
+	switch (c) {
+	case OPT_MAX_COUNT:
+		if (ctl_parse_range(arg, 1, UINT64_MAX, &v) < 0)
+			errx(CTL_EXIT_USAGE,
+			     "--max-count '%s': not a positive number", arg);
+		m->max_count = v;
+		return 1;
+	case OPT_BREAK_HARDLINKS:
+		m->break_hardlinks = 1;
+		return 1;
+	case OPT_PROGRESS:
+		m->progress = 1;
+		return 1;
+	case OPT_OFFSET:
+		take_size("--offset", arg, &m->offset);
+		if (m->offset > (uint64_t)INT64_MAX)
+			errx(CTL_EXIT_USAGE, "--offset %s: out of range", arg);
+		return 1;
+	case OPT_DIRECT:
+		m->direct = 1;
+		return 1;
+	case OPT_ENGINE:
+		if (strcmp(arg, "uring") == 0)
+			m->engine = CTL_WENGINE_URING;
+		else if (strcmp(arg, "pwrite") == 0)
+			m->engine = CTL_WENGINE_PWRITE;
+		else
+			errx(CTL_EXIT_USAGE,
+			     "--engine '%s': unknown; use uring or pwrite",
+			     arg);
+		return 1;
+	case OPT_QUEUE_DEPTH:
+		if (ctl_parse_range(arg, 1, CTL_WRITE_DEPTH_MAX, &v) < 0)
+			errx(CTL_EXIT_USAGE, "--queue-depth '%s': give 1 to %d",
+			     arg, CTL_WRITE_DEPTH_MAX);
+		m->depth = (unsigned int)v;
+		return 1;
+	case OPT_CHUNK:
+		take_size("--chunk", arg, &v);
+		if (v < 4096 || v > (64U << 20) || v % 4096)
+			errx(CTL_EXIT_USAGE,
+			     "--chunk %s: give a multiple of 4 KiB from 4K to 64M",
+			     arg);
+		m->chunk = (size_t)v;
+		return 1;
+	case OPT_DROP_BEHIND:
+		m->drop_behind = 1;
+		return 1;
+	case OPT_THROTTLE:
+		if (ctl_parse_range(arg, 1, 100, &v) < 0)
+			errx(CTL_EXIT_USAGE,
+			     "--throttle '%s': give a utilisation percentage, 1 to 100",
+			     arg);
+		m->throttle = (unsigned int)v;
+		return 1;
+	case OPT_TRUNCATE:
+		m->truncate = 1;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* Take a tool option. Returns 0, or exits on a bad value. */
 static int take_opt(struct mw *m, int c, const char *arg)
 {
 	int e;
 
+	if (take_opt2(m, c, arg))
+		return 0;
 	switch (c) {
 	case OPT_DATA:
 		m->data = arg;
@@ -909,6 +1012,439 @@ static int cmd_cache(struct mw *m, char **args, int n)
 	return CTL_EXIT_OK;
 }
 
+/* ---- progress (replace, write) ---- */
+
+/* --progress: one status line on stderr, redrawn at most 4 times a second. */
+struct progress {
+	const char *what;
+	uint64_t total; /* 0: unknown (a pipe) */
+	double start, last;
+};
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void progress_init(struct progress *p, const struct mw *m,
+			  const char *what, uint64_t total)
+{
+	*p = (struct progress){.what = what, .total = total};
+	p->start = p->last = mono_s();
+	/* Only for a person watching: never into a log or a pipe. */
+	if (!m->progress || !isatty(STDERR_FILENO))
+		p->what = NULL;
+}
+
+static void progress_show(struct progress *p, uint64_t done, int final)
+{
+	double now = mono_s(), rate;
+	char eta[32] = "";
+
+	if (!p->what || (!final && now - p->last < 0.25))
+		return;
+	p->last = now;
+	rate = now > p->start ? (double)done / (now - p->start) : 0;
+	if (p->total && rate > 0 && done < p->total)
+		snprintf(eta, sizeof(eta), ", ETA %.0fs",
+			 (double)(p->total - done) / rate);
+	if (p->total)
+		fprintf(stderr,
+			"\r%s: %.1f of %.1f MiB (%.0f%%), %.1f MiB/s%s\033[K",
+			p->what, (double)done / 1048576,
+			(double)p->total / 1048576,
+			100.0 * (double)done / (double)p->total, rate / 1048576,
+			eta);
+	else
+		fprintf(stderr, "\r%s: %.1f MiB, %.1f MiB/s\033[K", p->what,
+			(double)done / 1048576, rate / 1048576);
+	if (final)
+		fputc('\n', stderr);
+}
+
+static void replace_progress(void *arg, uint64_t done, uint64_t total)
+{
+	(void)total;
+	progress_show(arg, done, 0);
+}
+
+static void write_progress(void *arg, uint64_t bytes)
+{
+	progress_show(arg, bytes, 0);
+}
+
+/* ---- replace ---- */
+
+/*
+ * The temporary file of a different-length replace, where the signal
+ * handler can reach it. The library creates it unlinked (O_TMPFILE) and
+ * names it only just before the rename, so this matters for a short
+ * moment or on file systems without O_TMPFILE.
+ */
+static struct ctl_stream_tmp replace_tmp;
+
+static void on_fatal_signal(int sig)
+{
+	ctl_stream_tmp_cleanup(&replace_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void catch_signals(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT};
+	struct sigaction sa = {.sa_handler = on_fatal_signal};
+
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+static const struct ctl_col replace_cols[] = {
+	{"FILE", 0.3, CTL_COL_TRUNC, "file searched"},
+	{"MATCHES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "occurrences of OLD replaced (or found, with --dry-run)"},
+	{"CHANGED", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "bytes changed: differing bytes in place, else bytes of NEW written"},
+	{"SIZE", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "size before"},
+	{"NEWSIZE", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "size after"},
+	{"METHOD", 0.1, 0, "in-place (same inode) or rename (new inode)"},
+	{"UNDO", 0.2, CTL_COL_TRUNC, "undo journal, or -"},
+	{"RECORDS", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "undo records appended"},
+	{"SYNCED", 0.05, CTL_COL_BOOL, "flushed to disk before success"},
+	{"TIME", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "seconds"},
+};
+
+static void __attribute__((noreturn))
+die_replace(const char *file, int e, const struct ctl_replace_stats *st)
+{
+	const char *step = st->step ? st->step : "replace";
+	struct stat sb;
+
+	switch (-e) {
+	case EMLINK:
+		errx(CTL_EXIT_FAIL,
+		     "%s: has %lu hard links; a different-length replace would split them (the other names keep the old content); use --break-hardlinks to go ahead",
+		     file,
+		     stat(file, &sb) == 0 ? (unsigned long)sb.st_nlink : 2UL);
+	case ENOSPC:
+		if (st->need)
+			errx(CTL_EXIT_FAIL,
+			     "%s: not enough free space for the new version: need %llu bytes, %llu available; free space or use a same-length NEW (edits in place)",
+			     file, (unsigned long long)st->need,
+			     (unsigned long long)st->avail);
+		errx(CTL_EXIT_FAIL,
+		     "%s: %s: no space left on device; the original is intact",
+		     file, step);
+	case ESTALE:
+		errx(CTL_EXIT_FAIL,
+		     "%s: file truncated by another process while replacing; check who writes it and retry",
+		     file);
+	case EACCES:
+	case EPERM:
+		errx(CTL_EXIT_FAIL,
+		     "%s: %s: permission denied (%s); check its mode and owner",
+		     file, step, strerror(-e));
+	case EROFS:
+		errx(CTL_EXIT_FAIL,
+		     "%s: read-only file system; remount it read-write", file);
+	case EISDIR:
+		errx(CTL_EXIT_FAIL, "%s: is a directory; give a regular file",
+		     file);
+	case EINVAL:
+		if (st->step && strcmp(st->step, "not a regular file") == 0)
+			errx(CTL_EXIT_FAIL,
+			     "%s: not a regular file (FIFO, device or socket); give a regular file",
+			     file);
+		/* fall through */
+	default:
+		errx(ctl_exit_for(e), "%s: %s: %s", file, step, strerror(-e));
+	}
+}
+
+static int cmd_replace(struct mw *m, char **args, int n)
+{
+	const char *file = args[0];
+	struct ctl_replace rp = {
+		.old = args[1],
+		.old_len = strlen(args[1]),
+		.new = args[2],
+		.new_len = strlen(args[2]),
+		.max_count = m->max_count,
+		.window = m->window,
+		.tmp = &replace_tmp,
+	};
+	struct ctl_replace_stats st;
+	struct ctl_undo *undo = NULL;
+	struct stat sb;
+	uint64_t recs = 0, bytes = 0;
+	struct progress pg;
+	struct ctl_out *o;
+	struct ctl_row *row;
+	double t0;
+	int e;
+
+	(void)n;
+	if (!rp.old_len)
+		errx(CTL_EXIT_USAGE,
+		     "OLD is empty: give the string to replace");
+	if (rp.old_len == rp.new_len && !memcmp(rp.old, rp.new, rp.old_len))
+		errx(CTL_EXIT_USAGE,
+		     "OLD and NEW are the same: nothing would change");
+	if (m->undo && rp.old_len != rp.new_len)
+		errx(CTL_EXIT_USAGE,
+		     "--undo: only a same-length replace edits in place; a different length replaces the file atomically (old or new, never mixed)");
+	if (m->cli.dry_run)
+		rp.flags |= CTL_REPLACE_DRY_RUN;
+	if (m->break_hardlinks)
+		rp.flags |= CTL_REPLACE_BREAK_HARDLINKS;
+	if (m->no_sync)
+		rp.flags |= CTL_REPLACE_NO_SYNC;
+	if (m->undo && !m->cli.dry_run) {
+		char tpath[PATH_MAX];
+		int fd = open(file, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			die_file(file, -errno);
+		if (!realpath(file, tpath))
+			err(CTL_EXIT_FAIL, "%s", file);
+		e = ctl_undo_open(m->undo, fd, tpath, &undo);
+		close(fd);
+		if (e < 0)
+			die_undo(m->undo, e);
+		rp.journal = ctl_undo_journal;
+		rp.journal_arg = undo;
+	}
+	progress_init(&pg, m, file,
+		      stat(file, &sb) == 0 ? (uint64_t)sb.st_size : 0);
+	if (pg.what) {
+		rp.progress = replace_progress;
+		rp.progress_arg = &pg;
+	}
+	catch_signals();
+	t0 = mono_s();
+	e = ctl_stream_replace(file, &rp, &st);
+	if (undo)
+		ctl_undo_counts(undo, &recs, &bytes);
+	if (pg.what)
+		progress_show(&pg, st.size_before, 1);
+	if (e < 0) {
+		if (undo && recs)
+			warnx("%s: %llu matches replaced before the failure; restore with 'mmapwin undo %s'",
+			      file, (unsigned long long)st.matches, m->undo);
+		die_replace(file, e, &st);
+	}
+	e = ctl_undo_close(undo);
+	if (e < 0)
+		errx(CTL_EXIT_FAIL, "--undo %s: %s", m->undo, strerror(-e));
+	if (m->cli.quiet)
+		return CTL_EXIT_OK;
+	o = new_table(m, "replace", replace_cols, ARRAY_SIZE(replace_cols),
+		      "FILE,MATCHES,CHANGED,SIZE,NEWSIZE,METHOD,SYNCED");
+	row = ctl_out_row(o);
+	if (!row)
+		errx(CTL_EXIT_FAIL, "output: out of memory");
+	ctl_out_set(o, row, 0, file);
+	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)st.matches);
+	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)st.bytes_changed);
+	ctl_out_setf(o, row, 3, "%llu", (unsigned long long)st.size_before);
+	ctl_out_setf(o, row, 4, "%llu", (unsigned long long)st.size_after);
+	ctl_out_set(o, row, 5,
+		    m->cli.dry_run ? "dry-run"
+		    : st.in_place  ? "in-place"
+				   : "rename");
+	ctl_out_set(o, row, 6, m->undo ? m->undo : "-");
+	ctl_out_setf(o, row, 7, "%llu", (unsigned long long)recs);
+	ctl_out_set(o, row, 8,
+		    m->no_sync || m->cli.dry_run || !st.matches ? "0" : "1");
+	ctl_out_setf(o, row, 9, "%.3f", mono_s() - t0);
+	print_table(o);
+	return CTL_EXIT_OK;
+}
+
+/* ---- write ---- */
+
+static const struct ctl_col write_cols[] = {
+	{"FILE", 0.3, CTL_COL_TRUNC, "file written"},
+	{"OFFSET", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "first byte written"},
+	{"BYTES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "bytes written"},
+	{"ENGINE", 0.1, 0, "uring or pwrite (after a fallback: pwrite)"},
+	{"DEPTH", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER, "writes in flight"},
+	{"MINDEPTH", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "lowest depth the throttle set"},
+	{"DIRECT", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "bytes written with O_DIRECT"},
+	{"WRITE", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "seconds copying (read and write)"},
+	{"SYNC", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	 "seconds in the final fdatasync"},
+	{"MIB/S", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "BYTES over WRITE+SYNC"},
+	{"SYNCED", 0.05, CTL_COL_BOOL, "flushed to disk before success"},
+};
+
+static void throttle_log(void *arg, unsigned int from, unsigned int to,
+			 double util)
+{
+	const struct ctl_throttle *t = arg;
+
+	warnx("%s: util %.0f%% %s %.0f%%: writes in flight %u -> %u", t->disk,
+	      util, to < from ? ">=" : "<", t->satur.pct, from, to);
+}
+
+/* --throttle: the disk under FILE (or under its directory, if new). */
+static void throttle_setup(const struct mw *m, const char *file,
+			   struct ctl_root **root, struct ctl_throttle *t)
+{
+	struct ctl_blk_list l = {0};
+	char dir[PATH_MAX];
+	const char *target = file, *disk = NULL;
+	int e;
+
+	e = ctl_root_open(m->cli.sysroot, root);
+	if (e < 0)
+		errx(CTL_EXIT_FAIL, "--sysroot %s: %s",
+		     m->cli.sysroot ? m->cli.sysroot : "/", strerror(-e));
+	if (access(file, F_OK) < 0) {
+		snprintf(dir, sizeof(dir), "%s", file);
+		target = strrchr(dir, '/') ? dirname(dir) : ".";
+	}
+	e = ctl_blk_resolve(*root, target, 0, &l);
+	if (e == -ENODEV)
+		errx(CTL_EXIT_UNSUPP,
+		     "--throttle: %s: its device is not in %s/sys/dev/block; drop --throttle",
+		     target, m->cli.sysroot ? m->cli.sysroot : "");
+	if (e < 0)
+		errx(ctl_exit_for(e),
+		     "--throttle: %s: cannot find its disk: %s", target,
+		     strerror(-e));
+	for (size_t i = 0; i < l.n && !disk; i++)
+		if (l.v[i].kind != CTL_BLK_NODEV)
+			disk = l.v[i].name;
+	if (!disk)
+		errx(CTL_EXIT_UNSUPP,
+		     "--throttle: %s: not on a block device (%s); drop --throttle",
+		     target, l.n ? l.v[0].via : "no device");
+	ctl_throttle_init(t, *root, disk, (double)m->throttle);
+	t->log = throttle_log;
+	t->arg = t;
+	ctl_blk_list_free(&l);
+}
+
+static void __attribute__((noreturn))
+die_write(const char *file, int e, const struct ctl_write_stats *st)
+{
+	const char *step = st->step ? st->step : "write";
+
+	if (step && strcmp(step, "read input") == 0) {
+		if (e == -EBADF)
+			errx(CTL_EXIT_FAIL,
+			     "stdin: not open (%s); pipe or redirect the data into mmapwin write",
+			     strerror(-e));
+		errx(CTL_EXIT_FAIL, "stdin: %s; %llu bytes were written",
+		     strerror(-e), (unsigned long long)st->bytes);
+	}
+	if (strcmp(step, "O_DIRECT alignment") == 0)
+		errx(CTL_EXIT_UNSUPP,
+		     "%s: the file system reports no O_DIRECT alignment (statx STATX_DIOALIGN); drop --direct",
+		     file);
+	if (e == -ENOSPC)
+		errx(CTL_EXIT_FAIL,
+		     "%s: no space left on device after %llu bytes; free space and retry",
+		     file, (unsigned long long)st->bytes);
+	if (strcmp(step, "open") == 0)
+		die_file(file, e);
+	errx(ctl_exit_for(e), "%s: %s: %s", file, step, strerror(-e));
+}
+
+static int cmd_write(struct mw *m, char **args, int n)
+{
+	const char *file = args[0];
+	struct ctl_write_opts wo = {
+		.engine = m->engine,
+		.depth = m->depth,
+		.chunk = m->chunk,
+		.offset = m->offset,
+	};
+	struct ctl_write_stats st;
+	struct ctl_throttle th;
+	struct ctl_root *root = NULL;
+	struct progress pg;
+	struct stat sb;
+	struct ctl_out *o;
+	struct ctl_row *row;
+	double secs;
+	int e;
+
+	(void)n;
+	if (m->direct)
+		wo.flags |= CTL_WRITE_DIRECT;
+	if (m->drop_behind)
+		wo.flags |= CTL_WRITE_DROP_BEHIND;
+	if (m->no_sync)
+		wo.flags |= CTL_WRITE_NO_SYNC;
+	if (m->truncate)
+		wo.flags |= CTL_WRITE_TRUNCATE;
+	if (m->cli.dry_run) {
+		if (!m->cli.quiet)
+			printf("%s: would write stdin at offset %llu with %s\n",
+			       file, (unsigned long long)m->offset,
+			       ctl_wengine_name(m->engine));
+		return CTL_EXIT_OK;
+	}
+	if (m->throttle && m->engine == CTL_WENGINE_URING) {
+		throttle_setup(m, file, &root, &th);
+		wo.throttle = &th;
+	} else if (m->throttle) {
+		warnx("--throttle: ignored with --engine pwrite (one write in flight)");
+	}
+	progress_init(&pg, m, file,
+		      fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)
+			      ? (uint64_t)sb.st_size
+			      : 0);
+	if (pg.what) {
+		wo.progress = write_progress;
+		wo.arg = &pg;
+	}
+	e = ctl_write_stream(file, STDIN_FILENO, &wo, &st);
+	if (pg.what)
+		progress_show(&pg, st.bytes, 1);
+	if (st.fallback_err && !m->cli.quiet)
+		warnx("io_uring unavailable (%s: %s); writing with pwrite",
+		      st.fallback_why, strerror(-st.fallback_err));
+	ctl_root_free(root);
+	if (e < 0)
+		die_write(file, e, &st);
+	if (m->cli.quiet)
+		return CTL_EXIT_OK;
+	o = new_table(m, "write", write_cols, ARRAY_SIZE(write_cols),
+		      "FILE,OFFSET,BYTES,ENGINE,DEPTH,WRITE,SYNC,MIB/S");
+	row = ctl_out_row(o);
+	if (!row)
+		errx(CTL_EXIT_FAIL, "output: out of memory");
+	secs = st.write_s + st.sync_s;
+	ctl_out_set(o, row, 0, file);
+	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)m->offset);
+	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)st.bytes);
+	ctl_out_set(o, row, 3, ctl_wengine_name(st.engine));
+	ctl_out_setf(o, row, 4, "%u",
+		     st.engine == CTL_WENGINE_URING
+			     ? (m->depth ? m->depth : CTL_WRITE_DEPTH)
+			     : 1);
+	ctl_out_setf(o, row, 5, "%u", st.min_depth);
+	ctl_out_setf(o, row, 6, "%llu", (unsigned long long)st.direct_bytes);
+	ctl_out_setf(o, row, 7, "%.3f", st.write_s);
+	ctl_out_setf(o, row, 8, "%.3f", st.sync_s);
+	ctl_out_setf(o, row, 9, "%.1f",
+		     secs > 0 ? (double)st.bytes / 1048576 / secs : 0);
+	ctl_out_set(o, row, 10, m->no_sync ? "0" : "1");
+	print_table(o);
+	return CTL_EXIT_OK;
+}
+
 /*
  * ---- the table of subcommands ----
  * To add one: a cmd_<name>() above, its fields in struct mw, its option
@@ -952,6 +1488,30 @@ static const struct option cache_opts[] = {
 	O_END,
 };
 
+static const struct option replace_opts[] = {
+	{"max-count", required_argument, NULL, OPT_MAX_COUNT},
+	{"undo", required_argument, NULL, OPT_UNDO},
+	{"break-hardlinks", no_argument, NULL, OPT_BREAK_HARDLINKS},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	O_NO_SYNC,
+	O_WINDOW,
+	O_END,
+};
+
+static const struct option write_opts[] = {
+	{"offset", required_argument, NULL, OPT_OFFSET},
+	{"direct", no_argument, NULL, OPT_DIRECT},
+	{"engine", required_argument, NULL, OPT_ENGINE},
+	{"queue-depth", required_argument, NULL, OPT_QUEUE_DEPTH},
+	{"chunk", required_argument, NULL, OPT_CHUNK},
+	{"drop-behind", no_argument, NULL, OPT_DROP_BEHIND},
+	{"throttle", required_argument, NULL, OPT_THROTTLE},
+	{"truncate", no_argument, NULL, OPT_TRUNCATE},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	O_NO_SYNC,
+	O_END,
+};
+
 static const struct subcmd subcmds[] = {
 	{"patch",
 	 "patch FILE OFFSET [--data STRING | --from FILE] [--undo UNDOFILE] [--extend] [--no-sync] [--window SIZE]",
@@ -965,6 +1525,12 @@ static const struct subcmd subcmds[] = {
 	 fault_opts, 1, 3, cmd_fault},
 	{"cache", "cache FILE [OFFSET [LENGTH]] [--mincore]", cache_opts, 1, 3,
 	 cmd_cache},
+	{"replace",
+	 "replace FILE OLD NEW [--max-count N] [--undo UNDOFILE] [--window SIZE] [--dry-run] [--break-hardlinks] [--no-sync] [--progress]",
+	 replace_opts, 3, 3, cmd_replace},
+	{"write",
+	 "write FILE [--offset N] [--truncate] [--direct] [--engine uring|pwrite] [--queue-depth N] [--chunk SIZE] [--drop-behind] [--throttle PCT] [--no-sync] [--progress]",
+	 write_opts, 1, 1, cmd_write},
 };
 
 static const struct subcmd *find_subcmd(const char *name)

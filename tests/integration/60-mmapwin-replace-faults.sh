@@ -1,0 +1,119 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# mmapwin replace under faults, for real: a full ext4 (refused up front,
+# original intact, no temp file), SIGKILL/SIGTERM at random points of a
+# different-length replace (the file is always the old or the new version,
+# byte for byte), SIGKILL during a same-length replace with --undo (undo
+# gives back the original checksum), and the file truncated by another
+# process while it is replaced (an error, no crash).
+. "$(dirname "$0")/lib.sh"
+need_root
+in_mount_ns "$@"
+
+M=$B/mmapwin
+[ -x "$M" ] || fail "$M not built"
+"$M" --help | grep -q '^ *mmapwin replace' || skip "mmapwin has no replace"
+
+gen() {
+	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
+		printf "%d user=u%d password=hunter2 k=%d x\n", i, i % 7, i * 7 }'
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+temps() { ls -A "$1" | grep -c 'mmapwin' || true; }
+
+# --- a full file system: refused before anything is written
+DEV=$(mkloop 64)
+mkext4 "$DEV" -m 0
+MNT=$WORK/mnt
+mountat "$DEV" "$MNT"
+gen 500000 >"$MNT/log" # ~20 MiB
+sum=$(sha256sum <"$MNT/log")
+dd if=/dev/zero of="$MNT/fill" bs=1M 2>/dev/null # until ENOSPC
+sync
+expect_exit 3 "$M" replace "$MNT/log" password=hunter2 pw=x
+expect_grep 'log: not enough free space for the new version: need [0-9]+ bytes, [0-9]+ available' "$WORK/err"
+need=$(sed -n 's/.*need \([0-9]*\) bytes.*/\1/p' "$WORK/err")
+[ "$need" -ge $((15 << 20)) ] || fail "need $need bytes is not the new file's size"
+[ "$(sha256sum <"$MNT/log")" = "$sum" ] || fail "original changed on a full fs"
+[ "$(temps "$MNT")" = 0 ] || fail "temp file left on a full fs: $(ls -A "$MNT")"
+# A growing replace that would overflow is refused the same way.
+expect_exit 3 "$M" replace "$MNT/log" hunter2 much-longer-secret
+expect_grep 'not enough free space' "$WORK/err"
+# The same length needs no space at all: done in place.
+expect_exit 0 "$M" replace "$MNT/log" hunter2 HUNTER2 -P
+expect_grep 'METHOD="in-place"' "$WORK/out"
+[ "$(grep -c hunter2 "$MNT/log")" = 0 ] || fail "in-place replace on a full fs"
+# With room, the different-length replace goes through.
+rm -f "$MNT/fill"
+expect_exit 0 "$M" replace "$MNT/log" password=HUNTER2 pw=x -q
+umount "$MNT"
+
+# --- SIGKILL (and a few SIGTERM) at random points, different length
+D=$WORK/kill
+mkdir -p "$D"
+gen 3000000 >"$D/old" # ~120 MiB
+LC_ALL=C sed 's/password=hunter2/pw=[redacted]/g' "$D/old" >"$D/new"
+cp "$D/old" "$D/f"
+t0=$(now_ms)
+"$M" replace "$D/f" password=hunter2 'pw=[redacted]' -q || fail "replace"
+span=$(($(now_ms) - t0))
+span=$((span + span / 5 + 10)) # a few land after the end
+cmp "$D/f" "$D/new" || fail "replace result"
+olds=0 news=0
+for i in $(seq 1 20); do
+	cp "$D/old" "$D/f"
+	sig=KILL
+	[ $((i % 7)) = 0 ] && sig=TERM
+	"$M" replace "$D/f" password=hunter2 'pw=[redacted]' -q 2>/dev/null &
+	pid=$!
+	delay=$((RANDOM % span))
+	sleep "$(printf '0.%03d' "$delay")"
+	kill -$sig $pid 2>/dev/null
+	{ wait $pid; } 2>/dev/null
+	if cmp -s "$D/f" "$D/old"; then
+		olds=$((olds + 1))
+	elif cmp -s "$D/f" "$D/new"; then
+		news=$((news + 1))
+	else
+		fail "SIG$sig after ${delay} ms: the file is neither old nor new"
+	fi
+	[ "$(temps "$D")" = 0 ] || fail "SIG$sig after ${delay} ms: temp file left: $(ls -A "$D")"
+done
+note "20 kills over ${span} ms: $olds old, $news new, never mixed"
+
+# --- SIGKILL during a same-length replace with --undo, then undo
+gen 1500000 >"$D/u"
+sum=$(sha256sum <"$D/u")
+t0=$(now_ms)
+cp "$D/u" "$D/u2"
+"$M" replace "$D/u2" hunter2 HUNTER2 --window 64K --undo "$D/u2.undo" -q ||
+	fail "replace --undo"
+span=$(($(now_ms) - t0))
+rm -f "$D/u2" "$D/u2.undo"
+for i in 1 2 3 4 5; do
+	rm -f "$D/u.undo"
+	"$M" replace "$D/u" hunter2 HUNTER2 --window 64K --undo "$D/u.undo" -q &
+	pid=$!
+	sleep "$(printf '0.%03d' $((span * i / 6)))"
+	kill -KILL $pid 2>/dev/null
+	{ wait $pid; } 2>/dev/null
+	expect_exit 0 "$M" undo "$D/u.undo"
+	[ "$(sha256sum <"$D/u")" = "$sum" ] || fail "undo after SIGKILL #$i did not restore the checksum"
+done
+
+# --- the file truncated by another process while it is replaced
+gen 400000 >"$D/t"
+rm -f "$D/t.undo"
+"$M" replace "$D/t" hunter2 HUNTER2 --window 4K --undo "$D/t.undo" \
+	>"$WORK/out" 2>"$WORK/err" &
+pid=$!
+for _ in $(seq 1 500); do
+	[ "$(stat -c %s "$D/t.undo" 2>/dev/null || echo 0)" -gt 65536 ] && break
+	sleep 0.01
+done
+truncate -s 1M "$D/t"
+wait $pid
+rc=$?
+[ $rc = 3 ] || { cat "$WORK/err" >&2; fail "truncated replace exited $rc, expected 3"; }
+expect_grep 't: file truncated by another process while replacing' "$WORK/err"
+echo "faults: full fs refused, 20 kills old-or-new, undo after kill, truncation"
