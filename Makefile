@@ -89,8 +89,8 @@ $(B)/libctl $(B)/cmd $(B)/tests:
 # Set-up on a fresh Debian machine: installs only what is missing.
 DEB_PKGS := build-essential pkg-config libkmod-dev liburing-dev \
 	libext2fs-dev comerr-dev libmount-dev libsmartcols-dev libblkid-dev \
-	libcmocka-dev mandoc e2fsprogs util-linux fdisk attr acl kmod \
-	clang-format
+	libcmocka-dev mandoc e2fsprogs util-linux mount bsdextrautils diffutils \
+	procps attr acl kmod clang-format
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 
