@@ -1132,7 +1132,7 @@ die_replace(const char *file, int e, const struct ctl_replace_stats *st)
 		     file,
 		     stat(file, &sb) == 0 ? (unsigned long)sb.st_nlink : 2UL);
 	case ENOSPC:
-		if (st->need)
+		if (strcmp(step, "free space") == 0)
 			errx(CTL_EXIT_FAIL,
 			     "%s: not enough free space for the new version: need %llu bytes, %llu available; free space or use a same-length NEW (edits in place)",
 			     file, (unsigned long long)st->need,

@@ -701,12 +701,17 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 	struct ctl_stream_tmp local = {0}, *tmp = rp->tmp ? rp->tmp : &local;
 	_cleanup_close_ int dirfd = -1, tfd = -1;
 	_cleanup_free_ char *obuf = NULL;
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], real[PATH_MAX];
 	const char *base;
 	bool anon = false, sync = !(rp->flags & CTL_REPLACE_NO_SYNC);
 	int err;
 
-	err = split_path(path, dir, sizeof(dir), &base);
+	/* The rename must replace the file, not a symlink leading to it. */
+	if (!realpath(path, real)) {
+		p->st->step = "resolve path";
+		return neg_errno();
+	}
+	err = split_path(real, dir, sizeof(dir), &base);
 	if (err < 0)
 		return err;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -253,6 +253,32 @@ static void test_different_length_keeps_meta(void **state)
 	assert_int_equal(dir_entries(), 1);
 }
 
+/* A symlink stays a symlink: the file it leads to is replaced. */
+static void test_symlink_followed(void **state)
+{
+	struct ctl_replace rp = {
+		.old = "a", .old_len = 1, .new = "bcd", .new_len = 3};
+	struct ctl_replace_stats st;
+	char lnk[600], buf[16];
+	struct stat sb;
+	size_t len;
+	char *got;
+
+	(void)state;
+	put("xax", 3);
+	snprintf(lnk, sizeof(lnk), "%s/sym", fake_root);
+	assert_int_equal(symlink("data", lnk), 0);
+	assert_int_equal(ctl_stream_replace(lnk, &rp, &st), 0);
+	assert_int_equal(lstat(lnk, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
+	assert_int_equal(readlink(lnk, buf, sizeof(buf)), 4);
+	got = get(&len);
+	assert_int_equal(len, 5);
+	assert_memory_equal(got, "xbcdx", 5);
+	free(got);
+	unlink(lnk);
+}
+
 static void test_no_match_keeps_inode(void **state)
 {
 	struct ctl_replace rp = {
@@ -447,6 +473,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_different_length_keeps_meta, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_symlink_followed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_match_keeps_inode,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hardlinks, setup,
