@@ -1430,10 +1430,7 @@ static int cmd_write(struct mw *m, char **args, int n)
 	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)m->offset);
 	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)st.bytes);
 	ctl_out_set(o, row, 3, ctl_wengine_name(st.engine));
-	ctl_out_setf(o, row, 4, "%u",
-		     st.engine == CTL_WENGINE_URING
-			     ? (m->depth ? m->depth : CTL_WRITE_DEPTH)
-			     : 1);
+	ctl_out_setf(o, row, 4, "%u", st.depth);
 	ctl_out_setf(o, row, 5, "%u", st.min_depth);
 	ctl_out_setf(o, row, 6, "%llu", (unsigned long long)st.direct_bytes);
 	ctl_out_setf(o, row, 7, "%.3f", st.write_s);

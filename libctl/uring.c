@@ -487,7 +487,7 @@ static int write_body(struct writer *w)
 	if (!w->uring)
 		w->depth = w->cur = 1;
 	w->st->engine = w->uring ? CTL_WENGINE_URING : CTL_WENGINE_PWRITE;
-	w->st->min_depth = w->cur;
+	w->st->depth = w->st->min_depth = w->cur;
 	err = run(w);
 	if (w->uring)
 		io_uring_queue_exit(&w->ring);
@@ -504,7 +504,12 @@ int ctl_write_stream(const char *path, int in_fd,
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	w.depth = opts->depth ? opts->depth : CTL_WRITE_DEPTH;
+	if (opts->depth)
+		w.depth = opts->depth;
+	else if (opts->flags & CTL_WRITE_DIRECT)
+		w.depth = CTL_WRITE_DEPTH;
+	else
+		w.depth = CTL_WRITE_DEPTH_BUFFERED;
 	if (w.depth > CTL_WRITE_DEPTH_MAX)
 		return -EINVAL;
 	w.cur = w.depth;

@@ -16,7 +16,13 @@
 #include "ctl/root.h"
 
 #define CTL_WRITE_CHUNK (1024 * 1024) /* default bytes per write */
-#define CTL_WRITE_DEPTH 8 /* default writes in flight */
+#define CTL_WRITE_DEPTH 8 /* default writes in flight with O_DIRECT */
+/*
+ * Default without O_DIRECT: a buffered write is a copy into the page
+ * cache that io_uring hands to a worker thread, serialized per file; more
+ * than one being filled and one being written only adds contention.
+ */
+#define CTL_WRITE_DEPTH_BUFFERED 2
 #define CTL_WRITE_DEPTH_MAX 256
 
 enum ctl_wengine {
@@ -71,7 +77,7 @@ int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
 
 struct ctl_write_opts {
 	enum ctl_wengine engine;
-	unsigned int depth; /* writes in flight; 0: CTL_WRITE_DEPTH */
+	unsigned int depth; /* writes in flight; 0: the defaults above */
 	size_t chunk; /* bytes per write; 0: CTL_WRITE_CHUNK */
 	uint64_t offset;
 	unsigned int flags; /* CTL_WRITE_* */
@@ -88,6 +94,7 @@ struct ctl_write_stats {
 				  * NO_SYNC, once the call returns 0) */
 	uint64_t direct_bytes; /* of which through O_DIRECT */
 	unsigned int dio_mem_align, dio_offset_align;
+	unsigned int depth; /* writes in flight at the start (1: pwrite) */
 	unsigned int min_depth; /* lowest depth the throttle set */
 	double write_s, sync_s; /* wall time of the copy and of fdatasync */
 	const char *step; /* on failure: the step that failed */

@@ -20,7 +20,7 @@ head -c 1234567 "$D/src" >"$D/odd"
 
 # --- a file on stdin, default engine, durable
 expect_exit 0 "$M" write "$D/a" -P <"$D/src"
-expect_grep "BYTES=\"$((24 << 20))\" ENGINE=\"uring\" DEPTH=\"8\"" "$WORK/out"
+expect_grep "BYTES=\"$((24 << 20))\" ENGINE=\"uring\" DEPTH=\"2\"" "$WORK/out"
 cmp "$D/src" "$D/a" || fail "uring copy differs"
 expect_exit 0 "$M" write "$D/a2" -o BYTES,ENGINE,SYNCED -J --engine pwrite <"$D/src"
 expect_grep '"engine": "pwrite"' "$WORK/out"

@@ -140,6 +140,7 @@ static void test_engines(void **state)
 		unlink(dst);
 		assert_int_equal(copy(&o, &st), 0);
 		assert_int_equal(st.engine, engines[i]);
+		assert_int_equal(st.depth, i == 0 ? 4 : 1);
 		assert_int_equal(st.fallback_err, 0);
 		assert_int_equal(st.bytes, DATA_LEN);
 		assert_int_equal(last_progress, DATA_LEN);
@@ -156,6 +157,7 @@ static void test_offset_past_eof_is_hole(void **state)
 
 	(void)state;
 	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(st.depth, CTL_WRITE_DEPTH_BUFFERED);
 	check_dst(o.offset, o.offset + DATA_LEN);
 	fd = open(dst, O_RDONLY);
 	d = lseek(fd, 0, SEEK_DATA);
@@ -195,6 +197,7 @@ static void test_direct_unaligned(void **state)
 		skip(); /* no O_DIRECT on this file system (tmpfs) */
 	assert_int_equal(err, 0);
 	assert_true(st.dio_offset_align > 0);
+	assert_int_equal(st.depth, CTL_WRITE_DEPTH);
 	assert_true(st.direct_bytes > 0);
 	assert_true(st.direct_bytes < DATA_LEN); /* head and tail buffered */
 	assert_int_equal(st.bytes, DATA_LEN);
