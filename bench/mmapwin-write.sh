@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # mmapwin write of SIZE bytes from a file on stdin, side by side in one run:
 #   mmapwin write (io_uring, durable)   vs  dd bs=1M conv=fsync
+#   (default depths: 2 buffered, 8 direct; QD sets fio's and --direct's)
 #   mmapwin write --engine pwrite       (the fallback)
 #   mmapwin write --direct              vs  dd bs=1M oflag=direct conv=fsync
 #   fio --ioengine=io_uring with end_fsync, buffered and --direct=1 (when
@@ -62,12 +63,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'
 names="mw dd mw_pwrite mw_direct dd_direct mw_drop"
 for r in $(seq 1 "$ROUNDS"); do
 	echo "round $r/$ROUNDS"
-	run mw sh -c '"$1" write "$2" -q --queue-depth "$4" <"$3"' sh "$M" "$W/out" "$W/src" "$QD"
+	run mw sh -c '"$1" write "$2" -q <"$3"' sh "$M" "$W/out" "$W/src"
 	run dd dd if="$W/src" of="$W/out" bs=1M conv=fsync status=none
 	run mw_pwrite sh -c '"$1" write "$2" -q --engine pwrite <"$3"' sh "$M" "$W/out" "$W/src"
 	run mw_direct sh -c '"$1" write "$2" -q --direct --queue-depth "$4" <"$3"' sh "$M" "$W/out" "$W/src" "$QD"
 	run dd_direct dd if="$W/src" of="$W/out" bs=1M oflag=direct conv=fsync status=none
-	run mw_drop sh -c '"$1" write "$2" -q --drop-behind --queue-depth "$4" <"$3"' sh "$M" "$W/out" "$W/src" "$QD"
+	run mw_drop sh -c '"$1" write "$2" -q --drop-behind <"$3"' sh "$M" "$W/out" "$W/src"
 	if command -v fio >/dev/null; then
 		run fio fio --name=w --filename="$W/out" --rw=write --bs=1M \
 			--size="$n" --ioengine=io_uring --iodepth="$QD" \
