@@ -3,12 +3,24 @@
 #pragma once
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "ctl/macro.h"
 
 /* snprintf that fails with -ENAMETOOLONG instead of truncating. */
 int ctl_fmt(char *buf, size_t len, const char *fmt, ...) _printf_(3, 4);
+
+/*
+ * Whole-buffer I/O with EINTR retried (libctl/io.c). The reads return the
+ * byte count, short only at end of file; the writes return 0, or -EIO when
+ * the kernel takes nothing. All return -errno on failure.
+ */
+ssize_t ctl_read_full(int fd, void *buf, size_t len);
+ssize_t ctl_pread_full(int fd, void *buf, size_t len, uint64_t off);
+int ctl_write_full(int fd, const void *buf, size_t len);
+int ctl_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
 /* Negative errno of the last failed libc call, never 0. */
 static inline int neg_errno(void)

@@ -38,60 +38,6 @@ void ctl_stream_tmp_cleanup(struct ctl_stream_tmp *t)
 	}
 }
 
-/* pread until LEN bytes or end of file; EINTR is retried. */
-static ssize_t pread_full(int fd, char *buf, size_t len, uint64_t off)
-{
-	size_t have = 0;
-
-	while (have < len) {
-		ssize_t n =
-			pread(fd, buf + have, len - have, (off_t)(off + have));
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	return (ssize_t)have;
-}
-
-static int pwrite_full(int fd, const char *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
  * Output of a different-length replace: two buffers, one filled while a
  * writer thread writes the other, so the search and the disk overlap.
@@ -132,7 +78,7 @@ static void *writer_main(void *arg)
 		b = o->wbuf;
 		n = o->wlen;
 		pthread_mutex_unlock(&o->mu);
-		err = write_full(o->fd, b, n);
+		err = ctl_write_full(o->fd, b, n);
 		pthread_mutex_lock(&o->mu);
 		if (err < 0 && !o->err)
 			o->err = err;
@@ -197,7 +143,7 @@ static int out_flush(struct outbuf *o)
 	if (err < 0)
 		return err;
 	if (!o->threaded) {
-		err = write_full(o->fd, o->buf, o->len);
+		err = ctl_write_full(o->fd, o->buf, o->len);
 		o->len = 0;
 		return err;
 	}
@@ -224,7 +170,7 @@ static int out_finish(struct outbuf *o)
 		len += o->align - len % o->align;
 	}
 	o->len = 0;
-	return write_full(o->fd, o->buf, len);
+	return ctl_write_full(o->fd, o->buf, len);
 }
 
 static int out_put(struct outbuf *o, const char *p, size_t len)
@@ -404,7 +350,7 @@ static int apply_in_place(struct pass *p, char *buf, uint64_t base,
 		memcpy(m, rp->new, rp->new_len);
 		pos = (size_t)(m - buf) + rp->old_len;
 	}
-	err = pwrite_full(p->fd, buf + first, end - first, base + first);
+	err = ctl_pwrite_full(p->fd, buf + first, end - first, base + first);
 	if (err < 0)
 		p->st->step = "write";
 	else
@@ -427,7 +373,7 @@ static int run_pass(struct pass *p, char *buf, size_t window)
 
 		if (want > size - base - carry)
 			want = (size_t)(size - base - carry);
-		n = pread_full(p->fd, buf + carry, want, base + carry);
+		n = ctl_pread_full(p->fd, buf + carry, want, base + carry);
 		if (n < 0) {
 			p->st->step = "read";
 			return (int)n;

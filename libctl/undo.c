@@ -129,45 +129,14 @@ static uint64_t get64(const unsigned char *p)
 	return v;
 }
 
-/* pread/pwrite of all N bytes; a short read is -ENODATA. */
+/* pread of all N bytes; a short read is -ENODATA. */
 static int pread_all(int fd, void *buf, size_t n, uint64_t off)
 {
-	unsigned char *p = buf;
+	ssize_t r = ctl_pread_full(fd, buf, n, off);
 
-	while (n) {
-		ssize_t r = pread(fd, p, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return neg_errno();
-		if (r == 0)
-			return -ENODATA;
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
-{
-	const unsigned char *p = buf;
-
-	while (n) {
-		ssize_t r = pwrite(fd, p, n, (off_t)off);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return neg_errno();
-		if (r == 0)
-			return -EIO;
-		p += r;
-		n -= (size_t)r;
-		off += (uint64_t)r;
-	}
-	return 0;
+	if (r < 0)
+		return (int)r;
+	return (size_t)r == n ? 0 : -ENODATA;
 }
 
 struct ctl_undo {
@@ -226,9 +195,9 @@ static int write_header(int fd, const struct stat *st, const char *tpath)
 	put64(h + 40, (uint64_t)time(NULL));
 	put32(h + 48, (uint32_t)plen);
 	put32(h + 60, ctl_crc32c(ctl_crc32c(0, h, 60), tpath, plen));
-	err = pwrite_all(fd, h, sizeof(h), 0);
+	err = ctl_pwrite_full(fd, h, sizeof(h), 0);
 	if (!err)
-		err = pwrite_all(fd, tpath, plen, CTL_UNDO_HDR_SIZE);
+		err = ctl_pwrite_full(fd, tpath, plen, CTL_UNDO_HDR_SIZE);
 	return err;
 }
 
@@ -442,9 +411,9 @@ int ctl_undo_record(struct ctl_undo *u, uint64_t off, const void *orig,
 	put64(r + 8, off);
 	put32(r + 16, ctl_crc32c(0, orig, len));
 	put32(r + 20, ctl_crc32c(0, r, 20));
-	err = pwrite_all(u->fd, r, sizeof(r), u->end);
+	err = ctl_pwrite_full(u->fd, r, sizeof(r), u->end);
 	if (!err)
-		err = pwrite_all(u->fd, orig, len, u->end + sizeof(r));
+		err = ctl_pwrite_full(u->fd, orig, len, u->end + sizeof(r));
 	if (!err && fdatasync(u->fd) < 0)
 		err = neg_errno();
 	if (err < 0) {
@@ -493,7 +462,7 @@ static int restore(int jfd, int tfd, const struct rec *r, unsigned char *buf)
 		int err = pread_all(jfd, buf, k, r->jpos + done);
 
 		if (!err)
-			err = pwrite_all(tfd, buf, k, r->off + done);
+			err = ctl_pwrite_full(tfd, buf, k, r->off + done);
 		if (err < 0)
 			return err;
 		done += k;

@@ -123,45 +123,6 @@ struct writer {
 	uint64_t tail_off;
 };
 
-/* read(2) until LEN bytes or end of input; returns the count or -errno. */
-static ssize_t read_full(int fd, char *buf, size_t len)
-{
-	size_t have = 0;
-
-	while (have < len) {
-		ssize_t n = read(fd, buf + have, len - have);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-	}
-	return (ssize_t)have;
-}
-
-static int pwrite_full(int fd, const char *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		if (n == 0)
-			return -EIO;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 static int ring_setup(struct writer *w)
 {
 	struct iovec *iov;
@@ -209,7 +170,7 @@ static int submit(struct writer *w, struct wbuf *b)
 	b->busy = true;
 	w->inflight++;
 	if (!w->uring) {
-		err = pwrite_full(w->fd, b->p, b->len, b->off);
+		err = ctl_pwrite_full(w->fd, b->p, b->len, b->off);
 		if (err < 0)
 			return err;
 		complete(w, b);
@@ -312,7 +273,7 @@ static int feed(struct writer *w)
 	struct wbuf *b = free_buf(w);
 	ssize_t n;
 
-	n = read_full(w->in, b->p, w->chunk);
+	n = ctl_read_full(w->in, b->p, w->chunk);
 	if (n < 0) {
 		w->st->step = "read input";
 		return (int)n;
@@ -406,12 +367,12 @@ static int direct_setup(struct writer *w)
 	w->chunk = (w->chunk + w->align - 1) / w->align * w->align;
 	head = w->pos % w->align ? w->align - w->pos % w->align : 0;
 	if (head) {
-		n = read_full(w->in, w->tail, (size_t)head);
+		n = ctl_read_full(w->in, w->tail, (size_t)head);
 		if (n < 0) {
 			w->st->step = "read input";
 			return (int)n;
 		}
-		err = pwrite_full(w->fd, w->tail, (size_t)n, w->pos);
+		err = ctl_pwrite_full(w->fd, w->tail, (size_t)n, w->pos);
 		if (err < 0) {
 			w->st->step = "write";
 			return err;
@@ -443,7 +404,7 @@ static int direct_finish(struct writer *w)
 	w->direct = false;
 	if (!w->tail_len)
 		return 0;
-	err = pwrite_full(w->fd, w->tail, w->tail_len, w->tail_off);
+	err = ctl_pwrite_full(w->fd, w->tail, w->tail_len, w->tail_off);
 	if (err < 0) {
 		w->st->step = "write";
 		return err;
