@@ -15,18 +15,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char fake_root[256];
+static char fake_root[256] __attribute__((unused));
 
-static void fake_die(const char *what, const char *path)
+static __attribute__((unused)) void fake_die(const char *what, const char *path)
 {
 	fprintf(stderr, "fake tree: %s %s: %s\n", what, path, strerror(errno));
 	abort();
 }
 
 /* mkdir -p ROOT/PATH */
-static void fake_mkdir(const char *path)
+static __attribute__((unused)) void fake_mkdir(const char *path)
 {
-	char buf[1024];
+	char buf[1536];
 
 	snprintf(buf, sizeof(buf), "%s/%s", fake_root, path);
 	for (char *p = buf + strlen(fake_root) + 1; *p; p++) {
@@ -42,10 +42,10 @@ static void fake_mkdir(const char *path)
 }
 
 /* Write ROOT/PATH (parents created) with printf-formatted content. */
-static __attribute__((format(printf, 2, 3))) void
+static __attribute__((format(printf, 2, 3), unused)) void
 fake_write(const char *path, const char *fmt, ...)
 {
-	char buf[1024], dir[1024];
+	char buf[1536], dir[1024];
 	va_list ap;
 	FILE *f;
 
@@ -66,10 +66,10 @@ fake_write(const char *path, const char *fmt, ...)
 }
 
 /* Read ROOT/PATH into a static buffer (for checking what a tool wrote). */
-static const char *fake_read(const char *path)
+static __attribute__((unused)) const char *fake_read(const char *path)
 {
 	static char out[4096];
-	char buf[1024];
+	char buf[1536];
 	ssize_t n;
 	int fd;
 
@@ -84,9 +84,10 @@ static const char *fake_read(const char *path)
 }
 
 /* Symlink ROOT/PATH -> TARGET (TARGET taken literally). */
-static void fake_symlink(const char *target, const char *path)
+static __attribute__((unused)) void fake_symlink(const char *target,
+						 const char *path)
 {
-	char buf[1024], dir[1024];
+	char buf[1536], dir[1024];
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	if (strrchr(dir, '/')) {
@@ -99,7 +100,7 @@ static void fake_symlink(const char *target, const char *path)
 }
 
 /* Create a fresh empty root under $TMPDIR; returns its path. */
-static const char *fake_new(void)
+static __attribute__((unused)) const char *fake_new(void)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -111,7 +112,7 @@ static const char *fake_new(void)
 }
 
 /* Remove the fake root recursively. */
-static void fake_free(void)
+static __attribute__((unused)) void fake_free(void)
 {
 	char cmd[512];
 

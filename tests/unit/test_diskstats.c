@@ -17,15 +17,7 @@
 #include "ctl/diskstats.h"
 #include "ctl/macro.h"
 #include "ctl/root.h"
-/*
- * Only fake_new/fake_write are needed here; with one constant path gcc
- * also propagates it into fake.h and guesses a truncation there.
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "fake.h"
-#pragma GCC diagnostic pop
 
 #define assert_near(a, b) assert_true(fabs((a) - (b)) < 1e-9)
 

@@ -17,8 +17,6 @@
 #include "ctl/ext4.h"
 #include "ctl/macro.h"
 #include "ctl/root.h"
-/* Not every fake-tree helper is needed here. */
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "fake.h"
 
 static struct ctl_root *root;

@@ -15,8 +15,6 @@
 #include "ctl/macro.h"
 #include "ctl/mount.h"
 #include "ctl/root.h"
-/* Not every fake-tree helper is needed here. */
-#pragma GCC diagnostic ignored "-Wunused-function"
 #include "fake.h"
 
 static struct ctl_root *root;

@@ -17,12 +17,7 @@
 #include "ctl/ext4.h"
 #include "ctl/preflight.h"
 #include "ctl/root.h"
-/* fake.h is shared: not every test uses every helper. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "fake.h"
-#pragma GCC diagnostic pop
 
 static struct ctl_preflight_policy pol;
 static struct ctl_preflight_result res;

@@ -23,9 +23,6 @@
 #include "ctl/macro.h"
 #include "ctl/root.h"
 #include "ctl/uring.h"
-/* Only part of fake.h is needed here. */
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "fake.h"
 
 /*
