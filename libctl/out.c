@@ -14,6 +14,7 @@ struct ctl_out {
 	struct libscols_table *tb;
 	size_t ncols;
 	struct libscols_column **map; /* column index -> scols column or NULL */
+	const struct ctl_col *cols;
 };
 
 static int find_col(const struct ctl_col *cols, size_t ncols, const char *name,
@@ -89,6 +90,7 @@ int ctl_out_new(const char *name, const struct ctl_col *cols, size_t ncols,
 	if (!o)
 		return -ENOMEM;
 	o->ncols = ncols;
+	o->cols = cols;
 	o->map = calloc(ncols, sizeof(*o->map));
 	o->tb = scols_new_table();
 	if (!o->map || !o->tb) {
@@ -135,11 +137,27 @@ int ctl_out_has(const struct ctl_out *o, size_t col)
 	return col < o->ncols && o->map[col];
 }
 
+/*
+ * libsmartcols prints any non-empty string but "0" as JSON true, "false"
+ * included: booleans reach it as "0" or "1" only.
+ */
+static const char *bool_val(const char *val)
+{
+	static const char *const no[] = {"0", "false", "no", "n", "off", ""};
+
+	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+		if (strcasecmp(val, no[i]) == 0)
+			return "0";
+	return "1";
+}
+
 int ctl_out_set(struct ctl_out *o, struct ctl_row *row, size_t col,
 		const char *val)
 {
 	if (!ctl_out_has(o, col) || !val)
 		return 0;
+	if (o->cols[col].flags & CTL_COL_BOOL)
+		val = bool_val(val);
 	return scols_line_set_column_data((struct libscols_line *)row,
 					  o->map[col], val);
 }
@@ -158,6 +176,11 @@ int ctl_out_setf(struct ctl_out *o, struct ctl_row *row, size_t col,
 	va_end(ap);
 	if (n < 0)
 		return -ENOMEM;
+	if (o->cols[col].flags & CTL_COL_BOOL) {
+		err = ctl_out_set(o, row, col, s);
+		free(s);
+		return err;
+	}
 	/* scols takes ownership of refered data: hand it the string. */
 	err = scols_line_refer_column_data((struct libscols_line *)row,
 					   o->map[col], s);

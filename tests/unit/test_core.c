@@ -205,7 +205,7 @@ static void test_out_formats(void **state)
 	fmt.pairs = 1;
 	fmt.columns = "+rota";
 	s = render(&fmt, &err, &bad);
-	assert_string_equal(s, "NAME=\"sda\" DEPTH=\"64\" ROTA=\"true\"\n");
+	assert_string_equal(s, "NAME=\"sda\" DEPTH=\"64\" ROTA=\"1\"\n");
 	free(s);
 
 	memset(&fmt, 0, sizeof(fmt));
@@ -217,12 +217,46 @@ static void test_out_formats(void **state)
 	assert_null(strstr(s, "sda"));
 	free(s);
 
+	/* "true" in, "1" out: libsmartcols reads any other string as true. */
+	memset(&fmt, 0, sizeof(fmt));
+	fmt.json = 1;
+	fmt.columns = "ROTA";
+	s = render(&fmt, &err, &bad);
+	assert_non_null(strstr(s, "\"rota\": true"));
+	free(s);
+
 	memset(&fmt, 0, sizeof(fmt));
 	fmt.columns = "NAME,BOGUS";
 	s = render(&fmt, &err, &bad);
 	assert_null(s);
 	assert_int_equal(err, -EINVAL);
 	assert_string_equal(bad, "BOGUS");
+}
+
+static void test_out_bool_false(void **state)
+{
+	struct ctl_outfmt fmt = {.json = 1, .columns = "ROTA"};
+	struct ctl_out *o = NULL;
+	struct ctl_row *row;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(ctl_out_new("devices", cols, ARRAY_SIZE(cols), "NAME",
+				     &fmt, &o, NULL),
+			 0);
+	row = ctl_out_row(o);
+	ctl_out_set(o, row, 2, "false");
+	row = ctl_out_row(o);
+	ctl_out_setf(o, row, 2, "%d", 0);
+	f = open_memstream(&buf, &len);
+	ctl_out_print(o, f);
+	fclose(f);
+	ctl_out_free(o);
+	assert_null(strstr(buf, "true"));
+	assert_non_null(strstr(buf, "\"rota\": false"));
+	free(buf);
 }
 
 static void test_targets_stdin(void **state)
@@ -260,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_attr_rw),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_out_formats),
+		cmocka_unit_test(test_out_bool_false),
 		cmocka_unit_test(test_targets_stdin),
 	};
 
