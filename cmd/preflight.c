@@ -53,17 +53,8 @@ static void usage(void)
 	      "                      default: the current size of TARGET\n"
 	      "      --policy FILE   key = value bounds replacing the defaults\n"
 	      "      --strict        WARN fails too (exit 1)\n"
-	      "      --sysroot DIR   read /proc and /sys under DIR\n"
-	      "  -o, --output LIST   columns to print (+LIST adds to the default)\n"
-	      "  -J, --json          JSON output\n"
-	      "  -P, --pairs         KEY=\"value\" output\n"
-	      "  -r, --raw           raw output\n"
-	      "  -n, --noheadings    no header line\n"
-	      "  -q, --quiet         no report, exit status only\n"
-	      "  -v, --verbose       more detail in messages\n"
-	      "  -h, --help          this help\n"
-	      "  -V, --version       print the version\n"
-	      "\n"
+	      "      --sysroot DIR   read /proc and /sys under DIR\n" CTL_CLI_HELP_OUTPUT
+		      CTL_CLI_HELP_INFO "\n"
 	      "Columns:\n",
 	      stdout);
 	ctl_out_help(cols, ARRAY_SIZE(cols), stdout);

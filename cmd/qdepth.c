@@ -64,17 +64,8 @@ static void usage(void)
 	      "TARGET: kernel name (sda), /dev node, MAJ:MIN, UUID=, LABEL=, any path\n"
 	      "on a mounted file system, or - to read targets from stdin.\n"
 	      "\n"
-	      "Common options:\n"
-	      "  -o, --output LIST   columns to print (+LIST adds to the default)\n"
-	      "  -J, --json          JSON output\n"
-	      "  -P, --pairs         KEY=\"value\" output\n"
-	      "  -r, --raw           raw output\n"
-	      "  -n, --noheadings    no header line\n"
-	      "  -q, --quiet         no report, exit status only\n"
-	      "  -v, --verbose       more detail in messages\n"
-	      "      --sysroot DIR   read /sys and /proc under DIR\n"
-	      "  -h, --help          this help\n"
-	      "  -V, --version       print the version\n"
+	      "Common options:\n" CTL_CLI_HELP_OUTPUT
+	      "      --sysroot DIR   read /sys and /proc under DIR\n" CTL_CLI_HELP_INFO
 	      "\n"
 	      "See qdepth(8) for the columns of each subcommand.\n",
 	      stdout);

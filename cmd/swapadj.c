@@ -67,18 +67,9 @@ static void usage(void)
 	      "       swapadj restore\n"
 	      "       swapadj check [--max N] [--min N] [--min-available PCT]\n"
 	      "\n"
-	      "Common options:\n"
-	      "  -o, --output LIST   columns to print (+LIST adds to the default)\n"
-	      "  -J, --json          JSON output\n"
-	      "  -P, --pairs         KEY=\"value\" output\n"
-	      "  -r, --raw           raw output\n"
-	      "  -n, --noheadings    no header line\n"
-	      "  -q, --quiet         no report, exit status only\n"
-	      "  -v, --verbose       more detail in messages\n"
+	      "Common options:\n" CTL_CLI_HELP_OUTPUT
 	      "      --sysroot DIR   read /proc, /etc, /run and /sys under DIR\n"
-	      "      --dry-run       compute and print, change nothing\n"
-	      "  -h, --help          this help\n"
-	      "  -V, --version       print the version\n"
+	      "      --dry-run       compute and print, change nothing\n" CTL_CLI_HELP_INFO
 	      "\n"
 	      "See swapadj(8) for the columns of each subcommand.\n",
 	      stdout);

@@ -49,6 +49,21 @@ struct ctl_cli {
 		"dry-run", no_argument, NULL, CTL_OPT_DRY_RUN                  \
 	}
 
+/* --help lines for the common output options, for a tool's usage(). */
+#define CTL_CLI_HELP_OUTPUT                                                    \
+	"  -o, --output LIST   columns to print (+LIST adds to the default)\n" \
+	"  -J, --json          JSON output\n"                                  \
+	"  -P, --pairs         KEY=\"value\" output\n"                         \
+	"  -r, --raw           raw output\n"                                   \
+	"  -n, --noheadings    no header line\n"                               \
+	"  -q, --quiet         no report, exit status only\n"                  \
+	"  -v, --verbose       more detail in messages\n"
+
+/* --help lines for -h and -V. */
+#define CTL_CLI_HELP_INFO                                                      \
+	"  -h, --help          this help\n"                                    \
+	"  -V, --version       print the version\n"
+
 /*
  * Take common option C (from getopt_long) with argument ARG into CLI.
  * Returns 1 if C was a common option, 0 if the tool must handle it.
