@@ -575,6 +575,22 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 	return rc_max(rc, print_out(o, out));
 }
 
+/* 0 (and C failed) when the saved device number is not today's. */
+static int same_disk(const struct ctl_queue *saved, const struct ctl_queue *now,
+		     struct ctl_queue_change *c)
+{
+	if (!saved->major ||
+	    (saved->major == now->major && saved->minor == now->minor))
+		return 1;
+	c->result = CTL_QUEUE_FAILED;
+	c->err = -ENODEV;
+	snprintf(
+		c->why, sizeof(c->why),
+		"saved as %u:%u, now %u:%u: another disk has this name; not restored",
+		saved->major, saved->minor, now->major, now->minor);
+	return 0;
+}
+
 static int cmd_restore(struct opts *o, const char *file)
 {
 	struct ctl_queue *qs = NULL;
@@ -601,7 +617,8 @@ static int cmd_restore(struct opts *o, const char *file)
 		};
 		struct ctl_queue_change c;
 
-		if (plan_one(o, qs[i].name, &w, &c) == 0 && !o->cli.dry_run)
+		if (plan_one(o, qs[i].name, &w, &c) == 0 &&
+		    same_disk(&qs[i], &c.before, &c) && !o->cli.dry_run)
 			apply_one(o, &w, &c);
 		warn_change(&c, qs[i].name);
 		set_row(out, file, &c, qs[i].name, NULL);

@@ -80,6 +80,9 @@ int ctl_queue_read(const struct ctl_root *r, const char *name,
 	err = ctl_attr_read_u64(r, qdir, "nr_requests", &q->depth);
 	if (err < 0)
 		return err == -ENOENT ? -ENODEV : err;
+	if (ctl_attr_read(r, dir, "dev", buf, sizeof(buf)) >= 0 &&
+	    sscanf(buf, "%u:%u", &q->major, &q->minor) != 2)
+		q->major = q->minor = 0;
 	err = ctl_attr_read(r, qdir, "scheduler", buf, sizeof(buf));
 	if (err >= 0)
 		parse_sched(buf, q);
@@ -321,12 +324,12 @@ int ctl_queue_save(const char *path, const struct ctl_queue *qs, size_t n)
 		unlink(tmp);
 		return err;
 	}
-	fprintf(f, "%s\n# device scheduler nr_requests read_ahead_kb\n",
+	fprintf(f, "%s\n# device scheduler nr_requests read_ahead_kb maj:min\n",
 		SAVE_MAGIC);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s %s %" PRIu64 " %" PRIu64 "\n", qs[i].name,
+		fprintf(f, "%s %s %" PRIu64 " %" PRIu64 " %u:%u\n", qs[i].name,
 			qs[i].sched[0] ? qs[i].sched : "-", qs[i].depth,
-			qs[i].read_ahead_kb);
+			qs[i].read_ahead_kb, qs[i].major, qs[i].minor);
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
 		err = neg_errno();
 	if (fclose(f) != 0 && !err)
@@ -355,9 +358,14 @@ int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
-		if (sscanf(line, "%31s %31s %" SCNu64 " %" SCNu64, q.name,
-			   q.sched, &q.depth, &q.read_ahead_kb) != 4 ||
-		    ctl_name_check(q.name) < 0)
+		int got = sscanf(line,
+				 "%31s %31s %" SCNu64 " %" SCNu64 " %u:%u",
+				 q.name, q.sched, &q.depth, &q.read_ahead_kb,
+				 &q.major, &q.minor);
+
+		/* The device number came later: a 4-field line is still
+		 * valid and restores by name alone. */
+		if ((got != 4 && got != 6) || ctl_name_check(q.name) < 0)
 			return -EBADMSG;
 		if (strcmp(q.sched, "-") == 0)
 			q.sched[0] = '\0'; /* the queue had no scheduler file */

@@ -20,6 +20,7 @@
 
 struct ctl_queue {
 	char name[CTL_DEVNAME_MAX];
+	unsigned int major, minor; /* device number, 0:0 unknown */
 	char sched[32]; /* current scheduler */
 	char scheds[256]; /* registered schedulers, space separated */
 	bool sched_fixed; /* "none" without brackets: not configurable */
@@ -113,7 +114,8 @@ int ctl_queue_ensure_sched(const struct ctl_root *r, struct ctl_queue *q,
 
 /*
  * Save file: the previous scheduler, depth and read-ahead of each queue,
- * one line per disk, so that `restore` can put them back. Written to a
+ * one line per disk with its device number (so that `restore` can refuse a
+ * name that now belongs to another disk), to put them back. Written to a
  * temporary file in the same directory, fsync'ed, then renamed over PATH.
  * Returns 0 or -errno (-ENOENT when the directory does not exist).
  */

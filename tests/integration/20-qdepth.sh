@@ -107,6 +107,12 @@ expect_exit 0 "$Q" restore "$WORK/q.save"
 [ "$(cat "$SYSQ/read_ahead_kb")" = "$old_ra" ] || fail "read-ahead not restored"
 expect_exit 2 "$Q" restore /etc/hostname
 expect_grep 'not a qdepth save file' "$WORK/err"
+# A save file whose device number is not this disk's: refused, untouched.
+expect_grep "^$N mq-deadline 2048 $old_ra $majmin\$" "$WORK/q.save"
+sed "s/ $majmin\$/ 7:9999/; s/ mq-deadline 2048 / none 16 /" "$WORK/q.save" >"$WORK/other.save"
+expect_exit 3 "$Q" restore "$WORK/other.save"
+expect_grep "$N: saved as 7:9999, now $majmin: another disk has this name; not restored" "$WORK/err"
+[ "$(sched)" = mq-deadline ] && [ "$(depth)" = 2048 ] || fail "restore touched another disk"
 
 # --- a missing --save directory: error, and no change made
 expect_exit 3 "$Q" set --save "$WORK/nodir/q.save" --depth 16 "$N"

@@ -396,10 +396,11 @@ static void test_save_restore(void **state)
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "sda 99 applied\n");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
-	assert_string_equal(fake_read("io/saved"),
-			    "# qdepth save file v1\n"
-			    "# device scheduler nr_requests read_ahead_kb\n"
-			    "sda mq-deadline 64 128\n");
+	assert_string_equal(
+		fake_read("io/saved"),
+		"# qdepth save file v1\n"
+		"# device scheduler nr_requests read_ahead_kb maj:min\n"
+		"sda mq-deadline 64 128 8:0\n");
 
 	run(&r, "restore --dry-run -r -n -o DEVICE,DEPTH,RESULT '%s'", save);
 	assert_int_equal(r.rc, 0);

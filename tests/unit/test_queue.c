@@ -554,9 +554,9 @@ static void test_save_load(void **state)
 	assert_int_equal(ctl_queue_save(path, qs, 2), 0);
 	assert_non_null(strstr(fake_read("saved"), "# qdepth save file v1\n"));
 	assert_non_null(
-		strstr(fake_read("saved"), "\nsda mq-deadline 64 128\n"));
+		strstr(fake_read("saved"), "\nsda mq-deadline 64 128 8:0\n"));
 	assert_non_null(
-		strstr(fake_read("saved"), "\nnvme0n1 none 1023 4096\n"));
+		strstr(fake_read("saved"), "\nnvme0n1 none 1023 4096 259:0\n"));
 
 	assert_int_equal(ctl_queue_load(path, &back, &n), 0);
 	assert_int_equal(n, 2);
@@ -568,6 +568,9 @@ static void test_save_load(void **state)
 	assert_string_equal(back[1].sched, "none");
 	assert_int_equal(back[1].depth, 1023);
 	assert_int_equal(back[1].read_ahead_kb, 4096);
+	assert_int_equal(back[0].major, 8);
+	assert_int_equal(back[0].minor, 0);
+	assert_int_equal(back[1].major, 259);
 	free(back);
 
 	/* Saving again replaces the file and leaves no temporary behind. */
