@@ -49,6 +49,7 @@ struct opts {
 	int count_set;
 	double saturation; /* < 0: not asked */
 	struct ctl_root *root;
+	int all; /* no TARGET argument at all: every disk with a queue */
 };
 
 static void usage(void)
@@ -219,7 +220,7 @@ static int collect(struct opts *o, struct ctl_strv *targets, unsigned flags,
 {
 	int rc = CTL_EXIT_OK;
 
-	if (targets->n == 0) {
+	if (o->all) {
 		int err = ctl_blk_list_queues(o->root, &it->devs);
 
 		if (err < 0) {
@@ -515,7 +516,7 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 	if (!o->want.sched && !o->want.set_depth && !o->want.set_read_ahead)
 		errx(CTL_EXIT_USAGE,
 		     "set: nothing to do; give --scheduler, --depth or --read-ahead");
-	if (targets->n == 0)
+	if (o->all)
 		errx(CTL_EXIT_USAGE, "set: no TARGET given");
 	rc = collect(o, targets, flags, &it);
 	dedupe_queues(&it);
@@ -708,7 +709,7 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	double t0;
 	int rc, saturated = 0;
 
-	if (targets->n == 0)
+	if (o->all)
 		errx(CTL_EXIT_USAGE, "stat: no TARGET given");
 	if (!o->count_set)
 		o->count = o->saturation >= 0 ? 3 : 1;
@@ -981,6 +982,8 @@ int main(int argc, char **argv)
 		ctl_root_free(o.root);
 		return finish(rc);
 	}
+	/* "-" that yields no line means no target, not every disk. */
+	o.all = argc == optind;
 	/* udev never waits on stdin. */
 	err = ctl_cli_targets(argv + optind, argc - optind,
 			      o.udev ? NULL : stdin, &targets);

@@ -61,6 +61,10 @@ expect_exit 0 "$Q" show -J "$MNT"
 expect_grep '"depth": [0-9]+' "$WORK/out"
 echo "$MNT/file" | "$Q" show -rn -o DEVICE - >"$WORK/out" || fail "stdin target"
 expect_grep "^$N\$" "$WORK/out"
+# "-" with nothing on stdin is no target, not every disk of the host
+: | "$Q" show -rn -o DEVICE - >"$WORK/out" || fail "empty stdin"
+[ ! -s "$WORK/out" ] || fail "empty stdin listed: $(cat "$WORK/out")"
+: | "$Q" set --depth 64 - >"$WORK/out" 2>&1 || fail "set with empty stdin"
 
 # --- set with scheduler none: depth within the hardware depth
 echo none > "$SYSQ/scheduler"
