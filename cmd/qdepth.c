@@ -987,6 +987,9 @@ int main(int argc, char **argv)
 	/* udev never waits on stdin. */
 	err = ctl_cli_targets(argv + optind, argc - optind,
 			      o.udev ? NULL : stdin, &targets);
+	if (err == -EINVAL)
+		errx(CTL_EXIT_USAGE,
+		     "--udev: targets come from the rule, not '-'");
 	if (err < 0)
 		errx(CTL_EXIT_FAIL, "reading targets: %s", strerror(-err));
 

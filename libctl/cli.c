@@ -93,9 +93,12 @@ static int read_lines(FILE *in, struct ctl_strv *out)
 int ctl_cli_targets(char *const *argv, int n, FILE *in, struct ctl_strv *out)
 {
 	for (int i = 0; i < n; i++) {
-		int err = strcmp(argv[i], "-") == 0
-				  ? read_lines(in, out)
-				  : ctl_strv_add(out, argv[i]);
+		int dash = strcmp(argv[i], "-") == 0;
+		int err;
+
+		if (dash && !in)
+			return -EINVAL; /* stdin not allowed here (udev) */
+		err = dash ? read_lines(in, out) : ctl_strv_add(out, argv[i]);
 		if (err < 0)
 			return err;
 	}

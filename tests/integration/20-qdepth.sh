@@ -165,6 +165,8 @@ expect_exit 0 env ACTION=add DEVNAME="$DEV" "$Q" set --udev --scheduler none --d
 [ "$(wc -l < "$WORK/err")" -eq 1 ] || fail "udev mode logged $(wc -l < "$WORK/err") lines"
 expect_grep "^qdepth: $N: applied: scheduler mq-deadline -> none, depth 2048 -> 48\$" "$WORK/err"
 [ ! -s "$WORK/out" ] || fail "udev mode wrote to stdout"
+expect_exit 2 "$Q" set --udev --depth 48 -
+expect_grep "^qdepth: --udev: targets come from the rule, not '-'\$" "$WORK/err"
 expect_exit 0 "$Q" set --udev --depth 48 "$WORK/tmpfs/f"
 expect_grep 'not applicable' "$WORK/err"
 

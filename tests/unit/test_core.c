@@ -276,6 +276,9 @@ static void test_targets_stdin(void **state)
 	assert_string_equal(sv.v[3], "sdb");
 	assert_null(sv.v[4]);
 	ctl_strv_free(&sv);
+	/* No stdin to read (udev): "-" is refused, not dereferenced. */
+	assert_int_equal(ctl_cli_targets(argv, 3, NULL, &sv), -EINVAL);
+	ctl_strv_free(&sv);
 	assert_true(ctl_list_has("none,mq-deadline", "mq-deadline"));
 	assert_true(ctl_list_has("none,mq-deadline", "none"));
 	assert_false(ctl_list_has("none,mq-deadline", "mq"));
