@@ -172,19 +172,28 @@ static int submit(struct writer *w, struct wbuf *b)
 	if (!w->uring) {
 		err = ctl_pwrite_full(w->fd, b->p, b->len, b->off);
 		if (err < 0)
-			return err;
+			goto not_sent;
 		complete(w, b);
 		return 0;
 	}
 	sqe = io_uring_get_sqe(&w->ring);
-	if (!sqe)
-		return -EBUSY; /* cannot happen: depth sqes for depth bufs */
+	if (!sqe) {
+		err = -EBUSY; /* cannot happen: depth sqes for depth bufs */
+		goto not_sent;
+	}
 	io_uring_prep_write_fixed(sqe, w->fd, b->p + b->done,
 				  (unsigned int)(b->len - b->done),
 				  b->off + b->done, (int)(b - w->bufs));
 	io_uring_sqe_set_data(sqe, b);
 	err = io_uring_submit(&w->ring);
-	return err < 0 ? err : 0;
+	if (err >= 0)
+		return 0;
+not_sent:
+	/* Nothing of B is in flight: run() must not wait for it (with
+	 * pwrite there is no ring to wait on at all). */
+	b->busy = false;
+	w->inflight--;
+	return err;
 }
 
 /* Wait for one completion; a short write is resubmitted for the rest. */
@@ -213,6 +222,13 @@ static int reap(struct writer *w)
 		return -EIO;
 	}
 	b->done += (size_t)res;
+	if (b->done < b->len && w->err) {
+		/* Draining after an error: no new submission, which would
+		 * also send an SQE a failed submit left in the ring. */
+		b->busy = false;
+		w->inflight--;
+		return 0;
+	}
 	if (b->done < b->len) {
 		w->inflight--;
 		return submit(w, b);

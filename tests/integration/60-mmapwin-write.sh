@@ -98,6 +98,12 @@ expect_grep 'stdin: not open \(Bad file descriptor\); pipe or redirect the data'
 expect_grep 'BYTES="3000000"' "$WORK/out"
 cmp "$D/c" <(head -c 3000000 "$D/src") || fail "cut-short data"
 
+# --- a write that fails (ENOSPC) is exit 3 with a message, both engines
+for eng in uring pwrite; do
+	expect_exit 3 "$M" write /dev/full --engine $eng <"$D/odd"
+	expect_grep 'mmapwin: /dev/full: no space left on device after 0 bytes' "$WORK/err"
+done
+
 # --- --progress: a status line on a terminal, nothing when not a terminal
 expect_exit 0 "$M" write "$D/pg" --progress -q <"$D/odd"
 [ ! -s "$WORK/err" ] || fail "--progress wrote to a non-terminal stderr"

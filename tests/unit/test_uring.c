@@ -54,6 +54,18 @@ int io_uring_register_buffers(struct io_uring *ring, const struct iovec *iov,
 	return real(ring, iov, nr);
 }
 
+static int fail_submit;
+
+int io_uring_submit(struct io_uring *ring)
+{
+	int (*real)(struct io_uring *);
+
+	if (fail_submit)
+		return fail_submit;
+	real = (int (*)(struct io_uring *))dlsym(RTLD_NEXT, "io_uring_submit");
+	return real(ring);
+}
+
 static char src[512], dst[512];
 static char *data;
 #define DATA_LEN (3 * 1024 * 1024 + 777)
@@ -64,7 +76,7 @@ static int setup(void **state)
 
 	(void)state;
 	fake_new();
-	fail_init = fail_register = 0;
+	fail_init = fail_register = fail_submit = 0;
 	snprintf(src, sizeof(src), "%s/src", fake_root);
 	snprintf(dst, sizeof(dst), "%s/dst", fake_root);
 	data = malloc(DATA_LEN);
@@ -243,6 +255,45 @@ static void test_bad_input(void **state)
 	assert_int_equal(ctl_write_stream(fake_root, 0, &o, &st), -EISDIR);
 }
 
+/*
+ * A write that fails (here ENOSPC from /dev/full) is an error return with
+ * either engine, not a wait for a completion that never comes: pwrite has
+ * no ring to wait on (it crashed), and a failed submit sends nothing.
+ */
+static void test_write_error(void **state)
+{
+	const enum ctl_wengine engines[] = {CTL_WENGINE_URING,
+					    CTL_WENGINE_PWRITE};
+	int in;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		struct ctl_write_opts o = {.engine = engines[i]};
+		struct ctl_write_stats st;
+
+		in = open(src, O_RDONLY);
+		assert_true(in >= 0);
+		assert_int_equal(ctl_write_stream("/dev/full", in, &o, &st),
+				 -ENOSPC);
+		assert_string_equal(st.step, "write");
+		assert_int_equal(st.engine, engines[i]);
+		assert_int_equal(st.bytes, 0);
+		close(in);
+	}
+	fail_submit = -EAGAIN;
+	in = open(src, O_RDONLY);
+	assert_true(in >= 0);
+	{
+		struct ctl_write_opts o = {.depth = 4, .chunk = 256 * 1024};
+		struct ctl_write_stats st;
+
+		assert_int_equal(ctl_write_stream(dst, in, &o, &st), -EAGAIN);
+		assert_string_equal(st.step, "write");
+		assert_int_equal(st.engine, CTL_WENGINE_URING);
+	}
+	close(in);
+}
+
 static void test_drop_behind(void **state)
 {
 	struct ctl_write_opts o = {.flags = CTL_WRITE_DROP_BEHIND};
@@ -363,6 +414,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fallback_memlock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_write_error, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_drop_behind, setup,
 						teardown),
