@@ -484,7 +484,8 @@ static void report(const struct opts *o, const char *fmt, ...)
 	putchar('\n');
 }
 
-#define KEPT_FLAGS (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+#define KEPT_FLAGS                                                             \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW)
 
 /* Change commit= of the live mount, read it back, check the flags. */
 static int apply_live(const struct opts *o, const struct ctl_root *r,

@@ -386,9 +386,9 @@ static int reconf_fsconfig(const char *target, const char *key, const char *val,
 
 /* Per-mount and superblock flags MS_REMOUNT resets unless passed again. */
 #define KEEP_FLAGS                                                             \
-	(MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |       \
-	 MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME | MS_SYNCHRONOUS |         \
-	 MS_DIRSYNC | MS_MANDLOCK)
+	(MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW | MS_NOATIME |      \
+	 MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | MS_LAZYTIME |          \
+	 MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK)
 
 static int reconf_remount(const char *target, const char *key, const char *val,
 			  int sb_ro, unsigned long vfs_flags)

@@ -206,10 +206,11 @@ enum {
  * Set file-system option KEY=VAL on the mount at TARGET. SB_RO is the
  * current superblock state and VFS_FLAGS the current mount flags
  * (MS_*): ext4 flips a read-only superblock to read-write unless "ro"
- * is passed again, and MS_REMOUNT drops nosuid/nodev/noexec and the atime
- * flags unless passed again, so both are always sent. Uses fspick(2) +
- * fsconfig(2) FSCONFIG_CMD_RECONFIGURE; falls back to MS_REMOUNT only
- * when that API is missing (ENOSYS), or always with CTL_EXT4_RECONF_LEGACY.
+ * is passed again, and MS_REMOUNT drops nosuid/nodev/noexec/nosymfollow
+ * and the atime flags unless passed again, so both are always sent. Uses
+ * fspick(2) + fsconfig(2) FSCONFIG_CMD_RECONFIGURE; falls back to
+ * MS_REMOUNT only when that API is missing (ENOSYS), or always with
+ * CTL_EXT4_RECONF_LEGACY.
  * *VIA says which. Returns 0 or -errno.
  */
 int ctl_ext4_reconfigure(const char *target, const char *key, const char *val,

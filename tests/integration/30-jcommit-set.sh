@@ -48,13 +48,14 @@ read -r vfs sb <<<"$(mflags)"
 case ",$vfs,$sb," in *,ro,*,ro,*) ;; *) fail "legacy remount: '$vfs' '$sb' not ro" ;; esac
 mount -o remount,rw "$mnt" || fail "remount rw"
 
-# nosuid,nodev,noexec survive both paths.
-mount -o remount,nosuid,nodev,noexec "$mnt" || fail "remount nosuid..."
+# nosuid,nodev,noexec (and nosymfollow, which MS_REMOUNT drops just the
+# same) survive both paths.
+mount -o remount,nosuid,nodev,noexec,nosymfollow "$mnt" || fail "remount nosuid..."
 for how in "" --legacy-remount; do
 	expect_exit 0 "$J" set --commit 13 $how "$mnt"
 	[ "$(live commit)" = 13 ] || fail "commit $(live commit), expected 13 ($how)"
 	read -r vfs sb <<<"$(mflags)"
-	for f in rw nosuid nodev noexec; do
+	for f in rw nosuid nodev noexec nosymfollow; do
 		case ",$vfs," in *,$f,*) ;; *) fail "$f lost ($how): $vfs" ;; esac
 	done
 	expect_exit 0 "$J" set --commit 5 $how "$mnt"
