@@ -737,27 +737,20 @@ static void prune_dead(const struct ctl_root *r, struct ctl_vm_state *st,
 	}
 }
 
-static int holds_value(const struct ctl_vm_state *st)
-{
-	for (size_t i = 0; i < st->n; i++)
-		if (st->owner[i].value >= 0)
-			return 1;
-	return 0;
-}
-
 int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 		      int *original)
 {
 	_cleanup_close_ int lock = state_lock(r);
-	struct ctl_vm_state st;
+	struct ctl_vm_state st, was;
 	unsigned int cur;
-	int err, recorded = 0;
+	int err;
 
 	if (lock < 0)
 		return lock;
 	err = ctl_vm_state_read(r, &st);
 	if (err < 0)
 		return err;
+	was = st;
 	prune_dead(r, &st, NULL);
 	if (st.n >= CTL_VM_STATE_MAX)
 		return -ENOSPC;
@@ -766,7 +759,6 @@ int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 		if (err < 0)
 			return err;
 		st.original = (int)cur;
-		recorded = 1;
 	}
 	st.owner[st.n++] = *me;
 	/* Record first: a crash right after the write must be recoverable. */
@@ -776,11 +768,13 @@ int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 	if (me->value >= 0) {
 		err = ctl_vm_swappiness_set(r, (unsigned int)me->value, NULL);
 		if (err < 0) {
-			/* Undo the registration; nothing was changed. */
-			st.n--;
-			if (recorded && !holds_value(&st))
-				st.original = -1;
-			state_write(r, &st);
+			/*
+			 * Nothing was changed: put the file back as it was.
+			 * Writing the pruned state instead would delete it
+			 * when only dead owners were left, and with it the
+			 * original a crashed run recorded for "restore".
+			 */
+			state_write(r, &was);
 			return err;
 		}
 	}

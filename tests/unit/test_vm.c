@@ -427,6 +427,32 @@ static void test_state_stale(void **state)
 	assert_null(strstr(fake_read("run/swapadj.state"), " 10 -"));
 }
 
+/*
+ * A join whose write is refused leaves the state as it found it: the
+ * original a crashed run recorded must survive for "restore".
+ */
+static void test_state_join_fail_keeps_stale(void **state)
+{
+	struct ctl_vm_restore res;
+	struct ctl_vm_owner me = owner(getpid(), 150);
+	pid_t dead = dead_pid();
+
+	(void)state;
+	fake_write("proc/sys/vm/swappiness", "10\n");
+	fake_write("run/swapadj.state", "original 60\nowner %d 0 10 -\n",
+		   (int)dead);
+	/* 150 is out of range for 5.4: the write fails after the record. */
+	fake_write("proc/sys/kernel/osrelease", "5.4.0\n");
+	assert_int_equal(ctl_vm_state_join(root, &me, NULL), -ERANGE);
+	assert_int_equal(swappiness(), 10);
+	assert_non_null(fake_read("run/swapadj.state"));
+	assert_non_null(strstr(fake_read("run/swapadj.state"), "original 60"));
+	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
+	assert_int_equal(res.applied, 60);
+	assert_int_equal(swappiness(), 60);
+	assert_null(fake_read("run/swapadj.state"));
+}
+
 static void test_state_cgroup_cleanup(void **state)
 {
 	struct ctl_vm_restore res;
@@ -496,6 +522,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_state_stale, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_state_join_fail_keeps_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_cgroup_cleanup,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_start, setup,
