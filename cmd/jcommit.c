@@ -680,10 +680,13 @@ static int cmd_set_one(const struct opts *o, const struct ctl_root *r,
 	next[0] = '\0';
 	if (o->commit_arg && o->persist) {
 		const char *cur = sb_opts(fi);
+		char val[16];
 
 		if (fi->mounted && !fi->have_tune)
 			return apply_sb(o, fi, NULL, CTL_EXT4_DATA_KEEP);
-		err = ctl_ext4_opts_merge(cur, "commit", o->commit_arg, next,
+		/* The kernel reads it with base 0: "010" would be 8. */
+		snprintf(val, sizeof(val), "%u", o->commit);
+		err = ctl_ext4_opts_merge(cur, "commit", val, next,
 					  sizeof(next));
 		if (err == -E2BIG) {
 			warnx("%s: superblock mount options \"%s\" would become \"%s\" (%zu bytes), over the %d-byte limit; shorten them first (tune2fs -E mount_opts=...)",

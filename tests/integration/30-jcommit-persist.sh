@@ -93,4 +93,12 @@ case " $(defopts) " in *" journal_data_ordered "*) ;; *) fail "offline default m
 mount "$dev" "$mnt" || fail "mount after offline write"
 [ "$(live commit)" = 8 ] || fail "offline persist: commit $(live commit)"
 [ "$(live data)" = ordered ] || fail "offline persist: data $(live data)"
+
+# The superblock gets the value as parsed, in decimal: the kernel reads
+# the string with base 0, so "commit=010" would be 8 seconds, not 10.
+expect_exit 0 "$J" set --commit 010 --persist "$mnt"
+expect_grep "^$mnt: superblock mount options \"commit=8,data_err=abort\" -> \"commit=10,data_err=abort\"\$" "$WORK/out"
+[ "$(sbopts)" = "commit=10,data_err=abort" ] || fail "leading zero: '$(sbopts)'"
+umount "$mnt" && mount "$dev" "$mnt" || fail "remount"
+[ "$(live commit)" = 10 ] || fail "--commit 010 gave commit=$(live commit) at the next mount"
 echo PASS
