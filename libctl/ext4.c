@@ -104,8 +104,9 @@ static void layer(const char *opts, const char *from, struct ctl_ext4_next *nx)
 		}
 	}
 	if (ctl_mount_opt(opts, "commit", v, sizeof(v)) == 1) {
+		/* As the kernel reads it (kstrtouint base 0): 010 is 8. */
 		errno = 0;
-		c = strtoull(v, &end, 10);
+		c = strtoull(v, &end, 0);
 		if (errno || *end || end == v || v[0] == '-' || c > UINT_MAX)
 			return;
 		nx->commit = c ? (unsigned int)c : CTL_EXT4_COMMIT_DEFAULT;

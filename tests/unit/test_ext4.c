@@ -167,6 +167,13 @@ static void test_next_mount(void **state)
 	assert_string_equal(nx.commit_from, "sb-opts");
 	assert_int_equal(nx.data, CTL_EXT4_DATA_ORDERED);
 	assert_string_equal(nx.data_from, "built-in");
+	/* The kernel parses commit= with base 0: octal and hex too. */
+	ctl_ext4_next_mount(CTL_EXT4_DATA_NONE, "commit=010", NULL, &nx);
+	assert_int_equal(nx.commit, 8);
+	assert_string_equal(nx.commit_from, "sb-opts");
+	ctl_ext4_next_mount(CTL_EXT4_DATA_NONE, NULL, "commit=0x1e", &nx);
+	assert_int_equal(nx.commit, 30);
+	assert_string_equal(nx.commit_from, "fstab");
 }
 
 static void test_live(void **state)
