@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,20 @@ int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
 	t->last = ds;
 	t->last_ms = now_ms;
 	return (int)ctl_throttle_feed(t, io.util, cur, max);
+}
+
+/* fsync the directory holding PATH, so that a new name survives a crash. */
+static int fsync_parent(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+	_cleanup_close_ int dfd = -1;
+
+	if (!copy)
+		return -ENOMEM;
+	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return neg_errno();
+	return fsync(dfd) < 0 ? neg_errno() : 0;
 }
 
 static uint64_t now_ms(void)
@@ -477,6 +492,8 @@ int ctl_write_stream(const char *path, int in_fd,
 {
 	struct writer w = {.o = opts, .st = st, .in = in_fd};
 	_cleanup_close_ int fd = -1;
+	struct stat sb;
+	bool created;
 	double t0;
 	int err;
 
@@ -492,6 +509,8 @@ int ctl_write_stream(const char *path, int in_fd,
 	w.cur = w.depth;
 	w.chunk = opts->chunk ? opts->chunk : CTL_WRITE_CHUNK;
 	w.pos = w.started = w.dropped = opts->offset;
+	/* A file created here is durable only once its directory is. */
+	created = stat(path, &sb) < 0 && errno == ENOENT;
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
 	if (fd < 0) {
 		st->step = "open";
@@ -526,6 +545,13 @@ int ctl_write_stream(const char *path, int in_fd,
 	if (!(opts->flags & CTL_WRITE_NO_SYNC) && fdatasync(fd) < 0) {
 		st->step = "fdatasync";
 		return neg_errno();
+	}
+	if (created && !(opts->flags & CTL_WRITE_NO_SYNC)) {
+		err = fsync_parent(path);
+		if (err < 0) {
+			st->step = "fsync directory";
+			return err;
+		}
 	}
 	st->sync_s = now_s() - t0;
 	if (opts->flags & CTL_WRITE_DROP_BEHIND) {

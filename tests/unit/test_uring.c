@@ -66,6 +66,19 @@ int io_uring_submit(struct io_uring *ring)
 	return real(ring);
 }
 
+/* Directories fsync'ed, to see that a created file's name is made durable. */
+static int dir_fsyncs;
+
+int fsync(int fd)
+{
+	int (*real)(int) = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+	struct stat sb;
+
+	if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode))
+		dir_fsyncs++;
+	return real(fd);
+}
+
 static char src[512], dst[512];
 static char *data;
 #define DATA_LEN (3 * 1024 * 1024 + 777)
@@ -155,6 +168,27 @@ static void test_engines(void **state)
 		assert_int_equal(last_progress, DATA_LEN);
 		check_dst(0, DATA_LEN);
 	}
+}
+
+/* A file the write creates gets its directory fsync'ed; an existing one,
+ * or --no-sync, does not need it. */
+static void test_new_file_dir_synced(void **state)
+{
+	struct ctl_write_opts o = {0};
+	struct ctl_write_stats st;
+
+	(void)state;
+	unlink(dst);
+	dir_fsyncs = 0;
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(dir_fsyncs, 1);
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(dir_fsyncs, 1);
+	unlink(dst);
+	o.flags = CTL_WRITE_NO_SYNC;
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(dir_fsyncs, 1);
+	check_dst(0, DATA_LEN);
 }
 
 static void test_offset_past_eof_is_hole(void **state)
@@ -403,6 +437,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_engines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_file_dir_synced, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_offset_past_eof_is_hole,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_truncate_unless_asked,
