@@ -647,11 +647,14 @@ static int state_write(const struct ctl_root *r, const struct ctl_vm_state *st)
 	return ctl_vm_write_atomic(r, CTL_VM_STATE_FILE, buf, false);
 }
 
-int ctl_vm_pid_start(const struct ctl_root *r, pid_t pid, uint64_t *start)
+/* The state letter and start time of PID from <root>/proc/PID/stat. */
+static int pid_stat(const struct ctl_root *r, pid_t pid, char *state,
+		    uint64_t *start)
 {
 	char path[64], buf[1024];
 	const char *p;
 	unsigned long long v;
+	char c;
 	int n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
@@ -664,25 +667,37 @@ int ctl_vm_pid_start(const struct ctl_root *r, pid_t pid, uint64_t *start)
 		return -EINVAL;
 	/* After ")": state is field 3, starttime is field 22. */
 	if (sscanf(p + 1,
-		   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
+		   " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d "
 		   "%*d %*d %*d %*d %*d %llu",
-		   &v) != 1)
+		   &c, &v) != 2)
 		return -EINVAL;
+	*state = c;
 	*start = v;
 	return 0;
+}
+
+int ctl_vm_pid_start(const struct ctl_root *r, pid_t pid, uint64_t *start)
+{
+	char state;
+
+	return pid_stat(r, pid, &state, start);
 }
 
 int ctl_vm_pid_alive(const struct ctl_root *r, pid_t pid, uint64_t start)
 {
 	uint64_t now;
+	char state;
 
 	if (pid <= 0)
 		return 0;
 	if (kill(pid, 0) < 0 && errno == ESRCH)
 		return 0;
-	if (start && ctl_vm_pid_start(r, pid, &now) == 0 && now != start)
-		return 0; /* the pid was recycled */
-	return 1;
+	if (pid_stat(r, pid, &state, &now) < 0)
+		return 1; /* cannot tell: a live owner is never overridden */
+	/* A killed owner its parent has not reaped restores nothing. */
+	if (state == 'Z' || state == 'X')
+		return 0;
+	return !(start && now != start); /* else the pid was recycled */
 }
 
 /* Hold the state lock for the lifetime of the returned fd. */

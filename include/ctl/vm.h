@@ -188,8 +188,8 @@ int ctl_vm_state_read(const struct ctl_root *r, struct ctl_vm_state *st);
 
 /*
  * 1 if process PID (started at START clock ticks, 0 unknown) is alive, 0
- * if not: kill(pid, 0), plus the start time in <root>/proc/PID/stat when
- * readable, so a recycled pid does not count.
+ * if not: kill(pid, 0), plus <root>/proc/PID/stat when readable, so that
+ * neither a recycled pid nor a zombie (killed, not yet reaped) counts.
  */
 int ctl_vm_pid_alive(const struct ctl_root *r, pid_t pid, uint64_t start);
 

@@ -143,6 +143,28 @@ expect_grep "^$v1 (→|->) $orig\$" "$WORK/out"
 expect_exit 0 "$SA" restore
 expect_grep "nothing to restore: no /run/swapadj.state" "$WORK/err"
 
+# A killed swapadj whose parent does not reap it stays a zombie: it
+# answers kill(pid, 0) but restores nothing, so restore must not wait on it.
+sh -c "\"$SA\" run --swappiness $v1 -- sleep 30 & echo \$! >$WORK/zpid; exec sleep 60" &
+zp=$!
+pids+=($zp)
+wait_for test -s "$WORK/zpid"
+p=$(cat "$WORK/zpid")
+pids+=($p)
+wait_for pgrep -P $p sleep >/dev/null
+c=$(pgrep -P $p sleep)
+pids+=($c)
+[ "$(swp)" = $v1 ] || fail "value during run: $(swp)"
+kill -9 $p
+wait_for gone $c
+wait_for sh -c "[ \"\$(awk '{ print \$3 }' /proc/$p/stat)\" = Z ]"
+expect_exit 0 "$SA" restore
+expect_grep "^$v1 (→|->) $orig\$" "$WORK/out"
+[ "$(swp)" = "$orig" ] || fail "restore with a zombie owner: $(swp), expected $orig"
+[ ! -e $ST ] || fail "state left after restore: $(cat $ST)"
+kill $zp
+wait $zp
+
 # A stale state file from a dead process: restore uses it.
 sh -c 'exit 0' &
 dead=$!

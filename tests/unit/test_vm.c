@@ -499,6 +499,15 @@ static void test_pid_start(void **state)
 	assert_int_equal(ctl_vm_pid_alive(root, getpid(), 556), 0);
 	assert_int_equal(ctl_vm_pid_alive(root, getpid(), 0), 1);
 	assert_int_equal(ctl_vm_pid_alive(root, dead_pid(), 0), 0);
+	/*
+	 * A zombie (killed, not yet reaped) still answers kill(pid, 0) but
+	 * will never restore anything: gone, start time known or not.
+	 */
+	fake_write(path,
+		   "%d (x) Z 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 0 0\n",
+		   (int)getpid());
+	assert_int_equal(ctl_vm_pid_alive(root, getpid(), 555), 0);
+	assert_int_equal(ctl_vm_pid_alive(root, getpid(), 0), 0);
 }
 
 int main(void)
