@@ -23,6 +23,8 @@
 #define DROP_STEP (8ULL * 1024 * 1024)
 /* Largest O_DIRECT offset alignment handled (the buffered head and tail). */
 #define TAIL_MAX 65536
+/* -EAGAIN completions of one write retried before giving up. */
+#define AGAIN_MAX 16
 
 const char *ctl_wengine_name(enum ctl_wengine e)
 {
@@ -117,6 +119,7 @@ struct wbuf {
 	char *p;
 	uint64_t off;
 	size_t len, done;
+	unsigned int again; /* -EAGAIN completions retried */
 	bool busy;
 };
 
@@ -226,6 +229,13 @@ static int reap(struct writer *w)
 	b = io_uring_cqe_get_data(cqe);
 	res = cqe->res;
 	io_uring_cqe_seen(&w->ring, cqe);
+	/* The kernel could not take the write just now (a full device
+	 * queue with polled or nowait I/O): send the rest again, a few
+	 * times, rather than fail a whole copy on a transient state. */
+	if (res == -EAGAIN && !w->err && b->again++ < AGAIN_MAX) {
+		w->inflight--;
+		return submit(w, b);
+	}
 	if (res < 0) {
 		b->busy = false;
 		w->inflight--;

@@ -54,16 +54,26 @@ int io_uring_register_buffers(struct io_uring *ring, const struct iovec *iov,
 	return real(ring, iov, nr);
 }
 
-static int fail_submit;
+static int fail_submit, cqe_eagain;
 
 int io_uring_submit(struct io_uring *ring)
 {
 	int (*real)(struct io_uring *);
+	struct io_uring_cqe *cqe;
+	int ret;
 
 	if (fail_submit)
 		return fail_submit;
 	real = (int (*)(struct io_uring *))dlsym(RTLD_NEXT, "io_uring_submit");
-	return real(ring);
+	ret = real(ring);
+	/* Let the write complete, then report it as -EAGAIN: the caller
+	 * must send it again (the bytes are the same). */
+	if (ret > 0 && cqe_eagain > 0 &&
+	    __io_uring_get_cqe(ring, &cqe, 0, 1, NULL) == 0) {
+		cqe->res = -EAGAIN;
+		cqe_eagain--;
+	}
+	return ret;
 }
 
 /* Directories fsync'ed, to see that a created file's name is made durable. */
@@ -89,7 +99,7 @@ static int setup(void **state)
 
 	(void)state;
 	fake_new();
-	fail_init = fail_register = fail_submit = 0;
+	fail_init = fail_register = fail_submit = cqe_eagain = 0;
 	snprintf(src, sizeof(src), "%s/src", fake_root);
 	snprintf(dst, sizeof(dst), "%s/dst", fake_root);
 	data = malloc(DATA_LEN);
@@ -328,6 +338,26 @@ static void test_write_error(void **state)
 	close(in);
 }
 
+/* A completion with -EAGAIN is retried, not the end of the copy. */
+static void test_cqe_eagain_retried(void **state)
+{
+	struct ctl_write_opts o = {.depth = 1, .chunk = 256 * 1024};
+	struct ctl_write_stats st;
+
+	(void)state;
+	cqe_eagain = 3;
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(cqe_eagain, 0);
+	assert_int_equal(st.engine, CTL_WENGINE_URING);
+	assert_int_equal(st.bytes, DATA_LEN);
+	check_dst(0, DATA_LEN);
+	/* One that never goes through fails, it does not spin. */
+	cqe_eagain = 1000;
+	assert_int_equal(copy(&o, &st), -EAGAIN);
+	assert_string_equal(st.step, "write");
+	cqe_eagain = 0;
+}
+
 static void test_drop_behind(void **state)
 {
 	struct ctl_write_opts o = {.flags = CTL_WRITE_DROP_BEHIND};
@@ -452,6 +482,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_input, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_error, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cqe_eagain_retried, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_drop_behind, setup,
 						teardown),
