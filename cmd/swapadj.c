@@ -1099,27 +1099,53 @@ static int cmd_auto(struct opts *o, int argc)
 
 /* ---- main ---- */
 
+static const struct option longopts[] = {
+	CTL_CLI_LONGOPTS,
+	{"persist", no_argument, NULL, OPT_PERSIST},
+	{"once", no_argument, NULL, OPT_ONCE},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"min", required_argument, NULL, OPT_MIN},
+	{"max", required_argument, NULL, OPT_MAX},
+	{"min-available", required_argument, NULL, OPT_MIN_AVAIL},
+	{"swappiness", required_argument, NULL, OPT_SWAPPINESS},
+	{"memory-max", required_argument, NULL, OPT_MEMORY_MAX},
+	{"swap-max", required_argument, NULL, OPT_SWAP_MAX},
+	{NULL, 0, NULL, 0},
+};
+
+/* run stops at COMMAND so that its options stay its own. */
+static const char *shortopts(const char *sub)
+{
+	return strcmp(sub, "run") == 0 ? "+" CTL_CLI_SHORTOPTS
+				       : CTL_CLI_SHORTOPTS;
+}
+
+/*
+ * --sysroot, found before the real parse (option values are checked
+ * against the root's kernel) by the same getopt rules, so that a
+ * "--sysroot" among the arguments of run's COMMAND stays the command's.
+ */
+static const char *find_sysroot(const char *sub, int argc, char **argv)
+{
+	const char *dir = NULL;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts(sub), longopts, NULL)) !=
+	       -1)
+		if (c == CTL_OPT_SYSROOT)
+			dir = optarg;
+	opterr = 1;
+	optind = 0; /* glibc: start over for the real parse */
+	return dir;
+}
+
 static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CTL_CLI_LONGOPTS,
-		{"persist", no_argument, NULL, OPT_PERSIST},
-		{"once", no_argument, NULL, OPT_ONCE},
-		{"interval", required_argument, NULL, OPT_INTERVAL},
-		{"min", required_argument, NULL, OPT_MIN},
-		{"max", required_argument, NULL, OPT_MAX},
-		{"min-available", required_argument, NULL, OPT_MIN_AVAIL},
-		{"swappiness", required_argument, NULL, OPT_SWAPPINESS},
-		{"memory-max", required_argument, NULL, OPT_MEMORY_MAX},
-		{"swap-max", required_argument, NULL, OPT_SWAP_MAX},
-		{NULL, 0, NULL, 0},
-	};
-	/* run stops at COMMAND so that its options stay its own. */
-	const char *shortopts = strcmp(sub, "run") == 0 ? "+" CTL_CLI_SHORTOPTS
-							: CTL_CLI_SHORTOPTS;
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts(sub), longopts, NULL)) !=
+	       -1) {
 		if (ctl_cli_common(&o->cli, c, optarg))
 			continue;
 		switch (c) {
@@ -1220,13 +1246,7 @@ int main(int argc, char **argv)
 				break;
 			}
 	/* The root first: option values are checked against its kernel. */
-	for (int i = 1; i < argc - 1; i++)
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		else if (strcmp(argv[i], "--sysroot") == 0)
-			o.cli.sysroot = argv[i + 1];
-		else if (strncmp(argv[i], "--sysroot=", 10) == 0)
-			o.cli.sysroot = argv[i] + 10;
+	o.cli.sysroot = find_sysroot(sub, argc, argv);
 	err = ctl_root_open(o.cli.sysroot, &o.root);
 	if (err < 0)
 		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,

@@ -43,6 +43,12 @@ expect_exit 0 "$SA" run --swappiness $v1 -- cat $SW
 # Options after the command are the command's own.
 expect_exit 0 "$SA" run --swappiness $v1 echo -n --swappiness
 [ "$(cat "$WORK/out")" = "--swappiness" ] || fail "run ate the command's options"
+# ... --sysroot too: the change is made on the host, not in that tree.
+mkdir -p "$WORK/other/proc/sys/vm" "$WORK/other/run"
+echo 60 >"$WORK/other/proc/sys/vm/swappiness"
+expect_exit 0 "$SA" run --swappiness $v1 sh -c "cat $SW" --sysroot "$WORK/other"
+[ "$(cat "$WORK/out")" = $v1 ] || fail "command saw $(cat "$WORK/out"): run took the command's --sysroot"
+[ "$(swp)" = "$orig" ] || fail "not restored after run: $(swp)"
 
 # Exit status of the command, or 128+signal.
 expect_exit 5 "$SA" run --swappiness $v1 -- sh -c 'exit 5'
