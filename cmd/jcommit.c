@@ -69,6 +69,7 @@ struct opts {
 struct fsinfo {
 	const char *arg;
 	int mounted;
+	int covered; /* another fs is mounted over m.target */
 	struct ctl_mount m;
 	char dev[PATH_MAX]; /* block device node, "" when unknown */
 	char kname[64];
@@ -209,38 +210,18 @@ enum {
 };
 
 /*
- * Fill FI from the kernel, the superblock and fstab. Returns 0 or an exit
- * code (after a message, unless QUIET: the listing of every ext mount
- * skips those the ext4 driver does not serve).
+ * Fill FI from the kernel, the superblock and fstab, once FI->M (when
+ * FI->MOUNTED), FI->DEV and FI->ARG are set. Returns 0 or an exit code
+ * (after a message, unless QUIET: the listing of every ext mount skips
+ * those the ext4 driver does not serve).
  */
-static int resolve(const struct ctl_root *r, const char *arg, int flags,
-		   struct fsinfo *fi)
+static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 {
 	const char *const *t;
+	const char *arg = fi->arg;
 	struct stat st;
 	int err;
 
-	memset(fi, 0, sizeof(*fi));
-	fi->arg = arg;
-	if (stat(arg, &st) < 0) {
-		warn("%s", arg);
-		return CTL_EXIT_FAIL;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		snprintf(fi->dev, sizeof(fi->dev), "%s", arg);
-		err = ctl_mount_by_dev(r, st.st_rdev, &fi->m);
-		if (err == -ENOENT)
-			err = 1; /* an unmounted device: superblock only */
-	} else {
-		err = ctl_mount_by_path(r, arg, &fi->m);
-	}
-	if (err < 0) {
-		warnx("%s: cannot find its mount in %s/proc/self/mountinfo: %s",
-		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
-		      strerror(-err));
-		return CTL_EXIT_FAIL;
-	}
-	fi->mounted = err == 0;
 	if (fi->mounted) {
 		for (t = ext_types; *t && strcmp(*t, fi->m.fstype) != 0; t++)
 			;
@@ -263,7 +244,16 @@ static int resolve(const struct ctl_root *r, const char *arg, int flags,
 			return CTL_EXIT_UNSUPP;
 		}
 		fi->have_live = 1;
-		fi->have_tune = ctl_ext4_tune_get(fi->m.target, &fi->tune) == 0;
+		/*
+		 * Everything done through the mount point path (the tune
+		 * ioctls, fspick, the checkpoint) reaches whatever is mounted
+		 * there now: a file system mounted over it is someone else.
+		 */
+		fi->covered = stat(fi->m.target, &st) < 0 ||
+			      st.st_dev != fi->m.dev;
+		if (!fi->covered)
+			fi->have_tune =
+				ctl_ext4_tune_get(fi->m.target, &fi->tune) == 0;
 		fi->have_ji = ctl_jbd2_info_read(r, fi->kname, &fi->ji) == 0;
 	}
 	if (fi->dev[0]) {
@@ -290,6 +280,67 @@ static int resolve(const struct ctl_root *r, const char *arg, int flags,
 				   fi->have_sb ? fi->sb.label : NULL,
 				   &fi->fstab_opts) == 1;
 	return 0;
+}
+
+/* Find the mount (or device) of ARG, then resolve_fs(). */
+static int resolve(const struct ctl_root *r, const char *arg, int flags,
+		   struct fsinfo *fi)
+{
+	struct stat st;
+	int err;
+
+	memset(fi, 0, sizeof(*fi));
+	fi->arg = arg;
+	if (stat(arg, &st) < 0) {
+		warn("%s", arg);
+		return CTL_EXIT_FAIL;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		snprintf(fi->dev, sizeof(fi->dev), "%s", arg);
+		err = ctl_mount_by_dev(r, st.st_rdev, &fi->m);
+		if (err == -ENOENT)
+			err = 1; /* an unmounted device: superblock only */
+	} else {
+		err = ctl_mount_by_path(r, arg, &fi->m);
+	}
+	if (err < 0) {
+		warnx("%s: cannot find its mount in %s/proc/self/mountinfo: %s",
+		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
+		      strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	fi->mounted = err == 0;
+	return resolve_fs(r, flags, fi);
+}
+
+/*
+ * resolve() for an entry M of the mount list, taken over by FI: by the
+ * mount itself, since its mount point path may lead to another file
+ * system mounted over it.
+ */
+static int resolve_listed(const struct ctl_root *r, struct ctl_mount *m,
+			  int flags, struct fsinfo *fi)
+{
+	memset(fi, 0, sizeof(*fi));
+	fi->m = *m;
+	memset(m, 0, sizeof(*m));
+	fi->arg = fi->m.target;
+	fi->mounted = 1;
+	return resolve_fs(r, flags, fi);
+}
+
+/*
+ * Changes go through the mount point path (fspick, the tune ioctls, the
+ * checkpoint), which leads to whatever is mounted there now. Returns 0,
+ * or an exit code after a message when another file system covers it.
+ */
+static int reachable(const struct fsinfo *fi)
+{
+	if (!fi->mounted || !fi->covered)
+		return 0;
+	warnx("%s: another file system is mounted over this mount point, so %s cannot be reached through it; unmount that one first",
+	      fi->m.target, fi->dev[0] ? fi->dev : fi->m.source);
+	return CTL_EXIT_FAIL;
 }
 
 /* The name to print for a file system: its mount point or the device. */
@@ -447,11 +498,11 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 			errx(CTL_EXIT_FAIL, "mountinfo: %s", strerror(-err));
 	}
 	for (size_t i = 0; i < (targets->n ? targets->n : nm); i++) {
+		int fl = (targets->n ? 0 : RES_QUIET) |
+			 (o->cli.verbose ? RES_VERBOSE : 0);
 		struct fsinfo fi;
-		int c = resolve(r, targets->n ? targets->v[i] : mv[i].target,
-				(targets->n ? 0 : RES_QUIET) |
-					(o->cli.verbose ? RES_VERBOSE : 0),
-				&fi);
+		int c = targets->n ? resolve(r, targets->v[i], fl, &fi)
+				   : resolve_listed(r, &mv[i], fl, &fi);
 
 		if (c == 0 && add_row(out, &fi) < 0)
 			c = CTL_EXIT_FAIL;
@@ -669,6 +720,9 @@ static int cmd_set_one(const struct opts *o, const struct ctl_root *r,
 		      name);
 		return CTL_EXIT_UNSUPP;
 	}
+	rc = reachable(fi);
+	if (rc)
+		return rc;
 	if (!fi->mounted && !o->persist) {
 		warnx("%s: not mounted, nothing live to change; add --persist to write the superblock",
 		      name);
@@ -774,6 +828,8 @@ static int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 			      fi.dev);
 			c = CTL_EXIT_UNSUPP;
 		}
+		if (c == 0)
+			c = reachable(&fi);
 		if (c == 0) {
 			t0 = now_ms();
 			err = ctl_ext4_checkpoint(fi.m.target, flags);
@@ -947,6 +1003,8 @@ static int restore_one(const struct opts *o, const struct ctl_root *r,
 		}
 	}
 	rc = resolve(r, t, 0, &fi);
+	if (rc == 0)
+		rc = reachable(&fi);
 	if (rc == 0 && rec->has_commit) {
 		if (!fi.mounted) {
 			warnx("%s: not mounted; cannot restore commit=%u live",
