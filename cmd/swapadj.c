@@ -608,8 +608,11 @@ static void child_exec(struct opts *o, struct ctl_cgroup *cg, pid_t parent,
 {
 	struct exec_err e = {0};
 
-	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
-		signal(fwd_signals[i], SIG_DFL);
+	/*
+	 * The forwarding handlers are installed after the fork: the child
+	 * has swapadj's inherited dispositions, an ignored signal (nohup)
+	 * stays ignored across exec as it would across a shell's.
+	 */
 	sigprocmask(SIG_SETMASK, mask, NULL);
 	/* The command must not outlive the change: SIGTERM if we die. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -663,8 +666,15 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
 	}
 	child_pid = pid;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++) {
+		struct sigaction was;
+
+		/* What our caller ignores (nohup) is not ours to pass on. */
+		if (sigaction(fwd_signals[i], NULL, &was) == 0 &&
+		    was.sa_handler == SIG_IGN)
+			continue;
 		sigaction(fwd_signals[i], &sa, NULL);
+	}
 	sigprocmask(SIG_SETMASK, old, NULL);
 	do
 		n = read(pfd[0], &e, sizeof(e));

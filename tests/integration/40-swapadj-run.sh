@@ -88,6 +88,11 @@ wait $p
 rc=$?
 [ $rc -eq 42 ] || fail "forwarded SIGTERM: exit $rc, expected 42"
 [ "$(swp)" = "$orig" ] || fail "not restored after SIGTERM: $(swp)"
+# A signal ignored when swapadj starts (nohup) stays ignored, in swapadj
+# and in the command, as across a shell's exec.
+expect_exit 0 sh -c "trap '' HUP; exec \"$SA\" run --swappiness $v1 -- sh -c 'kill -HUP \$PPID; kill -HUP \$\$; sleep 0.5; echo alive'"
+[ "$(cat "$WORK/out")" = alive ] || fail "ignored SIGHUP: $(cat "$WORK/out")"
+[ "$(swp)" = "$orig" ] || fail "not restored after an ignored SIGHUP: $(swp)"
 
 # Overlapping runs: the last one out restores the value the first found.
 # A child waits for its stop file.
