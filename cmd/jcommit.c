@@ -1128,7 +1128,12 @@ static int cmd_restore(const struct opts *o, const struct ctl_root *r,
 		warnx("%s: no records to restore", file);
 		rc = CTL_EXIT_USAGE;
 	}
-	for (size_t i = 0; i < n; i++) {
+	/*
+	 * Last record first: a file system named twice (a mount point and
+	 * its device, a bind mount) has a later record holding the values
+	 * of the earlier change, and an undo must end with the first.
+	 */
+	for (size_t i = n; i-- > 0;) {
 		int c = restore_one(o, r, &recs[i]);
 
 		rc = rc > c ? rc : c;

@@ -46,6 +46,15 @@ for f in rw nosuid nodev noexec; do
 	case ",$vfs," in *,$f,*) ;; *) fail "restore lost $f: $vfs" ;; esac
 done
 
+# The same file system twice (a mount point and its device, as a findmnt
+# pipeline gives with bind mounts): the second record holds the values of
+# the first change, so restore must undo the records last first.
+expect_exit 0 "$J" set --commit 9 --persist --save "$save" "$mnt" "$dev"
+[ "$(grep -c '^target=' "$save")" = 2 ] || fail "expected two records"
+expect_exit 0 "$J" restore "$save"
+[ "$(live commit)" = 42 ] || fail "restore of two records: commit $(live commit)"
+[ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "restore of two records: string '$(sbopts)'"
+
 # Data mode: saved as "none" (no bits), restored to no bits.
 expect_exit 0 "$J" set --data journal --persist --save "$save" "$mnt"
 expect_grep "^sb_data=none\$" "$save"
