@@ -22,8 +22,10 @@ echo "$maj:$min" >"$R/sys/block/fakedisk/dev"
 echo 64 >"$R/sys/block/fakedisk/queue/nr_requests"
 ln -s ../../block/fakedisk "$R/sys/dev/block/$maj:$min"
 
-# diskstats: io_ticks grows with wall time (100% util) for SAT seconds,
-# then stays put (0%). Replaced atomically so a reader never sees half.
+# diskstats: io_ticks grows twice as fast as wall time (util clamps to
+# 100%, and a sample still reads saturated when this updater is starved
+# for up to half an interval on a loaded machine) for SAT seconds, then
+# stays put (0%). Replaced atomically so a reader never sees half.
 stats() {
 	printf '%4d %7d fakedisk 10 0 80 5 20 0 160 9 0 %d %d 0 0 0 0 0 0\n' \
 		"$maj" "$min" "$1" "$1" >"$R/proc/diskstats.new"
@@ -36,7 +38,7 @@ SAT=${SAT:-6}
 	while :; do
 		el=$((($(date +%s%N) - start) / 1000000))
 		[ $el -gt $((SAT * 1000)) ] && el=$((SAT * 1000))
-		stats $el
+		stats $((2 * el))
 		sleep 0.1
 	done
 ) &
