@@ -129,8 +129,11 @@ static int vm_fail(const struct opts *o, const char *what, int err)
 {
 	const char *hint = "";
 
-	if (err == -EACCES || err == -EPERM || err == -EROFS)
+	if (err == -EACCES || err == -EPERM)
 		hint = " (run as root)";
+	else if (err == -EROFS)
+		hint = " (mounted read-only here, as /proc/sys is in most "
+		       "containers: change it on the host)";
 	else if (err == -EINVAL && strcmp(what, CTL_VM_STATE_FILE) == 0)
 		hint = " (not a swapadj state file: inspect it and remove it)";
 	warnx("%s%s: %s%s",
@@ -713,6 +716,27 @@ static int state_fail(const struct opts *o, int err)
 		o, err == -EACCES ? CTL_VM_STATE_LOCK : CTL_VM_STATE_FILE, err);
 }
 
+/*
+ * A join or change of the state failed: in the state file and its lock,
+ * or in the write of vm.swappiness after them? Name the one that refuses.
+ */
+static int change_fail(const struct opts *o, int err)
+{
+	int lock, fd;
+
+	if (err == -ERANGE || err == -EIO)
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	lock = ctl_root_open_path(o->root, CTL_VM_STATE_LOCK, O_RDWR, 0);
+	fd = ctl_root_open_path(o->root, CTL_VM_SWAPPINESS, O_WRONLY, 0);
+	if (lock >= 0)
+		close(lock);
+	if (fd >= 0)
+		close(fd);
+	if (lock >= 0 && fd < 0)
+		return vm_fail(o, CTL_VM_SWAPPINESS, fd);
+	return state_fail(o, err);
+}
+
 static int cmd_run(struct opts *o, int argc, char **argv)
 {
 	struct ctl_vm_owner me = {.pid = getpid(), .value = -1};
@@ -779,9 +803,7 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 		if (err < 0) {
 			if (want_cg)
 				ctl_cgroup_rmdir(o->root, cg.path);
-			return err == -ERANGE || err == -EIO
-				       ? vm_fail(o, CTL_VM_SWAPPINESS, err)
-				       : state_fail(o, err);
+			return change_fail(o, err);
 		}
 		if (o->cli.verbose && me.value >= 0)
 			warnx("vm.swappiness %d %s %d (original %d recorded in %s)",
@@ -1051,11 +1073,7 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 						       ar->out.value);
 			}
 			if (err < 0) {
-				rc = err == -EACCES || err == -EPERM ||
-						     err == -ENOENT
-					     ? state_fail(o, err)
-					     : vm_fail(o, CTL_VM_SWAPPINESS,
-						       err);
+				rc = change_fail(o, err);
 				break;
 			}
 			log_line(

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_cmd setpriv
+need_cmd unshare
 SA=$B/swapadj
 SW=/proc/sys/vm/swappiness
 ST=/run/swapadj.state
@@ -75,6 +76,11 @@ expect_exit 2 "$SA" run --swap-max 1.5G -- true
 expect_grep "^swapadj: --swap-max '1.5G': not a size" "$WORK/err"
 expect_exit 3 setpriv --reuid=nobody --regid=nogroup --clear-groups "$SA" run --swappiness $v1 -- true
 expect_grep "^swapadj: /run/swapadj.lock: Permission denied \(run as root\)" "$WORK/err"
+# A read-only /proc/sys (as in most containers): the value refuses, not
+# the state file; exit 3, nothing left behind.
+expect_exit 3 unshare -m sh -c "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec \"$SA\" run --swappiness $v1 -- true"
+expect_grep "^swapadj: /proc/sys/vm/swappiness: Read-only file system \(mounted read-only here" "$WORK/err"
+[ ! -e $ST ] || fail "state left by a refused run: $(cat $ST)"
 [ "$(swp)" = "$orig" ] || fail "value changed by rejected runs: $(swp)"
 
 # Signals sent to swapadj reach the command; its status is swapadj's.

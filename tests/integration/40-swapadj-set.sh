@@ -6,6 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_cmd setpriv
+need_cmd unshare
 SA=$B/swapadj
 SW=/proc/sys/vm/swappiness
 [ -x "$SA" ] || fail "$SA not built"
@@ -70,6 +71,11 @@ expect_grep "unknown column 'NOPE'" "$WORK/err"
 expect_exit 3 setpriv --reuid=nobody --regid=nogroup --clear-groups "$SA" set 10
 expect_grep "^swapadj: /proc/sys/vm/swappiness: Permission denied \(run as root" "$WORK/err"
 [ "$(swp)" = $v2 ] || fail "set as nobody changed the value"
+# Root, but /proc/sys mounted read-only (a container): the reason, no
+# "run as root".
+expect_exit 3 unshare -m sh -c "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec \"$SA\" set 10"
+expect_grep "^swapadj: /proc/sys/vm/swappiness: Read-only file system \(mounted read-only here, as /proc/sys is in most containers: change it on the host\)\$" "$WORK/err"
+[ "$(swp)" = $v2 ] || fail "set on a read-only /proc/sys changed the value"
 
 # check: one line per violation, exit 1.
 cur=$(swp)
