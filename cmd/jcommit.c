@@ -571,8 +571,9 @@ static int apply_live(const struct opts *o, const struct ctl_root *r,
 		      name, val);
 		return CTL_EXIT_FAIL;
 	case EBUSY:
-		warnx("%s: mount(2) cannot keep a read-only mount of a writable superblock; drop --legacy-remount",
-		      name);
+		warnx("%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
+		      name, fi->m.sb_ro ? "read-write" : "read-only",
+		      fi->m.sb_ro ? "read-only" : "writable");
 		return CTL_EXIT_FAIL;
 	default:
 		warnx("%s: reconfigure with commit=%s failed: %s", name, val,

@@ -402,9 +402,10 @@ static int reconf_remount(const char *target, const char *key, const char *val,
 		return n;
 	/*
 	 * MS_RDONLY sets both the mount and the superblock: a read-only
-	 * mount of a writable superblock cannot be kept as it is.
+	 * mount of a writable superblock, or a read-write one of a read-only
+	 * superblock, cannot be kept as it is.
 	 */
-	if ((vfs_flags & MS_RDONLY) && !sb_ro)
+	if (!(vfs_flags & MS_RDONLY) != !sb_ro)
 		return -EBUSY;
 	if (sb_ro)
 		fl |= MS_RDONLY;

@@ -211,7 +211,9 @@ enum {
  * fspick(2) + fsconfig(2) FSCONFIG_CMD_RECONFIGURE; falls back to
  * MS_REMOUNT only when that API is missing (ENOSYS), or always with
  * CTL_EXT4_RECONF_LEGACY.
- * *VIA says which. Returns 0 or -errno.
+ * *VIA says which. Returns 0, -EBUSY when MS_REMOUNT would be needed but
+ * the mount and the superblock differ in ro/rw (it would align them), or
+ * -errno.
  */
 int ctl_ext4_reconfigure(const char *target, const char *key, const char *val,
 			 int sb_ro, unsigned long vfs_flags, int flags,

@@ -80,6 +80,26 @@ expect_grep "jcommit: $WORK/bind: mount\(2\) cannot keep a read-only mount of a 
 umount "$WORK/bind"
 expect_exit 0 "$J" set --commit 5 "$mnt"
 
+# The other way round: a read-write bind mount left on a superblock made
+# read-only through another mount. fsconfig keeps both; mount(2) would
+# turn the bind mount read-only too, so it is refused before any change.
+mount --bind "$mnt" "$WORK/bind" || fail "bind mount"
+at_exit "umount -l '$WORK/bind'"
+mount -o remount,ro "$mnt" || fail "remount ro"
+expect_exit 3 "$J" set --commit 16 --legacy-remount "$WORK/bind"
+expect_grep "jcommit: $WORK/bind: mount\(2\) cannot keep a read-write mount of a read-only superblock; drop --legacy-remount" "$WORK/err"
+[ "$(live commit)" = 5 ] || fail "refused legacy change still changed commit"
+bvfs=$(awk -v m="$WORK/bind" '$5 == m { print $6 }' /proc/self/mountinfo)
+case ",$bvfs," in *,rw,*) ;; *) fail "bind mount became '$bvfs'" ;; esac
+expect_exit 0 "$J" set --commit 17 "$WORK/bind"
+[ "$(live commit)" = 17 ] || fail "rw bind of ro sb: commit $(live commit)"
+bvfs=$(awk -v m="$WORK/bind" '$5 == m { print $6 }' /proc/self/mountinfo)
+case ",$bvfs," in *,rw,*) ;; *) fail "bind mount became '$bvfs'" ;; esac
+grep -qx ro "$opts" || fail "superblock became rw"
+umount "$WORK/bind"
+mount -o remount,rw "$mnt" || fail "remount rw"
+expect_exit 0 "$J" set --commit 5 "$mnt"
+
 # Bad values: usage errors, nothing changed.
 for v in -1 abc 99999999999999999999 4294967296; do
 	expect_exit 2 "$J" set --commit "$v" "$mnt"
