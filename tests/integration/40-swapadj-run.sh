@@ -76,6 +76,16 @@ expect_exit 2 "$SA" run --swap-max 1.5G -- true
 expect_grep "^swapadj: --swap-max '1.5G': not a size" "$WORK/err"
 expect_exit 3 setpriv --reuid=nobody --regid=nogroup --clear-groups "$SA" run --swappiness $v1 -- true
 expect_grep "^swapadj: /run/swapadj.lock: Permission denied \(run as root\)" "$WORK/err"
+# A missing memory controller (a fake root with v2 but no memory): exit 4.
+F=$WORK/root
+mkdir -p $F/proc/self $F/proc/sys/vm $F/proc/sys/kernel $F/run $F/sys/fs/cgroup/memory
+echo 60 >$F/proc/sys/vm/swappiness
+echo 6.18.0 >$F/proc/sys/kernel/osrelease
+echo '0::/' >$F/proc/self/cgroup
+echo 'cpu io pids' >$F/sys/fs/cgroup/cgroup.controllers
+expect_exit 4 "$SA" run --sysroot $F --memory-max 64M -- true
+expect_grep "^swapadj: cgroup: no memory controller mounted \(looked for cgroup v2 at /sys/fs/cgroup and /sys/fs/cgroup/unified, cgroup v1 at /sys/fs/cgroup/memory\)\$" "$WORK/err"
+[ ! -e $F/run/swapadj.state ] || fail "state written for a refused run"
 # A read-only /proc/sys (as in most containers): the value refuses, not
 # the state file; exit 3, nothing left behind.
 expect_exit 3 unshare -m sh -c "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys && exec \"$SA\" run --swappiness $v1 -- true"
