@@ -39,9 +39,10 @@ int ctl_mount_by_dev(const struct ctl_root *r, dev_t dev, struct ctl_mount *m);
 
 /*
  * The mount that serves PATH (a host path: any file or directory on the
- * file system): matched by the mount ID from statx(2), else by st_dev and
- * the longest mount point that is a prefix of PATH. Returns 0, -ENOENT
- * when PATH or its mount is missing, or -errno.
+ * file system): the mount with PATH's st_dev whose mount point is the
+ * longest prefix of PATH (the last of equals), else the mount
+ * ctl_mount_by_dev() finds. Returns 0, -ENOENT when PATH or its mount is
+ * missing, or -errno.
  */
 int ctl_mount_by_path(const struct ctl_root *r, const char *path,
 		      struct ctl_mount *m);
