@@ -29,6 +29,7 @@
 #define RARE_UNSET (-2)
 /* In place, writeback is started every this many bytes written. */
 #define WRITEBACK_STEP (8U << 20)
+#define ACL_ACCESS "system.posix_acl_access"
 
 void ctl_stream_tmp_cleanup(struct ctl_stream_tmp *t)
 {
@@ -464,6 +465,14 @@ int ctl_stream_copy_meta(int from, int to, const char **step)
 	/* chown first: it clears set-user-ID bits that fchmod then sets. */
 	if (fchown(to, st.st_uid, st.st_gid) < 0) {
 		*step = "copy owner";
+		return neg_errno();
+	}
+	/* The temp file inherited the directory's default ACL, if any: an
+	 * original without an access ACL must not gain its entries. */
+	if (fgetxattr(from, ACL_ACCESS, NULL, 0) < 0 && errno == ENODATA &&
+	    fremovexattr(to, ACL_ACCESS) < 0 && errno != ENODATA &&
+	    errno != EOPNOTSUPP) {
+		*step = "copy ACL";
 		return neg_errno();
 	}
 	if (fchmod(to, st.st_mode & 07777) < 0) {

@@ -64,6 +64,18 @@ LC_ALL=C sed 's/password=hunter2/pw=[redacted]/g' "$ORIG" | cmp - "$D/b.log" || 
 [ $xa = 0 ] || [ "$(getfattr --absolute-names --only-values -n user.tag "$D/b.log")" = keep ] || fail "xattr lost on rename"
 [ "$(ls -A "$D" | grep -c mmapwin)" = 0 ] || fail "temp file left: $(ls -A "$D")"
 
+# --- a directory with a default ACL: the new version does not pick it up
+# (the temp file inherits it; the original had no ACL: nobody gained access)
+mkdir "$D/dacl"
+cp "$ORIG" "$D/dacl/c.log"
+chmod 0640 "$D/dacl/c.log"
+setfacl -d -m u:65534:rwx "$D/dacl"
+acl_before=$(getfacl -c "$D/dacl/c.log" 2>/dev/null)
+expect_exit 0 "$M" replace "$D/dacl/c.log" password=hunter2 pw=x -q
+[ "$(getfacl -c "$D/dacl/c.log" 2>/dev/null)" = "$acl_before" ] ||
+	fail "the directory's default ACL was added: $(getfacl -c "$D/dacl/c.log" 2>/dev/null | tr '\n' ' ')"
+[ "$(stat -c %a "$D/dacl/c.log")" = 640 ] || fail "mode with a default ACL"
+
 # --- nothing matched: the file (inode) is left alone
 ino=$(inode "$D/b.log")
 expect_exit 0 "$M" replace "$D/b.log" no-such-string x -P
