@@ -863,22 +863,27 @@ static int cmd_restore(struct opts *o, int argc)
 				       : "gone");
 		return CTL_EXIT_OK;
 	}
+	/* A bad -o is a usage error: refuse it before changing anything. */
+	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols), "CHANGE");
 	err = ctl_vm_state_restore(o->root, &res);
 	for (size_t i = 0; i < res.nkept; i++)
 		warnx("%s: not removed: processes remain in it", res.kept[i]);
 	if (err == -EBUSY) {
+		ctl_out_free(out);
 		warnx("%s: owned by running process %d; not overridden (it restores the value when it exits; stop it to end the change early)",
 		      CTL_VM_STATE_FILE, (int)res.live);
 		return CTL_EXIT_FAIL;
 	}
-	if (err < 0)
+	if (err < 0) {
+		ctl_out_free(out);
 		return state_fail(o, err);
+	}
 	if (res.applied < 0) {
+		ctl_out_free(out);
 		if (!o->cli.quiet && !res.dropped)
 			warnx("nothing to restore: no %s", CTL_VM_STATE_FILE);
 		return CTL_EXIT_OK;
 	}
-	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols), "CHANGE");
 	add_change(o, out, res.before, res.applied, CTL_VM_STATE_FILE);
 	return print_table(o, out);
 }
@@ -967,16 +972,19 @@ static int auto_once(struct opts *o, struct auto_run *ar)
 	}
 	if (rc)
 		return rc;
+	/* A bad -o is a usage error: refuse it before the write. */
+	out = new_table(o, "swapadj", auto_cols, ARRAY_SIZE(auto_cols),
+			"CHANGE,REASON");
 	now = ar->out.value;
 	if (!o->cli.dry_run && now != cur) {
 		err = ctl_vm_swappiness_set(o->root, ar->out.value, &now);
-		if (err < 0)
+		if (err < 0) {
+			ctl_out_free(out);
 			return vm_fail(o, CTL_VM_SWAPPINESS, err);
+		}
 	}
 	if (o->cli.dry_run && !o->cli.quiet)
 		warnx("dry run: nothing written");
-	out = new_table(o, "swapadj", auto_cols, ARRAY_SIZE(auto_cols),
-			"CHANGE,REASON");
 	row = ctl_out_row(out);
 	if (row) {
 		auto_reason(&ar->in, &ar->out, why, sizeof(why));

@@ -68,6 +68,9 @@ expect_exit 2 "$SA" auto --interval 0
 expect_grep "^swapadj: --interval '0': not a positive number of seconds\$" "$WORK/err"
 expect_exit 2 "$SA" auto --interval soon
 expect_grep "^swapadj: --interval 'soon': not a positive number of seconds\$" "$WORK/err"
+expect_exit 2 "$SA" auto --once --interval 0.1 --min $v --max $v -o NOPE
+expect_grep "^swapadj: unknown column 'NOPE' \(see --help\)\$" "$WORK/err"
+[ "$(swp)" = "$orig" ] || fail "auto --once with a bad column wrote $(swp)"
 expect_exit 2 "$SA" auto now
 expect_grep "^swapadj: auto: takes no arguments\$" "$WORK/err"
 [ "$(swp)" = "$orig" ] || fail "rejected autos changed the value: $(swp)"

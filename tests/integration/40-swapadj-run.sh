@@ -198,6 +198,11 @@ dead=$!
 wait $dead
 echo $v2 >$SW
 printf 'original %s\nowner %s 0 %s -\n' "$orig" $dead $v2 >$ST
+# A usage error changes nothing.
+expect_exit 2 "$SA" restore -o NOPE
+expect_grep "^swapadj: unknown column 'NOPE' \(see --help\)\$" "$WORK/err"
+[ "$(swp)" = $v2 ] || fail "restore with a bad column restored: $(swp)"
+[ -e $ST ] || fail "restore with a bad column removed the state file"
 expect_exit 0 "$SA" restore
 [ "$(swp)" = "$orig" ] || fail "stale state: $(swp), expected $orig"
 [ ! -e $ST ] || fail "stale state file not removed"
