@@ -332,6 +332,7 @@ static int apply_in_place(struct pass *p, char *buf, uint64_t base,
 {
 	const struct ctl_replace *rp = p->rp;
 	size_t end = last + rp->old_len, pos = first;
+	struct stat sb;
 	int err;
 
 	if (rp->journal) {
@@ -340,6 +341,17 @@ static int apply_in_place(struct pass *p, char *buf, uint64_t base,
 		if (err < 0) {
 			p->st->step = "undo journal";
 			return err;
+		}
+		/* Truncated by someone else during the journal's fdatasync:
+		 * writing back would grow it again, with a hole and a stale
+		 * span. (Without a journal the read was a moment ago.) */
+		if (fstat(p->fd, &sb) < 0) {
+			p->st->step = "stat";
+			return neg_errno();
+		}
+		if ((uint64_t)sb.st_size < base + end) {
+			p->st->step = "read";
+			return -ESTALE;
 		}
 	}
 	/* Matches were counted by scan(); find them again to patch. */

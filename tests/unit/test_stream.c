@@ -422,6 +422,44 @@ static void test_journal_failure_stops(void **state)
 	free(got);
 }
 
+/* Journals, then truncates the file as another process would while the
+ * journal is being fdatasync'ed. */
+static int journal_then_truncate(void *arg, uint64_t off, const void *orig,
+				 size_t len)
+{
+	(void)arg;
+	(void)off;
+	(void)orig;
+	(void)len;
+	assert_int_equal(truncate(path, 4), 0);
+	return 0;
+}
+
+/*
+ * The file shrinks between the read of a window and its write-back: the
+ * write must not re-extend it with a hole and a stale patched span.
+ */
+static void test_truncated_while_journaling(void **state)
+{
+	static const char orig[] = "..... old ...... old";
+	struct ctl_replace rp = {.old = "old",
+				 .old_len = 3,
+				 .new = "new",
+				 .new_len = 3,
+				 .journal = journal_then_truncate};
+	struct ctl_replace_stats st;
+	size_t len = sizeof(orig) - 1;
+	char *got;
+
+	(void)state;
+	put(orig, len);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -ESTALE);
+	got = get(&len);
+	assert_int_equal(len, 4);
+	assert_memory_equal(got, "....", 4);
+	free(got);
+}
+
 static void test_tmp_cleanup(void **state)
 {
 	struct ctl_stream_tmp t = {0};
@@ -481,6 +519,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_restores, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_journal_failure_stops,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_while_journaling,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup,
 						teardown),
