@@ -1066,6 +1066,9 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 		/* A dry run writes nothing: compare with what it logged. */
 		if (o->cli.dry_run && logged >= 0)
 			cur = (unsigned int)logged;
+		/* Joined, it holds a value: a newer run's is not a change. */
+		if (joined)
+			cur = (unsigned int)me.value;
 		if (ar->out.value != cur) {
 			if (o->cli.dry_run) {
 				logged = (int)ar->out.value;
@@ -1079,6 +1082,8 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 			} else {
 				err = ctl_vm_state_set(o->root, me.pid,
 						       ar->out.value);
+				if (err >= 0)
+					me.value = (int)ar->out.value;
 			}
 			if (err < 0) {
 				rc = change_fail(o, err);
@@ -1088,7 +1093,10 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 				o,
 				"vm.swappiness %u %s %u%s: MemAvailable %.1f%%, read-in %.1f KiB/s",
 				cur, o->arrow, ar->out.value,
-				o->cli.dry_run ? " (dry run)" : "",
+				o->cli.dry_run ? " (dry run)"
+				: err > 0
+					? " (held: a newer run's value applies until it exits)"
+					: "",
 				ar->out.avail_pct, ar->in.readin);
 		}
 		sig = wait_signal(&stop, interval);

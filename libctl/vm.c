@@ -817,6 +817,7 @@ int ctl_vm_state_set(const struct ctl_root *r, pid_t pid, unsigned int val)
 	struct ctl_vm_state st;
 	struct ctl_vm_owner *o;
 	unsigned int cur;
+	size_t idx;
 	int err;
 
 	if (lock < 0)
@@ -824,7 +825,7 @@ int ctl_vm_state_set(const struct ctl_root *r, pid_t pid, unsigned int val)
 	err = ctl_vm_state_read(r, &st);
 	if (err < 0)
 		return err;
-	o = find_owner(&st, pid, NULL);
+	o = find_owner(&st, pid, &idx);
 	if (!o)
 		return -ESRCH;
 	if (st.original < 0) {
@@ -837,6 +838,10 @@ int ctl_vm_state_set(const struct ctl_root *r, pid_t pid, unsigned int val)
 	err = state_write(r, &st);
 	if (err < 0)
 		return err;
+	/* The overlap rule: a newer owner's value applies while it runs. */
+	for (size_t i = idx + 1; i < st.n; i++)
+		if (st.owner[i].value >= 0)
+			return 1;
 	return ctl_vm_swappiness_set(r, val, NULL);
 }
 

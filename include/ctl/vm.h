@@ -209,8 +209,9 @@ int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 
 /*
  * Change the value owner PID holds to VAL and write it (auto). Records the
- * original first if none is. Returns 0, -ESRCH if PID is not an owner, or
- * -errno.
+ * original first if none is. While a newer owner holds a value, VAL is
+ * only recorded (it applies when that owner leaves). Returns 0 (written),
+ * 1 (recorded only), -ESRCH if PID is not an owner, or -errno.
  */
 int ctl_vm_state_set(const struct ctl_root *r, pid_t pid, unsigned int val);
 

@@ -96,6 +96,23 @@ for sig in TERM INT; do
 	[ "$(grep -c 'vm.swappiness' "$WORK/log")" -eq 2 ] || fail "auto wrote more than on change: $(cat "$WORK/log")"
 done
 
+# A run started while auto runs is the newer owner: its value holds for
+# the command's duration, auto's comes back after it, then the original.
+v2=$((orig == 29 ? 31 : 29))
+"$SA" auto --interval 0.2 --min $v --max $v >"$WORK/log" 2>&1 &
+p=$!
+pids+=($p)
+wait_for is_value $v
+wait_for test -e $ST
+expect_exit 0 "$SA" run --swappiness $v2 -- sh -c "sleep 1.5; cat $SW"
+[ "$(cat "$WORK/out")" = $v2 ] || fail "auto overrode a newer run: the command saw $(cat "$WORK/out"), expected $v2"
+[ "$(swp)" = $v ] || fail "after the run: $(swp), expected auto's $v"
+kill -TERM $p
+wait $p
+[ "$(swp)" = "$orig" ] || fail "auto with a run: not restored: $(swp)"
+[ ! -e $ST ] || fail "auto with a run: state left: $(cat $ST)"
+[ "$(grep -c 'vm.swappiness' "$WORK/log")" -eq 2 ] || fail "auto logged changes it did not make: $(cat "$WORK/log")"
+
 # SIGKILL: the state file survives and restore recovers.
 "$SA" auto --interval 0.2 --min $v --max $v >/dev/null 2>&1 &
 p=$!

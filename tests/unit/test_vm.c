@@ -370,7 +370,7 @@ static void test_state_overlap(void **state)
 static void test_state_set(void **state)
 {
 	struct ctl_vm_restore res;
-	struct ctl_vm_owner a = owner(getpid(), 20);
+	struct ctl_vm_owner a = owner(getpid(), 20), b = owner(getppid(), 12);
 
 	(void)state;
 	assert_int_equal(ctl_vm_state_join(root, &a, NULL), 0);
@@ -378,6 +378,21 @@ static void test_state_set(void **state)
 	assert_int_equal(swappiness(), 33);
 	assert_non_null(strstr(fake_read("run/swapadj.state"), " 33 -\n"));
 	assert_int_equal(ctl_vm_state_set(root, getppid(), 1), -ESRCH);
+	assert_int_equal(ctl_vm_state_leave(root, a.pid, &res), 0);
+	assert_int_equal(swappiness(), 60);
+
+	/*
+	 * A newer run's value applies while it runs: the older owner's change
+	 * is recorded, not written, and comes back when the newer one leaves.
+	 */
+	assert_int_equal(ctl_vm_state_join(root, &a, NULL), 0);
+	assert_int_equal(ctl_vm_state_join(root, &b, NULL), 0);
+	assert_int_equal(swappiness(), 12);
+	assert_int_equal(ctl_vm_state_set(root, a.pid, 33), 1);
+	assert_int_equal(swappiness(), 12);
+	assert_int_equal(ctl_vm_state_leave(root, b.pid, &res), 0);
+	assert_int_equal(res.applied, 33);
+	assert_int_equal(swappiness(), 33);
 	assert_int_equal(ctl_vm_state_leave(root, a.pid, &res), 0);
 	assert_int_equal(swappiness(), 60);
 }
