@@ -521,8 +521,23 @@ int ctl_write_stream(const char *path, int in_fd,
 	w.pos = w.started = w.dropped = opts->offset;
 	/* A file created here is durable only once its directory is. */
 	created = stat(path, &sb) < 0 && errno == ENOENT;
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
-	if (fd < 0) {
+	/* O_NONBLOCK: a FIFO must not hang the open (ENXIO without a
+	 * reader); it is refused below, as pwrite(2) could not seek it. */
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		  0666);
+	if (fd < 0 && errno == ENXIO) {
+		st->step = "open";
+		return -EINVAL;
+	}
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		st->step = "open";
+		return neg_errno();
+	}
+	if (S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)) {
+		st->step = "open";
+		return -EINVAL;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
 		st->step = "open";
 		return neg_errno();
 	}

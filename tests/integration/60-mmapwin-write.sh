@@ -131,6 +131,9 @@ expect_grep 'usage: mmapwin write FILE' "$WORK/err"
 expect_exit 3 "$M" write "$D" </dev/null
 expect_grep 'is a directory' "$WORK/err"
 [ ! -e "$D/x" ] || fail "a refused write created the file"
+mkfifo "$D/fifo"
+expect_exit 3 timeout 10 "$M" write "$D/fifo" </dev/null
+expect_grep 'fifo: not a regular file' "$WORK/err"
 touch "$D/ro"
 chmod 0755 "$WORK" "$D"
 expect_exit 3 runuser -u nobody -- "$M" write "$D/ro" </dev/null

@@ -297,6 +297,12 @@ static void test_bad_input(void **state)
 	assert_int_equal(ctl_write_stream(dst, -1, &o, &st), -EBADF);
 	assert_string_equal(st.step, "read input");
 	assert_int_equal(ctl_write_stream(fake_root, 0, &o, &st), -EISDIR);
+	/* A FIFO without a reader: refused, not a hang in open(2). */
+	unlink(dst);
+	assert_int_equal(mkfifo(dst, 0600), 0);
+	assert_int_equal(ctl_write_stream(dst, 0, &o, &st), -EINVAL);
+	assert_string_equal(st.step, "open");
+	unlink(dst);
 }
 
 /*
