@@ -598,7 +598,8 @@ static uint64_t round_up(uint64_t v, uint64_t to)
 /*
  * Different length: make sure the new file fits next to the old one. The
  * worst case is checked first so a plain replace needs a single pass; only
- * when it does not fit is the exact size counted.
+ * when it does not fit is the exact size counted. Returns 0, 1 when that
+ * count found no match at all (nothing to write), or -errno.
  */
 static int check_space(struct pass *p, char *buf, size_t window)
 {
@@ -631,6 +632,9 @@ static int check_space(struct pass *p, char *buf, size_t window)
 	p->count_only = false;
 	if (err < 0)
 		return err;
+	/* Nothing to replace: no new version needs the room. */
+	if (!st->matches)
+		return 1;
 	st->need = round_up(st->size_before + st->matches * rp->new_len -
 				    st->matches * rp->old_len,
 			    bsize);
@@ -687,8 +691,8 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 		return neg_errno();
 	}
 	err = check_space(p, buf, window);
-	if (err < 0)
-		return err;
+	if (err != 0)
+		return err < 0 ? err : 0;
 	if (posix_memalign((void **)&obuf, OUT_ALIGN_MAX, 2 * OUT_CAP))
 		return -ENOMEM;
 	tfd = tmp_open(dirfd, dir, base, tmp, &anon);

@@ -36,6 +36,10 @@ need=$(sed -n 's/.*need \([0-9]*\) bytes.*/\1/p' "$WORK/err")
 [ "$need" -ge $((15 << 20)) ] || fail "need $need bytes is not the new file's size"
 [ "$(sha256sum <"$MNT/log")" = "$sum" ] || fail "original changed on a full fs"
 [ "$(temps "$MNT")" = 0 ] || fail "temp file left on a full fs: $(ls -A "$MNT")"
+# Nothing to replace needs no room: no match, exit 0, nothing written.
+expect_exit 0 "$M" replace "$MNT/log" no-such-string x -P
+expect_grep 'MATCHES="0"' "$WORK/out"
+[ "$(sha256sum <"$MNT/log")" = "$sum" ] || fail "no-match replace changed the file"
 # A growing replace that would overflow is refused the same way.
 expect_exit 3 "$M" replace "$MNT/log" hunter2 much-longer-secret
 expect_grep 'not enough free space' "$WORK/err"
