@@ -362,6 +362,7 @@ struct patch {
 	int fd;
 	uint64_t pos; /* bytes patched so far */
 	struct ctl_undo *undo;
+	int undo_failed; /* the error is the journal's, not the target's */
 };
 
 static int patch_fn(void *arg, unsigned char *p, size_t len, uint64_t off)
@@ -372,6 +373,9 @@ static int patch_fn(void *arg, unsigned char *p, size_t len, uint64_t off)
 
 	if (pt->undo) {
 		e = ctl_undo_record(pt->undo, off, p, len);
+		/* -EFAULT: the target's page is gone (truncated). */
+		if (e < 0 && e != -EFAULT)
+			pt->undo_failed = 1;
 		if (e < 0)
 			return e;
 	}
@@ -589,6 +593,10 @@ static int cmd_patch(struct mw *m, char **args, int n)
 		if (e == -ENODATA)
 			errx(CTL_EXIT_FAIL, "%s: the data ended early",
 			     m->from ? m->from : "stdin");
+		if (pt.undo_failed)
+			errx(ctl_exit_for(e),
+			     "--undo %s: %s while journaling the original bytes; free space there or journal elsewhere",
+			     m->undo, strerror(-e));
 		die_file(file, e);
 	}
 	e = ctl_undo_close(pt.undo);

@@ -138,6 +138,21 @@ expect_exit 3 "$M" undo nojournal
 expect_grep 'mmapwin: nojournal: No such file or directory' "$WORK/err"
 unchanged "bad journals"
 
+# The journal cannot grow (here RLIMIT_FSIZE; a full file system alike):
+# the error names the journal, not the target, and undo restores.
+head -c 1M /dev/urandom >big
+cp big big.orig
+head -c 512K /dev/urandom >data
+rm -f ju
+(trap '' XFSZ; ulimit -f 200; exec "$M" patch big 0 --from data --window 64K --undo ju -q) \
+	>"$WORK/out" 2>"$WORK/err"
+rc=$?
+[ $rc = 3 ] || { cat "$WORK/err" >&2; fail "patch with a journal over RLIMIT_FSIZE exited $rc"; }
+expect_grep 'mmapwin: --undo ju: File too large while journaling the original bytes' "$WORK/err"
+expect_grep 'bytes patched before the failure; restore with .mmapwin undo ju.' "$WORK/err"
+expect_exit 0 "$M" undo ju -q
+cmp -s big big.orig || fail "undo after a journal write failure"
+
 # Command line: subcommand, argument count, options of other subcommands.
 expect_exit 2 "$M"
 expect_exit 2 "$M" frobnicate f
