@@ -87,6 +87,29 @@ uint32_t ctl_ext4_defm_set_data(uint32_t defm, int mode)
 	return (defm & ~DEFM_JMODE) | bits[mode];
 }
 
+/*
+ * How often NAME occurs in the option list OPTS; VAL (unless NULL) gets
+ * the value of the last one, the one in force since the kernel applies
+ * options in order. Returns the count or -errno.
+ */
+static int opt_scan(const char *opts, const char *name, char *val, size_t len)
+{
+	_cleanup_free_ char *s = strdup(opts ? opts : "");
+	int n = 0, rc;
+
+	if (!s)
+		return -ENOMEM;
+	for (;;) {
+		rc = *s ? ctl_mount_opt(s, name, val, len) : 0;
+		if (rc != 1)
+			return rc < 0 ? rc : n;
+		n++;
+		rc = ctl_mount_opt_set(&s, name, NULL);
+		if (rc < 0)
+			return rc;
+	}
+}
+
 /* Apply the data= and commit= of option list OPTS, naming the layer. */
 static void layer(const char *opts, const char *from, struct ctl_ext4_next *nx)
 {
@@ -96,14 +119,14 @@ static void layer(const char *opts, const char *from, struct ctl_ext4_next *nx)
 
 	if (!opts)
 		return;
-	if (ctl_mount_opt(opts, "data", v, sizeof(v)) == 1) {
+	if (opt_scan(opts, "data", v, sizeof(v)) > 0) {
 		d = ctl_ext4_data_parse(v);
 		if (d > 0) {
 			nx->data = d;
 			nx->data_from = from;
 		}
 	}
-	if (ctl_mount_opt(opts, "commit", v, sizeof(v)) == 1) {
+	if (opt_scan(opts, "commit", v, sizeof(v)) > 0) {
 		/* As the kernel reads it (kstrtouint base 0): 010 is 8. */
 		errno = 0;
 		c = strtoull(v, &end, 0);
@@ -485,10 +508,19 @@ int ctl_ext4_opts_merge(const char *old, const char *name, const char *val,
 			char *out, size_t len)
 {
 	_cleanup_free_ char *s = strdup(old ? old : "");
-	int err;
+	int n, err;
 
 	if (!s)
 		return -ENOMEM;
+	/* Only the last of several counts: keep that one, in its place. */
+	n = opt_scan(s, name, NULL, 0);
+	if (n < 0)
+		return n;
+	while (n-- > 1) {
+		err = ctl_mount_opt_set(&s, name, NULL);
+		if (err < 0)
+			return err;
+	}
 	err = ctl_mount_opt_set(&s, name, val);
 	if (err < 0)
 		return err;

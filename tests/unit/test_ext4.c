@@ -112,6 +112,15 @@ static void test_merge(void **state)
 					     NULL, out, sizeof(out)),
 			 0);
 	assert_string_equal(out, "nodelalloc");
+	/* The kernel applies the last of several: one is left, in its place. */
+	assert_int_equal(ctl_ext4_opts_merge("commit=7,data_err=abort,commit=9",
+					     "commit", "30", out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "data_err=abort,commit=30");
+	assert_int_equal(ctl_ext4_opts_merge("commit=7,nodelalloc,commit=9",
+					     "commit", NULL, out, sizeof(out)),
+			 0);
+	assert_string_equal(out, "nodelalloc");
 	/* 61 bytes + ",commit=31" = 71: over the limit, result still shown. */
 	assert_int_equal(ctl_ext4_opts_merge(full, "commit", "31", out,
 					     sizeof(out)),
@@ -167,6 +176,13 @@ static void test_next_mount(void **state)
 	assert_string_equal(nx.commit_from, "sb-opts");
 	assert_int_equal(nx.data, CTL_EXT4_DATA_ORDERED);
 	assert_string_equal(nx.data_from, "built-in");
+	/* Of several, the kernel applies the last. */
+	ctl_ext4_next_mount(CTL_EXT4_DATA_NONE,
+			    "commit=7,data=journal,data_err=abort,commit=9",
+			    "data=writeback,data=ordered", &nx);
+	assert_int_equal(nx.commit, 9);
+	assert_int_equal(nx.data, CTL_EXT4_DATA_ORDERED);
+	assert_string_equal(nx.data_from, "fstab");
 	/* The kernel parses commit= with base 0: octal and hex too. */
 	ctl_ext4_next_mount(CTL_EXT4_DATA_NONE, "commit=010", NULL, &nx);
 	assert_int_equal(nx.commit, 8);
