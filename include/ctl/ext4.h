@@ -240,8 +240,8 @@ int ctl_ext4_tune_set(const char *path, const char *mount_opts, int data,
 
 /*
  * Merge option NAME=VAL into the superblock mount-options string OLD
- * (keeping every other option; VAL NULL removes NAME; of several NAMEs,
- * which the kernel would apply last wins, one is left) into OUT. Returns
+ * (keeping every other option; VAL NULL removes NAME; several NAMEs,
+ * of which the kernel applies the last, become one) into OUT. Returns
  * 0, -E2BIG when the result exceeds 63 bytes (OUT still holds it when it
  * fits in LEN, for the message), or -errno.
  */
