@@ -694,6 +694,8 @@ static int save_record(FILE *f, const struct opts *o, const struct fsinfo *fi)
 	fprintf(f, "target=%s\n", fi->mounted ? fi->m.target : fi->dev);
 	if (fi->dev[0])
 		fprintf(f, "device=%s\n", fi->dev);
+	if (fi->have_sb)
+		fprintf(f, "uuid=%s\n", fi->sb.uuid);
 	if (o->commit_arg && fi->mounted)
 		fprintf(f, "commit=%u\n", fi->live.commit);
 	if (o->commit_arg && o->persist)
@@ -976,6 +978,7 @@ static int cmd_check(const struct opts *o, const struct ctl_root *r,
 struct record {
 	char target[PATH_MAX];
 	char device[PATH_MAX];
+	char uuid[37]; /* "" when not recorded */
 	int has_commit;
 	unsigned int commit;
 	int has_opts;
@@ -1006,6 +1009,13 @@ static int restore_one(const struct opts *o, const struct ctl_root *r,
 	rc = resolve(r, t, 0, &fi);
 	if (rc == 0)
 		rc = reachable(&fi);
+	/* A reused loop device or partition: another fs, not ours. */
+	if (rc == 0 && rec->uuid[0] &&
+	    (!fi.have_sb || strcmp(fi.sb.uuid, rec->uuid) != 0)) {
+		warnx("%s: holds another file system now (UUID %s, recorded %s); not restoring",
+		      t, fi.have_sb ? fi.sb.uuid : "unknown", rec->uuid);
+		rc = CTL_EXIT_FAIL;
+	}
 	if (rc == 0 && rec->has_commit) {
 		if (!fi.mounted) {
 			warnx("%s: not mounted; cannot restore commit=%u live",
@@ -1031,6 +1041,12 @@ static int parse_line(struct record *rec, const char *key, const char *val)
 				       (int)sizeof(rec->device)
 			       ? 0
 			       : -ENAMETOOLONG;
+	if (strcmp(key, "uuid") == 0) {
+		if (strlen(val) != sizeof(rec->uuid) - 1)
+			return -EINVAL;
+		memcpy(rec->uuid, val, sizeof(rec->uuid));
+		return 0;
+	}
 	if (strcmp(key, "commit") == 0) {
 		if (ctl_parse_range(val, 0, COMMIT_MAX, &v) < 0)
 			return -EINVAL;
@@ -1096,7 +1112,7 @@ static int read_records(const char *file, struct record **recs, size_t *n)
 			continue;
 		}
 		if (!eq || !cur || parse_line(cur, line, eq + 1) < 0) {
-			warnx("%s:%zu: not a jcommit save file line (expected target=, device=, commit=, sb_mount_opts= or sb_data=)",
+			warnx("%s:%zu: not a jcommit save file line (expected target=, device=, uuid=, commit=, sb_mount_opts= or sb_data=)",
 			      file, lineno);
 			rc = CTL_EXIT_USAGE;
 		}

@@ -103,4 +103,17 @@ expect_exit 3 "$J" restore "$WORK/missing"
 expect_grep "jcommit: $WORK/missing: No such file or directory" "$WORK/err"
 expect_exit 2 "$J" restore
 expect_grep "jcommit: restore: give exactly one FILE" "$WORK/err"
+
+# The recorded device now holds another file system (a loop device or a
+# partition reused): its superblock must not get the old one's values.
+uuid=$(dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p')
+expect_exit 0 "$J" set --commit 11 --persist --save "$save" "$mnt"
+expect_grep "^uuid=$uuid\$" "$save"
+umount "$mnt"
+mkext4 "$dev"
+debugfs -w -R "ssv mount_opts nodelalloc" "$dev" >/dev/null 2>&1 || fail "debugfs ssv"
+grep -v '^commit=' "$save" >"$save.sb"
+expect_exit 3 "$J" restore "$save.sb"
+expect_grep "jcommit: $dev: holds another file system now \(UUID [0-9a-f-]{36}, recorded $uuid\); not restoring" "$WORK/err"
+[ "$(sbopts)" = nodelalloc ] || fail "restore wrote over another file system: '$(sbopts)'"
 echo PASS
