@@ -171,7 +171,7 @@ static void usage(void)
 	      "     --forbid OPT,...     check: mount options that must not be set\n"
 	      "     --legacy-remount     change live values with mount(2) MS_REMOUNT\n"
 	      "     --dry-run            show what would change, change nothing\n"
-	      "     --sysroot DIR        read /proc and /etc under DIR\n"
+	      "     --sysroot DIR        read /proc, /sys and /etc under DIR\n"
 	      " -o, --output LIST        columns to print (+LIST appends)\n"
 	      " -J, --json               JSON output\n"
 	      " -P, --pairs              KEY=\"value\" output\n"
