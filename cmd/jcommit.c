@@ -33,6 +33,13 @@
  */
 #define COMMIT_MAX (INT_MAX / 100)
 
+/*
+ * Without a live change to try it first, a persistent value must suit
+ * any HZ (at most 1000): a commit= the kernel rejects makes it ignore the
+ * whole superblock string at mount time.
+ */
+#define COMMIT_MAX_OFFLINE (INT_MAX / 1000)
+
 enum {
 	OPT_COMMIT = CTL_OPT_TOOL_BASE,
 	OPT_PERSIST,
@@ -741,6 +748,11 @@ static int cmd_set_one(const struct opts *o, const struct ctl_root *r,
 
 		if (fi->mounted && !fi->have_tune)
 			return apply_sb(o, fi, NULL, CTL_EXT4_DATA_KEEP);
+		if (!fi->mounted && o->commit > COMMIT_MAX_OFFLINE) {
+			warnx("%s: commit=%u is over %d seconds, the kernel's limit with HZ=1000; a value the kernel rejects makes the next mount ignore the whole superblock string",
+			      name, o->commit, COMMIT_MAX_OFFLINE);
+			return CTL_EXIT_USAGE;
+		}
 		/* The kernel reads it with base 0: "010" would be 8. */
 		snprintf(val, sizeof(val), "%u", o->commit);
 		err = ctl_ext4_opts_merge(cur, "commit", val, next,

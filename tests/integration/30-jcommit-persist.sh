@@ -85,6 +85,11 @@ expect_grep '^commit=30,data_err=abort$' "$WORK/out"
 umount "$mnt"
 expect_exit 2 "$J" set --commit 8 "$dev"
 expect_grep "jcommit: $dev: not mounted, nothing live to change; add --persist to write the superblock" "$WORK/err"
+# No live change tests the value first, and a commit= the kernel rejects
+# (over INT_MAX/HZ) makes the next mount ignore the whole string.
+expect_exit 2 "$J" set --commit 2147484 --persist "$dev"
+expect_grep "jcommit: $dev: commit=2147484 is over 2147483 seconds, the kernel's limit with HZ=1000; a value the kernel rejects makes the next mount ignore the whole superblock string" "$WORK/err"
+[ "$(sbopts)" = "commit=30,data_err=abort" ] || fail "refused value written: '$(sbopts)'"
 expect_exit 0 "$J" set --commit 8 --data ordered --persist "$dev"
 expect_grep "^$dev: superblock mount options \"commit=30,data_err=abort\" -> \"commit=8,data_err=abort\"\$" "$WORK/out"
 expect_grep "^$dev: superblock default data mode writeback -> ordered \(next mount\)\$" "$WORK/out"
