@@ -738,8 +738,12 @@ static int cmd_set_one(const struct opts *o, const struct ctl_root *r,
 		      name);
 		return CTL_EXIT_USAGE;
 	}
-	/* Refuse before the live change rather than half-apply. */
-	if (o->persist && fi->mounted && fi->m.sb_ro)
+	/*
+	 * Refuse before the live change rather than half-apply: the SET
+	 * needs the superblock and the mount it goes through writable.
+	 */
+	if (o->persist && fi->mounted &&
+	    (fi->m.sb_ro || (fi->m.vfs_flags & MS_RDONLY)))
 		return sb_error(fi, -EROFS);
 	next[0] = '\0';
 	if (o->commit_arg && o->persist) {

@@ -70,6 +70,17 @@ expect_grep "jcommit: $mnt: the superblock of a read-only mount cannot be change
 [ "$(live commit)" = 30 ] || fail "ro: live commit changed to $(live commit)"
 grep -qx ro "$opts" || fail "ro mount became rw"
 mount -o remount,rw "$mnt" || fail "remount rw"
+# A read-only bind mount of the writable superblock: the kernel refuses
+# the SET through it too, so it is refused before the live change.
+mkdir -p "$WORK/robind"
+mount --bind "$mnt" "$WORK/robind" && mount -o remount,bind,ro "$WORK/robind" ||
+	fail "ro bind mount"
+at_exit "umount -l '$WORK/robind'"
+expect_exit 3 "$J" set --commit 34 --persist "$WORK/robind"
+expect_grep "jcommit: $WORK/robind: the superblock of a read-only mount cannot be changed" "$WORK/err"
+[ "$(live commit)" = 30 ] || fail "ro bind: live commit changed to $(live commit)"
+[ "$(sbopts)" = "commit=30,data_err=abort" ] || fail "ro bind: string '$(sbopts)'"
+umount "$WORK/robind"
 
 # No CAP_SYS_ADMIN: SET_TUNE_SB_PARAM is refused (GET is not).
 need_cmd setpriv
