@@ -1032,6 +1032,10 @@ static int restore_one(const struct opts *o, const struct ctl_root *r,
 		      t, fi.have_sb ? fi.sb.uuid : "unknown", rec->uuid);
 		rc = CTL_EXIT_FAIL;
 	}
+	/* As in set: refuse before the live change rather than half-apply. */
+	if (rc == 0 && (rec->has_opts || rec->data != CTL_EXT4_DATA_KEEP) &&
+	    fi.mounted && (fi.m.sb_ro || (fi.m.vfs_flags & MS_RDONLY)))
+		rc = sb_error(&fi, -EROFS);
 	if (rc == 0 && rec->has_commit) {
 		if (!fi.mounted) {
 			warnx("%s: not mounted; cannot restore commit=%u live",

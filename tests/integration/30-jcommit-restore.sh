@@ -46,6 +46,17 @@ for f in rw nosuid nodev noexec; do
 	case ",$vfs," in *,$f,*) ;; *) fail "restore lost $f: $vfs" ;; esac
 done
 
+# Read-only now: the superblock part cannot be restored, so nothing is.
+expect_exit 0 "$J" set --commit 10 --persist --save "$save" "$mnt"
+mount -o remount,ro "$mnt" || fail "remount ro"
+expect_exit 3 "$J" restore "$save"
+expect_grep "jcommit: $mnt: the superblock of a read-only mount cannot be changed" "$WORK/err"
+[ "$(live commit)" = 10 ] || fail "ro restore half-applied: commit $(live commit)"
+mount -o remount,rw "$mnt" || fail "remount rw"
+expect_exit 0 "$J" restore "$save"
+[ "$(live commit)" = 42 ] || fail "restore: commit $(live commit)"
+[ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "restore: string '$(sbopts)'"
+
 # The same file system twice (a mount point and its device, as a findmnt
 # pipeline gives with bind mounts): the second record holds the values of
 # the first change, so restore must undo the records last first.
