@@ -70,6 +70,7 @@ struct opts {
 	unsigned int min_commit, max_commit;
 	const char *require, *forbid;
 	int legacy;
+	int all; /* no TARGET argument at all: every ext mount */
 };
 
 /* Everything known about one target. */
@@ -499,21 +500,21 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 	}
 	if (err < 0)
 		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
-	if (targets->n == 0) {
+	if (o->all) {
 		err = ctl_mount_list(r, ext_types, &mv, &nm);
 		if (err < 0)
 			errx(CTL_EXIT_FAIL, "mountinfo: %s", strerror(-err));
 	}
-	for (size_t i = 0; i < (targets->n ? targets->n : nm); i++) {
-		int fl = (targets->n ? 0 : RES_QUIET) |
+	for (size_t i = 0; i < (o->all ? nm : targets->n); i++) {
+		int fl = (o->all ? RES_QUIET : 0) |
 			 (o->cli.verbose ? RES_VERBOSE : 0);
 		struct fsinfo fi;
-		int c = targets->n ? resolve(r, targets->v[i], fl, &fi)
-				   : resolve_listed(r, &mv[i], fl, &fi);
+		int c = o->all ? resolve_listed(r, &mv[i], fl, &fi)
+			       : resolve(r, targets->v[i], fl, &fi);
 
 		if (c == 0 && add_row(out, &fi) < 0)
 			c = CTL_EXIT_FAIL;
-		if (c && (targets->n || c != CTL_EXIT_UNSUPP))
+		if (c && (!o->all || c != CTL_EXIT_UNSUPP))
 			rc = rc > c ? rc : c;
 		fsinfo_free(&fi);
 	}
@@ -1373,6 +1374,8 @@ int main(int argc, char **argv)
 	if (o.sub == SUB_RESTORE) {
 		rc = cmd_restore(&o, r, argv[optind]);
 	} else {
+		/* "-" that yields no line means no target, not every fs. */
+		o.all = argc == optind;
 		err = ctl_cli_targets(argv + optind, argc - optind, stdin,
 				      &targets);
 		if (err < 0)

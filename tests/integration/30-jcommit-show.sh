@@ -95,6 +95,9 @@ findmnt -lno TARGET -t ext4 | "$J" -r -n -o TARGET - >"$WORK/out" 2>"$WORK/err" 
 expect_grep "^$mnt\$" "$WORK/out"
 expect_exit 0 "$J" -r -n -o DEVICE
 expect_grep "^$dev\$" "$WORK/out"
+# A pipeline that yields no target shows none, not every file system.
+expect_exit 0 "$J" -r -n -o DEVICE - </dev/null
+[ -s "$WORK/out" ] && fail "an empty '-' listed: $(cat "$WORK/out")"
 
 # Unmounted device: superblock view only.
 umount "$mnt"
