@@ -1149,6 +1149,10 @@ die_replace(const char *file, int e, const struct ctl_replace_stats *st)
 		     "%s: %s: no space left on device; the original is intact",
 		     file, step);
 	case ESTALE:
+		if (strcmp(step, "changed meanwhile") == 0)
+			errx(CTL_EXIT_FAIL,
+			     "%s: written by another process while replacing (the new version would drop that); left as it is: stop the writer and retry",
+			     file);
 		errx(CTL_EXIT_FAIL,
 		     "%s: file truncated by another process while replacing; check who writes it and retry",
 		     file);

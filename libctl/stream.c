@@ -206,6 +206,7 @@ struct pass {
 	bool emitting; /* different length: streaming to the temp */
 	int rare; /* needle byte searched with memchr, -1: memmem, or unset */
 	size_t rare_at; /* its index in OLD */
+	struct timespec mtime; /* of the file when the pass began */
 	struct outbuf out;
 };
 
@@ -664,6 +665,18 @@ static size_t try_direct(int fd)
 	return sx.stx_dio_offset_align;
 }
 
+/* Whether the file's size or mtime moved since the pass began. */
+static bool changed(const struct pass *p)
+{
+	struct stat sb;
+
+	if (fstat(p->fd, &sb) < 0)
+		return true;
+	return (uint64_t)sb.st_size != p->st->size_before ||
+	       sb.st_mtim.tv_sec != p->mtime.tv_sec ||
+	       sb.st_mtim.tv_nsec != p->mtime.tv_nsec;
+}
+
 /* Temp file, stream, metadata, fsync, rename, fsync dir. */
 static int replace_by_rename(struct pass *p, const char *path, char *buf,
 			     size_t window)
@@ -726,6 +739,12 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 	if (err >= 0 && sync && fsync(tfd) < 0) {
 		err = neg_errno();
 		p->st->step = "fsync temporary file";
+	}
+	/* Written by someone else meanwhile (a live log appended to): the
+	 * rename would drop that write. */
+	if (err >= 0 && changed(p)) {
+		err = -ESTALE;
+		p->st->step = "changed meanwhile";
 	}
 	if (err >= 0 && anon) {
 		err = tmp_link(tfd, dirfd, dir, base, tmp);
@@ -805,6 +824,7 @@ int ctl_stream_replace(const char *path, const struct ctl_replace *rp,
 	if (!buf)
 		return -ENOMEM;
 	p.fd = fd;
+	p.mtime = sb.st_mtim;
 	if (p.in_place) {
 		p.ndiff = count_diff(rp);
 		p.patch_in_scan = !rp->journal && !p.dry;

@@ -78,7 +78,9 @@ struct ctl_replace_stats {
  * Returns 0 or -errno: -EINVAL (empty OLD, OLD equal to NEW, not a regular
  * file), -EMLINK (more than one hard link, without BREAK_HARDLINKS),
  * -ENOSPC (free space below what the new file needs: ST->need and
- * ST->avail), -ESTALE (the file shrank while it was read), or what the
+ * ST->avail), -ESTALE (the file shrank while it was read, or, for a
+ * different length, was written by someone else before the rename: ST->step
+ * "changed meanwhile"), or what the
  * failing call returned (ST->step names it). No temporary file is left
  * behind on failure.
  */

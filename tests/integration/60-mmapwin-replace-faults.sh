@@ -132,4 +132,32 @@ for try in 1 2 3 4 5; do
 done
 [ "$hit" = 1 ] || skip "replace always finished before the truncation"
 expect_grep 't: file truncated by another process while replacing' "$WORK/err"
-echo "faults: full fs refused, 20 kills old-or-new, undo after kill, truncation"
+# --- a line appended (a live log) during a different-length replace: the
+# rename would drop it, so the replace is refused and the file keeps it.
+# The tool is stopped once its temp file is open, the line appended, and
+# the tool continued.
+hit=0
+for try in 1 2 3 4 5; do
+	cp "$D/old" "$D/live"
+	"$M" replace "$D/live" password=hunter2 'pw=[redacted]' -q \
+		>"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	while ! ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'mmapwin\|(deleted)' &&
+		kill -0 "$pid" 2>/dev/null; do
+		sleep 0.001
+	done
+	kill -STOP "$pid" 2>/dev/null
+	echo "late line" >>"$D/live"
+	kill -CONT "$pid" 2>/dev/null
+	wait $pid
+	rc=$?
+	[ $rc = 0 ] && { note "try $try: replace finished first"; continue; }
+	[ $rc = 3 ] || { cat "$WORK/err" >&2; fail "replace of a live file exited $rc, expected 3"; }
+	hit=1
+	break
+done
+[ "$hit" = 1 ] || skip "replace always finished before the append"
+expect_grep 'live: written by another process while replacing' "$WORK/err"
+cmp -s "$D/live" <(cat "$D/old"; echo "late line") || fail "the appended line was lost"
+[ "$(temps "$D")" = 0 ] || fail "temp file left after a refused replace: $(ls -A "$D")"
+echo "faults: full fs refused, 20 kills old-or-new, undo after kill, truncation, live append"

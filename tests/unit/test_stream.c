@@ -460,6 +460,58 @@ static void test_truncated_while_journaling(void **state)
 	free(got);
 }
 
+/* Appends to the file, as a live log's writer would, on the first call. */
+static void append_once(void *arg, uint64_t done, uint64_t total)
+{
+	int *n = arg, fd;
+
+	(void)done;
+	(void)total;
+	if ((*n)++)
+		return;
+	fd = open(path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "late line\n", 10), 10);
+	close(fd);
+}
+
+/*
+ * A different-length replace of a file someone appends to meanwhile: the
+ * rename would drop the appended line. Refused; the file keeps it, and no
+ * temp file is left.
+ */
+static void test_written_meanwhile(void **state)
+{
+	static const char orig[] = "a old b old c\n";
+	int calls = 0;
+	struct ctl_replace rp = {.old = "old",
+				 .old_len = 3,
+				 .new = "x",
+				 .new_len = 1,
+				 .window = 4,
+				 .progress = append_once,
+				 .progress_arg = &calls};
+	struct ctl_replace_stats st;
+	size_t len = sizeof(orig) - 1;
+	char *got;
+	DIR *d;
+	struct dirent *e;
+
+	(void)state;
+	put(orig, len);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -ESTALE);
+	assert_string_equal(st.step, "changed meanwhile");
+	got = get(&len);
+	assert_int_equal(len, sizeof(orig) - 1 + 10);
+	assert_memory_equal(got, "a old b old c\nlate line\n", len);
+	free(got);
+	d = opendir(fake_root);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		assert_null(strstr(e->d_name, "mmapwin"));
+	closedir(d);
+}
+
 static void test_tmp_cleanup(void **state)
 {
 	struct ctl_stream_tmp t = {0};
@@ -522,6 +574,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_while_journaling,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_written_meanwhile, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_cleanup, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_copy_meta, setup,
