@@ -637,6 +637,7 @@ struct reader {
 	int digits;
 	char out[1 << 16];
 	size_t nout;
+	int out_failed; /* the error is stdout's, not the file's */
 };
 
 static int write_all(const void *buf, size_t n)
@@ -656,9 +657,20 @@ static int write_all(const void *buf, size_t n)
 	return 0;
 }
 
+/* write_all() for RD; an error other than the mapping's own EFAULT (its
+ * page is gone) is stdout's. */
+static int put_out(struct reader *rd, const void *buf, size_t n)
+{
+	int e = write_all(buf, n);
+
+	if (e < 0 && e != -EFAULT)
+		rd->out_failed = 1;
+	return e;
+}
+
 static int flush_out(struct reader *rd)
 {
-	int e = write_all(rd->out, rd->nout);
+	int e = put_out(rd, rd->out, rd->nout);
 
 	rd->nout = 0;
 	return e;
@@ -729,7 +741,7 @@ static int read_fn(void *arg, unsigned char *p, size_t len, uint64_t off)
 
 	(void)off;
 	if (!rd->hex)
-		return write_all(p, len);
+		return put_out(rd, p, len);
 	for (size_t i = 0; i < len; i++) {
 		rd->line[rd->nline++] = p[i];
 		if (rd->nline == 16) {
@@ -771,6 +783,8 @@ static int cmd_read(struct mw *m, char **args, int n)
 	}
 	if (e == -EPIPE)
 		return CTL_EXIT_OK;
+	if (e < 0 && rd->out_failed)
+		errx(CTL_EXIT_FAIL, "stdout: %s", strerror(-e));
 	if (e < 0)
 		die_file(args[0], e);
 	return CTL_EXIT_OK;

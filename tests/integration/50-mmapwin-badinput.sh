@@ -153,6 +153,12 @@ expect_grep 'bytes patched before the failure; restore with .mmapwin undo ju.' "
 expect_exit 0 "$M" undo ju -q
 cmp -s big big.orig || fail "undo after a journal write failure"
 
+# stdout that cannot be written: the error is stdout's, not the file's.
+expect_exit 3 sh -c "\"\$1\" read f 0 100 >/dev/full" sh "$M"
+expect_grep '^mmapwin: stdout: No space left on device$' "$WORK/err"
+expect_exit 3 sh -c "\"\$1\" read f 0 100 --hex >/dev/full" sh "$M"
+expect_grep '^mmapwin: stdout: No space left on device$' "$WORK/err"
+
 # Command line: subcommand, argument count, options of other subcommands.
 expect_exit 2 "$M"
 expect_exit 2 "$M" frobnicate f
