@@ -505,7 +505,7 @@ int ctl_write_stream(const char *path, int in_fd,
 	struct stat sb;
 	bool created;
 	double t0;
-	int err;
+	int err, fl;
 
 	memset(st, 0, sizeof(*st));
 	if (opts->depth)
@@ -537,7 +537,8 @@ int ctl_write_stream(const char *path, int in_fd,
 		st->step = "open";
 		return -EINVAL;
 	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+	fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		st->step = "open";
 		return neg_errno();
 	}
