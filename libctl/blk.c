@@ -18,6 +18,7 @@
 #include "internal.h"
 
 #define MAX_DEPTH 8
+#define DELETED " (deleted)"
 
 struct walk {
 	const struct ctl_root *r;
@@ -104,7 +105,7 @@ static int follow_loop(struct walk *w, const char *dir, const char *name,
 	char file[PATH_MAX], sub[sizeof(((struct ctl_blkdev *)0)->via)];
 	_cleanup_close_ int fd = -1;
 	char ldir[PATH_MAX];
-	char *deleted;
+	size_t len;
 	int err;
 
 	if (ctl_fmt(ldir, sizeof(ldir), "%s/loop", dir) < 0)
@@ -114,9 +115,12 @@ static int follow_loop(struct walk *w, const char *dir, const char *name,
 		return 0; /* not a loop device, or not bound */
 	if (err < 0)
 		return err;
-	deleted = strstr(file, " (deleted)");
-	if (deleted)
-		*deleted = '\0';
+	/* The kernel appends " (deleted)" once the file is unlinked: its
+	 * path may name another file now, so the chain ends here. */
+	len = strlen(file);
+	if (len >= sizeof(DELETED) - 1 &&
+	    strcmp(file + len - (sizeof(DELETED) - 1), DELETED) == 0)
+		return 0;
 	say(sub, sizeof(sub), "%s%sbacking file %s of %s", via,
 	    *via ? " > " : "", file, name);
 	/* The file as the root sees it: stat and statfs the same inode. */

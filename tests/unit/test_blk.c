@@ -266,6 +266,21 @@ static void test_loop_backing_file_gone(void **state)
 	assert_queue(&c->l.v[0], "loop0", 7, 0);
 }
 
+/*
+ * A deleted backing file whose path names another file now: that file is
+ * not what the loop device serves, so it must not be followed.
+ */
+static void test_loop_backing_file_replaced(void **state)
+{
+	struct ctx *c = *state;
+
+	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
+		   QD_IMAGE);
+	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_queue(&c->l.v[0], "loop0", 7, 0);
+}
+
 /* A loop device whose backing file lies on itself ends with -ELOOP. */
 static void test_loop_cycle(void **state)
 {
@@ -467,6 +482,7 @@ int main(void)
 		T(test_dedupe_across_targets),
 		T(test_loop_backing_file),
 		T(test_loop_backing_file_gone),
+		T(test_loop_backing_file_replaced),
 		T(test_loop_cycle),
 		T(test_bad_names),
 		T(test_tmpfs_path),
