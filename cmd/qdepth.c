@@ -543,7 +543,14 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 
 		c->result = CTL_QUEUE_NA;
 		if (x->dev.kind == CTL_BLK_QUEUE) {
-			if (plan_one(o, x->dev.name, &o->want, c) < 0)
+			if (plan_one(o, x->dev.name, &o->want, c) >= 0)
+				continue;
+			/* The rule's scheduler on a queue that takes none:
+			 * the rule does not apply to this device. */
+			if (o->udev && c->result == CTL_QUEUE_REJECTED &&
+			    c->before.sched_fixed)
+				c->result = CTL_QUEUE_NA;
+			else
 				rejected = 1;
 		} else {
 			snprintf(c->why, sizeof(c->why), "%s", x->dev.via);

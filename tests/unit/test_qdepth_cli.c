@@ -343,6 +343,13 @@ static void test_set_udev(void **state)
 	run(&r, "set --udev --depth 100 sdz");
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "");
+	/* A queue that takes no scheduler: the rule's scheduler does not
+	 * apply to it; a note and exit 0, nothing written. */
+	run(&r, "set --udev --scheduler mq-deadline --depth 100 md0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "qdepth: md0: not applicable"));
+	assert_non_null(strstr(r.err, "takes no I/O scheduler"));
 	/* A disk: applied, one line. */
 	run(&r, "set --udev --depth 99 sda");
 	assert_int_equal(r.rc, 0);
