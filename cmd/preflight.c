@@ -180,6 +180,9 @@ int main(int argc, char **argv)
 		errx(CTL_EXIT_USAGE, "%s (usage: preflight [options] TARGET)",
 		     argc == optind ? "no TARGET given"
 				    : "only one TARGET at a time");
+	if (!*argv[optind])
+		errx(CTL_EXIT_USAGE,
+		     "empty TARGET (usage: preflight [options] TARGET)");
 	load_policy(&o, &pol);
 	e = ctl_root_open(o.cli.sysroot, &root);
 	if (e < 0)

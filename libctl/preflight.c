@@ -1278,29 +1278,69 @@ static int run_memory(const struct ctl_root *r, uint64_t size,
 	return ADD(rs, ctl_preflight_judge_uring, &ur, p);
 }
 
+/*
+ * The name a write to the missing TARGET creates, into BUF: TARGET, or
+ * for a dangling symlink (a chain of them) the name it points to.
+ */
+static int created_name(const char *target, char *buf, size_t len)
+{
+	char link[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if ((size_t)snprintf(buf, len, "%s", target) >= len)
+		return -ENAMETOOLONG;
+	for (int i = 0; i < 40; i++) {
+		if (lstat(buf, &st) < 0)
+			return errno == ENOENT ? 0 : neg_errno();
+		if (!S_ISLNK(st.st_mode))
+			return 0;
+		n = readlink(buf, link, sizeof(link) - 1);
+		if (n < 0)
+			return neg_errno();
+		link[n] = '\0';
+		snprintf(dir, sizeof(dir), "%s", buf);
+		if ((size_t)snprintf(buf, len, "%s%s%s",
+				     link[0] == '/' ? "" : dirname(dir),
+				     link[0] == '/' ? "" : "/", link) >= len)
+			return -ENAMETOOLONG;
+	}
+	return -ELOOP;
+}
+
 int ctl_preflight_run(const struct ctl_root *r, const char *target,
 		      uint64_t size, const struct ctl_preflight_policy *p,
 		      struct ctl_preflight_result **out, size_t *n)
 {
 	struct results rs = {0};
 	struct ctl_pf_space sp = {0};
-	_cleanup_free_ char *copy = strdup(target);
-	const char *path = target;
+	char name[PATH_MAX];
+	_cleanup_free_ char *path = NULL;
 	struct stat st;
 	int err;
 
-	if (!copy)
-		return -ENOMEM;
+	if (!*target)
+		return -EINVAL;
 	/* A file about to be created: measure the directory it goes in. */
 	if (stat(target, &st) < 0) {
 		if (errno != ENOENT)
 			return neg_errno();
-		path = dirname(copy);
-		if (stat(path, &st) < 0)
+		err = created_name(target, name, sizeof(name));
+		if (err < 0)
+			return err;
+		target = dirname(name);
+		if (stat(target, &st) < 0)
 			return neg_errno();
 	} else if (S_ISREG(st.st_mode)) {
 		sp.file_size = (uint64_t)st.st_size;
 	}
+	/*
+	 * Absolute and without symlinks: ctl_blk_resolve() takes a name
+	 * without '/' ("data.bin", "sda") for a kernel device name.
+	 */
+	path = realpath(target, NULL);
+	if (!path)
+		return neg_errno();
 	sp.size = size == UINT64_MAX ? sp.file_size : size;
 	snprintf(sp.path, sizeof(sp.path), "%s", path);
 

@@ -238,13 +238,14 @@ int ctl_preflight_measure_queue(const struct ctl_root *r, const char *name,
 				struct ctl_pf_queue *m);
 
 /*
- * Run every check for TARGET (a host path; when it does not exist yet,
- * its directory is measured), about to receive SIZE bytes (UINT64_MAX:
+ * Run every check for TARGET (a host path, made absolute first; when it
+ * does not exist yet, the directory it would be created in is measured,
+ * through a dangling symlink too), about to receive SIZE bytes (UINT64_MAX:
  * the current size of TARGET). Appends one result per check (one per
  * queue for the queue checks) to the new array *OUT of *N entries (free
  * it). A check that cannot be measured is an ERROR row, not a failure of
  * the call. Returns 0, -ENOENT when neither TARGET nor its directory
- * exists, or -errno.
+ * exists, -EINVAL for an empty TARGET, or -errno.
  */
 int ctl_preflight_run(const struct ctl_root *r, const char *target,
 		      uint64_t size, const struct ctl_preflight_policy *p,

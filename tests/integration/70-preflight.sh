@@ -68,6 +68,16 @@ expect_grep '"check": "ext4-data",' "$WORK/out"
 # A file about to be created is measured through its directory.
 expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M "$MNT/new.bin"
 row fstype PASS "ext4 on $MNT"
+# A relative TARGET is a path, not a kernel device name.
+expect_exit 0 env -C "$MNT" "$P" -P --policy "$WORK/base.policy" --size 1M data.bin
+row scheduler PASS "$LOOP: "
+row space PASS
+# A dangling symlink is measured where the write lands (the tmpfs).
+ln -s "$TMP/new.bin" "$MNT/link" || fail "symlink"
+expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M "$MNT/link"
+row fstype WARN "tmpfs on $TMP"
+row queue SKIP
+rm -f "$MNT/link"
 
 # --- free space: --size larger than what is free ---
 expect_exit 1 "$P" -P --policy "$WORK/base.policy" --size 1G "$FILE"
@@ -150,6 +160,8 @@ expect_exit 2 "$P" --size 12Q "$FILE"
 expect_grep "^preflight: --size 12Q: not a size" "$WORK/err"
 expect_exit 2 "$P"
 expect_grep "^preflight: no TARGET given" "$WORK/err"
+expect_exit 2 "$P" ""
+expect_grep "^preflight: empty TARGET" "$WORK/err"
 expect_exit 2 "$P" "$FILE" "$MNT"
 expect_grep "^preflight: only one TARGET at a time" "$WORK/err"
 expect_exit 2 "$P" -o NOPE "$FILE"

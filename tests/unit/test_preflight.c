@@ -11,7 +11,11 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl/cgroup.h"
 #include "ctl/ext4.h"
@@ -667,6 +671,72 @@ static void test_run_empty_tree(void **state)
 	fake_free();
 }
 
+/* The mount row's hint of a run on TARGET, from the cwd DIR. */
+static int run_hint(struct ctl_root *r, const char *dir, const char *target,
+		    char *hint, size_t len)
+{
+	struct ctl_preflight_result *v = NULL;
+	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	size_t n = 0;
+	int err;
+
+	assert_true(cwd >= 0);
+	assert_int_equal(chdir(dir), 0);
+	err = ctl_preflight_run(r, target, 0, &pol, &v, &n);
+	assert_int_equal(fchdir(cwd), 0);
+	close(cwd);
+	hint[0] = '\0';
+	for (size_t i = 0; !err && i < n; i++)
+		if (strcmp(v[i].check, "mount") == 0)
+			snprintf(hint, len, "%s", v[i].hint);
+	free(v);
+	return err;
+}
+
+/*
+ * A relative TARGET is measured by its absolute path: ctl_blk_resolve()
+ * takes a name without '/' for a kernel device name. A dangling symlink
+ * is measured where the write would land, not next to the link.
+ */
+static void test_run_target_names(void **state)
+{
+	char hint[512], want[512], link[512];
+	struct ctl_preflight_result *v = NULL;
+	struct ctl_root *r;
+	size_t n = 0;
+
+	(void)state;
+	fake_new();
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	pol.samples = 0;
+	snprintf(want, sizeof(want), "see findmnt --target %s", fake_root);
+	assert_int_equal(run_hint(r, fake_root, "new.bin", hint, sizeof(hint)),
+			 0);
+	assert_string_equal(hint, want);
+	assert_int_equal(run_hint(r, fake_root, ".", hint, sizeof(hint)), 0);
+	assert_string_equal(hint, want);
+
+	/* link -> link2 -> /nonexistent-dir/x: the write has nowhere to go. */
+	snprintf(link, sizeof(link), "%s/link", fake_root);
+	assert_int_equal(symlink("link2", link), 0);
+	snprintf(link, sizeof(link), "%s/link2", fake_root);
+	assert_int_equal(symlink("/nonexistent-dir/x", link), 0);
+	assert_int_equal(run_hint(r, fake_root, "link", hint, sizeof(hint)),
+			 -ENOENT);
+	/* link3 -> sub/new.bin: measured in sub. */
+	fake_mkdir("sub");
+	snprintf(link, sizeof(link), "%s/link3", fake_root);
+	assert_int_equal(symlink("sub/new.bin", link), 0);
+	snprintf(want, sizeof(want), "see findmnt --target %s/sub", fake_root);
+	assert_int_equal(run_hint(r, fake_root, "link3", hint, sizeof(hint)),
+			 0);
+	assert_string_equal(hint, want);
+
+	assert_int_equal(ctl_preflight_run(r, "", 0, &pol, &v, &n), -EINVAL);
+	ctl_root_free(r);
+	fake_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +758,7 @@ int main(void)
 		cmocka_unit_test_setup(test_measure_uring, setup),
 		cmocka_unit_test_setup(test_measure_queue, setup),
 		cmocka_unit_test_setup(test_run_empty_tree, setup),
+		cmocka_unit_test_setup(test_run_target_names, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
