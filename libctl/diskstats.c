@@ -51,6 +51,20 @@ static double delta(uint64_t a, uint64_t b)
 	return b >= a ? (double)(b - a) : 0.0;
 }
 
+/*
+ * The time fields (ms) are printed as 32-bit values and wrap; iostat's
+ * unsigned int arithmetic counts across the wrap. A step back by more
+ * than half the range is a reset (device re-created), not a wrap.
+ */
+static double delta32(uint64_t a, uint64_t b)
+{
+	uint32_t d = (uint32_t)b - (uint32_t)a;
+
+	if (b >= a)
+		return (double)(b - a);
+	return a <= UINT32_MAX && d < UINT32_MAX / 2 ? (double)d : 0.0;
+}
+
 void ctl_iostat_compute(const struct ctl_diskstat *a,
 			const struct ctl_diskstat *b, double ms,
 			struct ctl_iostat *out)
@@ -60,16 +74,16 @@ void ctl_iostat_compute(const struct ctl_diskstat *a,
 	memset(out, 0, sizeof(*out));
 	if (ms <= 0)
 		return;
-	out->util = delta(a->io_ticks, b->io_ticks) / ms * 100.0;
+	out->util = delta32(a->io_ticks, b->io_ticks) / ms * 100.0;
 	if (out->util > 100.0)
 		out->util = 100.0;
 	ios = delta(a->rd_ios, b->rd_ios) + delta(a->wr_ios, b->wr_ios) +
 	      delta(a->dc_ios, b->dc_ios);
-	ticks = delta(a->rd_ticks, b->rd_ticks) +
-		delta(a->wr_ticks, b->wr_ticks) +
-		delta(a->dc_ticks, b->dc_ticks);
+	ticks = delta32(a->rd_ticks, b->rd_ticks) +
+		delta32(a->wr_ticks, b->wr_ticks) +
+		delta32(a->dc_ticks, b->dc_ticks);
 	out->await = ios > 0 ? ticks / ios : 0.0;
-	out->aqu_sz = delta(a->time_in_queue, b->time_in_queue) / ms;
+	out->aqu_sz = delta32(a->time_in_queue, b->time_in_queue) / ms;
 	out->r_s = delta(a->rd_ios, b->rd_ios) * 1000.0 / ms;
 	out->w_s = delta(a->wr_ios, b->wr_ios) * 1000.0 / ms;
 	/* Sectors are 512 bytes whatever the device's block size. */

@@ -247,6 +247,34 @@ static void test_iostat_idle_and_edges(void **state)
 	assert_near(s.w_mbs, 0.0);
 }
 
+/*
+ * The kernel prints the *_ticks, io_ticks and time_in_queue fields as
+ * 32-bit values (ms): they wrap every 49.7 days of busy time, and iostat
+ * (unsigned int counters) computes across the wrap.
+ */
+static void test_iostat_tick_wrap(void **state)
+{
+	struct ctl_diskstat a, b;
+	struct ctl_iostat s;
+
+	(void)state;
+	samples(&a, &b);
+	a.io_ticks = 4294967295ULL - 99; /* 100 ms before the wrap */
+	b.io_ticks = 500; /* 600 ms busy in 1000 */
+	a.time_in_queue = 4294967295ULL;
+	b.time_in_queue = 1999; /* 2000 ms queued: aqu-sz 2 */
+	a.rd_ticks = 4294967295ULL - 9;
+	a.wr_ticks = 0;
+	a.dc_ticks = 0;
+	b.rd_ticks = 310; /* 320 ms over 320 ios: await 1 ms */
+	b.wr_ticks = 0;
+	b.dc_ticks = 0;
+	ctl_iostat_compute(&a, &b, 1000.0, &s);
+	assert_near(s.util, 60.0);
+	assert_near(s.aqu_sz, 2.0);
+	assert_near(s.await, 1.0);
+}
+
 static void test_saturation(void **state)
 {
 	struct ctl_satur s;
@@ -287,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_read_fake_proc),
 		cmocka_unit_test(test_iostat),
 		cmocka_unit_test(test_iostat_idle_and_edges),
+		cmocka_unit_test(test_iostat_tick_wrap),
 		cmocka_unit_test(test_saturation),
 	};
 
