@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Install the Debian packages in "$@" that are not installed yet.
 # Fast (one dpkg-query) when everything is already there.
-missing=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null |
-	awk '$2 == "ii" { print $1 }' | sort > /tmp/.ctl-have.$$;
-	for p in "$@"; do grep -qx "$p" /tmp/.ctl-have.$$ || echo "$p"; done;
-	rm -f /tmp/.ctl-have.$$)
+# No temporary file: a fixed name in /tmp, written as root, is a symlink
+# attack waiting to happen.
+have=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null |
+	awk '$2 == "ii" { print $1 }')
+missing=$(for p in "$@"; do
+	printf '%s\n' "$have" | grep -qx -- "$p" || echo "$p"; done)
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages: $missing" >&2
