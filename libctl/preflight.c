@@ -373,12 +373,13 @@ int ctl_preflight_policy_load(const char *path, struct ctl_preflight_policy *p,
 		*e = (struct ctl_preflight_perr){0};
 	if (fd < 0)
 		return neg_errno();
-	buf = malloc(cap + 1);
+	/* One byte past the limit tells a 64 KiB file from a larger one. */
+	buf = malloc(cap + 2);
 	if (!buf)
 		return -ENOMEM;
-	while ((n = read(fd, buf + len, cap - len)) > 0) {
+	while ((n = read(fd, buf + len, cap + 1 - len)) > 0) {
 		len += (size_t)n;
-		if (len == cap)
+		if (len > cap)
 			return perr(e, 0, "larger than 64 KiB"), -EFBIG;
 	}
 	if (n < 0)

@@ -138,6 +138,45 @@ static void test_policy_load(void **state)
 	assert_int_equal(pol.depth_min, 16);
 	snprintf(path, sizeof(path), "%s/missing", fake_root);
 	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), -ENOENT);
+
+	/* At most 64 KiB: exactly that loads, one byte more does not. */
+	snprintf(path, sizeof(path), "%s/big", fake_root);
+	for (size_t len = 65536; len <= 65537; len++) {
+		char *big = malloc(len + 1);
+		FILE *f;
+
+		assert_non_null(big);
+		for (size_t i = 0; i < len; i++)
+			big[i] = i % 64 == 63 ? '\n' : '#';
+		memcpy(big, "vm.swappiness_max = 50\n", 23);
+		big[len] = '\0';
+		f = fopen(path, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(big, 1, len, f), len);
+		assert_int_equal(fclose(f), 0);
+		free(big);
+		if (len == 65536) {
+			assert_int_equal(
+				ctl_preflight_policy_load(path, &pol, &e), 0);
+			assert_int_equal(pol.swappiness_max, 50);
+		} else {
+			assert_int_equal(ctl_preflight_policy_load(path, &pol,
+								   &e),
+					 -EFBIG);
+			assert_string_equal(e.msg, "larger than 64 KiB");
+		}
+	}
+	/* A NUL byte: not a text file. */
+	{
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		assert_int_equal(fwrite("a\0b\n", 1, 4, f), 4);
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), -EINVAL);
+	assert_int_equal(e.line, 0);
+	assert_string_equal(e.msg, "not a text file (NUL byte)");
 	fake_free();
 }
 
