@@ -185,11 +185,13 @@ static int write_u64(const struct ctl_root *r, const char *qdir,
 
 /* Put back what was there before a failed apply (best effort). */
 static void rollback(const struct ctl_root *r, const char *qdir,
-		     const struct ctl_queue *old, int sched_done)
+		     const struct ctl_queue *old, int sched_done, int ra_done)
 {
 	if (sched_done)
 		ctl_attr_write(r, qdir, "scheduler", old->sched);
 	write_u64(r, qdir, "nr_requests", old->depth);
+	if (ra_done)
+		write_u64(r, qdir, "read_ahead_kb", old->read_ahead_kb);
 }
 
 static int fail(struct ctl_queue_change *c, int err, const char *what)
@@ -238,14 +240,14 @@ int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 	if (c->depth) {
 		err = write_u64(r, qdir, "nr_requests", c->depth);
 		if (err < 0) {
-			rollback(r, qdir, old, sched_done);
+			rollback(r, qdir, old, sched_done, 0);
 			return fail(c, err, "nr_requests");
 		}
 	}
 	if (w->set_read_ahead) {
 		err = write_u64(r, qdir, "read_ahead_kb", w->read_ahead_kb);
 		if (err < 0) {
-			rollback(r, qdir, old, sched_done);
+			rollback(r, qdir, old, sched_done, 0);
 			return fail(c, err, "read_ahead_kb");
 		}
 	}
@@ -258,7 +260,19 @@ int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 			 "read back scheduler %s depth %" PRIu64
 			 ", asked %s %" PRIu64 "; rolled back",
 			 c->after.sched, c->after.depth, c->sched, c->depth);
-		rollback(r, qdir, old, sched_done);
+		rollback(r, qdir, old, sched_done, w->set_read_ahead);
+		read_back(r, qdir, &c->after);
+		c->result = CTL_QUEUE_FAILED;
+		c->err = -EIO;
+		return -EIO;
+	}
+	/* The kernel keeps read-ahead in whole pages and rounds down. */
+	if (w->set_read_ahead && c->after.read_ahead_kb != w->read_ahead_kb) {
+		snprintf(c->why, sizeof(c->why),
+			 "read back read_ahead_kb %" PRIu64 ", asked %" PRIu64
+			 " (kept in whole pages); rolled back",
+			 c->after.read_ahead_kb, w->read_ahead_kb);
+		rollback(r, qdir, old, sched_done, 1);
 		read_back(r, qdir, &c->after);
 		c->result = CTL_QUEUE_FAILED;
 		c->err = -EIO;

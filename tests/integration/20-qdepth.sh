@@ -123,6 +123,15 @@ expect_exit 3 "$Q" set --save "$WORK/nodir/q.save" --depth 16 "$N"
 expect_grep 'nodir/q.save: cannot write save file' "$WORK/err"
 [ "$(depth)" = 2048 ] || fail "depth changed although save failed"
 
+# --- read-ahead is kept in whole pages: a value the kernel rounds down is
+# not "applied"; it fails, naming what was read back, and is rolled back
+pkb=$(( $(getconf PAGESIZE) / 1024 ))
+ask=$(( pkb + 1 ))
+expect_exit 3 "$Q" set --read-ahead $ask "$N"
+expect_grep "^qdepth: $N: read back read_ahead_kb $pkb, asked $ask" "$WORK/err"
+[ "$(cat "$SYSQ/read_ahead_kb")" = "$old_ra" ] || fail "rounded read-ahead left in place"
+[ "$(sched)" = mq-deadline ] && [ "$(depth)" = 2048 ] || fail "read-ahead failure touched the queue"
+
 # --- check
 expect_exit 1 "$Q" check --max-depth 100 "$MNT/file"
 expect_grep "^$N: depth 2048 > 100\$" "$WORK/out"
