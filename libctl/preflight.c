@@ -544,11 +544,48 @@ static size_t opts_diff(const struct ctl_pf_mount *m, const char *list,
 	return n;
 }
 
+/*
+ * The options that undo LIST ("noexec,relatime" -> "exec,norelatime")
+ * into OUT, for a remount hint. False when one is name=value, which has
+ * no opposite.
+ */
+static bool opts_undo(const char *list, char *out, size_t len)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+		char w[64];
+		const char *pre = "no", *inv = w;
+
+		if (l && l < sizeof(w)) {
+			memcpy(w, p, l);
+			w[l] = '\0';
+			if (strchr(w, '='))
+				return false;
+			if (strcmp(w, "ro") == 0 || strcmp(w, "rw") == 0)
+				pre = "", inv = w[1] == 'o' ? "rw" : "ro";
+			else if (strcmp(w, "sync") == 0)
+				pre = "a";
+			else if (strncmp(w, "no", 2) == 0 && w[2])
+				pre = "", inv = w + 2;
+			o += (size_t)snprintf(out + o, len - o, "%s%s%s",
+					      o ? "," : "", pre, inv);
+			if (o >= len)
+				o = len - 1;
+		}
+		p += l + (p[l] == ',');
+	}
+	return true;
+}
+
 void ctl_preflight_judge_mount(const struct ctl_pf_mount *m,
 			       const struct ctl_preflight_policy *p,
 			       struct ctl_preflight_result *res)
 {
 	char miss[CTL_PF_LIST_MAX], forb[CTL_PF_LIST_MAX], rec[CTL_PF_LIST_MAX];
+	char undo[CTL_PF_LIST_MAX + 64];
 
 	res_init(res, "mount");
 	FMT(res->value, "%s", m->opts);
@@ -567,9 +604,14 @@ void ctl_preflight_judge_mount(const struct ctl_pf_mount *m,
 		    m->target);
 	} else if (opts_diff(m, p->mount_forbid, false, forb, sizeof(forb))) {
 		res->status = CTL_PF_FAIL;
-		FMT(res->hint,
-		    "%s set but forbidden: mount -o remount without it (%s)",
-		    forb, m->target);
+		if (opts_undo(forb, undo, sizeof(undo)))
+			FMT(res->hint,
+			    "%s set but forbidden: mount -o remount,%s %s",
+			    forb, undo, m->target);
+		else
+			FMT(res->hint,
+			    "%s set but forbidden: mount -o remount without it (%s)",
+			    forb, m->target);
 	} else if (opts_diff(m, p->mount_recommend, true, rec, sizeof(rec))) {
 		res->status = CTL_PF_WARN;
 		FMT(res->hint, "%s recommended: mount -o remount,%s %s", rec,

@@ -272,6 +272,18 @@ static void test_judge_fstype_mount(void **state)
 	ctl_preflight_judge_mount(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
 	assert_hint("relatime set but forbidden");
+	/* The hint is a command that undoes it. */
+	assert_hint("mount -o remount,norelatime ");
+	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "noexec,nosuid");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint(
+		"noexec,nosuid set but forbidden: mount -o remount,exec,suid ");
+	/* name=value has no opposite: say so instead of a wrong command. */
+	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "commit=30");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("commit=30 set but forbidden: mount -o remount without it");
 	/* A read-only mount fails whatever the policy says. */
 	pol.mount_forbid[0] = '\0';
 	pol.mount_recommend[0] = '\0';
