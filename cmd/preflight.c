@@ -171,33 +171,43 @@ int main(int argc, char **argv)
 	struct opts o = {.size = UINT64_MAX};
 	struct ctl_preflight_policy pol;
 	struct ctl_preflight_result *v = NULL;
+	struct ctl_strv t = {0};
 	struct ctl_root *root;
+	const char *target;
 	size_t n = 0;
 	int e, rc;
 
 	parse_opts(&o, argc, argv);
-	if (argc - optind != 1)
-		errx(CTL_EXIT_USAGE, "%s (usage: preflight [options] TARGET)",
-		     argc == optind ? "no TARGET given"
-				    : "only one TARGET at a time");
-	if (!*argv[optind])
+	if (argc - optind == 1 && !*argv[optind])
 		errx(CTL_EXIT_USAGE,
 		     "empty TARGET (usage: preflight [options] TARGET)");
+	/* "-": the one target is the line read from stdin. */
+	e = argc - optind == 1 ? ctl_cli_targets(argv + optind, 1, stdin, &t)
+			       : 0;
+	if (e < 0)
+		errx(CTL_EXIT_FAIL, "stdin: %s", strerror(-e));
+	if (argc - optind != 1 || t.n != 1)
+		errx(CTL_EXIT_USAGE, "%s (usage: preflight [options] TARGET)",
+		     argc == optind || (argc - optind == 1 && !t.n)
+			     ? "no TARGET given"
+			     : "only one TARGET at a time");
+	target = t.v[0];
 	load_policy(&o, &pol);
 	e = ctl_root_open(o.cli.sysroot, &root);
 	if (e < 0)
 		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
 		     strerror(-e));
-	e = ctl_preflight_run(root, argv[optind], o.size, &pol, &v, &n);
+	e = ctl_preflight_run(root, target, o.size, &pol, &v, &n);
 	ctl_root_free(root);
 	if (e == -ENOENT)
 		errx(CTL_EXIT_FAIL,
 		     "%s: neither it nor its directory exists; create the directory first",
-		     argv[optind]);
+		     target);
 	if (e < 0)
-		errx(ctl_exit_for(e), "%s: %s", argv[optind], strerror(-e));
+		errx(ctl_exit_for(e), "%s: %s", target, strerror(-e));
 	rc = report(&o, v, n);
 	free(v);
+	ctl_strv_free(&t);
 	if (ferror(stdout) | (fclose(stdout) != 0)) {
 		if (errno != EPIPE)
 			err(CTL_EXIT_FAIL, "stdout");

@@ -162,6 +162,13 @@ expect_exit 2 "$P"
 expect_grep "^preflight: no TARGET given" "$WORK/err"
 expect_exit 2 "$P" ""
 expect_grep "^preflight: empty TARGET" "$WORK/err"
+# "-": the one target from stdin, not a file named '-' in the cwd.
+expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M - <<<"$FILE"
+row fstype PASS "ext4 on $MNT"
+expect_exit 2 "$P" - <<<"$FILE"$'\n'"$MNT"
+expect_grep "^preflight: only one TARGET at a time" "$WORK/err"
+expect_exit 2 "$P" - </dev/null
+expect_grep "^preflight: no TARGET given" "$WORK/err"
 expect_exit 2 "$P" "$FILE" "$MNT"
 expect_grep "^preflight: only one TARGET at a time" "$WORK/err"
 expect_exit 2 "$P" -o NOPE "$FILE"
