@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Scheduler and depth rules of a blk-mq request queue. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -328,7 +329,7 @@ int ctl_queue_save(const char *path, const struct ctl_queue *qs, size_t n)
 
 	if (ctl_fmt(tmp, sizeof(tmp), "%s.XXXXXX", path) < 0)
 		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return neg_errno();
 	f = fdopen(fd, "w");
