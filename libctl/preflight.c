@@ -1077,9 +1077,12 @@ void ctl_preflight_measure_queues(const struct ctl_root *r,
 				  const struct ctl_preflight_policy *p,
 				  struct ctl_pf_queue *m, int *errs)
 {
+	size_t ok = 0;
+
 	for (size_t i = 0; i < n; i++)
-		errs[i] = read_queue(r, names[i], &m[i]);
-	if (p->samples)
+		ok += (errs[i] = read_queue(r, names[i], &m[i])) == 0;
+	/* No queue to sample (tmpfs, /proc, all unreadable): no sleep. */
+	if (p->samples && ok)
 		sample_queues(r, p, m, errs, n);
 }
 
