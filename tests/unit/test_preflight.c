@@ -104,6 +104,23 @@ static void test_policy_parse_bad(void **state)
 	expect_bad("vm.swappiness_max = 30\nswappiness 30\n", 2,
 		   "expected key = value");
 	expect_bad("queue.depth_min = lots\n", 1, "not a size");
+	{
+		/* 600 bytes: too long as a value, fine as a comment. */
+		char text[700];
+		struct ctl_preflight_policy p;
+
+		snprintf(text, sizeof(text), "\nfs.types = %0600d\n", 0);
+		expect_bad(text, 2, "line too long (at most 511 bytes)");
+		snprintf(text, sizeof(text),
+			 "vm.swappiness_max = 50 # %0600d\nqueue.depth = 1\n",
+			 0);
+		expect_bad(text, 2, "unknown key 'queue.depth'");
+		ctl_preflight_policy_init(&p);
+		snprintf(text, sizeof(text),
+			 "# %0600d\nvm.swappiness_max = 50\n", 0);
+		assert_int_equal(ctl_preflight_policy_parse(text, &p, NULL), 0);
+		assert_int_equal(p.swappiness_max, 50);
+	}
 	expect_bad("\n\nvm.swappiness_max = 201\n", 3, "out of range 0-200");
 	expect_bad("queue.util_pct = 101\n", 1, "out of range 0-100");
 	expect_bad("ext4.commit_max = -1\n", 1, "not a number");
