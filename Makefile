@@ -55,6 +55,7 @@ LIB_SRC := $(wildcard libctl/*.c)
 LIB_OBJ := $(patsubst libctl/%.c,$(B)/libctl/%.o,$(LIB_SRC))
 HDRS := $(wildcard include/ctl/*.h) libctl/internal.h
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
+TEST_HDRS := $(wildcard tests/unit/*.h tests/fixtures/*/*.h)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 BINS := $(addprefix $(B)/,$(TOOLS))
 IT_TESTS := $(sort $(filter-out tests/integration/lib.sh,\
@@ -78,7 +79,7 @@ $(BINS): $(B)/%: $(B)/cmd/%.o $(B)/libctl.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libctl.a $(LDFLAGS) \
 		$(call pkg_libs,$($*_PKGS)) -ldl -lm
 
-$(B)/tests/%: tests/unit/%.c $(B)/libctl.a $(HDRS) | $(B)/tests
+$(B)/tests/%: tests/unit/%.c $(B)/libctl.a $(HDRS) $(TEST_HDRS) | $(B)/tests
 	$(CC) $(CFLAGS) -Wno-missing-prototypes \
 		$(call pkg_cflags,$(PKGS_ALL) cmocka) -o $@ $< $(B)/libctl.a \
 		$(LDFLAGS) $(call pkg_libs,$(PKGS_ALL) cmocka) -ldl -lm
