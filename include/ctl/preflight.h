@@ -222,8 +222,8 @@ int ctl_preflight_measure_uring(const struct ctl_root *r,
 				struct ctl_pf_uring *m);
 
 /*
- * Read the queues of the N disks NAMES into M and, when P->samples > 0,
- * sample their /proc/diskstats lines together, P->samples times
+ * Read the queues of the N disks NAMES into M and, when P->samples > 0
+ * and one was read, sample their /proc/diskstats lines together, P->samples times
  * P->sample_ms apart (this sleeps once per round, not once per disk).
  * ERRS[i] receives 0 or the -errno of disk i.
  */
