@@ -223,8 +223,9 @@ int ctl_preflight_measure_uring(const struct ctl_root *r,
 
 /*
  * Read the queues of the N disks NAMES into M and, when P->samples > 0
- * and one was read, sample their /proc/diskstats lines together, P->samples times
- * P->sample_ms apart (this sleeps once per round, not once per disk).
+ * and one was read, sample their /proc/diskstats lines together,
+ * P->samples times P->sample_ms apart (this sleeps once per round, not
+ * once per disk).
  * ERRS[i] receives 0 or the -errno of disk i.
  */
 void ctl_preflight_measure_queues(const struct ctl_root *r,
