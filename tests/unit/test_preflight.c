@@ -83,6 +83,13 @@ static void test_policy_parse_good(void **state)
 	/* Untouched keys keep their defaults. */
 	assert_int_equal(pol.depth_min, 32);
 	assert_int_equal(e.line, 0);
+	/* A key given twice: the last value, as the man page says. */
+	assert_int_equal(
+		ctl_preflight_policy_parse("vm.swappiness_max = 40\n"
+					   "\tvm.swappiness_max\t=\t50\t\n",
+					   &pol, &e),
+		0);
+	assert_int_equal(pol.swappiness_max, 50);
 }
 
 static void expect_bad(const char *text, unsigned int line, const char *msg)
@@ -104,6 +111,10 @@ static void test_policy_parse_bad(void **state)
 	expect_bad("vm.swappiness_max = 30\nswappiness 30\n", 2,
 		   "expected key = value");
 	expect_bad("queue.depth_min = lots\n", 1, "not a size");
+	/* Contradiction after a repeated key: the line of the last one. */
+	expect_bad("vm.swappiness_min = 50\nvm.swappiness_max = 40\n"
+		   "vm.swappiness_max = 45\n",
+		   3, "vm.swappiness_min 50 is above vm.swappiness_max 45");
 	{
 		/* 600 bytes: too long as a value, fine as a comment. */
 		char text[700];
