@@ -62,6 +62,14 @@ static void usage(void)
 	      stdout);
 }
 
+/* Exit after --help or --version: 0, or 3 when stdout failed. */
+static _Noreturn void exit_stdout(void)
+{
+	if (ferror(stdout) | (fclose(stdout) != 0))
+		err(CTL_EXIT_FAIL, "stdout");
+	exit(CTL_EXIT_OK);
+}
+
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -80,10 +88,10 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		switch (c) {
 		case 'h':
 			usage();
-			exit(CTL_EXIT_OK);
+			exit_stdout();
 		case 'V':
 			printf("preflight %s\n", CTL_VERSION);
-			exit(CTL_EXIT_OK);
+			exit_stdout();
 		case OPT_SIZE:
 			if (ctl_parse_size(optarg, &o->size) < 0 ||
 			    o->size == UINT64_MAX)

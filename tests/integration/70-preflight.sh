@@ -171,6 +171,12 @@ expect_exit 2 "$P" --size 12Q "$FILE"
 expect_grep "^preflight: --size 12Q: not a size" "$WORK/err"
 expect_exit 2 "$P"
 expect_grep "^preflight: no TARGET given" "$WORK/err"
+# A full stdout is an error for the report, --help and --version alike.
+for a in --help --version "--policy $WORK/base.policy $FILE"; do
+	# shellcheck disable=SC2086
+	expect_exit 3 sh -c '"$0" "$@" >/dev/full' "$P" $a
+	expect_grep "^preflight: stdout: No space left on device" "$WORK/err"
+done
 expect_exit 2 "$P" ""
 expect_grep "^preflight: empty TARGET" "$WORK/err"
 # "-": the one target from stdin, not a file named '-' in the cwd.
