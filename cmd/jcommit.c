@@ -153,6 +153,16 @@ static const struct ctl_col cols[] = {
 	"JSIZE,TRANS,AVG-COMMIT,FSTAB,SB-DATA,SB-OPTS,NEXT-DATA,NEXT-COMMIT,"  \
 	"NEXT-FROM"
 
+/* Exit status after --help/--version: 3, with a message, if stdout failed. */
+static int help_done(void)
+{
+	if (fclose(stdout) != 0 && errno != EPIPE) {
+		warn("stdout");
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
 static void usage(void)
 {
 	fputs("usage: jcommit [show] [options] [TARGET ...]\n"
@@ -1295,10 +1305,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'h':
 			usage();
-			exit(fclose(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL);
+			exit(help_done());
 		case 'V':
 			printf("jcommit %s\n", CTL_VERSION);
-			exit(fclose(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL);
+			exit(help_done());
 		case OPT_COMMIT:
 			o->commit_arg = optarg;
 			o->commit = parse_commit("--commit", optarg);

@@ -1576,6 +1576,16 @@ static void usage(FILE *f)
 	fputs("See mmapwin(1) for output columns.\n", f);
 }
 
+/* Exit status after --help/--version: 3, with a message, if stdout failed. */
+static int help_done(void)
+{
+	if (fclose(stdout) != 0 && errno != EPIPE) {
+		warn("stdout");
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
 static const struct option common_opts[] = {CTL_CLI_LONGOPTS};
 
 int main(int argc, char **argv)
@@ -1610,10 +1620,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			usage(stdout);
-			return fclose(stdout) ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+			return help_done();
 		case 'V':
 			printf("mmapwin %s\n", CTL_VERSION);
-			return fclose(stdout) ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+			return help_done();
 		case '?':
 			usage(stderr);
 			return CTL_EXIT_USAGE;

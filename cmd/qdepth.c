@@ -52,6 +52,16 @@ struct opts {
 	int all; /* no TARGET argument at all: every disk with a queue */
 };
 
+static int finish(int rc)
+{
+	/* EPIPE is not an error in a pipeline: the reader had enough. */
+	if (fflush(stdout) != 0 && errno != EPIPE) {
+		warn("stdout");
+		return CTL_EXIT_FAIL;
+	}
+	return rc;
+}
+
 static void usage(void)
 {
 	fputs("usage: qdepth [show] [options] [TARGET ...]\n"
@@ -837,10 +847,10 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		switch (c) {
 		case 'h':
 			usage();
-			exit(CTL_EXIT_OK);
+			exit(finish(CTL_EXIT_OK));
 		case 'V':
 			printf("qdepth %s\n", CTL_VERSION);
-			exit(CTL_EXIT_OK);
+			exit(finish(CTL_EXIT_OK));
 		case OPT_SCHEDULER:
 			if (!*optarg || strchr(optarg, ' '))
 				errx(CTL_EXIT_USAGE,
@@ -945,16 +955,6 @@ static void check_opts(const struct opts *o, const char *sub)
 	if (o->cli.dry_run && !set && strcmp(sub, "restore") != 0)
 		errx(CTL_EXIT_USAGE,
 		     "%s: --dry-run belongs to 'set' and 'restore'", sub);
-}
-
-static int finish(int rc)
-{
-	/* EPIPE is not an error in a pipeline: the reader had enough. */
-	if (fflush(stdout) != 0 && errno != EPIPE) {
-		warn("stdout");
-		return CTL_EXIT_FAIL;
-	}
-	return rc;
 }
 
 int main(int argc, char **argv)

@@ -57,6 +57,16 @@ struct opts {
 	const char *arrow;
 };
 
+static int finish(int rc)
+{
+	/* EPIPE is not an error in a pipeline: the reader had enough. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE) {
+		warn("stdout");
+		return CTL_EXIT_FAIL;
+	}
+	return rc;
+}
+
 static void usage(void)
 {
 	fputs("usage: swapadj [show] [options]\n"
@@ -1195,10 +1205,10 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 		switch (c) {
 		case 'h':
 			usage();
-			exit(CTL_EXIT_OK);
+			exit(finish(CTL_EXIT_OK));
 		case 'V':
 			printf("swapadj %s\n", CTL_VERSION);
-			exit(CTL_EXIT_OK);
+			exit(finish(CTL_EXIT_OK));
 		case OPT_PERSIST:
 			o->persist = 1;
 			break;
@@ -1257,16 +1267,6 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 			errx(CTL_EXIT_USAGE, "try 'swapadj --help'");
 		}
 	}
-}
-
-static int finish(int rc)
-{
-	/* EPIPE is not an error in a pipeline: the reader had enough. */
-	if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE) {
-		warn("stdout");
-		return CTL_EXIT_FAIL;
-	}
-	return rc;
 }
 
 int main(int argc, char **argv)

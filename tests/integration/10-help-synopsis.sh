@@ -24,6 +24,14 @@ for t in qdepth jcommit swapadj mmapwin preflight; do
 	fi
 	"$B/$t" --version | grep -Eq "^$t [0-9]+\.[0-9]+\.[0-9]+$" ||
 		fail "$t --version"
+	# Output that cannot be written is a failure, said as one.
+	for opt in --help --version; do
+		"$B/$t" "$opt" >/dev/full 2>"$WORK/err"
+		rc=$?
+		[ "$rc" -eq 3 ] || fail "$t $opt >/dev/full exited $rc, want 3"
+		grep -q "^$t: stdout: No space left on device" "$WORK/err" ||
+			fail "$t $opt >/dev/full: no message"
+	done
 	checked=$((checked + 1))
 done
 [ "$checked" -gt 0 ] || fail "no tool built"
