@@ -578,9 +578,9 @@ static int cg_fail(const struct ctl_cgroup *cg, int err)
 		rc = CTL_EXIT_UNSUPP;
 	} else if (err == -EBUSY && attr &&
 		   strcmp(attr, "cgroup.subtree_control") == 0) {
-		hint = ": the cgroup has processes of its own, so cgroup v2 "
-		       "cannot delegate memory to a child; start swapadj from "
-		       "a delegated cgroup (systemd-run --scope)";
+		hint = ": that cgroup has processes of its own, so cgroup v2 "
+		       "cannot delegate memory to a child; start swapadj in a "
+		       "cgroup whose parent has none (systemd-run --scope)";
 		rc = CTL_EXIT_UNSUPP;
 	}
 	warnx("%s%s%s: %s%s", cg->path, attr ? "/" : "", attr ? attr : "",

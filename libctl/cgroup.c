@@ -242,7 +242,7 @@ static int v2_delegate(const struct ctl_root *r, struct ctl_cgroup *cg,
 int ctl_cgroup_create(const struct ctl_root *r, const struct ctl_cgroup_mem *m,
 		      const char *name, struct ctl_cgroup *cg)
 {
-	char parent[512];
+	char parent[512], where[512];
 	const char *base;
 	_cleanup_close_ int dfd = -1;
 	int err;
@@ -252,7 +252,24 @@ int ctl_cgroup_create(const struct ctl_root *r, const struct ctl_cgroup_mem *m,
 	err = ctl_name_check(name);
 	if (err < 0)
 		return err;
-	err = cg_path(parent, sizeof(parent), m->mount, m->self);
+	err = ctl_fmt(where, sizeof(where), "%s", m->self);
+	if (err < 0)
+		return err;
+	/*
+	 * v2's "no internal processes" rule: the caller's own cgroup holds
+	 * us, so it cannot delegate memory to a child (EBUSY). Go beside it,
+	 * under its parent, which delegates to it already. The root cgroup
+	 * is exempt from the rule.
+	 */
+	if (m->version == 2 && strcmp(where, "/") != 0) {
+		char *slash = strrchr(where, '/');
+
+		if (slash == where)
+			slash[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+	}
+	err = cg_path(parent, sizeof(parent), m->mount, where);
 	if (err < 0)
 		return err;
 	err = ctl_fmt(cg->path, sizeof(cg->path), "%s/%s", parent, name);

@@ -61,10 +61,13 @@ struct ctl_cgroup {
 };
 
 /*
- * Create cgroup NAME under the caller's cgroup in M. On v2 the memory
- * controller is enabled in the parent's cgroup.subtree_control first when
- * it is not (-EBUSY: the parent has processes of its own, the kernel's "no
- * internal processes" rule). Returns 0, -EEXIST, or -errno.
+ * Create cgroup NAME for one command. v1: under the caller's cgroup in M.
+ * v2: beside it, under the caller's parent (or under the root when the
+ * caller is in the root), because the caller's own cgroup holds the caller
+ * and the kernel's "no internal processes" rule keeps it from delegating
+ * memory to a child; the memory controller is enabled in that parent's
+ * cgroup.subtree_control first when it is not (-EBUSY: that parent has
+ * processes of its own). Returns 0, -EEXIST, or -errno.
  */
 int ctl_cgroup_create(const struct ctl_root *r, const struct ctl_cgroup_mem *m,
 		      const char *name, struct ctl_cgroup *cg);

@@ -277,41 +277,46 @@ static void test_create_v2(void **state)
 	v2_tree();
 	assert_int_equal(ctl_cgroup_mem_find(root, &m), 0);
 	assert_int_equal(ctl_cgroup_create(root, &m, "swapadj.7", &cg), 0);
-	assert_string_equal(cg.path,
-			    "/sys/fs/cgroup/user.slice/s.scope/swapadj.7");
-	/* The parent scope had no memory in subtree_control: enabled. */
+	/* Beside the caller's scope: the scope holds the caller itself. */
+	assert_string_equal(cg.path, "/sys/fs/cgroup/user.slice/swapadj.7");
+	/* The parent had no memory in subtree_control: enabled. */
+	assert_string_equal(
+		fake_read("sys/fs/cgroup/user.slice/cgroup.subtree_control"),
+		"+memory");
 	assert_string_equal(
 		fake_read(
 			"sys/fs/cgroup/user.slice/s.scope/cgroup.subtree_control"),
-		"+memory");
-	fake_write("sys/fs/cgroup/user.slice/s.scope/swapadj.7/memory.max",
-		   "max\n");
+		"\n");
+	fake_write("sys/fs/cgroup/user.slice/swapadj.7/memory.max", "max\n");
 	assert_int_equal(ctl_cgroup_set_limits(root, &cg, 1 << 30, 0),
 			 -ENOTSUP);
 	assert_string_equal(cg.attr, "memory.swap.max");
 	assert_string_equal(
-		fake_read(
-			"sys/fs/cgroup/user.slice/s.scope/swapadj.7/memory.max"),
+		fake_read("sys/fs/cgroup/user.slice/swapadj.7/memory.max"),
 		"1073741824");
-	fake_write("sys/fs/cgroup/user.slice/s.scope/swapadj.7/memory.swap.max",
+	fake_write("sys/fs/cgroup/user.slice/swapadj.7/memory.swap.max",
 		   "max\n");
 	/* v2 limits swap on its own. */
 	assert_int_equal(
 		ctl_cgroup_set_limits(root, &cg, CTL_CGROUP_UNLIMITED, 0), 0);
 	assert_string_equal(
-		fake_read(
-			"sys/fs/cgroup/user.slice/s.scope/swapadj.7/memory.swap.max"),
+		fake_read("sys/fs/cgroup/user.slice/swapadj.7/memory.swap.max"),
 		"0");
 	/* v2 has no per-cgroup swappiness. */
 	assert_int_equal(ctl_cgroup_set_swappiness(root, &cg, 5), -ENOTSUP);
 	/* Already delegated: subtree_control is left alone. */
-	fake_write("sys/fs/cgroup/user.slice/s.scope/cgroup.subtree_control",
+	fake_write("sys/fs/cgroup/user.slice/cgroup.subtree_control",
 		   "cpu memory\n");
 	assert_int_equal(ctl_cgroup_create(root, &m, "swapadj.8", &cg), 0);
 	assert_string_equal(
-		fake_read(
-			"sys/fs/cgroup/user.slice/s.scope/cgroup.subtree_control"),
+		fake_read("sys/fs/cgroup/user.slice/cgroup.subtree_control"),
 		"cpu memory\n");
+	/* A caller in the root cgroup: under the root, which is exempt. */
+	fake_write("proc/self/cgroup", "0::/\n");
+	fake_write("sys/fs/cgroup/cgroup.subtree_control", "memory\n");
+	assert_int_equal(ctl_cgroup_mem_find(root, &m), 0);
+	assert_int_equal(ctl_cgroup_create(root, &m, "swapadj.9", &cg), 0);
+	assert_string_equal(cg.path, "/sys/fs/cgroup/swapadj.9");
 }
 
 static void test_create_v2_no_subtree(void **state)
