@@ -7,27 +7,8 @@
 # rule's arithmetic is checked exactly on a fake root.
 . "$(dirname "$0")/lib.sh"
 need_root
-SA=$B/swapadj
-SW=/proc/sys/vm/swappiness
-ST=/run/swapadj.state
-[ -x "$SA" ] || fail "$SA not built"
-[ -w $SW ] || skip "$SW is not writable here"
-[ ! -e $ST ] || fail "$ST exists: another swapadj run is active on this host"
-orig=$(cat $SW)
-at_exit "echo $orig >$SW"
-at_exit "rm -f $ST"
-pids=()
-at_exit 'for p in "${pids[@]}"; do kill -9 $p; done'
+swapadj_env
 v=$((orig == 17 ? 18 : 17))
-swp() { cat $SW; }
-wait_for() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	fail "timed out waiting for: $*"
-}
 is_value() { [ "$(swp)" = "$1" ]; }
 
 # --once on the host: min = max pins the result whatever the load.

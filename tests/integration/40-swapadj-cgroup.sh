@@ -10,33 +10,17 @@
 # controller of these machines is on v1.
 . "$(dirname "$0")/lib.sh"
 need_root
-SA=$B/swapadj
-SW=/proc/sys/vm/swappiness
-ST=/run/swapadj.state
-[ -x "$SA" ] || fail "$SA not built"
 [ -e /sys/fs/cgroup/memory/memory.limit_in_bytes ] ||
 	skip "no cgroup v1 memory controller at /sys/fs/cgroup/memory (the v2 path is tested on fake trees only)"
 grep -qw memory /sys/fs/cgroup/cgroup.controllers 2>/dev/null &&
 	skip "the memory controller is on cgroup v2 here; this test covers v1"
-[ ! -e $ST ] || fail "$ST exists: another swapadj run is active on this host"
+swapadj_env
 self=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup)
 [ -n "$self" ] || fail "no memory line in /proc/self/cgroup"
 [ "$self" = / ] && self=
 CG=/sys/fs/cgroup/memory$self
-orig=$(cat $SW)
-at_exit "echo $orig >$SW"
-at_exit "rm -f $ST"
-at_exit "rmdir $CG/swapadj.* 2>/dev/null"
-pids=()
-at_exit 'for p in "${pids[@]}"; do kill -9 $p; done'
-wait_for() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	fail "timed out waiting for: $*"
-}
+# Kill the test's processes first (swapadj_env's kill runs after this).
+at_exit 'for p in "${pids[@]}"; do kill -9 $p; done; rmdir '"$CG"'/swapadj.* 2>/dev/null'
 gone() { [ ! -e /proc/$1 ] || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
 no_cgroups() { ! ls -d $CG/swapadj.* >/dev/null 2>&1; }
 no_cgroups || fail "swapadj cgroups exist before the test: $(ls -d $CG/swapadj.*)"

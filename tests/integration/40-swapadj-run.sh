@@ -10,29 +10,9 @@
 need_root
 need_cmd setpriv
 need_cmd unshare
-SA=$B/swapadj
-SW=/proc/sys/vm/swappiness
-ST=/run/swapadj.state
-[ -x "$SA" ] || fail "$SA not built"
-[ -w $SW ] || skip "$SW is not writable here"
-[ ! -e $ST ] || fail "$ST exists: another swapadj run is active on this host"
-orig=$(cat $SW)
-at_exit "echo $orig >$SW"
-at_exit "rm -f $ST"
-pids=()
-at_exit 'for p in "${pids[@]}"; do kill -9 $p; done'
+swapadj_env
 v1=$((orig == 13 ? 14 : 13))
 v2=$((orig == 27 ? 28 : 27))
-swp() { cat $SW; }
-# wait_for CMD...: poll (bounded, 20 s) until CMD succeeds.
-wait_for() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" && return 0
-		sleep 0.1
-	done
-	fail "timed out waiting for: $*"
-}
 # gone PID: no such process, or only a zombie nobody reaped yet.
 gone() { [ ! -e /proc/$1 ] || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
 

@@ -16,7 +16,6 @@ at_exit "echo $orig >$SW"
 # Two test values that differ from the host's and from each other.
 v1=$((orig == 13 ? 14 : 13))
 v2=$((orig == 27 ? 28 : 27))
-swp() { cat $SW; }
 
 # show: the real value, the kernel's range, meminfo as the kernel has it.
 expect_exit 0 "$SA" show --interval 0.1

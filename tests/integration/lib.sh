@@ -80,6 +80,32 @@ mountat() {
 	at_exit "umount '$2' || umount -l '$2'"
 }
 
+# wait_for CMD...: poll (bounded, 20 s) until CMD succeeds.
+wait_for() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	fail "timed out waiting for: $*"
+}
+
+# swapadj_env: SA, SW, ST and orig for the swapadj tests. The host's
+# swappiness and the state file are put back at exit, and every pid the
+# test adds to "${pids[@]}" is killed. swp prints the current value.
+swapadj_env() {
+	SA=$B/swapadj SW=/proc/sys/vm/swappiness ST=/run/swapadj.state
+	[ -x "$SA" ] || fail "$SA not built"
+	[ -w $SW ] || skip "$SW is not writable here"
+	[ ! -e $ST ] || fail "$ST exists: another swapadj run is active on this host"
+	orig=$(cat $SW)
+	at_exit "echo $orig >$SW"
+	at_exit "rm -f $ST"
+	pids=()
+	at_exit 'for p in "${pids[@]}"; do kill -9 $p; done'
+}
+swp() { cat /proc/sys/vm/swappiness; }
+
 # expect_exit N CMD...: run CMD, fail unless it exits with N. Output is
 # kept in $WORK/out and $WORK/err for later greps.
 expect_exit() {
