@@ -20,19 +20,7 @@ M=$B/mmapwin
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time" >&2; exit 1; }
 
 bytes() { numfmt --from=iec "$1"; }
-# On a virtual machine the first use of a guest page costs a fault in the
-# host: page-cache allocations then swing run times 2-3x. Touch most of
-# the free memory once first (WARM=0 skips it).
-if [ "${WARM:-1}" = 1 ] && command -v python3 >/dev/null; then
-	free_kb=$(awk '/^MemFree:/ { print $2 }' /proc/meminfo)
-	python3 -c '
-import mmap, sys
-n = int(sys.argv[1]) * 1024 * 3 // 4
-m = mmap.mmap(-1, n)
-for i in range(0, n, 4096):
-    m[i] = 1
-' "$free_kb" && echo "warmed $((free_kb * 3 / 4 / 1024)) MiB of guest memory"
-fi
+. "$TOP/bench/warm.inc"
 W=$(mktemp -d "$DIR/mmapwin-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 cc -O2 -o "$W/genlog" "$TOP/bench/genlog.c"
