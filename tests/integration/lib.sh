@@ -48,6 +48,9 @@ at_exit _detach_loops
 in_mount_ns() {
 	if [ -z "${CTL_IN_NS:-}" ]; then
 		need_cmd unshare
+		# The exec skips the EXIT trap: remove this shell's $WORK
+		# first, the namespaced run makes its own.
+		rm -rf "$WORK"
 		CTL_IN_NS=1 exec unshare -m --propagation private \
 			bash "$0" "$@"
 	fi
