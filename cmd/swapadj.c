@@ -1194,6 +1194,39 @@ static const char *find_sysroot(const char *sub, int argc, char **argv)
 	return dir;
 }
 
+/*
+ * The subcommand is the first word that is neither an option nor an
+ * option's value, so that options may come before it ("swapadj --sysroot
+ * /host show", "swapadj -J check --max 60"). It is taken out of ARGV; the
+ * options on both sides are then parsed as one list. Returns the
+ * subcommand, "show" when none is named.
+ */
+static const char *take_sub(const char *const *subs, size_t n, int *argc,
+			    char **argv)
+{
+	int c, i;
+
+	opterr = 0;
+	while ((c = getopt_long(*argc, argv, "+" CTL_CLI_SHORTOPTS, longopts,
+				NULL)) != -1)
+		;
+	opterr = 1;
+	i = optind;
+	optind = 0; /* glibc: start over for the next parse */
+	if (i >= *argc)
+		return "show";
+	for (size_t j = 0; j < n; j++) {
+		if (strcmp(argv[i], subs[j]) != 0)
+			continue;
+		/* argv[argc] is NULL and moves down with the rest. */
+		memmove(&argv[i], &argv[i + 1],
+			(size_t)(*argc - i) * sizeof(*argv));
+		(*argc)--;
+		return subs[j];
+	}
+	return "show";
+}
+
 static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 {
 	int c, err;
@@ -1276,19 +1309,12 @@ int main(int argc, char **argv)
 	struct opts o = {.swappiness = -1,
 			 .memory_max = CTL_CGROUP_UNLIMITED,
 			 .swap_max = CTL_CGROUP_UNLIMITED};
-	const char *sub = "show";
+	const char *sub;
 	int rc, err;
 
 	setlocale(LC_ALL, "");
 	o.arrow = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 ? "→" : "->";
-	if (argc > 1)
-		for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-			if (strcmp(argv[1], subs[i]) == 0) {
-				sub = subs[i];
-				argv++;
-				argc--;
-				break;
-			}
+	sub = take_sub(subs, ARRAY_SIZE(subs), &argc, argv);
 	/* The root first: option values are checked against its kernel. */
 	o.cli.sysroot = find_sysroot(sub, argc, argv);
 	err = ctl_root_open(o.cli.sysroot, &o.root);

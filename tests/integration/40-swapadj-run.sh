@@ -31,6 +31,20 @@ expect_exit 0 "$SA" run --swappiness $v1 sh -c "cat $SW" --sysroot "$WORK/other"
 [ "$(cat "$WORK/out")" = $v1 ] || fail "command saw $(cat "$WORK/out"): run took the command's --sysroot"
 [ "$(swp)" = "$orig" ] || fail "not restored after run: $(swp)"
 
+# Common options before the subcommand: this --sysroot is swapadj's, the
+# one after COMMAND stays the command's.
+expect_exit 0 "$SA" --sysroot "$WORK/other" run --swappiness 7 -- sh -c "echo \$(cat $WORK/other/proc/sys/vm/swappiness) \$(cat $SW)" --sysroot /
+[ "$(cat "$WORK/out")" = "7 $orig" ] || fail "--sysroot before run: the command saw $(cat "$WORK/out")"
+[ "$(cat "$WORK/other/proc/sys/vm/swappiness")" = 60 ] || fail "--sysroot run: fake not restored"
+[ "$(swp)" = "$orig" ] || fail "--sysroot run changed the host: $(swp)"
+expect_exit 0 "$SA" -v run --swappiness $v1 -- cat $SW
+[ "$(cat "$WORK/out")" = $v1 ] || fail "-v before run: command saw $(cat "$WORK/out")"
+expect_grep "^swapadj: vm.swappiness $orig (→|->) $v1 \(original $orig recorded in /run/swapadj.state\)\$" "$WORK/err"
+expect_exit 0 "$SA" --dry-run run --swappiness $v1 -- false
+expect_grep "^vm.swappiness $orig (→|->) $v1 for the command\$" "$WORK/out"
+expect_grep "^would run: false\$" "$WORK/out"
+[ "$(swp)" = "$orig" ] || fail "--dry-run run changed the value: $(swp)"
+
 # Exit status of the command, or 128+signal.
 expect_exit 5 "$SA" run --swappiness $v1 -- sh -c 'exit 5'
 expect_exit 143 "$SA" run --swappiness $v1 -- sh -c 'kill -TERM $$'

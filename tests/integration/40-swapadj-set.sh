@@ -136,6 +136,34 @@ expect_exit 0 "$SA" set --persist 30 --sysroot $F
 expect_exit 0 "$SA" show --sysroot $F --interval 0.1
 expect_grep "^boot +30 +/etc/sysctl.d/90-swapadj.conf:2 sets it at boot; current value matches" "$WORK/out"
 
+# Common options may come before the subcommand, as for qdepth and jcommit.
+echo 40 >$F/proc/sys/vm/swappiness
+expect_exit 0 "$SA" --sysroot $F show --interval 0.1
+expect_grep "^swappiness +40 +vm.swappiness now" "$WORK/out"
+expect_grep "^range +0-100 " "$WORK/out"
+expect_exit 0 "$SA" --sysroot $F -o VALUE -rn show --interval 0.1
+[ "$(head -n 1 "$WORK/out")" = 40 ] || fail "--sysroot -o show: $(head -n 1 "$WORK/out")"
+expect_exit 0 "$SA" -J check --max 100 --sysroot $F
+expect_exit 1 "$SA" -q --sysroot $F check --max 39
+[ ! -s "$WORK/out" ] || fail "-q before check printed: $(cat "$WORK/out")"
+expect_exit 0 "$SA" -v --sysroot $F check --max 40
+expect_grep "^ok: swappiness 40\$" "$WORK/out"
+expect_exit 0 "$SA" --dry-run --sysroot $F set 10
+expect_grep "^40 (→|->) 10\$" "$WORK/out"
+expect_grep "dry run: nothing written" "$WORK/err"
+[ "$(cat $F/proc/sys/vm/swappiness)" = 40 ] || fail "--dry-run set wrote $(cat $F/proc/sys/vm/swappiness)"
+expect_exit 0 "$SA" --sysroot $F -rn -o OLD,NEW set 10
+[ "$(cat "$WORK/out")" = "40 10" ] || fail "-rn -o OLD,NEW set: $(cat "$WORK/out")"
+[ "$(cat $F/proc/sys/vm/swappiness)" = 10 ] || fail "set 10 before: fake has $(cat $F/proc/sys/vm/swappiness)"
+expect_exit 2 "$SA" --sysroot $F --dry-run set -1
+expect_grep "^swapadj: swappiness -1: out of range 0-100" "$WORK/err"
+expect_exit 2 "$SA" --sysroot $F nosuch
+expect_grep "^swapadj: show: unexpected argument 'nosuch'\$" "$WORK/err"
+expect_exit 2 "$SA" --sysroot $WORK/nonexistent show
+expect_grep "^swapadj: --sysroot $WORK/nonexistent: No such file or directory\$" "$WORK/err"
+expect_exit 0 "$SA" -q --sysroot $F restore
+[ ! -s "$WORK/err" ] || fail "-q restore spoke: $(cat "$WORK/err")"
+
 [ "$(swp)" = $v2 ] || fail "fake-root runs touched the host: $(swp)"
 echo "$orig" >$SW
 [ "$(swp)" = "$orig" ] || fail "host value not restored"
