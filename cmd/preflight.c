@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ctl/cli.h"
+#include "ctl/file.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
 #include "ctl/preflight.h"
@@ -128,7 +129,8 @@ static void load_policy(const struct opts *o, struct ctl_preflight_policy *p)
 	if (err == -EINVAL || err == -EFBIG)
 		errx(CTL_EXIT_USAGE, "%s: %s", o->policy, e.msg);
 	if (err < 0)
-		errx(CTL_EXIT_USAGE, "%s: %s", o->policy, strerror(-err));
+		errx(CTL_EXIT_USAGE, "%s: %s", o->policy,
+		     ctl_file_strerror(-err));
 }
 
 /* Exit status: 1 for FAIL (or WARN with --strict), else 3/4 for ERROR. */

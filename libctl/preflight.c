@@ -26,6 +26,7 @@
 #include "ctl/cgroup.h"
 #include "ctl/diskstats.h"
 #include "ctl/ext4.h"
+#include "ctl/file.h"
 #include "ctl/mount.h"
 #include "ctl/parse.h"
 #include "ctl/preflight.h"
@@ -367,27 +368,19 @@ int ctl_preflight_policy_parse(const char *text, struct ctl_preflight_policy *p,
 int ctl_preflight_policy_load(const char *path, struct ctl_preflight_policy *p,
 			      struct ctl_preflight_perr *e)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 64 * 1024;
-	ssize_t n;
+	size_t len = 0;
+	int err;
 
 	if (e)
 		*e = (struct ctl_preflight_perr){0};
-	if (fd < 0)
-		return neg_errno();
-	/* One byte past the limit tells a 64 KiB file from a larger one. */
-	buf = malloc(cap + 2);
-	if (!buf)
-		return -ENOMEM;
-	while ((n = read(fd, buf + len, cap + 1 - len)) > 0) {
-		len += (size_t)n;
-		if (len > cap)
-			return perr(e, 0, "larger than 64 KiB"), -EFBIG;
-	}
-	if (n < 0)
-		return neg_errno();
-	buf[len] = '\0';
+	/* Non-blocking and regular files only: a FIFO would hang here. */
+	err = ctl_file_read_input(AT_FDCWD, path, CTL_PF_POLICY_MAX, &buf,
+				  &len);
+	if (err == -EFBIG)
+		return perr(e, 0, "larger than 64 KiB"), -EFBIG;
+	if (err < 0)
+		return err;
 	if (strlen(buf) != len)
 		return perr(e, 0, "not a text file (NUL byte)");
 	return ctl_preflight_policy_parse(buf, p, e);

@@ -74,9 +74,14 @@ struct ctl_preflight_perr {
 int ctl_preflight_policy_parse(const char *text, struct ctl_preflight_policy *p,
 			       struct ctl_preflight_perr *e);
 
+/* The largest policy file read. */
+#define CTL_PF_POLICY_MAX (64 * 1024)
+
 /*
- * Read the policy file PATH (a host path, at most 64 KiB) and parse it.
- * Returns 0, -errno from reading (E->line 0), or -EINVAL as above.
+ * Read the policy file PATH (a host path, a regular file of at most 64
+ * KiB, opened without blocking) and parse it. Returns 0, -EFBIG when
+ * larger, -EISDIR or -CTL_ENOTREG (include/ctl/file.h) when not a regular
+ * file, -errno from reading (E->line 0), or -EINVAL as above.
  */
 int ctl_preflight_policy_load(const char *path, struct ctl_preflight_policy *p,
 			      struct ctl_preflight_perr *e);

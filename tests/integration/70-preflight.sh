@@ -164,6 +164,13 @@ expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
 expect_grep "bad.policy:2: 'nosuid': expected key = value" "$WORK/err"
 expect_exit 2 "$P" --policy "$WORK" "$FILE"
 expect_grep "^preflight: $WORK: Is a directory" "$WORK/err"
+# Not a regular file: refused at once, never read. A FIFO without a writer
+# hung in open(); timeout turns a hang into exit 124 (not the 2 wanted).
+mkfifo "$WORK/fifo.policy" || fail "mkfifo"
+expect_exit 2 timeout 10 "$P" --policy "$WORK/fifo.policy" "$FILE"
+expect_grep "^preflight: $WORK/fifo.policy: not a regular file$" "$WORK/err"
+expect_exit 2 timeout 10 "$P" --policy /dev/null "$FILE"
+expect_grep "^preflight: /dev/null: not a regular file$" "$WORK/err"
 head -c 70000 /dev/zero | tr '\0' '\n' >"$WORK/bad.policy"
 expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
 expect_grep "bad.policy: larger than 64 KiB" "$WORK/err"

@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl/cgroup.h"
 #include "ctl/ext4.h"
+#include "ctl/file.h"
 #include "ctl/preflight.h"
 #include "ctl/root.h"
 #include "fake.h"
@@ -205,6 +207,35 @@ static void test_policy_load(void **state)
 	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), -EINVAL);
 	assert_int_equal(e.line, 0);
 	assert_string_equal(e.msg, "not a text file (NUL byte)");
+	fake_free();
+}
+
+/*
+ * A policy that is not a regular file is refused at once: a FIFO without
+ * a writer (the alarm turns a hang into a failure), a directory, a device.
+ */
+static void test_policy_load_not_regular(void **state)
+{
+	struct ctl_preflight_perr e;
+	char path[512];
+
+	(void)state;
+	fake_new();
+	snprintf(path, sizeof(path), "%s/fifo", fake_root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e),
+			 -CTL_ENOTREG);
+	alarm(0);
+	assert_int_equal(e.line, 0);
+	assert_int_equal(ctl_preflight_policy_load(fake_root, &pol, &e),
+			 -EISDIR);
+	assert_int_equal(ctl_preflight_policy_load("/dev/null", &pol, &e),
+			 -CTL_ENOTREG);
+	assert_string_equal(ctl_file_strerror(CTL_ENOTREG),
+			    "not a regular file");
+	/* The policy is untouched by a refused file. */
+	assert_int_equal(pol.depth_min, 32);
 	fake_free();
 }
 
@@ -823,6 +854,7 @@ int main(void)
 		cmocka_unit_test_setup(test_policy_parse_good, setup),
 		cmocka_unit_test_setup(test_policy_parse_bad, setup),
 		cmocka_unit_test_setup(test_policy_load, setup),
+		cmocka_unit_test_setup(test_policy_load_not_regular, setup),
 		cmocka_unit_test_setup(test_judge_space, setup),
 		cmocka_unit_test_setup(test_judge_fstype_mount, setup),
 		cmocka_unit_test_setup(test_judge_ext4, setup),
