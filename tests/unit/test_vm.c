@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "ctl/vm.h"
@@ -31,6 +32,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	alarm(0); /* a failed FIFO test's bound must not hit the next test */
 	ctl_root_free(root);
 	root = NULL;
 	fake_free();
@@ -89,6 +91,89 @@ static void test_set(void **state)
 	assert_int_equal(now, 0);
 	fake_write("proc/sys/vm/swappiness", "abc\n");
 	assert_int_equal(ctl_vm_swappiness_get(root, &now), -EINVAL);
+}
+
+/*
+ * A kernel that keeps a value of its own: proc/sys/vm/swappiness is a FIFO
+ * served by a child, one step per letter of STEPS: 'w' takes one write of
+ * the value (passed back through a pipe, one per line), 'r' answers one
+ * read with KEEP. Opening a FIFO waits for its other end, so the steps
+ * pair with the calls in order, without any timing; alarm() bounds a
+ * test whose calls do not match.
+ */
+struct kernel {
+	pid_t pid;
+	int fd;
+};
+
+static void kernel_start(struct kernel *k, const char *steps,
+			 const char *keep)
+{
+	char path[1536], buf[64];
+	int p[2];
+
+	snprintf(path, sizeof(path), "%s/proc/sys/vm/swappiness", fake_root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(pipe(p), 0);
+	k->pid = fork();
+	assert_true(k->pid >= 0);
+	if (k->pid == 0) {
+		close(p[0]);
+		alarm(10);
+		for (const char *s = steps; *s; s++) {
+			int fd = open(path, *s == 'w' ? O_RDONLY : O_WRONLY);
+			ssize_t n;
+
+			if (fd < 0)
+				_exit(1);
+			if (*s == 'r') {
+				if (write(fd, keep, strlen(keep)) < 0)
+					_exit(1);
+			} else {
+				n = read(fd, buf, sizeof(buf) - 1);
+				if (n < 0 || write(p[1], buf, (size_t)n) < 0 ||
+				    write(p[1], "\n", 1) < 0)
+					_exit(1);
+			}
+			close(fd);
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	k->fd = p[0];
+	alarm(20); /* the calls under test wait on the FIFO */
+}
+
+/* Wait for the child's last step; returns the values written, a line each. */
+static const char *kernel_stop(struct kernel *k)
+{
+	static char out[256];
+	ssize_t n, have = 0;
+	int status;
+
+	while ((n = read(k->fd, out + have, sizeof(out) - 1 - (size_t)have)) >
+	       0)
+		have += n;
+	out[have] = '\0';
+	close(k->fd);
+	assert_int_equal(waitpid(k->pid, &status, 0), k->pid);
+	alarm(0);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return out;
+}
+
+/* The kernel kept another value: -EIO and what it kept, never success. */
+static void test_set_kept(void **state)
+{
+	struct kernel k;
+	unsigned int now = 0;
+
+	(void)state;
+	kernel_start(&k, "wr", "60\n");
+	assert_int_equal(ctl_vm_swappiness_set(root, 5, &now), -EIO);
+	assert_int_equal(now, 60);
+	assert_string_equal(kernel_stop(&k), "5\n");
 }
 
 static void test_meminfo(void **state)
@@ -530,6 +615,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_meminfo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmstat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swaps, setup, teardown),
