@@ -5,6 +5,7 @@
  * fault). Each subcommand is one row of the table at the end: its
  * synopsis line, its own long options and its function.
  */
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -130,6 +131,54 @@ static int take_size(const char *what, const char *s, uint64_t *v)
 	return 0;
 }
 
+/* off_t is signed: no file has a byte at or past 2^63 - 1. */
+#define OFF_MAX ((uint64_t)INT64_MAX)
+
+/*
+ * The one parser of file offsets and lengths (OFFSET, LENGTH, --offset):
+ * a size from MIN (0 for an offset, 1 for a length) to OFF_MAX. Exits 2
+ * with a message naming WHAT and the value.
+ */
+static uint64_t take_pos(const char *what, const char *s, uint64_t min)
+{
+	uint64_t v;
+	int e;
+
+	if (s[0] == '-' && isdigit((unsigned char)s[1]))
+		errx(CTL_EXIT_USAGE, "%s '%s': not a size; must be %llu or more",
+		     what, s, (unsigned long long)min);
+	e = ctl_parse_size(s, &v);
+	if (e == -ERANGE || (e == 0 && v > OFF_MAX))
+		errx(CTL_EXIT_USAGE,
+		     "%s '%s': out of range (the largest file offset is %llu)",
+		     what, s, (unsigned long long)OFF_MAX);
+	take_size(what, s, &v);
+	if (v < min)
+		errx(CTL_EXIT_USAGE, "%s %s: nothing to do; give at least %llu",
+		     what, s, (unsigned long long)min);
+	return v;
+}
+
+static uint64_t take_offset(const char *s)
+{
+	return take_pos("offset", s, 0);
+}
+
+static uint64_t take_length(const char *s)
+{
+	return take_pos("length", s, 1);
+}
+
+/* OFF + LEN must not run past the largest file offset (exit 2). */
+static void check_end(uint64_t off, uint64_t len)
+{
+	if (len > OFF_MAX - off)
+		errx(CTL_EXIT_USAGE,
+		     "range %llu+%llu ends past the largest file offset (%llu)",
+		     (unsigned long long)off, (unsigned long long)len,
+		     (unsigned long long)OFF_MAX);
+}
+
 /* Options of replace and write (part 2). Returns 1 if C was one. */
 static int take_opt2(struct mw *m, int c, const char *arg)
 {
@@ -149,9 +198,7 @@ static int take_opt2(struct mw *m, int c, const char *arg)
 		m->progress = 1;
 		return 1;
 	case OPT_OFFSET:
-		take_size("--offset", arg, &m->offset);
-		if (m->offset > (uint64_t)INT64_MAX)
-			errx(CTL_EXIT_USAGE, "--offset %s: out of range", arg);
+		m->offset = take_pos("--offset", arg, 0);
 		return 1;
 	case OPT_DIRECT:
 		m->direct = 1;
@@ -317,14 +364,6 @@ static void check_range(const char *file, uint64_t off, uint64_t *len,
 		     "%s: range %llu+%llu ends past the end of the file (size %llu)",
 		     file, (unsigned long long)off, (unsigned long long)*len,
 		     (unsigned long long)size);
-}
-
-static void take_len(const char *s, uint64_t *len)
-{
-	take_size("length", s, len);
-	if (!*len)
-		errx(CTL_EXIT_USAGE,
-		     "length 0: nothing to do; give at least 1");
 }
 
 /* Print table O (NAME for messages) and free it. */
@@ -544,7 +583,7 @@ static int cmd_patch(struct mw *m, char **args, int n)
 	(void)n;
 	if (m->data && m->from)
 		errx(CTL_EXIT_USAGE, "--data and --from: give only one");
-	take_size("offset", args[1], &off);
+	off = take_offset(args[1]);
 	fd = open_file(file, !m->cli.dry_run, &size);
 	len = patch_source(m, &pt, &owned);
 	if (!len)
@@ -552,8 +591,7 @@ static int cmd_patch(struct mw *m, char **args, int n)
 		     m->data   ? "--data"
 		     : m->from ? m->from
 			       : "stdin");
-	if (off > UINT64_MAX - len || off + len > (uint64_t)INT64_MAX)
-		errx(CTL_EXIT_USAGE, "offset %s: out of range", args[1]);
+	check_end(off, len);
 	if (off + len > size && !m->extend)
 		errx(CTL_EXIT_FAIL,
 		     "%s: patch of %llu bytes at %llu ends past the end of the file (size %llu); use --extend to grow it",
@@ -762,8 +800,9 @@ static int cmd_read(struct mw *m, char **args, int n)
 	int e;
 
 	(void)n;
-	take_size("offset", args[1], &off);
-	take_len(args[2], &len);
+	off = take_offset(args[1]);
+	len = take_length(args[2]);
+	check_end(off, len);
 	w.fd = open_file(args[0], 0, &size);
 	check_range(args[0], off, &len, size);
 	if (!rd)
@@ -928,9 +967,10 @@ static int cmd_fault(struct mw *m, char **args, int n)
 	if (m->populate && m->madvise)
 		errx(CTL_EXIT_USAGE, "--populate and --madvise: give only one");
 	if (n > 1)
-		take_size("offset", args[1], &off);
+		off = take_offset(args[1]);
 	if (n > 2)
-		take_len(args[2], &len);
+		len = take_length(args[2]);
+	check_end(off, len);
 	fd = open_file(args[0], m->write, &size);
 	check_range(args[0], off, &len, size);
 	if (m->write)
@@ -987,9 +1027,10 @@ static int cmd_cache(struct mw *m, char **args, int n)
 	int fd, e, cs;
 
 	if (n > 1)
-		take_size("offset", args[1], &off);
+		off = take_offset(args[1]);
 	if (n > 2)
-		take_len(args[2], &len);
+		len = take_length(args[2]);
+	check_end(off, len);
 	fd = open_file(args[0], 0, &size);
 	if (size)
 		check_range(args[0], off, &len, size);
@@ -1588,6 +1629,85 @@ static int help_done(void)
 
 static const struct option common_opts[] = {CTL_CLI_LONGOPTS};
 
+/* Whether long option ARG ("--name", a unique prefix, or "--name=value")
+ * takes the next argument as its value, as getopt_long(3) decides. */
+static int long_takes_next(const char *arg, const struct option *opts)
+{
+	size_t n = strcspn(arg + 2, "=");
+	const struct option *hit = NULL;
+
+	if (arg[2 + n] == '=')
+		return 0;
+	for (const struct option *o = opts; o->name; o++) {
+		if (strncmp(o->name, arg + 2, n) != 0)
+			continue;
+		if (strlen(o->name) == n)
+			return o->has_arg == required_argument;
+		if (hit && hit->has_arg != o->has_arg)
+			return 0; /* ambiguous: getopt_long says so */
+		hit = o;
+	}
+	return hit && hit->has_arg == required_argument;
+}
+
+/* Whether the short option cluster ARG ("-qo", not "-ofile") leaves
+ * its value to the next argument. */
+static int short_takes_next(const char *arg)
+{
+	for (const char *c = arg + 1; *c; c++) {
+		const char *p = strchr(CTL_CLI_SHORTOPTS, *c);
+
+		if (p && p[1] == ':')
+			return c[1] == '\0';
+	}
+	return 0;
+}
+
+/*
+ * getopt_long(3) takes a negative number ("-1") for a cluster of short
+ * options and buries the real mistake under "invalid option" and the
+ * usage. Put the options (with their values) of ARGV[2..] first, then
+ * "--", then every other argument in its order: a negative OFFSET then
+ * reaches the parser that names what is wrong with it. A new vector of
+ * *ARGC + 1 arguments is returned in *ARGV.
+ */
+static void options_first(int *argc, char ***argv, const struct option *opts)
+{
+	char **in = *argv, **out = calloc((size_t)*argc + 2, sizeof(*out));
+	int n = 2, npos = 0, i, ends = 0;
+	char **pos = calloc((size_t)*argc + 1, sizeof(*pos));
+
+	if (!out || !pos)
+		errx(CTL_EXIT_FAIL, "out of memory");
+	out[0] = in[0];
+	out[1] = in[1];
+	for (i = 2; i < *argc; i++) {
+		const char *a = in[i];
+
+		if (ends || a[0] != '-' || a[1] == '\0' ||
+		    isdigit((unsigned char)a[1])) {
+			pos[npos++] = in[i];
+			continue;
+		}
+		if (strcmp(a, "--") == 0) {
+			ends = 1;
+			continue;
+		}
+		out[n++] = in[i];
+		if ((a[1] == '-' ? long_takes_next(a, opts)
+				 : short_takes_next(a)) &&
+		    i + 1 < *argc)
+			out[n++] = in[++i];
+	}
+	out[n++] = "--";
+	for (i = 0; i < npos; i++)
+		out[n++] = pos[i];
+	out[n] = NULL;
+	free(pos);
+	*argc = n;
+	*argv = out;
+}
+
 int main(int argc, char **argv)
 {
 	struct option opts[ARRAY_SIZE(common_opts) + MAX_SUB_OPTS + 1];
@@ -1611,8 +1731,10 @@ int main(int argc, char **argv)
 		opts[k++] = *o;
 	opts[k] = (struct option){0};
 	/* Options may come before or after the positional arguments. */
-	if (sc)
+	if (sc) {
+		options_first(&argc, &argv, opts);
 		optind = 2;
+	}
 	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, opts, NULL)) !=
 	       -1) {
 		if (ctl_cli_common(&m.cli, c, optarg))

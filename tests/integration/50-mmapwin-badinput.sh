@@ -31,11 +31,61 @@ expect_grep 'mmapwin: zero: empty file; nothing to map' "$WORK/err"
 expect_exit 0 "$M" cache zero -o PAGES,CACHED -r -n
 expect_grep '^0 0$' "$WORK/out"
 
-# Negative and malformed sizes.
+# Negative and malformed sizes. A negative number is an argument, never
+# an option cluster: one parser says what is wrong with it, exit 2, and
+# no usage dump.
 expect_exit 2 "$M" read f -- -5 10
-expect_grep "mmapwin: offset '-5': not a size" "$WORK/err"
-expect_exit 2 "$M" read f -5 10
-expect_grep 'invalid option' "$WORK/err"
+expect_grep "^mmapwin: offset '-5': not a size; must be 0 or more$" "$WORK/err"
+expect_exit 2 "$M" read f -1 10
+expect_grep "^mmapwin: offset '-1': not a size; must be 0 or more$" "$WORK/err"
+[ "$(wc -l <"$WORK/err")" = 1 ] || fail "read f -1 10: more than one line: $(cat "$WORK/err")"
+expect_exit 2 "$M" read f 0 -5
+expect_grep "^mmapwin: length '-5': not a size; must be 1 or more$" "$WORK/err"
+expect_exit 2 "$M" read -q f -1 10 --hex
+expect_grep "offset '-1': not a size; must be 0 or more" "$WORK/err"
+expect_exit 2 "$M" patch f -1 --data x
+expect_grep "^mmapwin: offset '-1': not a size; must be 0 or more$" "$WORK/err"
+expect_exit 2 "$M" patch f -0x10 --data x
+expect_grep "offset '-0x10': not a size; must be 0 or more" "$WORK/err"
+expect_exit 2 "$M" fault f -4096
+expect_grep "offset '-4096': not a size; must be 0 or more" "$WORK/err"
+expect_exit 2 "$M" cache f 0 -1
+expect_grep "length '-1': not a size; must be 1 or more" "$WORK/err"
+expect_exit 2 "$M" write w --offset -1 </dev/null
+expect_grep "^mmapwin: --offset '-1': not a size; must be 0 or more$" "$WORK/err"
+[ ! -e w ] || fail "write with a negative offset created its file"
+# A value that looks negative is still a value of the option before it.
+expect_exit 0 "$M" patch f 0 --data -1 -q
+[ "$(head -c 2 f)" = -1 ] || fail "--data -1 was not taken as the data"
+cp f.orig f
+# The largest file offset is 2^63-1: beyond it read and patch agree.
+for o in 18446744073709551615 9223372036854775808 0x8000000000000000; do
+	expect_exit 2 "$M" read f "$o" 1
+	expect_grep "^mmapwin: offset '$o': out of range \\(the largest file offset is 9223372036854775807\\)$" "$WORK/err"
+	expect_exit 2 "$M" patch f "$o" --data x
+	expect_grep "^mmapwin: offset '$o': out of range \\(the largest file offset is 9223372036854775807\\)$" "$WORK/err"
+	expect_exit 2 "$M" fault f "$o"
+	expect_grep "offset '$o': out of range" "$WORK/err"
+done
+expect_exit 2 "$M" write w --offset 9223372036854775808 </dev/null
+expect_grep "^mmapwin: --offset '9223372036854775808': out of range" "$WORK/err"
+# OFFSET + LENGTH past it, without overflow tricks.
+expect_exit 2 "$M" read f 9223372036854775807 1
+expect_grep "^mmapwin: range 9223372036854775807\\+1 ends past the largest file offset \\(9223372036854775807\\)$" "$WORK/err"
+expect_exit 2 "$M" read f 1 18446744073709551615
+expect_grep "length '18446744073709551615': out of range" "$WORK/err"
+expect_exit 2 "$M" read f 8192P 1
+expect_grep 'out of range' "$WORK/err"
+expect_exit 2 "$M" cache f 4611686018427387904 4611686018427387904
+expect_grep "range 4611686018427387904\\+4611686018427387904 ends past the largest file offset" "$WORK/err"
+expect_exit 2 "$M" patch f 9223372036854775807 --data xy
+expect_grep "^mmapwin: range 9223372036854775807\\+2 ends past the largest file offset" "$WORK/err"
+# The last representable byte itself is a valid offset: past this file's
+# end, exit 3 from both.
+expect_exit 3 "$M" read f 9223372036854775806 1
+expect_grep 'offset 9223372036854775806 is past the end of the file' "$WORK/err"
+expect_exit 3 "$M" patch f 9223372036854775806 --data x
+expect_grep 'ends past the end of the file \(size 100\); use --extend' "$WORK/err"
 expect_exit 2 "$M" read f 1.5K 10
 expect_grep "offset '1.5K': not a size" "$WORK/err"
 expect_exit 2 "$M" read f 0 10Q
@@ -43,6 +93,8 @@ expect_grep "length '10Q': not a size" "$WORK/err"
 expect_exit 2 "$M" patch f 0x --data x
 expect_grep "offset '0x': not a size" "$WORK/err"
 expect_exit 2 "$M" patch f 99999999999999999999 --data x
+expect_grep "offset '99999999999999999999': out of range" "$WORK/err"
+expect_exit 2 "$M" read f 99999999999999999999 1
 expect_grep "offset '99999999999999999999': out of range" "$WORK/err"
 expect_exit 2 "$M" patch f 16E --data x
 expect_grep "offset '16E': not a size" "$WORK/err"
