@@ -23,6 +23,7 @@
 #include "ctl/cli.h"
 #include "ctl/blk.h"
 #include "ctl/fault.h"
+#include "ctl/file.h"
 #include "ctl/macro.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
@@ -333,8 +334,12 @@ static void __attribute__((noreturn)) die_file(const char *file, int e)
 		errx(CTL_EXIT_UNSUPP,
 		     "%s: MADV_POPULATE_READ/WRITE is not supported (Linux 5.14+); use --populate",
 		     file);
+	case CTL_ENOTREG:
+		errx(CTL_EXIT_FAIL,
+		     "%s: not a regular file (FIFO, device or socket); mmapwin maps regular files only",
+		     file);
 	default:
-		errx(ctl_exit_for(e), "%s: %s", file, strerror(-e));
+		errx(ctl_exit_for(e), "%s: %s", file, ctl_file_strerror(-e));
 	}
 }
 
@@ -484,9 +489,18 @@ static uint64_t patch_source(const struct mw *m, struct patch *pt,
 		return strlen(m->data);
 	}
 	if (m->from) {
-		pt->fd = open(m->from, O_RDONLY | O_CLOEXEC);
+		pt->fd = ctl_file_open_input(AT_FDCWD, m->from);
+		if (pt->fd == -EISDIR)
+			errx(CTL_EXIT_FAIL,
+			     "--from %s: is a directory; give a file of data",
+			     m->from);
+		if (pt->fd == -CTL_ENOTREG)
+			errx(CTL_EXIT_FAIL,
+			     "--from %s: not a regular file; give a file of data, or pipe the data into standard input",
+			     m->from);
 		if (pt->fd < 0)
-			err(CTL_EXIT_FAIL, "--from %s", m->from);
+			errx(ctl_exit_for(pt->fd), "--from %s: %s", m->from,
+			     strerror(-pt->fd));
 	} else {
 		pt->fd = STDIN_FILENO;
 	}
@@ -563,6 +577,13 @@ static void die_undo(const char *undo, int e)
 	case EWOULDBLOCK:
 		errx(CTL_EXIT_FAIL,
 		     "--undo %s: in use by another mmapwin; wait for it", undo);
+	case EISDIR:
+		errx(CTL_EXIT_FAIL,
+		     "--undo %s: is a directory; give a new undo file", undo);
+	case CTL_ENOTREG:
+		errx(CTL_EXIT_FAIL,
+		     "--undo %s: not a regular file; give a new undo file",
+		     undo);
 	default:
 		errx(ctl_exit_for(e), "--undo %s: %s", undo, strerror(-e));
 	}
@@ -893,6 +914,10 @@ static int cmd_undo(struct mw *m, char **args, int n)
 	if (e == -EWOULDBLOCK)
 		errx(CTL_EXIT_FAIL,
 		     "%s: in use by another mmapwin; wait for it", undo);
+	if ((e == -EISDIR || e == -CTL_ENOTREG) && !info.on_target)
+		errx(CTL_EXIT_FAIL, "%s: %s; give the journal written by --undo",
+		     undo,
+		     e == -EISDIR ? "is a directory" : "not a regular file");
 	if (e < 0 && info.on_target)
 		die_file(info.path, e);
 	if (e < 0)

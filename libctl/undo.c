@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/file.h"
 #include "ctl/undo.h"
 #include "internal.h"
 
@@ -350,17 +351,21 @@ int ctl_undo_open(const char *path, int tfd, const char *tpath,
 
 	if (fstat(tfd, &tst) < 0)
 		return neg_errno();
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the open. */
+	fd = open(path, O_RDWR | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+		  0600);
 	if (fd < 0)
-		return neg_errno();
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return neg_errno();
 	if (fstat(fd, &st) < 0)
 		return neg_errno();
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return neg_errno();
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return neg_errno();
 	if (st.st_dev == tst.st_dev && st.st_ino == tst.st_ino)
 		return -EINVAL;
-	if (!S_ISREG(st.st_mode))
-		return -EBADMSG;
 	if (st.st_size == 0) {
 		err = write_header(fd, &tst, tpath);
 		if (!err && fdatasync(fd) < 0)
@@ -470,6 +475,25 @@ static int restore(int jfd, int tfd, const struct rec *r, unsigned char *buf)
 	return 0;
 }
 
+/* Open the journal's target PATH without blocking on a FIFO put in its
+ * place: it must be a regular file. Returns the fd or -errno. */
+static int open_target(const char *path, int dry, struct stat *st)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(path, (dry ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOCTTY |
+				O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	if (fstat(fd, st) < 0)
+		return neg_errno();
+	if (!S_ISREG(st->st_mode))
+		return S_ISDIR(st->st_mode) ? -EISDIR : -CTL_ENOTREG;
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return neg_errno();
+	return TAKE_FD(fd);
+}
+
 int ctl_undo_apply(const char *path, unsigned int flags,
 		   void (*each)(void *arg, uint64_t off, uint64_t len),
 		   void *arg, struct ctl_undo_info *info)
@@ -482,15 +506,11 @@ int ctl_undo_apply(const char *path, unsigned int flags,
 	int hlen, err;
 
 	memset(info, 0, sizeof(*info));
-	jfd = open(path, O_RDONLY | O_CLOEXEC);
+	jfd = ctl_file_open_input(AT_FDCWD, path);
 	if (jfd < 0)
-		return neg_errno();
+		return jfd;
 	if (fstat(jfd, &st) < 0)
 		return neg_errno();
-	if (S_ISDIR(st.st_mode))
-		return -EISDIR;
-	if (!S_ISREG(st.st_mode))
-		return -EBADMSG;
 	if (flock(jfd, LOCK_EX | LOCK_NB) < 0)
 		return neg_errno();
 	hlen = read_header(jfd, info);
@@ -503,9 +523,9 @@ int ctl_undo_apply(const char *path, unsigned int flags,
 	if (err < 0)
 		goto out;
 	info->on_target = 1;
-	tfd = open(info->path, (dry ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (tfd < 0 || fstat(tfd, &st) < 0) {
-		err = neg_errno();
+	tfd = open_target(info->path, dry, &st);
+	if (tfd < 0) {
+		err = tfd;
 		goto out;
 	}
 	info->cur_size = (uint64_t)st.st_size;

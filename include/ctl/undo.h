@@ -57,8 +57,10 @@ struct ctl_undo;
  * existing one must belong to the same file (device and inode), else
  * -EXDEV; a torn last record is trimmed. The journal is locked (flock)
  * until ctl_undo_close(): -EWOULDBLOCK if another process holds it.
- * Returns 0, -EBADMSG for a file that is not a valid journal, -EINVAL if
- * PATH is the target itself, or -errno.
+ * PATH is opened without blocking and must be a regular file: -EISDIR,
+ * -CTL_ENOTREG (ctl/file.h) otherwise. Returns 0, -EBADMSG for a file
+ * that is not a valid journal, -EINVAL if PATH is the target itself, or
+ * -errno.
  */
 int ctl_undo_open(const char *path, int tfd, const char *tpath,
 		  struct ctl_undo **out);
@@ -108,7 +110,9 @@ enum {
 
 /*
  * Apply the journal PATH to its target (the path in its header, which
- * must still be the same file: -EXDEV otherwise). Records are verified
+ * must still be the same file: -EXDEV otherwise). Both are opened without
+ * blocking and must be regular files: -EISDIR or -CTL_ENOTREG (ctl/file.h;
+ * INFO->on_target tells which). Records are verified
  * first; nothing is written if any but a torn last one is corrupt
  * (-EBADMSG). EACH, if not NULL, is called for every valid record in
  * journal order before anything is written. The target is fdatasync'ed

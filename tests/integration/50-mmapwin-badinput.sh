@@ -128,6 +128,43 @@ expect_grep 'mmapwin: p: not a regular file' "$WORK/err"
 expect_exit 3 "$M" patch missing 0 --data x
 expect_grep 'mmapwin: missing: No such file or directory' "$WORK/err"
 
+# Input files never block and must be regular files: --from, the journal
+# of undo, the journal of --undo. (A FIFO without a writer would hang an
+# open for reading forever; timeout turns that into a failure here.)
+expect_exit 3 timeout 10 "$M" patch f 0 --from p
+expect_grep '^mmapwin: --from p: not a regular file; give a file of data, or pipe the data into standard input$' "$WORK/err"
+expect_exit 3 timeout 10 "$M" patch f 0 --from /dev/null
+expect_grep '^mmapwin: --from /dev/null: not a regular file' "$WORK/err"
+expect_exit 3 "$M" patch f 0 --from d
+expect_grep '^mmapwin: --from d: is a directory; give a file of data$' "$WORK/err"
+expect_exit 3 "$M" patch f 0 --from missing
+expect_grep '^mmapwin: --from missing: No such file or directory$' "$WORK/err"
+expect_exit 3 timeout 10 "$M" undo p
+expect_grep '^mmapwin: p: not a regular file; give the journal written by --undo$' "$WORK/err"
+expect_exit 3 timeout 10 "$M" undo --dry-run p
+expect_grep '^mmapwin: p: not a regular file' "$WORK/err"
+expect_exit 3 timeout 10 "$M" undo /dev/null
+expect_grep '^mmapwin: /dev/null: not a regular file' "$WORK/err"
+expect_exit 3 "$M" undo d
+expect_grep '^mmapwin: d: is a directory; give the journal written by --undo$' "$WORK/err"
+expect_exit 3 timeout 10 "$M" patch f 0 --data x --undo p
+expect_grep '^mmapwin: --undo p: not a regular file; give a new undo file$' "$WORK/err"
+expect_exit 3 timeout 10 "$M" patch f 0 --data x --undo /dev/null
+expect_grep '^mmapwin: --undo /dev/null: not a regular file' "$WORK/err"
+expect_exit 3 "$M" patch f 0 --data x --undo d
+expect_grep '^mmapwin: --undo d: is a directory; give a new undo file$' "$WORK/err"
+unchanged "inputs that are not regular files"
+# The journal's target, turned into a FIFO since: no hang, nothing done.
+cp f h
+expect_exit 0 "$M" patch h 0 --data H --undo uh -q
+rm h
+mkfifo h
+expect_exit 3 timeout 10 "$M" undo --dry-run uh
+expect_grep "^mmapwin: $WORK/h: not a regular file" "$WORK/err"
+expect_exit 3 timeout 10 "$M" undo uh
+expect_grep "^mmapwin: $WORK/h: not a regular file" "$WORK/err"
+rm -f h uh
+
 # An empty patch, from each source.
 : >empty
 expect_exit 2 "$M" patch f 0 --data ''

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl/file.h"
 #include "ctl/undo.h"
 
 static char dir[] = "/tmp/ctl-undo.XXXXXX";
@@ -225,6 +226,47 @@ static void test_not_a_journal(void **state)
 	assert_int_equal(ctl_undo_apply(dir, 0, NULL, NULL, &info), -EISDIR);
 }
 
+/* Inputs never block: a FIFO as the journal, or put in the target's
+ * place, is refused at once (an open for reading would wait for a
+ * writer forever). */
+static void test_fifo_never_blocks(void **state)
+{
+	struct ctl_undo_info info;
+	struct ctl_undo *u;
+	char fifo[80];
+	int fd;
+
+	(void)state;
+	fresh();
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	fd = open(target, O_RDWR);
+	assert_int_equal(ctl_undo_open(fifo, fd, target, &u), -CTL_ENOTREG);
+	assert_int_equal(ctl_undo_apply(fifo, 0, NULL, NULL, &info),
+			 -CTL_ENOTREG);
+	assert_int_equal(info.on_target, 0);
+	assert_int_equal(ctl_undo_apply(fifo, CTL_UNDO_DRY_RUN, NULL, NULL,
+					&info),
+			 -CTL_ENOTREG);
+	assert_int_equal(ctl_undo_open(dir, fd, target, &u), -EISDIR);
+	/* The target replaced by a FIFO. */
+	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	patch(fd, u, 0, "Z");
+	ctl_undo_close(u);
+	close(fd);
+	assert_int_equal(unlink(target), 0);
+	assert_int_equal(mkfifo(target, 0600), 0);
+	assert_int_equal(ctl_undo_apply(journal, CTL_UNDO_DRY_RUN, NULL, NULL,
+					&info),
+			 -CTL_ENOTREG);
+	assert_int_equal(info.on_target, 1);
+	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
+			 -CTL_ENOTREG);
+	assert_int_equal(info.on_target, 1);
+	unlink(target);
+	unlink(fifo);
+}
+
 /* Crash halfway through a record: the record is ignored on apply and
  * trimmed when the journal is opened again. */
 static void test_torn_tail(void **state)
@@ -395,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_overlap_order),
 		cmocka_unit_test(test_refuses_other_file),
 		cmocka_unit_test(test_not_a_journal),
+		cmocka_unit_test(test_fifo_never_blocks),
 		cmocka_unit_test(test_torn_tail),
 		cmocka_unit_test(test_corrupt_middle),
 		cmocka_unit_test(test_extend_restored),
