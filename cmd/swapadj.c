@@ -24,6 +24,7 @@
 
 #include "ctl/cgroup.h"
 #include "ctl/cli.h"
+#include "ctl/file.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
 #include "ctl/vm.h"
@@ -137,18 +138,27 @@ static int print_table(const struct opts *o, struct ctl_out *out)
 /* The message and exit status for a failed swappiness access. */
 static int vm_fail(const struct opts *o, const char *what, int err)
 {
+	const char *root = ctl_root_is_host(o->root) ? ""
+						     : ctl_root_dir(o->root);
+	int state = strcmp(what, CTL_VM_STATE_FILE) == 0;
 	const char *hint = "";
 
+	if (state && err == -EBADMSG) {
+		/* Half a state file would restore the wrong value. */
+		warnx("%s%s: no valid end marker (cut short, or written by an older swapadj): nothing was changed; inspect it, set vm.swappiness by hand ('swapadj set N', N from its 'original N' line), then remove it",
+		      root, what);
+		return CTL_EXIT_FAIL;
+	}
 	if (err == -EACCES || err == -EPERM)
 		hint = " (run as root)";
 	else if (err == -EROFS)
 		hint = " (mounted read-only here, as /proc/sys is in most "
 		       "containers: change it on the host)";
-	else if (err == -EINVAL && strcmp(what, CTL_VM_STATE_FILE) == 0)
+	else if (state && err == -EINVAL)
 		hint = " (not a swapadj state file: inspect it and remove it)";
-	warnx("%s%s: %s%s",
-	      ctl_root_is_host(o->root) ? "" : ctl_root_dir(o->root), what,
-	      strerror(-err), hint);
+	else if (state && (err == -CTL_ENOTREG || err == -EISDIR))
+		hint = " (remove it: swapadj keeps its state there)";
+	warnx("%s%s: %s%s", root, what, ctl_file_strerror(-err), hint);
 	return err == -ENOENT ? CTL_EXIT_UNSUPP : ctl_exit_for(err);
 }
 
@@ -838,7 +848,7 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 	err = ctl_vm_state_leave(o->root, me.pid, &res);
 	if (err < 0) {
 		warnx("%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
-		      CTL_VM_STATE_FILE, strerror(-err));
+		      CTL_VM_STATE_FILE, ctl_file_strerror(-err));
 		return rc ? rc : CTL_EXIT_FAIL;
 	}
 	if (o->cli.verbose && res.applied >= 0)
@@ -890,7 +900,10 @@ static int cmd_restore(struct opts *o, int argc)
 	}
 	if (res.applied < 0) {
 		ctl_out_free(out);
-		if (!o->cli.quiet && !res.dropped)
+		if (!o->cli.quiet && !res.dropped && res.found)
+			warnx("%s: no records: nothing to restore; removed",
+			      CTL_VM_STATE_FILE);
+		else if (!o->cli.quiet && !res.dropped)
 			warnx("nothing to restore: no %s", CTL_VM_STATE_FILE);
 		return CTL_EXIT_OK;
 	}
@@ -1116,7 +1129,7 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 	err = ctl_vm_state_leave(o->root, me.pid, &res);
 	if (err < 0) {
 		warnx("%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
-		      CTL_VM_STATE_FILE, strerror(-err));
+		      CTL_VM_STATE_FILE, ctl_file_strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	if (res.applied >= 0)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ctl/cgroup.h"
+#include "ctl/file.h"
 #include "ctl/parse.h"
 #include "ctl/vm.h"
 #include "internal.h"
@@ -406,24 +407,26 @@ fail:
 	return err;
 }
 
-int ctl_vm_write_atomic(const struct ctl_root *r, const char *path,
-			const char *content, bool mkdir_p)
+/*
+ * Open the directory of PATH (inside the root) and point *NAME at the last
+ * component. MKDIR_P creates the directory (one level) when it is missing.
+ * Returns the directory fd or -errno.
+ */
+static int open_dir_of(const struct ctl_root *r, const char *path,
+		       const char **name, bool mkdir_p)
 {
-	char dir[512], tmp[300];
+	char dir[512];
 	const char *base = strrchr(path, '/');
-	_cleanup_close_ int dfd = -1;
-	int fd, err = 0;
-	size_t len = strlen(content), off = 0;
+	int dfd;
 
 	if (!base || !base[1] || (size_t)(base - path) >= sizeof(dir))
 		return -EINVAL;
 	memcpy(dir, path, (size_t)(base - path));
 	dir[base - path] = '\0';
-	base++;
-	if (!dir[0])
-		strcpy(dir, "/");
-	dfd = ctl_root_open_path(r, dir, O_RDONLY | O_DIRECTORY, 0);
-	if (dfd == -ENOENT && mkdir_p) {
+	*name = base + 1;
+	dfd = ctl_root_open_path(r, dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY,
+				 0);
+	if (dfd == -ENOENT && mkdir_p && dir[0]) {
 		char *slash = strrchr(dir, '/');
 		_cleanup_close_ int pfd = -1;
 
@@ -437,37 +440,19 @@ int ctl_vm_write_atomic(const struct ctl_root *r, const char *path,
 			return neg_errno();
 		dfd = ctl_root_open_path(r, dir, O_RDONLY | O_DIRECTORY, 0);
 	}
+	return dfd;
+}
+
+/* PATH (inside the root) through the one helper for files that must survive. */
+static int write_survivor(const struct ctl_root *r, const char *path,
+			  const char *buf, size_t len, bool mkdir_p)
+{
+	const char *name;
+	_cleanup_close_ int dfd = open_dir_of(r, path, &name, mkdir_p);
+
 	if (dfd < 0)
 		return dfd;
-	if (ctl_fmt(tmp, sizeof(tmp), ".%s.%d.tmp", base, (int)getpid()) < 0)
-		return -ENAMETOOLONG;
-	unlinkat(dfd, tmp, 0);
-	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return neg_errno();
-	while (off < len) {
-		ssize_t w = write(fd, content + off, len - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			err = neg_errno();
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!err && fsync(fd) < 0)
-		err = neg_errno();
-	if (close(fd) < 0 && !err)
-		err = neg_errno();
-	if (!err && renameat(dfd, tmp, dfd, base) < 0)
-		err = neg_errno();
-	if (err) {
-		unlinkat(dfd, tmp, 0);
-		return err;
-	}
-	/* The rename is durable only once the directory is synced. */
-	return fsync(dfd) < 0 ? neg_errno() : 0;
+	return ctl_file_write_atomicat(dfd, name, buf, len, 0644);
 }
 
 int ctl_vm_persist(const struct ctl_root *r, unsigned int val)
@@ -478,7 +463,7 @@ int ctl_vm_persist(const struct ctl_root *r, unsigned int val)
 		 "# Written by swapadj set --persist; applied at boot.\n"
 		 "vm.swappiness = %u\n",
 		 val);
-	return ctl_vm_write_atomic(r, CTL_VM_PERSIST_FILE, buf, true);
+	return write_survivor(r, CTL_VM_PERSIST_FILE, buf, strlen(buf), true);
 }
 
 int ctl_vm_auto_compute(const struct ctl_vm_auto_in *in,
@@ -511,12 +496,25 @@ int ctl_vm_auto_compute(const struct ctl_vm_auto_in *in,
 
 /* State file. */
 
+/* Largest state file: CTL_VM_STATE_MAX owner lines of about 560 bytes. */
+#define STATE_SIZE 65536
+
+static void state_empty(struct ctl_vm_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->original = -1;
+}
+
+static unsigned int state_records(const struct ctl_vm_state *st)
+{
+	return (unsigned int)st->n + (st->original >= 0);
+}
+
 int ctl_vm_state_parse(const char *buf, struct ctl_vm_state *st)
 {
 	const char *p = buf;
 
-	memset(st, 0, sizeof(*st));
-	st->original = -1;
+	state_empty(st);
 	while (*p) {
 		const char *nl = strchr(p, '\n');
 		size_t len = nl ? (size_t)(nl - p) : strlen(p);
@@ -607,44 +605,63 @@ int ctl_vm_state_format(const struct ctl_vm_state *st, char *buf, size_t len)
 
 int ctl_vm_state_read(const struct ctl_root *r, struct ctl_vm_state *st)
 {
-	_cleanup_free_ char *buf = malloc(65536);
-	int n;
+	_cleanup_free_ char *buf = NULL;
+	const char *name;
+	_cleanup_close_ int dfd =
+		open_dir_of(r, CTL_VM_STATE_FILE, &name, false);
+	unsigned int records;
+	size_t len, body;
+	int err;
 
-	if (!buf)
-		return -ENOMEM;
-	n = ctl_root_read_file(r, CTL_VM_STATE_FILE, buf, 65536);
-	if (n == -ENOENT) {
-		memset(st, 0, sizeof(*st));
-		st->original = -1;
+	state_empty(st);
+	if (dfd == -ENOENT)
 		return 0;
+	if (dfd < 0)
+		return dfd;
+	/* Non-blocking, regular files only: a FIFO here must not hang us. */
+	err = ctl_file_read_input(dfd, name, STATE_SIZE, &buf, &len);
+	if (err == -ENOENT)
+		return 0;
+	if (err < 0)
+		return err;
+	/* Refused whole when cut: half a state restores the wrong value. */
+	if (ctl_seal_check(buf, len, &body, &records) < 0)
+		return -EBADMSG;
+	buf[body] = '\0';
+	err = ctl_vm_state_parse(buf, st);
+	if (err < 0)
+		return err;
+	if (records != state_records(st)) {
+		state_empty(st);
+		return -EBADMSG;
 	}
-	if (n < 0)
-		return n;
-	return ctl_vm_state_parse(buf, st);
+	return 1;
 }
 
 static int state_write(const struct ctl_root *r, const struct ctl_vm_state *st)
 {
-	_cleanup_free_ char *buf = malloc(65536);
-	int n, fd;
+	_cleanup_free_ char *buf = malloc(STATE_SIZE);
+	const char *name;
+	_cleanup_close_ int dfd =
+		open_dir_of(r, CTL_VM_STATE_FILE, &name, false);
+	int n;
 
 	if (!buf)
 		return -ENOMEM;
+	if (dfd < 0)
+		return dfd;
 	if (st->n == 0) {
-		fd = ctl_root_open_path(r, "/run", O_RDONLY | O_DIRECTORY, 0);
-		if (fd < 0)
-			return fd;
-		n = unlinkat(fd, strrchr(CTL_VM_STATE_FILE, '/') + 1, 0);
-		n = (n < 0 && errno != ENOENT) ? neg_errno() : 0;
-		if (!n && fsync(fd) < 0)
-			n = neg_errno();
-		close(fd);
-		return n;
+		if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+			return neg_errno();
+		return fsync(dfd) < 0 ? neg_errno() : 0;
 	}
-	n = ctl_vm_state_format(st, buf, 65536);
+	n = ctl_vm_state_format(st, buf, STATE_SIZE - CTL_SEAL_MAX);
 	if (n < 0)
 		return n;
-	return ctl_vm_write_atomic(r, CTL_VM_STATE_FILE, buf, false);
+	n = ctl_seal_append(buf, STATE_SIZE, (size_t)n, state_records(st));
+	if (n < 0)
+		return n;
+	return ctl_file_write_atomicat(dfd, name, buf, (size_t)n, 0644);
 }
 
 /* The state letter and start time of PID from <root>/proc/PID/stat. */
@@ -921,6 +938,7 @@ int ctl_vm_state_restore(const struct ctl_root *r, struct ctl_vm_restore *res)
 	err = ctl_vm_state_read(r, &st);
 	if (err < 0)
 		return err;
+	res->found = err > 0;
 	prune_dead(r, &st, res);
 	if (st.n) {
 		res->remaining = st.n;

@@ -110,20 +110,11 @@ int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
 		       struct ctl_sysctl_hit **out, size_t *n);
 
 /*
- * Write CTL_VM_PERSIST_FILE setting vm.swappiness to VAL, atomically
- * (temporary file, fsync, rename, fsync of the directory). Returns 0 or
- * -errno.
+ * Write CTL_VM_PERSIST_FILE setting vm.swappiness to VAL with
+ * ctl_file_write_atomicat() (temporary file, fsync, rename, fsync of the
+ * directory), creating /etc/sysctl.d when missing. Returns 0 or -errno.
  */
 int ctl_vm_persist(const struct ctl_root *r, unsigned int val);
-
-/*
- * Write CONTENT to PATH (inside the root) atomically: a temporary file in
- * the same directory, fsync, rename over PATH, fsync of the directory.
- * MKDIR creates the directory (one level) when missing. Returns 0 or
- * -errno.
- */
-int ctl_vm_write_atomic(const struct ctl_root *r, const char *path,
-			const char *content, bool mkdir);
 
 /* Inputs of the adaptive rule. */
 struct ctl_vm_auto_in {
@@ -174,15 +165,24 @@ struct ctl_vm_state {
 	struct ctl_vm_owner owner[CTL_VM_STATE_MAX];
 };
 
-/* Parse state file text BUF. Returns 0 or -EINVAL. */
+/*
+ * The file is the lines "original N" and "owner PID START VALUE CGROUP"
+ * (comments allowed), then the seal of include/ctl/file.h counting those
+ * lines, and is replaced with ctl_file_write_atomicat().
+ */
+
+/* Parse the lines BUF (no seal). Returns 0 or -EINVAL. */
 int ctl_vm_state_parse(const char *buf, struct ctl_vm_state *st);
 
-/* Format ST as state file text into BUF. Returns the length or -errno. */
+/* Format ST as lines (no seal) into BUF. Returns the length or -errno. */
 int ctl_vm_state_format(const struct ctl_vm_state *st, char *buf, size_t len);
 
 /*
- * Read the state file; an absent file gives an empty state (original -1,
- * no owners). Returns 0 or -errno.
+ * Read the state file: opened without blocking (-CTL_ENOTREG for a FIFO or
+ * device, -EISDIR), refused whole with -EBADMSG when the seal is missing,
+ * cut or wrong or counts other lines, -EINVAL for lines that are not state
+ * lines. An absent file gives an empty state (original -1, no owners).
+ * Returns 1 (read), 0 (no file) or -errno.
  */
 int ctl_vm_state_read(const struct ctl_root *r, struct ctl_vm_state *st);
 
@@ -217,6 +217,7 @@ int ctl_vm_state_set(const struct ctl_root *r, pid_t pid, unsigned int val);
 
 /* What leaving or restoring did. */
 struct ctl_vm_restore {
+	bool found; /* a state file was there (maybe with no records) */
 	int applied; /* value written to vm.swappiness, -1 none */
 	int before; /* vm.swappiness before that write, -1 unknown */
 	size_t remaining; /* live owners left */
@@ -236,8 +237,9 @@ int ctl_vm_state_leave(const struct ctl_root *r, pid_t pid,
 
 /*
  * Recover after a crash: with only dead owners, write the original back and
- * delete the state file. Returns 0 (also when there is no state file:
- * res->applied is -1), -EBUSY when a live owner remains (res->live), or
- * -errno.
+ * delete the state file. Returns 0 (also when there is no state file or it
+ * has no records: res->applied is -1, res->found tells which), -EBUSY when
+ * a live owner remains (res->live), or -errno (the errors of
+ * ctl_vm_state_read(): nothing is then changed).
  */
 int ctl_vm_state_restore(const struct ctl_root *r, struct ctl_vm_restore *res);

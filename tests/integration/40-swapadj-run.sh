@@ -186,12 +186,12 @@ expect_grep "^$v1 (→|->) $orig\$" "$WORK/out"
 kill $zp
 wait $zp
 
-# A stale state file from a dead process: restore uses it.
-sh -c 'exit 0' &
-dead=$!
-wait $dead
+# A stale state file from a dead process: restore uses it. The file is
+# one a run wrote (sealed); its owner, that swapadj, has exited since.
+expect_exit 0 "$SA" run --swappiness $v2 -- cp $ST "$WORK/stale"
+grep -q "^original $orig\$" "$WORK/stale" || fail "state: $(cat "$WORK/stale")"
 echo $v2 >$SW
-printf 'original %s\nowner %s 0 %s -\n' "$orig" $dead $v2 >$ST
+cp "$WORK/stale" $ST
 # A usage error changes nothing.
 expect_exit 2 "$SA" restore -o NOPE
 expect_grep "^swapadj: unknown column 'NOPE' \(see --help\)\$" "$WORK/err"
@@ -201,30 +201,30 @@ expect_exit 0 "$SA" restore
 [ "$(swp)" = "$orig" ] || fail "stale state: $(swp), expected $orig"
 [ ! -e $ST ] || fail "stale state file not removed"
 
-# A state file that is not one: refused, named, left alone.
+# A state file that is not one: refused, named, left alone (cut, sealed
+# and FIFO state files: 40-swapadj-state.sh).
 echo garbage >$ST
 expect_exit 3 "$SA" restore
-expect_grep "^swapadj: /run/swapadj.state: Invalid argument \(not a swapadj state file: inspect it and remove it\)" "$WORK/err"
+expect_grep "^swapadj: /run/swapadj.state: no valid end marker \(cut short, or written by an older swapadj\): nothing was changed" "$WORK/err"
 expect_exit 3 "$SA" run --swappiness $v1 -- true
-expect_grep "^swapadj: /run/swapadj.state: Invalid argument" "$WORK/err"
+expect_grep "^swapadj: /run/swapadj.state: no valid end marker" "$WORK/err"
 [ "$(cat $ST)" = garbage ] || fail "a foreign state file was changed"
 [ "$(swp)" = "$orig" ] || fail "value changed with a bad state file: $(swp)"
 rm -f $ST
 
-# A live owner is not overridden.
-sleep 60 &
+# A live owner is not overridden; it restores when it exits.
+"$SA" run --swappiness $v2 -- sleep 60 &
 live=$!
 pids+=($live)
-echo $v2 >$SW
-printf 'original %s\nowner %s 0 %s -\n' "$orig" $live $v2 >$ST
+wait_for test -e $ST
+wait_for pgrep -P $live sleep >/dev/null
 expect_exit 3 "$SA" restore
 expect_grep "^swapadj: /run/swapadj.state: owned by running process $live; not overridden" "$WORK/err"
 [ "$(swp)" = $v2 ] || fail "a live owner was overridden: $(swp)"
 grep -q "^owner $live " $ST || fail "live owner dropped: $(cat $ST)"
-kill $live
+kill -TERM $live
 wait $live
-expect_exit 0 "$SA" restore
-[ "$(swp)" = "$orig" ] || fail "after the owner died: $(swp), expected $orig"
+[ "$(swp)" = "$orig" ] || fail "after the owner exited: $(swp), expected $orig"
 
 [ ! -e $ST ] || fail "state left: $(cat $ST)"
 [ "$(swp)" = "$orig" ] || fail "host value $(swp), expected $orig"

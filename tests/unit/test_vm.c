@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "ctl/file.h"
 #include "ctl/vm.h"
 #include "fake.h"
 
@@ -106,8 +107,7 @@ struct kernel {
 	int fd;
 };
 
-static void kernel_start(struct kernel *k, const char *steps,
-			 const char *keep)
+static void kernel_start(struct kernel *k, const char *steps, const char *keep)
 {
 	char path[1536], buf[64];
 	int p[2];
@@ -405,6 +405,30 @@ static void test_state_format(void **state)
 	assert_int_equal(ctl_vm_state_format(&st, buf, 20), -ENAMETOOLONG);
 }
 
+/* Write run/swapadj.state as swapadj does: the lines, then the seal. */
+static __attribute__((format(printf, 1, 2))) void write_state(const char *fmt,
+							      ...)
+{
+	char buf[4096];
+	unsigned int records = 0;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (const char *p = buf; *p; p = strchr(p, '\n') + 1) {
+		if (strncmp(p, "original ", 9) == 0 ||
+		    strncmp(p, "owner ", 6) == 0)
+			records++;
+		if (!strchr(p, '\n'))
+			break;
+	}
+	n = ctl_seal_append(buf, sizeof(buf), strlen(buf), records);
+	assert_true(n > 0);
+	fake_write("run/swapadj.state", "%.*s", n, buf);
+}
+
 static struct ctl_vm_owner owner(pid_t pid, int value)
 {
 	return (struct ctl_vm_owner){.pid = pid, .value = value};
@@ -425,7 +449,7 @@ static void test_state_overlap(void **state)
 	assert_int_equal(ctl_vm_state_join(root, &b, &orig), 0);
 	assert_int_equal(orig, 60);
 	assert_int_equal(swappiness(), 12);
-	assert_int_equal(ctl_vm_state_read(root, &st), 0);
+	assert_int_equal(ctl_vm_state_read(root, &st), 1);
 	assert_int_equal(st.n, 2);
 	assert_int_equal(st.original, 60);
 	/* The first leaves first: the second's value stays. */
@@ -496,8 +520,7 @@ static void test_state_stale(void **state)
 
 	/* A crashed run left 10 in place; its original was 60. */
 	fake_write("proc/sys/vm/swappiness", "10\n");
-	fake_write("run/swapadj.state", "original 60\nowner %d 0 10 -\n",
-		   (int)dead);
+	write_state("original 60\nowner %d 0 10 -\n", (int)dead);
 	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
 	assert_int_equal(res.applied, 60);
 	assert_int_equal(res.before, 10);
@@ -507,8 +530,7 @@ static void test_state_stale(void **state)
 
 	/* A new run joining a stale state keeps the pre-crash original. */
 	fake_write("proc/sys/vm/swappiness", "10\n");
-	fake_write("run/swapadj.state", "original 60\nowner %d 0 10 -\n",
-		   (int)dead);
+	write_state("original 60\nowner %d 0 10 -\n", (int)dead);
 	assert_int_equal(ctl_vm_state_join(root, &me, &orig), 0);
 	assert_int_equal(orig, 60);
 	assert_int_equal(ctl_vm_state_leave(root, me.pid, &res), 0);
@@ -516,9 +538,8 @@ static void test_state_stale(void **state)
 
 	/* A live owner is not overridden. */
 	fake_write("proc/sys/vm/swappiness", "10\n");
-	fake_write("run/swapadj.state",
-		   "original 60\nowner %d 0 10 -\nowner %d 0 15 -\n", (int)dead,
-		   (int)getppid());
+	write_state("original 60\nowner %d 0 10 -\nowner %d 0 15 -\n",
+		    (int)dead, (int)getppid());
 	assert_int_equal(ctl_vm_state_restore(root, &res), -EBUSY);
 	assert_int_equal(res.live, getppid());
 	assert_int_equal(res.dropped, 1);
@@ -539,8 +560,7 @@ static void test_state_join_fail_keeps_stale(void **state)
 
 	(void)state;
 	fake_write("proc/sys/vm/swappiness", "10\n");
-	fake_write("run/swapadj.state", "original 60\nowner %d 0 10 -\n",
-		   (int)dead);
+	write_state("original 60\nowner %d 0 10 -\n", (int)dead);
 	/* 150 is out of range for 5.4: the write fails after the record. */
 	fake_write("proc/sys/kernel/osrelease", "5.4.0\n");
 	assert_int_equal(ctl_vm_state_join(root, &me, NULL), -ERANGE);
@@ -562,10 +582,9 @@ static void test_state_cgroup_cleanup(void **state)
 	fake_mkdir("sys/fs/cgroup/memory/a/swapadj.1");
 	fake_mkdir("sys/fs/cgroup/memory/a/swapadj.2");
 	fake_write("sys/fs/cgroup/memory/a/swapadj.2/cgroup.procs", "77\n");
-	fake_write("run/swapadj.state",
-		   "owner %d 0 - /sys/fs/cgroup/memory/a/swapadj.1\n"
-		   "owner %d 0 - /sys/fs/cgroup/memory/a/swapadj.2\n",
-		   (int)dead, (int)dead);
+	write_state("owner %d 0 - /sys/fs/cgroup/memory/a/swapadj.1\n"
+		    "owner %d 0 - /sys/fs/cgroup/memory/a/swapadj.2\n",
+		    (int)dead, (int)dead);
 	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
 	assert_int_equal(res.applied, -1); /* no swappiness was changed */
 	assert_int_equal(res.dropped, 2);
@@ -573,6 +592,144 @@ static void test_state_cgroup_cleanup(void **state)
 	/* A cgroup that cannot go (here: not empty) is reported. */
 	assert_int_equal(res.nkept, 1);
 	assert_string_equal(res.kept[0], "/sys/fs/cgroup/memory/a/swapadj.2");
+	assert_int_equal(swappiness(), 60);
+	assert_null(fake_read("run/swapadj.state"));
+}
+
+/* What swapadj writes is sealed: a record count and a CRC at the end. */
+static void test_state_sealed(void **state)
+{
+	struct ctl_vm_restore res;
+	struct ctl_vm_owner a = owner(getpid(), 11), b = owner(getppid(), -1);
+	unsigned int records = 0;
+	const char *buf;
+	size_t body = 0;
+
+	(void)state;
+	strcpy(b.cgroup, "/sys/fs/cgroup/memory/swapadj.1");
+	assert_int_equal(ctl_vm_state_join(root, &a, NULL), 0);
+	assert_int_equal(ctl_vm_state_join(root, &b, NULL), 0);
+	buf = fake_read("run/swapadj.state");
+	assert_int_equal(ctl_seal_check(buf, strlen(buf), &body, &records), 0);
+	assert_int_equal(records, 3); /* original, two owners */
+	assert_non_null(strstr(buf, "original 60\n"));
+	assert_int_equal(ctl_vm_state_leave(root, b.pid, &res), 0);
+	buf = fake_read("run/swapadj.state");
+	assert_int_equal(ctl_seal_check(buf, strlen(buf), NULL, &records), 0);
+	assert_int_equal(records, 2);
+	assert_int_equal(ctl_vm_state_leave(root, a.pid, &res), 0);
+	assert_null(fake_read("run/swapadj.state"));
+	/* No temporary file is left in /run. */
+	assert_int_equal(system(strcat(strcat(strcpy((char[700]){0},
+						     "test -z \"$(ls -A '"),
+					      fake_root),
+				       "/run' | grep -v '^swapadj.lock$')\"")),
+			 0);
+}
+
+/*
+ * A state file cut anywhere, or without the seal (as swapadj wrote it
+ * before), is refused whole: restore applies nothing, a new run does not
+ * join, and the file is left as it is for the operator.
+ */
+static void test_state_cut(void **state)
+{
+	struct ctl_vm_restore res;
+	struct ctl_vm_owner me = owner(getpid(), 20);
+	struct ctl_vm_state st;
+	pid_t dead = dead_pid();
+	char full[1024], cut[1024];
+	size_t len, cuts[8];
+
+	(void)state;
+	fake_write("proc/sys/vm/swappiness", "10\n");
+	write_state("# swapadj state\noriginal 60\nowner %d 0 10 -\n",
+		    (int)dead);
+	snprintf(full, sizeof(full), "%s", fake_read("run/swapadj.state"));
+	len = strlen(full);
+	cuts[0] = 0;
+	cuts[1] = 1;
+	cuts[2] = strstr(full, "original") - full + 9; /* "original " */
+	cuts[3] = strstr(full, "owner") - full; /* owner line lost whole */
+	cuts[4] = strstr(full, "# end") - full; /* the seal lost whole */
+	cuts[5] = cuts[4] + 10; /* inside the seal */
+	cuts[6] = len - 1; /* only the last newline */
+	cuts[7] = len - 2;
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		snprintf(cut, sizeof(cut), "%.*s", (int)cuts[i], full);
+		fake_write("run/swapadj.state", "%s", cut);
+		assert_int_equal(ctl_vm_state_read(root, &st), -EBADMSG);
+		assert_int_equal(ctl_vm_state_restore(root, &res), -EBADMSG);
+		assert_int_equal(res.applied, -1);
+		assert_int_equal(swappiness(), 10);
+		assert_int_equal(ctl_vm_state_join(root, &me, NULL), -EBADMSG);
+		assert_int_equal(swappiness(), 10);
+		assert_string_equal(fake_read("run/swapadj.state"), cut);
+	}
+	/* Unsealed, as swapadj wrote it before: no end marker, refused. */
+	fake_write("run/swapadj.state", "original 60\nowner %d 0 10 -\n",
+		   (int)dead);
+	assert_int_equal(ctl_vm_state_restore(root, &res), -EBADMSG);
+	assert_int_equal(swappiness(), 10);
+	/* A line after the seal; a seal counting another number of lines. */
+	fake_write("run/swapadj.state", "%sowner %d 0 10 -\n", full, (int)dead);
+	assert_int_equal(ctl_vm_state_restore(root, &res), -EBADMSG);
+	snprintf(cut, sizeof(cut), "original 60\nowner %d 0 10 -\n", (int)dead);
+	assert_true(ctl_seal_append(cut, sizeof(cut), strlen(cut), 3) > 0);
+	fake_write("run/swapadj.state", "%s", cut);
+	assert_int_equal(ctl_vm_state_restore(root, &res), -EBADMSG);
+	assert_int_equal(swappiness(), 10);
+	/* Sealed but not state lines: not a state file. */
+	snprintf(cut, sizeof(cut), "garbage\n");
+	assert_true(ctl_seal_append(cut, sizeof(cut), strlen(cut), 1) > 0);
+	fake_write("run/swapadj.state", "%s", cut);
+	assert_int_equal(ctl_vm_state_restore(root, &res), -EINVAL);
+	assert_int_equal(swappiness(), 10);
+	/* The whole file again: restored. */
+	fake_write("run/swapadj.state", "%s", full);
+	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
+	assert_int_equal(res.applied, 60);
+	assert_int_equal(swappiness(), 60);
+	assert_null(fake_read("run/swapadj.state"));
+}
+
+/* A FIFO or a directory in place of the state file: refused at once. */
+static void test_state_not_regular(void **state)
+{
+	struct ctl_vm_restore res;
+	struct ctl_vm_owner me = owner(getpid(), 20);
+	char path[1536];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/run/swapadj.state", fake_root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10); /* a blocking open would hang here */
+	assert_int_equal(ctl_vm_state_restore(root, &res), -CTL_ENOTREG);
+	assert_int_equal(ctl_vm_state_join(root, &me, NULL), -CTL_ENOTREG);
+	alarm(0);
+	assert_int_equal(swappiness(), 60);
+	assert_int_equal(unlink(path), 0);
+	fake_mkdir("run/swapadj.state");
+	assert_int_equal(ctl_vm_state_restore(root, &res), -EISDIR);
+	assert_int_equal(ctl_vm_state_join(root, &me, NULL), -EISDIR);
+	assert_int_equal(swappiness(), 60);
+}
+
+/* A sealed file with no records: nothing to restore; it is removed. */
+static void test_state_empty_sealed(void **state)
+{
+	struct ctl_vm_restore res;
+
+	(void)state;
+	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
+	assert_false(res.found);
+	write_state("%s", "");
+	assert_string_equal(fake_read("run/swapadj.state"),
+			    "# end records=0 crc32c=00000000\n");
+	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
+	assert_true(res.found);
+	assert_int_equal(res.applied, -1);
+	assert_int_equal(res.dropped, 0);
 	assert_int_equal(swappiness(), 60);
 	assert_null(fake_read("run/swapadj.state"));
 }
@@ -636,6 +793,14 @@ int main(void)
 			test_state_join_fail_keeps_stale, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_state_cgroup_cleanup,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_state_sealed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_cut, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_not_regular, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_state_empty_sealed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_pid_start, setup,
 						teardown),
 	};
