@@ -33,6 +33,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_COUNT,
 	OPT_SATURATION,
+	OPT_STACK,
 };
 
 struct opts {
@@ -41,6 +42,7 @@ struct opts {
 	const char *depth_arg;
 	const char *save;
 	int udev;
+	int stack; /* a device target includes the devices below it */
 	int min_depth_set, max_depth_set;
 	uint64_t min_depth, max_depth;
 	const char *sched_list; /* check --scheduler */
@@ -64,16 +66,19 @@ static int finish(int rc)
 
 static void usage(void)
 {
-	fputs("usage: qdepth [show] [options] [TARGET ...]\n"
+	fputs("usage: qdepth [show] [--stack] [options] [TARGET ...]\n"
 	      "       qdepth set [--scheduler NAME] [--depth N|max] [--read-ahead KB]\n"
-	      "              [--clamp] [--dry-run] [--save FILE] [--udev] TARGET ...\n"
+	      "              [--clamp] [--stack] [--dry-run] [--save FILE] [--udev] TARGET ...\n"
 	      "       qdepth check [--min-depth N] [--max-depth N]\n"
-	      "              [--scheduler NAME[,NAME ...]] TARGET ...\n"
-	      "       qdepth stat [--interval SEC] [--count N] [--saturation PCT] TARGET ...\n"
+	      "              [--scheduler NAME[,NAME ...]] [--stack] TARGET ...\n"
+	      "       qdepth stat [--interval SEC] [--count N] [--saturation PCT] [--stack]\n"
+	      "              TARGET ...\n"
 	      "       qdepth restore [--dry-run] FILE\n"
 	      "\n"
-	      "TARGET: kernel name (sda), /dev node, MAJ:MIN, UUID=, LABEL=, any path\n"
-	      "on a mounted file system, or - to read targets from stdin.\n"
+	      "TARGET: a device - kernel name (sda), /dev node, MAJ:MIN, UUID=, LABEL= -\n"
+	      "means that device (a partition: its disk); --stack adds the devices below\n"
+	      "it. Any other path means every queue that serves the file. - reads\n"
+	      "targets from stdin.\n"
 	      "\n"
 	      "Common options:\n" CTL_CLI_HELP_OUTPUT
 	      "      --sysroot DIR   read /sys and /proc under DIR\n" CTL_CLI_HELP_INFO
@@ -224,10 +229,16 @@ static const char *resolve_hint(int err)
 	}
 }
 
-/* Resolve all targets (or every queue when there are none). */
-static int collect(struct opts *o, struct ctl_strv *targets, unsigned flags,
-		   struct items *it)
+/* What a target means: see "A target names one thing" in qdepth(8). */
+static unsigned resolve_flags(const struct opts *o)
 {
+	return CTL_BLK_FOLLOW_LOOP | (o->stack ? CTL_BLK_STACK : 0);
+}
+
+/* Resolve all targets (or every queue when there are none). */
+static int collect(struct opts *o, struct ctl_strv *targets, struct items *it)
+{
+	unsigned flags = resolve_flags(o);
 	int rc = CTL_EXIT_OK;
 
 	if (o->all) {
@@ -325,7 +336,7 @@ static int cmd_show(struct opts *o, struct ctl_strv *targets)
 	struct ctl_out *out;
 	int rc;
 
-	rc = collect(o, targets, CTL_BLK_FOLLOW_LOOP, &it);
+	rc = collect(o, targets, &it);
 	out = new_out(
 		o, "queues", show_cols, ARRAY_SIZE(show_cols),
 		targets->n
@@ -515,9 +526,6 @@ static int save_before(struct opts *o, const struct items *it)
 
 static int cmd_set(struct opts *o, struct ctl_strv *targets)
 {
-	/* In udev context act on the event's device only, never on the
-	 * disk under a loop device's backing file. */
-	unsigned flags = o->udev ? 0 : CTL_BLK_FOLLOW_LOOP;
 	struct ctl_queue_change *changes;
 	struct items it = {0};
 	struct ctl_out *out;
@@ -528,7 +536,7 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 		     "set: nothing to do; give --scheduler, --depth or --read-ahead");
 	if (o->all)
 		errx(CTL_EXIT_USAGE, "set: no TARGET given");
-	rc = collect(o, targets, flags, &it);
+	rc = collect(o, targets, &it);
 	dedupe_queues(&it);
 	if (rc) {
 		/* A target that does not resolve: change nothing at all. */
@@ -578,6 +586,9 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 			apply_one(o, &o->want, c);
 		if (o->udev)
 			udev_log(c, x->dev.name[0] ? x->dev.name : x->target);
+		else if (c->result == CTL_QUEUE_NA && !x->dev.level)
+			warnx("%s: %s",
+			      x->dev.name[0] ? x->dev.name : x->target, c->why);
 		else
 			warn_change(c, x->dev.name);
 		set_row(out, x->target, c, x->dev.name,
@@ -656,7 +667,7 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 	if (!o->min_depth_set && !o->max_depth_set && !o->sched_list)
 		errx(CTL_EXIT_USAGE,
 		     "check: give --min-depth, --max-depth or --scheduler");
-	rc = collect(o, targets, CTL_BLK_FOLLOW_LOOP, &it);
+	rc = collect(o, targets, &it);
 	dedupe_queues(&it);
 	for (size_t i = 0; i < it.n; i++) {
 		const char *name = it.v[i].dev.name;
@@ -730,7 +741,7 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 		errx(CTL_EXIT_USAGE, "stat: no TARGET given");
 	if (!o->count_set)
 		o->count = o->saturation >= 0 ? 3 : 1;
-	rc = collect(o, targets, CTL_BLK_FOLLOW_LOOP, &it);
+	rc = collect(o, targets, &it);
 	dedupe_queues(&it);
 	if (rc) {
 		items_free(&it);
@@ -835,6 +846,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{"interval", required_argument, NULL, OPT_INTERVAL},
 		{"count", required_argument, NULL, OPT_COUNT},
 		{"saturation", required_argument, NULL, OPT_SATURATION},
+		{"stack", no_argument, NULL, OPT_STACK},
 		{NULL, 0, NULL, 0},
 	};
 	uint64_t v;
@@ -886,6 +898,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_UDEV:
 			o->udev = 1;
+			break;
+		case OPT_STACK:
+			o->stack = 1;
 			break;
 		case OPT_MIN_DEPTH:
 		case OPT_MAX_DEPTH:
@@ -951,6 +966,10 @@ static void check_opts(const struct opts *o, const char *sub)
 	if (!st && (o->count_set || o->saturation >= 0 || o->interval != 1.0))
 		errx(CTL_EXIT_USAGE,
 		     "%s: --interval, --count and --saturation belong to 'stat'",
+		     sub);
+	if (o->stack && strcmp(sub, "restore") == 0)
+		errx(CTL_EXIT_USAGE,
+		     "%s: --stack belongs to 'show', 'set', 'check' and 'stat'",
 		     sub);
 	if (o->cli.dry_run && !set && strcmp(sub, "restore") != 0)
 		errx(CTL_EXIT_USAGE,

@@ -23,6 +23,7 @@
 struct walk {
 	const struct ctl_root *r;
 	unsigned int flags;
+	int below; /* a path, or --stack: what lies below counts too */
 	unsigned int depth; /* slaves/ levels: a cycle in a tree ends here */
 	struct ctl_blk_list *out;
 };
@@ -130,15 +131,60 @@ static int follow_loop(struct walk *w, const char *dir, const char *name,
 	return resolve_fd(w, fd, level + 1, sub);
 }
 
-/* Add the disk NAME (a /sys/block entry), walking down stacks. */
+/*
+ * The devices in DIR/slaves (dm, md): resolve each when W says so, else
+ * only count them. *FOUND is the number of entries.
+ */
+static int walk_slaves(struct walk *w, const char *dir, const char *name,
+		       unsigned int level, const char *via, int resolve,
+		       unsigned int *found)
+{
+	_cleanup_(closedirp) DIR *dd = NULL;
+	char slaves[PATH_MAX];
+	struct dirent *de;
+	int err;
+
+	*found = 0;
+	if (ctl_fmt(slaves, sizeof(slaves), "%s/slaves", dir) < 0)
+		return -ENAMETOOLONG;
+	dd = ctl_root_opendir(w->r, slaves);
+	while (dd && (de = readdir(dd))) {
+		char sdir[PATH_MAX], sub[sizeof(((struct ctl_blkdev *)0)->via)];
+		unsigned int smaj, smin;
+
+		if (de->d_name[0] == '.')
+			continue;
+		(*found)++;
+		if (!resolve)
+			continue;
+		if (ctl_fmt(sdir, sizeof(sdir), "%s/%s", slaves, de->d_name) <
+		    0)
+			return -ENAMETOOLONG;
+		err = read_devno(w->r, sdir, &smaj, &smin);
+		if (err < 0)
+			return err;
+		chain(sub, sizeof(sub), via, name);
+		w->depth++;
+		err = resolve_devno(w, smaj, smin, level, sub);
+		w->depth--;
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Add the disk NAME (a /sys/block entry). Below it (when W->below) lie
+ * the devices in its slaves/ (dm, md) and, for a loop device, the device
+ * under its backing file.
+ */
 static int expand_disk(struct walk *w, const char *name, unsigned int level,
 		       const char *via)
 {
 	struct ctl_blkdev d = {.level = level};
-	_cleanup_(closedirp) DIR *dd = NULL;
-	char dir[PATH_MAX], slaves[PATH_MAX];
-	struct dirent *de;
-	int err, found = 0;
+	char dir[PATH_MAX];
+	unsigned int found;
+	int err;
 
 	if (level > MAX_DEPTH || w->depth > MAX_DEPTH)
 		return -ELOOP;
@@ -153,40 +199,33 @@ static int expand_disk(struct walk *w, const char *name, unsigned int level,
 	if (exists(w->r, dir, "queue/nr_requests")) {
 		d.kind = CTL_BLK_QUEUE;
 		err = add(w->out, &d);
+		if (err < 0 || !w->below)
+			return err;
+		/* Request-based dm (multipath): its queue and those below. */
+		err = walk_slaves(w, dir, name, level, via, 1, &found);
 		if (err < 0 || !(w->flags & CTL_BLK_FOLLOW_LOOP))
 			return err;
 		return follow_loop(w, dir, name, level, via);
 	}
 
 	/* No queue of its own: bio-based dm/md reach their queues below. */
-	if (ctl_fmt(slaves, sizeof(slaves), "%s/slaves", dir) < 0)
-		return -ENAMETOOLONG;
-	dd = ctl_root_opendir(w->r, slaves);
-	while (dd && (de = readdir(dd))) {
-		char sdir[PATH_MAX], sub[sizeof(d.via)];
-		unsigned int smaj, smin;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (ctl_fmt(sdir, sizeof(sdir), "%s/%s", slaves, de->d_name) <
-		    0)
-			return -ENAMETOOLONG;
-		err = read_devno(w->r, sdir, &smaj, &smin);
-		if (err < 0)
-			return err;
-		chain(sub, sizeof(sub), via, name);
-		w->depth++;
-		err = resolve_devno(w, smaj, smin, level, sub);
-		w->depth--;
-		if (err < 0)
-			return err;
-		found = 1;
-	}
-	if (found)
+	err = walk_slaves(w, dir, name, level, via, w->below, &found);
+	if (err < 0)
+		return err;
+	if (found && w->below)
 		return 0;
 	d.kind = CTL_BLK_NOQUEUE;
-	say(d.via, sizeof(d.via), "%s%sbio-based, no request queue", via,
-	    *via ? "; " : "");
+	if (!found)
+		say(d.via, sizeof(d.via), "%s%sbio-based, no request queue",
+		    via, *via ? "; " : "");
+	else if (found == 1)
+		say(d.via, sizeof(d.via),
+		    "%s%sbio-based, no request queue; --stack reaches the device below it",
+		    via, *via ? "; " : "");
+	else
+		say(d.via, sizeof(d.via),
+		    "%s%sbio-based, no request queue; --stack reaches the %u devices below it",
+		    via, *via ? "; " : "", found);
 	return add(w->out, &d);
 }
 
@@ -270,7 +309,10 @@ static int parse_devno(const char *s, unsigned int *maj, unsigned int *min)
 int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 		    unsigned int flags, struct ctl_blk_list *out)
 {
-	struct walk w = {.r = r, .flags = flags, .out = out};
+	struct walk w = {.r = r,
+			 .flags = flags,
+			 .below = !!(flags & CTL_BLK_STACK),
+			 .out = out};
 	char dev[PATH_MAX], dir[PATH_MAX];
 	unsigned int maj, min;
 	int err;
@@ -289,9 +331,14 @@ int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 		/* A path: the device node itself, or the fs holding it. It
 		 * is the user's, on the host: not under the root. */
 		_cleanup_close_ int fd = open(target, O_PATH | O_CLOEXEC);
+		struct stat st;
 
-		if (fd < 0)
+		if (fd < 0 || fstat(fd, &st) < 0)
 			return neg_errno();
+		/* A device node names that device; a file or directory
+		 * means every queue that serves it. */
+		if (!S_ISBLK(st.st_mode))
+			w.below = 1;
 		return resolve_fd(&w, fd, 0, "");
 	}
 	if (ctl_name_check(target) < 0)

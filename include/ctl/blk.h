@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Target -> block devices with a request queue. A target is a kernel name,
- * a /dev node or symlink, MAJ:MIN, UUID=/LABEL=/PARTUUID=/PARTLABEL=, or
- * any path on a mounted file system. Partitions map to their disk, bio-based
- * stacks (dm, md) to their leaves through slaves/, a loop device through its
- * backing file to the device under that file.
+ * Target -> block devices with a request queue. A device target (a kernel
+ * name, a /dev node or symlink, MAJ:MIN, UUID=/LABEL=/PARTUUID=/PARTLABEL=)
+ * means that device; a partition maps to its disk, where the queue lives.
+ * Any other path means every queue that serves the file: its disk, the
+ * leaves of dm/md stacks through slaves/, and (CTL_BLK_FOLLOW_LOOP) the
+ * device under a loop device's backing file. CTL_BLK_STACK makes a device
+ * target reach down the same way.
  */
 #pragma once
 
@@ -36,10 +38,12 @@ struct ctl_blk_list {
 enum {
 	/* Follow loop devices to the device under their backing file. */
 	CTL_BLK_FOLLOW_LOOP = 1 << 0,
+	/* A device target also means the devices below it (--stack). */
+	CTL_BLK_STACK = 1 << 1,
 };
 
 /*
- * Resolve TARGET and append what serves it to OUT (duplicates dropped).
+ * Resolve TARGET and append what it names to OUT (duplicates dropped).
  * Returns 0; -EINVAL for a malformed name, -ENOENT for a missing path,
  * -ENODEV for an unknown device, -ELOOP for a stack deeper than 8, or
  * -errno. A target without a request queue is not an error: it appends an

@@ -158,7 +158,7 @@ static void test_dm_over_two_disks(void **state)
 	struct ctx *c = *state;
 	const struct ctl_blkdev *d;
 
-	assert_int_equal(resolve(c, "dm-0", 0), 0);
+	assert_int_equal(resolve(c, "dm-0", CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 2);
 	/* slaves/ is read in directory order: look the entries up. */
 	d = find(&c->l, "sda");
@@ -170,7 +170,7 @@ static void test_dm_over_two_disks(void **state)
 	assert_null(find(&c->l, "dm-0"));
 
 	/* By number, too. */
-	assert_int_equal(resolve(c, "253:0", 0), 0);
+	assert_int_equal(resolve(c, "253:0", CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 2);
 	assert_non_null(find(&c->l, "sda"));
 	assert_non_null(find(&c->l, "nvme0n1"));
@@ -180,14 +180,14 @@ static void test_dm_same_disk_once(void **state)
 {
 	struct ctx *c = *state;
 
-	assert_int_equal(resolve(c, "dm-1", 0), 0);
+	assert_int_equal(resolve(c, "dm-1", CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 1);
 	assert_queue(&c->l.v[0], "sda", 8, 0);
 	assert_true(strcmp(c->l.v[0].via, "dm-1 > sda1") == 0 ||
 		    strcmp(c->l.v[0].via, "dm-1 > sda2") == 0);
 
 	/* A stack: dm-2 over dm-1 over two partitions of sda. */
-	assert_int_equal(resolve(c, "dm-2", 0), 0);
+	assert_int_equal(resolve(c, "dm-2", CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 1);
 	assert_queue(&c->l.v[0], "sda", 8, 0);
 	assert_non_null(strstr(c->l.v[0].via, "dm-2 > dm-1 > sda"));
@@ -200,7 +200,8 @@ static void test_dedupe_across_targets(void **state)
 	const char *targets[] = {"sda", "sda1", "8:2", "dm-1", "dm-0", "sda"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(targets); i++)
-		assert_int_equal(ctl_blk_resolve(c->root, targets[i], 0, &c->l),
+		assert_int_equal(ctl_blk_resolve(c->root, targets[i],
+						 CTL_BLK_STACK, &c->l),
 				 0);
 	assert_int_equal(c->l.n, 2);
 	assert_queue(&c->l.v[0], "sda", 8, 0);
@@ -222,7 +223,13 @@ static void test_loop_backing_file(void **state)
 	assert_queue(&c->l.v[0], "loop0", 7, 0);
 	assert_int_equal(c->l.v[0].level, 0);
 
+	/* A device target is that device, whatever the flags. */
 	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_queue(&c->l.v[0], "loop0", 7, 0);
+
+	assert_int_equal(
+		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 2);
 	assert_queue(&c->l.v[0], "loop0", 7, 0);
 	assert_int_equal(c->l.v[0].level, 0);
@@ -261,7 +268,8 @@ static void test_loop_backing_file_gone(void **state)
 	assert_int_equal(unlink(path), 0);
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
 		   QD_IMAGE);
-	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(
+		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 1);
 	assert_queue(&c->l.v[0], "loop0", 7, 0);
 }
@@ -276,7 +284,8 @@ static void test_loop_backing_file_replaced(void **state)
 
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
 		   QD_IMAGE);
-	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(
+		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 1);
 	assert_queue(&c->l.v[0], "loop0", 7, 0);
 }
@@ -298,8 +307,12 @@ static void test_loop_cycle(void **state)
 	snprintf(link, sizeof(link), "sys/dev/block/%u:%u", major(dev),
 		 minor(dev));
 	qd_link(QD_VIRT "/loop0", link);
-	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), -ELOOP);
-	assert_int_equal(resolve(c, "loop0", 0), 0);
+	assert_int_equal(resolve(c, "loop0",
+				 CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK),
+			 -ELOOP);
+	assert_int_equal(resolve(c, "loop0", CTL_BLK_STACK), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
 	assert_int_equal(c->l.n, 1);
 }
 
@@ -353,7 +366,7 @@ static void test_bug_slave_cycle(void **state)
 	qd_dev(QD_VIRT "/dm-3", "dm-3", 253, 3, NULL, 0);
 	qd_bio(QD_VIRT "/dm-3");
 	qd_slave(QD_VIRT "/dm-3", "dm-3", QD_VIRT "/dm-3");
-	assert_int_equal(resolve(c, "dm-3", 0), -ELOOP);
+	assert_int_equal(resolve(c, "dm-3", CTL_BLK_STACK), -ELOOP);
 }
 
 /*
@@ -374,7 +387,8 @@ static void test_bug_loop_on_tmpfs(void **state)
 	fake_new();
 	qd_tree();
 	assert_int_equal(ctl_root_open(fake_root, &c->root), 0);
-	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(
+		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 2);
 	assert_int_equal(c->l.v[1].kind, CTL_BLK_NODEV);
 	assert_non_null(strstr(c->l.v[1].via, "(tmpfs)"));
@@ -389,7 +403,8 @@ static void test_bug_loop_on_tmpfs(void **state)
 static void test_bug_list_queues_none(void **state)
 {
 	struct ctx *c = *state;
-	static const char *const disks[] = {"sda", "nvme0n1", "loop0", "md0"};
+	static const char *const disks[] = {"sda", "nvme0n1", "loop0", "md0",
+					    "dm-4"};
 	char cmd[512];
 
 	for (size_t i = 0; i < ARRAY_SIZE(disks); i++) {
@@ -424,7 +439,8 @@ static void test_list_queues(void **state)
 {
 	struct ctx *c = *state;
 	struct ctl_blkdev first = {.name = "zzz", .kind = CTL_BLK_QUEUE};
-	static const char *const want[] = {"loop0", "md0", "nvme0n1", "sda"};
+	static const char *const want[] = {"dm-4", "loop0", "md0", "nvme0n1",
+					   "sda"};
 
 	/* What is already in the list stays first and is not re-sorted. */
 	c->l.v = calloc(1, sizeof(*c->l.v));
@@ -460,12 +476,110 @@ static void test_list_free(void **state)
 {
 	struct ctx *c = *state;
 
-	assert_int_equal(resolve(c, "dm-0", 0), 0);
+	assert_int_equal(resolve(c, "dm-0", CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 2);
 	ctl_blk_list_free(&c->l);
 	assert_null(c->l.v);
 	assert_int_equal(c->l.n, 0);
 	ctl_blk_list_free(&c->l);
+}
+
+/*
+ * A device target names that device and nothing below it: a bio-based dm
+ * device is itself, without a queue, and its note says how to reach the
+ * devices under it. Flags that follow stacks change nothing here.
+ */
+static void test_device_target_exact(void **state)
+{
+	struct ctx *c = *state;
+	static const char *const dm0[] = {"dm-0", "253:0"};
+	const struct ctl_blkdev *d;
+
+	for (size_t i = 0; i < ARRAY_SIZE(dm0); i++) {
+		assert_int_equal(resolve(c, dm0[i], CTL_BLK_FOLLOW_LOOP), 0);
+		assert_int_equal(c->l.n, 1);
+		d = &c->l.v[0];
+		assert_string_equal(d->name, "dm-0");
+		assert_int_equal(d->kind, CTL_BLK_NOQUEUE);
+		assert_int_equal(d->major, 253);
+		assert_int_equal(d->minor, 0);
+		assert_string_equal(d->via,
+				    "bio-based, no request queue; --stack "
+				    "reaches the 2 devices below it");
+	}
+	/* A stack of two: only the top. */
+	assert_int_equal(resolve(c, "dm-2", 0), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_string_equal(c->l.v[0].name, "dm-2");
+	assert_int_equal(c->l.v[0].kind, CTL_BLK_NOQUEUE);
+	/* Nothing below at all: no hint. */
+	assert_int_equal(resolve(c, "zram0", CTL_BLK_STACK), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_string_equal(c->l.v[0].via, "bio-based, no request queue");
+	/* A request-based dm device has its own queue: that one alone. */
+	assert_int_equal(resolve(c, "dm-4", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_queue(&c->l.v[0], "dm-4", 253, 4);
+	/* A partition is still its disk: the queue lives there. */
+	assert_int_equal(resolve(c, "nvme0n1p1", 0), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_queue(&c->l.v[0], "nvme0n1", 259, 0);
+}
+
+/* --stack on a request-based dm device: its queue and those below. */
+static void test_stack_request_based(void **state)
+{
+	struct ctx *c = *state;
+	const struct ctl_blkdev *d;
+
+	assert_int_equal(resolve(c, "dm-4", CTL_BLK_STACK), 0);
+	assert_int_equal(c->l.n, 2);
+	assert_queue(&c->l.v[0], "dm-4", 253, 4);
+	d = &c->l.v[1];
+	assert_queue(d, "nvme0n1", 259, 0);
+	assert_string_equal(d->via, "dm-4 > nvme0n1p1");
+}
+
+/*
+ * A path means every queue that serves the file, whatever the flags: a
+ * file on a bio-based dm device reaches the disks below, one on a
+ * request-based one its queue and the disk below.
+ */
+static void test_path_on_stacks(void **state)
+{
+	struct ctx *c = *state;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", fake_root, QD_IMAGE);
+	if (!qd_image_on(QD_VIRT "/dm-0"))
+		skip(); /* the image's MAJ:MIN cannot be mapped here */
+	assert_int_equal(resolve(c, path, 0), 0);
+	assert_int_equal(c->l.n, 2);
+	assert_queue(find(&c->l, "sda"), "sda", 8, 0);
+	assert_queue(find(&c->l, "nvme0n1"), "nvme0n1", 259, 0);
+	assert_string_equal(find(&c->l, "sda")->via, "dm-0 > sda1");
+
+	assert_true(qd_image_on(QD_VIRT "/dm-4"));
+	assert_int_equal(resolve(c, path, 0), 0);
+	assert_int_equal(c->l.n, 2);
+	assert_queue(&c->l.v[0], "dm-4", 253, 4);
+	assert_queue(&c->l.v[1], "nvme0n1", 259, 0);
+
+	/* The image as a loop device's backing file: loop0 alone as a
+	 * device; with --stack (and loops followed) the dm stack too. */
+	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_int_equal(
+		resolve(c, "loop0", CTL_BLK_STACK | CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(c->l.n, 3);
+	assert_queue(&c->l.v[0], "loop0", 7, 0);
+	assert_queue(&c->l.v[1], "dm-4", 253, 4);
+	assert_int_equal(c->l.v[1].level, 1);
+	assert_queue(&c->l.v[2], "nvme0n1", 259, 0);
+	assert_int_equal(c->l.v[2].level, 1);
+	/* --stack without loops followed stops at the loop device. */
+	assert_int_equal(resolve(c, "loop0", CTL_BLK_STACK), 0);
+	assert_int_equal(c->l.n, 1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -480,6 +594,9 @@ int main(void)
 		T(test_dm_over_two_disks),
 		T(test_dm_same_disk_once),
 		T(test_dedupe_across_targets),
+		T(test_device_target_exact),
+		T(test_stack_request_based),
+		T(test_path_on_stacks),
 		T(test_loop_backing_file),
 		T(test_loop_backing_file_gone),
 		T(test_loop_backing_file_replaced),

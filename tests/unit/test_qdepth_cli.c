@@ -115,7 +115,7 @@ static void test_show_raw(void **state)
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "nvme0n1 none 1023 4-1023 1023\n");
 	/* Partitions by name and number, and a dm stack, land on disks. */
-	run(&r, "-r -n -o TARGET,DEVICE,MAJ:MIN,VIA sda2 8:1 dm-1");
+	run(&r, "-r -n -o TARGET,DEVICE,MAJ:MIN,VIA --stack sda2 8:1 dm-1");
 	assert_int_equal(r.rc, 0);
 	{
 		/* dm-1 reaches sda through sda1 or sda2: readdir order. */
@@ -146,9 +146,9 @@ static void test_show_all_queues(void **state)
 	vdx = access(path, F_OK) == 0;
 	run(&r, "show -r -n -o DEVICE");
 	assert_int_equal(r.rc, 0);
-	/* Sorted; zram0 and dm-* have no request queue. */
-	assert_string_equal(r.out, vdx ? "loop0\nmd0\nnvme0n1\nsda\nvdx\n"
-				       : "loop0\nmd0\nnvme0n1\nsda\n");
+	/* Sorted; zram0 and the bio-based dm-0..2 have no request queue. */
+	assert_string_equal(r.out, vdx ? "dm-4\nloop0\nmd0\nnvme0n1\nsda\nvdx\n"
+				       : "dm-4\nloop0\nmd0\nnvme0n1\nsda\n");
 }
 
 static void test_show_json_pairs(void **state)
@@ -164,7 +164,7 @@ static void test_show_json_pairs(void **state)
 	assert_non_null(strstr(r.out, "\"rota\": true"));
 	assert_null(strstr(r.out, "nvme0n1"));
 
-	run(&r, "-P -o TARGET,DEVICE,DEPTH,NOTE dm-1 zram0");
+	run(&r, "-P -o TARGET,DEVICE,DEPTH,NOTE --stack dm-1 zram0");
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out,
 			    "TARGET=\"dm-1\" DEVICE=\"sda\" DEPTH=\"64\" "
@@ -381,7 +381,7 @@ static void test_check(void **state)
 	assert_string_equal(r.out, "");
 	/* Within bounds: silent, 0. */
 	run(&r, "check --min-depth 4 --max-depth 2048 --scheduler "
-		"mq-deadline,none sda nvme0n1 dm-0");
+		"mq-deadline,none --stack sda nvme0n1 dm-0");
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "");
 	run(&r, "check sda");
@@ -535,9 +535,82 @@ static void test_bug_check_dup(void **state)
 	struct res r;
 
 	(void)state;
-	run(&r, "check --max-depth 32 sda sda1 dm-1");
+	run(&r, "check --max-depth 32 --stack sda sda1 dm-1");
 	assert_int_equal(r.rc, 1);
 	assert_string_equal(r.out, "sda: depth 64 > 32\n");
+}
+
+/* 1 if the fake disk vdx (under the loop image) exists in this tree. */
+static int have_vdx(void)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/sys/block/vdx", fake_root);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * A device target is that device: `set loop0` leaves vdx, the disk under
+ * its backing file, alone; --stack reaches it. A bio-based dm device has
+ * no queue of its own: set says so and changes nothing; --stack sets the
+ * disks below it.
+ */
+static void test_device_target(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --depth 64 loop0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "loop0 64 applied\n");
+	assert_string_equal(r.err, "");
+	assert_string_equal(value(QD_VIRT "/loop0/queue/nr_requests"), "64");
+	if (have_vdx())
+		assert_string_equal(value(QD_VDX "/queue/nr_requests"), "256");
+
+	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --stack --depth 100 loop0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(value(QD_VIRT "/loop0/queue/nr_requests"), "100");
+	if (have_vdx()) {
+		assert_string_equal(r.out,
+				    "loop0 100 applied\nvdx 100 applied\n");
+		assert_string_equal(value(QD_VDX "/queue/nr_requests"), "100");
+	} else {
+		assert_string_equal(r.out, "loop0 100 applied\n  not "
+					   "applicable\n");
+	}
+
+	/* dm-0 alone: no queue, exit 4, the note names --stack. */
+	run(&r, "set -r -n -o DEVICE,RESULT,NOTE --depth 99 dm-0");
+	assert_int_equal(r.rc, 4);
+	assert_string_equal(r.out, "dm-0 not\\x20applicable "
+				   "bio-based,\\x20no\\x20request\\x20queue;"
+				   "\\x20--stack\\x20reaches\\x20the\\x202"
+				   "\\x20devices\\x20below\\x20it\n");
+	assert_string_equal(r.err, "qdepth: dm-0: bio-based, no request "
+				   "queue; --stack reaches the 2 devices below "
+				   "it\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --stack --depth 99 dm-0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
+	assert_string_equal(value(NVME_Q "/nr_requests"), "99");
+
+	/* show and check name the same devices. */
+	run(&r, "-r -n -o DEVICE,DEPTH dm-1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "dm-1 \n");
+	run(&r, "-r -n -o DEVICE,DEPTH --stack dm-1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda 99\n");
+	run(&r, "check --max-depth 80 loop0");
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.out, "loop0: depth 100 > 80\n");
+	/* --stack is for targets: not for restore. */
+	run(&r, "restore --stack '%s/io/none'", fake_root);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "qdepth: restore: --stack belongs to "
+				   "'show', 'set', 'check' and 'stat'\n");
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -554,6 +627,7 @@ int main(void)
 		T(test_set_bad_input),
 		T(test_set_dry_run),
 		T(test_set_udev),
+		T(test_device_target),
 		T(test_check),
 		T(test_save_restore),
 		T(test_save_bad),
