@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -559,13 +560,39 @@ static void preview(int fd, uint64_t off, uint64_t len, char *buf)
 		strcpy(s, "...");
 }
 
-static void die_undo(const char *undo, int e)
+/* "dev 8:1, inode 12, generation 7, born @1700000000.123456789" */
+static const char *fmt_id(const struct ctl_undo_id *id, char *buf, size_t n)
 {
+	char gen[32] = "no generation", born[48] = "birth time unknown";
+
+	if (id->has & CTL_UNDO_ID_GEN)
+		snprintf(gen, sizeof(gen), "generation %u", id->gen);
+	if (id->has & CTL_UNDO_ID_BTIME)
+		snprintf(born, sizeof(born), "born @%lld.%09u",
+			 (long long)id->btime_sec, id->btime_nsec);
+	snprintf(buf, n, "dev %u:%u, inode %llu, %s, %s",
+		 major((dev_t)id->dev), minor((dev_t)id->dev),
+		 (unsigned long long)id->ino, gen, born);
+	return buf;
+}
+
+/* Sized for fmt_id(). */
+#define ID_BUF 160
+
+static void die_undo(const char *undo, int e, const struct ctl_undo_info *info)
+{
+	char was[ID_BUF], now[ID_BUF];
+
 	switch (-e) {
 	case EXDEV:
 		errx(CTL_EXIT_FAIL,
-		     "--undo %s: journal belongs to another file; give a new undo file",
-		     undo);
+		     "--undo %s: journal belongs to another file (journaled: %s; found: %s); give a new undo file",
+		     undo, fmt_id(&info->id, was, sizeof(was)),
+		     fmt_id(&info->found, now, sizeof(now)));
+	case EPROTO:
+		errx(CTL_EXIT_FAIL,
+		     "--undo %s: journal of format %u (an older mmapwin) cannot take more records; apply it with 'mmapwin undo %s' or give a new undo file",
+		     undo, info->version, undo);
 	case EBADMSG:
 		errx(CTL_EXIT_FAIL,
 		     "--undo %s: not an mmapwin undo journal (or corrupt); give a new undo file",
@@ -597,6 +624,7 @@ static int cmd_patch(struct mw *m, char **args, int n)
 	uint64_t off, len, size, grow = 0, recs = 0, bytes;
 	struct ctl_win w = {.winsize = m->window};
 	char tpath[PATH_MAX], old[2 * PREVIEW + 4], new[2 * PREVIEW + 4];
+	struct ctl_undo_info uinfo;
 	struct ctl_out *o;
 	struct ctl_row *row;
 	int fd, e;
@@ -631,9 +659,11 @@ static int cmd_patch(struct mw *m, char **args, int n)
 	if (m->undo) {
 		if (!realpath(file, tpath))
 			err(CTL_EXIT_FAIL, "%s", file);
-		e = ctl_undo_open(m->undo, fd, tpath, &pt.undo);
+		e = ctl_undo_open(m->undo, fd, tpath,
+				  0, &uinfo,
+				  &pt.undo);
 		if (e < 0)
-			die_undo(m->undo, e);
+			die_undo(m->undo, e, &uinfo);
 	}
 	preview(fd, off, len, old);
 	if (grow && ftruncate(fd, (off_t)(off + len)) < 0)
@@ -887,6 +917,7 @@ static void list_rec(void *arg, uint64_t off, uint64_t len)
 static int cmd_undo(struct mw *m, char **args, int n)
 {
 	const char *undo = args[0];
+	char was[ID_BUF], now[ID_BUF];
 	struct ctl_undo_info info;
 	struct reclist rl = {NULL};
 	struct ctl_out *o;
@@ -903,10 +934,17 @@ static int cmd_undo(struct mw *m, char **args, int n)
 	if (m->no_sync)
 		flags |= CTL_UNDO_NO_SYNC;
 	e = ctl_undo_apply(undo, flags, rl.o ? list_rec : NULL, &rl, &info);
+	if (e == -EXDEV && info.version < 2)
+		errx(CTL_EXIT_FAIL,
+		     "%s: cannot tell that %s is the file this journal was made for: the journal is of format %u (no generation or birth time) and the file (%s) was not born before the journal was made (@%llu); nothing restored",
+		     undo, info.path, info.version,
+		     fmt_id(&info.found, now, sizeof(now)),
+		     (unsigned long long)info.created);
 	if (e == -EXDEV)
 		errx(CTL_EXIT_FAIL,
-		     "%s: %s is not the file this journal was made for (device or inode differ: replaced or re-created?); nothing restored",
-		     undo, info.path);
+		     "%s: %s is not the file this journal was made for (journaled: %s; found: %s): replaced or re-created; nothing restored",
+		     undo, info.path, fmt_id(&info.id, was, sizeof(was)),
+		     fmt_id(&info.found, now, sizeof(now)));
 	if (e == -EBADMSG)
 		errx(CTL_EXIT_FAIL,
 		     "%s: not an mmapwin undo journal, or corrupt; nothing restored",
@@ -1298,16 +1336,18 @@ static int cmd_replace(struct mw *m, char **args, int n)
 		rp.flags |= CTL_REPLACE_NO_SYNC;
 	if (m->undo && !m->cli.dry_run) {
 		char tpath[PATH_MAX];
+		struct ctl_undo_info uinfo;
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0)
 			die_file(file, -errno);
 		if (!realpath(file, tpath))
 			err(CTL_EXIT_FAIL, "%s", file);
-		e = ctl_undo_open(m->undo, fd, tpath, &undo);
+		e = ctl_undo_open(m->undo, fd, tpath,
+				  0, &uinfo, &undo);
 		close(fd);
 		if (e < 0)
-			die_undo(m->undo, e);
+			die_undo(m->undo, e, &uinfo);
 		rp.journal = ctl_undo_journal;
 		rp.journal_arg = undo;
 	}

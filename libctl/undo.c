@@ -4,7 +4,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
+#include <linux/fs.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -142,44 +144,128 @@ static int pread_all(int fd, void *buf, size_t n, uint64_t off)
 
 struct ctl_undo {
 	int fd;
+	int sync; /* fdatasync each record */
 	uint64_t end; /* journal size: where the next record goes */
 	uint64_t records, bytes;
 };
+
+int ctl_undo_id_get(int fd, struct ctl_undo_id *id)
+{
+	struct statx sx;
+	struct stat st;
+	long buf = 0;
+
+	memset(id, 0, sizeof(*id));
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	id->dev = (uint64_t)st.st_dev;
+	id->ino = (uint64_t)st.st_ino;
+	/* The kernel stores an int; a long leaves room for any that would
+	 * store more. Its first 4 bytes are that int on either byte order. */
+	if (ioctl(fd, FS_IOC_GETVERSION, &buf) == 0) {
+		memcpy(&id->gen, &buf, sizeof(id->gen));
+		id->has |= CTL_UNDO_ID_GEN;
+	} else if (errno != ENOTTY && errno != EOPNOTSUPP && errno != EINVAL &&
+		   errno != ENOSYS) {
+		return neg_errno();
+	}
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &sx) < 0)
+		return neg_errno();
+	if (sx.stx_mask & STATX_BTIME) {
+		id->btime_sec = sx.stx_btime.tv_sec;
+		id->btime_nsec = sx.stx_btime.tv_nsec;
+		id->has |= CTL_UNDO_ID_BTIME;
+	}
+	return 0;
+}
+
+int ctl_undo_id_same(const struct ctl_undo_id *journaled,
+		     const struct ctl_undo_id *found)
+{
+	const struct ctl_undo_id *a = journaled, *b = found;
+
+	if (a->dev != b->dev || a->ino != b->ino)
+		return 0;
+	if ((a->has & CTL_UNDO_ID_GEN) &&
+	    (!(b->has & CTL_UNDO_ID_GEN) || a->gen != b->gen))
+		return 0;
+	if ((a->has & CTL_UNDO_ID_BTIME) &&
+	    (!(b->has & CTL_UNDO_ID_BTIME) || a->btime_sec != b->btime_sec ||
+	     a->btime_nsec != b->btime_nsec))
+		return 0;
+	return 1;
+}
+
+/*
+ * Whether the journal of INFO may be applied to the file FOUND. Version 1
+ * recorded no generation or birth time: a file born before the journal
+ * was made, with its device and inode, is the journaled one (a number
+ * reused later goes to a file born later); one born that second or later,
+ * or of unknown birth, may not be.
+ */
+static int journal_fits(const struct ctl_undo_info *info,
+			const struct ctl_undo_id *found)
+{
+	if (info->version >= 2)
+		return ctl_undo_id_same(&info->id, found);
+	return info->id.dev == found->dev && info->id.ino == found->ino &&
+	       (found->has & CTL_UNDO_ID_BTIME) && found->btime_sec >= 0 &&
+	       (uint64_t)found->btime_sec < info->created;
+}
 
 /* Read and check the header of journal FD. Returns its length or -errno. */
 static int read_header(int fd, struct ctl_undo_info *info)
 {
 	unsigned char h[CTL_UNDO_HDR_SIZE];
-	uint32_t plen, hlen, crc;
+	uint32_t plen, hlen, crc, fixed, version;
 	int err;
 
-	err = pread_all(fd, h, sizeof(h), 0);
+	err = pread_all(fd, h, CTL_UNDO_HDR_SIZE_V1, 0);
 	if (err == -ENODATA)
 		return -EBADMSG;
 	if (err < 0)
 		return err;
-	if (memcmp(h, hdr_magic, 8) || get32(h + 8) != 1)
+	version = get32(h + 8);
+	if (memcmp(h, hdr_magic, 8) || version < 1 ||
+	    version > CTL_UNDO_VERSION)
 		return -EBADMSG;
+	fixed = version == 1 ? CTL_UNDO_HDR_SIZE_V1 : CTL_UNDO_HDR_SIZE;
+	if (fixed > CTL_UNDO_HDR_SIZE_V1) {
+		err = pread_all(fd, h + CTL_UNDO_HDR_SIZE_V1,
+				fixed - CTL_UNDO_HDR_SIZE_V1,
+				CTL_UNDO_HDR_SIZE_V1);
+		if (err < 0)
+			return err == -ENODATA ? -EBADMSG : err;
+	}
 	hlen = get32(h + 12);
 	plen = get32(h + 48);
-	if (plen == 0 || plen >= sizeof(info->path) ||
-	    hlen != CTL_UNDO_HDR_SIZE + plen)
+	if (plen == 0 || plen >= sizeof(info->path) || hlen != fixed + plen)
 		return -EBADMSG;
-	err = pread_all(fd, info->path, plen, CTL_UNDO_HDR_SIZE);
+	err = pread_all(fd, info->path, plen, fixed);
 	if (err < 0)
 		return err == -ENODATA ? -EBADMSG : err;
 	info->path[plen] = '\0';
-	crc = ctl_crc32c(ctl_crc32c(0, h, 60), info->path, plen);
-	if (crc != get32(h + 60))
+	crc = ctl_crc32c(ctl_crc32c(0, h, fixed - 4), info->path, plen);
+	if (crc != get32(h + fixed - 4))
 		return -EBADMSG;
-	info->dev = get64(h + 16);
-	info->ino = get64(h + 24);
+	info->version = version;
+	memset(&info->id, 0, sizeof(info->id));
+	info->id.dev = get64(h + 16);
+	info->id.ino = get64(h + 24);
 	info->size = get64(h + 32);
 	info->created = get64(h + 40);
+	if (version >= 2) {
+		info->id.has = get32(h + 52) &
+			       (CTL_UNDO_ID_GEN | CTL_UNDO_ID_BTIME);
+		info->id.gen = get32(h + 56);
+		info->id.btime_nsec = get32(h + 60);
+		info->id.btime_sec = (int64_t)get64(h + 64);
+	}
 	return (int)hlen;
 }
 
-static int write_header(int fd, const struct stat *st, const char *tpath)
+static int write_header(int fd, const struct ctl_undo_id *id, uint64_t size,
+			const char *tpath)
 {
 	unsigned char h[CTL_UNDO_HDR_SIZE] = {0};
 	size_t plen = strlen(tpath);
@@ -188,14 +274,18 @@ static int write_header(int fd, const struct stat *st, const char *tpath)
 	if (plen == 0 || plen >= PATH_MAX)
 		return -ENAMETOOLONG;
 	memcpy(h, hdr_magic, 8);
-	put32(h + 8, 1);
+	put32(h + 8, CTL_UNDO_VERSION);
 	put32(h + 12, (uint32_t)(CTL_UNDO_HDR_SIZE + plen));
-	put64(h + 16, (uint64_t)st->st_dev);
-	put64(h + 24, (uint64_t)st->st_ino);
-	put64(h + 32, (uint64_t)st->st_size);
+	put64(h + 16, id->dev);
+	put64(h + 24, id->ino);
+	put64(h + 32, size);
 	put64(h + 40, (uint64_t)time(NULL));
 	put32(h + 48, (uint32_t)plen);
-	put32(h + 60, ctl_crc32c(ctl_crc32c(0, h, 60), tpath, plen));
+	put32(h + 52, id->has);
+	put32(h + 56, id->gen);
+	put32(h + 60, id->btime_nsec);
+	put64(h + 64, (uint64_t)id->btime_sec);
+	put32(h + 92, ctl_crc32c(ctl_crc32c(0, h, 92), tpath, plen));
 	err = ctl_pwrite_full(fd, h, sizeof(h), 0);
 	if (!err)
 		err = ctl_pwrite_full(fd, tpath, plen, CTL_UNDO_HDR_SIZE);
@@ -340,17 +430,23 @@ static int fsync_dir_of(const char *path)
 }
 
 int ctl_undo_open(const char *path, int tfd, const char *tpath,
+		  unsigned int flags, struct ctl_undo_info *info,
 		  struct ctl_undo **out)
 {
 	_cleanup_close_ int fd = -1;
-	struct ctl_undo_info info;
+	struct ctl_undo_info local;
 	struct scan sc = {0};
-	struct stat tst, st;
+	struct stat st;
 	struct ctl_undo *u;
+	int sync = !(flags & CTL_UNDO_NO_SYNC);
 	int hlen, err;
 
-	if (fstat(tfd, &tst) < 0)
-		return neg_errno();
+	if (!info)
+		info = &local;
+	memset(info, 0, sizeof(*info));
+	err = ctl_undo_id_get(tfd, &info->found);
+	if (err < 0)
+		return err;
 	/* O_NONBLOCK: a FIFO named by mistake must not hang the open. */
 	fd = open(path, O_RDWR | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
 		  0600);
@@ -364,24 +460,32 @@ int ctl_undo_open(const char *path, int tfd, const char *tpath,
 		return neg_errno();
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return neg_errno();
-	if (st.st_dev == tst.st_dev && st.st_ino == tst.st_ino)
+	if ((uint64_t)st.st_dev == info->found.dev &&
+	    (uint64_t)st.st_ino == info->found.ino)
 		return -EINVAL;
 	if (st.st_size == 0) {
-		err = write_header(fd, &tst, tpath);
-		if (!err && fdatasync(fd) < 0)
+		struct stat tst;
+
+		if (fstat(tfd, &tst) < 0)
+			return neg_errno();
+		err = write_header(fd, &info->found, (uint64_t)tst.st_size,
+				   tpath);
+		if (!err && sync && fdatasync(fd) < 0)
 			err = neg_errno();
-		if (!err)
+		if (!err && sync)
 			err = fsync_dir_of(path);
 		if (err < 0)
 			return err;
 		hlen = (int)(CTL_UNDO_HDR_SIZE + strlen(tpath));
 		sc.end = (uint64_t)hlen;
 	} else {
-		hlen = read_header(fd, &info);
+		hlen = read_header(fd, info);
 		if (hlen < 0)
 			return hlen;
-		if (info.dev != (uint64_t)tst.st_dev ||
-		    info.ino != (uint64_t)tst.st_ino)
+		/* Its identity is too weak to add records under. */
+		if (info->version < CTL_UNDO_VERSION)
+			return -EPROTO;
+		if (!ctl_undo_id_same(&info->id, &info->found))
 			return -EXDEV;
 		err = scan_records(fd, (uint64_t)hlen, (uint64_t)st.st_size, 0,
 				   &sc);
@@ -389,14 +493,16 @@ int ctl_undo_open(const char *path, int tfd, const char *tpath,
 			return err;
 		/* A torn record was never followed by a change: drop it so
 		 * that ours lands right after the last good one. */
-		if (sc.torn &&
-		    (ftruncate(fd, (off_t)sc.end) < 0 || fdatasync(fd) < 0))
+		if (sc.torn && ftruncate(fd, (off_t)sc.end) < 0)
+			return neg_errno();
+		if (sc.torn && sync && fdatasync(fd) < 0)
 			return neg_errno();
 	}
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
 	u->fd = TAKE_FD(fd);
+	u->sync = sync;
 	u->end = sc.end;
 	*out = u;
 	return 0;
@@ -419,11 +525,11 @@ int ctl_undo_record(struct ctl_undo *u, uint64_t off, const void *orig,
 	err = ctl_pwrite_full(u->fd, r, sizeof(r), u->end);
 	if (!err)
 		err = ctl_pwrite_full(u->fd, orig, len, u->end + sizeof(r));
-	if (!err && fdatasync(u->fd) < 0)
+	if (!err && u->sync && fdatasync(u->fd) < 0)
 		err = neg_errno();
 	if (err < 0) {
 		/* Best effort: a leftover is trimmed at the next open. */
-		if (ftruncate(u->fd, (off_t)u->end) == 0)
+		if (ftruncate(u->fd, (off_t)u->end) == 0 && u->sync)
 			fdatasync(u->fd);
 		return err;
 	}
@@ -529,8 +635,10 @@ int ctl_undo_apply(const char *path, unsigned int flags,
 		goto out;
 	}
 	info->cur_size = (uint64_t)st.st_size;
-	if ((uint64_t)st.st_dev != info->dev ||
-	    (uint64_t)st.st_ino != info->ino) {
+	err = ctl_undo_id_get(tfd, &info->found);
+	if (err < 0)
+		goto out;
+	if (!journal_fits(info, &info->found)) {
 		err = -EXDEV;
 		goto out;
 	}

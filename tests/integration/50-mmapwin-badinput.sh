@@ -208,7 +208,7 @@ head -c 100 /dev/urandom >g
 cp g g.orig
 expect_exit 0 "$M" patch g 0 --data G --undo u
 expect_exit 3 "$M" patch f 0 --data x --undo u
-expect_grep 'mmapwin: --undo u: journal belongs to another file; give a new undo file' "$WORK/err"
+expect_grep '^mmapwin: --undo u: journal belongs to another file \(journaled: dev [0-9]+:[0-9]+, inode [0-9]+, .*; found: dev [0-9]+:[0-9]+, inode [0-9]+, .*\); give a new undo file$' "$WORK/err"
 unchanged "undo of another file"
 # The target replaced by a new inode under the same name.
 cp g g.new && mv g.new g

@@ -13,7 +13,7 @@ cd "$WORK" || fail "cd"
 head -c $((256 << 20)) /dev/urandom >orig
 head -c $((200 << 20)) /dev/urandom >data
 want=$(sha256sum <orig | cut -d' ' -f1)
-hdr=$((64 + ${#WORK} + 7)) # header + "$WORK/target"
+hdr=$((96 + ${#WORK} + 7)) # header + "$WORK/target"
 rec=$((24 + (1 << 20)))
 off=$((3 * 1024 * 1024 + 1))
 

@@ -12,7 +12,7 @@ M=$B/mmapwin
 [ -x "$M" ] || fail "$M not built"
 
 cd "$WORK" || fail "cd"
-hdr=$((64 + ${#WORK} + 7)) # journal header for "$WORK/target"
+hdr=$((96 + ${#WORK} + 7)) # journal header for "$WORK/target"
 rec=$((24 + (1 << 20)))
 records_in() {
 	local sz

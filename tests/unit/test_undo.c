@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/file.h"
@@ -101,28 +102,319 @@ static void test_crc32c(void **state)
 
 static void test_header_layout(void **state)
 {
+	struct ctl_undo_id id;
 	struct ctl_undo *u;
-	unsigned char h[64];
+	unsigned char h[96];
 	struct stat st;
+	uint32_t v32;
 	int fd, jfd;
 
 	(void)state;
 	fresh();
 	fd = open(target, O_RDWR);
 	fstat(fd, &st);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_id_get(fd, &id), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	assert_int_equal(ctl_undo_close(u), 0);
 	jfd = open(journal, O_RDONLY);
-	assert_int_equal(read(jfd, h, 64), 64);
+	assert_int_equal(read(jfd, h, 96), 96);
 	close(jfd);
 	assert_memory_equal(h, "CTLUNDO1", 8);
-	assert_int_equal(h[8], 1);
-	assert_int_equal(h[12], 64 + strlen(target));
+	assert_int_equal(h[8], 2);
+	assert_int_equal(h[12], 96 + strlen(target));
 	assert_memory_equal(h + 16, &st.st_dev, 8); /* little-endian host */
 	assert_memory_equal(h + 24, &st.st_ino, 8);
 	assert_int_equal(h[32], 20);
-	assert_int_equal(file_size(journal), 64 + strlen(target));
+	assert_int_equal(h[48], strlen(target));
+	memcpy(&v32, h + 52, 4);
+	assert_int_equal(v32, id.has);
+	if (id.has & CTL_UNDO_ID_GEN)
+		assert_memory_equal(h + 56, &id.gen, 4);
+	if (id.has & CTL_UNDO_ID_BTIME) {
+		assert_memory_equal(h + 60, &id.btime_nsec, 4);
+		assert_memory_equal(h + 64, &id.btime_sec, 8);
+	}
+	for (int i = 72; i < 92; i++)
+		assert_int_equal(h[i], 0);
+	memcpy(&v32, h + 92, 4);
+	assert_int_equal(v32, ctl_crc32c(ctl_crc32c(0, h, 92), target,
+					 strlen(target)));
+	assert_int_equal(file_size(journal), 96 + strlen(target));
 	close(fd);
+}
+
+/* The identity: device and inode, and each of generation and birth time
+ * that the journaled side has must match on the found side. */
+static void test_id_same(void **state)
+{
+	const struct ctl_undo_id a = {.dev = 0x801,
+				      .ino = 12,
+				      .gen = 77,
+				      .btime_sec = 1700000000,
+				      .btime_nsec = 5,
+				      .has = CTL_UNDO_ID_GEN |
+					     CTL_UNDO_ID_BTIME};
+	struct ctl_undo_id b = a;
+
+	(void)state;
+	assert_true(ctl_undo_id_same(&a, &b));
+	b.gen = 78;
+	assert_false(ctl_undo_id_same(&a, &b));
+	b = a;
+	b.btime_nsec = 6;
+	assert_false(ctl_undo_id_same(&a, &b));
+	b = a;
+	b.btime_sec++;
+	assert_false(ctl_undo_id_same(&a, &b));
+	b = a;
+	b.ino = 13;
+	assert_false(ctl_undo_id_same(&a, &b));
+	b = a;
+	b.dev = 0x802;
+	assert_false(ctl_undo_id_same(&a, &b));
+	/* What was journaled must be there to compare. */
+	b = a;
+	b.has = CTL_UNDO_ID_BTIME;
+	assert_false(ctl_undo_id_same(&a, &b));
+	b.has = CTL_UNDO_ID_GEN;
+	assert_false(ctl_undo_id_same(&a, &b));
+	/* tmpfs: birth time only, on both sides. */
+	{
+		struct ctl_undo_id t = a, u;
+
+		t.has = CTL_UNDO_ID_BTIME;
+		t.gen = 0;
+		u = t;
+		assert_true(ctl_undo_id_same(&t, &u));
+		u.btime_nsec++;
+		assert_false(ctl_undo_id_same(&t, &u));
+		/* More on the found side is fine. */
+		u = a;
+		assert_true(ctl_undo_id_same(&t, &u));
+	}
+	/* Neither known: device and inode decide. */
+	b = a;
+	b.has = 0;
+	{
+		struct ctl_undo_id c = b;
+
+		c.gen = 1;
+		c.btime_sec = 0;
+		assert_true(ctl_undo_id_same(&b, &c));
+	}
+}
+
+/* A new file that got the journaled file's inode number back (ext4 and
+ * others hand out a freed number at once) is refused by its identity. */
+static void test_reused_inode(void **state)
+{
+	struct ctl_undo_info info;
+	struct ctl_undo_id was, now;
+	struct ctl_undo *u;
+	int fd;
+
+	(void)state;
+	fresh();
+	fd = open(target, O_RDWR);
+	assert_int_equal(ctl_undo_id_get(fd, &was), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
+	patch(fd, u, 0, "Z");
+	ctl_undo_close(u);
+	close(fd);
+	assert_int_equal(unlink(target), 0);
+	put_file(target, "a new file with other bytes in it.....");
+	fd = open(target, O_RDWR);
+	assert_int_equal(ctl_undo_id_get(fd, &now), 0);
+	assert_false(ctl_undo_id_same(&was, &now));
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, &info, &u),
+			 -EXDEV);
+	assert_int_equal(info.found.ino, now.ino);
+	assert_int_equal(info.id.ino, was.ino);
+	close(fd);
+	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), -EXDEV);
+	assert_int_equal(info.on_target, 1);
+	assert_int_equal(info.version, 2);
+	assert_int_equal(info.id.ino, was.ino);
+	assert_int_equal(info.id.has, was.has);
+	assert_int_equal(info.id.gen, was.gen);
+	assert_int_equal(info.found.ino, now.ino);
+	assert_int_equal(info.found.gen, now.gen);
+	assert_string_equal(get_file(target),
+			    "a new file with other bytes in it.....");
+}
+
+static void put32le(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64le(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* A version 1 journal (64-byte header) for the target, made at CREATED,
+ * with one record of "AB" at offset 0. */
+static void write_v1(uint64_t created)
+{
+	unsigned char h[64] = "CTLUNDO1", r[24] = "UREC";
+	size_t plen = strlen(target);
+	struct stat st;
+	int jfd;
+
+	assert_int_equal(stat(target, &st), 0);
+	put32le(h + 8, 1);
+	put32le(h + 12, (uint32_t)(64 + plen));
+	put64le(h + 16, (uint64_t)st.st_dev);
+	put64le(h + 24, (uint64_t)st.st_ino);
+	put64le(h + 32, (uint64_t)st.st_size);
+	put64le(h + 40, created);
+	put32le(h + 48, (uint32_t)plen);
+	put32le(h + 60, ctl_crc32c(ctl_crc32c(0, h, 60), target, plen));
+	put32le(r + 4, 2);
+	put32le(r + 16, ctl_crc32c(0, "01", 2));
+	put32le(r + 20, ctl_crc32c(0, r, 20));
+	jfd = open(journal, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(jfd >= 0);
+	assert_int_equal(write(jfd, h, 64), 64);
+	assert_int_equal(write(jfd, target, plen), (ssize_t)plen);
+	assert_int_equal(write(jfd, r, 24), 24);
+	assert_int_equal(write(jfd, "01", 2), 2);
+	close(jfd);
+}
+
+/* A version 2 journal for the target with identity ID, made now, with
+ * one record of "01" at offset 0. */
+static void write_v2(const struct ctl_undo_id *id)
+{
+	unsigned char h[96] = "CTLUNDO1", r[24] = "UREC";
+	size_t plen = strlen(target);
+	int jfd;
+
+	put32le(h + 8, 2);
+	put32le(h + 12, (uint32_t)(96 + plen));
+	put64le(h + 16, id->dev);
+	put64le(h + 24, id->ino);
+	put64le(h + 32, 20);
+	put64le(h + 40, (uint64_t)time(NULL));
+	put32le(h + 48, (uint32_t)plen);
+	put32le(h + 52, id->has);
+	put32le(h + 56, id->gen);
+	put32le(h + 60, id->btime_nsec);
+	put64le(h + 64, (uint64_t)id->btime_sec);
+	put32le(h + 92, ctl_crc32c(ctl_crc32c(0, h, 92), target, plen));
+	put32le(r + 4, 2);
+	put32le(r + 16, ctl_crc32c(0, "01", 2));
+	put32le(r + 20, ctl_crc32c(0, r, 20));
+	jfd = open(journal, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(jfd >= 0);
+	assert_int_equal(write(jfd, h, 96), 96);
+	assert_int_equal(write(jfd, target, plen), (ssize_t)plen);
+	assert_int_equal(write(jfd, r, 24), 24);
+	assert_int_equal(write(jfd, "01", 2), 2);
+	close(jfd);
+}
+
+/* Same device and inode number, but the generation or the birth time in
+ * the journal is not the file's: nothing is written, nothing appended. */
+static void test_identity_mismatch(void **state)
+{
+	struct ctl_undo_info info;
+	struct ctl_undo_id id, bad;
+	struct ctl_undo *u;
+	int fd;
+
+	(void)state;
+	fresh();
+	put_file(target, "AB23456789abcdefghij");
+	fd = open(target, O_RDWR);
+	assert_int_equal(ctl_undo_id_get(fd, &id), 0);
+	/* The file's own identity: applied. */
+	write_v2(&id);
+	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	assert_string_equal(get_file(target), "0123456789abcdefghij");
+	put_file(target, "AB23456789abcdefghij");
+	for (int k = 0; k < 4; k++) {
+		bad = id;
+		if (k == 0)
+			bad.gen++, bad.has |= CTL_UNDO_ID_GEN;
+		else if (k == 1)
+			bad.btime_nsec ^= 1, bad.has |= CTL_UNDO_ID_BTIME;
+		else if (k == 2)
+			bad.btime_sec--, bad.has |= CTL_UNDO_ID_BTIME;
+		else
+			bad.ino++;
+		/* A field the file system does not have cannot match. */
+		if ((k == 0 && !(id.has & CTL_UNDO_ID_GEN)) ||
+		    ((k == 1 || k == 2) && !(id.has & CTL_UNDO_ID_BTIME)))
+			bad = id, bad.has |= k ? CTL_UNDO_ID_BTIME
+					       : CTL_UNDO_ID_GEN;
+		write_v2(&bad);
+		assert_int_equal(
+			ctl_undo_apply(journal, 0, NULL, NULL, &info), -EXDEV);
+		assert_int_equal(info.on_target, 1);
+		assert_int_equal(info.id.gen, bad.gen);
+		assert_int_equal(info.id.btime_nsec, bad.btime_nsec);
+		assert_int_equal(info.found.ino, id.ino);
+		assert_int_equal(info.found.gen, id.gen);
+		assert_int_equal(ctl_undo_apply(journal, CTL_UNDO_DRY_RUN, NULL,
+						NULL, &info),
+				 -EXDEV);
+		assert_string_equal(get_file(target), "AB23456789abcdefghij");
+		assert_int_equal(
+			ctl_undo_open(journal, fd, target, 0, &info, &u),
+			-EXDEV);
+		assert_int_equal(file_size(journal),
+				 96 + strlen(target) + 24 + 2);
+	}
+	close(fd);
+}
+
+/*
+ * Version 1 journals hold no generation or birth time. They are applied
+ * only to a file born before the journal was made (a reused inode number
+ * belongs to a file born later) and are never appended to.
+ */
+static void test_version1(void **state)
+{
+	struct ctl_undo_info info;
+	struct ctl_undo_id id;
+	struct ctl_undo *u;
+	int fd;
+
+	(void)state;
+	fresh();
+	fd = open(target, O_RDWR);
+	assert_int_equal(ctl_undo_id_get(fd, &id), 0);
+	close(fd);
+	if (!(id.has & CTL_UNDO_ID_BTIME))
+		skip();
+	put_file(target, "AB23456789abcdefghij");
+	/* Made after the file was born: applied. */
+	write_v1((uint64_t)id.btime_sec + 1);
+	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	assert_int_equal(info.version, 1);
+	assert_int_equal(info.records, 1);
+	assert_string_equal(get_file(target), "0123456789abcdefghij");
+	/* Never appended to. */
+	fd = open(target, O_RDWR);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, &info, &u),
+			 -EPROTO);
+	assert_int_equal(info.version, 1);
+	close(fd);
+	/* Made in the second the file was born, or before: it may be a
+	 * file that reused the number, so nothing is written. */
+	put_file(target, "AB23456789abcdefghij");
+	for (int64_t d = 0; d <= 1; d++) {
+		write_v1((uint64_t)(id.btime_sec - d));
+		assert_int_equal(
+			ctl_undo_apply(journal, 0, NULL, NULL, &info), -EXDEV);
+		assert_int_equal(info.version, 1);
+		assert_int_equal(info.on_target, 1);
+		assert_string_equal(get_file(target), "AB23456789abcdefghij");
+	}
 }
 
 static void test_roundtrip_idempotent(void **state)
@@ -135,14 +427,14 @@ static void test_roundtrip_idempotent(void **state)
 	(void)state;
 	fresh();
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 2, "XYZ");
 	patch(fd, u, 18, "QQ");
 	ctl_undo_counts(u, &recs, &bytes);
 	assert_int_equal(recs, 2);
 	assert_int_equal(bytes, 5);
 	/* The record is on disk before the change: exact journal size. */
-	assert_int_equal(file_size(journal), 64 + strlen(target) + 2 * 24 + 5);
+	assert_int_equal(file_size(journal), 96 + strlen(target) + 2 * 24 + 5);
 	assert_int_equal(ctl_undo_close(u), 0);
 	close(fd);
 	assert_string_equal(get_file(target), "01XYZ56789abcdefghQQ");
@@ -167,10 +459,10 @@ static void test_overlap_order(void **state)
 	(void)state;
 	fresh();
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 0, "AAAA");
 	ctl_undo_close(u);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 2, "BBBB");
 	ctl_undo_close(u);
 	close(fd);
@@ -189,17 +481,17 @@ static void test_refuses_other_file(void **state)
 	fresh();
 	put_file(other, "other");
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 0, "Z");
 	ctl_undo_close(u);
 	close(fd);
 	/* Appending records about another file. */
 	fd = open(other, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, other, &u), -EXDEV);
+	assert_int_equal(ctl_undo_open(journal, fd, other, 0, NULL, &u), -EXDEV);
 	/* The journal as its own target. */
 	close(fd);
 	fd = open(journal, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, journal, &u), -EINVAL);
+	assert_int_equal(ctl_undo_open(journal, fd, journal, 0, NULL, &u), -EINVAL);
 	close(fd);
 	/* The target replaced by another inode under the same name. */
 	assert_int_equal(rename(other, target), 0);
@@ -219,7 +511,7 @@ static void test_not_a_journal(void **state)
 	put_file(journal, "this is not a journal at all, just text......"
 			  "..................................\n");
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), -EBADMSG);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), -EBADMSG);
 	close(fd);
 	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
 			 -EBADMSG);
@@ -241,16 +533,16 @@ static void test_fifo_never_blocks(void **state)
 	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(fifo, fd, target, &u), -CTL_ENOTREG);
+	assert_int_equal(ctl_undo_open(fifo, fd, target, 0, NULL, &u), -CTL_ENOTREG);
 	assert_int_equal(ctl_undo_apply(fifo, 0, NULL, NULL, &info),
 			 -CTL_ENOTREG);
 	assert_int_equal(info.on_target, 0);
 	assert_int_equal(ctl_undo_apply(fifo, CTL_UNDO_DRY_RUN, NULL, NULL,
 					&info),
 			 -CTL_ENOTREG);
-	assert_int_equal(ctl_undo_open(dir, fd, target, &u), -EISDIR);
+	assert_int_equal(ctl_undo_open(dir, fd, target, 0, NULL, &u), -EISDIR);
 	/* The target replaced by a FIFO. */
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 0, "Z");
 	ctl_undo_close(u);
 	close(fd);
@@ -279,7 +571,7 @@ static void test_torn_tail(void **state)
 	(void)state;
 	fresh();
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 0, "AB");
 	ctl_undo_close(u);
 	good = file_size(journal);
@@ -307,7 +599,7 @@ static void test_torn_tail(void **state)
 	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
 	assert_int_equal(info.torn, 4096);
 	/* Appending trims the tail first. */
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	assert_int_equal(file_size(journal), good);
 	patch(fd, u, 5, "C");
 	ctl_undo_close(u);
@@ -329,16 +621,16 @@ static void test_corrupt_middle(void **state)
 	(void)state;
 	fresh();
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 0, "AB");
 	patch(fd, u, 4, "CD");
 	ctl_undo_close(u);
 	close(fd);
 	/* Flip one data byte of the first record. */
 	jfd = open(journal, O_RDWR);
-	pread(jfd, &c, 1, (off_t)(64 + strlen(target) + 24));
+	pread(jfd, &c, 1, (off_t)(96 + strlen(target) + 24));
 	c ^= 1;
-	pwrite(jfd, &c, 1, (off_t)(64 + strlen(target) + 24));
+	pwrite(jfd, &c, 1, (off_t)(96 + strlen(target) + 24));
 	close(jfd);
 	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
 			 -EBADMSG);
@@ -356,7 +648,7 @@ static void test_extend_restored(void **state)
 	(void)state;
 	fresh();
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	assert_int_equal(ftruncate(fd, 30), 0);
 	patch(fd, u, 18, "0123456789AB");
 	ctl_undo_close(u);
@@ -391,7 +683,7 @@ static void test_dry_run_lists(void **state)
 	(void)state;
 	fresh();
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 3, "xyz");
 	patch(fd, u, 10, "k");
 	ctl_undo_close(u);
@@ -414,14 +706,14 @@ static void test_record_limits(void **state)
 	(void)state;
 	fresh();
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, &u), 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	assert_int_equal(ctl_undo_record(u, 0, "x", 0), -EINVAL);
 	assert_int_equal(ctl_undo_record(u, INT64_MAX, "x", 1), -EINVAL);
 	/* A second writer is locked out. */
 	{
 		struct ctl_undo *u2;
 
-		assert_int_equal(ctl_undo_open(journal, fd, target, &u2),
+		assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u2),
 				 -EWOULDBLOCK);
 	}
 	ctl_undo_close(u);
@@ -433,6 +725,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c),
 		cmocka_unit_test(test_header_layout),
+		cmocka_unit_test(test_id_same),
+		cmocka_unit_test(test_reused_inode),
+		cmocka_unit_test(test_identity_mismatch),
+		cmocka_unit_test(test_version1),
 		cmocka_unit_test(test_roundtrip_idempotent),
 		cmocka_unit_test(test_overlap_order),
 		cmocka_unit_test(test_refuses_other_file),
