@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <linux/io_uring.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -293,6 +294,16 @@ static int policy_consistent(const struct ctl_preflight_policy *p,
 			    " is below queue.depth_warn %" PRIu64,
 			    p->depth_max, p->depth_warn);
 	}
+	/* The write needs a read-write mount. */
+	if (list_has(p->mount_require, "ro"))
+		return perr(e, key_line(lines, "mount.require"),
+			    "mount.require: 'ro' contradicts the write (it needs rw)");
+	if (list_has(p->mount_recommend, "ro"))
+		return perr(e, key_line(lines, "mount.recommend"),
+			    "mount.recommend: 'ro' contradicts the write (it needs rw)");
+	if (list_has(p->mount_forbid, "rw"))
+		return perr(e, key_line(lines, "mount.forbid"),
+			    "mount.forbid: 'rw' contradicts the write (it needs rw)");
 	if (p->util_pct == 0)
 		return perr(e, key_line(lines, "queue.util_pct"),
 			    "queue.util_pct must be 1-100");
@@ -576,12 +587,81 @@ static bool opts_undo(const char *list, char *out, size_t len)
 	return true;
 }
 
+/*
+ * Mount options that stop programs: a mount that holds the running
+ * system must never get one from a hint (noexec on / stops every
+ * program, nosuid stops sudo and su, nodev device nodes, nosymfollow the
+ * /lib64 -> usr/lib64 links).
+ */
+static bool stops_programs(const char *opt)
+{
+	static const char *const stop[] = {"noexec", "nosuid", "nodev",
+					   "nosymfollow"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(stop); i++)
+		if (strcmp(opt, stop[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Split the comma list LIST into STOP (options that stop programs) and
+ * REST, each of LEN bytes. */
+static void split_stop(const char *list, char *stop, char *rest, size_t len)
+{
+	size_t so = 0, ro = 0;
+
+	stop[0] = rest[0] = '\0';
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+		char w[64];
+
+		if (l && l < sizeof(w)) {
+			bool s;
+
+			memcpy(w, p, l);
+			w[l] = '\0';
+			s = stops_programs(w);
+			if (s && so < len)
+				so += (size_t)snprintf(stop + so, len - so,
+						       "%s%s", so ? "," : "", w);
+			else if (!s && ro < len)
+				ro += (size_t)snprintf(rest + ro, len - ro,
+						       "%s%s", ro ? "," : "", w);
+		}
+		p += l + (p[l] == ',');
+	}
+}
+
+/*
+ * The hint for WHAT ("nodev missing") whose fix is remounting M with the
+ * options ADD: that command, but never with an option that stops
+ * programs on a mount that holds the running system; for those the row
+ * says why and where such data belongs instead.
+ */
+static void remount_hint(const struct ctl_pf_mount *m, const char *what,
+			 const char *add, struct ctl_preflight_result *res)
+{
+	char stop[CTL_PF_LIST_MAX + 64], rest[CTL_PF_LIST_MAX + 64];
+
+	split_stop(add, stop, rest, sizeof(stop));
+	if (!m->system[0] || !stop[0]) {
+		FMT(res->hint, "%s: mount -o remount,%s %s", what, add,
+		    m->target);
+		return;
+	}
+	FMT(res->hint,
+	    "%s, but not on %s: it holds the running system (%s), and %s there would break it; put the data on a mount that has %s (findmnt -O %s)%s%s%s%s",
+	    what, m->target, m->system, stop, stop, stop,
+	    rest[0] ? "; for the rest: mount -o remount," : "", rest,
+	    rest[0] ? " " : "", rest[0] ? m->target : "");
+}
+
 void ctl_preflight_judge_mount(const struct ctl_pf_mount *m,
 			       const struct ctl_preflight_policy *p,
 			       struct ctl_preflight_result *res)
 {
 	char miss[CTL_PF_LIST_MAX], forb[CTL_PF_LIST_MAX], rec[CTL_PF_LIST_MAX];
-	char undo[CTL_PF_LIST_MAX + 64];
+	char undo[CTL_PF_LIST_MAX + 64], what[CTL_PF_LIST_MAX + 32];
 
 	res_init(res, "mount");
 	FMT(res->value, "%s", m->opts);
@@ -592,26 +672,25 @@ void ctl_preflight_judge_mount(const struct ctl_pf_mount *m,
 	if (m->ro) {
 		res->status = CTL_PF_FAIL;
 		FMT(res->hint,
-		    "read-only: the write cannot happen; mount -o remount,rw %s",
+		    "read-only: the write cannot happen; mount -o remount,rw %s (if the kernel made it read-only after an error, see dmesg and fsck first)",
 		    m->target);
 	} else if (opts_diff(m, p->mount_require, true, miss, sizeof(miss))) {
 		res->status = CTL_PF_FAIL;
-		FMT(res->hint, "%s missing: mount -o remount,%s %s", miss, miss,
-		    m->target);
+		FMT(what, "%s missing", miss);
+		remount_hint(m, what, miss, res);
 	} else if (opts_diff(m, p->mount_forbid, false, forb, sizeof(forb))) {
 		res->status = CTL_PF_FAIL;
+		FMT(what, "%s set but forbidden", forb);
 		if (opts_undo(forb, undo, sizeof(undo)))
-			FMT(res->hint,
-			    "%s set but forbidden: mount -o remount,%s %s",
-			    forb, undo, m->target);
+			remount_hint(m, what, undo, res);
 		else
 			FMT(res->hint,
-			    "%s set but forbidden: mount -o remount without it (%s)",
-			    forb, m->target);
+			    "%s: no remount option undoes it; drop it from the options of %s in /etc/fstab, then umount and mount it",
+			    what, m->target);
 	} else if (opts_diff(m, p->mount_recommend, true, rec, sizeof(rec))) {
 		res->status = CTL_PF_WARN;
-		FMT(res->hint, "%s recommended: mount -o remount,%s %s", rec,
-		    rec, m->target);
+		FMT(what, "%s recommended", rec);
+		remount_hint(m, what, rec, res);
 	}
 }
 
@@ -1177,18 +1256,140 @@ static void join_opts(const char *vfs, const char *fs, char *out, size_t len)
 	}
 }
 
+/*
+ * 1 when host path P is on the mount ID of the file system whose files
+ * have st_dev DEV; a path on that file system whose mount cannot be found
+ * counts as on it (the safe answer). 0 when not, or -ENOMEM.
+ */
+static int on_mount(const struct ctl_root *r, const char *p, dev_t dev,
+		    int id)
+{
+	struct ctl_mount m = {0};
+	struct stat st;
+	int err;
+
+	if (stat(p, &st) < 0 || st.st_dev != dev)
+		return 0;
+	err = ctl_mount_by_path(r, p, &m);
+	if (err == -ENOMEM)
+		return err;
+	err = err < 0 || m.id == id;
+	ctl_mount_clear(&m);
+	return err;
+}
+
+/* Directories the host cannot run without. */
+static const char *const system_dirs[] = {"/", "/usr", "/boot", "/etc",
+					  "/var"};
+
+/* A file this process runs code from, on mount ID: into WHY. */
+static int running_code(const struct ctl_root *r, dev_t dev, int id,
+			char *why, size_t len)
+{
+	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, "/proc/self/maps", "r");
+	char line[PATH_MAX + 128], last[PATH_MAX] = "";
+
+	if (!f)
+		return 0; /* a tree without it: the directories still count */
+	while (fgets(line, sizeof(line), f)) {
+		char perms[8], *file, *end;
+		int off = 0, err;
+
+		/* "start-end perms offset dev inode   path" */
+		if (sscanf(line, "%*s %7s %*s %*s %*s%n", perms, &off) != 1 ||
+		    !off || !strchr(perms, 'x'))
+			continue;
+		file = line + off + strspn(line + off, " \t");
+		end = file + strcspn(file, "\n");
+		*end = '\0';
+		/* A deleted file's path may name another file by now. */
+		if (file[0] != '/' || strcmp(file, last) == 0 ||
+		    (end - file > 10 && strcmp(end - 10, " (deleted)") == 0))
+			continue;
+		snprintf(last, sizeof(last), "%s", file);
+		err = on_mount(r, file, dev, id);
+		if (err < 0)
+			return err;
+		if (err) {
+			fmt(why, len, "code running now: %s", file);
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Why the mount ID serving PATH holds the running system, into WHY ("" if
+ * nothing does): the sysroot's system directories, the host's, then the
+ * code this process runs.
+ */
+static int system_reason(const struct ctl_root *r, const char *path, int id,
+			 char *why, size_t len)
+{
+	const char *root = ctl_root_dir(r);
+	size_t rl = strlen(root);
+	struct stat st;
+
+	why[0] = '\0';
+	if (stat(path, &st) < 0)
+		return neg_errno();
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
+	for (int host = ctl_root_is_host(r); host < 2; host++) {
+		for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
+			const char *d = system_dirs[i];
+			char p[PATH_MAX];
+			int err;
+
+			if (host)
+				snprintf(p, sizeof(p), "%s", d);
+			else
+				snprintf(p, sizeof(p), "%.*s%s", (int)rl, root,
+					 strcmp(d, "/") ? d : "");
+			err = on_mount(r, p, st.st_dev, id);
+			if (err < 0)
+				return err;
+			if (err) {
+				fmt(why, len, "%s", p);
+				return 0;
+			}
+		}
+	}
+	return running_code(r, st.st_dev, id, why, len);
+}
+
+int ctl_preflight_measure_mount(const struct ctl_root *r, const char *path,
+				struct ctl_pf_mount *m)
+{
+	struct ctl_mount mnt = {0};
+	int err = ctl_mount_by_path(r, path, &mnt);
+
+	*m = (struct ctl_pf_mount){0};
+	if (err < 0) {
+		ctl_mount_clear(&mnt);
+		return err;
+	}
+	snprintf(m->target, sizeof(m->target), "%s", mnt.target);
+	snprintf(m->source, sizeof(m->source), "%s", mnt.source);
+	snprintf(m->fstype, sizeof(m->fstype), "%s", mnt.fstype);
+	join_opts(mnt.vfs_opts, mnt.fs_opts, m->opts, sizeof(m->opts));
+	m->ro = (mnt.vfs_flags & MS_RDONLY) || mnt.sb_ro;
+	m->dev = mnt.dev;
+	err = system_reason(r, path, mnt.id, m->system, sizeof(m->system));
+	ctl_mount_clear(&mnt);
+	return err;
+}
+
 static int run_mount(const struct ctl_root *r, const char *path,
 		     const struct ctl_preflight_policy *p, struct results *rs)
 {
-	struct ctl_mount mnt = {0};
-	struct ctl_pf_mount pm = {0};
+	struct ctl_pf_mount pm;
 	struct ctl_pf_ext4 pe = {0};
 	struct ctl_ext4_live live;
 	char kname[64];
-	int err = ctl_mount_by_path(r, path, &mnt);
+	int err = ctl_preflight_measure_mount(r, path, &pm);
 
 	if (err < 0) {
-		ctl_mount_clear(&mnt);
 		if (err == -ENOMEM)
 			return err;
 		if ((err = add_error(rs, "mount", "mountinfo", err,
@@ -1196,30 +1397,18 @@ static int run_mount(const struct ctl_root *r, const char *path,
 			return err;
 		return add_skip(rs, "ext4", "-", "mount not found");
 	}
-	snprintf(pm.target, sizeof(pm.target), "%s",
-		 mnt.target ? mnt.target : "?");
-	snprintf(pm.fstype, sizeof(pm.fstype), "%s",
-		 mnt.fstype ? mnt.fstype : "?");
-	join_opts(mnt.vfs_opts, mnt.fs_opts, pm.opts, sizeof(pm.opts));
-	pm.ro = (mnt.vfs_flags & MS_RDONLY) || mnt.sb_ro;
 	err = ADD(rs, ctl_preflight_judge_fstype, &pm, p);
 	if (!err)
 		err = ADD(rs, ctl_preflight_judge_mount, &pm, p);
-	if (err < 0 || !is_ext4_driver(mnt.fstype)) {
-		char v[64];
-
-		snprintf(v, sizeof(v), "%s", pm.fstype);
-		ctl_mount_clear(&mnt);
-		return err < 0 ? err
-			       : add_skip(
-					 rs, "ext4", v,
-					 "not ext4: no journal mode or commit interval");
-	}
+	if (err < 0)
+		return err;
+	if (!is_ext4_driver(pm.fstype))
+		return add_skip(rs, "ext4", pm.fstype,
+				"not ext4: no journal mode or commit interval");
 	snprintf(pe.target, sizeof(pe.target), "%s", pm.target);
-	err = ctl_ext4_kname(r, mnt.dev, kname, sizeof(kname));
+	err = ctl_ext4_kname(r, pm.dev, kname, sizeof(kname));
 	if (!err)
 		err = ctl_ext4_live_read(r, kname, &live);
-	ctl_mount_clear(&mnt);
 	if (err == -ENOMEM)
 		return err;
 	if (err < 0)

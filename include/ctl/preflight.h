@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ctl/blk.h"
 #include "ctl/root.h"
@@ -118,9 +119,18 @@ struct ctl_pf_space {
 
 struct ctl_pf_mount {
 	char target[256]; /* mount point */
+	char source[256]; /* "/dev/vda1", "tmpfs", ... */
 	char fstype[32];
 	char opts[1024]; /* per-mount then superblock options, comma list */
 	bool ro;
+	dev_t dev; /* MAJ:MIN of the file system */
+	/*
+	 * What makes the mount part of the running system ("/usr", "code
+	 * running now: /usr/lib/x86_64-linux-gnu/libc.so.6"), "" if nothing:
+	 * an option that stops programs (noexec, nosuid, nodev, nosymfollow)
+	 * would break the host there, so no hint adds one.
+	 */
+	char system[320];
 };
 
 struct ctl_pf_ext4 {
@@ -210,6 +220,17 @@ void ctl_preflight_judge_uring(const struct ctl_pf_uring *m,
 			       struct ctl_preflight_result *res);
 
 /* --- gathering --- */
+
+/*
+ * The mount that serves PATH (a host path that exists) into M, and
+ * whether it holds the running system: it serves /, /usr, /boot, /etc or
+ * /var (the host's, and with a sysroot the ones under it), or a file this
+ * process runs code from (<root>/proc/self/maps: the program, the dynamic
+ * loader, libc). Returns 0, -ENOENT when the mount is not in mountinfo,
+ * or -errno.
+ */
+int ctl_preflight_measure_mount(const struct ctl_root *r, const char *path,
+				struct ctl_pf_mount *m);
 
 /* Read swappiness, meminfo and the caller's cgroup limit. 0 or -errno. */
 int ctl_preflight_measure_vm(const struct ctl_root *r, struct ctl_pf_vm *m);

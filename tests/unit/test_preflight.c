@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ctl/cgroup.h"
@@ -149,6 +150,13 @@ static void test_policy_parse_bad(void **state)
 	expect_bad("\nqueue.depth_max = 64\n", 2,
 		   "queue.depth_max 64 is below queue.depth_warn 128");
 	expect_bad("queue.util_pct = 0\n", 1, "queue.util_pct must be 1-100");
+	/* The write needs rw: a policy asking for ro contradicts it. */
+	expect_bad("mount.require = nosuid\nmount.require = nodev, ro\n", 2,
+		   "mount.require: 'ro' contradicts the write (it needs rw)");
+	expect_bad("\nmount.recommend = ro\n", 2,
+		   "mount.recommend: 'ro' contradicts the write (it needs rw)");
+	expect_bad("mount.forbid = rw,noatime\n", 1,
+		   "mount.forbid: 'rw' contradicts the write (it needs rw)");
 }
 
 static void test_policy_load(void **state)
@@ -258,6 +266,13 @@ static void test_policy_load_not_regular(void **state)
 				 res.hint, sub);                               \
 	} while (0)
 
+#define assert_no_hint(sub)                                                    \
+	do {                                                                   \
+		if (strstr(res.hint, sub))                                     \
+			fail_msg("%s: hint '%s' has '%s'", res.check,          \
+				 res.hint, sub);                               \
+	} while (0)
+
 static void test_judge_space(void **state)
 {
 	struct ctl_pf_space m = {.avail = 50ULL << 30,
@@ -342,7 +357,9 @@ static void test_judge_fstype_mount(void **state)
 	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "commit=30");
 	ctl_preflight_judge_mount(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
-	assert_hint("commit=30 set but forbidden: mount -o remount without it");
+	assert_hint("commit=30 set but forbidden: no remount option undoes it; "
+		    "drop it from the options of /data in /etc/fstab");
+	assert_no_hint("mount -o");
 	/* A read-only mount fails whatever the policy says. */
 	pol.mount_forbid[0] = '\0';
 	pol.mount_recommend[0] = '\0';
@@ -350,6 +367,57 @@ static void test_judge_fstype_mount(void **state)
 	ctl_preflight_judge_mount(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
 	assert_hint("remount,rw");
+}
+
+/*
+ * A mount that holds the running system: never a hint that remounts it
+ * with an option that stops programs (noexec, nosuid, nodev, nosymfollow);
+ * the row says why and where such data belongs instead.
+ */
+static void test_judge_mount_system(void **state)
+{
+	struct ctl_pf_mount m = {.target = "/",
+				 .fstype = "ext4",
+				 .opts = "rw,relatime,errors=remount-ro",
+				 .system = "/usr"};
+
+	(void)state;
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_no_hint("remount");
+	assert_hint("nosuid,noexec recommended, but not on /: it holds the "
+		    "running system (/usr)");
+	assert_hint("findmnt -O nosuid,noexec");
+	/* Options that do not stop programs are still offered. */
+	snprintf(pol.mount_recommend, sizeof(pol.mount_recommend),
+		 "noexec,noatime,nosymfollow");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("mount -o remount,noatime /");
+	assert_no_hint("remount,noexec");
+	assert_no_hint("nosymfollow /");
+	assert_hint("findmnt -O noexec,nosymfollow");
+	/* Required: still a FAIL, with the same reason. */
+	pol.mount_recommend[0] = '\0';
+	snprintf(pol.mount_require, sizeof(pol.mount_require), "nodev");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_no_hint("remount");
+	assert_hint("nodev missing, but not on /: it holds the running system "
+		    "(/usr)");
+	/* Forbidden, undone by an option that stops programs. */
+	pol.mount_require[0] = '\0';
+	snprintf(m.opts, sizeof(m.opts), "rw,exec,suid,relatime");
+	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "exec,relatime");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_no_hint("noexec /");
+	assert_hint("it holds the running system (/usr)");
+	assert_hint("mount -o remount,norelatime /");
+	/* The same mount outside the system gets the remount command. */
+	m.system[0] = '\0';
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_hint("mount -o remount,noexec,norelatime /");
 }
 
 static void test_judge_ext4(void **state)
@@ -727,6 +795,103 @@ static void test_measure_queue(void **state)
 	fake_free();
 }
 
+/* "MAJ:MIN" of the file system holding host path P. */
+static const char *devno(const char *p)
+{
+	static char buf[8][32];
+	static int k;
+	struct stat st;
+
+	assert_int_equal(stat(p, &st), 0);
+	k = (k + 1) % 8;
+	snprintf(buf[k], sizeof(buf[k]), "%u:%u", major(st.st_dev),
+		 minor(st.st_dev));
+	return buf[k];
+}
+
+/* The system reason the gatherer finds for host path P. */
+static const char *system_of(struct ctl_root *r, const char *p)
+{
+	static struct ctl_pf_mount m;
+
+	memset(&m, 0xff, sizeof(m));
+	assert_int_equal(ctl_preflight_measure_mount(r, p, &m), 0);
+	return m.system;
+}
+
+/*
+ * Which mounts hold the running system, from a fake mountinfo (every
+ * mount on the tree's own file system, like bind mounts) and a fake
+ * /proc/self/maps: the sysroot's /, /usr, and the mount of a file that
+ * maps executable code; not a mount with only data mapped, not one
+ * whose mapped file was deleted.
+ */
+static void test_measure_mount_system(void **state)
+{
+	char d[256], p[512], want[512];
+	struct ctl_pf_mount m;
+	struct ctl_root *r;
+
+	(void)state;
+	fake_new();
+	snprintf(d, sizeof(d), "%s", fake_root);
+	fake_mkdir("data");
+	fake_mkdir("usr/lib");
+	fake_write("opt/app/bin/tool", "#!/bin/sh\n");
+	fake_write("opt/lib/data.bin", "x");
+	fake_write("opt/lib/gone.so", "x");
+	fake_write("proc/self/mountinfo",
+		   "10 1 %s / %s rw,relatime - ext4 /dev/fk0 rw\n"
+		   "11 10 %s /data %s/data rw,relatime - ext4 /dev/fk0 rw\n"
+		   "12 10 %s /usr %s/usr ro,relatime - ext4 /dev/fk0 rw\n"
+		   "13 10 %s /opt/app %s/opt/app rw - ext4 /dev/fk0 rw\n"
+		   "14 10 %s /opt/lib %s/opt/lib rw - ext4 /dev/fk0 rw\n",
+		   devno(d), d, devno(d), d, devno(d), d, devno(d), d,
+		   devno(d), d);
+	fake_write("proc/self/maps",
+		   "55d000000000-55d000001000 r-xp 00000000 fe:00 12 "
+		   "%s/opt/app/bin/tool\n"
+		   "7f0000000000-7f0000001000 r--p 00000000 fe:00 13 "
+		   "%s/opt/lib/data.bin\n"
+		   "7f0000002000-7f0000003000 r-xp 00000000 fe:00 14 "
+		   "%s/opt/lib/gone.so (deleted)\n"
+		   "7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0 "
+		   "  [vdso]\n",
+		   d, d, d);
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+
+	snprintf(p, sizeof(p), "%s/data", d);
+	assert_string_equal(system_of(r, p), "");
+	assert_int_equal(ctl_preflight_measure_mount(r, p, &m), 0);
+	snprintf(want, sizeof(want), "%s/data", d);
+	assert_string_equal(m.target, want);
+	assert_string_equal(m.source, "/dev/fk0");
+	assert_string_equal(m.fstype, "ext4");
+	assert_false(m.ro);
+	/* The sysroot's own /, and its /usr. */
+	assert_string_equal(system_of(r, d), d);
+	snprintf(p, sizeof(p), "%s/usr/lib", d);
+	snprintf(want, sizeof(want), "%s/usr", d);
+	assert_string_equal(system_of(r, p), want);
+	/* Code mapped from the mount: the program running now. */
+	snprintf(p, sizeof(p), "%s/opt/app", d);
+	snprintf(want, sizeof(want), "code running now: %s/opt/app/bin/tool", d);
+	assert_string_equal(system_of(r, p), want);
+	/* Only data mapped, or a deleted file: not the system. */
+	snprintf(p, sizeof(p), "%s/opt/lib", d);
+	assert_string_equal(system_of(r, p), "");
+	/* No maps file: the fixed directories still count. */
+	snprintf(p, sizeof(p), "%s/proc/self/maps", d);
+	assert_int_equal(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/opt/app", d);
+	assert_string_equal(system_of(r, p), "");
+	snprintf(p, sizeof(p), "%s/usr", d);
+	snprintf(want, sizeof(want), "%s/usr", d);
+	assert_string_equal(system_of(r, p), want);
+	ctl_root_free(r);
+	fake_free();
+}
+
 /*
  * A whole run against an empty fake tree: every check that cannot be
  * measured is an ERROR or SKIP row, none is silently dropped.
@@ -857,6 +1022,7 @@ int main(void)
 		cmocka_unit_test_setup(test_policy_load_not_regular, setup),
 		cmocka_unit_test_setup(test_judge_space, setup),
 		cmocka_unit_test_setup(test_judge_fstype_mount, setup),
+		cmocka_unit_test_setup(test_judge_mount_system, setup),
 		cmocka_unit_test_setup(test_judge_ext4, setup),
 		cmocka_unit_test_setup(test_judge_queue, setup),
 		cmocka_unit_test_setup(test_judge_saturation, setup),
@@ -868,6 +1034,7 @@ int main(void)
 		cmocka_unit_test_setup(test_measure_dirty, setup),
 		cmocka_unit_test_setup(test_measure_uring, setup),
 		cmocka_unit_test_setup(test_measure_queue, setup),
+		cmocka_unit_test_setup(test_measure_mount_system, setup),
 		cmocka_unit_test_setup(test_run_empty_tree, setup),
 		cmocka_unit_test_setup(test_run_target_names, setup),
 	};
