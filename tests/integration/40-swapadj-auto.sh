@@ -16,7 +16,9 @@ expect_exit 0 "$SA" auto --once --interval 0.2 --min $v --max $v
 expect_grep "^$orig (→|->) $v +base 10 \+ \(1 - [0-9.]+\) x 30 = [0-9]+; read-in [0-9.]+ KiB/s (<=|>) 2000 KiB/s: \+(0|10); clamp $v..$v" "$WORK/out"
 [ "$(swp)" = $v ] || fail "auto --once: kernel has $(swp), expected $v"
 [ ! -e $ST ] || fail "--once left a state file"
-echo "$orig" >$SW
+# --once leaves no state: the undo is a set.
+expect_exit 0 "$SA" set "$orig"
+[ "$(swp)" = "$orig" ] || fail "set $orig after auto --once: kernel has $(swp)"
 expect_exit 0 "$SA" auto --once --interval 0.2 --min $v --max $v --dry-run
 expect_grep "dry run: nothing written" "$WORK/err"
 [ "$(swp)" = "$orig" ] || fail "auto --dry-run wrote $(swp)"
