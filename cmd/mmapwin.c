@@ -660,7 +660,7 @@ static int cmd_patch(struct mw *m, char **args, int n)
 		if (!realpath(file, tpath))
 			err(CTL_EXIT_FAIL, "%s", file);
 		e = ctl_undo_open(m->undo, fd, tpath,
-				  0, &uinfo,
+				  m->no_sync ? CTL_UNDO_NO_SYNC : 0, &uinfo,
 				  &pt.undo);
 		if (e < 0)
 			die_undo(m->undo, e, &uinfo);
@@ -1344,7 +1344,7 @@ static int cmd_replace(struct mw *m, char **args, int n)
 		if (!realpath(file, tpath))
 			err(CTL_EXIT_FAIL, "%s", file);
 		e = ctl_undo_open(m->undo, fd, tpath,
-				  0, &uinfo, &undo);
+				  m->no_sync ? CTL_UNDO_NO_SYNC : 0, &uinfo, &undo);
 		close(fd);
 		if (e < 0)
 			die_undo(m->undo, e, &uinfo);
