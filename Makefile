@@ -8,6 +8,9 @@ SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 UDEVDIR ?= $(PREFIX)/lib/udev
+# Where this host's systemd looks for units (not below PREFIX on Debian 12).
+SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir \
+	systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
 
@@ -91,7 +94,7 @@ $(B)/libctl $(B)/cmd $(B)/tests:
 DEB_PKGS := build-essential pkg-config libkmod-dev liburing-dev \
 	libext2fs-dev comerr-dev libmount-dev libsmartcols-dev libblkid-dev \
 	libcmocka-dev mandoc e2fsprogs util-linux mount bsdextrautils diffutils \
-	procps attr acl kmod clang-format strace udev
+	procps attr acl kmod clang-format strace udev systemd
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 
@@ -121,6 +124,7 @@ bench: all
 MANPAGES := $(foreach t,$(TOOLS),$(wildcard man/$(t).[18]))
 COMPLETIONS := $(foreach t,$(TOOLS),$(wildcard completions/$(t)))
 UDEV_RULES := $(if $(filter qdepth,$(TOOLS)),udev/60-qdepth.rules)
+UNITS := $(if $(filter swapadj,$(TOOLS)),systemd/swapadj-auto.service)
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
@@ -134,7 +138,14 @@ install: all
 	done
 	$(if $(UDEV_RULES),install -d $(DESTDIR)$(UDEVDIR)/rules.d && \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $(UDEV_RULES) \
-		> $(DESTDIR)$(UDEVDIR)/rules.d/60-qdepth.rules)
+		> $(DESTDIR)$(UDEVDIR)/rules.d/60-qdepth.rules && \
+		chmod 0644 $(DESTDIR)$(UDEVDIR)/rules.d/60-qdepth.rules)
+	$(if $(UNITS),install -d $(DESTDIR)$(SYSTEMDUNITDIR) && \
+		for u in $(UNITS); do \
+			f=$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
+			sed 's|@SBINDIR@|$(SBINDIR)|g' $$u > $$f && \
+			chmod 0644 $$f || exit 1; \
+		done)
 	$(if $(COMPLETIONS),install -d $(DESTDIR)$(BASHCOMPDIR) && \
 		install -m 0644 $(COMPLETIONS) $(DESTDIR)$(BASHCOMPDIR)/)
 
@@ -142,6 +153,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(TOOLS_ALL)) \
 		$(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS_ALL)) \
 		$(DESTDIR)$(UDEVDIR)/rules.d/60-qdepth.rules \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/swapadj-auto.service \
 		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(TOOLS_ALL)) \
 		$(foreach t,$(TOOLS_ALL),$(DESTDIR)$(MANDIR)/man8/$(t).8 \
 			$(DESTDIR)$(MANDIR)/man1/$(t).1)
