@@ -59,7 +59,7 @@ void ctl_preflight_policy_init(struct ctl_preflight_policy *p)
 		.swappiness_min = 10,
 		.swappiness_max = 60,
 		.mem_avail_pct = 10,
-		.dirty_min = 16 << 20,
+		.dirty_min = CTL_PF_DIRTY_DEFAULT,
 		.uring_require = false,
 	};
 }
@@ -141,6 +141,48 @@ static int list_has(const char *list, const char *word)
 		p += len;
 	}
 	return 0;
+}
+
+/* The first element of LIST that ALLOWED lists ("" allows any) and that
+ * is not SKIP (may be NULL), into OUT. False when there is none. */
+static bool first_in(const char *list, const char *allowed, const char *skip,
+		     char *out, size_t len)
+{
+	for (const char *p = list; *p;) {
+		size_t n = 0;
+
+		while (is_sep(*p))
+			p++;
+		while (p[n] && !is_sep(p[n]))
+			n++;
+		if (n && n < len) {
+			memcpy(out, p, n);
+			out[n] = '\0';
+			if ((!allowed[0] || list_has(allowed, out)) &&
+			    (!skip || strcmp(out, skip) != 0))
+				return true;
+		}
+		p += n;
+	}
+	out[0] = '\0';
+	return false;
+}
+
+/*
+ * What a hint should set: the first of PREF that ALLOWED lists, else the
+ * first of ALLOWED, never SKIP; with neither list, DEF. False when the
+ * policy allows nothing but SKIP.
+ */
+static bool pick(const char *pref, const char *allowed, const char *skip,
+		 const char *def, char *out, size_t len)
+{
+	if (first_in(pref, allowed, skip, out, len) ||
+	    first_in(allowed, "", skip, out, len))
+		return true;
+	if (allowed[0])
+		return false;
+	snprintf(out, len, "%s", def);
+	return true;
 }
 
 /* Copy list VAL normalised to "a,b,c" into OUT; elements checked by OK. */
@@ -704,28 +746,48 @@ void ctl_preflight_judge_data(const struct ctl_pf_ext4 *m,
 			      struct ctl_preflight_result *res)
 {
 	const char *d = data_name(m->data);
+	char mode[16], why[64];
 
 	res_init(res, "ext4-data");
 	FMT(res->value, "data=%s%s", d,
 	    m->data == CTL_EXT4_DATA_NONE ? " (no journal)" : "");
 	FMT(res->bound, "%s (want %s)", p->ext4_data,
 	    p->ext4_data_recommend[0] ? p->ext4_data_recommend : "any");
-	if (!list_has(p->ext4_data, d)) {
+	if (!list_has(p->ext4_data, d))
 		res->status = CTL_PF_FAIL;
-		if (m->data == CTL_EXT4_DATA_NONE)
+	else if (p->ext4_data_recommend[0] &&
+		 !list_has(p->ext4_data_recommend, d))
+		res->status = CTL_PF_WARN;
+	else
+		return;
+	if (m->data == CTL_EXT4_DATA_NONE) {
+		/* tune2fs adds a journal to a mounted ext4 too (as /.journal). */
+		if (m->source[0] == '/')
 			FMT(res->hint,
-			    "no journal: a crash mid-write needs fsck; tune2fs -O has_journal on the unmounted device");
+			    "no journal: a crash mid-write needs fsck; tune2fs -O has_journal %s adds one, used from the next mount of %s",
+			    m->source, m->target);
 		else
 			FMT(res->hint,
-			    "jcommit set --data ordered --persist %s, then remount",
+			    "no journal: a crash mid-write needs fsck; tune2fs -O has_journal on the device of %s adds one",
 			    m->target);
-	} else if (p->ext4_data_recommend[0] &&
-		   !list_has(p->ext4_data_recommend, d)) {
-		res->status = CTL_PF_WARN;
-		FMT(res->hint,
-		    "data=%s can expose stale data after a crash: jcommit set --data ordered --persist %s, then remount",
-		    d, m->target);
+		return;
 	}
+	if (!pick(p->ext4_data_recommend, p->ext4_data, "none", "ordered",
+		  mode, sizeof(mode))) {
+		FMT(res->hint,
+		    "the policy allows no journal at all: tune2fs -O ^has_journal %s, on the unmounted file system",
+		    m->source);
+		return;
+	}
+	if (m->data == CTL_EXT4_DATA_WRITEBACK)
+		FMT(why, "data=writeback can expose stale data after a crash");
+	else
+		FMT(why, "data=%s is not in ext4.data%s", d,
+		    res->status == CTL_PF_WARN ? "_recommend" : "");
+	/* The kernel cannot change data= on a remount. */
+	FMT(res->hint,
+	    "%s: jcommit set --data %s --persist %s; it applies at the next mount of %s (not on a remount)",
+	    why, mode, m->target, m->target);
 }
 
 void ctl_preflight_judge_commit(const struct ctl_pf_ext4 *m,
@@ -762,12 +824,8 @@ void ctl_preflight_judge_sched(const struct ctl_pf_queue *m,
 			       const struct ctl_preflight_policy *p,
 			       struct ctl_preflight_result *res)
 {
-	const char *want = p->sched_recommend[0] ? p->sched_recommend
-			   : p->sched[0]	 ? p->sched
-						 : "mq-deadline";
-	char first[32];
+	char want[32];
 
-	snprintf(first, sizeof(first), "%.*s", (int)strcspn(want, ","), want);
 	res_init(res, "scheduler");
 	FMT(res->value, "%s: %s%s", m->name, m->sched,
 	    m->sched_fixed ? " (fixed)" : "");
@@ -782,10 +840,12 @@ void ctl_preflight_judge_sched(const struct ctl_pf_queue *m,
 		return;
 	if (m->sched_fixed)
 		FMT(res->hint,
-		    "%s has no configurable scheduler; relax queue.scheduler",
-		    m->name);
-	else
-		FMT(res->hint, "qdepth set --scheduler %s %s", first, m->name);
+		    "%s has only %s (not configurable): add %s to queue.scheduler%s in the policy",
+		    m->name, m->sched, m->sched,
+		    res->status == CTL_PF_WARN ? "_recommend" : "");
+	else if (pick(p->sched_recommend, p->sched, NULL, "mq-deadline", want,
+		      sizeof(want)))
+		FMT(res->hint, "qdepth set --scheduler %s %s", want, m->name);
 }
 
 void ctl_preflight_judge_depth(const struct ctl_pf_queue *m,
@@ -793,6 +853,7 @@ void ctl_preflight_judge_depth(const struct ctl_pf_queue *m,
 			       struct ctl_preflight_result *res)
 {
 	uint64_t want = p->depth_warn;
+	char sched[32];
 
 	res_init(res, "depth");
 	FMT(res->value, "%s: nr_requests=%" PRIu64, m->name, m->depth);
@@ -814,17 +875,28 @@ void ctl_preflight_judge_depth(const struct ctl_pf_queue *m,
 		res->status = CTL_PF_WARN;
 	else
 		return;
-	/* With "none" the hardware depth caps nr_requests; an elevator
-	 * allows up to 2048. */
-	if (m->depth_range_max && want > m->depth_range_max)
-		FMT(res->hint,
-		    "%s allows at most %" PRIu64
-		    " with %s: qdepth set --scheduler mq-deadline --depth %" PRIu64
-		    " %s",
-		    m->name, m->depth_range_max, m->sched, want, m->name);
-	else
+	if (!m->depth_range_max || want <= m->depth_range_max) {
 		FMT(res->hint, "qdepth set --depth %" PRIu64 " %s", want,
 		    m->name);
+		return;
+	}
+	/* With "none" the hardware depth caps nr_requests; an elevator
+	 * allows up to 2048, so switch first when the policy allows one. */
+	if (!m->sched_fixed && want <= CTL_QUEUE_MAX_SCHED_DEPTH &&
+	    pick(p->sched_recommend, p->sched, "none", "mq-deadline", sched,
+		 sizeof(sched)))
+		FMT(res->hint,
+		    "%s allows at most %" PRIu64
+		    " with %s: qdepth set --scheduler %s --depth %" PRIu64
+		    " %s",
+		    m->name, m->depth_range_max, m->sched, sched, want,
+		    m->name);
+	else
+		FMT(res->hint,
+		    "%s allows at most %" PRIu64
+		    " with %s: qdepth set --depth max %s (queue.depth_warn %" PRIu64
+		    " cannot be met here)",
+		    m->name, m->depth_range_max, m->sched, m->name, want);
 }
 
 void ctl_preflight_judge_saturation(const struct ctl_pf_queue *m,
@@ -926,11 +998,13 @@ void ctl_preflight_judge_dirty(const struct ctl_pf_dirty *m,
 	    m->bg_bytes ? "dirty_background_bytes" : "dirty_background_ratio");
 	FMT(res->bound, "limit >= %s, > background; write %s <= limit",
 	    hsize(p->dirty_min, n, sizeof(n)), hsize(m->size, s, sizeof(s)));
-	if (lim < p->dirty_min) {
+	if (lim == 0 || lim < p->dirty_min) {
+		/* 0 in dirty_bytes means "use dirty_ratio": never hint it. */
 		res->status = CTL_PF_FAIL;
 		FMT(res->hint,
 		    "writers stall almost at once: sysctl -w vm.dirty_bytes=%" PRIu64,
-		    p->dirty_min);
+		    p->dirty_min > CTL_PF_DIRTY_DEFAULT ? p->dirty_min
+							: CTL_PF_DIRTY_DEFAULT);
 	} else if (bg >= lim) {
 		res->status = CTL_PF_FAIL;
 		FMT(res->hint,
@@ -939,7 +1013,7 @@ void ctl_preflight_judge_dirty(const struct ctl_pf_dirty *m,
 	} else if (m->size > lim) {
 		res->status = CTL_PF_WARN;
 		FMT(res->hint,
-		    "the writer is throttled after %s: write in bounded windows (mmapwin) or raise it: sysctl -w vm.dirty_bytes=N",
+		    "the writer is throttled to disk speed after %s of dirty data, as the kernel intends; mmapwin write --drop-behind keeps the page cache for the rest of the host",
 		    a);
 	}
 }
@@ -959,15 +1033,19 @@ void ctl_preflight_judge_uring(const struct ctl_pf_uring *m,
 	if (m->probe == 0)
 		return;
 	res->status = p->uring_require ? CTL_PF_FAIL : CTL_PF_WARN;
+	/* A hardening setting: never advise opening io_uring to everyone. */
 	if (m->probe == -ENOSYS)
 		FMT(res->hint,
 		    "kernel without io_uring: mmapwin falls back to pwrite");
+	else if (m->disabled == 2)
+		FMT(res->hint,
+		    "io_uring is off for every process: mmapwin falls back to pwrite; to allow one group only: sysctl -w kernel.io_uring_disabled=1 kernel.io_uring_group=GID");
 	else if (m->disabled == 1)
 		FMT(res->hint,
-		    "allowed only for kernel.io_uring_group: sysctl -w kernel.io_uring_disabled=0, or mmapwin falls back to pwrite");
+		    "only root and kernel.io_uring_group may use io_uring: run the writer in that group (sysctl kernel.io_uring_group), or mmapwin falls back to pwrite");
 	else
 		FMT(res->hint,
-		    "sysctl -w kernel.io_uring_disabled=0 (or lift the seccomp filter); mmapwin falls back to pwrite");
+		    "refused although the sysctl allows it: a seccomp filter (container runtime)? mmapwin falls back to pwrite");
 }
 
 /* ---- gathering ---- */
@@ -1406,6 +1484,7 @@ static int run_mount(const struct ctl_root *r, const char *path,
 		return add_skip(rs, "ext4", pm.fstype,
 				"not ext4: no journal mode or commit interval");
 	snprintf(pe.target, sizeof(pe.target), "%s", pm.target);
+	snprintf(pe.source, sizeof(pe.source), "%s", pm.source);
 	err = ctl_ext4_kname(r, pm.dev, kname, sizeof(kname));
 	if (!err)
 		err = ctl_ext4_live_read(r, kname, &live);

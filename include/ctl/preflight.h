@@ -19,6 +19,9 @@
 /* A comma list of names in a policy ("nosuid,noexec"). */
 #define CTL_PF_LIST_MAX 128
 
+/* dirty.min_bytes by default, and the dirty limit a hint sets at least. */
+#define CTL_PF_DIRTY_DEFAULT ((uint64_t)16 << 20)
+
 /*
  * The bounds every check is judged against. ctl_preflight_policy_init()
  * sets the defaults, which encode the source article's five checks (queue
@@ -136,7 +139,8 @@ struct ctl_pf_mount {
 struct ctl_pf_ext4 {
 	int data; /* enum ctl_ext4_data; NONE without a journal */
 	unsigned int commit; /* seconds */
-	char target[256];
+	char target[256]; /* mount point */
+	char source[256]; /* the device, for tune2fs */
 };
 
 struct ctl_pf_queue {

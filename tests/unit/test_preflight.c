@@ -422,8 +422,10 @@ static void test_judge_mount_system(void **state)
 
 static void test_judge_ext4(void **state)
 {
-	struct ctl_pf_ext4 m = {
-		.data = CTL_EXT4_DATA_ORDERED, .commit = 5, .target = "/data"};
+	struct ctl_pf_ext4 m = {.data = CTL_EXT4_DATA_ORDERED,
+				.commit = 5,
+				.target = "/data",
+				.source = "/dev/sdb1"};
 
 	(void)state;
 	ctl_preflight_judge_data(&m, &pol, &res);
@@ -433,16 +435,35 @@ static void test_judge_ext4(void **state)
 	ctl_preflight_judge_data(&m, &pol, &res);
 	assert_status(CTL_PF_WARN);
 	assert_hint("jcommit set --data ordered --persist /data");
+	/* data= cannot change on a remount: the next mount applies it. */
+	assert_no_hint("then remount");
+	assert_hint("applies at the next mount of /data");
 	m.data = CTL_EXT4_DATA_NONE;
 	ctl_preflight_judge_data(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
 	assert_string_equal(res.value, "data=none (no journal)");
+	/* The command names the device (tune2fs can add it while mounted). */
+	assert_hint("tune2fs -O has_journal /dev/sdb1");
+	assert_no_hint("unmounted device");
 	ctl_preflight_judge_commit(&m, &pol, &res);
 	assert_status(CTL_PF_SKIP);
 	m.data = CTL_EXT4_DATA_WRITEBACK;
 	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
 	ctl_preflight_judge_data(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
+	/* The mode the hint sets is one the policy allows. */
+	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "journal");
+	ctl_preflight_judge_data(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("jcommit set --data journal --persist /data");
+	pol.ext4_data_recommend[0] = '\0';
+	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "none,writeback,ordered");
+	m.data = CTL_EXT4_DATA_JOURNAL;
+	ctl_preflight_judge_data(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("jcommit set --data writeback --persist /data");
+	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
+	m.data = CTL_EXT4_DATA_WRITEBACK;
 
 	ctl_preflight_judge_commit(&m, &pol, &res);
 	assert_status(CTL_PF_PASS);
@@ -478,6 +499,23 @@ static void test_judge_queue(void **state)
 	snprintf(pol.sched, sizeof(pol.sched), "mq-deadline,kyber");
 	ctl_preflight_judge_sched(&q, &pol, &res);
 	assert_status(CTL_PF_FAIL);
+	assert_hint("qdepth set --scheduler mq-deadline sdb");
+	/* The scheduler the hint sets is one the policy allows. */
+	snprintf(pol.sched, sizeof(pol.sched), "kyber bfq");
+	snprintf(q.sched, sizeof(q.sched), "mq-deadline");
+	ctl_preflight_judge_sched(&q, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("qdepth set --scheduler kyber sdb");
+	/* Only "none" (not configurable): the policy must change. */
+	snprintf(q.sched, sizeof(q.sched), "none");
+	q.sched_fixed = true;
+	ctl_preflight_judge_sched(&q, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("add none to queue.scheduler");
+	assert_no_hint("qdepth set");
+	q.sched_fixed = false;
+	snprintf(q.sched, sizeof(q.sched), "bfq");
+	snprintf(pol.sched, sizeof(pol.sched), "mq-deadline,kyber");
 
 	/* 64 is between the article's 32 (slow) and 128 (default). */
 	ctl_preflight_judge_depth(&q, &pol, &res);
@@ -501,6 +539,27 @@ static void test_judge_queue(void **state)
 	ctl_preflight_judge_depth(&q, &pol, &res);
 	assert_status(CTL_PF_WARN);
 	assert_hint("--scheduler mq-deadline --depth 128");
+	/* ... to one the policy allows. */
+	snprintf(pol.sched, sizeof(pol.sched), "none,kyber");
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_hint("qdepth set --scheduler kyber --depth 128 sdb");
+	/* Only "none" allowed: no switch; the most it can have. */
+	snprintf(pol.sched, sizeof(pol.sched), "none");
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_no_hint("--scheduler");
+	assert_hint("qdepth set --depth max sdb");
+	pol.sched[0] = '\0';
+	/* Above what any scheduler allows (2048): no hint that fails. */
+	pol.depth_warn = 4096;
+	snprintf(q.sched, sizeof(q.sched), "mq-deadline");
+	q.depth = 256;
+	q.depth_range_max = 2048;
+	ctl_preflight_judge_depth(&q, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_no_hint("4096 sdb");
+	assert_hint("qdepth set --depth max sdb");
+	assert_hint("queue.depth_warn");
 }
 
 static void test_judge_saturation(void **state)
@@ -576,7 +635,10 @@ static void test_judge_dirty(void **state)
 	m.size = 3ULL << 30;
 	ctl_preflight_judge_dirty(&m, &pol, &res);
 	assert_status(CTL_PF_WARN);
-	assert_hint("vm.dirty_bytes");
+	/* Throttling a write larger than the limit is the kernel's job: no
+	 * placeholder command that raises the limit to any N. */
+	assert_no_hint("=N");
+	assert_hint("mmapwin write");
 	/* dirty_bytes wins over dirty_ratio, as in the kernel. */
 	m.bytes = 8 << 20;
 	ctl_preflight_judge_dirty(&m, &pol, &res);
@@ -587,6 +649,14 @@ static void test_judge_dirty(void **state)
 	ctl_preflight_judge_dirty(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
 	assert_hint("dirty_background_bytes");
+	/* A zero limit stalls every writer whatever the policy says, and the
+	 * hint's value is never 0 (which means "use the ratio"). */
+	pol.dirty_min = 0;
+	m = (struct ctl_pf_dirty){.mem_avail = 10ULL << 30, .size = 1};
+	ctl_preflight_judge_dirty(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("sysctl -w vm.dirty_bytes=16777216");
+	assert_no_hint("=0");
 }
 
 static void test_judge_uring(void **state)
@@ -600,7 +670,24 @@ static void test_judge_uring(void **state)
 	m.probe = -EPERM;
 	ctl_preflight_judge_uring(&m, &pol, &res);
 	assert_status(CTL_PF_WARN);
-	assert_hint("kernel.io_uring_disabled=0");
+	/* Never open io_uring to every user: one group at most. */
+	assert_no_hint("io_uring_disabled=0");
+	assert_hint("pwrite");
+	pol.uring_require = true;
+	ctl_preflight_judge_uring(&m, &pol, &res);
+	assert_no_hint("io_uring_disabled=0");
+	assert_hint("sysctl -w kernel.io_uring_disabled=1");
+	assert_hint("kernel.io_uring_group");
+	m.disabled = 1;
+	ctl_preflight_judge_uring(&m, &pol, &res);
+	assert_no_hint("io_uring_disabled=0");
+	assert_hint("kernel.io_uring_group");
+	/* Allowed by the sysctl, refused anyway: a seccomp filter. */
+	m.disabled = 0;
+	ctl_preflight_judge_uring(&m, &pol, &res);
+	assert_hint("seccomp");
+	assert_no_hint("io_uring_disabled=");
+	pol.uring_require = false;
 	pol.uring_require = true;
 	ctl_preflight_judge_uring(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
