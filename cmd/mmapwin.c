@@ -478,7 +478,17 @@ static unsigned char *slurp(int fd, const char *what, uint64_t *len)
 }
 
 /* Set up the data source of a patch; returns its length. */
-static uint64_t patch_source(const struct mw *m, struct patch *pt,
+/* Whether the open files A and B are the same file. */
+static int same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
+	       sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Set up the data source of a patch of TFD; returns its length. */
+static uint64_t patch_source(const struct mw *m, int tfd, struct patch *pt,
 			     unsigned char **owned)
 {
 	const char *what = m->from ? m->from : "stdin";
@@ -489,6 +499,9 @@ static uint64_t patch_source(const struct mw *m, struct patch *pt,
 		pt->buf = (const unsigned char *)m->data;
 		return strlen(m->data);
 	}
+	if (!m->from && isatty(STDIN_FILENO))
+		errx(CTL_EXIT_USAGE,
+		     "stdin: is a terminal; give --data or --from, or pipe the bytes in");
 	if (m->from) {
 		pt->fd = ctl_file_open_input(AT_FDCWD, m->from);
 		if (pt->fd == -EISDIR)
@@ -510,6 +523,15 @@ static uint64_t patch_source(const struct mw *m, struct patch *pt,
 	if (S_ISDIR(st.st_mode))
 		errx(CTL_EXIT_FAIL, "%s: is a directory; give a file of data",
 		     what);
+	/* Read into the window it changes, it would copy changed bytes. */
+	if (S_ISREG(st.st_mode) && same_file(pt->fd, tfd)) {
+		if (m->from)
+			errx(CTL_EXIT_USAGE,
+			     "--from %s: is the file being patched; copy it first (cp %s %s.data)",
+			     m->from, m->from, m->from);
+		errx(CTL_EXIT_USAGE,
+		     "stdin: is the file being patched; copy it first");
+	}
 	if (S_ISREG(st.st_mode)) {
 		pos = lseek(pt->fd, 0, SEEK_CUR);
 		if (pos < 0)
@@ -616,6 +638,13 @@ static void die_undo(const char *undo, int e, const struct ctl_undo_info *info)
 	}
 }
 
+/* How --undo opens its journal: --dry-run only checks it. */
+static unsigned int undo_flags(const struct mw *m)
+{
+	return (m->no_sync ? CTL_UNDO_NO_SYNC : 0) |
+	       (m->cli.dry_run ? CTL_UNDO_CHECK : 0);
+}
+
 static int cmd_patch(struct mw *m, char **args, int n)
 {
 	const char *file = args[0];
@@ -634,7 +663,7 @@ static int cmd_patch(struct mw *m, char **args, int n)
 		errx(CTL_EXIT_USAGE, "--data and --from: give only one");
 	off = take_offset(args[1]);
 	fd = open_file(file, !m->cli.dry_run, &size);
-	len = patch_source(m, &pt, &owned);
+	len = patch_source(m, fd, &pt, &owned);
 	if (!len)
 		errx(CTL_EXIT_USAGE, "empty patch: no bytes to write (from %s)",
 		     m->data   ? "--data"
@@ -648,6 +677,14 @@ static int cmd_patch(struct mw *m, char **args, int n)
 		     (unsigned long long)size);
 	if (off + len > size)
 		grow = off + len - size;
+	if (m->undo) {
+		if (!realpath(file, tpath))
+			err(CTL_EXIT_FAIL, "%s", file);
+		e = ctl_undo_open(m->undo, fd, tpath, undo_flags(m), &uinfo,
+				  &pt.undo);
+		if (e < 0)
+			die_undo(m->undo, e, &uinfo);
+	}
 	if (m->cli.dry_run) {
 		if (!m->cli.quiet)
 			printf("%s: would patch %llu bytes at offset %llu%s\n",
@@ -655,15 +692,6 @@ static int cmd_patch(struct mw *m, char **args, int n)
 			       (unsigned long long)off,
 			       grow ? " (growing the file)" : "");
 		return CTL_EXIT_OK;
-	}
-	if (m->undo) {
-		if (!realpath(file, tpath))
-			err(CTL_EXIT_FAIL, "%s", file);
-		e = ctl_undo_open(m->undo, fd, tpath,
-				  m->no_sync ? CTL_UNDO_NO_SYNC : 0, &uinfo,
-				  &pt.undo);
-		if (e < 0)
-			die_undo(m->undo, e, &uinfo);
 	}
 	preview(fd, off, len, old);
 	if (grow && ftruncate(fd, (off_t)(off + len)) < 0)
@@ -1334,7 +1362,7 @@ static int cmd_replace(struct mw *m, char **args, int n)
 		rp.flags |= CTL_REPLACE_BREAK_HARDLINKS;
 	if (m->no_sync)
 		rp.flags |= CTL_REPLACE_NO_SYNC;
-	if (m->undo && !m->cli.dry_run) {
+	if (m->undo) {
 		char tpath[PATH_MAX];
 		struct ctl_undo_info uinfo;
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
@@ -1343,13 +1371,15 @@ static int cmd_replace(struct mw *m, char **args, int n)
 			die_file(file, -errno);
 		if (!realpath(file, tpath))
 			err(CTL_EXIT_FAIL, "%s", file);
-		e = ctl_undo_open(m->undo, fd, tpath,
-				  m->no_sync ? CTL_UNDO_NO_SYNC : 0, &uinfo, &undo);
+		e = ctl_undo_open(m->undo, fd, tpath, undo_flags(m), &uinfo,
+				  &undo);
 		close(fd);
 		if (e < 0)
 			die_undo(m->undo, e, &uinfo);
-		rp.journal = ctl_undo_journal;
-		rp.journal_arg = undo;
+		if (undo) {
+			rp.journal = ctl_undo_journal;
+			rp.journal_arg = undo;
+		}
 	}
 	progress_init(&pg, m, file,
 		      stat(file, &sb) == 0 ? (uint64_t)sb.st_size : 0);
@@ -1520,6 +1550,18 @@ static int cmd_write(struct mw *m, char **args, int n)
 		wo.flags |= CTL_WRITE_NO_SYNC;
 	if (m->truncate)
 		wo.flags |= CTL_WRITE_TRUNCATE;
+	if (isatty(STDIN_FILENO))
+		errx(CTL_EXIT_USAGE,
+		     "stdin: is a terminal; pipe or redirect the data into mmapwin write");
+	/* Reading what it writes ahead of, it would never reach the end. */
+	if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		struct stat fb;
+
+		if (stat(file, &fb) == 0 && fb.st_dev == sb.st_dev &&
+		    fb.st_ino == sb.st_ino)
+			errx(CTL_EXIT_USAGE, "stdin: is %s itself; copy it first",
+			     file);
+	}
 	if (m->cli.dry_run) {
 		if (!m->cli.quiet)
 			printf("%s: would write stdin at offset %llu with %s\n",

@@ -429,6 +429,18 @@ static int fsync_dir_of(const char *path)
 	return fsync(dfd) < 0 ? neg_errno() : 0;
 }
 
+/* A journal PATH that does not exist yet: can it be created? */
+static int dir_writable(const char *path)
+{
+	_cleanup_free_ char *copy = strdup(path);
+
+	if (!copy)
+		return -ENOMEM;
+	return faccessat(AT_FDCWD, dirname(copy), W_OK | X_OK, AT_EACCESS) < 0
+		       ? neg_errno()
+		       : 0;
+}
+
 int ctl_undo_open(const char *path, int tfd, const char *tpath,
 		  unsigned int flags, struct ctl_undo_info *info,
 		  struct ctl_undo **out)
@@ -438,18 +450,23 @@ int ctl_undo_open(const char *path, int tfd, const char *tpath,
 	struct scan sc = {0};
 	struct stat st;
 	struct ctl_undo *u;
-	int sync = !(flags & CTL_UNDO_NO_SYNC);
+	int sync = !(flags & CTL_UNDO_NO_SYNC), check = flags & CTL_UNDO_CHECK;
 	int hlen, err;
 
 	if (!info)
 		info = &local;
 	memset(info, 0, sizeof(*info));
+	*out = NULL;
 	err = ctl_undo_id_get(tfd, &info->found);
 	if (err < 0)
 		return err;
 	/* O_NONBLOCK: a FIFO named by mistake must not hang the open. */
-	fd = open(path, O_RDWR | O_CREAT | O_NONBLOCK | O_NOCTTY | O_CLOEXEC,
+	fd = open(path,
+		  O_RDWR | (check ? 0 : O_CREAT) | O_NONBLOCK | O_NOCTTY |
+			  O_CLOEXEC,
 		  0600);
+	if (fd < 0 && check && errno == ENOENT)
+		return dir_writable(path);
 	if (fd < 0)
 		return neg_errno();
 	if (fstat(fd, &st) < 0)
@@ -458,11 +475,13 @@ int ctl_undo_open(const char *path, int tfd, const char *tpath,
 		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
 	if (fcntl(fd, F_SETFL, 0) < 0)
 		return neg_errno();
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+	if (flock(fd, (check ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
 		return neg_errno();
 	if ((uint64_t)st.st_dev == info->found.dev &&
 	    (uint64_t)st.st_ino == info->found.ino)
 		return -EINVAL;
+	if (check && st.st_size == 0)
+		return 0;
 	if (st.st_size == 0) {
 		struct stat tst;
 
@@ -489,7 +508,7 @@ int ctl_undo_open(const char *path, int tfd, const char *tpath,
 			return -EXDEV;
 		err = scan_records(fd, (uint64_t)hlen, (uint64_t)st.st_size, 0,
 				   &sc);
-		if (err < 0)
+		if (err < 0 || check)
 			return err;
 		/* A torn record was never followed by a change: drop it so
 		 * that ours lands right after the last good one. */

@@ -102,6 +102,7 @@ struct ctl_undo_info;
 enum {
 	CTL_UNDO_DRY_RUN = 1 << 0, /* apply: check and list, write nothing */
 	CTL_UNDO_NO_SYNC = 1 << 1, /* never fdatasync (journal or target) */
+	CTL_UNDO_CHECK = 1 << 2, /* open: only check, create nothing */
 };
 
 /*
@@ -118,7 +119,10 @@ enum {
  * for a file that is not a valid journal, -EPROTO for one of version 1
  * (apply it, do not append), -EINVAL if PATH is the target itself, or
  * -errno. INFO, if not NULL, gets the header (when one was read) and the
- * target's identity in INFO->found, for messages.
+ * target's identity in INFO->found, for messages. With CTL_UNDO_CHECK
+ * (a dry run) the same checks are made but nothing is created, trimmed or
+ * locked for long, and *OUT is NULL; a missing PATH is fine when its
+ * directory is writable.
  */
 int ctl_undo_open(const char *path, int tfd, const char *tpath,
 		  unsigned int flags, struct ctl_undo_info *info,
