@@ -926,20 +926,41 @@ void ctl_preflight_judge_swappiness(const struct ctl_pf_vm *m,
 				    const struct ctl_preflight_policy *p,
 				    struct ctl_preflight_result *res)
 {
+	bool cg = m->cg_path[0] != '\0';
+	unsigned int v = cg ? (unsigned int)m->cg_swappiness : m->swappiness;
+
 	res_init(res, "swappiness");
-	FMT(res->value, "vm.swappiness=%u", m->swappiness);
+	if (cg)
+		FMT(res->value,
+		    "memory.swappiness=%u in cgroup v1 %s (vm.swappiness=%u outside)",
+		    v, m->cg_path, m->swappiness);
+	else
+		FMT(res->value, "vm.swappiness=%u", v);
 	FMT(res->bound, "%u-%u", p->swappiness_min, p->swappiness_max);
-	if (m->swappiness > p->swappiness_max) {
+	if (v > p->swappiness_max)
 		res->status = CTL_PF_FAIL;
+	else if (v < p->swappiness_min)
+		res->status = CTL_PF_WARN;
+	else
+		return;
+	/* vm.swappiness does not reach into a v1 cgroup: only a cgroup of
+	 * the command's own (swapadj run) changes what applies there. */
+	if (cg)
+		FMT(res->hint,
+		    "%s: swapadj run --swappiness %u -- COMMAND runs the write in a cgroup with that value (vm.swappiness does not apply in this cgroup)",
+		    res->status == CTL_PF_FAIL
+			    ? "a large write pushes anonymous memory to swap"
+			    : "too low risks OOM kills under pressure",
+		    res->status == CTL_PF_FAIL ? p->swappiness_max
+					       : p->swappiness_min);
+	else if (res->status == CTL_PF_FAIL)
 		FMT(res->hint,
 		    "a large write pushes anonymous memory to swap: swapadj set %u, or swapadj run --swappiness %u -- COMMAND",
 		    p->swappiness_max, p->swappiness_min);
-	} else if (m->swappiness < p->swappiness_min) {
-		res->status = CTL_PF_WARN;
+	else
 		FMT(res->hint,
 		    "too low risks OOM kills under pressure: swapadj auto --once, or swapadj set %u",
 		    p->swappiness_min);
-	}
 }
 
 void ctl_preflight_judge_memory(const struct ctl_pf_vm *m,
@@ -1050,29 +1071,76 @@ void ctl_preflight_judge_uring(const struct ctl_pf_uring *m,
 
 /* ---- gathering ---- */
 
-int ctl_preflight_measure_vm(const struct ctl_root *r, struct ctl_pf_vm *m)
+/*
+ * vm.swappiness, and on cgroup v1 the caller's own memory.swappiness,
+ * which reclaim in a non-root v1 memory cgroup uses instead.
+ */
+static int measure_swappiness(const struct ctl_root *r, struct ctl_pf_vm *m)
 {
-	struct ctl_cgroup_limit lim;
-	struct ctl_meminfo mi;
+	struct ctl_cgroup_mem cm;
+	char dir[512];
+	uint64_t v;
 	int err = ctl_vm_swappiness_get(r, &m->swappiness);
 
+	m->cg_swappiness = -1;
+	m->cg_path[0] = '\0';
 	if (err < 0)
 		return err;
-	err = ctl_vm_meminfo_read(r, &mi);
+	err = ctl_cgroup_mem_find(r, &cm);
+	if (err == -ENOTSUP)
+		return 0;
+	if (err < 0)
+		return err;
+	if (cm.version != 1 || strcmp(cm.self, "/") == 0)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s%s", cm.mount, cm.self);
+	err = ctl_attr_read_u64(r, dir, "memory.swappiness", &v);
+	if (err < 0)
+		return err;
+	m->cg_swappiness = v > 200 ? 200 : (int)v;
+	snprintf(m->cg_path, sizeof(m->cg_path), "%s", cm.self);
+	return 0;
+}
+
+/* MemTotal, MemAvailable and the limit of the caller's memory cgroup. */
+static int measure_memory(const struct ctl_root *r, struct ctl_pf_vm *m)
+{
+	struct ctl_cgroup_limit lim;
+	struct ctl_cgroup_mem cm;
+	struct ctl_meminfo mi;
+	char dir[512];
+	int err = ctl_vm_meminfo_read(r, &mi);
+
 	if (err < 0)
 		return err;
 	m->mem_total = mi.total * 1024;
 	m->mem_avail = mi.available * 1024;
 	m->cg_limit = CTL_CGROUP_UNLIMITED;
 	m->cg_version = 0;
-	err = ctl_cgroup_self_limit(r, &lim);
-	if (err == 0) {
-		m->cg_limit = lim.max;
-		m->cg_version = lim.version;
-	} else if (err != -ENOTSUP && err != -ENOENT) {
+	err = ctl_cgroup_mem_find(r, &cm);
+	if (err == -ENOTSUP)
+		return 0; /* no memory controller: no limit */
+	if (err < 0)
 		return err;
-	}
+	/* The limits are read upwards from the caller's cgroup: a missing
+	 * one would read as "no limit", which was not measured. */
+	snprintf(dir, sizeof(dir), "%s%s", cm.mount,
+		 strcmp(cm.self, "/") ? cm.self : "");
+	if (!ctl_root_exists(r, dir))
+		return -ENOENT;
+	err = ctl_cgroup_self_limit(r, &lim);
+	if (err < 0)
+		return err;
+	m->cg_limit = lim.max;
+	m->cg_version = lim.version;
 	return 0;
+}
+
+int ctl_preflight_measure_vm(const struct ctl_root *r, struct ctl_pf_vm *m)
+{
+	int err = measure_swappiness(r, m);
+
+	return err < 0 ? err : measure_memory(r, m);
 }
 
 int ctl_preflight_measure_dirty(const struct ctl_root *r,
@@ -1556,17 +1624,28 @@ static int run_queues(const struct ctl_root *r, const char *path,
 static int run_memory(const struct ctl_root *r, uint64_t size,
 		      const struct ctl_preflight_policy *p, struct results *rs)
 {
-	struct ctl_pf_vm vm = {0};
+	struct ctl_pf_vm vm = {.size = size};
 	struct ctl_pf_dirty dt = {0};
 	struct ctl_pf_uring ur = {0};
-	int err = ctl_preflight_measure_vm(r, &vm);
+	int err = measure_swappiness(r, &vm);
 
-	vm.size = size;
+	/* Each check keeps its row: one that cannot be measured is ERROR. */
 	if (err == -ENOMEM)
 		return err;
 	if (err < 0)
-		err = add_error(rs, "memory", "/proc", err, "swapadj", "show");
-	else if (!(err = ADD(rs, ctl_preflight_judge_swappiness, &vm, p)))
+		err = add_error(rs, "swappiness", "swappiness", err, "swapadj",
+				"show");
+	else
+		err = ADD(rs, ctl_preflight_judge_swappiness, &vm, p);
+	if (err < 0)
+		return err;
+	err = measure_memory(r, &vm);
+	if (err == -ENOMEM)
+		return err;
+	if (err < 0)
+		err = add_error(rs, "memory", "meminfo and cgroup", err,
+				"swapadj", "show");
+	else
 		err = ADD(rs, ctl_preflight_judge_memory, &vm, p);
 	if (err < 0)
 		return err;

@@ -157,7 +157,15 @@ struct ctl_pf_queue {
 };
 
 struct ctl_pf_vm {
-	unsigned int swappiness;
+	unsigned int swappiness; /* vm.swappiness */
+	/*
+	 * cgroup v1: the caller's own memory.swappiness, which reclaim in a
+	 * non-root v1 memory cgroup uses instead of vm.swappiness, and that
+	 * cgroup ("/a/b"). cg_path "" (and cg_swappiness -1): vm.swappiness
+	 * applies (root cgroup, v2, no memory controller).
+	 */
+	int cg_swappiness;
+	char cg_path[384];
 	uint64_t mem_total, mem_avail; /* bytes */
 	uint64_t cg_limit; /* bytes, CTL_CGROUP_UNLIMITED when none */
 	int cg_version; /* 0 no memory controller */

@@ -3,8 +3,9 @@
 # preflight against a loop-mounted ext4 whose image lives on a tmpfs mounted
 # in this private namespace, so the loop device is the only request queue
 # (never vda). Then one check at a time pushed to FAIL: free space,
-# swappiness (host value saved and restored), nosuid, read-only, commit
-# interval, queue depth; a tmpfs target; and the bad-input cases.
+# swappiness (of a cgroup of our own; vm.swappiness is only read), nosuid,
+# read-only, commit interval, queue depth; a tmpfs target; and the
+# bad-input cases.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_cmd mke2fs
@@ -87,19 +88,78 @@ row mount PASS
 expect_exit 1 "$P" -q --policy "$WORK/base.policy" --size 1G "$FILE"
 [ -s "$WORK/out" ] && fail "-q printed a report"
 
-# --- swappiness above the policy's maximum (60 by default) ---
-ORIG=$(cat /proc/sys/vm/swappiness) || fail "read swappiness"
-at_exit "echo $ORIG > /proc/sys/vm/swappiness"
-echo 30 >/proc/sys/vm/swappiness || fail "set swappiness 30"
-expect_exit 0 "$P" -P --policy "$WORK/common.policy" "$FILE"
-row swappiness PASS "vm.swappiness=30"
-echo 100 >/proc/sys/vm/swappiness || fail "set swappiness 100"
-expect_exit 1 "$P" -P --policy "$WORK/common.policy" "$FILE"
-echo "$ORIG" >/proc/sys/vm/swappiness
-[ "$(cat /proc/sys/vm/swappiness)" = "$ORIG" ] || fail "swappiness not restored"
-row swappiness FAIL "vm.swappiness=100"
-expect_grep 'HINT="[^"]*swapadj set 60' "$WORK/out"
-row space PASS
+# --- swappiness: the value that applies to the writer, judged by policy ---
+# No global write (other tests and the host own vm.swappiness): on cgroup
+# v1 reclaim in a non-root memory cgroup uses that cgroup's own
+# memory.swappiness, so preflight runs in a child cgroup of ours whose value
+# the test sets; vm.swappiness is judged in the root cgroup (or without
+# v1), against bounds around its current value.
+V1=/sys/fs/cgroup/memory
+cgself=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup)
+v1=0
+if [ -f $V1/memory.limit_in_bytes ] && [ -n "$cgself" ] &&
+	! grep -qsw memory /sys/fs/cgroup/cgroup.controllers \
+		/sys/fs/cgroup/unified/cgroup.controllers; then
+	v1=1
+fi
+# in_cg DIR CMD...: run CMD in the v1 memory cgroup DIR.
+in_cg() { sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$@"; }
+# global_check [in_cg DIR]: vm.swappiness read and judged as it is. A
+# change by someone else between the reads is retried, 5 times at most.
+global_check() {
+	local s try
+	for try in 1 2 3 4 5; do
+		s=$(cat /proc/sys/vm/swappiness) || fail "read swappiness"
+		{ cat "$WORK/common.policy"
+		  echo "vm.swappiness_min = $s"; echo "vm.swappiness_max = $s"; } >"$WORK/swp.policy"
+		expect_exit 0 "$@" "$P" -P --policy "$WORK/swp.policy" "$FILE"
+		cp "$WORK/out" "$WORK/out.pass"
+		if [ "$s" -gt 0 ]; then
+			{ cat "$WORK/common.policy"
+			  echo "vm.swappiness_min = 0"; echo "vm.swappiness_max = $((s - 1))"; } >"$WORK/swp.policy"
+			expect_exit 1 "$@" "$P" -P --policy "$WORK/swp.policy" "$FILE"
+		else
+			{ cat "$WORK/common.policy"; echo "vm.swappiness_min = 1"; } >"$WORK/swp.policy"
+			expect_exit 1 "$@" "$P" -P --strict --policy "$WORK/swp.policy" "$FILE"
+		fi
+		[ "$(cat /proc/sys/vm/swappiness)" = "$s" ] && break
+		note "vm.swappiness changed under the test (try $try)"
+		[ "$try" -lt 5 ] || fail "vm.swappiness kept changing: 5 tries"
+	done
+	grep -q "CHECK=\"swappiness\" STATUS=\"PASS\" VALUE=\"vm.swappiness=$s\"" "$WORK/out.pass" ||
+		{ cat "$WORK/out.pass" >&2; fail "no row swappiness PASS vm.swappiness=$s"; }
+	if [ "$s" -gt 0 ]; then
+		row swappiness FAIL "vm.swappiness=$s\""
+		expect_grep "HINT=\"[^\"]*swapadj set $((s - 1))," "$WORK/out"
+	else
+		row swappiness WARN "vm.swappiness=0\""
+	fi
+}
+if [ "$v1" = 1 ]; then
+	CG=$V1${cgself%/}/ctl-it-preflight.$$
+	mkdir "$CG" || fail "mkdir $CG"
+	at_exit "rmdir '$CG'"
+	echo 30 >"$CG/memory.swappiness" || fail "set $CG/memory.swappiness"
+	expect_exit 0 in_cg "$CG" "$P" -P --policy "$WORK/common.policy" "$FILE"
+	row swappiness PASS "memory.swappiness=30 in cgroup v1 ${cgself%/}/ctl-it-preflight.$$ \(vm.swappiness=[0-9]+ outside\)"
+	echo 100 >"$CG/memory.swappiness" || fail "set $CG/memory.swappiness"
+	expect_exit 1 in_cg "$CG" "$P" -P --policy "$WORK/common.policy" "$FILE"
+	row swappiness FAIL "memory.swappiness=100 in cgroup v1 "
+	# vm.swappiness does not reach in there: only swapadj run does.
+	expect_grep 'HINT="[^"]*swapadj run --swappiness 60 -- COMMAND' "$WORK/out"
+	grep -q 'CHECK="swappiness".*swapadj set' "$WORK/out" &&
+		fail "the hint for a v1 cgroup names swapadj set"
+	row space PASS
+	echo 5 >"$CG/memory.swappiness" || fail "set $CG/memory.swappiness"
+	expect_exit 0 in_cg "$CG" "$P" -P --policy "$WORK/common.policy" "$FILE"
+	row swappiness WARN "memory.swappiness=5 in cgroup v1 "
+	expect_grep 'HINT="[^"]*swapadj run --swappiness 10 -- COMMAND' "$WORK/out"
+	# In the root cgroup vm.swappiness applies.
+	global_check in_cg "$V1"
+else
+	note "no cgroup v1 memory controller: vm.swappiness only"
+	global_check
+fi
 
 # --- nosuid missing, with a policy that requires it ---
 mount -o remount,suid "$MNT" || fail "remount suid"

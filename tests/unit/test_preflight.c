@@ -738,6 +738,7 @@ static void test_measure_vm(void **state)
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
 	assert_int_equal(m.cg_version, 2);
 	assert_int_equal(m.cg_limit, 512ULL << 20);
+	assert_int_equal(m.cg_swappiness, -1); /* v2 has none */
 	m.size = 1ULL << 30;
 	ctl_preflight_judge_memory(&m, &pol, &res);
 	assert_status(CTL_PF_WARN);
@@ -750,6 +751,10 @@ static void test_measure_vm(void **state)
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
 	ctl_preflight_judge_swappiness(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
+	/* The caller's cgroup is not in the tree: its limit was not read,
+	 * so it is not reported as "no cgroup limit". */
+	fake_write("proc/self/cgroup", "0::/gone\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), -ENOENT);
 	ctl_root_free(r);
 	fake_free();
 }
@@ -767,6 +772,7 @@ static void test_measure_vm_cgroup_v1(void **state)
 		   "268435456\n");
 	fake_write("sys/fs/cgroup/memory/batch/job/memory.limit_in_bytes",
 		   "9223372036854771712\n");
+	fake_write("sys/fs/cgroup/memory/batch/job/memory.swappiness", "30\n");
 	fake_write("proc/self/cgroup", "12:cpu,cpuacct:/\n"
 				       "5:memory:/batch/job\n"
 				       "0::/\n");
@@ -780,6 +786,44 @@ static void test_measure_vm_cgroup_v1(void **state)
 	m.size = 200ULL << 20;
 	ctl_preflight_judge_memory(&m, &pol, &res);
 	assert_status(CTL_PF_PASS);
+
+	/*
+	 * Reclaim in a non-root v1 cgroup uses the cgroup's own
+	 * memory.swappiness, not vm.swappiness: that is the value judged,
+	 * and only swapadj run (a cgroup of its own) changes it for a
+	 * command.
+	 */
+	assert_int_equal(m.swappiness, 35);
+	assert_int_equal(m.cg_swappiness, 30);
+	assert_string_equal(m.cg_path, "/batch/job");
+	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	assert_string_equal(res.value, "memory.swappiness=30 in cgroup v1 "
+				       "/batch/job (vm.swappiness=35 outside)");
+	fake_write("sys/fs/cgroup/memory/batch/job/memory.swappiness", "90\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("swapadj run --swappiness 60 -- COMMAND");
+	assert_no_hint("swapadj set");
+	fake_write("sys/fs/cgroup/memory/batch/job/memory.swappiness", "5\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
+	assert_hint("swapadj run --swappiness 10 -- COMMAND");
+	assert_no_hint("swapadj set");
+	assert_no_hint("swapadj auto");
+
+	/* In the root cgroup vm.swappiness applies. */
+	fake_write("proc/self/cgroup", "5:memory:/\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	assert_int_equal(m.cg_swappiness, -1);
+	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	assert_string_equal(res.value, "vm.swappiness=35");
+
+	/* A cgroup that is not there: not measured, so not a PASS. */
+	fake_write("proc/self/cgroup", "5:memory:/gone\n");
+	assert_int_equal(ctl_preflight_measure_vm(r, &m), -ENOENT);
 	ctl_root_free(r);
 	fake_free();
 }
@@ -988,7 +1032,7 @@ static void test_run_empty_tree(void **state)
 	struct ctl_preflight_result *v = NULL;
 	struct ctl_root *r;
 	size_t n = 0;
-	int space = 0, mount = 0, uring = 0;
+	int space = 0, mount = 0, uring = 0, swp = 0, mem = 0;
 
 	(void)state;
 	fake_new();
@@ -1018,6 +1062,8 @@ static void test_run_empty_tree(void **state)
 				assert_int_equal(v[i].status, CTL_PF_ERROR);
 				assert_true(v[i].err < 0);
 			}
+			swp += strcmp(v[i].check, "swappiness") == 0;
+			mem += strcmp(v[i].check, "memory") == 0;
 			assert_true(v[i].status == CTL_PF_ERROR ||
 				    v[i].status == CTL_PF_SKIP);
 		}
@@ -1025,6 +1071,9 @@ static void test_run_empty_tree(void **state)
 	assert_int_equal(space, 1);
 	assert_int_equal(mount, 1);
 	assert_int_equal(uring, 1);
+	/* Each check that could not be measured keeps its own row. */
+	assert_int_equal(swp, 1);
+	assert_int_equal(mem, 1);
 	free(v);
 	assert_int_equal(ctl_preflight_run(r, "/nonexistent-dir/x", 0, &pol, &v,
 					   &n),
