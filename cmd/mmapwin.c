@@ -1294,7 +1294,15 @@ die_replace(const char *file, int e, const struct ctl_replace_stats *st)
 		errx(CTL_EXIT_FAIL,
 		     "%s: %s: no space left on device; the original is intact",
 		     file, step);
+	case EXDEV:
+		errx(CTL_EXIT_FAIL,
+		     "%s: replaced by another file after its undo journal was opened; nothing changed: retry",
+		     file);
 	case ESTALE:
+		if (strcmp(step, "replaced meanwhile") == 0)
+			errx(CTL_EXIT_FAIL,
+			     "%s: replaced by another file while replacing (the rename would destroy it); left as it is: retry",
+			     file);
 		if (strcmp(step, "changed meanwhile") == 0)
 			errx(CTL_EXIT_FAIL,
 			     "%s: written by another process while replacing (the new version would drop that); left as it is: stop the writer and retry",
@@ -1337,6 +1345,7 @@ static int cmd_replace(struct mw *m, char **args, int n)
 		.tmp = &replace_tmp,
 	};
 	struct ctl_replace_stats st;
+	struct ctl_undo_info uinfo;
 	struct ctl_undo *undo = NULL;
 	struct stat sb;
 	uint64_t recs = 0, bytes = 0;
@@ -1364,7 +1373,6 @@ static int cmd_replace(struct mw *m, char **args, int n)
 		rp.flags |= CTL_REPLACE_NO_SYNC;
 	if (m->undo) {
 		char tpath[PATH_MAX];
-		struct ctl_undo_info uinfo;
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0)
@@ -1379,6 +1387,8 @@ static int cmd_replace(struct mw *m, char **args, int n)
 		if (undo) {
 			rp.journal = ctl_undo_journal;
 			rp.journal_arg = undo;
+			/* The pass opens FILE again: the same file. */
+			rp.id = &uinfo.found;
 		}
 	}
 	progress_init(&pg, m, file,

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ctl/stream.h"
+#include "ctl/undo.h"
 #include "internal.h"
 
 /* Output buffer of a different-length replace (O_DIRECT writes). */
@@ -677,6 +678,17 @@ static bool changed(const struct pass *p)
 	       sb.st_mtim.tv_nsec != p->mtime.tv_nsec;
 }
 
+/* Whether BASE in DIRFD still names the open file FD. (FD keeps its
+ * inode alive, so device and inode number are enough here.) */
+static bool still_named(int fd, int dirfd, const char *base)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 &&
+	       fstatat(dirfd, base, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Temp file, stream, metadata, fsync, rename, fsync dir. */
 static int replace_by_rename(struct pass *p, const char *path, char *buf,
 			     size_t window)
@@ -751,6 +763,12 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 		if (err < 0)
 			p->st->step = "link temporary file";
 	}
+	/* Another file renamed over the name meanwhile would be destroyed
+	 * by the rename, not our original. */
+	if (err >= 0 && !still_named(p->fd, dirfd, base)) {
+		err = -ESTALE;
+		p->st->step = "replaced meanwhile";
+	}
 	if (err >= 0 &&
 	    renameat(dirfd, tmp->path + strlen(dir) + 1, dirfd, base) < 0) {
 		err = neg_errno();
@@ -811,6 +829,19 @@ int ctl_stream_replace(const char *path, const struct ctl_replace *rp,
 	if (!S_ISREG(sb.st_mode)) {
 		st->step = "not a regular file";
 		return -EINVAL;
+	}
+	if (rp->id) {
+		struct ctl_undo_id now;
+
+		err = ctl_undo_id_get(fd, &now);
+		if (err < 0) {
+			st->step = "identity";
+			return err;
+		}
+		if (!ctl_undo_id_same(rp->id, &now)) {
+			st->step = "identity";
+			return -EXDEV;
+		}
 	}
 	if (!p.in_place && sb.st_nlink > 1 &&
 	    !(rp->flags & CTL_REPLACE_BREAK_HARDLINKS)) {

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ctl_undo_id; /* ctl/undo.h */
+
 #define CTL_STREAM_WINDOW (1024 * 1024) /* default bytes per read */
 
 /*
@@ -52,6 +54,12 @@ struct ctl_replace {
 	 */
 	int (*journal)(void *arg, uint64_t off, const void *orig, size_t len);
 	void *journal_arg;
+	/*
+	 * If not NULL, PATH must still be this file when it is opened (the
+	 * one the journal was made for): another file there gives -EXDEV,
+	 * ST->step "identity", and nothing is written.
+	 */
+	const struct ctl_undo_id *id;
 	/* Called after each window with the bytes of the file passed. */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
@@ -80,9 +88,9 @@ struct ctl_replace_stats {
  * -ENOSPC (free space below what the new file needs: ST->need and
  * ST->avail), -ESTALE (the file shrank while it was read, or, for a
  * different length, was written by someone else before the rename: ST->step
- * "changed meanwhile"), or what the
- * failing call returned (ST->step names it). No temporary file is left
- * behind on failure.
+ * "changed meanwhile"; or PATH names another file by then: "replaced
+ * meanwhile"), -EXDEV (not RP->id), or what the failing call returned
+ * (ST->step names it). No temporary file is left behind on failure.
  */
 int ctl_stream_replace(const char *path, const struct ctl_replace *rp,
 		       struct ctl_replace_stats *st);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctl/stream.h"
+#include "ctl/undo.h"
 #include "fake.h"
 
 static char path[512];
@@ -290,6 +291,45 @@ static void test_no_match_keeps_inode(void **state)
 	assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
 	assert_int_equal(st.matches, 0);
 	assert_int_equal(ino_of(path), ino);
+	assert_int_equal(dir_entries(), 1);
+}
+
+/* RP->id names the file the journal was made for: another file at PATH
+ * is refused before anything is read or written. */
+static void test_identity_checked(void **state)
+{
+	struct ctl_replace rp = {
+		.old = "abc", .old_len = 3, .new = "xyz", .new_len = 3};
+	struct ctl_replace_stats st;
+	struct ctl_undo_id id;
+	size_t len;
+	char *got;
+	int fd;
+
+	(void)state;
+	put("abcabc", 6);
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_undo_id_get(fd, &id), 0);
+	close(fd);
+	rp.id = &id;
+	/* The same file: replaced. */
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+	assert_int_equal(st.matches, 2);
+	/* Another file under the name (a new inode, or the same number
+	 * with a new generation or birth time). */
+	assert_int_equal(unlink(path), 0);
+	put("abcabc", 6);
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -EXDEV);
+	assert_string_equal(st.step, "identity");
+	assert_int_equal(st.matches, 0);
+	got = get(&len);
+	assert_memory_equal(got, "abcabc", 6);
+	free(got);
+	/* Different length too. */
+	rp.new = "z";
+	rp.new_len = 1;
+	assert_int_equal(ctl_stream_replace(path, &rp, &st), -EXDEV);
 	assert_int_equal(dir_entries(), 1);
 }
 
@@ -565,6 +605,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_no_match_keeps_inode,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_checked, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_hardlinks, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
