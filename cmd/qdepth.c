@@ -155,7 +155,7 @@ static const struct ctl_col set_cols[] = {
 		  "read-ahead KiB after"},
 	[A_RESULT] =
 		{"RESULT", 0.1, 0,
-		 "applied, unchanged, clamped, rejected, not applicable, failed, planned"},
+		 "applied, unchanged, clamped, rejected, not applicable, failed, planned, skipped, rolled back"},
 	[A_NOTE] = {"NOTE", 0.3, CTL_COL_WRAP, "reason or detail"},
 };
 
@@ -197,6 +197,7 @@ static const struct ctl_col stat_cols[] = {
 struct item {
 	const char *target;
 	struct ctl_blkdev dev;
+	int err; /* the target did not resolve: -errno, dev unused */
 };
 
 struct items {
@@ -235,8 +236,13 @@ static unsigned resolve_flags(const struct opts *o)
 	return CTL_BLK_FOLLOW_LOOP | (o->stack ? CTL_BLK_STACK : 0);
 }
 
-/* Resolve all targets (or every queue when there are none). */
-static int collect(struct opts *o, struct ctl_strv *targets, struct items *it)
+/*
+ * Resolve all targets (or every queue when there are none). A target that
+ * does not resolve is warned about and left out, or, with KEEP_FAILED,
+ * kept as an item of its own (set reports it in its place).
+ */
+static int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
+		   struct items *it)
 {
 	unsigned flags = resolve_flags(o);
 	int rc = CTL_EXIT_OK;
@@ -253,24 +259,29 @@ static int collect(struct opts *o, struct ctl_strv *targets, struct items *it)
 	if (!it->v)
 		err(CTL_EXIT_FAIL, NULL);
 	for (size_t i = 0; i < it->devs.n; i++)
-		it->v[it->n++] = (struct item){"", it->devs.v[i]};
+		it->v[it->n++] = (struct item){"", it->devs.v[i], 0};
 
 	for (size_t t = 0; t < targets->n; t++) {
 		struct ctl_blk_list l = {0};
 		int e = ctl_blk_resolve(o->root, targets->v[t], flags, &l);
 
+		it->v = realloc(it->v, (it->n + l.n + 1) * sizeof(*it->v));
+		if (!it->v)
+			err(CTL_EXIT_FAIL, NULL);
 		if (e < 0) {
-			warnx("%s: %s", targets->v[t], resolve_hint(e));
+			if (keep_failed)
+				it->v[it->n++] = (struct item){
+					.target = targets->v[t], .err = e};
+			else
+				warnx("%s: %s", targets->v[t], resolve_hint(e));
 			rc = rc_max(rc, e == -EINVAL ? CTL_EXIT_USAGE
 						     : CTL_EXIT_FAIL);
 			ctl_blk_list_free(&l);
 			continue;
 		}
-		it->v = realloc(it->v, (it->n + l.n) * sizeof(*it->v));
-		if (!it->v)
-			err(CTL_EXIT_FAIL, NULL);
 		for (size_t i = 0; i < l.n; i++)
-			it->v[it->n++] = (struct item){targets->v[t], l.v[i]};
+			it->v[it->n++] =
+				(struct item){targets->v[t], l.v[i], 0};
 		ctl_blk_list_free(&l);
 	}
 	return rc;
@@ -285,7 +296,8 @@ static void dedupe_queues(struct items *it)
 		size_t j;
 
 		for (j = 0; j < n; j++)
-			if (it->v[i].dev.kind == CTL_BLK_QUEUE &&
+			if (!it->v[i].err && !it->v[j].err &&
+			    it->v[i].dev.kind == CTL_BLK_QUEUE &&
 			    it->v[j].dev.kind == CTL_BLK_QUEUE &&
 			    strcmp(it->v[j].dev.name, it->v[i].dev.name) == 0)
 				break;
@@ -336,7 +348,7 @@ static int cmd_show(struct opts *o, struct ctl_strv *targets)
 	struct ctl_out *out;
 	int rc;
 
-	rc = collect(o, targets, &it);
+	rc = collect(o, targets, 0, &it);
 	out = new_out(
 		o, "queues", show_cols, ARRAY_SIZE(show_cols),
 		targets->n
@@ -390,19 +402,37 @@ static int cmd_show(struct opts *o, struct ctl_strv *targets)
 
 /* ---- set and restore ---- */
 
-static void set_row(struct ctl_out *out, const char *target,
-		    const struct ctl_queue_change *c, const char *name,
-		    const char *note)
+/*
+ * One queue to change, or a target that names none, and its outcome.
+ * set and restore run a batch of jobs all or nothing: plan every one,
+ * write only when all plans hold, undo the written ones when a write
+ * fails.
+ */
+struct job {
+	const char *target; /* as given, or the save file */
+	const char *name; /* queue device; "" for a target without one */
+	unsigned int level; /* 0 serves the target, 1+ below a loop file */
+	int unresolved; /* the target names no device: stops the batch */
+	struct ctl_queue_want want;
+	struct ctl_queue_change c;
+};
+
+static const char *job_name(const struct job *j)
 {
+	return j->name[0] ? j->name : j->target;
+}
+
+static void set_row(struct ctl_out *out, const struct job *j)
+{
+	const struct ctl_queue_change *c = &j->c;
 	struct ctl_row *row = ctl_out_row(out);
 	const struct ctl_queue *a = &c->after, *b = &c->before;
-	int known = c->result != CTL_QUEUE_NA;
 
-	ctl_out_set(out, row, A_TARGET, target);
-	ctl_out_set(out, row, A_DEVICE, name);
+	ctl_out_set(out, row, A_TARGET, j->target);
+	ctl_out_set(out, row, A_DEVICE, j->name);
 	ctl_out_set(out, row, A_RESULT, ctl_queue_result_name(c->result));
-	ctl_out_set(out, row, A_NOTE, note && *note ? note : c->why);
-	if (!known)
+	ctl_out_set(out, row, A_NOTE, c->why);
+	if (!b->name[0] || c->result == CTL_QUEUE_NA)
 		return;
 	ctl_out_set(out, row, A_OLD_SCHED, b->sched);
 	ctl_out_setf(out, row, A_OLD_DEPTH, "%" PRIu64, b->depth);
@@ -421,34 +451,75 @@ static void set_row(struct ctl_out *out, const char *target,
 			     c->max);
 }
 
-/* One line per action on stderr, as udev logs it. */
-static void udev_log(const struct ctl_queue_change *c, const char *name)
+/* One line per target and device on stderr, as udev logs it. */
+static void udev_log(const struct job *j)
 {
-	fprintf(stderr, "qdepth: %s: %s", name,
+	const struct ctl_queue_change *c = &j->c;
+
+	fprintf(stderr, "qdepth: %s: %s", job_name(j),
 		ctl_queue_result_name(c->result));
-	if (c->result != CTL_QUEUE_NA)
+	switch (c->result) {
+	case CTL_QUEUE_NA:
+	case CTL_QUEUE_REJECTED:
+	case CTL_QUEUE_SKIPPED:
+		break;
+	case CTL_QUEUE_PLANNED:
 		fprintf(stderr,
 			": scheduler %s -> %s, depth %" PRIu64 " -> %" PRIu64,
-			c->before.sched, c->after.sched, c->before.depth,
-			c->after.depth);
+			c->before.sched, c->sched, c->before.depth,
+			c->depth ? c->depth : c->before.depth);
+		break;
+	default:
+		if (c->before.name[0])
+			fprintf(stderr,
+				": scheduler %s -> %s, depth %" PRIu64
+				" -> %" PRIu64,
+				c->before.sched, c->after.sched,
+				c->before.depth, c->after.depth);
+	}
 	if (c->why[0])
 		fprintf(stderr, " (%s)", c->why);
 	fputc('\n', stderr);
 }
 
-static int result_rc(const struct ctl_queue_change *c, const struct item *x,
-		     int udev)
+/* Outside udev: a line on stderr for each job that did not do its part. */
+static void warn_job(const struct job *j)
 {
+	switch (j->c.result) {
+	case CTL_QUEUE_NA:
+		/* A file system under a loop device's backing file (tmpfs,
+		 * say) is a note of the table, not a failure of the target. */
+		if (j->level)
+			break;
+		/* fall through */
+	case CTL_QUEUE_REJECTED:
+	case CTL_QUEUE_FAILED:
+	case CTL_QUEUE_SKIPPED:
+	case CTL_QUEUE_ROLLED_BACK:
+		warnx("%s: %s", job_name(j), j->c.why);
+		break;
+	default:
+		break;
+	}
+}
+
+static int job_rc(const struct job *j, int udev)
+{
+	const struct ctl_queue_change *c = &j->c;
+
 	switch (c->result) {
 	case CTL_QUEUE_REJECTED:
 		return c->err == -ENOENT ? CTL_EXIT_UNSUPP : CTL_EXIT_USAGE;
 	case CTL_QUEUE_FAILED:
 		return ctl_exit_for(c->err);
 	case CTL_QUEUE_NA:
-		/* A file system under a loop device's backing file (tmpfs,
-		 * say) is a note, not a failure of the target. */
-		return udev || (x && x->dev.level) ? CTL_EXIT_OK
-						   : CTL_EXIT_UNSUPP;
+		return udev || j->level ? CTL_EXIT_OK : CTL_EXIT_UNSUPP;
+	case CTL_QUEUE_SKIPPED:
+		/* Outside udev the job that stopped the batch gives the
+		 * status; in udev mode that one may be "not applicable". */
+		return udev ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+	case CTL_QUEUE_ROLLED_BACK:
+		return CTL_EXIT_FAIL;
 	default:
 		return CTL_EXIT_OK;
 	}
@@ -477,131 +548,238 @@ static int plan_one(struct opts *o, const char *name,
 	return ctl_queue_plan(&q, want, c);
 }
 
-static void apply_one(struct opts *o, const struct ctl_queue_want *want,
-		      struct ctl_queue_change *c)
+/*
+ * The first job that stops the batch: a target that does not resolve, a
+ * rejected or failed one, or (but in udev mode) a target with no queue.
+ */
+static const struct job *blocker(const struct job *j, size_t n, int udev)
 {
-	int err = ctl_queue_apply(o->root, want, c);
-	size_t len = strlen(c->why);
-
-	if (err == -EACCES || err == -EPERM)
-		snprintf(c->why + len, sizeof(c->why) - len, " (run as root)");
+	for (size_t i = 0; i < n; i++)
+		switch (j[i].unresolved ? CTL_QUEUE_FAILED : j[i].c.result) {
+		case CTL_QUEUE_REJECTED:
+		case CTL_QUEUE_FAILED:
+			return &j[i];
+		case CTL_QUEUE_NA:
+			if (!udev && !j[i].level)
+				return &j[i];
+			break;
+		default:
+			break;
+		}
+	return NULL;
 }
 
-static void warn_change(const struct ctl_queue_change *c, const char *name)
+/* Jobs still planned are not run; WHY completes "not changed". */
+static void skip_planned(struct job *j, size_t n, const char *why)
 {
-	if (c->result == CTL_QUEUE_REJECTED || c->result == CTL_QUEUE_FAILED)
-		warnx("%s: %s", name, c->why);
+	for (size_t i = 0; i < n; i++) {
+		if (j[i].c.result != CTL_QUEUE_PLANNED)
+			continue;
+		j[i].c.result = CTL_QUEUE_SKIPPED;
+		snprintf(j[i].c.why, sizeof(j[i].c.why), "not changed%s", why);
+	}
 }
 
-static int save_before(struct opts *o, const struct items *it)
+/* Skip the planned jobs because of job B. */
+static void skip_for(struct job *j, size_t n, const struct job *b)
 {
-	struct ctl_queue *qs = calloc(it->n + 1, sizeof(*qs));
-	size_t n = 0;
+	char why[64 + CTL_DEVNAME_MAX];
+
+	snprintf(why, sizeof(why), " because of %.64s", job_name(b));
+	skip_planned(j, n, why);
+}
+
+/* Put back the queues the first N jobs changed, because of WHY. */
+static void roll_back(struct opts *o, struct job *j, size_t n, const char *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ctl_queue_change *c = &j[i].c;
+
+		if (c->result != CTL_QUEUE_APPLIED &&
+		    c->result != CTL_QUEUE_CLAMPED)
+			continue;
+		if (ctl_queue_revert(o->root, c) == 0)
+			snprintf(c->why, sizeof(c->why), "rolled back: %s",
+				 why);
+	}
+}
+
+/*
+ * Apply every planned job in order. When one fails, the ones before it
+ * are rolled back and the ones after it skipped. Returns the failed job.
+ */
+static const struct job *apply_jobs(struct opts *o, struct job *j, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ctl_queue_change *c = &j[i].c;
+		int err;
+		size_t len;
+		char why[128];
+
+		if (c->result != CTL_QUEUE_PLANNED)
+			continue;
+		err = ctl_queue_apply(o->root, &j[i].want, c);
+		len = strlen(c->why);
+		if (err == -EACCES || err == -EPERM)
+			snprintf(c->why + len, sizeof(c->why) - len,
+				 " (run as root)");
+		if (c->result != CTL_QUEUE_FAILED)
+			continue;
+		snprintf(why, sizeof(why), "%s failed", job_name(&j[i]));
+		roll_back(o, j, i, why);
+		skip_for(j, n, &j[i]);
+		return &j[i];
+	}
+	return NULL;
+}
+
+/*
+ * Run the planned batch: nothing when a job stops it, else apply it (not
+ * in a dry run). Returns 0 when every job did its part.
+ */
+static int run_jobs(struct opts *o, struct job *j, size_t n)
+{
+	const struct job *b = blocker(j, n, o->udev);
+
+	if (b) {
+		skip_for(j, n, b);
+		return -1;
+	}
+	if (o->cli.dry_run)
+		return 0;
+	return apply_jobs(o, j, n) ? -1 : 0;
+}
+
+/* Report the jobs: a table, a line per problem; returns the status. */
+static int report_jobs(struct opts *o, const struct job *j, size_t n,
+		       const char *defaults)
+{
+	struct ctl_out *out;
+	int rc = CTL_EXIT_OK;
+
+	out = new_out(o, "changes", set_cols, ARRAY_SIZE(set_cols), defaults);
+	for (size_t i = 0; i < n; i++) {
+		if (o->udev)
+			udev_log(&j[i]);
+		else
+			warn_job(&j[i]);
+		set_row(out, &j[i]);
+		rc = rc_max(rc, job_rc(&j[i], o->udev));
+	}
+	if (o->udev)
+		o->cli.quiet = 1; /* udev discards stdout: log only */
+	return rc_max(rc, print_out(o, out));
+}
+
+static void warn_save(const char *path, int e)
+{
+	warnx("%s: cannot write save file: %s%s", path, strerror(-e),
+	      e == -ENOENT ? " (does the directory exist?)" : "");
+}
+
+/*
+ * Whether --save FILE can be written, asked before anything is changed:
+ * a change that cannot be undone is not made. Returns 0 or -errno.
+ */
+static int save_dir_ok(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
+			  path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	return access(dir, W_OK) < 0 ? -errno : 0;
+}
+
+/* Record the queues' values from before the change in --save FILE. */
+static int save_before(struct opts *o, const struct job *j, size_t n)
+{
+	struct ctl_queue *qs = calloc(n + 1, sizeof(*qs));
+	size_t k = 0;
 	int e;
 
 	if (!qs)
 		err(CTL_EXIT_FAIL, NULL);
-	for (size_t i = 0; i < it->n; i++) {
-		size_t j;
-
-		if (it->v[i].dev.kind != CTL_BLK_QUEUE)
-			continue;
-		for (j = 0; j < n; j++)
-			if (strcmp(qs[j].name, it->v[i].dev.name) == 0)
-				break;
-		if (j < n ||
-		    ctl_queue_read(o->root, it->v[i].dev.name, &qs[n]) < 0)
-			continue;
-		n++;
-	}
-	e = ctl_queue_save(o->save, qs, n);
+	for (size_t i = 0; i < n; i++)
+		if (j[i].c.before.name[0])
+			qs[k++] = j[i].c.before;
+	e = ctl_queue_save(o->save, qs, k);
 	free(qs);
-	if (e < 0) {
-		warnx("%s: cannot write save file: %s%s", o->save, strerror(-e),
-		      e == -ENOENT ? " (does the directory exist?)" : "");
-		return CTL_EXIT_FAIL;
-	}
-	return CTL_EXIT_OK;
+	if (e < 0)
+		warn_save(o->save, e);
+	return e;
 }
 
 static int cmd_set(struct opts *o, struct ctl_strv *targets)
 {
-	struct ctl_queue_change *changes;
 	struct items it = {0};
-	struct ctl_out *out;
-	int rc, rejected = 0;
+	struct job *jobs;
+	int rc, e;
 
 	if (!o->want.sched && !o->want.set_depth && !o->want.set_read_ahead)
 		errx(CTL_EXIT_USAGE,
 		     "set: nothing to do; give --scheduler, --depth or --read-ahead");
 	if (o->all)
 		errx(CTL_EXIT_USAGE, "set: no TARGET given");
-	rc = collect(o, targets, &it);
+	collect(o, targets, 1, &it);
 	dedupe_queues(&it);
-	if (rc) {
-		/* A target that does not resolve: change nothing at all. */
-		items_free(&it);
-		return o->udev ? CTL_EXIT_OK : rc;
-	}
-	if (o->save && !o->cli.dry_run) {
-		/* Record first: a change that cannot be undone is not made. */
-		rc = save_before(o, &it);
-		if (rc) {
-			items_free(&it);
-			return rc;
-		}
-	}
-	changes = calloc(it.n + 1, sizeof(*changes));
-	if (!changes)
+	jobs = calloc(it.n + 1, sizeof(*jobs));
+	if (!jobs)
 		err(CTL_EXIT_FAIL, NULL);
 	/* Plan everything first: one rejected device means no writes. */
 	for (size_t i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
-		struct ctl_queue_change *c = &changes[i];
+		struct job *j = &jobs[i];
+		struct ctl_queue_change *c = &j->c;
 
-		c->result = CTL_QUEUE_NA;
-		if (x->dev.kind == CTL_BLK_QUEUE) {
-			if (plan_one(o, x->dev.name, &o->want, c) >= 0)
-				continue;
+		*j = (struct job){.target = x->target,
+				  .name = x->dev.name,
+				  .level = x->dev.level,
+				  .unresolved = x->err != 0,
+				  .want = o->want};
+		if (x->err) {
+			/* In udev mode a device gone by the time the rule
+			 * runs is one the change does not apply to. */
+			c->result = o->udev		? CTL_QUEUE_NA
+				    : x->err == -EINVAL ? CTL_QUEUE_REJECTED
+							: CTL_QUEUE_FAILED;
+			c->err = x->err;
+			snprintf(c->why, sizeof(c->why), "%s",
+				 resolve_hint(x->err));
+		} else if (x->dev.kind != CTL_BLK_QUEUE) {
+			c->result = CTL_QUEUE_NA;
+			snprintf(c->why, sizeof(c->why), "%s", x->dev.via);
+		} else if (plan_one(o, x->dev.name, &o->want, c) < 0 &&
+			   o->udev && c->result == CTL_QUEUE_REJECTED &&
+			   c->before.sched_fixed) {
 			/* The rule's scheduler on a queue that takes none:
 			 * the rule does not apply to this device. */
-			if (o->udev && c->result == CTL_QUEUE_REJECTED &&
-			    c->before.sched_fixed)
-				c->result = CTL_QUEUE_NA;
-			else
-				rejected = 1;
-		} else {
-			snprintf(c->why, sizeof(c->why), "%s", x->dev.via);
+			c->result = CTL_QUEUE_NA;
 		}
 	}
-	out = new_out(
-		o, "changes", set_cols, ARRAY_SIZE(set_cols),
-		"TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE");
-	for (size_t i = 0; i < it.n; i++) {
-		const struct item *x = &it.v[i];
-		struct ctl_queue_change *c = &changes[i];
-
-		if (c->result == CTL_QUEUE_PLANNED && !rejected &&
-		    !o->cli.dry_run)
-			apply_one(o, &o->want, c);
-		if (o->udev)
-			udev_log(c, x->dev.name[0] ? x->dev.name : x->target);
-		else if (c->result == CTL_QUEUE_NA && !x->dev.level)
-			warnx("%s: %s",
-			      x->dev.name[0] ? x->dev.name : x->target, c->why);
-		else
-			warn_change(c, x->dev.name);
-		set_row(out, x->target, c, x->dev.name,
-			rejected && c->result == CTL_QUEUE_PLANNED
-				? "not applied: another device was rejected"
-				: NULL);
-		rc = rc_max(rc, result_rc(c, x, o->udev));
+	e = o->save && !o->cli.dry_run ? save_dir_ok(o->save) : 0;
+	if (e < 0) {
+		/* A change that cannot be undone is not made... */
+		warn_save(o->save, e);
+		skip_planned(jobs, it.n, ": the save file cannot be written");
+	} else if (run_jobs(o, jobs, it.n) == 0 && o->save && !o->cli.dry_run &&
+		   (e = save_before(o, jobs, it.n)) < 0) {
+		/* ... nor kept. */
+		roll_back(o, jobs, it.n, "the save file cannot be written");
 	}
-	free(changes);
+	rc = report_jobs(
+		o, jobs, it.n,
+		"TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE");
+	if (e < 0)
+		rc = CTL_EXIT_FAIL;
+	free(jobs);
 	items_free(&it);
-	if (o->udev)
-		o->cli.quiet = 1; /* udev discards stdout: log only */
-	return rc_max(rc, print_out(o, out));
+	return rc;
 }
 
 /* 0 (and C failed) when the saved device number is not today's. */
@@ -623,38 +801,40 @@ static int same_disk(const struct ctl_queue *saved, const struct ctl_queue *now,
 static int cmd_restore(struct opts *o, const char *file)
 {
 	struct ctl_queue *qs = NULL;
-	struct ctl_out *out;
+	struct job *jobs;
 	size_t n = 0;
-	int rc = CTL_EXIT_OK, err;
+	int rc, e;
 
-	err = ctl_queue_load(file, &qs, &n);
-	if (err < 0)
-		errx(err == -EBADMSG ? CTL_EXIT_USAGE : CTL_EXIT_FAIL, "%s: %s",
+	e = ctl_queue_load(file, &qs, &n);
+	if (e < 0)
+		errx(e == -EBADMSG ? CTL_EXIT_USAGE : CTL_EXIT_FAIL, "%s: %s",
 		     file,
-		     err == -EBADMSG ? "not a qdepth save file"
-				     : strerror(-err));
-	out = new_out(
-		o, "changes", set_cols, ARRAY_SIZE(set_cols),
-		"DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,OLD-RA,RA,RESULT,NOTE");
+		     e == -EBADMSG ? "not a qdepth save file" : strerror(-e));
+	jobs = calloc(n + 1, sizeof(*jobs));
+	if (!jobs)
+		err(CTL_EXIT_FAIL, NULL);
 	for (size_t i = 0; i < n; i++) {
-		struct ctl_queue_want w = {
-			.sched = qs[i].sched[0] ? qs[i].sched : NULL,
-			.set_depth = true,
-			.depth = qs[i].depth,
-			.set_read_ahead = true,
-			.read_ahead_kb = qs[i].read_ahead_kb,
-		};
-		struct ctl_queue_change c;
+		struct job *j = &jobs[i];
 
-		if (plan_one(o, qs[i].name, &w, &c) == 0 &&
-		    same_disk(&qs[i], &c.before, &c) && !o->cli.dry_run)
-			apply_one(o, &w, &c);
-		warn_change(&c, qs[i].name);
-		set_row(out, file, &c, qs[i].name, NULL);
-		rc = rc_max(rc, result_rc(&c, NULL, 0));
+		*j = (struct job){
+			.target = file,
+			.name = qs[i].name,
+			.want = {.sched = qs[i].sched[0] ? qs[i].sched : NULL,
+				 .set_depth = true,
+				 .depth = qs[i].depth,
+				 .set_read_ahead = true,
+				 .read_ahead_kb = qs[i].read_ahead_kb},
+		};
+		if (plan_one(o, j->name, &j->want, &j->c) == 0)
+			same_disk(&qs[i], &j->c.before, &j->c);
 	}
+	run_jobs(o, jobs, n);
+	rc = report_jobs(
+		o, jobs, n,
+		"DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,OLD-RA,RA,RESULT,NOTE");
+	free(jobs);
 	free(qs);
-	return rc_max(rc, print_out(o, out));
+	return rc;
 }
 
 /* ---- check ---- */
@@ -667,7 +847,7 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 	if (!o->min_depth_set && !o->max_depth_set && !o->sched_list)
 		errx(CTL_EXIT_USAGE,
 		     "check: give --min-depth, --max-depth or --scheduler");
-	rc = collect(o, targets, &it);
+	rc = collect(o, targets, 0, &it);
 	dedupe_queues(&it);
 	for (size_t i = 0; i < it.n; i++) {
 		const char *name = it.v[i].dev.name;
@@ -741,7 +921,7 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 		errx(CTL_EXIT_USAGE, "stat: no TARGET given");
 	if (!o->count_set)
 		o->count = o->saturation >= 0 ? 3 : 1;
-	rc = collect(o, targets, &it);
+	rc = collect(o, targets, 0, &it);
 	dedupe_queues(&it);
 	if (rc) {
 		items_free(&it);

@@ -184,17 +184,6 @@ static int write_u64(const struct ctl_root *r, const char *qdir,
 	return ctl_attr_write(r, qdir, name, val);
 }
 
-/* Put back what was there before a failed apply (best effort). */
-static void rollback(const struct ctl_root *r, const char *qdir,
-		     const struct ctl_queue *old, int sched_done, int ra_done)
-{
-	if (sched_done)
-		ctl_attr_write(r, qdir, "scheduler", old->sched);
-	write_u64(r, qdir, "nr_requests", old->depth);
-	if (ra_done)
-		write_u64(r, qdir, "read_ahead_kb", old->read_ahead_kb);
-}
-
 static int fail(struct ctl_queue_change *c, int err, const char *what)
 {
 	snprintf(c->why, sizeof(c->why), "writing %s: %s", what,
@@ -221,11 +210,77 @@ static int read_back(const struct ctl_root *r, const char *qdir,
 	return err == -ENOENT ? 0 : err;
 }
 
+static int same_values(const struct ctl_queue *a, const struct ctl_queue *b)
+{
+	return strcmp(a->sched, b->sched) == 0 && a->depth == b->depth &&
+	       a->read_ahead_kb == b->read_ahead_kb;
+}
+
+/*
+ * Put OLD back on the queue in QDIR: the scheduler when it is not OLD's
+ * (switching resets nr_requests, so it goes first), then the depth and
+ * the read-ahead; read the result back into NOW. Returns 0 when NOW is
+ * OLD again, the first write error, or -EIO when the values differ.
+ */
+static int put_back(const struct ctl_root *r, const char *qdir,
+		    const struct ctl_queue *old, struct ctl_queue *now)
+{
+	int err = 0, e;
+
+	if (old->sched[0] && !old->sched_fixed &&
+	    (read_back(r, qdir, now) < 0 || strcmp(now->sched, old->sched)))
+		err = ctl_attr_write(r, qdir, "scheduler", old->sched);
+	e = write_u64(r, qdir, "nr_requests", old->depth);
+	err = err < 0 ? err : e;
+	e = write_u64(r, qdir, "read_ahead_kb", old->read_ahead_kb);
+	err = err < 0 ? err : e;
+	e = read_back(r, qdir, now);
+	if (err < 0 || e < 0)
+		return err < 0 ? err : e;
+	return same_values(old, now) ? 0 : -EIO;
+}
+
+/*
+ * A write or a read-back failed with ERR (the message in FMT): put the old
+ * values back and say in C whether that worked.
+ */
+static int fail_back(const struct ctl_root *r, const char *qdir,
+		     struct ctl_queue_change *c, int err, const char *fmt, ...)
+	_printf_(5, 6);
+static int fail_back(const struct ctl_root *r, const char *qdir,
+		     struct ctl_queue_change *c, int err, const char *fmt, ...)
+{
+	const struct ctl_queue *now = &c->after;
+	va_list ap;
+	size_t len;
+	int e;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	e = put_back(r, qdir, &c->before, &c->after);
+	len = strlen(c->why);
+	if (e == 0)
+		snprintf(c->why + len, sizeof(c->why) - len, "; rolled back");
+	else if (e == -EIO)
+		snprintf(
+			c->why + len, sizeof(c->why) - len,
+			"; rollback incomplete: now scheduler %s depth %" PRIu64
+			" read_ahead_kb %" PRIu64,
+			now->sched, now->depth, now->read_ahead_kb);
+	else
+		snprintf(c->why + len, sizeof(c->why) - len,
+			 "; rollback incomplete: %s", strerror(-e));
+	c->result = CTL_QUEUE_FAILED;
+	c->err = err;
+	return err;
+}
+
 int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 		    struct ctl_queue_change *c)
 {
 	const struct ctl_queue *old = &c->before;
-	int sched_done = 0, clamped = c->why[0] != '\0';
+	int clamped = c->why[0] != '\0';
 	char qdir[PATH_MAX];
 	int err;
 
@@ -235,57 +290,72 @@ int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 		err = ctl_attr_write(r, qdir, "scheduler", w->sched);
 		if (err < 0)
 			return fail(c, err, "scheduler");
-		sched_done = 1;
 	}
 	/* Switching the scheduler resets nr_requests: depth goes second. */
 	if (c->depth) {
 		err = write_u64(r, qdir, "nr_requests", c->depth);
-		if (err < 0) {
-			rollback(r, qdir, old, sched_done, 0);
-			return fail(c, err, "nr_requests");
-		}
+		if (err < 0)
+			return fail_back(r, qdir, c, err,
+					 "writing nr_requests: %s",
+					 strerror(-err));
 	}
 	if (w->set_read_ahead) {
 		err = write_u64(r, qdir, "read_ahead_kb", w->read_ahead_kb);
-		if (err < 0) {
-			rollback(r, qdir, old, sched_done, 0);
-			return fail(c, err, "read_ahead_kb");
-		}
+		if (err < 0)
+			return fail_back(r, qdir, c, err,
+					 "writing read_ahead_kb: %s",
+					 strerror(-err));
 	}
 	err = read_back(r, qdir, &c->after);
 	if (err < 0)
-		return fail(c, err, "read-back");
+		return fail_back(r, qdir, c, err, "read-back: %s",
+				 strerror(-err));
 	if ((c->depth && c->after.depth != c->depth) ||
-	    (w->sched && strcmp(c->after.sched, w->sched) != 0)) {
-		snprintf(c->why, sizeof(c->why),
-			 "read back scheduler %s depth %" PRIu64
-			 ", asked %s %" PRIu64 "; rolled back",
-			 c->after.sched, c->after.depth, c->sched, c->depth);
-		rollback(r, qdir, old, sched_done, w->set_read_ahead);
-		read_back(r, qdir, &c->after);
-		c->result = CTL_QUEUE_FAILED;
-		c->err = -EIO;
-		return -EIO;
-	}
+	    (w->sched && strcmp(c->after.sched, w->sched) != 0))
+		return fail_back(r, qdir, c, -EIO,
+				 "read back scheduler %s depth %" PRIu64
+				 ", asked %s %" PRIu64,
+				 c->after.sched, c->after.depth, c->sched,
+				 c->depth);
 	/* The kernel keeps read-ahead in whole pages and rounds down. */
-	if (w->set_read_ahead && c->after.read_ahead_kb != w->read_ahead_kb) {
-		snprintf(c->why, sizeof(c->why),
-			 "read back read_ahead_kb %" PRIu64 ", asked %" PRIu64
-			 " (kept in whole pages); rolled back",
-			 c->after.read_ahead_kb, w->read_ahead_kb);
-		rollback(r, qdir, old, sched_done, 1);
-		read_back(r, qdir, &c->after);
-		c->result = CTL_QUEUE_FAILED;
-		c->err = -EIO;
-		return -EIO;
-	}
-	if (strcmp(c->after.sched, old->sched) == 0 &&
-	    c->after.depth == old->depth &&
-	    c->after.read_ahead_kb == old->read_ahead_kb)
+	if (w->set_read_ahead && c->after.read_ahead_kb != w->read_ahead_kb)
+		return fail_back(r, qdir, c, -EIO,
+				 "read back read_ahead_kb %" PRIu64
+				 ", asked %" PRIu64 " (kept in whole pages)",
+				 c->after.read_ahead_kb, w->read_ahead_kb);
+	if (same_values(&c->after, old))
 		c->result = CTL_QUEUE_UNCHANGED;
 	else
 		c->result = clamped ? CTL_QUEUE_CLAMPED : CTL_QUEUE_APPLIED;
 	return 0;
+}
+
+int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c)
+{
+	char qdir[PATH_MAX];
+	int err;
+
+	if (ctl_fmt(qdir, sizeof(qdir), "/sys/block/%s/queue", c->before.name) <
+	    0)
+		return -EINVAL;
+	err = put_back(r, qdir, &c->before, &c->after);
+	if (err == 0) {
+		c->result = CTL_QUEUE_ROLLED_BACK;
+		snprintf(c->why, sizeof(c->why), "rolled back");
+		return 0;
+	}
+	c->result = CTL_QUEUE_FAILED;
+	c->err = err;
+	if (err == -EIO)
+		snprintf(c->why, sizeof(c->why),
+			 "rollback incomplete: now scheduler %s depth %" PRIu64
+			 " read_ahead_kb %" PRIu64,
+			 c->after.sched, c->after.depth,
+			 c->after.read_ahead_kb);
+	else
+		snprintf(c->why, sizeof(c->why), "rollback failed: %s",
+			 strerror(-err));
+	return err;
 }
 
 const char *ctl_queue_result_name(enum ctl_queue_result res)
@@ -298,6 +368,8 @@ const char *ctl_queue_result_name(enum ctl_queue_result res)
 		[CTL_QUEUE_NA] = "not applicable",
 		[CTL_QUEUE_FAILED] = "failed",
 		[CTL_QUEUE_PLANNED] = "planned",
+		[CTL_QUEUE_SKIPPED] = "skipped",
+		[CTL_QUEUE_ROLLED_BACK] = "rolled back",
 	};
 
 	return res < ARRAY_SIZE(names) && names[res] ? names[res] : "?";

@@ -64,6 +64,8 @@ enum ctl_queue_result {
 	CTL_QUEUE_NA, /* not applicable: no request queue */
 	CTL_QUEUE_FAILED, /* a write failed; earlier writes rolled back */
 	CTL_QUEUE_PLANNED, /* dry run: valid, nothing written */
+	CTL_QUEUE_SKIPPED, /* valid, not written: another device failed */
+	CTL_QUEUE_ROLLED_BACK, /* applied, then put back: another failed */
 };
 
 /* One device's plan and outcome. */
@@ -87,11 +89,21 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 /*
  * Apply a plan made by ctl_queue_plan(): scheduler first (switching resets
  * nr_requests), then depth, then read-ahead, reading each back into
- * C->after. If a later write fails, earlier ones are rolled back. Returns
- * 0 or -errno.
+ * C->after. If a write fails or the kernel reads back another value, the
+ * old values are put back (C->why says whether that worked) and the
+ * result is CTL_QUEUE_FAILED. Returns 0 or -errno (-EIO for a read-back
+ * that differs).
  */
 int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 		    struct ctl_queue_change *c);
+
+/*
+ * Undo a change ctl_queue_apply() made: put C->before back (scheduler,
+ * depth, read-ahead) and read it back into C->after. Returns 0 with
+ * result CTL_QUEUE_ROLLED_BACK, or -errno with CTL_QUEUE_FAILED (-EIO:
+ * the queue reads back other values; C->why has them).
+ */
+int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c);
 
 /* Name of a result ("applied", "clamped", ...). */
 const char *ctl_queue_result_name(enum ctl_queue_result res);

@@ -178,6 +178,18 @@ expect_exit 2 "$Q" set --udev --depth 48 -
 expect_grep "^qdepth: --udev: targets come from the rule, not '-'\$" "$WORK/err"
 expect_exit 0 "$Q" set --udev --depth 48 "$WORK/tmpfs/f"
 expect_grep 'not applicable' "$WORK/err"
+# A target that does not resolve: nothing changed, a line for every
+# target, and exit 3, because the loop device was not changed as asked.
+expect_exit 3 "$Q" set --udev --depth 64 "$DEV" /nonexistent
+[ "$(depth)" = 48 ] || fail "udev set with a missing target changed the depth"
+[ "$(wc -l < "$WORK/err")" -eq 2 ] || fail "want 2 log lines: $(cat "$WORK/err")"
+expect_grep "^qdepth: $N: skipped \(not changed because of /nonexistent\)\$" "$WORK/err"
+expect_grep "^qdepth: /nonexistent: not applicable \(no such file or device\)\$" "$WORK/err"
+[ ! -s "$WORK/out" ] || fail "udev mode wrote to stdout"
+expect_exit 3 "$Q" set --depth 64 "$DEV" /nonexistent
+expect_grep "^qdepth: $N: not changed because of /nonexistent\$" "$WORK/err"
+expect_grep "^qdepth: /nonexistent: no such file or device\$" "$WORK/err"
+[ "$(depth)" = 48 ] || fail "set with a missing target changed the depth"
 
 # --- stat over a short interval while writing through the loop device
 ( dd if=/dev/zero of="$MNT/big" bs=1M count=150 oflag=direct status=none ) &

@@ -251,7 +251,10 @@ static void test_set_depth(void **state)
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 }
 
-/* One rejected device: nothing is written anywhere. */
+/*
+ * One rejected device: nothing is written anywhere, and every target says
+ * what happened to it: the others were not changed, and because of what.
+ */
 static void test_set_all_or_nothing(void **state)
 {
 	struct res r;
@@ -259,14 +262,104 @@ static void test_set_all_or_nothing(void **state)
 	(void)state;
 	run(&r, "set -r -n -o DEVICE,RESULT --depth 1500 sda nvme0n1");
 	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.out, "sda planned"));
-	assert_non_null(strstr(r.out, "nvme0n1 rejected"));
+	assert_string_equal(r.out, "sda skipped\nnvme0n1 rejected\n");
+	assert_string_equal(r.err,
+			    "qdepth: sda: not changed because of "
+			    "nvme0n1\n"
+			    "qdepth: nvme0n1: depth 1500 out of range "
+			    "4..1023 with scheduler none; use --clamp or "
+			    "pick a scheduler\n");
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023\n");
 
-	run(&r, "set --depth 100 sda sdz");
+	/* A target that does not resolve: a row and a line of its own. */
+	run(&r, "set -r -n -o TARGET,DEVICE,RESULT --depth 100 sda sdz");
 	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.err, "qdepth: sdz: no such block device\n");
+	assert_string_equal(r.out, "sda sda skipped\nsdz  failed\n");
+	assert_string_equal(r.err, "qdepth: sda: not changed because of sdz\n"
+				   "qdepth: sdz: no such block device\n");
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+	/* An invalid name is a usage error, still after a line for sda. */
+	run(&r, "set -r -n -o TARGET,RESULT --depth 100 sda ..");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.out, "sda skipped\n.. rejected\n");
+	assert_string_equal(r.err, "qdepth: sda: not changed because of ..\n"
+				   "qdepth: ..: not a valid device name\n");
+	/* A device without a queue among the targets: nothing changed. */
+	run(&r, "set -r -n -o TARGET,RESULT --depth 100 sda zram0");
+	assert_int_equal(r.rc, 4);
+	assert_string_equal(r.out, "sda skipped\nzram0 not\\x20applicable\n");
+	assert_string_equal(r.err,
+			    "qdepth: sda: not changed because of zram0\n"
+			    "qdepth: zram0: bio-based, no request queue\n");
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+	/* --dry-run says the same. */
+	run(&r, "set -r -n -o TARGET,RESULT --dry-run --depth 100 sda sdz");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "sda skipped\nsdz failed\n");
+}
+
+/*
+ * A write that fails on the second device: the first one, already
+ * changed, is put back. Nothing is left half-applied across targets.
+ */
+static void test_set_rolls_back_across_devices(void **state)
+{
+	struct res r;
+	char path[512];
+
+	(void)state;
+	/* A directory where nvme0n1's read_ahead_kb was: writing fails. */
+	snprintf(path, sizeof(path), "%s/%s/read_ahead_kb", fake_root, NVME_Q);
+	assert_int_equal(unlink(path), 0);
+	fake_mkdir(NVME_Q "/read_ahead_kb");
+	run(&r, "set -r -n -o DEVICE,DEPTH,RA,RESULT --depth 100 --read-ahead "
+		"256 sda nvme0n1");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "sda 64 128 rolled\\x20back\n"
+				   "nvme0n1 1023 0 failed\n");
+	assert_string_equal(r.err,
+			    "qdepth: sda: rolled back: nvme0n1 failed\n"
+			    "qdepth: nvme0n1: writing read_ahead_kb: Is a "
+			    "directory; rollback incomplete: Is a directory\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "128");
+	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
+}
+
+/*
+ * --udev with a target that does not resolve: every target gets its log
+ * line. The missing one is not applicable (a device gone by the time the
+ * rule ran); the one that exists is not changed (all or nothing), which is
+ * not what was asked: exit 3. The missing target alone is exit 0.
+ */
+static void test_set_udev_missing(void **state)
+{
+	struct res r;
+
+	(void)state;
+	run(&r, "set --udev --depth 99 sda sdz");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err,
+			    "qdepth: sda: skipped (not changed because of "
+			    "sdz)\n"
+			    "qdepth: sdz: not applicable (no such block "
+			    "device)\n");
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+
+	run(&r, "set --udev --depth 99 sdz");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "qdepth: sdz: not applicable (no such block "
+				   "device)\n");
+
+	run(&r, "set --udev --depth 99 sda '%s/nothere'", fake_root);
+	assert_int_equal(r.rc, 3);
+	assert_non_null(strstr(r.err, "qdepth: sda: skipped (not changed "
+				      "because of "));
+	assert_non_null(strstr(r.err, "/nothere: not applicable (no such "
+				      "file or device)\n"));
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 }
 
@@ -627,6 +720,8 @@ int main(void)
 		T(test_set_bad_input),
 		T(test_set_dry_run),
 		T(test_set_udev),
+		T(test_set_udev_missing),
+		T(test_set_rolls_back_across_devices),
 		T(test_device_target),
 		T(test_check),
 		T(test_save_restore),

@@ -503,6 +503,39 @@ static void test_apply_depth_fails_rolls_back(void **state)
 	s = fake_read(NVME_Q "/scheduler");
 	assert_non_null(s);
 	assert_memory_equal(s, "none", 4);
+	/* The depth cannot be put back either: the message says so. */
+	assert_string_equal(c.why, "writing nr_requests: Is a directory; "
+				   "rollback incomplete: Is a directory");
+}
+
+/* A change undone: the old values are back and read back. */
+static void test_revert(void **state)
+{
+	struct ctl_queue_want w = {.sched = "mq-deadline",
+				   .set_depth = true,
+				   .depth = 300,
+				   .set_read_ahead = true,
+				   .read_ahead_kb = 512};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(plan_apply("sda", &w, &c, NULL), 0);
+	assert_int_equal(c.result, CTL_QUEUE_APPLIED);
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "300");
+	assert_int_equal(ctl_queue_revert(root, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_ROLLED_BACK);
+	assert_string_equal(c.why, "rolled back");
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64");
+	assert_string_equal(fake_read(SDA_Q "/read_ahead_kb"), "128");
+	assert_int_equal(c.after.depth, 64);
+	assert_int_equal(c.after.read_ahead_kb, 128);
+
+	/* A queue that cannot take the old value back: failed, and why. */
+	assert_int_equal(plan_apply("sda", &w, &c, NULL), 0);
+	break_file(SDA_Q "/read_ahead_kb");
+	assert_int_equal(ctl_queue_revert(root, &c), -EISDIR);
+	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	assert_string_equal(c.why, "rollback failed: Is a directory");
 }
 
 static void test_result_names(void **state)
@@ -515,6 +548,8 @@ static void test_result_names(void **state)
 		[CTL_QUEUE_NA] = "not applicable",
 		[CTL_QUEUE_FAILED] = "failed",
 		[CTL_QUEUE_PLANNED] = "planned",
+		[CTL_QUEUE_SKIPPED] = "skipped",
+		[CTL_QUEUE_ROLLED_BACK] = "rolled back",
 	};
 
 	(void)state;
@@ -708,6 +743,7 @@ int main(void)
 		T(test_apply_scheduler_then_depth),
 		T(test_apply_sched_fails),
 		T(test_apply_depth_fails_rolls_back),
+		T(test_revert),
 		T(test_result_names),
 		T(test_save_load),
 		T(test_load_bad),
