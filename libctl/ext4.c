@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -229,6 +230,8 @@ static void fill_sb(ext2_filsys fs, struct ctl_ext4_sb *sb)
 	sb->fast_commit =
 		!!(s->s_feature_compat & EXT4_FEATURE_COMPAT_FAST_COMMIT);
 	sb->journal_external = sb->has_journal && s->s_journal_inum == 0;
+	sb->needs_recovery =
+		!!(s->s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER);
 	if (sb->has_journal && s->s_journal_inum)
 		read_journal_sb(fs, sb);
 }
@@ -259,6 +262,24 @@ int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb)
 	return 0;
 }
 
+/* Read back what ctl_ext4_sb_write() wrote: -EIO when it is not there. */
+static int sb_check(const char *dev, const char *mount_opts, int data)
+{
+	struct ctl_ext4_sb sb;
+	int err;
+
+	if (!mount_opts && data == CTL_EXT4_DATA_KEEP)
+		return 0;
+	err = ctl_ext4_sb_read(dev, &sb);
+	if (err < 0)
+		return err;
+	if ((mount_opts && strcmp(sb.mount_opts, mount_opts) != 0) ||
+	    (data != CTL_EXT4_DATA_KEEP &&
+	     ctl_ext4_defm_data(sb.default_mount_opts) != data))
+		return -EIO;
+	return 0;
+}
+
 int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 		      long *ext2_err)
 {
@@ -278,6 +299,14 @@ int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 		return ext2_to_errno(e);
 	}
 	s = fs->super;
+	/*
+	 * The journal holds newer metadata, maybe the superblock itself:
+	 * its replay at the next mount or fsck would undo this change.
+	 */
+	if (s->s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) {
+		ext2fs_close_free(&fs); /* nothing dirty: nothing written */
+		return -EUCLEAN;
+	}
 	if (mount_opts) {
 		memset(s->s_mount_opts, 0, sizeof(s->s_mount_opts));
 		memcpy(s->s_mount_opts, mount_opts, strlen(mount_opts));
@@ -292,7 +321,31 @@ int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 			*ext2_err = (long)e;
 		return ext2_to_errno(e);
 	}
-	return 0;
+	return sb_check(dev, mount_opts, data);
+}
+
+int ctl_ext4_sb_writable(const char *dev, struct ctl_ext4_sb *sb)
+{
+	struct stat st;
+	int fd, err;
+
+	if (stat(dev, &st) < 0)
+		return neg_errno();
+	/*
+	 * O_EXCL on a block device fails with EBUSY while any mount, in any
+	 * mount namespace, or another exclusive opener holds it; the mount
+	 * table only shows our own namespace.
+	 */
+	if (S_ISBLK(st.st_mode)) {
+		fd = open(dev, O_RDONLY | O_EXCL | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			return neg_errno();
+		close(fd);
+	}
+	err = ctl_ext4_sb_read(dev, sb);
+	if (err < 0)
+		return err;
+	return sb->needs_recovery ? -EUCLEAN : 0;
 }
 
 int ctl_ext4_kname(const struct ctl_root *r, dev_t dev, char *buf, size_t len)

@@ -126,6 +126,7 @@ struct ctl_ext4_sb {
 	int has_journal; /* has_journal feature */
 	int journal_external; /* the journal is on another device */
 	int fast_commit; /* fast_commit feature */
+	int needs_recovery; /* the journal must be replayed (e2fsck, mount) */
 	int journal_csum; /* 0 none, 1 v1, 2 v2, 3 v3 */
 	uint64_t journal_bytes; /* 0 when unknown (external journal) */
 	long ext2_err; /* libext2fs error code of a failure, for -v */
@@ -143,10 +144,22 @@ int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb);
 const char *ctl_ext4_strerror(long code);
 
 /*
+ * Can the superblock of the unmounted file system on DEV be written now?
+ * Reads it into SB. Returns 0, -EBUSY when the block device is in use
+ * (mounted in any mount namespace, or open with O_EXCL elsewhere),
+ * -EUCLEAN when its journal needs recovery, or an error of
+ * ctl_ext4_sb_read().
+ */
+int ctl_ext4_sb_writable(const char *dev, struct ctl_ext4_sb *sb);
+
+/*
  * Write the superblock of the unmounted file system on DEV: the
  * mount-options string MOUNT_OPTS (NULL: keep) and the journal-mode bits
- * DATA (KEEP: keep, NONE: clear). Opens DEV exclusively, so a mounted device fails
- * with -EBUSY. Returns 0, -E2BIG for a string over 63 bytes, or -errno.
+ * DATA (KEEP: keep, NONE: clear). Opens DEV exclusively, so a device in
+ * use fails with -EBUSY; a journal that needs recovery, whose replay would
+ * undo the change, gives -EUCLEAN and nothing is written. The values are
+ * read back: -EIO when they are not there. Returns 0, -E2BIG for a string
+ * over 63 bytes, or -errno.
  */
 int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 		      long *ext2_err);

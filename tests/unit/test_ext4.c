@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <ext2fs/ext2fs.h>
 #include <limits.h>
 #include <sys/sysmacros.h>
 
@@ -367,6 +369,89 @@ static void test_image_no_journal(void **state)
 	assert_int_equal(sb.journal_bytes, 0);
 }
 
+/*
+ * A journal that needs recovery (copied or left by a crash while mounted):
+ * the replay at the next mount or fsck would write the journalled
+ * superblock back over an offline change, so nothing is written.
+ */
+static void test_image_needs_recovery(void **state)
+{
+	char img[PATH_MAX], cmd[PATH_MAX + 128], val[256];
+	struct ctl_ext4_sb sb;
+	long e2 = 0;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/dirty.img", fake_root);
+	make_image(img, "-t ext4");
+	assert_int_equal(ctl_ext4_sb_writable(img, &sb), 0);
+	assert_int_equal(sb.needs_recovery, 0);
+	assert_int_equal(
+		ctl_ext4_sb_write(img, "commit=7", CTL_EXT4_DATA_KEEP, &e2), 0);
+	if (system("command -v debugfs >/dev/null 2>&1") != 0)
+		skip();
+	snprintf(cmd, sizeof(cmd),
+		 "debugfs -w -R 'feature needs_recovery' '%s' >/dev/null 2>&1",
+		 img);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_int_equal(sb.needs_recovery, 1);
+	assert_int_equal(ctl_ext4_sb_writable(img, &sb), -EUCLEAN);
+	assert_int_equal(ctl_ext4_sb_write(img, "commit=9",
+					   CTL_EXT4_DATA_WRITEBACK, &e2),
+			 -EUCLEAN);
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_string_equal(sb.mount_opts, "commit=7");
+	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
+			 CTL_EXT4_DATA_NONE);
+	if (dumpe2fs_field(img, "Mount options", val, sizeof(val)))
+		assert_string_equal(val, "commit=7");
+}
+
+/*
+ * Interposed on libext2fs (the test binary's definition wins over the
+ * shared library's for libctl.a's calls): with drop_writes set, the
+ * superblock marked dirty is not written, as a device that drops writes
+ * would have it. The write must be read back and found missing.
+ */
+static int drop_writes;
+
+errcode_t ext2fs_close_free(ext2_filsys *fs_ptr)
+{
+	errcode_t (*real)(ext2_filsys *) = (errcode_t(*)(ext2_filsys *))dlsym(
+		RTLD_NEXT, "ext2fs_close_free");
+
+	if (drop_writes && *fs_ptr)
+		(*fs_ptr)->flags &= ~EXT2_FLAG_DIRTY;
+	return real(fs_ptr);
+}
+
+static void test_image_dropped_write(void **state)
+{
+	char img[PATH_MAX];
+	struct ctl_ext4_sb sb;
+	long e2 = 0;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/drop.img", fake_root);
+	make_image(img, "-t ext4");
+	assert_int_equal(
+		ctl_ext4_sb_write(img, "commit=7", CTL_EXT4_DATA_KEEP, &e2), 0);
+	drop_writes = 1;
+	assert_int_equal(ctl_ext4_sb_write(img, "commit=9", CTL_EXT4_DATA_KEEP,
+					   &e2),
+			 -EIO);
+	assert_int_equal(
+		ctl_ext4_sb_write(img, NULL, CTL_EXT4_DATA_JOURNAL, &e2), -EIO);
+	/* Nothing to write: nothing to miss. */
+	assert_int_equal(ctl_ext4_sb_write(img, NULL, CTL_EXT4_DATA_KEEP, &e2),
+			 0);
+	drop_writes = 0;
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_string_equal(sb.mount_opts, "commit=7");
+	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
+			 CTL_EXT4_DATA_NONE);
+}
+
 static void test_not_ext(void **state)
 {
 	char img[PATH_MAX];
@@ -430,6 +515,8 @@ int main(void)
 		cmocka_unit_test(test_jbd2),
 		cmocka_unit_test(test_image),
 		cmocka_unit_test(test_image_no_journal),
+		cmocka_unit_test(test_image_needs_recovery),
+		cmocka_unit_test(test_image_dropped_write),
 		cmocka_unit_test(test_not_ext),
 		cmocka_unit_test(test_struct_layout),
 	};
