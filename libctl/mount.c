@@ -6,6 +6,7 @@
  * mnt_table_parse_stream(), never with libmount's own path lookup.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <libmount.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
+#include "ctl/file.h"
 #include "ctl/mount.h"
 #include "internal.h"
 
@@ -33,16 +36,44 @@ static void iterp(struct libmnt_iter **it)
 #define _cleanup_table_ _cleanup_(tablep)
 #define _cleanup_iter_ _cleanup_(iterp)
 
+/*
+ * Open PATH (inside the root) for reading as a stream: a regular file
+ * only, opened with O_NONBLOCK, so a FIFO or a device in a sysroot tree
+ * is refused (-EISDIR, -CTL_ENOTREG) instead of blocking. Returns 0 or
+ * -errno.
+ */
+static int table_open(const struct ctl_root *r, const char *path, FILE **out)
+{
+	int fd = ctl_root_open_path(r, path, O_RDONLY | O_NONBLOCK | O_NOCTTY,
+				    0);
+	struct stat st;
+	int err, fl;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		err = neg_errno();
+	else if (!S_ISREG(st.st_mode))
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
+	else if (!(*out = fdopen(fd, "r")))
+		err = neg_errno();
+	else
+		return 0;
+	close(fd);
+	return err;
+}
+
 /* Parse PATH (inside the root) into a new table. */
 static int table_read(const struct ctl_root *r, const char *path,
 		      struct libmnt_table **out)
 {
-	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, path, "r");
+	_cleanup_fclose_ FILE *f = NULL;
 	struct libmnt_table *tb;
-	int err;
+	int err = table_open(r, path, &f);
 
-	if (!f)
-		return neg_errno();
+	if (err < 0)
+		return err;
 	tb = mnt_new_table();
 	if (!tb)
 		return -ENOMEM;

@@ -2,7 +2,9 @@
 /*
  * Mount state through libmount: <root>/proc/self/mountinfo and
  * <root>/etc/fstab. The one place that calls libmount; jcommit resolves
- * its targets here and preflight reuses the path -> mount lookup.
+ * its targets here and preflight reuses the path -> mount lookup. Both
+ * files are read only when they are regular files (-CTL_ENOTREG, -EISDIR
+ * otherwise), so a FIFO in a --sysroot tree cannot block a tool.
  */
 #pragma once
 
@@ -77,7 +79,9 @@ int ctl_mount_opt_set(char **optstr, const char *name, const char *value);
  * or with device SOURCE, UUID or LABEL (any may be NULL): an entry whose
  * mount point is TARGET wins, then one whose spec is SOURCE, UUID=UUID
  * or LABEL=LABEL. On a match *OPTS gets a copy of its options (free it).
- * Returns 1 found, 0 none (also when there is no fstab), or -errno.
+ * Returns 1 found, 0 none (also when there is no fstab), -CTL_ENOTREG
+ * or -EISDIR when fstab is not a regular file (never read: a FIFO would
+ * block), or -errno.
  */
 int ctl_fstab_find(const struct ctl_root *r, const char *target,
 		   const char *source, const char *uuid, const char *label,

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "ctl/file.h"
 #include "ctl/macro.h"
 #include "ctl/mount.h"
 #include "ctl/root.h"
@@ -223,6 +224,42 @@ static void test_no_files(void **state)
 	ctl_root_free(empty);
 }
 
+/*
+ * A FIFO (or any non-regular file) in place of fstab or mountinfo, as a
+ * --sysroot tree may hold: refused at once, never waited on. The alarm
+ * turns a hang into a failure.
+ */
+static void test_not_regular(void **state)
+{
+	struct ctl_root *fr;
+	struct ctl_mount m;
+	char dir[PATH_MAX + 16], path[PATH_MAX + 64], *o = NULL;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/fifo", fake_root);
+	fake_mkdir("fifo/etc");
+	fake_mkdir("fifo/proc/self");
+	snprintf(path, sizeof(path), "%s/etc/fstab", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(ctl_root_open(dir, &fr), 0);
+	alarm(10);
+	assert_int_equal(ctl_fstab_find(fr, "/", NULL, NULL, NULL, &o),
+			 -CTL_ENOTREG);
+	assert_null(o);
+	assert_int_equal(ctl_mount_by_dev(fr, makedev(7, 3), &m), -CTL_ENOTREG);
+	alarm(0);
+	ctl_root_free(fr);
+	/* A directory is refused as such. */
+	fake_mkdir("dirs/etc/fstab");
+	snprintf(dir, sizeof(dir), "%s/dirs", fake_root);
+	assert_int_equal(ctl_root_open(dir, &fr), 0);
+	assert_int_equal(ctl_fstab_find(fr, "/", NULL, NULL, NULL, &o),
+			 -EISDIR);
+	ctl_root_free(fr);
+}
+
 static void test_space(void **state)
 {
 	uint64_t avail = 0, total = 0;
@@ -238,9 +275,13 @@ static void test_space(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_by_dev), cmocka_unit_test(test_by_path),
-		cmocka_unit_test(test_list),   cmocka_unit_test(test_opts),
-		cmocka_unit_test(test_fstab),  cmocka_unit_test(test_no_files),
+		cmocka_unit_test(test_by_dev),
+		cmocka_unit_test(test_by_path),
+		cmocka_unit_test(test_list),
+		cmocka_unit_test(test_opts),
+		cmocka_unit_test(test_fstab),
+		cmocka_unit_test(test_no_files),
+		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_space),
 	};
 
