@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Every tool's --help usage block says exactly what its man page SYNOPSIS
-# says (white space aside), and every man page passes mandoc -Tlint.
+# says (white space aside), and every man page passes mandoc -Tlint. All
+# five tools must be built: one missing fails, it is not skipped.
 . "$(dirname "$0")/lib.sh"
 need_cmd mandoc
 need_cmd col
 checked=0
 for t in qdepth jcommit swapadj mmapwin preflight; do
-	[ -x "$B/$t" ] || continue
+	[ -x "$B/$t" ] || fail "$t is not built: no $B/$t"
 	page=$(ls "$TOP"/man/"$t".[18] 2>/dev/null | head -n 1)
 	[ -n "$page" ] || fail "$t has no man page"
 	mandoc -Tlint -Wwarning "$page" >&2 || fail "mandoc -Tlint $page"
@@ -34,5 +35,5 @@ for t in qdepth jcommit swapadj mmapwin preflight; do
 	done
 	checked=$((checked + 1))
 done
-[ "$checked" -gt 0 ] || fail "no tool built"
+[ "$checked" -eq 5 ] || fail "$checked tools checked, want 5"
 echo "$checked tools: --help matches SYNOPSIS"
