@@ -942,6 +942,20 @@ static void list_rec(void *arg, uint64_t off, uint64_t len)
 	ctl_out_setf(rl->o, row, 1, "%llu", (unsigned long long)len);
 }
 
+/* The target was cut short after the journal was made, and the records
+ * do not cover all that is missing: what was done is reported, but the
+ * file is not the original (exit 3). */
+static void undo_lost(const struct ctl_undo_info *info)
+{
+	if (!info->lost)
+		return;
+	fflush(stdout);
+	errx(CTL_EXIT_FAIL,
+	     "%s: was cut to %llu bytes after the journal was made (size %llu); the journaled bytes are restored, but %llu bytes were never journaled and are lost",
+	     info->path, (unsigned long long)info->cur_size,
+	     (unsigned long long)info->size, (unsigned long long)info->lost);
+}
+
 static int cmd_undo(struct mw *m, char **args, int n)
 {
 	const char *undo = args[0];
@@ -984,23 +998,29 @@ static int cmd_undo(struct mw *m, char **args, int n)
 		errx(CTL_EXIT_FAIL, "%s: %s; give the journal written by --undo",
 		     undo,
 		     e == -EISDIR ? "is a directory" : "not a regular file");
+	/* Half-way through: the journal is intact and applying it again
+	 * gives the same file, so say how far it got and to run it again. */
+	if (e < 0 && info.restoring)
+		errx(CTL_EXIT_FAIL,
+		     "%s: %s after %llu of %llu records were written back; the journal is intact: fix that and run 'mmapwin undo %s' again",
+		     info.path, strerror(-e), (unsigned long long)info.applied,
+		     (unsigned long long)info.records, undo);
 	if (e < 0 && info.on_target)
 		die_file(info.path, e);
 	if (e < 0)
 		errx(ctl_exit_for(e), "%s: %s", undo, strerror(-e));
-	if (info.cur_size < info.size && !m->cli.quiet)
-		warnx("%s: is shorter (%llu bytes) than when journaled (%llu); only the journaled bytes were restored",
-		      info.path, (unsigned long long)info.cur_size,
-		      (unsigned long long)info.size);
 	if (rl.o) {
 		if (!m->cli.quiet)
 			print_table(rl.o);
 		else
 			ctl_out_free(rl.o);
+		undo_lost(&info);
 		return CTL_EXIT_OK;
 	}
-	if (m->cli.quiet)
+	if (m->cli.quiet) {
+		undo_lost(&info);
 		return CTL_EXIT_OK;
+	}
 	o = new_table(m, "undo", undo_cols, ARRAY_SIZE(undo_cols),
 		      "TARGET,RECORDS,BYTES,TORN,TRUNCATED");
 	row = ctl_out_row(o);
@@ -1013,6 +1033,7 @@ static int cmd_undo(struct mw *m, char **args, int n)
 	ctl_out_setf(o, row, 4, "%llu", (unsigned long long)info.size);
 	ctl_out_set(o, row, 5, info.truncated ? "1" : "0");
 	print_table(o);
+	undo_lost(&info);
 	return CTL_EXIT_OK;
 }
 

@@ -600,6 +600,44 @@ static int restore(int jfd, int tfd, const struct rec *r, unsigned char *buf)
 	return 0;
 }
 
+static int by_off(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* Bytes of [FROM, TO) that no record of SC covers, into *LOST. */
+static int uncovered(const struct scan *sc, uint64_t from, uint64_t to,
+		     uint64_t *lost)
+{
+	_cleanup_free_ struct rec *v = NULL;
+	uint64_t at = from, covered = 0;
+
+	if (sc->n) {
+		v = malloc(sc->n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memcpy(v, sc->v, sc->n * sizeof(*v));
+		qsort(v, sc->n, sizeof(*v), by_off);
+	}
+	/* Sorted by start: AT is the end of what is counted so far. */
+	for (size_t i = 0; i < sc->n && at < to; i++) {
+		uint64_t lo = v[i].off, hi = v[i].off + v[i].len;
+
+		if (hi <= at || lo >= to)
+			continue;
+		if (lo < at)
+			lo = at;
+		if (hi > to)
+			hi = to;
+		covered += hi - lo;
+		at = hi;
+	}
+	*lost = to - from - covered;
+	return 0;
+}
+
 /* Open the journal's target PATH without blocking on a FIFO put in its
  * place: it must be a regular file. Returns the fd or -errno. */
 static int open_target(const char *path, int dry, struct stat *st)
@@ -663,6 +701,11 @@ int ctl_undo_apply(const char *path, unsigned int flags,
 	}
 	for (size_t i = 0; each && i < sc.n; i++)
 		each(arg, sc.v[i].off, sc.v[i].len);
+	if (info->cur_size < info->size) {
+		err = uncovered(&sc, info->cur_size, info->size, &info->lost);
+		if (err < 0)
+			goto out;
+	}
 	if (dry)
 		goto out;
 	buf = malloc(BUF_SIZE);
@@ -670,10 +713,12 @@ int ctl_undo_apply(const char *path, unsigned int flags,
 		err = -ENOMEM;
 		goto out;
 	}
+	info->restoring = 1;
 	for (size_t i = sc.n; i-- > 0;) {
 		err = restore(jfd, tfd, &sc.v[i], buf);
 		if (err < 0)
 			goto out;
+		info->applied++;
 	}
 	if (fstat(tfd, &st) < 0) {
 		err = neg_errno();

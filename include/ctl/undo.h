@@ -164,6 +164,9 @@ struct ctl_undo_info {
 	uint64_t bytes; /* original bytes in them */
 	uint64_t torn; /* bytes of a torn last record, ignored */
 	uint64_t cur_size; /* target size before applying */
+	uint64_t lost; /* bytes of [CUR_SIZE, SIZE) no record covers */
+	uint64_t applied; /* records written back */
+	int restoring; /* the error came while writing back */
 	int truncated; /* target cut back to SIZE after applying */
 	int on_target; /* the error returned concerns the target */
 };

@@ -242,6 +242,19 @@ expect_grep 'bytes patched before the failure; restore with .mmapwin undo ju.' "
 expect_exit 0 "$M" undo ju -q
 cmp -s big big.orig || fail "undo after a journal write failure"
 
+# undo cut short (here RLIMIT_FSIZE; a full or failing disk alike) after
+# some records were written back: it says so, and a second run finishes.
+head -c 2M /dev/urandom >two
+cp two two.orig
+rm -f ut
+expect_exit 0 "$M" patch two 1536K --data far --undo ut -q
+expect_exit 0 "$M" patch two 0 --data near --undo ut -q
+expect_exit 3 bash -c "trap '' XFSZ; ulimit -f 1024; exec \"\$0\" undo ut" "$M"
+expect_grep "^mmapwin: $WORK/two: File too large after 1 of 2 records were written back; the journal is intact: fix that and run 'mmapwin undo ut' again$" "$WORK/err"
+[ "$(head -c 4 two)" = "$(head -c 4 two.orig)" ] || fail "the record written back is not there"
+expect_exit 0 "$M" undo ut -q
+cmp -s two two.orig || fail "second undo after a failed one"
+
 # stdout that cannot be written: the error is stdout's, not the file's.
 expect_exit 3 sh -c "\"\$1\" read f 0 100 >/dev/full" sh "$M"
 expect_grep '^mmapwin: stdout: No space left on device$' "$WORK/err"

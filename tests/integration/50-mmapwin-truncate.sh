@@ -62,16 +62,32 @@ done
 [ "$hit" = 1 ] || fail "patch finished before the truncation in 5 tries"
 expect_grep 'mmapwin: target: file truncated by another process while mapped \(SIGBUS\)' "$WORK/err"
 expect_grep 'bytes patched before the failure; restore with .mmapwin undo undo.' "$WORK/err"
-# The journal is intact: every record checks, none is torn.
+# The journal is intact: every record checks, none is torn. (--dry-run
+# lists them, and fails: the file is shorter than they can restore.)
 n=$(records_in undo)
-expect_exit 0 "$M" undo undo --dry-run -n
+expect_exit 3 "$M" undo undo --dry-run -n
 [ "$(grep -c . "$WORK/out")" = "$n" ] || fail "journal lists $(grep -c . "$WORK/out") records, $n written"
-expect_exit 0 "$M" undo undo -o RECORDS,TORN -r -n
+[ "$(stat -c %s target)" = 1048576 ] || fail "dry run wrote"
+# The journaled bytes come back, but what the truncation cut off past
+# them was never journaled: not the original, so not exit 0.
+expect_exit 3 "$M" undo undo -o RECORDS,TORN -r -n
 expect_grep "^$n 0\$" "$WORK/out"
-expect_grep 'is shorter \(1048576 bytes\) than when journaled' "$WORK/err"
+lost=$(((96 << 20) - 4096 - (n << 20)))
+expect_grep "^mmapwin: $D/target: was cut to 1048576 bytes after the journal was made \(size 100663296\); the journaled bytes are restored, but $lost bytes were never journaled and are lost$" "$WORK/err"
 # What survived the truncation, and what the journal covered, is original.
 cmp -s <(head -c $((n << 20)) target) <(head -c $((n << 20)) orig) ||
 	fail "undo did not restore the journaled bytes"
+expect_exit 3 "$M" undo undo --dry-run -n
+expect_grep "$lost bytes were never journaled and are lost" "$WORK/err"
+
+# A cut inside what the journal holds is restored in full: exit 0.
+head -c 100000 /dev/urandom >small
+cp small small.orig
+rm -f su
+expect_exit 0 "$M" patch small 90000 --data "$(head -c 10000 /dev/zero | tr '\0' x)" --undo su -q
+truncate -s 95000 small
+expect_exit 0 "$M" undo su -q
+cmp -s small small.orig || fail "undo of a file cut inside the journaled range"
 
 # fault, truncated to 0 while its 1 MiB windows walk a 1 GiB sparse file.
 hit=0

@@ -660,6 +660,48 @@ static void test_extend_restored(void **state)
 	assert_string_equal(get_file(target), "0123456789abcdefghij");
 }
 
+/*
+ * The target was cut short after the journal was made. What the records
+ * cover of the missing tail comes back; what they do not is lost, and
+ * INFO->lost says how much (the tool then fails instead of reporting a
+ * restored file).
+ */
+static void test_shorter_target(void **state)
+{
+	struct ctl_undo_info info;
+	struct ctl_undo *u;
+	int fd;
+
+	(void)state;
+	fresh();
+	fd = open(target, O_RDWR);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
+	patch(fd, u, 15, "VWXYZ");
+	ctl_undo_close(u);
+	/* Cut inside the journaled tail: all of it comes back. */
+	assert_int_equal(ftruncate(fd, 17), 0);
+	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	assert_int_equal(info.cur_size, 17);
+	assert_int_equal(info.lost, 0);
+	assert_int_equal(file_size(target), 20);
+	assert_string_equal(get_file(target), "0123456789abcdefghij");
+	/* Cut before it: bytes 8..14 were never journaled. */
+	assert_int_equal(ftruncate(fd, 8), 0);
+	assert_int_equal(ctl_undo_apply(journal, CTL_UNDO_DRY_RUN, NULL, NULL,
+					&info),
+			 0);
+	assert_int_equal(info.lost, 7);
+	assert_int_equal(file_size(target), 8);
+	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	assert_int_equal(info.cur_size, 8);
+	assert_int_equal(info.lost, 7);
+	assert_int_equal(info.applied, 1);
+	assert_int_equal(file_size(target), 20);
+	assert_memory_equal(get_file(target), "01234567", 8);
+	assert_memory_equal(get_file(target) + 15, "fghij", 5);
+	close(fd);
+}
+
 struct seen {
 	uint64_t off[4], len[4];
 	int n;
@@ -737,6 +779,7 @@ int main(void)
 		cmocka_unit_test(test_torn_tail),
 		cmocka_unit_test(test_corrupt_middle),
 		cmocka_unit_test(test_extend_restored),
+		cmocka_unit_test(test_shorter_target),
 		cmocka_unit_test(test_dry_run_lists),
 		cmocka_unit_test(test_record_limits),
 	};
