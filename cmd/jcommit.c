@@ -7,6 +7,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <limits.h>
@@ -21,6 +22,7 @@
 
 #include "ctl/cli.h"
 #include "ctl/ext4.h"
+#include "ctl/file.h"
 #include "ctl/mount.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
@@ -52,6 +54,7 @@ enum {
 	OPT_REQUIRE,
 	OPT_FORBID,
 	OPT_LEGACY,
+	OPT_SKIP,
 };
 
 enum sub { SUB_SHOW, SUB_SET, SUB_CHECKPOINT, SUB_CHECK, SUB_RESTORE };
@@ -70,6 +73,7 @@ struct opts {
 	unsigned int min_commit, max_commit;
 	const char *require, *forbid;
 	int legacy;
+	int skip; /* check --skip-unsupported */
 	int all; /* no TARGET argument at all: every ext mount */
 };
 
@@ -89,8 +93,9 @@ struct fsinfo {
 	struct ext4_tune_sb_params tune;
 	int have_ji;
 	struct ctl_jbd2_info ji;
-	int fstab; /* 1 entry found, 0 none */
+	int fstab; /* 1 entry found, 0 none, -errno not read */
 	char *fstab_opts;
+	dev_t fsdev; /* the file system's device number, for duplicates */
 };
 
 static const char *const ext_types[] = {"ext4", "ext3", "ext2", NULL};
@@ -170,7 +175,8 @@ static void usage(void)
 	      "       jcommit set --data MODE --persist [--save FILE] [--dry-run] TARGET ...\n"
 	      "       jcommit checkpoint [--discard | --zeroout] [--dry-run] TARGET ...\n"
 	      "       jcommit check [--data MODE[,MODE ...]] [--min-commit SEC] [--max-commit SEC]\n"
-	      "              [--require OPT[,OPT ...]] [--forbid OPT[,OPT ...]] TARGET ...\n"
+	      "              [--require OPT[,OPT ...]] [--forbid OPT[,OPT ...]] [--skip-unsupported]\n"
+	      "              TARGET ...\n"
 	      "       jcommit restore [--dry-run] FILE\n"
 	      "\n"
 	      "TARGET is a mount point, a path on an ext4 file system or a block device;\n"
@@ -187,6 +193,7 @@ static void usage(void)
 	      "     --max-commit SEC     check: highest commit interval allowed\n"
 	      "     --require OPT,...    check: mount options that must be set\n"
 	      "     --forbid OPT,...     check: mount options that must not be set\n"
+	      "     --skip-unsupported   check: skip targets that are not mounted ext4\n"
 	      "     --legacy-remount     change live values with mount(2) MS_REMOUNT\n"
 	      "     --dry-run            show what would change, change nothing\n"
 	      "     --sysroot DIR        read /proc, /sys and /etc under DIR\n"
@@ -223,9 +230,32 @@ static void fsinfo_free(struct fsinfo *fi)
 }
 
 enum {
-	RES_QUIET = 1 << 0, /* no message for mounts ext4 does not serve */
+	RES_QUIET = 1 << 0, /* no message for what is not ext4 */
 	RES_VERBOSE = 1 << 1, /* explain what could not be read */
+	RES_SKIP = 1 << 2, /* say that what is not ext4 is skipped */
 };
+
+/*
+ * A target jcommit cannot act on (not ext4, not served by the ext4
+ * driver, not mounted for check): the message as FLAGS want it. Returns
+ * CTL_EXIT_UNSUPP.
+ */
+static int unsupported(int flags, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int unsupported(int flags, const char *fmt, ...)
+{
+	char msg[PATH_MAX * 2 + 256];
+	va_list ap;
+
+	if (flags & RES_QUIET)
+		return CTL_EXIT_UNSUPP;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warnx("%s%s", msg, (flags & RES_SKIP) ? "; skipped" : "");
+	return CTL_EXIT_UNSUPP;
+}
 
 /*
  * Fill FI from the kernel, the superblock and fstab, once FI->M (when
@@ -243,24 +273,23 @@ static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 	if (fi->mounted) {
 		for (t = ext_types; *t && strcmp(*t, fi->m.fstype) != 0; t++)
 			;
-		if (!*t) {
-			warnx("%s: not an ext4 file system (%s mounted on %s)",
-			      arg, fi->m.fstype, fi->m.target);
-			return CTL_EXIT_UNSUPP;
-		}
+		if (!*t)
+			return unsupported(
+				flags,
+				"%s: not an ext4 file system (%s mounted on %s)",
+				arg, fi->m.fstype, fi->m.target);
 		if (!fi->dev[0] && fi->m.source[0] == '/')
 			snprintf(fi->dev, sizeof(fi->dev), "%s", fi->m.source);
 		err = ctl_ext4_kname(r, fi->m.dev, fi->kname,
 				     sizeof(fi->kname));
 		if (err == 0)
 			err = ctl_ext4_live_read(r, fi->kname, &fi->live);
-		if (err < 0) {
-			if (!(flags & RES_QUIET))
-				warnx("%s: %s on %s is not served by the ext4 driver (no /proc/fs/ext4/%s/options)",
-				      arg, fi->m.fstype, fi->m.target,
-				      fi->kname[0] ? fi->kname : "?");
-			return CTL_EXIT_UNSUPP;
-		}
+		if (err < 0)
+			return unsupported(
+				flags,
+				"%s: %s on %s is not served by the ext4 driver (no /proc/fs/ext4/%s/options)",
+				arg, fi->m.fstype, fi->m.target,
+				fi->kname[0] ? fi->kname : "?");
 		fi->have_live = 1;
 		/*
 		 * Everything done through the mount point path (the tune
@@ -277,11 +306,11 @@ static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 	if (fi->dev[0]) {
 		err = ctl_ext4_sb_read(fi->dev, &fi->sb);
 		fi->have_sb = err == 0;
-		if (err == -EMEDIUMTYPE && !fi->mounted) {
-			warnx("%s: not an ext4 file system (no ext2/3/4 superblock)",
-			      arg);
-			return CTL_EXIT_UNSUPP;
-		}
+		if (err == -EMEDIUMTYPE && !fi->mounted)
+			return unsupported(
+				flags,
+				"%s: not an ext4 file system (no ext2/3/4 superblock)",
+				arg);
 		if (err < 0 && !fi->mounted) {
 			warnx("%s: cannot read the superblock: %s", arg,
 			      strerror(-err));
@@ -296,7 +325,11 @@ static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 	fi->fstab = ctl_fstab_find(r, fi->mounted ? fi->m.target : NULL,
 				   fi->dev, fi->have_sb ? fi->sb.uuid : NULL,
 				   fi->have_sb ? fi->sb.label : NULL,
-				   &fi->fstab_opts) == 1;
+				   &fi->fstab_opts);
+	if (fi->fstab < 0 && (flags & RES_VERBOSE))
+		warnx("%s: %s/etc/fstab not read: %s; FSTAB and NEXT columns left empty",
+		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
+		      ctl_file_strerror(-fi->fstab));
 	return 0;
 }
 
@@ -324,10 +357,11 @@ static int resolve(const struct ctl_root *r, const char *arg, int flags,
 	if (err < 0) {
 		warnx("%s: cannot find its mount in %s/proc/self/mountinfo: %s",
 		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
-		      strerror(-err));
+		      ctl_file_strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	fi->mounted = err == 0;
+	fi->fsdev = fi->mounted ? fi->m.dev : st.st_rdev;
 	return resolve_fs(r, flags, fi);
 }
 
@@ -344,6 +378,7 @@ static int resolve_listed(const struct ctl_root *r, struct ctl_mount *m,
 	memset(m, 0, sizeof(*m));
 	fi->arg = fi->m.target;
 	fi->mounted = 1;
+	fi->fsdev = fi->m.dev;
 	return resolve_fs(r, flags, fi);
 }
 
@@ -414,6 +449,10 @@ static void fmt_fstab(const struct fsinfo *fi, char *buf, size_t len)
 	char d[32] = "", c[32] = "";
 	int hd, hc;
 
+	if (fi->fstab < 0) {
+		buf[0] = '\0'; /* unknown */
+		return;
+	}
 	if (!fi->fstab) {
 		snprintf(buf, len, "none");
 		return;
@@ -437,7 +476,7 @@ static int add_row(struct ctl_out *out, const struct fsinfo *fi)
 	if (!row)
 		return -ENOMEM;
 	ctl_ext4_next_mount(sb_data(fi), sb_opts(fi),
-			    fi->fstab ? fi->fstab_opts : NULL, &nx);
+			    fi->fstab > 0 ? fi->fstab_opts : NULL, &nx);
 	ctl_out_set(out, row, COL_DEVICE, fi->dev[0] ? fi->dev : fi->m.source);
 	ctl_out_set(out, row, COL_TARGET, fi->mounted ? fi->m.target : NULL);
 	ctl_out_set(out, row, COL_FSTYPE, fi->mounted ? fi->m.fstype : NULL);
@@ -475,12 +514,13 @@ static int add_row(struct ctl_out *out, const struct fsinfo *fi)
 				     (unsigned long long)fi->ji.avg_commit_us);
 	}
 	fmt_fstab(fi, buf, sizeof(buf));
-	ctl_out_set(out, row, COL_FSTAB, buf);
+	ctl_out_set(out, row, COL_FSTAB, buf[0] ? buf : NULL);
 	if (sb_data(fi) >= 0)
 		ctl_out_set(out, row, COL_SBDATA,
 			    ctl_ext4_data_name(sb_data(fi)));
 	ctl_out_set(out, row, COL_SBOPTS, sb_opts(fi));
-	if (j != 0) {
+	/* Every layer must be known, or the next values may be wrong. */
+	if (j != 0 && sb_opts(fi) && fi->fstab >= 0) {
 		ctl_out_set(out, row, COL_NEXTDATA,
 			    ctl_ext4_data_name(nx.data));
 		ctl_out_setf(out, row, COL_NEXTCOMMIT, "%u", nx.commit);
@@ -513,7 +553,8 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 	if (o->all) {
 		err = ctl_mount_list(r, ext_types, &mv, &nm);
 		if (err < 0)
-			errx(CTL_EXIT_FAIL, "mountinfo: %s", strerror(-err));
+			errx(CTL_EXIT_FAIL, "mountinfo: %s",
+			     ctl_file_strerror(-err));
 	}
 	for (size_t i = 0; i < (o->all ? nm : targets->n); i++) {
 		int fl = (o->all ? RES_QUIET : 0) |
@@ -553,30 +594,63 @@ static void report(const struct opts *o, const char *fmt, ...)
 	putchar('\n');
 }
 
+/* A data mode as the messages and the save file name it. */
+static const char *data_word(int mode)
+{
+	return mode > 0 ? ctl_ext4_data_name(mode) : "none";
+}
+
+/*
+ * One file system's change, planned before anything is written: the new
+ * values, the old ones (for --save and a rollback), and what is done.
+ */
+struct change {
+	struct fsinfo fi;
+	int dup; /* the file system of an earlier target: nothing to do */
+	int live; /* change commit= of the mount */
+	unsigned int commit, old_commit;
+	unsigned int now_commit; /* read back after the change */
+	int via; /* CTL_EXT4_VIA_* of the live change */
+	int sb; /* write the superblock */
+	int set_opts; /* replace its mount-options string with OPTS */
+	char opts[CTL_EXT4_MOUNT_OPTS_MAX + 1];
+	char old_opts[CTL_EXT4_MOUNT_OPTS_MAX + 2];
+	int data, old_data; /* journal-mode bits; DATA KEEP: unchanged */
+	int done_live, done_sb; /* what a rollback must undo */
+};
+
+static void changes_free(struct change *ch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fsinfo_free(&ch[i].fi);
+	free(ch);
+}
+
 #define KEPT_FLAGS                                                             \
 	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW)
 
-/* Change commit= of the live mount, read it back, check the flags. */
-static int apply_live(const struct opts *o, const struct ctl_root *r,
-		      struct fsinfo *fi, unsigned int commit)
+/*
+ * Set commit= of the mount of FI to COMMIT, read it back into *NOW and
+ * check that the mount flags stayed. *DONE tells whether the kernel took
+ * the reconfigure (a failed read-back may follow a change). Returns 0 or
+ * an exit code after a message.
+ */
+static int live_change(const struct opts *o, const struct ctl_root *r,
+		       const struct fsinfo *fi, unsigned int commit,
+		       unsigned int *now, int *via, int *done)
 {
 	unsigned int want = commit ? commit : CTL_EXT4_COMMIT_DEFAULT;
 	const char *name = name_of(fi);
 	struct ctl_ext4_live after;
 	struct ctl_mount m2 = {0};
 	char val[16];
-	int via = 0, err;
+	int err, moved;
 
+	*done = 0;
 	snprintf(val, sizeof(val), "%u", commit);
-	if (o->cli.dry_run) {
-		report(o, "%s: commit %u -> %u (live, dry run)", name,
-		       fi->live.commit, want);
-		return 0;
-	}
 	err = ctl_ext4_reconfigure(fi->m.target, "commit", val, fi->m.sb_ro,
 				   fi->m.vfs_flags,
-				   o->legacy ? CTL_EXT4_RECONF_LEGACY : 0,
-				   &via);
+				   o->legacy ? CTL_EXT4_RECONF_LEGACY : 0, via);
 	switch (-err) {
 	case 0:
 		break;
@@ -598,6 +672,7 @@ static int apply_live(const struct opts *o, const struct ctl_root *r,
 		      strerror(-err));
 		return ctl_exit_for(err);
 	}
+	*done = 1;
 	err = ctl_ext4_live_read(r, fi->kname, &after);
 	if (err < 0) {
 		warnx("%s: cannot read back /proc/fs/ext4/%s/options: %s", name,
@@ -606,25 +681,26 @@ static int apply_live(const struct opts *o, const struct ctl_root *r,
 	}
 	/* The same mount again (by its mount point, not another bind). */
 	err = ctl_mount_by_path(r, fi->m.target, &m2);
-	if (err == 0 && m2.id == fi->m.id &&
-	    (((m2.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
-	     m2.sb_ro != fi->m.sb_ro)) {
-		warnx("%s: mount flags changed from %s to %s", name,
-		      fi->m.vfs_opts, m2.vfs_opts);
-		ctl_mount_clear(&m2);
+	if (err < 0) {
+		warnx("%s: cannot read the mount flags back: %s", name,
+		      strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
+	moved = m2.id == fi->m.id &&
+		(((m2.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
+		 m2.sb_ro != fi->m.sb_ro);
+	if (moved)
+		warnx("%s: mount flags changed from %s to %s", name,
+		      fi->m.vfs_opts, m2.vfs_opts);
 	ctl_mount_clear(&m2);
+	if (moved)
+		return CTL_EXIT_FAIL;
 	if (after.commit != want) {
 		warnx("%s: commit is %u after the change, expected %u", name,
 		      after.commit, want);
 		return CTL_EXIT_FAIL;
 	}
-	report(o, "%s: commit %u -> %u (live, %s)", name, fi->live.commit,
-	       after.commit,
-	       via == CTL_EXT4_VIA_FSCONFIG ? "fsconfig"
-					    : "mount(2) MS_REMOUNT");
-	fi->live = after;
+	*now = after.commit;
 	return 0;
 }
 
@@ -648,8 +724,12 @@ static int sb_error(const struct fsinfo *fi, int err)
 		      name, fi->dev[0] ? fi->dev : "the device");
 		return CTL_EXIT_UNSUPP;
 	case EBUSY:
-		warnx("%s: the device is in use (mounted?); refusing to write its superblock",
+		warnx("%s: the device is in use (mounted, maybe in another mount namespace, or held open exclusively); refusing to write its superblock; unmount it first",
 		      name);
+		return CTL_EXIT_FAIL;
+	case EUCLEAN:
+		warnx("%s: the journal needs recovery (needs_recovery is set), and replaying it would undo a superblock change; run e2fsck -p -E journal_only %s first",
+		      name, fi->dev[0] ? fi->dev : name);
 		return CTL_EXIT_FAIL;
 	default:
 		warnx("%s: writing the superblock failed: %s", name,
@@ -659,78 +739,393 @@ static int sb_error(const struct fsinfo *fi, int err)
 }
 
 /*
- * Write the superblock string OPTS (NULL: keep) and journal-mode bits
- * DATA (KEEP: keep): through the kernel when mounted, libext2fs when not.
+ * Can the superblock of FI be written now? Mounted: through a writable
+ * mount, by a kernel whose GET_TUNE_SB_PARAM offers the NEED flags.
+ * Unmounted: a device nobody else holds, with no journal to replay.
+ * Returns 0 or an exit code after a message.
  */
-static int apply_sb(const struct opts *o, struct fsinfo *fi, const char *opts,
-		    int data)
+static int sb_ready(struct fsinfo *fi, uint32_t need)
 {
-	const char *name = name_of(fi);
-	const char *cur = sb_opts(fi);
-	int old_data = sb_data(fi);
 	int err;
 
-	if (fi->mounted && !fi->have_tune) {
-		struct ext4_tune_sb_params p;
+	if (fi->mounted) {
+		/* The SET needs the superblock and this mount writable. */
+		if (fi->m.sb_ro || (fi->m.vfs_flags & MS_RDONLY))
+			return sb_error(fi, -EROFS);
+		if (!fi->have_tune) {
+			struct ext4_tune_sb_params p;
 
-		err = ctl_ext4_tune_get(fi->m.target, &p);
-		return sb_error(fi, err < 0 ? err : -EIO);
-	}
-	if (!o->cli.dry_run) {
-		if (fi->mounted)
-			err = ctl_ext4_tune_set(fi->m.target, opts, data, NULL);
-		else
-			err = ctl_ext4_sb_write(fi->dev, opts, data, NULL);
-		if (err < 0)
-			return sb_error(fi, err);
-	}
-	if (opts)
-		report(o, "%s: superblock mount options \"%s\" -> \"%s\"%s",
-		       name, cur ? cur : "", opts,
-		       o->cli.dry_run ? " (dry run)" : "");
-	if (data != CTL_EXT4_DATA_KEEP)
-		report(o,
-		       "%s: superblock default data mode %s -> %s (next mount)%s",
-		       name,
-		       old_data > 0 ? ctl_ext4_data_name(old_data) : "none",
-		       data > 0 ? ctl_ext4_data_name(data) : "none",
-		       o->cli.dry_run ? " (dry run)" : "");
-	if (o->cli.dry_run)
+			err = ctl_ext4_tune_get(fi->m.target, &p);
+			return sb_error(fi, err < 0 ? err : -EIO);
+		}
+		if ((fi->tune.set_flags & need) != need)
+			return sb_error(fi, -EOPNOTSUPP);
 		return 0;
-	/* Re-read what the next operation sees. */
-	if (fi->mounted)
-		fi->have_tune = ctl_ext4_tune_get(fi->m.target, &fi->tune) == 0;
-	else
-		fi->have_sb = ctl_ext4_sb_read(fi->dev, &fi->sb) == 0;
+	}
+	err = ctl_ext4_sb_writable(fi->dev, &fi->sb);
+	if (err < 0)
+		return sb_error(fi, err);
+	fi->have_sb = 1;
 	return 0;
 }
 
-static int save_record(FILE *f, const struct opts *o, const struct fsinfo *fi)
+/* Plan the superblock part of CH (its new values set): checks, old values. */
+static int plan_sb(struct change *ch)
 {
-	int d = sb_data(fi);
+	uint32_t need = 0;
+	int rc;
 
-	fprintf(f, "target=%s\n", fi->mounted ? fi->m.target : fi->dev);
+	if (ch->set_opts)
+		need |= EXT4_TUNE_FL_MOUNT_OPTS;
+	if (ch->data != CTL_EXT4_DATA_KEEP)
+		need |= EXT4_TUNE_FL_DEFAULT_MNT_OPTS;
+	rc = sb_ready(&ch->fi, need);
+	if (rc)
+		return rc;
+	snprintf(ch->old_opts, sizeof(ch->old_opts), "%s",
+		 sb_opts(&ch->fi) ? sb_opts(&ch->fi) : "");
+	ch->old_data = sb_data(&ch->fi);
+	ch->sb = 1;
+	return 0;
+}
+
+/*
+ * mount(2) MS_REMOUNT sets the ro/rw state of the mount and of the
+ * superblock together: with --legacy-remount a mount whose state differs
+ * from its superblock's cannot be kept. Returns 0 or an exit code.
+ */
+static int legacy_ok(const struct opts *o, const struct fsinfo *fi)
+{
+	if (!o->legacy || !(fi->m.vfs_flags & MS_RDONLY) == !fi->m.sb_ro)
+		return 0;
+	warnx("%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
+	      name_of(fi), fi->m.sb_ro ? "read-write" : "read-only",
+	      fi->m.sb_ro ? "read-only" : "writable");
+	return CTL_EXIT_FAIL;
+}
+
+/* Write OPTS (NULL: keep) and DATA (KEEP: keep) into FI's superblock. */
+static int sb_write_fs(const struct fsinfo *fi, const char *opts, int data)
+{
+	if (fi->mounted)
+		return ctl_ext4_tune_set(fi->m.target, opts, data, NULL);
+	return ctl_ext4_sb_write(fi->dev, opts, data, NULL);
+}
+
+/* Does the superblock of CH still hold the old values? 0 when unknown. */
+static int sb_unchanged(const struct change *ch)
+{
+	const struct fsinfo *fi = &ch->fi;
+	char cur[CTL_EXT4_MOUNT_OPTS_MAX + 2];
+	int data;
+
+	if (fi->mounted) {
+		struct ext4_tune_sb_params p;
+
+		if (ctl_ext4_tune_get(fi->m.target, &p) < 0)
+			return 0;
+		snprintf(cur, sizeof(cur), "%.*s", (int)sizeof(p.mount_opts),
+			 (const char *)p.mount_opts);
+		data = ctl_ext4_defm_data(p.default_mnt_opts);
+	} else {
+		struct ctl_ext4_sb sb;
+
+		if (ctl_ext4_sb_read(fi->dev, &sb) < 0)
+			return 0;
+		snprintf(cur, sizeof(cur), "%s", sb.mount_opts);
+		data = ctl_ext4_defm_data(sb.default_mount_opts);
+	}
+	return (!ch->set_opts || strcmp(cur, ch->old_opts) == 0) &&
+	       (ch->data == CTL_EXT4_DATA_KEEP || data == ch->old_data);
+}
+
+/* Make the change CH; on failure, note what a rollback must undo. */
+static int apply_change(const struct opts *o, const struct ctl_root *r,
+			struct change *ch)
+{
+	int rc, err;
+
+	if (ch->dup)
+		return 0;
+	if (ch->live) {
+		rc = live_change(o, r, &ch->fi, ch->commit, &ch->now_commit,
+				 &ch->via, &ch->done_live);
+		if (rc)
+			return rc;
+	}
+	if (!ch->sb)
+		return 0;
+	err = sb_write_fs(&ch->fi, ch->set_opts ? ch->opts : NULL, ch->data);
+	/* A write can fail after reaching the disk (a failed flush): look. */
+	ch->done_sb = err == 0 || !sb_unchanged(ch);
+	return err < 0 ? sb_error(&ch->fi, err) : 0;
+}
+
+/*
+ * Undo what CH did, superblock first (the reverse order). Returns 1 when
+ * something was undone, 0 when there was nothing to undo, -1 when a
+ * rollback failed (after a message).
+ */
+static int undo_change(const struct opts *o, const struct ctl_root *r,
+		       struct change *ch)
+{
+	const char *name = name_of(&ch->fi);
+	int did = 0, bad = 0, err, via, done;
+	unsigned int now;
+
+	if (ch->done_sb) {
+		err = sb_write_fs(&ch->fi, ch->set_opts ? ch->old_opts : NULL,
+				  ch->data == CTL_EXT4_DATA_KEEP
+					  ? CTL_EXT4_DATA_KEEP
+					  : ch->old_data);
+		if (err < 0) {
+			warnx("%s: rolling back the superblock failed: %s",
+			      name, strerror(-err));
+			bad = 1;
+		} else {
+			if (ch->set_opts)
+				warnx("%s: rolled back: superblock mount options \"%s\" -> \"%s\"",
+				      name, ch->opts, ch->old_opts);
+			if (ch->data != CTL_EXT4_DATA_KEEP)
+				warnx("%s: rolled back: superblock default data mode %s -> %s",
+				      name, data_word(ch->data),
+				      data_word(ch->old_data));
+			ch->done_sb = 0;
+			did = 1;
+		}
+	}
+	if (ch->done_live) {
+		if (live_change(o, r, &ch->fi, ch->old_commit, &now, &via,
+				&done)) {
+			warnx("%s: rolling back commit=%u failed", name,
+			      ch->old_commit);
+			bad = 1;
+		} else {
+			warnx("%s: rolled back: commit %u -> %u (live)", name,
+			      ch->commit ? ch->commit : CTL_EXT4_COMMIT_DEFAULT,
+			      now);
+			ch->done_live = 0;
+			did = 1;
+		}
+	}
+	return bad ? -1 : did;
+}
+
+/*
+ * Make the N changes CH in order; when one fails, undo what was done,
+ * last first. VERB ("changed", "restored") words the summary. Returns 0
+ * or an exit code; *KEPT tells that a rollback failed, so changes stay.
+ */
+static int apply_all(const struct opts *o, const struct ctl_root *r,
+		     struct change *ch, size_t n, const char *verb, int *kept)
+{
+	size_t i, undone = 0, failed = 0;
+	int rc = 0;
+
+	*kept = 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = apply_change(o, r, &ch[i]);
+	if (rc == 0)
+		return 0;
+	while (i-- > 0) {
+		int u = undo_change(o, r, &ch[i]);
+
+		failed += u < 0;
+		undone += u > 0;
+	}
+	if (failed) {
+		*kept = 1;
+		warnx("%zu file system%s could not be rolled back and keep%s the new values (see above)",
+		      failed, failed == 1 ? "" : "s", failed == 1 ? "s" : "");
+	} else if (undone) {
+		warnx("nothing %s: rolled back %zu file system%s", verb, undone,
+		      undone == 1 ? "" : "s");
+	}
+	return rc;
+}
+
+/* Print what CH changed (or, with --dry-run, would change). */
+static void report_change(const struct opts *o, const struct change *ch)
+{
+	const char *name = name_of(&ch->fi);
+	const char *dry = o->cli.dry_run ? " (dry run)" : "";
+
+	if (ch->dup)
+		return;
+	if (ch->live && o->cli.dry_run)
+		report(o, "%s: commit %u -> %u (live, dry run)", name,
+		       ch->old_commit,
+		       ch->commit ? ch->commit : CTL_EXT4_COMMIT_DEFAULT);
+	else if (ch->live)
+		report(o, "%s: commit %u -> %u (live, %s)", name,
+		       ch->old_commit, ch->now_commit,
+		       ch->via == CTL_EXT4_VIA_FSCONFIG
+			       ? "fsconfig"
+			       : "mount(2) MS_REMOUNT");
+	if (ch->sb && ch->set_opts)
+		report(o, "%s: superblock mount options \"%s\" -> \"%s\"%s",
+		       name, ch->old_opts, ch->opts, dry);
+	if (ch->sb && ch->data != CTL_EXT4_DATA_KEEP)
+		report(o,
+		       "%s: superblock default data mode %s -> %s (next mount)%s",
+		       name, data_word(ch->old_data), data_word(ch->data), dry);
+}
+
+/* --- save files --- */
+
+/* Save files are small: a record is a few hundred bytes. */
+#define SAVE_MAX (1u << 20)
+#define SAVE_HEADER "# jcommit save file; undo with: jcommit restore FILE\n"
+#define SAVE_MAGIC "# jcommit save file"
+
+/* The --save file as it was, put back when a change is rolled back. */
+struct prev_save {
+	int existed;
+	char *buf;
+	size_t len;
+	mode_t mode;
+};
+
+/*
+ * Check --save PATH before any change: a regular file or none, and if
+ * one, a jcommit save file (never replace another file by mistake); keep
+ * its bytes in *PS. Returns 0 or an exit code after a message.
+ */
+static int save_prepare(const char *path, struct prev_save *ps)
+{
+	struct stat st;
+	int err;
+
+	memset(ps, 0, sizeof(*ps));
+	err = ctl_file_read_input(AT_FDCWD, path, SAVE_MAX, &ps->buf, &ps->len);
+	if (err == -ENOENT)
+		return 0; /* a missing directory shows when writing */
+	if (err == -CTL_ENOTREG || err == -EISDIR) {
+		warnx("--save %s: %s", path, ctl_file_strerror(-err));
+		return CTL_EXIT_USAGE;
+	}
+	if (err == -EFBIG ||
+	    (err == 0 && ps->len &&
+	     strncmp(ps->buf, SAVE_MAGIC, strlen(SAVE_MAGIC)))) {
+		warnx("--save %s: exists and is not a jcommit save file; refusing to replace it (remove it or name another file)",
+		      path);
+		return CTL_EXIT_USAGE;
+	}
+	if (err < 0) {
+		warnx("--save %s: %s", path, ctl_file_strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	ps->existed = 1;
+	ps->mode = stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
+	return 0;
+}
+
+/* One record: what restore needs to put CH's file system back. */
+static void save_record(FILE *f, const struct change *ch)
+{
+	const struct fsinfo *fi = &ch->fi;
+
+	fprintf(f, "target=%s\n", name_of(fi));
 	if (fi->dev[0])
 		fprintf(f, "device=%s\n", fi->dev);
 	if (fi->have_sb)
 		fprintf(f, "uuid=%s\n", fi->sb.uuid);
-	if (o->commit_arg && fi->mounted)
-		fprintf(f, "commit=%u\n", fi->live.commit);
-	if (o->commit_arg && o->persist)
-		fprintf(f, "sb_mount_opts=%s\n",
-			sb_opts(fi) ? sb_opts(fi) : "");
-	if (o->data_arg && o->persist && d >= 0)
-		fprintf(f, "sb_data=%s\n", d ? ctl_ext4_data_name(d) : "none");
-	return fflush(f) == 0 ? 0 : -errno;
+	if (ch->live)
+		fprintf(f, "commit=%u\n", ch->old_commit);
+	if (ch->sb && ch->set_opts)
+		fprintf(f, "sb_mount_opts=%s\n", ch->old_opts);
+	if (ch->sb && ch->data != CTL_EXT4_DATA_KEEP)
+		fprintf(f, "sb_data=%s\n", data_word(ch->old_data));
 }
 
-static int cmd_set_one(const struct opts *o, const struct ctl_root *r,
-		       struct fsinfo *fi, FILE *save)
+/* A value that cannot be written as one line of a save file. */
+static const char *unsavable(const struct change *ch)
 {
-	const char *name = name_of(fi);
-	char next[256];
+	const char *v[] = {name_of(&ch->fi), ch->fi.dev, ch->old_opts};
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		if (strchr(v[i], '\n'))
+			return v[i];
+	return NULL;
+}
+
+/*
+ * Write the records of the N changes CH to PATH, sealed, atomically
+ * (temp file, fsync, rename). Returns 0 or an exit code after a message.
+ */
+static int save_write(const char *path, const struct change *ch, size_t n,
+		      mode_t mode)
+{
+	char *buf = NULL, *nb;
+	size_t len = 0;
+	unsigned int recs = 0;
+	FILE *f;
+	int e;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *bad = ch[i].dup ? NULL : unsavable(&ch[i]);
+
+		if (bad) {
+			warnx("--save %s: \"%s\" holds a newline and cannot be recorded; nothing changed",
+			      path, bad);
+			return CTL_EXIT_FAIL;
+		}
+	}
+	f = open_memstream(&buf, &len);
+	if (!f)
+		err(CTL_EXIT_FAIL, NULL);
+	fputs(SAVE_HEADER, f);
+	for (size_t i = 0; i < n; i++) {
+		if (ch[i].dup)
+			continue;
+		save_record(f, &ch[i]);
+		recs++;
+	}
+	if (fclose(f) != 0)
+		err(CTL_EXIT_FAIL, NULL);
+	nb = realloc(buf, len + CTL_SEAL_MAX + 1);
+	if (!nb)
+		err(CTL_EXIT_FAIL, NULL);
+	e = ctl_seal_append(nb, len + CTL_SEAL_MAX + 1, len, recs);
+	if (e >= 0)
+		e = ctl_file_write_atomic(path, nb, (size_t)e, mode);
+	free(nb);
+	if (e < 0) {
+		warnx("--save %s: %s; nothing changed", path,
+		      ctl_file_strerror(-e));
+		return CTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* Put the --save file back as PS holds it: the change was rolled back. */
+static void save_putback(const char *path, const struct prev_save *ps)
+{
+	int err = ps->existed ? ctl_file_write_atomic(path, ps->buf, ps->len,
+						      ps->mode)
+			      : (unlink(path) < 0 ? -errno : 0);
+
+	if (err < 0)
+		warnx("--save %s: cannot put the previous file back: %s", path,
+		      ctl_file_strerror(-err));
+}
+
+/* --- set --- */
+
+/* Plan the change of ARG for `set`. Returns 0 or an exit code. */
+static int plan_set(const struct opts *o, const struct ctl_root *r,
+		    const char *arg, struct change *ch)
+{
+	struct fsinfo *fi = &ch->fi;
+	const char *name, *cur;
+	char val[16];
 	int rc, err;
 
+	ch->data = CTL_EXT4_DATA_KEEP;
+	rc = resolve(r, arg, 0, fi);
+	if (rc)
+		return rc;
+	name = name_of(fi);
 	if (o->data_arg && !o->persist) {
 		warnx("%s: the data mode cannot change on a mounted file system (the kernel refuses data= on remount); to use data=%s from the next mount run: jcommit set --data %s --persist %s",
 		      name, o->data_arg, o->data_arg, fi->arg);
@@ -749,81 +1144,117 @@ static int cmd_set_one(const struct opts *o, const struct ctl_root *r,
 		      name);
 		return CTL_EXIT_USAGE;
 	}
-	/*
-	 * Refuse before the live change rather than half-apply: the SET
-	 * needs the superblock and the mount it goes through writable.
-	 */
-	if (o->persist && fi->mounted &&
-	    (fi->m.sb_ro || (fi->m.vfs_flags & MS_RDONLY)))
-		return sb_error(fi, -EROFS);
-	next[0] = '\0';
-	if (o->commit_arg && o->persist) {
-		const char *cur = sb_opts(fi);
-		char val[16];
-
-		if (fi->mounted && !fi->have_tune)
-			return apply_sb(o, fi, NULL, CTL_EXT4_DATA_KEEP);
-		if (!fi->mounted && o->commit > COMMIT_MAX_OFFLINE) {
-			warnx("%s: commit=%u is over %d seconds, the kernel's limit with HZ=1000; a value the kernel rejects makes the next mount ignore the whole superblock string",
-			      name, o->commit, COMMIT_MAX_OFFLINE);
-			return CTL_EXIT_USAGE;
-		}
-		/* The kernel reads it with base 0: "010" would be 8. */
-		snprintf(val, sizeof(val), "%u", o->commit);
-		err = ctl_ext4_opts_merge(cur, "commit", val, next,
-					  sizeof(next));
-		if (err == -E2BIG) {
-			warnx("%s: superblock mount options \"%s\" would become \"%s\" (%zu bytes), over the %d-byte limit; shorten them first (tune2fs -E mount_opts=...)",
-			      name, cur ? cur : "", next, strlen(next),
-			      CTL_EXT4_MOUNT_OPTS_MAX);
-			return CTL_EXIT_FAIL;
-		}
-		if (err < 0) {
-			warnx("%s: superblock mount options \"%s\": %s", name,
-			      cur ? cur : "", strerror(-err));
-			return CTL_EXIT_FAIL;
-		}
+	if (o->commit_arg && !fi->mounted && o->commit > COMMIT_MAX_OFFLINE) {
+		warnx("%s: commit=%u is over %d seconds, the kernel's limit with HZ=1000; a value the kernel rejects makes the next mount ignore the whole superblock string",
+		      name, o->commit, COMMIT_MAX_OFFLINE);
+		return CTL_EXIT_USAGE;
 	}
-	if (save && save_record(save, o, fi) < 0) {
-		warn("%s", o->save);
-		return CTL_EXIT_FAIL;
-	}
-	if (o->commit_arg && fi->mounted) {
-		rc = apply_live(o, r, fi, o->commit);
+	ch->live = o->commit_arg && fi->mounted;
+	ch->commit = o->commit;
+	ch->old_commit = fi->live.commit;
+	if (ch->live) {
+		rc = legacy_ok(o, fi);
 		if (rc)
 			return rc;
 	}
-	if (o->persist)
-		return apply_sb(o, fi, next[0] ? next : NULL, o->data);
+	if (!o->persist)
+		return 0;
+	ch->set_opts = !!o->commit_arg;
+	ch->data = o->data;
+	/* Refuse before the live change rather than half-apply. */
+	rc = plan_sb(ch);
+	if (rc || !ch->set_opts)
+		return rc;
+	cur = ch->old_opts;
+	/* The kernel reads it with base 0: "010" would be 8. */
+	snprintf(val, sizeof(val), "%u", o->commit);
+	err = ctl_ext4_opts_merge(cur, "commit", val, ch->opts,
+				  sizeof(ch->opts));
+	if (err == -E2BIG || err == -ENAMETOOLONG) {
+		char full[256];
+
+		ctl_ext4_opts_merge(cur, "commit", val, full, sizeof(full));
+		warnx("%s: superblock mount options \"%s\" would become \"%s\" (%zu bytes), over the %d-byte limit; shorten them first (tune2fs -E mount_opts=...)",
+		      name, cur, full, strlen(full), CTL_EXT4_MOUNT_OPTS_MAX);
+		return CTL_EXIT_FAIL;
+	}
+	if (err < 0) {
+		warnx("%s: superblock mount options \"%s\": %s", name, cur,
+		      strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
 	return 0;
 }
 
+/* Mark changes of a file system named before: it changes once. */
+static void mark_dups(struct change *ch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i && !ch[i].dup; j++)
+			ch[i].dup = ch[j].fi.fsdev == ch[i].fi.fsdev;
+}
+
+/*
+ * Plan every change, then save, then apply: one target that cannot be
+ * changed means no change at all, and a change that fails half-way is
+ * rolled back, together with the save file.
+ */
 static int cmd_set(const struct opts *o, const struct ctl_root *r,
 		   const struct ctl_strv *targets)
 {
-	FILE *save = NULL;
-	int rc = 0;
+	struct prev_save ps = {0};
+	struct change *ch;
+	size_t n = targets->n, bad = 0;
+	int rc = 0, kept = 0;
 
-	if (o->save && !o->cli.dry_run) {
-		save = fopen(o->save, "we");
-		if (!save)
-			err(CTL_EXIT_FAIL, "%s", o->save);
-		fputs("# jcommit save file; undo with: jcommit restore FILE\n",
-		      save);
+	/* "-" that yields no line: no change, so no save file either. */
+	if (n == 0) {
+		if (!o->cli.quiet)
+			warnx("set: no TARGET read from standard input; nothing changed");
+		return CTL_EXIT_OK;
 	}
-	for (size_t i = 0; i < targets->n; i++) {
-		struct fsinfo fi;
-		int c = resolve(r, targets->v[i], 0, &fi);
+	if (o->save) {
+		rc = save_prepare(o->save, &ps);
+		if (rc)
+			return rc;
+	}
+	ch = calloc(n, sizeof(*ch));
+	if (!ch)
+		err(CTL_EXIT_FAIL, NULL);
+	for (size_t i = 0; i < n; i++) {
+		int c = plan_set(o, r, targets->v[i], &ch[i]);
 
-		if (c == 0)
-			c = cmd_set_one(o, r, &fi, save);
+		bad += c != 0;
 		rc = rc > c ? rc : c;
-		fsinfo_free(&fi);
 	}
-	if (save && fclose(save) != 0) {
-		warn("%s", o->save);
-		rc = CTL_EXIT_FAIL;
+	if (bad) {
+		if (n > 1)
+			warnx("nothing changed: %zu of %zu targets cannot be changed",
+			      bad, n);
+		goto out;
 	}
+	mark_dups(ch, n);
+	if (!o->cli.dry_run) {
+		if (o->save) {
+			rc = save_write(o->save, ch, n,
+					ps.existed ? ps.mode : 0644);
+			if (rc)
+				goto out;
+		}
+		rc = apply_all(o, r, ch, n, "changed", &kept);
+		if (rc && o->save && kept)
+			warnx("%s keeps the values from before: run jcommit restore %s",
+			      o->save, o->save);
+		else if (rc && o->save)
+			save_putback(o->save, &ps);
+		if (rc)
+			goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		report_change(o, &ch[i]);
+out:
+	free(ps.buf);
+	changes_free(ch, n);
 	return rc;
 }
 
@@ -950,16 +1381,17 @@ static int each_opt(const char *list, const struct fsinfo *fi, int want,
 	return bad;
 }
 
-static int check_one(const struct opts *o, const struct fsinfo *fi)
+static int check_one(const struct opts *o, const struct fsinfo *fi, int flags)
 {
 	const char *name = name_of(fi);
 	const char *d = ctl_ext4_data_name(fi->live.data);
 	int bad = 0, j = has_journal(fi);
 
-	if (!fi->mounted) {
-		warnx("%s: not mounted; check looks at live mounts only", name);
-		return CTL_EXIT_UNSUPP;
-	}
+	if (!fi->mounted)
+		return unsupported(
+			flags,
+			"%s: not mounted; check looks at live mounts only",
+			name);
 	if (o->data_arg && !ctl_list_has(o->data_arg, j ? d : "none")) {
 		bad++;
 		if (!o->cli.quiet)
@@ -983,19 +1415,38 @@ static int check_one(const struct opts *o, const struct fsinfo *fi)
 	return bad ? CTL_EXIT_CHECK : 0;
 }
 
+/*
+ * Nothing checked is never a pass: a target that is not a mounted ext4
+ * file system is exit 4, or with --skip-unsupported skipped, as long as
+ * another one was checked.
+ */
 static int cmd_check(const struct opts *o, const struct ctl_root *r,
 		     const struct ctl_strv *targets)
 {
+	int fl = !o->skip ? 0 : o->cli.quiet ? RES_QUIET : RES_SKIP;
+	size_t checked = 0;
 	int rc = 0;
 
+	if (targets->n == 0) {
+		warnx("check: no TARGET read from standard input; nothing checked");
+		return CTL_EXIT_UNSUPP;
+	}
 	for (size_t i = 0; i < targets->n; i++) {
 		struct fsinfo fi;
-		int c = resolve(r, targets->v[i], 0, &fi);
+		int c = resolve(r, targets->v[i], fl, &fi);
 
 		if (c == 0)
-			c = check_one(o, &fi);
+			c = check_one(o, &fi, fl);
+		if (c == CTL_EXIT_UNSUPP && o->skip)
+			c = 0;
+		else if (c == 0 || c == CTL_EXIT_CHECK)
+			checked++;
 		rc = rc > c ? rc : c;
 		fsinfo_free(&fi);
+	}
+	if (rc == 0 && checked == 0) {
+		warnx("check: no TARGET is a mounted ext4 file system; nothing checked");
+		rc = CTL_EXIT_UNSUPP;
 	}
 	return rc;
 }
@@ -1011,16 +1462,20 @@ struct record {
 	int has_opts;
 	char opts[CTL_EXT4_MOUNT_OPTS_MAX + 1];
 	int data; /* KEEP when absent */
+	size_t line; /* of its target= line */
+	unsigned int seen; /* keys given, to refuse one given twice */
 };
 
-static int restore_one(const struct opts *o, const struct ctl_root *r,
-		       const struct record *rec)
+/* Plan the change that puts REC back. Returns 0 or an exit code. */
+static int plan_restore(const struct opts *o, const struct ctl_root *r,
+			const struct record *rec, struct change *ch)
 {
+	struct fsinfo *fi = &ch->fi;
 	const char *t = rec->target;
 	struct stat st;
-	struct fsinfo fi;
-	int rc = 0;
+	int rc;
 
+	ch->data = CTL_EXT4_DATA_KEEP;
 	/*
 	 * The device names the file system; the mount point may be gone or,
 	 * worse, an empty directory on another file system by now.
@@ -1033,127 +1488,158 @@ static int restore_one(const struct opts *o, const struct ctl_root *r,
 			return CTL_EXIT_FAIL;
 		}
 	}
-	rc = resolve(r, t, 0, &fi);
+	rc = resolve(r, t, 0, fi);
 	if (rc == 0)
-		rc = reachable(&fi);
+		rc = reachable(fi);
+	if (rc)
+		return rc;
 	/* A reused loop device or partition: another fs, not ours. */
-	if (rc == 0 && rec->uuid[0] &&
-	    (!fi.have_sb || strcmp(fi.sb.uuid, rec->uuid) != 0)) {
+	if (rec->uuid[0] &&
+	    (!fi->have_sb || strcmp(fi->sb.uuid, rec->uuid) != 0)) {
 		warnx("%s: holds another file system now (UUID %s, recorded %s); not restoring",
-		      t, fi.have_sb ? fi.sb.uuid : "unknown", rec->uuid);
-		rc = CTL_EXIT_FAIL;
+		      t, fi->have_sb ? fi->sb.uuid : "unknown", rec->uuid);
+		return CTL_EXIT_FAIL;
 	}
-	/* As in set: refuse before the live change rather than half-apply. */
-	if (rc == 0 && (rec->has_opts || rec->data != CTL_EXT4_DATA_KEEP) &&
-	    fi.mounted && (fi.m.sb_ro || (fi.m.vfs_flags & MS_RDONLY)))
-		rc = sb_error(&fi, -EROFS);
-	if (rc == 0 && rec->has_commit) {
-		if (!fi.mounted) {
+	if (rec->has_commit) {
+		if (!fi->mounted) {
 			warnx("%s: not mounted; cannot restore commit=%u live",
 			      t, rec->commit);
-			rc = CTL_EXIT_FAIL;
-		} else {
-			rc = apply_live(o, r, &fi, rec->commit);
+			return CTL_EXIT_FAIL;
 		}
+		ch->live = 1;
+		ch->commit = rec->commit;
+		ch->old_commit = fi->live.commit;
+		rc = legacy_ok(o, fi);
+		if (rc)
+			return rc;
 	}
-	if (rc == 0 && (rec->has_opts || rec->data != CTL_EXT4_DATA_KEEP))
-		rc = apply_sb(o, &fi, rec->has_opts ? rec->opts : NULL,
-			      rec->data);
-	fsinfo_free(&fi);
-	return rc;
+	if (!rec->has_opts && rec->data == CTL_EXT4_DATA_KEEP)
+		return 0;
+	ch->set_opts = rec->has_opts;
+	snprintf(ch->opts, sizeof(ch->opts), "%s", rec->opts);
+	ch->data = rec->data;
+	return plan_sb(ch);
 }
 
+enum {
+	KEY_DEVICE = 1 << 0,
+	KEY_UUID = 1 << 1,
+	KEY_COMMIT = 1 << 2,
+	KEY_OPTS = 1 << 3,
+	KEY_DATA = 1 << 4,
+};
+
+/* Take KEY=VAL into REC. Returns 0 or -EINVAL for a line not ours. */
 static int parse_line(struct record *rec, const char *key, const char *val)
 {
+	static const char *const keys[] = {"device", "uuid", "commit",
+					   "sb_mount_opts", "sb_data"};
+	unsigned int bit = 0;
 	uint64_t v;
 
-	if (strcmp(key, "device") == 0)
-		return snprintf(rec->device, sizeof(rec->device), "%s", val) <
-				       (int)sizeof(rec->device)
-			       ? 0
-			       : -ENAMETOOLONG;
-	if (strcmp(key, "uuid") == 0) {
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if (strcmp(key, keys[i]) == 0)
+			bit = 1u << i;
+	if (!bit || (rec->seen & bit))
+		return -EINVAL;
+	rec->seen |= bit;
+	switch (bit) {
+	case KEY_DEVICE:
+		if (val[0] != '/' || strlen(val) >= sizeof(rec->device))
+			return -EINVAL;
+		strcpy(rec->device, val);
+		return 0;
+	case KEY_UUID:
 		if (strlen(val) != sizeof(rec->uuid) - 1)
 			return -EINVAL;
 		memcpy(rec->uuid, val, sizeof(rec->uuid));
 		return 0;
-	}
-	if (strcmp(key, "commit") == 0) {
+	case KEY_COMMIT:
 		if (ctl_parse_range(val, 0, COMMIT_MAX, &v) < 0)
 			return -EINVAL;
 		rec->has_commit = 1;
 		rec->commit = (unsigned int)v;
 		return 0;
-	}
-	if (strcmp(key, "sb_mount_opts") == 0) {
+	case KEY_OPTS:
 		if (strlen(val) > CTL_EXT4_MOUNT_OPTS_MAX)
-			return -E2BIG;
+			return -EINVAL;
 		rec->has_opts = 1;
-		snprintf(rec->opts, sizeof(rec->opts), "%s", val);
+		strcpy(rec->opts, val);
 		return 0;
-	}
-	if (strcmp(key, "sb_data") == 0) {
+	default:
 		rec->data = strcmp(val, "none") == 0 ? CTL_EXT4_DATA_NONE
 						     : ctl_ext4_data_parse(val);
 		return rec->data < 0 ? -EINVAL : 0;
 	}
-	return -EINVAL;
+}
+
+/* A record must restore something. Returns 0 or an exit code. */
+static int record_done(const char *file, const struct record *rec)
+{
+	if (!rec || rec->has_commit || rec->has_opts ||
+	    rec->data != CTL_EXT4_DATA_KEEP)
+		return 0;
+	warnx("%s:%zu: the record for %s has nothing to restore", file,
+	      rec->line, rec->target);
+	return CTL_EXIT_USAGE;
 }
 
 /*
- * Read every record of FILE into *RECS before anything is applied, so a
- * damaged file changes nothing. Returns 0 or an exit code after a message.
+ * Parse the LEN bytes of records in BUF (the sealed body of FILE) into
+ * a new array *RECS of *N. Returns 0 or an exit code after a message.
  */
-static int read_records(const char *file, struct record **recs, size_t *n)
+static int parse_records(const char *file, const char *buf, size_t len,
+			 struct record **recs, size_t *n)
 {
-	FILE *f = fopen(file, "re");
 	struct record *v = NULL, *cur = NULL;
-	char *line = NULL;
-	size_t cap = 0, lineno = 0, cnt = 0;
+	size_t cnt = 0, lineno = 0;
 	int rc = 0;
 
-	if (!f) {
-		warn("%s", file);
-		return CTL_EXIT_FAIL;
-	}
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		char *eq;
+	for (const char *p = buf, *end = buf + len; rc == 0 && p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line = strndup(p, ll), *eq;
+		int bad;
 
+		if (!line)
+			err(CTL_EXIT_FAIL, NULL);
+		p = nl ? nl + 1 : end;
 		lineno++;
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '#' || line[0] == '\0')
-			continue;
 		eq = strchr(line, '=');
 		if (eq)
 			*eq = '\0';
-		if (eq && strcmp(line, "target") == 0) {
-			struct record *nv = realloc(v, (cnt + 1) * sizeof(*v));
+		if (strlen(line) + (eq ? strlen(eq + 1) + 1 : 0) != ll) {
+			bad = 1; /* a NUL byte */
+		} else if (line[0] == '#' || ll == 0) {
+			bad = 0;
+		} else if (eq && strcmp(line, "target") == 0) {
+			struct record *nv;
 
-			if (!nv) {
-				warnx("%s: out of memory", file);
-				rc = CTL_EXIT_FAIL;
-				break;
+			rc = record_done(file, cur);
+			bad = eq[1] != '/' || strlen(eq + 1) >= PATH_MAX;
+			if (rc == 0 && !bad) {
+				nv = realloc(v, (cnt + 1) * sizeof(*v));
+				if (!nv)
+					err(CTL_EXIT_FAIL, NULL);
+				v = nv;
+				cur = &v[cnt++];
+				memset(cur, 0, sizeof(*cur));
+				cur->data = CTL_EXT4_DATA_KEEP;
+				cur->line = lineno;
+				strcpy(cur->target, eq + 1);
 			}
-			v = nv;
-			cur = &v[cnt++];
-			memset(cur, 0, sizeof(*cur));
-			cur->data = CTL_EXT4_DATA_KEEP;
-			snprintf(cur->target, sizeof(cur->target), "%s",
-				 eq + 1);
-			continue;
+		} else {
+			bad = !eq || !cur || parse_line(cur, line, eq + 1) < 0;
 		}
-		if (!eq || !cur || parse_line(cur, line, eq + 1) < 0) {
+		free(line);
+		if (rc == 0 && bad) {
 			warnx("%s:%zu: not a jcommit save file line (expected target=, device=, uuid=, commit=, sb_mount_opts= or sb_data=)",
 			      file, lineno);
 			rc = CTL_EXIT_USAGE;
 		}
 	}
-	if (rc == 0 && ferror(f)) {
-		warn("%s", file);
-		rc = CTL_EXIT_FAIL;
-	}
-	free(line);
-	fclose(f);
+	if (rc == 0)
+		rc = record_done(file, cur);
 	if (rc) {
 		free(v);
 		return rc;
@@ -1163,30 +1649,108 @@ static int read_records(const char *file, struct record **recs, size_t *n)
 	return 0;
 }
 
+/* Is the last line of BUF an end marker (damaged) or something else? */
+static int ends_with_marker(const char *buf, size_t len)
+{
+	size_t start;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	start = len;
+	while (start > 0 && buf[start - 1] != '\n')
+		start--;
+	return len - start >= 14 &&
+	       memcmp(buf + start, "# end records=", 14) == 0;
+}
+
+/*
+ * Read every record of FILE into *RECS before anything is applied: a
+ * FIFO or device is refused without blocking, a cut, unsealed or edited
+ * file changes nothing. Returns 0 or an exit code after a message.
+ */
+static int read_records(const char *file, struct record **recs, size_t *n)
+{
+	char *buf = NULL;
+	size_t len = 0, body = 0;
+	unsigned int sealed = 0;
+	int rc, err = ctl_file_read_input(AT_FDCWD, file, SAVE_MAX, &buf, &len);
+
+	if (err == -CTL_ENOTREG || err == -EISDIR) {
+		warnx("%s: %s", file, ctl_file_strerror(-err));
+		return CTL_EXIT_USAGE;
+	}
+	if (err == -EFBIG) {
+		warnx("%s: larger than 1 MiB; not a jcommit save file", file);
+		return CTL_EXIT_USAGE;
+	}
+	if (err < 0) {
+		warnx("%s: %s", file, ctl_file_strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	if (ctl_seal_check(buf, len, &body, &sealed) < 0) {
+		if (ends_with_marker(buf, len))
+			warnx("%s: the end marker does not match the content: the file is cut or was edited; nothing restored",
+			      file);
+		else
+			warnx("%s: no end marker: the file is cut or was not written by this version of jcommit; nothing restored",
+			      file);
+		free(buf);
+		return CTL_EXIT_USAGE;
+	}
+	rc = parse_records(file, buf, body, recs, n);
+	free(buf);
+	if (rc == 0 && *n != sealed) {
+		warnx("%s: the end marker says %u records, the file has %zu; nothing restored",
+		      file, sealed, *n);
+		free(*recs);
+		rc = CTL_EXIT_USAGE;
+	}
+	return rc;
+}
+
 static int cmd_restore(const struct opts *o, const struct ctl_root *r,
 		       const char *file)
 {
 	struct record *recs = NULL;
-	size_t n = 0;
-	int rc = read_records(file, &recs, &n);
+	struct change *ch;
+	size_t n = 0, bad = 0;
+	int rc = read_records(file, &recs, &n), kept;
 
 	if (rc)
 		return rc;
 	if (n == 0) {
-		warnx("%s: no records to restore", file);
-		rc = CTL_EXIT_USAGE;
+		warnx("%s: no records; nothing to restore", file);
+		free(recs);
+		return CTL_EXIT_OK;
 	}
+	ch = calloc(n, sizeof(*ch));
+	if (!ch)
+		err(CTL_EXIT_FAIL, NULL);
 	/*
-	 * Last record first: a file system named twice (a mount point and
-	 * its device, a bind mount) has a later record holding the values
-	 * of the earlier change, and an undo must end with the first.
+	 * Last record first: a file system named twice (by a save file of
+	 * an older jcommit) has a later record holding the values of the
+	 * earlier change, and an undo must end with the first.
 	 */
-	for (size_t i = n; i-- > 0;) {
-		int c = restore_one(o, r, &recs[i]);
+	for (size_t i = 0; i < n; i++) {
+		int c = plan_restore(o, r, &recs[n - 1 - i], &ch[i]);
 
+		bad += c != 0;
 		rc = rc > c ? rc : c;
 	}
 	free(recs);
+	if (bad) {
+		if (n > 1)
+			warnx("nothing restored: %zu of %zu records cannot be restored",
+			      bad, n);
+		goto out;
+	}
+	if (!o->cli.dry_run)
+		rc = apply_all(o, r, ch, n, "restored", &kept);
+	if (rc == 0)
+		for (size_t i = 0; i < n; i++)
+			report_change(o, &ch[i]);
+out:
+	changes_free(ch, n);
 	return rc;
 }
 
@@ -1238,6 +1802,31 @@ static void check_data_list(const char *list)
 	}
 }
 
+/*
+ * An option list of check: no empty name (a list that names nothing would
+ * pass), none longer than opt_present() can compare.
+ */
+static void check_opt_list(const char *opt, const char *list)
+{
+	char why[256];
+
+	for (const char *p = list; p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0)
+			snprintf(why, sizeof(why), "empty option name in '%s'",
+				 list);
+		else if (len >= 128)
+			snprintf(
+				why, sizeof(why),
+				"option name '%.20s...' is longer than 127 bytes",
+				p);
+		if (len == 0 || len >= 128)
+			usage_error(opt, why);
+		p = p[len] ? p + len + 1 : NULL;
+	}
+}
+
 /* Which options each subcommand takes, to reject the others. */
 static void check_combination(const struct opts *o, int nargs)
 {
@@ -1256,18 +1845,38 @@ static void check_combination(const struct opts *o, int nargs)
 		stray = "--data";
 	else if (o->sub != SUB_CHECKPOINT && (o->discard || o->zeroout))
 		stray = o->discard ? "--discard" : "--zeroout";
-	else if (o->sub != SUB_CHECK &&
-		 (o->min_arg || o->max_arg || o->require || o->forbid))
+	else if (o->sub != SUB_CHECK && (o->min_arg || o->max_arg ||
+					 o->require || o->forbid || o->skip))
 		stray = o->min_arg   ? "--min-commit"
 			: o->max_arg ? "--max-commit"
 			: o->require ? "--require"
-				     : "--forbid";
+			: o->forbid  ? "--forbid"
+				     : "--skip-unsupported";
 	if (stray)
 		usage_error(stray, "does not apply to this subcommand");
 	if (o->sub == SUB_SHOW && o->cli.dry_run)
 		usage_error("--dry-run", "show changes nothing");
 	if (o->sub == SUB_SET && !o->commit_arg && !o->data_arg)
 		usage_error("set", "give --commit SEC or --data MODE");
+	if (o->sub == SUB_CHECK && !o->data_arg && !o->min_arg && !o->max_arg &&
+	    !o->require && !o->forbid)
+		usage_error(
+			"check",
+			"nothing to check; give --data, --min-commit, --max-commit, --require or --forbid");
+	if (o->sub == SUB_CHECK && o->min_arg && o->max_arg &&
+	    o->min_commit > o->max_commit) {
+		char obj[64], why[128];
+
+		snprintf(obj, sizeof(obj), "--min-commit %u", o->min_commit);
+		snprintf(why, sizeof(why),
+			 "above --max-commit %u; no commit interval can pass",
+			 o->max_commit);
+		usage_error(obj, why);
+	}
+	if (o->sub == SUB_CHECK) {
+		check_opt_list("--require", o->require);
+		check_opt_list("--forbid", o->forbid);
+	}
 	if (o->sub == SUB_CHECKPOINT && o->discard && o->zeroout)
 		usage_error("checkpoint",
 			    "--discard and --zeroout exclude each other");
@@ -1294,6 +1903,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"require", required_argument, NULL, OPT_REQUIRE},
 		{"forbid", required_argument, NULL, OPT_FORBID},
 		{"legacy-remount", no_argument, NULL, OPT_LEGACY},
+		{"skip-unsupported", no_argument, NULL, OPT_SKIP},
 		{NULL, 0, NULL, 0},
 	};
 	int c, found = 0;
@@ -1344,6 +1954,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_LEGACY:
 			o->legacy = 1;
+			break;
+		case OPT_SKIP:
+			o->skip = 1;
 			break;
 		default:
 			fprintf(stderr,

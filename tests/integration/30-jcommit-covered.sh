@@ -25,6 +25,8 @@ klow=$(basename "$(readlink -f "$low")")
 ktop=$(basename "$(readlink -f "$top")")
 mnt=$WORK/mnt
 mountat "$low" "$mnt"
+# A save file for the covered one, made while it is reachable (no change).
+expect_exit 0 "$J" set --commit 42 --persist --save "$WORK/save" "$low"
 mountat "$top" "$mnt"
 live() { sed -n "s/^$2=//p" "/proc/fs/ext4/$1/options"; }
 sbopts() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
@@ -51,7 +53,6 @@ expect_exit 3 "$J" set --commit 33 --persist --dry-run "$low"
 expect_grep "$msg" "$WORK/err"
 expect_exit 3 "$J" checkpoint "$low"
 expect_grep "$msg" "$WORK/err"
-printf 'target=%s\ndevice=%s\ncommit=9\nsb_mount_opts=\n' "$mnt" "$low" >"$WORK/save"
 expect_exit 3 "$J" restore "$WORK/save"
 expect_grep "$msg" "$WORK/err"
 [ "$(live "$klow" commit)" = 42 ] || fail "covered fs: commit $(live "$klow" commit)"

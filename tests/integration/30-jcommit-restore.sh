@@ -58,10 +58,10 @@ expect_exit 0 "$J" restore "$save"
 [ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "restore: string '$(sbopts)'"
 
 # The same file system twice (a mount point and its device, as a findmnt
-# pipeline gives with bind mounts): the second record holds the values of
-# the first change, so restore must undo the records last first.
+# pipeline gives with bind mounts): changed and recorded once.
 expect_exit 0 "$J" set --commit 9 --persist --save "$save" "$mnt" "$dev"
-[ "$(grep -c '^target=' "$save")" = 2 ] || fail "expected two records"
+[ "$(grep -c '^target=' "$save")" = 1 ] || fail "expected one record"
+[ "$(grep -c 'commit 42 -> 9' "$WORK/out")" = 1 ] || fail "changed twice: $(cat "$WORK/out")"
 expect_exit 0 "$J" restore "$save"
 [ "$(live commit)" = 42 ] || fail "restore of two records: commit $(live commit)"
 [ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "restore of two records: string '$(sbopts)'"
@@ -76,40 +76,49 @@ case " $(defopts) " in *journal_data*) fail "restore left '$(defopts)'" ;; esac
 
 # Restore by device when the mount point is gone (unmounted: superblock).
 expect_exit 0 "$J" set --commit 15 --persist --save "$save" "$mnt"
+# A record of the superblock alone (a data mode change records no commit).
+expect_exit 0 "$J" set --data journal --persist --save "$save.sb" "$mnt"
+expect_grep "^target=$mnt\$" "$save.sb"
+grep -q '^commit=' "$save.sb" && fail "a data mode change recorded commit="
 umount "$mnt"
 # The empty mount point is on another file system now: never touch that
 # one; the recorded device decides.
-other=$("$J" -r -n -o DEVICE,SB-OPTS "$mnt" 2>/dev/null)
+other=$("$J" -r -n -o DEVICE,SB-OPTS,SB-DATA "$mnt" 2>/dev/null)
 expect_exit 3 "$J" restore "$save"
 expect_grep "jcommit: $dev: not mounted; cannot restore commit=42 live" "$WORK/err"
-grep -v '^commit=' "$save" >"$save.sb"
+[ "$(sbopts)" = "commit=15,data_err=abort" ] || fail "refused restore wrote: '$(sbopts)'"
 expect_exit 0 "$J" restore "$save.sb"
-[ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "offline restore: '$(sbopts)'"
-[ "$("$J" -r -n -o DEVICE,SB-OPTS "$mnt" 2>/dev/null)" = "$other" ] ||
+expect_grep "^$dev: superblock default data mode journal -> none \(next mount\)\$" "$WORK/out"
+case " $(defopts) " in *journal_data*) fail "offline restore left '$(defopts)'" ;; esac
+[ "$("$J" -r -n -o DEVICE,SB-OPTS,SB-DATA "$mnt" 2>/dev/null)" = "$other" ] ||
 	fail "restore touched the file system under the empty mount point"
 
-# A recorded device that is gone: refused.
-printf 'target=%s\ndevice=%s\ncommit=5\n' "$mnt" "$WORK/no-such-dev" >"$WORK/gone"
-expect_exit 3 "$J" restore "$WORK/gone"
-expect_grep "jcommit: $mnt: recorded device $WORK/no-such-dev is gone; not restoring" "$WORK/err"
-
-# Bad save files.
-printf 'target=%s\nfoo=1\n' "$dev" >"$WORK/bad"
-expect_exit 2 "$J" restore "$WORK/bad"
-expect_grep "jcommit: $WORK/bad:2: not a jcommit save file line" "$WORK/err"
-printf 'commit=5\n' >"$WORK/bad"
-expect_exit 2 "$J" restore "$WORK/bad"
-expect_grep "jcommit: $WORK/bad:1: not a jcommit save file line" "$WORK/err"
-# A damaged file changes nothing, not even the records before the damage.
+# A recorded device that is gone: refused. (The device is recorded as
+# named, here by a symlink that is then removed.)
 mount "$dev" "$mnt" || fail "mount again"
-expect_exit 0 "$J" set --commit 23 "$mnt"
+ln -s "$dev" "$WORK/devlink"
+expect_exit 0 "$J" set --commit 23 --save "$WORK/gone" "$WORK/devlink"
+expect_grep "^device=$WORK/devlink\$" "$WORK/gone"
+rm "$WORK/devlink"
+expect_exit 3 "$J" restore "$WORK/gone"
+expect_grep "jcommit: $mnt: recorded device $WORK/devlink is gone; not restoring" "$WORK/err"
+[ "$(live commit)" = 23 ] || fail "a refused restore changed commit"
+
+# Bad save files (more in 33-jcommit-savefile.sh): a line that is not
+# ours, or the records of an older jcommit without end marker. A damaged
+# file changes nothing, not even the records before the damage.
 printf 'target=%s\ndevice=%s\ncommit=5\ntarget=%s\ncommit=abc\n' "$mnt" "$dev" "$mnt" >"$WORK/bad"
 expect_exit 2 "$J" restore "$WORK/bad"
-expect_grep "jcommit: $WORK/bad:5: not a jcommit save file line" "$WORK/err"
+expect_grep "jcommit: $WORK/bad: no end marker: the file is cut or was not written by this version of jcommit; nothing restored" "$WORK/err"
 [ "$(live commit)" = 23 ] || fail "a damaged save file was partly applied"
+sed '$d' "$WORK/gone" >"$WORK/bad"
+printf 'foo=1\n' >>"$WORK/bad"
+tail -n1 "$WORK/gone" >>"$WORK/bad"
+expect_exit 2 "$J" restore "$WORK/bad"
+expect_grep "jcommit: $WORK/bad: the end marker does not match the content" "$WORK/err"
 printf '# nothing\n' >"$WORK/bad"
 expect_exit 2 "$J" restore "$WORK/bad"
-expect_grep "jcommit: $WORK/bad: no records to restore" "$WORK/err"
+expect_grep "jcommit: $WORK/bad: no end marker" "$WORK/err"
 expect_exit 3 "$J" restore "$WORK/missing"
 expect_grep "jcommit: $WORK/missing: No such file or directory" "$WORK/err"
 expect_exit 2 "$J" restore
@@ -118,13 +127,15 @@ expect_grep "jcommit: restore: give exactly one FILE" "$WORK/err"
 # The recorded device now holds another file system (a loop device or a
 # partition reused): its superblock must not get the old one's values.
 uuid=$(dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p')
-expect_exit 0 "$J" set --commit 11 --persist --save "$save" "$mnt"
+expect_exit 0 "$J" set --data writeback --persist "$mnt"
+expect_exit 0 "$J" set --data journal --persist --save "$save" "$mnt"
 expect_grep "^uuid=$uuid\$" "$save"
+expect_grep "^sb_data=writeback\$" "$save"
 umount "$mnt"
 mkext4 "$dev"
 debugfs -w -R "ssv mount_opts nodelalloc" "$dev" >/dev/null 2>&1 || fail "debugfs ssv"
-grep -v '^commit=' "$save" >"$save.sb"
-expect_exit 3 "$J" restore "$save.sb"
+expect_exit 3 "$J" restore "$save"
 expect_grep "jcommit: $dev: holds another file system now \(UUID [0-9a-f-]{36}, recorded $uuid\); not restoring" "$WORK/err"
 [ "$(sbopts)" = nodelalloc ] || fail "restore wrote over another file system: '$(sbopts)'"
+case " $(defopts) " in *journal_data*) fail "restore wrote over another file system: '$(defopts)'" ;; esac
 echo PASS

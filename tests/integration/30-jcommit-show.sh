@@ -79,6 +79,12 @@ uuid=$(dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p')
 printf 'UUID=%s /elsewhere ext4 commit=19 0 0\n' "$uuid" >"$sr/etc/fstab"
 expect_exit 0 "$J" --sysroot "$sr" -r -n -o FSTAB "$mnt"
 expect_grep '^commit=19$' "$WORK/out"
+# An fstab that is a FIFO (or not a file at all) is not read, and never
+# waited on: the columns that depend on it stay empty, -v says why.
+rm "$sr/etc/fstab" && mkfifo "$sr/etc/fstab" || fail "mkfifo"
+expect_exit 0 timeout 20 "$J" --sysroot "$sr" -v -P -o COMMIT,FSTAB,NEXT-COMMIT,NEXT-FROM "$mnt"
+expect_grep "^COMMIT=\"$want_commit\" FSTAB=\"\" NEXT-COMMIT=\"\" NEXT-FROM=\"\"\$" "$WORK/out"
+expect_grep "^jcommit: $mnt: $sr/etc/fstab not read: not a regular file; FSTAB and NEXT columns left empty\$" "$WORK/err"
 expect_exit 2 "$J" --sysroot "$WORK/nonexistent" "$mnt"
 expect_grep "jcommit: --sysroot $WORK/nonexistent: No such file or directory" "$WORK/err"
 
