@@ -7,6 +7,10 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 in_mount_ns "$@"
+# Images (mkloop) on a tmpfs of this namespace, never on the host's disk;
+# unmounted after the test's own cleanups, which detach its devices.
+mount -t tmpfs -o size=1g,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
+at_exit "umount -l '$WORK'"
 J=$B/jcommit
 
 dev=$(mkloop 64)

@@ -8,6 +8,10 @@ need_root
 need_cmd dumpe2fs
 need_cmd debugfs
 in_mount_ns "$@"
+# Images (mkloop) on a tmpfs of this namespace, never on the host's disk;
+# unmounted after the test's own cleanups, which detach its devices.
+mount -t tmpfs -o size=1g,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
+at_exit "umount -l '$WORK'"
 J=$B/jcommit
 
 dev=$(mkloop 64)
