@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ctl/cli.h"
 #include "ctl/file.h"
@@ -176,6 +177,25 @@ static int report(const struct opts *o, const struct ctl_preflight_result *v,
 	return failed ? CTL_EXIT_CHECK : rc;
 }
 
+/* Exit 2 for a TARGET that is a device, FIFO or socket, naming which. */
+static _Noreturn void not_a_file(const char *target)
+{
+	struct stat st = {0};
+	const char *what = "not a regular file";
+
+	if (stat(target, &st) == 0)
+		what = S_ISBLK(st.st_mode)    ? "a block device"
+		       : S_ISCHR(st.st_mode)  ? "a character device"
+		       : S_ISFIFO(st.st_mode) ? "a FIFO"
+		       : S_ISSOCK(st.st_mode) ? "a socket"
+					      : what;
+	if (S_ISBLK(st.st_mode))
+		errx(CTL_EXIT_USAGE,
+		     "%s: %s, not a file or directory; for its queue: qdepth show %s",
+		     target, what, target);
+	errx(CTL_EXIT_USAGE, "%s: %s, not a file or directory", target, what);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = {.size = UINT64_MAX};
@@ -213,6 +233,8 @@ int main(int argc, char **argv)
 		errx(CTL_EXIT_FAIL,
 		     "%s: neither it nor its directory exists; create the directory first",
 		     target);
+	if (e == -CTL_ENOTREG)
+		not_a_file(target);
 	if (e < 0)
 		errx(ctl_exit_for(e), "%s: %s", target, strerror(-e));
 	rc = report(&o, v, n);

@@ -1722,6 +1722,10 @@ int ctl_preflight_run(const struct ctl_root *r, const char *target,
 			return neg_errno();
 	} else if (S_ISREG(st.st_mode)) {
 		sp.file_size = (uint64_t)st.st_size;
+	} else if (!S_ISDIR(st.st_mode)) {
+		/* A device, FIFO or socket: its space and mount would be
+		 * those of /dev, not of what a write to it reaches. */
+		return -CTL_ENOTREG;
 	}
 	/*
 	 * Absolute and without symlinks: ctl_blk_resolve() takes a name

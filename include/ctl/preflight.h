@@ -284,7 +284,9 @@ int ctl_preflight_measure_queue(const struct ctl_root *r, const char *name,
  * queue for the queue checks) to the new array *OUT of *N entries (free
  * it). A check that cannot be measured is an ERROR row, not a failure of
  * the call. Returns 0, -ENOENT when neither TARGET nor its directory
- * exists, -EINVAL for an empty TARGET, or -errno.
+ * exists, -CTL_ENOTREG when TARGET is neither a regular file nor a
+ * directory (a device, FIFO or socket; never opened), -EINVAL for an
+ * empty TARGET, or -errno.
  */
 int ctl_preflight_run(const struct ctl_root *r, const char *target,
 		      uint64_t size, const struct ctl_preflight_policy *p,

@@ -260,6 +260,16 @@ expect_exit 2 "$P" "$FILE" "$MNT"
 expect_grep "^preflight: only one TARGET at a time" "$WORK/err"
 expect_exit 2 "$P" -o NOPE "$FILE"
 expect_grep "^preflight: unknown column 'NOPE'" "$WORK/err"
+# A TARGET that is neither a file nor a directory: its space and mount
+# would be those of /dev, not of what the write reaches. Refused, never
+# opened (timeout turns a hang on the FIFO into 124).
+expect_exit 2 timeout 10 "$P" /dev/null
+expect_grep "^preflight: /dev/null: a character device, not a file or directory$" "$WORK/err"
+expect_exit 2 "$P" "$DEV"
+expect_grep "^preflight: $DEV: a block device, not a file or directory; for its queue: qdepth show $DEV$" "$WORK/err"
+mkfifo "$WORK/fifo.target" || fail "mkfifo"
+expect_exit 2 timeout 10 "$P" "$WORK/fifo.target"
+expect_grep "^preflight: $WORK/fifo.target: a FIFO, not a file or directory$" "$WORK/err"
 expect_exit 3 "$P" "$MNT/no/such/dir/f"
 expect_grep "^preflight: $MNT/no/such/dir/f: neither it nor its directory exists" "$WORK/err"
 echo "preflight: pass, space, swappiness, nosuid, ro, commit, depth, tmpfs, bad input"

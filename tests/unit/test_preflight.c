@@ -1148,6 +1148,40 @@ static void test_run_target_names(void **state)
 	fake_free();
 }
 
+/*
+ * A TARGET that is neither a file nor a directory is refused: its space,
+ * mount and journal would be those of /dev (or wherever the node lives),
+ * not of what the write reaches. Nothing is opened, so a FIFO cannot hang.
+ */
+static void test_run_not_a_file(void **state)
+{
+	struct ctl_preflight_result *v = NULL;
+	char path[512], link[512];
+	struct ctl_root *r;
+	size_t n = 0;
+
+	(void)state;
+	fake_new();
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	pol.samples = 0;
+	assert_int_equal(ctl_preflight_run(r, "/dev/null", 0, &pol, &v, &n),
+			 -CTL_ENOTREG);
+	snprintf(path, sizeof(path), "%s/fifo", fake_root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	assert_int_equal(ctl_preflight_run(r, path, 0, &pol, &v, &n),
+			 -CTL_ENOTREG);
+	alarm(0);
+	/* Through a symlink too. */
+	snprintf(link, sizeof(link), "%s/null", fake_root);
+	assert_int_equal(symlink("/dev/null", link), 0);
+	assert_int_equal(ctl_preflight_run(r, link, 0, &pol, &v, &n),
+			 -CTL_ENOTREG);
+	assert_null(v);
+	ctl_root_free(r);
+	fake_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1173,6 +1207,7 @@ int main(void)
 		cmocka_unit_test_setup(test_measure_mount_system, setup),
 		cmocka_unit_test_setup(test_run_empty_tree, setup),
 		cmocka_unit_test_setup(test_run_target_names, setup),
+		cmocka_unit_test_setup(test_run_not_a_file, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
