@@ -500,28 +500,42 @@ void ctl_preflight_judge_space(const struct ctl_pf_space *m,
 {
 	char a[16], s[16], f[16], t[16];
 	uint64_t reserve = m->total * p->space_reserve_pct / 100;
-	uint64_t copy = m->size + m->file_size;
+	bool unknown = m->size == CTL_PF_SIZE_UNKNOWN;
+	uint64_t size = unknown ? 0 : m->size;
+	uint64_t copy = size + m->file_size;
 
 	res_init(res, "space");
 	FMT(res->value, "%s free of %s", hsize(m->avail, a, sizeof(a)),
 	    hsize(m->total, t, sizeof(t)));
-	FMT(res->bound, ">= %s write + %s reserve (%u%%)",
-	    hsize(m->size, s, sizeof(s)), hsize(reserve, f, sizeof(f)),
-	    p->space_reserve_pct);
-	if (m->avail < m->size) {
+	if (m->total == 0) {
+		/* tmpfs size=0 (no limit), proc, sysfs: nothing to judge. */
+		res->status = CTL_PF_SKIP;
+		FMT(res->hint,
+		    "the file system reports no size (tmpfs with size=0, proc, sysfs): see the memory row, or write elsewhere");
+		return;
+	}
+	if (unknown)
+		FMT(res->bound,
+		    ">= %s reserve (%u%%); write size unknown (--size)",
+		    hsize(reserve, f, sizeof(f)), p->space_reserve_pct);
+	else
+		FMT(res->bound, ">= %s write + %s reserve (%u%%)",
+		    hsize(size, s, sizeof(s)), hsize(reserve, f, sizeof(f)),
+		    p->space_reserve_pct);
+	if (m->avail < size) {
 		res->status = CTL_PF_FAIL;
 		FMT(res->hint,
 		    "the write does not fit: free space (df -h %s) or write elsewhere",
 		    m->path);
-	} else if (m->avail - m->size < reserve) {
+	} else if (m->avail - size < reserve) {
 		res->status = CTL_PF_WARN;
 		FMT(res->hint,
 		    "less than %u%% would be left: free space (df -h %s)",
 		    p->space_reserve_pct, m->path);
-	} else if (m->file_size && m->avail < copy) {
+	} else if (!unknown && m->file_size && m->avail < copy) {
 		res->status = CTL_PF_WARN;
 		FMT(res->bound, ">= %s write + %s temp copy",
-		    hsize(m->size, s, sizeof(s)),
+		    hsize(size, s, sizeof(s)),
 		    hsize(m->file_size, f, sizeof(f)));
 		FMT(res->hint,
 		    "no room for a temporary copy: edit in place with mmapwin patch (no second copy)");
@@ -985,13 +999,18 @@ void ctl_preflight_judge_memory(const struct ctl_pf_vm *m,
 		    hsize(m->mem_avail, a, sizeof(a)), pct,
 		    hsize(m->mem_total, t, sizeof(t)));
 	}
-	FMT(res->bound, "avail >= %u%%; write %s <= %s", p->mem_avail_pct,
-	    hsize(m->size, s, sizeof(s)), hsize(room, l, sizeof(l)));
+	if (m->size == CTL_PF_SIZE_UNKNOWN)
+		FMT(res->bound, "avail >= %u%%; write size unknown (--size)",
+		    p->mem_avail_pct);
+	else
+		FMT(res->bound, "avail >= %u%%; write %s <= %s",
+		    p->mem_avail_pct, hsize(m->size, s, sizeof(s)),
+		    hsize(room, l, sizeof(l)));
 	if (pct < p->mem_avail_pct) {
 		res->status = CTL_PF_FAIL;
 		FMT(res->hint,
 		    "the host is short of memory already: free memory first (swapadj show)");
-	} else if (m->size > room) {
+	} else if (m->size != CTL_PF_SIZE_UNKNOWN && m->size > room) {
 		res->status = CTL_PF_WARN;
 		FMT(res->hint,
 		    "the write does not fit in memory: stream it (mmapwin replace) or bound it (swapadj run --memory-max SIZE -- COMMAND)");
@@ -1017,8 +1036,14 @@ void ctl_preflight_judge_dirty(const struct ctl_pf_dirty *m,
 	    hsize(lim, a, sizeof(a)), m->bytes ? "dirty_bytes" : "dirty_ratio",
 	    hsize(bg, b, sizeof(b)),
 	    m->bg_bytes ? "dirty_background_bytes" : "dirty_background_ratio");
-	FMT(res->bound, "limit >= %s, > background; write %s <= limit",
-	    hsize(p->dirty_min, n, sizeof(n)), hsize(m->size, s, sizeof(s)));
+	if (m->size == CTL_PF_SIZE_UNKNOWN)
+		FMT(res->bound,
+		    "limit >= %s, > background; write size unknown (--size)",
+		    hsize(p->dirty_min, n, sizeof(n)));
+	else
+		FMT(res->bound, "limit >= %s, > background; write %s <= limit",
+		    hsize(p->dirty_min, n, sizeof(n)),
+		    hsize(m->size, s, sizeof(s)));
 	if (lim == 0 || lim < p->dirty_min) {
 		/* 0 in dirty_bytes means "use dirty_ratio": never hint it. */
 		res->status = CTL_PF_FAIL;
@@ -1031,7 +1056,7 @@ void ctl_preflight_judge_dirty(const struct ctl_pf_dirty *m,
 		FMT(res->hint,
 		    "background writeback starts only at the hard limit: sysctl -w vm.dirty_background_bytes=%" PRIu64,
 		    lim / 2);
-	} else if (m->size > lim) {
+	} else if (m->size != CTL_PF_SIZE_UNKNOWN && m->size > lim) {
 		res->status = CTL_PF_WARN;
 		FMT(res->hint,
 		    "the writer is throttled to disk speed after %s of dirty data, as the kernel intends; mmapwin write --drop-behind keeps the page cache for the rest of the host",
@@ -1734,7 +1759,14 @@ int ctl_preflight_run(const struct ctl_root *r, const char *target,
 	path = realpath(target, NULL);
 	if (!path)
 		return neg_errno();
-	sp.size = size == UINT64_MAX ? sp.file_size : size;
+	/* Without --size: the size of the file, unknown for a new file or a
+	 * directory (not 0 bytes, which every check would pass). */
+	if (size != CTL_PF_SIZE_UNKNOWN)
+		sp.size = size;
+	else if (S_ISREG(st.st_mode) && st.st_size > 0)
+		sp.size = sp.file_size;
+	else
+		sp.size = CTL_PF_SIZE_UNKNOWN;
 	snprintf(sp.path, sizeof(sp.path), "%s", path);
 
 	err = ctl_mount_space(path, &sp.avail, &sp.total);

@@ -19,6 +19,10 @@
 /* A comma list of names in a policy ("nosuid,noexec"). */
 #define CTL_PF_LIST_MAX 128
 
+/* A write of unknown size (TARGET is a directory or a new file, and no
+ * --size): the checks judge what they can without it and say so. */
+#define CTL_PF_SIZE_UNKNOWN UINT64_MAX
+
 /* dirty.min_bytes by default, and the dirty limit a hint sets at least. */
 #define CTL_PF_DIRTY_DEFAULT ((uint64_t)16 << 20)
 

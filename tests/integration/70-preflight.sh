@@ -80,6 +80,14 @@ row fstype WARN "tmpfs on $TMP"
 row queue SKIP
 rm -f "$MNT/link"
 
+# A directory (or a new file) without --size: the write size is unknown,
+# not 0 bytes; the rows judge the rest and say so.
+expect_exit 0 "$P" -P --policy "$WORK/base.policy" "$MNT"
+row space PASS "[0-9.]+M free of"
+expect_grep 'CHECK="space" .*BOUND=">= [0-9.]+[KM] reserve \(5%\); write size unknown \(--size\)"' "$WORK/out"
+expect_grep 'CHECK="memory" .*BOUND="avail >= 0%; write size unknown \(--size\)"' "$WORK/out"
+expect_grep 'CHECK="dirty" .*write size unknown \(--size\)"' "$WORK/out"
+
 # --- free space: --size larger than what is free ---
 expect_exit 1 "$P" -P --policy "$WORK/base.policy" --size 1G "$FILE"
 row space FAIL
@@ -199,6 +207,16 @@ expect_exit 1 "$P" -P --policy "$WORK/base.policy" "$FILE"
 row depth FAIL "$LOOP: nr_requests=16"
 expect_grep "HINT=\"qdepth set --depth 128 $LOOP\"" "$WORK/out"
 echo "$DEPTH" >"/sys/block/$LOOP/queue/nr_requests" || fail "restore nr_requests"
+
+# --- a file system without a size (tmpfs size=0 has no limit): free
+# space cannot be judged, neither PASS nor FAIL ---
+T0=$WORK/t0
+mkdir -p "$T0"
+mount -t tmpfs -o size=0,mode=0700 ctl-preflight0 "$T0" || fail "mount tmpfs size=0"
+at_exit "umount '$T0' || umount -l '$T0'"
+expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M "$T0/x"
+row space SKIP "0B free of 0B"
+expect_grep 'CHECK="space" .*HINT="the file system reports no size' "$WORK/out"
 
 # --- a tmpfs target: sensible rows, no crash ---
 expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M "$TMP/x"

@@ -300,6 +300,31 @@ static void test_judge_space(void **state)
 	ctl_preflight_judge_space(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
 	assert_hint("does not fit");
+
+	/* A file system without a size (tmpfs size=0, proc): nothing to
+	 * measure, so neither a PASS nor a FAIL. */
+	m = (struct ctl_pf_space){.path = "/run/x", .size = 1 << 20};
+	ctl_preflight_judge_space(&m, &pol, &res);
+	assert_status(CTL_PF_SKIP);
+	assert_string_equal(res.value, "0B free of 0B");
+	assert_hint("reports no size");
+	m.size = 0;
+	ctl_preflight_judge_space(&m, &pol, &res);
+	assert_status(CTL_PF_SKIP);
+
+	/* The write size unknown (a directory or a new file without
+	 * --size): only the reserve is judged, and the row says so. */
+	m = (struct ctl_pf_space){.avail = 50ULL << 30,
+				  .total = 100ULL << 30,
+				  .size = CTL_PF_SIZE_UNKNOWN,
+				  .path = "/data"};
+	ctl_preflight_judge_space(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	assert_string_equal(res.bound,
+			    ">= 5G reserve (5%); write size unknown (--size)");
+	m.avail = 4ULL << 30;
+	ctl_preflight_judge_space(&m, &pol, &res);
+	assert_status(CTL_PF_WARN);
 }
 
 static void test_judge_fstype_mount(void **state)
@@ -617,6 +642,13 @@ static void test_judge_vm(void **state)
 	m.mem_avail = 512ULL << 20; /* 6% of 8G */
 	ctl_preflight_judge_memory(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
+	/* Write size unknown: MemAvailable alone, said in the bound. */
+	m.mem_avail = 4ULL << 30;
+	m.size = CTL_PF_SIZE_UNKNOWN;
+	ctl_preflight_judge_memory(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	assert_string_equal(res.bound,
+			    "avail >= 10%; write size unknown (--size)");
 }
 
 static void test_judge_dirty(void **state)
@@ -649,6 +681,15 @@ static void test_judge_dirty(void **state)
 	ctl_preflight_judge_dirty(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
 	assert_hint("dirty_background_bytes");
+	/* Write size unknown: the limits alone, said in the bound. */
+	m = (struct ctl_pf_dirty){.ratio = 20,
+				  .bg_ratio = 10,
+				  .mem_avail = 10ULL << 30,
+				  .size = CTL_PF_SIZE_UNKNOWN};
+	ctl_preflight_judge_dirty(&m, &pol, &res);
+	assert_status(CTL_PF_PASS);
+	assert_string_equal(res.bound, "limit >= 16M, > background; "
+				       "write size unknown (--size)");
 	/* A zero limit stalls every writer whatever the policy says, and the
 	 * hint's value is never 0 (which means "use the ratio"). */
 	pol.dirty_min = 0;
@@ -1071,6 +1112,13 @@ static void test_run_empty_tree(void **state)
 	assert_int_equal(space, 1);
 	assert_int_equal(mount, 1);
 	assert_int_equal(uring, 1);
+	free(v);
+	/* A directory without a size: the size is unknown, not 0 bytes. */
+	assert_int_equal(ctl_preflight_run(r, fake_root, CTL_PF_SIZE_UNKNOWN,
+					   &pol, &v, &n),
+			 0);
+	assert_string_equal(v[0].check, "space");
+	assert_true(strstr(v[0].bound, "write size unknown (--size)") != NULL);
 	/* Each check that could not be measured keeps its own row. */
 	assert_int_equal(swp, 1);
 	assert_int_equal(mem, 1);
