@@ -1370,7 +1370,7 @@ static int add_error(struct results *rs, const char *check, const char *what,
 	res_init(res, check);
 	res->status = CTL_PF_ERROR;
 	res->err = err;
-	FMT(res->value, "%s: %s", what, strerror(-err));
+	FMT(res->value, "%s: %s", what, ctl_file_strerror(-err));
 	if (err == -EACCES || err == -EPERM)
 		FMT(res->hint, "run as root");
 	else
@@ -1457,11 +1457,21 @@ static const char *const system_dirs[] = {"/", "/usr", "/boot", "/etc",
 static int running_code(const struct ctl_root *r, dev_t dev, int id,
 			char *why, size_t len)
 {
-	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, "/proc/self/maps", "r");
+	int fd = ctl_root_open_path(r, "/proc/self/maps", O_RDONLY | O_NONBLOCK,
+				    0);
+	_cleanup_fclose_ FILE *f = NULL;
 	char line[PATH_MAX + 128], last[PATH_MAX] = "";
+	struct stat st;
 
-	if (!f)
-		return 0; /* a tree without it: the directories still count */
+	/* A tree without it (or with a FIFO there, which is not read): the
+	 * system directories still count. */
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return 0;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char perms[8], *file, *end;
 		int off = 0, err;

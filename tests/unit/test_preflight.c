@@ -1060,6 +1060,14 @@ static void test_measure_mount_system(void **state)
 	snprintf(p, sizeof(p), "%s/usr", d);
 	snprintf(want, sizeof(want), "%s/usr", d);
 	assert_string_equal(system_of(r, p), want);
+	/* A FIFO in its place is not read (the alarm turns a hang into a
+	 * failure). */
+	snprintf(p, sizeof(p), "%s/proc/self/maps", d);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	snprintf(p, sizeof(p), "%s/opt/app", d);
+	alarm(5);
+	assert_string_equal(system_of(r, p), "");
+	alarm(0);
 	ctl_root_free(r);
 	fake_free();
 }
@@ -1196,6 +1204,39 @@ static void test_run_target_names(void **state)
 	fake_free();
 }
 
+/* An ERROR row names a non-regular file as such, not "Unknown error". */
+static void test_run_error_text(void **state)
+{
+	struct ctl_preflight_result *v = NULL;
+	struct ctl_root *r;
+	char path[512];
+	size_t n = 0;
+	int found = 0;
+
+	(void)state;
+	fake_new();
+	fake_mkdir("proc/self");
+	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", fake_root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	pol.samples = 0;
+	alarm(5);
+	assert_int_equal(ctl_preflight_run(r, fake_root, 0, &pol, &v, &n), 0);
+	alarm(0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].check, "mount") != 0)
+			continue;
+		found = 1;
+		assert_int_equal(v[i].status, CTL_PF_ERROR);
+		assert_string_equal(v[i].value,
+				    "mountinfo: not a regular file");
+	}
+	assert_int_equal(found, 1);
+	free(v);
+	ctl_root_free(r);
+	fake_free();
+}
+
 /*
  * A TARGET that is neither a file nor a directory is refused: its space,
  * mount and journal would be those of /dev (or wherever the node lives),
@@ -1256,6 +1297,7 @@ int main(void)
 		cmocka_unit_test_setup(test_run_empty_tree, setup),
 		cmocka_unit_test_setup(test_run_target_names, setup),
 		cmocka_unit_test_setup(test_run_not_a_file, setup),
+		cmocka_unit_test_setup(test_run_error_text, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
