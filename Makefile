@@ -94,7 +94,8 @@ $(B)/libctl $(B)/cmd $(B)/tests:
 DEB_PKGS := build-essential pkg-config libkmod-dev liburing-dev \
 	libext2fs-dev comerr-dev libmount-dev libsmartcols-dev libblkid-dev \
 	libcmocka-dev mandoc e2fsprogs util-linux mount bsdextrautils diffutils \
-	procps attr acl kmod clang-format strace udev systemd
+	procps attr acl kmod clang-format strace udev systemd \
+	debhelper lintian
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 
