@@ -688,28 +688,58 @@ static void split_stop(const char *list, char *stop, char *rest, size_t len)
 	}
 }
 
+/* LIST without its "data=MODE" element into OUT, MODE into MODEBUF. */
+static void drop_data(const char *list, char *out, size_t len, char *mode,
+		      size_t modelen)
+{
+	size_t o = 0;
+
+	out[0] = mode[0] = '\0';
+	for (const char *p = list; *p;) {
+		size_t l = strcspn(p, ",");
+
+		if (l > 5 && strncmp(p, "data=", 5) == 0)
+			snprintf(mode, modelen, "%.*s", (int)(l - 5), p + 5);
+		else if (l && o < len)
+			o += (size_t)snprintf(out + o, len - o, "%s%.*s",
+					      o ? "," : "", (int)l, p);
+		p += l + (p[l] == ',');
+	}
+}
+
 /*
  * The hint for WHAT ("nodev missing") whose fix is remounting M with the
  * options ADD: that command, but never with an option that stops
- * programs on a mount that holds the running system; for those the row
- * says why and where such data belongs instead.
+ * programs on a mount that holds the running system (for those the row
+ * says why and where such data belongs instead), and never with data=,
+ * which a remount cannot change (EINVAL).
  */
 static void remount_hint(const struct ctl_pf_mount *m, const char *what,
 			 const char *add, struct ctl_preflight_result *res)
 {
 	char stop[CTL_PF_LIST_MAX + 64], rest[CTL_PF_LIST_MAX + 64];
+	char opts[CTL_PF_LIST_MAX + 64], mode[32], tail[192] = "";
 
-	split_stop(add, stop, rest, sizeof(stop));
+	drop_data(add, opts, sizeof(opts), mode, sizeof(mode));
+	if (mode[0])
+		FMT(tail,
+		    "; data= cannot change on a remount: jcommit set --data %s --persist %s applies it at the next mount",
+		    mode, m->target);
+	if (!opts[0]) {
+		FMT(res->hint, "%s%s", what, tail);
+		return;
+	}
+	split_stop(opts, stop, rest, sizeof(stop));
 	if (!m->system[0] || !stop[0]) {
-		FMT(res->hint, "%s: mount -o remount,%s %s", what, add,
-		    m->target);
+		FMT(res->hint, "%s: mount -o remount,%s %s%s", what, opts,
+		    m->target, tail);
 		return;
 	}
 	FMT(res->hint,
-	    "%s, but not on %s: it holds the running system (%s), and %s there would break it; put the data on a mount that has %s (findmnt -O %s)%s%s%s%s",
+	    "%s, but not on %s: it holds the running system (%s), and %s there would break it; put the data on a mount that has %s (findmnt -O %s)%s%s%s%s%s",
 	    what, m->target, m->system, stop, stop, stop,
 	    rest[0] ? "; for the rest: mount -o remount," : "", rest,
-	    rest[0] ? " " : "", rest[0] ? m->target : "");
+	    rest[0] ? " " : "", rest[0] ? m->target : "", tail);
 }
 
 void ctl_preflight_judge_mount(const struct ctl_pf_mount *m,

@@ -366,6 +366,15 @@ static void test_judge_fstype_mount(void **state)
 	snprintf(pol.mount_require, sizeof(pol.mount_require), "commit=5");
 	ctl_preflight_judge_mount(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
+	assert_hint("mount -o remount,commit=5 /data");
+	/* data= cannot change on a remount (EINVAL): not a remount hint. */
+	snprintf(pol.mount_require, sizeof(pol.mount_require),
+		 "nodev,data=journal");
+	ctl_preflight_judge_mount(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_no_hint("remount,nodev,data=");
+	assert_hint("jcommit set --data journal --persist /data");
+	assert_hint("mount -o remount,nodev /data");
 	pol.mount_require[0] = '\0';
 	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "relatime");
 	ctl_preflight_judge_mount(&m, &pol, &res);
