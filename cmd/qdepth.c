@@ -11,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl/blk.h"
 #include "ctl/cli.h"
 #include "ctl/diskstats.h"
+#include "ctl/file.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
 #include "ctl/queue.h"
@@ -673,7 +675,7 @@ static int report_jobs(struct opts *o, const struct job *j, size_t n,
 
 static void warn_save(const char *path, int e)
 {
-	warnx("%s: cannot write save file: %s%s", path, strerror(-e),
+	warnx("%s: cannot write save file: %s%s", path, ctl_file_strerror(-e),
 	      e == -ENOENT ? " (does the directory exist?)" : "");
 }
 
@@ -685,7 +687,11 @@ static int save_dir_ok(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
+	struct stat st;
 
+	/* rename(2) would replace a FIFO, and fail on a directory late. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
 	if (!slash)
 		snprintf(dir, sizeof(dir), ".");
 	else if (slash == path)
@@ -806,10 +812,27 @@ static int cmd_restore(struct opts *o, const char *file)
 	int rc, e;
 
 	e = ctl_queue_load(file, &qs, &n);
-	if (e < 0)
-		errx(e == -EBADMSG ? CTL_EXIT_USAGE : CTL_EXIT_FAIL, "%s: %s",
-		     file,
-		     e == -EBADMSG ? "not a qdepth save file" : strerror(-e));
+	switch (-e) {
+	case 0:
+		break;
+	case EBADMSG:
+		errx(CTL_EXIT_USAGE,
+		     "%s: no valid end marker (the file may be cut short or edited); nothing restored",
+		     file);
+	case ENOMSG:
+		errx(CTL_EXIT_USAGE, "%s: not a qdepth save file", file);
+	case EFBIG:
+		errx(CTL_EXIT_USAGE, "%s: too large for a qdepth save file",
+		     file);
+	case EISDIR:
+	case CTL_ENOTREG:
+		errx(CTL_EXIT_USAGE, "%s: %s", file, ctl_file_strerror(-e));
+	default:
+		errx(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-e));
+	}
+	if (!n)
+		errx(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
+		     file);
 	jobs = calloc(n + 1, sizeof(*jobs));
 	if (!jobs)
 		err(CTL_EXIT_FAIL, NULL);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl/attr.h"
+#include "ctl/file.h"
 #include "ctl/queue.h"
 #include "internal.h"
 
@@ -391,77 +392,95 @@ int ctl_queue_ensure_sched(const struct ctl_root *r, struct ctl_queue *q,
 	return ctl_queue_has_sched(q, sched) ? 0 : -ENOENT;
 }
 
-#define SAVE_MAGIC "# qdepth save file v1"
+#define SAVE_MAGIC "# qdepth save file v1\n"
+#define SAVE_HEAD                                                              \
+	SAVE_MAGIC "# device scheduler nr_requests read_ahead_kb maj:min\n"
+/* Far more than any host's disks need; a bigger file is not ours. */
+#define SAVE_MAX (1u << 20)
+/* "name sched depth read_ahead maj:min\n" at most. */
+#define SAVE_LINE (CTL_DEVNAME_MAX + 32 + 3 * 21 + 16)
 
 int ctl_queue_save(const char *path, const struct ctl_queue *qs, size_t n)
 {
-	char tmp[PATH_MAX];
-	FILE *f;
-	int fd, err = 0;
+	size_t cap = sizeof(SAVE_HEAD) + n * SAVE_LINE + CTL_SEAL_MAX;
+	_cleanup_free_ char *buf = malloc(cap);
+	size_t len;
+	int sealed;
 
-	if (ctl_fmt(tmp, sizeof(tmp), "%s.XXXXXX", path) < 0)
-		return -ENAMETOOLONG;
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return neg_errno();
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = neg_errno();
-		close(fd);
-		unlink(tmp);
-		return err;
-	}
-	fprintf(f, "%s\n# device scheduler nr_requests read_ahead_kb maj:min\n",
-		SAVE_MAGIC);
+	if (!buf)
+		return -ENOMEM;
+	len = (size_t)snprintf(buf, cap, "%s", SAVE_HEAD);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s %s %" PRIu64 " %" PRIu64 " %u:%u\n", qs[i].name,
-			qs[i].sched[0] ? qs[i].sched : "-", qs[i].depth,
-			qs[i].read_ahead_kb, qs[i].major, qs[i].minor);
-	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
-		err = neg_errno();
-	if (fclose(f) != 0 && !err)
-		err = neg_errno();
-	if (!err && rename(tmp, path) < 0)
-		err = neg_errno();
-	if (err)
-		unlink(tmp);
-	return err;
+		len += (size_t)snprintf(buf + len, cap - len,
+					"%s %s %" PRIu64 " %" PRIu64 " %u:%u\n",
+					qs[i].name,
+					qs[i].sched[0] ? qs[i].sched : "-",
+					qs[i].depth, qs[i].read_ahead_kb,
+					qs[i].major, qs[i].minor);
+	/* The seal lets restore refuse a cut file instead of applying
+	 * half of it (or a record cut short: 1280 read as 128). */
+	sealed = ctl_seal_append(buf, cap, len, (unsigned int)n);
+	if (sealed < 0)
+		return sealed;
+	return ctl_file_write_atomic(path, buf, (size_t)sealed, 0600);
+}
+
+/* One record line (without its newline) into Q. */
+static int parse_record(const char *line, struct ctl_queue *q)
+{
+	int end = 0;
+
+	*q = (struct ctl_queue){.rotational = -1};
+	if (sscanf(line, "%31s %31s %" SCNu64 " %" SCNu64 " %u:%u%n", q->name,
+		   q->sched, &q->depth, &q->read_ahead_kb, &q->major, &q->minor,
+		   &end) != 6 ||
+	    line[end] != '\0' || ctl_name_check(q->name) < 0)
+		return -ENOMSG;
+	if (strcmp(q->sched, "-") == 0)
+		q->sched[0] = '\0'; /* the queue had no scheduler file */
+	return 0;
 }
 
 int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 {
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
 	_cleanup_free_ struct ctl_queue *v = NULL;
-	char line[512];
-	size_t cnt = 0;
+	_cleanup_free_ char *buf = NULL;
+	size_t len, body, cnt = 0;
+	unsigned int records;
+	char *line, *next;
+	int err;
 
-	if (!f)
-		return neg_errno();
-	if (!fgets(line, sizeof(line), f) ||
-	    strncmp(line, SAVE_MAGIC, strlen(SAVE_MAGIC)) != 0)
+	err = ctl_file_read_input(AT_FDCWD, path, SAVE_MAX, &buf, &len);
+	if (err < 0)
+		return err;
+	/* A file cut inside the first line is a cut save file. */
+	if (len < strlen(SAVE_MAGIC) && memcmp(buf, SAVE_MAGIC, len) == 0)
 		return -EBADMSG;
-	while (fgets(line, sizeof(line), f)) {
-		struct ctl_queue q = {.rotational = -1}, *nv;
+	if (strncmp(buf, SAVE_MAGIC, strlen(SAVE_MAGIC)) != 0)
+		return -ENOMSG;
+	if (ctl_seal_check(buf, len, &body, &records) < 0)
+		return -EBADMSG;
+	buf[body] = '\0';
+	for (line = buf; *line; line = next) {
+		struct ctl_queue *nv;
 
-		if (line[0] == '#' || line[0] == '\n')
+		next = strchr(line, '\n');
+		*next++ = '\0'; /* the body ends with a newline */
+		if (line[0] == '#' || line[0] == '\0')
 			continue;
-		int got = sscanf(line,
-				 "%31s %31s %" SCNu64 " %" SCNu64 " %u:%u",
-				 q.name, q.sched, &q.depth, &q.read_ahead_kb,
-				 &q.major, &q.minor);
-
-		/* The device number came later: a 4-field line is still
-		 * valid and restores by name alone. */
-		if ((got != 4 && got != 6) || ctl_name_check(q.name) < 0)
-			return -EBADMSG;
-		if (strcmp(q.sched, "-") == 0)
-			q.sched[0] = '\0'; /* the queue had no scheduler file */
+		if (cnt == records)
+			return -EBADMSG; /* more than the seal counts */
 		nv = realloc(v, (cnt + 1) * sizeof(*v));
 		if (!nv)
 			return -ENOMEM;
 		v = nv;
-		v[cnt++] = q;
+		err = parse_record(line, &v[cnt]);
+		if (err < 0)
+			return err;
+		cnt++;
 	}
+	if (cnt != records)
+		return -EBADMSG;
 	*qs = TAKE_PTR(v);
 	*n = cnt;
 	return 0;

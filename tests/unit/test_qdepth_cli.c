@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ctl/file.h"
 #include "fake.h"
 #include "../fixtures/qdepth/tree.h"
 
@@ -496,11 +498,18 @@ static void test_save_restore(void **state)
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "sda 99 applied\n");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
-	assert_string_equal(
-		fake_read("io/saved"),
-		"# qdepth save file v1\n"
-		"# device scheduler nr_requests read_ahead_kb maj:min\n"
-		"sda mq-deadline 64 128 8:0\n");
+	{
+		static const char want[] =
+			"# qdepth save file v1\n"
+			"# device scheduler nr_requests read_ahead_kb maj:min\n"
+			"sda mq-deadline 64 128 8:0\n"
+			"# end records=1 crc32c=";
+		const char *text = fake_read("io/saved");
+
+		assert_memory_equal(text, want, sizeof(want) - 1);
+		assert_int_equal(ctl_seal_check(text, strlen(text), NULL, NULL),
+				 0);
+	}
 
 	run(&r, "restore --dry-run -r -n -o DEVICE,DEPTH,RESULT '%s'", save);
 	assert_int_equal(r.rc, 0);
@@ -531,12 +540,170 @@ static void test_save_bad(void **state)
 
 	run(&r, "restore '%s/%s/dev'", fake_root, SDA_Q "/..");
 	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "not a qdepth save file"));
+	assert_non_null(strstr(r.err, "/dev: not a qdepth save file\n"));
 	run(&r, "restore '%s/io/missing'", fake_root);
 	assert_int_equal(r.rc, 3);
-	assert_non_null(strstr(r.err, "No such file or directory"));
+	assert_non_null(
+		strstr(r.err, "/io/missing: No such file or directory\n"));
 	run(&r, "restore");
 	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "qdepth: restore: give exactly one FILE\n");
+}
+
+/* Write TEXT as io/NAME; returns its path in a static buffer. */
+static const char *io_file(const char *name, const char *text)
+{
+	static char path[512];
+	char rel[256];
+
+	snprintf(rel, sizeof(rel), "io/%s", name);
+	fake_write(rel, "%s", text);
+	snprintf(path, sizeof(path), "%s/%s", fake_root, rel);
+	return path;
+}
+
+/*
+ * restore refuses a save file it cannot trust before it writes anything:
+ * one cut mid-record ("1280" cut to "128" was once applied as 128), one
+ * with only its header, one from before files were sealed (exit 2 each);
+ * a FIFO or a directory (exit 2, at once). A sealed file without records
+ * has nothing to restore: exit 4, said.
+ */
+static void test_restore_refuses(void **state)
+{
+	struct res r;
+	char save[512], text[1024], path[512], *p;
+	const char *f;
+
+	(void)state;
+	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
+	fake_write(SDA_Q "/read_ahead_kb", "1280\n");
+	run(&r, "set --save '%s' --read-ahead 256 sda", save);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
+	snprintf(text, sizeof(text), "%s", fake_read("io/saved"));
+	p = strstr(text, " 1280 8:0\n");
+	assert_non_null(p);
+	p[4] = '\0'; /* cut after "128" */
+	f = io_file("cut", text);
+	run(&r, "restore '%s'", f);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.out, "");
+	snprintf(text, sizeof(text),
+		 "qdepth: %s: no valid end marker (the file may be cut short "
+		 "or edited); nothing restored\n",
+		 f);
+	assert_string_equal(r.err, text);
+	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
+
+	f = io_file("head", "# qdepth save file v1\n");
+	run(&r, "restore '%s'", f);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "head: no valid end marker (the file "
+				      "may be cut short or edited); nothing "
+				      "restored\n"));
+	f = io_file("old", "# qdepth save file v1\n"
+			   "# device scheduler nr_requests read_ahead_kb "
+			   "maj:min\nsda mq-deadline 64 1280 8:0\n");
+	run(&r, "restore '%s'", f);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "old: no valid end marker"));
+	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
+
+	snprintf(text, sizeof(text), "# qdepth save file v1\n");
+	assert_true(ctl_seal_append(text, sizeof(text), strlen(text), 0) > 0);
+	f = io_file("empty", text);
+	run(&r, "restore '%s'", f);
+	assert_int_equal(r.rc, 4);
+	assert_string_equal(r.out, "");
+	snprintf(text, sizeof(text),
+		 "qdepth: %s: no records; nothing to restore\n", f);
+	assert_string_equal(r.err, text);
+
+	snprintf(path, sizeof(path), "%s/io/fifo", fake_root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	run(&r, "restore '%s'", path);
+	assert_int_not_equal(r.rc, 124);
+	assert_int_equal(r.rc, 2);
+	snprintf(text, sizeof(text), "qdepth: %s: not a regular file\n", path);
+	assert_string_equal(r.err, text);
+	run(&r, "restore '%s/io'", fake_root);
+	assert_int_equal(r.rc, 2);
+	assert_non_null(strstr(r.err, "/io: Is a directory\n"));
+	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
+}
+
+/*
+ * A sealed save file whose record names a disk by a number it no longer
+ * has: that record fails, and the others are not restored either.
+ */
+static void test_restore_other_disk(void **state)
+{
+	struct res r;
+	char text[512];
+	const char *f;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "# qdepth save file v1\n"
+		 "nvme0n1 mq-deadline 512 128 259:0\n"
+		 "sda none 16 128 8:5\n");
+	assert_true(ctl_seal_append(text, sizeof(text), strlen(text), 2) > 0);
+	f = io_file("other", text);
+	run(&r, "restore -r -n -o DEVICE,RESULT '%s'", f);
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "nvme0n1 skipped\nsda failed\n");
+	assert_string_equal(r.err,
+			    "qdepth: nvme0n1: not changed because of "
+			    "sda\n"
+			    "qdepth: sda: saved as 8:5, now 8:0: another "
+			    "disk has this name; not restored\n");
+	assert_string_equal(fake_read(NVME_Q "/scheduler"),
+			    "[none] mq-deadline\n");
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+}
+
+/*
+ * --save FILE is written only for a change that is made: a set that is
+ * rejected, does not resolve, fails or is a dry run leaves an existing
+ * FILE byte for byte as it was.
+ */
+static void test_save_only_when_changed(void **state)
+{
+	static const char keep[] = "an earlier save file\n";
+	struct res r;
+	char path[512];
+	const char *f = io_file("keep", keep);
+
+	(void)state;
+	run(&r, "set --save '%s' --depth 5000 nvme0n1", f);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(fake_read("io/keep"), keep);
+	run(&r, "set --save '%s' --depth 99 sda sdz", f);
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(fake_read("io/keep"), keep);
+	run(&r, "set --save '%s' --dry-run --depth 99 sda", f);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(fake_read("io/keep"), keep);
+	/* A write that fails on the queue: rolled back, file kept. */
+	snprintf(path, sizeof(path), "%s/%s/read_ahead_kb", fake_root, NVME_Q);
+	assert_int_equal(unlink(path), 0);
+	fake_mkdir(NVME_Q "/read_ahead_kb");
+	run(&r, "set --save '%s' --depth 99 --read-ahead 256 sda nvme0n1", f);
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(fake_read("io/keep"), keep);
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+	/* A directory where the file should go: nothing changed. */
+	run(&r, "set --save '%s/io' --depth 99 sda", fake_root);
+	assert_int_equal(r.rc, 3);
+	assert_non_null(strstr(r.err, "/io: cannot write save file: Is a "
+				      "directory\n"));
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+	/* A change made: the file is replaced, sealed. */
+	run(&r, "set --save '%s' --depth 99 sda", f);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(fake_read("io/keep"), "\nsda mq-deadline 64 "));
+	assert_int_equal(access(path, F_OK), 0);
 }
 
 /* Two samples of a /proc/diskstats that does not move: all idle. */
@@ -726,6 +893,9 @@ int main(void)
 		T(test_check),
 		T(test_save_restore),
 		T(test_save_bad),
+		T(test_restore_refuses),
+		T(test_restore_other_disk),
+		T(test_save_only_when_changed),
 		T(test_stat),
 		T(test_version_help),
 		T(test_bug_set_shorter),

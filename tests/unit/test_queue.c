@@ -14,8 +14,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "ctl/file.h"
 #include "ctl/macro.h"
 #include "ctl/queue.h"
 #include "ctl/root.h"
@@ -577,9 +579,17 @@ static int count_entries(const char *dir)
 
 static void test_save_load(void **state)
 {
+	static const char want[] =
+		"# qdepth save file v1\n"
+		"# device scheduler nr_requests read_ahead_kb maj:min\n"
+		"sda mq-deadline 64 128 8:0\n"
+		"nvme0n1 none 1023 4096 259:0\n";
 	struct ctl_queue qs[2], *back = NULL;
 	char path[512];
-	size_t n = 0;
+	const char *text;
+	unsigned int records;
+	size_t n = 0, body;
+	struct stat st;
 
 	(void)state;
 	assert_int_equal(ctl_queue_read(root, "sda", &qs[0]), 0);
@@ -587,11 +597,18 @@ static void test_save_load(void **state)
 	qs[1].read_ahead_kb = 4096;
 	snprintf(path, sizeof(path), "%s/saved", fake_root);
 	assert_int_equal(ctl_queue_save(path, qs, 2), 0);
-	assert_non_null(strstr(fake_read("saved"), "# qdepth save file v1\n"));
-	assert_non_null(
-		strstr(fake_read("saved"), "\nsda mq-deadline 64 128 8:0\n"));
-	assert_non_null(
-		strstr(fake_read("saved"), "\nnvme0n1 none 1023 4096 259:0\n"));
+	text = fake_read("saved");
+	assert_memory_equal(text, want, sizeof(want) - 1);
+	assert_memory_equal(text + sizeof(want) - 1,
+			    "# end records=2 crc32c=", 23);
+	/* Sealed: the last line covers every byte before it. */
+	assert_int_equal(ctl_seal_check(text, strlen(text), &body, &records),
+			 0);
+	assert_int_equal(records, 2);
+	assert_int_equal(body, sizeof(want) - 1);
+	/* Only root's business: the values of the host's disks. */
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
 
 	assert_int_equal(ctl_queue_load(path, &back, &n), 0);
 	assert_int_equal(n, 2);
@@ -616,6 +633,42 @@ static void test_save_load(void **state)
 	assert_string_equal(back[0].name, "sda");
 	free(back);
 	assert_int_equal(count_entries(fake_root), 3); /* sys, images, saved */
+
+	/* No queue at all: a sealed file without records, read as such. */
+	assert_int_equal(ctl_queue_save(path, qs, 0), 0);
+	back = NULL;
+	n = 7;
+	assert_int_equal(ctl_queue_load(path, &back, &n), 0);
+	assert_int_equal(n, 0);
+	free(back);
+}
+
+/* Write TEXT as the file "bad" and return what loading it gives. */
+static int load_text(const char *text, size_t len)
+{
+	struct ctl_queue *back = NULL;
+	char path[512];
+	size_t n = 7;
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/bad", fake_root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+	err = ctl_queue_load(path, &back, &n);
+	if (err < 0) {
+		assert_null(back);
+		assert_int_equal(n, 7);
+	}
+	free(back);
+	return err;
+}
+
+static int load_str(const char *text)
+{
+	return load_text(text, strlen(text));
 }
 
 static void test_load_bad(void **state)
@@ -625,29 +678,100 @@ static void test_load_bad(void **state)
 	size_t n = 7;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/bad", fake_root);
-	fake_write("bad", "sda mq-deadline 64 128\n");
-	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
-	fake_write("bad", "%s", "");
-	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
-	fake_write("bad", "# qdepth save file v1\nsda mq-deadline sixty 128\n");
-	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
-	fake_write("bad", "# qdepth save file v1\nsda mq-deadline 64\n");
-	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
-	/* A device name that would leave /sys/block. */
-	fake_write("bad", "# qdepth save file v1\n.. none 64 128\n");
-	assert_int_equal(ctl_queue_load(path, &back, &n), -EBADMSG);
-	assert_null(back);
-	assert_int_equal(n, 7);
+	/* Not a save file at all. */
+	assert_int_equal(load_str("sda mq-deadline 64 128\n"), -ENOMSG);
+	assert_int_equal(load_str("localhost\n"), -ENOMSG);
 	snprintf(path, sizeof(path), "%s/missing", fake_root);
 	assert_int_equal(ctl_queue_load(path, &back, &n), -ENOENT);
+	/* Unsealed, as files were once written: refused, as if cut. */
+	assert_int_equal(load_str("# qdepth save file v1\n"
+				  "sda mq-deadline 64 128 8:0\n"),
+			 -EBADMSG);
+	assert_int_equal(load_str("# qdepth save file v1\n"), -EBADMSG);
+	assert_int_equal(load_str(""), -EBADMSG);
+	assert_int_equal(load_str("# qdepth sa"), -EBADMSG);
+}
 
-	/* Comments and blank lines are fine; no entries is fine. */
-	snprintf(path, sizeof(path), "%s/bad", fake_root);
-	fake_write("bad", "# qdepth save file v1\n\n# note\n");
-	assert_int_equal(ctl_queue_load(path, &back, &n), 0);
-	assert_int_equal(n, 0);
-	free(back);
+/*
+ * A sealed save file cut anywhere, or with one byte changed, is refused
+ * as a whole: "read_ahead_kb 1280" cut to "128" once restored 128.
+ */
+static void test_load_cut(void **state)
+{
+	struct ctl_queue qs[2];
+	char path[512], text[1024];
+	size_t len;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "sda", &qs[0]), 0);
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &qs[1]), 0);
+	qs[0].read_ahead_kb = 1280;
+	snprintf(path, sizeof(path), "%s/saved", fake_root);
+	assert_int_equal(ctl_queue_save(path, qs, 2), 0);
+	snprintf(text, sizeof(text), "%s", fake_read("saved"));
+	len = strlen(text);
+	assert_int_equal(load_text(text, len), 0);
+	for (size_t cut = 0; cut < len; cut++)
+		assert_int_equal(load_text(text, cut), -EBADMSG);
+	/* The record "sda mq-deadline 64 1280 8:0" with a digit changed. */
+	*strstr(text, " 1280 ") = '\0';
+	text[strlen(text) + 4] = '3';
+	text[strlen(text)] = ' ';
+	assert_non_null(strstr(text, " 1283 "));
+	assert_int_equal(load_text(text, len), -EBADMSG);
+}
+
+/* A record that does not parse in a sealed file: not a save file. */
+static void test_load_bad_record(void **state)
+{
+	static const char *const bodies[] = {
+		"# qdepth save file v1\nsda mq-deadline sixty 128 8:0\n",
+		"# qdepth save file v1\nsda mq-deadline 64 8:0\n",
+		"# qdepth save file v1\n.. none 64 128 8:0\n",
+		"# qdepth save file v1\nsda none 64 128 8:0 extra\n",
+	};
+	char buf[512];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
+		int len;
+
+		snprintf(buf, sizeof(buf), "%s", bodies[i]);
+		len = ctl_seal_append(buf, sizeof(buf), strlen(buf), 1);
+		assert_true(len > 0);
+		assert_int_equal(load_text(buf, (size_t)len), -ENOMSG);
+	}
+	/* The seal counts 2 records, the file holds 1. */
+	snprintf(buf, sizeof(buf),
+		 "# qdepth save file v1\nsda none 64 128 8:0\n");
+	assert_true(ctl_seal_append(buf, sizeof(buf), strlen(buf), 2) > 0);
+	assert_int_equal(load_str(buf), -EBADMSG);
+}
+
+/* A FIFO, a directory or a huge file given as a save file: no hang. */
+static void test_load_not_regular(void **state)
+{
+	struct ctl_queue *back = NULL;
+	char path[512];
+	size_t n = 7;
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/fifo", fake_root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	assert_int_equal(ctl_queue_load(path, &back, &n), -CTL_ENOTREG);
+	alarm(0);
+	assert_int_equal(ctl_queue_load(fake_root, &back, &n), -EISDIR);
+	snprintf(path, sizeof(path), "%s/huge", fake_root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 2 << 20, SEEK_SET), 0);
+	assert_int_equal(fputc('\n', f), '\n');
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(ctl_queue_load(path, &back, &n), -EFBIG);
+	assert_null(back);
+	assert_int_equal(n, 7);
 }
 
 static void test_save_missing_dir(void **state)
@@ -747,6 +871,9 @@ int main(void)
 		T(test_result_names),
 		T(test_save_load),
 		T(test_load_bad),
+		T(test_load_cut),
+		T(test_load_bad_record),
+		T(test_load_not_regular),
 		T(test_save_missing_dir),
 		T(test_bug_write_trunc),
 		T(test_bug_save_no_scheduler),
