@@ -51,6 +51,7 @@ struct opts {
 	double interval;
 	int interval_set;
 	int min_set, max_set, min_avail_set;
+	unsigned int given; /* bit (OPT_x - OPT_PERSIST): the option was given */
 	uint64_t min, max, min_avail;
 	int swappiness; /* run: -1 not given */
 	uint64_t memory_max, swap_max;
@@ -74,8 +75,8 @@ static void usage(void)
 	      "       swapadj set N [--persist] [--dry-run]\n"
 	      "       swapadj auto [--once] [--interval SEC] [--min N] [--max N] [--dry-run]\n"
 	      "       swapadj run [--swappiness N] [--memory-max SIZE] [--swap-max SIZE]\n"
-	      "                   -- COMMAND [ARG...]\n"
-	      "       swapadj restore\n"
+	      "                   [--dry-run] -- COMMAND [ARG...]\n"
+	      "       swapadj restore [--dry-run]\n"
 	      "       swapadj check [--max N] [--min N] [--min-available PCT]\n"
 	      "\n"
 	      "Common options:\n" CTL_CLI_HELP_OUTPUT
@@ -135,11 +136,16 @@ static int print_table(const struct opts *o, struct ctl_out *out)
 	return CTL_EXIT_OK;
 }
 
+/* What goes before a path inside the root in a message. */
+static const char *rootp(const struct opts *o)
+{
+	return ctl_root_is_host(o->root) ? "" : ctl_root_dir(o->root);
+}
+
 /* The message and exit status for a failed swappiness access. */
 static int vm_fail(const struct opts *o, const char *what, int err)
 {
-	const char *root = ctl_root_is_host(o->root) ? ""
-						     : ctl_root_dir(o->root);
+	const char *root = rootp(o);
 	int state = strcmp(what, CTL_VM_STATE_FILE) == 0;
 	const char *hint = "";
 
@@ -264,7 +270,13 @@ static int show_boot(const struct opts *o, struct ctl_out *out,
 	int err = ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits, &n);
 
 	if (err < 0) {
-		warnx("sysctl.d: %s", strerror(-err));
+		err = add_kv(out, "boot", "?", "%s: %s%s",
+			     n ? hits[0].path : "sysctl.d",
+			     ctl_file_strerror(-err),
+			     err == -CTL_ENOTREG
+				     ? " (sysctl --system would hang on it)"
+				     : "");
+		free(hits);
 		return err;
 	}
 	if (n == 0) {
@@ -423,13 +435,8 @@ static int after_persist(const struct ctl_sysctl_hit *h)
 	return base && strcmp(base + 1, ours) > 0;
 }
 
-static void warn_overrides(const struct opts *o)
+static void warn_overrides(const struct ctl_sysctl_hit *hits, size_t n)
 {
-	struct ctl_sysctl_hit *hits = NULL;
-	size_t n = 0;
-
-	if (ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits, &n) < 0)
-		return;
 	for (size_t i = 0; i < n; i++)
 		if (after_persist(&hits[i]))
 			warnx("%s:%u sets vm.swappiness = %s after %s and "
@@ -437,7 +444,47 @@ static void warn_overrides(const struct opts *o)
 			      "drop-in effective",
 			      hits[i].path, hits[i].line, hits[i].value,
 			      CTL_VM_PERSIST_FILE);
+}
+
+/* A sysctl.d file that cannot be read: named, with the fix. */
+static int sysctl_fail(const struct opts *o, struct ctl_sysctl_hit *hits,
+		       size_t n, int err)
+{
+	warnx("%s%s: %s%s", rootp(o), n ? hits[0].path : "/etc/sysctl.d",
+	      ctl_file_strerror(-err),
+	      err == -CTL_ENOTREG
+		      ? " (sysctl --system would hang on it: remove it)"
+		      : "");
 	free(hits);
+	return ctl_exit_for(err);
+}
+
+/*
+ * All or nothing: after a set that cannot be completed, write OLD back
+ * if the kernel holds NOW instead. Returns 0 or -errno.
+ */
+static int put_back(const struct opts *o, unsigned int old, unsigned int now)
+{
+	return now == old ? 0 : ctl_vm_swappiness_set(o->root, old, NULL);
+}
+
+/* The kernel kept NOW after VAL was written over OLD: undo, say so. */
+static int kept_fail(const struct opts *o, unsigned int val, unsigned int old,
+		     unsigned int now)
+{
+	int back = put_back(o, old, now);
+
+	if (back < 0)
+		warnx("%s%s: wrote %u, the kernel kept %u; putting %u back failed: %s",
+		      rootp(o), CTL_VM_SWAPPINESS, val, now, old,
+		      strerror(-back));
+	else if (now != old)
+		warnx("%s%s: wrote %u, the kernel kept %u; put %u back",
+		      rootp(o), CTL_VM_SWAPPINESS, val, now, old);
+	else
+		warnx("%s%s: wrote %u, the kernel kept %u", rootp(o),
+		      CTL_VM_SWAPPINESS, val, now);
+	return CTL_EXIT_FAIL;
 }
 
 static void add_change(const struct opts *o, struct ctl_out *out, int old,
@@ -459,9 +506,11 @@ static void add_change(const struct opts *o, struct ctl_out *out, int old,
 
 static int cmd_set(struct opts *o, int argc, char **argv)
 {
+	struct ctl_sysctl_hit *hits = NULL;
 	struct ctl_out *out;
 	unsigned int val, old, now;
-	int err;
+	size_t nhits = 0;
+	int err, back;
 
 	if (argc != 1)
 		errx(CTL_EXIT_USAGE, "set: give exactly one value N");
@@ -471,11 +520,20 @@ static int cmd_set(struct opts *o, int argc, char **argv)
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
 	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols),
 			o->persist ? "CHANGE,FILE" : "CHANGE");
+	/* Read the boot configuration before any write: it may refuse. */
+	if (o->persist) {
+		err = ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits,
+					 &nhits);
+		if (err < 0) {
+			ctl_out_free(out);
+			return sysctl_fail(o, hits, nhits, err);
+		}
+	}
 	if (o->cli.dry_run) {
 		add_change(o, out, (int)old, (int)val,
 			   o->persist ? CTL_VM_PERSIST_FILE : NULL);
-		if (o->persist)
-			warn_overrides(o);
+		warn_overrides(hits, nhits);
+		free(hits);
 		if (!o->cli.quiet)
 			warnx("dry run: nothing written");
 		return print_table(o, out);
@@ -483,22 +541,33 @@ static int cmd_set(struct opts *o, int argc, char **argv)
 	err = ctl_vm_swappiness_set(o->root, val, &now);
 	if (err == -EIO) {
 		ctl_out_free(out);
-		warnx("%s: wrote %u, the kernel kept %u", CTL_VM_SWAPPINESS,
-		      val, now);
-		return CTL_EXIT_FAIL;
+		free(hits);
+		return kept_fail(o, val, old, now);
 	}
 	if (err < 0) {
 		ctl_out_free(out);
+		free(hits);
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
 	}
 	if (o->persist) {
 		err = ctl_vm_persist(o->root, val);
 		if (err < 0) {
-			add_change(o, out, (int)old, (int)now, NULL);
-			print_table(o, out);
-			return vm_fail(o, CTL_VM_PERSIST_FILE, err);
+			ctl_out_free(out);
+			free(hits);
+			back = put_back(o, old, now);
+			if (back < 0)
+				warnx("%s%s: not written: %s; vm.swappiness stays %u (putting %u back failed: %s)",
+				      rootp(o), CTL_VM_PERSIST_FILE,
+				      ctl_file_strerror(-err), now, old,
+				      strerror(-back));
+			else
+				warnx("%s%s: not written: %s; vm.swappiness put back to %u",
+				      rootp(o), CTL_VM_PERSIST_FILE,
+				      ctl_file_strerror(-err), old);
+			return CTL_EXIT_FAIL;
 		}
-		warn_overrides(o);
+		warn_overrides(hits, nhits);
+		free(hits);
 	}
 	add_change(o, out, (int)old, (int)now,
 		   o->persist ? CTL_VM_PERSIST_FILE : NULL);
@@ -516,6 +585,11 @@ static int cmd_check(struct opts *o, int argc)
 	if (!o->min_set && !o->max_set && !o->min_avail_set)
 		errx(CTL_EXIT_USAGE,
 		     "check: give --max, --min or --min-available");
+	if (o->min_set && o->max_set && o->min > o->max)
+		errx(CTL_EXIT_USAGE,
+		     "check: --min %" PRIu64 " is above --max %" PRIu64
+		     "; no value can pass",
+		     o->min, o->max);
 	err = ctl_vm_swappiness_get(o->root, &cur);
 	if (err < 0)
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
@@ -820,11 +894,16 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 	if (me.value >= 0 || want_cg) {
 		ctl_vm_pid_start(o->root, me.pid, &me.start);
 		err = ctl_vm_state_join(o->root, &me, &orig);
-		if (err < 0) {
-			if (want_cg)
-				ctl_cgroup_rmdir(o->root, cg.path);
-			return change_fail(o, err);
+		if (err < 0 && want_cg)
+			ctl_cgroup_rmdir(o->root, cg.path);
+		if (err == -EIO) {
+			/* The join has written back the value it found. */
+			warnx("%s%s: wrote %d, the kernel kept another value; the value found is back, the command was not run",
+			      rootp(o), CTL_VM_SWAPPINESS, me.value);
+			return CTL_EXIT_FAIL;
 		}
+		if (err < 0)
+			return change_fail(o, err);
 		if (o->cli.verbose && me.value >= 0)
 			warnx("vm.swappiness %d %s %d (original %d recorded in %s)",
 			      orig, o->arrow, me.value, orig,
@@ -863,7 +942,7 @@ static int cmd_restore(struct opts *o, int argc)
 {
 	struct ctl_vm_restore res;
 	struct ctl_out *out;
-	int err;
+	int kept, rc, err;
 
 	if (argc)
 		errx(CTL_EXIT_USAGE, "restore: takes no arguments");
@@ -887,7 +966,10 @@ static int cmd_restore(struct opts *o, int argc)
 	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols), "CHANGE");
 	err = ctl_vm_state_restore(o->root, &res);
 	for (size_t i = 0; i < res.nkept; i++)
-		warnx("%s: not removed: processes remain in it", res.kept[i]);
+		warnx("%s%s: not removed: processes remain in it (kill those in its cgroup.procs, then rmdir it)",
+		      rootp(o), res.kept[i]);
+	/* A cgroup left behind: the recovery is partial, not a success. */
+	kept = res.nkept ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 	if (err == -EBUSY) {
 		ctl_out_free(out);
 		warnx("%s: owned by running process %d; not overridden (it restores the value when it exits; stop it to end the change early)",
@@ -905,10 +987,11 @@ static int cmd_restore(struct opts *o, int argc)
 			      CTL_VM_STATE_FILE);
 		else if (!o->cli.quiet && !res.dropped)
 			warnx("nothing to restore: no %s", CTL_VM_STATE_FILE);
-		return CTL_EXIT_OK;
+		return kept;
 	}
 	add_change(o, out, res.before, res.applied, CTL_VM_STATE_FILE);
-	return print_table(o, out);
+	rc = print_table(o, out);
+	return rc ? rc : kept;
 }
 
 /* ---- auto ---- */
@@ -1001,10 +1084,12 @@ static int auto_once(struct opts *o, struct auto_run *ar)
 	now = ar->out.value;
 	if (!o->cli.dry_run && now != cur) {
 		err = ctl_vm_swappiness_set(o->root, ar->out.value, &now);
-		if (err < 0) {
+		if (err < 0)
 			ctl_out_free(out);
+		if (err == -EIO)
+			return kept_fail(o, ar->out.value, cur, now);
+		if (err < 0)
 			return vm_fail(o, CTL_VM_SWAPPINESS, err);
-		}
 	}
 	if (o->cli.dry_run && !o->cli.quiet)
 		warnx("dry run: nothing written");
@@ -1248,6 +1333,8 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 	       -1) {
 		if (ctl_cli_common(&o->cli, c, optarg))
 			continue;
+		if (c >= OPT_PERSIST && c <= OPT_SWAP_MAX)
+			o->given |= 1u << (c - OPT_PERSIST);
 		switch (c) {
 		case 'h':
 			usage();
@@ -1315,6 +1402,42 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 	}
 }
 
+/* Which subcommands take each option of their own, and --dry-run. */
+static const struct {
+	int opt;
+	const char *name;
+	const char *subs; /* for ctl_list_has() */
+	const char *said; /* for the message */
+} scopes[] = {
+	{OPT_PERSIST, "--persist", "set", "'set'"},
+	{OPT_ONCE, "--once", "auto", "'auto'"},
+	{OPT_INTERVAL, "--interval", "show,auto", "'show' and 'auto'"},
+	{OPT_MIN, "--min", "auto,check", "'auto' and 'check'"},
+	{OPT_MAX, "--max", "auto,check", "'auto' and 'check'"},
+	{OPT_MIN_AVAIL, "--min-available", "check", "'check'"},
+	{OPT_SWAPPINESS, "--swappiness", "run", "'run'"},
+	{OPT_MEMORY_MAX, "--memory-max", "run", "'run'"},
+	{OPT_SWAP_MAX, "--swap-max", "run", "'run'"},
+	{CTL_OPT_DRY_RUN, "--dry-run", "set,auto,run,restore",
+	 "'set', 'auto', 'run' and 'restore'"},
+};
+
+/* An option the subcommand would ignore is an error: it was meant. */
+static void check_scope(const struct opts *o, const char *sub)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(scopes); i++) {
+		int given = scopes[i].opt == CTL_OPT_DRY_RUN
+				    ? o->cli.dry_run
+				    : (int)(o->given >>
+					    (scopes[i].opt - OPT_PERSIST)) &
+					      1;
+
+		if (given && !ctl_list_has(scopes[i].subs, sub))
+			errx(CTL_EXIT_USAGE, "%s: %s belongs to %s", sub,
+			     scopes[i].name, scopes[i].said);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static const char *const subs[] = {"show", "set",     "auto",
@@ -1341,6 +1464,7 @@ int main(int argc, char **argv)
 			    argv[i][1] <= '9')
 				parse_swappiness(&o, "swappiness", argv[i]);
 	parse_opts(&o, sub, argc, argv);
+	check_scope(&o, sub);
 	/* libsmartcols escapes non-ASCII in -P/-r output; keep those plain. */
 	if (o.cli.fmt.pairs || o.cli.fmt.raw || o.cli.fmt.json)
 		o.arrow = "->";

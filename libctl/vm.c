@@ -273,10 +273,39 @@ static int hits_add(struct ctl_sysctl_hit **v, size_t *n, const char *path,
 	return 0;
 }
 
+/*
+ * Open PATH (inside the root) as an input file: resolved in the root
+ * without opening it (O_PATH never waits on a FIFO), then opened again
+ * through its /proc/self/fd link by ctl_file_open_input(), which refuses
+ * what is not a regular file without blocking.
+ */
+static FILE *open_input(const struct ctl_root *r, const char *path)
+{
+	_cleanup_close_ int pfd = ctl_root_open_path(r, path, O_PATH, 0);
+	char proc[64];
+	FILE *f;
+	int fd;
+
+	if (pfd < 0) {
+		errno = -pfd;
+		return NULL;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	fd = ctl_file_open_input(AT_FDCWD, proc);
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	return f;
+}
+
 static int scan_file(const struct ctl_root *r, const char *path,
 		     const char *key, struct ctl_sysctl_hit **v, size_t *n)
 {
-	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, path, "r");
+	_cleanup_fclose_ FILE *f = open_input(r, path);
 	char buf[1024];
 	unsigned int lineno = 0;
 
@@ -368,6 +397,23 @@ static int same_file(const struct ctl_root *r, const char *a, const char *b)
 	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
+/* On failure *OUT is one entry naming PATH, the file that failed. */
+static int scan_fail(struct ctl_sysctl_hit **out, size_t *n,
+		     struct ctl_sysctl_hit *v, const char *path, int err)
+{
+	struct ctl_sysctl_hit *h = realloc(v, sizeof(*h));
+
+	if (!h) {
+		free(v);
+		return err;
+	}
+	memset(h, 0, sizeof(*h));
+	snprintf(h->path, sizeof(h->path), "%s", path);
+	*out = h;
+	*n = 1;
+	return err;
+}
+
 int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
 		       struct ctl_sysctl_hit **out, size_t *n)
 {
@@ -392,19 +438,16 @@ int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
 			conf_seen = 1;
 		err = scan_file(r, path, key, &v, &cnt);
 		if (err < 0)
-			goto fail;
+			return scan_fail(out, n, v, path, err);
 	}
 	if (!conf_seen) {
 		err = scan_file(r, "/etc/sysctl.conf", key, &v, &cnt);
 		if (err < 0)
-			goto fail;
+			return scan_fail(out, n, v, "/etc/sysctl.conf", err);
 	}
 	*out = v;
 	*n = cnt;
 	return 0;
-fail:
-	free(v);
-	return err;
 }
 
 /*
@@ -774,7 +817,7 @@ int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 {
 	_cleanup_close_ int lock = state_lock(r);
 	struct ctl_vm_state st, was;
-	unsigned int cur;
+	unsigned int cur = 0, now = 0;
 	int err;
 
 	if (lock < 0)
@@ -786,11 +829,14 @@ int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 	prune_dead(r, &st, NULL);
 	if (st.n >= CTL_VM_STATE_MAX)
 		return -ENOSPC;
-	if (me->value >= 0 && st.original < 0) {
+	if (me->value >= 0) {
+		/* The value now: the original if none is recorded, and what
+		 * a write the kernel does not keep is undone with. */
 		err = ctl_vm_swappiness_get(r, &cur);
 		if (err < 0)
 			return err;
-		st.original = (int)cur;
+		if (st.original < 0)
+			st.original = (int)cur;
 	}
 	st.owner[st.n++] = *me;
 	/* Record first: a crash right after the write must be recoverable. */
@@ -798,13 +844,16 @@ int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 	if (err < 0)
 		return err;
 	if (me->value >= 0) {
-		err = ctl_vm_swappiness_set(r, (unsigned int)me->value, NULL);
+		err = ctl_vm_swappiness_set(r, (unsigned int)me->value, &now);
 		if (err < 0) {
+			/* The kernel took a value, not ours: undo it. */
+			if (err == -EIO && now != cur)
+				ctl_vm_swappiness_set(r, cur, NULL);
 			/*
-			 * Nothing was changed: put the file back as it was.
-			 * Writing the pruned state instead would delete it
-			 * when only dead owners were left, and with it the
-			 * original a crashed run recorded for "restore".
+			 * Put the file back as it was. Writing the pruned
+			 * state instead would delete it when only dead owners
+			 * were left, and with it the original a crashed run
+			 * recorded for "restore".
 			 */
 			state_write(r, &was);
 			return err;

@@ -104,7 +104,10 @@ struct ctl_sysctl_hit {
  * /usr/lib/sysctl.d and /lib/sysctl.d (a name in an earlier directory hides
  * the same name in a later one), sorted by file name, then
  * /etc/sysctl.conf unless one of those files is it. The last hit wins.
- * *OUT is malloc()ed (NULL when there are none). Returns 0 or -errno.
+ * *OUT is malloc()ed (NULL when there are none). Files are opened without
+ * blocking. Returns 0 or -errno (-CTL_ENOTREG: a FIFO or device); on
+ * failure *OUT, when not NULL, is one entry with line 0 naming the file
+ * that could not be read.
  */
 int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
 		       struct ctl_sysctl_hit **out, size_t *n);
@@ -202,7 +205,8 @@ int ctl_vm_pid_start(const struct ctl_root *r, pid_t pid, uint64_t *start);
  * ME->value. Dead owners are dropped first (their original is kept: it is
  * what the host had before the crash). *ORIGINAL (may be NULL) receives
  * the recorded original or -1. Returns 0, -ENOSPC with too many owners,
- * or -errno (the state is then left as it was).
+ * or -errno (the state is then left as it was; after -EIO, the kernel
+ * kept another value, the value found is written back).
  */
 int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 		      int *original);

@@ -85,6 +85,28 @@ expect_exit 0 "$SA" restore
 [ ! -d $CG/swapadj.$p ] || fail "restore did not remove $CG/swapadj.$p"
 [ ! -e $ST ] || fail "state left after restore"
 
+# A command that ignores SIGTERM outlives a SIGKILLed swapadj and keeps
+# its cgroup busy: restore cannot remove it, names it with the fix, and
+# exits 3 (a partial recovery is not a success).
+"$SA" run --memory-max 64M -- sh -c "trap '' TERM; exec sleep 30" &
+p=$!
+pids+=($p)
+wait_for test -d $CG/swapadj.$p
+wait_for test -e $ST
+wait_for pgrep -P $p sleep >/dev/null
+c=$(pgrep -P $p sleep)
+pids+=($c)
+kill -9 $p
+wait $p
+[ -e /proc/$c ] || fail "the command did not outlive swapadj"
+expect_exit 3 "$SA" restore
+expect_grep "^swapadj: $CG/swapadj.$p: not removed: processes remain in it \(kill those in its cgroup.procs, then rmdir it\)\$" "$WORK/err"
+[ -d $CG/swapadj.$p ] || fail "a busy cgroup vanished"
+kill -9 $c
+wait_for gone $c
+wait_for sh -c "! grep -q . $CG/swapadj.$p/cgroup.procs"
+rmdir $CG/swapadj.$p
+
 # Bad input: --swap-max alone on v1 (limits memory+swap together).
 expect_exit 2 "$SA" run --swap-max 0 -- true
 expect_grep "^swapadj: --swap-max on cgroup v1 needs --memory-max: v1 limits memory and swap together" "$WORK/err"

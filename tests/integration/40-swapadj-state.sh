@@ -95,15 +95,16 @@ expect_grep "^$v1 (→|->) $orig\$" "$WORK/out"
 [ ! -e $ST ] || fail "state left after restore"
 
 # A FIFO in its place: refused at once (timeout bounds a hang), for
-# restore, run and auto alike.
+# restore, run and auto alike (run and auto hold SIGTERM back while they
+# change the value: -k).
 mkfifo $ST
-expect_exit 3 timeout 10 "$SA" restore
+expect_exit 3 timeout -k 2 10 "$SA" restore
 expect_grep "^swapadj: /run/swapadj.state: not a regular file \(remove it: swapadj keeps its state there\)\$" "$WORK/err"
-expect_exit 3 timeout 10 "$SA" restore --dry-run
+expect_exit 3 timeout -k 2 10 "$SA" restore --dry-run
 expect_grep "^swapadj: /run/swapadj.state: not a regular file" "$WORK/err"
-expect_exit 3 timeout 10 "$SA" run --swappiness $v1 -- true
+expect_exit 3 timeout -k 2 10 "$SA" run --swappiness $v1 -- true
 expect_grep "^swapadj: /run/swapadj.state: not a regular file" "$WORK/err"
-expect_exit 3 timeout 10 "$SA" auto --interval 0.1 --min $v1 --max $v1
+expect_exit 3 timeout -k 2 10 "$SA" auto --interval 0.1 --min $v1 --max $v1
 expect_grep "^swapadj: /run/swapadj.state: not a regular file" "$WORK/err"
 [ -p $ST ] || fail "the FIFO was replaced"
 [ "$(swp)" = "$orig" ] || fail "value changed with a FIFO state: $(swp)"

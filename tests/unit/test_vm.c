@@ -98,7 +98,7 @@ static void test_set(void **state)
  * A kernel that keeps a value of its own: proc/sys/vm/swappiness is a FIFO
  * served by a child, one step per letter of STEPS: 'w' takes one write of
  * the value (passed back through a pipe, one per line), 'r' answers one
- * read with KEEP. Opening a FIFO waits for its other end, so the steps
+ * read with the next of READS. Opening a FIFO waits for its other end, so the steps
  * pair with the calls in order, without any timing; alarm() bounds a
  * test whose calls do not match.
  */
@@ -107,7 +107,8 @@ struct kernel {
 	int fd;
 };
 
-static void kernel_start(struct kernel *k, const char *steps, const char *keep)
+static void kernel_start(struct kernel *k, const char *steps,
+			 const char *const *reads)
 {
 	char path[1536], buf[64];
 	int p[2];
@@ -128,7 +129,9 @@ static void kernel_start(struct kernel *k, const char *steps, const char *keep)
 			if (fd < 0)
 				_exit(1);
 			if (*s == 'r') {
-				if (write(fd, keep, strlen(keep)) < 0)
+				const char *v = *reads ? *reads++ : "";
+
+				if (write(fd, v, strlen(v)) < 0)
 					_exit(1);
 			} else {
 				n = read(fd, buf, sizeof(buf) - 1);
@@ -170,10 +173,27 @@ static void test_set_kept(void **state)
 	unsigned int now = 0;
 
 	(void)state;
-	kernel_start(&k, "wr", "60\n");
+	kernel_start(&k, "wr", (const char *const[]){"60\n", NULL});
 	assert_int_equal(ctl_vm_swappiness_set(root, 5, &now), -EIO);
 	assert_int_equal(now, 60);
 	assert_string_equal(kernel_stop(&k), "5\n");
+}
+
+/*
+ * A join whose write the kernel does not keep (it holds 7, not 5) puts
+ * back the value it found and leaves no state: nothing half-applied.
+ */
+static void test_join_kept(void **state)
+{
+	struct ctl_vm_owner me = {.pid = getpid(), .value = 5};
+	struct kernel k;
+
+	(void)state;
+	kernel_start(&k, "rwrwr",
+		     (const char *const[]){"60\n", "7\n", "60\n", NULL});
+	assert_int_equal(ctl_vm_state_join(root, &me, NULL), -EIO);
+	assert_string_equal(kernel_stop(&k), "5\n60\n");
+	assert_null(fake_read("run/swapadj.state"));
 }
 
 static void test_meminfo(void **state)
@@ -773,6 +793,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_join_kept, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_meminfo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmstat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swaps, setup, teardown),
