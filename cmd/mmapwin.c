@@ -1807,7 +1807,8 @@ static int short_takes_next(const char *arg)
  * usage. Put the options (with their values) of ARGV[2..] first, then
  * "--", then every other argument in its order: a negative OFFSET then
  * reaches the parser that names what is wrong with it. A new vector of
- * *ARGC + 1 arguments is returned in *ARGV.
+ * *ARGC + 1 arguments is returned in *ARGV (malloc'ed; the strings are
+ * the old ones).
  */
 static void options_first(int *argc, char ***argv, const struct option *opts)
 {
@@ -1850,6 +1851,7 @@ int main(int argc, char **argv)
 {
 	struct option opts[ARRAY_SIZE(common_opts) + MAX_SUB_OPTS + 1];
 	const struct subcmd *sc;
+	_cleanup_free_ char **sorted = NULL;
 	struct mw m = {0};
 	size_t k = 0;
 	int c, n, rc;
@@ -1871,6 +1873,7 @@ int main(int argc, char **argv)
 	/* Options may come before or after the positional arguments. */
 	if (sc) {
 		options_first(&argc, &argv, opts);
+		sorted = argv;
 		optind = 2;
 	}
 	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, opts, NULL)) !=

@@ -34,7 +34,11 @@ cd "$D" || fail "cd $D"
 
 CALLS=openat,read,write,pread64,pwrite64,fdatasync,fsync,msync,mmap,munmap,ftruncate,sync_file_range,syncfs,sync,renameat,renameat2,rename,linkat
 SYNCS='^(fdatasync|fsync|msync|sync_file_range|syncfs|sync)$'
-trace() { strace -f -qq -e trace=$CALLS -o "$WORK/trace" "$@"; }
+# LeakSanitizer cannot run under ptrace: off for traced ASan builds.
+trace() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace=$CALLS -o "$WORK/trace" "$@"
+}
 
 # order MODE JOURNAL TARGET [DATA]: check $WORK/trace. MODE patch: the
 # target is touched by read(DATA) into a mapped window; MODE replace: by

@@ -30,8 +30,10 @@ traced() {
 	local calls=$1 inject=$2
 	shift 2
 	rm -f "$WORK/trace"
-	strace -f -qq -e trace="$calls" -e inject="$inject" -o "$WORK/trace" \
-		"$@" >"$WORK/out" 2>"$WORK/err" &
+	# LeakSanitizer cannot run under ptrace (an ASan build).
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		strace -f -qq -e trace="$calls" -e inject="$inject" \
+		-o "$WORK/trace" "$@" >"$WORK/out" 2>"$WORK/err" &
 	pid=$!
 }
 # seen PATTERN: the trace shows a completed call matching PATTERN.
