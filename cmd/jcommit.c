@@ -96,6 +96,7 @@ struct fsinfo {
 	int fstab; /* 1 entry found, 0 none, -errno not read */
 	char *fstab_opts;
 	dev_t fsdev; /* the file system's device number, for duplicates */
+	mode_t root_mode; /* of the mount point: a bind mount may be a FIFO */
 };
 
 static const char *const ext_types[] = {"ext4", "ext3", "ext2", NULL};
@@ -298,6 +299,7 @@ static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 		 */
 		fi->covered = stat(fi->m.target, &st) < 0 ||
 			      st.st_dev != fi->m.dev;
+		fi->root_mode = fi->covered ? 0 : st.st_mode;
 		if (!fi->covered)
 			fi->have_tune =
 				ctl_ext4_tune_get(fi->m.target, &fi->tune) == 0;
@@ -392,6 +394,20 @@ static int reachable(const struct fsinfo *fi)
 	if (!fi->mounted || !fi->covered)
 		return 0;
 	warnx("%s: another file system is mounted over this mount point, so %s cannot be reached through it; unmount that one first",
+	      fi->m.target, fi->dev[0] ? fi->dev : fi->m.source);
+	return CTL_EXIT_FAIL;
+}
+
+/*
+ * The superblock and checkpoint ioctls need a file of the mount opened:
+ * a mount whose root is a FIFO or device (a bind mount) has none. Returns
+ * 0, or an exit code after a message.
+ */
+static int ioctl_reachable(const struct fsinfo *fi)
+{
+	if (!fi->mounted || S_ISDIR(fi->root_mode) || S_ISREG(fi->root_mode))
+		return 0;
+	warnx("%s: the mount is of a FIFO or device, not of a directory or file, so its file system cannot be reached through it for this; use another mount of %s",
 	      fi->m.target, fi->dev[0] ? fi->dev : fi->m.source);
 	return CTL_EXIT_FAIL;
 }
@@ -749,6 +765,9 @@ static int sb_ready(struct fsinfo *fi, uint32_t need)
 	int err;
 
 	if (fi->mounted) {
+		err = ioctl_reachable(fi);
+		if (err)
+			return err;
 		/* The SET needs the superblock and this mount writable. */
 		if (fi->m.sb_ro || (fi->m.vfs_flags & MS_RDONLY))
 			return sb_error(fi, -EROFS);
@@ -1291,6 +1310,8 @@ static int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 		}
 		if (c == 0)
 			c = reachable(&fi);
+		if (c == 0)
+			c = ioctl_reachable(&fi);
 		if (c == 0) {
 			t0 = now_ms();
 			err = ctl_ext4_checkpoint(fi.m.target, flags);

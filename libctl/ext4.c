@@ -505,9 +505,18 @@ int ctl_ext4_reconfigure(const char *target, const char *key, const char *val,
 	return reconf_remount(target, key, val, sb_ro, vfs_flags);
 }
 
+/*
+ * Open PATH for an ioctl. O_NONBLOCK: the root of a mount can be a FIFO
+ * (a bind mount), which a plain open would wait on for a writer.
+ */
+static int open_nb(const char *path)
+{
+	return open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+}
+
 int ctl_ext4_tune_get(const char *path, struct ext4_tune_sb_params *p)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open_nb(path);
 
 	if (fd < 0)
 		return neg_errno();
@@ -518,7 +527,7 @@ int ctl_ext4_tune_get(const char *path, struct ext4_tune_sb_params *p)
 int ctl_ext4_tune_set(const char *path, const char *mount_opts, int data,
 		      struct ext4_tune_sb_params *old)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open_nb(path);
 	struct ext4_tune_sb_params p, back;
 	uint32_t need = 0;
 
@@ -586,7 +595,7 @@ int ctl_ext4_opts_merge(const char *old, const char *name, const char *val,
 
 int ctl_ext4_checkpoint(const char *path, uint32_t flags)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_close_ int fd = open_nb(path);
 
 	if (fd < 0)
 		return neg_errno();
