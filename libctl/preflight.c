@@ -338,14 +338,17 @@ static int policy_consistent(const struct ctl_preflight_policy *p,
 	}
 	/* The write needs a read-write mount. */
 	if (list_has(p->mount_require, "ro"))
-		return perr(e, key_line(lines, "mount.require"),
-			    "mount.require: 'ro' contradicts the write (it needs rw)");
+		return perr(
+			e, key_line(lines, "mount.require"),
+			"mount.require: 'ro' contradicts the write (it needs rw)");
 	if (list_has(p->mount_recommend, "ro"))
-		return perr(e, key_line(lines, "mount.recommend"),
-			    "mount.recommend: 'ro' contradicts the write (it needs rw)");
+		return perr(
+			e, key_line(lines, "mount.recommend"),
+			"mount.recommend: 'ro' contradicts the write (it needs rw)");
 	if (list_has(p->mount_forbid, "rw"))
-		return perr(e, key_line(lines, "mount.forbid"),
-			    "mount.forbid: 'rw' contradicts the write (it needs rw)");
+		return perr(
+			e, key_line(lines, "mount.forbid"),
+			"mount.forbid: 'rw' contradicts the write (it needs rw)");
 	if (p->util_pct == 0)
 		return perr(e, key_line(lines, "queue.util_pct"),
 			    "queue.util_pct must be 1-100");
@@ -679,10 +682,12 @@ static void split_stop(const char *list, char *stop, char *rest, size_t len)
 			s = stops_programs(w);
 			if (s && so < len)
 				so += (size_t)snprintf(stop + so, len - so,
-						       "%s%s", so ? "," : "", w);
+						       "%s%s", so ? "," : "",
+						       w);
 			else if (!s && ro < len)
 				ro += (size_t)snprintf(rest + ro, len - ro,
-						       "%s%s", ro ? "," : "", w);
+						       "%s%s", ro ? "," : "",
+						       w);
 		}
 		p += l + (p[l] == ',');
 	}
@@ -816,8 +821,8 @@ void ctl_preflight_judge_data(const struct ctl_pf_ext4 *m,
 			    m->target);
 		return;
 	}
-	if (!pick(p->ext4_data_recommend, p->ext4_data, "none", "ordered",
-		  mode, sizeof(mode))) {
+	if (!pick(p->ext4_data_recommend, p->ext4_data, "none", "ordered", mode,
+		  sizeof(mode))) {
 		FMT(res->hint,
 		    "the policy allows no journal at all: tune2fs -O ^has_journal %s, on the unmounted file system",
 		    m->source);
@@ -1462,8 +1467,7 @@ static void join_opts(const char *vfs, const char *fs, char *out, size_t len)
  * have st_dev DEV; a path on that file system whose mount cannot be found
  * counts as on it (the safe answer). 0 when not, or -ENOMEM.
  */
-static int on_mount(const struct ctl_root *r, const char *p, dev_t dev,
-		    int id)
+static int on_mount(const struct ctl_root *r, const char *p, dev_t dev, int id)
 {
 	struct ctl_mount m = {0};
 	struct stat st;
@@ -1480,12 +1484,11 @@ static int on_mount(const struct ctl_root *r, const char *p, dev_t dev,
 }
 
 /* Directories the host cannot run without. */
-static const char *const system_dirs[] = {"/", "/usr", "/boot", "/etc",
-					  "/var"};
+static const char *const system_dirs[] = {"/", "/usr", "/boot", "/etc", "/var"};
 
 /* A file this process runs code from, on mount ID: into WHY. */
-static int running_code(const struct ctl_root *r, dev_t dev, int id,
-			char *why, size_t len)
+static int running_code(const struct ctl_root *r, dev_t dev, int id, char *why,
+			size_t len)
 {
 	int fd = ctl_root_open_path(r, "/proc/self/maps", O_RDONLY | O_NONBLOCK,
 				    0);

@@ -491,7 +491,8 @@ static void test_judge_ext4(void **state)
 	assert_status(CTL_PF_FAIL);
 	assert_hint("jcommit set --data journal --persist /data");
 	pol.ext4_data_recommend[0] = '\0';
-	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "none,writeback,ordered");
+	snprintf(pol.ext4_data, sizeof(pol.ext4_data),
+		 "none,writeback,ordered");
 	m.data = CTL_EXT4_DATA_JOURNAL;
 	ctl_preflight_judge_data(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
@@ -1027,8 +1028,8 @@ static void test_measure_mount_system(void **state)
 		   "12 10 %s /usr %s/usr ro,relatime - ext4 /dev/fk0 rw\n"
 		   "13 10 %s /opt/app %s/opt/app rw - ext4 /dev/fk0 rw\n"
 		   "14 10 %s /opt/lib %s/opt/lib rw - ext4 /dev/fk0 rw\n",
-		   devno(d), d, devno(d), d, devno(d), d, devno(d), d,
-		   devno(d), d);
+		   devno(d), d, devno(d), d, devno(d), d, devno(d), d, devno(d),
+		   d);
 	fake_write("proc/self/maps",
 		   "55d000000000-55d000001000 r-xp 00000000 fe:00 12 "
 		   "%s/opt/app/bin/tool\n"
@@ -1056,7 +1057,8 @@ static void test_measure_mount_system(void **state)
 	assert_string_equal(system_of(r, p), want);
 	/* Code mapped from the mount: the program running now. */
 	snprintf(p, sizeof(p), "%s/opt/app", d);
-	snprintf(want, sizeof(want), "code running now: %s/opt/app/bin/tool", d);
+	snprintf(want, sizeof(want), "code running now: %s/opt/app/bin/tool",
+		 d);
 	assert_string_equal(system_of(r, p), want);
 	/* Only data mapped, or a deleted file: not the system. */
 	snprintf(p, sizeof(p), "%s/opt/lib", d);
