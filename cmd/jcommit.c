@@ -1234,8 +1234,10 @@ static int cmd_set(const struct opts *o, const struct ctl_root *r,
 	}
 	if (o->save) {
 		rc = save_prepare(o->save, &ps);
-		if (rc)
+		if (rc) {
+			free(ps.buf);
 			return rc;
+		}
 	}
 	ch = calloc(n, sizeof(*ch));
 	if (!ch)

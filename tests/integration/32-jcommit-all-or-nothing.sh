@@ -142,12 +142,15 @@ rm -f "$WORK/s"
 
 # --- a write that fails half-way is rolled back (strace fault injection) ---
 if command -v strace >/dev/null 2>&1; then
+	# LeakSanitizer cannot run under ptrace: off for traced runs of a
+	# sanitizer build (no effect on others).
+	traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
 	# Each live change is fspick + 3 fsconfig calls; the 6th fsconfig is
 	# GOOD2's reconfigure: GOOD's live change (and superblock, with
 	# --persist) must be undone.
 	for how in "" --persist; do
 		# shellcheck disable=SC2086
-		expect_exit 3 strace -f -o /dev/null -e trace=fsconfig \
+		expect_exit 3 traced -f -o /dev/null -e trace=fsconfig \
 			-e inject=fsconfig:error=EIO:when=6 \
 			"$J" set --commit 30 $how "$G" "$G2"
 		expect_grep "jcommit: $G2: reconfigure with commit=30 failed: Input/output error" "$WORK/err"
@@ -158,7 +161,7 @@ if command -v strace >/dev/null 2>&1; then
 	# With --save: the save file as it was before, byte for byte.
 	expect_exit 0 "$J" set --commit 5 --save "$WORK/old.save" "$G"
 	cp "$WORK/old.save" "$WORK/old.copy"
-	expect_exit 3 strace -f -o /dev/null -e trace=fsconfig \
+	expect_exit 3 traced -f -o /dev/null -e trace=fsconfig \
 		-e inject=fsconfig:error=EIO:when=6 \
 		"$J" set --commit 30 --persist --save "$WORK/old.save" "$G" "$G2"
 	cmp "$WORK/old.save" "$WORK/old.copy" || fail "a rolled-back set changed the existing save file"
@@ -166,7 +169,7 @@ if command -v strace >/dev/null 2>&1; then
 	rm -f "$WORK/old.save" "$WORK/old.copy"
 	unchanged "injected EIO with --save"
 	# A new save file goes away again with the rollback.
-	expect_exit 3 strace -f -o /dev/null -e trace=fsconfig \
+	expect_exit 3 traced -f -o /dev/null -e trace=fsconfig \
 		-e inject=fsconfig:error=EIO:when=6 \
 		"$J" set --commit 30 --save "$WORK/save" "$G" "$G2"
 	unchanged "injected EIO with a new --save file"
@@ -174,7 +177,7 @@ if command -v strace >/dev/null 2>&1; then
 	# so the device holds the new string; it is put back, and so is GOOD.
 	# Calibrate which fsync call that is (strace -y names each fd), then
 	# fail exactly that one in the same command.
-	expect_exit 0 strace -f -y -o "$WORK/trace" -e trace=fsync,write,pwrite64 \
+	expect_exit 0 traced -f -y -o "$WORK/trace" -e trace=fsync,write,pwrite64 \
 		"$J" set --commit 30 --persist --save "$WORK/cal" "$G" "$off"
 	nth=$(grep -Eo '(fsync|write|pwrite64)\([0-9]*<[^>]*>' "$WORK/trace" |
 		awk -v d="<$off>" '/^fsync/ { n++ }
@@ -185,7 +188,7 @@ if command -v strace >/dev/null 2>&1; then
 	expect_exit 0 "$J" restore "$WORK/cal"
 	rm -f "$WORK/cal"
 	unchanged "calibration"
-	expect_exit 3 strace -f -o /dev/null -e trace=fsync \
+	expect_exit 3 traced -f -o /dev/null -e trace=fsync \
 		-e inject=fsync:error=EIO:when="$nth" \
 		"$J" set --commit 30 --persist --save "$WORK/cal" "$G" "$off"
 	expect_grep "^jcommit: $off: writing the superblock failed: Input/output error\$" "$WORK/err"
