@@ -497,6 +497,12 @@ static void test_judge_ext4(void **state)
 	ctl_preflight_judge_data(&m, &pol, &res);
 	assert_status(CTL_PF_FAIL);
 	assert_hint("jcommit set --data writeback --persist /data");
+	/* A policy that allows no journal: tune2fs removes it, offline. */
+	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "none");
+	ctl_preflight_judge_data(&m, &pol, &res);
+	assert_status(CTL_PF_FAIL);
+	assert_hint("tune2fs -O ^has_journal /dev/sdb1, on the unmounted");
+	assert_no_hint("jcommit");
 	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
 	m.data = CTL_EXT4_DATA_WRITEBACK;
 
