@@ -14,9 +14,17 @@ cat >"$tmp/t.sh" <<EOT
 in_mount_ns
 mkdir -p "\$WORK/sub" && touch "\$WORK/sub/f"
 [ -n "\${CTL_IN_NS:-}" ] || exit 9
+dev=\$(mkloop 4)
+[ "\$(stat -f -c %T "\$(losetup -n -O BACK-FILE "\$dev")")" = tmpfs ] || exit 8
+echo "\$dev" >"$tmp/dev"
 EOT
-TMPDIR=$tmp/t bash -c "mkdir '$tmp/t' && bash '$tmp/t.sh'" ||
-	fail "the namespaced script failed"
-left=$(ls -A "$tmp/t")
-[ -z "$left" ] || fail "left behind in TMPDIR: $left"
-echo "ok: a namespaced test leaves no ctl-it.* directory"
+mkdir "$tmp/i"
+mount -t tmpfs tmpfs "$tmp/i" || fail "mount tmpfs"
+at_exit "umount -l '$tmp/i'"
+TMPDIR=$tmp/t CTL_IMGDIR=$tmp/i bash -c "mkdir '$tmp/t' && bash '$tmp/t.sh'" ||
+	fail "the namespaced script failed (exit 8: loop image not on a tmpfs)"
+left=$(ls -A "$tmp/t" "$tmp/i" | grep -v ':$' | grep .)
+[ -z "$left" ] || fail "left behind in TMPDIR or the image dir: $left"
+dev=$(cat "$tmp/dev")
+! losetup "$dev" 2>/dev/null | grep -q "$tmp/i" || fail "$dev still attached"
+echo "ok: a namespaced test leaves no ctl-it.* directory, image or loop device"

@@ -31,6 +31,10 @@ trap 'exit 130' INT TERM
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctl-it.XXXXXX")
 at_exit "rm -rf '$WORK'"
+# Loop images live on a tmpfs (/dev/shm), never on the host disk: a loop
+# device followed through its backing file must not lead to vda.
+IMGDIR=$(mktemp -d "${CTL_IMGDIR:-/dev/shm}/ctl-img.XXXXXX")
+at_exit "rm -rf '$IMGDIR'"
 # Loop devices made by mkloop (in a subshell, so listed in a file), detached
 # near the end; only while their backing file is still ours.
 _detach_loops() {
@@ -38,7 +42,7 @@ _detach_loops() {
 	[ -f "$WORK/.loops" ] || return 0
 	while read -r dev; do
 		back=$(losetup -n -O BACK-FILE "$dev" 2>/dev/null)
-		case $back in "$WORK"/*) losetup -d "$dev" ;; esac
+		case $back in "$IMGDIR"/*) losetup -d "$dev" ;; esac
 	done <"$WORK/.loops"
 }
 at_exit _detach_loops
@@ -50,19 +54,20 @@ in_mount_ns() {
 		need_cmd unshare
 		# The exec skips the EXIT trap: remove this shell's $WORK
 		# first, the namespaced run makes its own.
-		rm -rf "$WORK"
+		rm -rf "$WORK" "$IMGDIR"
 		CTL_IN_NS=1 exec unshare -m --propagation private \
 			bash "$0" "$@"
 	fi
 }
 
-# mkloop SIZE_MB: a loop device over a new sparse file; prints /dev/loopN.
+# mkloop SIZE_MB: a loop device over a new sparse file on a tmpfs (IMGDIR);
+# prints /dev/loopN.
 # It runs in its caller's $(...) subshell, where an at_exit would be lost,
 # so it lists the device for _detach_loops instead. Unmount (and delpart)
 # before exit as usual; the detach comes after those cleanups.
 mkloop() {
 	local img dev
-	img=$(mktemp "$WORK/img.XXXXXX")
+	img=$(mktemp "$IMGDIR/img.XXXXXX")
 	truncate -s "${1}M" "$img" || fail "truncate"
 	dev=$(losetup -f --show "$img") || skip "cannot create a loop device"
 	echo "$dev" >>"$WORK/.loops"
