@@ -36,6 +36,7 @@ enum {
 	OPT_COUNT,
 	OPT_SATURATION,
 	OPT_STACK,
+	OPT_IGNORE_NOQUEUE,
 };
 
 struct opts {
@@ -45,6 +46,7 @@ struct opts {
 	const char *save;
 	int udev;
 	int stack; /* a device target includes the devices below it */
+	int ignore_noqueue; /* check: a target without a queue is no failure */
 	int min_depth_set, max_depth_set;
 	uint64_t min_depth, max_depth;
 	const char *sched_list; /* check --scheduler */
@@ -72,7 +74,8 @@ static void usage(void)
 	      "       qdepth set [--scheduler NAME] [--depth N|max] [--read-ahead KB]\n"
 	      "              [--clamp] [--stack] [--dry-run] [--save FILE] [--udev] TARGET ...\n"
 	      "       qdepth check [--min-depth N] [--max-depth N]\n"
-	      "              [--scheduler NAME[,NAME ...]] [--stack] TARGET ...\n"
+	      "              [--scheduler NAME[,NAME ...]] [--stack] [--ignore-noqueue]\n"
+	      "              TARGET ...\n"
 	      "       qdepth stat [--interval SEC] [--count N] [--saturation PCT] [--stack]\n"
 	      "              TARGET ...\n"
 	      "       qdepth restore [--dry-run] FILE\n"
@@ -865,20 +868,44 @@ static int cmd_restore(struct opts *o, const char *file)
 static int cmd_check(struct opts *o, struct ctl_strv *targets)
 {
 	struct items it = {0};
-	int rc, bad = 0;
+	int rc, bad = 0, checked = 0;
 
 	if (!o->min_depth_set && !o->max_depth_set && !o->sched_list)
 		errx(CTL_EXIT_USAGE,
 		     "check: give --min-depth, --max-depth or --scheduler");
+	/* No depth meets both: every queue would fail, whatever it is. */
+	if (o->min_depth_set && o->max_depth_set && o->min_depth > o->max_depth)
+		errx(CTL_EXIT_USAGE,
+		     "check: --min-depth %" PRIu64
+		     " is above --max-depth %" PRIu64,
+		     o->min_depth, o->max_depth);
 	rc = collect(o, targets, 0, &it);
 	dedupe_queues(&it);
 	for (size_t i = 0; i < it.n; i++) {
-		const char *name = it.v[i].dev.name;
+		const struct item *x = &it.v[i];
+		const char *name = x->dev.name[0] ? x->dev.name : x->target;
 		struct ctl_queue q;
+		int e;
 
-		if (it.v[i].dev.kind != CTL_BLK_QUEUE ||
-		    ctl_queue_read(o->root, name, &q) < 0)
+		if (x->dev.kind != CTL_BLK_QUEUE) {
+			/* Below a loop device's backing file: a note only. */
+			if (x->dev.level)
+				continue;
+			if (!o->ignore_noqueue) {
+				warnx("%s: %s", name, x->dev.via);
+				rc = rc_max(rc, CTL_EXIT_UNSUPP);
+			} else if (!o->cli.quiet) {
+				warnx("%s: %s; ignored", name, x->dev.via);
+			}
 			continue;
+		}
+		e = ctl_queue_read(o->root, name, &q);
+		if (e < 0) {
+			warnx("%s: reading queue: %s", name, strerror(-e));
+			rc = rc_max(rc, CTL_EXIT_FAIL);
+			continue;
+		}
+		checked++;
 		if (o->min_depth_set && q.depth < o->min_depth) {
 			bad = 1;
 			if (!o->cli.quiet)
@@ -899,9 +926,12 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 		}
 	}
 	items_free(&it);
-	if (rc)
-		return rc;
-	return bad ? CTL_EXIT_CHECK : CTL_EXIT_OK;
+	/* Nothing checked is not a pass. */
+	if (!checked && !rc) {
+		warnx("check: no request queue to check");
+		rc = CTL_EXIT_UNSUPP;
+	}
+	return rc_max(rc, bad ? CTL_EXIT_CHECK : CTL_EXIT_OK);
 }
 
 /* ---- stat ---- */
@@ -1050,6 +1080,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		{"count", required_argument, NULL, OPT_COUNT},
 		{"saturation", required_argument, NULL, OPT_SATURATION},
 		{"stack", no_argument, NULL, OPT_STACK},
+		{"ignore-noqueue", no_argument, NULL, OPT_IGNORE_NOQUEUE},
 		{NULL, 0, NULL, 0},
 	};
 	uint64_t v;
@@ -1104,6 +1135,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_STACK:
 			o->stack = 1;
+			break;
+		case OPT_IGNORE_NOQUEUE:
+			o->ignore_noqueue = 1;
 			break;
 		case OPT_MIN_DEPTH:
 		case OPT_MAX_DEPTH:
@@ -1163,6 +1197,9 @@ static void check_opts(const struct opts *o, const char *sub)
 	if (!set && !check && o->want.sched)
 		errx(CTL_EXIT_USAGE,
 		     "%s: --scheduler belongs to 'set' and 'check'", sub);
+	if (!check && o->ignore_noqueue)
+		errx(CTL_EXIT_USAGE, "%s: --ignore-noqueue belongs to 'check'",
+		     sub);
 	if (!check && (o->min_depth_set || o->max_depth_set))
 		errx(CTL_EXIT_USAGE,
 		     "%s: --min-depth/--max-depth belong to 'check'", sub);

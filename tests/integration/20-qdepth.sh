@@ -141,6 +141,24 @@ expect_grep "^$N: depth 2048 > 100\$" "$WORK/out"
 expect_exit 0 "$Q" check --min-depth 4 --max-depth 2048 --scheduler none,mq-deadline "$MNT/file"
 expect_exit 1 "$Q" check --scheduler none,kyber "$MNT/file"
 expect_grep "^$N: scheduler mq-deadline not in none,kyber\$" "$WORK/out"
+# Bounds no depth meets, no bound: usage errors naming what is wrong.
+expect_exit 2 "$Q" check --min-depth 300 --max-depth 100 "$N"
+expect_grep "^qdepth: check: --min-depth 300 is above --max-depth 100\$" "$WORK/err"
+expect_exit 2 "$Q" check "$N"
+expect_grep "^qdepth: check: give --min-depth, --max-depth or --scheduler\$" "$WORK/err"
+# A file on tmpfs has no queue to check: exit 4 and why, never a pass...
+echo x >"$WORK/tmpfs/c"
+expect_exit 4 "$Q" check --max-depth 4096 "$WORK/tmpfs/c"
+expect_grep "^qdepth: $WORK/tmpfs/c: anonymous device .*\(tmpfs\): no block device, no request queue\$" "$WORK/err"
+expect_exit 4 "$Q" check --max-depth 4096 "$N" "$WORK/tmpfs/c"
+# ... unless asked: then the loop device decides, the file is named.
+expect_exit 0 "$Q" check --ignore-noqueue --max-depth 4096 "$N" "$WORK/tmpfs/c"
+expect_grep "^qdepth: $WORK/tmpfs/c: .*no request queue; ignored\$" "$WORK/err"
+expect_exit 1 "$Q" check --ignore-noqueue --max-depth 100 "$N" "$WORK/tmpfs/c"
+expect_exit 4 "$Q" check --ignore-noqueue --max-depth 4096 "$WORK/tmpfs/c"
+expect_grep "^qdepth: check: no request queue to check\$" "$WORK/err"
+# The tmpfs under the loop device's backing file is a note, not a failure.
+expect_exit 0 "$Q" check --max-depth 4096 "$MNT/file"
 
 # --- bad input
 for bad in 0 -1 abc 99999999999; do

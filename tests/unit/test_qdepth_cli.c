@@ -460,7 +460,7 @@ static void test_check(void **state)
 	struct res r;
 
 	(void)state;
-	run(&r, "check --max-depth 100 sda nvme0n1 md0 zram0");
+	run(&r, "check --max-depth 100 sda nvme0n1 md0");
 	assert_int_equal(r.rc, 1);
 	assert_string_equal(r.out, "nvme0n1: depth 1023 > 100\n"
 				   "md0: depth 128 > 100\n");
@@ -481,8 +481,92 @@ static void test_check(void **state)
 	assert_string_equal(r.out, "");
 	run(&r, "check sda");
 	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "qdepth: check: give --min-depth, "
+				   "--max-depth or --scheduler\n");
 	run(&r, "check --max-depth 0 sda");
 	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "qdepth: --max-depth 0: not a positive "
+				   "integer\n");
+}
+
+/*
+ * check: bounds that no depth can meet are a usage error; a target with
+ * no request queue is "nothing to check" (exit 4, and why), never a pass,
+ * unless --ignore-noqueue says so; a queue that cannot be read fails.
+ */
+static void test_check_bad(void **state)
+{
+	struct res r;
+	struct statfs sfs;
+	char path[512];
+
+	(void)state;
+	run(&r, "check --min-depth 100 --max-depth 50 sda");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "qdepth: check: --min-depth 100 is above "
+				   "--max-depth 50\n");
+	run(&r, "check --max-depth 50 --min-depth 51 sda");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "qdepth: check: --min-depth 51 is above "
+				   "--max-depth 50\n");
+	run(&r, "check --min-depth 64 --max-depth 64 sda");
+	assert_int_equal(r.rc, 0);
+
+	run(&r, "check --max-depth 100 zram0");
+	assert_int_equal(r.rc, 4);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err,
+			    "qdepth: zram0: bio-based, no request queue\n");
+	/* Also beside a queue within bounds, or one out of bounds. */
+	run(&r, "check --max-depth 100 sda zram0");
+	assert_int_equal(r.rc, 4);
+	run(&r, "check --max-depth 32 sda zram0");
+	assert_int_equal(r.rc, 4);
+	assert_string_equal(r.out, "sda: depth 64 > 32\n");
+	run(&r, "check --max-depth 100 dm-0");
+	assert_int_equal(r.rc, 4);
+	assert_non_null(strstr(r.err, "qdepth: dm-0: bio-based, no request "
+				      "queue; --stack reaches the 2 devices"));
+	if (statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
+		run(&r, "check --max-depth 100 /dev/shm");
+		assert_int_equal(r.rc, 4);
+		assert_non_null(strstr(r.err, "qdepth: /dev/shm: anonymous "
+					      "device"));
+		assert_non_null(strstr(r.err, "(tmpfs)"));
+	}
+
+	/* Asked for: the queues there are checked, the rest said. */
+	run(&r, "check --ignore-noqueue --max-depth 100 sda zram0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "qdepth: zram0: bio-based, no request "
+				   "queue; ignored\n");
+	run(&r, "check --ignore-noqueue --max-depth 32 sda zram0");
+	assert_int_equal(r.rc, 1);
+	run(&r, "-q check --ignore-noqueue --max-depth 100 sda zram0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.err, "");
+	/* ... but nothing at all to check is still not a pass. */
+	run(&r, "check --ignore-noqueue --max-depth 100 zram0");
+	assert_int_equal(r.rc, 4);
+	assert_string_equal(r.err,
+			    "qdepth: zram0: bio-based, no request "
+			    "queue; ignored\n"
+			    "qdepth: check: no request queue to check\n");
+	run(&r, "show --ignore-noqueue sda");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "qdepth: show: --ignore-noqueue belongs "
+				   "to 'check'\n");
+
+	/* A queue whose depth cannot be read: a failure, not a pass. */
+	snprintf(path, sizeof(path), "%s/%s/nr_requests", fake_root, SDA_Q);
+	assert_int_equal(unlink(path), 0);
+	fake_mkdir(SDA_Q "/nr_requests");
+	run(&r, "check --max-depth 100 sda nvme0n1");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "nvme0n1: depth 1023 > 100\n");
+	assert_string_equal(r.err, "qdepth: sda: reading queue: Is a "
+				   "directory\n");
 }
 
 static void test_save_restore(void **state)
@@ -891,6 +975,7 @@ int main(void)
 		T(test_set_rolls_back_across_devices),
 		T(test_device_target),
 		T(test_check),
+		T(test_check_bad),
 		T(test_save_restore),
 		T(test_save_bad),
 		T(test_restore_refuses),
