@@ -82,10 +82,15 @@ $(BINS): $(B)/%: $(B)/cmd/%.o $(B)/libctl.a
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libctl.a $(LDFLAGS) \
 		$(call pkg_libs,$($*_PKGS)) -ldl -lm
 
+# Link-time stubs of a unit test (-Wl,--wrap=), where a fake tree cannot
+# behave as the kernel does.
+test_vm_LDFLAGS := -Wl,--wrap=ctl_root_write_file
+
 $(B)/tests/%: tests/unit/%.c $(B)/libctl.a $(HDRS) $(TEST_HDRS) | $(B)/tests
 	$(CC) $(CFLAGS) -Wno-missing-prototypes \
 		$(call pkg_cflags,$(PKGS_ALL) cmocka) -o $@ $< $(B)/libctl.a \
-		$(LDFLAGS) $(call pkg_libs,$(PKGS_ALL) cmocka) -ldl -lm
+		$(LDFLAGS) $($*_LDFLAGS) \
+		$(call pkg_libs,$(PKGS_ALL) cmocka) -ldl -lm
 
 $(B)/libctl $(B)/cmd $(B)/tests:
 	mkdir -p $@

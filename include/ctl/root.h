@@ -33,7 +33,18 @@ int ctl_root_is_host(const struct ctl_root *r);
 int ctl_root_open_path(const struct ctl_root *r, const char *path, int flags,
 		       mode_t mode);
 
-/* fopen(3) of PATH inside the root; NULL with errno set on failure. */
+/*
+ * Open PATH inside the root for reading, as an input that cannot block: a
+ * FIFO, device or socket gives -CTL_ENOTREG (ctl/file.h), a directory
+ * -EISDIR. sysfs and procfs attributes are regular files. Returns an fd
+ * (O_NONBLOCK still set, which reads of regular files ignore) or -errno.
+ */
+int ctl_root_open_input(const struct ctl_root *r, const char *path);
+
+/*
+ * fopen(3) of PATH inside the root; NULL with errno set on failure. Mode
+ * "r" opens through ctl_root_open_input(), so errno may be CTL_ENOTREG.
+ */
 FILE *ctl_root_fopen(const struct ctl_root *r, const char *path,
 		     const char *mode);
 
@@ -57,7 +68,8 @@ int ctl_root_realname(const struct ctl_root *r, const char *path, char *buf,
 
 /*
  * Read a whole small file (at most LEN-1 bytes) into BUF, NUL-terminated,
- * trailing newlines removed. Returns the length or -errno.
+ * trailing newlines removed; opened as ctl_root_open_input() does. Returns
+ * the length or -errno.
  */
 int ctl_root_read_file(const struct ctl_root *r, const char *path, char *buf,
 		       size_t len);

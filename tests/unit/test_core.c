@@ -12,6 +12,7 @@
 
 #include "ctl/attr.h"
 #include "ctl/cli.h"
+#include "ctl/file.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
 #include "ctl/root.h"
@@ -288,6 +289,34 @@ static void test_targets_stdin(void **state)
 	assert_int_equal(ctl_exit_for(-EACCES), CTL_EXIT_FAIL);
 }
 
+/* A FIFO in a --sysroot tree (a hand-made fake, a hostile host image) must
+ * not hang a read: every input under the root is a regular file. */
+static void test_root_input_never_blocks(void **state)
+{
+	char buf[64], p[PATH_MAX];
+	FILE *f;
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/sys/fifo", fake_root);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	alarm(5); /* a hang fails the test instead of the suite */
+	assert_int_equal(ctl_root_read_file(root, "/sys/fifo", buf, sizeof(buf)),
+			 -CTL_ENOTREG);
+	f = ctl_root_fopen(root, "/sys/fifo", "r");
+	assert_null(f);
+	assert_int_equal(errno, CTL_ENOTREG);
+	assert_int_equal(ctl_root_open_input(root, "/sys"), -EISDIR);
+	alarm(0);
+	unlink(p);
+	/* A regular file still reads, and writes are unaffected. */
+	assert_int_equal(ctl_root_read_file(root, "/etc/hostname", buf,
+					    sizeof(buf)),
+			 9);
+	f = ctl_root_fopen(root, "/etc/hostname", "r");
+	assert_non_null(f);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_out_formats),
 		cmocka_unit_test(test_out_bool_false),
 		cmocka_unit_test(test_targets_stdin),
+		cmocka_unit_test(test_root_input_never_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

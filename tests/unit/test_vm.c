@@ -95,88 +95,59 @@ static void test_set(void **state)
 }
 
 /*
- * A kernel that keeps a value of its own: proc/sys/vm/swappiness is a FIFO
- * served by a child, one step per letter of STEPS: 'w' takes one write of
- * the value (passed back through a pipe, one per line), 'r' answers one
- * read with the next of READS. Opening a FIFO waits for its other end, so the steps
- * pair with the calls in order, without any timing; alarm() bounds a
- * test whose calls do not match.
+ * A kernel that keeps a value of its own. Fake trees read back what was
+ * written, so the write is stubbed at link time (-Wl,--wrap, see the
+ * Makefile): a write of vm/swappiness is logged, and the file then holds
+ * the next value of KEPT instead, as a kernel that rounds or refuses
+ * silently would leave it. Without a script the write goes through as is.
  */
-struct kernel {
-	pid_t pid;
-	int fd;
-};
+static struct {
+	const char *const *kept;
+	char log[256];
+} kernel;
 
-static void kernel_start(struct kernel *k, const char *steps,
-			 const char *const *reads)
+int __real_ctl_root_write_file(const struct ctl_root *r, const char *path,
+			       const char *val, int flags);
+int __wrap_ctl_root_write_file(const struct ctl_root *r, const char *path,
+			       const char *val, int flags);
+int __wrap_ctl_root_write_file(const struct ctl_root *r, const char *path,
+			       const char *val, int flags)
 {
-	char path[1536], buf[64];
-	int p[2];
+	const char *tail = "vm/swappiness";
+	size_t n = strlen(path), t = strlen(tail);
 
-	snprintf(path, sizeof(path), "%s/proc/sys/vm/swappiness", fake_root);
-	assert_int_equal(unlink(path), 0);
-	assert_int_equal(mkfifo(path, 0600), 0);
-	assert_int_equal(pipe(p), 0);
-	k->pid = fork();
-	assert_true(k->pid >= 0);
-	if (k->pid == 0) {
-		close(p[0]);
-		alarm(10);
-		for (const char *s = steps; *s; s++) {
-			int fd = open(path, *s == 'w' ? O_RDONLY : O_WRONLY);
-			ssize_t n;
-
-			if (fd < 0)
-				_exit(1);
-			if (*s == 'r') {
-				const char *v = *reads ? *reads++ : "";
-
-				if (write(fd, v, strlen(v)) < 0)
-					_exit(1);
-			} else {
-				n = read(fd, buf, sizeof(buf) - 1);
-				if (n < 0 || write(p[1], buf, (size_t)n) < 0 ||
-				    write(p[1], "\n", 1) < 0)
-					_exit(1);
-			}
-			close(fd);
-		}
-		_exit(0);
-	}
-	close(p[1]);
-	k->fd = p[0];
-	alarm(20); /* the calls under test wait on the FIFO */
+	if (!kernel.kept || !*kernel.kept || n < t ||
+	    strcmp(path + n - t, tail) != 0)
+		return __real_ctl_root_write_file(r, path, val, flags);
+	strncat(kernel.log, val, sizeof(kernel.log) - strlen(kernel.log) - 2);
+	strcat(kernel.log, "\n");
+	return __real_ctl_root_write_file(r, path, *kernel.kept++, flags);
 }
 
-/* Wait for the child's last step; returns the values written, a line each. */
-static const char *kernel_stop(struct kernel *k)
+static void kernel_start(const char *const *kept)
 {
-	static char out[256];
-	ssize_t n, have = 0;
-	int status;
+	kernel.kept = kept;
+	kernel.log[0] = '\0';
+}
 
-	while ((n = read(k->fd, out + have, sizeof(out) - 1 - (size_t)have)) >
-	       0)
-		have += n;
-	out[have] = '\0';
-	close(k->fd);
-	assert_int_equal(waitpid(k->pid, &status, 0), k->pid);
-	alarm(0);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	return out;
+/* Stop keeping values; returns the values written, a line each. */
+static const char *kernel_stop(void)
+{
+	kernel.kept = NULL;
+	return kernel.log;
 }
 
 /* The kernel kept another value: -EIO and what it kept, never success. */
 static void test_set_kept(void **state)
 {
-	struct kernel k;
 	unsigned int now = 0;
 
 	(void)state;
-	kernel_start(&k, "wr", (const char *const[]){"60\n", NULL});
+	fake_write("proc/sys/vm/swappiness", "60\n");
+	kernel_start((const char *const[]){"60\n", NULL});
 	assert_int_equal(ctl_vm_swappiness_set(root, 5, &now), -EIO);
 	assert_int_equal(now, 60);
-	assert_string_equal(kernel_stop(&k), "5\n");
+	assert_string_equal(kernel_stop(), "5\n");
 }
 
 /*
@@ -186,13 +157,12 @@ static void test_set_kept(void **state)
 static void test_join_kept(void **state)
 {
 	struct ctl_vm_owner me = {.pid = getpid(), .value = 5};
-	struct kernel k;
-
 	(void)state;
-	kernel_start(&k, "rwrwr",
-		     (const char *const[]){"60\n", "7\n", "60\n", NULL});
+	fake_write("proc/sys/vm/swappiness", "60\n");
+	kernel_start((const char *const[]){"7\n", "60\n", NULL});
 	assert_int_equal(ctl_vm_state_join(root, &me, NULL), -EIO);
-	assert_string_equal(kernel_stop(&k), "5\n60\n");
+	assert_string_equal(kernel_stop(), "5\n60\n");
+	assert_string_equal(fake_read("proc/sys/vm/swappiness"), "60\n");
 	assert_null(fake_read("run/swapadj.state"));
 }
 
