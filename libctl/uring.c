@@ -1,21 +1,28 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The bulk writer, and the only file that calls liburing. One loop serves
- * both engines: buffers are filled from the input in order, each becomes
- * one write at the next offset; io_uring keeps up to `depth` of them in
- * flight from registered buffers, pwrite completes each at once.
+ * The bulk writer, and the only file that calls liburing. Buffered, the
+ * kernel moves the bytes itself where it can (kernel_copy(): splice from a
+ * pipe, copy_file_range from a file). Otherwise one loop serves both
+ * engines: buffers are filled from the input in order, each becomes one
+ * write at the next offset; io_uring keeps up to `depth` of them in flight
+ * from registered buffers, pwrite completes each at once.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <liburing.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/parse.h"
+#include "ctl/root.h"
 #include "ctl/uring.h"
 #include "internal.h"
 
@@ -25,10 +32,24 @@
 #define TAIL_MAX 65536
 /* -EAGAIN completions of one write retried before giving up. */
 #define AGAIN_MAX 16
+/* An input pipe is grown to this (the default of fs/pipe-max-size). */
+#define PIPE_WANT (1024 * 1024)
 
 const char *ctl_wengine_name(enum ctl_wengine e)
 {
-	return e == CTL_WENGINE_URING ? "uring" : "pwrite";
+	switch (e) {
+	case CTL_WENGINE_URING:
+		return "uring";
+	case CTL_WENGINE_PWRITE:
+		return "pwrite";
+	case CTL_WENGINE_SPLICE:
+		return "splice";
+	case CTL_WENGINE_COPY_RANGE:
+		return "copy_file_range";
+	case CTL_WENGINE_SENDFILE:
+		return "sendfile";
+	}
+	return "?";
 }
 
 void ctl_throttle_init(struct ctl_throttle *t, const struct ctl_root *r,
@@ -382,6 +403,137 @@ static int run(struct writer *w)
 	return w->err;
 }
 
+/*
+ * Grow an input pipe to pipe-max-size (at most PIPE_WANT): with the 64 KiB
+ * default, a producer that writes small pieces and this writer take turns,
+ * a wake-up each piece; a larger pipe lets the producer fill it while the
+ * last batch goes into the file. Root could pass pipe-max-size, so it is
+ * read, not left to the kernel. EPERM (a user over pipe-user-pages-soft)
+ * halves the size; no growth at all is no error. Returns the size.
+ */
+static unsigned int pipe_grow(int fd, const struct ctl_root *root)
+{
+	struct ctl_root *own = NULL;
+	uint64_t max = PIPE_WANT, v;
+	char buf[32];
+	int cur = fcntl(fd, F_GETPIPE_SZ);
+
+	if (cur < 0)
+		return 0;
+	if (!root && ctl_root_open(NULL, &own) == 0)
+		root = own;
+	if (root &&
+	    ctl_root_read_file(root, "/proc/sys/fs/pipe-max-size", buf,
+			       sizeof(buf)) > 0 &&
+	    ctl_parse_range(buf, 1, INT_MAX, &v) == 0 && v < max)
+		max = v;
+	ctl_root_free(own);
+	for (uint64_t want = max; want > (uint64_t)cur; want /= 2) {
+		int got = fcntl(fd, F_SETPIPE_SZ, (int)want);
+
+		if (got >= 0)
+			return (unsigned int)got;
+		if (errno != EPERM)
+			break;
+	}
+	return (unsigned int)cur;
+}
+
+/* Errors of a first kernel copy that mean "not here": the input is still
+ * untouched, so the next way takes over. */
+static bool refused(int err)
+{
+	return err == EINVAL || err == EXDEV || err == EOPNOTSUPP ||
+	       err == ENOSYS || err == EBADF;
+}
+
+/* One kernel copy of up to a chunk at w->pos. */
+static ssize_t kcopy(struct writer *w, enum ctl_wengine how)
+{
+	loff_t off = (loff_t)w->pos;
+
+	switch (how) {
+	case CTL_WENGINE_SPLICE:
+		return splice(w->in, NULL, w->fd, &off, w->chunk, 0);
+	case CTL_WENGINE_COPY_RANGE:
+		return copy_file_range(w->in, NULL, w->fd, &off, w->chunk, 0);
+	default:
+		/* At the file position, which kernel_copy() set to pos. */
+		return sendfile(w->fd, w->in, NULL, w->chunk);
+	}
+}
+
+static const char *kcopy_step(enum ctl_wengine how)
+{
+	return how == CTL_WENGINE_SPLICE ? "write" : ctl_wengine_name(how);
+}
+
+/*
+ * Buffered, the kernel moves the bytes itself: splice(2) from a pipe, and
+ * copy_file_range(2) from a regular file (sendfile(2) where that refuses,
+ * as it does across file systems) take them into the page cache with no
+ * copy through user space. io_uring gains nothing there: ext4 has no
+ * non-blocking buffered write, so each one is handed to an io-wq worker
+ * that copies the buffer again on the other CPU. A depth or a throttle
+ * asks for io_uring (these copies have no depth); O_DIRECT cannot splice.
+ * Returns 0, -errno, or 1 when this does not apply (input untouched).
+ */
+static int kernel_copy(struct writer *w, const struct stat *out)
+{
+	const struct ctl_write_opts *o = w->o;
+	unsigned int depth = w->depth;
+	enum ctl_wengine how;
+	struct stat in;
+
+	if (o->engine != CTL_WENGINE_URING || o->depth || o->throttle ||
+	    w->direct || !S_ISREG(out->st_mode) || fstat(w->in, &in) < 0)
+		return 1;
+	if (S_ISFIFO(in.st_mode))
+		how = CTL_WENGINE_SPLICE;
+	else if (S_ISREG(in.st_mode))
+		how = CTL_WENGINE_COPY_RANGE;
+	else
+		return 1;
+	w->depth = 0; /* behind(): nothing in flight, all up to pos is done */
+	w->st->depth = w->st->min_depth = 1;
+	for (;;) {
+		ssize_t n = kcopy(w, how);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN && how == CTL_WENGINE_SPLICE) {
+			/* A non-blocking pipe, empty for now. */
+			struct pollfd p = {.fd = w->in, .events = POLLIN};
+
+			poll(&p, 1, -1);
+			continue;
+		}
+		if (n < 0 && !w->st->bytes && refused(errno)) {
+			if (how != CTL_WENGINE_COPY_RANGE ||
+			    lseek(w->fd, (off_t)w->pos, SEEK_SET) < 0) {
+				w->depth = depth;
+				return 1;
+			}
+			how = CTL_WENGINE_SENDFILE;
+			continue;
+		}
+		w->st->engine = how;
+		if (n < 0) {
+			w->st->step = kcopy_step(how);
+			return neg_errno();
+		}
+		if (n == 0)
+			return 0;
+		w->pos += (uint64_t)n;
+		w->st->bytes += (uint64_t)n;
+		if (o->progress)
+			o->progress(o->arg, w->st->bytes);
+		if ((o->flags & CTL_WRITE_DROP_BEHIND) ||
+		    !(o->flags & CTL_WRITE_NO_SYNC))
+			behind(w, false);
+	}
+}
+
 /* O_DIRECT: alignment, an unaligned head written buffered, then DIO on. */
 static int direct_setup(struct writer *w)
 {
@@ -502,7 +654,7 @@ int ctl_write_stream(const char *path, int in_fd,
 {
 	struct writer w = {.o = opts, .st = st, .in = in_fd};
 	_cleanup_close_ int fd = -1;
-	struct stat sb;
+	struct stat sb, in;
 	bool created;
 	double t0;
 	int err, fl;
@@ -552,12 +704,14 @@ int ctl_write_stream(const char *path, int in_fd,
 	w.tail = malloc(TAIL_MAX);
 	if (!w.tail)
 		return -ENOMEM;
-	if (opts->flags & CTL_WRITE_DIRECT) {
+	if (fstat(in_fd, &in) == 0 && S_ISFIFO(in.st_mode))
+		st->pipe_size = pipe_grow(in_fd, opts->root);
+	err = 0;
+	if (opts->flags & CTL_WRITE_DIRECT)
 		err = direct_setup(&w);
-	} else {
-		err = 0;
-	}
 	if (err >= 0 && !w.eof)
+		err = kernel_copy(&w, &sb);
+	if (err == 1)
 		err = write_body(&w);
 	if (err >= 0 && w.direct)
 		err = direct_finish(&w);

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Bulk writer: a stream (stdin, a pipe, a file) into a file at an offset,
- * through io_uring with registered buffers and several writes in flight,
- * or plain pwrite(2) when io_uring is not available. Optional O_DIRECT
- * (alignment from statx STATX_DIOALIGN), drop-behind of the page cache, and
- * a throttle that halves the depth while the disk is saturated.
+ * Bulk writer: a stream (stdin, a pipe, a file) into a file at an offset.
+ * Buffered, the kernel moves the bytes itself where it can: splice(2) from
+ * a pipe, copy_file_range(2) or sendfile(2) from a regular file. Otherwise
+ * (another kind of input, O_DIRECT, a fixed depth, a throttle) through
+ * io_uring with registered buffers and several writes in flight, or plain
+ * pwrite(2) when io_uring is not available. Optional O_DIRECT (alignment
+ * from statx STATX_DIOALIGN), drop-behind of the page cache, and a
+ * throttle that halves the depth while the disk is saturated.
  */
 #pragma once
 
@@ -25,9 +28,19 @@
 #define CTL_WRITE_DEPTH_BUFFERED 2
 #define CTL_WRITE_DEPTH_MAX 256
 
+/*
+ * Asked for: URING (the default) lets the kernel move the bytes where it
+ * can (buffered only: SPLICE from a pipe; COPY_RANGE from a regular file,
+ * or SENDFILE when copy_file_range(2) refuses, as it does across file
+ * systems) and uses io_uring otherwise; PWRITE is read(2) and pwrite(2)
+ * only. ctl_write_stats.engine says which one ran.
+ */
 enum ctl_wengine {
 	CTL_WENGINE_URING,
 	CTL_WENGINE_PWRITE,
+	CTL_WENGINE_SPLICE,
+	CTL_WENGINE_COPY_RANGE,
+	CTL_WENGINE_SENDFILE,
 };
 
 enum {
@@ -76,12 +89,16 @@ int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
 		      unsigned int max);
 
 struct ctl_write_opts {
-	enum ctl_wengine engine;
-	unsigned int depth; /* writes in flight; 0: the defaults above */
+	enum ctl_wengine engine; /* URING or PWRITE */
+	/* Writes in flight; 0: the defaults above. A depth (like a throttle)
+	 * asks for io_uring: the kernel's own copies have no depth. */
+	unsigned int depth;
 	size_t chunk; /* bytes per write; 0: CTL_WRITE_CHUNK */
 	uint64_t offset;
 	unsigned int flags; /* CTL_WRITE_* */
 	struct ctl_throttle *throttle; /* NULL: none (uring only) */
+	/* Where /proc/sys/fs/pipe-max-size is read; NULL: the host's. */
+	const struct ctl_root *root;
 	void (*progress)(void *arg, uint64_t bytes);
 	void *arg;
 };
@@ -94,8 +111,11 @@ struct ctl_write_stats {
 				  * NO_SYNC, once the call returns 0) */
 	uint64_t direct_bytes; /* of which through O_DIRECT */
 	unsigned int dio_mem_align, dio_offset_align;
-	unsigned int depth; /* writes in flight at the start (1: pwrite) */
+	unsigned int depth; /* writes in flight at the start (1: all but
+			     * uring) */
 	unsigned int min_depth; /* lowest depth the throttle set */
+	unsigned int pipe_size; /* capacity of an input pipe after growing it
+				 * (F_SETPIPE_SZ); 0: not a pipe */
 	double write_s, sync_s; /* wall time of the copy and of fdatasync */
 	const char *step; /* on failure: the step that failed */
 };
@@ -103,15 +123,18 @@ struct ctl_write_stats {
 /*
  * Copy everything readable from IN_FD into the file PATH (created 0666 &
  * ~umask if missing) at OPTS->offset. A gap past the end of file stays a
- * hole. With the uring engine, falls back to pwrite when io_uring cannot
- * be set up (EPERM from kernel.io_uring_disabled or seccomp, ENOSYS) or
- * registering the buffers hits RLIMIT_MEMLOCK (ENOMEM); ST->fallback_err
- * and ST->fallback_why say why. Returns 0 or -errno (-EINVAL when O_DIRECT
- * is asked for and the file system reports no alignment).
+ * hole. An input pipe is grown to pipe-max-size (1 MiB at most). With the
+ * uring engine, falls back to pwrite when io_uring cannot be set up (EPERM
+ * from kernel.io_uring_disabled or seccomp, ENOSYS) or registering the
+ * buffers hits RLIMIT_MEMLOCK (ENOMEM); ST->fallback_err and
+ * ST->fallback_why say why (the kernel's own copies need no io_uring).
+ * Returns 0 or -errno (-EINVAL when O_DIRECT is asked for and the file
+ * system reports no alignment).
  */
 int ctl_write_stream(const char *path, int in_fd,
 		     const struct ctl_write_opts *opts,
 		     struct ctl_write_stats *st);
 
-/* The engine's name ("uring", "pwrite"). */
+/* The engine's name ("uring", "pwrite", "splice", "copy_file_range",
+ * "sendfile"). */
 const char *ctl_wengine_name(enum ctl_wengine e);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * libctl uring: the bulk writer with both engines, offsets and holes,
+ * libctl uring: the bulk writer with all engines (splice from a pipe,
+ * copy_file_range from a file, io_uring, pwrite), offsets and holes,
  * O_DIRECT with unaligned head and tail, drop-behind, the fallback from
- * io_uring (setup refused, buffers over RLIMIT_MEMLOCK) and the throttle
- * rule over a fake /proc/diskstats.
+ * io_uring (setup refused, buffers over RLIMIT_MEMLOCK) and from the
+ * kernel's own copies, the input pipe grown within pipe-max-size, and the
+ * throttle rule over a fake /proc/diskstats.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,9 +17,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ctl/macro.h"
@@ -89,6 +94,110 @@ int fsync(int fd)
 	return real(fd);
 }
 
+/*
+ * splice(2) and copy_file_range(2) as libctl calls them: after AFTER bytes
+ * went through, the next call fails with ERR (0: never); EAGAIN calls
+ * fail with EAGAIN first, as a non-blocking empty pipe would.
+ */
+static struct {
+	int err, eagain;
+	size_t after, done;
+	unsigned int calls;
+} spl, cfr, sfl;
+
+ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
+	       unsigned int flags)
+{
+	ssize_t (*real)(int, loff_t *, int, loff_t *, size_t, unsigned int) =
+		(ssize_t(*)(int, loff_t *, int, loff_t *, size_t,
+			    unsigned int))dlsym(RTLD_NEXT, "splice");
+	ssize_t n;
+
+	spl.calls++;
+	if (spl.eagain > 0) {
+		spl.eagain--;
+		errno = EAGAIN;
+		return -1;
+	}
+	if (spl.err && spl.done >= spl.after) {
+		errno = spl.err;
+		return -1;
+	}
+	n = real(in, off_in, out, off_out, len, flags);
+	if (n > 0)
+		spl.done += (size_t)n;
+	return n;
+}
+
+ssize_t copy_file_range(int in, loff_t *off_in, int out, loff_t *off_out,
+			size_t len, unsigned int flags)
+{
+	ssize_t (*real)(int, loff_t *, int, loff_t *, size_t, unsigned int) =
+		(ssize_t(*)(int, loff_t *, int, loff_t *, size_t,
+			    unsigned int))dlsym(RTLD_NEXT, "copy_file_range");
+	ssize_t n;
+
+	cfr.calls++;
+	if (cfr.err && cfr.done >= cfr.after) {
+		errno = cfr.err;
+		return -1;
+	}
+	n = real(in, off_in, out, off_out, len, flags);
+	if (n > 0)
+		cfr.done += (size_t)n;
+	return n;
+}
+
+/* sendfile(2), which glibc names sendfile64() with _FILE_OFFSET_BITS=64. */
+ssize_t sendfile64(int out, int in, off_t *off, size_t len)
+{
+	ssize_t (*real)(int, int, off_t *, size_t) =
+		(ssize_t(*)(int, int, off_t *, size_t))dlsym(RTLD_NEXT,
+							     "sendfile64");
+	ssize_t n;
+
+	sfl.calls++;
+	if (sfl.err && sfl.done >= sfl.after) {
+		errno = sfl.err;
+		return -1;
+	}
+	n = real(out, in, off, len);
+	if (n > 0)
+		sfl.done += (size_t)n;
+	return n;
+}
+
+/*
+ * F_SETPIPE_SZ above this many bytes fails with EPERM (0: never), as it
+ * does for a user over pipe-user-pages-soft or above pipe-max-size. With
+ * _FILE_OFFSET_BITS=64 glibc routes fcntl() to fcntl64().
+ */
+static int setpipe_eperm_above;
+
+static int fcntl_hook(const char *name, int fd, int cmd, void *arg)
+{
+	int (*real)(int, int, ...) =
+		(int (*)(int, int, ...))dlsym(RTLD_NEXT, name);
+
+	if (cmd == F_SETPIPE_SZ && setpipe_eperm_above &&
+	    (long)arg > setpipe_eperm_above) {
+		errno = EPERM;
+		return -1;
+	}
+	return real(fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+	va_list ap;
+	void *arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	return fcntl_hook("fcntl64", fd, cmd, arg);
+}
+
 static char src[512], dst[512];
 static char *data;
 #define DATA_LEN (3 * 1024 * 1024 + 777)
@@ -100,6 +209,10 @@ static int setup(void **state)
 	(void)state;
 	fake_new();
 	fail_init = fail_register = fail_submit = cqe_eagain = 0;
+	memset(&spl, 0, sizeof(spl));
+	memset(&cfr, 0, sizeof(cfr));
+	memset(&sfl, 0, sizeof(sfl));
+	setpipe_eperm_above = 0;
 	snprintf(src, sizeof(src), "%s/src", fake_root);
 	snprintf(dst, sizeof(dst), "%s/dst", fake_root);
 	data = malloc(DATA_LEN);
@@ -158,6 +271,82 @@ static void check_dst(uint64_t off, uint64_t size)
 	free(got);
 }
 
+static void diskstats(unsigned long io_ticks);
+
+/* A pipe fed by a thread with LEN bytes of DATA (over again past its end),
+ * PIECE bytes per write(2) (odd sizes: the reader sees them in any cut). */
+struct feeder {
+	pthread_t th;
+	int fd[2];
+	size_t len, piece;
+};
+
+static void *feed_thread(void *arg)
+{
+	struct feeder *f = arg;
+
+	for (size_t at = 0; at < f->len;) {
+		size_t n = f->len - at < f->piece ? f->len - at : f->piece;
+		size_t in = at % DATA_LEN;
+		ssize_t w;
+
+		if (n > DATA_LEN - in)
+			n = DATA_LEN - in;
+		w = write(f->fd[1], data + in, n);
+
+		if (w <= 0)
+			break;
+		at += (size_t)w;
+	}
+	close(f->fd[1]);
+	return NULL;
+}
+
+static int feed_start(struct feeder *f, size_t len, size_t piece)
+{
+	f->len = len;
+	f->piece = piece;
+	assert_int_equal(pipe2(f->fd, O_CLOEXEC), 0);
+	assert_int_equal(pthread_create(&f->th, NULL, feed_thread, f), 0);
+	return f->fd[0];
+}
+
+/* Wait for the feeder; fails the test if the reader left bytes unread. */
+static void feed_end(struct feeder *f)
+{
+	char c;
+
+	assert_int_equal(pthread_join(f->th, NULL), 0);
+	assert_int_equal(read(f->fd[0], &c, 1), 0);
+	close(f->fd[0]);
+}
+
+/* Stop the feeder of a reader that gave up (EPIPE, SIGPIPE ignored). */
+static void feed_cut(struct feeder *f)
+{
+	close(f->fd[0]);
+	assert_int_equal(pthread_join(f->th, NULL), 0);
+}
+
+/* Write DATA_LEN bytes through a pipe with O; returns ctl_write_stream(). */
+static int copy_pipe(struct ctl_write_opts *o, struct ctl_write_stats *st,
+		     size_t piece, int *pipe_size)
+{
+	struct feeder f;
+	int in = feed_start(&f, DATA_LEN, piece), err;
+
+	last_progress = 0;
+	o->progress = progress;
+	err = ctl_write_stream(dst, in, o, st);
+	if (pipe_size)
+		*pipe_size = fcntl(in, F_GETPIPE_SZ);
+	if (err)
+		feed_cut(&f);
+	else
+		feed_end(&f);
+	return err;
+}
+
 static void test_engines(void **state)
 {
 	const enum ctl_wengine engines[] = {CTL_WENGINE_URING,
@@ -199,24 +388,47 @@ static void test_new_file_dir_synced(void **state)
 	assert_int_equal(copy(&o, &st), 0);
 	assert_int_equal(dir_fsyncs, 1);
 	check_dst(0, DATA_LEN);
+	/* The same through splice. */
+	unlink(dst);
+	o.flags = 0;
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	assert_int_equal(dir_fsyncs, 2);
+	check_dst(0, DATA_LEN);
 }
 
+/* An offset past EOF leaves a hole, with each engine. */
 static void test_offset_past_eof_is_hole(void **state)
 {
-	struct ctl_write_opts o = {.offset = 64ULL * 1024 * 1024};
-	struct ctl_write_stats st;
+	const enum ctl_wengine want[] = {CTL_WENGINE_COPY_RANGE,
+					 CTL_WENGINE_SPLICE, CTL_WENGINE_URING,
+					 CTL_WENGINE_PWRITE};
 	off_t d;
 	int fd;
 
 	(void)state;
-	assert_int_equal(copy(&o, &st), 0);
-	assert_int_equal(st.depth, CTL_WRITE_DEPTH_BUFFERED);
-	check_dst(o.offset, o.offset + DATA_LEN);
-	fd = open(dst, O_RDONLY);
-	d = lseek(fd, 0, SEEK_DATA);
-	close(fd);
-	/* The gap has no data blocks (file systems may round down a bit). */
-	assert_true(d >= (off_t)(o.offset - 1024 * 1024));
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		struct ctl_write_opts o = {.offset = 64ULL * 1024 * 1024};
+		struct ctl_write_stats st;
+
+		if (want[i] == CTL_WENGINE_URING)
+			o.depth = CTL_WRITE_DEPTH_BUFFERED;
+		if (want[i] == CTL_WENGINE_PWRITE)
+			o.engine = CTL_WENGINE_PWRITE;
+		unlink(dst);
+		if (want[i] == CTL_WENGINE_SPLICE)
+			assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+		else
+			assert_int_equal(copy(&o, &st), 0);
+		assert_int_equal(st.engine, want[i]);
+		check_dst(o.offset, o.offset + DATA_LEN);
+		fd = open(dst, O_RDONLY);
+		d = lseek(fd, 0, SEEK_DATA);
+		close(fd);
+		/* The gap has no data blocks (file systems may round down a
+		 * bit). */
+		assert_true(d >= (off_t)(o.offset - 1024 * 1024));
+	}
 }
 
 static void test_no_truncate_unless_asked(void **state)
@@ -259,7 +471,7 @@ static void test_direct_unaligned(void **state)
 
 static void test_fallback_setup_refused(void **state)
 {
-	struct ctl_write_opts o = {0};
+	struct ctl_write_opts o = {.depth = 2};
 	struct ctl_write_stats st;
 
 	(void)state;
@@ -268,6 +480,17 @@ static void test_fallback_setup_refused(void **state)
 	assert_int_equal(st.engine, CTL_WENGINE_PWRITE);
 	assert_int_equal(st.fallback_err, -EPERM);
 	assert_string_equal(st.fallback_why, "io_uring_queue_init");
+	check_dst(0, DATA_LEN);
+	/* The kernel's copies need no io_uring: no fallback to tell. */
+	o.depth = 0;
+	unlink(dst);
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_COPY_RANGE);
+	assert_int_equal(st.fallback_err, 0);
+	assert_null(st.fallback_why);
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	assert_int_equal(st.fallback_err, 0);
 	check_dst(0, DATA_LEN);
 }
 
@@ -364,33 +587,397 @@ static void test_cqe_eagain_retried(void **state)
 	cqe_eagain = 0;
 }
 
-static void test_drop_behind(void **state)
+/* Pages of DST in the page cache. */
+static size_t resident_pages(size_t *pages)
 {
-	struct ctl_write_opts o = {.flags = CTL_WRITE_DROP_BEHIND};
-	struct ctl_write_stats st;
 	long page = sysconf(_SC_PAGESIZE);
-	size_t pages, resident = 0;
+	size_t resident = 0;
 	unsigned char *vec;
 	void *map;
 	int fd;
 
-	(void)state;
-	assert_int_equal(copy(&o, &st), 0);
-	check_dst(0, DATA_LEN);
-	/* check_dst() read the file back: drop again, as a writer would. */
-	assert_int_equal(copy(&o, &st), 0);
 	fd = open(dst, O_RDONLY);
-	pages = (DATA_LEN + (size_t)page - 1) / (size_t)page;
+	assert_true(fd >= 0);
+	*pages = (DATA_LEN + (size_t)page - 1) / (size_t)page;
 	map = mmap(NULL, DATA_LEN, PROT_READ, MAP_SHARED, fd, 0);
 	assert_true(map != MAP_FAILED);
-	vec = malloc(pages);
+	vec = malloc(*pages);
 	assert_int_equal(mincore(map, DATA_LEN, vec), 0);
-	for (size_t i = 0; i < pages; i++)
+	for (size_t i = 0; i < *pages; i++)
 		resident += vec[i] & 1;
-	assert_true(resident < pages / 10);
 	munmap(map, DATA_LEN);
 	free(vec);
 	close(fd);
+	return resident;
+}
+
+/* Drop-behind leaves (almost) nothing cached, whichever engine wrote. */
+static void test_drop_behind(void **state)
+{
+	const enum ctl_wengine want[] = {CTL_WENGINE_COPY_RANGE,
+					 CTL_WENGINE_SPLICE, CTL_WENGINE_URING};
+	struct ctl_write_stats st;
+	size_t pages;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+		struct ctl_write_opts o = {.flags = CTL_WRITE_DROP_BEHIND};
+
+		if (want[i] == CTL_WENGINE_URING)
+			o.depth = 2;
+		unlink(dst);
+		if (want[i] == CTL_WENGINE_SPLICE)
+			assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+		else
+			assert_int_equal(copy(&o, &st), 0);
+		assert_int_equal(st.engine, want[i]);
+		assert_true(resident_pages(&pages) < pages / 10);
+		check_dst(0, DATA_LEN);
+		/* Without it the file stays cached: the check can fail. */
+		o.flags = 0;
+		unlink(dst);
+		assert_int_equal(copy(&o, &st), 0);
+		assert_true(resident_pages(&pages) > pages / 2);
+	}
+}
+
+static long host_pipe_max(void)
+{
+	FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+	long v = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%ld", &v), 1);
+	fclose(f);
+	return v;
+}
+
+/* A pipe is spliced into the file, in pieces of any size, after the pipe
+ * is grown to the host's pipe-max-size. */
+static void test_pipe_spliced(void **state)
+{
+	struct ctl_write_opts o = {0};
+	struct ctl_write_stats st;
+	int psz;
+
+	(void)state;
+	assert_int_equal(copy_pipe(&o, &st, 4097, &psz), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	assert_int_equal(st.depth, 1);
+	assert_int_equal(st.bytes, DATA_LEN);
+	assert_int_equal(last_progress, DATA_LEN);
+	assert_int_equal(psz, host_pipe_max());
+	assert_int_equal(st.pipe_size, psz);
+	assert_true(spl.calls > 0);
+	check_dst(0, DATA_LEN);
+}
+
+/* pipe-max-size is read through the root; a refused size is halved
+ * until the kernel takes it, and no growth at all is not an error. */
+static void test_pipe_size_bounds(void **state)
+{
+	struct ctl_write_opts o = {0};
+	struct ctl_write_stats st;
+	struct ctl_root *r;
+	int psz;
+
+	(void)state;
+	fake_write("proc/sys/fs/pipe-max-size", "262144\n");
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	o.root = r;
+	assert_int_equal(copy_pipe(&o, &st, 65536, &psz), 0);
+	assert_int_equal(psz, 262144);
+	assert_int_equal(st.pipe_size, 262144);
+	check_dst(0, DATA_LEN);
+	setpipe_eperm_above = 131072;
+	unlink(dst);
+	assert_int_equal(copy_pipe(&o, &st, 65536, &psz), 0);
+	assert_int_equal(psz, 131072);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	check_dst(0, DATA_LEN);
+	setpipe_eperm_above = 4096;
+	unlink(dst);
+	assert_int_equal(copy_pipe(&o, &st, 65536, &psz), 0);
+	assert_int_equal(psz, 65536); /* the default, kept */
+	assert_int_equal(st.pipe_size, 65536);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	check_dst(0, DATA_LEN);
+	ctl_root_free(r);
+}
+
+/* A pipe cut short (the producer died): what came is written, exit 0. */
+static void test_pipe_short_input(void **state)
+{
+	struct ctl_write_opts o = {0};
+	struct ctl_write_stats st;
+	struct feeder f;
+	char *got = malloc(100001);
+	int in = feed_start(&f, 100001, 7000), fd;
+
+	(void)state;
+	assert_int_equal(ctl_write_stream(dst, in, &o, &st), 0);
+	feed_end(&f);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	assert_int_equal(st.bytes, 100001);
+	fd = open(dst, O_RDONLY);
+	assert_int_equal(pread(fd, got, 100001, 0), 100001);
+	assert_int_equal(lseek(fd, 0, SEEK_END), 100001);
+	assert_memory_equal(got, data, 100001);
+	close(fd);
+	free(got);
+}
+
+/* A pipe at an offset keeps the rest of the file, unless TRUNCATE. */
+static void test_pipe_offset(void **state)
+{
+	struct ctl_write_opts o = {.offset = 5000};
+	struct ctl_write_stats st;
+	int fd;
+
+	(void)state;
+	fd = open(dst, O_WRONLY | O_CREAT, 0644);
+	assert_int_equal(ftruncate(fd, 8 * 1024 * 1024), 0);
+	close(fd);
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	check_dst(5000, 8 * 1024 * 1024);
+	o.flags = CTL_WRITE_TRUNCATE;
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	check_dst(5000, 5000 + DATA_LEN);
+}
+
+/* A non-blocking pipe that is empty for now is waited for, not an error. */
+static void test_pipe_nonblocking(void **state)
+{
+	struct ctl_write_opts o = {0};
+	struct ctl_write_stats st;
+
+	(void)state;
+	spl.eagain = 3;
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(spl.eagain, 0);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	check_dst(0, DATA_LEN);
+}
+
+/* A regular file is copied in the kernel, from where it is read. */
+static void test_file_copy_range(void **state)
+{
+	struct ctl_write_opts o = {.offset = 3};
+	struct ctl_write_stats st;
+	char *got = malloc(DATA_LEN);
+	int in, fd;
+
+	(void)state;
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_COPY_RANGE);
+	assert_int_equal(st.depth, 1);
+	assert_int_equal(st.bytes, DATA_LEN);
+	assert_int_equal(last_progress, DATA_LEN);
+	assert_true(cfr.calls > 0);
+	check_dst(3, 3 + DATA_LEN);
+	/* stdin already read up to 1000: the copy starts there. */
+	in = open(src, O_RDONLY);
+	assert_int_equal(lseek(in, 1000, SEEK_SET), 1000);
+	last_progress = 0;
+	o.offset = 0;
+	o.flags = CTL_WRITE_TRUNCATE;
+	assert_int_equal(ctl_write_stream(dst, in, &o, &st), 0);
+	assert_int_equal(lseek(in, 0, SEEK_CUR), DATA_LEN);
+	close(in);
+	assert_int_equal(st.bytes, DATA_LEN - 1000);
+	fd = open(dst, O_RDONLY);
+	assert_int_equal(pread(fd, got, DATA_LEN, 0), DATA_LEN - 1000);
+	assert_memory_equal(got, data + 1000, DATA_LEN - 1000);
+	close(fd);
+	free(got);
+}
+
+/* The kernel's copies only where they fit: not with PWRITE, a depth, a
+ * throttle, or a target that is not a regular file. */
+static void test_zero_copy_not_asked(void **state)
+{
+	struct ctl_write_opts o = {.engine = CTL_WENGINE_PWRITE};
+	struct ctl_write_stats st;
+	struct ctl_throttle t;
+	struct ctl_root *r;
+
+	(void)state;
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_PWRITE);
+	/* The pipe is grown for the reads too. */
+	assert_int_equal(st.pipe_size, host_pipe_max());
+	check_dst(0, DATA_LEN);
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_PWRITE);
+	o = (struct ctl_write_opts){.depth = 4};
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_URING);
+	assert_int_equal(st.depth, 4);
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_URING);
+	check_dst(0, DATA_LEN);
+	diskstats(0);
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	ctl_throttle_init(&t, r, "vdz", 80);
+	o = (struct ctl_write_opts){.throttle = &t};
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_URING);
+	check_dst(0, DATA_LEN);
+	ctl_root_free(r);
+	/* fdatasync(2) of /dev/null is EINVAL: no sync there. */
+	o = (struct ctl_write_opts){.flags = CTL_WRITE_NO_SYNC};
+	snprintf(dst, sizeof(dst), "/dev/null");
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_URING);
+	assert_int_equal(spl.calls + cfr.calls, 0);
+}
+
+/*
+ * A kernel copy refused at once falls back, same bytes: copy_file_range
+ * (EXDEV across file systems) to sendfile, and splice or sendfile (EINVAL:
+ * not into this file system) to io_uring.
+ */
+static void test_zero_copy_fallback(void **state)
+{
+	struct ctl_write_opts o = {.offset = 4099};
+	struct ctl_write_stats st;
+
+	(void)state;
+	spl.err = EINVAL;
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_URING);
+	assert_int_equal(st.bytes, DATA_LEN);
+	check_dst(4099, 4099 + DATA_LEN);
+	unlink(dst);
+	cfr.err = EXDEV;
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_SENDFILE);
+	assert_int_equal(st.bytes, DATA_LEN);
+	assert_int_equal(last_progress, DATA_LEN);
+	assert_true(sfl.calls > 0);
+	check_dst(4099, 4099 + DATA_LEN);
+	unlink(dst);
+	sfl.err = EINVAL;
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(st.engine, CTL_WENGINE_URING);
+	assert_int_equal(st.bytes, DATA_LEN);
+	check_dst(4099, 4099 + DATA_LEN);
+}
+
+/* A kernel copy that fails part way (ENOSPC, EIO) is an error with the
+ * bytes written so far and the step, not a fallback that writes twice. */
+static void test_zero_copy_errors(void **state)
+{
+	struct ctl_write_opts o = {0};
+	struct ctl_write_stats st;
+
+	(void)state;
+	spl.err = ENOSPC;
+	spl.after = 1024 * 1024;
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), -ENOSPC);
+	assert_int_equal(st.engine, CTL_WENGINE_SPLICE);
+	assert_int_equal(st.bytes, spl.done);
+	assert_true(st.bytes >= 1024 * 1024);
+	assert_string_equal(st.step, "write");
+	cfr.err = EIO;
+	cfr.after = 1024 * 1024;
+	assert_int_equal(copy(&o, &st), -EIO);
+	assert_int_equal(st.engine, CTL_WENGINE_COPY_RANGE);
+	assert_int_equal(st.bytes, cfr.done);
+	assert_string_equal(st.step, "copy_file_range");
+	cfr = (typeof(cfr)){.err = EXDEV};
+	sfl.err = EDQUOT;
+	sfl.after = 2 * 1024 * 1024;
+	assert_int_equal(copy(&o, &st), -EDQUOT);
+	assert_int_equal(st.engine, CTL_WENGINE_SENDFILE);
+	assert_int_equal(st.bytes, sfl.done);
+	assert_true(st.bytes >= 2 * 1024 * 1024);
+	assert_string_equal(st.step, "sendfile");
+}
+
+/* cachestat(2) (Linux 6.5; glibc 2.36 has no wrapper). */
+struct cs_range {
+	uint64_t off, len;
+};
+struct cs_stat {
+	uint64_t cache, dirty, writeback, evicted, recently_evicted;
+};
+
+#define BIG_LEN (40ULL * 1024 * 1024)
+#define EARLY_LEN (8ULL * 1024 * 1024)
+
+/* The first 8 MiB of DST once 24 MiB are written. */
+static struct cs_stat early;
+static bool early_seen;
+static int early_err;
+
+static void progress_early(void *arg, uint64_t bytes)
+{
+	struct cs_range r = {0, EARLY_LEN};
+	int fd;
+
+	(void)arg;
+	if (early_seen || bytes < 3 * EARLY_LEN)
+		return;
+	early_seen = true;
+	fd = open(dst, O_RDONLY);
+	if (syscall(451, fd, &r, &early, 0) < 0)
+		early_err = errno;
+	close(fd);
+}
+
+/*
+ * Behind the copy, as it goes (not only at the end): what was written is
+ * handed to writeback (no dirty pages left there), and with DROP_BEHIND
+ * dropped from the page cache, whatever the engine.
+ */
+static void test_written_behind(void **state)
+{
+	const enum ctl_wengine want[] = {CTL_WENGINE_COPY_RANGE,
+					 CTL_WENGINE_SPLICE, CTL_WENGINE_URING};
+	char big[512];
+	int fd;
+
+	(void)state;
+	snprintf(big, sizeof(big), "%s/big", fake_root);
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (uint64_t at = 0; at < BIG_LEN; at += DATA_LEN)
+		assert_int_equal(write(fd, data, DATA_LEN), DATA_LEN);
+	close(fd);
+	for (size_t i = 0; i < ARRAY_SIZE(want) * 2; i++) {
+		struct ctl_write_opts o = {
+			.progress = progress_early,
+			.flags = i % 2 ? CTL_WRITE_DROP_BEHIND : 0};
+		struct ctl_write_stats st;
+		enum ctl_wengine e = want[i / 2];
+		struct feeder f;
+		int in;
+
+		if (e == CTL_WENGINE_URING)
+			o.depth = 2;
+		unlink(dst);
+		early_seen = false;
+		early_err = 0;
+		if (e == CTL_WENGINE_SPLICE) {
+			in = feed_start(&f, BIG_LEN, 65536);
+			assert_int_equal(ctl_write_stream(dst, in, &o, &st), 0);
+			feed_end(&f);
+		} else {
+			in = open(big, O_RDONLY);
+			assert_int_equal(ctl_write_stream(dst, in, &o, &st), 0);
+			close(in);
+		}
+		assert_int_equal(st.engine, e);
+		assert_true(early_seen);
+		if (early_err == ENOSYS)
+			skip(); /* no cachestat(2) before Linux 6.5 */
+		assert_int_equal(early_err, 0);
+		assert_int_equal(early.dirty, 0);
+		if (o.flags & CTL_WRITE_DROP_BEHIND)
+			assert_true(early.cache < EARLY_LEN / 4096 / 10);
+	}
 }
 
 struct log {
@@ -493,11 +1080,32 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_drop_behind, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_written_behind, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_spliced, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_size_bounds, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_short_input, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_offset, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_nonblocking, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_file_copy_range, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_zero_copy_not_asked, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_zero_copy_fallback, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_zero_copy_errors, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_rule, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_poll, setup,
 						teardown),
 	};
 
+	signal(SIGPIPE, SIG_IGN); /* feed_cut() */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
