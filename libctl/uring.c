@@ -160,6 +160,8 @@ struct writer {
 	char *tail;
 	size_t tail_len;
 	uint64_t tail_off;
+	/* O_DIRECT: the file was extended to prealloc_end from size0. */
+	uint64_t size0, prealloc_end;
 };
 
 static int ring_setup(struct writer *w)
@@ -534,6 +536,60 @@ static int kernel_copy(struct writer *w, const struct stat *out)
 	}
 }
 
+/*
+ * ext4 runs an O_DIRECT write that extends the file synchronously, under
+ * the exclusive inode lock (IOMAP_DIO_FORCE_WAIT): writes in flight then
+ * go one at a time. With the input's length known (a regular file), the
+ * new part of the file is allocated first (fallocate(2) mode 0, which sets
+ * the size too), so that the writes land inside the file and overlap; and
+ * a disk too small fails before a byte is written. Not for a pipe: the
+ * file would look longer than its data until the end.
+ */
+static int direct_prealloc(struct writer *w)
+{
+	struct stat in, out;
+	uint64_t from, end;
+	off_t at;
+	int err;
+
+	if (fstat(w->in, &in) < 0 || !S_ISREG(in.st_mode) ||
+	    fstat(w->fd, &out) < 0 || !S_ISREG(out.st_mode))
+		return 0;
+	at = lseek(w->in, 0, SEEK_CUR);
+	if (at < 0 || at >= in.st_size)
+		return 0;
+	end = w->pos + (uint64_t)(in.st_size - at);
+	from = w->pos > (uint64_t)out.st_size ? w->pos : (uint64_t)out.st_size;
+	if (end <= from)
+		return 0;
+	w->size0 = (uint64_t)out.st_size;
+	if (fallocate(w->fd, 0, (off_t)from, (off_t)(end - from)) == 0) {
+		w->prealloc_end = end;
+		return 0;
+	}
+	if (errno == EOPNOTSUPP || errno == ENOSYS)
+		return 0; /* the writes extend the file, as before */
+	err = neg_errno();
+	/* A partial allocation may have moved the size. */
+	if (ftruncate(w->fd, (off_t)w->size0) < 0)
+		return neg_errno();
+	w->st->step = "fallocate";
+	return err;
+}
+
+/* After direct_prealloc(): the size the data gives, if the input came
+ * short of its length (or the write failed). */
+static int direct_trim(struct writer *w)
+{
+	uint64_t end = w->o->offset + w->st->bytes;
+
+	if (!w->prealloc_end || end >= w->prealloc_end)
+		return 0;
+	if (end < w->size0)
+		end = w->size0;
+	return ftruncate(w->fd, (off_t)end) < 0 ? neg_errno() : 0;
+}
+
 /* O_DIRECT: alignment, an unaligned head written buffered, then DIO on. */
 static int direct_setup(struct writer *w)
 {
@@ -558,6 +614,9 @@ static int direct_setup(struct writer *w)
 		return -EINVAL;
 	}
 	w->chunk = (w->chunk + w->align - 1) / w->align * w->align;
+	err = direct_prealloc(w);
+	if (err < 0)
+		return err;
 	head = w->pos % w->align ? w->align - w->pos % w->align : 0;
 	if (head) {
 		n = ctl_read_full(w->in, w->tail, (size_t)head);
@@ -657,7 +716,7 @@ int ctl_write_stream(const char *path, int in_fd,
 	struct stat sb, in;
 	bool created;
 	double t0;
-	int err, fl;
+	int err, fl, trim;
 
 	memset(st, 0, sizeof(*st));
 	if (opts->depth)
@@ -715,6 +774,11 @@ int ctl_write_stream(const char *path, int in_fd,
 		err = write_body(&w);
 	if (err >= 0 && w.direct)
 		err = direct_finish(&w);
+	trim = direct_trim(&w);
+	if (err >= 0 && trim < 0) {
+		st->step = "truncate";
+		err = trim;
+	}
 	free(w.bufs);
 	free(w.mem);
 	free(w.tail);

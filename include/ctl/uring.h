@@ -128,6 +128,9 @@ struct ctl_write_stats {
  * from kernel.io_uring_disabled or seccomp, ENOSYS) or registering the
  * buffers hits RLIMIT_MEMLOCK (ENOMEM); ST->fallback_err and
  * ST->fallback_why say why (the kernel's own copies need no io_uring).
+ * With O_DIRECT and a regular file as input, the new part of the file is
+ * allocated first (so that the writes do not extend the file one at a
+ * time): a disk too small fails with -ENOSPC before a byte is written.
  * Returns 0 or -errno (-EINVAL when O_DIRECT is asked for and the file
  * system reports no alignment).
  */

@@ -4,8 +4,8 @@
 # on a tmpfs): every engine (splice from a pipe, copy_file_range or
 # sendfile from a file, io_uring, pwrite) gives the same bytes for pipes,
 # files, zeros and odd sizes; offsets (inside, and past EOF leaving a
-# hole), --truncate, O_DIRECT with an unaligned head and tail,
-# drop-behind measured with fincore, io_uring disabled
+# hole), --truncate, O_DIRECT with an unaligned head and tail and its
+# preallocation, drop-behind measured with fincore, io_uring disabled
 # through the sysctl, a full file system, stdin closed or cut short, and
 # bad options.
 . "$(dirname "$0")/lib.sh"
@@ -157,7 +157,8 @@ if command -v fincore >/dev/null; then
 	rm -f "$E/drop" "$E/nodrop"
 fi
 
-# --- a full file system: exit 3 and a message, with each engine
+# --- a full file system: exit 3 and a message, with each engine; with
+# --direct and a file on stdin nothing is written at all (preallocated)
 SDEV=$(mkloop 16)
 mkext4 "$SDEV" -m 0
 S=$WORK/small
@@ -176,6 +177,10 @@ for how in splice file sendfile uring pwrite direct-pipe; do
 	[ $rc = 3 ] || { cat "$WORK/err" >&2; fail "$how: full file system: exit $rc, expected 3"; }
 	expect_grep "^mmapwin: $S/full: no space left on device after [1-9][0-9]* bytes; free space and retry$" "$WORK/err"
 done
+printf 'keep' >"$S/full"
+expect_exit 3 "$M" write "$S/full" --direct --offset 8192 <"$E/src"
+expect_grep "^mmapwin: $S/full: no space left on device after 0 bytes; free space and retry$" "$WORK/err"
+[ "$(cat "$S/full")" = keep ] || fail "--direct on a full disk changed the file"
 for eng in uring pwrite; do
 	expect_exit 3 "$M" write /dev/full --engine $eng <"$D/odd"
 	expect_grep 'mmapwin: /dev/full: no space left on device after 0 bytes' "$WORK/err"

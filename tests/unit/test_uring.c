@@ -167,6 +167,39 @@ ssize_t sendfile64(int out, int in, off_t *off, size_t len)
 	return n;
 }
 
+/* fallocate(2) fails with this errno (0: it does not); calls counted. */
+static int fallocate_err;
+static unsigned int fallocate_calls;
+
+int fallocate64(int fd, int mode, off_t off, off_t len)
+{
+	int (*real)(int, int, off_t, off_t) =
+		(int (*)(int, int, off_t, off_t))dlsym(RTLD_NEXT,
+						       "fallocate64");
+
+	fallocate_calls++;
+	if (fallocate_err) {
+		errno = fallocate_err;
+		return -1;
+	}
+	return real(fd, mode, off, len);
+}
+
+/* fstat(2) of the inode LIE_INO says it is LIE bytes longer than it is. */
+static ino_t lie_ino;
+static off_t lie;
+
+int fstat64(int fd, struct stat64 *sb)
+{
+	int (*real)(int, struct stat64 *) =
+		(int (*)(int, struct stat64 *))dlsym(RTLD_NEXT, "fstat64");
+	int ret = real(fd, sb);
+
+	if (ret == 0 && lie && sb->st_ino == lie_ino)
+		sb->st_size += lie;
+	return ret;
+}
+
 /*
  * F_SETPIPE_SZ above this many bytes fails with EPERM (0: never), as it
  * does for a user over pipe-user-pages-soft or above pipe-max-size. With
@@ -213,6 +246,9 @@ static int setup(void **state)
 	memset(&cfr, 0, sizeof(cfr));
 	memset(&sfl, 0, sizeof(sfl));
 	setpipe_eperm_above = 0;
+	fallocate_err = 0;
+	fallocate_calls = 0;
+	lie = 0;
 	snprintf(src, sizeof(src), "%s/src", fake_root);
 	snprintf(dst, sizeof(dst), "%s/dst", fake_root);
 	data = malloc(DATA_LEN);
@@ -467,6 +503,58 @@ static void test_direct_unaligned(void **state)
 	assert_true(st.direct_bytes < DATA_LEN); /* head and tail buffered */
 	assert_int_equal(st.bytes, DATA_LEN);
 	check_dst(1000, 1000 + DATA_LEN);
+}
+
+/*
+ * ext4 makes an O_DIRECT write that extends the file wait, alone: with an
+ * input of known length the new part of the file is allocated first. A
+ * disk too small then fails before a byte is written, leaving the file as
+ * it was; an input shorter than its size said leaves no tail of zeros.
+ */
+static void test_direct_prealloc(void **state)
+{
+	struct ctl_write_opts o = {.flags = CTL_WRITE_DIRECT, .offset = 8192};
+	struct ctl_write_stats st;
+	struct stat sb;
+	char *got = malloc(4096), old[4096];
+	int err, fd;
+
+	(void)state;
+	memset(old, 'k', sizeof(old));
+	fd = open(dst, O_WRONLY | O_CREAT, 0644);
+	assert_int_equal(write(fd, old, sizeof(old)), sizeof(old));
+	close(fd);
+	fallocate_err = ENOSPC;
+	err = copy(&o, &st);
+	if (err == -EINVAL && st.step &&
+	    strcmp(st.step, "O_DIRECT alignment") == 0)
+		skip(); /* no O_DIRECT on this file system (tmpfs) */
+	assert_int_equal(err, -ENOSPC);
+	assert_string_equal(st.step, "fallocate");
+	assert_int_equal(st.bytes, 0);
+	fd = open(dst, O_RDONLY);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(sb.st_size, sizeof(old));
+	assert_int_equal(pread(fd, got, 4096, 0), 4096);
+	assert_memory_equal(got, old, sizeof(old));
+	close(fd);
+	/* The input claims 5 MiB more than it has. */
+	fallocate_err = 0;
+	fallocate_calls = 0;
+	assert_int_equal(stat(src, &sb), 0);
+	lie_ino = sb.st_ino;
+	lie = 5 * 1024 * 1024;
+	assert_int_equal(copy(&o, &st), 0);
+	assert_int_equal(fallocate_calls, 1);
+	assert_int_equal(st.bytes, DATA_LEN);
+	lie = 0;
+	check_dst(8192, 8192 + DATA_LEN);
+	/* A pipe's length is unknown: nothing is allocated ahead. */
+	fallocate_calls = 0;
+	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
+	assert_int_equal(fallocate_calls, 0);
+	check_dst(8192, 8192 + DATA_LEN);
+	free(got);
 }
 
 static void test_fallback_setup_refused(void **state)
@@ -1067,6 +1155,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_truncate_unless_asked,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_direct_unaligned, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_direct_prealloc, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_fallback_setup_refused,
 						setup, teardown),
