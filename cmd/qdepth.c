@@ -416,6 +416,7 @@ static int cmd_show(struct opts *o, struct ctl_strv *targets)
 struct job {
 	const char *target; /* as given, or the save file */
 	const char *name; /* queue device; "" for a target without one */
+	unsigned int major, minor; /* its number, for the lock */
 	unsigned int level; /* 0 serves the target, 1+ below a loop file */
 	int unresolved; /* the target names no device: stops the batch */
 	struct ctl_queue_want want;
@@ -528,6 +529,74 @@ static int job_rc(const struct job *j, int udev)
 	default:
 		return CTL_EXIT_OK;
 	}
+}
+
+/* How long a set waits for another qdepth changing the same queue. */
+#define LOCK_WAIT_MS 30000
+
+static int cmp_devno(const void *a, const void *b)
+{
+	const struct job *x = *(const struct job *const *)a;
+	const struct job *y = *(const struct job *const *)b;
+
+	if (x->major != y->major)
+		return x->major < y->major ? -1 : 1;
+	return x->minor < y->minor ? -1 : x->minor > y->minor;
+}
+
+/*
+ * One writer per device: lock the queue of every job with a device
+ * number, in number order so that two runs never wait on each other in a
+ * circle. A queue that cannot be locked fails its job (C is set). Returns
+ * the lock fds to hand to unlock_jobs().
+ */
+static int *lock_jobs(struct opts *o, struct job *j, size_t n)
+{
+	struct job **order = calloc(n + 1, sizeof(*order));
+	int *fds = malloc((n + 1) * sizeof(*fds));
+	size_t k = 0;
+
+	if (!order || !fds)
+		err(CTL_EXIT_FAIL, NULL);
+	for (size_t i = 0; i <= n; i++)
+		fds[i] = i < n ? -1 : -2; /* -2 ends the list */
+	for (size_t i = 0; i < n; i++)
+		if (j[i].name[0] && (j[i].major || j[i].minor))
+			order[k++] = &j[i];
+	qsort(order, k, sizeof(*order), cmp_devno);
+	for (size_t i = 0; i < k; i++) {
+		struct ctl_queue_change *c = &order[i]->c;
+		int fd = ctl_queue_lock(o->root, order[i]->major,
+					order[i]->minor, LOCK_WAIT_MS);
+
+		if (fd >= 0) {
+			fds[i] = fd;
+			continue;
+		}
+		c->result = CTL_QUEUE_FAILED;
+		c->err = fd;
+		if (fd == -ETIMEDOUT)
+			snprintf(c->why, sizeof(c->why),
+				 "another qdepth is changing this queue: "
+				 "waited %d s for /run/lock/qdepth-%u:%u.lock",
+				 LOCK_WAIT_MS / 1000, order[i]->major,
+				 order[i]->minor);
+		else
+			snprintf(c->why, sizeof(c->why),
+				 "cannot lock /run/lock/qdepth-%u:%u.lock: %s",
+				 order[i]->major, order[i]->minor,
+				 strerror(-fd));
+	}
+	free(order);
+	return fds;
+}
+
+static void unlock_jobs(int *fds)
+{
+	for (size_t i = 0; fds && fds[i] != -2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
 }
 
 /* Read queue NAME and plan WANT on it into C. Returns 0 if applicable. */
@@ -728,7 +797,7 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 {
 	struct items it = {0};
 	struct job *jobs;
-	int rc, e;
+	int rc, e, *locks;
 
 	if (!o->want.sched && !o->want.set_depth && !o->want.set_read_ahead)
 		errx(CTL_EXIT_USAGE,
@@ -740,17 +809,31 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 	jobs = calloc(it.n + 1, sizeof(*jobs));
 	if (!jobs)
 		err(CTL_EXIT_FAIL, NULL);
+	for (size_t i = 0; i < it.n; i++) {
+		const struct item *x = &it.v[i];
+
+		jobs[i] = (struct job){
+			.target = x->target,
+			.name = x->dev.name,
+			.major = x->dev.kind == CTL_BLK_QUEUE ? x->dev.major
+							      : 0,
+			.minor = x->dev.kind == CTL_BLK_QUEUE ? x->dev.minor
+							      : 0,
+			.level = x->dev.level,
+			.unresolved = x->err != 0,
+			.want = o->want};
+	}
+	/* The plans read the queues under the lock: what --save records is
+	 * what this run replaces. A dry run writes nothing, locks nothing. */
+	locks = o->cli.dry_run ? NULL : lock_jobs(o, jobs, it.n);
 	/* Plan everything first: one rejected device means no writes. */
 	for (size_t i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
 		struct job *j = &jobs[i];
 		struct ctl_queue_change *c = &j->c;
 
-		*j = (struct job){.target = x->target,
-				  .name = x->dev.name,
-				  .level = x->dev.level,
-				  .unresolved = x->err != 0,
-				  .want = o->want};
+		if (c->result == CTL_QUEUE_FAILED)
+			continue; /* its lock failed */
 		if (x->err) {
 			/* In udev mode a device gone by the time the rule
 			 * runs is one the change does not apply to. */
@@ -786,6 +869,7 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 		"TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE");
 	if (e < 0)
 		rc = CTL_EXIT_FAIL;
+	unlock_jobs(locks);
 	free(jobs);
 	items_free(&it);
 	return rc;
@@ -812,7 +896,7 @@ static int cmd_restore(struct opts *o, const char *file)
 	struct ctl_queue *qs = NULL;
 	struct job *jobs;
 	size_t n = 0;
-	int rc, e;
+	int rc, e, *locks;
 
 	e = ctl_queue_load(file, &qs, &n);
 	switch (-e) {
@@ -841,6 +925,7 @@ static int cmd_restore(struct opts *o, const char *file)
 		err(CTL_EXIT_FAIL, NULL);
 	for (size_t i = 0; i < n; i++) {
 		struct job *j = &jobs[i];
+		struct ctl_queue now;
 
 		*j = (struct job){
 			.target = file,
@@ -851,13 +936,25 @@ static int cmd_restore(struct opts *o, const char *file)
 				 .set_read_ahead = true,
 				 .read_ahead_kb = qs[i].read_ahead_kb},
 		};
-		if (plan_one(o, j->name, &j->want, &j->c) == 0)
+		/* Locked by today's number; a disk gone fails its plan. */
+		if (ctl_queue_read(o->root, j->name, &now) == 0) {
+			j->major = now.major;
+			j->minor = now.minor;
+		}
+	}
+	locks = o->cli.dry_run ? NULL : lock_jobs(o, jobs, n);
+	for (size_t i = 0; i < n; i++) {
+		struct job *j = &jobs[i];
+
+		if (j->c.result != CTL_QUEUE_FAILED &&
+		    plan_one(o, j->name, &j->want, &j->c) == 0)
 			same_disk(&qs[i], &j->c.before, &j->c);
 	}
 	run_jobs(o, jobs, n);
 	rc = report_jobs(
 		o, jobs, n,
 		"DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,OLD-RA,RA,RESULT,NOTE");
+	unlock_jobs(locks);
 	free(jobs);
 	free(qs);
 	return rc;

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl/attr.h"
@@ -176,13 +179,35 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 	return 0;
 }
 
+static void sleep_ms(unsigned int ms);
+
+/*
+ * Write a queue attribute. The kernel answers EBUSY while an elevator
+ * switch is in progress on the queue (another writer, udev's ATTR{}):
+ * wait that out, briefly (about 0.3 s in all), then give up.
+ */
+static int write_attr(const struct ctl_root *r, const char *qdir,
+		      const char *name, const char *val)
+{
+	unsigned int wait = 1;
+	int err;
+
+	for (int tries = 1;; tries++) {
+		err = ctl_attr_write(r, qdir, name, val);
+		if (err != -EBUSY || tries == 12)
+			return err;
+		sleep_ms(wait);
+		wait = wait < 32 ? wait * 2 : 50;
+	}
+}
+
 static int write_u64(const struct ctl_root *r, const char *qdir,
 		     const char *name, uint64_t v)
 {
 	char val[32];
 
 	snprintf(val, sizeof(val), "%" PRIu64, v);
-	return ctl_attr_write(r, qdir, name, val);
+	return write_attr(r, qdir, name, val);
 }
 
 static int fail(struct ctl_queue_change *c, int err, const char *what)
@@ -230,7 +255,7 @@ static int put_back(const struct ctl_root *r, const char *qdir,
 
 	if (old->sched[0] && !old->sched_fixed &&
 	    (read_back(r, qdir, now) < 0 || strcmp(now->sched, old->sched)))
-		err = ctl_attr_write(r, qdir, "scheduler", old->sched);
+		err = write_attr(r, qdir, "scheduler", old->sched);
 	e = write_u64(r, qdir, "nr_requests", old->depth);
 	err = err < 0 ? err : e;
 	e = write_u64(r, qdir, "read_ahead_kb", old->read_ahead_kb);
@@ -288,7 +313,7 @@ int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 	if (ctl_fmt(qdir, sizeof(qdir), "/sys/block/%s/queue", old->name) < 0)
 		return -EINVAL;
 	if (w->sched && strcmp(w->sched, old->sched) != 0) {
-		err = ctl_attr_write(r, qdir, "scheduler", w->sched);
+		err = write_attr(r, qdir, "scheduler", w->sched);
 		if (err < 0)
 			return fail(c, err, "scheduler");
 	}
@@ -484,4 +509,75 @@ int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 	*qs = TAKE_PTR(v);
 	*n = cnt;
 	return 0;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* mkdir NAME in the directory open at DIRFD; an existing one is fine. */
+static int mkdir_in(int dirfd, const char *name)
+{
+	return mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST ? neg_errno()
+								 : 0;
+}
+
+int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
+		   unsigned int minor, unsigned int timeout_ms)
+{
+	_cleanup_close_ int top = -1, run = -1;
+	char path[64];
+	uint64_t end = now_ms() + timeout_ms;
+	unsigned int step = 1;
+	int fd, err;
+
+	/* Under the root, so a --sysroot tree never touches the host's. */
+	top = ctl_root_open_path(r, "/", O_PATH | O_DIRECTORY, 0);
+	if (top < 0)
+		return top;
+	err = mkdir_in(top, "run");
+	if (err < 0)
+		return err;
+	run = ctl_root_open_path(r, "/run", O_PATH | O_DIRECTORY, 0);
+	if (run < 0)
+		return run;
+	err = mkdir_in(run, "lock");
+	if (err < 0)
+		return err;
+	snprintf(path, sizeof(path), "/run/lock/qdepth-%u:%u.lock", major,
+		 minor);
+	/* Open before create: with fs.protected_regular, O_CREAT on another
+	 * user's file in the sticky /run/lock fails. */
+	fd = ctl_root_open_path(r, path, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd == -ENOENT)
+		fd = ctl_root_open_path(r, path,
+					O_RDONLY | O_CREAT | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return fd;
+	/* Polled, not blocking: a library cannot arm a signal to bound a
+	 * blocking flock(), and udev must not wait for ever. Every 10 ms at
+	 * most, so that a waiter takes a released lock about as soon as a
+	 * newcomer does. */
+	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		err = errno == EWOULDBLOCK ? -ETIMEDOUT : neg_errno();
+		if (err != -ETIMEDOUT || now_ms() >= end) {
+			close(fd);
+			return err;
+		}
+		sleep_ms(step);
+		step = step < 8 ? step * 2 : 10;
+	}
+	return fd;
 }

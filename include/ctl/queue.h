@@ -105,6 +105,15 @@ int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
  */
 int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c);
 
+/*
+ * One writer per device: take an exclusive lock on the queue of device
+ * MAJ:MIN, the file <root>/run/lock/qdepth-MAJ:MIN.lock (the directory is
+ * made if missing), waiting at most TIMEOUT_MS for another holder.
+ * Returns the lock's fd (close it to release), -ETIMEDOUT, or -errno.
+ */
+int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
+		   unsigned int minor, unsigned int timeout_ms);
+
 /* Name of a result ("applied", "clamped", ...). */
 const char *ctl_queue_result_name(enum ctl_queue_result res);
 

@@ -11,15 +11,19 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/magic.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl/file.h"
+#include "ctl/macro.h"
 #include "fake.h"
 #include "../fixtures/qdepth/tree.h"
 
@@ -957,6 +961,120 @@ static void test_device_target(void **state)
 				   "'show', 'set', 'check' and 'stat'\n");
 }
 
+/* Start `qdepth --sysroot ROOT ARGS...` in the background; its pid. */
+static pid_t run_bg(const char *const *args)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const char *argv[32] = {qdepth, "--sysroot", fake_root};
+		char path[512];
+		size_t k = 3;
+
+		snprintf(path, sizeof(path), "%s/io/bg.out", fake_root);
+		if (!freopen(path, "w", stdout))
+			_exit(127);
+		snprintf(path, sizeof(path), "%s/io/bg.err", fake_root);
+		if (!freopen(path, "w", stderr) ||
+		    !freopen("/dev/null", "r", stdin))
+			_exit(127);
+		while (*args && k < ARRAY_SIZE(argv) - 1)
+			argv[k++] = *args++;
+		execv(qdepth, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* 1 when process PID has a file open whose path ends in SUFFIX. */
+static int has_open(pid_t pid, const char *suffix)
+{
+	char dir[64], link[384], path[1024];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	while (d && !found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n <= 0)
+			continue;
+		path[n] = '\0';
+		found = (size_t)n >= strlen(suffix) &&
+			strcmp(path + n - strlen(suffix), suffix) == 0;
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/*
+ * One device, one writer: while another qdepth holds the queue's lock
+ * (<sysroot>/run/lock/qdepth-8:0.lock), set waits and writes nothing;
+ * once it is released, set applies. A dry run does not wait.
+ */
+static void test_set_waits_for_lock(void **state)
+{
+	static const char *const args[] = {"set", "--depth", "99", "sda", NULL};
+	char path[512];
+	struct res r;
+	int fd, st, i;
+	pid_t pid;
+
+	(void)state;
+	fake_mkdir("run/lock");
+	snprintf(path, sizeof(path), "%s/run/lock/qdepth-8:0.lock", fake_root);
+	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	pid = run_bg(args);
+	for (i = 0; i < 2000 && !has_open(pid, "/qdepth-8:0.lock"); i++)
+		usleep(5000);
+	assert_true(has_open(pid, "/qdepth-8:0.lock"));
+	/* Waiting for the lock, not past it: nothing written. */
+	usleep(200000);
+	assert_int_equal(waitpid(pid, &st, WNOHANG), 0);
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+	run(&r, "set -r -n -o DEVICE,RESULT --dry-run --depth 99 sda");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda planned\n");
+
+	close(fd);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
+	/* The host's /run was not used. */
+	assert_int_equal(access("/run/lock/qdepth-8:0.lock", F_OK) == 0 &&
+				 access(path, F_OK) != 0,
+			 0);
+}
+
+/* A lock that cannot be taken: said, nothing changed, exit 3. */
+static void test_set_lock_fails(void **state)
+{
+	struct res r;
+
+	(void)state;
+	fake_write("run", "not a directory\n");
+	run(&r, "set -r -n -o DEVICE,RESULT --depth 99 sda nvme0n1");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "sda failed\nnvme0n1 failed\n");
+	assert_string_equal(r.err, "qdepth: sda: cannot lock "
+				   "/run/lock/qdepth-8:0.lock: Not a "
+				   "directory\n"
+				   "qdepth: nvme0n1: cannot lock "
+				   "/run/lock/qdepth-259:0.lock: Not a "
+				   "directory\n");
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023\n");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -973,6 +1091,8 @@ int main(void)
 		T(test_set_udev),
 		T(test_set_udev_missing),
 		T(test_set_rolls_back_across_devices),
+		T(test_set_waits_for_lock),
+		T(test_set_lock_fails),
 		T(test_device_target),
 		T(test_check),
 		T(test_check_bad),

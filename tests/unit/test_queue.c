@@ -13,8 +13,11 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ctl/file.h"
@@ -29,6 +32,66 @@
 
 static struct ctl_root *root;
 
+/*
+ * write(2), linked in front of libc's, to make the fake tree answer as a
+ * kernel does where a regular file cannot. Each knob acts on writes to
+ * a queue attribute (a path with "/queue/") and is off at 0:
+ *  - busy_writes: that many writes fail with EBUSY (an elevator switch in
+ *    progress elsewhere);
+ *  - depth_from, depth_to: nr_requests written as depth_from keeps
+ *    depth_to instead, as a kernel that stores another value;
+ *  - depth_min: nr_requests below it becomes it, as blk-mq raises 0-3
+ *    to 4 (BLKDEV_MIN_RQ).
+ * queue_writes counts the attempts.
+ */
+static int busy_writes, queue_writes;
+static uint64_t depth_from, depth_to, depth_min;
+
+static int fd_path_has(int fd, const char *part)
+{
+	char link[64], path[1024];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n < 0)
+		return 0;
+	path[n] = '\0';
+	return strstr(path, part) != NULL;
+}
+
+ssize_t write(int fd, const void *buf, size_t len);
+ssize_t write(int fd, const void *buf, size_t len)
+{
+	char val[32];
+	uint64_t v;
+
+	if (!fd_path_has(fd, "/queue/"))
+		return syscall(SYS_write, fd, buf, len);
+	queue_writes++;
+	if (busy_writes > 0) {
+		busy_writes--;
+		errno = EBUSY;
+		return -1;
+	}
+	if ((depth_from || depth_min) && fd_path_has(fd, "/nr_requests") &&
+	    len < sizeof(val)) {
+		memcpy(val, buf, len);
+		val[len] = '\0';
+		v = strtoull(val, NULL, 10);
+		if (depth_from && v == depth_from)
+			v = depth_to;
+		if (v < depth_min)
+			v = depth_min;
+		snprintf(val, sizeof(val), "%" PRIu64, v);
+		/* sysfs takes the whole write; the file keeps the value. */
+		if (syscall(SYS_write, fd, val, strlen(val)) < 0)
+			return -1;
+		return (ssize_t)len;
+	}
+	return syscall(SYS_write, fd, buf, len);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -40,6 +103,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
+	busy_writes = queue_writes = 0;
+	depth_from = depth_to = depth_min = 0;
 	ctl_root_free(root);
 	root = NULL;
 	fake_free();
@@ -845,6 +910,119 @@ static void test_bug_save_no_scheduler(void **state)
 	free(back);
 }
 
+/*
+ * The kernel answers EBUSY while another elevator switch is in progress:
+ * a few are waited out, a queue that stays busy fails after a bounded
+ * number of tries, and what was written is put back.
+ */
+static void test_apply_busy(void **state)
+{
+	struct ctl_queue_want w = {.set_depth = true, .depth = 300};
+	struct ctl_queue_change c;
+
+	(void)state;
+	busy_writes = 3;
+	assert_int_equal(plan_apply("sda", &w, &c, NULL), 0);
+	assert_int_equal(c.result, CTL_QUEUE_APPLIED);
+	assert_int_equal(busy_writes, 0);
+	assert_int_equal(queue_writes, 4);
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "300");
+
+	/* Busy for good: a bounded number of tries, then the error. */
+	fake_write(SDA_Q "/nr_requests", "64\n");
+	w.sched = "kyber";
+	busy_writes = 1000;
+	queue_writes = 0;
+	assert_int_equal(plan_apply("sda", &w, &c, NULL), -EBUSY);
+	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	assert_string_equal(c.why,
+			    "writing scheduler: Device or resource busy");
+	assert_true(queue_writes > 3);
+	assert_true(queue_writes <= 20);
+	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
+}
+
+/*
+ * A kernel that keeps another depth than the one written: the read-back
+ * catches it, the change fails and the old values are put back.
+ */
+static void test_apply_depth_read_back(void **state)
+{
+	struct ctl_queue_want w = {.set_depth = true, .depth = 300};
+	struct ctl_queue_change c;
+
+	(void)state;
+	depth_from = 300;
+	depth_to = 100;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, NULL), -EIO);
+	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	assert_int_equal(c.err, -EIO);
+	assert_string_equal(c.why, "read back scheduler none depth 100, asked "
+				   "none 300; rolled back");
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023");
+	assert_int_equal(c.after.depth, 1023);
+
+	/* A write that reads back as written is applied, of course. */
+	w.depth = 64;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, NULL), 0);
+	assert_int_equal(c.result, CTL_QUEUE_APPLIED);
+}
+
+/*
+ * blk-mq raises nr_requests 0-3 to 4. --clamp brings a depth below the
+ * range to its bottom, 4, which reads back as 4; the old values stay
+ * when it does not.
+ */
+static void test_clamp_low_reads_back(void **state)
+{
+	struct ctl_queue_want w = {
+		.set_depth = true, .depth = 1, .clamp = true};
+	struct ctl_queue_change c;
+
+	(void)state;
+	depth_min = 4;
+	assert_int_equal(plan_apply("nvme0n1", &w, &c, NULL), 0);
+	assert_int_equal(c.result, CTL_QUEUE_CLAMPED);
+	assert_int_equal(c.depth, 4);
+	assert_int_equal(c.after.depth, 4);
+	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "4");
+}
+
+/*
+ * One writer per device: a lock file per MAJ:MIN under <root>/run/lock
+ * (made if missing), never the host's /run when the root is a tree.
+ */
+static void test_lock(void **state)
+{
+	char path[512];
+	int a, b;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/run", fake_root);
+	assert_int_equal(access(path, F_OK), -1);
+	a = ctl_queue_lock(root, 4095, 1048575, 1000);
+	assert_true(a >= 0);
+	snprintf(path, sizeof(path), "%s/run/lock/qdepth-4095:1048575.lock",
+		 fake_root);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(access("/run/lock/qdepth-4095:1048575.lock", F_OK),
+			 -1);
+	/* A second writer of the same device waits, then gives up. */
+	assert_int_equal(ctl_queue_lock(root, 4095, 1048575, 50), -ETIMEDOUT);
+	/* Another device is not held up. */
+	b = ctl_queue_lock(root, 4095, 1048574, 50);
+	assert_true(b >= 0);
+	close(b);
+	/* Released: the next writer gets it. */
+	close(a);
+	b = ctl_queue_lock(root, 4095, 1048575, 50);
+	assert_true(b >= 0);
+	/* A lock file is only locked, never written. */
+	assert_int_equal(flock(b, LOCK_UN), 0);
+	close(b);
+	assert_string_equal(fake_read("run/lock/qdepth-4095:1048575.lock"), "");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -868,6 +1046,10 @@ int main(void)
 		T(test_apply_sched_fails),
 		T(test_apply_depth_fails_rolls_back),
 		T(test_revert),
+		T(test_apply_busy),
+		T(test_apply_depth_read_back),
+		T(test_clamp_low_reads_back),
+		T(test_lock),
 		T(test_result_names),
 		T(test_save_load),
 		T(test_load_bad),
