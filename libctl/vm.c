@@ -166,6 +166,42 @@ double ctl_vm_readin_rate(const struct ctl_vmstat *a,
 	return (double)(b->pgpgin - a->pgpgin) / secs;
 }
 
+/* One PSI line "KIND avg10=A avg60=B avg300=C total=T". */
+static int psi_line(const char *line, const char *kind, double avg[3],
+		    uint64_t *total)
+{
+	char k[8];
+	unsigned long long t;
+	int end = 0;
+
+	if (sscanf(line, "%7s avg10=%lf avg60=%lf avg300=%lf total=%llu%n", k,
+		   &avg[0], &avg[1], &avg[2], &t, &end) != 5 ||
+	    strcmp(k, kind) != 0 || (line[end] != '\0' && line[end] != '\n'))
+		return -EBADMSG;
+	*total = t;
+	return 0;
+}
+
+int ctl_vm_psi_read(const struct ctl_root *r, struct ctl_psi *p)
+{
+	char buf[256], *nl;
+	int n = ctl_root_read_file(r, "/proc/pressure/memory", buf,
+				   sizeof(buf));
+
+	memset(p, 0, sizeof(*p));
+	if (n < 0)
+		return n;
+	if (psi_line(buf, "some", p->some, &p->some_total) < 0)
+		return -EBADMSG;
+	nl = strchr(buf, '\n');
+	if (!nl)
+		return 0;
+	if (psi_line(nl + 1, "full", p->full, &p->full_total) < 0)
+		return -EBADMSG;
+	p->has_full = true;
+	return 0;
+}
+
 /* /proc/swaps escapes space, tab, newline and backslash as \ooo. */
 static void unescape(char *s)
 {

@@ -73,6 +73,28 @@ int ctl_vm_vmstat_read(const struct ctl_root *r, struct ctl_vmstat *vs);
 double ctl_vm_readin_rate(const struct ctl_vmstat *a,
 			  const struct ctl_vmstat *b, double secs);
 
+/*
+ * Memory pressure stall information (PSI) of <root>/proc/pressure/memory:
+ * the share of wall time, in percent, in which some task (some) or every
+ * non-idle task (full) waited for memory, averaged by the kernel over 10,
+ * 60 and 300 seconds, and the total stall time in microseconds. The kernel
+ * keeps the averages itself: one read gives a current figure, no sampling.
+ */
+struct ctl_psi {
+	double some[3]; /* avg10, avg60, avg300 */
+	double full[3];
+	uint64_t some_total;
+	uint64_t full_total;
+	bool has_full; /* "full" line present */
+};
+
+/*
+ * Parse <root>/proc/pressure/memory (opened without blocking). Returns 0,
+ * -ENOENT without PSI in the kernel, -EOPNOTSUPP when it was booted with
+ * psi=0, -EBADMSG when the file is not in that format, or -errno.
+ */
+int ctl_vm_psi_read(const struct ctl_root *r, struct ctl_psi *p);
+
 /* One line of /proc/swaps; sizes in KiB. */
 struct ctl_swap {
 	char name[256]; /* octal escapes (\040) decoded */

@@ -242,6 +242,49 @@ static void test_swaps(void **state)
 	free(sw);
 }
 
+static void test_psi(void **state)
+{
+	struct ctl_psi p;
+
+	(void)state;
+	fake_write("proc/pressure/memory",
+		   "some avg10=1.50 avg60=0.75 avg300=0.10 total=12345\n"
+		   "full avg10=0.50 avg60=0.25 avg300=0.00 total=678\n");
+	assert_int_equal(ctl_vm_psi_read(root, &p), 0);
+	assert_true(p.some[0] == 1.50 && p.some[1] == 0.75 &&
+		    p.some[2] == 0.10);
+	assert_int_equal(p.some_total, 12345);
+	assert_true(p.has_full);
+	assert_true(p.full[0] == 0.50 && p.full[1] == 0.25 &&
+		    p.full[2] == 0.00);
+	assert_int_equal(p.full_total, 678);
+	/* Before "full" existed for a resource, only "some" is there. */
+	fake_write("proc/pressure/memory",
+		   "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
+	assert_int_equal(ctl_vm_psi_read(root, &p), 0);
+	assert_false(p.has_full);
+	/* Not the PSI format: refused, never half-read. */
+	fake_write("proc/pressure/memory", "garbage\n");
+	assert_int_equal(ctl_vm_psi_read(root, &p), -EBADMSG);
+	fake_write("proc/pressure/memory",
+		   "full avg10=0.50 avg60=0.25 avg300=0.00 total=678\n");
+	assert_int_equal(ctl_vm_psi_read(root, &p), -EBADMSG);
+	fake_write("proc/pressure/memory", "some avg10=1.50 avg60=0.75\n");
+	assert_int_equal(ctl_vm_psi_read(root, &p), -EBADMSG);
+	/* A kernel without PSI has no file. */
+	unlink(strcat(strcpy((char[512]){0}, fake_root),
+		      "/proc/pressure/memory"));
+	assert_int_equal(ctl_vm_psi_read(root, &p), -ENOENT);
+	/* A FIFO in its place is refused, not waited on. */
+	assert_int_equal(mkfifo(strcat(strcpy((char[512]){0}, fake_root),
+				       "/proc/pressure/memory"),
+				0600),
+			 0);
+	alarm(10);
+	assert_int_equal(ctl_vm_psi_read(root, &p), -CTL_ENOTREG);
+	alarm(0);
+}
+
 static void test_sysctl_precedence(void **state)
 {
 	struct ctl_sysctl_hit *h;
@@ -768,6 +811,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_meminfo, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vmstat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_swaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_psi, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl_precedence, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
