@@ -249,6 +249,14 @@ static void test_set_depth(void **state)
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "nvme0n1 1023 clamped\n");
 	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
+	/* Below the range: to its bottom, 4 (the kernel's own minimum). */
+	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT,NOTE --clamp --depth 1 "
+		"nvme0n1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "nvme0n1 4 clamped "
+				   "depth\\x201\\x20clamped\\x20to\\x204..1023"
+				   "\\x20with\\x20scheduler\\x20none\n");
+	assert_string_equal(value(NVME_Q "/nr_requests"), "4");
 
 	/* A partition's depth is its disk's. */
 	run(&r, "set -r -n -o TARGET,DEVICE,DEPTH,RESULT --depth 99 sda1");
