@@ -4,7 +4,6 @@
  * for the duration of one command (with a crash-safe state file), and
  * memory cgroup limits for that command.
  */
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -14,17 +13,21 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/time.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "ctl/cgroup.h"
 #include "ctl/cli.h"
 #include "ctl/file.h"
+#include "ctl/notify.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
 #include "ctl/vm.h"
@@ -41,7 +44,7 @@ enum {
 	OPT_SWAP_MAX,
 };
 
-/* Sample length of the read-in rate for show and auto --once. */
+/* Read-in sample of auto --once and of auto's first step, in seconds. */
 #define SAMPLE_SECS 1.0
 
 struct opts {
@@ -59,11 +62,61 @@ struct opts {
 	const char *arrow;
 };
 
+/*
+ * Whether stderr and stdout are the journal's stream ($JOURNAL_STREAM, see
+ * systemd.exec(5)): each diagnostic line then starts with its syslog
+ * priority "<N>", and auto's log lines go without a timestamp (journald
+ * stamps them). Set once in main(), before the first message.
+ */
+static struct {
+	bool err;
+	bool out;
+} journal;
+
+static void vsay(int prio, const char *fmt, va_list ap)
+{
+	char msg[2048];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* One write per line: journald splits its stream at newlines. */
+	if (journal.err)
+		fprintf(stderr, "<%d>%s: %s\n", prio,
+			program_invocation_short_name, msg);
+	else
+		fprintf(stderr, "%s: %s\n", program_invocation_short_name, msg);
+}
+
+/* A diagnostic "swapadj: ..." on stderr, of syslog priority PRIO. */
+static void say(int prio, const char *fmt, ...) _printf_(2, 3);
+
+static void say(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(prio, fmt, ap);
+	va_end(ap);
+}
+
+/* An error, then exit with CODE (errx(3) with the journal's priority). */
+static void die(int code, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
+static void die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(LOG_ERR, fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
 static int finish(int rc)
 {
 	/* EPIPE is not an error in a pipeline: the reader had enough. */
 	if ((fflush(stdout) != 0 || ferror(stdout)) && errno != EPIPE) {
-		warn("stdout");
+		say(LOG_ERR, "stdout: %s", strerror(errno));
 		return CTL_EXIT_FAIL;
 	}
 	return rc;
@@ -115,10 +168,10 @@ static struct ctl_out *new_table(const struct opts *o, const char *name,
 	int err = ctl_out_new(name, cols, n, defaults, &o->cli.fmt, &out, &bad);
 
 	if (err == -EINVAL && bad)
-		errx(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
-		     (int)strcspn(bad, ","), bad);
+		die(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
+		    (int)strcspn(bad, ","), bad);
 	if (err < 0)
-		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
+		die(CTL_EXIT_FAIL, "output: %s", strerror(-err));
 	return out;
 }
 
@@ -130,7 +183,7 @@ static int print_table(const struct opts *o, struct ctl_out *out)
 		err = ctl_out_print(out, stdout);
 	ctl_out_free(out);
 	if (err < 0) {
-		warnx("output: %s", strerror(-err));
+		say(LOG_ERR, "output: %s", strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	return CTL_EXIT_OK;
@@ -151,8 +204,9 @@ static int vm_fail(const struct opts *o, const char *what, int err)
 
 	if (state && err == -EBADMSG) {
 		/* Half a state file would restore the wrong value. */
-		warnx("%s%s: no valid end marker (cut short, or written by an older swapadj): nothing was changed; inspect it, set vm.swappiness by hand ('swapadj set N', N from its 'original N' line), then remove it",
-		      root, what);
+		say(LOG_ERR,
+		    "%s%s: no valid end marker (cut short, or written by an older swapadj): nothing was changed; inspect it, set vm.swappiness by hand ('swapadj set N', N from its 'original N' line), then remove it",
+		    root, what);
 		return CTL_EXIT_FAIL;
 	}
 	if (err == -EACCES || err == -EPERM)
@@ -164,7 +218,7 @@ static int vm_fail(const struct opts *o, const char *what, int err)
 		hint = " (not a swapadj state file: inspect it and remove it)";
 	else if (state && (err == -CTL_ENOTREG || err == -EISDIR))
 		hint = " (remove it: swapadj keeps its state there)";
-	warnx("%s%s: %s%s", root, what, ctl_file_strerror(-err), hint);
+	say(LOG_ERR, "%s%s: %s%s", root, what, ctl_file_strerror(-err), hint);
 	return err == -ENOENT ? CTL_EXIT_UNSUPP : ctl_exit_for(err);
 }
 
@@ -186,34 +240,14 @@ static unsigned int parse_swappiness(const struct opts *o, const char *what,
 	if (err == -EINVAL && s[0] == '-' && ctl_parse_u64(s + 1, &v) == 0)
 		err = -ERANGE;
 	if (err == -EINVAL)
-		errx(CTL_EXIT_USAGE, "%s '%s': not a number (0-%d)", what, s,
-		     max);
+		die(CTL_EXIT_USAGE, "%s '%s': not a number (0-%d)", what, s,
+		    max);
 	if (err < 0 || v > (uint64_t)max)
-		errx(CTL_EXIT_USAGE,
-		     "%s %s: out of range 0-%d for this kernel (%s)", what, s,
-		     max,
-		     max == 200 ? "Linux 5.8 and later" : "before Linux 5.8");
+		die(CTL_EXIT_USAGE,
+		    "%s %s: out of range 0-%d for this kernel (%s)", what, s,
+		    max,
+		    max == 200 ? "Linux 5.8 and later" : "before Linux 5.8");
 	return (unsigned int)v;
-}
-
-static int add_kv(struct ctl_out *out, const char *field, const char *value,
-		  const char *fmt, ...) _printf_(4, 5);
-
-static int add_kv(struct ctl_out *out, const char *field, const char *value,
-		  const char *fmt, ...)
-{
-	struct ctl_row *row = ctl_out_row(out);
-	char detail[1024];
-	va_list ap;
-
-	if (!row)
-		return -ENOMEM;
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	ctl_out_set(out, row, S_FIELD, field);
-	ctl_out_set(out, row, S_VALUE, value);
-	return ctl_out_set(out, row, S_DETAIL, detail);
 }
 
 static void sleep_secs(double s)
@@ -261,165 +295,303 @@ static void auto_reason(const struct ctl_vm_auto_in *in,
 				  : "");
 }
 
+/* ---- show ---- */
+
+/*
+ * What show gathers: its table, and how many facts could not be read.
+ * Such a fact is a "?" row named on stderr, and the report is partial:
+ * show then exits 3. A facility the kernel lacks (no PSI, no swap, no
+ * memory cgroup) is a "-" row and no failure.
+ */
+struct show {
+	const struct opts *o;
+	struct ctl_out *out;
+	int unread;
+};
+
+static void row(struct show *sh, const char *field, const char *value,
+		const char *fmt, ...) _printf_(4, 5);
+
+static void row(struct show *sh, const char *field, const char *value,
+		const char *fmt, ...)
+{
+	struct ctl_row *r = ctl_out_row(sh->out);
+	char detail[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (!r || ctl_out_set(sh->out, r, S_FIELD, field) < 0 ||
+	    ctl_out_set(sh->out, r, S_VALUE, value) < 0 ||
+	    ctl_out_set(sh->out, r, S_DETAIL, detail) < 0) {
+		say(LOG_ERR, "output: %s: %s", field, strerror(ENOMEM));
+		sh->unread++;
+	}
+}
+
+/* FIELD could not be read from PATH: WHY, or the text of ERR. */
+static void unread(struct show *sh, const char *field, const char *path,
+		   int err, const char *why)
+{
+	if (!why)
+		why = ctl_file_strerror(-err);
+	row(sh, field, "?", "%s: %s", path, why);
+	say(LOG_ERR, "%s%s: %s", rootp(sh->o), path, why);
+	sh->unread++;
+}
+
+/* Instant: the kernel keeps the 10/60/300 s averages itself. */
+static void show_pressure(struct show *sh)
+{
+	static const char path[] = "/proc/pressure/memory";
+	struct ctl_psi p;
+	char buf[32], full[96] = "";
+	int err = ctl_vm_psi_read(sh->o->root, &p);
+
+	if (err == -ENOENT) {
+		row(sh, "pressure", "-", "no %s (a kernel without PSI)", path);
+		return;
+	}
+	if (err == -EOPNOTSUPP) {
+		row(sh, "pressure", "-",
+		    "PSI is off (the kernel was booted with psi=0)");
+		return;
+	}
+	if (err == -EBADMSG) {
+		unread(sh, "pressure", path, err,
+		       "not in the PSI format (some avg10=... "
+		       "avg60=... avg300=... total=...)");
+		return;
+	}
+	if (err < 0) {
+		unread(sh, "pressure", path, err, NULL);
+		return;
+	}
+	if (p.has_full)
+		snprintf(full, sizeof(full),
+			 "; all tasks at once: %.2f, %.2f, %.2f", p.full[0],
+			 p.full[1], p.full[2]);
+	snprintf(buf, sizeof(buf), "%.2f", p.some[0]);
+	row(sh, "pressure", buf,
+	    "%% of the last 10 s in which some task waited for memory (PSI); "
+	    "60 s %.2f, 300 s %.2f%s",
+	    p.some[1], p.some[2], full);
+}
+
+/*
+ * What auto would set. The read-in rate needs two reads apart in time:
+ * with --interval it is sampled and the value is one; without, the rule
+ * gives one value for low and one for high read-in, and both are shown.
+ */
+static void show_auto(struct show *sh, const struct ctl_meminfo *mi,
+		      int readin_err, double readin)
+{
+	const struct opts *o = sh->o;
+	struct ctl_vm_auto_in in = {.total = mi->total,
+				    .available = mi->available,
+				    .readin = readin,
+				    .min = 10,
+				    .max = 60};
+	struct ctl_vm_auto lo, hi;
+	char buf[32], why[512];
+
+	if (ctl_vm_auto_compute(&in, &lo) < 0) {
+		row(sh, "auto", "?",
+		    "needs MemTotal and MemAvailable (see memtotal)");
+		return;
+	}
+	if (o->interval_set && readin_err) {
+		row(sh, "auto", "?", "needs the read-in rate (see readin)");
+		return;
+	}
+	if (o->interval_set) {
+		auto_reason(&in, &lo, why, sizeof(why));
+		snprintf(buf, sizeof(buf), "%u", lo.value);
+		row(sh, "auto", buf, "what 'swapadj auto' would set: %s", why);
+		return;
+	}
+	in.readin = 0;
+	ctl_vm_auto_compute(&in, &lo);
+	in.readin = 2 * CTL_VM_AUTO_READIN_KIBS;
+	ctl_vm_auto_compute(&in, &hi);
+	snprintf(buf, sizeof(buf), "%u/%u", lo.value, hi.value);
+	row(sh, "auto", buf,
+	    "what 'swapadj auto' would set: %u with read-in <= %.0f KiB/s, %u "
+	    "above (base 10 + (1 - %.3f) x 30 = %u; clamp %u..%u); "
+	    "--interval SEC samples the read-in rate and gives one value",
+	    lo.value, CTL_VM_AUTO_READIN_KIBS, hi.value, lo.avail_pct / 100,
+	    lo.base, in.min, in.max);
+}
+
 /* The boot configuration line of show, and whether it conflicts. */
-static int show_boot(const struct opts *o, struct ctl_out *out,
-		     unsigned int cur)
+static void show_boot(struct show *sh, unsigned int cur)
 {
 	struct ctl_sysctl_hit *hits = NULL;
 	size_t n = 0;
-	int err = ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits, &n);
+	int err = ctl_vm_sysctl_scan(sh->o->root, "vm.swappiness", &hits, &n);
 
 	if (err < 0) {
-		err = add_kv(out, "boot", "?", "%s: %s%s",
-			     n ? hits[0].path : "sysctl.d",
-			     ctl_file_strerror(-err),
-			     err == -CTL_ENOTREG
-				     ? " (sysctl --system would hang on it)"
-				     : "");
+		unread(sh, "boot", n ? hits[0].path : "/etc/sysctl.d", err,
+		       err == -CTL_ENOTREG
+			       ? "not a regular file (sysctl --system would "
+				 "hang on it: remove it)"
+			       : NULL);
 		free(hits);
-		return err;
+		return;
 	}
 	if (n == 0) {
-		err = add_kv(out, "boot", "-",
-			     "no sysctl.d file or /etc/sysctl.conf sets "
-			     "vm.swappiness: the kernel default (60) applies "
-			     "at boot");
+		row(sh, "boot", "-",
+		    "no sysctl.d file or /etc/sysctl.conf sets vm.swappiness: "
+		    "the kernel default (60) applies at boot");
 	} else {
 		const struct ctl_sysctl_hit *w = &hits[n - 1];
 		uint64_t v;
 		int same = ctl_parse_u64(w->value, &v) == 0 && v == cur;
 
-		err = add_kv(out, "boot", w->value, "%s:%u sets it at boot%s%s",
-			     w->path, w->line,
-			     n > 1 ? " (last of several files)" : "",
-			     same ? "; current value matches"
-				  : "; CONFLICT: the current value differs");
-		for (size_t i = 0; i + 1 < n && err >= 0; i++)
-			err = add_kv(out, "boot-overridden", hits[i].value,
-				     "%s:%u, overridden by %s", hits[i].path,
-				     hits[i].line, w->path);
+		row(sh, "boot", w->value, "%s:%u sets it at boot%s%s", w->path,
+		    w->line, n > 1 ? " (last of several files)" : "",
+		    same ? "; current value matches"
+			 : "; CONFLICT: the current value differs");
+		for (size_t i = 0; i + 1 < n; i++)
+			row(sh, "boot-overridden", hits[i].value,
+			    "%s:%u, overridden by %s", hits[i].path,
+			    hits[i].line, w->path);
 	}
 	free(hits);
-	return err;
 }
 
-static int show_swaps(const struct opts *o, struct ctl_out *out)
+static void show_swaps(struct show *sh)
 {
 	struct ctl_swap *sw = NULL;
 	size_t n = 0;
-	int err = ctl_vm_swaps_read(o->root, &sw, &n);
+	int err = ctl_vm_swaps_read(sh->o->root, &sw, &n);
 
-	if (err < 0)
-		return add_kv(out, "swap", "?", "/proc/swaps: %s",
-			      strerror(-err));
+	if (err == -ENOENT) {
+		row(sh, "swap", "-",
+		    "no /proc/swaps (a kernel without swap support)");
+		return;
+	}
+	if (err < 0) {
+		unread(sh, "swap", "/proc/swaps", err, NULL);
+		return;
+	}
 	if (n == 0)
-		err = add_kv(out, "swap", "none", "no active swap device");
-	for (size_t i = 0; i < n && err >= 0; i++)
-		err = add_kv(out, "swap", sw[i].name,
-			     "%s%s, %" PRIu64 " KiB, used %" PRIu64
-			     " KiB, priority %d",
-			     sw[i].zram ? "zram (compressed RAM), " : "",
-			     sw[i].type, sw[i].size, sw[i].used, sw[i].prio);
+		row(sh, "swap", "none", "no active swap device");
+	for (size_t i = 0; i < n; i++)
+		row(sh, "swap", sw[i].name,
+		    "%s%s, %" PRIu64 " KiB, used %" PRIu64 " KiB, priority %d",
+		    sw[i].zram ? "zram (compressed RAM), " : "", sw[i].type,
+		    sw[i].size, sw[i].used, sw[i].prio);
 	free(sw);
-	return err;
 }
 
 /* The caller's memory cgroup: its limit, and v1's own swappiness. */
-static int show_cgroup(const struct opts *o, struct ctl_out *out,
-		       unsigned int cur)
+static void show_cgroup(struct show *sh, unsigned int cur)
 {
+	const struct ctl_root *r = sh->o->root;
 	struct ctl_cgroup_mem m;
 	struct ctl_cgroup_limit lim;
 	char path[600], buf[32];
-	int err = ctl_cgroup_mem_find(o->root, &m);
+	int err = ctl_cgroup_mem_find(r, &m);
 
-	if (err == -ENOTSUP)
-		return add_kv(out, "cgroup", "-",
-			      "no memory cgroup controller mounted");
-	if (err < 0)
-		return add_kv(out, "cgroup", "?", "%s", strerror(-err));
-	snprintf(buf, sizeof(buf), "v%d", m.version);
-	err = add_kv(out, "cgroup", buf, "%s%s: the caller's memory cgroup",
-		     m.mount, strcmp(m.self, "/") ? m.self : "");
-	if (err >= 0 && ctl_cgroup_self_limit(o->root, &lim) == 0) {
-		if (lim.max == CTL_CGROUP_UNLIMITED)
-			err = add_kv(out, "cgroup-limit", "max",
-				     "no memory limit up to the root");
-		else {
-			snprintf(buf, sizeof(buf), "%" PRIu64, lim.max);
-			err = add_kv(out, "cgroup-limit", buf,
-				     "bytes, set in %s", lim.path);
-		}
+	if (err == -ENOTSUP) {
+		row(sh, "cgroup", "-", "no memory cgroup controller mounted");
+		return;
 	}
-	if (err < 0 || m.version != 1 || strcmp(m.self, "/") == 0)
-		return err;
+	if (err < 0) {
+		unread(sh, "cgroup", "/proc/self/cgroup", err, NULL);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "v%d", m.version);
+	row(sh, "cgroup", buf, "%s%s: the caller's memory cgroup", m.mount,
+	    strcmp(m.self, "/") ? m.self : "");
+	err = ctl_cgroup_self_limit(r, &lim);
+	if (err < 0) {
+		unread(sh, "cgroup-limit", m.mount, err, NULL);
+	} else if (lim.max == CTL_CGROUP_UNLIMITED) {
+		row(sh, "cgroup-limit", "max",
+		    "no memory limit up to the root");
+	} else {
+		snprintf(buf, sizeof(buf), "%" PRIu64, lim.max);
+		row(sh, "cgroup-limit", buf, "bytes, set in %s", lim.path);
+	}
+	if (m.version != 1 || strcmp(m.self, "/") == 0)
+		return;
 	snprintf(path, sizeof(path), "%s%s/memory.swappiness", m.mount, m.self);
-	if (ctl_root_read_file(o->root, path, buf, sizeof(buf)) < 0)
-		return 0;
-	return add_kv(out, "cgroup-swappiness", buf,
-		      "%s: cgroup v1 reclaim in this cgroup uses it, not "
-		      "vm.swappiness%s",
-		      path,
-		      (unsigned int)atoi(buf) == cur ? "" : " (they differ)");
+	err = ctl_root_read_file(r, path, buf, sizeof(buf));
+	if (err < 0) {
+		unread(sh, "cgroup-swappiness", path, err, NULL);
+		return;
+	}
+	row(sh, "cgroup-swappiness", buf,
+	    "%s: cgroup v1 reclaim in this cgroup uses it, not "
+	    "vm.swappiness%s",
+	    path, (unsigned int)atoi(buf) == cur ? "" : " (they differ)");
 }
 
+/*
+ * Every row is read at once, each file once; only --interval SEC waits,
+ * to sample the read-in rate.
+ */
 static int cmd_show(struct opts *o)
 {
-	struct ctl_out *out = new_table(o, "swapadj", show_cols,
-					ARRAY_SIZE(show_cols),
-					"FIELD,VALUE,DETAIL");
-	struct ctl_vm_auto_in in = {.min = 10, .max = 60};
-	struct ctl_meminfo mi;
-	struct ctl_vm_auto a;
+	struct show sh = {.o = o};
+	struct ctl_meminfo mi = {0};
 	unsigned int cur;
-	char buf[64], why[512];
-	int max, err;
+	double readin = 0;
+	char buf[64];
+	int max, rc, readin_err = 0, err;
 
+	sh.out = new_table(o, "swapadj", show_cols, ARRAY_SIZE(show_cols),
+			   "FIELD,VALUE,DETAIL");
 	err = ctl_vm_swappiness_get(o->root, &cur);
 	if (err < 0) {
-		ctl_out_free(out);
+		ctl_out_free(sh.out);
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
 	}
-	max = range_max(o);
 	snprintf(buf, sizeof(buf), "%u", cur);
-	add_kv(out, "swappiness", buf, "vm.swappiness now");
-	snprintf(buf, sizeof(buf), "0-%d", max);
-	add_kv(out, "range", buf, "%s",
-	       max == 200 ? "Linux 5.8 and later accept up to 200"
-			  : "kernels before 5.8 accept up to 100");
+	row(&sh, "swappiness", buf, "vm.swappiness now");
+	max = ctl_vm_swappiness_max(o->root);
+	if (max < 0) {
+		unread(&sh, "range", "/proc/sys/kernel/osrelease", max,
+		       max == -EINVAL ? "no kernel version in it" : NULL);
+	} else {
+		snprintf(buf, sizeof(buf), "0-%d", max);
+		row(&sh, "range", buf, "%s",
+		    max == 200 ? "Linux 5.8 and later accept up to 200"
+			       : "kernels before 5.8 accept up to 100");
+	}
 	err = ctl_vm_meminfo_read(o->root, &mi);
-	if (err == 0) {
+	if (err < 0) {
+		unread(&sh, "memtotal", "/proc/meminfo", err,
+		       err == -ENODATA ? "no MemTotal" : NULL);
+	} else {
 		snprintf(buf, sizeof(buf), "%" PRIu64, mi.total);
-		add_kv(out, "memtotal", buf, "KiB");
+		row(&sh, "memtotal", buf, "KiB");
 		snprintf(buf, sizeof(buf), "%" PRIu64, mi.available);
-		add_kv(out, "memavailable", buf, "KiB, %.1f%% of MemTotal",
-		       100.0 * (double)mi.available / (double)mi.total);
-	} else {
-		add_kv(out, "memtotal", "?", "/proc/meminfo: %s",
-		       strerror(-err));
+		row(&sh, "memavailable", buf, "KiB, %.1f%% of MemTotal",
+		    100.0 * (double)mi.available / (double)mi.total);
 	}
-	err = sample_readin(o, o->interval_set ? o->interval : SAMPLE_SECS,
-			    &in.readin);
-	if (err == 0) {
-		snprintf(buf, sizeof(buf), "%.1f", in.readin);
-		add_kv(out, "readin", buf,
-		       "KiB/s read from block devices (pgpgin) over %.1f s",
-		       o->interval_set ? o->interval : SAMPLE_SECS);
-	} else {
-		add_kv(out, "readin", "?", "/proc/vmstat: %s", strerror(-err));
+	show_pressure(&sh);
+	if (o->interval_set) {
+		readin_err = sample_readin(o, o->interval, &readin);
+		if (readin_err < 0) {
+			unread(&sh, "readin", "/proc/vmstat", readin_err,
+			       readin_err == -ENODATA ? "no pgpgin" : NULL);
+		} else {
+			snprintf(buf, sizeof(buf), "%.1f", readin);
+			row(&sh, "readin", buf,
+			    "KiB/s read from block devices (pgpgin) over %.1f s",
+			    o->interval);
+		}
 	}
-	in.total = mi.total;
-	in.available = mi.available;
-	if (ctl_vm_auto_compute(&in, &a) == 0) {
-		auto_reason(&in, &a, why, sizeof(why));
-		snprintf(buf, sizeof(buf), "%u", a.value);
-		add_kv(out, "auto", buf, "what 'swapadj auto' would set: %s",
-		       why);
-	}
-	show_boot(o, out, cur);
-	show_swaps(o, out);
-	show_cgroup(o, out, cur);
-	return print_table(o, out);
+	show_auto(&sh, &mi, readin_err, readin);
+	show_boot(&sh, cur);
+	show_swaps(&sh);
+	show_cgroup(&sh, cur);
+	rc = print_table(o, sh.out);
+	return rc ? rc : sh.unread ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
 /* A sysctl.d hit applied after CTL_VM_PERSIST_FILE overrides it. */
@@ -439,22 +611,23 @@ static void warn_overrides(const struct ctl_sysctl_hit *hits, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (after_persist(&hits[i]))
-			warnx("%s:%u sets vm.swappiness = %s after %s and "
-			      "wins at boot; remove that line to make the "
-			      "drop-in effective",
-			      hits[i].path, hits[i].line, hits[i].value,
-			      CTL_VM_PERSIST_FILE);
+			say(LOG_WARNING,
+			    "%s:%u sets vm.swappiness = %s after %s and "
+			    "wins at boot; remove that line to make the "
+			    "drop-in effective",
+			    hits[i].path, hits[i].line, hits[i].value,
+			    CTL_VM_PERSIST_FILE);
 }
 
 /* A sysctl.d file that cannot be read: named, with the fix. */
 static int sysctl_fail(const struct opts *o, struct ctl_sysctl_hit *hits,
 		       size_t n, int err)
 {
-	warnx("%s%s: %s%s", rootp(o), n ? hits[0].path : "/etc/sysctl.d",
-	      ctl_file_strerror(-err),
-	      err == -CTL_ENOTREG
-		      ? " (sysctl --system would hang on it: remove it)"
-		      : "");
+	say(LOG_ERR, "%s%s: %s%s", rootp(o), n ? hits[0].path : "/etc/sysctl.d",
+	    ctl_file_strerror(-err),
+	    err == -CTL_ENOTREG
+		    ? " (sysctl --system would hang on it: remove it)"
+		    : "");
 	free(hits);
 	return ctl_exit_for(err);
 }
@@ -475,15 +648,16 @@ static int kept_fail(const struct opts *o, unsigned int val, unsigned int old,
 	int back = put_back(o, old, now);
 
 	if (back < 0)
-		warnx("%s%s: wrote %u, the kernel kept %u; putting %u back failed: %s",
-		      rootp(o), CTL_VM_SWAPPINESS, val, now, old,
-		      strerror(-back));
+		say(LOG_ERR,
+		    "%s%s: wrote %u, the kernel kept %u; putting %u back failed: %s",
+		    rootp(o), CTL_VM_SWAPPINESS, val, now, old,
+		    strerror(-back));
 	else if (now != old)
-		warnx("%s%s: wrote %u, the kernel kept %u; put %u back",
-		      rootp(o), CTL_VM_SWAPPINESS, val, now, old);
+		say(LOG_ERR, "%s%s: wrote %u, the kernel kept %u; put %u back",
+		    rootp(o), CTL_VM_SWAPPINESS, val, now, old);
 	else
-		warnx("%s%s: wrote %u, the kernel kept %u", rootp(o),
-		      CTL_VM_SWAPPINESS, val, now);
+		say(LOG_ERR, "%s%s: wrote %u, the kernel kept %u", rootp(o),
+		    CTL_VM_SWAPPINESS, val, now);
 	return CTL_EXIT_FAIL;
 }
 
@@ -513,7 +687,7 @@ static int cmd_set(struct opts *o, int argc, char **argv)
 	int err, back;
 
 	if (argc != 1)
-		errx(CTL_EXIT_USAGE, "set: give exactly one value N");
+		die(CTL_EXIT_USAGE, "set: give exactly one value N");
 	val = parse_swappiness(o, "swappiness", argv[0]);
 	err = ctl_vm_swappiness_get(o->root, &old);
 	if (err < 0)
@@ -535,7 +709,7 @@ static int cmd_set(struct opts *o, int argc, char **argv)
 		warn_overrides(hits, nhits);
 		free(hits);
 		if (!o->cli.quiet)
-			warnx("dry run: nothing written");
+			say(LOG_INFO, "dry run: nothing written");
 		return print_table(o, out);
 	}
 	err = ctl_vm_swappiness_set(o->root, val, &now);
@@ -556,14 +730,16 @@ static int cmd_set(struct opts *o, int argc, char **argv)
 			free(hits);
 			back = put_back(o, old, now);
 			if (back < 0)
-				warnx("%s%s: not written: %s; vm.swappiness stays %u (putting %u back failed: %s)",
-				      rootp(o), CTL_VM_PERSIST_FILE,
-				      ctl_file_strerror(-err), now, old,
-				      strerror(-back));
+				say(LOG_ERR,
+				    "%s%s: not written: %s; vm.swappiness stays %u (putting %u back failed: %s)",
+				    rootp(o), CTL_VM_PERSIST_FILE,
+				    ctl_file_strerror(-err), now, old,
+				    strerror(-back));
 			else
-				warnx("%s%s: not written: %s; vm.swappiness put back to %u",
-				      rootp(o), CTL_VM_PERSIST_FILE,
-				      ctl_file_strerror(-err), old);
+				say(LOG_ERR,
+				    "%s%s: not written: %s; vm.swappiness put back to %u",
+				    rootp(o), CTL_VM_PERSIST_FILE,
+				    ctl_file_strerror(-err), old);
 			return CTL_EXIT_FAIL;
 		}
 		warn_overrides(hits, nhits);
@@ -581,15 +757,15 @@ static int cmd_check(struct opts *o, int argc)
 	int bad = 0, err;
 
 	if (argc)
-		errx(CTL_EXIT_USAGE, "check: takes no arguments");
+		die(CTL_EXIT_USAGE, "check: takes no arguments");
 	if (!o->min_set && !o->max_set && !o->min_avail_set)
-		errx(CTL_EXIT_USAGE,
-		     "check: give --max, --min or --min-available");
+		die(CTL_EXIT_USAGE,
+		    "check: give --max, --min or --min-available");
 	if (o->min_set && o->max_set && o->min > o->max)
-		errx(CTL_EXIT_USAGE,
-		     "check: --min %" PRIu64 " is above --max %" PRIu64
-		     "; no value can pass",
-		     o->min, o->max);
+		die(CTL_EXIT_USAGE,
+		    "check: --min %" PRIu64 " is above --max %" PRIu64
+		    "; no value can pass",
+		    o->min, o->max);
 	err = ctl_vm_swappiness_get(o->root, &cur);
 	if (err < 0)
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
@@ -667,8 +843,8 @@ static int cg_fail(const struct ctl_cgroup *cg, int err)
 		       "cgroup whose parent has none (systemd-run --scope)";
 		rc = CTL_EXIT_UNSUPP;
 	}
-	warnx("%s%s%s: %s%s", cg->path, attr ? "/" : "", attr ? attr : "",
-	      strerror(-err), hint);
+	say(LOG_ERR, "%s%s%s: %s%s", cg->path, attr ? "/" : "",
+	    attr ? attr : "", strerror(-err), hint);
 	return rc;
 }
 
@@ -745,7 +921,7 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
 	ssize_t n;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		warn("pipe");
+		say(LOG_ERR, "pipe: %s", strerror(errno));
 		return CTL_EXIT_FAIL;
 	}
 	/* Signals wait until the handlers know the child. */
@@ -758,7 +934,7 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
 	if (pid < 0) {
 		sigprocmask(SIG_SETMASK, old, NULL);
 		close(pfd[0]);
-		warn("fork");
+		say(LOG_ERR, "fork: %s", strerror(errno));
 		return CTL_EXIT_FAIL;
 	}
 	child_pid = pid;
@@ -779,19 +955,20 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
-			warn("waitpid");
+			say(LOG_ERR, "waitpid: %s", strerror(errno));
 			return CTL_EXIT_FAIL;
 		}
 	child_pid = 0;
 	if (n == (ssize_t)sizeof(e)) {
 		if (e.stage == 1) {
-			warnx("%s/cgroup.procs: %s", cg->path, strerror(e.err));
+			say(LOG_ERR, "%s/cgroup.procs: %s", cg->path,
+			    strerror(e.err));
 			return CTL_EXIT_FAIL;
 		}
 		if (e.err == ENOENT)
-			warnx("%s: command not found", argv[0]);
+			say(LOG_ERR, "%s: command not found", argv[0]);
 		else
-			warnx("%s: %s", argv[0], strerror(e.err));
+			say(LOG_ERR, "%s: %s", argv[0], strerror(e.err));
 		return e.err == ENOENT ? 127 : 126;
 	}
 	if (WIFSIGNALED(status))
@@ -802,8 +979,8 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
 static int state_fail(const struct opts *o, int err)
 {
 	if (err == -ENOSPC) {
-		warnx("%s: too many overlapping runs (%d)", CTL_VM_STATE_FILE,
-		      CTL_VM_STATE_MAX);
+		say(LOG_ERR, "%s: too many overlapping runs (%d)",
+		    CTL_VM_STATE_FILE, CTL_VM_STATE_MAX);
 		return CTL_EXIT_FAIL;
 	}
 	return vm_fail(
@@ -843,20 +1020,20 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 	int orig = -1, rc, err;
 
 	if (argc == 0)
-		errx(CTL_EXIT_USAGE,
-		     "run: no COMMAND given (swapadj run [options] -- COMMAND [ARG...])");
+		die(CTL_EXIT_USAGE,
+		    "run: no COMMAND given (swapadj run [options] -- COMMAND [ARG...])");
 	if (want_cg) {
 		err = ctl_cgroup_mem_find(o->root, &m);
 		if (err == -ENOTSUP)
-			errx(CTL_EXIT_UNSUPP,
-			     "cgroup: no memory controller mounted (looked for cgroup v2 at /sys/fs/cgroup and /sys/fs/cgroup/unified, cgroup v1 at /sys/fs/cgroup/memory)");
+			die(CTL_EXIT_UNSUPP,
+			    "cgroup: no memory controller mounted (looked for cgroup v2 at /sys/fs/cgroup and /sys/fs/cgroup/unified, cgroup v1 at /sys/fs/cgroup/memory)");
 		if (err < 0)
-			errx(ctl_exit_for(err), "/proc/self/cgroup: %s",
-			     strerror(-err));
+			die(ctl_exit_for(err), "/proc/self/cgroup: %s",
+			    strerror(-err));
 		if (m.version == 1 && o->swap_max != CTL_CGROUP_UNLIMITED &&
 		    o->memory_max == CTL_CGROUP_UNLIMITED)
-			errx(CTL_EXIT_USAGE,
-			     "--swap-max on cgroup v1 needs --memory-max: v1 limits memory and swap together (memory.memsw.limit_in_bytes)");
+			die(CTL_EXIT_USAGE,
+			    "--swap-max on cgroup v1 needs --memory-max: v1 limits memory and swap together (memory.memsw.limit_in_bytes)");
 	}
 	/* On v1 the new cgroup has its own swappiness: the host's stays. */
 	if (o->swappiness >= 0 && !(want_cg && m.version == 1))
@@ -898,16 +1075,17 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 			ctl_cgroup_rmdir(o->root, cg.path);
 		if (err == -EIO) {
 			/* The join has written back the value it found. */
-			warnx("%s%s: wrote %d, the kernel kept another value; the value found is back, the command was not run",
-			      rootp(o), CTL_VM_SWAPPINESS, me.value);
+			say(LOG_ERR,
+			    "%s%s: wrote %d, the kernel kept another value; the value found is back, the command was not run",
+			    rootp(o), CTL_VM_SWAPPINESS, me.value);
 			return CTL_EXIT_FAIL;
 		}
 		if (err < 0)
 			return change_fail(o, err);
 		if (o->cli.verbose && me.value >= 0)
-			warnx("vm.swappiness %d %s %d (original %d recorded in %s)",
-			      orig, o->arrow, me.value, orig,
-			      CTL_VM_STATE_FILE);
+			say(LOG_INFO,
+			    "vm.swappiness %d %s %d (original %d recorded in %s)",
+			    orig, o->arrow, me.value, orig, CTL_VM_STATE_FILE);
 	}
 	rc = spawn(o, want_cg ? &cg : NULL, argv, &mask);
 	if (want_cg) {
@@ -919,22 +1097,23 @@ static int cmd_run(struct opts *o, int argc, char **argv)
 			err = ctl_cgroup_rmdir(o->root, cg.path);
 		}
 		if (err < 0 && err != -ENOENT)
-			warnx("%s: not removed: %s (processes the command left behind are still in it)",
-			      cg.path, strerror(-err));
+			say(LOG_WARNING,
+			    "%s: not removed: %s (processes the command left behind are still in it)",
+			    cg.path, strerror(-err));
 	}
 	if (me.value < 0 && !want_cg)
 		return rc;
 	err = ctl_vm_state_leave(o->root, me.pid, &res);
 	if (err < 0) {
-		warnx("%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
-		      CTL_VM_STATE_FILE, ctl_file_strerror(-err));
+		say(LOG_ERR,
+		    "%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
+		    CTL_VM_STATE_FILE, ctl_file_strerror(-err));
 		return rc ? rc : CTL_EXIT_FAIL;
 	}
 	if (o->cli.verbose && res.applied >= 0)
-		warnx("vm.swappiness %d %s %d (%s)", res.before, o->arrow,
-		      res.applied,
-		      res.remaining ? "another run is still active"
-				    : "restored");
+		say(LOG_INFO, "vm.swappiness %d %s %d (%s)", res.before,
+		    o->arrow, res.applied,
+		    res.remaining ? "another run is still active" : "restored");
 	return rc;
 }
 
@@ -945,7 +1124,7 @@ static int cmd_restore(struct opts *o, int argc)
 	int kept, rc, err;
 
 	if (argc)
-		errx(CTL_EXIT_USAGE, "restore: takes no arguments");
+		die(CTL_EXIT_USAGE, "restore: takes no arguments");
 	if (o->cli.dry_run) {
 		struct ctl_vm_state st;
 
@@ -966,14 +1145,16 @@ static int cmd_restore(struct opts *o, int argc)
 	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols), "CHANGE");
 	err = ctl_vm_state_restore(o->root, &res);
 	for (size_t i = 0; i < res.nkept; i++)
-		warnx("%s%s: not removed: processes remain in it (kill those in its cgroup.procs, then rmdir it)",
-		      rootp(o), res.kept[i]);
+		say(LOG_ERR,
+		    "%s%s: not removed: processes remain in it (kill those in its cgroup.procs, then rmdir it)",
+		    rootp(o), res.kept[i]);
 	/* A cgroup left behind: the recovery is partial, not a success. */
 	kept = res.nkept ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 	if (err == -EBUSY) {
 		ctl_out_free(out);
-		warnx("%s: owned by running process %d; not overridden (it restores the value when it exits; stop it to end the change early)",
-		      CTL_VM_STATE_FILE, (int)res.live);
+		say(LOG_ERR,
+		    "%s: owned by running process %d; not overridden (it restores the value when it exits; stop it to end the change early)",
+		    CTL_VM_STATE_FILE, (int)res.live);
 		return CTL_EXIT_FAIL;
 	}
 	if (err < 0) {
@@ -983,10 +1164,12 @@ static int cmd_restore(struct opts *o, int argc)
 	if (res.applied < 0) {
 		ctl_out_free(out);
 		if (!o->cli.quiet && !res.dropped && res.found)
-			warnx("%s: no records: nothing to restore; removed",
-			      CTL_VM_STATE_FILE);
+			say(LOG_INFO,
+			    "%s: no records: nothing to restore; removed",
+			    CTL_VM_STATE_FILE);
 		else if (!o->cli.quiet && !res.dropped)
-			warnx("nothing to restore: no %s", CTL_VM_STATE_FILE);
+			say(LOG_INFO, "nothing to restore: no %s",
+			    CTL_VM_STATE_FILE);
 		return kept;
 	}
 	add_change(o, out, res.before, res.applied, CTL_VM_STATE_FILE);
@@ -1044,7 +1227,7 @@ static int auto_step(const struct opts *o, struct auto_run *ar)
 	ar->in.total = mi.total;
 	ar->in.available = mi.available;
 	if (ctl_vm_auto_compute(&ar->in, &ar->out) < 0) {
-		warnx("/proc/meminfo: MemTotal is 0");
+		say(LOG_ERR, "/proc/meminfo: MemTotal is 0");
 		return CTL_EXIT_FAIL;
 	}
 	return 0;
@@ -1092,7 +1275,7 @@ static int auto_once(struct opts *o, struct auto_run *ar)
 			return vm_fail(o, CTL_VM_SWAPPINESS, err);
 	}
 	if (o->cli.dry_run && !o->cli.quiet)
-		warnx("dry run: nothing written");
+		say(LOG_INFO, "dry run: nothing written");
 	row = ctl_out_row(out);
 	if (row) {
 		auto_reason(&ar->in, &ar->out, why, sizeof(why));
@@ -1109,7 +1292,10 @@ static int auto_once(struct opts *o, struct auto_run *ar)
 
 static void log_line(const struct opts *o, const char *fmt, ...) _printf_(2, 3);
 
-/* One line per event on stdout, timestamped, flushed for log readers. */
+/*
+ * One line per event on stdout, flushed for log readers: timestamped, or
+ * under the journal with a priority instead (journald stamps it).
+ */
 static void log_line(const struct opts *o, const char *fmt, ...)
 {
 	char stamp[32];
@@ -1119,8 +1305,13 @@ static void log_line(const struct opts *o, const char *fmt, ...)
 
 	if (o->cli.quiet)
 		return;
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
-	printf("%s ", stamp);
+	if (journal.out) {
+		printf("<%d>", LOG_NOTICE);
+	} else {
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
+			 gmtime_r(&t, &tm));
+		printf("%s ", stamp);
+	}
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -1142,13 +1333,142 @@ static int wait_signal(const sigset_t *set, double secs)
 	return sig < 0 ? 0 : sig;
 }
 
+/* ---- the service manager's notify protocol (auto) ---- */
+
+/*
+ * How long a notification may wait. sd_notify() blocks while the
+ * receiver's queue is full, and a receiver that reads nothing keeps it
+ * full: auto, whose stop signals wait between steps, would never restore.
+ */
+#define NOTIFY_TIMEOUT_S 1
+
+struct notifier {
+	struct ctl_notify *n; /* NULL: no NOTIFY_SOCKET, or given up */
+	const char *addr; /* $NOTIFY_SOCKET */
+	bool failed; /* a send failed and was said */
+	bool ready; /* READY=1 sent (or due) */
+	char status[512]; /* the last STATUS= */
+};
+
+static void on_alarm(int sig)
+{
+	(void)sig; /* only to interrupt the send: no SA_RESTART */
+}
+
+/* ctl_notify_send() bounded by NOTIFY_TIMEOUT_S: -EINTR when it timed out. */
+static int send_bounded(struct ctl_notify *n, const char *state)
+{
+	struct sigaction sa = {.sa_handler = on_alarm}, was;
+	/* Repeating: a tick that comes before the send blocks is not lost. */
+	struct itimerval t = {.it_value = {NOTIFY_TIMEOUT_S, 0},
+			      .it_interval = {NOTIFY_TIMEOUT_S, 0}};
+	struct itimerval off = {{0, 0}, {0, 0}};
+	int r;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &was);
+	setitimer(ITIMER_REAL, &t, NULL);
+	r = ctl_notify_send(n, state);
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &was, NULL);
+	return r;
+}
+
+/* Load libsystemd when a service manager listens ($NOTIFY_SOCKET). */
+static void notify_open(struct notifier *nt)
+{
+	char why[256];
+	int err;
+
+	nt->addr = getenv("NOTIFY_SOCKET");
+	if (!nt->addr)
+		return;
+	err = ctl_notify_open(&nt->n, why, sizeof(why));
+	if (err == -ENOTSUP)
+		say(LOG_WARNING,
+		    "NOTIFY_SOCKET is set, but libsystemd.so.0 cannot be loaded (%s): the service manager is not told that swapadj is ready or stopping; install libsystemd0",
+		    why);
+	else if (err < 0)
+		say(LOG_WARNING, "NOTIFY_SOCKET=%s: %s: nothing is sent there",
+		    nt->addr, strerror(-err));
+}
+
+/* Send STATE; a failure is said once, a receiver that reads nothing ends it. */
+static void notify(struct notifier *nt, const char *state)
+{
+	int r;
+
+	if (!nt->n)
+		return;
+	r = send_bounded(nt->n, state);
+	if (r == -EINTR) {
+		say(LOG_WARNING,
+		    "NOTIFY_SOCKET=%s: the receiver reads nothing (nothing sent for %d s): no more notifications",
+		    nt->addr, NOTIFY_TIMEOUT_S);
+		ctl_notify_close(nt->n);
+		nt->n = NULL;
+	} else if (r < 0 && !nt->failed) {
+		say(LOG_WARNING,
+		    "NOTIFY_SOCKET=%s: %s: the service manager is not told how swapadj runs",
+		    nt->addr, strerror(-r));
+		nt->failed = true;
+	}
+}
+
+/* READY=1 with the first STATUS=; then STATUS= only when it changes. */
+static void notify_status(struct notifier *nt, const char *status)
+{
+	char msg[600];
+
+	if (nt->ready && strcmp(status, nt->status) == 0)
+		return;
+	snprintf(msg, sizeof(msg), "%sSTATUS=%s", nt->ready ? "" : "READY=1\n",
+		 status);
+	snprintf(nt->status, sizeof(nt->status), "%s", status);
+	nt->ready = true;
+	notify(nt, msg);
+}
+
+/*
+ * The value and why, for STATUS=: only what changes the value (not the
+ * exact MemAvailable or rate), so that it changes when the value or its
+ * reason does. HELD: a newer swapadj run's value holds the kernel.
+ */
+static void auto_status(const struct opts *o, const struct auto_run *ar,
+			int held, char *buf, size_t len)
+{
+	const struct ctl_vm_auto *a = &ar->out;
+	char rule[256];
+
+	snprintf(rule, sizeof(rule),
+		 "base 10 + (1 - MemAvailable/MemTotal) x 30 = %u; read-in %s "
+		 "%.0f KiB/s: +%d; clamp %u..%u%s",
+		 a->base, a->readin_high ? ">" : "<=", CTL_VM_AUTO_READIN_KIBS,
+		 a->readin_high ? 10 : 0, ar->in.min, ar->in.max,
+		 a->clamped < 0	  ? " (raised to min)"
+		 : a->clamped > 0 ? " (lowered to max)"
+				  : "");
+	if (o->cli.dry_run)
+		snprintf(buf, len, "dry run: vm.swappiness would be %u: %s",
+			 a->value, rule);
+	else if (held >= 0)
+		snprintf(
+			buf, len,
+			"vm.swappiness %d, held by a newer swapadj run; %u when it exits: %s",
+			held, a->value, rule);
+	else
+		snprintf(buf, len, "vm.swappiness %u: %s", a->value, rule);
+}
+
 static int auto_loop(struct opts *o, struct auto_run *ar)
 {
 	struct ctl_vm_owner me = {.pid = getpid(), .value = -1};
+	struct notifier nt = {0};
 	struct ctl_vm_restore res;
 	double interval = o->interval_set ? o->interval : 30;
 	sigset_t stop;
-	unsigned int cur;
+	unsigned int cur, kernel;
+	char status[512];
 	int joined = 0, logged = -1, sig, rc, err;
 
 	/* Stop signals are taken synchronously, between steps. */
@@ -1160,17 +1480,19 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 	rc = auto_start(o, ar);
 	if (rc)
 		return rc;
+	notify_open(&nt);
 	sig = wait_signal(&stop,
 			  interval < SAMPLE_SECS ? interval : SAMPLE_SECS);
 	while (!sig) {
 		rc = auto_step(o, ar);
 		if (rc)
 			break;
-		err = ctl_vm_swappiness_get(o->root, &cur);
+		err = ctl_vm_swappiness_get(o->root, &kernel);
 		if (err < 0) {
 			rc = vm_fail(o, CTL_VM_SWAPPINESS, err);
 			break;
 		}
+		cur = kernel;
 		/* A dry run writes nothing: compare with what it logged. */
 		if (o->cli.dry_run && logged >= 0)
 			cur = (unsigned int)logged;
@@ -1197,6 +1519,8 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 				rc = change_fail(o, err);
 				break;
 			}
+			if (err == 0 && !o->cli.dry_run)
+				kernel = ar->out.value;
 			log_line(
 				o,
 				"vm.swappiness %u %s %u%s: MemAvailable %.1f%%, read-in %.1f KiB/s",
@@ -1207,14 +1531,26 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 					: "",
 				ar->out.avail_pct, ar->in.readin);
 		}
+		auto_status(o, ar,
+			    joined && kernel != (unsigned int)me.value
+				    ? (int)kernel
+				    : -1,
+			    status, sizeof(status));
+		notify_status(&nt, status);
 		sig = wait_signal(&stop, interval);
 	}
+	notify(&nt,
+	       !joined ? "STOPPING=1\nSTATUS=stopping"
+	       : sig   ? "STOPPING=1\nSTATUS=stopping: restoring vm.swappiness"
+		     : "STOPPING=1\nSTATUS=stopping after an error: restoring vm.swappiness");
+	ctl_notify_close(nt.n);
 	if (!joined)
 		return rc;
 	err = ctl_vm_state_leave(o->root, me.pid, &res);
 	if (err < 0) {
-		warnx("%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
-		      CTL_VM_STATE_FILE, ctl_file_strerror(-err));
+		say(LOG_ERR,
+		    "%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
+		    CTL_VM_STATE_FILE, ctl_file_strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	if (res.applied >= 0)
@@ -1232,20 +1568,20 @@ static int cmd_auto(struct opts *o, int argc)
 	int kmax = range_max(o);
 
 	if (argc)
-		errx(CTL_EXIT_USAGE, "auto: takes no arguments");
+		die(CTL_EXIT_USAGE, "auto: takes no arguments");
 	if (o->min_set)
 		ar.in.min = (unsigned int)o->min;
 	if (o->max_set)
 		ar.in.max = (unsigned int)o->max;
 	if (ar.in.max > (unsigned int)kmax || ar.in.min > (unsigned int)kmax)
-		errx(CTL_EXIT_USAGE,
-		     "--%s %u: out of range 0-%d for this kernel",
-		     ar.in.max > (unsigned int)kmax ? "max" : "min",
-		     ar.in.max > (unsigned int)kmax ? ar.in.max : ar.in.min,
-		     kmax);
+		die(CTL_EXIT_USAGE,
+		    "--%s %u: out of range 0-%d for this kernel",
+		    ar.in.max > (unsigned int)kmax ? "max" : "min",
+		    ar.in.max > (unsigned int)kmax ? ar.in.max : ar.in.min,
+		    kmax);
 	if (ar.in.min > ar.in.max)
-		errx(CTL_EXIT_USAGE, "--min %u is above --max %u", ar.in.min,
-		     ar.in.max);
+		die(CTL_EXIT_USAGE, "--min %u is above --max %u", ar.in.min,
+		    ar.in.max);
 	return o->once ? auto_once(o, &ar) : auto_loop(o, &ar);
 }
 
@@ -1325,12 +1661,39 @@ static const char *take_sub(const char *const *subs, size_t n, int *argc,
 	return "show";
 }
 
+/*
+ * getopt_long() for the real parse. Under the journal its own complaint
+ * (an unknown option, a missing value) is caught and said again with a
+ * priority, like every other line there.
+ */
+static int next_opt(int argc, char **argv, const char *opts)
+{
+	FILE *mem, *was = stderr;
+	char *msg = NULL;
+	size_t len = 0;
+	int c;
+
+	if (!journal.err || !(mem = open_memstream(&msg, &len)))
+		return getopt_long(argc, argv, opts, longopts, NULL);
+	stderr = mem; /* glibc's getopt writes to stderr */
+	c = getopt_long(argc, argv, opts, longopts, NULL);
+	stderr = was;
+	fclose(mem);
+	for (const char *line = msg; line && *line;) {
+		size_t n = strcspn(line, "\n");
+
+		fprintf(stderr, "<%d>%.*s\n", LOG_ERR, (int)n, line);
+		line += n + (line[n] == '\n');
+	}
+	free(msg);
+	return c;
+}
+
 static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 {
 	int c, err;
 
-	while ((c = getopt_long(argc, argv, shortopts(sub), longopts, NULL)) !=
-	       -1) {
+	while ((c = next_opt(argc, argv, shortopts(sub))) != -1) {
 		if (ctl_cli_common(&o->cli, c, optarg))
 			continue;
 		if (c >= OPT_PERSIST && c <= OPT_SWAP_MAX)
@@ -1350,9 +1713,9 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 			break;
 		case OPT_INTERVAL:
 			if (ctl_parse_seconds(optarg, &o->interval) < 0)
-				errx(CTL_EXIT_USAGE,
-				     "--interval '%s': not a positive number of seconds",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "--interval '%s': not a positive number of seconds",
+				    optarg);
 			o->interval_set = 1;
 			break;
 		case OPT_MIN:
@@ -1368,13 +1731,12 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 			err = ctl_parse_range(
 				optarg, 0, c == OPT_MIN_AVAIL ? 100 : 200, v);
 			if (err < 0)
-				errx(CTL_EXIT_USAGE, "%s '%s': %s", name,
-				     optarg,
-				     err == -ERANGE
-					     ? (c == OPT_MIN_AVAIL
-							? "out of range 0-100 (percent)"
-							: "out of range 0-200")
-					     : "not a number");
+				die(CTL_EXIT_USAGE, "%s '%s': %s", name, optarg,
+				    err == -ERANGE
+					    ? (c == OPT_MIN_AVAIL
+						       ? "out of range 0-100 (percent)"
+						       : "out of range 0-200")
+					    : "not a number");
 			*(c == OPT_MIN	 ? &o->min_set
 			  : c == OPT_MAX ? &o->max_set
 					 : &o->min_avail_set) = 1;
@@ -1390,14 +1752,14 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 							     ? &o->memory_max
 							     : &o->swap_max);
 			if (err < 0)
-				errx(CTL_EXIT_USAGE,
-				     "%s '%s': not a size (bytes, or a K, M, G, T or P suffix)",
-				     c == OPT_MEMORY_MAX ? "--memory-max"
-							 : "--swap-max",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "%s '%s': not a size (bytes, or a K, M, G, T or P suffix)",
+				    c == OPT_MEMORY_MAX ? "--memory-max"
+							: "--swap-max",
+				    optarg);
 			break;
 		default:
-			errx(CTL_EXIT_USAGE, "try 'swapadj --help'");
+			die(CTL_EXIT_USAGE, "try 'swapadj --help'");
 		}
 	}
 }
@@ -1433,8 +1795,8 @@ static void check_scope(const struct opts *o, const char *sub)
 					      1;
 
 		if (given && !ctl_list_has(scopes[i].subs, sub))
-			errx(CTL_EXIT_USAGE, "%s: %s belongs to %s", sub,
-			     scopes[i].name, scopes[i].said);
+			die(CTL_EXIT_USAGE, "%s: %s belongs to %s", sub,
+			    scopes[i].name, scopes[i].said);
 	}
 }
 
@@ -1448,6 +1810,10 @@ int main(int argc, char **argv)
 	const char *sub;
 	int rc, err;
 
+	journal.err =
+		ctl_journal_stream(getenv("JOURNAL_STREAM"), STDERR_FILENO);
+	journal.out =
+		ctl_journal_stream(getenv("JOURNAL_STREAM"), STDOUT_FILENO);
 	setlocale(LC_ALL, "");
 	o.arrow = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 ? "→" : "->";
 	sub = take_sub(subs, ARRAY_SIZE(subs), &argc, argv);
@@ -1455,8 +1821,8 @@ int main(int argc, char **argv)
 	o.cli.sysroot = find_sysroot(sub, argc, argv);
 	err = ctl_root_open(o.cli.sysroot, &o.root);
 	if (err < 0)
-		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
-		     strerror(-err));
+		die(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
+		    strerror(-err));
 	/* "set -1" must read as an out-of-range value, not an option. */
 	if (strcmp(sub, "set") == 0)
 		for (int i = 1; i < argc; i++)
@@ -1480,8 +1846,8 @@ int main(int argc, char **argv)
 	else if (strcmp(sub, "auto") == 0)
 		rc = cmd_auto(&o, argc - optind);
 	else if (argc - optind)
-		errx(CTL_EXIT_USAGE, "%s: unexpected argument '%s'", sub,
-		     argv[optind]);
+		die(CTL_EXIT_USAGE, "%s: unexpected argument '%s'", sub,
+		    argv[optind]);
 	else
 		rc = cmd_show(&o);
 	ctl_root_free(o.root);

@@ -6,10 +6,13 @@
 # bounds no value can meet, an option given to a subcommand that ignores
 # it: exit 2, nothing written. set --persist whose drop-in cannot be
 # written: the live value is put back, exit 3. A FIFO among the sysctl.d
-# files: reported, never waited on.
+# files: reported, never waited on. A kernel that keeps another value
+# than the one written (a loop device's nr_requests stands in): exit 3,
+# the value found is put back.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_cmd timeout
+in_mount_ns "$@"
 swapadj_env
 F=$WORK/root
 mkdir -p $F/proc/sys/vm $F/proc/sys/kernel $F/etc/sysctl.d $F/run
@@ -68,10 +71,13 @@ bad 3 "^swapadj: $F/etc/sysctl.d/90-swapadj.conf: not written: Not a directory; 
 rm $F/etc/sysctl.d
 mkdir $F/etc/sysctl.d
 
-# A FIFO named like a sysctl.d file: named, never waited on.
+# A FIFO named like a sysctl.d file: named, never waited on; show's
+# report lacks the boot value, so it is not a success.
 mkfifo $F/etc/sysctl.d/50-fifo.conf
-expect_exit 0 timeout -k 2 10 "$SA" --sysroot $F show --interval 0.1
+expect_exit 3 timeout -k 2 10 "$SA" --sysroot $F show --interval 0.1
 expect_grep "^boot +\? +/etc/sysctl.d/50-fifo.conf: not a regular file" "$WORK/out"
+expect_grep "^swapadj: $F/etc/sysctl.d/50-fifo.conf: not a regular file \(sysctl --system would hang on it: remove it\)\$" "$WORK/err"
+n=$((n + 1))
 bad 3 "^swapadj: $F/etc/sysctl.d/50-fifo.conf: not a regular file \(sysctl --system would hang on it: remove it\)\$" set --persist 25
 [ ! -e $F/etc/sysctl.d/90-swapadj.conf ] || fail "set --persist wrote a drop-in beside a FIFO"
 rm $F/etc/sysctl.d/50-fifo.conf
@@ -79,59 +85,32 @@ expect_exit 0 "$SA" --sysroot $F set --persist 25
 [ "$(fswp)" = 25 ] || fail "set --persist 25: fake has $(fswp)"
 grep -qx 'vm.swappiness = 25' $F/etc/sysctl.d/90-swapadj.conf || fail "drop-in: $(cat $F/etc/sysctl.d/90-swapadj.conf)"
 
-# A kernel that keeps another value: the fake attribute is a FIFO served
-# step by step (FIFO opens pair up in order, no timing): "r V" answers a
-# read with V, "w" takes a write and logs it. The tool must fail, say what
-# the kernel kept, and write the value it found back.
-# Two reads in a row would race (the second writer can pair with the
-# first, still open reader), so no step list has "r" twice in a row.
-# kernel STEPS...: serve in the background (bounded by timeout).
-kernel() {
-	local p=$F/proc/sys/vm/swappiness
-	rm -f $p "$WORK/wrote"
-	mkfifo $p
-	timeout 20 bash -c '
-		p=$1 log=$2
-		shift 2
-		while [ $# -gt 0 ]; do
-			if [ "$1" = r ]; then echo "$2" >"$p"; shift 2
-			else cat "$p" >>"$log"; echo >>"$log"; shift; fi
-		done' kernel $p "$WORK/wrote" "$@" &
-	kpid=$!
-}
-kernel_done() {
-	wait $kpid || fail "the fake kernel's steps were not all taken (exit $?); writes: $(cat "$WORK/wrote" 2>/dev/null)"
-	rm -f $F/proc/sys/vm/swappiness
-	echo 40 >$F/proc/sys/vm/swappiness
-}
-kernel r 40 w r 7 w r 40
-expect_exit 3 timeout -k 2 10 "$SA" --sysroot $F set 5
-expect_grep "^swapadj: $F/proc/sys/vm/swappiness: wrote 5, the kernel kept 7; put 40 back\$" "$WORK/err"
-kernel_done
-[ "$(tr '\n' ' ' <"$WORK/wrote")" = "5 40 " ] || fail "writes: $(cat "$WORK/wrote")"
-n=$((n + 1))
+# A kernel that keeps another value. Inputs must be regular files (a FIFO
+# is refused), so a real kernel attribute that does keep another value
+# stands in for vm.swappiness: nr_requests of a loop device of the test
+# (its image on a tmpfs), bind-mounted over the fake file in the test's
+# mount namespace, turns 0-3 into 4. The tool must fail, say what the
+# kernel kept, and write the value it found back; bad() checks the value
+# is as before.
+dev=$(mkloop 16)
+NR=/sys/block/${dev#/dev/}/queue/nr_requests
+SWF=$F/proc/sys/vm/swappiness
+mount --bind "$NR" $SWF || fail "mount --bind $NR $SWF"
+at_exit "umount '$SWF'"
+echo 64 >"$NR" || fail "nr_requests 64"
+bad 3 "^swapadj: $SWF: wrote 3, the kernel kept 4; put 64 back\$" set 3
 # It kept the old value: nothing to put back.
-kernel r 40 w r 40
-expect_exit 3 timeout -k 2 10 "$SA" --sysroot $F set 5
-expect_grep "^swapadj: $F/proc/sys/vm/swappiness: wrote 5, the kernel kept 40\$" "$WORK/err"
-kernel_done
-n=$((n + 1))
-# auto --once (min = max = 5): the same.
-kernel r 40 w r 7 w r 40
-expect_exit 3 timeout -k 2 10 "$SA" --sysroot $F auto --once --interval 0.1 --min 5 --max 5
-expect_grep "^swapadj: $F/proc/sys/vm/swappiness: wrote 5, the kernel kept 7; put 40 back\$" "$WORK/err"
-kernel_done
-[ "$(tr '\n' ' ' <"$WORK/wrote")" = "5 40 " ] || fail "auto writes: $(cat "$WORK/wrote")"
-n=$((n + 1))
-# run: the command is not run, the value found is written back, no state.
-kernel r 40 w r 7 w r 40
-expect_exit 3 timeout -k 2 10 "$SA" --sysroot $F run --swappiness 5 -- touch "$WORK/ran"
-expect_grep "^swapadj: $F/proc/sys/vm/swappiness: wrote 5, the kernel kept another value; the value found is back, the command was not run\$" "$WORK/err"
-kernel_done
-[ "$(tr '\n' ' ' <"$WORK/wrote")" = "5 40 " ] || fail "run writes: $(cat "$WORK/wrote")"
+echo 4 >"$NR"
+bad 3 "^swapadj: $SWF: wrote 2, the kernel kept 4\$" set 2
+# auto --once (min = max = 3): the same.
+echo 64 >"$NR"
+bad 3 "^swapadj: $SWF: wrote 3, the kernel kept 4; put 64 back\$" auto --once --interval 0.1 --min 3 --max 3
+# run: the command is not run, the value found is back, no state left.
+bad 3 "^swapadj: $SWF: wrote 3, the kernel kept another value; the value found is back, the command was not run\$" \
+	run --swappiness 3 -- touch "$WORK/ran"
 [ ! -e "$WORK/ran" ] || fail "run ran the command without its value"
 [ ! -e $F/run/swapadj.state ] || fail "run left a state file: $(cat $F/run/swapadj.state)"
-n=$((n + 1))
+umount $SWF
 
 note "$n bad-input cases"
 [ "$(swp)" = "$orig" ] || fail "fake-root runs touched the host: $(swp)"

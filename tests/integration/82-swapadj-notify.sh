@@ -2,10 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # swapadj auto speaks systemd's notify protocol (the unit is Type=notify):
 # with NOTIFY_SOCKET set to a datagram socket (a path, and an abstract
-# "@name"), it sends READY=1 once it runs, a STATUS= naming the value it
-# set, and STOPPING=1 on SIGTERM before it exits 0 with the value restored.
-# A NOTIFY_SOCKET nobody listens on changes nothing: the service runs and
-# stops as without it.
+# "@name"), it sends READY=1 once its first step is done, a STATUS= naming
+# the value it set and why, and STOPPING=1 on SIGTERM before it exits 0
+# with the value restored. STATUS= is sent again when the value or its
+# reason changes, and only then (on a fake root whose MemAvailable the
+# test moves).
+# What the notify socket cannot do is not the service's failure: nobody
+# listening, a receiver that does not read (its queue full: sd_notify
+# would block, and auto would never see SIGTERM), libsystemd missing. Each
+# is said once on stderr; the service runs, stops on SIGTERM and restores.
 # The receiver is Perl (perl-base is essential on Debian).
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -49,6 +54,9 @@ notify() {
 	pids+=($p)
 	wait_for has '^READY=1$' "$log"
 	wait_for has "^STATUS=.*\b$v\b" "$log"
+	# ... with the reason: the rule's arithmetic and the clamp.
+	has "^STATUS=vm.swappiness $v: base 10 + (1 - MemAvailable/MemTotal) x 30 = [0-9]*; read-in [<=>]* 2000 KiB/s: +[01]*0; clamp $v..$v" "$log" ||
+		{ cat "$log" >&2; fail "$addr: STATUS= without the reason"; }
 	[ "$(swp)" = $v ] || fail "$addr: STATUS= sent, but vm.swappiness is $(swp), not $v"
 	! has '^STOPPING=1$' "$log" || fail "$addr: STOPPING=1 before the stop"
 	kill -TERM $p
@@ -78,4 +86,100 @@ wait $p
 rc=$?
 [ "$rc" -eq 0 ] || { cat "$WORK/auto.err" >&2; fail "no listener: swapadj auto exited $rc"; }
 [ "$(swp)" = "$orig" ] || fail "no listener: vm.swappiness $(swp) after SIGTERM, not $orig"
-echo "swapadj auto: READY=1, STATUS=, STOPPING=1 on a path and an abstract socket"
+grep -q "^swapadj: NOTIFY_SOCKET=$WORK/nobody.sock: No such file or directory" "$WORK/auto.err" ||
+	{ cat "$WORK/auto.err" >&2; fail "no listener: not said on stderr"; }
+[ "$(grep -c NOTIFY_SOCKET "$WORK/auto.err")" -eq 1 ] || fail "no listener: said more than once: $(cat "$WORK/auto.err")"
+
+# STATUS= follows the value and its reason, once per change: a fake root
+# whose MemAvailable moves 50% -> 0% -> 50% (25 -> 40 -> 25).
+F=$WORK/root
+mkdir -p $F/proc/sys/vm $F/proc/sys/kernel $F/run
+echo 60 >$F/proc/sys/vm/swappiness
+echo 6.18.0 >$F/proc/sys/kernel/osrelease
+printf 'MemTotal: 1000 kB\nMemAvailable: 500 kB\n' >$F/proc/meminfo
+echo 'pgpgin 1' >$F/proc/vmstat
+log=$WORK/notify.fake
+: >"$log"
+listen "$WORK/fake.sock" "$log"
+NOTIFY_SOCKET=$WORK/fake.sock "$SA" --sysroot $F auto --interval 0.1 >"$WORK/auto.out" 2>"$WORK/auto.err" &
+p=$!
+pids+=($p)
+status_is() { [ "$(grep '^STATUS=' "$log" | tail -n 1)" = "STATUS=$1" ]; }
+wait_for status_is "vm.swappiness 25: base 10 + (1 - MemAvailable/MemTotal) x 30 = 25; read-in <= 2000 KiB/s: +0; clamp 10..60"
+has '^READY=1$' "$log" || fail "fake root: STATUS= without READY=1"
+printf 'MemTotal: 1000 kB\nMemAvailable: 0 kB\n' >$F/proc/meminfo
+wait_for status_is "vm.swappiness 40: base 10 + (1 - MemAvailable/MemTotal) x 30 = 40; read-in <= 2000 KiB/s: +0; clamp 10..60"
+printf 'MemTotal: 1000 kB\nMemAvailable: 500 kB\n' >$F/proc/meminfo
+wait_for status_is "vm.swappiness 25: base 10 + (1 - MemAvailable/MemTotal) x 30 = 25; read-in <= 2000 KiB/s: +0; clamp 10..60"
+# Some ten steps with nothing changed (not a timing assertion: a right
+# auto sends nothing however many steps pass; one that repeats STATUS=
+# every step is caught by any one of them).
+sleep 1
+kill -TERM $p
+wait $p
+rc=$?
+[ "$rc" -eq 0 ] || { cat "$WORK/auto.err" >&2; fail "fake root: exited $rc on SIGTERM"; }
+[ "$(cat $F/proc/sys/vm/swappiness)" = 60 ] || fail "fake root: not restored: $(cat $F/proc/sys/vm/swappiness)"
+[ "$(grep -c '^STATUS=vm.swappiness' "$log")" -eq 3 ] ||
+	{ cat "$log" >&2; fail "fake root: STATUS= not sent exactly once per change (3)"; }
+[ "$(grep -c '^READY=1$' "$log")" -eq 1 ] || { cat "$log" >&2; fail "fake root: READY=1 more than once"; }
+has '^STOPPING=1$' "$log" || fail "fake root: no STOPPING=1"
+
+# A receiver that does not read: its queue is full (the test fills it
+# first), so each send would block. auto says so once and goes on; SIGTERM
+# still stops it and the value comes back.
+log=$WORK/notify.full
+: >"$log"
+perl -MSocket -MIO::Handle -e '
+	my ($addr, $log) = @ARGV;
+	socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!\n";
+	my $sa = pack_sockaddr_un($addr);
+	bind($s, $sa) or die "bind $addr: $!\n";
+	my $n = 0;
+	$n++ while defined(send($s, "fill", MSG_DONTWAIT, $sa));
+	open(my $o, ">>", $log) or die "$log: $!\n";
+	$o->autoflush(1);
+	print $o "# full after $n\n";
+	sleep;' "$WORK/full.sock" "$log" >>"$log.err" 2>&1 &
+pids+=($!)
+wait_for grep -q '^# full after [1-9]' "$log"
+NOTIFY_SOCKET=$WORK/full.sock "$SA" auto --interval 0.2 --min $v --max $v \
+	>"$WORK/auto.out" 2>"$WORK/auto.err" &
+p=$!
+pids+=($p)
+wait_for is_v
+wait_for grep -q "NOTIFY_SOCKET" "$WORK/auto.err"
+kill -TERM $p
+# Bounded: a blocked auto never takes SIGTERM.
+for ((i = 0; i < 100; i++)); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+kill -0 $p 2>/dev/null && fail "full receiver: auto still runs 10 s after SIGTERM (blocked in sd_notify?)"
+wait $p
+rc=$?
+[ "$rc" -eq 0 ] || { cat "$WORK/auto.err" >&2; fail "full receiver: auto exited $rc"; }
+[ "$(swp)" = "$orig" ] || fail "full receiver: vm.swappiness $(swp) after SIGTERM, not $orig"
+grep -q "^swapadj: NOTIFY_SOCKET=$WORK/full.sock: the receiver reads nothing (nothing sent for 1 s): no more notifications\$" "$WORK/auto.err" ||
+	{ cat "$WORK/auto.err" >&2; fail "full receiver: not said on stderr"; }
+[ "$(grep -c NOTIFY_SOCKET "$WORK/auto.err")" -eq 1 ] || fail "full receiver: said more than once: $(cat "$WORK/auto.err")"
+
+# libsystemd cannot be loaded (a broken libsystemd.so.0 found first):
+# said once, the service runs and restores as without NOTIFY_SOCKET.
+mkdir -p "$WORK/lib"
+: >"$WORK/lib/libsystemd.so.0"
+log=$WORK/notify.nolib
+: >"$log"
+listen "$WORK/nolib.sock" "$log"
+LD_LIBRARY_PATH=$WORK/lib NOTIFY_SOCKET=$WORK/nolib.sock "$SA" auto --interval 0.2 --min $v --max $v \
+	>"$WORK/auto.out" 2>"$WORK/auto.err" &
+p=$!
+pids+=($p)
+wait_for is_v
+kill -TERM $p
+wait $p
+rc=$?
+[ "$rc" -eq 0 ] || { cat "$WORK/auto.err" >&2; fail "no libsystemd: swapadj auto exited $rc"; }
+[ "$(swp)" = "$orig" ] || fail "no libsystemd: vm.swappiness $(swp) after SIGTERM, not $orig"
+grep -q "^swapadj: NOTIFY_SOCKET is set, but libsystemd.so.0 cannot be loaded (.*): the service manager is not told that swapadj is ready or stopping; install libsystemd0\$" "$WORK/auto.err" ||
+	{ cat "$WORK/auto.err" >&2; fail "no libsystemd: not said on stderr"; }
+[ "$(wc -l <"$WORK/auto.err")" -eq 1 ] || fail "no libsystemd: more than one line on stderr: $(cat "$WORK/auto.err")"
+[ "$(grep -cv '^# listening$' "$log")" -eq 0 ] || fail "no libsystemd: something was sent: $(cat "$log")"
+echo "swapadj auto: READY=1, STATUS= per change, STOPPING=1; no listener, a full receiver, no libsystemd: said once, restored"
