@@ -310,43 +310,25 @@ static int hits_add(struct ctl_sysctl_hit **v, size_t *n, const char *path,
 }
 
 /*
- * Open PATH (inside the root) as an input file: resolved in the root
- * without opening it (O_PATH never waits on a FIFO), then opened again
- * through its /proc/self/fd link by ctl_file_open_input(), which refuses
- * what is not a regular file without blocking.
+ * Collect the assignments of KEY in PATH (inside the root), opened as an
+ * input that cannot block. *IS (may be NULL) is set when the file is the
+ * one SAME names (device and inode), such as /etc/sysctl.conf reached
+ * through a link.
  */
-static FILE *open_input(const struct ctl_root *r, const char *path)
-{
-	_cleanup_close_ int pfd = ctl_root_open_path(r, path, O_PATH, 0);
-	char proc[64];
-	FILE *f;
-	int fd;
-
-	if (pfd < 0) {
-		errno = -pfd;
-		return NULL;
-	}
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
-	fd = ctl_file_open_input(AT_FDCWD, proc);
-	if (fd < 0) {
-		errno = -fd;
-		return NULL;
-	}
-	f = fdopen(fd, "r");
-	if (!f)
-		close(fd);
-	return f;
-}
-
 static int scan_file(const struct ctl_root *r, const char *path,
-		     const char *key, struct ctl_sysctl_hit **v, size_t *n)
+		     const char *key, const struct stat *same, int *is,
+		     struct ctl_sysctl_hit **v, size_t *n)
 {
-	_cleanup_fclose_ FILE *f = open_input(r, path);
+	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, path, "r");
 	char buf[1024];
 	unsigned int lineno = 0;
+	struct stat st;
 
 	if (!f)
 		return errno == ENOENT ? 0 : neg_errno();
+	if (is && fstat(fileno(f), &st) == 0 && st.st_dev == same->st_dev &&
+	    st.st_ino == same->st_ino)
+		*is = 1;
 	while (fgets(buf, sizeof(buf), f)) {
 		char *s = trim(buf), *eq;
 		int err;
@@ -424,15 +406,6 @@ static int collect_confs(const struct ctl_root *r, struct conf_name **out,
 	return 0;
 }
 
-static int same_file(const struct ctl_root *r, const char *a, const char *b)
-{
-	struct stat sa, sb;
-
-	if (ctl_root_stat(r, a, &sa) < 0 || ctl_root_stat(r, b, &sb) < 0)
-		return 0;
-	return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
 /* On failure *OUT is one entry naming PATH, the file that failed. */
 static int scan_fail(struct ctl_sysctl_hit **out, size_t *n,
 		     struct ctl_sysctl_hit *v, const char *path, int err)
@@ -456,13 +429,15 @@ int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
 	_cleanup_free_ struct conf_name *confs = NULL;
 	struct ctl_sysctl_hit *v = NULL;
 	size_t nconfs = 0, cnt = 0;
-	int conf_seen = 0, err;
+	struct stat conf;
+	int has_conf, conf_seen = 0, err;
 
 	*out = NULL;
 	*n = 0;
 	err = collect_confs(r, &confs, &nconfs);
 	if (err < 0)
 		return err;
+	has_conf = ctl_root_stat(r, "/etc/sysctl.conf", &conf) == 0;
 	for (size_t i = 0; i < nconfs; i++) {
 		char path[512];
 
@@ -470,14 +445,14 @@ int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
 			    confs[i].name) < 0)
 			continue;
 		/* Debian links 99-sysctl.conf to ../sysctl.conf. */
-		if (same_file(r, path, "/etc/sysctl.conf"))
-			conf_seen = 1;
-		err = scan_file(r, path, key, &v, &cnt);
+		err = scan_file(r, path, key, &conf,
+				has_conf ? &conf_seen : NULL, &v, &cnt);
 		if (err < 0)
 			return scan_fail(out, n, v, path, err);
 	}
 	if (!conf_seen) {
-		err = scan_file(r, "/etc/sysctl.conf", key, &v, &cnt);
+		err = scan_file(r, "/etc/sysctl.conf", key, NULL, NULL, &v,
+				&cnt);
 		if (err < 0)
 			return scan_fail(out, n, v, "/etc/sysctl.conf", err);
 	}
