@@ -2,7 +2,13 @@
 /*
  * The ext4 journal. libext2fs is called from this file only; its errcode_t
  * is turned into -errno here, the original code kept for -v messages.
+ * libext2fs (and libcom_err, which it needs) is dlopen()ed on first use:
+ * reading a mounted file system's superblock fields needs no library
+ * (ctl_ext4_sb_peek), so a plain `jcommit show` loads neither; only the
+ * journal superblock, unmounted devices, images and offline writes do.
  */
+#include <dlfcn.h>
+#include <endian.h>
 #include <errno.h>
 #include <ext2fs/ext2_fs.h>
 #include <ext2fs/ext2fs.h>
@@ -153,6 +159,74 @@ void ctl_ext4_next_mount(int sb_data, const char *sb_opts, const char *mnt_opts,
 	layer(mnt_opts, "fstab", nx);
 }
 
+/* The libext2fs and libcom_err functions this file calls. */
+struct e2fs_api {
+	errcode_t (*open2)(const char *, const char *, int, int, unsigned int,
+			   io_manager, ext2_filsys *);
+	errcode_t (*close_free)(ext2_filsys *);
+	void (*mark_super_dirty)(ext2_filsys);
+	errcode_t (*file_open)(ext2_filsys, ext2_ino_t, int, ext2_file_t *);
+	errcode_t (*file_read)(ext2_file_t, void *, unsigned int,
+			       unsigned int *);
+	errcode_t (*file_close)(ext2_file_t);
+	io_manager *unix_io; /* the variable unix_io_manager */
+	void (*init_error_table)(void);
+	const char *(*error_message)(errcode_t); /* libcom_err */
+};
+
+static int e2fs_syms(void *h, struct e2fs_api *a)
+{
+	*(void **)&a->open2 = dlsym(h, "ext2fs_open2");
+	*(void **)&a->close_free = dlsym(h, "ext2fs_close_free");
+	*(void **)&a->mark_super_dirty = dlsym(h, "ext2fs_mark_super_dirty");
+	*(void **)&a->file_open = dlsym(h, "ext2fs_file_open");
+	*(void **)&a->file_read = dlsym(h, "ext2fs_file_read");
+	*(void **)&a->file_close = dlsym(h, "ext2fs_file_close");
+	a->unix_io = (io_manager *)dlsym(h, "unix_io_manager");
+	*(void **)&a->init_error_table =
+		dlsym(h, "initialize_ext2_error_table");
+	/* Found through libext2fs, which needs libcom_err. */
+	*(void **)&a->error_message = dlsym(h, "error_message");
+	return a->open2 && a->close_free && a->mark_super_dirty &&
+			       a->file_open && a->file_read && a->file_close &&
+			       a->unix_io && *a->unix_io &&
+			       a->init_error_table && a->error_message
+		       ? 0
+		       : -ELIBACC;
+}
+
+/*
+ * libext2fs, loaded once and kept (a handful of calls per run; its error
+ * table, once registered with libcom_err, must stay). A program linked
+ * with libext2fs already uses its own copy, functions it interposes
+ * included. NULL when the library cannot be loaded.
+ */
+static const struct e2fs_api *e2fs(void)
+{
+	static struct e2fs_api api;
+	static int state; /* 0 not tried, 1 loaded, -1 cannot be loaded */
+	void *h;
+
+	if (state)
+		return state > 0 ? &api : NULL;
+	state = -1;
+	/* RTLD_DEFAULT is NULL: no "!h" test for it. */
+	if (dlsym(RTLD_DEFAULT, "ext2fs_open2")) {
+		if (e2fs_syms(RTLD_DEFAULT, &api) < 0)
+			return NULL;
+	} else {
+		h = dlopen("libext2fs.so.2", RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			return NULL;
+		if (e2fs_syms(h, &api) < 0) {
+			dlclose(h);
+			return NULL;
+		}
+	}
+	state = 1;
+	return &api;
+}
+
 /* errcode_t -> -errno: system errors are errno values already. */
 static int ext2_to_errno(errcode_t e)
 {
@@ -179,21 +253,22 @@ static uint32_t be32(const unsigned char *p)
 }
 
 /* Journal checksum version and size from the jbd2 superblock. */
-static void read_journal_sb(ext2_filsys fs, struct ctl_ext4_sb *sb)
+static void read_journal_sb(const struct e2fs_api *a, ext2_filsys fs,
+			    struct ctl_ext4_sb *sb)
 {
 	unsigned char buf[1024];
 	unsigned int got = 0;
 	ext2_file_t file;
 	uint32_t compat, incompat;
 
-	if (ext2fs_file_open(fs, fs->super->s_journal_inum, 0, &file))
+	if (a->file_open(fs, fs->super->s_journal_inum, 0, &file))
 		return;
-	if (ext2fs_file_read(file, buf, sizeof(buf), &got) || got < 0x30 ||
+	if (a->file_read(file, buf, sizeof(buf), &got) || got < 0x30 ||
 	    be32(buf) != JBD2_MAGIC) {
-		ext2fs_file_close(file);
+		a->file_close(file);
 		return;
 	}
-	ext2fs_file_close(file);
+	a->file_close(file);
 	compat = be32(buf + JSB_COMPAT);
 	incompat = be32(buf + JSB_INCOMPAT);
 	if (incompat & JBD2_INCOMPAT_CSUM_V3)
@@ -206,9 +281,9 @@ static void read_journal_sb(ext2_filsys fs, struct ctl_ext4_sb *sb)
 		(uint64_t)be32(buf + JSB_MAXLEN) * be32(buf + JSB_BLOCKSIZE);
 }
 
-static void fill_sb(ext2_filsys fs, struct ctl_ext4_sb *sb)
+/* SB from superblock S, its numbers in host byte order. */
+static void fill_sb(const struct ext2_super_block *s, struct ctl_ext4_sb *sb)
 {
-	const struct ext2_super_block *s = fs->super;
 	char *p = sb->uuid;
 
 	for (size_t i = 0; i < 16; i++) {
@@ -232,33 +307,83 @@ static void fill_sb(ext2_filsys fs, struct ctl_ext4_sb *sb)
 	sb->journal_external = sb->has_journal && s->s_journal_inum == 0;
 	sb->needs_recovery =
 		!!(s->s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER);
-	if (sb->has_journal && s->s_journal_inum)
-		read_journal_sb(fs, sb);
 }
 
 const char *ctl_ext4_strerror(long code)
 {
+	const struct e2fs_api *a;
+
+	/* What libcom_err does for a code of no table: strerror. */
+	if (code >= 0 && code < 256)
+		return strerror((int)code);
+	a = e2fs();
+	if (!a)
+		return "unknown libext2fs error (libext2fs.so.2 cannot be loaded)";
 	/* Idempotent: registers libext2fs's message table with com_err. */
-	initialize_ext2_error_table();
-	return error_message((errcode_t)code);
+	a->init_error_table();
+	return a->error_message((errcode_t)code);
 }
 
 int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb)
 {
+	const struct e2fs_api *a = e2fs();
 	ext2_filsys fs = NULL;
 	errcode_t e;
 
 	memset(sb, 0, sizeof(*sb));
-	e = ext2fs_open2(dev, NULL,
-			 EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP |
-				 EXT2_FLAG_IGNORE_CSUM_ERRORS,
-			 0, 0, unix_io_manager, &fs);
+	if (!a)
+		return -ELIBACC;
+	e = a->open2(dev, NULL,
+		     EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP |
+			     EXT2_FLAG_IGNORE_CSUM_ERRORS,
+		     0, 0, *a->unix_io, &fs);
 	if (e) {
 		sb->ext2_err = (long)e;
 		return ext2_to_errno(e);
 	}
-	fill_sb(fs, sb);
-	ext2fs_close_free(&fs);
+	fill_sb(fs->super, sb);
+	if (sb->has_journal && fs->super->s_journal_inum)
+		read_journal_sb(a, fs, sb);
+	a->close_free(&fs);
+	return 0;
+}
+
+_Static_assert(sizeof(struct ext2_super_block) == 1024,
+	       "the ext2/3/4 superblock is 1024 bytes");
+
+int ctl_ext4_sb_peek(const char *dev, struct ctl_ext4_sb *sb)
+{
+	struct ext2_super_block s;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	memset(sb, 0, sizeof(*sb));
+	/* O_NONBLOCK: a FIFO under the device's name must not block. */
+	fd = open(dev, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		sb->ext2_err = errno;
+		return neg_errno();
+	}
+	n = ctl_pread_full(fd, &s, sizeof(s), SUPERBLOCK_OFFSET);
+	if (n < 0) {
+		sb->ext2_err = -n;
+		return (int)n;
+	}
+	if ((size_t)n < sizeof(s)) {
+		sb->ext2_err = EXT2_ET_SHORT_READ;
+		return -EIO;
+	}
+	if (le16toh(s.s_magic) != EXT2_SUPER_MAGIC) {
+		sb->ext2_err = EXT2_ET_BAD_MAGIC;
+		return -EMEDIUMTYPE;
+	}
+	/* On disk little-endian: the fields fill_sb() reads, in host order. */
+	s.s_default_mount_opts = le32toh(s.s_default_mount_opts);
+	s.s_feature_compat = le32toh(s.s_feature_compat);
+	s.s_feature_incompat = le32toh(s.s_feature_incompat);
+	s.s_feature_ro_compat = le32toh(s.s_feature_ro_compat);
+	s.s_journal_inum = le32toh(s.s_journal_inum);
+	fill_sb(&s, sb);
 	return 0;
 }
 
@@ -283,16 +408,19 @@ static int sb_check(const char *dev, const char *mount_opts, int data)
 int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 		      long *ext2_err)
 {
+	const struct e2fs_api *a = e2fs();
 	struct ext2_super_block *s;
 	ext2_filsys fs = NULL;
 	errcode_t e;
 
 	if (mount_opts && strlen(mount_opts) > CTL_EXT4_MOUNT_OPTS_MAX)
 		return -E2BIG;
+	if (!a)
+		return -ELIBACC;
 	/* EXCLUSIVE is O_EXCL: the kernel refuses it on a mounted device. */
-	e = ext2fs_open2(dev, NULL,
-			 EXT2_FLAG_RW | EXT2_FLAG_EXCLUSIVE | EXT2_FLAG_64BITS,
-			 0, 0, unix_io_manager, &fs);
+	e = a->open2(dev, NULL,
+		     EXT2_FLAG_RW | EXT2_FLAG_EXCLUSIVE | EXT2_FLAG_64BITS, 0,
+		     0, *a->unix_io, &fs);
 	if (e) {
 		if (ext2_err)
 			*ext2_err = (long)e;
@@ -304,7 +432,7 @@ int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 	 * its replay at the next mount or fsck would undo this change.
 	 */
 	if (s->s_feature_incompat & EXT3_FEATURE_INCOMPAT_RECOVER) {
-		ext2fs_close_free(&fs); /* nothing dirty: nothing written */
+		a->close_free(&fs); /* nothing dirty: nothing written */
 		return -EUCLEAN;
 	}
 	if (mount_opts) {
@@ -314,8 +442,8 @@ int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 	if (data != CTL_EXT4_DATA_KEEP)
 		s->s_default_mount_opts =
 			ctl_ext4_defm_set_data(s->s_default_mount_opts, data);
-	ext2fs_mark_super_dirty(fs);
-	e = ext2fs_close_free(&fs);
+	a->mark_super_dirty(fs);
+	e = a->close_free(&fs);
 	if (e) {
 		if (ext2_err)
 			*ext2_err = (long)e;

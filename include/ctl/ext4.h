@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The ext4 journal: superblock reads and offline writes (libext2fs, the
- * one file that calls it), effective options from /proc/fs/ext4, jbd2
+ * one file that calls it, dlopen()ed on first use; a mounted file
+ * system's superblock fields need no library), effective options from
+ * /proc/fs/ext4, jbd2
  * statistics, live reconfigure (fspick/fsconfig, MS_REMOUNT fallback),
  * EXT4_IOC_GET/SET_TUNE_SB_PARAM and EXT4_IOC_CHECKPOINT.
  */
@@ -136,11 +138,27 @@ struct ctl_ext4_sb {
  * Read the superblock of the ext2/3/4 file system on DEV (a block device
  * or an image file), read-only, even when mounted (values may be a little
  * stale then). Returns 0, -EMEDIUMTYPE when DEV holds no ext2/3/4 file
- * system, or -errno; on failure SB->ext2_err keeps the libext2fs code.
+ * system, -ELIBACC when libext2fs.so.2 cannot be loaded, or -errno; on
+ * failure SB->ext2_err keeps the libext2fs code (0 for -ELIBACC).
  */
 int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb);
 
-/* The libext2fs message for CODE (a struct ctl_ext4_sb ext2_err). */
+/*
+ * Read the superblock fields of struct ctl_ext4_sb from DEV directly, one
+ * pread() of the primary superblock at byte 1024, without libext2fs: for
+ * a mounted file system, which the kernel has checked already. The
+ * journal superblock is not read: journal_csum and journal_bytes stay 0
+ * (unknown; ctl_ext4_sb_read() has them). Needs read access to DEV, as
+ * ctl_ext4_sb_read() does, and fails as it does: 0, -EMEDIUMTYPE without
+ * the ext2/3/4 magic, -EIO when DEV is too short to hold a superblock, or
+ * -errno; SB->ext2_err then holds the code libext2fs would give.
+ */
+int ctl_ext4_sb_peek(const char *dev, struct ctl_ext4_sb *sb);
+
+/*
+ * The libext2fs message for CODE (a struct ctl_ext4_sb ext2_err); an
+ * errno value needs no library.
+ */
 const char *ctl_ext4_strerror(long code);
 
 /*
@@ -159,7 +177,7 @@ int ctl_ext4_sb_writable(const char *dev, struct ctl_ext4_sb *sb);
  * use fails with -EBUSY; a journal that needs recovery, whose replay would
  * undo the change, gives -EUCLEAN and nothing is written. The values are
  * read back: -EIO when they are not there. Returns 0, -E2BIG for a string
- * over 63 bytes, or -errno.
+ * over 63 bytes, -ELIBACC when libext2fs.so.2 cannot be loaded, or -errno.
  */
 int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 		      long *ext2_err);

@@ -490,6 +490,128 @@ static void test_not_ext(void **state)
 		-E2BIG);
 }
 
+/*
+ * ctl_ext4_sb_peek() reads the superblock fields itself: each must equal
+ * what libext2fs reads (ctl_ext4_sb_read), whatever the values.
+ */
+static void assert_peek_matches(const char *img)
+{
+	struct ctl_ext4_sb full, fast;
+
+	assert_int_equal(ctl_ext4_sb_read(img, &full), 0);
+	memset(&fast, 0x5a, sizeof(fast));
+	assert_int_equal(ctl_ext4_sb_peek(img, &fast), 0);
+	assert_string_equal(fast.uuid, full.uuid);
+	assert_string_equal(fast.label, full.label);
+	assert_int_equal(fast.default_mount_opts, full.default_mount_opts);
+	assert_string_equal(fast.mount_opts, full.mount_opts);
+	assert_int_equal(fast.feature_compat, full.feature_compat);
+	assert_int_equal(fast.feature_incompat, full.feature_incompat);
+	assert_int_equal(fast.feature_ro_compat, full.feature_ro_compat);
+	assert_int_equal(fast.has_journal, full.has_journal);
+	assert_int_equal(fast.journal_external, full.journal_external);
+	assert_int_equal(fast.fast_commit, full.fast_commit);
+	assert_int_equal(fast.needs_recovery, full.needs_recovery);
+	/* The journal superblock is not read: unknown, not "none". */
+	assert_int_equal(fast.journal_csum, 0);
+	assert_int_equal(fast.journal_bytes, 0);
+	assert_int_equal(fast.ext2_err, 0);
+}
+
+static void test_peek(void **state)
+{
+	char img[PATH_MAX], cmd[PATH_MAX + 128];
+	struct ctl_ext4_sb sb;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/peek.img", fake_root);
+	make_image(img, "-t ext4 -O metadata_csum,fast_commit -L peeklabel");
+	assert_peek_matches(img);
+	assert_int_equal(ctl_ext4_sb_peek(img, &sb), 0);
+	assert_string_equal(sb.label, "peeklabel");
+	assert_int_equal(sb.has_journal, 1);
+	assert_int_equal(sb.fast_commit, 1);
+	assert_int_equal(strlen(sb.uuid), 36);
+	/* A data mode in the default options, a string of all 63 bytes. */
+	assert_int_equal(
+		ctl_ext4_sb_write(
+			img,
+			"012345678901234567890123456789012345678901234567890123456789012",
+			CTL_EXT4_DATA_JOURNAL, NULL),
+		0);
+	assert_peek_matches(img);
+	assert_int_equal(ctl_ext4_sb_peek(img, &sb), 0);
+	assert_int_equal(strlen(sb.mount_opts), 63);
+	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
+			 CTL_EXT4_DATA_JOURNAL);
+	assert_int_equal(ctl_ext4_sb_write(img, "commit=42,data_err=abort",
+					   CTL_EXT4_DATA_WRITEBACK, NULL),
+			 0);
+	assert_peek_matches(img);
+	assert_int_equal(ctl_ext4_sb_peek(img, &sb), 0);
+	assert_string_equal(sb.mount_opts, "commit=42,data_err=abort");
+	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
+			 CTL_EXT4_DATA_WRITEBACK);
+	/* No journal; a 16-byte label fills its field without a NUL. */
+	snprintf(img, sizeof(img), "%s/peek2.img", fake_root);
+	make_image(img, "-t ext2 -L 0123456789abcdef");
+	assert_peek_matches(img);
+	assert_int_equal(ctl_ext4_sb_peek(img, &sb), 0);
+	assert_int_equal(sb.has_journal, 0);
+	assert_string_equal(sb.label, "0123456789abcdef");
+	/* A journal to replay. */
+	if (system("command -v debugfs >/dev/null 2>&1") != 0)
+		skip();
+	snprintf(img, sizeof(img), "%s/peek3.img", fake_root);
+	make_image(img, "-t ext4");
+	snprintf(cmd, sizeof(cmd),
+		 "debugfs -w -R 'feature needs_recovery' '%s' >/dev/null 2>&1",
+		 img);
+	assert_int_equal(system(cmd), 0);
+	assert_peek_matches(img);
+	assert_int_equal(ctl_ext4_sb_peek(img, &sb), 0);
+	assert_int_equal(sb.needs_recovery, 1);
+}
+
+/* What is no ext2/3/4 superblock fails as ctl_ext4_sb_read() does. */
+static void test_peek_bad(void **state)
+{
+	char img[PATH_MAX];
+	struct ctl_ext4_sb full, fast;
+	FILE *f;
+
+	(void)state;
+	snprintf(img, sizeof(img), "%s/peekzero.img", fake_root);
+	f = fopen(img, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), 1 << 20), 0);
+	fclose(f);
+	assert_int_equal(ctl_ext4_sb_peek(img, &fast), -EMEDIUMTYPE);
+	assert_int_equal(ctl_ext4_sb_read(img, &full), -EMEDIUMTYPE);
+	assert_int_equal(fast.ext2_err, full.ext2_err);
+	assert_non_null(strstr(ctl_ext4_strerror(fast.ext2_err), "magic"));
+	/* Too short to hold a superblock. */
+	f = fopen(img, "w");
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), 1500), 0);
+	fclose(f);
+	assert_int_equal(ctl_ext4_sb_read(img, &full), -EIO);
+	assert_int_equal(ctl_ext4_sb_peek(img, &fast), -EIO);
+	assert_int_equal(fast.ext2_err, full.ext2_err);
+	f = fopen(img, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(ctl_ext4_sb_peek(img, &fast), -EIO);
+	/* Missing, a directory: the errno, as libext2fs gives it. */
+	snprintf(img, sizeof(img), "%s/missing.img", fake_root);
+	assert_int_equal(ctl_ext4_sb_peek(img, &fast), -ENOENT);
+	assert_int_equal(fast.ext2_err, ENOENT);
+	assert_string_equal(ctl_ext4_strerror(fast.ext2_err), strerror(ENOENT));
+	assert_int_equal(ctl_ext4_sb_read(fake_root, &full),
+			 ctl_ext4_sb_peek(fake_root, &fast));
+	assert_int_equal(fast.ext2_err, full.ext2_err);
+}
+
 static void test_struct_layout(void **state)
 {
 	(void)state;
@@ -518,6 +640,8 @@ int main(void)
 		cmocka_unit_test(test_image_needs_recovery),
 		cmocka_unit_test(test_image_dropped_write),
 		cmocka_unit_test(test_not_ext),
+		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_peek_bad),
 		cmocka_unit_test(test_struct_layout),
 	};
 
