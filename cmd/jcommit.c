@@ -88,6 +88,7 @@ struct fsinfo {
 	int have_live;
 	struct ctl_ext4_live live;
 	int have_sb;
+	int have_jsb; /* the journal superblock too: JCSUM, JSIZE */
 	struct ctl_ext4_sb sb;
 	int have_tune;
 	struct ext4_tune_sb_params tune;
@@ -234,6 +235,8 @@ enum {
 	RES_QUIET = 1 << 0, /* no message for what is not ext4 */
 	RES_VERBOSE = 1 << 1, /* explain what could not be read */
 	RES_SKIP = 1 << 2, /* say that what is not ext4 is skipped */
+	RES_JOURNAL_SB = 1 << 3, /* read the journal superblock too */
+	RES_FSTAB = 1 << 4, /* look the fstab entry up */
 };
 
 /*
@@ -258,11 +261,38 @@ static int unsupported(int flags, const char *fmt, ...)
 	return CTL_EXIT_UNSUPP;
 }
 
+#define NO_E2FS "libext2fs.so.2 cannot be loaded (install libext2fs)"
+
 /*
- * Fill FI from the kernel, the superblock and fstab, once FI->M (when
- * FI->MOUNTED), FI->DEV and FI->ARG are set. Returns 0 or an exit code
- * (after a message, unless QUIET: the listing of every ext mount skips
- * those the ext4 driver does not serve).
+ * Read the superblock of FI->DEV: directly when mounted (the kernel
+ * checked it), with libext2fs for the journal superblock (RES_JOURNAL_SB)
+ * and for an unmounted device. Without libext2fs a mounted file system
+ * still gets the direct read. Returns 0 or -errno.
+ */
+static int read_sb(struct fsinfo *fi, int flags)
+{
+	int err;
+
+	if (fi->mounted && !(flags & RES_JOURNAL_SB))
+		return ctl_ext4_sb_peek(fi->dev, &fi->sb);
+	err = ctl_ext4_sb_read(fi->dev, &fi->sb);
+	fi->have_jsb = err == 0;
+	if (err != -ELIBACC || !fi->mounted)
+		return err;
+	if (flags & RES_VERBOSE)
+		warnx("%s: journal superblock of %s not read: " NO_E2FS
+		      "; JCSUM and JSIZE left empty",
+		      fi->arg, fi->dev);
+	return ctl_ext4_sb_peek(fi->dev, &fi->sb);
+}
+
+/*
+ * Fill FI from the kernel, the superblock and (with RES_FSTAB) fstab, once
+ * FI->M (when FI->MOUNTED), FI->DEV and FI->ARG are set. A mounted file
+ * system's superblock fields are read directly; libext2fs is loaded only
+ * for the journal superblock (RES_JOURNAL_SB) and for an unmounted device.
+ * Returns 0 or an exit code (after a message, unless QUIET: the listing of
+ * every ext mount skips those the ext4 driver does not serve).
  */
 static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 {
@@ -306,7 +336,7 @@ static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 		fi->have_ji = ctl_jbd2_info_read(r, fi->kname, &fi->ji) == 0;
 	}
 	if (fi->dev[0]) {
-		err = ctl_ext4_sb_read(fi->dev, &fi->sb);
+		err = read_sb(fi, flags);
 		fi->have_sb = err == 0;
 		if (err == -EMEDIUMTYPE && !fi->mounted)
 			return unsupported(
@@ -315,7 +345,7 @@ static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 				arg);
 		if (err < 0 && !fi->mounted) {
 			warnx("%s: cannot read the superblock: %s", arg,
-			      strerror(-err));
+			      err == -ELIBACC ? NO_E2FS : strerror(-err));
 			return CTL_EXIT_FAIL;
 		}
 		/* Mounted: the kernel still answers; say why columns are empty. */
@@ -324,6 +354,8 @@ static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
 			      arg, fi->dev, strerror(-err),
 			      ctl_ext4_strerror(fi->sb.ext2_err));
 	}
+	if (!(flags & RES_FSTAB))
+		return 0;
 	fi->fstab = ctl_fstab_find(r, fi->mounted ? fi->m.target : NULL,
 				   fi->dev, fi->have_sb ? fi->sb.uuid : NULL,
 				   fi->have_sb ? fi->sb.label : NULL,
@@ -509,9 +541,10 @@ static int add_row(struct ctl_out *out, const struct fsinfo *fi)
 		    : !j				     ? "no"
 		    : fi->have_sb && fi->sb.journal_external ? "external"
 							     : "yes");
-	if (fi->have_sb) {
+	if (fi->have_sb)
 		ctl_out_set(out, row, COL_FASTCOMMIT,
 			    fi->sb.fast_commit ? "yes" : "no");
+	if (fi->have_jsb) {
 		if (fi->sb.journal_csum)
 			ctl_out_setf(out, row, COL_JCSUM, "v%d",
 				     fi->sb.journal_csum);
@@ -554,7 +587,7 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 	struct ctl_out *out = NULL;
 	const char *bad = NULL;
 	size_t nm = 0;
-	int rc = 0, err;
+	int rc = 0, need = 0, err;
 
 	err = ctl_out_new("filesystems", cols, ARRAY_SIZE(cols), defaults,
 			  &o->cli.fmt, &out, &bad);
@@ -572,9 +605,15 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 			errx(CTL_EXIT_FAIL, "mountinfo: %s",
 			     ctl_file_strerror(-err));
 	}
+	/* What no column shows is not read: libext2fs, fstab. */
+	if (ctl_out_has(out, COL_JCSUM) || ctl_out_has(out, COL_JSIZE))
+		need |= RES_JOURNAL_SB;
+	if (ctl_out_has(out, COL_FSTAB) || ctl_out_has(out, COL_NEXTDATA) ||
+	    ctl_out_has(out, COL_NEXTCOMMIT) || ctl_out_has(out, COL_NEXTFROM))
+		need |= RES_FSTAB;
 	for (size_t i = 0; i < (o->all ? nm : targets->n); i++) {
 		int fl = (o->all ? RES_QUIET : 0) |
-			 (o->cli.verbose ? RES_VERBOSE : 0);
+			 (o->cli.verbose ? RES_VERBOSE : 0) | need;
 		struct fsinfo fi;
 		int c = o->all ? resolve_listed(r, &mv[i], fl, &fi)
 			       : resolve(r, targets->v[i], fl, &fi);

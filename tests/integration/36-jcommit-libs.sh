@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# jcommit loads libext2fs (and libcom_err) only where it needs them: for
+# the journal superblock (the JCSUM and JSIZE columns), for an unmounted
+# device and for offline writes. A plain `jcommit show` of a mounted file
+# system reads the few superblock fields itself and loads neither; nor do
+# check and the columns of -v but those two. The superblock columns are
+# the same whichever way they were read. The loader says what it loaded
+# (LD_DEBUG=libs, into a file of its own: the tool's stderr stays clean).
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd debugfs
+need_cmd tune2fs
+in_mount_ns "$@"
+mount -t tmpfs -o size=256m,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
+at_exit "umount -l '$WORK'"
+J=$B/jcommit
+
+# loaded CMD...: run CMD; $WORK/libs lists the shared objects the dynamic
+# loader initialised (linked and dlopen()ed), one per line.
+loaded() {
+	local rc
+	rm -f "$WORK"/ld.*
+	LD_DEBUG=libs LD_DEBUG_OUTPUT=$WORK/ld "$@" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	cat "$WORK"/ld.* 2>/dev/null | sed -n 's/.*calling init: //p' |
+		sort -u >"$WORK/libs"
+	[ -s "$WORK/libs" ] || fail "LD_DEBUG=libs gave no list for: $*"
+	return $rc
+}
+# no_e2fs WHAT CMD...: CMD exits 0 and loads neither library.
+no_e2fs() {
+	local what=$1
+	shift
+	loaded "$@" || { cat "$WORK/err" >&2; fail "$what: '$*' failed"; }
+	if grep -E 'lib(ext2fs|com_err)\.so' "$WORK/libs" >&2; then
+		fail "$what loads libext2fs/libcom_err"
+	fi
+}
+# with_e2fs WHAT CMD...: CMD exits 0 and loads libext2fs.
+with_e2fs() {
+	local what=$1
+	shift
+	loaded "$@" || { cat "$WORK/err" >&2; fail "$what: '$*' failed"; }
+	grep -q 'libext2fs\.so' "$WORK/libs" ||
+		{ cat "$WORK/libs" >&2; fail "$what does not load libext2fs"; }
+}
+
+dev=$(mkloop 64)
+at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
+mkext4 "$dev" -L jlibs
+debugfs -w -R "ssv mount_opts commit=42,data_err=abort" "$dev" >/dev/null 2>&1 ||
+	fail "debugfs ssv mount_opts"
+tune2fs -o journal_data_writeback "$dev" >/dev/null || fail "tune2fs -o"
+mnt=$WORK/mnt
+mountat "$dev" "$mnt" nosuid
+kname=$(basename "$(readlink -f "$dev")")
+
+ALL=DEVICE,TARGET,FSTYPE,DATA,COMMIT,FLAGS,JOURNAL,FAST-COMMIT,JCSUM,JSIZE,TRANS,AVG-COMMIT,FSTAB,SB-DATA,SB-OPTS,NEXT-DATA,NEXT-COMMIT,NEXT-FROM
+NOJ=DEVICE,TARGET,FSTYPE,DATA,COMMIT,FLAGS,JOURNAL,FAST-COMMIT,TRANS,AVG-COMMIT,FSTAB,SB-DATA,SB-OPTS,NEXT-DATA,NEXT-COMMIT,NEXT-FROM
+
+# The read-only views of a mounted file system load neither library.
+no_e2fs "show MNT" "$J" show "$mnt"
+expect_grep "^$dev +$mnt +writeback +42 +rw,nosuid,relatime +yes +commit=42,data_err=abort\$" "$WORK/out"
+no_e2fs "show -J" "$J" show -J "$mnt"
+no_e2fs "show DEV" "$J" show "$dev"
+no_e2fs "show -o (all but JCSUM,JSIZE)" "$J" show -P -o "$NOJ" "$mnt"
+expect_grep "JOURNAL=\"yes\" FAST-COMMIT=\"no\" .*SB-DATA=\"writeback\" SB-OPTS=\"commit=42,data_err=abort\" NEXT-DATA=\"writeback\" NEXT-COMMIT=\"42\" NEXT-FROM=\"data:sb-default,commit:sb-opts\"" "$WORK/out"
+no_e2fs "check" "$J" check --max-commit 60 --require nosuid "$mnt"
+# The two journal columns need the journal superblock: libext2fs.
+with_e2fs "show -o JCSUM" "$J" show -r -n -o JCSUM "$mnt"
+with_e2fs "show -o JSIZE" "$J" show -r -n -o JSIZE "$mnt"
+with_e2fs "show -v" "$J" show -v "$mnt"
+# libctl's own read and libext2fs's agree on every superblock column:
+# every column of the fast read equals the same column of the full one.
+"$J" show -P -o "$ALL" "$mnt" >"$WORK/full" || fail "show -o ALL"
+sed -E 's/ JCSUM="[^"]*" JSIZE="[^"]*"//' "$WORK/full" >"$WORK/full.noj"
+"$J" show -P -o "$NOJ" "$mnt" >"$WORK/fast" || fail "show -o NOJ"
+diff "$WORK/full.noj" "$WORK/fast" >&2 || fail "superblock columns differ between the fast read and libext2fs"
+# The same with an fstab entry found by LABEL= (the label comes from the
+# superblock read), through a --sysroot whose /proc and /sys are real.
+sr=$WORK/sysroot
+mkdir -p "$sr/proc" "$sr/sys" "$sr/etc"
+mount --bind /proc "$sr/proc" && at_exit "umount -l '$sr/proc'" || fail "bind /proc"
+mount --bind /sys "$sr/sys" && at_exit "umount -l '$sr/sys'" || fail "bind /sys"
+printf 'LABEL=jlibs /elsewhere ext4 commit=19 0 0\n' >"$sr/etc/fstab"
+no_e2fs "show FSTAB by label" "$J" --sysroot "$sr" show -r -n -o FSTAB,NEXT-COMMIT "$mnt"
+expect_grep '^commit=19 +19$' "$WORK/out"
+
+# A mount point covered by another mount: no tune ioctl through it, so
+# SB-DATA, SB-OPTS and the NEXT columns come from the superblock read.
+mount -t tmpfs cover "$mnt" || fail "mount tmpfs over $mnt"
+no_e2fs "show (covered)" "$J" show -P -o DEVICE,SB-DATA,SB-OPTS,NEXT-FROM "$dev"
+expect_grep "^DEVICE=\"$dev\" SB-DATA=\"writeback\" SB-OPTS=\"commit=42,data_err=abort\" NEXT-FROM=\"data:sb-default,commit:sb-opts\"\$" "$WORK/out"
+"$J" show -P -o "$ALL" "$dev" | sed -E 's/ JCSUM="[^"]*" JSIZE="[^"]*"//' >"$WORK/full" ||
+	fail "show -o ALL (covered)"
+"$J" show -P -o "$NOJ" "$dev" >"$WORK/fast" || fail "show -o NOJ (covered)"
+diff "$WORK/full" "$WORK/fast" >&2 || fail "covered: superblock columns differ between the fast read and libext2fs"
+umount "$mnt" || fail "umount the tmpfs over $mnt"
+
+# A file system whose journal is elsewhere, one with fast_commit: the
+# same columns either way.
+jdev=$(mkloop 16)
+at_exit "losetup -d '$jdev'" # mkloop runs in a subshell: its own at_exit is lost
+xdev=$(mkloop 32)
+at_exit "losetup -d '$xdev'" # mkloop runs in a subshell: its own at_exit is lost
+mke2fs -q -F -O journal_dev -b 4096 "$jdev" >/dev/null 2>&1 || fail "mke2fs journal_dev"
+mkext4 "$xdev" -b 4096 -J device="$jdev"
+mountat "$xdev" "$WORK/x"
+fc=$(mkloop 32)
+at_exit "losetup -d '$fc'" # mkloop runs in a subshell: its own at_exit is lost
+mkext4 "$fc" -O fast_commit
+mountat "$fc" "$WORK/fc"
+no_e2fs "show (external journal)" "$J" show -r -n -o JOURNAL,FAST-COMMIT "$WORK/x"
+expect_grep '^external +no$' "$WORK/out"
+no_e2fs "show (fast_commit)" "$J" show -r -n -o JOURNAL,FAST-COMMIT "$WORK/fc"
+expect_grep '^yes +yes$' "$WORK/out"
+for m in "$WORK/x" "$WORK/fc"; do
+	"$J" show -P -o "$ALL" "$m" | sed -E 's/ JCSUM="[^"]*" JSIZE="[^"]*"//' >"$WORK/full" ||
+		fail "show -o ALL $m"
+	"$J" show -P -o "$NOJ" "$m" >"$WORK/fast" || fail "show -o NOJ $m"
+	diff "$WORK/full" "$WORK/fast" >&2 || fail "$m: superblock columns differ between the fast read and libext2fs"
+done
+
+# Without libext2fs (an empty file bound over it, in this namespace only)
+# the views of a mounted file system still work; what needs the library
+# says so and names the fix.
+lib=$(ldconfig -p | sed -n 's/^[[:space:]]*libext2fs\.so\.2 (libc6,x86-64) => //p' | head -n1)
+[ -n "$lib" ] || lib=$(ldconfig -p | sed -n 's/^[[:space:]]*libext2fs\.so\.2 .*=> //p' | head -n1)
+[ -f "$lib" ] || fail "setup: no libext2fs.so.2 in ldconfig -p"
+"$J" show "$mnt" >"$WORK/before" || fail "show before hiding libext2fs"
+: >"$WORK/empty.so"
+mount --bind "$WORK/empty.so" "$lib" || fail "bind an empty file over $lib"
+at_exit "umount '$lib'"
+expect_exit 0 "$J" show "$mnt"
+diff "$WORK/before" "$WORK/out" >&2 || fail "show without libext2fs differs"
+[ -s "$WORK/err" ] && fail "show without libext2fs warned: $(cat "$WORK/err")"
+expect_exit 0 "$J" check --max-commit 60 "$mnt"
+# The journal columns stay empty; the superblock ones are still read.
+expect_exit 0 "$J" show -v -P -o JOURNAL,JCSUM,JSIZE,SB-DATA,SB-OPTS "$mnt"
+expect_grep '^JOURNAL="yes" JCSUM="" JSIZE="" SB-DATA="writeback" SB-OPTS="commit=42,data_err=abort"$' "$WORK/out"
+expect_grep "^jcommit: $mnt: journal superblock of $dev not read: libext2fs\.so\.2 cannot be loaded \(install libext2fs\); JCSUM and JSIZE left empty\$" "$WORK/err"
+expect_exit 0 "$J" show -P -o JCSUM "$mnt"
+[ -s "$WORK/err" ] && fail "show -o JCSUM without -v warned: $(cat "$WORK/err")"
+umount "$mnt" || fail "umount $mnt"
+for args in "show" "set --commit 9 --persist" "set --data journal --persist"; do
+	# shellcheck disable=SC2086
+	expect_exit 3 "$J" $args "$dev"
+	expect_grep "^jcommit: $dev: cannot read the superblock: libext2fs\.so\.2 cannot be loaded \(install libext2fs\)\$" "$WORK/err"
+done
+umount "$lib" || fail "umount $lib"
+
+# An unmounted device: its superblock through libext2fs, as before.
+with_e2fs "show of an unmounted device" "$J" show -P -o DEVICE,TARGET,SB-OPTS,SB-DATA "$dev"
+expect_grep "^DEVICE=\"$dev\" TARGET=\"\" SB-OPTS=\"commit=42,data_err=abort\" SB-DATA=\"writeback\"\$" "$WORK/out"
+[ -d "/proc/fs/ext4/$kname" ] && fail "setup: $kname still served after umount"
+echo PASS
