@@ -1471,6 +1471,12 @@ static int auto_loop(struct opts *o, struct auto_run *ar)
 	char status[512];
 	int joined = 0, logged = -1, sig, rc, err;
 
+	/*
+	 * A log reader that goes away (auto | head) must not kill auto
+	 * between a change and its restore: its lines are then lost, no
+	 * more. (run leaves SIGPIPE alone: the command inherits it.)
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	/* Stop signals are taken synchronously, between steps. */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);

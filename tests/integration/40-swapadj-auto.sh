@@ -4,7 +4,9 @@
 # trap, checked unchanged at the end): --once applies one step, the loop
 # records the original in the state file, logs changes and restores on
 # SIGTERM/SIGINT, and "swapadj restore" recovers after a SIGKILL. The
-# rule's arithmetic is checked exactly on a fake root.
+# rule's arithmetic is checked exactly on a fake root. A reader of its log
+# that goes away (auto | head) must not kill it between a change and the
+# restore.
 . "$(dirname "$0")/lib.sh"
 need_root
 swapadj_env
@@ -109,4 +111,29 @@ expect_exit 0 "$SA" restore
 expect_grep "^$v (→|->) $orig\$" "$WORK/out"
 [ "$(swp)" = "$orig" ] || fail "restore after SIGKILL of auto: $(swp)"
 [ ! -e $ST ] || fail "state left after restore"
+
+# Its stdout a pipe whose reader is gone: the log line after a change
+# must not kill auto (SIGPIPE) and leave the change behind. On a fake
+# root: 60 -> 25, then 40 after MemAvailable drops (auto still runs),
+# then 60 again on SIGTERM.
+printf 'MemTotal: 1000000 kB\nMemAvailable: 500000 kB\n' >$F/proc/meminfo
+echo 6.18.0 >$F/proc/sys/kernel/osrelease
+echo 60 >$F/proc/sys/vm/swappiness
+fake_is() { [ "$(cat $F/proc/sys/vm/swappiness)" = "$1" ]; }
+: >"$WORK/pid"
+( "$SA" --sysroot $F auto --interval 0.1 2>"$WORK/err" &
+	echo $! >"$WORK/pid"
+	wait ) | true &
+wait_for test -s "$WORK/pid"
+p=$(cat "$WORK/pid")
+pids+=($p)
+wait_for fake_is 25
+printf 'MemTotal: 1000000 kB\nMemAvailable: 0 kB\n' >$F/proc/meminfo
+wait_for fake_is 40
+kill -0 $p 2>/dev/null || fail "auto died when its log reader went away"
+kill -TERM $p
+for ((i = 0; i < 100; i++)); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+kill -0 $p 2>/dev/null && fail "auto still runs 10 s after SIGTERM"
+fake_is 60 || fail "auto with a gone log reader: not restored: $(cat $F/proc/sys/vm/swappiness)"
+[ ! -e $F/run/swapadj.state ] || fail "auto with a gone log reader: state left: $(cat $F/run/swapadj.state)"
 [ "$(swp)" = "$orig" ] || fail "host value $(swp), expected $orig"
