@@ -81,8 +81,10 @@ diff "$WORK/full.noj" "$WORK/fast" >&2 || fail "superblock columns differ betwee
 # superblock read), through a --sysroot whose /proc and /sys are real.
 sr=$WORK/sysroot
 mkdir -p "$sr/proc" "$sr/sys" "$sr/etc"
-mount --bind /proc "$sr/proc" && at_exit "umount -l '$sr/proc'" || fail "bind /proc"
-mount --bind /sys "$sr/sys" && at_exit "umount -l '$sr/sys'" || fail "bind /sys"
+mount --bind /proc "$sr/proc" || fail "bind /proc"
+at_exit "umount -l '$sr/proc'"
+mount --bind /sys "$sr/sys" || fail "bind /sys"
+at_exit "umount -l '$sr/sys'"
 printf 'LABEL=jlibs /elsewhere ext4 commit=19 0 0\n' >"$sr/etc/fstab"
 no_e2fs "show FSTAB by label" "$J" --sysroot "$sr" show -r -n -o FSTAB,NEXT-COMMIT "$mnt"
 expect_grep '^commit=19 +19$' "$WORK/out"
