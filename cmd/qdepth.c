@@ -364,11 +364,13 @@ static int cmd_show(struct opts *o, struct ctl_strv *targets)
 		struct ctl_row *row = ctl_out_row(out);
 		struct ctl_queue q;
 		uint64_t min, max;
+		int e;
 
 		ctl_out_set(out, row, S_TARGET, x->target);
 		ctl_out_set(out, row, S_DEVICE, x->dev.name);
 		ctl_out_set(out, row, S_VIA, x->dev.via);
-		if (x->dev.kind == CTL_BLK_NODEV) {
+		if (x->dev.kind == CTL_BLK_NODEV ||
+		    x->dev.kind == CTL_BLK_UNKNOWN) {
 			ctl_out_set(out, row, S_NOTE, x->dev.via);
 			continue;
 		}
@@ -378,8 +380,14 @@ static int cmd_show(struct opts *o, struct ctl_strv *targets)
 			ctl_out_set(out, row, S_NOTE, x->dev.via);
 			continue;
 		}
-		if (ctl_queue_read(o->root, x->dev.name, &q) < 0) {
-			ctl_out_set(out, row, S_NOTE, "queue vanished");
+		e = ctl_queue_read(o->root, x->dev.name, &q);
+		if (e < 0) {
+			/* A row without values is no answer: say so. */
+			warnx("%s: reading queue: %s", x->dev.name,
+			      strerror(-e));
+			ctl_out_setf(out, row, S_NOTE, "reading queue: %s",
+				     strerror(-e));
+			rc = CTL_EXIT_FAIL;
 			continue;
 		}
 		ctl_queue_range(&q, q.sched, &min, &max);
@@ -419,6 +427,7 @@ struct job {
 	unsigned int major, minor; /* its number, for the lock */
 	unsigned int level; /* 0 serves the target, 1+ below a loop file */
 	int unresolved; /* the target names no device: stops the batch */
+	int unknown; /* below a loop file that cannot be followed */
 	struct ctl_queue_want want;
 	struct ctl_queue_change c;
 };
@@ -495,7 +504,7 @@ static void warn_job(const struct job *j)
 	case CTL_QUEUE_NA:
 		/* A file system under a loop device's backing file (tmpfs,
 		 * say) is a note of the table, not a failure of the target. */
-		if (j->level)
+		if (j->level && !j->unknown)
 			break;
 		/* fall through */
 	case CTL_QUEUE_REJECTED:
@@ -519,7 +528,8 @@ static int job_rc(const struct job *j, int udev)
 	case CTL_QUEUE_FAILED:
 		return ctl_exit_for(c->err);
 	case CTL_QUEUE_NA:
-		return udev || j->level ? CTL_EXIT_OK : CTL_EXIT_UNSUPP;
+		return udev || (j->level && !j->unknown) ? CTL_EXIT_OK
+							 : CTL_EXIT_UNSUPP;
 	case CTL_QUEUE_SKIPPED:
 		/* Outside udev the job that stopped the batch gives the
 		 * status; in udev mode that one may be "not applicable". */
@@ -624,7 +634,8 @@ static int plan_one(struct opts *o, const char *name,
 
 /*
  * The first job that stops the batch: a target that does not resolve, a
- * rejected or failed one, or (but in udev mode) a target with no queue.
+ * rejected or failed one, or (but in udev mode) a target with no queue or
+ * a device below it that cannot be found.
  */
 static const struct job *blocker(const struct job *j, size_t n, int udev)
 {
@@ -634,7 +645,7 @@ static const struct job *blocker(const struct job *j, size_t n, int udev)
 		case CTL_QUEUE_FAILED:
 			return &j[i];
 		case CTL_QUEUE_NA:
-			if (!udev && !j[i].level)
+			if (!udev && (!j[i].level || j[i].unknown))
 				return &j[i];
 			break;
 		default:
@@ -657,9 +668,13 @@ static void skip_planned(struct job *j, size_t n, const char *why)
 /* Skip the planned jobs because of job B. */
 static void skip_for(struct job *j, size_t n, const struct job *b)
 {
-	char why[64 + CTL_DEVNAME_MAX];
+	char why[sizeof(b->c.why) + 2];
 
-	snprintf(why, sizeof(why), " because of %.64s", job_name(b));
+	/* Below a loop file, the target is the others' too: say why. */
+	if (!b->name[0] && b->level)
+		snprintf(why, sizeof(why), ": %s", b->c.why);
+	else
+		snprintf(why, sizeof(why), " because of %.64s", job_name(b));
 	skip_planned(j, n, why);
 }
 
@@ -821,6 +836,7 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 							      : 0,
 			.level = x->dev.level,
 			.unresolved = x->err != 0,
+			.unknown = x->dev.kind == CTL_BLK_UNKNOWN,
 			.want = o->want};
 	}
 	/* The plans read the queues under the lock: what --save records is
@@ -985,8 +1001,9 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 		int e;
 
 		if (x->dev.kind != CTL_BLK_QUEUE) {
-			/* Below a loop device's backing file: a note only. */
-			if (x->dev.level)
+			/* Below a loop device's backing file: a note only,
+			 * unless what is there cannot be found. */
+			if (x->dev.level && x->dev.kind != CTL_BLK_UNKNOWN)
 				continue;
 			if (!o->ignore_noqueue) {
 				warnx("%s: %s", name, x->dev.via);
@@ -1064,6 +1081,7 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	struct ctl_diskstat *prev;
 	struct ctl_satur *sat;
 	struct items it = {0};
+	uint64_t n;
 	double t0;
 	int rc, saturated = 0;
 
@@ -1084,16 +1102,23 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	/* Sample the queues; notes about no-queue layers under a loop
 	 * file have nothing to count. */
 	for (size_t i = 0; i < it.n;)
-		if (it.v[i].dev.kind != CTL_BLK_QUEUE && it.v[i].dev.level)
+		if (it.v[i].dev.kind != CTL_BLK_QUEUE &&
+		    it.v[i].dev.kind != CTL_BLK_UNKNOWN && it.v[i].dev.level)
 			it.v[i] = it.v[--it.n];
 		else
 			i++;
+	/* Before the first read: a signal now ends the run as one later. */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	for (size_t i = 0; i < it.n; i++) {
 		int err = it.v[i].dev.kind == CTL_BLK_NODEV
 				  ? -ENODEV
 				  : ctl_diskstat_read(o->root, it.v[i].dev.name,
 						      &prev[i]);
 
+		if (it.v[i].dev.kind == CTL_BLK_UNKNOWN)
+			errx(CTL_EXIT_UNSUPP, "%s: %s", it.v[i].target,
+			     it.v[i].dev.via);
 		if (err < 0 && it.v[i].dev.kind == CTL_BLK_NODEV)
 			errx(CTL_EXIT_UNSUPP, "%s: no block device to sample",
 			     it.v[i].target);
@@ -1103,11 +1128,10 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 			     it.v[i].dev.name);
 		ctl_satur_init(&sat[i], o->saturation, 3);
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	t0 = now_ms();
-	for (uint64_t n = 1; !stop && (o->count == 0 || n <= o->count); n++) {
+	for (n = 1; !stop && n <= o->count; n++) {
 		struct ctl_out *out;
+		size_t rows = 0;
 		double t1;
 
 		sleep_ms(o->interval * 1e3);
@@ -1121,14 +1145,23 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 				: "DEVICE,SAMPLE,UTIL,AWAIT,AQU-SZ,R/S,W/S,RMB/S,WMB/S");
 		saturated = 0;
 		for (size_t i = 0; i < it.n; i++) {
-			struct ctl_row *row = ctl_out_row(out);
 			struct ctl_diskstat cur;
 			struct ctl_iostat s;
+			struct ctl_row *row;
 			int sat_now;
 
+			/* Gone (removed, renamed): its figures are unknown,
+			 * not those of an idle disk. The run cannot answer. */
 			if (ctl_diskstat_read(o->root, it.v[i].dev.name, &cur) <
-			    0)
-				cur = prev[i];
+			    0) {
+				warnx("%s: gone from /proc/diskstats at sample %" PRIu64
+				      " of %" PRIu64,
+				      it.v[i].dev.name, n, o->count);
+				rc = CTL_EXIT_FAIL;
+				continue;
+			}
+			row = ctl_out_row(out);
+			rows++;
 			ctl_iostat_compute(&prev[i], &cur, t1 - t0, &s);
 			prev[i] = cur;
 			sat_now = o->saturation >= 0 &&
@@ -1146,16 +1179,28 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 			ctl_out_set(out, row, T_SAT, sat_now ? "1" : "0");
 		}
 		t0 = t1;
-		rc = rc_max(rc, print_out(o, out));
+		if (rows)
+			rc = rc_max(rc, print_out(o, out));
+		else
+			ctl_out_free(out);
 		/* Later samples continue the same table. */
 		o->cli.fmt.noheadings |= !o->cli.fmt.json;
 		fflush(stdout);
+		if (rc)
+			break;
 	}
 	free(prev);
 	free(sat);
 	items_free(&it);
 	if (rc)
 		return rc;
+	/* Stopped early: the question (saturated?) has no answer. */
+	if (n <= o->count) {
+		warnx("stat: interrupted after %" PRIu64 " of %" PRIu64
+		      " samples",
+		      n - 1, o->count);
+		return CTL_EXIT_FAIL;
+	}
 	return saturated ? CTL_EXIT_CHECK : CTL_EXIT_OK;
 }
 

@@ -99,6 +99,19 @@ static int resolve_devno(struct walk *w, unsigned int maj, unsigned int min,
 static int resolve_fd(struct walk *w, int fd, unsigned int level,
 		      const char *via);
 
+/* An entry for what lies below a loop file that cannot be followed. */
+static _printf_(3, 4) int unknown(struct walk *w, unsigned int level,
+				  const char *fmt, ...)
+{
+	struct ctl_blkdev d = {.kind = CTL_BLK_UNKNOWN, .level = level};
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d.via, sizeof(d.via), fmt, ap);
+	va_end(ap);
+	return add(w->out, &d);
+}
+
 /* The loop device NAME serves its backing file: follow it down. */
 static int follow_loop(struct walk *w, const char *dir, const char *name,
 		       unsigned int level, const char *via)
@@ -117,17 +130,24 @@ static int follow_loop(struct walk *w, const char *dir, const char *name,
 	if (err < 0)
 		return err;
 	/* The kernel appends " (deleted)" once the file is unlinked: its
-	 * path may name another file now, so the chain ends here. */
+	 * path may name another file now, so the chain ends here, and what
+	 * serves the file is unknown: say so rather than end in silence. */
 	len = strlen(file);
 	if (len >= sizeof(DELETED) - 1 &&
 	    strcmp(file + len - (sizeof(DELETED) - 1), DELETED) == 0)
-		return 0;
+		return unknown(w, level + 1,
+			       "%s%sbacking file %s of %s: "
+			       "the device under it is unknown",
+			       via, *via ? " > " : "", file, name);
 	say(sub, sizeof(sub), "%s%sbacking file %s of %s", via,
 	    *via ? " > " : "", file, name);
 	/* The file as the root sees it: stat and statfs the same inode. */
 	fd = ctl_root_open_path(w->r, file, O_PATH, 0);
 	if (fd < 0)
-		return 0; /* file gone or elsewhere: loop still serves it */
+		return unknown(w, level + 1,
+			       "%s is out of reach here: the device under it "
+			       "is unknown",
+			       sub);
 	return resolve_fd(w, fd, level + 1, sub);
 }
 

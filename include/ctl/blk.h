@@ -20,6 +20,7 @@ enum ctl_blk_kind {
 	CTL_BLK_QUEUE, /* a request queue: scheduler and nr_requests */
 	CTL_BLK_NOQUEUE, /* bio-based without slaves (zram, brd, pmem...) */
 	CTL_BLK_NODEV, /* no block device at all (tmpfs, overlay, btrfs...) */
+	CTL_BLK_UNKNOWN, /* under a loop file that cannot be followed */
 };
 
 struct ctl_blkdev {
@@ -47,7 +48,9 @@ enum {
  * Returns 0; -EINVAL for a malformed name, -ENOENT for a missing path,
  * -ENODEV for an unknown device, -ELOOP for a stack deeper than 8, or
  * -errno. A target without a request queue is not an error: it appends an
- * entry of kind CTL_BLK_NOQUEUE or CTL_BLK_NODEV whose `via` says why.
+ * entry of kind CTL_BLK_NOQUEUE or CTL_BLK_NODEV whose `via` says why. A
+ * loop device's backing file that cannot be followed (deleted, or out of
+ * the root's reach) appends a CTL_BLK_UNKNOWN entry below it.
  */
 int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 		    unsigned int flags, struct ctl_blk_list *out);

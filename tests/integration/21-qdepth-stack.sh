@@ -109,6 +109,22 @@ expect_exit 0 "$Q" stat -rn -o DEVICE --interval 0.1 --stack "$DEVA"
 [ "$(sort "$WORK/out" | tr '\n' ' ')" = "$(printf '%s\n' "$A" "$BN" | sort | tr '\n' ' ')" ] ||
 	fail "stat --stack: $(cat "$WORK/out")"
 
+# --- a loop device whose image was deleted: what is under it is unknown ---
+truncate -s 16M "$T/c.img"
+DEVC=$(losetup -f --show "$T/c.img") || skip "no third loop device"
+C=${DEVC#/dev/}
+at_exit "losetup -d '$DEVC'"
+at_exit "echo '$(sched "$C")' >/sys/block/$C/queue/scheduler; echo '$(depth "$C")' >/sys/block/$C/queue/nr_requests"
+rm "$T/c.img"
+echo 100 >"/sys/block/$C/queue/nr_requests"
+expect_exit 4 "$Q" set --stack --depth 32 "$DEVC"
+expect_grep "^qdepth: $C: not changed: backing file $T/c.img \(deleted\) of $C: the device under it is unknown\$" "$WORK/err"
+[ "$(depth "$C")" = 100 ] || fail "set --stack over a deleted image changed $C"
+expect_exit 0 "$Q" show -P -o DEVICE,NOTE --stack "$DEVC"
+expect_grep "^DEVICE=\"\" NOTE=\"backing file $T/c.img \(deleted\) of $C: the device under it is unknown\"\$" "$WORK/out"
+expect_exit 0 "$Q" set --depth 32 "$DEVC"
+[ "$(depth "$C")" = 32 ] || fail "set on $C alone gave $(depth "$C")"
+
 # --- --stack takes no argument and belongs to the target subcommands ---
 expect_exit 2 "$Q" restore --stack "$WORK/q.save"
 expect_grep "^qdepth: restore: --stack belongs to 'show', 'set', 'check' and 'stat'\$" "$WORK/err"

@@ -69,6 +69,17 @@ static void assert_queue(const struct ctl_blkdev *d, const char *name,
 	assert_int_equal(d->minor, min);
 }
 
+/* An entry for what lies under a loop file that cannot be followed. */
+static void assert_unknown(const struct ctl_blkdev *d, const char *via)
+{
+	assert_int_equal(d->kind, CTL_BLK_UNKNOWN);
+	assert_string_equal(d->name, "");
+	assert_int_equal(d->major, 0);
+	assert_int_equal(d->minor, 0);
+	assert_int_equal(d->level, 1);
+	assert_string_equal(d->via, via);
+}
+
 /* Resolve TARGET alone into a fresh list; returns the result. */
 static int resolve(struct ctx *c, const char *target, unsigned int flags)
 {
@@ -270,13 +281,16 @@ static void test_loop_backing_file_gone(void **state)
 		   QD_IMAGE);
 	assert_int_equal(
 		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 1);
+	assert_int_equal(c->l.n, 2);
 	assert_queue(&c->l.v[0], "loop0", 7, 0);
+	assert_unknown(&c->l.v[1], "backing file /images/disk.img (deleted) "
+				   "of loop0: the device under it is unknown");
 }
 
 /*
  * A deleted backing file whose path names another file now: that file is
- * not what the loop device serves, so it must not be followed.
+ * not what the loop device serves, so it must not be followed; what is
+ * under the loop device is unknown, and the list says so.
  */
 static void test_loop_backing_file_replaced(void **state)
 {
@@ -286,8 +300,21 @@ static void test_loop_backing_file_replaced(void **state)
 		   QD_IMAGE);
 	assert_int_equal(
 		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 1);
+	assert_int_equal(c->l.n, 2);
 	assert_queue(&c->l.v[0], "loop0", 7, 0);
+	assert_int_equal(c->l.v[1].kind, CTL_BLK_UNKNOWN);
+
+	/* A backing file out of the root's reach: unknown as well. */
+	fake_write(QD_VIRT "/loop0/loop/backing_file", "/elsewhere/disk.img\n");
+	assert_int_equal(
+		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
+	assert_int_equal(c->l.n, 2);
+	assert_unknown(&c->l.v[1],
+		       "backing file /elsewhere/disk.img of loop0 is out of "
+		       "reach here: the device under it is unknown");
+	/* Not asked to go below: loop0 alone, no note. */
+	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
+	assert_int_equal(c->l.n, 1);
 }
 
 /* A loop device whose backing file lies on itself ends with -ELOOP. */

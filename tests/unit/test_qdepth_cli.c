@@ -15,8 +15,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
@@ -105,6 +108,58 @@ static const char *value(const char *path)
 	assert_non_null(s);
 	snprintf(buf, sizeof(buf), "%.*s", (int)strcspn(s, "\n"), s);
 	return buf;
+}
+
+/* Start `qdepth --sysroot ROOT ARGS...` in the background; its pid. */
+static pid_t run_bg(const char *const *args)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		const char *argv[32] = {qdepth, "--sysroot", fake_root};
+		char path[512];
+		size_t k = 3;
+
+		snprintf(path, sizeof(path), "%s/io/bg.out", fake_root);
+		if (!freopen(path, "w", stdout))
+			_exit(127);
+		snprintf(path, sizeof(path), "%s/io/bg.err", fake_root);
+		if (!freopen(path, "w", stderr) ||
+		    !freopen("/dev/null", "r", stdin))
+			_exit(127);
+		while (*args && k < ARRAY_SIZE(argv) - 1)
+			argv[k++] = *args++;
+		execv(qdepth, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* 1 when process PID has a file open whose path ends in SUFFIX. */
+static int has_open(pid_t pid, const char *suffix)
+{
+	char dir[64], link[384], path[1024];
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	d = opendir(dir);
+	while (d && !found && (de = readdir(d))) {
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
+		n = readlink(link, path, sizeof(path) - 1);
+		if (n <= 0)
+			continue;
+		path[n] = '\0';
+		found = (size_t)n >= strlen(suffix) &&
+			strcmp(path + n - strlen(suffix), suffix) == 0;
+	}
+	if (d)
+		closedir(d);
+	return found;
 }
 
 static void test_show_raw(void **state)
@@ -802,6 +857,132 @@ static void test_save_only_when_changed(void **state)
 	assert_int_equal(access(path, F_OK), 0);
 }
 
+#define SDA_STATS                                                              \
+	"   8       0 sda 100 0 800 50 10 0 80 20 0 60 70 0 0 0 0 0 0\n"
+
+/*
+ * Watch proc/diskstats for reads (a close after reading) and for our own
+ * rewrites (a close after writing). Returns the inotify fd.
+ */
+static int watch_diskstats(void)
+{
+	char path[512];
+	int fd = inotify_init1(IN_CLOEXEC);
+
+	assert_true(fd >= 0);
+	snprintf(path, sizeof(path), "%s/proc/diskstats", fake_root);
+	assert_true(inotify_add_watch(fd, path,
+				      IN_CLOSE_NOWRITE | IN_CLOSE_WRITE) >= 0);
+	return fd;
+}
+
+/* The next event mask on FD; 0 after 20 s without one. */
+static uint32_t next_event(int fd)
+{
+	char buf[sizeof(struct inotify_event) + 256];
+	struct pollfd p = {fd, POLLIN, 0};
+	struct inotify_event ev;
+
+	if (poll(&p, 1, 20000) != 1 ||
+	    read(fd, buf, sizeof(buf)) < (ssize_t)sizeof(ev))
+		return 0;
+	memcpy(&ev, buf, sizeof(ev));
+	return ev.mask;
+}
+
+/*
+ * A disk gone from /proc/diskstats between two samples: its figures are
+ * unknown, not 0 (an idle disk, "not saturated"): said, exit 3. The file
+ * is rewritten right after stat's first read, 2 s before its next one;
+ * if that next read still came first (a lost race), the run is retried.
+ */
+static void test_stat_vanishes(void **state)
+{
+	static const char *const args[] = {"stat",
+					   "--interval",
+					   "2",
+					   "--count",
+					   "2",
+					   "--saturation",
+					   "50",
+					   "-r",
+					   "-n",
+					   "-o",
+					   "DEVICE,SAMPLE,UTIL,SATURATED",
+					   "sda",
+					   NULL};
+	int tries, st, fd;
+	pid_t pid;
+	uint32_t ev;
+
+	(void)state;
+	for (tries = 0; tries < 3; tries++) {
+		fake_write("proc/diskstats", SDA_STATS);
+		fd = watch_diskstats();
+		pid = run_bg(args);
+		assert_int_equal(next_event(fd), IN_CLOSE_NOWRITE);
+		fake_write("proc/diskstats", " 252 0 zram0 1 0 8 0 0 0 0 0 0 "
+					     "0 0\n");
+		ev = next_event(fd); /* ours, or stat's second read first */
+		close(fd);
+		assert_int_equal(waitpid(pid, &st, 0), pid);
+		if (ev == IN_CLOSE_WRITE)
+			break;
+	}
+	assert_true(tries < 3);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+	assert_string_equal(fake_read("io/bg.out"), "");
+	assert_string_equal(fake_read("io/bg.err"),
+			    "qdepth: sda: gone from /proc/diskstats at sample "
+			    "1 of 2\n");
+}
+
+/*
+ * stat stopped by a signal before its last sample has not answered the
+ * question (saturated or not): exit 3, said, not 0.
+ */
+static void test_stat_interrupted(void **state)
+{
+	static const char *const args[] = {
+		"stat", "--interval", "30", "--saturation", "50", "sda", NULL};
+	int st, fd;
+	pid_t pid;
+
+	(void)state;
+	fake_write("proc/diskstats", SDA_STATS);
+	fd = watch_diskstats();
+	pid = run_bg(args);
+	/* After its first read, stat sleeps 30 s: stop it there. */
+	assert_int_equal(next_event(fd), IN_CLOSE_NOWRITE);
+	close(fd);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 3);
+	assert_string_equal(fake_read("io/bg.err"), "qdepth: stat: interrupted "
+						    "after 0 of 3 samples\n");
+}
+
+/* A queue that cannot be read: show says so and exits 3. */
+static void test_show_unreadable(void **state)
+{
+	struct res r;
+	char path[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s/nr_requests", fake_root, SDA_Q);
+	assert_int_equal(unlink(path), 0);
+	fake_mkdir(SDA_Q "/nr_requests");
+	run(&r, "show -r -n -o DEVICE,DEPTH,NOTE sda nvme0n1");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "sda  reading\\x20queue:\\x20Is\\x20a"
+				   "\\x20directory\n"
+				   "nvme0n1 1023 \n");
+	assert_string_equal(r.err,
+			    "qdepth: sda: reading queue: Is a directory\n");
+}
+
 /* Two samples of a /proc/diskstats that does not move: all idle. */
 static void test_stat(void **state)
 {
@@ -969,58 +1150,6 @@ static void test_device_target(void **state)
 				   "'show', 'set', 'check' and 'stat'\n");
 }
 
-/* Start `qdepth --sysroot ROOT ARGS...` in the background; its pid. */
-static pid_t run_bg(const char *const *args)
-{
-	pid_t pid = fork();
-
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		const char *argv[32] = {qdepth, "--sysroot", fake_root};
-		char path[512];
-		size_t k = 3;
-
-		snprintf(path, sizeof(path), "%s/io/bg.out", fake_root);
-		if (!freopen(path, "w", stdout))
-			_exit(127);
-		snprintf(path, sizeof(path), "%s/io/bg.err", fake_root);
-		if (!freopen(path, "w", stderr) ||
-		    !freopen("/dev/null", "r", stdin))
-			_exit(127);
-		while (*args && k < ARRAY_SIZE(argv) - 1)
-			argv[k++] = *args++;
-		execv(qdepth, (char *const *)argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* 1 when process PID has a file open whose path ends in SUFFIX. */
-static int has_open(pid_t pid, const char *suffix)
-{
-	char dir[64], link[384], path[1024];
-	struct dirent *de;
-	int found = 0;
-	DIR *d;
-
-	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-	d = opendir(dir);
-	while (d && !found && (de = readdir(d))) {
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "%s/%s", dir, de->d_name);
-		n = readlink(link, path, sizeof(path) - 1);
-		if (n <= 0)
-			continue;
-		path[n] = '\0';
-		found = (size_t)n >= strlen(suffix) &&
-			strcmp(path + n - strlen(suffix), suffix) == 0;
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
 /*
  * One device, one writer: while another qdepth holds the queue's lock
  * (<sysroot>/run/lock/qdepth-8:0.lock), set waits and writes nothing;
@@ -1063,6 +1192,42 @@ static void test_set_waits_for_lock(void **state)
 			 0);
 }
 
+/*
+ * Under a loop device whose backing file was deleted lies a device that
+ * cannot be found. --stack asks for it: set refuses (nothing changed,
+ * exit 4) instead of setting loop0 alone and calling that done; check
+ * cannot check it either. show names it. loop0 as a device still works.
+ */
+static void test_stack_unknown_below(void **state)
+{
+	struct res r;
+
+	(void)state;
+	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
+		   QD_IMAGE);
+	run(&r, "set -r -n -o DEVICE,RESULT --stack --depth 99 loop0");
+	assert_int_equal(r.rc, 4);
+	assert_string_equal(r.out, "loop0 skipped\n not\\x20applicable\n");
+	assert_string_equal(r.err,
+			    "qdepth: loop0: not changed: backing file "
+			    "/images/disk.img (deleted) of loop0: the device "
+			    "under it is unknown\n"
+			    "qdepth: loop0: backing file /images/disk.img "
+			    "(deleted) of loop0: the device under it is "
+			    "unknown\n");
+	assert_string_equal(fake_read(QD_VIRT "/loop0/queue/nr_requests"),
+			    "128\n");
+	run(&r, "check --stack --max-depth 200 loop0");
+	assert_int_equal(r.rc, 4);
+	assert_non_null(strstr(r.err, "the device under it is unknown\n"));
+	run(&r, "show -r -n -o DEVICE,NOTE --stack loop0");
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "\n backing\\x20file"));
+	run(&r, "set -r -n -o DEVICE,RESULT --depth 99 loop0");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "loop0 applied\n");
+}
+
 /* A lock that cannot be taken: said, nothing changed, exit 3. */
 static void test_set_lock_fails(void **state)
 {
@@ -1101,6 +1266,7 @@ int main(void)
 		T(test_set_rolls_back_across_devices),
 		T(test_set_waits_for_lock),
 		T(test_set_lock_fails),
+		T(test_stack_unknown_below),
 		T(test_device_target),
 		T(test_check),
 		T(test_check_bad),
@@ -1110,6 +1276,9 @@ int main(void)
 		T(test_restore_other_disk),
 		T(test_save_only_when_changed),
 		T(test_stat),
+		T(test_stat_vanishes),
+		T(test_stat_interrupted),
+		T(test_show_unreadable),
 		T(test_version_help),
 		T(test_bug_set_shorter),
 		T(test_bug_empty_scheduler),
