@@ -36,9 +36,9 @@ endif
 override LDFLAGS += -Wl,--as-needed
 
 # Foreign libraries, by pkg-config name. Each binary links only what it
-# calls; libkmod and libblkid are dlopen()ed on the rare paths that need
-# them (libctl/kmod.c, libctl/blkid.c) so that a udev-time qdepth run
-# loads nothing but libsmartcols.
+# calls; libkmod, libblkid, libext2fs and libsystemd are dlopen()ed on the
+# paths that need them (libctl/kmod.c, blkid.c, ext4.c, notify.c) so that a
+# udev-time qdepth run loads nothing but libsmartcols.
 PKGS_ALL := libkmod liburing ext2fs com_err mount smartcols blkid
 qdepth_PKGS := smartcols
 jcommit_PKGS := smartcols mount
