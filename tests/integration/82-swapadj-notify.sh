@@ -125,6 +125,30 @@ rc=$?
 [ "$(grep -c '^READY=1$' "$log")" -eq 1 ] || { cat "$log" >&2; fail "fake root: READY=1 more than once"; }
 has '^STOPPING=1$' "$log" || fail "fake root: no STOPPING=1"
 
+# A newer swapadj run holds its value: STATUS= says so while it runs,
+# and names auto's own value again once it has exited.
+log=$WORK/notify.held
+: >"$log"
+listen "$WORK/held.sock" "$log"
+NOTIFY_SOCKET=$WORK/held.sock "$SA" --sysroot $F auto --interval 0.1 >"$WORK/auto.out" 2>"$WORK/auto.err" &
+p=$!
+pids+=($p)
+rule="base 10 + (1 - MemAvailable/MemTotal) x 30 = 25; read-in <= 2000 KiB/s: +0; clamp 10..60"
+wait_for status_is "vm.swappiness 25: $rule"
+# The command waits (bounded) for the STATUS= of the hold.
+"$SA" --sysroot $F run --swappiness 33 -- bash -c '
+	for ((i = 0; i < 200; i++)); do
+		grep -qxF "$1" "$0" && exit 0
+		sleep 0.1
+	done
+	exit 1' "$log" "STATUS=vm.swappiness 33, held by a newer swapadj run; 25 when it exits: $rule" ||
+	{ cat "$log" >&2; fail "held: no STATUS= saying a newer run holds 33"; }
+wait_for status_is "vm.swappiness 25: $rule"
+[ "$(cat $F/proc/sys/vm/swappiness)" = 25 ] || fail "held: after the run the fake value is $(cat $F/proc/sys/vm/swappiness), not auto's 25"
+kill -TERM $p
+wait $p
+[ "$(cat $F/proc/sys/vm/swappiness)" = 60 ] || fail "held: not restored: $(cat $F/proc/sys/vm/swappiness)"
+
 # A receiver that does not read: its queue is full (the test fills it
 # first), so each send would block. auto says so once and goes on; SIGTERM
 # still stops it and the value comes back.
