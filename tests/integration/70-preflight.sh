@@ -23,6 +23,14 @@ truncate -s 64M "$TMP/ext4.img" || fail "truncate"
 DEV=$(losetup -f --show "$TMP/ext4.img") || skip "cannot create a loop device"
 at_exit "losetup -d '$DEV'"
 LOOP=${DEV#/dev/}
+# A loop queue outlives its device: another user may have left this one at
+# any depth. Start from the kernel's default for "none" (the hardware
+# depth, 128 on loop) and put back what we found.
+SYSQ=/sys/block/$LOOP/queue
+old_depth=$(cat "$SYSQ/nr_requests") old_sched=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$SYSQ/scheduler")
+at_exit "echo '$old_sched' >$SYSQ/scheduler; echo '$old_depth' >$SYSQ/nr_requests"
+echo none >"$SYSQ/scheduler" && echo 128 >"$SYSQ/nr_requests" ||
+	fail "cannot set $LOOP to none/128"
 mkext4 "$DEV"
 MNT=$WORK/mnt
 mountat "$DEV" "$MNT" nosuid,nodev,noexec
