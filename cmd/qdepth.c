@@ -576,9 +576,14 @@ static int *lock_jobs(struct opts *o, struct job *j, size_t n)
 	qsort(order, k, sizeof(*order), cmp_devno);
 	for (size_t i = 0; i < k; i++) {
 		struct ctl_queue_change *c = &order[i]->c;
-		int fd = ctl_queue_lock(o->root, order[i]->major,
-					order[i]->minor, LOCK_WAIT_MS);
+		int fd;
 
+		/* A queue named twice (a save file may) is locked once: a
+		 * second flock of our own would wait for the first. */
+		if (i && !cmp_devno(&order[i - 1], &order[i]))
+			continue;
+		fd = ctl_queue_lock(o->root, order[i]->major, order[i]->minor,
+				    LOCK_WAIT_MS);
 		if (fd >= 0) {
 			fds[i] = fd;
 			continue;

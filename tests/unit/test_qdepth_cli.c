@@ -814,6 +814,26 @@ static void test_restore_other_disk(void **state)
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 }
 
+/* A sealed file naming one disk twice: locked once, no wait on itself. */
+static void test_restore_twice(void **state)
+{
+	struct res r;
+	char text[512];
+	const char *f;
+
+	(void)state;
+	snprintf(text, sizeof(text),
+		 "# qdepth save file v1\n"
+		 "sda mq-deadline 70 128 8:0\n"
+		 "sda mq-deadline 80 128 8:0\n");
+	assert_true(ctl_seal_append(text, sizeof(text), strlen(text), 2) > 0);
+	f = io_file("twice", text);
+	run(&r, "restore -r -n -o DEVICE,DEPTH,RESULT '%s'", f);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "sda 70 applied\nsda 80 applied\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "80");
+}
+
 /*
  * --save FILE is written only for a change that is made: a set that is
  * rejected, does not resolve, fails or is a dry run leaves an existing
@@ -1274,6 +1294,7 @@ int main(void)
 		T(test_save_bad),
 		T(test_restore_refuses),
 		T(test_restore_other_disk),
+		T(test_restore_twice),
 		T(test_save_only_when_changed),
 		T(test_stat),
 		T(test_stat_vanishes),
