@@ -160,7 +160,15 @@ int ctl_cgroup_self_limit(const struct ctl_root *r,
 		err = cg_path(dir, sizeof(dir), m.mount, rel);
 		if (err < 0)
 			return err;
-		if (read_limit(r, m.version, dir, &v) == 0 && v < lim->max) {
+		err = read_limit(r, m.version, dir, &v);
+		/* Only an absent file (the v2 root has no memory.max) is "no
+		 * limit here"; a missing cgroup or an unreadable or garbled
+		 * limit would make a limit that binds look like none. */
+		if (err == -ENOENT && !ctl_root_exists(r, dir))
+			return -ENOENT;
+		if (err < 0 && err != -ENOENT)
+			return err;
+		if (err == 0 && v < lim->max) {
 			lim->max = v;
 			strcpy(lim->path, dir);
 		}

@@ -188,6 +188,23 @@ static void test_self_limit(void **state)
 	assert_string_equal(lim.path, "");
 }
 
+/* A limit that cannot be read is an error, never "no limit". */
+static void test_self_limit_unreadable(void **state)
+{
+	struct ctl_cgroup_limit lim;
+
+	(void)state;
+	hybrid_tree();
+	fake_write("sys/fs/cgroup/memory/api/memory.limit_in_bytes", "garbage\n");
+	assert_int_equal(ctl_cgroup_self_limit(root, &lim), -EINVAL);
+	fake_write("sys/fs/cgroup/memory/api/memory.limit_in_bytes",
+		   "1073741824\n");
+	assert_int_equal(ctl_cgroup_self_limit(root, &lim), 0);
+	/* The caller's own cgroup is not in the tree: -ENOENT. */
+	fake_write("proc/self/cgroup", "4:memory:/api/gone\n");
+	assert_int_equal(ctl_cgroup_self_limit(root, &lim), -ENOENT);
+}
+
 static void test_self_limit_v2(void **state)
 {
 	struct ctl_cgroup_limit lim;
@@ -349,6 +366,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_self_limit, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_self_limit_unreadable,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_self_limit_v2, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_create_v1, setup,
