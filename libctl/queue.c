@@ -179,7 +179,13 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 	return 0;
 }
 
-static void sleep_ms(unsigned int ms);
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
 
 /*
  * Write a queue attribute. The kernel answers EBUSY while an elevator
@@ -509,14 +515,6 @@ int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 	*qs = TAKE_PTR(v);
 	*n = cnt;
 	return 0;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
 }
 
 static uint64_t now_ms(void)

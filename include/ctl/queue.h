@@ -136,14 +136,18 @@ int ctl_queue_ensure_sched(const struct ctl_root *r, struct ctl_queue *q,
 /*
  * Save file: the previous scheduler, depth and read-ahead of each queue,
  * one line per disk with its device number (so that `restore` can refuse a
- * name that now belongs to another disk), to put them back. Written to a
- * temporary file in the same directory, fsync'ed, then renamed over PATH.
+ * name that now belongs to another disk), to put them back, sealed with
+ * ctl_seal_append(). Written with ctl_file_write_atomic(), mode 0600.
  * Returns 0 or -errno (-ENOENT when the directory does not exist).
  */
 int ctl_queue_save(const char *path, const struct ctl_queue *qs, size_t n);
 
 /*
- * Read a save file into a new array *QS of *N entries (free() it).
- * Returns 0, -EBADMSG for a file that is not a qdepth save file, or -errno.
+ * Read a save file (ctl_file_read_input: a FIFO cannot block, 1 MiB at
+ * most) into a new array *QS of *N entries (free() it; N may be 0).
+ * Nothing is returned unless the whole file checks. Returns 0; -ENOMSG for
+ * a file that is not a qdepth save file or has a record that does not
+ * parse; -EBADMSG for one without a valid seal (cut, edited, or written
+ * before files were sealed); -EISDIR, -CTL_ENOTREG, -EFBIG, or -errno.
  */
 int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n);
