@@ -34,6 +34,8 @@
 #define AGAIN_MAX 16
 /* An input pipe is grown to this (the default of fs/pipe-max-size). */
 #define PIPE_WANT (1024 * 1024)
+/* Writeback requests (of DROP_STEP each) queued in the kernel at most. */
+#define WB_MAX 8
 
 const char *ctl_wengine_name(enum ctl_wengine e)
 {
@@ -162,6 +164,10 @@ struct writer {
 	uint64_t tail_off;
 	/* O_DIRECT: the file was extended to prealloc_end from size0. */
 	uint64_t size0, prealloc_end;
+	/* wb_start(): writeback requests sent through their own ring. */
+	struct io_uring wb;
+	bool wb_on;
+	unsigned int wb_inflight;
 };
 
 static int ring_setup(struct writer *w)
@@ -286,6 +292,71 @@ static int reap(struct writer *w)
 }
 
 /*
+ * sync_file_range(SYNC_FILE_RANGE_WRITE) is no request to start writeback
+ * later: it allocates the blocks and submits the I/O itself, and waits
+ * while the queue is full (write-back throttling), so called in the copy
+ * loop it stops the copy. Sent through a small io_uring of its own
+ * (IORING_OP_SYNC_FILE_RANGE runs in a kernel worker) the copy goes on;
+ * without io_uring it is called here. Its result is no matter: the final
+ * fdatasync() reports a failed write.
+ */
+static void wb_setup(struct writer *w)
+{
+	w->wb_on = io_uring_queue_init(WB_MAX, &w->wb, 0) == 0;
+}
+
+static void wb_reap(struct writer *w, bool wait)
+{
+	struct io_uring_cqe *cqe;
+
+	while (w->wb_inflight &&
+	       (wait ? io_uring_wait_cqe(&w->wb, &cqe)
+		     : io_uring_peek_cqe(&w->wb, &cqe)) == 0) {
+		io_uring_cqe_seen(&w->wb, cqe);
+		w->wb_inflight--;
+		wait = false;
+	}
+}
+
+static void wb_start(struct writer *w, uint64_t off, uint64_t len)
+{
+	struct io_uring_sqe *sqe = NULL;
+
+	if (w->wb_on && len <= UINT_MAX) {
+		wb_reap(w, w->wb_inflight >= WB_MAX);
+		sqe = io_uring_get_sqe(&w->wb);
+	}
+	if (sqe) {
+		io_uring_prep_sync_file_range(sqe, w->fd, (unsigned int)len,
+					      off, SYNC_FILE_RANGE_WRITE);
+		if (io_uring_submit(&w->wb) == 1) {
+			w->wb_inflight++;
+			return;
+		}
+		/* Not sent: the ring is of no more use. */
+		w->wb_on = false;
+	}
+	sync_file_range(w->fd, (off64_t)off, (off64_t)len,
+			SYNC_FILE_RANGE_WRITE);
+}
+
+/* Wait for the writeback requests sent, and close their ring. */
+static void wb_end(struct writer *w)
+{
+	if (!w->wb_on)
+		return;
+	while (w->wb_inflight) {
+		unsigned int n = w->wb_inflight;
+
+		wb_reap(w, true);
+		if (w->wb_inflight == n)
+			break; /* the wait failed: do not spin */
+	}
+	io_uring_queue_exit(&w->wb);
+	w->wb_on = false;
+}
+
+/*
  * Start writeback of what completed as the copy goes, so the disk works
  * alongside and the final fdatasync() waits only for the tail. With
  * DROP_BEHIND, one step behind that, wait for those pages and drop them,
@@ -300,9 +371,7 @@ static void behind(struct writer *w, bool final)
 		if (w->bufs[i].busy && w->bufs[i].off < low)
 			low = w->bufs[i].off;
 	if (low >= w->started + DROP_STEP || (final && low > w->started)) {
-		sync_file_range(fd, (off64_t)w->started,
-				(off64_t)(low - w->started),
-				SYNC_FILE_RANGE_WRITE);
+		wb_start(w, w->started, low - w->started);
 		w->started = low;
 	}
 	if (!(w->o->flags & CTL_WRITE_DROP_BEHIND))
@@ -768,10 +837,17 @@ int ctl_write_stream(const char *path, int in_fd,
 	err = 0;
 	if (opts->flags & CTL_WRITE_DIRECT)
 		err = direct_setup(&w);
+	/* PWRITE: plain system calls only. */
+	if (opts->engine == CTL_WENGINE_URING &&
+	    !(opts->flags & CTL_WRITE_DIRECT) &&
+	    ((opts->flags & CTL_WRITE_DROP_BEHIND) ||
+	     !(opts->flags & CTL_WRITE_NO_SYNC)))
+		wb_setup(&w);
 	if (err >= 0 && !w.eof)
 		err = kernel_copy(&w, &sb);
 	if (err == 1)
 		err = write_body(&w);
+	wb_end(&w);
 	if (err >= 0 && w.direct)
 		err = direct_finish(&w);
 	trim = direct_trim(&w);
