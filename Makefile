@@ -85,6 +85,7 @@ $(BINS): $(B)/%: $(B)/cmd/%.o $(B)/libctl.a
 # Link-time stubs of a unit test (-Wl,--wrap=), where a fake tree cannot
 # behave as the kernel does.
 test_vm_LDFLAGS := -Wl,--wrap=ctl_root_write_file
+test_queue_LDFLAGS := -Wl,--wrap=ctl_kmod_load_sched,--wrap=ctl_kmod_find_sched
 # libctl/ext4.c uses a libext2fs the program is linked with (else it
 # dlopen()s one): linked, test_ext4's stand-in for ext2fs_close_free wins.
 test_ext4_LDFLAGS := -Wl,--no-as-needed -lext2fs -Wl,--as-needed

@@ -620,7 +620,7 @@ static int plan_one(struct opts *o, const char *name,
 		    struct ctl_queue_change *c)
 {
 	struct ctl_queue q;
-	int err;
+	int err, loadable = 0;
 
 	memset(c, 0, sizeof(*c));
 	err = ctl_queue_read(o->root, name, &q);
@@ -631,10 +631,20 @@ static int plan_one(struct opts *o, const char *name,
 			 strerror(-err));
 		return err;
 	}
-	/* Not registered: try its module; if none, the plan names the list. */
+	/* Not registered: try its module (a dry run only looks it up); if
+	 * there is none, the plan names the registered ones. */
 	if (want->sched)
-		ctl_queue_ensure_sched(o->root, &q, want->sched);
-	return ctl_queue_plan(&q, want, c);
+		loadable = ctl_queue_ensure_sched(o->root, &q, want->sched,
+						  o->cli.dry_run) == 1;
+	err = ctl_queue_plan(&q, want, c);
+	if (!err && loadable) {
+		size_t len = strlen(c->why);
+
+		snprintf(c->why + len, sizeof(c->why) - len,
+			 "%smodule %s-iosched would be loaded", len ? "; " : "",
+			 want->sched);
+	}
+	return err;
 }
 
 /*

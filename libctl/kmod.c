@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <libkmod.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "ctl/queue.h"
@@ -43,7 +44,8 @@ static int load_api(void *h, struct kmod_api *k)
 		       : -ENOTSUP;
 }
 
-static int probe_alias(const struct kmod_api *k, const char *alias)
+/* Look ALIAS up; with LOAD, insert every module it names. */
+static int probe_alias(const struct kmod_api *k, const char *alias, bool load)
 {
 	struct kmod_list *list = NULL, *it;
 	struct kmod_ctx *ctx;
@@ -55,7 +57,7 @@ static int probe_alias(const struct kmod_api *k, const char *alias)
 	err = k->lookup(ctx, alias, &list);
 	if (err >= 0 && !list)
 		err = -ENOENT;
-	for (it = list; err >= 0 && it; it = k->list_next(list, it)) {
+	for (it = list; load && err >= 0 && it; it = k->list_next(list, it)) {
 		struct kmod_module *mod = k->get_module(it);
 
 		err = k->probe(mod, 0, NULL, NULL, NULL, NULL);
@@ -66,15 +68,15 @@ static int probe_alias(const struct kmod_api *k, const char *alias)
 	return err < 0 ? err : 0;
 }
 
-int ctl_kmod_load_sched(const struct ctl_root *r, const char *sched)
+static int sched_module(const struct ctl_root *r, const char *sched, bool load)
 {
 	struct kmod_api k;
 	char alias[64];
 	void *h;
 	int err;
 
-	/* Loading a module into the running kernel only makes sense for
-	 * the host, never for a --sysroot tree. */
+	/* The modules of the running kernel belong to the host, never to
+	 * a --sysroot tree: neither loaded nor looked up for one. */
 	if (!ctl_root_is_host(r))
 		return -ENOTSUP;
 	if (ctl_fmt(alias, sizeof(alias), "%s-iosched", sched) < 0)
@@ -84,7 +86,17 @@ int ctl_kmod_load_sched(const struct ctl_root *r, const char *sched)
 		return -ENOTSUP;
 	err = load_api(h, &k);
 	if (!err)
-		err = probe_alias(&k, alias);
+		err = probe_alias(&k, alias, load);
 	dlclose(h);
 	return err;
+}
+
+int ctl_kmod_load_sched(const struct ctl_root *r, const char *sched)
+{
+	return sched_module(r, sched, true);
+}
+
+int ctl_kmod_find_sched(const struct ctl_root *r, const char *sched)
+{
+	return sched_module(r, sched, false);
 }

@@ -408,19 +408,32 @@ const char *ctl_queue_result_name(enum ctl_queue_result res)
 }
 
 int ctl_queue_ensure_sched(const struct ctl_root *r, struct ctl_queue *q,
-			   const char *sched)
+			   const char *sched, bool dry_run)
 {
+	size_t len = strlen(q->scheds);
 	int err;
 
 	if (ctl_queue_has_sched(q, sched))
 		return 0;
-	err = ctl_kmod_load_sched(r, sched);
+	if (!dry_run) {
+		err = ctl_kmod_load_sched(r, sched);
+		if (err < 0)
+			return err;
+		err = ctl_queue_read(r, q->name, q);
+		if (err < 0)
+			return err;
+		return ctl_queue_has_sched(q, sched) ? 0 : -ENOENT;
+	}
+	/* A dry run changes nothing on the host: look the module up only. */
+	err = ctl_kmod_find_sched(r, sched);
 	if (err < 0)
 		return err;
-	err = ctl_queue_read(r, q->name, q);
-	if (err < 0)
-		return err;
-	return ctl_queue_has_sched(q, sched) ? 0 : -ENOENT;
+	if (ctl_fmt(q->scheds + len, sizeof(q->scheds) - len, "%s%s",
+		    len ? " " : "", sched) < 0) {
+		q->scheds[len] = '\0';
+		return -ENAMETOOLONG;
+	}
+	return 1;
 }
 
 #define SAVE_MAGIC "# qdepth save file v1\n"

@@ -126,12 +126,24 @@ const char *ctl_queue_result_name(enum ctl_queue_result res);
 int ctl_kmod_load_sched(const struct ctl_root *r, const char *sched);
 
 /*
+ * libkmod, lookup only (a dry run): whether the alias "<sched>-iosched"
+ * names a module, without loading anything. Returns 0 when it does, the
+ * same errors as ctl_kmod_load_sched() otherwise (-ENOENT: no such module
+ * or no module tree).
+ */
+int ctl_kmod_find_sched(const struct ctl_root *r, const char *sched);
+
+/*
  * Make sure SCHED is registered on Q: when it is not, try to load its
- * module (ctl_kmod_load_sched) and re-read Q. Returns 0 when SCHED is now
- * available, else the loader's error (-ENOENT: no such module here).
+ * module (ctl_kmod_load_sched) and re-read Q. With DRY_RUN nothing is
+ * loaded: the module is only looked up (ctl_kmod_find_sched), and when it
+ * exists SCHED is added to Q->scheds as loading it would, so that a plan
+ * takes it. Returns 0 when SCHED is available, 1 in a dry run when it
+ * would be after loading its module, else the error of the loader or of
+ * the lookup (-ENOENT: no such module here).
  */
 int ctl_queue_ensure_sched(const struct ctl_root *r, struct ctl_queue *q,
-			   const char *sched);
+			   const char *sched, bool dry_run);
 
 /*
  * Save file: the previous scheduler, depth and read-ahead of each queue,

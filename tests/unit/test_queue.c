@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -92,6 +93,33 @@ ssize_t write(int fd, const void *buf, size_t len)
 	return syscall(SYS_write, fd, buf, len);
 }
 
+/*
+ * libkmod stand-ins (test_queue_LDFLAGS wraps both): each counts its
+ * calls and answers as told; the real ones stay reachable as __real_*.
+ */
+static int load_calls, find_calls;
+static int load_answer = -ENOENT, find_answer = -ENOENT;
+
+int __real_ctl_kmod_find_sched(const struct ctl_root *r, const char *sched);
+int __wrap_ctl_kmod_load_sched(const struct ctl_root *r, const char *sched);
+int __wrap_ctl_kmod_find_sched(const struct ctl_root *r, const char *sched);
+
+int __wrap_ctl_kmod_load_sched(const struct ctl_root *r, const char *sched)
+{
+	(void)r;
+	(void)sched;
+	load_calls++;
+	return load_answer;
+}
+
+int __wrap_ctl_kmod_find_sched(const struct ctl_root *r, const char *sched)
+{
+	(void)r;
+	(void)sched;
+	find_calls++;
+	return find_answer;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -105,6 +133,8 @@ static int teardown(void **state)
 	(void)state;
 	busy_writes = queue_writes = 0;
 	depth_from = depth_to = depth_min = 0;
+	load_calls = find_calls = 0;
+	load_answer = find_answer = -ENOENT;
 	ctl_root_free(root);
 	root = NULL;
 	fake_free();
@@ -1023,6 +1053,71 @@ static void test_lock(void **state)
 	assert_string_equal(fake_read("run/lock/qdepth-4095:1048575.lock"), "");
 }
 
+/*
+ * A scheduler that is not registered: a real run loads its module, a dry
+ * run changes nothing on the host, so it only looks the module up (on
+ * these machines there is no module tree: the lookup says -ENOENT).
+ */
+static void test_ensure_sched_dry_run(void **state)
+{
+	struct ctl_queue q;
+	struct ctl_queue_want w = {.sched = "bfq"};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	/* Registered: neither looked up nor loaded. */
+	assert_int_equal(ctl_queue_ensure_sched(root, &q, "mq-deadline", true),
+			 0);
+	assert_int_equal(ctl_queue_ensure_sched(root, &q, "mq-deadline", false),
+			 0);
+	assert_int_equal(load_calls + find_calls, 0);
+
+	/* No module: the dry run says so and loads nothing. */
+	assert_int_equal(ctl_queue_ensure_sched(root, &q, "bfq", true),
+			 -ENOENT);
+	assert_int_equal(find_calls, 1);
+	assert_int_equal(load_calls, 0);
+	assert_false(ctl_queue_has_sched(&q, "bfq"));
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), -EINVAL);
+
+	/* A module exists: planned as if loaded, still nothing loaded. */
+	find_answer = 0;
+	assert_int_equal(ctl_queue_ensure_sched(root, &q, "bfq", true), 1);
+	assert_int_equal(load_calls, 0);
+	assert_true(ctl_queue_has_sched(&q, "bfq"));
+	assert_string_equal(q.scheds, "none mq-deadline bfq");
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
+	assert_string_equal(c.sched, "bfq");
+	/* The tree is as it was. */
+	assert_string_equal(fake_read(NVME_Q "/scheduler"),
+			    "[none] mq-deadline\n");
+
+	/* Not a dry run: the loader runs, the lookup alone does not. */
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_int_equal(ctl_queue_ensure_sched(root, &q, "bfq", false),
+			 -ENOENT);
+	assert_int_equal(load_calls, 1);
+	assert_int_equal(find_calls, 2);
+}
+
+/* The lookup itself: never for a tree; -ENOENT for an alias nobody has. */
+static void test_kmod_find(void **state)
+{
+	struct ctl_root *host;
+	void *h = dlopen("libkmod.so.2", RTLD_NOW | RTLD_LOCAL);
+
+	(void)state;
+	assert_int_equal(__real_ctl_kmod_find_sched(root, "bfq"), -ENOTSUP);
+	assert_int_equal(ctl_root_open("/", &host), 0);
+	assert_int_equal(__real_ctl_kmod_find_sched(host, "qdepth-no-such"),
+			 h ? -ENOENT : -ENOTSUP);
+	ctl_root_free(host);
+	if (h)
+		dlclose(h);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1050,6 +1145,8 @@ int main(void)
 		T(test_apply_depth_read_back),
 		T(test_clamp_low_reads_back),
 		T(test_lock),
+		T(test_ensure_sched_dry_run),
+		T(test_kmod_find),
 		T(test_result_names),
 		T(test_save_load),
 		T(test_load_bad),
