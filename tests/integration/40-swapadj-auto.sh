@@ -128,7 +128,9 @@ wait_for test -s "$WORK/pid"
 p=$(cat "$WORK/pid")
 pids+=($p)
 wait_for fake_is 25
-printf 'MemTotal: 1000000 kB\nMemAvailable: 0 kB\n' >$F/proc/meminfo
+# Replaced whole while auto runs: a truncate-then-write could be read empty.
+printf 'MemTotal: 1000000 kB\nMemAvailable: 0 kB\n' >$F/proc/meminfo.new &&
+	mv $F/proc/meminfo.new $F/proc/meminfo
 wait_for fake_is 40
 kill -0 $p 2>/dev/null || fail "auto died when its log reader went away"
 kill -TERM $p

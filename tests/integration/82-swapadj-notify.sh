@@ -96,7 +96,13 @@ F=$WORK/root
 mkdir -p $F/proc/sys/vm $F/proc/sys/kernel $F/run
 echo 60 >$F/proc/sys/vm/swappiness
 echo 6.18.0 >$F/proc/sys/kernel/osrelease
-printf 'MemTotal: 1000 kB\nMemAvailable: 500 kB\n' >$F/proc/meminfo
+# meminfo KB: replaced whole (write, then rename), as the kernel's file
+# never reads half-written; a truncate-then-write could be read empty.
+meminfo() {
+	printf 'MemTotal: 1000 kB\nMemAvailable: %s kB\n' "$1" >$F/proc/meminfo.new &&
+		mv $F/proc/meminfo.new $F/proc/meminfo
+}
+meminfo 500
 echo 'pgpgin 1' >$F/proc/vmstat
 log=$WORK/notify.fake
 : >"$log"
@@ -107,9 +113,9 @@ pids+=($p)
 status_is() { [ "$(grep '^STATUS=' "$log" | tail -n 1)" = "STATUS=$1" ]; }
 wait_for status_is "vm.swappiness 25: base 10 + (1 - MemAvailable/MemTotal) x 30 = 25; read-in <= 2000 KiB/s: +0; clamp 10..60"
 has '^READY=1$' "$log" || fail "fake root: STATUS= without READY=1"
-printf 'MemTotal: 1000 kB\nMemAvailable: 0 kB\n' >$F/proc/meminfo
+meminfo 0
 wait_for status_is "vm.swappiness 40: base 10 + (1 - MemAvailable/MemTotal) x 30 = 40; read-in <= 2000 KiB/s: +0; clamp 10..60"
-printf 'MemTotal: 1000 kB\nMemAvailable: 500 kB\n' >$F/proc/meminfo
+meminfo 500
 wait_for status_is "vm.swappiness 25: base 10 + (1 - MemAvailable/MemTotal) x 30 = 25; read-in <= 2000 KiB/s: +0; clamp 10..60"
 # Some ten steps with nothing changed (not a timing assertion: a right
 # auto sends nothing however many steps pass; one that repeats STATUS=
