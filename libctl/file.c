@@ -22,25 +22,34 @@ const char *ctl_file_strerror(int err)
 	return strerror(err);
 }
 
-int ctl_file_open_input(int dirfd, const char *path)
+int ctl_file_regular_or_close(int fd)
 {
 	struct stat st;
+	int err;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		err = neg_errno();
+	else if (!S_ISREG(st.st_mode))
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
+	else
+		return fd;
+	close(fd);
+	return err;
+}
+
+int ctl_file_open_input(int dirfd, const char *path)
+{
 	int fd, fl;
 
 	/* O_NONBLOCK: opening a FIFO with no writer would wait forever. */
 	fd = openat(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return neg_errno();
-	if (fstat(fd, &st) < 0) {
-		int err = neg_errno();
-
-		close(fd);
-		return err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
-	}
+	fd = ctl_file_regular_or_close(fd);
+	if (fd < 0)
+		return fd;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		int err = neg_errno();

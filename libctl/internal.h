@@ -22,6 +22,12 @@ ssize_t ctl_pread_full(int fd, void *buf, size_t len, uint64_t off);
 int ctl_write_full(int fd, const void *buf, size_t len);
 int ctl_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
+/*
+ * FD if it is open on a regular file; else close it and return -EISDIR,
+ * -CTL_ENOTREG (ctl/file.h) or -errno. A negative FD is passed through.
+ */
+int ctl_file_regular_or_close(int fd);
+
 /* Negative errno of the last failed libc call, never 0. */
 static inline int neg_errno(void)
 {

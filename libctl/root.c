@@ -110,25 +110,10 @@ int ctl_root_open_path(const struct ctl_root *r, const char *path, int flags,
 
 int ctl_root_open_input(const struct ctl_root *r, const char *path)
 {
-	struct stat st;
-	int fd;
-
 	/* O_NONBLOCK so that a FIFO in a --sysroot tree cannot hang the
 	 * open; it is left set, since reads of regular files ignore it. */
-	fd = ctl_root_open_path(r, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		int err = neg_errno();
-
-		close(fd);
-		return err;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
-	}
-	return fd;
+	return ctl_file_regular_or_close(ctl_root_open_path(
+		r, path, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0));
 }
 
 FILE *ctl_root_fopen(const struct ctl_root *r, const char *path,
