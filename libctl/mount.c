@@ -38,30 +38,13 @@ static void iterp(struct libmnt_iter **it)
 
 /*
  * Open PATH (inside the root) for reading as a stream: a regular file
- * only, opened with O_NONBLOCK, so a FIFO or a device in a sysroot tree
- * is refused (-EISDIR, -CTL_ENOTREG) instead of blocking. Returns 0 or
- * -errno.
+ * only (ctl_root_open_input), so a FIFO or a device in a sysroot tree is
+ * refused (-EISDIR, -CTL_ENOTREG) instead of blocking. Returns 0 or -errno.
  */
 static int table_open(const struct ctl_root *r, const char *path, FILE **out)
 {
-	int fd = ctl_root_open_path(r, path, O_RDONLY | O_NONBLOCK | O_NOCTTY,
-				    0);
-	struct stat st;
-	int err, fl;
-
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0 || (fl = fcntl(fd, F_GETFL)) < 0 ||
-	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
-		err = neg_errno();
-	else if (!S_ISREG(st.st_mode))
-		err = S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
-	else if (!(*out = fdopen(fd, "r")))
-		err = neg_errno();
-	else
-		return 0;
-	close(fd);
-	return err;
+	*out = ctl_root_fopen(r, path, "r");
+	return *out ? 0 : neg_errno();
 }
 
 /* Parse PATH (inside the root) into a new table. */

@@ -1490,21 +1490,13 @@ static const char *const system_dirs[] = {"/", "/usr", "/boot", "/etc", "/var"};
 static int running_code(const struct ctl_root *r, dev_t dev, int id, char *why,
 			size_t len)
 {
-	int fd = ctl_root_open_path(r, "/proc/self/maps", O_RDONLY | O_NONBLOCK,
-				    0);
-	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_fclose_ FILE *f = ctl_root_fopen(r, "/proc/self/maps", "r");
 	char line[PATH_MAX + 128], last[PATH_MAX] = "";
-	struct stat st;
 
 	/* A tree without it (or with a FIFO there, which is not read): the
 	 * system directories still count. */
-	if (fd < 0)
+	if (!f)
 		return 0;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    !(f = fdopen(fd, "r"))) {
-		close(fd);
-		return 0;
-	}
 	while (fgets(line, sizeof(line), f)) {
 		char perms[8], *file, *end;
 		int off = 0, err;
