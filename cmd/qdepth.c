@@ -347,18 +347,57 @@ static int print_out(struct opts *o, struct ctl_out *out)
 
 /* ---- show ---- */
 
+/* The fields of a queue the shown columns need (nr_requests always). */
+static unsigned int show_fields(const struct ctl_out *out)
+{
+	static const struct {
+		size_t col;
+		unsigned int fields;
+	} need[] = {
+		{S_SCHED, CTL_QUEUE_SCHED},
+		{S_SCHEDS, CTL_QUEUE_SCHED},
+		{S_RANGE, CTL_QUEUE_HW_DEPTH_NONE},
+		{S_HWDEPTH, CTL_QUEUE_HW_DEPTH},
+		{S_RA, CTL_QUEUE_READ_AHEAD},
+		{S_ROTA, CTL_QUEUE_ROTATIONAL},
+		{S_QDEPTH, CTL_QUEUE_DEV_DEPTH},
+	};
+	unsigned int f = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+		if (ctl_out_has(out, need[i].col))
+			f |= need[i].fields;
+	return f;
+}
+
+/* Read the queue of disk NAME: FIELDS and nr_requests. */
+static int read_queue(struct opts *o, const char *name, unsigned int fields,
+		      struct ctl_queue *q)
+{
+	int dfd = ctl_queue_open(o->root, name), e;
+
+	if (dfd < 0)
+		return dfd;
+	e = ctl_queue_read_at(o->root, dfd, name, fields, q);
+	close(dfd);
+	return e;
+}
+
 static int cmd_show(struct opts *o, struct ctl_strv *targets)
 {
 	struct items it = {0};
 	struct ctl_out *out;
+	unsigned int fields;
 	int rc;
 
-	rc = collect(o, targets, 0, &it);
+	/* The columns first: an unknown one is a usage error at once. */
 	out = new_out(
 		o, "queues", show_cols, ARRAY_SIZE(show_cols),
 		targets->n
 			? "TARGET,DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA,NOTE"
 			: "DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA");
+	fields = show_fields(out);
+	rc = collect(o, targets, 0, &it);
 	for (size_t i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
 		struct ctl_row *row = ctl_out_row(out);
@@ -380,7 +419,7 @@ static int cmd_show(struct opts *o, struct ctl_strv *targets)
 			ctl_out_set(out, row, S_NOTE, x->dev.via);
 			continue;
 		}
-		e = ctl_queue_read(o->root, x->dev.name, &q);
+		e = read_queue(o, x->dev.name, fields, &q);
 		if (e < 0) {
 			/* A row without values is no answer: say so. */
 			warnx("%s: reading queue: %s", x->dev.name,
@@ -390,16 +429,21 @@ static int cmd_show(struct opts *o, struct ctl_strv *targets)
 			rc = CTL_EXIT_FAIL;
 			continue;
 		}
-		ctl_queue_range(&q, q.sched, &min, &max);
 		ctl_out_set(out, row, S_SCHED, q.sched);
 		ctl_out_set(out, row, S_SCHEDS, q.scheds);
 		ctl_out_setf(out, row, S_DEPTH, "%" PRIu64, q.depth);
-		ctl_out_setf(out, row, S_RANGE, "%" PRIu64 "-%" PRIu64, min,
-			     max);
+		if (ctl_out_has(out, S_RANGE)) {
+			ctl_queue_range(&q, q.sched, &min, &max);
+			ctl_out_setf(out, row, S_RANGE, "%" PRIu64 "-%" PRIu64,
+				     min, max);
+		}
 		if (q.hw_depth)
 			ctl_out_setf(out, row, S_HWDEPTH, "%" PRIu64,
 				     q.hw_depth);
-		ctl_out_setf(out, row, S_RA, "%" PRIu64, q.read_ahead_kb);
+		/* Unknown is an empty cell, never 0. */
+		if (q.have & CTL_QUEUE_READ_AHEAD)
+			ctl_out_setf(out, row, S_RA, "%" PRIu64,
+				     q.read_ahead_kb);
 		if (q.rotational >= 0)
 			ctl_out_set(out, row, S_ROTA, q.rotational ? "1" : "0");
 		if (q.dev_queue_depth)
@@ -428,6 +472,7 @@ struct job {
 	unsigned int level; /* 0 serves the target, 1+ below a loop file */
 	int unresolved; /* the target names no device: stops the batch */
 	int unknown; /* below a loop file that cannot be followed */
+	int dfd; /* the disk's sysfs directory (ctl_queue_open), or -1 */
 	struct ctl_queue_want want;
 	struct ctl_queue_change c;
 };
@@ -451,7 +496,9 @@ static void set_row(struct ctl_out *out, const struct job *j)
 		return;
 	ctl_out_set(out, row, A_OLD_SCHED, b->sched);
 	ctl_out_setf(out, row, A_OLD_DEPTH, "%" PRIu64, b->depth);
-	ctl_out_setf(out, row, A_OLD_RA, "%" PRIu64, b->read_ahead_kb);
+	/* Read only when changed, saved or shown; unknown is no 0. */
+	if (b->have & CTL_QUEUE_READ_AHEAD)
+		ctl_out_setf(out, row, A_OLD_RA, "%" PRIu64, b->read_ahead_kb);
 	if (c->result == CTL_QUEUE_PLANNED) {
 		ctl_out_set(out, row, A_SCHED, c->sched);
 		if (c->depth)
@@ -459,7 +506,9 @@ static void set_row(struct ctl_out *out, const struct job *j)
 	} else {
 		ctl_out_set(out, row, A_SCHED, a->sched);
 		ctl_out_setf(out, row, A_DEPTH, "%" PRIu64, a->depth);
-		ctl_out_setf(out, row, A_RA, "%" PRIu64, a->read_ahead_kb);
+		if (a->have & CTL_QUEUE_READ_AHEAD)
+			ctl_out_setf(out, row, A_RA, "%" PRIu64,
+				     a->read_ahead_kb);
 	}
 	if (c->max)
 		ctl_out_setf(out, row, A_RANGE, "%" PRIu64 "-%" PRIu64, c->min,
@@ -614,16 +663,25 @@ static void unlock_jobs(int *fds)
 	free(fds);
 }
 
-/* Read queue NAME and plan WANT on it into C. Returns 0 if applicable. */
-static int plan_one(struct opts *o, const char *name,
-		    const struct ctl_queue_want *want,
-		    struct ctl_queue_change *c)
+/*
+ * Open the disk of job J (once: apply and roll back use the same fd), read
+ * what its plan and FIELDS need, and plan its WANT into J->c. Returns 0 if
+ * applicable.
+ */
+static int plan_one(struct opts *o, struct job *j, unsigned int fields)
 {
+	struct ctl_queue_change *c = &j->c;
 	struct ctl_queue q;
 	int err, loadable = 0;
 
 	memset(c, 0, sizeof(*c));
-	err = ctl_queue_read(o->root, name, &q);
+	if (j->dfd < 0)
+		j->dfd = ctl_queue_open(o->root, j->name);
+	err = j->dfd < 0
+		      ? j->dfd
+		      : ctl_queue_read_at(
+				o->root, j->dfd, j->name,
+				fields | ctl_queue_plan_fields(&j->want), &q);
 	if (err < 0) {
 		c->result = CTL_QUEUE_FAILED;
 		c->err = err;
@@ -631,20 +689,44 @@ static int plan_one(struct opts *o, const char *name,
 			 strerror(-err));
 		return err;
 	}
+	/* The number the lock was taken by, unless read here. */
+	if (!(fields & CTL_QUEUE_DEVNO)) {
+		q.major = j->major;
+		q.minor = j->minor;
+	}
+	/* A value that cannot be read can be neither put back nor saved. */
+	if (!(q.have & CTL_QUEUE_READ_AHEAD) &&
+	    (j->want.set_read_ahead || (o->save && !o->cli.dry_run))) {
+		c->result = CTL_QUEUE_FAILED;
+		c->err = -ENODATA;
+		snprintf(c->why, sizeof(c->why),
+			 "read_ahead_kb cannot be read: %s",
+			 j->want.set_read_ahead
+				 ? "a failed change could not put it back"
+				 : "--save could not record it");
+		return c->err;
+	}
 	/* Not registered: try its module (a dry run only looks it up); if
 	 * there is none, the plan names the registered ones. */
-	if (want->sched)
-		loadable = ctl_queue_ensure_sched(o->root, &q, want->sched,
+	if (j->want.sched)
+		loadable = ctl_queue_ensure_sched(o->root, &q, j->want.sched,
 						  o->cli.dry_run) == 1;
-	err = ctl_queue_plan(&q, want, c);
+	err = ctl_queue_plan(&q, &j->want, c);
 	if (!err && loadable) {
 		size_t len = strlen(c->why);
 
 		snprintf(c->why + len, sizeof(c->why) - len,
 			 "%smodule %s-iosched would be loaded", len ? "; " : "",
-			 want->sched);
+			 j->want.sched);
 	}
 	return err;
+}
+
+static void close_jobs(struct job *j, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (j[i].dfd >= 0)
+			close(j[i].dfd);
 }
 
 /*
@@ -694,7 +776,7 @@ static void skip_for(struct job *j, size_t n, const struct job *b)
 }
 
 /* Put back the queues the first N jobs changed, because of WHY. */
-static void roll_back(struct opts *o, struct job *j, size_t n, const char *why)
+static void roll_back(struct job *j, size_t n, const char *why)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct ctl_queue_change *c = &j[i].c;
@@ -702,7 +784,7 @@ static void roll_back(struct opts *o, struct job *j, size_t n, const char *why)
 		if (c->result != CTL_QUEUE_APPLIED &&
 		    c->result != CTL_QUEUE_CLAMPED)
 			continue;
-		if (ctl_queue_revert(o->root, c) == 0)
+		if (ctl_queue_revert_at(j[i].dfd, c) == 0)
 			snprintf(c->why, sizeof(c->why), "rolled back: %s",
 				 why);
 	}
@@ -712,7 +794,7 @@ static void roll_back(struct opts *o, struct job *j, size_t n, const char *why)
  * Apply every planned job in order. When one fails, the ones before it
  * are rolled back and the ones after it skipped. Returns the failed job.
  */
-static const struct job *apply_jobs(struct opts *o, struct job *j, size_t n)
+static const struct job *apply_jobs(struct job *j, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct ctl_queue_change *c = &j[i].c;
@@ -722,7 +804,7 @@ static const struct job *apply_jobs(struct opts *o, struct job *j, size_t n)
 
 		if (c->result != CTL_QUEUE_PLANNED)
 			continue;
-		err = ctl_queue_apply(o->root, &j[i].want, c);
+		err = ctl_queue_apply_at(j[i].dfd, &j[i].want, c);
 		len = strlen(c->why);
 		if (err == -EACCES || err == -EPERM)
 			snprintf(c->why + len, sizeof(c->why) - len,
@@ -730,7 +812,7 @@ static const struct job *apply_jobs(struct opts *o, struct job *j, size_t n)
 		if (c->result != CTL_QUEUE_FAILED)
 			continue;
 		snprintf(why, sizeof(why), "%s failed", job_name(&j[i]));
-		roll_back(o, j, i, why);
+		roll_back(j, i, why);
 		skip_for(j, n, &j[i]);
 		return &j[i];
 	}
@@ -751,17 +833,31 @@ static int run_jobs(struct opts *o, struct job *j, size_t n)
 	}
 	if (o->cli.dry_run)
 		return 0;
-	return apply_jobs(o, j, n) ? -1 : 0;
+	return apply_jobs(j, n) ? -1 : 0;
 }
 
-/* Report the jobs: a table, a line per problem; returns the status. */
-static int report_jobs(struct opts *o, const struct job *j, size_t n,
-		       const char *defaults)
+/*
+ * The table of set or restore, made before anything is read or changed:
+ * an unknown column is a usage error, and exit 2 must mean that nothing
+ * was done. FIELDS gets what its columns need read beyond the plan.
+ */
+static struct ctl_out *jobs_out(struct opts *o, const char *defaults,
+				unsigned int *fields)
 {
-	struct ctl_out *out;
+	struct ctl_out *out =
+		new_out(o, "changes", set_cols, ARRAY_SIZE(set_cols), defaults);
+
+	if (ctl_out_has(out, A_OLD_RA) || ctl_out_has(out, A_RA))
+		*fields |= CTL_QUEUE_READ_AHEAD;
+	return out;
+}
+
+/* Report the jobs: the table OUT, a line per problem; returns the status. */
+static int report_jobs(struct opts *o, struct ctl_out *out, const struct job *j,
+		       size_t n)
+{
 	int rc = CTL_EXIT_OK;
 
-	out = new_out(o, "changes", set_cols, ARRAY_SIZE(set_cols), defaults);
 	for (size_t i = 0; i < n; i++) {
 		if (o->udev)
 			udev_log(&j[i]);
@@ -826,7 +922,9 @@ static int save_before(struct opts *o, const struct job *j, size_t n)
 static int cmd_set(struct opts *o, struct ctl_strv *targets)
 {
 	struct items it = {0};
+	struct ctl_out *out;
 	struct job *jobs;
+	unsigned int fields = 0;
 	int rc, e, *locks;
 
 	if (!o->want.sched && !o->want.set_depth && !o->want.set_read_ahead)
@@ -834,6 +932,12 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 		     "set: nothing to do; give --scheduler, --depth or --read-ahead");
 	if (o->all)
 		errx(CTL_EXIT_USAGE, "set: no TARGET given");
+	out = jobs_out(
+		o, "TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE",
+		&fields);
+	/* --save records the read-ahead too. */
+	if (o->save && !o->cli.dry_run)
+		fields |= CTL_QUEUE_READ_AHEAD;
 	collect(o, targets, 1, &it);
 	dedupe_queues(&it);
 	jobs = calloc(it.n + 1, sizeof(*jobs));
@@ -852,6 +956,7 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 			.level = x->dev.level,
 			.unresolved = x->err != 0,
 			.unknown = x->dev.kind == CTL_BLK_UNKNOWN,
+			.dfd = -1,
 			.want = o->want};
 	}
 	/* The plans read the queues under the lock: what --save records is
@@ -877,8 +982,8 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 		} else if (x->dev.kind != CTL_BLK_QUEUE) {
 			c->result = CTL_QUEUE_NA;
 			snprintf(c->why, sizeof(c->why), "%s", x->dev.via);
-		} else if (plan_one(o, x->dev.name, &o->want, c) < 0 &&
-			   o->udev && c->result == CTL_QUEUE_REJECTED &&
+		} else if (plan_one(o, j, fields) < 0 && o->udev &&
+			   c->result == CTL_QUEUE_REJECTED &&
 			   c->before.sched_fixed) {
 			/* The rule's scheduler on a queue that takes none:
 			 * the rule does not apply to this device. */
@@ -893,13 +998,12 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 	} else if (run_jobs(o, jobs, it.n) == 0 && o->save && !o->cli.dry_run &&
 		   (e = save_before(o, jobs, it.n)) < 0) {
 		/* ... nor kept. */
-		roll_back(o, jobs, it.n, "the save file cannot be written");
+		roll_back(jobs, it.n, "the save file cannot be written");
 	}
-	rc = report_jobs(
-		o, jobs, it.n,
-		"TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE");
+	rc = report_jobs(o, out, jobs, it.n);
 	if (e < 0)
 		rc = CTL_EXIT_FAIL;
+	close_jobs(jobs, it.n);
 	unlock_jobs(locks);
 	free(jobs);
 	items_free(&it);
@@ -925,10 +1029,16 @@ static int same_disk(const struct ctl_queue *saved, const struct ctl_queue *now,
 static int cmd_restore(struct opts *o, const char *file)
 {
 	struct ctl_queue *qs = NULL;
+	struct ctl_out *out;
 	struct job *jobs;
+	unsigned int fields = CTL_QUEUE_DEVNO; /* same disk as saved? */
 	size_t n = 0;
 	int rc, e, *locks;
 
+	out = jobs_out(
+		o,
+		"DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,OLD-RA,RA,RESULT,NOTE",
+		&fields);
 	e = ctl_queue_load(file, &qs, &n);
 	switch (-e) {
 	case 0:
@@ -966,9 +1076,12 @@ static int cmd_restore(struct opts *o, const char *file)
 				 .depth = qs[i].depth,
 				 .set_read_ahead = true,
 				 .read_ahead_kb = qs[i].read_ahead_kb},
+			.dfd = ctl_queue_open(o->root, qs[i].name),
 		};
 		/* Locked by today's number; a disk gone fails its plan. */
-		if (ctl_queue_read(o->root, j->name, &now) == 0) {
+		if (j->dfd >= 0 &&
+		    ctl_queue_read_at(o->root, j->dfd, j->name, CTL_QUEUE_DEVNO,
+				      &now) == 0) {
 			j->major = now.major;
 			j->minor = now.minor;
 		}
@@ -978,13 +1091,12 @@ static int cmd_restore(struct opts *o, const char *file)
 		struct job *j = &jobs[i];
 
 		if (j->c.result != CTL_QUEUE_FAILED &&
-		    plan_one(o, j->name, &j->want, &j->c) == 0)
+		    plan_one(o, j, fields) == 0)
 			same_disk(&qs[i], &j->c.before, &j->c);
 	}
 	run_jobs(o, jobs, n);
-	rc = report_jobs(
-		o, jobs, n,
-		"DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,OLD-RA,RA,RESULT,NOTE");
+	rc = report_jobs(o, out, jobs, n);
+	close_jobs(jobs, n);
 	unlock_jobs(locks);
 	free(jobs);
 	free(qs);
@@ -1028,7 +1140,8 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 			}
 			continue;
 		}
-		e = ctl_queue_read(o->root, name, &q);
+		e = read_queue(o, name, o->sched_list ? CTL_QUEUE_SCHED : 0,
+			       &q);
 		if (e < 0) {
 			warnx("%s: reading queue: %s", name, strerror(-e));
 			rc = rc_max(rc, CTL_EXIT_FAIL);

@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* sysfs/procfs attributes: validated names, one write, read-back. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ctl/attr.h"
+#include "ctl/file.h"
 #include "ctl/parse.h"
 #include "internal.h"
 
@@ -73,4 +79,95 @@ int ctl_attr_write_verify(const struct ctl_root *r, const char *dir,
 		return err;
 	err = ctl_attr_read(r, dir, name, buf, len);
 	return err < 0 ? err : 0;
+}
+
+int ctl_attr_open_at(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	struct open_how how = {
+		.flags = (unsigned)(flags | O_CLOEXEC),
+		.mode = (flags & O_CREAT) ? mode : 0,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	if (!rel || !*rel || *rel == '/')
+		return -EINVAL;
+	/* As under the root (root.c): EAGAIN when a rename or mount races
+	 * with a ".." step; a fresh lookup is all it takes. */
+	for (int i = 0; i < 8; i++) {
+		fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
+	return fd < 0 ? neg_errno() : (int)fd;
+}
+
+int ctl_attr_read_fd(int fd, char *buf, size_t len)
+{
+	size_t have = 0;
+	ssize_t n;
+
+	if (len == 0)
+		return -EINVAL;
+	while (have < len - 1) {
+		n = pread(fd, buf + have, len - 1 - have, (off_t)have);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		/* sysfs, procfs and regular files fill the buffer unless at
+		 * EOF: a short read ends the value (no empty read to
+		 * confirm it). */
+		if ((size_t)n < len - 1 - (have - (size_t)n))
+			break;
+	}
+	while (have > 0 && buf[have - 1] == '\n')
+		have--;
+	buf[have] = '\0';
+	return (int)have;
+}
+
+int ctl_attr_read_at(int dirfd, const char *rel, char *buf, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	/* As an input under the root (ctl_root_open_input): a FIFO in a
+	 * tree can neither block the open nor be read. */
+	fd = ctl_attr_open_at(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
+	return ctl_attr_read_fd(fd, buf, len);
+}
+
+int ctl_attr_read_u64_at(int dirfd, const char *rel, uint64_t *val)
+{
+	char buf[64];
+	int err = ctl_attr_read_at(dirfd, rel, buf, sizeof(buf));
+
+	if (err < 0)
+		return err;
+	return ctl_parse_u64(buf, val);
+}
+
+int ctl_attr_write_fd(int fd, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+
+	/* sysfs and procfs take a value in one write(2); never split it. */
+	do
+		n = write(fd, val, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return neg_errno();
+	return (size_t)n == len ? 0 : -EIO;
 }

@@ -96,8 +96,8 @@ static void chain(char *buf, size_t len, const char *prefix, const char *name)
 
 static int resolve_devno(struct walk *w, unsigned int maj, unsigned int min,
 			 unsigned int level, const char *via);
-static int resolve_fd(struct walk *w, int fd, unsigned int level,
-		      const char *via);
+static int resolve_fd(struct walk *w, int fd, const struct stat *st,
+		      unsigned int level, const char *via);
 
 /* An entry for what lies below a loop file that cannot be followed. */
 static _printf_(3, 4) int unknown(struct walk *w, unsigned int level,
@@ -119,6 +119,7 @@ static int follow_loop(struct walk *w, const char *dir, const char *name,
 	char file[PATH_MAX], sub[sizeof(((struct ctl_blkdev *)0)->via)];
 	_cleanup_close_ int fd = -1;
 	char ldir[PATH_MAX];
+	struct stat st;
 	size_t len;
 	int err;
 
@@ -148,7 +149,9 @@ static int follow_loop(struct walk *w, const char *dir, const char *name,
 			       "%s is out of reach here: the device under it "
 			       "is unknown",
 			       sub);
-	return resolve_fd(w, fd, level + 1, sub);
+	if (fstat(fd, &st) < 0)
+		return neg_errno();
+	return resolve_fd(w, fd, &st, level + 1, sub);
 }
 
 /*
@@ -292,19 +295,16 @@ static const char *fs_name(long type)
 	}
 }
 
-/* What serves the file or device node open at FD. */
-static int resolve_fd(struct walk *w, int fd, unsigned int level,
-		      const char *via)
+/* What serves the file or device node open at FD (ST its fstat). */
+static int resolve_fd(struct walk *w, int fd, const struct stat *st,
+		      unsigned int level, const char *via)
 {
 	struct ctl_blkdev d = {.kind = CTL_BLK_NODEV, .level = level};
 	const char *fs = NULL;
 	struct statfs sfs;
-	struct stat st;
 	dev_t dev;
 
-	if (fstat(fd, &st) < 0)
-		return neg_errno();
-	dev = S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev;
+	dev = S_ISBLK(st->st_mode) ? st->st_rdev : st->st_dev;
 	d.major = major(dev);
 	d.minor = minor(dev);
 	/* Anonymous st_dev (major 0): no block device, hence no queue. */
@@ -359,7 +359,7 @@ int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 		 * means every queue that serves it. */
 		if (!S_ISBLK(st.st_mode))
 			w.below = 1;
-		return resolve_fd(&w, fd, 0, "");
+		return resolve_fd(&w, fd, &st, 0, "");
 	}
 	if (ctl_name_check(target) < 0)
 		return -EINVAL;

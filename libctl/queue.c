@@ -15,6 +15,7 @@
 
 #include "ctl/attr.h"
 #include "ctl/file.h"
+#include "ctl/parse.h"
 #include "ctl/queue.h"
 #include "internal.h"
 
@@ -52,52 +53,113 @@ static void parse_sched(const char *s, struct ctl_queue *q)
 	}
 }
 
-/*
- * Hardware tag depth. Every hardware queue of a disk shares one tag set
- * depth, so hardware queue 0 tells (one read on the hotplug path).
- */
-static uint64_t hw_depth(const struct ctl_root *r, const char *dir)
+int ctl_queue_open(const struct ctl_root *r, const char *name)
 {
-	char mq[PATH_MAX];
-	uint64_t v = 0;
+	char dir[PATH_MAX];
+	int fd;
 
-	if (ctl_fmt(mq, sizeof(mq), "%s/mq/0", dir) < 0 ||
-	    ctl_attr_read_u64(r, mq, "nr_tags", &v) < 0)
-		return 0;
-	return v;
+	if (ctl_name_check(name) < 0 || strlen(name) >= CTL_DEVNAME_MAX ||
+	    ctl_fmt(dir, sizeof(dir), "/sys/block/%s", name) < 0)
+		return -EINVAL;
+	fd = ctl_root_open_path(r, dir, O_PATH | O_DIRECTORY, 0);
+	return fd == -ENOENT || fd == -ENOTDIR ? -ENODEV : fd;
 }
 
-int ctl_queue_read(const struct ctl_root *r, const char *name,
-		   struct ctl_queue *q)
+/* Read the u64 attribute REL of the disk at DFD into *V; FIELD into HAVE. */
+static void read_opt(int dfd, const char *rel, uint64_t *v, unsigned int field,
+		     unsigned int *have)
 {
-	char dir[PATH_MAX], qdir[PATH_MAX], buf[256];
+	if (ctl_attr_read_u64_at(dfd, rel, v) == 0)
+		*have |= field;
+	else
+		*v = 0;
+}
+
+int ctl_queue_read_at(const struct ctl_root *r, int dfd, const char *name,
+		      unsigned int fields, struct ctl_queue *q)
+{
+	char buf[256];
 	uint64_t v;
 	int err;
 
 	memset(q, 0, sizeof(*q));
 	q->rotational = -1;
-	if (ctl_name_check(name) < 0 ||
-	    ctl_fmt(q->name, sizeof(q->name), "%s", name) < 0)
+	if (ctl_fmt(q->name, sizeof(q->name), "%s", name) < 0)
 		return -EINVAL;
-	if (ctl_fmt(dir, sizeof(dir), "/sys/block/%s", name) < 0 ||
-	    ctl_fmt(qdir, sizeof(qdir), "%s/queue", dir) < 0)
-		return -EINVAL;
-	err = ctl_attr_read_u64(r, qdir, "nr_requests", &q->depth);
+	err = ctl_attr_read_u64_at(dfd, "queue/nr_requests", &q->depth);
 	if (err < 0)
 		return err == -ENOENT ? -ENODEV : err;
-	if (ctl_attr_read(r, dir, "dev", buf, sizeof(buf)) >= 0 &&
-	    sscanf(buf, "%u:%u", &q->major, &q->minor) != 2)
+	if ((fields & CTL_QUEUE_DEVNO) &&
+	    ctl_attr_read_at(dfd, "dev", buf, sizeof(buf)) >= 0 &&
+	    sscanf(buf, "%u:%u", &q->major, &q->minor) == 2)
+		q->have |= CTL_QUEUE_DEVNO;
+	else
 		q->major = q->minor = 0;
-	err = ctl_attr_read(r, qdir, "scheduler", buf, sizeof(buf));
-	if (err >= 0)
-		parse_sched(buf, q);
-	q->hw_depth = hw_depth(r, dir);
-	ctl_attr_read_u64(r, qdir, "read_ahead_kb", &q->read_ahead_kb);
-	if (ctl_attr_read_u64(r, qdir, "rotational", &v) == 0)
-		q->rotational = v != 0;
-	if (ctl_fmt(buf, sizeof(buf), "%s/device", dir) >= 0)
-		ctl_attr_read_u64(r, buf, "queue_depth", &q->dev_queue_depth);
+	if (fields & (CTL_QUEUE_SCHED | CTL_QUEUE_HW_DEPTH_NONE)) {
+		/* No scheduler attribute at all is an answer too: the queue
+		 * has none to set or to save. */
+		err = ctl_attr_read_at(dfd, "queue/scheduler", buf,
+				       sizeof(buf));
+		if (err >= 0)
+			parse_sched(buf, q);
+		if (err >= 0 || err == -ENOENT)
+			q->have |= CTL_QUEUE_SCHED;
+	}
+	/*
+	 * Hardware tag depth, the top of the range with "none". Every
+	 * hardware queue of a disk shares one tag set depth, so hardware
+	 * queue 0 tells (one read on the hotplug path).
+	 */
+	if ((fields & CTL_QUEUE_HW_DEPTH) ||
+	    ((fields & CTL_QUEUE_HW_DEPTH_NONE) &&
+	     strcmp(q->sched, "none") == 0))
+		read_opt(dfd, "mq/0/nr_tags", &q->hw_depth, CTL_QUEUE_HW_DEPTH,
+			 &q->have);
+	if (fields & CTL_QUEUE_READ_AHEAD)
+		read_opt(dfd, "queue/read_ahead_kb", &q->read_ahead_kb,
+			 CTL_QUEUE_READ_AHEAD, &q->have);
+	if (fields & CTL_QUEUE_ROTATIONAL) {
+		read_opt(dfd, "queue/rotational", &v, CTL_QUEUE_ROTATIONAL,
+			 &q->have);
+		if (q->have & CTL_QUEUE_ROTATIONAL)
+			q->rotational = v != 0;
+	}
+	/* device/ leads out of the disk's directory (to the SCSI device):
+	 * through the root, then. */
+	if ((fields & CTL_QUEUE_DEV_DEPTH) &&
+	    ctl_fmt(buf, sizeof(buf), "/sys/block/%s/device", name) >= 0 &&
+	    ctl_attr_read_u64(r, buf, "queue_depth", &q->dev_queue_depth) == 0)
+		q->have |= CTL_QUEUE_DEV_DEPTH;
+	else
+		q->dev_queue_depth = 0;
 	return 0;
+}
+
+int ctl_queue_read(const struct ctl_root *r, const char *name,
+		   struct ctl_queue *q)
+{
+	_cleanup_close_ int dfd = ctl_queue_open(r, name);
+
+	if (dfd < 0) {
+		memset(q, 0, sizeof(*q));
+		q->rotational = -1;
+		return dfd;
+	}
+	return ctl_queue_read_at(r, dfd, name, CTL_QUEUE_ALL, q);
+}
+
+unsigned int ctl_queue_plan_fields(const struct ctl_queue_want *w)
+{
+	unsigned int f = CTL_QUEUE_SCHED;
+
+	if (w->set_read_ahead)
+		f |= CTL_QUEUE_READ_AHEAD;
+	/* The tag depth bounds nr_requests only under "none". */
+	if (!w->sched)
+		f |= CTL_QUEUE_HW_DEPTH_NONE;
+	else if (strcmp(w->sched, "none") == 0)
+		f |= CTL_QUEUE_HW_DEPTH;
+	return f;
 }
 
 int ctl_queue_has_sched(const struct ctl_queue *q, const char *sched)
@@ -188,32 +250,52 @@ static void sleep_ms(unsigned int ms)
 }
 
 /*
- * Write a queue attribute. The kernel answers EBUSY while an elevator
- * switch is in progress on the queue (another writer, udev's ATTR{}):
- * wait that out, briefly (about 0.3 s in all), then give up.
+ * Write VAL to the queue attribute REL of the disk at DFD and return the
+ * fd, open for the read-back (no second lookup). The kernel answers EBUSY
+ * while an elevator switch is in progress on the queue (another writer,
+ * udev's ATTR{}): wait that out, briefly (about 0.3 s in all), then give
+ * up. Returns the fd or -errno.
  */
-static int write_attr(const struct ctl_root *r, const char *qdir,
-		      const char *name, const char *val)
+static int write_attr(int dfd, const char *rel, const char *val)
 {
 	unsigned int wait = 1;
-	int err;
+	int fd, err;
 
+	/* O_TRUNC as a shell's ">" does: sysfs ignores it, and a --sysroot
+	 * tree of regular files then holds just the new value. O_NONBLOCK:
+	 * a FIFO in a tree cannot hang the open. */
+	fd = ctl_attr_open_at(dfd, rel,
+			      O_RDWR | O_TRUNC | O_NONBLOCK | O_NOCTTY, 0);
+	if (fd < 0)
+		return fd;
 	for (int tries = 1;; tries++) {
-		err = ctl_attr_write(r, qdir, name, val);
+		err = ctl_attr_write_fd(fd, val);
 		if (err != -EBUSY || tries == 12)
-			return err;
+			break;
 		sleep_ms(wait);
 		wait = wait < 32 ? wait * 2 : 50;
 	}
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
-static int write_u64(const struct ctl_root *r, const char *qdir,
-		     const char *name, uint64_t v)
+static int write_u64(int dfd, const char *rel, uint64_t v)
 {
 	char val[32];
 
 	snprintf(val, sizeof(val), "%" PRIu64, v);
-	return write_attr(r, qdir, name, val);
+	return write_attr(dfd, rel, val);
+}
+
+static int read_u64_fd(int fd, uint64_t *v)
+{
+	char buf[64];
+	int err = ctl_attr_read_fd(fd, buf, sizeof(buf));
+
+	return err < 0 ? err : ctl_parse_u64(buf, v);
 }
 
 static int fail(struct ctl_queue_change *c, int err, const char *what)
@@ -225,62 +307,120 @@ static int fail(struct ctl_queue_change *c, int err, const char *what)
 	return err;
 }
 
-/* Read back what apply may have changed (cheap: runs on every hotplug). */
-static int read_back(const struct ctl_root *r, const char *qdir,
-		     struct ctl_queue *q)
-{
-	char buf[256];
-	int err;
+/* The attributes apply wrote, each open for its read-back (or -1). */
+struct written {
+	int sched, depth, read_ahead;
+};
 
-	err = ctl_attr_read_u64(r, qdir, "nr_requests", &q->depth);
-	if (err < 0)
-		return err;
-	err = ctl_attr_read(r, qdir, "scheduler", buf, sizeof(buf));
-	if (err >= 0)
-		parse_sched(buf, q);
-	err = ctl_attr_read_u64(r, qdir, "read_ahead_kb", &q->read_ahead_kb);
-	return err == -ENOENT ? 0 : err;
-}
-
-static int same_values(const struct ctl_queue *a, const struct ctl_queue *b)
+static void close_written(struct written *w)
 {
-	return strcmp(a->sched, b->sched) == 0 && a->depth == b->depth &&
-	       a->read_ahead_kb == b->read_ahead_kb;
+	closep(&w->sched);
+	closep(&w->depth);
+	closep(&w->read_ahead);
 }
 
 /*
- * Put OLD back on the queue in QDIR: the scheduler when it is not OLD's
- * (switching resets nr_requests, so it goes first), then the depth and
- * the read-ahead; read the result back into NOW. Returns 0 when NOW is
- * OLD again, the first write error, or -EIO when the values differ.
+ * Read back into Q what was written, through the fds written to (cheap:
+ * runs on every hotplug). Switching the scheduler resets nr_requests: the
+ * depth is read back then even when it was not written.
  */
-static int put_back(const struct ctl_root *r, const char *qdir,
-		    const struct ctl_queue *old, struct ctl_queue *now)
+static int read_back(int dfd, const struct written *wr, struct ctl_queue *q)
 {
-	int err = 0, e;
+	char buf[256];
+	int err = 0;
 
-	if (old->sched[0] && !old->sched_fixed &&
-	    (read_back(r, qdir, now) < 0 || strcmp(now->sched, old->sched)))
-		err = write_attr(r, qdir, "scheduler", old->sched);
-	e = write_u64(r, qdir, "nr_requests", old->depth);
-	err = err < 0 ? err : e;
-	e = write_u64(r, qdir, "read_ahead_kb", old->read_ahead_kb);
-	err = err < 0 ? err : e;
-	e = read_back(r, qdir, now);
-	if (err < 0 || e < 0)
-		return err < 0 ? err : e;
-	return same_values(old, now) ? 0 : -EIO;
+	if (wr->sched >= 0) {
+		err = ctl_attr_read_fd(wr->sched, buf, sizeof(buf));
+		if (err < 0)
+			return err;
+		parse_sched(buf, q);
+	}
+	if (wr->depth >= 0)
+		err = read_u64_fd(wr->depth, &q->depth);
+	else if (wr->sched >= 0)
+		err = ctl_attr_read_u64_at(dfd, "queue/nr_requests", &q->depth);
+	if (err < 0)
+		return err;
+	return wr->read_ahead >= 0
+		       ? read_u64_fd(wr->read_ahead, &q->read_ahead_kb)
+		       : 0;
 }
 
+/* The values of A that B has too, as far as A knows them. */
+static int same_values(const struct ctl_queue *a, const struct ctl_queue *b)
+{
+	return a->depth == b->depth &&
+	       (!(a->have & CTL_QUEUE_SCHED) ||
+		strcmp(a->sched, b->sched) == 0) &&
+	       (!(a->have & CTL_QUEUE_READ_AHEAD) ||
+		a->read_ahead_kb == b->read_ahead_kb);
+}
+
+/*
+ * Put OLD back on the queue of the disk at DFD: the scheduler when it is
+ * not OLD's (switching resets nr_requests, so it goes first), then the
+ * depth and, when OLD knows it, the read-ahead; read the result back into
+ * NOW. Returns 0 when NOW is OLD again, the first write error, or -EIO
+ * when the values differ.
+ */
+static int put_back(int dfd, const struct ctl_queue *old, struct ctl_queue *now)
+{
+	struct written wr = {-1, -1, -1};
+	struct ctl_queue cur;
+	char buf[256];
+	int err = 0;
+
+	if ((old->have & CTL_QUEUE_SCHED) && old->sched[0] &&
+	    !old->sched_fixed) {
+		cur.sched[0] = '\0';
+		if (ctl_attr_read_at(dfd, "queue/scheduler", buf,
+				     sizeof(buf)) >= 0)
+			parse_sched(buf, &cur);
+		if (strcmp(cur.sched, old->sched) != 0) {
+			wr.sched =
+				write_attr(dfd, "queue/scheduler", old->sched);
+			err = wr.sched < 0 ? wr.sched : 0;
+		}
+	}
+	wr.depth = write_u64(dfd, "queue/nr_requests", old->depth);
+	if (wr.depth < 0 && !err)
+		err = wr.depth;
+	if (old->have & CTL_QUEUE_READ_AHEAD) {
+		wr.read_ahead = write_u64(dfd, "queue/read_ahead_kb",
+					  old->read_ahead_kb);
+		if (wr.read_ahead < 0 && !err)
+			err = wr.read_ahead;
+	}
+	/* Read back all of it: a write that failed tells nothing. */
+	if (ctl_queue_read_at(NULL, dfd, old->name,
+			      old->have &
+				      (CTL_QUEUE_SCHED | CTL_QUEUE_READ_AHEAD),
+			      &cur) == 0) {
+		if (old->have & CTL_QUEUE_SCHED) {
+			snprintf(now->sched, sizeof(now->sched), "%s",
+				 cur.sched);
+			snprintf(now->scheds, sizeof(now->scheds), "%s",
+				 cur.scheds);
+		}
+		now->depth = cur.depth;
+		if (old->have & CTL_QUEUE_READ_AHEAD)
+			now->read_ahead_kb = cur.read_ahead_kb;
+	} else if (!err) {
+		err = -EIO;
+	}
+	close_written(&wr);
+	if (err < 0)
+		return err;
+	return same_values(old, now) ? 0 : -EIO;
+}
 /*
  * A write or a read-back failed with ERR (the message in FMT): put the old
  * values back and say in C whether that worked.
  */
-static int fail_back(const struct ctl_root *r, const char *qdir,
-		     struct ctl_queue_change *c, int err, const char *fmt, ...)
-	_printf_(5, 6);
-static int fail_back(const struct ctl_root *r, const char *qdir,
-		     struct ctl_queue_change *c, int err, const char *fmt, ...)
+static int fail_back(int dfd, struct ctl_queue_change *c, int err,
+		     const char *fmt, ...) _printf_(4, 5);
+static int fail_back(int dfd, struct ctl_queue_change *c, int err,
+		     const char *fmt, ...)
 {
 	const struct ctl_queue *now = &c->after;
 	va_list ap;
@@ -290,7 +430,7 @@ static int fail_back(const struct ctl_root *r, const char *qdir,
 	va_start(ap, fmt);
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
-	e = put_back(r, qdir, &c->before, &c->after);
+	e = put_back(dfd, &c->before, &c->after);
 	len = strlen(c->why);
 	if (e == 0)
 		snprintf(c->why + len, sizeof(c->why) - len, "; rolled back");
@@ -308,53 +448,66 @@ static int fail_back(const struct ctl_root *r, const char *qdir,
 	return err;
 }
 
-int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
-		    struct ctl_queue_change *c)
+/* Check what apply read back against the plan; fail it (rolled back). */
+static int check_back(int dfd, const struct ctl_queue_want *w,
+		      struct ctl_queue_change *c)
 {
-	const struct ctl_queue *old = &c->before;
-	int clamped = c->why[0] != '\0';
-	char qdir[PATH_MAX];
-	int err;
-
-	if (ctl_fmt(qdir, sizeof(qdir), "/sys/block/%s/queue", old->name) < 0)
-		return -EINVAL;
-	if (w->sched && strcmp(w->sched, old->sched) != 0) {
-		err = write_attr(r, qdir, "scheduler", w->sched);
-		if (err < 0)
-			return fail(c, err, "scheduler");
-	}
-	/* Switching the scheduler resets nr_requests: depth goes second. */
-	if (c->depth) {
-		err = write_u64(r, qdir, "nr_requests", c->depth);
-		if (err < 0)
-			return fail_back(r, qdir, c, err,
-					 "writing nr_requests: %s",
-					 strerror(-err));
-	}
-	if (w->set_read_ahead) {
-		err = write_u64(r, qdir, "read_ahead_kb", w->read_ahead_kb);
-		if (err < 0)
-			return fail_back(r, qdir, c, err,
-					 "writing read_ahead_kb: %s",
-					 strerror(-err));
-	}
-	err = read_back(r, qdir, &c->after);
-	if (err < 0)
-		return fail_back(r, qdir, c, err, "read-back: %s",
-				 strerror(-err));
 	if ((c->depth && c->after.depth != c->depth) ||
 	    (w->sched && strcmp(c->after.sched, w->sched) != 0))
-		return fail_back(r, qdir, c, -EIO,
+		return fail_back(dfd, c, -EIO,
 				 "read back scheduler %s depth %" PRIu64
 				 ", asked %s %" PRIu64,
 				 c->after.sched, c->after.depth, c->sched,
 				 c->depth);
 	/* The kernel keeps read-ahead in whole pages and rounds down. */
 	if (w->set_read_ahead && c->after.read_ahead_kb != w->read_ahead_kb)
-		return fail_back(r, qdir, c, -EIO,
+		return fail_back(dfd, c, -EIO,
 				 "read back read_ahead_kb %" PRIu64
 				 ", asked %" PRIu64 " (kept in whole pages)",
 				 c->after.read_ahead_kb, w->read_ahead_kb);
+	return 0;
+}
+
+int ctl_queue_apply_at(int dfd, const struct ctl_queue_want *w,
+		       struct ctl_queue_change *c)
+{
+	const struct ctl_queue *old = &c->before;
+	int clamped = c->why[0] != '\0';
+	struct written wr = {-1, -1, -1};
+	int err = 0;
+
+	if (w->sched && strcmp(w->sched, old->sched) != 0) {
+		wr.sched = write_attr(dfd, "queue/scheduler", w->sched);
+		if (wr.sched < 0)
+			return fail(c, wr.sched, "scheduler");
+	}
+	/* Switching the scheduler resets nr_requests: depth goes second. */
+	if (c->depth) {
+		wr.depth = write_u64(dfd, "queue/nr_requests", c->depth);
+		if (wr.depth < 0)
+			err = fail_back(dfd, c, wr.depth,
+					"writing nr_requests: %s",
+					strerror(-wr.depth));
+	}
+	if (!err && w->set_read_ahead) {
+		wr.read_ahead =
+			write_u64(dfd, "queue/read_ahead_kb", w->read_ahead_kb);
+		if (wr.read_ahead < 0)
+			err = fail_back(dfd, c, wr.read_ahead,
+					"writing read_ahead_kb: %s",
+					strerror(-wr.read_ahead));
+	}
+	if (!err) {
+		err = read_back(dfd, &wr, &c->after);
+		if (err < 0)
+			err = fail_back(dfd, c, err, "read-back: %s",
+					strerror(-err));
+		else
+			err = check_back(dfd, w, c);
+	}
+	close_written(&wr);
+	if (err < 0)
+		return err;
 	if (same_values(&c->after, old))
 		c->result = CTL_QUEUE_UNCHANGED;
 	else
@@ -362,15 +515,20 @@ int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 	return 0;
 }
 
-int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c)
+int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
+		    struct ctl_queue_change *c)
 {
-	char qdir[PATH_MAX];
-	int err;
+	_cleanup_close_ int dfd = ctl_queue_open(r, c->before.name);
 
-	if (ctl_fmt(qdir, sizeof(qdir), "/sys/block/%s/queue", c->before.name) <
-	    0)
-		return -EINVAL;
-	err = put_back(r, qdir, &c->before, &c->after);
+	if (dfd < 0)
+		return fail(c, dfd, c->before.name);
+	return ctl_queue_apply_at(dfd, w, c);
+}
+
+int ctl_queue_revert_at(int dfd, struct ctl_queue_change *c)
+{
+	int err = put_back(dfd, &c->before, &c->after);
+
 	if (err == 0) {
 		c->result = CTL_QUEUE_ROLLED_BACK;
 		snprintf(c->why, sizeof(c->why), "rolled back");
@@ -388,6 +546,20 @@ int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c)
 		snprintf(c->why, sizeof(c->why), "rollback failed: %s",
 			 strerror(-err));
 	return err;
+}
+
+int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c)
+{
+	_cleanup_close_ int dfd = ctl_queue_open(r, c->before.name);
+
+	if (dfd < 0) {
+		c->result = CTL_QUEUE_FAILED;
+		c->err = dfd;
+		snprintf(c->why, sizeof(c->why), "rollback failed: %s",
+			 strerror(-dfd));
+		return dfd;
+	}
+	return ctl_queue_revert_at(dfd, c);
 }
 
 const char *ctl_queue_result_name(enum ctl_queue_result res)
@@ -545,16 +717,15 @@ static int mkdir_in(int dirfd, const char *name)
 								 : 0;
 }
 
-int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
-		   unsigned int minor, unsigned int timeout_ms)
+/* <root>/run/lock, made when it is missing (only then: no mkdir per run). */
+static int lock_dir(const struct ctl_root *r)
 {
 	_cleanup_close_ int top = -1, run = -1;
-	char path[64];
-	uint64_t end = now_ms() + timeout_ms;
-	unsigned int step = 1;
 	int fd, err;
 
-	/* Under the root, so a --sysroot tree never touches the host's. */
+	fd = ctl_root_open_path(r, "/run/lock", O_PATH | O_DIRECTORY, 0);
+	if (fd != -ENOENT)
+		return fd;
 	top = ctl_root_open_path(r, "/", O_PATH | O_DIRECTORY, 0);
 	if (top < 0)
 		return top;
@@ -567,14 +738,36 @@ int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
 	err = mkdir_in(run, "lock");
 	if (err < 0)
 		return err;
-	snprintf(path, sizeof(path), "/run/lock/qdepth-%u:%u.lock", major,
-		 minor);
-	/* Open before create: with fs.protected_regular, O_CREAT on another
-	 * user's file in the sticky /run/lock fails. */
-	fd = ctl_root_open_path(r, path, O_RDONLY | O_NOFOLLOW, 0);
-	if (fd == -ENOENT)
-		fd = ctl_root_open_path(r, path,
-					O_RDONLY | O_CREAT | O_NOFOLLOW, 0644);
+	return ctl_root_open_path(r, "/run/lock", O_PATH | O_DIRECTORY, 0);
+}
+
+int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
+		   unsigned int minor, unsigned int timeout_ms)
+{
+	/* O_NONBLOCK: /run/lock is writable by every user, and a FIFO left
+	 * in the lock's place must not hang the run (flock() takes it all
+	 * the same). */
+	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
+	uint64_t end = now_ms() + timeout_ms;
+	char name[48], path[64];
+	unsigned int step = 1;
+	int fd, err;
+
+	snprintf(name, sizeof(name), "qdepth-%u:%u.lock", major, minor);
+	snprintf(path, sizeof(path), "/run/lock/%s", name);
+	/* Under the root, so a --sysroot tree never touches the host's. A
+	 * lock file left by an earlier run takes one open. Open before
+	 * create: with fs.protected_regular, O_CREAT on another user's file
+	 * in the sticky /run/lock fails. */
+	fd = ctl_root_open_path(r, path, flags, 0);
+	if (fd == -ENOENT) {
+		int dir = lock_dir(r);
+
+		if (dir < 0)
+			return dir;
+		fd = ctl_attr_open_at(dir, name, flags | O_CREAT, 0644);
+		close(dir);
+	}
 	if (fd < 0)
 		return fd;
 	/* Polled, not blocking: a library cannot arm a signal to bound a

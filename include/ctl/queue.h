@@ -29,9 +29,43 @@ struct ctl_queue {
 	uint64_t read_ahead_kb;
 	uint64_t dev_queue_depth; /* device/queue_depth (SCSI), 0 absent */
 	int rotational; /* 1, 0, or -1 unknown */
+	unsigned int have; /* CTL_QUEUE_* fields read; others are unknown */
 };
 
-/* Read the queue of disk NAME. Returns 0, -ENODEV, or -errno. */
+/* What ctl_queue_read_at() reads besides nr_requests (always read). */
+enum {
+	CTL_QUEUE_SCHED = 1 << 0, /* sched, scheds, sched_fixed */
+	CTL_QUEUE_READ_AHEAD = 1 << 1,
+	CTL_QUEUE_HW_DEPTH = 1 << 2,
+	CTL_QUEUE_ROTATIONAL = 1 << 3,
+	CTL_QUEUE_DEV_DEPTH = 1 << 4, /* device/queue_depth */
+	CTL_QUEUE_DEVNO = 1 << 5, /* major, minor */
+	CTL_QUEUE_ALL = (1 << 6) - 1,
+	/* The scheduler, and the tag depth when it is "none". */
+	CTL_QUEUE_HW_DEPTH_NONE = 1 << 6,
+};
+
+/*
+ * Open the sysfs directory of disk NAME (/sys/block/NAME) under the root,
+ * once per disk: the reads and writes of its queue are then relative to
+ * it (ctl_queue_read_at, ctl_queue_apply_at), with no second lookup from
+ * the root. Returns an O_PATH fd, -EINVAL for a bad name, -ENODEV when
+ * there is no such disk, or -errno.
+ */
+int ctl_queue_open(const struct ctl_root *r, const char *name);
+
+/*
+ * Read the queue of disk NAME open at DFD: nr_requests and the FIELDS
+ * asked, no more. A field that cannot be read stays out of Q->have (and
+ * reads 0, or -1 for rotational): the caller decides whether it needs it.
+ * A queue without a scheduler attribute has a known scheduler "". R is
+ * used for CTL_QUEUE_DEV_DEPTH only (device/ leads out of the disk's
+ * directory). Returns 0, -ENODEV (no request queue), or -errno.
+ */
+int ctl_queue_read_at(const struct ctl_root *r, int dfd, const char *name,
+		      unsigned int fields, struct ctl_queue *q);
+
+/* Read all of the queue of disk NAME. Returns 0, -ENODEV, or -errno. */
 int ctl_queue_read(const struct ctl_root *r, const char *name,
 		   struct ctl_queue *q);
 
@@ -80,6 +114,13 @@ struct ctl_queue_change {
 };
 
 /*
+ * The fields a plan for W needs read (ctl_queue_read_at): the scheduler,
+ * the read-ahead when it changes, the tag depth when "none" will be the
+ * scheduler.
+ */
+unsigned int ctl_queue_plan_fields(const struct ctl_queue_want *w);
+
+/*
  * Validate WANT against Q and fill C (no writes). Returns 0 when the plan
  * can be applied, -EINVAL/-ERANGE when rejected (C says why).
  */
@@ -87,28 +128,40 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 		   struct ctl_queue_change *c);
 
 /*
- * Apply a plan made by ctl_queue_plan(): scheduler first (switching resets
- * nr_requests), then depth, then read-ahead, reading each back into
- * C->after. If a write fails or the kernel reads back another value, the
- * old values are put back (C->why says whether that worked) and the
- * result is CTL_QUEUE_FAILED. Returns 0 or -errno (-EIO for a read-back
- * that differs).
+ * Apply a plan made by ctl_queue_plan() to the disk open at DFD
+ * (ctl_queue_open): scheduler first (switching resets nr_requests), then
+ * depth, then read-ahead, each read back through the fd it was written
+ * to into C->after (the depth also after a switch). If a write fails or
+ * the kernel reads back another value, the old values are put back (as
+ * far as C->before knows them: the read-ahead only when read) and C->why
+ * says whether that worked; the result is CTL_QUEUE_FAILED. Returns 0 or
+ * -errno (-EIO for a read-back that differs).
  */
+int ctl_queue_apply_at(int dfd, const struct ctl_queue_want *w,
+		       struct ctl_queue_change *c);
+
+/* ctl_queue_apply_at() on the disk C->before.name, opened here. */
 int ctl_queue_apply(const struct ctl_root *r, const struct ctl_queue_want *w,
 		    struct ctl_queue_change *c);
 
 /*
- * Undo a change ctl_queue_apply() made: put C->before back (scheduler,
- * depth, read-ahead) and read it back into C->after. Returns 0 with
+ * Undo a change ctl_queue_apply_at() made on the disk open at DFD: put
+ * C->before back (scheduler, depth, read-ahead when known) and read it
+ * back into C->after. Returns 0 with
  * result CTL_QUEUE_ROLLED_BACK, or -errno with CTL_QUEUE_FAILED (-EIO:
  * the queue reads back other values; C->why has them).
  */
+int ctl_queue_revert_at(int dfd, struct ctl_queue_change *c);
+
+/* ctl_queue_revert_at() on the disk C->before.name, opened here. */
 int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c);
 
 /*
  * One writer per device: take an exclusive lock on the queue of device
- * MAJ:MIN, the file <root>/run/lock/qdepth-MAJ:MIN.lock (the directory is
- * made if missing), waiting at most TIMEOUT_MS for another holder.
+ * MAJ:MIN, the file <root>/run/lock/qdepth-MAJ:MIN.lock (made, and the
+ * directory, only when missing; opened non-blocking: whatever another
+ * user left there cannot hang the caller), waiting at most TIMEOUT_MS for
+ * another holder.
  * Returns the lock's fd (close it to release), -ETIMEDOUT, or -errno.
  */
 int ctl_queue_lock(const struct ctl_root *r, unsigned int major,

@@ -369,31 +369,106 @@ static void test_set_all_or_nothing(void **state)
 }
 
 /*
- * A write that fails on the second device: the first one, already
- * changed, is put back. Nothing is left half-applied across targets.
+ * A change that fails on the second device: the first one, already
+ * changed, is put back. Nothing is left half-applied across targets. The
+ * fake scheduler file keeps "mq-deadline" without the brackets the kernel
+ * adds, so nvme0n1's switch reads back as no scheduler: failed.
  */
 static void test_set_rolls_back_across_devices(void **state)
 {
 	struct res r;
-	char path[512];
 
 	(void)state;
-	/* A directory where nvme0n1's read_ahead_kb was: writing fails. */
+	fake_write(NVME_Q "/scheduler", "[none] mq-deadline\n");
+	run(&r, "set -r -n -o DEVICE,SCHED,DEPTH,RESULT --depth 100 "
+		"--scheduler mq-deadline sda nvme0n1");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "sda mq-deadline 64 rolled\\x20back\n"
+				   "nvme0n1 none 1023 failed\n");
+	assert_string_equal(r.err,
+			    "qdepth: sda: rolled back: nvme0n1 failed\n"
+			    "qdepth: nvme0n1: read back scheduler  depth 100, "
+			    "asked mq-deadline 100; rolled back\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+	assert_string_equal(value(SDA_Q "/scheduler"),
+			    "[mq-deadline] kyber bfq none");
+	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
+}
+
+/*
+ * A read-ahead that cannot be read cannot be put back after a failed
+ * change, nor recorded by --save: refused before anything is written
+ * (it once read as 0, was saved as 0, and `restore` set read-ahead 0).
+ */
+static void test_set_unreadable_read_ahead(void **state)
+{
+	struct res r;
+	char path[512], save[512];
+
+	(void)state;
+	/* A directory where nvme0n1's read_ahead_kb was: it cannot be read. */
 	snprintf(path, sizeof(path), "%s/%s/read_ahead_kb", fake_root, NVME_Q);
 	assert_int_equal(unlink(path), 0);
 	fake_mkdir(NVME_Q "/read_ahead_kb");
-	run(&r, "set -r -n -o DEVICE,DEPTH,RA,RESULT --depth 100 --read-ahead "
-		"256 sda nvme0n1");
+	run(&r, "set -r -n -o DEVICE,RESULT --depth 100 --read-ahead 256 "
+		"sda nvme0n1");
 	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "sda 64 128 rolled\\x20back\n"
-				   "nvme0n1 1023 0 failed\n");
+	assert_string_equal(r.out, "sda skipped\nnvme0n1 failed\n");
 	assert_string_equal(r.err,
-			    "qdepth: sda: rolled back: nvme0n1 failed\n"
-			    "qdepth: nvme0n1: writing read_ahead_kb: Is a "
-			    "directory; rollback incomplete: Is a directory\n");
+			    "qdepth: sda: not changed because of nvme0n1\n"
+			    "qdepth: nvme0n1: read_ahead_kb cannot be read: a "
+			    "failed change could not put it back\n");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "128");
 	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
+
+	/* --save would record it: refused, no file. */
+	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
+	run(&r, "set -r -n -o DEVICE,RESULT --save '%s' --depth 100 nvme0n1",
+	    save);
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "nvme0n1 failed\n");
+	assert_string_equal(r.err, "qdepth: nvme0n1: read_ahead_kb cannot be "
+				   "read: --save could not record it\n");
+	assert_int_equal(access(save, F_OK), -1);
+	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
+
+	/* Nothing needs it: the depth alone is changed, and show leaves the
+	 * cell empty rather than say 0. */
+	run(&r, "set -r -n -o DEVICE,DEPTH,OLD-RA,RESULT --depth 100 nvme0n1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "nvme0n1 100  applied\n");
+	run(&r, "show -r -n -o DEVICE,DEPTH,RA nvme0n1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "nvme0n1 100 \n");
+}
+
+/*
+ * An unknown column is a usage error, found before anything is read or
+ * changed: exit 2 means nothing was done (it once came after the change).
+ */
+static void test_set_bad_column_first(void **state)
+{
+	struct res r;
+	char save[512];
+
+	(void)state;
+	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
+	run(&r, "set -o DEVICE,BOGUS --save '%s' --depth 99 sda", save);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err,
+			    "qdepth: unknown column 'BOGUS' (see --help)\n");
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+	assert_int_equal(access(save, F_OK), -1);
+	run(&r, "set --udev -o BOGUS --depth 99 sda");
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
+	/* restore, too, before its file is even read. */
+	run(&r, "restore -o BOGUS '%s/nothere'", fake_root);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err,
+			    "qdepth: unknown column 'BOGUS' (see --help)\n");
 }
 
 /*
@@ -1284,6 +1359,8 @@ int main(void)
 		T(test_set_udev),
 		T(test_set_udev_missing),
 		T(test_set_rolls_back_across_devices),
+		T(test_set_unreadable_read_ahead),
+		T(test_set_bad_column_first),
 		T(test_set_waits_for_lock),
 		T(test_set_lock_fails),
 		T(test_stack_unknown_below),

@@ -1118,6 +1118,143 @@ static void test_kmod_find(void **state)
 		dlclose(h);
 }
 
+/*
+ * One directory fd per disk, and only the attributes asked for: a depth
+ * change on a queue with an elevator reads nr_requests and scheduler, not
+ * read-ahead, rotational, the tag depth or device/queue_depth.
+ */
+static void test_read_fields(void **state)
+{
+	struct ctl_queue_want w = {.set_depth = true, .depth = 100};
+	struct ctl_queue q;
+	int dfd;
+
+	(void)state;
+	assert_int_equal(ctl_queue_open(root, "sdz"), -ENODEV);
+	assert_int_equal(ctl_queue_open(root, "a/b"), -EINVAL);
+	assert_int_equal(ctl_queue_open(root, ".."), -EINVAL);
+	dfd = ctl_queue_open(root, "sda");
+	assert_true(dfd >= 0);
+	assert_int_equal(ctl_queue_read_at(root, dfd, "sda",
+					   ctl_queue_plan_fields(&w), &q),
+			 0);
+	assert_int_equal(q.have, CTL_QUEUE_SCHED);
+	assert_int_equal(q.depth, 64);
+	assert_string_equal(q.sched, "mq-deadline");
+	assert_int_equal(q.read_ahead_kb, 0);
+	assert_int_equal(q.hw_depth, 0);
+	assert_int_equal(q.rotational, -1);
+	assert_int_equal(q.dev_queue_depth, 0);
+	assert_int_equal(q.major, 0);
+	/* Switching to none: the tag depth bounds the range, so it is read. */
+	w.sched = "none";
+	assert_int_equal(ctl_queue_read_at(root, dfd, "sda",
+					   ctl_queue_plan_fields(&w), &q),
+			 0);
+	assert_int_equal(q.have, CTL_QUEUE_SCHED | CTL_QUEUE_HW_DEPTH);
+	assert_int_equal(q.hw_depth, 32);
+	/* Read-ahead when it is changed; the device number when asked. */
+	w.sched = NULL;
+	w.set_read_ahead = true;
+	assert_int_equal(ctl_queue_read_at(root, dfd, "sda",
+					   ctl_queue_plan_fields(&w) |
+						   CTL_QUEUE_DEVNO,
+					   &q),
+			 0);
+	assert_int_equal(q.have, CTL_QUEUE_SCHED | CTL_QUEUE_READ_AHEAD |
+					 CTL_QUEUE_DEVNO);
+	assert_int_equal(q.read_ahead_kb, 128);
+	assert_int_equal(q.major, 8);
+	/* An attribute the queue lacks stays unknown: not "0". */
+	assert_int_equal(unlink(strcat(strcpy((char[512]){0}, fake_root),
+				       "/" SDA_Q "/read_ahead_kb")),
+			 0);
+	assert_int_equal(ctl_queue_read_at(root, dfd, "sda", CTL_QUEUE_ALL, &q),
+			 0);
+	assert_false(q.have & CTL_QUEUE_READ_AHEAD);
+	assert_true(q.have & CTL_QUEUE_ROTATIONAL);
+	close(dfd);
+	/* On none already, no scheduler asked: the tag depth is read. */
+	dfd = ctl_queue_open(root, "nvme0n1");
+	assert_true(dfd >= 0);
+	w = (struct ctl_queue_want){.set_depth = true, .depth = 100};
+	assert_int_equal(ctl_queue_read_at(root, dfd, "nvme0n1",
+					   ctl_queue_plan_fields(&w), &q),
+			 0);
+	assert_int_equal(q.hw_depth, 1023);
+	close(dfd);
+}
+
+/*
+ * Nothing in a --sysroot tree leads a read or a write out of it: an
+ * attribute that is a symlink to a host file (absolute, or up through
+ * "..") is neither read nor written.
+ */
+static void test_confined(void **state)
+{
+	struct ctl_queue_want w = {.set_depth = true, .depth = 300};
+	struct ctl_queue_change c;
+	struct ctl_queue q;
+	char host[512], path[1024], up[1024] = "";
+	FILE *f;
+
+	(void)state;
+	snprintf(host, sizeof(host), "%s.host", fake_root);
+	f = fopen(host, "w");
+	assert_non_null(f);
+	fputs("777\n", f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/%s/read_ahead_kb", fake_root, NVME_Q);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(host, path), 0);
+	/* nr_requests up through ".." as far as it takes to reach "/". */
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			strcat(up, "../");
+	strcat(up, host + 1);
+	snprintf(path, sizeof(path), "%s/%s/rotational", fake_root, NVME_Q);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(up, path), 0);
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_false(q.have & (CTL_QUEUE_READ_AHEAD | CTL_QUEUE_ROTATIONAL));
+	assert_int_equal(q.rotational, -1);
+	assert_int_not_equal(q.read_ahead_kb, 777);
+	/* Written: only inside the tree. */
+	w.set_read_ahead = true;
+	w.read_ahead_kb = 512;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_true(ctl_queue_apply(root, &w, &c) < 0);
+	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	f = fopen(host, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(path, sizeof(path), f));
+	fclose(f);
+	assert_string_equal(path, "777\n");
+	unlink(host);
+}
+
+/*
+ * The lock file in the world-writable /run/lock may be anything another
+ * user left there: a FIFO in its place must not hang the run, and still
+ * serializes writers.
+ */
+static void test_lock_fifo(void **state)
+{
+	char path[512];
+	int a;
+
+	(void)state;
+	fake_mkdir("run/lock");
+	snprintf(path, sizeof(path), "%s/run/lock/qdepth-8:0.lock", fake_root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(5);
+	a = ctl_queue_lock(root, 8, 0, 1000);
+	alarm(0);
+	assert_true(a >= 0);
+	assert_int_equal(ctl_queue_lock(root, 8, 0, 20), -ETIMEDOUT);
+	close(a);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1146,6 +1283,9 @@ int main(void)
 		T(test_clamp_low_reads_back),
 		T(test_lock),
 		T(test_ensure_sched_dry_run),
+		T(test_read_fields),
+		T(test_confined),
+		T(test_lock_fifo),
 		T(test_kmod_find),
 		T(test_result_names),
 		T(test_save_load),
