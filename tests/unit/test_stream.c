@@ -191,6 +191,109 @@ static int dir_entries(void)
 	return n;
 }
 
+/*
+ * The cases sed gets right and a chunked pass can get wrong, for window
+ * sizes from 1 byte up (every match then straddles some window): matches
+ * at the very start and end, overlapping candidates (left to right, no
+ * overlap, as sed), an empty NEW, a NEW longer than OLD, a file that is
+ * all OLD, a file shorter than OLD, an empty file.
+ */
+static void test_replace_edges(void **state)
+{
+	static const struct {
+		const char *in, *old, *new, *out;
+	} cases[] = {
+		{"hunter2 mid hunter2", "hunter2", "", " mid "},
+		{"hunter2 mid hunter2", "hunter2", "pw=[redacted]",
+		 "pw=[redacted] mid pw=[redacted]"},
+		{"aaaaa", "aa", "b", "bba"},
+		{"ababababa", "aba", "X", "XbXba"},
+		{"aaa", "a", "xyz", "xyzxyzxyz"},
+		{"abcabc", "abc", "", ""},
+		{"ab", "abc", "x", "ab"},
+		{"", "abc", "x", ""},
+		{"xxab", "ab", "ABCD", "xxABCD"},
+		{"abxx", "ab", "", "xx"},
+	};
+	static const size_t windows[] = {1, 2, 3, 4, 5, 7, 64, 0};
+
+	(void)state;
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]);
+		     w++) {
+			struct ctl_replace rp = {
+				.old = cases[c].old,
+				.old_len = strlen(cases[c].old),
+				.new = cases[c].new,
+				.new_len = strlen(cases[c].new),
+				.window = windows[w]};
+			struct ctl_replace_stats st;
+			size_t len;
+			char *got;
+
+			put(cases[c].in, strlen(cases[c].in));
+			assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+			got = get(&len);
+			if (len != strlen(cases[c].out) ||
+			    memcmp(got, cases[c].out, len) != 0)
+				fail_msg(
+					"case %zu window %zu: '%.*s', want '%s'",
+					c, windows[w], (int)len, got,
+					cases[c].out);
+			free(got);
+			assert_int_equal(dir_entries(), 1);
+		}
+	}
+}
+
+/*
+ * A file of several MiB, not a multiple of any buffer or page size, with
+ * OLD at byte 0, at the very end, across every MiB boundary (where the
+ * default window and the output buffers turn over) and densely between:
+ * shrunk, grown and emptied, byte for byte as the reference.
+ */
+static void test_replace_large(void **state)
+{
+	static const char *const news[] = {"pw=x", "", "pw=[redacted-long]"};
+	static const char old[] = "password=hunter2";
+	const size_t ol = sizeof(old) - 1, n = (9U << 20) + 4097;
+	char *data = malloc(n);
+
+	(void)state;
+	assert_non_null(data);
+	for (size_t i = 0; i < n; i++)
+		data[i] = "abcdefghij klmnop\n"[rnd() % 18];
+	for (size_t i = 0; i + ol <= n; i += 61 + rnd() % 200)
+		memcpy(data + i, old, ol);
+	for (size_t m = 1; m <= 9; m++)
+		memcpy(data + (m << 20) - ol / 2, old, ol);
+	memcpy(data + n - ol, old, ol);
+	for (size_t k = 0; k < sizeof(news) / sizeof(news[0]); k++) {
+		struct ctl_replace rp = {.old = old,
+					 .old_len = ol,
+					 .new = news[k],
+					 .new_len = strlen(news[k])};
+		struct ctl_replace_stats st;
+		size_t exp_len, got_len;
+		uint64_t count;
+		char *exp, *got;
+
+		put(data, n);
+		exp = ref_replace(data, n, old, ol, news[k], rp.new_len, 0,
+				  &exp_len, &count);
+		assert_int_equal(ctl_stream_replace(path, &rp, &st), 0);
+		assert_int_equal(st.matches, count);
+		assert_int_equal(st.size_after, exp_len);
+		got = get(&got_len);
+		assert_int_equal(got_len, exp_len);
+		assert_memory_equal(got, exp, exp_len);
+		free(exp);
+		free(got);
+		assert_int_equal(dir_entries(), 1);
+	}
+	free(data);
+}
+
 static void test_same_length_in_place(void **state)
 {
 	struct ctl_replace rp = {
@@ -595,6 +698,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_replace_matches_reference,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace_edges, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_replace_large, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_bad_arguments, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_same_length_in_place,
