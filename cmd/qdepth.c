@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "ctl/cli.h"
 #include "ctl/diskstats.h"
 #include "ctl/file.h"
+#include "ctl/log.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
 #include "ctl/queue.h"
@@ -55,8 +57,29 @@ struct opts {
 	int count_set;
 	double saturation; /* < 0: not asked */
 	struct ctl_root *root;
+	struct ctl_log log; /* --udev: the system log (libctl/log.c) */
 	int all; /* no TARGET argument at all: every disk with a queue */
 };
+
+/*
+ * With --udev, what ends a run early is logged too (set once the log is
+ * open): udevd keeps our stderr for its debug log and says only "failed
+ * with exit code 2".
+ */
+static struct ctl_log *fatal_log;
+
+static _Noreturn _printf_(2, 3) void die(int rc, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (fatal_log)
+		ctl_log_write(fatal_log, LOG_ERR, msg);
+	errx(rc, "%s", msg);
+}
 
 static int finish(int rc)
 {
@@ -328,10 +351,10 @@ static struct ctl_out *new_out(struct opts *o, const char *name,
 
 	err = ctl_out_new(name, cols, n, defaults, &o->cli.fmt, &out, &bad);
 	if (err == -EINVAL)
-		errx(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
-		     (int)strcspn(bad, ","), bad);
+		die(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
+		    (int)strcspn(bad, ","), bad);
 	if (err < 0)
-		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
+		die(CTL_EXIT_FAIL, "output: %s", strerror(-err));
 	return out;
 }
 
@@ -515,35 +538,64 @@ static void set_row(struct ctl_out *out, const struct job *j)
 			     c->max);
 }
 
-/* One line per target and device on stderr, as udev logs it. */
-static void udev_log(const struct job *j)
+/* The line of job J in udev mode: "NAME: RESULT[: values][ (why)]". */
+static void job_line(const struct job *j, char *buf, size_t len)
 {
 	const struct ctl_queue_change *c = &j->c;
+	size_t n;
 
-	fprintf(stderr, "qdepth: %s: %s", job_name(j),
-		ctl_queue_result_name(c->result));
+	snprintf(buf, len, "%s: %s", job_name(j),
+		 ctl_queue_result_name(c->result));
+	n = strlen(buf);
 	switch (c->result) {
 	case CTL_QUEUE_NA:
 	case CTL_QUEUE_REJECTED:
 	case CTL_QUEUE_SKIPPED:
 		break;
 	case CTL_QUEUE_PLANNED:
-		fprintf(stderr,
-			": scheduler %s -> %s, depth %" PRIu64 " -> %" PRIu64,
-			c->before.sched, c->sched, c->before.depth,
-			c->depth ? c->depth : c->before.depth);
+		snprintf(buf + n, len - n,
+			 ": scheduler %s -> %s, depth %" PRIu64 " -> %" PRIu64,
+			 c->before.sched, c->sched, c->before.depth,
+			 c->depth ? c->depth : c->before.depth);
 		break;
 	default:
 		if (c->before.name[0])
-			fprintf(stderr,
-				": scheduler %s -> %s, depth %" PRIu64
-				" -> %" PRIu64,
-				c->before.sched, c->after.sched,
-				c->before.depth, c->after.depth);
+			snprintf(buf + n, len - n,
+				 ": scheduler %s -> %s, depth %" PRIu64
+				 " -> %" PRIu64,
+				 c->before.sched, c->after.sched,
+				 c->before.depth, c->after.depth);
 	}
+	n = strlen(buf);
 	if (c->why[0])
-		fprintf(stderr, " (%s)", c->why);
-	fputc('\n', stderr);
+		snprintf(buf + n, len - n, " (%s)", c->why);
+}
+
+static int job_prio(const struct job *j)
+{
+	switch (j->c.result) {
+	case CTL_QUEUE_REJECTED:
+	case CTL_QUEUE_FAILED:
+		return LOG_ERR;
+	case CTL_QUEUE_SKIPPED:
+	case CTL_QUEUE_ROLLED_BACK:
+		return LOG_WARNING;
+	default:
+		return LOG_INFO;
+	}
+}
+
+/*
+ * One line per target and device: to the system log, where an operator
+ * sees it, and on stderr as before (udevd's debug log, a run by hand).
+ */
+static void udev_log(struct opts *o, const struct job *j)
+{
+	char line[1024];
+
+	job_line(j, line, sizeof(line));
+	fprintf(stderr, "qdepth: %s\n", line);
+	ctl_log_write(&o->log, job_prio(j), line);
 }
 
 /* Outside udev: a line on stderr for each job that did not do its part. */
@@ -860,7 +912,7 @@ static int report_jobs(struct opts *o, struct ctl_out *out, const struct job *j,
 
 	for (size_t i = 0; i < n; i++) {
 		if (o->udev)
-			udev_log(&j[i]);
+			udev_log(o, &j[i]);
 		else
 			warn_job(&j[i]);
 		set_row(out, &j[i]);
@@ -928,10 +980,10 @@ static int cmd_set(struct opts *o, struct ctl_strv *targets)
 	int rc, e, *locks;
 
 	if (!o->want.sched && !o->want.set_depth && !o->want.set_read_ahead)
-		errx(CTL_EXIT_USAGE,
-		     "set: nothing to do; give --scheduler, --depth or --read-ahead");
+		die(CTL_EXIT_USAGE,
+		    "set: nothing to do; give --scheduler, --depth or --read-ahead");
 	if (o->all)
-		errx(CTL_EXIT_USAGE, "set: no TARGET given");
+		die(CTL_EXIT_USAGE, "set: no TARGET given");
 	out = jobs_out(
 		o, "TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE",
 		&fields);
@@ -1044,23 +1096,23 @@ static int cmd_restore(struct opts *o, const char *file)
 	case 0:
 		break;
 	case EBADMSG:
-		errx(CTL_EXIT_USAGE,
-		     "%s: no valid end marker (the file may be cut short or edited); nothing restored",
-		     file);
+		die(CTL_EXIT_USAGE,
+		    "%s: no valid end marker (the file may be cut short or edited); nothing restored",
+		    file);
 	case ENOMSG:
-		errx(CTL_EXIT_USAGE, "%s: not a qdepth save file", file);
+		die(CTL_EXIT_USAGE, "%s: not a qdepth save file", file);
 	case EFBIG:
-		errx(CTL_EXIT_USAGE, "%s: too large for a qdepth save file",
-		     file);
+		die(CTL_EXIT_USAGE, "%s: too large for a qdepth save file",
+		    file);
 	case EISDIR:
 	case CTL_ENOTREG:
-		errx(CTL_EXIT_USAGE, "%s: %s", file, ctl_file_strerror(-e));
+		die(CTL_EXIT_USAGE, "%s: %s", file, ctl_file_strerror(-e));
 	default:
-		errx(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-e));
+		die(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-e));
 	}
 	if (!n)
-		errx(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
-		     file);
+		die(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
+		    file);
 	jobs = calloc(n + 1, sizeof(*jobs));
 	if (!jobs)
 		err(CTL_EXIT_FAIL, NULL);
@@ -1111,14 +1163,14 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 	int rc, bad = 0, checked = 0;
 
 	if (!o->min_depth_set && !o->max_depth_set && !o->sched_list)
-		errx(CTL_EXIT_USAGE,
-		     "check: give --min-depth, --max-depth or --scheduler");
+		die(CTL_EXIT_USAGE,
+		    "check: give --min-depth, --max-depth or --scheduler");
 	/* No depth meets both: every queue would fail, whatever it is. */
 	if (o->min_depth_set && o->max_depth_set && o->min_depth > o->max_depth)
-		errx(CTL_EXIT_USAGE,
-		     "check: --min-depth %" PRIu64
-		     " is above --max-depth %" PRIu64,
-		     o->min_depth, o->max_depth);
+		die(CTL_EXIT_USAGE,
+		    "check: --min-depth %" PRIu64
+		    " is above --max-depth %" PRIu64,
+		    o->min_depth, o->max_depth);
 	rc = collect(o, targets, 0, &it);
 	dedupe_queues(&it);
 	for (size_t i = 0; i < it.n; i++) {
@@ -1214,7 +1266,7 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	int rc, saturated = 0;
 
 	if (o->all)
-		errx(CTL_EXIT_USAGE, "stat: no TARGET given");
+		die(CTL_EXIT_USAGE, "stat: no TARGET given");
 	if (!o->count_set)
 		o->count = o->saturation >= 0 ? 3 : 1;
 	rc = collect(o, targets, 0, &it);
@@ -1245,15 +1297,14 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 						      &prev[i]);
 
 		if (it.v[i].dev.kind == CTL_BLK_UNKNOWN)
-			errx(CTL_EXIT_UNSUPP, "%s: %s", it.v[i].target,
-			     it.v[i].dev.via);
+			die(CTL_EXIT_UNSUPP, "%s: %s", it.v[i].target,
+			    it.v[i].dev.via);
 		if (err < 0 && it.v[i].dev.kind == CTL_BLK_NODEV)
-			errx(CTL_EXIT_UNSUPP, "%s: no block device to sample",
-			     it.v[i].target);
+			die(CTL_EXIT_UNSUPP, "%s: no block device to sample",
+			    it.v[i].target);
 		if (err < 0)
-			errx(CTL_EXIT_UNSUPP,
-			     "%s: %s is not in /proc/diskstats", it.v[i].target,
-			     it.v[i].dev.name);
+			die(CTL_EXIT_UNSUPP, "%s: %s is not in /proc/diskstats",
+			    it.v[i].target, it.v[i].dev.name);
 		ctl_satur_init(&sat[i], o->saturation, 3);
 	}
 	t0 = now_ms();
@@ -1369,9 +1420,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			exit(finish(CTL_EXIT_OK));
 		case OPT_SCHEDULER:
 			if (!*optarg || strchr(optarg, ' '))
-				errx(CTL_EXIT_USAGE,
-				     "--scheduler '%s': not a scheduler name",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "--scheduler '%s': not a scheduler name",
+				    optarg);
 			o->want.sched = optarg;
 			o->sched_list = optarg;
 			break;
@@ -1382,15 +1433,15 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 				o->want.depth_max = true;
 			else if (ctl_parse_range(optarg, 1, UINT32_MAX,
 						 &o->want.depth) < 0)
-				errx(CTL_EXIT_USAGE,
-				     "--depth %s: not a positive integer or 'max'",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "--depth %s: not a positive integer or 'max'",
+				    optarg);
 			break;
 		case OPT_READ_AHEAD:
 			if (ctl_parse_range(optarg, 0, UINT32_MAX, &v) < 0)
-				errx(CTL_EXIT_USAGE,
-				     "--read-ahead %s: not a size in KiB",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "--read-ahead %s: not a size in KiB",
+				    optarg);
 			o->want.set_read_ahead = true;
 			o->want.read_ahead_kb = v;
 			break;
@@ -1412,11 +1463,11 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case OPT_MIN_DEPTH:
 		case OPT_MAX_DEPTH:
 			if (ctl_parse_range(optarg, 1, UINT32_MAX, &v) < 0)
-				errx(CTL_EXIT_USAGE,
-				     "%s %s: not a positive integer",
-				     c == OPT_MIN_DEPTH ? "--min-depth"
-							: "--max-depth",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "%s %s: not a positive integer",
+				    c == OPT_MIN_DEPTH ? "--min-depth"
+						       : "--max-depth",
+				    optarg);
 			if (c == OPT_MIN_DEPTH) {
 				o->min_depth = v;
 				o->min_depth_set = 1;
@@ -1427,23 +1478,23 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_INTERVAL:
 			if (ctl_parse_seconds(optarg, &o->interval) < 0)
-				errx(CTL_EXIT_USAGE,
-				     "--interval %s: not a positive number of seconds",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "--interval %s: not a positive number of seconds",
+				    optarg);
 			break;
 		case OPT_COUNT:
 			if (ctl_parse_range(optarg, 1, UINT32_MAX, &o->count) <
 			    0)
-				errx(CTL_EXIT_USAGE,
-				     "--count %s: not a positive integer",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "--count %s: not a positive integer",
+				    optarg);
 			o->count_set = 1;
 			break;
 		case OPT_SATURATION:
 			if (ctl_parse_range(optarg, 1, 100, &v) < 0)
-				errx(CTL_EXIT_USAGE,
-				     "--saturation %s: not a percentage 1-100",
-				     optarg);
+				die(CTL_EXIT_USAGE,
+				    "--saturation %s: not a percentage 1-100",
+				    optarg);
 			o->saturation = (double)v;
 			break;
 		default:
@@ -1461,36 +1512,38 @@ static void check_opts(const struct opts *o, const char *sub)
 
 	if (!set && (o->want.set_depth || o->want.set_read_ahead ||
 		     o->want.clamp || o->save || o->udev))
-		errx(CTL_EXIT_USAGE,
-		     "%s: --depth, --read-ahead, --clamp, --save and --udev belong to 'set'",
-		     sub);
+		die(CTL_EXIT_USAGE,
+		    "%s: --depth, --read-ahead, --clamp, --save and --udev belong to 'set'",
+		    sub);
 	if (!set && !check && o->want.sched)
-		errx(CTL_EXIT_USAGE,
-		     "%s: --scheduler belongs to 'set' and 'check'", sub);
+		die(CTL_EXIT_USAGE,
+		    "%s: --scheduler belongs to 'set' and 'check'", sub);
 	if (!check && o->ignore_noqueue)
-		errx(CTL_EXIT_USAGE, "%s: --ignore-noqueue belongs to 'check'",
-		     sub);
+		die(CTL_EXIT_USAGE, "%s: --ignore-noqueue belongs to 'check'",
+		    sub);
 	if (!check && (o->min_depth_set || o->max_depth_set))
-		errx(CTL_EXIT_USAGE,
-		     "%s: --min-depth/--max-depth belong to 'check'", sub);
+		die(CTL_EXIT_USAGE,
+		    "%s: --min-depth/--max-depth belong to 'check'", sub);
 	if (!st && (o->count_set || o->saturation >= 0 || o->interval != 1.0))
-		errx(CTL_EXIT_USAGE,
-		     "%s: --interval, --count and --saturation belong to 'stat'",
-		     sub);
+		die(CTL_EXIT_USAGE,
+		    "%s: --interval, --count and --saturation belong to 'stat'",
+		    sub);
 	if (o->stack && strcmp(sub, "restore") == 0)
-		errx(CTL_EXIT_USAGE,
-		     "%s: --stack belongs to 'show', 'set', 'check' and 'stat'",
-		     sub);
+		die(CTL_EXIT_USAGE,
+		    "%s: --stack belongs to 'show', 'set', 'check' and 'stat'",
+		    sub);
 	if (o->cli.dry_run && !set && strcmp(sub, "restore") != 0)
-		errx(CTL_EXIT_USAGE,
-		     "%s: --dry-run belongs to 'set' and 'restore'", sub);
+		die(CTL_EXIT_USAGE,
+		    "%s: --dry-run belongs to 'set' and 'restore'", sub);
 }
 
 int main(int argc, char **argv)
 {
 	static const char *const subs[] = {"show", "set", "check", "stat",
 					   "restore"};
-	struct opts o = {.interval = 1.0, .saturation = -1};
+	struct opts o = {.interval = 1.0,
+			 .saturation = -1,
+			 .log = {.sink = CTL_LOG_NONE, .sock = -1, .kmsg = -1}};
 	struct ctl_strv targets = {0};
 	const char *sub = "show";
 	int rc, err;
@@ -1503,18 +1556,22 @@ int main(int argc, char **argv)
 			optind++;
 			break;
 		}
+	err = ctl_root_open(o.cli.sysroot, &o.root);
+	if (err < 0)
+		die(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
+		    strerror(-err));
+	if (o.udev) {
+		ctl_log_open(o.root, "qdepth", &o.log);
+		fatal_log = &o.log;
+	}
 	check_opts(&o, sub);
 	if (strcmp(sub, "set") != 0)
 		o.want.sched = NULL; /* check's list, not a change */
-
-	err = ctl_root_open(o.cli.sysroot, &o.root);
-	if (err < 0)
-		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
-		     strerror(-err));
 	if (strcmp(sub, "restore") == 0) {
 		if (argc - optind != 1)
-			errx(CTL_EXIT_USAGE, "restore: give exactly one FILE");
+			die(CTL_EXIT_USAGE, "restore: give exactly one FILE");
 		rc = cmd_restore(&o, argv[optind]);
+		ctl_log_close(&o.log);
 		ctl_root_free(o.root);
 		return finish(rc);
 	}
@@ -1524,10 +1581,10 @@ int main(int argc, char **argv)
 	err = ctl_cli_targets(argv + optind, argc - optind,
 			      o.udev ? NULL : stdin, &targets);
 	if (err == -EINVAL)
-		errx(CTL_EXIT_USAGE,
-		     "--udev: targets come from the rule, not '-'");
+		die(CTL_EXIT_USAGE,
+		    "--udev: targets come from the rule, not '-'");
 	if (err < 0)
-		errx(CTL_EXIT_FAIL, "reading targets: %s", strerror(-err));
+		die(CTL_EXIT_FAIL, "reading targets: %s", strerror(-err));
 
 	if (strcmp(sub, "set") == 0)
 		rc = cmd_set(&o, &targets);
@@ -1538,6 +1595,7 @@ int main(int argc, char **argv)
 	else
 		rc = cmd_show(&o, &targets);
 	ctl_strv_free(&targets);
+	ctl_log_close(&o.log);
 	ctl_root_free(o.root);
 	return finish(rc);
 }

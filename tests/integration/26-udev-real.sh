@@ -11,9 +11,13 @@
 #     its sysfs attribute in a throw-away mount namespace) or has no
 #     request queue (an empty directory over queue/).
 #   a real daemon: "add" and "change" events apply the rule's scheduler and
-#     depth (read back from sysfs); an "online" event and a multipath path
+#     depth (read back from sysfs), and the action's line is in the kernel
+#     log, where an operator sees it at default settings (udevd keeps a
+#     RUN program's stderr for its debug log; no syslog daemon listens on
+#     these machines, so /dev/kmsg is the path: 28-udev-log.sh tests the
+#     syslog one); an "online" event and a multipath path
 #     (DM_MULTIPATH_DEVICE_PATH=1, set by a rule line before the variant)
-#     leave the device untouched.
+#     leave the device untouched and log nothing.
 # A running udevd is used and left running. Otherwise the test starts one
 # and stops it at exit; that one sees only the test's rules (the rules
 # directories of the distribution are hidden in this mount namespace), so
@@ -22,6 +26,7 @@
 need_root
 need_cmd udevadm
 need_cmd unshare
+need_cmd dmesg
 UDEVD=/lib/systemd/systemd-udevd
 [ -x $UDEVD ] || skip "no $UDEVD (make deps installs the udev package)"
 RULE=$TOP/udev/60-qdepth.rules
@@ -205,21 +210,46 @@ event() { # ACTION
 		fail "udevadm trigger --action=$1 $N"
 	udevadm settle -t 30 || fail "udevadm settle"
 }
+# The kernel log after a marker line written just before the event: the
+# lines of other runs (the same loop name used earlier) and a ring buffer
+# that wraps do not matter. With a syslog daemon on /dev/log the line
+# goes there instead, and only 28-udev-log.sh can see it.
+kmsg=1
+if perl -MSocket -e 'socket(my $c, AF_UNIX, SOCK_DGRAM, 0) or exit 1;
+	exit !connect($c, pack_sockaddr_un("/dev/log"))' 2>/dev/null; then
+	kmsg=0
+	note "a syslog daemon listens on /dev/log: the kernel log is not checked"
+fi
+dmesg >/dev/null 2>&1 || { kmsg=0; note "dmesg cannot read the kernel log: not checked"; }
+mark() {
+	MARK="qdepth-it-26 $N $$ $RANDOM $(date +%s%N)"
+	[ "$kmsg" = 0 ] || echo "<14>$MARK" >/dev/kmsg || fail "writing the kernel log"
+}
+since() { dmesg | sed -n "/$MARK\$/,\$p" | tail -n +2; }
 applied() { # ACTION
 	baseline
+	mark
 	event "$1"
 	[ "$(sched)/$(depth)" = "$want_sched/$want_depth" ] || {
 		udevd_log
 		fail "\"$1\" event: $N has $(sched)/$(depth), the rule sets $want_sched/$want_depth"
 	}
+	[ "$kmsg" = 0 ] ||
+		[ "$(since | grep -c "^\[ *[0-9.]*\] qdepth: $N: applied: scheduler $base_sched -> $want_sched, depth $base_depth -> $want_depth\$")" = 1 ] || {
+		since >&2
+		fail "\"$1\" event: not one line of qdepth in the kernel log"
+	}
 }
 untouched() { # ACTION WHY
 	baseline
+	mark
 	event "$1"
 	[ "$(sched)/$(depth)" = $base_sched/$base_depth ] || {
 		udevd_log
 		fail "$2: $N changed to $(sched)/$(depth)"
 	}
+	[ "$kmsg" = 0 ] || ! since | grep -q "qdepth: $N:" ||
+		{ since >&2; fail "$2: qdepth logged: $(since | grep "qdepth: $N:")"; }
 }
 
 install_rule "$WORK/variant.rules"
@@ -237,4 +267,4 @@ untouched change "a multipath path (DM_MULTIPATH_DEVICE_PATH=1)"
 # the file, made the difference.
 install_rule "$WORK/variant.rules"
 applied change
-echo "udev: $want_sched/$want_depth applied to $N on add and change; online, multipath, zoned, partition and queue-less devices left alone"
+echo "udev: $want_sched/$want_depth applied to $N on add and change, said in the kernel log; online, multipath, zoned, partition and queue-less devices left alone"
