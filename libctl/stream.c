@@ -23,9 +23,15 @@
 #include "ctl/undo.h"
 #include "internal.h"
 
-/* Output buffer of a different-length replace (O_DIRECT writes). */
-#define OUT_CAP (4U << 20)
-#define OUT_ALIGN_MAX 4096
+/* Each of the two output buffers of a different-length replace. */
+#define OUT_CAP (1U << 20)
+/*
+ * Different length, synced: writeback of the temp file is started every
+ * WB_STEP bytes written; once WB_LAG more have been started, those bytes
+ * are waited for and dropped from the page cache.
+ */
+#define WB_STEP (8U << 20)
+#define WB_LAG (4 * WB_STEP)
 /* struct pass.rare before the first window was seen. */
 #define RARE_UNSET (-2)
 /* In place, writeback is started every this many bytes written. */
@@ -43,17 +49,23 @@ void ctl_stream_tmp_cleanup(struct ctl_stream_tmp *t)
 /*
  * Output of a different-length replace: two buffers, one filled while a
  * writer thread writes the other, so the search and the disk overlap.
- * With ALIGN set the temp file is written with O_DIRECT: the new copy
- * does not push other processes' pages out of the page cache and skips
- * its allocation and writeback there. Every write is then CAP bytes but
- * the last, padded to ALIGN (the caller truncates the padding off).
+ * The writes go through the page cache. With BEHIND set (a synced
+ * replace) the writer starts writeback every WB_STEP bytes, so the disk
+ * works at its full queue depth alongside the pass, and WB_LAG behind
+ * that waits for the pages and drops them: the new copy does not push
+ * other processes' pages out of the page cache, and the final fsync()
+ * waits only for the tail. (O_DIRECT, one write in flight at a time and
+ * each extending the file, kept the disk at a fraction of that.)
  */
 struct outbuf {
 	int fd;
 	char *mem; /* 2 * cap bytes */
 	char *buf; /* the half being filled */
-	size_t len, cap, align;
-	uint64_t total;
+	size_t len, cap;
+	uint64_t total; /* bytes handed to out_put() */
+	uint64_t written; /* bytes written to FD (by the writer) */
+	uint64_t wb_started, wb_dropped; /* writeback started, dropped */
+	bool behind;
 	bool threaded, stop;
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -62,6 +74,69 @@ struct outbuf {
 	size_t wlen;
 	int err; /* the writer's first error */
 };
+
+/*
+ * sync_file_range() on the temp file. Where the file system has no use
+ * for it (ESPIPE, EINVAL, ENOSYS, EOPNOTSUPP) writing behind stops and
+ * the final fsync() does it all.
+ */
+static int wb_range(struct outbuf *o, uint64_t off, uint64_t len,
+		    unsigned int flags)
+{
+	if (sync_file_range(o->fd, (off64_t)off, (off64_t)len, flags) == 0)
+		return 0;
+	if (errno == ESPIPE || errno == EINVAL || errno == ENOSYS ||
+	    errno == EOPNOTSUPP) {
+		o->behind = false;
+		return 0;
+	}
+	return neg_errno();
+}
+
+/*
+ * After a write: start writeback of what was written since the last
+ * start, every WB_STEP bytes (all of it when FINAL), and wait for and
+ * drop what lies more than WB_LAG behind (nothing when FINAL: fsync()
+ * waits for that, and the caller drops it then). The wait returns a
+ * writeback error and takes it from this file descriptor's error state,
+ * so that a later fsync() would no longer see it: it must fail here.
+ */
+static int behind(struct outbuf *o, bool final)
+{
+	uint64_t len = o->written - o->wb_started;
+	int err;
+
+	if (!o->behind || (len < WB_STEP && !(final && len)))
+		return 0;
+	err = wb_range(o, o->wb_started, len, SYNC_FILE_RANGE_WRITE);
+	if (err < 0)
+		return err;
+	o->wb_started = o->written;
+	while (o->behind && !final && o->wb_started - o->wb_dropped > WB_LAG) {
+		len = o->wb_started - WB_LAG - o->wb_dropped;
+		err = wb_range(o, o->wb_dropped, len,
+			       SYNC_FILE_RANGE_WAIT_BEFORE |
+				       SYNC_FILE_RANGE_WRITE |
+				       SYNC_FILE_RANGE_WAIT_AFTER);
+		if (err < 0)
+			return err;
+		posix_fadvise(o->fd, (off_t)o->wb_dropped, (off_t)len,
+			      POSIX_FADV_DONTNEED);
+		o->wb_dropped += len;
+	}
+	return 0;
+}
+
+/* Write N bytes at the end of the temp file, then write behind. */
+static int out_write(struct outbuf *o, const char *b, size_t n)
+{
+	int err = ctl_write_full(o->fd, b, n);
+
+	if (err < 0)
+		return err;
+	o->written += n;
+	return behind(o, false);
+}
 
 static void *writer_main(void *arg)
 {
@@ -80,7 +155,7 @@ static void *writer_main(void *arg)
 		b = o->wbuf;
 		n = o->wlen;
 		pthread_mutex_unlock(&o->mu);
-		err = ctl_write_full(o->fd, b, n);
+		err = out_write(o, b, n);
 		pthread_mutex_lock(&o->mu);
 		if (err < 0 && !o->err)
 			o->err = err;
@@ -145,7 +220,7 @@ static int out_flush(struct outbuf *o)
 	if (err < 0)
 		return err;
 	if (!o->threaded) {
-		err = ctl_write_full(o->fd, o->buf, o->len);
+		err = out_write(o, o->buf, o->len);
 		o->len = 0;
 		return err;
 	}
@@ -159,7 +234,7 @@ static int out_flush(struct outbuf *o)
 	return 0;
 }
 
-/* The last write, padded for O_DIRECT, once the writer is done. */
+/* The last write once the writer is done, and writeback of the tail. */
 static int out_finish(struct outbuf *o)
 {
 	size_t len = o->len;
@@ -167,12 +242,12 @@ static int out_finish(struct outbuf *o)
 
 	if (err < 0)
 		return err;
-	if (o->align && len % o->align) {
-		memset(o->buf + len, 0, o->align - len % o->align);
-		len += o->align - len % o->align;
-	}
 	o->len = 0;
-	return ctl_write_full(o->fd, o->buf, len);
+	err = ctl_write_full(o->fd, o->buf, len);
+	if (err < 0)
+		return err;
+	o->written += len;
+	return behind(o, true);
 }
 
 static int out_put(struct outbuf *o, const char *p, size_t len)
@@ -649,23 +724,6 @@ static int check_space(struct pass *p, char *buf, size_t window)
 	return 0;
 }
 
-/* O_DIRECT on the temp file when the file system has it; its alignment. */
-static size_t try_direct(int fd)
-{
-	struct statx sx;
-	int fl;
-
-	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0 ||
-	    !(sx.stx_mask & STATX_DIOALIGN) || !sx.stx_dio_offset_align ||
-	    sx.stx_dio_offset_align > OUT_ALIGN_MAX ||
-	    sx.stx_dio_mem_align > OUT_ALIGN_MAX)
-		return 0;
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_DIRECT) < 0)
-		return 0;
-	return sx.stx_dio_offset_align;
-}
-
 /* Whether the file's size or mtime moved since the pass began. */
 static bool changed(const struct pass *p)
 {
@@ -718,17 +776,16 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 	err = check_space(p, buf, window);
 	if (err != 0)
 		return err < 0 ? err : 0;
-	if (posix_memalign((void **)&obuf, OUT_ALIGN_MAX, 2 * OUT_CAP))
+	obuf = malloc(2 * OUT_CAP);
+	if (!obuf)
 		return -ENOMEM;
 	tfd = tmp_open(dirfd, dir, base, tmp, &anon);
 	if (tfd < 0) {
 		p->st->step = "create temporary file";
 		return tfd;
 	}
-	p->out = (struct outbuf){.fd = tfd,
-				 .mem = obuf,
-				 .cap = OUT_CAP,
-				 .align = try_direct(tfd)};
+	p->out = (struct outbuf){
+		.fd = tfd, .mem = obuf, .cap = OUT_CAP, .behind = sync};
 	out_start(&p->out);
 	p->emitting = true;
 	err = run_pass(p, buf, window);
@@ -736,9 +793,6 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 	if (err >= 0 && p->st->matches)
 		err = out_finish(&p->out);
 	out_stop(&p->out);
-	if (err >= 0 && p->st->matches &&
-	    ftruncate(tfd, (off_t)p->out.total) < 0)
-		err = neg_errno();
 	if (err < 0 && !p->st->step)
 		p->st->step = "write";
 	/* Nothing matched: keep the original inode untouched. */
@@ -752,6 +806,9 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 		err = neg_errno();
 		p->st->step = "fsync temporary file";
 	}
+	/* On disk now: the rest of the new copy leaves the page cache. */
+	if (err >= 0 && sync)
+		posix_fadvise(tfd, 0, 0, POSIX_FADV_DONTNEED);
 	/* Written by someone else meanwhile (a live log appended to): the
 	 * rename would drop that write. */
 	if (err >= 0 && changed(p)) {

@@ -82,7 +82,9 @@ struct ctl_replace_stats {
  * matches straddling windows included). Same length edits in place; a
  * different length streams into a temporary file in the same directory
  * that gets the original's mode, owner and xattrs (ACLs included), is
- * fsync'ed and renamed over PATH, then the directory is fsync'ed.
+ * fsync'ed and renamed over PATH, then the directory is fsync'ed; its
+ * writeback is started as it is written and its pages leave the page
+ * cache once on disk (with NO_SYNC it stays there, dirty).
  * Returns 0 or -errno: -EINVAL (empty OLD, OLD equal to NEW, not a regular
  * file), -EMLINK (more than one hard link, without BREAK_HARDLINKS),
  * -ENOSPC (free space below what the new file needs: ST->need and
@@ -90,7 +92,8 @@ struct ctl_replace_stats {
  * different length, was written by someone else before the rename: ST->step
  * "changed meanwhile"; or PATH names another file by then: "replaced
  * meanwhile"), -EXDEV (not RP->id), or what the failing call returned
- * (ST->step names it). No temporary file is left behind on failure.
+ * (ST->step names it; "write" also for an error writing the temporary
+ * file back). No temporary file is left behind on failure.
  */
 int ctl_stream_replace(const char *path, const struct ctl_replace *rp,
 		       struct ctl_replace_stats *st);
