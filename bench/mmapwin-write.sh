@@ -1,83 +1,173 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# mmapwin write of SIZE bytes from a file on stdin, side by side in one run:
-#   mmapwin write (io_uring, durable)   vs  dd bs=1M conv=fsync
-#   (default depths: 2 buffered, 8 direct; QD sets fio's and --direct's)
-#   mmapwin write --engine pwrite       (the fallback)
-#   mmapwin write --direct              vs  dd bs=1M oflag=direct conv=fsync
-#   fio --ioengine=io_uring with end_fsync, buffered and --direct=1 (when
-#   fio is installed; it writes generated data, so it is the floor
-#   without reading a source)
-#   mmapwin write --drop-behind         (page cache left behind, fincore)
-# Every target is removed first, so each run allocates fresh blocks.
-# ROUNDS interleaved rounds; the median is reported. Not part of make check.
+# mmapwin write of SIZE bytes against the tools people use instead, every
+# contender durable (synced) and writing a new file in DIR:
+#   pipe:   head -c SIZE /dev/zero | mmapwin write      (splice)
+#           head -c SIZE /dev/zero | dd bs=1M conv=fsync
+#           fio io_uring buffered, end_fsync, the same number of bytes
+#           (fio generates them: it reads no pipe)
+#   file:   mmapwin write <SRC                          (copy_file_range)
+#           cp SRC && sync
+#   direct: mmapwin write --direct <SRC                 (io_uring, QD)
+#           fio io_uring --direct=1, end_fsync, QD      (and dd oflag=direct)
+#   EXTRA=1 adds mmapwin write --engine pwrite <SRC (the fallback) and
+#           --drop-behind from the pipe.
+# SRC is SIZE bytes of random data in DIR. Each run starts from no target
+# file and a synced file system (untimed); "warm" has SRC in the page
+# cache, "cold" drops the page cache first (echo 3 >drop_caches, untimed).
+# ROUNDS interleaved rounds, each running every contender once (the order
+# turns each round); min, median and max wall seconds of each, and the
+# ratio of the medians next to its goal. Guest memory is warmed first
+# (bench/warm.inc). Not part of make check; asserts nothing.
 #
-#   B=build SIZE=4G ROUNDS=3 DIR=/var/tmp bench/mmapwin-write.sh
+#   B=build SIZE=2G ROUNDS=5 QD=8 DIR=/var/tmp CACHES="warm cold" bench/mmapwin-write.sh
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 : "${B:=build}"
 case $B in /*) ;; *) B=$TOP/$B ;; esac
 M=$B/mmapwin
-: "${SIZE:=4G}" "${ROUNDS:=3}" "${DIR:=${TMPDIR:-/var/tmp}}" "${QD:=8}"
+: "${SIZE:=2G}" "${ROUNDS:=5}" "${QD:=8}" "${EXTRA:=0}"
+: "${DIR:=${TMPDIR:-/var/tmp}}" "${CACHES:=warm cold}"
+GOAL_DD=0.9     # pipe: mmapwin / dd conv=fsync, at most
+GOAL_FIO=1.2    # pipe: mmapwin / fio io_uring end_fsync, at most
+GOAL_CP=1.0     # file: mmapwin / cp && sync, at most
+GOAL_DIRECT=1.0 # --direct / fio --direct=1, at most
 [ -x "$M" ] || { echo "build mmapwin first (make B=$B all)" >&2; exit 1; }
-command -v /usr/bin/time >/dev/null || { echo "needs GNU time" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time)" >&2; exit 1; }
+FIO=1
+command -v fio >/dev/null || {
+	FIO=0
+	echo "fio is not installed: apt-get install fio (its rows are skipped)"
+}
+case " $CACHES " in
+*" cold "*)
+	if [ ! -w /proc/sys/vm/drop_caches ]; then
+		echo "cannot drop the page cache (needs root): cold runs skipped"
+		CACHES=${CACHES/cold/}
+	fi
+	;;
+esac
 
 . "$TOP/bench/warm.inc"
+[ "${WARM:-1}" = 1 ] || echo "guest memory NOT warmed (WARM=0): expect 2-3x swings"
 W=$(mktemp -d "$DIR/mmapwin-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 n=$(numfmt --from=iec "$SIZE")
-echo "source: $SIZE of random data in $W"
+echo "kernel $(uname -r), $(nproc) CPUs; target $W on" \
+	"$(findmnt -no SOURCE,FSTYPE -T "$W" | tr -s ' ')"
+echo "source: $SIZE of random data"
 head -c "$n" /dev/urandom >"$W/src"
 
-# run NAME CMD...: time CMD writing $W/out; appends "secs rss cached"
+contenders="mw_pipe dd_pipe mw_file cp_sync mw_direct dd_direct"
+[ "$FIO" = 1 ] && contenders="$contenders fio fio_direct"
+[ "$EXTRA" = 1 ] && contenders="$contenders mw_pwrite mw_drop"
+label() {
+	case $1 in
+	mw_pipe) echo "pipe | mmapwin write" ;;
+	dd_pipe) echo "pipe | dd bs=1M conv=fsync" ;;
+	fio) echo "fio io_uring end_fsync (QD $QD)" ;;
+	mw_file) echo "mmapwin write <file" ;;
+	cp_sync) echo "cp file && sync" ;;
+	mw_direct) echo "mmapwin write --direct <file (QD $QD)" ;;
+	fio_direct) echo "fio io_uring --direct=1 (QD $QD)" ;;
+	dd_direct) echo "dd bs=1M oflag=direct conv=fsync" ;;
+	mw_pwrite) echo "mmapwin write --engine pwrite <file" ;;
+	mw_drop) echo "pipe | mmapwin write --drop-behind" ;;
+	esac
+}
+# cmd NAME: the command of contender NAME (writing $W/out), in CMD
+cmd() {
+	local o=$W/out s=$W/src
+	case $1 in
+	mw_pipe) CMD=(sh -c 'head -c "$1" /dev/zero | "$2" write "$3" -q' sh "$n" "$M" "$o") ;;
+	dd_pipe) CMD=(sh -c 'head -c "$1" /dev/zero | dd of="$2" bs=1M conv=fsync status=none' sh "$n" "$o") ;;
+	fio) CMD=(fio --name=w --filename="$o" --rw=write --bs=1M --size="$n"
+		--ioengine=io_uring --iodepth="$QD" --fixedbufs --end_fsync=1
+		--output=/dev/null) ;;
+	mw_file) CMD=(sh -c '"$1" write "$2" -q <"$3"' sh "$M" "$o" "$s") ;;
+	cp_sync) CMD=(sh -c 'cp "$1" "$2" && sync' sh "$s" "$o") ;;
+	mw_direct) CMD=(sh -c '"$1" write "$2" -q --direct --queue-depth "$4" <"$3"' sh "$M" "$o" "$s" "$QD") ;;
+	fio_direct) CMD=(fio --name=w --filename="$o" --rw=write --bs=1M
+		--size="$n" --ioengine=io_uring --iodepth="$QD" --fixedbufs
+		--direct=1 --end_fsync=1 --output=/dev/null) ;;
+	dd_direct) CMD=(dd if="$s" of="$o" bs=1M oflag=direct conv=fsync status=none) ;;
+	mw_pwrite) CMD=(sh -c '"$1" write "$2" -q --engine pwrite <"$3"' sh "$M" "$o" "$s") ;;
+	mw_drop) CMD=(sh -c 'head -c "$1" /dev/zero | "$2" write "$3" -q --drop-behind' sh "$n" "$M" "$o") ;;
+	esac
+}
+# run NAME CACHE: one timed run; appends "secs rss" to $W/res.CACHE.NAME
 run() {
-	local name=$1
-	shift
 	rm -f "$W/out"
 	sync
-	/usr/bin/time -f '%e %M' -o "$W/t" "$@" >/dev/null 2>"$W/err" ||
-		{ cat "$W/err" >&2; exit 1; }
-	cached=-
-	command -v fincore >/dev/null &&
-		cached=$(fincore -rnb -o RES "$W/out" | tr -d ' ')
-	echo "$(cat "$W/t") $cached" >>"$W/res.$name"
+	if [ "$2" = cold ]; then
+		echo 3 >/proc/sys/vm/drop_caches
+	else
+		cat "$W/src" >/dev/null
+	fi
+	cmd "$1"
+	/usr/bin/time -f '%e %M' -o "$W/t" "${CMD[@]}" >/dev/null 2>"$W/err" ||
+		{ cat "$W/err" >&2; echo "$(label "$1"): failed" >&2; exit 1; }
+	cat "$W/t" >>"$W/res.$2.$1"
+	read -r secs kib <"$W/t"
+	printf '  %-5s %-40s %6s s %7s KiB\n' "$2" "$(label "$1")" "$secs" "$kib"
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-secs() { cut -d' ' -f1 <"$W/res.$1" | median; }
-rss() { cut -d' ' -f2 <"$W/res.$1" | sort -n | tail -n 1; }
-cached() { cut -d' ' -f3 <"$W/res.$1" | tail -n 1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-names="mw dd mw_pwrite mw_direct dd_direct mw_drop"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+nc=$(echo $contenders | wc -w)
 for r in $(seq 1 "$ROUNDS"); do
 	echo "round $r/$ROUNDS"
-	run mw sh -c '"$1" write "$2" -q <"$3"' sh "$M" "$W/out" "$W/src"
-	run dd dd if="$W/src" of="$W/out" bs=1M conv=fsync status=none
-	run mw_pwrite sh -c '"$1" write "$2" -q --engine pwrite <"$3"' sh "$M" "$W/out" "$W/src"
-	run mw_direct sh -c '"$1" write "$2" -q --direct --queue-depth "$4" <"$3"' sh "$M" "$W/out" "$W/src" "$QD"
-	run dd_direct dd if="$W/src" of="$W/out" bs=1M oflag=direct conv=fsync status=none
-	run mw_drop sh -c '"$1" write "$2" -q --drop-behind <"$3"' sh "$M" "$W/out" "$W/src"
-	if command -v fio >/dev/null; then
-		run fio fio --name=w --filename="$W/out" --rw=write --bs=1M \
-			--size="$n" --ioengine=io_uring --iodepth="$QD" \
-			--fixedbufs --end_fsync=1 --output=/dev/null
-		run fio_direct fio --name=w --filename="$W/out" --rw=write \
-			--bs=1M --size="$n" --ioengine=io_uring --iodepth="$QD" \
-			--fixedbufs --direct=1 --end_fsync=1 --output=/dev/null
-		case " $names " in *" fio "*) ;; *) names="$names fio fio_direct" ;; esac
-	fi
+	for cache in $CACHES; do
+		# Turn the order each round: no contender always runs first.
+		set -- $contenders
+		for _ in $(seq 1 $(((r - 1) % nc))); do set -- "${@:2}" "$1"; done
+		for c in "$@"; do
+			run "$c" "$cache"
+		done
+	done
 done
+rm -f "$W/out"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-printf '\n%-28s %9s %10s %14s\n' "contender (median of $ROUNDS)" "wall s" "peak RSS" "cached after"
-for x in $names; do
-	printf '%-28s %9s %6s KiB %14s\n' "$x" "$(secs $x)" "$(rss $x)" "$(cached $x)"
+# stats FILE: "min median max" of the first column
+stats() {
+	cut -d' ' -f1 <"$1" | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%s %s %s\n", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+median() { stats "$W/res.$1.$2" | cut -d' ' -f2; }
+peak() { cut -d' ' -f2 <"$1" | sort -n | tail -n 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "met" : "MISSED") }'; }
+# goal CACHE A B GOAL TEXT: the ratio of the medians of A and B
+goal() {
+	local r
+	[ -f "$W/res.$1.$2" ] && [ -f "$W/res.$1.$3" ] || return 0
+	r=$(ratio "$(median "$1" "$2")" "$(median "$1" "$3")")
+	printf '%-5s %-44s %5sx  (goal <= %s: %s)\n' "$1" "$5" "$r" "$4" "$(verdict "$r" "$4")"
+}
+
+echo
+printf '%-6s %-40s %7s %7s %7s %11s\n' cache "contender ($SIZE, $ROUNDS rounds, wall s)" min median max "peak RSS"
+for cache in $CACHES; do
+	for c in $contenders; do
+		read -r lo med hi < <(stats "$W/res.$cache.$c")
+		printf '%-6s %-40s %7s %7s %7s %7s KiB\n' "$cache" "$(label $c)" \
+			"$lo" "$med" "$hi" "$(peak "$W/res.$cache.$c")"
+	done
 done
 echo
-echo "dd / mmapwin:                 $(ratio "$(secs dd)" "$(secs mw)")x  (goal >= 1)"
-echo "dd oflag=direct / --direct:   $(ratio "$(secs dd_direct)" "$(secs mw_direct)")x"
-echo "pwrite engine / uring:        $(ratio "$(secs mw_pwrite)" "$(secs mw)")x"
-echo "--drop-behind / plain:        $(ratio "$(secs mw_drop)" "$(secs mw)")x  (time cost of leaving the cache alone)"
-if [ -f "$W/res.fio" ]; then
-	echo "fio io_uring / mmapwin:       $(ratio "$(secs fio)" "$(secs mw)")x  (goal >= 0.9)"
-	echo "fio direct / mmapwin --direct: $(ratio "$(secs fio_direct)" "$(secs mw_direct)")x  (goal >= 0.9)"
-fi
+for cache in $CACHES; do
+	goal "$cache" mw_pipe dd_pipe $GOAL_DD "pipe: mmapwin / dd conv=fsync"
+	goal "$cache" mw_pipe fio $GOAL_FIO "pipe: mmapwin / fio io_uring end_fsync"
+	goal "$cache" mw_file cp_sync $GOAL_CP "file: mmapwin / cp && sync"
+	goal "$cache" mw_direct fio_direct $GOAL_DIRECT "direct: mmapwin / fio --direct=1"
+	[ -f "$W/res.$cache.dd_direct" ] &&
+		printf '%-5s %-44s %5sx\n' "$cache" "direct: mmapwin / dd oflag=direct" \
+			"$(ratio "$(median "$cache" mw_direct)" "$(median "$cache" dd_direct)")"
+	if [ "$EXTRA" = 1 ]; then
+		printf '%-5s %-44s %5sx\n' "$cache" "--engine pwrite / default, from a file" \
+			"$(ratio "$(median "$cache" mw_pwrite)" "$(median "$cache" mw_file)")"
+		printf '%-5s %-44s %5sx\n' "$cache" "--drop-behind / plain, from the pipe" \
+			"$(ratio "$(median "$cache" mw_drop)" "$(median "$cache" mw_pipe)")"
+	fi
+done
+[ "$FIO" = 1 ] || echo "fio rows skipped: fio is not installed (apt-get install fio)"
