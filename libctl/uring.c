@@ -2,10 +2,12 @@
 /*
  * The bulk writer, and the only file that calls liburing. Buffered, the
  * kernel moves the bytes itself where it can (kernel_copy(): splice from a
- * pipe, copy_file_range from a file). Otherwise one loop serves both
- * engines: buffers are filled from the input in order, each becomes one
- * write at the next offset; io_uring keeps up to `depth` of them in flight
- * from registered buffers, pwrite completes each at once.
+ * pipe, copy_file_range or sendfile from a file). Otherwise one loop
+ * serves both engines: buffers are filled from the input in order, each
+ * becomes one write at the next offset; io_uring keeps up to `depth` of
+ * them in flight from registered buffers, pwrite completes each at once.
+ * Writeback behind a buffered copy is started through a ring of its own
+ * (wb_start()); O_DIRECT first allocates the file (direct_prealloc()).
  */
 #include <errno.h>
 #include <fcntl.h>
