@@ -1661,8 +1661,13 @@ static int run_queues(const struct ctl_root *r, const char *path,
 		char v[CTL_DEVNAME_MAX + 16];
 
 		if (d->kind != CTL_BLK_QUEUE) {
+			/* UNKNOWN: a device is there, it cannot be found. */
+			const char *none = d->kind == CTL_BLK_UNKNOWN
+						   ? "unknown device"
+						   : "no block device";
+
 			snprintf(v, sizeof(v), "%s",
-				 d->name[0] ? d->name : "no block device");
+				 d->name[0] ? d->name : none);
 			err = add_skip(rs, "queue", v, d->via);
 			continue;
 		}

@@ -25,6 +25,7 @@
 #include "ctl/preflight.h"
 #include "ctl/root.h"
 #include "fake.h"
+#include "../fixtures/qdepth/tree.h"
 
 static struct ctl_preflight_policy pol;
 static struct ctl_preflight_result res;
@@ -1288,6 +1289,47 @@ static void test_run_not_a_file(void **state)
 	fake_free();
 }
 
+/*
+ * A file on a loop device whose backing file was deleted: the device below
+ * it exists but cannot be found. Its row says "unknown device", not "no
+ * block device" (which is what tmpfs gets: truly none).
+ */
+static void test_run_unknown_below(void **state)
+{
+	struct ctl_preflight_result *v = NULL;
+	struct ctl_root *r;
+	char path[512];
+	size_t n = 0;
+	int unknown = 0;
+
+	(void)state;
+	fake_new();
+	qd_tree();
+	if (!qd_image_on(QD_VIRT "/loop0")) {
+		fake_free();
+		skip(); /* the tree lies on tmpfs: no device to map */
+	}
+	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
+		   QD_IMAGE);
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	pol.samples = 0;
+	snprintf(path, sizeof(path), "%s/%s", fake_root, QD_IMAGE);
+	assert_int_equal(ctl_preflight_run(r, path, 0, &pol, &v, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(v[i].check, "queue") != 0)
+			continue;
+		assert_int_equal(v[i].status, CTL_PF_SKIP);
+		assert_string_equal(v[i].value, "unknown device");
+		assert_non_null(strstr(v[i].hint, "the device under it is "
+						  "unknown"));
+		unknown++;
+	}
+	assert_int_equal(unknown, 1);
+	free(v);
+	ctl_root_free(r);
+	fake_free();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1314,6 +1356,7 @@ int main(void)
 		cmocka_unit_test_setup(test_run_empty_tree, setup),
 		cmocka_unit_test_setup(test_run_target_names, setup),
 		cmocka_unit_test_setup(test_run_not_a_file, setup),
+		cmocka_unit_test_setup(test_run_unknown_below, setup),
 		cmocka_unit_test_setup(test_run_error_text, setup),
 	};
 
