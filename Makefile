@@ -128,7 +128,10 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) ./tests/demo.sh
 
+# The peers the benchmarks measure against (dd, cp, sed come with the base).
+BENCH_PKGS := fio time
 bench: all
+	@./tests/deps.sh $(BENCH_PKGS)
 	@for s in bench/*.sh; do B=$(B) $$s || exit 1; done
 
 MANPAGES := $(foreach t,$(TOOLS),$(wildcard man/$(t).[18]))
