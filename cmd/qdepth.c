@@ -746,7 +746,16 @@ static int plan_one(struct opts *o, struct job *j, unsigned int fields)
 		q.major = j->major;
 		q.minor = j->minor;
 	}
-	/* A value that cannot be read can be neither put back nor saved. */
+	/* A value that cannot be read can be neither put back nor saved;
+	 * without the scheduler, the depth has no range either. */
+	if (!(q.have & CTL_QUEUE_SCHED)) {
+		c->result = CTL_QUEUE_FAILED;
+		c->err = -ENODATA;
+		snprintf(c->why, sizeof(c->why),
+			 "scheduler cannot be read: no range for the depth, "
+			 "nothing to put back");
+		return c->err;
+	}
 	if (!(q.have & CTL_QUEUE_READ_AHEAD) &&
 	    (j->want.set_read_ahead || (o->save && !o->cli.dry_run))) {
 		c->result = CTL_QUEUE_FAILED;
@@ -1196,6 +1205,12 @@ static int cmd_check(struct opts *o, struct ctl_strv *targets)
 			       &q);
 		if (e < 0) {
 			warnx("%s: reading queue: %s", name, strerror(-e));
+			rc = rc_max(rc, CTL_EXIT_FAIL);
+			continue;
+		}
+		/* Unknown is no answer, and no fault of the host. */
+		if (o->sched_list && !(q.have & CTL_QUEUE_SCHED)) {
+			warnx("%s: scheduler cannot be read", name);
 			rc = rc_max(rc, CTL_EXIT_FAIL);
 			continue;
 		}

@@ -444,6 +444,42 @@ static void test_set_unreadable_read_ahead(void **state)
 }
 
 /*
+ * A scheduler that cannot be read is no answer: check once said "scheduler
+ * (empty) not in ..." (exit 1, the host blamed), and set planned against
+ * the range of an elevator and could not have put the scheduler back.
+ */
+static void test_unreadable_scheduler(void **state)
+{
+	struct res r;
+	char path[512];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s/scheduler", fake_root, NVME_Q);
+	assert_int_equal(unlink(path), 0);
+	fake_mkdir(NVME_Q "/scheduler");
+	run(&r, "check --scheduler none,mq-deadline nvme0n1");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "qdepth: nvme0n1: scheduler cannot be "
+				   "read\n");
+	/* The depth alone does not need it. */
+	run(&r, "check --max-depth 2000 nvme0n1");
+	assert_int_equal(r.rc, 0);
+	run(&r, "set -r -n -o DEVICE,RESULT --depth 100 nvme0n1");
+	assert_int_equal(r.rc, 3);
+	assert_string_equal(r.out, "nvme0n1 failed\n");
+	assert_string_equal(r.err, "qdepth: nvme0n1: scheduler cannot be "
+				   "read: no range for the depth, nothing to "
+				   "put back\n");
+	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
+	/* No scheduler attribute at all is known: none to set or save. */
+	assert_int_equal(rmdir(path), 0);
+	run(&r, "set -r -n -o DEVICE,RESULT --depth 100 nvme0n1");
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "nvme0n1 applied\n");
+}
+
+/*
  * An unknown column is a usage error, found before anything is read or
  * changed: exit 2 means nothing was done (it once came after the change).
  */
@@ -1361,6 +1397,7 @@ int main(void)
 		T(test_set_rolls_back_across_devices),
 		T(test_set_unreadable_read_ahead),
 		T(test_set_bad_column_first),
+		T(test_unreadable_scheduler),
 		T(test_set_waits_for_lock),
 		T(test_set_lock_fails),
 		T(test_stack_unknown_below),
