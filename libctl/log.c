@@ -33,9 +33,12 @@ static int connect_log(const char *path)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
 	/* Most daemons (journald, rsyslog) listen on a datagram socket; a
 	 * stream one answers the datagram connect with EPROTOTYPE. A path
-	 * that is no socket (a FIFO, a file) gives ECONNREFUSED at once. */
+	 * that is no socket (a FIFO, a file) gives ECONNREFUSED at once.
+	 * Non-blocking: a stream daemon whose backlog is full gives EAGAIN
+	 * instead of holding the run up. */
 	for (size_t i = 0; i < 2; i++) {
-		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+		int fd = socket(AF_UNIX,
+				types[i] | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
 		if (fd < 0)
 			return neg_errno();

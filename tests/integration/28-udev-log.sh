@@ -14,8 +14,11 @@
 #  - /dev/log a stale socket (the daemon is gone), a FIFO, a regular file:
 #    the kernel log gets "<14>qdepth: TEXT" (dmesg shows "qdepth: TEXT"),
 #    and no run waits;
-#  - a daemon that does not read (its queue full): the line goes to the
-#    kernel log, the run does not wait;
+#  - a daemon on a stream socket (older syslog-ng): the same record,
+#    ended by a NUL;
+#  - a daemon that does not read (its queue full), or one on a stream
+#    socket that accepts no connection (its backlog full): the line goes to
+#    the kernel log, the run does not wait;
 #  - neither: the stderr line alone, exit 0 all the same;
 #  - --sysroot (a tree, or the host seen from elsewhere): not this host's
 #    log, nothing is sent.
@@ -55,45 +58,71 @@ mknod -m 666 /dev/null c 1 3 && mknod -m 644 /dev/kmsg c 1 11 ||
 
 pids=()
 at_exit 'for p in "${pids[@]}"; do kill -9 $p; done'
-# listen MODE: a Perl daemon on /dev/log (datagram). MODE read: every
-# datagram is a line of $WORK/log; MODE stuck: it never reads, and its
-# queue is filled until a send would wait.
+# listen MODE: a Perl daemon on /dev/log. MODE read: a datagram socket,
+# every datagram a line of $WORK/log; stream: a stream socket, every
+# NUL-ended record a line; stuck: a datagram socket that is never read,
+# its queue filled until a send would wait; stuck-stream: a stream socket
+# that accepts nothing, its backlog filled until a connect would wait.
 listen() {
 	rm -f /dev/log "$WORK/log"
 	: >"$WORK/log"
-	perl -MSocket -MIO::Handle -e '
+	perl -MSocket -MIO::Handle -MFcntl -e '
 		my ($mode, $log) = @ARGV;
-		socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!\n";
-		bind($s, pack_sockaddr_un("/dev/log")) or die "bind: $!\n";
+		my $type = $mode =~ /stream/ ? SOCK_STREAM : SOCK_DGRAM;
+		my $addr = pack_sockaddr_un("/dev/log");
+		socket(my $s, AF_UNIX, $type, 0) or die "socket: $!\n";
+		bind($s, $addr) or die "bind: $!\n";
+		listen($s, $mode eq "stream" ? 5 : 0) or die "listen: $!\n"
+			if $type == SOCK_STREAM;
 		open(my $o, ">>", $log) or die "$log: $!\n";
 		$o->autoflush(1);
-		if ($mode eq "stuck") {
-			socket(my $c, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!\n";
-			connect($c, pack_sockaddr_un("/dev/log")) or die "connect: $!\n";
-			my $n = 0;
-			$n++ while $n < 100000 && defined(send($c, "filler", MSG_DONTWAIT));
+		if ($mode =~ /stuck/) {
+			my ($n, @keep) = (0);
+			while ($n < 100000) {
+				socket(my $c, AF_UNIX, $type, 0) or die "socket: $!\n";
+				fcntl($c, F_SETFL, O_NONBLOCK) or die "fcntl: $!\n";
+				connect($c, $addr) or last;
+				push @keep, $c;
+				if ($type == SOCK_DGRAM) {
+					$n++ while $n < 100000 &&
+						defined(send($c, "filler", MSG_DONTWAIT));
+					last;
+				}
+				$n++;
+			}
 			print $o "# full after $n\n";
 			sleep 1000;
 		}
 		print $o "# listening\n";
+		if ($type == SOCK_STREAM) {
+			while (accept(my $c, $s)) {
+				local $/ = "\0";
+				while (my $m = <$c>) {
+					chomp $m;
+					print $o "$m\n";
+				}
+			}
+		}
 		while (defined(recv($s, my $m, 65536, 0))) {
 			$m =~ s/\0\z//;
 			print $o "$m\n";
 		}' "$1" "$WORK/log" 2>>"$WORK/log.err" &
 	pids+=($!)
-	if [ "$1" = stuck ]; then
-		wait_for grep -q '^# full after' "$WORK/log"
-	else
-		wait_for grep -q '^# listening$' "$WORK/log"
-	fi
+	case $1 in
+	stuck*) wait_for grep -q '^# full after' "$WORK/log" ;;
+	*) wait_for grep -q '^# listening$' "$WORK/log" ;;
+	esac
+	LOG_TYPE=$1
 }
 # sentinel: a datagram after the run's; once the daemon logged it, it
 # has logged everything the run sent before.
 sentinel() {
 	local s="sentinel $$ $RANDOM"
-	perl -MSocket -e 'socket(my $c, AF_UNIX, SOCK_DGRAM, 0) or die;
+	perl -MSocket -e 'my $t = $ARGV[1] eq "stream" ? SOCK_STREAM : SOCK_DGRAM;
+		socket(my $c, AF_UNIX, $t, 0) or die;
 		connect($c, pack_sockaddr_un("/dev/log")) or die "connect: $!\n";
-		send($c, $ARGV[0], 0) or die "send: $!\n"' "$s" || fail "sentinel"
+		send($c, "$ARGV[0]\0", 0) or die "send: $!\n"' "$s" "$LOG_TYPE" ||
+		fail "sentinel"
 	wait_for grep -qxF "$s" "$WORK/log"
 }
 # mark: a unique line in the kernel log; since: the kernel log after it.
@@ -169,7 +198,21 @@ kmsg_case "no /dev/log"
 listen stuck
 kmsg_case "a daemon whose queue is full"
 kill "${pids[-1]}"
+listen stuck-stream
+kmsg_case "a stream daemon whose backlog is full"
+kill "${pids[-1]}"
 rm -f /dev/log
+
+# --- a daemon on a stream socket: the same record, NUL-ended
+listen stream
+udev_run --depth 200 "$N"
+[ "$rc" = 0 ] || { cat "$WORK/err" >&2; fail "stream daemon: exited $rc"; }
+sentinel
+expect_grep "^<14>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} qdepth\[[0-9]+\]: $N: applied: scheduler mq-deadline -> mq-deadline, depth $old -> 200\$" "$WORK/log"
+old=200
+kill "${pids[-1]}"
+rm -f /dev/log
+n=$((n + 1))
 
 # --- neither sink: stderr alone, and the run still succeeds
 rm -f /dev/kmsg
