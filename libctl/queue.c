@@ -710,64 +710,71 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* mkdir NAME in the directory open at DIRFD; an existing one is fine. */
-static int mkdir_in(int dirfd, const char *name)
+/* mkdir NAME (MODE) in the directory open at DIRFD; an existing one is fine. */
+static int mkdir_in(int dirfd, const char *name, mode_t mode)
 {
-	return mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST ? neg_errno()
-								 : 0;
+	return mkdirat(dirfd, name, mode) < 0 && errno != EEXIST ? neg_errno()
+								  : 0;
 }
 
-/* <root>/run/lock, made when it is missing (only then: no mkdir per run). */
+/*
+ * <root>/run/qdepth, made (0700) when it is missing, only then. Not the
+ * world-writable /run/lock: there any user could create and hold the lock
+ * file of a disk and stall every set on it, udev's included. A directory
+ * that others can write, or that is not ours, is refused (-EPERM).
+ */
 static int lock_dir(const struct ctl_root *r)
 {
 	_cleanup_close_ int top = -1, run = -1;
+	struct stat st;
 	int fd, err;
 
-	fd = ctl_root_open_path(r, "/run/lock", O_PATH | O_DIRECTORY, 0);
-	if (fd != -ENOENT)
+	fd = ctl_root_open_path(r, CTL_QUEUE_LOCK_DIR, O_PATH | O_DIRECTORY, 0);
+	if (fd == -ENOENT) {
+		top = ctl_root_open_path(r, "/", O_PATH | O_DIRECTORY, 0);
+		if (top < 0)
+			return top;
+		err = mkdir_in(top, "run", 0755);
+		if (err < 0)
+			return err;
+		run = ctl_root_open_path(r, "/run", O_PATH | O_DIRECTORY, 0);
+		if (run < 0)
+			return run;
+		err = mkdir_in(run, "qdepth", 0700);
+		if (err < 0)
+			return err;
+		fd = ctl_root_open_path(r, CTL_QUEUE_LOCK_DIR, O_PATH | O_DIRECTORY,
+					0);
+	}
+	if (fd < 0)
 		return fd;
-	top = ctl_root_open_path(r, "/", O_PATH | O_DIRECTORY, 0);
-	if (top < 0)
-		return top;
-	err = mkdir_in(top, "run");
-	if (err < 0)
-		return err;
-	run = ctl_root_open_path(r, "/run", O_PATH | O_DIRECTORY, 0);
-	if (run < 0)
-		return run;
-	err = mkdir_in(run, "lock");
-	if (err < 0)
-		return err;
-	return ctl_root_open_path(r, "/run/lock", O_PATH | O_DIRECTORY, 0);
+	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
 }
 
 int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
 		   unsigned int minor, unsigned int timeout_ms)
 {
-	/* O_NONBLOCK: /run/lock is writable by every user, and a FIFO left
-	 * in the lock's place must not hang the run (flock() takes it all
-	 * the same). */
+	/* O_NONBLOCK: a FIFO left in the lock's place (by root, or in a
+	 * --sysroot tree) must not hang the run; flock() takes it all the
+	 * same. */
 	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
 	uint64_t end = now_ms() + timeout_ms;
-	char name[48], path[64];
+	char name[48];
 	unsigned int step = 1;
-	int fd, err;
+	int dir, fd, err;
 
-	snprintf(name, sizeof(name), "qdepth-%u:%u.lock", major, minor);
-	snprintf(path, sizeof(path), "/run/lock/%s", name);
-	/* Under the root, so a --sysroot tree never touches the host's. A
-	 * lock file left by an earlier run takes one open. Open before
-	 * create: with fs.protected_regular, O_CREAT on another user's file
-	 * in the sticky /run/lock fails. */
-	fd = ctl_root_open_path(r, path, flags, 0);
-	if (fd == -ENOENT) {
-		int dir = lock_dir(r);
-
-		if (dir < 0)
-			return dir;
-		fd = ctl_attr_open_at(dir, name, flags | O_CREAT, 0644);
-		close(dir);
-	}
+	snprintf(name, sizeof(name), "%u:%u.lock", major, minor);
+	/* Under the root, so a --sysroot tree never touches the host's. */
+	dir = lock_dir(r);
+	if (dir < 0)
+		return dir;
+	fd = ctl_attr_open_at(dir, name, flags | O_CREAT, 0600);
+	close(dir);
 	if (fd < 0)
 		return fd;
 	/* Polled, not blocking: a library cannot arm a signal to bound a

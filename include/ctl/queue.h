@@ -158,14 +158,17 @@ int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c);
 
 /*
  * One writer per device: take an exclusive lock on the queue of device
- * MAJ:MIN, the file <root>/run/lock/qdepth-MAJ:MIN.lock (made, and the
- * directory, only when missing; opened non-blocking: whatever another
- * user left there cannot hang the caller), waiting at most TIMEOUT_MS for
- * another holder.
+ * MAJ:MIN, the file <root>/run/qdepth/MAJ:MIN.lock (made, and the 0700
+ * directory, only when missing; opened non-blocking, so a FIFO there
+ * cannot hang the caller), waiting at most TIMEOUT_MS for another holder.
+ * A lock directory that is not ours or that others can write gives -EPERM.
  * Returns the lock's fd (close it to release), -ETIMEDOUT, or -errno.
  */
 int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
 		   unsigned int minor, unsigned int timeout_ms);
+
+/* Where ctl_queue_lock() keeps its lock files, under the root. */
+#define CTL_QUEUE_LOCK_DIR "/run/qdepth"
 
 /* Name of a result ("applied", "clamped", ...). */
 const char *ctl_queue_result_name(enum ctl_queue_result res);

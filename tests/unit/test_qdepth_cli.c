@@ -1283,7 +1283,7 @@ static void test_device_target(void **state)
 
 /*
  * One device, one writer: while another qdepth holds the queue's lock
- * (<sysroot>/run/lock/qdepth-8:0.lock), set waits and writes nothing;
+ * (<sysroot>/run/qdepth/8:0.lock), set waits and writes nothing;
  * once it is released, set applies. A dry run does not wait.
  */
 static void test_set_waits_for_lock(void **state)
@@ -1295,15 +1295,15 @@ static void test_set_waits_for_lock(void **state)
 	pid_t pid;
 
 	(void)state;
-	fake_mkdir("run/lock");
-	snprintf(path, sizeof(path), "%s/run/lock/qdepth-8:0.lock", fake_root);
+	fake_mkdir("run/qdepth");
+	snprintf(path, sizeof(path), "%s/run/qdepth/8:0.lock", fake_root);
 	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
 	pid = run_bg(args);
-	for (i = 0; i < 2000 && !has_open(pid, "/qdepth-8:0.lock"); i++)
+	for (i = 0; i < 2000 && !has_open(pid, "/run/qdepth/8:0.lock"); i++)
 		usleep(5000);
-	assert_true(has_open(pid, "/qdepth-8:0.lock"));
+	assert_true(has_open(pid, "/run/qdepth/8:0.lock"));
 	/* Waiting for the lock, not past it: nothing written. */
 	usleep(200000);
 	assert_int_equal(waitpid(pid, &st, WNOHANG), 0);
@@ -1318,7 +1318,7 @@ static void test_set_waits_for_lock(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 	/* The host's /run was not used. */
-	assert_int_equal(access("/run/lock/qdepth-8:0.lock", F_OK) == 0 &&
+	assert_int_equal(access("/run/qdepth/8:0.lock", F_OK) == 0 &&
 				 access(path, F_OK) != 0,
 			 0);
 }
@@ -1370,10 +1370,10 @@ static void test_set_lock_fails(void **state)
 	assert_int_equal(r.rc, 3);
 	assert_string_equal(r.out, "sda failed\nnvme0n1 failed\n");
 	assert_string_equal(r.err, "qdepth: sda: cannot lock "
-				   "/run/lock/qdepth-8:0.lock: Not a "
+				   "/run/qdepth/8:0.lock: Not a "
 				   "directory\n"
 				   "qdepth: nvme0n1: cannot lock "
-				   "/run/lock/qdepth-259:0.lock: Not a "
+				   "/run/qdepth/259:0.lock: Not a "
 				   "directory\n");
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023\n");

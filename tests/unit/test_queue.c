@@ -1019,7 +1019,7 @@ static void test_clamp_low_reads_back(void **state)
 }
 
 /*
- * One writer per device: a lock file per MAJ:MIN under <root>/run/lock
+ * One writer per device: a lock file per MAJ:MIN under <root>/run/qdepth
  * (made if missing), never the host's /run when the root is a tree.
  */
 static void test_lock(void **state)
@@ -1032,10 +1032,10 @@ static void test_lock(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 	a = ctl_queue_lock(root, 4095, 1048575, 1000);
 	assert_true(a >= 0);
-	snprintf(path, sizeof(path), "%s/run/lock/qdepth-4095:1048575.lock",
+	snprintf(path, sizeof(path), "%s/run/qdepth/4095:1048575.lock",
 		 fake_root);
 	assert_int_equal(access(path, F_OK), 0);
-	assert_int_equal(access("/run/lock/qdepth-4095:1048575.lock", F_OK),
+	assert_int_equal(access("/run/qdepth/4095:1048575.lock", F_OK),
 			 -1);
 	/* A second writer of the same device waits, then gives up. */
 	assert_int_equal(ctl_queue_lock(root, 4095, 1048575, 50), -ETIMEDOUT);
@@ -1050,7 +1050,7 @@ static void test_lock(void **state)
 	/* A lock file is only locked, never written. */
 	assert_int_equal(flock(b, LOCK_UN), 0);
 	close(b);
-	assert_string_equal(fake_read("run/lock/qdepth-4095:1048575.lock"), "");
+	assert_string_equal(fake_read("run/qdepth/4095:1048575.lock"), "");
 }
 
 /*
@@ -1234,8 +1234,7 @@ static void test_confined(void **state)
 }
 
 /*
- * The lock file in the world-writable /run/lock may be anything another
- * user left there: a FIFO in its place must not hang the run, and still
+ * A FIFO in the lock file's place must not hang the run, and still
  * serializes writers.
  */
 static void test_lock_fifo(void **state)
@@ -1244,8 +1243,8 @@ static void test_lock_fifo(void **state)
 	int a;
 
 	(void)state;
-	fake_mkdir("run/lock");
-	snprintf(path, sizeof(path), "%s/run/lock/qdepth-8:0.lock", fake_root);
+	fake_mkdir("run/qdepth");
+	snprintf(path, sizeof(path), "%s/run/qdepth/8:0.lock", fake_root);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	alarm(5);
 	a = ctl_queue_lock(root, 8, 0, 1000);
@@ -1253,6 +1252,29 @@ static void test_lock_fifo(void **state)
 	assert_true(a >= 0);
 	assert_int_equal(ctl_queue_lock(root, 8, 0, 20), -ETIMEDOUT);
 	close(a);
+}
+
+/*
+ * The lock directory is ours alone: one that others can write (as the
+ * world-writable /run/lock, where any user could hold a disk's lock and
+ * stall every set on it) is refused, and a new one is made 0700.
+ */
+static void test_lock_dir_private(void **state)
+{
+	char path[512];
+	struct stat st;
+	int a;
+
+	(void)state;
+	a = ctl_queue_lock(root, 8, 0, 1000);
+	assert_true(a >= 0);
+	close(a);
+	snprintf(path, sizeof(path), "%s/run/qdepth", fake_root);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(chmod(path, 01777), 0);
+	assert_int_equal(ctl_queue_lock(root, 8, 0, 20), -EPERM);
+	assert_int_equal(chmod(path, 0700), 0);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1286,6 +1308,7 @@ int main(void)
 		T(test_read_fields),
 		T(test_confined),
 		T(test_lock_fifo),
+		T(test_lock_dir_private),
 		T(test_kmod_find),
 		T(test_result_names),
 		T(test_save_load),
