@@ -1465,7 +1465,7 @@ static const struct ctl_col write_cols[] = {
 	{"FILE", 0.3, CTL_COL_TRUNC, "file written"},
 	{"OFFSET", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "first byte written"},
 	{"BYTES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "bytes written"},
-	{"ENGINE", 0.1, 0, "uring or pwrite (after a fallback: pwrite)"},
+	{"ENGINE", 0.1, 0, "splice, copy_file_range, sendfile, uring or pwrite: how the bytes went"},
 	{"DEPTH", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER, "writes in flight"},
 	{"MINDEPTH", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
 	 "lowest depth the throttle set"},
