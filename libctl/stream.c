@@ -32,6 +32,8 @@
  */
 #define WB_STEP (8U << 20)
 #define WB_LAG (4 * WB_STEP)
+/* Alignment of the read position in a pass buffer (see carry_room()). */
+#define BUF_ALIGN 64
 /* struct pass.rare before the first window was seen. */
 #define RARE_UNSET (-2)
 /* In place, writeback is started every this many bytes written. */
@@ -448,22 +450,39 @@ static int apply_in_place(struct pass *p, char *buf, uint64_t base,
 	return err;
 }
 
-/* One pass: count (dry run or space check), patch in place, or stream. */
-static int run_pass(struct pass *p, char *buf, size_t window)
+/*
+ * Bytes of a pass buffer before its read position: room for the tail
+ * carried over (at most len(OLD) - 1), so that each read lands on an
+ * aligned address. Reads start at multiples of the window in the file;
+ * copy_to_user() into a misaligned address ran at a seventh of the speed
+ * here (0.70 s against 0.10 s per GiB from the page cache, rep movsb).
+ */
+static size_t carry_room(size_t old_len)
+{
+	return (old_len + BUF_ALIGN - 1) / BUF_ALIGN * BUF_ALIGN;
+}
+
+/*
+ * One pass: count (dry run or space check), patch in place, or stream.
+ * MEM holds carry_room() + WINDOW bytes, BUF_ALIGN aligned.
+ */
+static int run_pass(struct pass *p, char *mem, size_t window)
 {
 	const struct ctl_replace *rp = p->rp;
 	uint64_t size = p->st->size_before, base = 0;
+	char *rd = mem + carry_room(rp->old_len);
 	size_t carry = 0;
 	int err;
 
 	while (base + carry < size) {
 		size_t want = window, len, upto, first, last, next = 0;
+		char *buf = rd - carry; /* the carried tail, then the read */
 		ssize_t n;
 		bool eof;
 
 		if (want > size - base - carry)
 			want = (size_t)(size - base - carry);
-		n = ctl_pread_full(p->fd, buf + carry, want, base + carry);
+		n = ctl_pread_full(p->fd, rd, want, base + carry);
 		if (n < 0) {
 			p->st->step = "read";
 			return (int)n;
@@ -492,7 +511,7 @@ static int run_pass(struct pass *p, char *buf, size_t window)
 			return err;
 		}
 		carry = len - upto;
-		memmove(buf, buf + upto, carry);
+		memmove(rd - carry, buf + upto, carry);
 		base += upto;
 		if (rp->progress && !p->count_only)
 			rp->progress(rp->progress_arg, base + carry, size);
@@ -908,8 +927,8 @@ int ctl_stream_replace(const char *path, const struct ctl_replace *rp,
 	st->size_before = st->size_after = (uint64_t)sb.st_size;
 	if (window < rp->old_len)
 		window = rp->old_len;
-	buf = malloc(window + rp->old_len);
-	if (!buf)
+	if (posix_memalign((void **)&buf, BUF_ALIGN,
+			   carry_room(rp->old_len) + window))
 		return -ENOMEM;
 	p.fd = fd;
 	p.mtime = sb.st_mtim;
