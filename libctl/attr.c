@@ -133,18 +133,13 @@ int ctl_attr_read_fd(int fd, char *buf, size_t len)
 
 int ctl_attr_read_at(int dirfd, const char *rel, char *buf, size_t len)
 {
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-
 	/* As an input under the root (ctl_root_open_input): a FIFO in a
 	 * tree can neither block the open nor be read. */
-	fd = ctl_attr_open_at(dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	_cleanup_close_ int fd = ctl_file_regular_or_close(ctl_attr_open_at(
+		dirfd, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0));
+
 	if (fd < 0)
 		return fd;
-	if (fstat(fd, &st) < 0)
-		return neg_errno();
-	if (!S_ISREG(st.st_mode))
-		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
 	return ctl_attr_read_fd(fd, buf, len);
 }
 

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ctl/attr.h"
 #include "ctl/root.h"
 #include "ctl/file.h"
 #include "internal.h"
@@ -200,33 +201,10 @@ int ctl_root_read_file(const struct ctl_root *r, const char *path, char *buf,
 		       size_t len)
 {
 	_cleanup_close_ int fd = ctl_root_open_input(r, path);
-	size_t have = 0;
-	ssize_t n;
 
 	if (fd < 0)
 		return fd;
-	if (len == 0)
-		return -EINVAL;
-	while (have < len - 1) {
-		n = read(fd, buf + have, len - 1 - have);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-		/* sysfs, procfs (seq_file) and regular files fill the buffer
-		 * unless at EOF: a short read ends the file, saving the empty
-		 * read that would confirm it. */
-		if ((size_t)n < len - 1 - (have - (size_t)n))
-			break;
-	}
-	while (have > 0 && buf[have - 1] == '\n')
-		have--;
-	buf[have] = '\0';
-	return (int)have;
+	return ctl_attr_read_fd(fd, buf, len);
 }
 
 int ctl_root_write_file(const struct ctl_root *r, const char *path,
