@@ -1,23 +1,33 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# mmapwin replace against what people use instead, side by side in one run
-# on the same generated log (lines with password=... tokens):
-#   same length:      mmapwin replace  vs  LC_ALL=C sed -i  vs  cp (I/O floor)
-#   different length: mmapwin replace  vs  LC_ALL=C sed -i
-#   peak RSS of replace on a SIZE and a BIGSIZE log (must be flat)
-# Each contender works on a fresh copy (made untimed, so the page cache is
-# warm for all alike); ROUNDS interleaved rounds, the median is reported.
-# Prints wall seconds, peak RSS and the ratios. Not part of make check.
+# mmapwin replace against its durable floor and what people use instead,
+# on one generated log (lines with password=... tokens), page cache warm
+# and cold:
+#   different length: mmapwin replace password=hunter2 'pw=[redacted]'
+#   same length:      mmapwin replace hunter2 XXXXXXX (in place)
+#   floor:            cp f f2 && sync f2 (the same bytes made durable)
+#   peers (SED=1):    LC_ALL=C sed -i ... f && sync f, for both cases
+# Every replace is synced (the default), so every contender is durable.
+# Each run gets a fresh copy of the log, made untimed (cp, sync; for
+# "cold" its page cache is then dropped with dd iflag=nocache). ROUNDS
+# interleaved rounds, each running every contender once (the order turns
+# each round); min, median and max wall seconds of each, the ratio of the
+# medians to cp+sync next to its goal, and peak RSS (GNU time %M), also
+# for a BIGSIZE log (flat: it must not grow with the file).
+# Guest memory is warmed first (bench/warm.inc). Not part of make check.
 #
-#   B=build SIZE=2G BIGSIZE=4G ROUNDS=3 DIR=/var/tmp bench/mmapwin-replace.sh
+#   B=build SIZE=2G BIGSIZE=4G ROUNDS=5 SED=1 DIR=/var/tmp bench/mmapwin-replace.sh
 set -eu
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 : "${B:=build}"
 case $B in /*) ;; *) B=$TOP/$B ;; esac
 M=$B/mmapwin
-: "${SIZE:=2G}" "${BIGSIZE:=4G}" "${ROUNDS:=3}" "${DIR:=${TMPDIR:-/var/tmp}}"
+: "${SIZE:=2G}" "${BIGSIZE:=4G}" "${ROUNDS:=5}" "${SED:=1}"
+: "${DIR:=${TMPDIR:-/var/tmp}}" "${CACHES:=warm cold}"
+GOAL_DIFF=1.3 # different-length replace / cp+sync, at most
+GOAL_SAME=0.8 # same-length replace / cp+sync, at most
 [ -x "$M" ] || { echo "build mmapwin first (make B=$B all)" >&2; exit 1; }
-command -v /usr/bin/time >/dev/null || { echo "needs GNU time" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time)" >&2; exit 1; }
 
 bytes() { numfmt --from=iec "$1"; }
 . "$TOP/bench/warm.inc"
@@ -28,54 +38,109 @@ echo "generating a $SIZE log in $W ..."
 "$W/genlog" "$(bytes "$SIZE")" >"$W/log"
 echo "matches: $(grep -o 'password=hunter2' "$W/log" | wc -l) in $(stat -c %s "$W/log") bytes"
 
-# run NAME CMD...: time CMD on a fresh copy $W/f; appends "secs rss" to NAME
-run() {
-	local name=$1
-	shift
+# fresh SRC CACHE: $W/f a new copy of SRC, durable, its pages cached
+# (warm) or not (cold); no $W/f2.
+fresh() {
 	rm -f "$W/f" "$W/f2"
-	cp "$W/log" "$W/f"
+	cp "$W/$1" "$W/f"
 	sync
-	/usr/bin/time -f '%e %M' -o "$W/t" "$@" >/dev/null
-	cat "$W/t" >>"$W/res.$name"
+	[ "$2" = warm ] || dd if="$W/f" iflag=nocache count=0 status=none
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-secs() { cut -d' ' -f1 <"$W/res.$1" | median; }
-rss() { cut -d' ' -f2 <"$W/res.$1" | sort -n | tail -n 1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
+# The contenders; each works on $W/f.
+contenders="cp_sync mw_diff mw_same"
+[ "$SED" = 1 ] && contenders="$contenders sed_diff sed_same"
+label() {
+	case $1 in
+	cp_sync) echo "cp f f2 && sync f2" ;;
+	mw_diff) echo "mmapwin replace (different length)" ;;
+	mw_same) echo "mmapwin replace (same length)" ;;
+	sed_diff) echo "sed -i && sync (different length)" ;;
+	sed_same) echo "sed -i && sync (same length)" ;;
+	esac
+}
+# cmd NAME: the command of contender NAME, in CMD
+cmd() {
+	case $1 in
+	cp_sync) CMD=(sh -c 'cp "$1" "$1"2 && sync "$1"2' sh "$W/f") ;;
+	mw_diff) CMD=("$M" replace "$W/f" password=hunter2 'pw=[redacted]' -q) ;;
+	mw_same) CMD=("$M" replace "$W/f" hunter2 XXXXXXX -q) ;;
+	sed_diff) CMD=(sh -c 'LC_ALL=C sed -i "s/password=hunter2/pw=[redacted]/g" "$1" && sync "$1"' sh "$W/f") ;;
+	sed_same) CMD=(sh -c 'LC_ALL=C sed -i "s/hunter2/XXXXXXX/g" "$1" && sync "$1"' sh "$W/f") ;;
+	esac
+}
+# timed NAME: run contender NAME on $W/f under GNU time; "secs rss" in $W/t
+timed() {
+	cmd "$1"
+	/usr/bin/time -f '%e %M' -o "$W/t" "${CMD[@]}" >/dev/null
+}
+# run NAME CACHE: one timed run on a fresh copy; appends to $W/res.CACHE.NAME
+run() {
+	fresh log "$2"
+	timed "$1"
+	cat "$W/t" >>"$W/res.$2.$1"
+	read -r secs kib <"$W/t"
+	printf '  %-5s %-36s %6s s %6s KiB\n' "$2" "$(label "$1")" "$secs" "$kib"
+}
+
+n=$(echo $contenders | wc -w)
 for r in $(seq 1 "$ROUNDS"); do
 	echo "round $r/$ROUNDS"
-	run mw_same "$M" replace "$W/f" hunter2 XXXXXXX -q
-	run mw_same_nosync "$M" replace "$W/f" hunter2 XXXXXXX -q --no-sync
-	run sed_same env LC_ALL=C sed -i 's/hunter2/XXXXXXX/g' "$W/f"
-	run cp cp "$W/f" "$W/f2"
-	run cp_sync sh -c 'cp "$1" "$2" && sync "$2"' sh "$W/f" "$W/f2"
-	run mw_diff "$M" replace "$W/f" password=hunter2 'pw=[redacted]' -q
-	run sed_diff env LC_ALL=C sed -i 's/password=hunter2/pw=[redacted]/g' "$W/f"
+	for cache in $CACHES; do
+		# Turn the order each round: no contender always runs first.
+		set -- $contenders
+		for i in $(seq 1 $(((r - 1) % n))); do set -- "${@:2}" "$1"; done
+		for c in "$@"; do
+			run "$c" "$cache"
+		done
+	done
 done
 
-printf '\n%-34s %9s %10s\n' "contender (median of $ROUNDS)" "wall s" "peak RSS"
-for n in mw_same mw_same_nosync sed_same cp cp_sync mw_diff sed_diff; do
-	printf '%-34s %9s %8s KiB\n' "$n" "$(secs $n)" "$(rss $n)"
+# stats FILE: "min median max" of the first column
+stats() {
+	cut -d' ' -f1 <"$1" | sort -n |
+		awk '{ v[NR] = $1 } END { printf "%s %s %s\n", v[1], v[int((NR + 1) / 2)], v[NR] }'
+}
+median() { stats "$1" | cut -d' ' -f2; }
+peak() { cut -d' ' -f2 <"$1" | sort -n | tail -n 1; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "met" : "MISSED") }'; }
+
+echo
+printf '%-6s %-36s %7s %7s %7s %10s\n' cache "contender ($ROUNDS rounds, wall s)" min median max "peak RSS"
+for cache in $CACHES; do
+	for c in $contenders; do
+		read -r lo med hi < <(stats "$W/res.$cache.$c")
+		printf '%-6s %-36s %7s %7s %7s %6s KiB\n' "$cache" "$(label $c)" \
+			"$lo" "$med" "$hi" "$(peak "$W/res.$cache.$c")"
+	done
 done
 echo
-echo "same length, sed -i / mmapwin:         $(ratio "$(secs sed_same)" "$(secs mw_same)")x  (goal >= 5)"
-echo "same length, mmapwin / cp:             $(ratio "$(secs mw_same)" "$(secs cp)")x  (goal <= 1.5)"
-echo "same length, mmapwin / cp+sync:        $(ratio "$(secs mw_same)" "$(secs cp_sync)")x  (both durable)"
-echo "same length --no-sync, mmapwin / cp:   $(ratio "$(secs mw_same_nosync)" "$(secs cp)")x"
-echo "different length, sed -i / mmapwin:    $(ratio "$(secs sed_diff)" "$(secs mw_diff)")x  (goal >= 3)"
+for cache in $CACHES; do
+	cp=$(median "$W/res.$cache.cp_sync")
+	d=$(ratio "$(median "$W/res.$cache.mw_diff")" "$cp")
+	s=$(ratio "$(median "$W/res.$cache.mw_same")" "$cp")
+	echo "$cache: different length / cp+sync: ${d}x (goal <= $GOAL_DIFF: $(verdict "$d" $GOAL_DIFF))"
+	echo "$cache: same length / cp+sync:      ${s}x (goal <= $GOAL_SAME: $(verdict "$s" $GOAL_SAME))"
+	if [ "$SED" = 1 ]; then
+		echo "$cache: different length / sed:      $(ratio "$(median "$W/res.$cache.mw_diff")" "$(median "$W/res.$cache.sed_diff")")x"
+		echo "$cache: same length / sed:           $(ratio "$(median "$W/res.$cache.mw_same")" "$(median "$W/res.$cache.sed_same")")x"
+	fi
+done
 
 # Peak RSS must not grow with the file.
 echo
 echo "generating a $BIGSIZE log for the RSS check ..."
 "$W/genlog" "$(bytes "$BIGSIZE")" >"$W/big"
-for f in log big; do
-	/usr/bin/time -f '%e %M' -o "$W/t" "$M" replace "$W/$f" hunter2 HUNTER2 -q --no-sync
-	read -r s k <"$W/t"
-	echo "replace on $(stat -c %s "$W/$f") bytes: $s s, peak RSS $k KiB"
-	echo "$k" >"$W/rss.$f"
-	/usr/bin/time -f '%e %M' -o "$W/t" "$M" replace "$W/$f" password=HUNTER2 pw=x -q --no-sync
-	read -r s k <"$W/t"
-	echo "  different length:               $s s, peak RSS $k KiB"
+for src in log big; do
+	for c in mw_same mw_diff; do
+		fresh "$src" warm
+		timed "$c"
+		read -r s k <"$W/t"
+		printf '%-36s on %11s bytes: %6s s, peak RSS %6s KiB\n' "$(label $c)" "$(stat -c %s "$W/$src")" "$s" "$k"
+		echo "$k" >"$W/rss.$src.$c"
+	done
 done
-echo "RSS $BIGSIZE / $SIZE (same length): $(ratio "$(cat "$W/rss.big")" "$(cat "$W/rss.log")")x  (goal ~1, under 64 MiB)"
+for c in mw_same mw_diff; do
+	echo "RSS $BIGSIZE / $SIZE, $(label $c): $(ratio "$(cat "$W/rss.big.$c")" "$(cat "$W/rss.log.$c")")x (goal ~1: flat)"
+done
