@@ -147,8 +147,9 @@ static uint64_t take_pos(const char *what, const char *s, uint64_t min)
 	int e;
 
 	if (s[0] == '-' && isdigit((unsigned char)s[1]))
-		errx(CTL_EXIT_USAGE, "%s '%s': not a size; must be %llu or more",
-		     what, s, (unsigned long long)min);
+		errx(CTL_EXIT_USAGE,
+		     "%s '%s': not a size; must be %llu or more", what, s,
+		     (unsigned long long)min);
 	e = ctl_parse_size(s, &v);
 	if (e == -ERANGE || (e == 0 && v > OFF_MAX))
 		errx(CTL_EXIT_USAGE,
@@ -592,9 +593,8 @@ static const char *fmt_id(const struct ctl_undo_id *id, char *buf, size_t n)
 	if (id->has & CTL_UNDO_ID_BTIME)
 		snprintf(born, sizeof(born), "born @%lld.%09u",
 			 (long long)id->btime_sec, id->btime_nsec);
-	snprintf(buf, n, "dev %u:%u, inode %llu, %s, %s",
-		 major((dev_t)id->dev), minor((dev_t)id->dev),
-		 (unsigned long long)id->ino, gen, born);
+	snprintf(buf, n, "dev %u:%u, inode %llu, %s, %s", major((dev_t)id->dev),
+		 minor((dev_t)id->dev), (unsigned long long)id->ino, gen, born);
 	return buf;
 }
 
@@ -995,8 +995,8 @@ static int cmd_undo(struct mw *m, char **args, int n)
 		errx(CTL_EXIT_FAIL,
 		     "%s: in use by another mmapwin; wait for it", undo);
 	if ((e == -EISDIR || e == -CTL_ENOTREG) && !info.on_target)
-		errx(CTL_EXIT_FAIL, "%s: %s; give the journal written by --undo",
-		     undo,
+		errx(CTL_EXIT_FAIL,
+		     "%s: %s; give the journal written by --undo", undo,
 		     e == -EISDIR ? "is a directory" : "not a regular file");
 	/* Half-way through: the journal is intact and applying it again
 	 * gives the same file, so say how far it got and to run it again. */
@@ -1465,7 +1465,8 @@ static const struct ctl_col write_cols[] = {
 	{"FILE", 0.3, CTL_COL_TRUNC, "file written"},
 	{"OFFSET", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "first byte written"},
 	{"BYTES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "bytes written"},
-	{"ENGINE", 0.1, 0, "splice, copy_file_range, sendfile, uring or pwrite: how the bytes went"},
+	{"ENGINE", 0.1, 0,
+	 "splice, copy_file_range, sendfile, uring or pwrite: how the bytes went"},
 	{"DEPTH", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER, "writes in flight"},
 	{"MINDEPTH", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
 	 "lowest depth the throttle set"},
@@ -1590,8 +1591,8 @@ static int cmd_write(struct mw *m, char **args, int n)
 
 		if (stat(file, &fb) == 0 && fb.st_dev == sb.st_dev &&
 		    fb.st_ino == sb.st_ino)
-			errx(CTL_EXIT_USAGE, "stdin: is %s itself; copy it first",
-			     file);
+			errx(CTL_EXIT_USAGE,
+			     "stdin: is %s itself; copy it first", file);
 	}
 	if (m->cli.dry_run) {
 		if (!m->cli.quiet)

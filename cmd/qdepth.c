@@ -694,12 +694,14 @@ static int *lock_jobs(struct opts *o, struct job *j, size_t n)
 		if (fd == -ETIMEDOUT)
 			snprintf(c->why, sizeof(c->why),
 				 "another qdepth is changing this queue: "
-				 "waited %d s for " CTL_QUEUE_LOCK_DIR "/%u:%u.lock",
+				 "waited %d s for " CTL_QUEUE_LOCK_DIR
+				 "/%u:%u.lock",
 				 LOCK_WAIT_MS / 1000, order[i]->major,
 				 order[i]->minor);
 		else
 			snprintf(c->why, sizeof(c->why),
-				 "cannot lock " CTL_QUEUE_LOCK_DIR "/%u:%u.lock: %s%s",
+				 "cannot lock " CTL_QUEUE_LOCK_DIR
+				 "/%u:%u.lock: %s%s",
 				 order[i]->major, order[i]->minor,
 				 strerror(-fd),
 				 (fd == -EPERM || fd == -EACCES) && geteuid()

@@ -99,7 +99,8 @@ static int tmp_create(int dirfd, const char *name, mode_t mode, char *tmp,
 			    (int)getpid(), r & 0xffffff) < 0)
 			return -ENAMETOOLONG;
 		fd = openat(dirfd, tmp,
-			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+			    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+				    O_NOFOLLOW,
 			    mode);
 		if (fd >= 0)
 			return fd;

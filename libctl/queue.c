@@ -714,7 +714,7 @@ static uint64_t now_ms(void)
 static int mkdir_in(int dirfd, const char *name, mode_t mode)
 {
 	return mkdirat(dirfd, name, mode) < 0 && errno != EEXIST ? neg_errno()
-								  : 0;
+								 : 0;
 }
 
 /*
@@ -743,8 +743,8 @@ static int lock_dir(const struct ctl_root *r)
 		err = mkdir_in(run, "qdepth", 0700);
 		if (err < 0)
 			return err;
-		fd = ctl_root_open_path(r, CTL_QUEUE_LOCK_DIR, O_PATH | O_DIRECTORY,
-					0);
+		fd = ctl_root_open_path(r, CTL_QUEUE_LOCK_DIR,
+					O_PATH | O_DIRECTORY, 0);
 	}
 	if (fd < 0)
 		return fd;

@@ -195,7 +195,8 @@ static void test_self_limit_unreadable(void **state)
 
 	(void)state;
 	hybrid_tree();
-	fake_write("sys/fs/cgroup/memory/api/memory.limit_in_bytes", "garbage\n");
+	fake_write("sys/fs/cgroup/memory/api/memory.limit_in_bytes",
+		   "garbage\n");
 	assert_int_equal(ctl_cgroup_self_limit(root, &lim), -EINVAL);
 	fake_write("sys/fs/cgroup/memory/api/memory.limit_in_bytes",
 		   "1073741824\n");

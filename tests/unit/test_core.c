@@ -300,7 +300,8 @@ static void test_root_input_never_blocks(void **state)
 	snprintf(p, sizeof(p), "%s/sys/fifo", fake_root);
 	assert_int_equal(mkfifo(p, 0600), 0);
 	alarm(5); /* a hang fails the test instead of the suite */
-	assert_int_equal(ctl_root_read_file(root, "/sys/fifo", buf, sizeof(buf)),
+	assert_int_equal(ctl_root_read_file(root, "/sys/fifo", buf,
+					    sizeof(buf)),
 			 -CTL_ENOTREG);
 	f = ctl_root_fopen(root, "/sys/fifo", "r");
 	assert_null(f);
@@ -309,9 +310,8 @@ static void test_root_input_never_blocks(void **state)
 	alarm(0);
 	unlink(p);
 	/* A regular file still reads, and writes are unaffected. */
-	assert_int_equal(ctl_root_read_file(root, "/etc/hostname", buf,
-					    sizeof(buf)),
-			 9);
+	assert_int_equal(
+		ctl_root_read_file(root, "/etc/hostname", buf, sizeof(buf)), 9);
 	f = ctl_root_fopen(root, "/etc/hostname", "r");
 	assert_non_null(f);
 	fclose(f);

@@ -57,8 +57,7 @@ static void test_input_fifo_does_not_block(void **state)
 	assert_int_equal(ctl_file_open_input(AT_FDCWD, "/dev/null"),
 			 -CTL_ENOTREG);
 	assert_int_equal(ctl_file_open_input(AT_FDCWD, fake_root), -EISDIR);
-	assert_int_equal(ctl_file_open_input(AT_FDCWD, at("missing")),
-			 -ENOENT);
+	assert_int_equal(ctl_file_open_input(AT_FDCWD, at("missing")), -ENOENT);
 }
 
 static void test_input_regular(void **state)

@@ -1035,8 +1035,7 @@ static void test_lock(void **state)
 	snprintf(path, sizeof(path), "%s/run/qdepth/4095:1048575.lock",
 		 fake_root);
 	assert_int_equal(access(path, F_OK), 0);
-	assert_int_equal(access("/run/qdepth/4095:1048575.lock", F_OK),
-			 -1);
+	assert_int_equal(access("/run/qdepth/4095:1048575.lock", F_OK), -1);
 	/* A second writer of the same device waits, then gives up. */
 	assert_int_equal(ctl_queue_lock(root, 4095, 1048575, 50), -ETIMEDOUT);
 	/* Another device is not held up. */

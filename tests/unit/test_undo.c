@@ -349,11 +349,11 @@ static void test_identity_mismatch(void **state)
 		/* A field the file system does not have cannot match. */
 		if ((k == 0 && !(id.has & CTL_UNDO_ID_GEN)) ||
 		    ((k == 1 || k == 2) && !(id.has & CTL_UNDO_ID_BTIME)))
-			bad = id, bad.has |= k ? CTL_UNDO_ID_BTIME
-					       : CTL_UNDO_ID_GEN;
+			bad = id,
+			bad.has |= k ? CTL_UNDO_ID_BTIME : CTL_UNDO_ID_GEN;
 		write_v2(&bad);
-		assert_int_equal(
-			ctl_undo_apply(journal, 0, NULL, NULL, &info), -EXDEV);
+		assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
+				 -EXDEV);
 		assert_int_equal(info.on_target, 1);
 		assert_int_equal(info.id.gen, bad.gen);
 		assert_int_equal(info.id.btime_nsec, bad.btime_nsec);
@@ -363,9 +363,9 @@ static void test_identity_mismatch(void **state)
 						NULL, &info),
 				 -EXDEV);
 		assert_string_equal(get_file(target), "AB23456789abcdefghij");
-		assert_int_equal(
-			ctl_undo_open(journal, fd, target, 0, &info, &u),
-			-EXDEV);
+		assert_int_equal(ctl_undo_open(journal, fd, target, 0, &info,
+					       &u),
+				 -EXDEV);
 		assert_int_equal(file_size(journal),
 				 96 + strlen(target) + 24 + 2);
 	}
@@ -409,8 +409,8 @@ static void test_version1(void **state)
 	put_file(target, "AB23456789abcdefghij");
 	for (int64_t d = 0; d <= 1; d++) {
 		write_v1((uint64_t)(id.btime_sec - d));
-		assert_int_equal(
-			ctl_undo_apply(journal, 0, NULL, NULL, &info), -EXDEV);
+		assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
+				 -EXDEV);
 		assert_int_equal(info.version, 1);
 		assert_int_equal(info.on_target, 1);
 		assert_string_equal(get_file(target), "AB23456789abcdefghij");
@@ -487,11 +487,13 @@ static void test_refuses_other_file(void **state)
 	close(fd);
 	/* Appending records about another file. */
 	fd = open(other, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, other, 0, NULL, &u), -EXDEV);
+	assert_int_equal(ctl_undo_open(journal, fd, other, 0, NULL, &u),
+			 -EXDEV);
 	/* The journal as its own target. */
 	close(fd);
 	fd = open(journal, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, journal, 0, NULL, &u), -EINVAL);
+	assert_int_equal(ctl_undo_open(journal, fd, journal, 0, NULL, &u),
+			 -EINVAL);
 	close(fd);
 	/* The target replaced by another inode under the same name. */
 	assert_int_equal(rename(other, target), 0);
@@ -511,7 +513,8 @@ static void test_not_a_journal(void **state)
 	put_file(journal, "this is not a journal at all, just text......"
 			  "..................................\n");
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), -EBADMSG);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u),
+			 -EBADMSG);
 	close(fd);
 	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
 			 -EBADMSG);
@@ -533,7 +536,8 @@ static void test_fifo_never_blocks(void **state)
 	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(fifo, fd, target, 0, NULL, &u), -CTL_ENOTREG);
+	assert_int_equal(ctl_undo_open(fifo, fd, target, 0, NULL, &u),
+			 -CTL_ENOTREG);
 	assert_int_equal(ctl_undo_apply(fifo, 0, NULL, NULL, &info),
 			 -CTL_ENOTREG);
 	assert_int_equal(info.on_target, 0);
@@ -755,7 +759,8 @@ static void test_record_limits(void **state)
 	{
 		struct ctl_undo *u2;
 
-		assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u2),
+		assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL,
+					       &u2),
 				 -EWOULDBLOCK);
 	}
 	ctl_undo_close(u);
