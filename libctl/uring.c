@@ -364,7 +364,7 @@ static void wb_end(struct writer *w)
  * DROP_BEHIND, one step behind that, wait for those pages and drop them,
  * so the page cache does not fill with the file.
  */
-static void behind(struct writer *w, bool final)
+static int behind(struct writer *w, bool final)
 {
 	uint64_t low = w->pos;
 	int fd = w->fd;
@@ -377,21 +377,29 @@ static void behind(struct writer *w, bool final)
 		w->started = low;
 	}
 	if (!(w->o->flags & CTL_WRITE_DROP_BEHIND))
-		return;
+		return 0;
 	while (w->started >= w->dropped + 2 * DROP_STEP ||
 	       (final && w->started > w->dropped)) {
 		uint64_t len = w->started - w->dropped;
 
 		if (!final && len > DROP_STEP)
 			len = DROP_STEP;
-		sync_file_range(fd, (off64_t)w->dropped, (off64_t)len,
-				SYNC_FILE_RANGE_WAIT_BEFORE |
-					SYNC_FILE_RANGE_WRITE |
-					SYNC_FILE_RANGE_WAIT_AFTER);
+		/* The wait takes a writeback error away from the file: the
+		 * final fsync() would then return 0. It must be seen here. */
+		if (sync_file_range(fd, (off64_t)w->dropped, (off64_t)len,
+				    SYNC_FILE_RANGE_WAIT_BEFORE |
+					    SYNC_FILE_RANGE_WRITE |
+					    SYNC_FILE_RANGE_WAIT_AFTER) < 0 &&
+		    errno != ESPIPE && errno != EINVAL && errno != ENOSYS &&
+		    errno != EOPNOTSUPP) {
+			w->st->step = "write back";
+			return neg_errno();
+		}
 		posix_fadvise(fd, (off_t)w->dropped, (off_t)len,
 			      POSIX_FADV_DONTNEED);
 		w->dropped += len;
 	}
+	return 0;
 }
 
 static struct wbuf *free_buf(struct writer *w)
@@ -470,8 +478,11 @@ static int run(struct writer *w)
 		}
 		/* Nothing to write back for O_DIRECT, or without a sync. */
 		if (!w->direct && ((o->flags & CTL_WRITE_DROP_BEHIND) ||
-				   !(o->flags & CTL_WRITE_NO_SYNC)))
-			behind(w, false);
+				   !(o->flags & CTL_WRITE_NO_SYNC))) {
+			err = behind(w, false);
+			if (err < 0 && !w->err)
+				w->err = err;
+		}
 	}
 	return w->err;
 }
@@ -602,8 +613,12 @@ static int kernel_copy(struct writer *w, const struct stat *out)
 		if (o->progress)
 			o->progress(o->arg, w->st->bytes);
 		if ((o->flags & CTL_WRITE_DROP_BEHIND) ||
-		    !(o->flags & CTL_WRITE_NO_SYNC))
-			behind(w, false);
+		    !(o->flags & CTL_WRITE_NO_SYNC)) {
+			int err = behind(w, false);
+
+			if (err < 0)
+				return err;
+		}
 	}
 }
 
@@ -880,7 +895,9 @@ int ctl_write_stream(const char *path, int in_fd,
 		w.bufs = NULL;
 		w.depth = 0;
 		w.pos = opts->offset + st->bytes;
-		behind(&w, true);
+		err = behind(&w, true);
+		if (err < 0)
+			return err;
 	}
 	if (close(TAKE_FD(fd)) < 0) {
 		st->step = "close";
