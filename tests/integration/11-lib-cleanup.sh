@@ -12,6 +12,7 @@ cat >"$tmp/t.sh" <<EOT
 #!/bin/bash
 . "$TOP/tests/integration/lib.sh"
 in_mount_ns
+mount -t tmpfs tmpfs "\$WORK" || exit 7 # as several tests do
 mkdir -p "\$WORK/sub" && touch "\$WORK/sub/f"
 [ -n "\${CTL_IN_NS:-}" ] || exit 9
 dev=\$(mkloop 4)

@@ -30,7 +30,8 @@ trap _run_cleanups EXIT
 trap 'exit 130' INT TERM
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ctl-it.XXXXXX")
-at_exit "rm -rf '$WORK'"
+# Last of all: a test may have mounted a tmpfs on $WORK itself.
+at_exit "umount -l '$WORK' 2>/dev/null; rm -rf '$WORK'"
 # Loop images live on a tmpfs (/dev/shm), never on the host disk: a loop
 # device followed through its backing file must not lead to vda.
 IMGDIR=$(mktemp -d "${CTL_IMGDIR:-/dev/shm}/ctl-img.XXXXXX")
