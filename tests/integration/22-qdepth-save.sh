@@ -12,17 +12,7 @@ in_mount_ns "$@"
 
 Q=$B/qdepth
 [ -x "$Q" ] || fail "$Q not built"
-T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=100m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
-truncate -s 64M "$T/disk.img"
-DEV=$(losetup -f --show "$T/disk.img") || skip "no loop device"
-N=${DEV#/dev/}
-SYSQ=/sys/block/$N/queue
-at_exit "losetup -d '$DEV'"
-# Loop queues keep their settings after detach: put them back.
-at_exit "echo '$(sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler")' >$SYSQ/scheduler; echo '$(cat "$SYSQ/nr_requests")' >$SYSQ/nr_requests; echo '$(cat "$SYSQ/read_ahead_kb")' >$SYSQ/read_ahead_kb"
+queue_loop 100
 ra() { cat "$SYSQ/read_ahead_kb"; }
 depth() { cat "$SYSQ/nr_requests"; }
 echo none >"$SYSQ/scheduler" || fail "scheduler none"

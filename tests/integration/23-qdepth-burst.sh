@@ -13,16 +13,7 @@ in_mount_ns "$@"
 
 Q=$B/qdepth
 [ -x "$Q" ] || fail "$Q not built"
-T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=100m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
-truncate -s 64M "$T/disk.img"
-DEV=$(losetup -f --show "$T/disk.img") || skip "no loop device"
-N=${DEV#/dev/}
-SYSQ=/sys/block/$N/queue
-at_exit "losetup -d '$DEV'"
-at_exit "echo '$(sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler")' >$SYSQ/scheduler; echo '$(cat "$SYSQ/nr_requests")' >$SYSQ/nr_requests"
+queue_loop 100
 sched() { sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler"; }
 
 states=("mq-deadline 256" "none 64")

@@ -35,16 +35,7 @@ in_mount_ns "$@"
 
 Q=$B/qdepth
 [ -x "$Q" ] || fail "$Q not built"
-T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=80m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
-truncate -s 64M "$T/disk.img"
-DEV=$(losetup -f --show "$T/disk.img") || skip "no loop device"
-N=${DEV#/dev/}
-SYSQ=/sys/block/$N/queue
-at_exit "losetup -d '$DEV'"
-at_exit "echo '$(sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler")' >$SYSQ/scheduler; echo '$(cat "$SYSQ/nr_requests")' >$SYSQ/nr_requests"
+queue_loop 80
 echo none >"$SYSQ/scheduler" && echo 64 >"$SYSQ/nr_requests" || fail "baseline none/64"
 [ -c /dev/kmsg ] || skip "no /dev/kmsg"
 dmesg >/dev/null 2>&1 || skip "dmesg cannot read the kernel log here"

@@ -75,6 +75,24 @@ mkloop() {
 	echo "$dev"
 }
 
+# queue_loop TMPFS_MB: a 64 MiB loop device over an image on a new tmpfs
+# at T=$WORK/tmpfs (in a private mount namespace), with DEV, N (its kernel
+# name) and SYSQ (its queue in sysfs) set. A loop queue keeps its settings
+# after detach: scheduler, nr_requests and read_ahead_kb are put back at
+# exit, before the detach.
+queue_loop() {
+	T=$WORK/tmpfs
+	mkdir -p "$T"
+	mount -t tmpfs -o size="$1"m tmpfs "$T" || fail "mount tmpfs"
+	at_exit "umount -l '$T'"
+	truncate -s 64M "$T/disk.img"
+	DEV=$(losetup -f --show "$T/disk.img") || skip "no loop device"
+	N=${DEV#/dev/}
+	SYSQ=/sys/block/$N/queue
+	at_exit "losetup -d '$DEV'"
+	at_exit "echo '$(sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler")' >$SYSQ/scheduler; echo '$(cat "$SYSQ/nr_requests")' >$SYSQ/nr_requests; echo '$(cat "$SYSQ/read_ahead_kb")' >$SYSQ/read_ahead_kb"
+}
+
 # mkext4 DEV [mke2fs options...]: a quiet ext4 on DEV.
 mkext4() {
 	local dev=$1
