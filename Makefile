@@ -50,13 +50,16 @@ pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
 
 TOOLS_ALL := qdepth jcommit swapadj mmapwin preflight
-TOOLS := $(foreach t,$(TOOLS_ALL),$(if $(wildcard cmd/$(t).c),$(t)))
+# A tool is cmd/<tool>.c, or a folder cmd/<tool>/ (main.c and one file per
+# subcommand group).
+TOOLS := $(foreach t,$(TOOLS_ALL),$(if $(wildcard cmd/$(t).c cmd/$(t)/main.c),$(t)))
 SBIN_TOOLS := $(filter-out mmapwin,$(TOOLS))
 BIN_TOOLS := $(filter mmapwin,$(TOOLS))
 
-LIB_SRC := $(wildcard libctl/*.c)
+LIB_SRC := $(wildcard libctl/*.c libctl/*/*.c)
 LIB_OBJ := $(patsubst libctl/%.c,$(B)/libctl/%.o,$(LIB_SRC))
-HDRS := $(wildcard include/ctl/*.h) libctl/internal.h
+HDRS := $(wildcard include/ctl/*.h) libctl/internal.h \
+	$(wildcard libctl/*/*.h cmd/*/*.h)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_HDRS := $(wildcard tests/unit/*.h tests/fixtures/*/*.h)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -69,17 +72,22 @@ IT_TESTS := $(sort $(filter-out tests/integration/lib.sh,\
 all: $(BINS)
 
 $(B)/libctl/%.o: libctl/%.c $(HDRS) | $(B)/libctl
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(call pkg_cflags,$(PKGS_ALL)) -fPIC -c -o $@ $<
 
 $(B)/libctl.a: $(LIB_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
 $(B)/cmd/%.o: cmd/%.c $(HDRS) | $(B)/cmd
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The objects of tool $(1): cmd/<tool>.c or every cmd/<tool>/*.c.
+tool_obj = $(patsubst cmd/%.c,$(B)/cmd/%.o,$(or $(wildcard cmd/$(1)/*.c),cmd/$(1).c))
+
 .SECONDEXPANSION:
-$(BINS): $(B)/%: $(B)/cmd/%.o $(B)/libctl.a
-	$(CC) $(CFLAGS) -o $@ $< $(B)/libctl.a $(LDFLAGS) \
+$(BINS): $(B)/%: $$(call tool_obj,$$*) $(B)/libctl.a
+	$(CC) $(CFLAGS) -o $@ $(call tool_obj,$*) $(B)/libctl.a $(LDFLAGS) \
 		$(call pkg_libs,$($*_PKGS)) -ldl -lm
 
 # Link-time stubs of a unit test (-Wl,--wrap=), where a fake tree cannot
@@ -171,7 +179,8 @@ uninstall:
 		$(foreach t,$(TOOLS_ALL),$(DESTDIR)$(MANDIR)/man8/$(t).8 \
 			$(DESTDIR)$(MANDIR)/man1/$(t).1)
 
-CSRC := $(wildcard include/ctl/*.h libctl/*.[ch] cmd/*.c tests/unit/*.[ch] \
+CSRC := $(wildcard include/ctl/*.h libctl/*.[ch] libctl/*/*.[ch] cmd/*.c \
+	cmd/*/*.[ch] tests/unit/*.[ch] \
 	bench/*.c)
 lint:
 	@rc=0; for m in man/*.[18]; do \
