@@ -57,9 +57,14 @@ SBIN_TOOLS := $(filter-out mmapwin,$(TOOLS))
 BIN_TOOLS := $(filter mmapwin,$(TOOLS))
 
 LIB_SRC := $(wildcard libctl/*.c libctl/*/*.c)
+# cli/: the command-line front end the five tools share (options, messages,
+# tables, exit codes). Unlike libctl it may print and exit.
+CLI_SRC := $(wildcard cli/*.c)
+CLI_OBJ := $(patsubst cli/%.c,$(B)/cli/%.o,$(CLI_SRC))
+CLI_LIB := $(if $(CLI_SRC),$(B)/libcli.a)
 LIB_OBJ := $(patsubst libctl/%.c,$(B)/libctl/%.o,$(LIB_SRC))
 HDRS := $(wildcard include/ctl/*.h) libctl/internal.h \
-	$(wildcard libctl/*/*.h cmd/*/*.h)
+	$(wildcard libctl/*/*.h cmd/*/*.h cli/*.h)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_HDRS := $(wildcard tests/unit/*.h tests/fixtures/*/*.h)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -78,16 +83,24 @@ $(B)/libctl/%.o: libctl/%.c $(HDRS) | $(B)/libctl
 $(B)/libctl.a: $(LIB_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
 
+$(B)/cli/%.o: cli/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -I. -c -o $@ $<
+
+$(B)/libcli.a: $(CLI_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
 $(B)/cmd/%.o: cmd/%.c $(HDRS) | $(B)/cmd
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -I. -c -o $@ $<
 
 # The objects of tool $(1): cmd/<tool>.c or every cmd/<tool>/*.c.
 tool_obj = $(patsubst cmd/%.c,$(B)/cmd/%.o,$(or $(wildcard cmd/$(1)/*.c),cmd/$(1).c))
 
 .SECONDEXPANSION:
-$(BINS): $(B)/%: $$(call tool_obj,$$*) $(B)/libctl.a
-	$(CC) $(CFLAGS) -o $@ $(call tool_obj,$*) $(B)/libctl.a $(LDFLAGS) \
+$(BINS): $(B)/%: $$(call tool_obj,$$*) $(CLI_LIB) $(B)/libctl.a
+	$(CC) $(CFLAGS) -o $@ $(call tool_obj,$*) $(CLI_LIB) $(B)/libctl.a \
+		$(LDFLAGS) \
 		$(call pkg_libs,$($*_PKGS)) -ldl -lm
 
 # Link-time stubs of a unit test (-Wl,--wrap=), where a fake tree cannot
@@ -98,9 +111,11 @@ test_queue_LDFLAGS := -Wl,--wrap=ctl_kmod_load_sched,--wrap=ctl_kmod_find_sched
 # dlopen()s one): linked, test_ext4's stand-in for ext2fs_close_free wins.
 test_ext4_LDFLAGS := -Wl,--no-as-needed -lext2fs -Wl,--as-needed
 
-$(B)/tests/%: tests/unit/%.c $(B)/libctl.a $(HDRS) $(TEST_HDRS) | $(B)/tests
-	$(CC) $(CFLAGS) -Wno-missing-prototypes \
-		$(call pkg_cflags,$(PKGS_ALL) cmocka) -o $@ $< $(B)/libctl.a \
+$(B)/tests/%: tests/unit/%.c $(CLI_LIB) $(B)/libctl.a $(HDRS) $(TEST_HDRS) \
+		| $(B)/tests
+	$(CC) $(CFLAGS) -I. -Wno-missing-prototypes \
+		$(call pkg_cflags,$(PKGS_ALL) cmocka) -o $@ $< $(CLI_LIB) \
+		$(B)/libctl.a \
 		$(LDFLAGS) $($*_LDFLAGS) \
 		$(call pkg_libs,$(PKGS_ALL) cmocka) -ldl -lm
 
@@ -180,7 +195,7 @@ uninstall:
 			$(DESTDIR)$(MANDIR)/man1/$(t).1)
 
 CSRC := $(wildcard include/ctl/*.h libctl/*.[ch] libctl/*/*.[ch] cmd/*.c \
-	cmd/*/*.[ch] tests/unit/*.[ch] \
+	cmd/*/*.[ch] cli/*.[ch] tests/unit/*.[ch] \
 	bench/*.c)
 lint:
 	@rc=0; for m in man/*.[18]; do \
