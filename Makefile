@@ -99,8 +99,7 @@ tool_obj = $(patsubst cmd/%.c,$(B)/cmd/%.o,$(or $(wildcard cmd/$(1)/*.c),cmd/$(1
 
 .SECONDEXPANSION:
 $(BINS): $(B)/%: $$(call tool_obj,$$*) $(CLI_LIB) $(B)/libctl.a
-	$(CC) $(CFLAGS) -o $@ $(call tool_obj,$*) $(CLI_LIB) $(B)/libctl.a \
-		$(LDFLAGS) \
+	$(CC) $(CFLAGS) -o $@ $(call tool_obj,$*) $(CLI_LIB) $(B)/libctl.a $(LDFLAGS) \
 		$(call pkg_libs,$($*_PKGS)) -ldl -lm
 
 # Link-time stubs of a unit test (-Wl,--wrap=), where a fake tree cannot
@@ -157,7 +156,8 @@ bench: all
 	@./tests/deps.sh $(BENCH_PKGS)
 	@for s in bench/*.sh; do B=$(B) $$s || exit 1; done
 
-MANPAGES := $(foreach t,$(TOOLS),$(wildcard man/$(t).[18]))
+# Section 7: what the tools share (ctl-targets(7): how targets are named).
+MANPAGES := $(foreach t,$(TOOLS),$(wildcard man/$(t).[18])) $(wildcard man/*.7)
 COMPLETIONS := $(foreach t,$(TOOLS),$(wildcard completions/$(t)))
 UDEV_RULES := $(if $(filter qdepth,$(TOOLS)),udev/60-qdepth.rules)
 UNITS := $(if $(filter swapadj,$(TOOLS)),systemd/swapadj-auto.service)
@@ -168,7 +168,8 @@ install: all
 		$(DESTDIR)$(SBINDIR))
 	$(if $(BIN_TOOLS),install -m 0755 $(addprefix $(B)/,$(BIN_TOOLS)) \
 		$(DESTDIR)$(BINDIR))
-	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(MANDIR)/man8
 	for m in $(MANPAGES); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
@@ -192,13 +193,14 @@ uninstall:
 		$(DESTDIR)$(SYSTEMDUNITDIR)/swapadj-auto.service \
 		$(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(TOOLS_ALL)) \
 		$(foreach t,$(TOOLS_ALL),$(DESTDIR)$(MANDIR)/man8/$(t).8 \
-			$(DESTDIR)$(MANDIR)/man1/$(t).1)
+			$(DESTDIR)$(MANDIR)/man1/$(t).1) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(wildcard man/*.7)))
 
 CSRC := $(wildcard include/ctl/*.h libctl/*.[ch] libctl/*/*.[ch] cmd/*.c \
 	cmd/*/*.[ch] cli/*.[ch] tests/unit/*.[ch] \
 	bench/*.c)
 lint:
-	@rc=0; for m in man/*.[18]; do \
+	@rc=0; for m in man/*.[178]; do \
 		[ -f "$$m" ] || continue; \
 		out=$$(mandoc -Tlint -Wwarning "$$m" 2>&1); \
 		if [ -n "$$out" ]; then echo "$$out"; rc=1; fi; \
