@@ -25,6 +25,11 @@
 #include "ctl/parse.h"
 #include "ctl/queue.h"
 
+/* The saturation rule's sample count as a string literal, for help texts. */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define SAT_SAMPLES_TEXT STR(CTL_SAT_SAMPLES)
+
 enum {
 	OPT_SCHEDULER = CTL_OPT_TOOL_BASE,
 	OPT_DEPTH,
@@ -217,7 +222,8 @@ static const struct ctl_col stat_cols[] = {
 	[T_WMB] = {"WMB/S", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
 		   "MiB written per second"},
 	[T_SAT] = {"SATURATED", 1, CTL_COL_BOOL,
-		   "util >= --saturation for 3 samples in a row"},
+		   "util >= --saturation for " SAT_SAMPLES_TEXT
+		   " samples in a row"},
 };
 
 /* ---- targets ---- */
@@ -1288,7 +1294,7 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	if (o->all)
 		die(CTL_EXIT_USAGE, "stat: no TARGET given");
 	if (!o->count_set)
-		o->count = o->saturation >= 0 ? 3 : 1;
+		o->count = o->saturation >= 0 ? CTL_SAT_SAMPLES : 1;
 	rc = collect(o, targets, 0, &it);
 	dedupe_queues(&it);
 	if (rc) {
@@ -1325,7 +1331,7 @@ static int cmd_stat(struct opts *o, struct ctl_strv *targets)
 		if (err < 0)
 			die(CTL_EXIT_UNSUPP, "%s: %s is not in /proc/diskstats",
 			    it.v[i].target, it.v[i].dev.name);
-		ctl_satur_init(&sat[i], o->saturation, 3);
+		ctl_satur_init(&sat[i], o->saturation, CTL_SAT_SAMPLES);
 	}
 	t0 = now_ms();
 	for (n = 1; !stop && n <= o->count; n++) {

@@ -96,7 +96,7 @@ void ctl_iostat_compute(const struct ctl_diskstat *a,
 void ctl_satur_init(struct ctl_satur *s, double pct, unsigned int need)
 {
 	s->pct = pct;
-	s->need = need ? need : 3;
+	s->need = need ? need : CTL_SAT_SAMPLES;
 	s->streak = 0;
 }
 

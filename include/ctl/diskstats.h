@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * /proc/diskstats and sysstat's formulas (util %, await, aqu-sz, MB/s),
- * plus the saturation rule of the source article (util >= PCT for 3
- * consecutive samples). Shared by qdepth stat and mmapwin write --throttle.
+ * plus the saturation rule of the source article (util >= PCT for N
+ * consecutive samples). Shared by qdepth stat --saturation, mmapwin write
+ * --throttle and preflight's queue check; its defaults are defined here
+ * only.
  */
 #pragma once
 
@@ -46,14 +48,23 @@ void ctl_iostat_compute(const struct ctl_diskstat *a,
 			const struct ctl_diskstat *b, double ms,
 			struct ctl_iostat *out);
 
-/* The saturation rule: saturated after NEED samples at or above PCT. */
+/*
+ * The saturation rule: a queue is saturated once util >= PCT % for NEED
+ * consecutive samples. The defaults, for every user of the rule: PCT 85
+ * (a policy's or a documented default; qdepth --saturation and mmapwin
+ * --throttle take PCT from the user) and NEED 3. Plain integer literals,
+ * so that they can be stringified into help texts.
+ */
+#define CTL_SAT_UTIL_PCT 85
+#define CTL_SAT_SAMPLES 3
+
 struct ctl_satur {
 	double pct;
-	unsigned int need; /* consecutive samples, 3 by default */
+	unsigned int need; /* consecutive samples, CTL_SAT_SAMPLES by default */
 	unsigned int streak; /* current run of samples at or above pct */
 };
 
-/* Initialise with the threshold PCT and NEED samples (0 means 3). */
+/* Initialise with the threshold PCT and NEED samples (0: CTL_SAT_SAMPLES). */
 void ctl_satur_init(struct ctl_satur *s, double pct, unsigned int need);
 
 /* Feed one util sample; returns true while the device counts saturated. */
