@@ -10,22 +10,10 @@
 # the test rather than skip the checks already made.
 # The files live on ext4 over a loop device whose image is on a tmpfs.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd sha256sum
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=600m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
-truncate -s 400M "$T/ext4.img"
-DEV=$(losetup -f --show "$T/ext4.img") || skip "no loop device"
-at_exit "losetup -d '$DEV'"
-mkext4 "$DEV"
+root_ns sha256sum
+need_tool M mmapwin
 D=$WORK/ext4
-mountat "$DEV" "$D"
+ext4_loop "$D" 600m 400M
 cd "$D" || fail "cd $D"
 
 head -c $((64 << 20)) /dev/urandom >orig
@@ -36,40 +24,13 @@ rec=$((24 + (64 << 10)))
 off=$((3 * 1024 * 1024 + 1))
 total=$((((48 << 20) + 1 + 65535) / 65536)) # windows (the first is short)
 
-# records_in JOURNAL: complete full-window records so far (by size).
-records_in() {
-	local sz
-	sz=$(stat -c %s "$1" 2>/dev/null) || sz=0
-	[ "$sz" -ge "$hdr" ] || { echo 0; return; }
-	echo $(((sz - hdr) / rec))
-}
-
 for at in 1 40 300 650; do
-	killed=0
-	for try in 1 2 3 4 5; do
-		cp orig target
-		rm -f undo
-		"$M" patch target $off --from data --window 64K --undo undo -q &
-		pid=$!
-		while [ "$(records_in undo)" -lt "$at" ] && kill -0 "$pid" 2>/dev/null; do
-			sleep 0.002
-		done
-		kill -STOP "$pid" 2>/dev/null
-		n=$(records_in undo)
-		kill -9 "$pid" 2>/dev/null
-		{ wait "$pid"; } 2>/dev/null
-		rc=$?
-		[ "$rc" -eq 0 ] || [ "$rc" -eq 137 ] || fail "patch exited $rc"
-		if [ "$rc" -eq 0 ]; then
-			note "kill at $at records, try $try: the patch finished first"
-			continue
-		fi
-		killed=1
-		break
-	done
-	[ "$killed" = 1 ] ||
-		fail "kill at $at of $total records: the patch finished first in 5 tries"
-	note "killed after $n records (wanted $at)"
+	# Stopped once the journal has $at full-window records, then killed.
+	interrupt 137 'cp orig target; rm -f undo' \
+		'[ "$(records_in undo $hdr $rec)" -ge "$at" ]' \
+		'n=$(records_in undo $hdr $rec); kill -9 "$pid"' \
+		"$M" patch target $off --from data --window 64K --undo undo -q
+	note "killed after $n records (wanted $at of $total)"
 	[ "$n" -lt "$total" ] || fail "killed with all $n records written"
 	[ "$(sha256sum <target | cut -d' ' -f1)" != "$want" ] ||
 		note "target unchanged at the kill"

@@ -3,6 +3,8 @@
 # images and mounts in a private mount namespace, with cleanup in a trap.
 # A test exits 0 pass, 77 skip (with a "SKIP: why" line), anything else fail.
 set -u
+# The script's own arguments (lib.sh is sourced without any), for root_ns.
+_ARGS=("$@")
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 : "${B:=build}"
 case $B in /*) ;; *) B=$TOP/$B ;; esac
@@ -61,6 +63,44 @@ in_mount_ns() {
 	fi
 }
 
+# root_ns [CMD...]: skip unless root with each CMD installed, then re-run
+# this script in a private mount namespace (in_mount_ns).
+root_ns() {
+	local c
+	need_root
+	for c; do need_cmd "$c"; done
+	in_mount_ns "${_ARGS[@]}"
+}
+
+# need_tool VAR TOOL [SUBCOMMAND]: VAR=$B/TOOL, which must be built; skip
+# when its --help lists no SUBCOMMAND.
+need_tool() {
+	printf -v "$1" %s "$B/$2"
+	[ -x "$B/$2" ] || fail "$B/$2 not built"
+	[ -z "${3:-}" ] || "$B/$2" --help | grep -q "^ *$2 $3" ||
+		skip "$2 has no $3"
+}
+
+# tmpfs_at DIR SIZE [OPTIONS]: a tmpfs of SIZE (mount's size=, e.g. 64m)
+# on DIR, made if needed. Unmounted at exit; $WORK itself only by the
+# last cleanup, after _detach_loops has read $WORK/.loops.
+tmpfs_at() {
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2${3:+,$3}" tmpfs "$1" ||
+		fail "mount a tmpfs on $1"
+	[ "$1" = "$WORK" ] || at_exit "umount -l '$1'"
+}
+
+# loop_over VAR IMAGE SIZE: a loop device (in VAR) over IMAGE, a new sparse
+# file of SIZE (as truncate -s takes it); detached at exit.
+loop_over() {
+	local _dev
+	truncate -s "$3" "$2" || fail "truncate $2"
+	_dev=$(losetup -f --show "$2") || skip "cannot create a loop device"
+	printf -v "$1" %s "$_dev"
+	at_exit "losetup -d '$_dev'"
+}
+
 # mkloop SIZE_MB: a loop device over a new sparse file on a tmpfs (IMGDIR);
 # prints /dev/loopN.
 # It runs in its caller's $(...) subshell, where an at_exit would be lost,
@@ -75,22 +115,33 @@ mkloop() {
 	echo "$dev"
 }
 
-# queue_loop TMPFS_MB: a 64 MiB loop device over an image on a new tmpfs
-# at T=$WORK/tmpfs (in a private mount namespace), with DEV, N (its kernel
-# name) and SYSQ (its queue in sysfs) set. A loop queue keeps its settings
-# after detach: scheduler, nr_requests and read_ahead_kb are put back at
-# exit, before the detach.
+# queue_loop TMPFS_MB [IMAGE_SIZE]: a loop device over an image (64M unless
+# given) on a new tmpfs at T=$WORK/tmpfs (in a private mount namespace),
+# with DEV, N (its kernel name) and SYSQ (its queue in sysfs) set, its
+# queue settings put back at exit (keep_queue), before the detach.
 queue_loop() {
 	T=$WORK/tmpfs
-	mkdir -p "$T"
-	mount -t tmpfs -o size="$1"m tmpfs "$T" || fail "mount tmpfs"
-	at_exit "umount -l '$T'"
-	truncate -s 64M "$T/disk.img"
-	DEV=$(losetup -f --show "$T/disk.img") || skip "no loop device"
+	tmpfs_at "$T" "$1"m
+	loop_over DEV "$T/disk.img" "${2:-64M}"
 	N=${DEV#/dev/}
 	SYSQ=/sys/block/$N/queue
-	at_exit "losetup -d '$DEV'"
-	at_exit "echo '$(sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler")' >$SYSQ/scheduler; echo '$(cat "$SYSQ/nr_requests")' >$SYSQ/nr_requests; echo '$(cat "$SYSQ/read_ahead_kb")' >$SYSQ/read_ahead_kb"
+	keep_queue "$N"
+}
+
+# sched [NAME], depth [NAME]: the scheduler in use and nr_requests of the
+# queue of NAME (default $N).
+sched() { sed 's/.*\[\(.*\)\].*/\1/' "/sys/block/${1:-$N}/queue/scheduler"; }
+depth() { cat "/sys/block/${1:-$N}/queue/nr_requests"; }
+
+# keep_queue NAME...: the scheduler, nr_requests and read_ahead_kb of each
+# queue are put back at exit (a loop queue keeps them after a detach);
+# the scheduler first, since switching it resets nr_requests.
+keep_queue() {
+	local n q
+	for n; do
+		q=/sys/block/$n/queue
+		at_exit "echo '$(sched "$n")' >$q/scheduler; echo '$(depth "$n")' >$q/nr_requests; echo '$(cat "$q/read_ahead_kb")' >$q/read_ahead_kb"
+	done
 }
 
 # mkext4 DEV [mke2fs options...]: a quiet ext4 on DEV.
@@ -107,6 +158,40 @@ mountat() {
 	at_exit "umount '$2' || umount -l '$2'"
 }
 
+# ext4_loop MNT TMPFS_SIZE IMAGE_SIZE [MOUNT_OPTIONS [MKE2FS_OPTIONS...]]:
+# ext4 on a loop device (DEV) over an image on a new tmpfs at
+# T=$WORK/tmpfs, mounted on MNT: nothing reaches the host disk.
+ext4_loop() {
+	local mnt=$1 opts=${4:-}
+	T=$WORK/tmpfs
+	tmpfs_at "$T" "$2"
+	loop_over DEV "$T/ext4.img" "$3"
+	shift $(($# < 4 ? $# : 4))
+	mkext4 "$DEV" "$@"
+	mountat "$DEV" "$mnt" "$opts"
+}
+
+# thin_ext4 DIR MNT: ext4 without a journal on a loop device (TDEV) over a
+# 400 MiB image on a 256 MiB tmpfs at DIR, mounted on MNT: a device whose
+# writes fail once thin_shrink has left it little room.
+thin_ext4() {
+	tmpfs_at "$1" 256m
+	loop_over TDEV "$1/img" 400M
+	mkext4 "$TDEV" -O ^has_journal
+	# noinit_itable: no background zeroing that would eat the space left
+	mountat "$TDEV" "$2" noinit_itable
+}
+# thin_shrink DIR MB: after a sync, leave MB MiB free on the thin tmpfs at
+# DIR; thin_grow DIR gives the room back.
+thin_shrink() {
+	local used
+	sync
+	used=$(df --output=used -k "$1" | tail -n 1)
+	mount -o remount,size=$((used + $2 * 1024))k "$1" ||
+		fail "shrink the thin tmpfs"
+}
+thin_grow() { mount -o remount,size=256m "$1"; }
+
 # wait_for CMD...: poll (bounded, 20 s) until CMD succeeds.
 wait_for() {
 	local i
@@ -115,6 +200,53 @@ wait_for() {
 		sleep 0.1
 	done
 	fail "timed out waiting for: $*"
+}
+
+# interrupt WANT PREP READY ACT CMD...: up to 5 runs of CMD in the
+# background ($pid; output in $WORK/out and $WORK/err), each after PREP.
+# Once READY holds, CMD is stopped (SIGSTOP), ACT run and CMD continued.
+# PREP, READY and ACT are eval'ed. A run that exits 0 finished first and
+# is tried again; the first one that does not must exit WANT. Five runs
+# that all finish first fail the test.
+interrupt() {
+	local want=$1 prep=$2 ready=$3 act=$4 try rc
+	shift 4
+	for try in 1 2 3 4 5; do
+		eval "$prep"
+		"$@" >"$WORK/out" 2>"$WORK/err" &
+		pid=$!
+		until eval "$ready" || ! kill -0 "$pid" 2>/dev/null; do
+			sleep 0.001
+		done
+		kill -STOP "$pid" 2>/dev/null
+		eval "$act"
+		kill -CONT "$pid" 2>/dev/null
+		{ wait "$pid"; } 2>/dev/null
+		rc=$?
+		if [ "$rc" = 0 ]; then
+			note "try $try: '$*' finished first"
+			continue
+		fi
+		[ "$rc" = "$want" ] ||
+			{ cat "$WORK/err" >&2; fail "'$*' exited $rc, expected $want"; }
+		return 0
+	done
+	fail "'$*' finished first in 5 tries"
+}
+
+# records_in JOURNAL HDR REC: complete records so far in an mmapwin undo
+# journal of an HDR-byte header and REC-byte records (by its size).
+records_in() {
+	local sz
+	sz=$(stat -c %s "$1" 2>/dev/null) || sz=0
+	[ "$sz" -ge "$2" ] || { echo 0; return; }
+	echo $(((sz - $2) / $3))
+}
+
+# strace_q ARGS...: strace ARGS...; LeakSanitizer cannot run under ptrace,
+# so it is off for a traced ASan build.
+strace_q() {
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"
 }
 
 # swapadj_env: SA, SW, ST and orig for the swapadj tests. The host's
