@@ -77,31 +77,6 @@ struct opts {
 	int all; /* no TARGET argument at all: every ext mount */
 };
 
-/* Everything known about one target. */
-struct fsinfo {
-	const char *arg;
-	int mounted;
-	int covered; /* another fs is mounted over m.target */
-	struct ctl_mount m;
-	char dev[PATH_MAX]; /* block device node, "" when unknown */
-	char kname[64];
-	int have_live;
-	struct ctl_ext4_live live;
-	int have_sb;
-	int have_jsb; /* the journal superblock too: JCSUM, JSIZE */
-	struct ctl_ext4_sb sb;
-	int have_tune;
-	struct ext4_tune_sb_params tune;
-	int have_ji;
-	struct ctl_jbd2_info ji;
-	int fstab; /* 1 entry found, 0 none, -errno not read */
-	char *fstab_opts;
-	dev_t fsdev; /* the file system's device number, for duplicates */
-	mode_t root_mode; /* of the mount point: a bind mount may be a FIFO */
-};
-
-static const char *const ext_types[] = {"ext4", "ext3", "ext2", NULL};
-
 enum {
 	COL_DEVICE,
 	COL_TARGET,
@@ -224,13 +199,6 @@ static void usage_error(const char *obj, const char *reason)
 	exit(CTL_EXIT_USAGE);
 }
 
-static void fsinfo_free(struct fsinfo *fi)
-{
-	ctl_mount_clear(&fi->m);
-	free(fi->fstab_opts);
-	fi->fstab_opts = NULL;
-}
-
 enum {
 	RES_QUIET = 1 << 0, /* no message for what is not ext4 */
 	RES_VERBOSE = 1 << 1, /* explain what could not be read */
@@ -263,157 +231,88 @@ static int unsupported(int flags, const char *fmt, ...)
 
 #define NO_E2FS "libext2fs.so.2 cannot be loaded (install libext2fs)"
 
-/*
- * Read the superblock of FI->DEV: directly when mounted (the kernel
- * checked it), with libext2fs for the journal superblock (RES_JOURNAL_SB)
- * and for an unmounted device. Without libext2fs a mounted file system
- * still gets the direct read. Returns 0 or -errno.
- */
-static int read_sb(struct fsinfo *fi, int flags)
+/* The libctl flags for jcommit's FLAGS. */
+static int fs_flags(int flags)
 {
-	int err;
-
-	if (fi->mounted && !(flags & RES_JOURNAL_SB))
-		return ctl_ext4_sb_peek(fi->dev, &fi->sb);
-	err = ctl_ext4_sb_read(fi->dev, &fi->sb);
-	fi->have_jsb = err == 0;
-	if (err != -ELIBACC || !fi->mounted)
-		return err;
-	if (flags & RES_VERBOSE)
-		warnx("%s: journal superblock of %s not read: " NO_E2FS
-		      "; JCSUM and JSIZE left empty",
-		      fi->arg, fi->dev);
-	return ctl_ext4_sb_peek(fi->dev, &fi->sb);
+	return ((flags & RES_JOURNAL_SB) ? CTL_EXT4_FS_JOURNAL_SB : 0) |
+	       ((flags & RES_FSTAB) ? CTL_EXT4_FS_FSTAB : 0);
 }
 
 /*
- * Fill FI from the kernel, the superblock and (with RES_FSTAB) fstab, once
- * FI->M (when FI->MOUNTED), FI->DEV and FI->ARG are set. A mounted file
- * system's superblock fields are read directly; libext2fs is loaded only
- * for the journal superblock (RES_JOURNAL_SB) and for an unmounted device.
- * Returns 0 or an exit code (after a message, unless QUIET: the listing of
- * every ext mount skips those the ext4 driver does not serve).
+ * The message for ctl_ext4_fs_open() failing with ERR at FI->stage, or,
+ * with RES_VERBOSE, for what of a mounted file system could not be
+ * read. Returns 0 or an exit code (QUIET: no message for what is not
+ * ext4; the listing of every ext mount skips those).
  */
-static int resolve_fs(const struct ctl_root *r, int flags, struct fsinfo *fi)
+static int resolve_done(const struct ctl_root *r, int flags,
+			const struct ctl_ext4_fs *fi, int err)
 {
-	const char *const *t;
 	const char *arg = fi->arg;
-	struct stat st;
-	int err;
 
-	if (fi->mounted) {
-		for (t = ext_types; *t && strcmp(*t, fi->m.fstype) != 0; t++)
-			;
-		if (!*t)
-			return unsupported(
-				flags,
-				"%s: not an ext4 file system (%s mounted on %s)",
-				arg, fi->m.fstype, fi->m.target);
-		if (!fi->dev[0] && fi->m.source[0] == '/')
-			snprintf(fi->dev, sizeof(fi->dev), "%s", fi->m.source);
-		err = ctl_ext4_kname(r, fi->m.dev, fi->kname,
-				     sizeof(fi->kname));
-		if (err == 0)
-			err = ctl_ext4_live_read(r, fi->kname, &fi->live);
-		if (err < 0)
-			return unsupported(
-				flags,
-				"%s: %s on %s is not served by the ext4 driver (no /proc/fs/ext4/%s/options)",
-				arg, fi->m.fstype, fi->m.target,
-				fi->kname[0] ? fi->kname : "?");
-		fi->have_live = 1;
-		/*
-		 * Everything done through the mount point path (the tune
-		 * ioctls, fspick, the checkpoint) reaches whatever is mounted
-		 * there now: a file system mounted over it is someone else.
-		 */
-		fi->covered = stat(fi->m.target, &st) < 0 ||
-			      st.st_dev != fi->m.dev;
-		fi->root_mode = fi->covered ? 0 : st.st_mode;
-		if (!fi->covered)
-			fi->have_tune =
-				ctl_ext4_tune_get(fi->m.target, &fi->tune) == 0;
-		fi->have_ji = ctl_jbd2_info_read(r, fi->kname, &fi->ji) == 0;
-	}
-	if (fi->dev[0]) {
-		err = read_sb(fi, flags);
-		fi->have_sb = err == 0;
-		if (err == -EMEDIUMTYPE && !fi->mounted)
+	switch (err ? fi->stage : CTL_EXT4_AT_NONE) {
+	case CTL_EXT4_AT_TARGET:
+		errno = -err;
+		warn("%s", arg);
+		return CTL_EXIT_FAIL;
+	case CTL_EXT4_AT_MOUNT:
+		warnx("%s: cannot find its mount in %s/proc/self/mountinfo: %s",
+		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
+		      ctl_file_strerror(-err));
+		return CTL_EXIT_FAIL;
+	case CTL_EXT4_AT_FSTYPE:
+		return unsupported(
+			flags, "%s: not an ext4 file system (%s mounted on %s)",
+			arg, fi->m.fstype, fi->m.target);
+	case CTL_EXT4_AT_DRIVER:
+		return unsupported(
+			flags,
+			"%s: %s on %s is not served by the ext4 driver (no /proc/fs/ext4/%s/options)",
+			arg, fi->m.fstype, fi->m.target,
+			fi->kname[0] ? fi->kname : "?");
+	case CTL_EXT4_AT_SB:
+		if (err == -EMEDIUMTYPE)
 			return unsupported(
 				flags,
 				"%s: not an ext4 file system (no ext2/3/4 superblock)",
 				arg);
-		if (err < 0 && !fi->mounted) {
-			warnx("%s: cannot read the superblock: %s", arg,
-			      err == -ELIBACC ? NO_E2FS : strerror(-err));
-			return CTL_EXIT_FAIL;
-		}
-		/* Mounted: the kernel still answers; say why columns are empty. */
-		if (err < 0 && (flags & RES_VERBOSE))
-			warnx("%s: superblock of %s not read: %s (libext2fs: %s)",
-			      arg, fi->dev, strerror(-err),
-			      ctl_ext4_strerror(fi->sb.ext2_err));
+		warnx("%s: cannot read the superblock: %s", arg,
+		      err == -ELIBACC ? NO_E2FS : strerror(-err));
+		return CTL_EXIT_FAIL;
+	default:
+		break;
 	}
-	if (!(flags & RES_FSTAB))
+	if (!(flags & RES_VERBOSE))
 		return 0;
-	fi->fstab = ctl_fstab_find(r, fi->mounted ? fi->m.target : NULL,
-				   fi->dev, fi->have_sb ? fi->sb.uuid : NULL,
-				   fi->have_sb ? fi->sb.label : NULL,
-				   &fi->fstab_opts);
-	if (fi->fstab < 0 && (flags & RES_VERBOSE))
+	if (fi->jsb_err == -ELIBACC)
+		warnx("%s: journal superblock of %s not read: " NO_E2FS
+		      "; JCSUM and JSIZE left empty",
+		      arg, fi->dev);
+	/* Mounted: the kernel still answers; say why columns are empty. */
+	if (fi->sb_err < 0)
+		warnx("%s: superblock of %s not read: %s (libext2fs: %s)", arg,
+		      fi->dev, strerror(-fi->sb_err),
+		      ctl_ext4_strerror(fi->sb.ext2_err));
+	if (fi->fstab < 0)
 		warnx("%s: %s/etc/fstab not read: %s; FSTAB and NEXT columns left empty",
 		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
 		      ctl_file_strerror(-fi->fstab));
 	return 0;
 }
 
-/* Find the mount (or device) of ARG, then resolve_fs(). */
+/* The file system ARG names. Returns 0 or an exit code after a message. */
 static int resolve(const struct ctl_root *r, const char *arg, int flags,
-		   struct fsinfo *fi)
+		   struct ctl_ext4_fs *fi)
 {
-	struct stat st;
-	int err;
-
-	memset(fi, 0, sizeof(*fi));
-	fi->arg = arg;
-	if (stat(arg, &st) < 0) {
-		warn("%s", arg);
-		return CTL_EXIT_FAIL;
-	}
-	if (S_ISBLK(st.st_mode)) {
-		snprintf(fi->dev, sizeof(fi->dev), "%s", arg);
-		err = ctl_mount_by_dev(r, st.st_rdev, &fi->m);
-		if (err == -ENOENT)
-			err = 1; /* an unmounted device: superblock only */
-	} else {
-		err = ctl_mount_by_path(r, arg, &fi->m);
-	}
-	if (err < 0) {
-		warnx("%s: cannot find its mount in %s/proc/self/mountinfo: %s",
-		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
-		      ctl_file_strerror(-err));
-		return CTL_EXIT_FAIL;
-	}
-	fi->mounted = err == 0;
-	fi->fsdev = fi->mounted ? fi->m.dev : st.st_rdev;
-	return resolve_fs(r, flags, fi);
+	return resolve_done(r, flags, fi,
+			    ctl_ext4_fs_open(r, arg, fs_flags(flags), fi));
 }
 
-/*
- * resolve() for an entry M of the mount list, taken over by FI: by the
- * mount itself, since its mount point path may lead to another file
- * system mounted over it.
- */
+/* resolve() for an entry M of the mount list, taken over by FI. */
 static int resolve_listed(const struct ctl_root *r, struct ctl_mount *m,
-			  int flags, struct fsinfo *fi)
+			  int flags, struct ctl_ext4_fs *fi)
 {
-	memset(fi, 0, sizeof(*fi));
-	fi->m = *m;
-	memset(m, 0, sizeof(*m));
-	fi->arg = fi->m.target;
-	fi->mounted = 1;
-	fi->fsdev = fi->m.dev;
-	return resolve_fs(r, flags, fi);
+	return resolve_done(r, flags, fi,
+			    ctl_ext4_fs_from_mount(r, m, fs_flags(flags), fi));
 }
 
 /*
@@ -421,7 +320,7 @@ static int resolve_listed(const struct ctl_root *r, struct ctl_mount *m,
  * checkpoint), which leads to whatever is mounted there now. Returns 0,
  * or an exit code after a message when another file system covers it.
  */
-static int reachable(const struct fsinfo *fi)
+static int reachable(const struct ctl_ext4_fs *fi)
 {
 	if (!fi->mounted || !fi->covered)
 		return 0;
@@ -435,50 +334,13 @@ static int reachable(const struct fsinfo *fi)
  * a mount whose root is a FIFO or device (a bind mount) has none. Returns
  * 0, or an exit code after a message.
  */
-static int ioctl_reachable(const struct fsinfo *fi)
+static int ioctl_reachable(const struct ctl_ext4_fs *fi)
 {
 	if (!fi->mounted || S_ISDIR(fi->root_mode) || S_ISREG(fi->root_mode))
 		return 0;
 	warnx("%s: the mount is of a FIFO or device, not of a directory or file, so its file system cannot be reached through it for this; use another mount of %s",
 	      fi->m.target, fi->dev[0] ? fi->dev : fi->m.source);
 	return CTL_EXIT_FAIL;
-}
-
-/* The name to print for a file system: its mount point or the device. */
-static const char *name_of(const struct fsinfo *fi)
-{
-	return fi->mounted ? fi->m.target : fi->dev;
-}
-
-/* Superblock mount-options string: fresh from the kernel when mounted. */
-static const char *sb_opts(const struct fsinfo *fi)
-{
-	if (fi->have_tune)
-		return (const char *)fi->tune.mount_opts;
-	if (fi->have_sb)
-		return fi->sb.mount_opts;
-	return NULL;
-}
-
-static int sb_data(const struct fsinfo *fi)
-{
-	if (fi->have_tune)
-		return ctl_ext4_defm_data(fi->tune.default_mnt_opts);
-	if (fi->have_sb)
-		return ctl_ext4_defm_data(fi->sb.default_mount_opts);
-	return CTL_EXT4_DATA_KEEP;
-}
-
-/* 1 journal, 0 none, -1 unknown. */
-static int has_journal(const struct fsinfo *fi)
-{
-	if (fi->have_tune)
-		return !!(fi->tune.feature_compat & 0x4);
-	if (fi->have_sb)
-		return fi->sb.has_journal;
-	if (fi->have_ji)
-		return 1;
-	return -1;
 }
 
 static void fmt_size(char *buf, size_t len, uint64_t b)
@@ -492,7 +354,7 @@ static void fmt_size(char *buf, size_t len, uint64_t b)
 }
 
 /* The journal options of the fstab entry. */
-static void fmt_fstab(const struct fsinfo *fi, char *buf, size_t len)
+static void fmt_fstab(const struct ctl_ext4_fs *fi, char *buf, size_t len)
 {
 	char d[32] = "", c[32] = "";
 	int hd, hc;
@@ -514,16 +376,16 @@ static void fmt_fstab(const struct fsinfo *fi, char *buf, size_t len)
 			 hd && hc ? "," : "", hc ? "commit=" : "", c);
 }
 
-static int add_row(struct ctl_out *out, const struct fsinfo *fi)
+static int add_row(struct ctl_out *out, const struct ctl_ext4_fs *fi)
 {
 	struct ctl_row *row = ctl_out_row(out);
 	char buf[256];
 	struct ctl_ext4_next nx;
-	int j = has_journal(fi);
+	int j = ctl_ext4_fs_has_journal(fi);
 
 	if (!row)
 		return -ENOMEM;
-	ctl_ext4_next_mount(sb_data(fi), sb_opts(fi),
+	ctl_ext4_next_mount(ctl_ext4_fs_sb_data(fi), ctl_ext4_fs_sb_opts(fi),
 			    fi->fstab > 0 ? fi->fstab_opts : NULL, &nx);
 	ctl_out_set(out, row, COL_DEVICE, fi->dev[0] ? fi->dev : fi->m.source);
 	ctl_out_set(out, row, COL_TARGET, fi->mounted ? fi->m.target : NULL);
@@ -564,12 +426,12 @@ static int add_row(struct ctl_out *out, const struct fsinfo *fi)
 	}
 	fmt_fstab(fi, buf, sizeof(buf));
 	ctl_out_set(out, row, COL_FSTAB, buf[0] ? buf : NULL);
-	if (sb_data(fi) >= 0)
+	if (ctl_ext4_fs_sb_data(fi) >= 0)
 		ctl_out_set(out, row, COL_SBDATA,
-			    ctl_ext4_data_name(sb_data(fi)));
-	ctl_out_set(out, row, COL_SBOPTS, sb_opts(fi));
+			    ctl_ext4_data_name(ctl_ext4_fs_sb_data(fi)));
+	ctl_out_set(out, row, COL_SBOPTS, ctl_ext4_fs_sb_opts(fi));
 	/* Every layer must be known, or the next values may be wrong. */
-	if (j != 0 && sb_opts(fi) && fi->fstab >= 0) {
+	if (j != 0 && ctl_ext4_fs_sb_opts(fi) && fi->fstab >= 0) {
 		ctl_out_set(out, row, COL_NEXTDATA,
 			    ctl_ext4_data_name(nx.data));
 		ctl_out_setf(out, row, COL_NEXTCOMMIT, "%u", nx.commit);
@@ -600,7 +462,7 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 	if (err < 0)
 		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
 	if (o->all) {
-		err = ctl_mount_list(r, ext_types, &mv, &nm);
+		err = ctl_mount_list(r, ctl_ext4_types, &mv, &nm);
 		if (err < 0)
 			errx(CTL_EXIT_FAIL, "mountinfo: %s",
 			     ctl_file_strerror(-err));
@@ -614,7 +476,7 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 	for (size_t i = 0; i < (o->all ? nm : targets->n); i++) {
 		int fl = (o->all ? RES_QUIET : 0) |
 			 (o->cli.verbose ? RES_VERBOSE : 0) | need;
-		struct fsinfo fi;
+		struct ctl_ext4_fs fi;
 		int c = o->all ? resolve_listed(r, &mv[i], fl, &fi)
 			       : resolve(r, targets->v[i], fl, &fi);
 
@@ -622,7 +484,7 @@ static int cmd_show(const struct opts *o, const struct ctl_root *r,
 			c = CTL_EXIT_FAIL;
 		if (c && (!o->all || c != CTL_EXIT_UNSUPP))
 			rc = rc > c ? rc : c;
-		fsinfo_free(&fi);
+		ctl_ext4_fs_free(&fi);
 	}
 	ctl_mount_list_free(mv, nm);
 	err = ctl_out_print(out, stdout);
@@ -660,7 +522,7 @@ static const char *data_word(int mode)
  * values, the old ones (for --save and a rollback), and what is done.
  */
 struct change {
-	struct fsinfo fi;
+	struct ctl_ext4_fs fi;
 	int dup; /* the file system of an earlier target: nothing to do */
 	int live; /* change commit= of the mount */
 	unsigned int commit, old_commit;
@@ -677,7 +539,7 @@ struct change {
 static void changes_free(struct change *ch, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		fsinfo_free(&ch[i].fi);
+		ctl_ext4_fs_free(&ch[i].fi);
 	free(ch);
 }
 
@@ -691,11 +553,11 @@ static void changes_free(struct change *ch, size_t n)
  * an exit code after a message.
  */
 static int live_change(const struct opts *o, const struct ctl_root *r,
-		       const struct fsinfo *fi, unsigned int commit,
+		       const struct ctl_ext4_fs *fi, unsigned int commit,
 		       unsigned int *now, int *via, int *done)
 {
 	unsigned int want = commit ? commit : CTL_EXT4_COMMIT_DEFAULT;
-	const char *name = name_of(fi);
+	const char *name = ctl_ext4_fs_name(fi);
 	struct ctl_ext4_live after;
 	struct ctl_mount m2 = {0};
 	char val[16];
@@ -759,9 +621,9 @@ static int live_change(const struct opts *o, const struct ctl_root *r,
 	return 0;
 }
 
-static int sb_error(const struct fsinfo *fi, int err)
+static int sb_error(const struct ctl_ext4_fs *fi, int err)
 {
-	const char *name = name_of(fi);
+	const char *name = ctl_ext4_fs_name(fi);
 
 	switch (-err) {
 	case EPERM:
@@ -799,7 +661,7 @@ static int sb_error(const struct fsinfo *fi, int err)
  * Unmounted: a device nobody else holds, with no journal to replay.
  * Returns 0 or an exit code after a message.
  */
-static int sb_ready(struct fsinfo *fi, uint32_t need)
+static int sb_ready(struct ctl_ext4_fs *fi, uint32_t need)
 {
 	int err;
 
@@ -841,8 +703,9 @@ static int plan_sb(struct change *ch)
 	if (rc)
 		return rc;
 	snprintf(ch->old_opts, sizeof(ch->old_opts), "%s",
-		 sb_opts(&ch->fi) ? sb_opts(&ch->fi) : "");
-	ch->old_data = sb_data(&ch->fi);
+		 ctl_ext4_fs_sb_opts(&ch->fi) ? ctl_ext4_fs_sb_opts(&ch->fi)
+					      : "");
+	ch->old_data = ctl_ext4_fs_sb_data(&ch->fi);
 	ch->sb = 1;
 	return 0;
 }
@@ -852,47 +715,24 @@ static int plan_sb(struct change *ch)
  * superblock together: with --legacy-remount a mount whose state differs
  * from its superblock's cannot be kept. Returns 0 or an exit code.
  */
-static int legacy_ok(const struct opts *o, const struct fsinfo *fi)
+static int legacy_ok(const struct opts *o, const struct ctl_ext4_fs *fi)
 {
 	if (!o->legacy || !(fi->m.vfs_flags & MS_RDONLY) == !fi->m.sb_ro)
 		return 0;
 	warnx("%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
-	      name_of(fi), fi->m.sb_ro ? "read-write" : "read-only",
+	      ctl_ext4_fs_name(fi), fi->m.sb_ro ? "read-write" : "read-only",
 	      fi->m.sb_ro ? "read-only" : "writable");
 	return CTL_EXIT_FAIL;
-}
-
-/* Write OPTS (NULL: keep) and DATA (KEEP: keep) into FI's superblock. */
-static int sb_write_fs(const struct fsinfo *fi, const char *opts, int data)
-{
-	if (fi->mounted)
-		return ctl_ext4_tune_set(fi->m.target, opts, data, NULL);
-	return ctl_ext4_sb_write(fi->dev, opts, data, NULL);
 }
 
 /* Does the superblock of CH still hold the old values? 0 when unknown. */
 static int sb_unchanged(const struct change *ch)
 {
-	const struct fsinfo *fi = &ch->fi;
 	char cur[CTL_EXT4_MOUNT_OPTS_MAX + 2];
 	int data;
 
-	if (fi->mounted) {
-		struct ext4_tune_sb_params p;
-
-		if (ctl_ext4_tune_get(fi->m.target, &p) < 0)
-			return 0;
-		snprintf(cur, sizeof(cur), "%.*s", (int)sizeof(p.mount_opts),
-			 (const char *)p.mount_opts);
-		data = ctl_ext4_defm_data(p.default_mnt_opts);
-	} else {
-		struct ctl_ext4_sb sb;
-
-		if (ctl_ext4_sb_read(fi->dev, &sb) < 0)
-			return 0;
-		snprintf(cur, sizeof(cur), "%s", sb.mount_opts);
-		data = ctl_ext4_defm_data(sb.default_mount_opts);
-	}
+	if (ctl_ext4_fs_sb_now(&ch->fi, cur, sizeof(cur), &data) < 0)
+		return 0;
 	return (!ch->set_opts || strcmp(cur, ch->old_opts) == 0) &&
 	       (ch->data == CTL_EXT4_DATA_KEEP || data == ch->old_data);
 }
@@ -913,7 +753,8 @@ static int apply_change(const struct opts *o, const struct ctl_root *r,
 	}
 	if (!ch->sb)
 		return 0;
-	err = sb_write_fs(&ch->fi, ch->set_opts ? ch->opts : NULL, ch->data);
+	err = ctl_ext4_fs_sb_write(&ch->fi, ch->set_opts ? ch->opts : NULL,
+				   ch->data);
 	/* A write can fail after reaching the disk (a failed flush): look. */
 	ch->done_sb = err == 0 || !sb_unchanged(ch);
 	return err < 0 ? sb_error(&ch->fi, err) : 0;
@@ -927,15 +768,16 @@ static int apply_change(const struct opts *o, const struct ctl_root *r,
 static int undo_change(const struct opts *o, const struct ctl_root *r,
 		       struct change *ch)
 {
-	const char *name = name_of(&ch->fi);
+	const char *name = ctl_ext4_fs_name(&ch->fi);
 	int did = 0, bad = 0, err, via, done;
 	unsigned int now;
 
 	if (ch->done_sb) {
-		err = sb_write_fs(&ch->fi, ch->set_opts ? ch->old_opts : NULL,
-				  ch->data == CTL_EXT4_DATA_KEEP
-					  ? CTL_EXT4_DATA_KEEP
-					  : ch->old_data);
+		err = ctl_ext4_fs_sb_write(&ch->fi,
+					   ch->set_opts ? ch->old_opts : NULL,
+					   ch->data == CTL_EXT4_DATA_KEEP
+						   ? CTL_EXT4_DATA_KEEP
+						   : ch->old_data);
 		if (err < 0) {
 			warnx("%s: rolling back the superblock failed: %s",
 			      name, strerror(-err));
@@ -1005,7 +847,7 @@ static int apply_all(const struct opts *o, const struct ctl_root *r,
 /* Print what CH changed (or, with --dry-run, would change). */
 static void report_change(const struct opts *o, const struct change *ch)
 {
-	const char *name = name_of(&ch->fi);
+	const char *name = ctl_ext4_fs_name(&ch->fi);
 	const char *dry = o->cli.dry_run ? " (dry run)" : "";
 
 	if (ch->dup)
@@ -1081,9 +923,9 @@ static int save_prepare(const char *path, struct prev_save *ps)
 /* One record: what restore needs to put CH's file system back. */
 static void save_record(FILE *f, const struct change *ch)
 {
-	const struct fsinfo *fi = &ch->fi;
+	const struct ctl_ext4_fs *fi = &ch->fi;
 
-	fprintf(f, "target=%s\n", name_of(fi));
+	fprintf(f, "target=%s\n", ctl_ext4_fs_name(fi));
 	if (fi->dev[0])
 		fprintf(f, "device=%s\n", fi->dev);
 	if (fi->have_sb)
@@ -1099,7 +941,7 @@ static void save_record(FILE *f, const struct change *ch)
 /* A value that cannot be written as one line of a save file. */
 static const char *unsavable(const struct change *ch)
 {
-	const char *v[] = {name_of(&ch->fi), ch->fi.dev, ch->old_opts};
+	const char *v[] = {ctl_ext4_fs_name(&ch->fi), ch->fi.dev, ch->old_opts};
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
 		if (strchr(v[i], '\n'))
@@ -1174,7 +1016,7 @@ static void save_putback(const char *path, const struct prev_save *ps)
 static int plan_set(const struct opts *o, const struct ctl_root *r,
 		    const char *arg, struct change *ch)
 {
-	struct fsinfo *fi = &ch->fi;
+	struct ctl_ext4_fs *fi = &ch->fi;
 	const char *name, *cur;
 	char val[16];
 	int rc, err;
@@ -1183,13 +1025,13 @@ static int plan_set(const struct opts *o, const struct ctl_root *r,
 	rc = resolve(r, arg, 0, fi);
 	if (rc)
 		return rc;
-	name = name_of(fi);
+	name = ctl_ext4_fs_name(fi);
 	if (o->data_arg && !o->persist) {
 		warnx("%s: the data mode cannot change on a mounted file system (the kernel refuses data= on remount); to use data=%s from the next mount run: jcommit set --data %s --persist %s",
 		      name, o->data_arg, o->data_arg, fi->arg);
 		return CTL_EXIT_UNSUPP;
 	}
-	if (has_journal(fi) == 0) {
+	if (ctl_ext4_fs_has_journal(fi) == 0) {
 		warnx("%s: no journal, so data= and commit= do not apply (add one with tune2fs -O has_journal)",
 		      name);
 		return CTL_EXIT_UNSUPP;
@@ -1339,7 +1181,7 @@ static int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 	if (o->cli.dry_run)
 		flags |= EXT4_IOC_CHECKPOINT_FLAG_DRY_RUN;
 	for (size_t i = 0; i < targets->n; i++) {
-		struct fsinfo fi;
+		struct ctl_ext4_fs fi;
 		int c = resolve(r, targets->v[i], 0, &fi);
 		double t0, ms;
 		int err;
@@ -1383,7 +1225,7 @@ static int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 			}
 		}
 		rc = rc > c ? rc : c;
-		fsinfo_free(&fi);
+		ctl_ext4_fs_free(&fi);
 	}
 	return rc;
 }
@@ -1391,7 +1233,7 @@ static int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 /* --- check --- */
 
 /* Is OPT ("name" or "name=value") set on the mount of FI? */
-static int opt_present(const struct fsinfo *fi, const char *opt)
+static int opt_present(const struct ctl_ext4_fs *fi, const char *opt)
 {
 	const char *lists[] = {fi->m.vfs_opts, fi->m.fs_opts, fi->live.opts};
 	char name[128], want[128], v[256];
@@ -1416,7 +1258,7 @@ static int opt_present(const struct fsinfo *fi, const char *opt)
 }
 
 /* Call FN for each element of the comma list LIST. */
-static int each_opt(const char *list, const struct fsinfo *fi, int want,
+static int each_opt(const char *list, const struct ctl_ext4_fs *fi, int want,
 		    const struct opts *o)
 {
 	int bad = 0;
@@ -1431,7 +1273,8 @@ static int each_opt(const char *list, const struct fsinfo *fi, int want,
 			if (opt_present(fi, opt) != want) {
 				bad++;
 				if (!o->cli.quiet)
-					printf("%s: %s %s\n", name_of(fi), opt,
+					printf("%s: %s %s\n",
+					       ctl_ext4_fs_name(fi), opt,
 					       want ? "missing (required)"
 						    : "set (forbidden)");
 			}
@@ -1443,11 +1286,12 @@ static int each_opt(const char *list, const struct fsinfo *fi, int want,
 	return bad;
 }
 
-static int check_one(const struct opts *o, const struct fsinfo *fi, int flags)
+static int check_one(const struct opts *o, const struct ctl_ext4_fs *fi,
+		     int flags)
 {
-	const char *name = name_of(fi);
+	const char *name = ctl_ext4_fs_name(fi);
 	const char *d = ctl_ext4_data_name(fi->live.data);
-	int bad = 0, j = has_journal(fi);
+	int bad = 0, j = ctl_ext4_fs_has_journal(fi);
 
 	if (!fi->mounted)
 		return unsupported(
@@ -1494,7 +1338,7 @@ static int cmd_check(const struct opts *o, const struct ctl_root *r,
 		return CTL_EXIT_UNSUPP;
 	}
 	for (size_t i = 0; i < targets->n; i++) {
-		struct fsinfo fi;
+		struct ctl_ext4_fs fi;
 		int c = resolve(r, targets->v[i], fl, &fi);
 
 		if (c == 0)
@@ -1504,7 +1348,7 @@ static int cmd_check(const struct opts *o, const struct ctl_root *r,
 		else if (c == 0 || c == CTL_EXIT_CHECK)
 			checked++;
 		rc = rc > c ? rc : c;
-		fsinfo_free(&fi);
+		ctl_ext4_fs_free(&fi);
 	}
 	if (rc == 0 && checked == 0) {
 		warnx("check: no TARGET is a mounted ext4 file system; nothing checked");
@@ -1532,25 +1376,23 @@ struct record {
 static int plan_restore(const struct opts *o, const struct ctl_root *r,
 			const struct record *rec, struct change *ch)
 {
-	struct fsinfo *fi = &ch->fi;
-	const char *t = rec->target;
-	struct stat st;
-	int rc;
+	struct ctl_ext4_fs *fi = &ch->fi;
+	const char *t = rec->device[0] ? rec->device : rec->target;
+	int rc, err;
 
 	ch->data = CTL_EXT4_DATA_KEEP;
 	/*
 	 * The device names the file system; the mount point may be gone or,
 	 * worse, an empty directory on another file system by now.
 	 */
-	if (rec->device[0]) {
-		t = rec->device;
-		if (stat(t, &st) < 0 || !S_ISBLK(st.st_mode)) {
-			warnx("%s: recorded device %s is gone; not restoring",
-			      rec->target, t);
-			return CTL_EXIT_FAIL;
-		}
+	err = ctl_ext4_fs_open(r, t, rec->device[0] ? CTL_EXT4_FS_DEVICE : 0,
+			       fi);
+	if (err < 0 && rec->device[0] && fi->stage == CTL_EXT4_AT_TARGET) {
+		warnx("%s: recorded device %s is gone; not restoring",
+		      rec->target, t);
+		return CTL_EXIT_FAIL;
 	}
-	rc = resolve(r, t, 0, fi);
+	rc = resolve_done(r, 0, fi, err);
 	if (rc == 0)
 		rc = reachable(fi);
 	if (rc)

@@ -729,3 +729,213 @@ int ctl_ext4_checkpoint(const char *path, uint32_t flags)
 		return neg_errno();
 	return ioctl(fd, EXT4_IOC_CHECKPOINT, &flags) < 0 ? neg_errno() : 0;
 }
+
+/* --- From a target to its file system --- */
+
+const char *const ctl_ext4_types[] = {"ext4", "ext3", "ext2", NULL};
+
+bool ctl_ext4_is_ext_type(const char *fstype)
+{
+	for (const char *const *t = ctl_ext4_types; fstype && *t; t++)
+		if (strcmp(*t, fstype) == 0)
+			return true;
+	return false;
+}
+
+/* Stop at STAGE with ERR. */
+static int fs_fail(struct ctl_ext4_fs *fs, enum ctl_ext4_stage stage, int err)
+{
+	fs->stage = stage;
+	return err;
+}
+
+/*
+ * The superblock of FS->dev: directly when mounted (the kernel checked
+ * it); with libext2fs for the journal superblock and for an unmounted
+ * device. Without libext2fs a mounted file system still gets the direct
+ * read. Returns 0 or -errno.
+ */
+static int fs_read_sb(struct ctl_ext4_fs *fs, int flags)
+{
+	int err;
+
+	if (fs->mounted && !(flags & CTL_EXT4_FS_JOURNAL_SB))
+		return ctl_ext4_sb_peek(fs->dev, &fs->sb);
+	err = ctl_ext4_sb_read(fs->dev, &fs->sb);
+	fs->have_jsb = err == 0;
+	if (err != -ELIBACC || !fs->mounted)
+		return err;
+	fs->jsb_err = err;
+	return ctl_ext4_sb_peek(fs->dev, &fs->sb);
+}
+
+/* What the kernel says of the mounted FS: kname, live options, ioctls. */
+static int fs_read_mounted(const struct ctl_root *r, int flags,
+			   struct ctl_ext4_fs *fs)
+{
+	struct stat st;
+	int err;
+
+	if (!ctl_ext4_is_ext_type(fs->m.fstype))
+		return fs_fail(fs, CTL_EXT4_AT_FSTYPE, -EMEDIUMTYPE);
+	if (!fs->dev[0] && fs->m.source[0] == '/')
+		snprintf(fs->dev, sizeof(fs->dev), "%s", fs->m.source);
+	err = ctl_ext4_kname(r, fs->m.dev, fs->kname, sizeof(fs->kname));
+	if (err == 0)
+		err = ctl_ext4_live_read(r, fs->kname, &fs->live);
+	if (err < 0)
+		return fs_fail(fs, CTL_EXT4_AT_DRIVER, err);
+	fs->have_live = 1;
+	if (flags & CTL_EXT4_FS_LIVE_ONLY)
+		return 0;
+	/*
+	 * Everything done through the mount point path (the tune ioctls,
+	 * fspick, the checkpoint) reaches whatever is mounted there now: a
+	 * file system mounted over it is someone else.
+	 */
+	fs->covered = stat(fs->m.target, &st) < 0 || st.st_dev != fs->m.dev;
+	fs->root_mode = fs->covered ? 0 : st.st_mode;
+	if (!fs->covered)
+		fs->have_tune = ctl_ext4_tune_get(fs->m.target, &fs->tune) == 0;
+	fs->have_ji = ctl_jbd2_info_read(r, fs->kname, &fs->ji) == 0;
+	return 0;
+}
+
+/* Fill FS once FS->m (when mounted), FS->dev and FS->arg are set. */
+static int fs_read(const struct ctl_root *r, int flags, struct ctl_ext4_fs *fs)
+{
+	int err;
+
+	if (fs->mounted) {
+		err = fs_read_mounted(r, flags, fs);
+		if (err < 0 || (flags & CTL_EXT4_FS_LIVE_ONLY))
+			return err;
+	}
+	if (fs->dev[0]) {
+		err = fs_read_sb(fs, flags);
+		fs->have_sb = err == 0;
+		if (err < 0 && !fs->mounted)
+			return fs_fail(fs, CTL_EXT4_AT_SB, err);
+		fs->sb_err = err;
+	}
+	if (flags & CTL_EXT4_FS_FSTAB)
+		fs->fstab = ctl_fstab_find(r, fs->mounted ? fs->m.target : NULL,
+					   fs->dev,
+					   fs->have_sb ? fs->sb.uuid : NULL,
+					   fs->have_sb ? fs->sb.label : NULL,
+					   &fs->fstab_opts);
+	return 0;
+}
+
+int ctl_ext4_fs_open(const struct ctl_root *r, const char *target, int flags,
+		     struct ctl_ext4_fs *fs)
+{
+	struct stat st;
+	int err;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->arg = target;
+	if (stat(target, &st) < 0)
+		return fs_fail(fs, CTL_EXT4_AT_TARGET, neg_errno());
+	if (S_ISBLK(st.st_mode)) {
+		snprintf(fs->dev, sizeof(fs->dev), "%s", target);
+		err = ctl_mount_by_dev(r, st.st_rdev, &fs->m);
+		if (err == -ENOENT)
+			err = 1; /* an unmounted device: superblock only */
+	} else if (flags & CTL_EXT4_FS_DEVICE) {
+		return fs_fail(fs, CTL_EXT4_AT_TARGET, -ENOTBLK);
+	} else {
+		err = ctl_mount_by_path(r, target, &fs->m);
+	}
+	if (err < 0)
+		return fs_fail(fs, CTL_EXT4_AT_MOUNT, err);
+	fs->mounted = err == 0;
+	fs->fsdev = fs->mounted ? fs->m.dev : st.st_rdev;
+	return fs_read(r, flags, fs);
+}
+
+int ctl_ext4_fs_from_mount(const struct ctl_root *r, struct ctl_mount *m,
+			   int flags, struct ctl_ext4_fs *fs)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->m = *m;
+	memset(m, 0, sizeof(*m));
+	fs->arg = fs->m.target;
+	fs->mounted = 1;
+	fs->fsdev = fs->m.dev;
+	return fs_read(r, flags, fs);
+}
+
+void ctl_ext4_fs_free(struct ctl_ext4_fs *fs)
+{
+	ctl_mount_clear(&fs->m);
+	free(fs->fstab_opts);
+	memset(fs, 0, sizeof(*fs));
+}
+
+const char *ctl_ext4_fs_name(const struct ctl_ext4_fs *fs)
+{
+	return fs->mounted ? fs->m.target : fs->dev;
+}
+
+const char *ctl_ext4_fs_sb_opts(const struct ctl_ext4_fs *fs)
+{
+	if (fs->have_tune)
+		return (const char *)fs->tune.mount_opts;
+	if (fs->have_sb)
+		return fs->sb.mount_opts;
+	return NULL;
+}
+
+int ctl_ext4_fs_sb_data(const struct ctl_ext4_fs *fs)
+{
+	if (fs->have_tune)
+		return ctl_ext4_defm_data(fs->tune.default_mnt_opts);
+	if (fs->have_sb)
+		return ctl_ext4_defm_data(fs->sb.default_mount_opts);
+	return CTL_EXT4_DATA_KEEP;
+}
+
+int ctl_ext4_fs_has_journal(const struct ctl_ext4_fs *fs)
+{
+	if (fs->have_tune)
+		return !!(fs->tune.feature_compat &
+			  EXT3_FEATURE_COMPAT_HAS_JOURNAL);
+	if (fs->have_sb)
+		return fs->sb.has_journal;
+	if (fs->have_ji)
+		return 1;
+	return -1;
+}
+
+int ctl_ext4_fs_sb_now(const struct ctl_ext4_fs *fs, char *opts, size_t len,
+		       int *data)
+{
+	struct ext4_tune_sb_params p;
+	struct ctl_ext4_sb sb;
+	int err;
+
+	if (fs->mounted) {
+		err = ctl_ext4_tune_get(fs->m.target, &p);
+		if (err < 0)
+			return err;
+		*data = ctl_ext4_defm_data(p.default_mnt_opts);
+		err = ctl_fmt(opts, len, "%.*s", (int)sizeof(p.mount_opts),
+			      (const char *)p.mount_opts);
+		return err < 0 ? err : 0;
+	}
+	err = ctl_ext4_sb_read(fs->dev, &sb);
+	if (err < 0)
+		return err;
+	*data = ctl_ext4_defm_data(sb.default_mount_opts);
+	err = ctl_fmt(opts, len, "%s", sb.mount_opts);
+	return err < 0 ? err : 0;
+}
+
+int ctl_ext4_fs_sb_write(const struct ctl_ext4_fs *fs, const char *opts,
+			 int data)
+{
+	if (fs->mounted)
+		return ctl_ext4_tune_set(fs->m.target, opts, data, NULL);
+	return ctl_ext4_sb_write(fs->dev, opts, data, NULL);
+}

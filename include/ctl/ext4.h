@@ -5,15 +5,20 @@
  * system's superblock fields need no library), effective options from
  * /proc/fs/ext4, jbd2
  * statistics, live reconfigure (fspick/fsconfig, MS_REMOUNT fallback),
- * EXT4_IOC_GET/SET_TUNE_SB_PARAM and EXT4_IOC_CHECKPOINT.
+ * EXT4_IOC_GET/SET_TUNE_SB_PARAM and EXT4_IOC_CHECKPOINT; and the chain
+ * from a target to its file system (ctl_ext4_fs_open()), the one both
+ * jcommit and preflight take.
  */
 #pragma once
 
+#include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/types.h>
 
+#include "ctl/mount.h"
 #include "ctl/root.h"
 
 /*
@@ -285,3 +290,127 @@ int ctl_ext4_opts_merge(const char *old, const char *name, const char *val,
  * without CAP_SYS_ADMIN, -EINVAL for DISCARD|ZEROOUT, or -errno.
  */
 int ctl_ext4_checkpoint(const char *path, uint32_t flags);
+
+/*
+ * --- From a target to its file system ---
+ *
+ * The fstype names the ext4 driver mounts (ext4, ext3, ext2), NULL
+ * terminated: the one list of them.
+ */
+extern const char *const ctl_ext4_types[];
+
+/* Is FSTYPE (NULL: no) one of ctl_ext4_types? */
+bool ctl_ext4_is_ext_type(const char *fstype);
+
+/* Flags of ctl_ext4_fs_open(). */
+enum {
+	CTL_EXT4_FS_LIVE_ONLY = 1
+				<< 0, /* the mount and its live options only */
+	CTL_EXT4_FS_JOURNAL_SB = 1 << 1, /* the journal superblock too */
+	CTL_EXT4_FS_FSTAB = 1 << 2, /* the fstab entry too */
+	CTL_EXT4_FS_DEVICE = 1 << 3, /* the target must be a block device */
+};
+
+/* Where ctl_ext4_fs_open() stopped: the step whose error it returned. */
+enum ctl_ext4_stage {
+	CTL_EXT4_AT_NONE = 0, /* it did not stop */
+	CTL_EXT4_AT_TARGET, /* the target itself (stat) */
+	CTL_EXT4_AT_MOUNT, /* its mount in <root>/proc/self/mountinfo */
+	CTL_EXT4_AT_FSTYPE, /* mounted, but not as ext2/3/4 */
+	CTL_EXT4_AT_DRIVER, /* no <root>/proc/fs/ext4/<kname>/options */
+	CTL_EXT4_AT_SB, /* an unmounted device's superblock */
+};
+
+/*
+ * One ext2/3/4 file system as a target names it. What could not be read
+ * of a mounted file system is flagged (have_*, *_err), not an error: the
+ * kernel still answers for it.
+ */
+struct ctl_ext4_fs {
+	const char *arg; /* the target as given (not copied) */
+	enum ctl_ext4_stage stage; /* where an open failed */
+	int mounted;
+	struct ctl_mount m; /* its mount, when mounted */
+	dev_t fsdev; /* the file system's device number */
+	char dev[PATH_MAX]; /* block device node, "" when unknown */
+	char kname[64]; /* as /proc/fs/ext4 names it: "loop3" */
+	/*
+	 * Another file system is mounted over m.target, so the mount point
+	 * path (fspick, the ioctls) leads elsewhere; root_mode is the mode
+	 * of the mount's root otherwise (a bind mount may be of a FIFO).
+	 */
+	int covered;
+	mode_t root_mode;
+	int have_live;
+	struct ctl_ext4_live live;
+	int have_sb; /* sb read (directly when mounted) */
+	int have_jsb; /* with the journal superblock (libext2fs) */
+	struct ctl_ext4_sb sb;
+	int sb_err; /* mounted: why sb was not read, else 0 */
+	int jsb_err; /* mounted: why the journal superblock was not */
+	int have_tune; /* EXT4_IOC_GET_TUNE_SB_PARAM answered */
+	struct ext4_tune_sb_params tune;
+	int have_ji;
+	struct ctl_jbd2_info ji;
+	int fstab; /* 1 entry found, 0 none, -errno not read */
+	char *fstab_opts; /* its options, when found */
+};
+
+/*
+ * Find the ext2/3/4 file system TARGET names (a block device node, or
+ * any path on a mounted file system) and read what FLAGS ask: its mount,
+ * the kernel name and live options, the superblock (read directly when
+ * mounted; libext2fs only for CTL_EXT4_FS_JOURNAL_SB or an unmounted
+ * device), EXT4_IOC_GET_TUNE_SB_PARAM, the jbd2 statistics and (with
+ * CTL_EXT4_FS_FSTAB) the fstab entry. CTL_EXT4_FS_LIVE_ONLY stops after
+ * the live options. Returns 0, or -errno with FS->stage naming the step:
+ * AT_TARGET (-ENOTBLK: not a block device under CTL_EXT4_FS_DEVICE),
+ * AT_MOUNT, AT_FSTYPE (-EMEDIUMTYPE), AT_DRIVER, AT_SB (-EMEDIUMTYPE:
+ * no ext2/3/4 superblock; -ELIBACC: libext2fs missing). FS holds what
+ * was found before the failure either way: call ctl_ext4_fs_free().
+ */
+int ctl_ext4_fs_open(const struct ctl_root *r, const char *target, int flags,
+		     struct ctl_ext4_fs *fs);
+
+/*
+ * ctl_ext4_fs_open() for the mount M (from ctl_mount_list()), taken
+ * over (M is left zeroed): by the mount itself, since its mount point
+ * path may lead to another file system mounted over it. FS->arg is the
+ * mount point. Returns as ctl_ext4_fs_open().
+ */
+int ctl_ext4_fs_from_mount(const struct ctl_root *r, struct ctl_mount *m,
+			   int flags, struct ctl_ext4_fs *fs);
+
+/* Free what FS holds and zero it; a zeroed struct is fine. */
+void ctl_ext4_fs_free(struct ctl_ext4_fs *fs);
+
+/* The name of FS for messages: its mount point, else its device. */
+const char *ctl_ext4_fs_name(const struct ctl_ext4_fs *fs);
+
+/*
+ * The superblock mount-options string of FS, fresh from the kernel when
+ * mounted; NULL when unknown.
+ */
+const char *ctl_ext4_fs_sb_opts(const struct ctl_ext4_fs *fs);
+
+/* The superblock default data mode of FS; KEEP when unknown. */
+int ctl_ext4_fs_sb_data(const struct ctl_ext4_fs *fs);
+
+/* Has FS a journal? 1 yes, 0 no, -1 unknown. */
+int ctl_ext4_fs_has_journal(const struct ctl_ext4_fs *fs);
+
+/*
+ * Read the superblock values of FS again, from the disk or the kernel:
+ * the mount-options string into OPTS and the data mode into *DATA.
+ * Returns 0 or -errno.
+ */
+int ctl_ext4_fs_sb_now(const struct ctl_ext4_fs *fs, char *opts, size_t len,
+		       int *data);
+
+/*
+ * Write OPTS (NULL: keep) and DATA (KEEP: keep) into the superblock of
+ * FS: through the mount (ctl_ext4_tune_set()) or, unmounted, to the
+ * device (ctl_ext4_sb_write()). Returns as those do.
+ */
+int ctl_ext4_fs_sb_write(const struct ctl_ext4_fs *fs, const char *opts,
+			 int data);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <ext2fs/ext2fs.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "ctl/ext4.h"
@@ -612,6 +613,242 @@ static void test_peek_bad(void **state)
 	assert_int_equal(fast.ext2_err, full.ext2_err);
 }
 
+/*
+ * A sysroot DIR (under the fake root) whose mountinfo mounts the fake
+ * root itself, with its real st_dev (a path lookup stat()s the host
+ * path), as FSTYPE, and a tmpfs on its subdirectory "tmpfs". WITH_EXT4
+ * adds the kernel name and /proc/fs/ext4, jbd2 and fstab files.
+ * Returns the real path of the fake root into REAL.
+ */
+static struct ctl_root *chain_root(const char *dir, const char *fstype,
+				   int with_ext4, char *real, size_t len)
+{
+	char p[PATH_MAX + 64];
+	struct ctl_root *r;
+	struct stat st;
+	unsigned int ma, mi;
+
+	assert_true(len >= PATH_MAX);
+	assert_non_null(realpath(fake_root, real));
+	assert_int_equal(stat(real, &st), 0);
+	ma = major(st.st_dev);
+	mi = minor(st.st_dev);
+	snprintf(p, sizeof(p), "%s/%s", fake_root, dir);
+	if (stat(p, &st) == 0) /* made by an earlier test */
+		goto open;
+	fake_mkdir("tmpfs");
+	snprintf(p, sizeof(p), "%s/proc/self/mountinfo", dir);
+	fake_write(p,
+		   "70 1 %u:%u / %s rw,nosuid - %s /dev/ctl-test-none rw\n"
+		   "71 70 %u:%u / %s/tmpfs rw - tmpfs tmpfs rw\n",
+		   ma, mi, real, fstype, ma, mi, real);
+	if (with_ext4) {
+		snprintf(p, sizeof(p), "%s/sys/devices/virtual/block/fakedisk",
+			 dir);
+		fake_mkdir(p);
+		snprintf(p, sizeof(p), "%s/sys/dev/block/%u:%u", dir, ma, mi);
+		fake_symlink("../../devices/virtual/block/fakedisk", p);
+		snprintf(p, sizeof(p), "%s/proc/fs/ext4/fakedisk/options", dir);
+		fake_write(p, "rw\ncommit=23\ndata=writeback\n");
+		snprintf(p, sizeof(p), "%s/proc/fs/jbd2/fakedisk-8/info", dir);
+		fake_write(p, "%s", jbd2_busy);
+		snprintf(p, sizeof(p), "%s/etc/fstab", dir);
+		fake_write(p, "/dev/other %s ext4 commit=40 0 0\n", real);
+	}
+	snprintf(p, sizeof(p), "%s/%s", fake_root, dir);
+open:
+	assert_int_equal(ctl_root_open(p, &r), 0);
+	return r;
+}
+
+static void test_ext_types(void **state)
+{
+	(void)state;
+	assert_true(ctl_ext4_is_ext_type("ext4"));
+	assert_true(ctl_ext4_is_ext_type("ext3"));
+	assert_true(ctl_ext4_is_ext_type("ext2"));
+	assert_false(ctl_ext4_is_ext_type("ext4dev"));
+	assert_false(ctl_ext4_is_ext_type("tmpfs"));
+	assert_false(ctl_ext4_is_ext_type(""));
+	assert_false(ctl_ext4_is_ext_type(NULL));
+	assert_string_equal(ctl_ext4_types[0], "ext4");
+	assert_null(ctl_ext4_types[3]);
+}
+
+static void test_fs_open(void **state)
+{
+	char real[PATH_MAX], p[PATH_MAX + 16];
+	struct ctl_root *r = chain_root("chain", "ext3", 1, real, sizeof(real));
+	struct ctl_ext4_fs fs;
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(stat(real, &st), 0);
+	assert_int_equal(ctl_ext4_fs_open(r, real, CTL_EXT4_FS_FSTAB, &fs), 0);
+	assert_ptr_equal(fs.arg, real);
+	assert_int_equal(fs.stage, CTL_EXT4_AT_NONE);
+	assert_int_equal(fs.mounted, 1);
+	assert_string_equal(fs.m.target, real);
+	assert_string_equal(fs.m.fstype, "ext3");
+	assert_int_equal(fs.fsdev, st.st_dev);
+	assert_string_equal(fs.dev, "/dev/ctl-test-none");
+	assert_string_equal(ctl_ext4_fs_name(&fs), real);
+	assert_string_equal(fs.kname, "fakedisk");
+	assert_int_equal(fs.have_live, 1);
+	assert_int_equal(fs.live.commit, 23);
+	assert_int_equal(fs.live.data, CTL_EXT4_DATA_WRITEBACK);
+	assert_int_equal(fs.covered, 0);
+	assert_true(S_ISDIR(fs.root_mode));
+	assert_int_equal(fs.have_ji, 1);
+	assert_int_equal(fs.ji.transactions, 123);
+	/* The device node is missing: not an error while mounted. */
+	assert_int_equal(fs.have_sb, 0);
+	assert_int_equal(fs.sb_err, -ENOENT);
+	assert_int_equal(fs.jsb_err, 0);
+	assert_int_equal(fs.fstab, 1);
+	assert_string_equal(fs.fstab_opts, "commit=40");
+	/* The real fs of the fake root may answer the tune ioctl. */
+	if (!fs.have_tune) {
+		assert_int_equal(ctl_ext4_fs_has_journal(&fs), 1);
+		assert_null(ctl_ext4_fs_sb_opts(&fs));
+		assert_int_equal(ctl_ext4_fs_sb_data(&fs), CTL_EXT4_DATA_KEEP);
+	}
+	ctl_ext4_fs_free(&fs);
+	assert_null(fs.m.target);
+
+	/* A file below the mount point; the mount and live options only. */
+	snprintf(p, sizeof(p), "%s/chain", real);
+	assert_int_equal(ctl_ext4_fs_open(r, p, CTL_EXT4_FS_LIVE_ONLY, &fs), 0);
+	assert_string_equal(fs.m.target, real);
+	assert_int_equal(fs.have_live, 1);
+	assert_int_equal(fs.have_ji + fs.have_sb + fs.have_tune, 0);
+	assert_int_equal(fs.sb_err, 0);
+	assert_int_equal(fs.fstab, 0);
+	ctl_ext4_fs_free(&fs);
+	ctl_root_free(r);
+}
+
+static void test_fs_open_fails(void **state)
+{
+	char real[PATH_MAX], p[PATH_MAX + 16];
+	struct ctl_root *r = chain_root("chain", "ext3", 1, real, sizeof(real));
+	struct ctl_root *nodrv =
+		chain_root("nodrv", "ext4", 0, real, sizeof(real));
+	struct ctl_root *empty;
+	struct ctl_ext4_fs fs;
+
+	(void)state;
+	/* Mounted, but not as ext2/3/4: the mount is still there. */
+	snprintf(p, sizeof(p), "%s/tmpfs", real);
+	assert_int_equal(ctl_ext4_fs_open(r, p, 0, &fs), -EMEDIUMTYPE);
+	assert_int_equal(fs.stage, CTL_EXT4_AT_FSTYPE);
+	assert_string_equal(fs.m.fstype, "tmpfs");
+	assert_string_equal(fs.m.target, p);
+	ctl_ext4_fs_free(&fs);
+	/* The target is missing, or not the block device asked for. */
+	snprintf(p, sizeof(p), "%s/missing", real);
+	assert_int_equal(ctl_ext4_fs_open(r, p, 0, &fs), -ENOENT);
+	assert_int_equal(fs.stage, CTL_EXT4_AT_TARGET);
+	ctl_ext4_fs_free(&fs);
+	assert_int_equal(ctl_ext4_fs_open(r, real, CTL_EXT4_FS_DEVICE, &fs),
+			 -ENOTBLK);
+	assert_int_equal(fs.stage, CTL_EXT4_AT_TARGET);
+	ctl_ext4_fs_free(&fs);
+	/* ext4 in mountinfo, but no /proc/fs/ext4 for it. */
+	assert_int_equal(ctl_ext4_fs_open(nodrv, real, 0, &fs), -ENOENT);
+	assert_int_equal(fs.stage, CTL_EXT4_AT_DRIVER);
+	assert_string_equal(fs.m.target, real);
+	assert_string_equal(fs.kname, "");
+	ctl_ext4_fs_free(&fs);
+	/* No mountinfo at all. */
+	fake_mkdir("empty");
+	snprintf(p, sizeof(p), "%s/empty", fake_root);
+	assert_int_equal(ctl_root_open(p, &empty), 0);
+	assert_int_equal(ctl_ext4_fs_open(empty, real, 0, &fs), -ENOENT);
+	assert_int_equal(fs.stage, CTL_EXT4_AT_MOUNT);
+	ctl_ext4_fs_free(&fs);
+	ctl_root_free(empty);
+	ctl_root_free(nodrv);
+	ctl_root_free(r);
+}
+
+static void test_fs_from_mount(void **state)
+{
+	char real[PATH_MAX];
+	struct ctl_root *r = chain_root("chain", "ext3", 1, real, sizeof(real));
+	struct ctl_ext4_fs fs;
+	struct ctl_mount *v;
+	size_t n;
+
+	(void)state;
+	/* The tmpfs is not listed; the ext3 mount is taken over. */
+	assert_int_equal(ctl_mount_list(r, ctl_ext4_types, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ctl_ext4_fs_from_mount(r, &v[0], 0, &fs), 0);
+	assert_null(v[0].target);
+	assert_string_equal(fs.arg, real);
+	assert_int_equal(fs.mounted, 1);
+	assert_int_equal(fs.live.commit, 23);
+	ctl_ext4_fs_free(&fs);
+	ctl_mount_list_free(v, n);
+	ctl_root_free(r);
+}
+
+/* Which layer each accessor takes: the kernel's, then the disk's. */
+static void test_fs_layers(void **state)
+{
+	struct ctl_ext4_fs fs = {0};
+
+	(void)state;
+	assert_int_equal(ctl_ext4_fs_has_journal(&fs), -1);
+	assert_null(ctl_ext4_fs_sb_opts(&fs));
+	assert_int_equal(ctl_ext4_fs_sb_data(&fs), CTL_EXT4_DATA_KEEP);
+	assert_string_equal(ctl_ext4_fs_name(&fs), "");
+	fs.have_ji = 1;
+	assert_int_equal(ctl_ext4_fs_has_journal(&fs), 1);
+	fs.have_sb = 1;
+	strcpy(fs.sb.mount_opts, "commit=9");
+	fs.sb.default_mount_opts = 0x20;
+	assert_int_equal(ctl_ext4_fs_has_journal(&fs), 0);
+	assert_string_equal(ctl_ext4_fs_sb_opts(&fs), "commit=9");
+	assert_int_equal(ctl_ext4_fs_sb_data(&fs), CTL_EXT4_DATA_JOURNAL);
+	fs.have_tune = 1;
+	fs.tune.feature_compat = 0x4;
+	strcpy((char *)fs.tune.mount_opts, "commit=11");
+	fs.tune.default_mnt_opts = 0x60;
+	assert_int_equal(ctl_ext4_fs_has_journal(&fs), 1);
+	assert_string_equal(ctl_ext4_fs_sb_opts(&fs), "commit=11");
+	assert_int_equal(ctl_ext4_fs_sb_data(&fs), CTL_EXT4_DATA_WRITEBACK);
+	strcpy(fs.dev, "/dev/loop7");
+	assert_string_equal(ctl_ext4_fs_name(&fs), "/dev/loop7");
+}
+
+/* An unmounted file system: the superblock written and read again. */
+static void test_fs_sb(void **state)
+{
+	struct ctl_ext4_fs fs = {0};
+	char opts[CTL_EXT4_MOUNT_OPTS_MAX + 2];
+	int data = -1;
+
+	(void)state;
+	snprintf(fs.dev, sizeof(fs.dev), "%s/fs.img", fake_root);
+	make_image(fs.dev, "-t ext4");
+	assert_int_equal(ctl_ext4_fs_sb_now(&fs, opts, sizeof(opts), &data), 0);
+	assert_string_equal(opts, "");
+	assert_int_equal(data, CTL_EXT4_DATA_NONE);
+	assert_int_equal(ctl_ext4_fs_sb_write(&fs, "commit=9",
+					      CTL_EXT4_DATA_JOURNAL),
+			 0);
+	assert_int_equal(ctl_ext4_fs_sb_now(&fs, opts, sizeof(opts), &data), 0);
+	assert_string_equal(opts, "commit=9");
+	assert_int_equal(data, CTL_EXT4_DATA_JOURNAL);
+	assert_int_equal(ctl_ext4_fs_sb_now(&fs, opts, 4, &data),
+			 -ENAMETOOLONG);
+	snprintf(fs.dev, sizeof(fs.dev), "%s/missing.img", fake_root);
+	assert_int_equal(ctl_ext4_fs_sb_now(&fs, opts, sizeof(opts), &data),
+			 -ENOENT);
+}
+
 static void test_struct_layout(void **state)
 {
 	(void)state;
@@ -643,6 +880,12 @@ int main(void)
 		cmocka_unit_test(test_peek),
 		cmocka_unit_test(test_peek_bad),
 		cmocka_unit_test(test_struct_layout),
+		cmocka_unit_test(test_ext_types),
+		cmocka_unit_test(test_fs_open),
+		cmocka_unit_test(test_fs_open_fails),
+		cmocka_unit_test(test_fs_from_mount),
+		cmocka_unit_test(test_fs_layers),
+		cmocka_unit_test(test_fs_sb),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
