@@ -8,21 +8,9 @@
 # the same holds with what it has, and a journal still works there.
 # Images live on a tmpfs of a private mount namespace.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd lsattr
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=200m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
-truncate -s 64M "$T/ext4.img"
-DEV=$(losetup -f --show "$T/ext4.img") || skip "no loop device"
-at_exit "losetup -d '$DEV'"
-mkext4 "$DEV"
-mountat "$DEV" "$WORK/ext4"
+root_ns lsattr
+need_tool M mmapwin
+ext4_loop "$WORK/ext4" 200m 64M
 
 # born F: birth time as the tool prints it, @SECONDS.NANOSECONDS.
 born() {

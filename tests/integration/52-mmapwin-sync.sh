@@ -14,31 +14,15 @@
 #  - --no-sync: none of these calls at all.
 # The files live on ext4 over a loop device whose image is on a tmpfs.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd strace
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=200m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
-truncate -s 128M "$T/ext4.img"
-DEV=$(losetup -f --show "$T/ext4.img") || skip "no loop device"
-at_exit "losetup -d '$DEV'"
-mkext4 "$DEV"
+root_ns strace
+need_tool M mmapwin
 D=$WORK/ext4
-mountat "$DEV" "$D"
+ext4_loop "$D" 200m 128M
 cd "$D" || fail "cd $D"
 
 CALLS=openat,read,write,pread64,pwrite64,fdatasync,fsync,msync,mmap,munmap,ftruncate,sync_file_range,syncfs,sync,renameat,renameat2,rename,linkat
 SYNCS='^(fdatasync|fsync|msync|sync_file_range|syncfs|sync)$'
-# LeakSanitizer cannot run under ptrace: off for traced ASan builds.
-trace() {
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		strace -f -qq -e trace=$CALLS -o "$WORK/trace" "$@"
-}
+trace() { strace_q -f -qq -e trace=$CALLS -o "$WORK/trace" "$@"; }
 
 # order MODE JOURNAL TARGET [DATA]: check $WORK/trace. MODE patch: the
 # target is touched by read(DATA) into a mapped window; MODE replace: by

@@ -12,15 +12,10 @@
 # Everything runs on a small tmpfs of a private mount namespace, so a
 # runaway write fills 64 MiB, not the host disk.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
+root_ns
+need_tool M mmapwin
 T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=64m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
+tmpfs_at "$T" 64m
 cd "$T" || fail "cd $T"
 
 head -c 100000 /dev/urandom >f

@@ -12,16 +12,10 @@
 # the second step (openat, fsync: delay_enter), and the file is swapped
 # once the first step shows in the trace.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd strace
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
+root_ns strace
+need_tool M mmapwin
 T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=64m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
+tmpfs_at "$T" 64m
 cd "$T" || fail "cd $T"
 
 # traced CALLS INJECT CMD...: run CMD under strace in the background,
@@ -30,29 +24,37 @@ traced() {
 	local calls=$1 inject=$2
 	shift 2
 	rm -f "$WORK/trace"
-	# LeakSanitizer cannot run under ptrace (an ASan build).
-	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
-		strace -f -qq -e trace="$calls" -e inject="$inject" \
+	strace_q -f -qq -e trace="$calls" -e inject="$inject" \
 		-o "$WORK/trace" "$@" >"$WORK/out" 2>"$WORK/err" &
 	pid=$!
 }
 # seen PATTERN: the trace shows a completed call matching PATTERN.
 seen() { grep -Eq "$1" "$WORK/trace" 2>/dev/null; }
+# swapped SEEN DELAYED CALLS INJECT CMD...: CMD traced (traced) on "log";
+# "other" is renamed over it once SEEN shows in the trace. DELAYED must
+# show that the delayed call was the step after; CMD must exit 3 and leave
+# the file swapped in as it is.
+swapped() {
+	local first=$1 delayed=$2 rc
+	shift 2
+	printf 'aaa hunter2 bbb\n' >log
+	printf 'OTHER hunter2 precious\n' >other
+	traced "$@"
+	wait_for seen "$first"
+	mv other log
+	wait "$pid"
+	rc=$?
+	seen "$delayed" || fail "/$delayed/ is not in the trace: $(cat "$WORK/trace")"
+	[ $rc = 3 ] || { cat "$WORK/out" "$WORK/err" >&2; fail "${*:3} on a swapped file exited $rc, want 3"; }
+	[ "$(cat log)" = 'OTHER hunter2 precious' ] || fail "the file swapped in was changed: $(cat log)"
+}
 
 # --- replace --undo: the file swapped between the journal's open and
 # the pass's open (the second openat of "log" waits 3 s on entry)
-printf 'aaa hunter2 bbb\n' >log
-printf 'OTHER hunter2 precious\n' >other
-traced openat 'openat:delay_enter=3000000:when=2' \
+swapped 'openat\(AT_FDCWD, "log", O_RDONLY' '"log", O_RDWR.*DELAYED' \
+	openat 'openat:delay_enter=3000000:when=2' \
 	-P log "$M" replace log hunter2 HUNTER2 --undo u
-wait_for seen 'openat\(AT_FDCWD, "log", O_RDONLY'
-mv other log
-wait "$pid"
-rc=$?
-seen '"log", O_RDWR.*DELAYED' || fail "the pass's open was not the delayed one: $(cat "$WORK/trace")"
-[ $rc = 3 ] || { cat "$WORK/out" "$WORK/err" >&2; fail "replace --undo of a swapped file exited $rc, want 3"; }
 expect_grep '^mmapwin: log: replaced by another file after its undo journal was opened; nothing changed: retry$' "$WORK/err"
-[ "$(cat log)" = 'OTHER hunter2 precious' ] || fail "the file swapped in was changed: $(cat log)"
 # The journal, never used, belongs to the file swapped out: undo refuses
 # the one at the name now.
 expect_exit 3 "$M" undo u
@@ -61,18 +63,10 @@ rm -f u
 
 # --- replace, different length: another file renamed over FILE while
 # the new version was written (the temp file's fsync waits 3 s)
-printf 'aaa hunter2 bbb\n' >log
-printf 'OTHER hunter2 precious\n' >other
-traced openat,fsync 'fsync:delay_enter=3000000:when=1' \
+swapped 'O_TMPFILE' 'fsync.*DELAYED' \
+	openat,fsync 'fsync:delay_enter=3000000:when=1' \
 	"$M" replace log hunter2 pw
-wait_for seen 'O_TMPFILE'
-mv other log
-wait "$pid"
-rc=$?
-seen 'fsync.*DELAYED' || fail "no delayed fsync: $(cat "$WORK/trace")"
-[ $rc = 3 ] || { cat "$WORK/out" "$WORK/err" >&2; fail "replace of a swapped file exited $rc, want 3"; }
 expect_grep '^mmapwin: log: replaced by another file while replacing \(the rename would destroy it\); left as it is: retry$' "$WORK/err"
-[ "$(cat log)" = 'OTHER hunter2 precious' ] || fail "the file swapped in was destroyed: $(cat log)"
 [ "$(ls -A | grep -c mmapwin)" = 0 ] || fail "temp file left: $(ls -A)"
 
 # Without a swap the same traced runs succeed (the delay alone is harmless).
