@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * qdepth: block request-queue depth, I/O scheduler, read-ahead and disk
+ * saturation, for people and for udev rules. This file: the options and
+ * the dispatch to the subcommands (see qdepth.h for the others).
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/parse.h"
+#include "qdepth.h"
+
+enum {
+	OPT_SCHEDULER = CTL_OPT_TOOL_BASE,
+	OPT_DEPTH,
+	OPT_READ_AHEAD,
+	OPT_CLAMP,
+	OPT_SAVE,
+	OPT_UDEV,
+	OPT_MIN_DEPTH,
+	OPT_MAX_DEPTH,
+	OPT_INTERVAL,
+	OPT_COUNT,
+	OPT_SATURATION,
+	OPT_STACK,
+	OPT_IGNORE_NOQUEUE,
+};
+
+/*
+ * With --udev, what ends a run early is logged too (set once the log is
+ * open): udevd keeps our stderr for its debug log and says only "failed
+ * with exit code 2".
+ */
+static struct ctl_log *fatal_log;
+
+_Noreturn _printf_(2, 3) void die(int rc, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (fatal_log)
+		ctl_log_write(fatal_log, LOG_ERR, msg);
+	errx(rc, "%s", msg);
+}
+
+static int finish(int rc)
+{
+	/* EPIPE is not an error in a pipeline: the reader had enough. */
+	if (fflush(stdout) != 0 && errno != EPIPE) {
+		warn("stdout");
+		return CTL_EXIT_FAIL;
+	}
+	return rc;
+}
+
+static void usage(void)
+{
+	fputs("usage: qdepth [show] [--stack] [options] [TARGET ...]\n"
+	      "       qdepth set [--scheduler NAME] [--depth N|max] [--read-ahead KB]\n"
+	      "              [--clamp] [--stack] [--dry-run] [--save FILE] [--udev] TARGET ...\n"
+	      "       qdepth check [--min-depth N] [--max-depth N]\n"
+	      "              [--scheduler NAME[,NAME ...]] [--stack] [--ignore-noqueue]\n"
+	      "              TARGET ...\n"
+	      "       qdepth stat [--interval SEC] [--count N] [--saturation PCT] [--stack]\n"
+	      "              TARGET ...\n"
+	      "       qdepth restore [--dry-run] FILE\n"
+	      "\n"
+	      "TARGET: a device - kernel name (sda), /dev node, MAJ:MIN, UUID=, LABEL= -\n"
+	      "means that device (a partition: its disk); --stack adds the devices below\n"
+	      "it. Any other path means every queue that serves the file. - reads\n"
+	      "targets from stdin.\n"
+	      "\n"
+	      "Common options:\n" CTL_CLI_HELP_OUTPUT
+	      "      --sysroot DIR   read /sys and /proc under DIR\n" CTL_CLI_HELP_INFO
+	      "\n"
+	      "See qdepth(8) for the columns of each subcommand.\n",
+	      stdout);
+}
+
+static void parse_opts(struct opts *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CTL_CLI_LONGOPTS,
+		{"scheduler", required_argument, NULL, OPT_SCHEDULER},
+		{"depth", required_argument, NULL, OPT_DEPTH},
+		{"read-ahead", required_argument, NULL, OPT_READ_AHEAD},
+		{"clamp", no_argument, NULL, OPT_CLAMP},
+		{"save", required_argument, NULL, OPT_SAVE},
+		{"udev", no_argument, NULL, OPT_UDEV},
+		{"min-depth", required_argument, NULL, OPT_MIN_DEPTH},
+		{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+		{"interval", required_argument, NULL, OPT_INTERVAL},
+		{"count", required_argument, NULL, OPT_COUNT},
+		{"saturation", required_argument, NULL, OPT_SATURATION},
+		{"stack", no_argument, NULL, OPT_STACK},
+		{"ignore-noqueue", no_argument, NULL, OPT_IGNORE_NOQUEUE},
+		{NULL, 0, NULL, 0},
+	};
+	uint64_t v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (ctl_cli_common(&o->cli, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			usage();
+			exit(finish(CTL_EXIT_OK));
+		case 'V':
+			printf("qdepth %s\n", CTL_VERSION);
+			exit(finish(CTL_EXIT_OK));
+		case OPT_SCHEDULER:
+			if (!*optarg || strchr(optarg, ' '))
+				die(CTL_EXIT_USAGE,
+				    "--scheduler '%s': not a scheduler name",
+				    optarg);
+			o->want.sched = optarg;
+			o->sched_list = optarg;
+			break;
+		case OPT_DEPTH:
+			o->want.set_depth = true;
+			o->depth_arg = optarg;
+			if (strcmp(optarg, "max") == 0)
+				o->want.depth_max = true;
+			else if (ctl_parse_range(optarg, 1, UINT32_MAX,
+						 &o->want.depth) < 0)
+				die(CTL_EXIT_USAGE,
+				    "--depth %s: not a positive integer or 'max'",
+				    optarg);
+			break;
+		case OPT_READ_AHEAD:
+			if (ctl_parse_range(optarg, 0, UINT32_MAX, &v) < 0)
+				die(CTL_EXIT_USAGE,
+				    "--read-ahead %s: not a size in KiB",
+				    optarg);
+			o->want.set_read_ahead = true;
+			o->want.read_ahead_kb = v;
+			break;
+		case OPT_CLAMP:
+			o->want.clamp = true;
+			break;
+		case OPT_SAVE:
+			o->save = optarg;
+			break;
+		case OPT_UDEV:
+			o->udev = 1;
+			break;
+		case OPT_STACK:
+			o->stack = 1;
+			break;
+		case OPT_IGNORE_NOQUEUE:
+			o->ignore_noqueue = 1;
+			break;
+		case OPT_MIN_DEPTH:
+		case OPT_MAX_DEPTH:
+			if (ctl_parse_range(optarg, 1, UINT32_MAX, &v) < 0)
+				die(CTL_EXIT_USAGE,
+				    "%s %s: not a positive integer",
+				    c == OPT_MIN_DEPTH ? "--min-depth"
+						       : "--max-depth",
+				    optarg);
+			if (c == OPT_MIN_DEPTH) {
+				o->min_depth = v;
+				o->min_depth_set = 1;
+			} else {
+				o->max_depth = v;
+				o->max_depth_set = 1;
+			}
+			break;
+		case OPT_INTERVAL:
+			if (ctl_parse_seconds(optarg, &o->interval) < 0)
+				die(CTL_EXIT_USAGE,
+				    "--interval %s: not a positive number of seconds",
+				    optarg);
+			break;
+		case OPT_COUNT:
+			if (ctl_parse_range(optarg, 1, UINT32_MAX, &o->count) <
+			    0)
+				die(CTL_EXIT_USAGE,
+				    "--count %s: not a positive integer",
+				    optarg);
+			o->count_set = 1;
+			break;
+		case OPT_SATURATION:
+			if (ctl_parse_range(optarg, 1, 100, &v) < 0)
+				die(CTL_EXIT_USAGE,
+				    "--saturation %s: not a percentage 1-100",
+				    optarg);
+			o->saturation = (double)v;
+			break;
+		default:
+			fputs("Try 'qdepth --help'.\n", stderr);
+			exit(CTL_EXIT_USAGE);
+		}
+	}
+}
+
+/* Options that make sense only for some subcommands. */
+static void check_opts(const struct opts *o, const char *sub)
+{
+	int set = strcmp(sub, "set") == 0, check = strcmp(sub, "check") == 0;
+	int st = strcmp(sub, "stat") == 0;
+
+	if (!set && (o->want.set_depth || o->want.set_read_ahead ||
+		     o->want.clamp || o->save || o->udev))
+		die(CTL_EXIT_USAGE,
+		    "%s: --depth, --read-ahead, --clamp, --save and --udev belong to 'set'",
+		    sub);
+	if (!set && !check && o->want.sched)
+		die(CTL_EXIT_USAGE,
+		    "%s: --scheduler belongs to 'set' and 'check'", sub);
+	if (!check && o->ignore_noqueue)
+		die(CTL_EXIT_USAGE, "%s: --ignore-noqueue belongs to 'check'",
+		    sub);
+	if (!check && (o->min_depth_set || o->max_depth_set))
+		die(CTL_EXIT_USAGE,
+		    "%s: --min-depth/--max-depth belong to 'check'", sub);
+	if (!st && (o->count_set || o->saturation >= 0 || o->interval != 1.0))
+		die(CTL_EXIT_USAGE,
+		    "%s: --interval, --count and --saturation belong to 'stat'",
+		    sub);
+	if (o->stack && strcmp(sub, "restore") == 0)
+		die(CTL_EXIT_USAGE,
+		    "%s: --stack belongs to 'show', 'set', 'check' and 'stat'",
+		    sub);
+	if (o->cli.dry_run && !set && strcmp(sub, "restore") != 0)
+		die(CTL_EXIT_USAGE,
+		    "%s: --dry-run belongs to 'set' and 'restore'", sub);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const subs[] = {"show", "set", "check", "stat",
+					   "restore"};
+	struct opts o = {.interval = 1.0,
+			 .saturation = -1,
+			 .log = {.sink = CTL_LOG_NONE, .sock = -1, .kmsg = -1}};
+	struct ctl_strv targets = {0};
+	const char *sub = "show";
+	int rc, err;
+
+	/* getopt_long permutes: options may come before the subcommand. */
+	parse_opts(&o, argc, argv);
+	for (size_t i = 0; optind < argc && i < ARRAY_SIZE(subs); i++)
+		if (strcmp(argv[optind], subs[i]) == 0) {
+			sub = subs[i];
+			optind++;
+			break;
+		}
+	err = ctl_root_open(o.cli.sysroot, &o.root);
+	if (err < 0)
+		die(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
+		    strerror(-err));
+	if (o.udev) {
+		ctl_log_open(o.root, "qdepth", &o.log);
+		fatal_log = &o.log;
+	}
+	check_opts(&o, sub);
+	if (strcmp(sub, "set") != 0)
+		o.want.sched = NULL; /* check's list, not a change */
+	if (strcmp(sub, "restore") == 0) {
+		if (argc - optind != 1)
+			die(CTL_EXIT_USAGE, "restore: give exactly one FILE");
+		rc = cmd_restore(&o, argv[optind]);
+		ctl_log_close(&o.log);
+		ctl_root_free(o.root);
+		return finish(rc);
+	}
+	/* "-" that yields no line means no target, not every disk. */
+	o.all = argc == optind;
+	/* udev never waits on stdin. */
+	err = ctl_cli_targets(argv + optind, argc - optind,
+			      o.udev ? NULL : stdin, &targets);
+	if (err == -EINVAL)
+		die(CTL_EXIT_USAGE,
+		    "--udev: targets come from the rule, not '-'");
+	if (err < 0)
+		die(CTL_EXIT_FAIL, "reading targets: %s", strerror(-err));
+
+	if (strcmp(sub, "set") == 0)
+		rc = cmd_set(&o, &targets);
+	else if (strcmp(sub, "check") == 0)
+		rc = cmd_check(&o, &targets);
+	else if (strcmp(sub, "stat") == 0)
+		rc = cmd_stat(&o, &targets);
+	else
+		rc = cmd_show(&o, &targets);
+	ctl_strv_free(&targets);
+	ctl_log_close(&o.log);
+	ctl_root_free(o.root);
+	return finish(rc);
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * qdepth's private header: the options, the targets as resolved, the
+ * batch of queue changes set and restore run, and what the files of
+ * cmd/qdepth/ share. One file per subcommand group: main.c (options,
+ * dispatch), target.c (targets, output), show.c, check.c, stat.c,
+ * set.c (set, restore, their table) and jobs.c (locking, plan, apply,
+ * roll back).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctl/blk.h"
+#include "ctl/cli.h"
+#include "ctl/log.h"
+#include "ctl/macro.h"
+#include "ctl/out.h"
+#include "ctl/queue.h"
+
+struct opts {
+	struct ctl_cli cli;
+	struct ctl_queue_want want;
+	const char *depth_arg;
+	const char *save;
+	int udev;
+	int stack; /* a device target includes the devices below it */
+	int ignore_noqueue; /* check: a target without a queue is no failure */
+	int min_depth_set, max_depth_set;
+	uint64_t min_depth, max_depth;
+	const char *sched_list; /* check --scheduler */
+	double interval;
+	uint64_t count;
+	int count_set;
+	double saturation; /* < 0: not asked */
+	struct ctl_root *root;
+	struct ctl_log log; /* --udev: the system log (libctl/log.c) */
+	int all; /* no TARGET argument at all: every disk with a queue */
+};
+
+/* Print the message (and log it with --udev) and exit with RC. */
+_Noreturn _printf_(2, 3) void die(int rc, const char *fmt, ...);
+
+/* ---- targets (target.c) ---- */
+
+struct item {
+	const char *target;
+	struct ctl_blkdev dev;
+	int err; /* the target did not resolve: -errno, dev unused */
+};
+
+struct items {
+	struct item *v;
+	size_t n;
+	struct ctl_blk_list devs;
+};
+
+/* The most serious of two exit statuses: 3/4 over 2 over 1. */
+int rc_max(int a, int b);
+/* The message for a target that did not resolve (ERR: -errno). */
+const char *resolve_hint(int err);
+int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
+	    struct items *it);
+void dedupe_queues(struct items *it);
+void items_free(struct items *it);
+/* The table NAME: an unknown column in -o is a usage error (exit). */
+struct ctl_out *new_out(struct opts *o, const char *name,
+			const struct ctl_col *cols, size_t n,
+			const char *defaults);
+/* Print OUT (unless --quiet) and free it; returns the exit status. */
+int print_out(struct opts *o, struct ctl_out *out);
+
+/* ---- subcommands ---- */
+
+int read_queue(struct opts *o, const char *name, unsigned int fields,
+	       struct ctl_queue *q);
+int cmd_show(struct opts *o, struct ctl_strv *targets);
+int cmd_check(struct opts *o, struct ctl_strv *targets);
+int cmd_stat(struct opts *o, struct ctl_strv *targets);
+int cmd_set(struct opts *o, struct ctl_strv *targets);
+int cmd_restore(struct opts *o, const char *file);
+
+/* ---- the batch of set and restore (jobs.c) ---- */
+
+/*
+ * One queue to change, or a target that names none, and its outcome.
+ * set and restore run a batch of jobs all or nothing: plan every one,
+ * write only when all plans hold, undo the written ones when a write
+ * fails.
+ */
+struct job {
+	const char *target; /* as given, or the save file */
+	const char *name; /* queue device; "" for a target without one */
+	unsigned int major, minor; /* its number, for the lock */
+	unsigned int level; /* 0 serves the target, 1+ below a loop file */
+	int unresolved; /* the target names no device: stops the batch */
+	int unknown; /* below a loop file that cannot be followed */
+	int dfd; /* the disk's sysfs directory (ctl_queue_open), or -1 */
+	struct ctl_queue_want want;
+	struct ctl_queue_change c;
+};
+
+const char *job_name(const struct job *j);
+/* Lock the jobs' queues; returns the fds for unlock_jobs(). */
+int *lock_jobs(struct opts *o, struct job *j, size_t n);
+void unlock_jobs(int *fds);
+int plan_one(struct opts *o, struct job *j, unsigned int fields);
+void close_jobs(struct job *j, size_t n);
+void skip_planned(struct job *j, size_t n, const char *why);
+void roll_back(struct job *j, size_t n, const char *why);
+int run_jobs(struct opts *o, struct job *j, size_t n);

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* qdepth show: the queues the targets lead to. */
+#include <err.h>
+#include <inttypes.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "qdepth.h"
+
+enum {
+	S_TARGET,
+	S_DEVICE,
+	S_MAJMIN,
+	S_VIA,
+	S_SCHED,
+	S_SCHEDS,
+	S_DEPTH,
+	S_RANGE,
+	S_HWDEPTH,
+	S_RA,
+	S_ROTA,
+	S_QDEPTH,
+	S_NOTE
+};
+static const struct ctl_col show_cols[] = {
+	[S_TARGET] = {"TARGET", 0.2, CTL_COL_TRUNC, "the target as given"},
+	[S_DEVICE] = {"DEVICE", 0.1, 0, "queue device (kernel name)"},
+	[S_MAJMIN] = {"MAJ:MIN", 6, 0, "device number"},
+	[S_VIA] = {"VIA", 0.2, CTL_COL_TRUNC,
+		   "how the target leads to the device"},
+	[S_SCHED] = {"SCHED", 0.1, 0, "current I/O scheduler"},
+	[S_SCHEDS] = {"SCHEDULERS", 0.2, 0, "registered schedulers"},
+	[S_DEPTH] = {"DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, "nr_requests"},
+	[S_RANGE] = {"RANGE", 8, CTL_COL_RIGHT,
+		     "valid nr_requests for the current scheduler"},
+	[S_HWDEPTH] = {"HWDEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		       "hardware tag depth"},
+	[S_RA] = {"RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, "read-ahead in KiB"},
+	[S_ROTA] = {"ROTA", 1, CTL_COL_RIGHT | CTL_COL_BOOL, "rotational"},
+	[S_QDEPTH] = {"QUEUE-DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		      "device/queue_depth (SCSI), where present"},
+	[S_NOTE] = {"NOTE", 0.3, CTL_COL_WRAP,
+		    "why a target has no request queue"},
+};
+
+/* The fields of a queue the shown columns need (nr_requests always). */
+static unsigned int show_fields(const struct ctl_out *out)
+{
+	static const struct {
+		size_t col;
+		unsigned int fields;
+	} need[] = {
+		{S_SCHED, CTL_QUEUE_SCHED},
+		{S_SCHEDS, CTL_QUEUE_SCHED},
+		{S_RANGE, CTL_QUEUE_HW_DEPTH_NONE},
+		{S_HWDEPTH, CTL_QUEUE_HW_DEPTH},
+		{S_RA, CTL_QUEUE_READ_AHEAD},
+		{S_ROTA, CTL_QUEUE_ROTATIONAL},
+		{S_QDEPTH, CTL_QUEUE_DEV_DEPTH},
+	};
+	unsigned int f = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+		if (ctl_out_has(out, need[i].col))
+			f |= need[i].fields;
+	return f;
+}
+
+/* Read the queue of disk NAME: FIELDS and nr_requests. */
+int read_queue(struct opts *o, const char *name, unsigned int fields,
+	       struct ctl_queue *q)
+{
+	int dfd = ctl_queue_open(o->root, name), e;
+
+	if (dfd < 0)
+		return dfd;
+	e = ctl_queue_read_at(o->root, dfd, name, fields, q);
+	close(dfd);
+	return e;
+}
+
+int cmd_show(struct opts *o, struct ctl_strv *targets)
+{
+	struct items it = {0};
+	struct ctl_out *out;
+	unsigned int fields;
+	int rc;
+
+	/* The columns first: an unknown one is a usage error at once. */
+	out = new_out(
+		o, "queues", show_cols, ARRAY_SIZE(show_cols),
+		targets->n
+			? "TARGET,DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA,NOTE"
+			: "DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA");
+	fields = show_fields(out);
+	rc = collect(o, targets, 0, &it);
+	for (size_t i = 0; i < it.n; i++) {
+		const struct item *x = &it.v[i];
+		struct ctl_row *row = ctl_out_row(out);
+		struct ctl_queue q;
+		uint64_t min, max;
+		int e;
+
+		ctl_out_set(out, row, S_TARGET, x->target);
+		ctl_out_set(out, row, S_DEVICE, x->dev.name);
+		ctl_out_set(out, row, S_VIA, x->dev.via);
+		if (x->dev.kind == CTL_BLK_NODEV ||
+		    x->dev.kind == CTL_BLK_UNKNOWN) {
+			ctl_out_set(out, row, S_NOTE, x->dev.via);
+			continue;
+		}
+		ctl_out_setf(out, row, S_MAJMIN, "%u:%u", x->dev.major,
+			     x->dev.minor);
+		if (x->dev.kind == CTL_BLK_NOQUEUE) {
+			ctl_out_set(out, row, S_NOTE, x->dev.via);
+			continue;
+		}
+		e = read_queue(o, x->dev.name, fields, &q);
+		if (e < 0) {
+			/* A row without values is no answer: say so. */
+			warnx("%s: reading queue: %s", x->dev.name,
+			      strerror(-e));
+			ctl_out_setf(out, row, S_NOTE, "reading queue: %s",
+				     strerror(-e));
+			rc = CTL_EXIT_FAIL;
+			continue;
+		}
+		ctl_out_set(out, row, S_SCHED, q.sched);
+		ctl_out_set(out, row, S_SCHEDS, q.scheds);
+		ctl_out_setf(out, row, S_DEPTH, "%" PRIu64, q.depth);
+		if (ctl_out_has(out, S_RANGE)) {
+			ctl_queue_range(&q, q.sched, &min, &max);
+			ctl_out_setf(out, row, S_RANGE, "%" PRIu64 "-%" PRIu64,
+				     min, max);
+		}
+		if (q.hw_depth)
+			ctl_out_setf(out, row, S_HWDEPTH, "%" PRIu64,
+				     q.hw_depth);
+		/* Unknown is an empty cell, never 0. */
+		if (q.have & CTL_QUEUE_READ_AHEAD)
+			ctl_out_setf(out, row, S_RA, "%" PRIu64,
+				     q.read_ahead_kb);
+		if (q.rotational >= 0)
+			ctl_out_set(out, row, S_ROTA, q.rotational ? "1" : "0");
+		if (q.dev_queue_depth)
+			ctl_out_setf(out, row, S_QDEPTH, "%" PRIu64,
+				     q.dev_queue_depth);
+		if (x->dev.level)
+			ctl_out_set(out, row, S_NOTE,
+				    "serves the loop device's backing file");
+	}
+	items_free(&it);
+	return rc_max(rc, print_out(o, out));
+}

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* qdepth: what the targets name, and the tables the subcommands print. */
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qdepth.h"
+
+int rc_max(int a, int b)
+{
+	/* Report the most serious failure: 3/4 over 2 over 1. */
+	if (a == CTL_EXIT_FAIL || b == CTL_EXIT_FAIL)
+		return CTL_EXIT_FAIL;
+	return a > b ? a : b;
+}
+
+const char *resolve_hint(int err)
+{
+	switch (-err) {
+	case EINVAL:
+		return "not a valid device name";
+	case ENODEV:
+		return "no such block device";
+	case ENOENT:
+		return "no such file or device";
+	case ENOTSUP:
+		return "libblkid is not available to resolve tags";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* What a target means: see "A target names one thing" in qdepth(8). */
+static unsigned resolve_flags(const struct opts *o)
+{
+	return CTL_BLK_FOLLOW_LOOP | (o->stack ? CTL_BLK_STACK : 0);
+}
+
+/*
+ * Resolve all targets (or every queue when there are none). A target that
+ * does not resolve is warned about and left out, or, with KEEP_FAILED,
+ * kept as an item of its own (set reports it in its place).
+ */
+int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
+	    struct items *it)
+{
+	unsigned flags = resolve_flags(o);
+	int rc = CTL_EXIT_OK;
+
+	if (o->all) {
+		int err = ctl_blk_list_queues(o->root, &it->devs);
+
+		if (err < 0) {
+			warnx("/sys/block: %s", strerror(-err));
+			return CTL_EXIT_FAIL;
+		}
+	}
+	it->v = calloc(it->devs.n + 1, sizeof(*it->v));
+	if (!it->v)
+		err(CTL_EXIT_FAIL, NULL);
+	for (size_t i = 0; i < it->devs.n; i++)
+		it->v[it->n++] = (struct item){"", it->devs.v[i], 0};
+
+	for (size_t t = 0; t < targets->n; t++) {
+		struct ctl_blk_list l = {0};
+		int e = ctl_blk_resolve(o->root, targets->v[t], flags, &l);
+
+		it->v = realloc(it->v, (it->n + l.n + 1) * sizeof(*it->v));
+		if (!it->v)
+			err(CTL_EXIT_FAIL, NULL);
+		if (e < 0) {
+			if (keep_failed)
+				it->v[it->n++] = (struct item){
+					.target = targets->v[t], .err = e};
+			else
+				warnx("%s: %s", targets->v[t], resolve_hint(e));
+			rc = rc_max(rc, e == -EINVAL ? CTL_EXIT_USAGE
+						     : CTL_EXIT_FAIL);
+			ctl_blk_list_free(&l);
+			continue;
+		}
+		for (size_t i = 0; i < l.n; i++)
+			it->v[it->n++] =
+				(struct item){targets->v[t], l.v[i], 0};
+		ctl_blk_list_free(&l);
+	}
+	return rc;
+}
+
+/* One entry per queue: `set sda sda1` must not write sda twice. */
+void dedupe_queues(struct items *it)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < it->n; i++) {
+		size_t j;
+
+		for (j = 0; j < n; j++)
+			if (!it->v[i].err && !it->v[j].err &&
+			    it->v[i].dev.kind == CTL_BLK_QUEUE &&
+			    it->v[j].dev.kind == CTL_BLK_QUEUE &&
+			    strcmp(it->v[j].dev.name, it->v[i].dev.name) == 0)
+				break;
+		if (j == n)
+			it->v[n++] = it->v[i];
+	}
+	it->n = n;
+}
+
+void items_free(struct items *it)
+{
+	free(it->v);
+	ctl_blk_list_free(&it->devs);
+}
+
+struct ctl_out *new_out(struct opts *o, const char *name,
+			const struct ctl_col *cols, size_t n,
+			const char *defaults)
+{
+	struct ctl_out *out;
+	const char *bad = NULL;
+	int err;
+
+	err = ctl_out_new(name, cols, n, defaults, &o->cli.fmt, &out, &bad);
+	if (err == -EINVAL)
+		die(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
+		    (int)strcspn(bad, ","), bad);
+	if (err < 0)
+		die(CTL_EXIT_FAIL, "output: %s", strerror(-err));
+	return out;
+}
+
+int print_out(struct opts *o, struct ctl_out *out)
+{
+	int err = 0;
+
+	if (!o->cli.quiet)
+		err = ctl_out_print(out, stdout);
+	ctl_out_free(out);
+	return err < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
