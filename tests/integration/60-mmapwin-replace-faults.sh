@@ -10,12 +10,8 @@
 # again, at most 5 times; one never won fails the test, never skips it.
 # Images and files live on a tmpfs of a private mount namespace.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-"$M" --help | grep -q '^ *mmapwin replace' || skip "mmapwin has no replace"
+root_ns
+need_tool M mmapwin replace
 
 gen() {
 	awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++)
@@ -24,18 +20,9 @@ gen() {
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 temps() { ls -A "$1" | grep -c 'mmapwin' || true; }
 
-TM=$WORK/tmpfs
-mkdir -p "$TM"
-mount -t tmpfs -o size=2g tmpfs "$TM" || fail "mount tmpfs"
-at_exit "umount -l '$TM'"
-
 # --- a full file system: refused before anything is written
-truncate -s 64M "$TM/full.img"
-DEV=$(losetup -f --show "$TM/full.img") || skip "no loop device"
-at_exit "losetup -d '$DEV'"
-mkext4 "$DEV" -m 0
 MNT=$WORK/mnt
-mountat "$DEV" "$MNT"
+ext4_loop "$MNT" 2g 64M "" -m 0
 gen 500000 >"$MNT/log" # ~20 MiB
 sum=$(sha256sum <"$MNT/log")
 dd if=/dev/zero of="$MNT/fill" bs=1M 2>/dev/null # until ENOSPC
@@ -63,7 +50,7 @@ expect_exit 0 "$M" replace "$MNT/log" password=HUNTER2 pw=x -q
 umount "$MNT"
 
 # --- SIGKILL (and a few SIGTERM) at random points, different length
-D=$TM/kill
+D=$T/kill
 mkdir -p "$D"
 gen 3000000 >"$D/old" # ~120 MiB
 LC_ALL=C sed 's/password=hunter2/pw=[redacted]/g' "$D/old" >"$D/new"
@@ -100,81 +87,39 @@ note "20 kills over ${span} ms: $olds old, $news new, never mixed"
 # that finished first is tried again.
 gen 1500000 >"$D/u"
 sum=$(sha256sum <"$D/u")
+# jsize FILE: its size, 0 if there is none.
+jsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
+# undone JOURNAL: undo what JOURNAL holds, if it is there, and remove it.
+undone() {
+	[ ! -e "$1" ] || "$M" undo "$1" -q || fail "undo $1"
+	rm -f "$1"
+}
 for want in 100000 1000000 4000000; do
-	killed=0
-	for try in 1 2 3 4 5; do
-		rm -f "$D/u.undo"
-		"$M" replace "$D/u" hunter2 HUNTER2 --window 64K --undo "$D/u.undo" -q &
-		pid=$!
-		while [ "$(stat -c %s "$D/u.undo" 2>/dev/null || echo 0)" -lt "$want" ] &&
-			kill -0 "$pid" 2>/dev/null; do
-			sleep 0.001
-		done
-		kill -KILL $pid 2>/dev/null
-		{ wait $pid; } 2>/dev/null
-		rc=$?
-		[ $rc = 137 ] && { killed=1; break; }
-		[ $rc = 0 ] || fail "replace --undo exited $rc"
-		note "kill at $want journal bytes, try $try: replace finished first"
-		expect_exit 0 "$M" undo "$D/u.undo" -q
-	done
-	[ $killed = 1 ] || fail "kill at $want journal bytes: replace finished first in 5 tries"
+	# A run that finished first is undone before the next try.
+	interrupt 137 'undone "$D/u.undo"' '[ "$(jsize "$D/u.undo")" -ge "$want" ]' \
+		'kill -KILL $pid' \
+		"$M" replace "$D/u" hunter2 HUNTER2 --window 64K --undo "$D/u.undo" -q
 	expect_exit 0 "$M" undo "$D/u.undo"
 	[ "$(sha256sum <"$D/u")" = "$sum" ] || fail "undo after SIGKILL at $want journal bytes did not restore the checksum"
+	rm -f "$D/u.undo"
 done
 
 # --- the file truncated by another process while it is replaced
 # On tmpfs the whole replace takes a few ms: the tool is stopped (SIGSTOP)
 # once its journal shows it is inside the pass, then truncated and resumed,
 # as in 50-mmapwin-truncate.sh, instead of hoping a sleep lands in time.
-hit=0
-for try in 1 2 3 4 5; do
-	gen 400000 >"$D/t"
-	rm -f "$D/t.undo"
-	"$M" replace "$D/t" hunter2 HUNTER2 --window 4K --undo "$D/t.undo" \
-		>"$WORK/out" 2>"$WORK/err" &
-	pid=$!
-	while [ "$(stat -c %s "$D/t.undo" 2>/dev/null || echo 0)" -le 65536 ] &&
-		kill -0 "$pid" 2>/dev/null; do
-		sleep 0.001
-	done
-	kill -STOP "$pid" 2>/dev/null
-	truncate -s 1M "$D/t"
-	kill -CONT "$pid" 2>/dev/null
-	wait $pid
-	rc=$?
-	[ $rc = 0 ] && { note "try $try: replace finished first"; continue; }
-	[ $rc = 3 ] || { cat "$WORK/err" >&2; fail "truncated replace exited $rc, expected 3"; }
-	hit=1
-	break
-done
-[ "$hit" = 1 ] || fail "replace finished before the truncation in 5 tries"
+interrupt 3 'gen 400000 >"$D/t"; rm -f "$D/t.undo"' \
+	'[ "$(jsize "$D/t.undo")" -gt 65536 ]' 'truncate -s 1M "$D/t"' \
+	"$M" replace "$D/t" hunter2 HUNTER2 --window 4K --undo "$D/t.undo"
 expect_grep 't: file truncated by another process while replacing' "$WORK/err"
 # --- a line appended (a live log) during a different-length replace: the
 # rename would drop it, so the replace is refused and the file keeps it.
 # The tool is stopped once its temp file is open, the line appended, and
 # the tool continued.
-hit=0
-for try in 1 2 3 4 5; do
-	cp "$D/old" "$D/live"
-	"$M" replace "$D/live" password=hunter2 'pw=[redacted]' -q \
-		>"$WORK/out" 2>"$WORK/err" &
-	pid=$!
-	while ! ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'mmapwin\|(deleted)' &&
-		kill -0 "$pid" 2>/dev/null; do
-		sleep 0.001
-	done
-	kill -STOP "$pid" 2>/dev/null
-	echo "late line" >>"$D/live"
-	kill -CONT "$pid" 2>/dev/null
-	wait $pid
-	rc=$?
-	[ $rc = 0 ] && { note "try $try: replace finished first"; continue; }
-	[ $rc = 3 ] || { cat "$WORK/err" >&2; fail "replace of a live file exited $rc, expected 3"; }
-	hit=1
-	break
-done
-[ "$hit" = 1 ] || fail "replace finished before the append in 5 tries"
+interrupt 3 'cp "$D/old" "$D/live"' \
+	'ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "mmapwin\|(deleted)"' \
+	'echo "late line" >>"$D/live"' \
+	"$M" replace "$D/live" password=hunter2 'pw=[redacted]' -q
 expect_grep 'live: written by another process while replacing' "$WORK/err"
 cmp -s "$D/live" <(cat "$D/old"; echo "late line") || fail "the appended line was lost"
 [ "$(temps "$D")" = 0 ] || fail "temp file left after a refused replace: $(ls -A "$D")"
