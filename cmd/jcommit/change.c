@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * jcommit: one planned change (commit= live, the superblock), made,
+ * rolled back when a later one fails, and reported. set and restore
+ * both take it.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "jcommit.h"
+
+void report(const struct opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->cli.quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+/* A data mode as the messages and the save file name it. */
+const char *data_word(int mode)
+{
+	return mode > 0 ? ctl_ext4_data_name(mode) : "none";
+}
+
+void changes_free(struct change *ch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ctl_ext4_fs_free(&ch[i].fi);
+	free(ch);
+}
+
+#define KEPT_FLAGS                                                             \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW)
+
+/*
+ * Set commit= of the mount of FI to COMMIT, read it back into *NOW and
+ * check that the mount flags stayed. *DONE tells whether the kernel took
+ * the reconfigure (a failed read-back may follow a change). Returns 0 or
+ * an exit code after a message.
+ */
+static int live_change(const struct opts *o, const struct ctl_root *r,
+		       const struct ctl_ext4_fs *fi, unsigned int commit,
+		       unsigned int *now, int *via, int *done)
+{
+	unsigned int want = commit ? commit : CTL_EXT4_COMMIT_DEFAULT;
+	const char *name = ctl_ext4_fs_name(fi);
+	struct ctl_ext4_live after;
+	struct ctl_mount m2 = {0};
+	char val[16];
+	int err, moved;
+
+	*done = 0;
+	snprintf(val, sizeof(val), "%u", commit);
+	err = ctl_ext4_reconfigure(fi->m.target, "commit", val, fi->m.sb_ro,
+				   fi->m.vfs_flags,
+				   o->legacy ? CTL_EXT4_RECONF_LEGACY : 0, via);
+	switch (-err) {
+	case 0:
+		break;
+	case EPERM:
+		warnx("%s: changing the mount needs CAP_SYS_ADMIN; run as root",
+		      name);
+		return CTL_EXIT_FAIL;
+	case EINVAL:
+		warnx("%s: the kernel rejected commit=%s (the limit is INT_MAX/HZ seconds; see dmesg)",
+		      name, val);
+		return CTL_EXIT_FAIL;
+	case EBUSY:
+		warnx("%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
+		      name, fi->m.sb_ro ? "read-write" : "read-only",
+		      fi->m.sb_ro ? "read-only" : "writable");
+		return CTL_EXIT_FAIL;
+	default:
+		warnx("%s: reconfigure with commit=%s failed: %s", name, val,
+		      strerror(-err));
+		return ctl_exit_for(err);
+	}
+	*done = 1;
+	err = ctl_ext4_live_read(r, fi->kname, &after);
+	if (err < 0) {
+		warnx("%s: cannot read back /proc/fs/ext4/%s/options: %s", name,
+		      fi->kname, strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	/* The same mount again (by its mount point, not another bind). */
+	err = ctl_mount_by_path(r, fi->m.target, &m2);
+	if (err < 0) {
+		warnx("%s: cannot read the mount flags back: %s", name,
+		      strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	moved = m2.id == fi->m.id &&
+		(((m2.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
+		 m2.sb_ro != fi->m.sb_ro);
+	if (moved)
+		warnx("%s: mount flags changed from %s to %s", name,
+		      fi->m.vfs_opts, m2.vfs_opts);
+	ctl_mount_clear(&m2);
+	if (moved)
+		return CTL_EXIT_FAIL;
+	if (after.commit != want) {
+		warnx("%s: commit is %u after the change, expected %u", name,
+		      after.commit, want);
+		return CTL_EXIT_FAIL;
+	}
+	*now = after.commit;
+	return 0;
+}
+
+static int sb_error(const struct ctl_ext4_fs *fi, int err)
+{
+	const char *name = ctl_ext4_fs_name(fi);
+
+	switch (-err) {
+	case EPERM:
+	case EACCES:
+		warnx("%s: writing the superblock needs CAP_SYS_ADMIN; run as root",
+		      name);
+		return CTL_EXIT_FAIL;
+	case EROFS:
+		warnx("%s: the superblock of a read-only mount cannot be changed; remount it rw, or unmount it and run jcommit on %s",
+		      name, fi->dev[0] ? fi->dev : "the device");
+		return CTL_EXIT_FAIL;
+	case ENOTTY:
+	case EOPNOTSUPP:
+		warnx("%s: changing the superblock of a mounted file system needs Linux 6.18 or later (EXT4_IOC_SET_TUNE_SB_PARAM); unmount it and run jcommit on %s",
+		      name, fi->dev[0] ? fi->dev : "the device");
+		return CTL_EXIT_UNSUPP;
+	case EBUSY:
+		warnx("%s: the device is in use (mounted, maybe in another mount namespace, or held open exclusively); refusing to write its superblock; unmount it first",
+		      name);
+		return CTL_EXIT_FAIL;
+	case EUCLEAN:
+		warnx("%s: the journal needs recovery (needs_recovery is set), and replaying it would undo a superblock change; run e2fsck -p -E journal_only %s first",
+		      name, fi->dev[0] ? fi->dev : name);
+		return CTL_EXIT_FAIL;
+	default:
+		warnx("%s: writing the superblock failed: %s", name,
+		      strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+}
+
+/*
+ * Can the superblock of FI be written now? Mounted: through a writable
+ * mount, by a kernel whose GET_TUNE_SB_PARAM offers the NEED flags.
+ * Unmounted: a device nobody else holds, with no journal to replay.
+ * Returns 0 or an exit code after a message.
+ */
+static int sb_ready(struct ctl_ext4_fs *fi, uint32_t need)
+{
+	int err;
+
+	if (fi->mounted) {
+		err = ioctl_reachable(fi);
+		if (err)
+			return err;
+		/* The SET needs the superblock and this mount writable. */
+		if (fi->m.sb_ro || (fi->m.vfs_flags & MS_RDONLY))
+			return sb_error(fi, -EROFS);
+		if (!fi->have_tune) {
+			struct ext4_tune_sb_params p;
+
+			err = ctl_ext4_tune_get(fi->m.target, &p);
+			return sb_error(fi, err < 0 ? err : -EIO);
+		}
+		if ((fi->tune.set_flags & need) != need)
+			return sb_error(fi, -EOPNOTSUPP);
+		return 0;
+	}
+	err = ctl_ext4_sb_writable(fi->dev, &fi->sb);
+	if (err < 0)
+		return sb_error(fi, err);
+	fi->have_sb = 1;
+	return 0;
+}
+
+/* Plan the superblock part of CH (its new values set): checks, old values. */
+int plan_sb(struct change *ch)
+{
+	uint32_t need = 0;
+	int rc;
+
+	if (ch->set_opts)
+		need |= EXT4_TUNE_FL_MOUNT_OPTS;
+	if (ch->data != CTL_EXT4_DATA_KEEP)
+		need |= EXT4_TUNE_FL_DEFAULT_MNT_OPTS;
+	rc = sb_ready(&ch->fi, need);
+	if (rc)
+		return rc;
+	snprintf(ch->old_opts, sizeof(ch->old_opts), "%s",
+		 ctl_ext4_fs_sb_opts(&ch->fi) ? ctl_ext4_fs_sb_opts(&ch->fi)
+					      : "");
+	ch->old_data = ctl_ext4_fs_sb_data(&ch->fi);
+	ch->sb = 1;
+	return 0;
+}
+
+/*
+ * mount(2) MS_REMOUNT sets the ro/rw state of the mount and of the
+ * superblock together: with --legacy-remount a mount whose state differs
+ * from its superblock's cannot be kept. Returns 0 or an exit code.
+ */
+int legacy_ok(const struct opts *o, const struct ctl_ext4_fs *fi)
+{
+	if (!o->legacy || !(fi->m.vfs_flags & MS_RDONLY) == !fi->m.sb_ro)
+		return 0;
+	warnx("%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
+	      ctl_ext4_fs_name(fi), fi->m.sb_ro ? "read-write" : "read-only",
+	      fi->m.sb_ro ? "read-only" : "writable");
+	return CTL_EXIT_FAIL;
+}
+
+/* Does the superblock of CH still hold the old values? 0 when unknown. */
+static int sb_unchanged(const struct change *ch)
+{
+	char cur[CTL_EXT4_MOUNT_OPTS_MAX + 2];
+	int data;
+
+	if (ctl_ext4_fs_sb_now(&ch->fi, cur, sizeof(cur), &data) < 0)
+		return 0;
+	return (!ch->set_opts || strcmp(cur, ch->old_opts) == 0) &&
+	       (ch->data == CTL_EXT4_DATA_KEEP || data == ch->old_data);
+}
+
+/* Make the change CH; on failure, note what a rollback must undo. */
+static int apply_change(const struct opts *o, const struct ctl_root *r,
+			struct change *ch)
+{
+	int rc, err;
+
+	if (ch->dup)
+		return 0;
+	if (ch->live) {
+		rc = live_change(o, r, &ch->fi, ch->commit, &ch->now_commit,
+				 &ch->via, &ch->done_live);
+		if (rc)
+			return rc;
+	}
+	if (!ch->sb)
+		return 0;
+	err = ctl_ext4_fs_sb_write(&ch->fi, ch->set_opts ? ch->opts : NULL,
+				   ch->data);
+	/* A write can fail after reaching the disk (a failed flush): look. */
+	ch->done_sb = err == 0 || !sb_unchanged(ch);
+	return err < 0 ? sb_error(&ch->fi, err) : 0;
+}
+
+/*
+ * Undo what CH did, superblock first (the reverse order). Returns 1 when
+ * something was undone, 0 when there was nothing to undo, -1 when a
+ * rollback failed (after a message).
+ */
+static int undo_change(const struct opts *o, const struct ctl_root *r,
+		       struct change *ch)
+{
+	const char *name = ctl_ext4_fs_name(&ch->fi);
+	int did = 0, bad = 0, err, via, done;
+	unsigned int now;
+
+	if (ch->done_sb) {
+		err = ctl_ext4_fs_sb_write(&ch->fi,
+					   ch->set_opts ? ch->old_opts : NULL,
+					   ch->data == CTL_EXT4_DATA_KEEP
+						   ? CTL_EXT4_DATA_KEEP
+						   : ch->old_data);
+		if (err < 0) {
+			warnx("%s: rolling back the superblock failed: %s",
+			      name, strerror(-err));
+			bad = 1;
+		} else {
+			if (ch->set_opts)
+				warnx("%s: rolled back: superblock mount options \"%s\" -> \"%s\"",
+				      name, ch->opts, ch->old_opts);
+			if (ch->data != CTL_EXT4_DATA_KEEP)
+				warnx("%s: rolled back: superblock default data mode %s -> %s",
+				      name, data_word(ch->data),
+				      data_word(ch->old_data));
+			ch->done_sb = 0;
+			did = 1;
+		}
+	}
+	if (ch->done_live) {
+		if (live_change(o, r, &ch->fi, ch->old_commit, &now, &via,
+				&done)) {
+			warnx("%s: rolling back commit=%u failed", name,
+			      ch->old_commit);
+			bad = 1;
+		} else {
+			warnx("%s: rolled back: commit %u -> %u (live)", name,
+			      ch->commit ? ch->commit : CTL_EXT4_COMMIT_DEFAULT,
+			      now);
+			ch->done_live = 0;
+			did = 1;
+		}
+	}
+	return bad ? -1 : did;
+}
+
+/*
+ * Make the N changes CH in order; when one fails, undo what was done,
+ * last first. VERB ("changed", "restored") words the summary. Returns 0
+ * or an exit code; *KEPT tells that a rollback failed, so changes stay.
+ */
+int apply_all(const struct opts *o, const struct ctl_root *r, struct change *ch,
+	      size_t n, const char *verb, int *kept)
+{
+	size_t i, undone = 0, failed = 0;
+	int rc = 0;
+
+	*kept = 0;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = apply_change(o, r, &ch[i]);
+	if (rc == 0)
+		return 0;
+	while (i-- > 0) {
+		int u = undo_change(o, r, &ch[i]);
+
+		failed += u < 0;
+		undone += u > 0;
+	}
+	if (failed) {
+		*kept = 1;
+		warnx("%zu file system%s could not be rolled back and keep%s the new values (see above)",
+		      failed, failed == 1 ? "" : "s", failed == 1 ? "s" : "");
+	} else if (undone) {
+		warnx("nothing %s: rolled back %zu file system%s", verb, undone,
+		      undone == 1 ? "" : "s");
+	}
+	return rc;
+}
+
+/* Print what CH changed (or, with --dry-run, would change). */
+void report_change(const struct opts *o, const struct change *ch)
+{
+	const char *name = ctl_ext4_fs_name(&ch->fi);
+	const char *dry = o->cli.dry_run ? " (dry run)" : "";
+
+	if (ch->dup)
+		return;
+	if (ch->live && o->cli.dry_run)
+		report(o, "%s: commit %u -> %u (live, dry run)", name,
+		       ch->old_commit,
+		       ch->commit ? ch->commit : CTL_EXT4_COMMIT_DEFAULT);
+	else if (ch->live)
+		report(o, "%s: commit %u -> %u (live, %s)", name,
+		       ch->old_commit, ch->now_commit,
+		       ch->via == CTL_EXT4_VIA_FSCONFIG
+			       ? "fsconfig"
+			       : "mount(2) MS_REMOUNT");
+	if (ch->sb && ch->set_opts)
+		report(o, "%s: superblock mount options \"%s\" -> \"%s\"%s",
+		       name, ch->old_opts, ch->opts, dry);
+	if (ch->sb && ch->data != CTL_EXT4_DATA_KEEP)
+		report(o,
+		       "%s: superblock default data mode %s -> %s (next mount)%s",
+		       name, data_word(ch->old_data), data_word(ch->data), dry);
+}

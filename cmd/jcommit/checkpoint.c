@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * jcommit checkpoint: EXT4_IOC_CHECKPOINT on each mounted file system.
+ */
+#include <err.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "jcommit.h"
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
+		   const struct ctl_strv *targets)
+{
+	uint32_t flags = 0;
+	int rc = 0;
+
+	if (o->discard)
+		flags |= EXT4_IOC_CHECKPOINT_FLAG_DISCARD;
+	if (o->zeroout)
+		flags |= EXT4_IOC_CHECKPOINT_FLAG_ZEROOUT;
+	if (o->cli.dry_run)
+		flags |= EXT4_IOC_CHECKPOINT_FLAG_DRY_RUN;
+	for (size_t i = 0; i < targets->n; i++) {
+		struct ctl_ext4_fs fi;
+		int c = resolve(r, targets->v[i], 0, &fi);
+		double t0, ms;
+		int err;
+
+		if (c == 0 && !fi.mounted) {
+			warnx("%s: not mounted; only a mounted file system's journal can be checkpointed",
+			      fi.dev);
+			c = CTL_EXIT_UNSUPP;
+		}
+		if (c == 0)
+			c = reachable(&fi);
+		if (c == 0)
+			c = ioctl_reachable(&fi);
+		if (c == 0) {
+			t0 = now_ms();
+			err = ctl_ext4_checkpoint(fi.m.target, flags);
+			ms = now_ms() - t0;
+			if (err == -ENODEV) {
+				warnx("%s: no journal to checkpoint (the file system has no has_journal feature)",
+				      fi.m.target);
+				c = CTL_EXIT_UNSUPP;
+			} else if (err == -EPERM) {
+				warnx("%s: a checkpoint needs CAP_SYS_ADMIN; run as root",
+				      fi.m.target);
+				c = CTL_EXIT_FAIL;
+			} else if (err == -EOPNOTSUPP) {
+				warnx("%s: the journal device does not support discard",
+				      fi.m.target);
+				c = CTL_EXIT_UNSUPP;
+			} else if (err < 0) {
+				warnx("%s: checkpoint failed: %s", fi.m.target,
+				      strerror(-err));
+				c = ctl_exit_for(err);
+			} else {
+				report(o, "%s: journal %s in %.3f ms",
+				       fi.m.target,
+				       o->cli.dry_run
+					       ? "checkpoint accepted (dry run)"
+					       : "checkpointed",
+				       ms);
+			}
+		}
+		rc = rc > c ? rc : c;
+		ctl_ext4_fs_free(&fi);
+	}
+	return rc;
+}

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * jcommit: the ext4 journal of mounted file systems: effective data= mode
+ * and commit= interval and where each comes from, live and persistent
+ * changes that keep ro/nosuid/nodev/noexec, journal checkpoint, and a
+ * mount-flag check for scripts. This file: options and dispatch; one
+ * file per subcommand beside it.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl/parse.h"
+#include "jcommit.h"
+
+enum {
+	OPT_COMMIT = CTL_OPT_TOOL_BASE,
+	OPT_PERSIST,
+	OPT_SAVE,
+	OPT_DATA,
+	OPT_DISCARD,
+	OPT_ZEROOUT,
+	OPT_MIN_COMMIT,
+	OPT_MAX_COMMIT,
+	OPT_REQUIRE,
+	OPT_FORBID,
+	OPT_LEGACY,
+	OPT_SKIP,
+};
+
+/* Exit status after --help/--version: 3, with a message, if stdout failed. */
+static int help_done(void)
+{
+	if (fclose(stdout) != 0 && errno != EPIPE) {
+		warn("stdout");
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
+static void usage(void)
+{
+	fputs("usage: jcommit [show] [options] [TARGET ...]\n"
+	      "       jcommit set --commit SEC [--persist] [--save FILE] [--dry-run] TARGET ...\n"
+	      "       jcommit set --data MODE --persist [--save FILE] [--dry-run] TARGET ...\n"
+	      "       jcommit checkpoint [--discard | --zeroout] [--dry-run] TARGET ...\n"
+	      "       jcommit check [--data MODE[,MODE ...]] [--min-commit SEC] [--max-commit SEC]\n"
+	      "              [--require OPT[,OPT ...]] [--forbid OPT[,OPT ...]] [--skip-unsupported]\n"
+	      "              TARGET ...\n"
+	      "       jcommit restore [--dry-run] FILE\n"
+	      "\n"
+	      "TARGET is a mount point, a path on an ext4 file system or a block device;\n"
+	      "\"-\" reads targets from standard input.\n"
+	      "\n"
+	      "Options:\n"
+	      "     --commit SEC         commit interval in seconds (0: kernel default)\n"
+	      "     --persist            also write the superblock (next mount)\n"
+	      "     --data MODE          journal, ordered or writeback\n"
+	      "     --save FILE          record previous values for restore\n"
+	      "     --discard            checkpoint: discard the journal blocks\n"
+	      "     --zeroout            checkpoint: zero out the journal blocks\n"
+	      "     --min-commit SEC     check: lowest commit interval allowed\n"
+	      "     --max-commit SEC     check: highest commit interval allowed\n"
+	      "     --require OPT,...    check: mount options that must be set\n"
+	      "     --forbid OPT,...     check: mount options that must not be set\n"
+	      "     --skip-unsupported   check: skip targets that are not mounted ext4\n"
+	      "     --legacy-remount     change live values with mount(2) MS_REMOUNT\n"
+	      "     --dry-run            show what would change, change nothing\n"
+	      "     --sysroot DIR        read /proc, /sys and /etc under DIR\n"
+	      " -o, --output LIST        columns to print (+LIST appends)\n"
+	      " -J, --json               JSON output\n"
+	      " -P, --pairs              KEY=\"value\" output\n"
+	      " -r, --raw                raw output\n"
+	      " -n, --noheadings         no header line\n"
+	      " -q, --quiet              print nothing on success\n"
+	      " -v, --verbose            more columns, more detail\n"
+	      " -h, --help               this text\n"
+	      " -V, --version            print the version\n"
+	      "\n"
+	      "Columns:\n",
+	      stdout);
+	show_columns_help(stdout);
+}
+
+void usage_error(const char *obj, const char *reason)
+{
+	warnx("%s: %s", obj, reason);
+	fprintf(stderr, "Try 'jcommit --help' for more information.\n");
+	exit(CTL_EXIT_USAGE);
+}
+
+/* --- options --- */
+
+static enum sub parse_sub(const char *s, int *found)
+{
+	static const char *const names[] = {"show", "set", "checkpoint",
+					    "check", "restore"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			*found = 1;
+			return (enum sub)i;
+		}
+	*found = 0;
+	return SUB_SHOW;
+}
+
+static unsigned int parse_commit(const char *opt, const char *arg)
+{
+	uint64_t v;
+	int err = ctl_parse_range(arg, 0, COMMIT_MAX, &v);
+
+	if (err == -ERANGE)
+		errx(CTL_EXIT_USAGE, "%s %s: out of range 0..%d seconds", opt,
+		     arg, COMMIT_MAX);
+	if (err < 0)
+		errx(CTL_EXIT_USAGE, "%s %s: not a number of seconds", opt,
+		     arg);
+	return (unsigned int)v;
+}
+
+static void check_data_list(const char *list)
+{
+	for (const char *p = list; *p;) {
+		size_t len = strcspn(p, ",");
+		char w[32];
+
+		snprintf(w, sizeof(w), "%.*s", (int)len, p);
+		if (len >= sizeof(w) ||
+		    (ctl_ext4_data_parse(w) < 0 && strcmp(w, "none") != 0))
+			errx(CTL_EXIT_USAGE,
+			     "--data %s: unknown mode '%s' (journal, ordered, writeback, none)",
+			     list, w);
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+}
+
+/*
+ * An option list of check: no empty name (a list that names nothing would
+ * pass), none longer than opt_present() can compare.
+ */
+static void check_opt_list(const char *opt, const char *list)
+{
+	char why[256];
+
+	for (const char *p = list; p;) {
+		size_t len = strcspn(p, ",");
+
+		if (len == 0)
+			snprintf(why, sizeof(why), "empty option name in '%s'",
+				 list);
+		else if (len >= 128)
+			snprintf(
+				why, sizeof(why),
+				"option name '%.20s...' is longer than 127 bytes",
+				p);
+		if (len == 0 || len >= 128)
+			usage_error(opt, why);
+		p = p[len] ? p + len + 1 : NULL;
+	}
+}
+
+/* Which options each subcommand takes, to reject the others. */
+static void check_combination(const struct opts *o, int nargs)
+{
+	static const char *const subs[] = {"show", "set", "checkpoint", "check",
+					   "restore"};
+	const char *sub = subs[o->sub];
+	const char *stray = NULL;
+
+	if (o->sub != SUB_SET && (o->commit_arg || o->persist || o->save))
+		stray = o->commit_arg ? "--commit"
+			: o->persist  ? "--persist"
+				      : "--save";
+	else if (o->sub != SUB_SET && o->sub != SUB_RESTORE && o->legacy)
+		stray = "--legacy-remount";
+	else if (o->sub != SUB_SET && o->sub != SUB_CHECK && o->data_arg)
+		stray = "--data";
+	else if (o->sub != SUB_CHECKPOINT && (o->discard || o->zeroout))
+		stray = o->discard ? "--discard" : "--zeroout";
+	else if (o->sub != SUB_CHECK && (o->min_arg || o->max_arg ||
+					 o->require || o->forbid || o->skip))
+		stray = o->min_arg   ? "--min-commit"
+			: o->max_arg ? "--max-commit"
+			: o->require ? "--require"
+			: o->forbid  ? "--forbid"
+				     : "--skip-unsupported";
+	if (stray)
+		usage_error(stray, "does not apply to this subcommand");
+	if (o->sub == SUB_SHOW && o->cli.dry_run)
+		usage_error("--dry-run", "show changes nothing");
+	if (o->sub == SUB_SET && !o->commit_arg && !o->data_arg)
+		usage_error("set", "give --commit SEC or --data MODE");
+	if (o->sub == SUB_CHECK && !o->data_arg && !o->min_arg && !o->max_arg &&
+	    !o->require && !o->forbid)
+		usage_error(
+			"check",
+			"nothing to check; give --data, --min-commit, --max-commit, --require or --forbid");
+	if (o->sub == SUB_CHECK && o->min_arg && o->max_arg &&
+	    o->min_commit > o->max_commit) {
+		char obj[64], why[128];
+
+		snprintf(obj, sizeof(obj), "--min-commit %u", o->min_commit);
+		snprintf(why, sizeof(why),
+			 "above --max-commit %u; no commit interval can pass",
+			 o->max_commit);
+		usage_error(obj, why);
+	}
+	if (o->sub == SUB_CHECK) {
+		check_opt_list("--require", o->require);
+		check_opt_list("--forbid", o->forbid);
+	}
+	if (o->sub == SUB_CHECKPOINT && o->discard && o->zeroout)
+		usage_error("checkpoint",
+			    "--discard and --zeroout exclude each other");
+	if (o->sub == SUB_RESTORE && nargs != 1)
+		usage_error("restore", "give exactly one FILE");
+	if ((o->sub == SUB_SET || o->sub == SUB_CHECKPOINT ||
+	     o->sub == SUB_CHECK) &&
+	    nargs == 0)
+		usage_error(sub, "no TARGET given");
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option longopts[] = {
+		CTL_CLI_LONGOPTS,
+		{"commit", required_argument, NULL, OPT_COMMIT},
+		{"persist", no_argument, NULL, OPT_PERSIST},
+		{"save", required_argument, NULL, OPT_SAVE},
+		{"data", required_argument, NULL, OPT_DATA},
+		{"discard", no_argument, NULL, OPT_DISCARD},
+		{"zeroout", no_argument, NULL, OPT_ZEROOUT},
+		{"min-commit", required_argument, NULL, OPT_MIN_COMMIT},
+		{"max-commit", required_argument, NULL, OPT_MAX_COMMIT},
+		{"require", required_argument, NULL, OPT_REQUIRE},
+		{"forbid", required_argument, NULL, OPT_FORBID},
+		{"legacy-remount", no_argument, NULL, OPT_LEGACY},
+		{"skip-unsupported", no_argument, NULL, OPT_SKIP},
+		{NULL, 0, NULL, 0},
+	};
+	int c, found = 0;
+
+	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, longopts,
+				NULL)) != -1) {
+		if (ctl_cli_common(&o->cli, c, optarg))
+			continue;
+		switch (c) {
+		case 'h':
+			usage();
+			exit(help_done());
+		case 'V':
+			printf("jcommit %s\n", CTL_VERSION);
+			exit(help_done());
+		case OPT_COMMIT:
+			o->commit_arg = optarg;
+			o->commit = parse_commit("--commit", optarg);
+			break;
+		case OPT_PERSIST:
+			o->persist = 1;
+			break;
+		case OPT_SAVE:
+			o->save = optarg;
+			break;
+		case OPT_DATA:
+			o->data_arg = optarg;
+			break;
+		case OPT_DISCARD:
+			o->discard = 1;
+			break;
+		case OPT_ZEROOUT:
+			o->zeroout = 1;
+			break;
+		case OPT_MIN_COMMIT:
+			o->min_arg = optarg;
+			o->min_commit = parse_commit("--min-commit", optarg);
+			break;
+		case OPT_MAX_COMMIT:
+			o->max_arg = optarg;
+			o->max_commit = parse_commit("--max-commit", optarg);
+			break;
+		case OPT_REQUIRE:
+			o->require = optarg;
+			break;
+		case OPT_FORBID:
+			o->forbid = optarg;
+			break;
+		case OPT_LEGACY:
+			o->legacy = 1;
+			break;
+		case OPT_SKIP:
+			o->skip = 1;
+			break;
+		default:
+			fprintf(stderr,
+				"Try 'jcommit --help' for more information.\n");
+			exit(CTL_EXIT_USAGE);
+		}
+	}
+	if (optind < argc) {
+		o->sub = parse_sub(argv[optind], &found);
+		if (found)
+			optind++;
+	}
+	o->data = CTL_EXT4_DATA_KEEP;
+	if (o->data_arg && o->sub == SUB_SET) {
+		o->data = ctl_ext4_data_parse(o->data_arg);
+		if (o->data < 0)
+			errx(CTL_EXIT_USAGE,
+			     "--data %s: unknown mode (journal, ordered, writeback)",
+			     o->data_arg);
+	} else if (o->data_arg) {
+		check_data_list(o->data_arg);
+	}
+	check_combination(o, argc - optind);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	struct ctl_strv targets = {0};
+	struct ctl_root *r = NULL;
+	int rc, err;
+
+	parse_args(argc, argv, &o);
+	err = ctl_root_open(o.cli.sysroot, &r);
+	if (err < 0)
+		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
+		     strerror(-err));
+	if (o.sub == SUB_RESTORE) {
+		rc = cmd_restore(&o, r, argv[optind]);
+	} else {
+		/* "-" that yields no line means no target, not every fs. */
+		o.all = argc == optind;
+		err = ctl_cli_targets(argv + optind, argc - optind, stdin,
+				      &targets);
+		if (err < 0)
+			errx(CTL_EXIT_FAIL, "reading targets: %s",
+			     strerror(-err));
+		switch (o.sub) {
+		case SUB_SET:
+			rc = cmd_set(&o, r, &targets);
+			break;
+		case SUB_CHECKPOINT:
+			rc = cmd_checkpoint(&o, r, &targets);
+			break;
+		case SUB_CHECK:
+			rc = cmd_check(&o, r, &targets);
+			break;
+		default:
+			rc = cmd_show(&o, r, &targets);
+			break;
+		}
+	}
+	ctl_strv_free(&targets);
+	ctl_root_free(r);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			warn("stdout");
+		rc = rc ? rc : CTL_EXIT_FAIL;
+	}
+	return rc;
+}

@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * jcommit show: the effective journal settings of each file system and
+ * where the next mount takes them from.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl/file.h"
+#include "ctl/out.h"
+#include "jcommit.h"
+
+enum {
+	COL_DEVICE,
+	COL_TARGET,
+	COL_FSTYPE,
+	COL_DATA,
+	COL_COMMIT,
+	COL_FLAGS,
+	COL_JOURNAL,
+	COL_FASTCOMMIT,
+	COL_JCSUM,
+	COL_JSIZE,
+	COL_TRANS,
+	COL_AVGCOMMIT,
+	COL_FSTAB,
+	COL_SBDATA,
+	COL_SBOPTS,
+	COL_NEXTDATA,
+	COL_NEXTCOMMIT,
+	COL_NEXTFROM,
+};
+
+static const struct ctl_col cols[] = {
+	[COL_DEVICE] = {"DEVICE", 0.1, 0, "block device"},
+	[COL_TARGET] = {"TARGET", 0.2, 0, "mount point"},
+	[COL_FSTYPE] = {"FSTYPE", 0.05, 0, "file system type as mounted"},
+	[COL_DATA] = {"DATA", 0.05, 0, "effective data= mode (live)"},
+	[COL_COMMIT] = {"COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			"effective commit= seconds (live)"},
+	[COL_FLAGS] = {"FLAGS", 0.2, CTL_COL_WRAP,
+		       "mount flags (ro/rw, nosuid, nodev, noexec, atime)"},
+	[COL_JOURNAL] = {"JOURNAL", 0.05, 0,
+			 "has a journal: yes, no, external"},
+	[COL_FASTCOMMIT] = {"FAST-COMMIT", 0.05, 0, "fast_commit feature"},
+	[COL_JCSUM] = {"JCSUM", 0.05, 0, "journal checksum: v1, v2, v3 or no"},
+	[COL_JSIZE] = {"JSIZE", 0.05, CTL_COL_RIGHT, "journal size"},
+	[COL_TRANS] = {"TRANS", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		       "jbd2 transactions since mount"},
+	[COL_AVGCOMMIT] = {"AVG-COMMIT", 0.05, CTL_COL_RIGHT,
+			   "jbd2 average commit time"},
+	[COL_FSTAB] =
+		{"FSTAB", 0.1, 0,
+		 "journal options of the fstab entry ('none' without an entry)"},
+	[COL_SBDATA] = {"SB-DATA", 0.05, 0,
+			"data mode in the superblock default mount options"},
+	[COL_SBOPTS] = {"SB-OPTS", 0.2, 0, "superblock mount-options string"},
+	[COL_NEXTDATA] = {"NEXT-DATA", 0.05, 0, "data mode at the next mount"},
+	[COL_NEXTCOMMIT] = {"NEXT-COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			    "commit seconds at the next mount"},
+	[COL_NEXTFROM] = {"NEXT-FROM", 0.2, 0,
+			  "where the next values come from"},
+};
+
+#define DEF_COLS "DEVICE,TARGET,DATA,COMMIT,FLAGS,JOURNAL,SB-OPTS"
+#define DEF_COLS_V                                                             \
+	"DEVICE,TARGET,FSTYPE,DATA,COMMIT,FLAGS,JOURNAL,FAST-COMMIT,JCSUM,"    \
+	"JSIZE,TRANS,AVG-COMMIT,FSTAB,SB-DATA,SB-OPTS,NEXT-DATA,NEXT-COMMIT,"  \
+	"NEXT-FROM"
+
+void show_columns_help(FILE *f)
+{
+	ctl_out_help(cols, ARRAY_SIZE(cols), f);
+}
+
+static void fmt_size(char *buf, size_t len, uint64_t b)
+{
+	if (b && b % (1024 * 1024) == 0)
+		snprintf(buf, len, "%lluM", (unsigned long long)(b >> 20));
+	else if (b && b % 1024 == 0)
+		snprintf(buf, len, "%lluK", (unsigned long long)(b >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)b);
+}
+
+/* The journal options of the fstab entry. */
+static void fmt_fstab(const struct ctl_ext4_fs *fi, char *buf, size_t len)
+{
+	char d[32] = "", c[32] = "";
+	int hd, hc;
+
+	if (fi->fstab < 0) {
+		buf[0] = '\0'; /* unknown */
+		return;
+	}
+	if (!fi->fstab) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	hd = ctl_mount_opt(fi->fstab_opts, "data", d, sizeof(d)) == 1;
+	hc = ctl_mount_opt(fi->fstab_opts, "commit", c, sizeof(c)) == 1;
+	if (!hd && !hc)
+		snprintf(buf, len, "defaults");
+	else
+		snprintf(buf, len, "%s%s%s%s%s", hd ? "data=" : "", d,
+			 hd && hc ? "," : "", hc ? "commit=" : "", c);
+}
+
+static int add_row(struct ctl_out *out, const struct ctl_ext4_fs *fi)
+{
+	struct ctl_row *row = ctl_out_row(out);
+	char buf[256];
+	struct ctl_ext4_next nx;
+	int j = ctl_ext4_fs_has_journal(fi);
+
+	if (!row)
+		return -ENOMEM;
+	ctl_ext4_next_mount(ctl_ext4_fs_sb_data(fi), ctl_ext4_fs_sb_opts(fi),
+			    fi->fstab > 0 ? fi->fstab_opts : NULL, &nx);
+	ctl_out_set(out, row, COL_DEVICE, fi->dev[0] ? fi->dev : fi->m.source);
+	ctl_out_set(out, row, COL_TARGET, fi->mounted ? fi->m.target : NULL);
+	ctl_out_set(out, row, COL_FSTYPE, fi->mounted ? fi->m.fstype : NULL);
+	if (fi->have_live) {
+		ctl_out_set(out, row, COL_DATA,
+			    j == 0 ? NULL : ctl_ext4_data_name(fi->live.data));
+		if (j != 0)
+			ctl_out_setf(out, row, COL_COMMIT, "%u",
+				     fi->live.commit);
+		ctl_out_set(out, row, COL_FLAGS, fi->m.vfs_opts);
+	}
+	ctl_out_set(out, row, COL_JOURNAL,
+		    j < 0				     ? NULL
+		    : !j				     ? "no"
+		    : fi->have_sb && fi->sb.journal_external ? "external"
+							     : "yes");
+	if (fi->have_sb)
+		ctl_out_set(out, row, COL_FASTCOMMIT,
+			    fi->sb.fast_commit ? "yes" : "no");
+	if (fi->have_jsb) {
+		if (fi->sb.journal_csum)
+			ctl_out_setf(out, row, COL_JCSUM, "v%d",
+				     fi->sb.journal_csum);
+		else
+			ctl_out_set(out, row, COL_JCSUM, j > 0 ? "no" : NULL);
+		if (fi->sb.journal_bytes) {
+			fmt_size(buf, sizeof(buf), fi->sb.journal_bytes);
+			ctl_out_set(out, row, COL_JSIZE, buf);
+		}
+	}
+	if (fi->have_ji) {
+		ctl_out_setf(out, row, COL_TRANS, "%llu",
+			     (unsigned long long)fi->ji.transactions);
+		if (fi->ji.has_avg)
+			ctl_out_setf(out, row, COL_AVGCOMMIT, "%lluus",
+				     (unsigned long long)fi->ji.avg_commit_us);
+	}
+	fmt_fstab(fi, buf, sizeof(buf));
+	ctl_out_set(out, row, COL_FSTAB, buf[0] ? buf : NULL);
+	if (ctl_ext4_fs_sb_data(fi) >= 0)
+		ctl_out_set(out, row, COL_SBDATA,
+			    ctl_ext4_data_name(ctl_ext4_fs_sb_data(fi)));
+	ctl_out_set(out, row, COL_SBOPTS, ctl_ext4_fs_sb_opts(fi));
+	/* Every layer must be known, or the next values may be wrong. */
+	if (j != 0 && ctl_ext4_fs_sb_opts(fi) && fi->fstab >= 0) {
+		ctl_out_set(out, row, COL_NEXTDATA,
+			    ctl_ext4_data_name(nx.data));
+		ctl_out_setf(out, row, COL_NEXTCOMMIT, "%u", nx.commit);
+		ctl_out_setf(out, row, COL_NEXTFROM, "data:%s,commit:%s",
+			     nx.data_from, nx.commit_from);
+	}
+	return 0;
+}
+
+int cmd_show(const struct opts *o, const struct ctl_root *r,
+	     const struct ctl_strv *targets)
+{
+	const char *defaults = o->cli.verbose ? DEF_COLS_V : DEF_COLS;
+	struct ctl_mount *mv = NULL;
+	struct ctl_out *out = NULL;
+	const char *bad = NULL;
+	size_t nm = 0;
+	int rc = 0, need = 0, err;
+
+	err = ctl_out_new("filesystems", cols, ARRAY_SIZE(cols), defaults,
+			  &o->cli.fmt, &out, &bad);
+	if (err == -EINVAL && bad) {
+		char col[64];
+
+		snprintf(col, sizeof(col), "%.*s", (int)strcspn(bad, ","), bad);
+		usage_error(col, "unknown column");
+	}
+	if (err < 0)
+		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
+	if (o->all) {
+		err = ctl_mount_list(r, ctl_ext4_types, &mv, &nm);
+		if (err < 0)
+			errx(CTL_EXIT_FAIL, "mountinfo: %s",
+			     ctl_file_strerror(-err));
+	}
+	/* What no column shows is not read: libext2fs, fstab. */
+	if (ctl_out_has(out, COL_JCSUM) || ctl_out_has(out, COL_JSIZE))
+		need |= RES_JOURNAL_SB;
+	if (ctl_out_has(out, COL_FSTAB) || ctl_out_has(out, COL_NEXTDATA) ||
+	    ctl_out_has(out, COL_NEXTCOMMIT) || ctl_out_has(out, COL_NEXTFROM))
+		need |= RES_FSTAB;
+	for (size_t i = 0; i < (o->all ? nm : targets->n); i++) {
+		int fl = (o->all ? RES_QUIET : 0) |
+			 (o->cli.verbose ? RES_VERBOSE : 0) | need;
+		struct ctl_ext4_fs fi;
+		int c = o->all ? resolve_listed(r, &mv[i], fl, &fi)
+			       : resolve(r, targets->v[i], fl, &fi);
+
+		if (c == 0 && add_row(out, &fi) < 0)
+			c = CTL_EXIT_FAIL;
+		if (c && (!o->all || c != CTL_EXIT_UNSUPP))
+			rc = rc > c ? rc : c;
+		ctl_ext4_fs_free(&fi);
+	}
+	ctl_mount_list_free(mv, nm);
+	err = ctl_out_print(out, stdout);
+	ctl_out_free(out);
+	if (err < 0)
+		rc = CTL_EXIT_FAIL;
+	return rc;
+}
