@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * swapadj set, check and restore, and the messages for a change of
+ * vm.swappiness or of the state file that failed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "ctl/file.h"
+#include "swapadj.h"
+
+enum { C_FILE = C_CHANGE + 1 };
+static const struct ctl_col set_cols[] = {
+	CHANGE_COLS("vm.swappiness after (read back)"),
+	[C_FILE] = {"FILE", 0.3, 0, "sysctl.d drop-in written (--persist)"},
+};
+
+/* A sysctl.d hit applied after CTL_VM_PERSIST_FILE overrides it. */
+static int after_persist(const struct ctl_sysctl_hit *h)
+{
+	const char *ours = strrchr(CTL_VM_PERSIST_FILE, '/') + 1;
+	const char *base = strrchr(h->path, '/');
+
+	if (strcmp(h->path, CTL_VM_PERSIST_FILE) == 0)
+		return 0;
+	if (strcmp(h->path, "/etc/sysctl.conf") == 0)
+		return 1;
+	return base && strcmp(base + 1, ours) > 0;
+}
+
+static void warn_overrides(const struct ctl_sysctl_hit *hits, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (after_persist(&hits[i]))
+			say(LOG_WARNING,
+			    "%s:%u sets vm.swappiness = %s after %s and "
+			    "wins at boot; remove that line to make the "
+			    "drop-in effective",
+			    hits[i].path, hits[i].line, hits[i].value,
+			    CTL_VM_PERSIST_FILE);
+}
+
+/* A sysctl.d file that cannot be read: named, with the fix. */
+static int sysctl_fail(const struct opts *o, struct ctl_sysctl_hit *hits,
+		       size_t n, int err)
+{
+	say(LOG_ERR, "%s%s: %s%s", rootp(o), n ? hits[0].path : "/etc/sysctl.d",
+	    ctl_file_strerror(-err),
+	    err == -CTL_ENOTREG
+		    ? " (sysctl --system would hang on it: remove it)"
+		    : "");
+	free(hits);
+	return ctl_exit_for(err);
+}
+
+/*
+ * All or nothing: after a set that cannot be completed, write OLD back
+ * if the kernel holds NOW instead. Returns 0 or -errno.
+ */
+static int put_back(const struct opts *o, unsigned int old, unsigned int now)
+{
+	return now == old ? 0 : ctl_vm_swappiness_set(o->root, old, NULL);
+}
+
+/* The kernel kept NOW after VAL was written over OLD: undo, say so. */
+int kept_fail(const struct opts *o, unsigned int val, unsigned int old,
+	      unsigned int now)
+{
+	int back = put_back(o, old, now);
+
+	if (back < 0)
+		say(LOG_ERR,
+		    "%s%s: wrote %u, the kernel kept %u; putting %u back failed: %s",
+		    rootp(o), CTL_VM_SWAPPINESS, val, now, old,
+		    strerror(-back));
+	else if (now != old)
+		say(LOG_ERR, "%s%s: wrote %u, the kernel kept %u; put %u back",
+		    rootp(o), CTL_VM_SWAPPINESS, val, now, old);
+	else
+		say(LOG_ERR, "%s%s: wrote %u, the kernel kept %u", rootp(o),
+		    CTL_VM_SWAPPINESS, val, now);
+	return CTL_EXIT_FAIL;
+}
+
+struct ctl_row *change_row(const struct opts *o, struct ctl_out *out, int old,
+			   int now)
+{
+	struct ctl_row *row = ctl_out_row(out);
+
+	if (!row)
+		return NULL;
+	if (old >= 0)
+		ctl_out_setf(out, row, C_OLD, "%d", old);
+	if (now >= 0)
+		ctl_out_setf(out, row, C_NEW, "%d", now);
+	if (old >= 0 && now >= 0)
+		ctl_out_setf(out, row, C_CHANGE, "%d %s %d", old, o->arrow,
+			     now);
+	return row;
+}
+
+static void add_change(const struct opts *o, struct ctl_out *out, int old,
+		       int now, const char *file)
+{
+	struct ctl_row *row = change_row(o, out, old, now);
+
+	if (row)
+		ctl_out_set(out, row, C_FILE, file);
+}
+
+int cmd_set(struct opts *o, int argc, char **argv)
+{
+	struct ctl_sysctl_hit *hits = NULL;
+	struct ctl_out *out;
+	unsigned int val, old, now;
+	size_t nhits = 0;
+	int err, back;
+
+	if (argc != 1)
+		die(CTL_EXIT_USAGE, "set: give exactly one value N");
+	val = parse_swappiness(o, "swappiness", argv[0]);
+	err = ctl_vm_swappiness_get(o->root, &old);
+	if (err < 0)
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols),
+			o->persist ? "CHANGE,FILE" : "CHANGE");
+	/* Read the boot configuration before any write: it may refuse. */
+	if (o->persist) {
+		err = ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits,
+					 &nhits);
+		if (err < 0) {
+			ctl_out_free(out);
+			return sysctl_fail(o, hits, nhits, err);
+		}
+	}
+	if (o->cli.dry_run) {
+		add_change(o, out, (int)old, (int)val,
+			   o->persist ? CTL_VM_PERSIST_FILE : NULL);
+		warn_overrides(hits, nhits);
+		free(hits);
+		if (!o->cli.quiet)
+			say(LOG_INFO, "dry run: nothing written");
+		return print_table(o, out);
+	}
+	err = ctl_vm_swappiness_set(o->root, val, &now);
+	if (err == -EIO) {
+		ctl_out_free(out);
+		free(hits);
+		return kept_fail(o, val, old, now);
+	}
+	if (err < 0) {
+		ctl_out_free(out);
+		free(hits);
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	}
+	if (o->persist) {
+		err = ctl_vm_persist(o->root, val);
+		if (err < 0) {
+			ctl_out_free(out);
+			free(hits);
+			back = put_back(o, old, now);
+			if (back < 0)
+				say(LOG_ERR,
+				    "%s%s: not written: %s; vm.swappiness stays %u (putting %u back failed: %s)",
+				    rootp(o), CTL_VM_PERSIST_FILE,
+				    ctl_file_strerror(-err), now, old,
+				    strerror(-back));
+			else
+				say(LOG_ERR,
+				    "%s%s: not written: %s; vm.swappiness put back to %u",
+				    rootp(o), CTL_VM_PERSIST_FILE,
+				    ctl_file_strerror(-err), old);
+			return CTL_EXIT_FAIL;
+		}
+		warn_overrides(hits, nhits);
+		free(hits);
+	}
+	add_change(o, out, (int)old, (int)now,
+		   o->persist ? CTL_VM_PERSIST_FILE : NULL);
+	return print_table(o, out);
+}
+
+int cmd_check(struct opts *o, int argc)
+{
+	struct ctl_meminfo mi;
+	unsigned int cur;
+	int bad = 0, err;
+
+	if (argc)
+		die(CTL_EXIT_USAGE, "check: takes no arguments");
+	if (!o->min_set && !o->max_set && !o->min_avail_set)
+		die(CTL_EXIT_USAGE,
+		    "check: give --max, --min or --min-available");
+	if (o->min_set && o->max_set && o->min > o->max)
+		die(CTL_EXIT_USAGE,
+		    "check: --min %" PRIu64 " is above --max %" PRIu64
+		    "; no value can pass",
+		    o->min, o->max);
+	err = ctl_vm_swappiness_get(o->root, &cur);
+	if (err < 0)
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	if (o->max_set && cur > o->max) {
+		bad++;
+		if (!o->cli.quiet)
+			printf("swappiness %u is above --max %" PRIu64 "\n",
+			       cur, o->max);
+	}
+	if (o->min_set && cur < o->min) {
+		bad++;
+		if (!o->cli.quiet)
+			printf("swappiness %u is below --min %" PRIu64 "\n",
+			       cur, o->min);
+	}
+	if (o->min_avail_set) {
+		double pct;
+
+		err = ctl_vm_meminfo_read(o->root, &mi);
+		if (err < 0)
+			return vm_fail(o, "/proc/meminfo", err);
+		pct = 100.0 * (double)mi.available / (double)mi.total;
+		if (pct < (double)o->min_avail) {
+			bad++;
+			if (!o->cli.quiet)
+				printf("MemAvailable %.1f%% (%" PRIu64
+				       " of %" PRIu64
+				       " KiB) is below --min-available %" PRIu64
+				       "%%\n",
+				       pct, mi.available, mi.total,
+				       o->min_avail);
+		}
+	}
+	if (!bad && o->cli.verbose)
+		printf("ok: swappiness %u\n", cur);
+	return bad ? CTL_EXIT_CHECK : CTL_EXIT_OK;
+}
+
+int state_fail(const struct opts *o, int err)
+{
+	if (err == -ENOSPC) {
+		say(LOG_ERR, "%s: too many overlapping runs (%d)",
+		    CTL_VM_STATE_FILE, CTL_VM_STATE_MAX);
+		return CTL_EXIT_FAIL;
+	}
+	return vm_fail(
+		o, err == -EACCES ? CTL_VM_STATE_LOCK : CTL_VM_STATE_FILE, err);
+}
+
+/*
+ * A join or change of the state failed: in the state file and its lock,
+ * or in the write of vm.swappiness after them? Name the one that refuses.
+ */
+int change_fail(const struct opts *o, int err)
+{
+	int lock, fd;
+
+	if (err == -ERANGE || err == -EIO)
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	lock = ctl_root_open_path(o->root, CTL_VM_STATE_LOCK, O_RDWR, 0);
+	fd = ctl_root_open_path(o->root, CTL_VM_SWAPPINESS, O_WRONLY, 0);
+	if (lock >= 0)
+		close(lock);
+	if (fd >= 0)
+		close(fd);
+	if (lock >= 0 && fd < 0)
+		return vm_fail(o, CTL_VM_SWAPPINESS, fd);
+	return state_fail(o, err);
+}
+
+int state_leave(const struct opts *o, pid_t pid, struct ctl_vm_restore *res)
+{
+	int err = ctl_vm_state_leave(o->root, pid, res);
+
+	if (err < 0)
+		say(LOG_ERR,
+		    "%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
+		    CTL_VM_STATE_FILE, ctl_file_strerror(-err));
+	return err;
+}
+
+int cmd_restore(struct opts *o, int argc)
+{
+	struct ctl_vm_restore res;
+	struct ctl_out *out;
+	int kept, rc, err;
+
+	if (argc)
+		die(CTL_EXIT_USAGE, "restore: takes no arguments");
+	if (o->cli.dry_run) {
+		struct ctl_vm_state st;
+
+		err = ctl_vm_state_read(o->root, &st);
+		if (err < 0)
+			return state_fail(o, err);
+		if (st.original >= 0)
+			printf("original vm.swappiness %d\n", st.original);
+		for (size_t i = 0; i < st.n; i++)
+			printf("owner %d %s\n", (int)st.owner[i].pid,
+			       ctl_vm_pid_alive(o->root, st.owner[i].pid,
+						st.owner[i].start)
+				       ? "running"
+				       : "gone");
+		return CTL_EXIT_OK;
+	}
+	/* A bad -o is a usage error: refuse it before changing anything. */
+	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols), "CHANGE");
+	err = ctl_vm_state_restore(o->root, &res);
+	for (size_t i = 0; i < res.nkept; i++)
+		say(LOG_ERR,
+		    "%s%s: not removed: processes remain in it (kill those in its cgroup.procs, then rmdir it)",
+		    rootp(o), res.kept[i]);
+	/* A cgroup left behind: the recovery is partial, not a success. */
+	kept = res.nkept ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+	if (err == -EBUSY) {
+		ctl_out_free(out);
+		say(LOG_ERR,
+		    "%s: owned by running process %d; not overridden (it restores the value when it exits; stop it to end the change early)",
+		    CTL_VM_STATE_FILE, (int)res.live);
+		return CTL_EXIT_FAIL;
+	}
+	if (err < 0) {
+		ctl_out_free(out);
+		return state_fail(o, err);
+	}
+	if (res.applied < 0) {
+		ctl_out_free(out);
+		if (!o->cli.quiet && !res.dropped && res.found)
+			say(LOG_INFO,
+			    "%s: no records: nothing to restore; removed",
+			    CTL_VM_STATE_FILE);
+		else if (!o->cli.quiet && !res.dropped)
+			say(LOG_INFO, "nothing to restore: no %s",
+			    CTL_VM_STATE_FILE);
+		return kept;
+	}
+	add_change(o, out, res.before, res.applied, CTL_VM_STATE_FILE);
+	rc = print_table(o, out);
+	return rc ? rc : kept;
+}

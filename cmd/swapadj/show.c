@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * swapadj show: every fact about vm.swappiness and memory reclaim on one
+ * table, and what auto would set.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "ctl/cgroup.h"
+#include "ctl/file.h"
+#include "ctl/parse.h"
+#include "swapadj.h"
+
+enum { S_FIELD, S_VALUE, S_DETAIL };
+static const struct ctl_col show_cols[] = {
+	[S_FIELD] = {"FIELD", 0.1, 0, "what the line is about"},
+	[S_VALUE] = {"VALUE", 0.1, 0, "its value"},
+	[S_DETAIL] = {"DETAIL", 0.6, CTL_COL_WRAP, "where it comes from, why"},
+};
+
+/* Read-in rate over SECS seconds, in KiB/s; -errno on failure. */
+static int sample_readin(const struct opts *o, double secs, double *rate)
+{
+	struct ctl_vmstat a, b;
+	struct timespec t0, t1;
+	int err = ctl_vm_vmstat_read(o->root, &a);
+
+	if (err < 0)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	sleep_secs(secs);
+	err = ctl_vm_vmstat_read(o->root, &b);
+	if (err < 0)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	*rate = ctl_vm_readin_rate(&a, &b,
+				   (double)(t1.tv_sec - t0.tv_sec) +
+					   (double)(t1.tv_nsec - t0.tv_nsec) /
+						   1e9);
+	return 0;
+}
+
+/*
+ * What show gathers: its table, and how many facts could not be read.
+ * Such a fact is a "?" row named on stderr, and the report is partial:
+ * show then exits 3. A facility the kernel lacks (no PSI, no swap, no
+ * memory cgroup) is a "-" row and no failure.
+ */
+struct show {
+	const struct opts *o;
+	struct ctl_out *out;
+	int unread;
+};
+
+static void row(struct show *sh, const char *field, const char *value,
+		const char *fmt, ...) _printf_(4, 5);
+
+static void row(struct show *sh, const char *field, const char *value,
+		const char *fmt, ...)
+{
+	struct ctl_row *r = ctl_out_row(sh->out);
+	char detail[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	if (!r || ctl_out_set(sh->out, r, S_FIELD, field) < 0 ||
+	    ctl_out_set(sh->out, r, S_VALUE, value) < 0 ||
+	    ctl_out_set(sh->out, r, S_DETAIL, detail) < 0) {
+		say(LOG_ERR, "output: %s: %s", field, strerror(ENOMEM));
+		sh->unread++;
+	}
+}
+
+/* FIELD could not be read from PATH: WHY, or the text of ERR. */
+static void unread(struct show *sh, const char *field, const char *path,
+		   int err, const char *why)
+{
+	if (!why)
+		why = ctl_file_strerror(-err);
+	row(sh, field, "?", "%s: %s", path, why);
+	say(LOG_ERR, "%s%s: %s", rootp(sh->o), path, why);
+	sh->unread++;
+}
+
+/* Instant: the kernel keeps the 10/60/300 s averages itself. */
+static void show_pressure(struct show *sh)
+{
+	static const char path[] = "/proc/pressure/memory";
+	struct ctl_psi p;
+	char buf[32], full[96] = "";
+	int err = ctl_vm_psi_read(sh->o->root, &p);
+
+	if (err == -ENOENT) {
+		row(sh, "pressure", "-", "no %s (a kernel without PSI)", path);
+		return;
+	}
+	if (err == -EOPNOTSUPP) {
+		row(sh, "pressure", "-",
+		    "PSI is off (the kernel was booted with psi=0)");
+		return;
+	}
+	if (err == -EBADMSG) {
+		unread(sh, "pressure", path, err,
+		       "not in the PSI format (some avg10=... "
+		       "avg60=... avg300=... total=...)");
+		return;
+	}
+	if (err < 0) {
+		unread(sh, "pressure", path, err, NULL);
+		return;
+	}
+	if (p.has_full)
+		snprintf(full, sizeof(full),
+			 "; all tasks at once: %.2f, %.2f, %.2f", p.full[0],
+			 p.full[1], p.full[2]);
+	snprintf(buf, sizeof(buf), "%.2f", p.some[0]);
+	row(sh, "pressure", buf,
+	    "%% of the last 10 s in which some task waited for memory (PSI); "
+	    "60 s %.2f, 300 s %.2f%s",
+	    p.some[1], p.some[2], full);
+}
+
+/*
+ * What auto would set. The read-in rate needs two reads apart in time:
+ * with --interval it is sampled and the value is one; without, the rule
+ * gives one value for low and one for high read-in, and both are shown.
+ */
+static void show_auto(struct show *sh, const struct ctl_meminfo *mi,
+		      int readin_err, double readin)
+{
+	const struct opts *o = sh->o;
+	struct ctl_vm_auto_in in = {.total = mi->total,
+				    .available = mi->available,
+				    .readin = readin,
+				    .min = 10,
+				    .max = 60};
+	struct ctl_vm_auto lo, hi;
+	char buf[32], why[512];
+
+	if (ctl_vm_auto_compute(&in, &lo) < 0) {
+		row(sh, "auto", "?",
+		    "needs MemTotal and MemAvailable (see memtotal)");
+		return;
+	}
+	if (o->interval_set && readin_err) {
+		row(sh, "auto", "?", "needs the read-in rate (see readin)");
+		return;
+	}
+	if (o->interval_set) {
+		auto_reason(&in, &lo, why, sizeof(why));
+		snprintf(buf, sizeof(buf), "%u", lo.value);
+		row(sh, "auto", buf, "what 'swapadj auto' would set: %s", why);
+		return;
+	}
+	in.readin = 0;
+	ctl_vm_auto_compute(&in, &lo);
+	in.readin = 2 * CTL_VM_AUTO_READIN_KIBS;
+	ctl_vm_auto_compute(&in, &hi);
+	snprintf(buf, sizeof(buf), "%u/%u", lo.value, hi.value);
+	row(sh, "auto", buf,
+	    "what 'swapadj auto' would set: %u with read-in <= %.0f KiB/s, %u "
+	    "above (base 10 + (1 - %.3f) x 30 = %u; clamp %u..%u); "
+	    "--interval SEC samples the read-in rate and gives one value",
+	    lo.value, CTL_VM_AUTO_READIN_KIBS, hi.value, lo.avail_pct / 100,
+	    lo.base, in.min, in.max);
+}
+
+/* The boot configuration line of show, and whether it conflicts. */
+static void show_boot(struct show *sh, unsigned int cur)
+{
+	struct ctl_sysctl_hit *hits = NULL;
+	size_t n = 0;
+	int err = ctl_vm_sysctl_scan(sh->o->root, "vm.swappiness", &hits, &n);
+
+	if (err < 0) {
+		unread(sh, "boot", n ? hits[0].path : "/etc/sysctl.d", err,
+		       err == -CTL_ENOTREG
+			       ? "not a regular file (sysctl --system would "
+				 "hang on it: remove it)"
+			       : NULL);
+		free(hits);
+		return;
+	}
+	if (n == 0) {
+		row(sh, "boot", "-",
+		    "no sysctl.d file or /etc/sysctl.conf sets vm.swappiness: "
+		    "the kernel default (60) applies at boot");
+	} else {
+		const struct ctl_sysctl_hit *w = &hits[n - 1];
+		uint64_t v;
+		int same = ctl_parse_u64(w->value, &v) == 0 && v == cur;
+
+		row(sh, "boot", w->value, "%s:%u sets it at boot%s%s", w->path,
+		    w->line, n > 1 ? " (last of several files)" : "",
+		    same ? "; current value matches"
+			 : "; CONFLICT: the current value differs");
+		for (size_t i = 0; i + 1 < n; i++)
+			row(sh, "boot-overridden", hits[i].value,
+			    "%s:%u, overridden by %s", hits[i].path,
+			    hits[i].line, w->path);
+	}
+	free(hits);
+}
+
+static void show_swaps(struct show *sh)
+{
+	struct ctl_swap *sw = NULL;
+	size_t n = 0;
+	int err = ctl_vm_swaps_read(sh->o->root, &sw, &n);
+
+	if (err == -ENOENT) {
+		row(sh, "swap", "-",
+		    "no /proc/swaps (a kernel without swap support)");
+		return;
+	}
+	if (err < 0) {
+		unread(sh, "swap", "/proc/swaps", err, NULL);
+		return;
+	}
+	if (n == 0)
+		row(sh, "swap", "none", "no active swap device");
+	for (size_t i = 0; i < n; i++)
+		row(sh, "swap", sw[i].name,
+		    "%s%s, %" PRIu64 " KiB, used %" PRIu64 " KiB, priority %d",
+		    sw[i].zram ? "zram (compressed RAM), " : "", sw[i].type,
+		    sw[i].size, sw[i].used, sw[i].prio);
+	free(sw);
+}
+
+/* The caller's memory cgroup: its limit, and v1's own swappiness. */
+static void show_cgroup(struct show *sh, unsigned int cur)
+{
+	const struct ctl_root *r = sh->o->root;
+	struct ctl_cgroup_mem m;
+	struct ctl_cgroup_limit lim;
+	char path[600], buf[32];
+	int err = ctl_cgroup_mem_find(r, &m);
+
+	if (err == -ENOTSUP) {
+		row(sh, "cgroup", "-", "no memory cgroup controller mounted");
+		return;
+	}
+	if (err < 0) {
+		unread(sh, "cgroup", "/proc/self/cgroup", err, NULL);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "v%d", m.version);
+	row(sh, "cgroup", buf, "%s%s: the caller's memory cgroup", m.mount,
+	    strcmp(m.self, "/") ? m.self : "");
+	err = ctl_cgroup_self_limit(r, &lim);
+	if (err < 0) {
+		unread(sh, "cgroup-limit", m.mount, err, NULL);
+	} else if (lim.max == CTL_CGROUP_UNLIMITED) {
+		row(sh, "cgroup-limit", "max",
+		    "no memory limit up to the root");
+	} else {
+		snprintf(buf, sizeof(buf), "%" PRIu64, lim.max);
+		row(sh, "cgroup-limit", buf, "bytes, set in %s", lim.path);
+	}
+	if (m.version != 1 || strcmp(m.self, "/") == 0)
+		return;
+	snprintf(path, sizeof(path), "%s%s/memory.swappiness", m.mount, m.self);
+	err = ctl_root_read_file(r, path, buf, sizeof(buf));
+	if (err < 0) {
+		unread(sh, "cgroup-swappiness", path, err, NULL);
+		return;
+	}
+	row(sh, "cgroup-swappiness", buf,
+	    "%s: cgroup v1 reclaim in this cgroup uses it, not "
+	    "vm.swappiness%s",
+	    path, (unsigned int)atoi(buf) == cur ? "" : " (they differ)");
+}
+
+/*
+ * Every row is read at once, each file once; only --interval SEC waits,
+ * to sample the read-in rate.
+ */
+int cmd_show(struct opts *o)
+{
+	struct show sh = {.o = o};
+	struct ctl_meminfo mi = {0};
+	unsigned int cur;
+	double readin = 0;
+	char buf[64];
+	int max, rc, readin_err = 0, err;
+
+	sh.out = new_table(o, "swapadj", show_cols, ARRAY_SIZE(show_cols),
+			   "FIELD,VALUE,DETAIL");
+	err = ctl_vm_swappiness_get(o->root, &cur);
+	if (err < 0) {
+		ctl_out_free(sh.out);
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	}
+	snprintf(buf, sizeof(buf), "%u", cur);
+	row(&sh, "swappiness", buf, "vm.swappiness now");
+	max = ctl_vm_swappiness_max(o->root);
+	if (max < 0) {
+		unread(&sh, "range", "/proc/sys/kernel/osrelease", max,
+		       max == -EINVAL ? "no kernel version in it" : NULL);
+	} else {
+		snprintf(buf, sizeof(buf), "0-%d", max);
+		row(&sh, "range", buf, "%s",
+		    max == 200 ? "Linux 5.8 and later accept up to 200"
+			       : "kernels before 5.8 accept up to 100");
+	}
+	err = ctl_vm_meminfo_read(o->root, &mi);
+	if (err < 0) {
+		unread(&sh, "memtotal", "/proc/meminfo", err,
+		       err == -ENODATA ? "no MemTotal" : NULL);
+	} else {
+		snprintf(buf, sizeof(buf), "%" PRIu64, mi.total);
+		row(&sh, "memtotal", buf, "KiB");
+		snprintf(buf, sizeof(buf), "%" PRIu64, mi.available);
+		row(&sh, "memavailable", buf, "KiB, %.1f%% of MemTotal",
+		    100.0 * (double)mi.available / (double)mi.total);
+	}
+	show_pressure(&sh);
+	if (o->interval_set) {
+		readin_err = sample_readin(o, o->interval, &readin);
+		if (readin_err < 0) {
+			unread(&sh, "readin", "/proc/vmstat", readin_err,
+			       readin_err == -ENODATA ? "no pgpgin" : NULL);
+		} else {
+			snprintf(buf, sizeof(buf), "%.1f", readin);
+			row(&sh, "readin", buf,
+			    "KiB/s read from block devices (pgpgin) over %.1f s",
+			    o->interval);
+		}
+	}
+	show_auto(&sh, &mi, readin_err, readin);
+	show_boot(&sh, cur);
+	show_swaps(&sh);
+	show_cgroup(&sh, cur);
+	rc = print_table(o, sh.out);
+	return rc ? rc : sh.unread ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
