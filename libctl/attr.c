@@ -104,27 +104,15 @@ int ctl_attr_open_at(int dirfd, const char *rel, int flags, mode_t mode)
 
 int ctl_attr_read_fd(int fd, char *buf, size_t len)
 {
-	size_t have = 0;
-	ssize_t n;
+	ssize_t have;
 
 	if (len == 0)
 		return -EINVAL;
-	while (have < len - 1) {
-		n = pread(fd, buf + have, len - 1 - have, (off_t)have);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		if (n == 0)
-			break;
-		have += (size_t)n;
-		/* sysfs, procfs and regular files fill the buffer unless at
-		 * EOF: a short read ends the value (no empty read to
-		 * confirm it). */
-		if ((size_t)n < len - 1 - (have - (size_t)n))
-			break;
-	}
+	/* The whole value from offset 0 (io.c's loop: EINTR retried, up to
+	 * end of file), whatever the file position of FD. */
+	have = ctl_pread_full(fd, buf, len - 1, 0);
+	if (have < 0)
+		return (int)have;
 	while (have > 0 && buf[have - 1] == '\n')
 		have--;
 	buf[have] = '\0';
