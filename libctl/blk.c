@@ -319,63 +319,53 @@ static int resolve_fd(struct walk *w, int fd, const struct stat *st,
 	return add(w->out, &d);
 }
 
-static int parse_devno(const char *s, unsigned int *maj, unsigned int *min)
+/* The directory of the new file PATH (absolute), into BUF. */
+static void parent_dir(const char *path, char *buf, size_t len)
 {
-	char end;
+	const char *slash = strrchr(path, '/');
 
-	return sscanf(s, "%u:%u%c", maj, min, &end) == 2;
+	snprintf(buf, len, "%.*s",
+		 slash && slash != path ? (int)(slash - path) : 1,
+		 slash ? path : "/");
 }
 
-int ctl_blk_resolve(const struct ctl_root *r, const char *target,
-		    unsigned int flags, struct ctl_blk_list *out)
+int ctl_blk_resolve_target(const struct ctl_root *r, const struct ctl_target *t,
+			   unsigned int flags, struct ctl_blk_list *out)
 {
 	struct walk w = {.r = r,
 			 .flags = flags,
 			 .below = !!(flags & CTL_BLK_STACK),
 			 .out = out};
-	char dev[PATH_MAX], dir[PATH_MAX];
-	unsigned int maj, min;
-	int err;
+	char dir[PATH_MAX];
+	_cleanup_close_ int fd = -1;
 
-	if (!target || !*target)
-		return -EINVAL;
-	if (parse_devno(target, &maj, &min))
-		return resolve_devno(&w, maj, min, 0, "");
-	if (strchr(target, '=') && !strchr(target, '/')) {
-		err = ctl_blkid_evaluate(target, dev, sizeof(dev));
-		if (err < 0)
-			return err == -ENOENT ? -ENODEV : err;
-		target = dev;
+	switch (t->kind) {
+	case CTL_TARGET_DEV:
+		return resolve_devno(&w, major(t->dev), minor(t->dev), 0, "");
+	case CTL_TARGET_PATH:
+	case CTL_TARGET_NEW:
+		/* A file, or the directory of a new one, means every queue
+		 * that serves it. The fd only names its file system when
+		 * there is no block device. It is the user's, on the host:
+		 * not under the root. */
+		w.below = 1;
+		if (t->kind == CTL_TARGET_NEW)
+			parent_dir(t->path, dir, sizeof(dir));
+		fd = open(t->kind == CTL_TARGET_NEW ? dir : t->path,
+			  O_PATH | O_CLOEXEC);
+		return resolve_fd(&w, fd, &t->st, 0, "");
+	default:
+		return -EINVAL; /* "-": the caller reads the targets */
 	}
-	if (strchr(target, '/')) {
-		/* A path: the device node itself, or the fs holding it. It
-		 * is the user's, on the host: not under the root. */
-		_cleanup_close_ int fd = open(target, O_PATH | O_CLOEXEC);
-		struct stat st;
+}
 
-		if (fd < 0 || fstat(fd, &st) < 0)
-			return neg_errno();
-		/* A device node names that device; a file or directory
-		 * means every queue that serves it. */
-		if (!S_ISBLK(st.st_mode))
-			w.below = 1;
-		return resolve_fd(&w, fd, &st, 0, "");
-	}
-	if (ctl_name_check(target) < 0)
-		return -EINVAL;
-	if (strlen(target) >= CTL_DEVNAME_MAX)
-		return -ENODEV; /* valid as a name, too long for a disk */
-	/* A whole disk by name: the common udev case, straight there. */
-	err = expand_disk(&w, target, 0, "");
-	if (err != -ENODEV)
-		return err;
-	/* A partition name: disks and partitions are both in class/block. */
-	if (ctl_fmt(dir, sizeof(dir), "/sys/class/block/%s", target) < 0)
-		return -EINVAL;
-	err = read_devno(r, dir, &maj, &min);
-	if (err < 0)
-		return err == -ENOENT ? -ENODEV : err;
-	return resolve_devno(&w, maj, min, 0, "");
+int ctl_blk_resolve(const struct ctl_root *r, const char *target,
+		    unsigned int flags, struct ctl_blk_list *out)
+{
+	struct ctl_target t;
+	int err = ctl_target_resolve(r, target, 0, &t);
+
+	return err < 0 ? err : ctl_blk_resolve_target(r, &t, flags, out);
 }
 
 static int cmp_dev(const void *a, const void *b)

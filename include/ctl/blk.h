@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Target -> block devices with a request queue. A device target (a kernel
- * name, a /dev node or symlink, MAJ:MIN, UUID=/LABEL=/PARTUUID=/PARTLABEL=)
- * means that device; a partition maps to its disk, where the queue lives.
- * Any other path means every queue that serves the file: its disk, the
- * leaves of dm/md stacks through slaves/, and (CTL_BLK_FOLLOW_LOOP) the
- * device under a loop device's backing file. CTL_BLK_STACK makes a device
- * target reach down the same way.
+ * Target -> block devices with a request queue. What a word names is
+ * decided by ctl_target_resolve() (ctl/target.h); this is what each kind
+ * means. A device target means that device; a partition maps to its disk,
+ * where the queue lives. A path (or the directory of a new file) means
+ * every queue that serves the file: its disk, the leaves of dm/md stacks
+ * through slaves/, and (CTL_BLK_FOLLOW_LOOP) the device under a loop
+ * device's backing file. CTL_BLK_STACK makes a device target reach down
+ * the same way.
  */
 #pragma once
 
 #include <stddef.h>
 
 #include "ctl/root.h"
-
-#define CTL_DEVNAME_MAX 32 /* the kernel's DISK_NAME_LEN */
+#include "ctl/target.h"
 
 enum ctl_blk_kind {
 	CTL_BLK_QUEUE, /* a request queue: scheduler and nr_requests */
@@ -44,13 +44,23 @@ enum {
 };
 
 /*
- * Resolve TARGET and append what it names to OUT (duplicates dropped).
- * Returns 0; -EINVAL for a malformed name, -ENOENT for a missing path,
- * -ENODEV for an unknown device, -ELOOP for a stack deeper than 8, or
- * -errno. A target without a request queue is not an error: it appends an
- * entry of kind CTL_BLK_NOQUEUE or CTL_BLK_NODEV whose `via` says why. A
- * loop device's backing file that cannot be followed (deleted, or out of
- * the root's reach) appends a CTL_BLK_UNKNOWN entry below it.
+ * Append what the resolved target T names to OUT (duplicates dropped): a
+ * DEV target that device, a PATH target every queue serving the file, a
+ * NEW target every queue serving its directory. Returns 0; -EINVAL for a
+ * STDIN target (expand "-" first), -ENODEV for a device sysfs does not
+ * know, -ELOOP for a stack deeper than 8, or -errno. A target without a
+ * request queue is not an error: it appends an entry of kind
+ * CTL_BLK_NOQUEUE or CTL_BLK_NODEV whose `via` says why. A loop device's
+ * backing file that cannot be followed (deleted, or out of the root's
+ * reach) appends a CTL_BLK_UNKNOWN entry below it.
+ */
+int ctl_blk_resolve_target(const struct ctl_root *r, const struct ctl_target *t,
+			   unsigned int flags, struct ctl_blk_list *out);
+
+/*
+ * ctl_target_resolve() of WORD as a device-or-path target (no
+ * CTL_TARGET_* flags), then ctl_blk_resolve_target(). Returns 0 or the
+ * -errno of either.
  */
 int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 		    unsigned int flags, struct ctl_blk_list *out);

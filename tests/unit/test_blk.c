@@ -87,65 +87,40 @@ static int resolve(struct ctx *c, const char *target, unsigned int flags)
 	return ctl_blk_resolve(c->root, target, flags, &c->l);
 }
 
-static void test_disk_by_name(void **state)
+/* Targets that name one queue: a disk, a partition (its disk), a number. */
+static void test_one_queue(void **state)
 {
 	struct ctx *c = *state;
+	static const struct {
+		const char *target;
+		unsigned int flags;
+		const char *name;
+		unsigned int maj, min;
+		const char *via;
+	} v[] = {
+		{"sda", 0, "sda", 8, 0, ""},
+		{"nvme0n1", 0, "nvme0n1", 259, 0, ""},
+		{"8:0", 0, "sda", 8, 0, ""},
+		/* A partition leads to its disk and says so. */
+		{"8:2", 0, "sda", 8, 0, "sda2"},
+		{"259:1", 0, "nvme0n1", 259, 0, "nvme0n1p1"},
+		{"sda1", 0, "sda", 8, 0, "sda1"},
+		{"nvme0n1p1", 0, "nvme0n1", 259, 0, "nvme0n1p1"},
+		/* A request-based dm device has its own queue: that one. */
+		{"dm-4", CTL_BLK_FOLLOW_LOOP, "dm-4", 253, 4, ""},
+	};
 
 	/* The tree is what the kernel shows through its symlinks. */
 	assert_string_equal(fake_read("sys/block/sda/sda1/partition"), "1\n");
 	assert_string_equal(fake_read("sys/class/block/sda2/../dev"), "8:0\n");
 	assert_string_equal(fake_read("sys/dev/block/259:1/dev"), "259:1\n");
-
-	assert_int_equal(resolve(c, "sda", 0), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "sda", 8, 0);
-	assert_int_equal(c->l.v[0].level, 0);
-	assert_string_equal(c->l.v[0].via, "");
-
-	assert_int_equal(resolve(c, "nvme0n1", 0), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "nvme0n1", 259, 0);
-}
-
-static void test_devno(void **state)
-{
-	struct ctx *c = *state;
-
-	assert_int_equal(resolve(c, "8:0", 0), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "sda", 8, 0);
-	assert_string_equal(c->l.v[0].via, "");
-
-	/* A partition's number leads to its disk and says so. */
-	assert_int_equal(resolve(c, "8:2", 0), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "sda", 8, 0);
-	assert_string_equal(c->l.v[0].via, "sda2");
-
-	assert_int_equal(resolve(c, "259:1", 0), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "nvme0n1", 259, 0);
-
-	assert_int_equal(resolve(c, "8:9", 0), -ENODEV);
-	assert_int_equal(c->l.n, 0);
-	assert_int_equal(resolve(c, "99:99", 0), -ENODEV);
-	/* Not a number after all: taken as a name, and there is none. */
-	assert_int_equal(resolve(c, "8:0x", 0), -ENODEV);
-}
-
-static void test_partition_to_disk(void **state)
-{
-	struct ctx *c = *state;
-
-	assert_int_equal(resolve(c, "sda1", 0), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "sda", 8, 0);
-	assert_string_equal(c->l.v[0].via, "sda1");
-
-	assert_int_equal(resolve(c, "nvme0n1p1", 0), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "nvme0n1", 259, 0);
-	assert_string_equal(c->l.v[0].via, "nvme0n1p1");
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		assert_int_equal(resolve(c, v[i].target, v[i].flags), 0);
+		assert_int_equal(c->l.n, 1);
+		assert_queue(&c->l.v[0], v[i].name, v[i].maj, v[i].min);
+		assert_int_equal(c->l.v[0].level, 0);
+		assert_string_equal(c->l.v[0].via, v[i].via);
+	}
 }
 
 static void test_bio_based_noqueue(void **state)
@@ -346,25 +321,95 @@ static void test_loop_cycle(void **state)
 static void test_bad_names(void **state)
 {
 	struct ctx *c = *state;
+	static const struct {
+		const char *target;
+		int err;
+	} v[] = {
+		{"", -EINVAL},
+		{"..", -EINVAL},
+		{".", -EINVAL},
+		/* Valid as names, but no such device in the tree. */
+		{"sdz", -ENODEV},
+		{"holders", -ENODEV},
+		{"8:9", -ENODEV},
+		{"99:99", -ENODEV},
+		/* Not a number after all: taken as a name, and there is none. */
+		{"8:0x", -ENODEV},
+		/* With a '/' it is a path (from the tree); this one is not. */
+		{"a/../b", -ENOENT},
+		{"sda/../sda", -ENOENT},
+	};
 	char longname[301], cwd[1024];
 
-	memset(longname, 'a', sizeof(longname) - 1);
-	longname[sizeof(longname) - 1] = '\0';
-	assert_int_equal(resolve(c, "", 0), -EINVAL);
-	assert_int_equal(resolve(c, NULL, 0), -EINVAL);
-	assert_int_equal(resolve(c, "..", 0), -EINVAL);
-	assert_int_equal(resolve(c, ".", 0), -EINVAL);
-	assert_int_equal(resolve(c, longname, 0), -EINVAL);
-	/* Valid as a name, but no such device in the tree. */
-	assert_int_equal(resolve(c, "sdz", 0), -ENODEV);
-	assert_int_equal(resolve(c, "holders", 0), -ENODEV);
-	/* With a '/' it is a host path; this one does not exist. */
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(fake_root), 0);
-	assert_int_equal(resolve(c, "a/../b", 0), -ENOENT);
-	assert_int_equal(resolve(c, "sda/../sda", 0), -ENOENT);
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		assert_int_equal(resolve(c, v[i].target, 0), v[i].err);
+	assert_int_equal(resolve(c, NULL, 0), -EINVAL);
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(resolve(c, longname, 0), -EINVAL);
 	assert_int_equal(chdir(cwd), 0);
 	assert_int_equal(c->l.n, 0);
+}
+
+/*
+ * A bare word that names no device but a file in the working directory
+ * is that file: its queues. It was -ENODEV, so `mmapwin write data.bin
+ * --throttle 80` failed where `./data.bin` worked.
+ */
+static void test_bug_word_is_cwd_file(void **state)
+{
+	struct ctx *c = *state;
+	char cwd[1024], dir[1024];
+	int mapped;
+
+	qd_map_backing(&mapped);
+	if (!mapped)
+		skip(); /* the image's MAJ:MIN cannot be mapped here */
+	snprintf(dir, sizeof(dir), "%s/images", fake_root);
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	assert_int_equal(chdir(dir), 0);
+	assert_int_equal(resolve(c, "disk.img", 0), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_string_equal(c->l.v[0].name, "vdx");
+	assert_int_equal(resolve(c, "./disk.img", 0), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_string_equal(c->l.v[0].name, "vdx");
+	/* A file named like a device: the device; ./NAME the file. */
+	fake_write("images/sda", "a file\n");
+	assert_int_equal(resolve(c, "sda", 0), 0);
+	assert_queue(&c->l.v[0], "sda", 8, 0);
+	assert_int_equal(resolve(c, "./sda", 0), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_string_equal(c->l.v[0].name, "vdx");
+	assert_int_equal(chdir(cwd), 0);
+}
+
+/* A file not made yet: the queues of its directory's file system. */
+static void test_new_file(void **state)
+{
+	struct ctx *c = *state;
+	struct ctl_target t;
+	char path[512];
+	int mapped;
+	dev_t dev = qd_map_backing(&mapped);
+
+	snprintf(path, sizeof(path), "%s/images/new.img", fake_root);
+	assert_int_equal(resolve(c, path, 0), -ENOENT);
+	assert_int_equal(ctl_target_resolve(c->root, path,
+					    CTL_TARGET_MAY_CREATE, &t),
+			 0);
+	assert_int_equal(t.kind, CTL_TARGET_NEW);
+	assert_int_equal(ctl_blk_resolve_target(c->root, &t, 0, &c->l), 0);
+	assert_int_equal(c->l.n, 1);
+	if (!mapped) {
+		assert_int_equal(c->l.v[0].kind,
+				 major(dev) ? CTL_BLK_QUEUE : CTL_BLK_NODEV);
+		return;
+	}
+	assert_queue(&c->l.v[0], "vdx", major(dev), QD_VDX_MINOR);
+	assert_string_equal(c->l.v[0].via, "vdx1");
 }
 
 /* Regressions: each of these once failed. */
@@ -543,14 +588,7 @@ static void test_device_target_exact(void **state)
 	assert_int_equal(resolve(c, "zram0", CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 1);
 	assert_string_equal(c->l.v[0].via, "bio-based, no request queue");
-	/* A request-based dm device has its own queue: that one alone. */
-	assert_int_equal(resolve(c, "dm-4", CTL_BLK_FOLLOW_LOOP), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "dm-4", 253, 4);
-	/* A partition is still its disk: the queue lives there. */
-	assert_int_equal(resolve(c, "nvme0n1p1", 0), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_queue(&c->l.v[0], "nvme0n1", 259, 0);
+	/* A request-based dm device, a partition: test_one_queue(). */
 }
 
 /* --stack on a request-based dm device: its queue and those below. */
@@ -614,9 +652,7 @@ static void test_path_on_stacks(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_disk_by_name),
-		T(test_devno),
-		T(test_partition_to_disk),
+		T(test_one_queue),
 		T(test_bio_based_noqueue),
 		T(test_dm_over_two_disks),
 		T(test_dm_same_disk_once),
@@ -629,6 +665,8 @@ int main(void)
 		T(test_loop_backing_file_replaced),
 		T(test_loop_cycle),
 		T(test_bad_names),
+		T(test_bug_word_is_cwd_file),
+		T(test_new_file),
 		T(test_tmpfs_path),
 		T(test_list_queues),
 		T(test_list_queues_no_sysfs),
