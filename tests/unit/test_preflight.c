@@ -27,13 +27,23 @@
 #include "fake.h"
 #include "../fixtures/qdepth/tree.h"
 
-static struct ctl_preflight_policy pol;
-static struct ctl_preflight_result res;
+/*
+ * The policy, the decisions and the run are the preflight tool's, not
+ * libctl's; unit tests link only libctl.a and libcli.a, so the tool's
+ * files (all but main.c) are built into this test.
+ */
+#include "cmd/preflight/check-fs.c"
+#include "cmd/preflight/check-host.c"
+#include "cmd/preflight/policy.c"
+#include "cmd/preflight/run.c"
+
+static struct pf_policy pol;
+static struct pf_result res;
 
 static int setup(void **state)
 {
 	(void)state;
-	ctl_preflight_policy_init(&pol);
+	pf_policy_init(&pol);
 	memset(&res, 0, sizeof(res));
 	return 0;
 }
@@ -52,15 +62,15 @@ static void test_policy_defaults(void **state)
 	assert_string_equal(pol.mount_recommend, "nosuid,noexec");
 	assert_int_equal(pol.swappiness_min, 10);
 	assert_int_equal(pol.swappiness_max, 60);
-	assert_int_equal(pol.util_pct, 85);
-	assert_int_equal(pol.samples, 3);
+	assert_int_equal(pol.sat.util_pct, 85);
+	assert_int_equal(pol.sat.samples, 3);
 	assert_int_equal(pol.await_ms, 200);
 	assert_false(pol.uring_require);
 }
 
 static void test_policy_parse_good(void **state)
 {
-	struct ctl_preflight_perr e;
+	struct pf_perr e;
 	const char *text = "# site policy\n"
 			   "\n"
 			   "  mount.require = nosuid, nodev   # trailing\n"
@@ -74,7 +84,7 @@ static void test_policy_parse_good(void **state)
 			   "space.reserve_pct = 0";
 
 	(void)state;
-	assert_int_equal(ctl_preflight_policy_parse(text, &pol, &e), 0);
+	assert_int_equal(pf_policy_parse(text, &pol, &e), 0);
 	assert_string_equal(pol.mount_require, "nosuid,nodev");
 	assert_string_equal(pol.sched, "mq-deadline");
 	assert_int_equal(pol.depth_warn, 256);
@@ -88,21 +98,20 @@ static void test_policy_parse_good(void **state)
 	assert_int_equal(pol.depth_min, 32);
 	assert_int_equal(e.line, 0);
 	/* A key given twice: the last value, as the man page says. */
-	assert_int_equal(
-		ctl_preflight_policy_parse("vm.swappiness_max = 40\n"
-					   "\tvm.swappiness_max\t=\t50\t\n",
-					   &pol, &e),
-		0);
+	assert_int_equal(pf_policy_parse("vm.swappiness_max = 40\n"
+					 "\tvm.swappiness_max\t=\t50\t\n",
+					 &pol, &e),
+			 0);
 	assert_int_equal(pol.swappiness_max, 50);
 }
 
 static void expect_bad(const char *text, unsigned int line, const char *msg)
 {
-	struct ctl_preflight_perr e;
-	struct ctl_preflight_policy p;
+	struct pf_perr e;
+	struct pf_policy p;
 
-	ctl_preflight_policy_init(&p);
-	assert_int_equal(ctl_preflight_policy_parse(text, &p, &e), -EINVAL);
+	pf_policy_init(&p);
+	assert_int_equal(pf_policy_parse(text, &p, &e), -EINVAL);
 	if (e.line != line || !strstr(e.msg, msg))
 		fail_msg("'%s': got line %u '%s', want line %u '%s'", text,
 			 e.line, e.msg, line, msg);
@@ -122,7 +131,7 @@ static void test_policy_parse_bad(void **state)
 	{
 		/* 600 bytes: too long as a value, fine as a comment. */
 		char text[700];
-		struct ctl_preflight_policy p;
+		struct pf_policy p;
 
 		snprintf(text, sizeof(text), "\nfs.types = %0600d\n", 0);
 		expect_bad(text, 2, "line too long (at most 511 bytes)");
@@ -130,10 +139,10 @@ static void test_policy_parse_bad(void **state)
 			 "vm.swappiness_max = 50 # %0600d\nqueue.depth = 1\n",
 			 0);
 		expect_bad(text, 2, "unknown key 'queue.depth'");
-		ctl_preflight_policy_init(&p);
+		pf_policy_init(&p);
 		snprintf(text, sizeof(text),
 			 "# %0600d\nvm.swappiness_max = 50\n", 0);
-		assert_int_equal(ctl_preflight_policy_parse(text, &p, NULL), 0);
+		assert_int_equal(pf_policy_parse(text, &p, NULL), 0);
 		assert_int_equal(p.swappiness_max, 50);
 	}
 	expect_bad("\n\nvm.swappiness_max = 201\n", 3, "out of range 0-200");
@@ -162,21 +171,21 @@ static void test_policy_parse_bad(void **state)
 
 static void test_policy_load(void **state)
 {
-	struct ctl_preflight_perr e;
+	struct pf_perr e;
 	char path[512];
 
 	(void)state;
 	fake_new();
 	fake_write("policy", "queue.depth_min = 8\nbogus = 1\n");
 	snprintf(path, sizeof(path), "%s/policy", fake_root);
-	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), -EINVAL);
+	assert_int_equal(pf_policy_load(path, &pol, &e), -EINVAL);
 	assert_int_equal(e.line, 2);
 	assert_int_equal(pol.depth_min, 8);
 	fake_write("policy", "queue.depth_min = 16\n");
-	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), 0);
+	assert_int_equal(pf_policy_load(path, &pol, &e), 0);
 	assert_int_equal(pol.depth_min, 16);
 	snprintf(path, sizeof(path), "%s/missing", fake_root);
-	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), -ENOENT);
+	assert_int_equal(pf_policy_load(path, &pol, &e), -ENOENT);
 
 	/* At most 64 KiB: exactly that loads, one byte more does not. */
 	snprintf(path, sizeof(path), "%s/big", fake_root);
@@ -195,12 +204,10 @@ static void test_policy_load(void **state)
 		assert_int_equal(fclose(f), 0);
 		free(big);
 		if (len == 65536) {
-			assert_int_equal(
-				ctl_preflight_policy_load(path, &pol, &e), 0);
+			assert_int_equal(pf_policy_load(path, &pol, &e), 0);
 			assert_int_equal(pol.swappiness_max, 50);
 		} else {
-			assert_int_equal(ctl_preflight_policy_load(path, &pol,
-								   &e),
+			assert_int_equal(pf_policy_load(path, &pol, &e),
 					 -EFBIG);
 			assert_string_equal(e.msg, "larger than 64 KiB");
 		}
@@ -213,7 +220,7 @@ static void test_policy_load(void **state)
 		assert_int_equal(fwrite("a\0b\n", 1, 4, f), 4);
 		assert_int_equal(fclose(f), 0);
 	}
-	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e), -EINVAL);
+	assert_int_equal(pf_policy_load(path, &pol, &e), -EINVAL);
 	assert_int_equal(e.line, 0);
 	assert_string_equal(e.msg, "not a text file (NUL byte)");
 	fake_free();
@@ -225,7 +232,7 @@ static void test_policy_load(void **state)
  */
 static void test_policy_load_not_regular(void **state)
 {
-	struct ctl_preflight_perr e;
+	struct pf_perr e;
 	char path[512];
 
 	(void)state;
@@ -233,14 +240,11 @@ static void test_policy_load_not_regular(void **state)
 	snprintf(path, sizeof(path), "%s/fifo", fake_root);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	alarm(5);
-	assert_int_equal(ctl_preflight_policy_load(path, &pol, &e),
-			 -CTL_ENOTREG);
+	assert_int_equal(pf_policy_load(path, &pol, &e), -CTL_ENOTREG);
 	alarm(0);
 	assert_int_equal(e.line, 0);
-	assert_int_equal(ctl_preflight_policy_load(fake_root, &pol, &e),
-			 -EISDIR);
-	assert_int_equal(ctl_preflight_policy_load("/dev/null", &pol, &e),
-			 -CTL_ENOTREG);
+	assert_int_equal(pf_policy_load(fake_root, &pol, &e), -EISDIR);
+	assert_int_equal(pf_policy_load("/dev/null", &pol, &e), -CTL_ENOTREG);
 	assert_string_equal(ctl_file_strerror(CTL_ENOTREG),
 			    "not a regular file");
 	/* The policy is untouched by a refused file. */
@@ -254,10 +258,8 @@ static void test_policy_load_not_regular(void **state)
 	do {                                                                   \
 		if (res.status != (want))                                      \
 			fail_msg("%s: %s, want %s (value '%s', hint '%s')",    \
-				 res.check,                                    \
-				 ctl_preflight_status_name(res.status),        \
-				 ctl_preflight_status_name(want), res.value,   \
-				 res.hint);                                    \
+				 res.check, pf_status_name(res.status),        \
+				 pf_status_name(want), res.value, res.hint);   \
 	} while (0)
 
 #define assert_hint(sub)                                                       \
@@ -282,36 +284,36 @@ static void test_judge_space(void **state)
 				 .path = "/data/f"};
 
 	(void)state;
-	ctl_preflight_judge_space(&m, &pol, &res);
+	pf_judge_space(&m, &pol, &res);
 	assert_string_equal(res.check, "space");
-	assert_status(CTL_PF_PASS);
+	assert_status(PF_PASS);
 	assert_string_equal(res.value, "50G free of 100G");
 	/* After the write less than 5% of 100G would be left. */
 	m.size = 48ULL << 30;
-	ctl_preflight_judge_space(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_space(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("df -h /data/f");
 	/* A rewrite through a temporary copy would not fit. */
 	m.size = 10ULL << 30;
 	m.file_size = 45ULL << 30;
-	ctl_preflight_judge_space(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_space(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("mmapwin patch");
 	m.size = 51ULL << 30;
-	ctl_preflight_judge_space(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_space(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("does not fit");
 
 	/* A file system without a size (tmpfs size=0, proc): nothing to
 	 * measure, so neither a PASS nor a FAIL. */
 	m = (struct ctl_pf_space){.path = "/run/x", .size = 1 << 20};
-	ctl_preflight_judge_space(&m, &pol, &res);
-	assert_status(CTL_PF_SKIP);
+	pf_judge_space(&m, &pol, &res);
+	assert_status(PF_SKIP);
 	assert_string_equal(res.value, "0B free of 0B");
 	assert_hint("reports no size");
 	m.size = 0;
-	ctl_preflight_judge_space(&m, &pol, &res);
-	assert_status(CTL_PF_SKIP);
+	pf_judge_space(&m, &pol, &res);
+	assert_status(PF_SKIP);
 
 	/* The write size unknown (a directory or a new file without
 	 * --size): only the reserve is judged, and the row says so. */
@@ -319,13 +321,13 @@ static void test_judge_space(void **state)
 				  .total = 100ULL << 30,
 				  .size = CTL_PF_SIZE_UNKNOWN,
 				  .path = "/data"};
-	ctl_preflight_judge_space(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_space(&m, &pol, &res);
+	assert_status(PF_PASS);
 	assert_string_equal(res.bound,
 			    ">= 5G reserve (5%); write size unknown (--size)");
 	m.avail = 4ULL << 30;
-	ctl_preflight_judge_space(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_space(&m, &pol, &res);
+	assert_status(PF_WARN);
 }
 
 static void test_judge_fstype_mount(void **state)
@@ -336,62 +338,62 @@ static void test_judge_fstype_mount(void **state)
 					 "errors=remount-ro"};
 
 	(void)state;
-	ctl_preflight_judge_fstype(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_fstype(&m, &pol, &res);
+	assert_status(PF_PASS);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_PASS);
 
 	snprintf(m.fstype, sizeof(m.fstype), "tmpfs");
-	ctl_preflight_judge_fstype(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_fstype(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("journal checks do not apply");
 	snprintf(pol.fs_types, sizeof(pol.fs_types), "%s", "");
-	ctl_preflight_judge_fstype(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_fstype(&m, &pol, &res);
+	assert_status(PF_PASS);
 
 	/* The article's noexec/nosuid: recommended by default. */
 	snprintf(m.opts, sizeof(m.opts), "rw,nosuid,relatime");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("mount -o remount,noexec /data");
 	/* ... required by a policy. */
 	snprintf(pol.mount_require, sizeof(pol.mount_require), "nodev,noexec");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("nodev,noexec missing");
 	/* name=value: that value exactly. */
 	snprintf(m.opts, sizeof(m.opts), "rw,nosuid,noexec,relatime,commit=30");
 	snprintf(pol.mount_require, sizeof(pol.mount_require), "commit=30");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_PASS);
 	snprintf(pol.mount_require, sizeof(pol.mount_require), "commit=5");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("mount -o remount,commit=5 /data");
 	/* data= cannot change on a remount (EINVAL): not a remount hint. */
 	snprintf(pol.mount_require, sizeof(pol.mount_require),
 		 "nodev,data=journal");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_no_hint("remount,nodev,data=");
 	assert_hint("jcommit set --data journal --persist /data");
 	assert_hint("mount -o remount,nodev /data");
 	pol.mount_require[0] = '\0';
 	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "relatime");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("relatime set but forbidden");
 	/* The hint is a command that undoes it. */
 	assert_hint("mount -o remount,norelatime ");
 	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "noexec,nosuid");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint(
 		"noexec,nosuid set but forbidden: mount -o remount,exec,suid ");
 	/* name=value has no opposite: say so instead of a wrong command. */
 	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "commit=30");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("commit=30 set but forbidden: no remount option undoes it; "
 		    "drop it from the options of /data in /etc/fstab");
 	assert_no_hint("mount -o");
@@ -399,8 +401,8 @@ static void test_judge_fstype_mount(void **state)
 	pol.mount_forbid[0] = '\0';
 	pol.mount_recommend[0] = '\0';
 	m.ro = true;
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("remount,rw");
 }
 
@@ -417,8 +419,8 @@ static void test_judge_mount_system(void **state)
 				 .system = "/usr"};
 
 	(void)state;
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_no_hint("remount");
 	assert_hint("nosuid,noexec recommended, but not on /: it holds the "
 		    "running system (/usr)");
@@ -426,8 +428,8 @@ static void test_judge_mount_system(void **state)
 	/* Options that do not stop programs are still offered. */
 	snprintf(pol.mount_recommend, sizeof(pol.mount_recommend),
 		 "noexec,noatime,nosymfollow");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("mount -o remount,noatime /");
 	assert_no_hint("remount,noexec");
 	assert_no_hint("nosymfollow /");
@@ -435,8 +437,8 @@ static void test_judge_mount_system(void **state)
 	/* Required: still a FAIL, with the same reason. */
 	pol.mount_recommend[0] = '\0';
 	snprintf(pol.mount_require, sizeof(pol.mount_require), "nodev");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_no_hint("remount");
 	assert_hint("nodev missing, but not on /: it holds the running system "
 		    "(/usr)");
@@ -444,14 +446,14 @@ static void test_judge_mount_system(void **state)
 	pol.mount_require[0] = '\0';
 	snprintf(m.opts, sizeof(m.opts), "rw,exec,suid,relatime");
 	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "exec,relatime");
-	ctl_preflight_judge_mount(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_mount(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_no_hint("noexec /");
 	assert_hint("it holds the running system (/usr)");
 	assert_hint("mount -o remount,norelatime /");
 	/* The same mount outside the system gets the remount command. */
 	m.system[0] = '\0';
-	ctl_preflight_judge_mount(&m, &pol, &res);
+	pf_judge_mount(&m, &pol, &res);
 	assert_hint("mount -o remount,noexec,norelatime /");
 }
 
@@ -463,65 +465,65 @@ static void test_judge_ext4(void **state)
 				.source = "/dev/sdb1"};
 
 	(void)state;
-	ctl_preflight_judge_data(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_data(&m, &pol, &res);
+	assert_status(PF_PASS);
 	assert_string_equal(res.value, "data=ordered");
 	m.data = CTL_EXT4_DATA_WRITEBACK;
-	ctl_preflight_judge_data(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_data(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("jcommit set --data ordered --persist /data");
 	/* data= cannot change on a remount: the next mount applies it. */
 	assert_no_hint("then remount");
 	assert_hint("applies at the next mount of /data");
 	m.data = CTL_EXT4_DATA_NONE;
-	ctl_preflight_judge_data(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_data(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_string_equal(res.value, "data=none (no journal)");
 	/* The command names the device (tune2fs can add it while mounted). */
 	assert_hint("tune2fs -O has_journal /dev/sdb1");
 	assert_no_hint("unmounted device");
-	ctl_preflight_judge_commit(&m, &pol, &res);
-	assert_status(CTL_PF_SKIP);
+	pf_judge_commit(&m, &pol, &res);
+	assert_status(PF_SKIP);
 	m.data = CTL_EXT4_DATA_WRITEBACK;
 	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
-	ctl_preflight_judge_data(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_data(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	/* The mode the hint sets is one the policy allows. */
 	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "journal");
-	ctl_preflight_judge_data(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_data(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("jcommit set --data journal --persist /data");
 	pol.ext4_data_recommend[0] = '\0';
 	snprintf(pol.ext4_data, sizeof(pol.ext4_data),
 		 "none,writeback,ordered");
 	m.data = CTL_EXT4_DATA_JOURNAL;
-	ctl_preflight_judge_data(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_data(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("jcommit set --data writeback --persist /data");
 	/* A policy that allows no journal: tune2fs removes it, offline. */
 	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "none");
-	ctl_preflight_judge_data(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_data(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("tune2fs -O ^has_journal /dev/sdb1, on the unmounted");
 	assert_no_hint("jcommit");
 	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
 	m.data = CTL_EXT4_DATA_WRITEBACK;
 
-	ctl_preflight_judge_commit(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_commit(&m, &pol, &res);
+	assert_status(PF_PASS);
 	m.commit = 45;
-	ctl_preflight_judge_commit(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_commit(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("jcommit set --commit 30 /data");
 	m.commit = 1;
-	ctl_preflight_judge_commit(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_commit(&m, &pol, &res);
+	assert_status(PF_WARN);
 	m.commit = 61;
-	ctl_preflight_judge_commit(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_commit(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	m.commit = 60;
-	ctl_preflight_judge_commit(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_commit(&m, &pol, &res);
+	assert_status(PF_WARN);
 }
 
 static void test_judge_queue(void **state)
@@ -532,27 +534,27 @@ static void test_judge_queue(void **state)
 				 .depth_range_max = 2048};
 
 	(void)state;
-	ctl_preflight_judge_sched(&q, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_sched(&q, &pol, &res);
+	assert_status(PF_PASS);
 	snprintf(q.sched, sizeof(q.sched), "bfq");
-	ctl_preflight_judge_sched(&q, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_sched(&q, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("qdepth set --scheduler mq-deadline sdb");
 	snprintf(pol.sched, sizeof(pol.sched), "mq-deadline,kyber");
-	ctl_preflight_judge_sched(&q, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_sched(&q, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("qdepth set --scheduler mq-deadline sdb");
 	/* The scheduler the hint sets is one the policy allows. */
 	snprintf(pol.sched, sizeof(pol.sched), "kyber bfq");
 	snprintf(q.sched, sizeof(q.sched), "mq-deadline");
-	ctl_preflight_judge_sched(&q, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_sched(&q, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("qdepth set --scheduler kyber sdb");
 	/* Only "none" (not configurable): the policy must change. */
 	snprintf(q.sched, sizeof(q.sched), "none");
 	q.sched_fixed = true;
-	ctl_preflight_judge_sched(&q, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_sched(&q, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("add none to queue.scheduler");
 	assert_no_hint("qdepth set");
 	q.sched_fixed = false;
@@ -560,35 +562,35 @@ static void test_judge_queue(void **state)
 	snprintf(pol.sched, sizeof(pol.sched), "mq-deadline,kyber");
 
 	/* 64 is between the article's 32 (slow) and 128 (default). */
-	ctl_preflight_judge_depth(&q, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_depth(&q, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("qdepth set --depth 128 sdb");
 	q.depth = 16;
-	ctl_preflight_judge_depth(&q, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_depth(&q, &pol, &res);
+	assert_status(PF_FAIL);
 	q.depth = 256;
-	ctl_preflight_judge_depth(&q, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_depth(&q, &pol, &res);
+	assert_status(PF_PASS);
 	pol.depth_max = 128;
-	ctl_preflight_judge_depth(&q, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_depth(&q, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("qdepth set --depth 128 sdb");
 	/* With "none" the hardware depth caps it: switch scheduler first. */
 	pol.depth_max = 0;
 	snprintf(q.sched, sizeof(q.sched), "none");
 	q.depth = 64;
 	q.depth_range_max = 64;
-	ctl_preflight_judge_depth(&q, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_depth(&q, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("--scheduler mq-deadline --depth 128");
 	/* ... to one the policy allows. */
 	snprintf(pol.sched, sizeof(pol.sched), "none,kyber");
-	ctl_preflight_judge_depth(&q, &pol, &res);
+	pf_judge_depth(&q, &pol, &res);
 	assert_hint("qdepth set --scheduler kyber --depth 128 sdb");
 	/* Only "none" allowed: no switch; the most it can have. */
 	snprintf(pol.sched, sizeof(pol.sched), "none");
-	ctl_preflight_judge_depth(&q, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_depth(&q, &pol, &res);
+	assert_status(PF_WARN);
 	assert_no_hint("--scheduler");
 	assert_hint("qdepth set --depth max sdb");
 	pol.sched[0] = '\0';
@@ -597,8 +599,8 @@ static void test_judge_queue(void **state)
 	snprintf(q.sched, sizeof(q.sched), "mq-deadline");
 	q.depth = 256;
 	q.depth_range_max = 2048;
-	ctl_preflight_judge_depth(&q, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_depth(&q, &pol, &res);
+	assert_status(PF_WARN);
 	assert_no_hint("4096 sdb");
 	assert_hint("qdepth set --depth max sdb");
 	assert_hint("queue.depth_warn");
@@ -610,19 +612,19 @@ static void test_judge_saturation(void **state)
 		.name = "sdb", .samples = 3, .util = 20, .await = 4};
 
 	(void)state;
-	ctl_preflight_judge_saturation(&q, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_saturation(&q, &pol, &res);
+	assert_status(PF_PASS);
 	q.saturated = true;
 	q.util = 97;
-	ctl_preflight_judge_saturation(&q, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_saturation(&q, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("qdepth stat --saturation 85 sdb");
 	q.await = 250;
-	ctl_preflight_judge_saturation(&q, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_saturation(&q, &pol, &res);
+	assert_status(PF_FAIL);
 	q.samples = 0;
-	ctl_preflight_judge_saturation(&q, &pol, &res);
-	assert_status(CTL_PF_SKIP);
+	pf_judge_saturation(&q, &pol, &res);
+	assert_status(PF_SKIP);
 }
 
 static void test_judge_vm(void **state)
@@ -634,36 +636,36 @@ static void test_judge_vm(void **state)
 			      .size = 1ULL << 30};
 
 	(void)state;
-	ctl_preflight_judge_swappiness(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_swappiness(&m, &pol, &res);
+	assert_status(PF_PASS);
 	m.swappiness = 5;
-	ctl_preflight_judge_swappiness(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_swappiness(&m, &pol, &res);
+	assert_status(PF_WARN);
 	m.swappiness = 100;
-	ctl_preflight_judge_swappiness(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_swappiness(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("swapadj set 60");
 
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_PASS);
 	/* A cgroup limit smaller than the write. */
 	m.cg_limit = 512ULL << 20;
 	m.cg_version = 2;
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("swapadj run --memory-max");
 	m.cg_limit = CTL_CGROUP_UNLIMITED;
 	m.size = 5ULL << 30;
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_WARN);
 	m.mem_avail = 512ULL << 20; /* 6% of 8G */
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	/* Write size unknown: MemAvailable alone, said in the bound. */
 	m.mem_avail = 4ULL << 30;
 	m.size = CTL_PF_SIZE_UNKNOWN;
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_PASS);
 	assert_string_equal(res.bound,
 			    "avail >= 10%; write size unknown (--size)");
 }
@@ -676,43 +678,43 @@ static void test_judge_dirty(void **state)
 				 .size = 1ULL << 30};
 
 	(void)state;
-	ctl_preflight_judge_dirty(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_dirty(&m, &pol, &res);
+	assert_status(PF_PASS);
 	assert_string_equal(
 		res.value,
 		"limit 2G (dirty_ratio), background 1G (dirty_background_ratio)");
 	m.size = 3ULL << 30;
-	ctl_preflight_judge_dirty(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_dirty(&m, &pol, &res);
+	assert_status(PF_WARN);
 	/* Throttling a write larger than the limit is the kernel's job: no
 	 * placeholder command that raises the limit to any N. */
 	assert_no_hint("=N");
 	assert_hint("mmapwin write");
 	/* dirty_bytes wins over dirty_ratio, as in the kernel. */
 	m.bytes = 8 << 20;
-	ctl_preflight_judge_dirty(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_dirty(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("sysctl -w vm.dirty_bytes=16777216");
 	m.bytes = 512 << 20;
 	m.bg_bytes = 512 << 20;
-	ctl_preflight_judge_dirty(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_dirty(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("dirty_background_bytes");
 	/* Write size unknown: the limits alone, said in the bound. */
 	m = (struct ctl_pf_dirty){.ratio = 20,
 				  .bg_ratio = 10,
 				  .mem_avail = 10ULL << 30,
 				  .size = CTL_PF_SIZE_UNKNOWN};
-	ctl_preflight_judge_dirty(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_dirty(&m, &pol, &res);
+	assert_status(PF_PASS);
 	assert_string_equal(res.bound, "limit >= 16M, > background; "
 				       "write size unknown (--size)");
 	/* A zero limit stalls every writer whatever the policy says, and the
 	 * hint's value is never 0 (which means "use the ratio"). */
 	pol.dirty_min = 0;
 	m = (struct ctl_pf_dirty){.mem_avail = 10ULL << 30, .size = 1};
-	ctl_preflight_judge_dirty(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_dirty(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("sysctl -w vm.dirty_bytes=16777216");
 	assert_no_hint("=0");
 }
@@ -722,37 +724,37 @@ static void test_judge_uring(void **state)
 	struct ctl_pf_uring m = {.disabled = 0, .probe = 0};
 
 	(void)state;
-	ctl_preflight_judge_uring(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_uring(&m, &pol, &res);
+	assert_status(PF_PASS);
 	m.disabled = 2;
 	m.probe = -EPERM;
-	ctl_preflight_judge_uring(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_uring(&m, &pol, &res);
+	assert_status(PF_WARN);
 	/* Never open io_uring to every user: one group at most. */
 	assert_no_hint("io_uring_disabled=0");
 	assert_hint("pwrite");
 	pol.uring_require = true;
-	ctl_preflight_judge_uring(&m, &pol, &res);
+	pf_judge_uring(&m, &pol, &res);
 	assert_no_hint("io_uring_disabled=0");
 	assert_hint("sysctl -w kernel.io_uring_disabled=1");
 	assert_hint("kernel.io_uring_group");
 	m.disabled = 1;
-	ctl_preflight_judge_uring(&m, &pol, &res);
+	pf_judge_uring(&m, &pol, &res);
 	assert_no_hint("io_uring_disabled=0");
 	assert_hint("kernel.io_uring_group");
 	/* Allowed by the sysctl, refused anyway: a seccomp filter. */
 	m.disabled = 0;
-	ctl_preflight_judge_uring(&m, &pol, &res);
+	pf_judge_uring(&m, &pol, &res);
 	assert_hint("seccomp");
 	assert_no_hint("io_uring_disabled=");
 	pol.uring_require = false;
 	pol.uring_require = true;
-	ctl_preflight_judge_uring(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_uring(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	m.disabled = -1;
 	m.probe = -ENOSYS;
-	ctl_preflight_judge_uring(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_uring(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("pwrite");
 }
 
@@ -798,17 +800,17 @@ static void test_measure_vm(void **state)
 	assert_int_equal(m.cg_limit, 512ULL << 20);
 	assert_int_equal(m.cg_swappiness, -1); /* v2 has none */
 	m.size = 1ULL << 30;
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_WARN);
 	/* ... raised: judged against MemAvailable again. */
 	fake_write("sys/fs/cgroup/app/memory.max", "max\n");
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_PASS);
 	fake_write("proc/sys/vm/swappiness", "90\n");
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
-	ctl_preflight_judge_swappiness(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_swappiness(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	/* The caller's cgroup is not in the tree: its limit was not read,
 	 * so it is not reported as "no cgroup limit". */
 	fake_write("proc/self/cgroup", "0::/gone\n");
@@ -838,12 +840,12 @@ static void test_measure_vm_cgroup_v1(void **state)
 	assert_int_equal(m.cg_version, 1);
 	assert_int_equal(m.cg_limit, 256ULL << 20);
 	m.size = 300ULL << 20;
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_true(strstr(res.value, "cgroup v1 max 256M") != NULL);
 	m.size = 200ULL << 20;
-	ctl_preflight_judge_memory(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_memory(&m, &pol, &res);
+	assert_status(PF_PASS);
 
 	/*
 	 * Reclaim in a non-root v1 cgroup uses the cgroup's own
@@ -854,20 +856,20 @@ static void test_measure_vm_cgroup_v1(void **state)
 	assert_int_equal(m.swappiness, 35);
 	assert_int_equal(m.cg_swappiness, 30);
 	assert_string_equal(m.cg_path, "/batch/job");
-	ctl_preflight_judge_swappiness(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_swappiness(&m, &pol, &res);
+	assert_status(PF_PASS);
 	assert_string_equal(res.value, "memory.swappiness=30 in cgroup v1 "
 				       "/batch/job (vm.swappiness=35 outside)");
 	fake_write("sys/fs/cgroup/memory/batch/job/memory.swappiness", "90\n");
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
-	ctl_preflight_judge_swappiness(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_swappiness(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	assert_hint("swapadj run --swappiness 60 -- COMMAND");
 	assert_no_hint("swapadj set");
 	fake_write("sys/fs/cgroup/memory/batch/job/memory.swappiness", "5\n");
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
-	ctl_preflight_judge_swappiness(&m, &pol, &res);
-	assert_status(CTL_PF_WARN);
+	pf_judge_swappiness(&m, &pol, &res);
+	assert_status(PF_WARN);
 	assert_hint("swapadj run --swappiness 10 -- COMMAND");
 	assert_no_hint("swapadj set");
 	assert_no_hint("swapadj auto");
@@ -876,7 +878,7 @@ static void test_measure_vm_cgroup_v1(void **state)
 	fake_write("proc/self/cgroup", "5:memory:/\n");
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
 	assert_int_equal(m.cg_swappiness, -1);
-	ctl_preflight_judge_swappiness(&m, &pol, &res);
+	pf_judge_swappiness(&m, &pol, &res);
 	assert_string_equal(res.value, "vm.swappiness=35");
 
 	/* A cgroup that is not there: not measured, so not a PASS. */
@@ -897,13 +899,13 @@ static void test_measure_dirty(void **state)
 	assert_int_equal(m.bg_ratio, 10);
 	assert_int_equal(m.mem_avail, 4000000ULL * 1024);
 	m.size = 100 << 20;
-	ctl_preflight_judge_dirty(&m, &pol, &res);
-	assert_status(CTL_PF_PASS);
+	pf_judge_dirty(&m, &pol, &res);
+	assert_status(PF_PASS);
 	fake_write("proc/sys/vm/dirty_bytes", "4194304\n");
 	assert_int_equal(ctl_preflight_measure_dirty(r, &m), 0);
 	assert_int_equal(m.bytes, 4 << 20);
-	ctl_preflight_judge_dirty(&m, &pol, &res);
-	assert_status(CTL_PF_FAIL);
+	pf_judge_dirty(&m, &pol, &res);
+	assert_status(PF_FAIL);
 	unlink(strcat(strcpy((char[512]){0}, fake_root),
 		      "/proc/sys/vm/dirty_background_bytes"));
 	assert_int_equal(ctl_preflight_measure_dirty(r, &m), -ENOENT);
@@ -941,9 +943,10 @@ static void test_measure_queue(void **state)
 	fake_write("proc/diskstats",
 		   "   8       0 sdz 100 0 800 50 200 0 1600 400 0 300 450 "
 		   "0 0 0 0 0 0\n");
-	pol.samples = 2;
-	pol.sample_ms = 1;
-	assert_int_equal(ctl_preflight_measure_queue(r, "sdz", &pol, &q), 0);
+	pol.sat.samples = 2;
+	pol.sat.sample_ms = 1;
+	assert_int_equal(ctl_preflight_measure_queue(r, "sdz", &pol.sat, &q),
+			 0);
 	assert_string_equal(q.sched, "mq-deadline");
 	assert_int_equal(q.depth, 64);
 	assert_int_equal(q.depth_range_max, 2048);
@@ -951,14 +954,15 @@ static void test_measure_queue(void **state)
 	/* A static diskstats file: idle. */
 	assert_false(q.saturated);
 	assert_true(q.util == 0);
-	ctl_preflight_judge_depth(&q, &pol, &res);
-	assert_status(CTL_PF_WARN);
-	ctl_preflight_judge_saturation(&q, &pol, &res);
-	assert_status(CTL_PF_PASS);
-	pol.samples = 0;
-	assert_int_equal(ctl_preflight_measure_queue(r, "sdz", &pol, &q), 0);
+	pf_judge_depth(&q, &pol, &res);
+	assert_status(PF_WARN);
+	pf_judge_saturation(&q, &pol, &res);
+	assert_status(PF_PASS);
+	pol.sat.samples = 0;
+	assert_int_equal(ctl_preflight_measure_queue(r, "sdz", &pol.sat, &q),
+			 0);
 	assert_int_equal(q.samples, 0);
-	assert_int_equal(ctl_preflight_measure_queue(r, "sdy", &pol, &q),
+	assert_int_equal(ctl_preflight_measure_queue(r, "sdy", &pol.sat, &q),
 			 -ENODEV);
 	/* Several disks sampled together: one missing does not stop the
 	 * others. */
@@ -967,8 +971,8 @@ static void test_measure_queue(void **state)
 		struct ctl_pf_queue qs[2];
 		int errs[2];
 
-		pol.samples = 1;
-		ctl_preflight_measure_queues(r, names, 2, &pol, qs, errs);
+		pol.sat.samples = 1;
+		ctl_preflight_measure_queues(r, names, 2, &pol.sat, qs, errs);
 		assert_int_equal(errs[0], -ENODEV);
 		assert_int_equal(errs[1], 0);
 		assert_string_equal(qs[1].name, "sdz");
@@ -976,7 +980,7 @@ static void test_measure_queue(void **state)
 		/* In /sys/block but not in /proc/diskstats. */
 		fake_write("sys/block/sdx/queue/nr_requests", "64\n");
 		names[0] = "sdx";
-		ctl_preflight_measure_queues(r, names, 2, &pol, qs, errs);
+		ctl_preflight_measure_queues(r, names, 2, &pol.sat, qs, errs);
 		assert_int_equal(errs[0], -ENODEV);
 		assert_int_equal(errs[1], 0);
 	}
@@ -1096,7 +1100,7 @@ static void test_measure_mount_system(void **state)
  */
 static void test_run_empty_tree(void **state)
 {
-	struct ctl_preflight_result *v = NULL;
+	struct pf_result *v = NULL;
 	struct ctl_root *r;
 	size_t n = 0;
 	int space = 0, mount = 0, uring = 0, swp = 0, mem = 0;
@@ -1104,20 +1108,19 @@ static void test_run_empty_tree(void **state)
 	(void)state;
 	fake_new();
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.samples = 0;
-	assert_int_equal(ctl_preflight_run(r, fake_root, 4096, &pol, &v, &n),
-			 0);
+	pol.sat.samples = 0;
+	assert_int_equal(pf_run(r, fake_root, 4096, &pol, &v, &n), 0);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].check, "space") == 0) {
 			space++;
 			/* statvfs is of the host path, not the tree. */
-			assert_true(v[i].status == CTL_PF_PASS ||
-				    v[i].status == CTL_PF_WARN);
+			assert_true(v[i].status == PF_PASS ||
+				    v[i].status == PF_WARN);
 		} else if (strcmp(v[i].check, "io_uring") == 0) {
 			/* The sysctl is optional; the probe decides. */
 			uring++;
-			assert_true(v[i].status == CTL_PF_PASS ||
-				    v[i].status == CTL_PF_WARN);
+			assert_true(v[i].status == PF_PASS ||
+				    v[i].status == PF_WARN);
 		} else {
 			if (strcmp(v[i].check, "mount") == 0) {
 				char want[512];
@@ -1126,13 +1129,13 @@ static void test_run_empty_tree(void **state)
 				snprintf(want, sizeof(want),
 					 "see findmnt --target %s", fake_root);
 				assert_string_equal(v[i].hint, want);
-				assert_int_equal(v[i].status, CTL_PF_ERROR);
+				assert_int_equal(v[i].status, PF_ERROR);
 				assert_true(v[i].err < 0);
 			}
 			swp += strcmp(v[i].check, "swappiness") == 0;
 			mem += strcmp(v[i].check, "memory") == 0;
-			assert_true(v[i].status == CTL_PF_ERROR ||
-				    v[i].status == CTL_PF_SKIP);
+			assert_true(v[i].status == PF_ERROR ||
+				    v[i].status == PF_SKIP);
 		}
 	}
 	assert_int_equal(space, 1);
@@ -1140,17 +1143,15 @@ static void test_run_empty_tree(void **state)
 	assert_int_equal(uring, 1);
 	free(v);
 	/* A directory without a size: the size is unknown, not 0 bytes. */
-	assert_int_equal(ctl_preflight_run(r, fake_root, CTL_PF_SIZE_UNKNOWN,
-					   &pol, &v, &n),
-			 0);
+	assert_int_equal(
+		pf_run(r, fake_root, CTL_PF_SIZE_UNKNOWN, &pol, &v, &n), 0);
 	assert_string_equal(v[0].check, "space");
 	assert_true(strstr(v[0].bound, "write size unknown (--size)") != NULL);
 	/* Each check that could not be measured keeps its own row. */
 	assert_int_equal(swp, 1);
 	assert_int_equal(mem, 1);
 	free(v);
-	assert_int_equal(ctl_preflight_run(r, "/nonexistent-dir/x", 0, &pol, &v,
-					   &n),
+	assert_int_equal(pf_run(r, "/nonexistent-dir/x", 0, &pol, &v, &n),
 			 -ENOENT);
 	ctl_root_free(r);
 	fake_free();
@@ -1160,14 +1161,14 @@ static void test_run_empty_tree(void **state)
 static int run_hint(struct ctl_root *r, const char *dir, const char *target,
 		    char *hint, size_t len)
 {
-	struct ctl_preflight_result *v = NULL;
+	struct pf_result *v = NULL;
 	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	size_t n = 0;
 	int err;
 
 	assert_true(cwd >= 0);
 	assert_int_equal(chdir(dir), 0);
-	err = ctl_preflight_run(r, target, 0, &pol, &v, &n);
+	err = pf_run(r, target, 0, &pol, &v, &n);
 	assert_int_equal(fchdir(cwd), 0);
 	close(cwd);
 	hint[0] = '\0';
@@ -1186,14 +1187,14 @@ static int run_hint(struct ctl_root *r, const char *dir, const char *target,
 static void test_run_target_names(void **state)
 {
 	char hint[512], want[512], link[512];
-	struct ctl_preflight_result *v = NULL;
+	struct pf_result *v = NULL;
 	struct ctl_root *r;
 	size_t n = 0;
 
 	(void)state;
 	fake_new();
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.samples = 0;
+	pol.sat.samples = 0;
 	snprintf(want, sizeof(want), "see findmnt --target %s", fake_root);
 	assert_int_equal(run_hint(r, fake_root, "new.bin", hint, sizeof(hint)),
 			 0);
@@ -1217,7 +1218,7 @@ static void test_run_target_names(void **state)
 			 0);
 	assert_string_equal(hint, want);
 
-	assert_int_equal(ctl_preflight_run(r, "", 0, &pol, &v, &n), -EINVAL);
+	assert_int_equal(pf_run(r, "", 0, &pol, &v, &n), -EINVAL);
 	ctl_root_free(r);
 	fake_free();
 }
@@ -1225,7 +1226,7 @@ static void test_run_target_names(void **state)
 /* An ERROR row names a non-regular file as such, not "Unknown error". */
 static void test_run_error_text(void **state)
 {
-	struct ctl_preflight_result *v = NULL;
+	struct pf_result *v = NULL;
 	struct ctl_root *r;
 	char path[512];
 	size_t n = 0;
@@ -1237,15 +1238,15 @@ static void test_run_error_text(void **state)
 	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", fake_root);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.samples = 0;
+	pol.sat.samples = 0;
 	alarm(5);
-	assert_int_equal(ctl_preflight_run(r, fake_root, 0, &pol, &v, &n), 0);
+	assert_int_equal(pf_run(r, fake_root, 0, &pol, &v, &n), 0);
 	alarm(0);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].check, "mount") != 0)
 			continue;
 		found = 1;
-		assert_int_equal(v[i].status, CTL_PF_ERROR);
+		assert_int_equal(v[i].status, PF_ERROR);
 		assert_string_equal(v[i].value,
 				    "mountinfo: not a regular file");
 	}
@@ -1262,7 +1263,7 @@ static void test_run_error_text(void **state)
  */
 static void test_run_not_a_file(void **state)
 {
-	struct ctl_preflight_result *v = NULL;
+	struct pf_result *v = NULL;
 	char path[512], link[512];
 	struct ctl_root *r;
 	size_t n = 0;
@@ -1270,20 +1271,17 @@ static void test_run_not_a_file(void **state)
 	(void)state;
 	fake_new();
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.samples = 0;
-	assert_int_equal(ctl_preflight_run(r, "/dev/null", 0, &pol, &v, &n),
-			 -CTL_ENOTREG);
+	pol.sat.samples = 0;
+	assert_int_equal(pf_run(r, "/dev/null", 0, &pol, &v, &n), -CTL_ENOTREG);
 	snprintf(path, sizeof(path), "%s/fifo", fake_root);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	alarm(5);
-	assert_int_equal(ctl_preflight_run(r, path, 0, &pol, &v, &n),
-			 -CTL_ENOTREG);
+	assert_int_equal(pf_run(r, path, 0, &pol, &v, &n), -CTL_ENOTREG);
 	alarm(0);
 	/* Through a symlink too. */
 	snprintf(link, sizeof(link), "%s/null", fake_root);
 	assert_int_equal(symlink("/dev/null", link), 0);
-	assert_int_equal(ctl_preflight_run(r, link, 0, &pol, &v, &n),
-			 -CTL_ENOTREG);
+	assert_int_equal(pf_run(r, link, 0, &pol, &v, &n), -CTL_ENOTREG);
 	assert_null(v);
 	ctl_root_free(r);
 	fake_free();
@@ -1296,7 +1294,7 @@ static void test_run_not_a_file(void **state)
  */
 static void test_run_unknown_below(void **state)
 {
-	struct ctl_preflight_result *v = NULL;
+	struct pf_result *v = NULL;
 	struct ctl_root *r;
 	char path[512];
 	size_t n = 0;
@@ -1312,13 +1310,13 @@ static void test_run_unknown_below(void **state)
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
 		   QD_IMAGE);
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.samples = 0;
+	pol.sat.samples = 0;
 	snprintf(path, sizeof(path), "%s/%s", fake_root, QD_IMAGE);
-	assert_int_equal(ctl_preflight_run(r, path, 0, &pol, &v, &n), 0);
+	assert_int_equal(pf_run(r, path, 0, &pol, &v, &n), 0);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].check, "queue") != 0)
 			continue;
-		assert_int_equal(v[i].status, CTL_PF_SKIP);
+		assert_int_equal(v[i].status, PF_SKIP);
 		assert_string_equal(v[i].value, "unknown device");
 		assert_non_null(strstr(v[i].hint, "the device under it is "
 						  "unknown"));

@@ -12,11 +12,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmd/preflight/preflight.h"
 #include "ctl/cli.h"
 #include "ctl/file.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
-#include "ctl/preflight.h"
 #include "ctl/root.h"
 
 enum {
@@ -117,15 +117,15 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	}
 }
 
-static void load_policy(const struct opts *o, struct ctl_preflight_policy *p)
+static void load_policy(const struct opts *o, struct pf_policy *p)
 {
-	struct ctl_preflight_perr e;
+	struct pf_perr e;
 	int err;
 
-	ctl_preflight_policy_init(p);
+	pf_policy_init(p);
 	if (!o->policy)
 		return;
-	err = ctl_preflight_policy_load(o->policy, p, &e);
+	err = pf_policy_load(o->policy, p, &e);
 	if (err == -EINVAL && e.line)
 		errx(CTL_EXIT_USAGE,
 		     "%s:%u: %s (see preflight(8) for the keys)", o->policy,
@@ -138,8 +138,7 @@ static void load_policy(const struct opts *o, struct ctl_preflight_policy *p)
 }
 
 /* Exit status: 1 for FAIL (or WARN with --strict), else 3/4 for ERROR. */
-static int report(const struct opts *o, const struct ctl_preflight_result *v,
-		  size_t n)
+static int report(const struct opts *o, const struct pf_result *v, size_t n)
 {
 	struct ctl_out *out;
 	const char *bad = NULL;
@@ -158,15 +157,14 @@ static int report(const struct opts *o, const struct ctl_preflight_result *v,
 		if (!row)
 			errx(CTL_EXIT_FAIL, "output: %s", strerror(ENOMEM));
 		ctl_out_set(out, row, COL_CHECK, v[i].check);
-		ctl_out_set(out, row, COL_STATUS,
-			    ctl_preflight_status_name(v[i].status));
+		ctl_out_set(out, row, COL_STATUS, pf_status_name(v[i].status));
 		ctl_out_set(out, row, COL_VALUE, v[i].value);
 		ctl_out_set(out, row, COL_BOUND, v[i].bound);
 		ctl_out_set(out, row, COL_HINT, v[i].hint);
-		if (v[i].status == CTL_PF_FAIL ||
-		    (o->strict && v[i].status == CTL_PF_WARN))
+		if (v[i].status == PF_FAIL ||
+		    (o->strict && v[i].status == PF_WARN))
 			failed = 1;
-		if (v[i].status == CTL_PF_ERROR) {
+		if (v[i].status == PF_ERROR) {
 			int e = ctl_exit_for(v[i].err);
 
 			warnx("%s: %s (%s)", v[i].check, v[i].value, v[i].hint);
@@ -202,8 +200,8 @@ static _Noreturn void not_a_file(const char *target)
 int main(int argc, char **argv)
 {
 	struct opts o = {.size = UINT64_MAX};
-	struct ctl_preflight_policy pol;
-	struct ctl_preflight_result *v = NULL;
+	struct pf_policy pol;
+	struct pf_result *v = NULL;
 	struct ctl_strv t = {0};
 	struct ctl_root *root;
 	const char *target;
@@ -230,7 +228,7 @@ int main(int argc, char **argv)
 	if (e < 0)
 		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
 		     strerror(-e));
-	e = ctl_preflight_run(root, target, o.size, &pol, &v, &n);
+	e = pf_run(root, target, o.size, &pol, &v, &n);
 	ctl_root_free(root);
 	if (e == -ENOENT)
 		errx(CTL_EXIT_FAIL,

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * preflight's run over one target: measure (libctl), judge (check-*.c),
+ * one row per check; a check that cannot be measured is an ERROR row whose
+ * hint names the command that shows more.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/preflight/preflight.h"
+#include "ctl/blk.h"
+#include "ctl/ext4.h"
+#include "ctl/file.h"
+#include "ctl/mount.h"
+
+const char *pf_status_name(enum pf_status s)
+{
+	static const char *const names[] = {
+		[PF_PASS] = "PASS", [PF_WARN] = "WARN",	  [PF_FAIL] = "FAIL",
+		[PF_SKIP] = "SKIP", [PF_ERROR] = "ERROR",
+	};
+
+	return (unsigned int)s < ARRAY_SIZE(names) ? names[s] : "?";
+}
+
+void pf_res_init(struct pf_result *res, const char *check)
+{
+	*res = (struct pf_result){.status = PF_PASS};
+	snprintf(res->check, sizeof(res->check), "%s", check);
+}
+
+void pf_fmt(char *buf, size_t len, const char *f, ...)
+{
+	va_list ap;
+
+	va_start(ap, f);
+	vsnprintf(buf, len, f, ap);
+	va_end(ap);
+}
+
+const char *pf_hsize(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "BKMGTPE";
+	double d = (double)v;
+	size_t u = 0;
+
+	while (d >= 1024 && u + 1 < sizeof(units) - 1) {
+		d /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 "B", v);
+	else if (d < 10 && d != (double)(uint64_t)d)
+		snprintf(buf, len, "%.1f%c", d, units[u]);
+	else
+		snprintf(buf, len, "%.0f%c", d, units[u]);
+	return buf;
+}
+
+/* A growable result array. */
+struct results {
+	struct pf_result *v;
+	size_t n;
+};
+
+static struct pf_result *add(struct results *rs)
+{
+	struct pf_result *v = realloc(rs->v, (rs->n + 1) * sizeof(*v));
+
+	if (!v)
+		return NULL;
+	rs->v = v;
+	return &v[rs->n++];
+}
+
+/* An ERROR row; the hint is the command that shows more: TOOL PATH. */
+static int add_error(struct results *rs, const char *check, const char *what,
+		     int err, const char *tool, const char *path)
+{
+	struct pf_result *res = add(rs);
+
+	if (!res)
+		return -ENOMEM;
+	pf_res_init(res, check);
+	res->status = PF_ERROR;
+	res->err = err;
+	FMT(res->value, "%s: %s", what, ctl_file_strerror(-err));
+	if (err == -EACCES || err == -EPERM)
+		FMT(res->hint, "run as root");
+	else
+		FMT(res->hint, "see %s %s", tool, path);
+	return 0;
+}
+
+static int add_skip(struct results *rs, const char *check, const char *value,
+		    const char *hint)
+{
+	struct pf_result *res = add(rs);
+
+	if (!res)
+		return -ENOMEM;
+	pf_res_init(res, check);
+	res->status = PF_SKIP;
+	FMT(res->value, "%s", value);
+	FMT(res->hint, "%s", hint);
+	return 0;
+}
+
+#define ADD(rs, fn, m, p)                                                      \
+	({                                                                     \
+		struct pf_result *_r = add(rs);                                \
+		if (_r)                                                        \
+			fn(m, p, _r);                                          \
+		_r ? 0 : -ENOMEM;                                              \
+	})
+
+static bool is_ext4_driver(const char *fstype)
+{
+	return fstype &&
+	       (strcmp(fstype, "ext4") == 0 || strcmp(fstype, "ext3") == 0 ||
+		strcmp(fstype, "ext2") == 0);
+}
+
+static int run_mount(const struct ctl_root *r, const char *path,
+		     const struct pf_policy *p, struct results *rs)
+{
+	struct ctl_pf_mount pm;
+	struct ctl_pf_ext4 pe = {0};
+	struct ctl_ext4_live live;
+	char kname[64];
+	int err = ctl_preflight_measure_mount(r, path, &pm);
+
+	if (err < 0) {
+		if (err == -ENOMEM)
+			return err;
+		if ((err = add_error(rs, "mount", "mountinfo", err,
+				     "findmnt --target", path)) < 0)
+			return err;
+		return add_skip(rs, "ext4", "-", "mount not found");
+	}
+	err = ADD(rs, pf_judge_fstype, &pm, p);
+	if (!err)
+		err = ADD(rs, pf_judge_mount, &pm, p);
+	if (err < 0)
+		return err;
+	if (!is_ext4_driver(pm.fstype))
+		return add_skip(rs, "ext4", pm.fstype,
+				"not ext4: no journal mode or commit interval");
+	snprintf(pe.target, sizeof(pe.target), "%s", pm.target);
+	snprintf(pe.source, sizeof(pe.source), "%s", pm.source);
+	err = ctl_ext4_kname(r, pm.dev, kname, sizeof(kname));
+	if (!err)
+		err = ctl_ext4_live_read(r, kname, &live);
+	if (err == -ENOMEM)
+		return err;
+	if (err < 0)
+		return add_error(rs, "ext4", "/proc/fs/ext4", err,
+				 "jcommit show", path);
+	pe.data = live.data;
+	pe.commit = live.commit;
+	err = ADD(rs, pf_judge_data, &pe, p);
+	return err ? err : ADD(rs, pf_judge_commit, &pe, p);
+}
+
+static int run_queues(const struct ctl_root *r, const char *path,
+		      const struct pf_policy *p, struct results *rs)
+{
+	struct ctl_blk_list l = {0};
+	_cleanup_free_ const char **names = NULL;
+	_cleanup_free_ struct ctl_pf_queue *qs = NULL;
+	_cleanup_free_ int *errs = NULL;
+	size_t nq = 0, k = 0;
+	int err = ctl_blk_resolve(r, path, CTL_BLK_FOLLOW_LOOP, &l);
+
+	if (err < 0) {
+		ctl_blk_list_free(&l);
+		return err == -ENOMEM ? err
+				      : add_error(rs, "queue", "resolve", err,
+						  "qdepth show", path);
+	}
+	names = calloc(l.n + 1, sizeof(*names));
+	qs = calloc(l.n + 1, sizeof(*qs));
+	errs = calloc(l.n + 1, sizeof(*errs));
+	if (!names || !qs || !errs) {
+		ctl_blk_list_free(&l);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (l.v[i].kind == CTL_BLK_QUEUE)
+			names[nq++] = l.v[i].name;
+	/* All queues sampled over the same window. */
+	ctl_preflight_measure_queues(r, names, nq, &p->sat, qs, errs);
+	for (size_t i = 0; i < l.n && !err; i++) {
+		const struct ctl_blkdev *d = &l.v[i];
+		struct ctl_pf_queue *q = &qs[k];
+		char v[CTL_DEVNAME_MAX + 16];
+
+		if (d->kind != CTL_BLK_QUEUE) {
+			/* UNKNOWN: a device is there, it cannot be found. */
+			const char *none = d->kind == CTL_BLK_UNKNOWN
+						   ? "unknown device"
+						   : "no block device";
+
+			snprintf(v, sizeof(v), "%s",
+				 d->name[0] ? d->name : none);
+			err = add_skip(rs, "queue", v, d->via);
+			continue;
+		}
+		if (errs[k++]) {
+			err = add_error(rs, "queue", d->name, errs[k - 1],
+					"qdepth show", path);
+			continue;
+		}
+		err = ADD(rs, pf_judge_sched, q, p);
+		if (!err)
+			err = ADD(rs, pf_judge_depth, q, p);
+		if (!err)
+			err = ADD(rs, pf_judge_saturation, q, p);
+	}
+	ctl_blk_list_free(&l);
+	return err;
+}
+
+static int run_memory(const struct ctl_root *r, uint64_t size,
+		      const struct pf_policy *p, struct results *rs)
+{
+	struct ctl_pf_vm vm = {.size = size};
+	struct ctl_pf_dirty dt = {0};
+	struct ctl_pf_uring ur = {0};
+	int err = ctl_preflight_measure_swappiness(r, &vm);
+
+	/* Each check keeps its row: one that cannot be measured is ERROR. */
+	if (err == -ENOMEM)
+		return err;
+	if (err < 0)
+		err = add_error(rs, "swappiness", "swappiness", err, "swapadj",
+				"show");
+	else
+		err = ADD(rs, pf_judge_swappiness, &vm, p);
+	if (err < 0)
+		return err;
+	err = ctl_preflight_measure_memory(r, &vm);
+	if (err == -ENOMEM)
+		return err;
+	if (err < 0)
+		err = add_error(rs, "memory", "meminfo and cgroup", err,
+				"swapadj", "show");
+	else
+		err = ADD(rs, pf_judge_memory, &vm, p);
+	if (err < 0)
+		return err;
+
+	err = ctl_preflight_measure_dirty(r, &dt);
+	dt.size = size;
+	if (err < 0)
+		err = add_error(rs, "dirty", "/proc/sys/vm", err, "sysctl",
+				"vm.dirty_ratio vm.dirty_bytes");
+	else
+		err = ADD(rs, pf_judge_dirty, &dt, p);
+	if (err < 0)
+		return err;
+
+	err = ctl_preflight_measure_uring(r, &ur);
+	if (err < 0)
+		return add_error(rs, "io_uring", "/proc/sys/kernel", err,
+				 "sysctl", "kernel.io_uring_disabled");
+	return ADD(rs, pf_judge_uring, &ur, p);
+}
+
+/*
+ * The name a write to the missing TARGET creates, into BUF: TARGET, or
+ * for a dangling symlink (a chain of them) the name it points to.
+ */
+static int created_name(const char *target, char *buf, size_t len)
+{
+	char link[PATH_MAX], dir[PATH_MAX];
+	struct stat st;
+	ssize_t n;
+
+	if ((size_t)snprintf(buf, len, "%s", target) >= len)
+		return -ENAMETOOLONG;
+	for (int i = 0; i < 40; i++) {
+		if (lstat(buf, &st) < 0)
+			return errno == ENOENT ? 0 : -errno;
+		if (!S_ISLNK(st.st_mode))
+			return 0;
+		n = readlink(buf, link, sizeof(link) - 1);
+		if (n < 0)
+			return -errno;
+		link[n] = '\0';
+		snprintf(dir, sizeof(dir), "%s", buf);
+		if ((size_t)snprintf(buf, len, "%s%s%s",
+				     link[0] == '/' ? "" : dirname(dir),
+				     link[0] == '/' ? "" : "/", link) >= len)
+			return -ENAMETOOLONG;
+	}
+	return -ELOOP;
+}
+
+int pf_run(const struct ctl_root *r, const char *target, uint64_t size,
+	   const struct pf_policy *p, struct pf_result **out, size_t *n)
+{
+	struct results rs = {0};
+	struct ctl_pf_space sp = {0};
+	char name[PATH_MAX];
+	_cleanup_free_ char *path = NULL;
+	struct stat st;
+	int err;
+
+	if (!*target)
+		return -EINVAL;
+	/* A file about to be created: measure the directory it goes in. */
+	if (stat(target, &st) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		err = created_name(target, name, sizeof(name));
+		if (err < 0)
+			return err;
+		target = dirname(name);
+		if (stat(target, &st) < 0)
+			return -errno;
+	} else if (S_ISREG(st.st_mode)) {
+		sp.file_size = (uint64_t)st.st_size;
+	} else if (!S_ISDIR(st.st_mode)) {
+		/* A device, FIFO or socket: its space and mount would be
+		 * those of /dev, not of what a write to it reaches. */
+		return -CTL_ENOTREG;
+	}
+	/*
+	 * Absolute and without symlinks: ctl_blk_resolve() takes a name
+	 * without '/' ("data.bin", "sda") for a kernel device name.
+	 */
+	path = realpath(target, NULL);
+	if (!path)
+		return -errno;
+	/* Without --size: the size of the file, unknown for a new file or a
+	 * directory (not 0 bytes, which every check would pass). */
+	if (size != CTL_PF_SIZE_UNKNOWN)
+		sp.size = size;
+	else if (S_ISREG(st.st_mode) && st.st_size > 0)
+		sp.size = sp.file_size;
+	else
+		sp.size = CTL_PF_SIZE_UNKNOWN;
+	snprintf(sp.path, sizeof(sp.path), "%s", path);
+
+	err = ctl_mount_space(path, &sp.avail, &sp.total);
+	if (err == -ENOMEM)
+		goto fail;
+	if (err < 0)
+		err = add_error(&rs, "space", "statvfs", err, "df -h", path);
+	else
+		err = ADD(&rs, pf_judge_space, &sp, p);
+	if (!err)
+		err = run_mount(r, path, p, &rs);
+	if (!err)
+		err = run_queues(r, path, p, &rs);
+	if (!err)
+		err = run_memory(r, sp.size, p, &rs);
+	if (err < 0)
+		goto fail;
+	*out = rs.v;
+	*n = rs.n;
+	return 0;
+fail:
+	free(rs.v);
+	return err;
+}
