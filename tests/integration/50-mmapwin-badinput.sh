@@ -3,8 +3,7 @@
 # mmapwin refuses bad input with the right exit status and a message that
 # names the problem, and leaves the file untouched.
 . "$(dirname "$0")/lib.sh"
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
+need_tool M mmapwin
 
 cd "$WORK" || fail "cd"
 head -c 100 /dev/urandom >f

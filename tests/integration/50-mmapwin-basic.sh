@@ -4,8 +4,7 @@
 # where asked, in place (same inode, hard link sees it), undo restores the
 # checksum, a sparse 8 GiB file is patched at 5 GiB + 1 and stays sparse.
 . "$(dirname "$0")/lib.sh"
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
+need_tool M mmapwin
 
 cd "$WORK" || fail "cd"
 head -c 100000 /dev/urandom >f

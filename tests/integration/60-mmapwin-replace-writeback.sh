@@ -10,18 +10,12 @@
 # memory; peak RSS is flat in the file size and stays within a few MiB of
 # a same-length replace's.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-need_cmd fincore
-need_cmd strace
+root_ns fincore strace
 [ -x /usr/bin/time ] || skip "GNU time (/usr/bin/time) is not installed"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-"$M" --help | grep -q '^ *mmapwin replace' || skip "mmapwin has no replace"
+need_tool M mmapwin replace
 
 # Nothing of this test may reach the host disk.
-mount -t tmpfs -o size=1g,mode=0755 tmpfs "$WORK" || fail "tmpfs on $WORK"
+tmpfs_at "$WORK" 1g mode=0755
 DEV=$(mkloop 640)
 mkext4 "$DEV"
 E=$WORK/mnt
@@ -120,20 +114,10 @@ LC_ALL=C sed "s/$OLD/pw=x/g" "$WORK/big" | cmp - "$E/f" || fail "stopped run: re
 # back (once the temp file has 64 MiB, the tmpfs grows) and a tool that
 # lost the error would finish and rename a damaged file.
 T=$WORK/thin
-mkdir -p "$T"
-mount -t tmpfs -o size=256m tmpfs "$T" || fail "tmpfs on $T"
-at_exit "umount -l '$T'"
-truncate -s 400M "$T/img"
-TDEV=$(losetup -f --show "$T/img") || skip "no loop device"
-at_exit "losetup -d '$TDEV'"
-mkext4 "$TDEV" -O ^has_journal
-# noinit_itable: no background zeroing that would eat the space left
-mountat "$TDEV" "$WORK/tm" noinit_itable
+thin_ext4 "$T" "$WORK/tm"
 head -c $((64 << 20)) "$WORK/big" >"$WORK/src64"
 cp "$WORK/src64" "$WORK/tm/f"
-sync
-used=$(df --output=used -k "$T" | tail -n 1)
-mount -o remount,size=$((used + 12 * 1024))k "$T" || fail "shrink the thin tmpfs"
+thin_shrink "$T" 12
 "$M" replace "$WORK/tm/f" "$OLD" 'password=[redacted-by-a-longer-string]' -q \
 	>"$WORK/out" 2>"$WORK/err" &
 pid=$!
@@ -141,7 +125,7 @@ while kill -0 "$pid" 2>/dev/null; do
 	if t=$(E=$WORK/tm tmpfd "$pid") &&
 		[ "$(stat -L -c %s "$t" 2>/dev/null || echo 0)" -ge $((64 << 20)) ]; then
 		kill -STOP "$pid"
-		mount -o remount,size=256m "$T"
+		thin_grow "$T"
 		kill -CONT "$pid"
 		note "the temp file reached 64 MiB: the space is back"
 		break
@@ -150,7 +134,7 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 wait "$pid"
 rc=$?
-mount -o remount,size=256m "$T"
+thin_grow "$T"
 [ $rc = 3 ] || { cat "$WORK/err" >&2; fail "replace with a failing device exited $rc, expected 3"; }
 note "$(cat "$WORK/err")"
 expect_grep 'tm/f: write: (Input/output error|no space left on device)' "$WORK/err"
@@ -159,16 +143,14 @@ cmp "$WORK/src64" "$WORK/tm/f" || fail "the original changed after a write error
 
 # --- --no-sync: no fsync, fdatasync, msync or sync_file_range at all;
 # without it the temp file and the directory are fsync'ed
-# (LeakSanitizer cannot run under ptrace: off for these runs.)
-traced() { ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace "$@"; }
 cp "$WORK/small" "$E/f"
-traced -f -qq -e trace=fsync,fdatasync,msync,sync_file_range,syncfs,sync \
+strace_q -f -qq -e trace=fsync,fdatasync,msync,sync_file_range,syncfs,sync \
 	-o "$WORK/strace" "$M" replace "$E/f" "$OLD" pw=x -q --no-sync ||
 	fail "replace --no-sync under strace"
 [ ! -s "$WORK/strace" ] || fail "--no-sync made sync calls: $(head -3 "$WORK/strace")"
 LC_ALL=C sed "s/$OLD/pw=x/g" "$WORK/small" | cmp - "$E/f" || fail "--no-sync result differs from sed"
 cp "$WORK/small" "$E/f"
-traced -f -qq -e trace=fsync -o "$WORK/strace" "$M" replace "$E/f" "$OLD" pw=x -q ||
+strace_q -f -qq -e trace=fsync -o "$WORK/strace" "$M" replace "$E/f" "$OLD" pw=x -q ||
 	fail "replace under strace"
 [ "$(grep -c '^[0-9]* *fsync(' "$WORK/strace")" -ge 2 ] ||
 	fail "no fsync of the temp file and the directory: $(cat "$WORK/strace")"
@@ -178,7 +160,7 @@ traced -f -qq -e trace=fsync -o "$WORK/strace" "$M" replace "$E/f" "$OLD" pw=x -
 # took 7x the CPU here), for both lengths
 for new in PASSWORD=HUNTER2 pw=x; do
 	cp "$WORK/small" "$E/f"
-	traced -f -qq -e trace=pread64 -e raw=pread64 -o "$WORK/strace" \
+	strace_q -f -qq -e trace=pread64 -e raw=pread64 -o "$WORK/strace" \
 		"$M" replace "$E/f" "$OLD" "$new" -q || fail "replace $new under strace"
 	# pread64(fd, buf, 0x100000, off): the window reads
 	awk '/pread64\(0x[0-9a-f]+, 0x[0-9a-f]+, 0x100000,/ {

@@ -10,10 +10,7 @@ need_root
 need_cmd setfacl
 need_cmd getfacl
 need_cmd runuser
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-"$M" --help | grep -q '^ *mmapwin replace' || skip "mmapwin has no replace"
+need_tool M mmapwin replace
 D=$WORK/d
 mkdir -p "$D"
 

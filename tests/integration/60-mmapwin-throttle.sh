@@ -8,14 +8,9 @@
 # halve its in-flight depth after 3 saturated samples, log it, and come
 # back to the full depth after 3 idle ones.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-"$M" --help | grep -q '^ *mmapwin write' || skip "mmapwin has no write"
-
-mount -t tmpfs -o size=256m,mode=0755 tmpfs "$WORK" || fail "tmpfs on $WORK"
+root_ns
+need_tool M mmapwin write
+tmpfs_at "$WORK" 256m mode=0755
 DEV=$(mkloop 64)
 mkext4 "$DEV"
 mountat "$DEV" "$WORK/mnt"

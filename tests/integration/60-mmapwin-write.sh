@@ -9,15 +9,10 @@
 # through the sysctl, a full file system, stdin closed or cut short, and
 # bad options.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-"$M" --help | grep -q '^ *mmapwin write' || skip "mmapwin has no write"
-
+root_ns
+need_tool M mmapwin write
 # Nothing of this test may reach the host disk.
-mount -t tmpfs -o size=768m,mode=0755 tmpfs "$WORK" || fail "tmpfs on $WORK"
+tmpfs_at "$WORK" 768m mode=0755
 D=$WORK/w
 mkdir -p "$D"
 head -c $((24 << 20)) /dev/urandom >"$D/src"

@@ -7,33 +7,20 @@
 # lost the error would finish and exit 0 with a hole of lost data) must
 # give exit 3 and say so. Nothing reaches the host disk.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-
-M=$B/mmapwin
-[ -x "$M" ] || fail "$M not built"
-mount -t tmpfs -o size=512m,mode=0755 tmpfs "$WORK" || fail "tmpfs on $WORK"
+root_ns
+need_tool M mmapwin
+tmpfs_at "$WORK" 512m mode=0755
 head -c $((64 << 20)) /dev/urandom >"$WORK/src64" || fail "source"
 
 T=$WORK/thin
-mkdir -p "$T"
-mount -t tmpfs -o size=256m tmpfs "$T" || fail "tmpfs on $T"
-at_exit "umount -l '$T'"
-truncate -s 400M "$T/img"
-TDEV=$(losetup -f --show "$T/img") || skip "no loop device"
-at_exit "losetup -d '$TDEV'"
-mkext4 "$TDEV" -O ^has_journal
-# noinit_itable: no background zeroing that would eat the space left
-mountat "$TDEV" "$WORK/tm" noinit_itable
+thin_ext4 "$T" "$WORK/tm"
 
 # run ENGINE: one write of src64 through ENGINE with --drop-behind while
 # the device has 12 MiB left; the space comes back at 48 MiB written.
 run() {
 	local pid rc i
 	rm -f "$WORK/tm/out"
-	sync
-	used=$(df --output=used -k "$T" | tail -n 1)
-	mount -o remount,size=$((used + 12 * 1024))k "$T" || fail "shrink the thin tmpfs"
+	thin_shrink "$T" 12
 	"$M" write "$WORK/tm/out" --drop-behind "$@" <"$WORK/src64" \
 		>"$WORK/out" 2>"$WORK/err" &
 	pid=$!
@@ -41,7 +28,7 @@ run() {
 		kill -0 "$pid" 2>/dev/null || break
 		if [ "$(stat -c %s "$WORK/tm/out" 2>/dev/null || echo 0)" -ge $((48 << 20)) ]; then
 			kill -STOP "$pid"
-			mount -o remount,size=256m "$T"
+			thin_grow "$T"
 			kill -CONT "$pid"
 			break
 		fi
@@ -49,7 +36,7 @@ run() {
 	done
 	wait "$pid"
 	rc=$?
-	mount -o remount,size=256m "$T"
+	thin_grow "$T"
 	if [ "$rc" = 0 ] && cmp -s "$WORK/src64" "$WORK/tm/out"; then
 		note "$*: the device did not fail (nothing lost): no check made"
 		return 2
