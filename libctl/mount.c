@@ -21,6 +21,7 @@
 #include "ctl/mount.h"
 #include "internal.h"
 
+#define MOUNTINFO "/proc/self/mountinfo"
 #define SB_FLAGS (MS_LAZYTIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK)
 
 static void tablep(struct libmnt_table **tb)
@@ -67,6 +68,21 @@ static int table_read(const struct ctl_root *r, const char *path,
 	}
 	*out = tb;
 	return 0;
+}
+
+/*
+ * Parse PATH (inside the root) into a new *TB, with a forward iterator
+ * over it in *IT; on failure the caller's cleanup frees what was made.
+ */
+static int table_iter(const struct ctl_root *r, const char *path,
+		      struct libmnt_table **tb, struct libmnt_iter **it)
+{
+	int err = table_read(r, path, tb);
+
+	if (err < 0)
+		return err;
+	*it = mnt_new_iter(MNT_ITER_FORWARD);
+	return *it ? 0 : -ENOMEM;
 }
 
 static char *dup_or_empty(const char *s)
@@ -140,7 +156,7 @@ int ctl_mount_by_dev(const struct ctl_root *r, dev_t dev, struct ctl_mount *m)
 {
 	_cleanup_table_ struct libmnt_table *tb = NULL;
 	struct libmnt_fs *fs;
-	int err = table_read(r, "/proc/self/mountinfo", &tb);
+	int err = table_read(r, MOUNTINFO, &tb);
 
 	if (err < 0)
 		return err;
@@ -178,12 +194,9 @@ int ctl_mount_by_path(const struct ctl_root *r, const char *path,
 	real = realpath(path, NULL);
 	if (!real)
 		return neg_errno();
-	err = table_read(r, "/proc/self/mountinfo", &tb);
+	err = table_iter(r, MOUNTINFO, &tb, &it);
 	if (err < 0)
 		return err;
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!it)
-		return -ENOMEM;
 	/*
 	 * Several mounts can share st_dev (bind mounts): the deepest mount
 	 * point above PATH is the one that serves it. Later lines win ties,
@@ -233,13 +246,10 @@ int ctl_mount_list(const struct ctl_root *r, const char *const *types,
 	struct ctl_mount *out = NULL;
 	struct libmnt_fs *fs;
 	size_t cnt = 0;
-	int err = table_read(r, "/proc/self/mountinfo", &tb);
+	int err = table_iter(r, MOUNTINFO, &tb, &it);
 
 	if (err < 0)
 		return err;
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!it)
-		return -ENOMEM;
 	while (mnt_table_next_fs(tb, it, &fs) == 0) {
 		dev_t dev = mnt_fs_get_devno(fs);
 		struct ctl_mount *nv;
@@ -325,15 +335,12 @@ int ctl_fstab_find(const struct ctl_root *r, const char *target,
 	_cleanup_table_ struct libmnt_table *tb = NULL;
 	_cleanup_iter_ struct libmnt_iter *it = NULL;
 	struct libmnt_fs *fs, *by_spec = NULL, *hit = NULL;
-	int err = table_read(r, "/etc/fstab", &tb);
+	int err = table_iter(r, "/etc/fstab", &tb, &it);
 
 	if (err == -ENOENT)
 		return 0;
 	if (err < 0)
 		return err;
-	it = mnt_new_iter(MNT_ITER_FORWARD);
-	if (!it)
-		return -ENOMEM;
 	while (!hit && mnt_table_next_fs(tb, it, &fs) == 0) {
 		const char *t = mnt_fs_get_target(fs);
 		const char *s = mnt_fs_get_source(fs);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Mount state through libmount: <root>/proc/self/mountinfo and
- * <root>/etc/fstab. The one place that calls libmount; jcommit resolves
- * its targets here and preflight reuses the path -> mount lookup. Both
+ * <root>/etc/fstab. The one place that calls libmount; the ext4 chain
+ * (ctl_ext4_fs_open()) and preflight find a target's mount here. Both
  * files are read only when they are regular files (-CTL_ENOTREG, -EISDIR
  * otherwise), so a FIFO in a --sysroot tree cannot block a tool.
  */
