@@ -92,61 +92,48 @@ static void test_data_modes(void **state)
 
 static void test_merge(void **state)
 {
-	const char *full =
-		"data_err=abort,inode_readahead_blks=4096,max_batch_time=15000";
+	/* 52 bytes: with ",commit=" and 1 to 3 digits 61 to 63, then 64. */
+#define OPTS52 "data_err=abort,inode_readahead_blks=4096,max_batch=1"
+	static const struct {
+		const char *old, *val; /* commit=VAL merged into OLD */
+		int rc;
+		const char *want; /* the result; NULL: its length LEN only */
+		size_t len;
+	} cases[] = {
+		{"commit=42,data_err=abort", "30", 0,
+		 "commit=30,data_err=abort", 0},
+		{"data_err=abort", "30", 0, "data_err=abort,commit=30", 0},
+		{"", "5", 0, "commit=5", 0},
+		{NULL, "5", 0, "commit=5", 0},
+		{"commit=5,nodelalloc", NULL, 0, "nodelalloc", 0},
+		/* The kernel applies the last of several: one is left, in
+		 * its place. */
+		{"commit=7,data_err=abort,commit=9", "30", 0,
+		 "data_err=abort,commit=30", 0},
+		{"commit=7,nodelalloc,commit=9", NULL, 0, "nodelalloc", 0},
+		/* 61 bytes + ",commit=31" = 71: over the limit, result still
+		 * shown. */
+		{"data_err=abort,inode_readahead_blks=4096,max_batch_time=15000",
+		 "31", -E2BIG, NULL, 71},
+		/* 61 and 63 bytes fit, 64 do not. */
+		{OPTS52, "1", 0, NULL, 61},
+		{OPTS52, "100", 0, NULL, 63},
+		{OPTS52, "1000", -E2BIG, NULL, 64},
+	};
+#undef OPTS52
 	char out[128];
 
 	(void)state;
-	assert_int_equal(ctl_ext4_opts_merge("commit=42,data_err=abort",
-					     "commit", "30", out, sizeof(out)),
-			 0);
-	assert_string_equal(out, "commit=30,data_err=abort");
-	assert_int_equal(ctl_ext4_opts_merge("data_err=abort", "commit", "30",
-					     out, sizeof(out)),
-			 0);
-	assert_string_equal(out, "data_err=abort,commit=30");
-	assert_int_equal(
-		ctl_ext4_opts_merge("", "commit", "5", out, sizeof(out)), 0);
-	assert_string_equal(out, "commit=5");
-	assert_int_equal(
-		ctl_ext4_opts_merge(NULL, "commit", "5", out, sizeof(out)), 0);
-	assert_string_equal(out, "commit=5");
-	assert_int_equal(ctl_ext4_opts_merge("commit=5,nodelalloc", "commit",
-					     NULL, out, sizeof(out)),
-			 0);
-	assert_string_equal(out, "nodelalloc");
-	/* The kernel applies the last of several: one is left, in its place. */
-	assert_int_equal(ctl_ext4_opts_merge("commit=7,data_err=abort,commit=9",
-					     "commit", "30", out, sizeof(out)),
-			 0);
-	assert_string_equal(out, "data_err=abort,commit=30");
-	assert_int_equal(ctl_ext4_opts_merge("commit=7,nodelalloc,commit=9",
-					     "commit", NULL, out, sizeof(out)),
-			 0);
-	assert_string_equal(out, "nodelalloc");
-	/* 61 bytes + ",commit=31" = 71: over the limit, result still shown. */
-	assert_int_equal(ctl_ext4_opts_merge(full, "commit", "31", out,
-					     sizeof(out)),
-			 -E2BIG);
-	assert_int_equal(strlen(out), 71);
-	/* 61 and 63 bytes fit, 64 do not. */
-	assert_int_equal(
-		ctl_ext4_opts_merge(
-			"data_err=abort,inode_readahead_blks=4096,max_batch=1",
-			"commit", "1", out, sizeof(out)),
-		0);
-	assert_int_equal(strlen(out), 61);
-	assert_int_equal(
-		ctl_ext4_opts_merge(
-			"data_err=abort,inode_readahead_blks=4096,max_batch=1",
-			"commit", "100", out, sizeof(out)),
-		0);
-	assert_int_equal(strlen(out), 63);
-	assert_int_equal(
-		ctl_ext4_opts_merge(
-			"data_err=abort,inode_readahead_blks=4096,max_batch=1",
-			"commit", "1000", out, sizeof(out)),
-		-E2BIG);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		assert_int_equal(ctl_ext4_opts_merge(cases[i].old, "commit",
+						     cases[i].val, out,
+						     sizeof(out)),
+				 cases[i].rc);
+		if (cases[i].want)
+			assert_string_equal(out, cases[i].want);
+		else
+			assert_int_equal(strlen(out), cases[i].len);
+	}
 }
 
 static void test_next_mount(void **state)
@@ -223,35 +210,49 @@ static void test_live(void **state)
 
 static void test_jbd2(void **state)
 {
+	static const struct {
+		const char *text;
+		int rc;
+		struct ctl_jbd2_info want;
+	} cases[] = {
+		{jbd2_busy, 0, {123, 45, 8192, 2409, 1}},
+		/* A fresh journal prints the first line only. */
+		{"0 transactions (0 requested), each up to 1365 blocks\n",
+		 0,
+		 {0, 0, 1365, 0, 0}},
+		{"garbage\n", -EINVAL, {0}},
+	};
 	struct ctl_jbd2_info ji;
 
 	(void)state;
-	assert_int_equal(ctl_jbd2_info_parse(jbd2_busy, &ji), 0);
-	assert_int_equal(ji.transactions, 123);
-	assert_int_equal(ji.requested, 45);
-	assert_int_equal(ji.max_blocks, 8192);
-	assert_int_equal(ji.has_avg, 1);
-	assert_int_equal(ji.avg_commit_us, 2409);
-	/* A fresh journal prints the first line only. */
-	assert_int_equal(
-		ctl_jbd2_info_parse(
-			"0 transactions (0 requested), each up to 1365 blocks\n",
-			&ji),
-		0);
-	assert_int_equal(ji.transactions, 0);
-	assert_int_equal(ji.max_blocks, 1365);
-	assert_int_equal(ji.has_avg, 0);
-	assert_int_equal(ctl_jbd2_info_parse("garbage\n", &ji), -EINVAL);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct ctl_jbd2_info *w = &cases[i].want;
+
+		assert_int_equal(ctl_jbd2_info_parse(cases[i].text, &ji),
+				 cases[i].rc);
+		if (cases[i].rc)
+			continue;
+		assert_int_equal(ji.transactions, w->transactions);
+		assert_int_equal(ji.requested, w->requested);
+		assert_int_equal(ji.max_blocks, w->max_blocks);
+		assert_int_equal(ji.has_avg, w->has_avg);
+		assert_int_equal(ji.avg_commit_us, w->avg_commit_us);
+	}
 	assert_int_equal(ctl_jbd2_info_read(root, "loop3", &ji), 0);
 	assert_int_equal(ji.avg_commit_us, 2409);
 	assert_int_equal(ctl_jbd2_info_read(root, "vda", &ji), -ENOENT);
 }
 
-/* Make IMG with mke2fs ARGS; skip the test when mke2fs is missing. */
-static void make_image(const char *img, const char *args)
+/*
+ * Make NAME in the fake root with mke2fs ARGS, its path into IMG (of LEN
+ * bytes); skip the test when mke2fs is missing.
+ */
+static void make_image(char *img, size_t len, const char *name,
+		       const char *args)
 {
 	char cmd[1024];
 
+	snprintf(img, len, "%s/%s", fake_root, name);
 	if (system("command -v mke2fs >/dev/null 2>&1") != 0)
 		skip();
 	snprintf(cmd, sizeof(cmd), "mke2fs -q -F %s '%s' 8M >/dev/null 2>&1",
@@ -289,6 +290,16 @@ static int dumpe2fs_field(const char *img, const char *field, char *buf,
 	return found;
 }
 
+/* The superblock of IMG holds mount options OPTS and data mode DATA. */
+static void assert_sb_holds(const char *img, const char *opts, int data)
+{
+	struct ctl_ext4_sb sb;
+
+	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
+	assert_string_equal(sb.mount_opts, opts);
+	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts), data);
+}
+
 static void test_image(void **state)
 {
 	char img[PATH_MAX], val[256];
@@ -296,8 +307,8 @@ static void test_image(void **state)
 	long e2 = 0;
 
 	(void)state;
-	snprintf(img, sizeof(img), "%s/ext4.img", fake_root);
-	make_image(img, "-t ext4 -O metadata_csum,^fast_commit -L unitlabel");
+	make_image(img, sizeof(img), "ext4.img",
+		   "-t ext4 -O metadata_csum,^fast_commit -L unitlabel");
 	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
 	assert_int_equal(sb.has_journal, 1);
 	assert_int_equal(sb.journal_external, 0);
@@ -319,10 +330,8 @@ static void test_image(void **state)
 	assert_int_equal(ctl_ext4_sb_write(img, "commit=42,data_err=abort",
 					   CTL_EXT4_DATA_WRITEBACK, &e2),
 			 0);
-	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
-	assert_string_equal(sb.mount_opts, "commit=42,data_err=abort");
-	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
-			 CTL_EXT4_DATA_WRITEBACK);
+	assert_sb_holds(img, "commit=42,data_err=abort",
+			CTL_EXT4_DATA_WRITEBACK);
 	if (dumpe2fs_field(img, "Mount options", val, sizeof(val)))
 		assert_string_equal(val, "commit=42,data_err=abort");
 	if (dumpe2fs_field(img, "Default mount options", val, sizeof(val)))
@@ -330,10 +339,8 @@ static void test_image(void **state)
 	/* KEEP leaves the bits, NULL leaves the string. */
 	assert_int_equal(ctl_ext4_sb_write(img, NULL, CTL_EXT4_DATA_KEEP, &e2),
 			 0);
-	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
-	assert_string_equal(sb.mount_opts, "commit=42,data_err=abort");
-	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
-			 CTL_EXT4_DATA_WRITEBACK);
+	assert_sb_holds(img, "commit=42,data_err=abort",
+			CTL_EXT4_DATA_WRITEBACK);
 	/* 64 bytes never reach the disk. */
 	assert_int_equal(
 		ctl_ext4_sb_write(
@@ -362,8 +369,7 @@ static void test_image_no_journal(void **state)
 	struct ctl_ext4_sb sb;
 
 	(void)state;
-	snprintf(img, sizeof(img), "%s/ext2.img", fake_root);
-	make_image(img, "-t ext2");
+	make_image(img, sizeof(img), "ext2.img", "-t ext2");
 	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
 	assert_int_equal(sb.has_journal, 0);
 	assert_int_equal(sb.journal_csum, 0);
@@ -382,8 +388,7 @@ static void test_image_needs_recovery(void **state)
 	long e2 = 0;
 
 	(void)state;
-	snprintf(img, sizeof(img), "%s/dirty.img", fake_root);
-	make_image(img, "-t ext4");
+	make_image(img, sizeof(img), "dirty.img", "-t ext4");
 	assert_int_equal(ctl_ext4_sb_writable(img, &sb), 0);
 	assert_int_equal(sb.needs_recovery, 0);
 	assert_int_equal(
@@ -400,10 +405,7 @@ static void test_image_needs_recovery(void **state)
 	assert_int_equal(ctl_ext4_sb_write(img, "commit=9",
 					   CTL_EXT4_DATA_WRITEBACK, &e2),
 			 -EUCLEAN);
-	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
-	assert_string_equal(sb.mount_opts, "commit=7");
-	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
-			 CTL_EXT4_DATA_NONE);
+	assert_sb_holds(img, "commit=7", CTL_EXT4_DATA_NONE);
 	if (dumpe2fs_field(img, "Mount options", val, sizeof(val)))
 		assert_string_equal(val, "commit=7");
 }
@@ -429,12 +431,10 @@ errcode_t ext2fs_close_free(ext2_filsys *fs_ptr)
 static void test_image_dropped_write(void **state)
 {
 	char img[PATH_MAX];
-	struct ctl_ext4_sb sb;
 	long e2 = 0;
 
 	(void)state;
-	snprintf(img, sizeof(img), "%s/drop.img", fake_root);
-	make_image(img, "-t ext4");
+	make_image(img, sizeof(img), "drop.img", "-t ext4");
 	assert_int_equal(
 		ctl_ext4_sb_write(img, "commit=7", CTL_EXT4_DATA_KEEP, &e2), 0);
 	drop_writes = 1;
@@ -447,24 +447,27 @@ static void test_image_dropped_write(void **state)
 	assert_int_equal(ctl_ext4_sb_write(img, NULL, CTL_EXT4_DATA_KEEP, &e2),
 			 0);
 	drop_writes = 0;
-	assert_int_equal(ctl_ext4_sb_read(img, &sb), 0);
-	assert_string_equal(sb.mount_opts, "commit=7");
-	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
-			 CTL_EXT4_DATA_NONE);
+	assert_sb_holds(img, "commit=7", CTL_EXT4_DATA_NONE);
+}
+
+/* IMG, made or emptied, then LEN bytes of zeros long. */
+static void zero_file(const char *img, off_t len)
+{
+	FILE *f = fopen(img, "w");
+
+	assert_non_null(f);
+	assert_int_equal(ftruncate(fileno(f), len), 0);
+	fclose(f);
 }
 
 static void test_not_ext(void **state)
 {
 	char img[PATH_MAX];
 	struct ctl_ext4_sb sb;
-	FILE *f;
 
 	(void)state;
 	snprintf(img, sizeof(img), "%s/zero.img", fake_root);
-	f = fopen(img, "w");
-	assert_non_null(f);
-	assert_int_equal(ftruncate(fileno(f), 1 << 20), 0);
-	fclose(f);
+	zero_file(img, 1 << 20);
 	assert_int_equal(ctl_ext4_sb_read(img, &sb), -EMEDIUMTYPE);
 	assert_int_not_equal(sb.ext2_err, 0);
 	assert_non_null(strstr(ctl_ext4_strerror(sb.ext2_err), "magic"));
@@ -525,8 +528,8 @@ static void test_peek(void **state)
 	struct ctl_ext4_sb sb;
 
 	(void)state;
-	snprintf(img, sizeof(img), "%s/peek.img", fake_root);
-	make_image(img, "-t ext4 -O metadata_csum,fast_commit -L peeklabel");
+	make_image(img, sizeof(img), "peek.img",
+		   "-t ext4 -O metadata_csum,fast_commit -L peeklabel");
 	assert_peek_matches(img);
 	assert_int_equal(ctl_ext4_sb_peek(img, &sb), 0);
 	assert_string_equal(sb.label, "peeklabel");
@@ -554,8 +557,8 @@ static void test_peek(void **state)
 	assert_int_equal(ctl_ext4_defm_data(sb.default_mount_opts),
 			 CTL_EXT4_DATA_WRITEBACK);
 	/* No journal; a 16-byte label fills its field without a NUL. */
-	snprintf(img, sizeof(img), "%s/peek2.img", fake_root);
-	make_image(img, "-t ext2 -L 0123456789abcdef");
+	make_image(img, sizeof(img), "peek2.img",
+		   "-t ext2 -L 0123456789abcdef");
 	assert_peek_matches(img);
 	assert_int_equal(ctl_ext4_sb_peek(img, &sb), 0);
 	assert_int_equal(sb.has_journal, 0);
@@ -563,8 +566,7 @@ static void test_peek(void **state)
 	/* A journal to replay. */
 	if (system("command -v debugfs >/dev/null 2>&1") != 0)
 		skip();
-	snprintf(img, sizeof(img), "%s/peek3.img", fake_root);
-	make_image(img, "-t ext4");
+	make_image(img, sizeof(img), "peek3.img", "-t ext4");
 	snprintf(cmd, sizeof(cmd),
 		 "debugfs -w -R 'feature needs_recovery' '%s' >/dev/null 2>&1",
 		 img);
@@ -579,29 +581,20 @@ static void test_peek_bad(void **state)
 {
 	char img[PATH_MAX];
 	struct ctl_ext4_sb full, fast;
-	FILE *f;
 
 	(void)state;
 	snprintf(img, sizeof(img), "%s/peekzero.img", fake_root);
-	f = fopen(img, "w");
-	assert_non_null(f);
-	assert_int_equal(ftruncate(fileno(f), 1 << 20), 0);
-	fclose(f);
+	zero_file(img, 1 << 20);
 	assert_int_equal(ctl_ext4_sb_peek(img, &fast), -EMEDIUMTYPE);
 	assert_int_equal(ctl_ext4_sb_read(img, &full), -EMEDIUMTYPE);
 	assert_int_equal(fast.ext2_err, full.ext2_err);
 	assert_non_null(strstr(ctl_ext4_strerror(fast.ext2_err), "magic"));
 	/* Too short to hold a superblock. */
-	f = fopen(img, "w");
-	assert_non_null(f);
-	assert_int_equal(ftruncate(fileno(f), 1500), 0);
-	fclose(f);
+	zero_file(img, 1500);
 	assert_int_equal(ctl_ext4_sb_read(img, &full), -EIO);
 	assert_int_equal(ctl_ext4_sb_peek(img, &fast), -EIO);
 	assert_int_equal(fast.ext2_err, full.ext2_err);
-	f = fopen(img, "w");
-	assert_non_null(f);
-	fclose(f);
+	zero_file(img, 0);
 	assert_int_equal(ctl_ext4_sb_peek(img, &fast), -EIO);
 	/* Missing, a directory: the errno, as libext2fs gives it. */
 	snprintf(img, sizeof(img), "%s/missing.img", fake_root);
@@ -831,8 +824,7 @@ static void test_fs_sb(void **state)
 	int data = -1;
 
 	(void)state;
-	snprintf(fs.dev, sizeof(fs.dev), "%s/fs.img", fake_root);
-	make_image(fs.dev, "-t ext4");
+	make_image(fs.dev, sizeof(fs.dev), "fs.img", "-t ext4");
 	assert_int_equal(ctl_ext4_fs_sb_now(&fs, opts, sizeof(opts), &data), 0);
 	assert_string_equal(opts, "");
 	assert_int_equal(data, CTL_EXT4_DATA_NONE);
