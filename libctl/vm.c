@@ -790,6 +790,19 @@ static int state_lock(const struct ctl_root *r)
 	return fd;
 }
 
+/*
+ * Take the state lock into *LOCK (held until it is closed) and read the
+ * state. Returns ctl_vm_state_read()'s value or -errno.
+ */
+static int state_locked_read(const struct ctl_root *r, int *lock,
+			     struct ctl_vm_state *st)
+{
+	*lock = state_lock(r);
+	if (*lock < 0)
+		return *lock;
+	return ctl_vm_state_read(r, st);
+}
+
 static void drop_owner(struct ctl_vm_state *st, size_t i)
 {
 	memmove(&st->owner[i], &st->owner[i + 1],
@@ -826,14 +839,11 @@ static void prune_dead(const struct ctl_root *r, struct ctl_vm_state *st,
 int ctl_vm_state_join(const struct ctl_root *r, const struct ctl_vm_owner *me,
 		      int *original)
 {
-	_cleanup_close_ int lock = state_lock(r);
+	_cleanup_close_ int lock = -1;
 	struct ctl_vm_state st, was;
 	unsigned int cur = 0, now = 0;
-	int err;
+	int err = state_locked_read(r, &lock, &st);
 
-	if (lock < 0)
-		return lock;
-	err = ctl_vm_state_read(r, &st);
 	if (err < 0)
 		return err;
 	was = st;
@@ -890,16 +900,13 @@ static struct ctl_vm_owner *find_owner(struct ctl_vm_state *st, pid_t pid,
 
 int ctl_vm_state_set(const struct ctl_root *r, pid_t pid, unsigned int val)
 {
-	_cleanup_close_ int lock = state_lock(r);
+	_cleanup_close_ int lock = -1;
 	struct ctl_vm_state st;
 	struct ctl_vm_owner *o;
 	unsigned int cur;
 	size_t idx;
-	int err;
+	int err = state_locked_read(r, &lock, &st);
 
-	if (lock < 0)
-		return lock;
-	err = ctl_vm_state_read(r, &st);
 	if (err < 0)
 		return err;
 	o = find_owner(&st, pid, &idx);
@@ -962,15 +969,13 @@ static void restore_init(struct ctl_vm_restore *res)
 int ctl_vm_state_leave(const struct ctl_root *r, pid_t pid,
 		       struct ctl_vm_restore *res)
 {
-	_cleanup_close_ int lock = state_lock(r);
+	_cleanup_close_ int lock = -1;
 	struct ctl_vm_state st;
 	size_t idx;
 	int err, werr;
 
 	restore_init(res);
-	if (lock < 0)
-		return lock;
-	err = ctl_vm_state_read(r, &st);
+	err = state_locked_read(r, &lock, &st);
 	if (err < 0)
 		return err;
 	if (!find_owner(&st, pid, &idx))
@@ -988,14 +993,12 @@ int ctl_vm_state_leave(const struct ctl_root *r, pid_t pid,
 
 int ctl_vm_state_restore(const struct ctl_root *r, struct ctl_vm_restore *res)
 {
-	_cleanup_close_ int lock = state_lock(r);
+	_cleanup_close_ int lock = -1;
 	struct ctl_vm_state st;
 	int err;
 
 	restore_init(res);
-	if (lock < 0)
-		return lock;
-	err = ctl_vm_state_read(r, &st);
+	err = state_locked_read(r, &lock, &st);
 	if (err < 0)
 		return err;
 	res->found = err > 0;
