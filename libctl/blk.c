@@ -319,16 +319,6 @@ static int resolve_fd(struct walk *w, int fd, const struct stat *st,
 	return add(w->out, &d);
 }
 
-/* The directory of the new file PATH (absolute), into BUF. */
-static void parent_dir(const char *path, char *buf, size_t len)
-{
-	const char *slash = strrchr(path, '/');
-
-	snprintf(buf, len, "%.*s",
-		 slash && slash != path ? (int)(slash - path) : 1,
-		 slash ? path : "/");
-}
-
 int ctl_blk_resolve_target(const struct ctl_root *r, const struct ctl_target *t,
 			   unsigned int flags, struct ctl_blk_list *out)
 {
@@ -349,10 +339,8 @@ int ctl_blk_resolve_target(const struct ctl_root *r, const struct ctl_target *t,
 		 * there is no block device. It is the user's, on the host:
 		 * not under the root. */
 		w.below = 1;
-		if (t->kind == CTL_TARGET_NEW)
-			parent_dir(t->path, dir, sizeof(dir));
-		fd = open(t->kind == CTL_TARGET_NEW ? dir : t->path,
-			  O_PATH | O_CLOEXEC);
+		if (ctl_target_found(t, dir, sizeof(dir)) == 0)
+			fd = open(dir, O_PATH | O_CLOEXEC);
 		return resolve_fd(&w, fd, &t->st, 0, "");
 	default:
 		return -EINVAL; /* "-": the caller reads the targets */

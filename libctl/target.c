@@ -117,7 +117,7 @@ static int by_node(const struct ctl_root *r, const char *node,
 	t->kind = CTL_TARGET_DEV;
 	t->dev = st->st_rdev;
 	t->st = *st;
-	if (sysfs_name(r, t->dev, t->name, sizeof(t->name)) < 0)
+	if (!r || sysfs_name(r, t->dev, t->name, sizeof(t->name)) < 0)
 		t->name[0] = '\0';
 	return 0;
 }
@@ -249,6 +249,20 @@ static int by_word(const struct ctl_root *r, const char *word,
 	return by_path(r, word, flags & ~CTL_TARGET_MAY_CREATE, t);
 }
 
+int ctl_target_found(const struct ctl_target *t, char *buf, size_t len)
+{
+	const char *slash = strrchr(t->path, '/');
+
+	if (t->kind != CTL_TARGET_NEW || !slash)
+		return ctl_fmt(buf, len, "%s", t->path) < 0 ? -ENAMETOOLONG : 0;
+	/* "/new" is in "/". */
+	return ctl_fmt(buf, len, "%.*s",
+		       slash == t->path ? 1 : (int)(slash - t->path),
+		       t->path) < 0
+		       ? -ENAMETOOLONG
+		       : 0;
+}
+
 int ctl_target_resolve(const struct ctl_root *r, const char *word,
 		       unsigned int flags, struct ctl_target *t)
 {
@@ -265,6 +279,8 @@ int ctl_target_resolve(const struct ctl_root *r, const char *word,
 	}
 	if (flags & CTL_TARGET_FILE)
 		return by_path(r, word, flags, t);
+	if (!r)
+		return -EINVAL;
 	if (tag_len(word))
 		return by_tag(r, word, t);
 	if (parse_devno(word, &maj, &min))

@@ -88,7 +88,9 @@ struct ctl_target {
 };
 
 /*
- * Classify WORD by the rules above into *T. FLAGS: CTL_TARGET_*. Returns 0,
+ * Classify WORD by the rules above into *T. FLAGS: CTL_TARGET_*. R may be
+ * NULL with CTL_TARGET_FILE (no sysfs lookup: a device node's name is left
+ * ""); without it, NULL gives -EINVAL. Returns 0,
  * -EINVAL for a malformed word (NULL, "", "UUID=", "..", "." or too long
  * as a device name), -ENOENT for a missing path or directory, -ENOTDIR
  * when a directory in it is a file, -ENODEV for a word that names no
@@ -98,6 +100,13 @@ struct ctl_target {
  */
 int ctl_target_resolve(const struct ctl_root *r, const char *word,
 		       unsigned int flags, struct ctl_target *t);
+
+/*
+ * The path of what was found (what T->st describes) into BUF: for a NEW
+ * target the directory it will be created in, else T->path. Returns 0 or
+ * -ENAMETOOLONG.
+ */
+int ctl_target_found(const struct ctl_target *t, char *buf, size_t len);
 
 /* "device", "path", "new file" or "stdin": for messages. */
 const char *ctl_target_kind_name(enum ctl_target_kind kind);

@@ -150,6 +150,16 @@ static void assert_new(const struct ctl_target *t, const char *word,
 	assert_int_equal(t->st.st_ino, st.st_ino);
 }
 
+/* ctl_target_found() of T is REL (relative to cwd). */
+static void assert_found(const struct ctl_target *t, const char *rel)
+{
+	char want[PATH_MAX * 2], buf[PATH_MAX];
+
+	snprintf(want, sizeof(want), "%s%s%s", cwd, *rel ? "/" : "", rel);
+	assert_int_equal(ctl_target_found(t, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+}
+
 /* 1 when the host has LOOP0 as the block device 7:0 of the fake loop0. */
 static int have_loop0(void)
 {
@@ -294,6 +304,7 @@ static void test_path(void **state)
 	assert_true(S_ISREG(c->t.st.st_mode));
 	assert_int_equal(resolve(c, "./data.bin", 0), 0);
 	assert_path(&c->t, "./data.bin", "data.bin");
+	assert_found(&c->t, "data.bin");
 	/* Not a device name: the file in the working directory. */
 	assert_int_equal(resolve(c, "data.bin", 0), 0);
 	assert_path(&c->t, "data.bin", "data.bin");
@@ -328,10 +339,12 @@ static void test_new(void **state)
 
 	assert_int_equal(resolve(c, "new.bin", fc), 0);
 	assert_new(&c->t, "new.bin", "new.bin", "");
+	assert_found(&c->t, "");
 	assert_int_equal(resolve(c, "./new.bin", CTL_TARGET_MAY_CREATE), 0);
 	assert_new(&c->t, "./new.bin", "new.bin", "");
 	assert_int_equal(resolve(c, "sub/new.bin", fc), 0);
 	assert_new(&c->t, "sub/new.bin", "sub/new.bin", "sub");
+	assert_found(&c->t, "sub");
 	assert_int_equal(resolve(c, "sub/../sub/./new.bin", fc), 0);
 	assert_new(&c->t, "sub/../sub/./new.bin", "sub/new.bin", "sub");
 	/* A dangling symlink: the file it points to is what gets made. */
@@ -422,6 +435,23 @@ static void test_malformed(void **state)
 	assert_int_equal(resolve(c, "nothere", CTL_TARGET_FILE), -ENOENT);
 }
 
+/* Without a root: file operands only, and no sysfs lookup. */
+static void test_no_root(void **state)
+{
+	struct ctx *c = *state;
+	const unsigned int fc = CTL_TARGET_FILE | CTL_TARGET_MAY_CREATE;
+
+	assert_int_equal(ctl_target_resolve(NULL, "data.bin", fc, &c->t), 0);
+	assert_path(&c->t, "data.bin", "data.bin");
+	assert_int_equal(ctl_target_resolve(NULL, "new.bin", fc, &c->t), 0);
+	assert_new(&c->t, "new.bin", "new.bin", "");
+	assert_int_equal(ctl_target_resolve(NULL, "sda", 0, &c->t), -EINVAL);
+	if (!have_loop0())
+		return;
+	assert_int_equal(ctl_target_resolve(NULL, LOOP0, fc, &c->t), 0);
+	assert_dev(&c->t, LOOP0, "", 7, 0, LOOP0);
+}
+
 static void test_kind_name(void **state)
 {
 	(void)state;
@@ -446,6 +476,7 @@ int main(void)
 		T(test_stdin),
 		T(test_file_named_like_device),
 		T(test_malformed),
+		T(test_no_root),
 		T(test_kind_name),
 	};
 
