@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cmd/preflight/preflight.h"
+#include "ctl/diskstats.h"
 #include "ctl/ext4.h"
 #include "ctl/file.h"
 #include "ctl/parse.h"
@@ -30,7 +31,10 @@ void pf_policy_init(struct pf_policy *p)
 		.depth_min = 32,
 		.depth_warn = 128,
 		.depth_max = 0,
-		.sat = {.util_pct = 85, .samples = 3, .sample_ms = 250},
+		/* the saturation rule's defaults (ctl/diskstats.h) */
+		.sat = {.util_pct = CTL_SAT_UTIL_PCT,
+			.samples = CTL_SAT_SAMPLES,
+			.sample_ms = 250},
 		.await_ms = 200,
 		.swappiness_min = 10,
 		.swappiness_max = 60,
