@@ -22,6 +22,7 @@
 #include "ctl/cgroup.h"
 #include "ctl/cli.h"
 #include "ctl/diskstats.h"
+#include "ctl/ext4.h"
 #include "ctl/mount.h"
 #include "ctl/preflight.h"
 #include "ctl/queue.h"
@@ -412,5 +413,22 @@ int ctl_preflight_measure_mount(const struct ctl_root *r, const char *path,
 	m->dev = mnt.dev;
 	err = system_reason(r, path, mnt.id, m->system, sizeof(m->system));
 	ctl_mount_clear(&mnt);
+	return err;
+}
+
+int ctl_preflight_measure_ext4(const struct ctl_root *r, const char *path,
+			       struct ctl_pf_ext4 *m)
+{
+	struct ctl_ext4_fs fs;
+	int err = ctl_ext4_fs_open(r, path, CTL_EXT4_FS_LIVE_ONLY, &fs);
+
+	*m = (struct ctl_pf_ext4){0};
+	if (err == 0) {
+		m->data = fs.live.data;
+		m->commit = fs.live.commit;
+		snprintf(m->target, sizeof(m->target), "%s", fs.m.target);
+		snprintf(m->source, sizeof(m->source), "%s", fs.m.source);
+	}
+	ctl_ext4_fs_free(&fs);
 	return err;
 }

@@ -17,7 +17,6 @@
 
 #include "cmd/preflight/preflight.h"
 #include "ctl/blk.h"
-#include "ctl/ext4.h"
 #include "ctl/file.h"
 #include "ctl/mount.h"
 
@@ -122,20 +121,11 @@ static int add_skip(struct results *rs, const char *check, const char *value,
 		_r ? 0 : -ENOMEM;                                              \
 	})
 
-static bool is_ext4_driver(const char *fstype)
-{
-	return fstype &&
-	       (strcmp(fstype, "ext4") == 0 || strcmp(fstype, "ext3") == 0 ||
-		strcmp(fstype, "ext2") == 0);
-}
-
 static int run_mount(const struct ctl_root *r, const char *path,
 		     const struct pf_policy *p, struct results *rs)
 {
 	struct ctl_pf_mount pm;
-	struct ctl_pf_ext4 pe = {0};
-	struct ctl_ext4_live live;
-	char kname[64];
+	struct ctl_pf_ext4 pe;
 	int err = ctl_preflight_measure_mount(r, path, &pm);
 
 	if (err < 0) {
@@ -151,21 +141,15 @@ static int run_mount(const struct ctl_root *r, const char *path,
 		err = ADD(rs, pf_judge_mount, &pm, p);
 	if (err < 0)
 		return err;
-	if (!is_ext4_driver(pm.fstype))
+	err = ctl_preflight_measure_ext4(r, path, &pe);
+	if (err == -EMEDIUMTYPE)
 		return add_skip(rs, "ext4", pm.fstype,
 				"not ext4: no journal mode or commit interval");
-	snprintf(pe.target, sizeof(pe.target), "%s", pm.target);
-	snprintf(pe.source, sizeof(pe.source), "%s", pm.source);
-	err = ctl_ext4_kname(r, pm.dev, kname, sizeof(kname));
-	if (!err)
-		err = ctl_ext4_live_read(r, kname, &live);
 	if (err == -ENOMEM)
 		return err;
 	if (err < 0)
 		return add_error(rs, "ext4", "/proc/fs/ext4", err,
 				 "jcommit show", path);
-	pe.data = live.data;
-	pe.commit = live.commit;
 	err = ADD(rs, pf_judge_data, &pe, p);
 	return err ? err : ADD(rs, pf_judge_commit, &pe, p);
 }

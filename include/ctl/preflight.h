@@ -117,6 +117,15 @@ int ctl_preflight_measure_mount(const struct ctl_root *r, const char *path,
 				struct ctl_pf_mount *m);
 
 /*
+ * The journal mode and commit interval of the ext2/3/4 file system that
+ * serves PATH (a host path that exists) into M, as the kernel applies them
+ * now (/proc/fs/ext4, through the chain of ctl/ext4.h). Returns 0,
+ * -EMEDIUMTYPE when that file system is not ext2/3/4, or -errno.
+ */
+int ctl_preflight_measure_ext4(const struct ctl_root *r, const char *path,
+			       struct ctl_pf_ext4 *m);
+
+/*
  * vm.swappiness into M, and on cgroup v1 the caller's own
  * memory.swappiness, which reclaim in a non-root v1 memory cgroup uses
  * instead (cg_path "" when vm.swappiness applies). Returns 0 or -errno.
