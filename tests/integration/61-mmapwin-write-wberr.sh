@@ -18,25 +18,10 @@ thin_ext4 "$T" "$WORK/tm"
 # run ENGINE: one write of src64 through ENGINE with --drop-behind while
 # the device has 12 MiB left; the space comes back at 48 MiB written.
 run() {
-	local pid rc i
 	rm -f "$WORK/tm/out"
-	thin_shrink "$T" 12
-	"$M" write "$WORK/tm/out" --drop-behind "$@" <"$WORK/src64" \
-		>"$WORK/out" 2>"$WORK/err" &
-	pid=$!
-	for ((i = 0; i < 200000; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		if [ "$(stat -c %s "$WORK/tm/out" 2>/dev/null || echo 0)" -ge $((48 << 20)) ]; then
-			kill -STOP "$pid"
-			thin_grow "$T"
-			kill -CONT "$pid"
-			break
-		fi
-		sleep 0.001
-	done
-	wait "$pid"
-	rc=$?
-	thin_grow "$T"
+	thin_run "$T" "$WORK/src64" \
+		'[ "$(stat -c %s "$WORK/tm/out" 2>/dev/null || echo 0)" -ge $((48 << 20)) ]' \
+		"$M" write "$WORK/tm/out" --drop-behind "$@"
 	if [ "$rc" = 0 ] && cmp -s "$WORK/src64" "$WORK/tm/out"; then
 		note "$*: the device did not fail (nothing lost): no check made"
 		return 2

@@ -191,6 +191,30 @@ thin_shrink() {
 		fail "shrink the thin tmpfs"
 }
 thin_grow() { mount -o remount,size=256m "$1"; }
+# thin_run DIR INPUT READY CMD...: CMD (stdin INPUT) in the background
+# ($pid; output in $WORK/out and $WORK/err) while the thin tmpfs at DIR
+# has 12 MiB left; once READY (eval'ed) holds, CMD is stopped, the room
+# given back and CMD continued. Its exit status is in rc.
+thin_run() {
+	local dir=$1 input=$2 ready=$3
+	shift 3
+	thin_shrink "$dir" 12
+	"$@" <"$input" >"$WORK/out" 2>"$WORK/err" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if eval "$ready"; then
+			kill -STOP "$pid"
+			thin_grow "$dir"
+			kill -CONT "$pid"
+			note "the room is back: $ready"
+			break
+		fi
+		sleep 0.001
+	done
+	wait "$pid"
+	rc=$?
+	thin_grow "$dir"
+}
 
 # wait_for CMD...: poll (bounded, 20 s) until CMD succeeds.
 wait_for() {
