@@ -2,6 +2,7 @@
 /* Common option parsing, target lists and exit codes. */
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,37 +11,36 @@
 
 int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg)
 {
+	/* The options that only switch something on. */
+	static const struct {
+		int c;
+		size_t off;
+	} flags[] = {
+		{CTL_OPT_DRY_RUN, offsetof(struct ctl_cli, dry_run)},
+		{'J', offsetof(struct ctl_cli, fmt.json)},
+		{'P', offsetof(struct ctl_cli, fmt.pairs)},
+		{'r', offsetof(struct ctl_cli, fmt.raw)},
+		{'n', offsetof(struct ctl_cli, fmt.noheadings)},
+		{'q', offsetof(struct ctl_cli, quiet)},
+	};
+
 	switch (c) {
 	case CTL_OPT_SYSROOT:
 		cli->sysroot = arg;
 		return 1;
-	case CTL_OPT_DRY_RUN:
-		cli->dry_run = 1;
-		return 1;
 	case 'o':
 		cli->fmt.columns = arg;
-		return 1;
-	case 'J':
-		cli->fmt.json = 1;
-		return 1;
-	case 'P':
-		cli->fmt.pairs = 1;
-		return 1;
-	case 'r':
-		cli->fmt.raw = 1;
-		return 1;
-	case 'n':
-		cli->fmt.noheadings = 1;
-		return 1;
-	case 'q':
-		cli->quiet = 1;
 		return 1;
 	case 'v':
 		cli->verbose++;
 		return 1;
-	default:
-		return 0;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
+		if (flags[i].c == c) {
+			*(int *)((char *)cli + flags[i].off) = 1;
+			return 1;
+		}
+	return 0;
 }
 
 int ctl_strv_add(struct ctl_strv *sv, const char *s)

@@ -67,7 +67,8 @@ struct ctl_cli {
 /*
  * Take common option C (from getopt_long) with argument ARG into CLI.
  * Returns 1 if C was a common option, 0 if the tool must handle it.
- * -h and -V are left to the tool, which prints.
+ * -h and -V are left to the tool, which prints: tools call
+ * cli_common_opt() (cli/cli.h), which takes those too.
  */
 int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg);
 

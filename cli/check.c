@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* What is refused before any work starts: --sysroot, check's bounds. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "ctl/file.h"
+
+struct ctl_root *cli_root_open(const char *sysroot)
+{
+	struct ctl_root *r;
+	int err = ctl_root_open(sysroot, &r);
+
+	if (err < 0)
+		cli_die(CTL_EXIT_USAGE, "--sysroot %s: %s",
+			sysroot && *sysroot ? sysroot : "/",
+			ctl_file_strerror(-err));
+	return r;
+}
+
+void cli_check_bounds(const char *sub, const struct cli_range *r, bool others,
+		      const char *give)
+{
+	bool min = r && r->min_set, max = r && r->max_set;
+
+	if (!min && !max && !others)
+		cli_die(CTL_EXIT_USAGE, "%s: nothing to check; give %s", sub,
+			give);
+	/* No value meets both: every target would fail, whatever it is. */
+	if (min && max && r->min > r->max)
+		cli_die(CTL_EXIT_USAGE,
+			"%s: %s %" PRIu64 " is above %s %" PRIu64
+			"; no value can pass",
+			sub, r->min_opt, r->min, r->max_opt, r->max);
+}
