@@ -68,39 +68,31 @@ for o in 18446744073709551615 9223372036854775808 0x8000000000000000; do
 done
 expect_exit 2 "$M" write w --offset 9223372036854775808 </dev/null
 expect_grep "^mmapwin: --offset '9223372036854775808': out of range" "$WORK/err"
+# STATUS|ARGS|stderr regex, a case a line ("#" lines are comments).
+while IFS='|' read -r st args re; do
+	[ "${st#\#}" = "$st" ] || continue
+	expect_exit "$st" "$M" $args </dev/null
+	expect_grep "$re" "$WORK/err"
+done <<'EOF'
 # OFFSET + LENGTH past it, without overflow tricks.
-expect_exit 2 "$M" read f 9223372036854775807 1
-expect_grep "^mmapwin: range 9223372036854775807\\+1 ends past the largest file offset \\(9223372036854775807\\)$" "$WORK/err"
-expect_exit 2 "$M" read f 1 18446744073709551615
-expect_grep "length '18446744073709551615': out of range" "$WORK/err"
-expect_exit 2 "$M" read f 8192P 1
-expect_grep 'out of range' "$WORK/err"
-expect_exit 2 "$M" cache f 4611686018427387904 4611686018427387904
-expect_grep "range 4611686018427387904\\+4611686018427387904 ends past the largest file offset" "$WORK/err"
-expect_exit 2 "$M" patch f 9223372036854775807 --data xy
-expect_grep "^mmapwin: range 9223372036854775807\\+2 ends past the largest file offset" "$WORK/err"
+2|read f 9223372036854775807 1|^mmapwin: range 9223372036854775807\+1 ends past the largest file offset \(9223372036854775807\)$
+2|read f 1 18446744073709551615|length '18446744073709551615': out of range
+2|read f 8192P 1|out of range
+2|cache f 4611686018427387904 4611686018427387904|range 4611686018427387904\+4611686018427387904 ends past the largest file offset
+2|patch f 9223372036854775807 --data xy|^mmapwin: range 9223372036854775807\+2 ends past the largest file offset
 # The last representable byte itself is a valid offset: past this file's
 # end, exit 3 from both.
-expect_exit 3 "$M" read f 9223372036854775806 1
-expect_grep 'offset 9223372036854775806 is past the end of the file' "$WORK/err"
-expect_exit 3 "$M" patch f 9223372036854775806 --data x
-expect_grep 'ends past the end of the file \(size 100\); use --extend' "$WORK/err"
-expect_exit 2 "$M" read f 1.5K 10
-expect_grep "offset '1.5K': not a size" "$WORK/err"
-expect_exit 2 "$M" read f 0 10Q
-expect_grep "length '10Q': not a size" "$WORK/err"
-expect_exit 2 "$M" patch f 0x --data x
-expect_grep "offset '0x': not a size" "$WORK/err"
-expect_exit 2 "$M" patch f 99999999999999999999 --data x
-expect_grep "offset '99999999999999999999': out of range" "$WORK/err"
-expect_exit 2 "$M" read f 99999999999999999999 1
-expect_grep "offset '99999999999999999999': out of range" "$WORK/err"
-expect_exit 2 "$M" patch f 16E --data x
-expect_grep "offset '16E': not a size" "$WORK/err"
-expect_exit 2 "$M" read f 0 1 --window 4097
-expect_grep 'window 4097: not a multiple of the page size' "$WORK/err"
-expect_exit 2 "$M" read f 0 1 --window 2G
-expect_grep 'window 2G: out of range' "$WORK/err"
+3|read f 9223372036854775806 1|offset 9223372036854775806 is past the end of the file
+3|patch f 9223372036854775806 --data x|ends past the end of the file \(size 100\); use --extend
+2|read f 1.5K 10|offset '1.5K': not a size
+2|read f 0 10Q|length '10Q': not a size
+2|patch f 0x --data x|offset '0x': not a size
+2|patch f 99999999999999999999 --data x|offset '99999999999999999999': out of range
+2|read f 99999999999999999999 1|offset '99999999999999999999': out of range
+2|patch f 16E --data x|offset '16E': not a size
+2|read f 0 1 --window 4097|window 4097: not a multiple of the page size
+2|read f 0 1 --window 2G|window 2G: out of range
+EOF
 unchanged "malformed sizes"
 
 # LENGTH 0.
