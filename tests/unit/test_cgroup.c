@@ -14,6 +14,7 @@
 #include <errno.h>
 
 #include "ctl/cgroup.h"
+#include "ctl/macro.h"
 #include "fake.h"
 
 static struct ctl_root *root;
@@ -89,42 +90,56 @@ static void test_parse_self(void **state)
 	assert_string_equal(out, "/");
 }
 
-static void test_find_hybrid_v1(void **state)
-{
-	struct ctl_cgroup_mem m;
-
-	(void)state;
-	hybrid_tree();
-	assert_int_equal(ctl_cgroup_mem_find(root, &m), 0);
-	assert_int_equal(m.version, 1);
-	assert_string_equal(m.mount, "/sys/fs/cgroup/memory");
-	assert_string_equal(m.self, "/api/job");
-}
-
-static void test_find_v2(void **state)
-{
-	struct ctl_cgroup_mem m;
-
-	(void)state;
-	v2_tree();
-	assert_int_equal(ctl_cgroup_mem_find(root, &m), 0);
-	assert_int_equal(m.version, 2);
-	assert_string_equal(m.mount, "/sys/fs/cgroup");
-	assert_string_equal(m.self, "/user.slice/s.scope");
-}
-
-static void test_find_v2_unified(void **state)
-{
-	struct ctl_cgroup_mem m;
-
-	(void)state;
+/*
+ * Where the memory controller is found, the caller's cgroup in it, and
+ * the limit that binds the caller (LIMIT NULL: not checked).
+ */
+static const struct find_case {
+	void (*tree)(void);
+	const char *unified; /* then sys/fs/cgroup/unified/cgroup.controllers */
+	int version;
+	const char *mount;
+	const char *self;
+	uint64_t max;
+	const char *limit;
+} find_cases[] = {
+	/* v1: the parent's 1 GiB binds. */
+	{hybrid_tree, NULL, 1, "/sys/fs/cgroup/memory", "/api/job", 1073741824,
+	 "/sys/fs/cgroup/memory/api"},
+	{v2_tree, NULL, 2, "/sys/fs/cgroup", "/user.slice/s.scope",
+	 2147483648ULL, "/sys/fs/cgroup/user.slice"},
 	/* v2 in the hybrid place with memory wins over v1. */
-	hybrid_tree();
-	fake_write("sys/fs/cgroup/unified/cgroup.controllers", "memory pids\n");
-	assert_int_equal(ctl_cgroup_mem_find(root, &m), 0);
-	assert_int_equal(m.version, 2);
-	assert_string_equal(m.mount, "/sys/fs/cgroup/unified");
-	assert_string_equal(m.self, "/");
+	{hybrid_tree, "memory pids\n", 2, "/sys/fs/cgroup/unified", "/", 0,
+	 NULL},
+};
+
+static void test_find(void **state)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(find_cases); i++) {
+		const struct find_case *c = &find_cases[i];
+		struct ctl_cgroup_mem m;
+		struct ctl_cgroup_limit lim;
+
+		/* Each case on a tree of its own. */
+		if (i) {
+			teardown(state);
+			assert_int_equal(setup(state), 0);
+		}
+		c->tree();
+		if (c->unified)
+			fake_write("sys/fs/cgroup/unified/cgroup.controllers",
+				   "%s", c->unified);
+		assert_int_equal(ctl_cgroup_mem_find(root, &m), 0);
+		assert_int_equal(m.version, c->version);
+		assert_string_equal(m.mount, c->mount);
+		assert_string_equal(m.self, c->self);
+		if (!c->limit)
+			continue;
+		assert_int_equal(ctl_cgroup_self_limit(root, &lim), 0);
+		assert_int_equal(lim.version, c->version);
+		assert_int_equal(lim.max, c->max);
+		assert_string_equal(lim.path, c->limit);
+	}
 }
 
 static void test_find_none(void **state)
@@ -168,12 +183,8 @@ static void test_self_limit(void **state)
 	struct ctl_cgroup_limit lim;
 
 	(void)state;
-	/* v1: the parent's 1 GiB binds; "unlimited" is PAGE_COUNTER_MAX. */
+	/* v1, the 1 GiB of the parent (test_find) lowered in the child. */
 	hybrid_tree();
-	assert_int_equal(ctl_cgroup_self_limit(root, &lim), 0);
-	assert_int_equal(lim.version, 1);
-	assert_int_equal(lim.max, 1073741824);
-	assert_string_equal(lim.path, "/sys/fs/cgroup/memory/api");
 	fake_write("sys/fs/cgroup/memory/api/job/memory.limit_in_bytes",
 		   "536870912\n");
 	assert_int_equal(ctl_cgroup_self_limit(root, &lim), 0);
@@ -183,6 +194,7 @@ static void test_self_limit(void **state)
 		   "9223372036854771712\n");
 	fake_write("sys/fs/cgroup/memory/api/job/memory.limit_in_bytes",
 		   "9223372036854771712\n");
+	/* "unlimited" is PAGE_COUNTER_MAX. */
 	assert_int_equal(ctl_cgroup_self_limit(root, &lim), 0);
 	assert_true(lim.max == CTL_CGROUP_UNLIMITED);
 	assert_string_equal(lim.path, "");
@@ -204,18 +216,6 @@ static void test_self_limit_unreadable(void **state)
 	/* The caller's own cgroup is not in the tree: -ENOENT. */
 	fake_write("proc/self/cgroup", "4:memory:/api/gone\n");
 	assert_int_equal(ctl_cgroup_self_limit(root, &lim), -ENOENT);
-}
-
-static void test_self_limit_v2(void **state)
-{
-	struct ctl_cgroup_limit lim;
-
-	(void)state;
-	v2_tree();
-	assert_int_equal(ctl_cgroup_self_limit(root, &lim), 0);
-	assert_int_equal(lim.version, 2);
-	assert_int_equal(lim.max, 2147483648ULL);
-	assert_string_equal(lim.path, "/sys/fs/cgroup/user.slice");
 }
 
 static void test_create_v1(void **state)
@@ -351,32 +351,20 @@ static void test_create_v2_no_subtree(void **state)
 	assert_string_equal(cg.attr, "cgroup.subtree_control");
 }
 
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_parse_self, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_find_hybrid_v1, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_find_v2, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_find_v2_unified, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_find_none, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_find_v1_symlink, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_self_limit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_self_limit_unreadable,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_self_limit_v2, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_create_v1, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_create_v2, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_create_v2_no_subtree,
-						setup, teardown),
+		T(test_parse_self),
+		T(test_find),
+		T(test_find_none),
+		T(test_find_v1_symlink),
+		T(test_self_limit),
+		T(test_self_limit_unreadable),
+		T(test_create_v1),
+		T(test_create_v2),
+		T(test_create_v2_no_subtree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "ctl/file.h"
+#include "ctl/macro.h"
 #include "ctl/vm.h"
 #include "fake.h"
 
@@ -168,6 +169,11 @@ static void test_join_kept(void **state)
 
 static void test_meminfo(void **state)
 {
+	const struct ctl_meminfo want = {.total = 24684084,
+					 .free = 24371660,
+					 .available = 6171021,
+					 .swap_total = 1048572,
+					 .swap_free = 524288};
 	struct ctl_meminfo mi;
 
 	(void)state;
@@ -178,11 +184,8 @@ static void test_meminfo(void **state)
 				   "SwapTotal:       1048572 kB\n"
 				   "SwapFree:         524288 kB\n");
 	assert_int_equal(ctl_vm_meminfo_read(root, &mi), 0);
-	assert_int_equal(mi.total, 24684084);
-	assert_int_equal(mi.free, 24371660);
-	assert_int_equal(mi.available, 6171021);
-	assert_int_equal(mi.swap_total, 1048572);
-	assert_int_equal(mi.swap_free, 524288);
+	/* Every field (all uint64_t, no padding) as the file gives it. */
+	assert_memory_equal(&mi, &want, sizeof(mi));
 	fake_write("proc/meminfo", "MemFree: 1 kB\n");
 	assert_int_equal(ctl_vm_meminfo_read(root, &mi), -ENODATA);
 	unlink(strcat(strcpy((char[512]){0}, fake_root), "/proc/meminfo"));
@@ -191,16 +194,15 @@ static void test_meminfo(void **state)
 
 static void test_vmstat(void **state)
 {
+	const struct ctl_vmstat want = {
+		.pgpgin = 1000, .pgpgout = 50, .pswpin = 3, .pswpout = 4};
 	struct ctl_vmstat a, b;
 
 	(void)state;
 	fake_write("proc/vmstat", "nr_free_pages 100\npgpgin 1000\n"
 				  "pgpgout 50\npswpin 3\npswpout 4\n");
 	assert_int_equal(ctl_vm_vmstat_read(root, &a), 0);
-	assert_int_equal(a.pgpgin, 1000);
-	assert_int_equal(a.pgpgout, 50);
-	assert_int_equal(a.pswpin, 3);
-	assert_int_equal(a.pswpout, 4);
+	assert_memory_equal(&a, &want, sizeof(a));
 	fake_write("proc/vmstat", "pgpgin 5000\npgpgout 50\n");
 	assert_int_equal(ctl_vm_vmstat_read(root, &b), 0);
 	/* pgpgin counts KiB: 4000 KiB over 2 s is 2000 KiB/s. */
@@ -213,6 +215,11 @@ static void test_vmstat(void **state)
 
 static void test_swaps(void **state)
 {
+	/* The name unescaped (\040); zram told by the device name. */
+	static const struct ctl_swap want[] = {
+		{"/dev/zram0", "partition", 1048572, 2048, 100, true},
+		{"/var/swap file", "file", 524284, 0, -2, false},
+	};
 	struct ctl_swap *sw;
 	size_t n;
 
@@ -228,17 +235,15 @@ static void test_swaps(void **state)
 		"/dev/zram0                              partition\t1048572\t\t2048\t\t100\n"
 		"/var/swap\\040file                       file\t\t524284\t\t0\t\t-2\n");
 	assert_int_equal(ctl_vm_swaps_read(root, &sw, &n), 0);
-	assert_int_equal(n, 2);
-	assert_string_equal(sw[0].name, "/dev/zram0");
-	assert_string_equal(sw[0].type, "partition");
-	assert_int_equal(sw[0].size, 1048572);
-	assert_int_equal(sw[0].used, 2048);
-	assert_int_equal(sw[0].prio, 100);
-	assert_true(sw[0].zram);
-	assert_string_equal(sw[1].name, "/var/swap file");
-	assert_string_equal(sw[1].type, "file");
-	assert_int_equal(sw[1].prio, -2);
-	assert_false(sw[1].zram);
+	assert_int_equal(n, ARRAY_SIZE(want));
+	for (size_t i = 0; i < n; i++) {
+		assert_string_equal(sw[i].name, want[i].name);
+		assert_string_equal(sw[i].type, want[i].type);
+		assert_int_equal(sw[i].size, want[i].size);
+		assert_int_equal(sw[i].used, want[i].used);
+		assert_int_equal(sw[i].prio, want[i].prio);
+		assert_int_equal(sw[i].zram, want[i].zram);
+	}
 	free(sw);
 }
 
@@ -467,6 +472,15 @@ static struct ctl_vm_owner owner(pid_t pid, int value)
 	return (struct ctl_vm_owner){.pid = pid, .value = value};
 }
 
+/* restore applies WANT, which the kernel then holds, and removes the file. */
+static void restores(int want, struct ctl_vm_restore *res)
+{
+	assert_int_equal(ctl_vm_state_restore(root, res), 0);
+	assert_int_equal(res->applied, want);
+	assert_int_equal(swappiness(), (unsigned int)want);
+	assert_null(fake_read("run/swapadj.state"));
+}
+
 /* Two overlapping runs: the last one out restores the first's original. */
 static void test_state_overlap(void **state)
 {
@@ -554,12 +568,9 @@ static void test_state_stale(void **state)
 	/* A crashed run left 10 in place; its original was 60. */
 	fake_write("proc/sys/vm/swappiness", "10\n");
 	write_state("original 60\nowner %d 0 10 -\n", (int)dead);
-	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
-	assert_int_equal(res.applied, 60);
+	restores(60, &res);
 	assert_int_equal(res.before, 10);
 	assert_int_equal(res.dropped, 1);
-	assert_int_equal(swappiness(), 60);
-	assert_null(fake_read("run/swapadj.state"));
 
 	/* A new run joining a stale state keeps the pre-crash original. */
 	fake_write("proc/sys/vm/swappiness", "10\n");
@@ -600,10 +611,7 @@ static void test_state_join_fail_keeps_stale(void **state)
 	assert_int_equal(swappiness(), 10);
 	assert_non_null(fake_read("run/swapadj.state"));
 	assert_non_null(strstr(fake_read("run/swapadj.state"), "original 60"));
-	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
-	assert_int_equal(res.applied, 60);
-	assert_int_equal(swappiness(), 60);
-	assert_null(fake_read("run/swapadj.state"));
+	restores(60, &res);
 }
 
 static void test_state_cgroup_cleanup(void **state)
@@ -720,10 +728,7 @@ static void test_state_cut(void **state)
 	assert_int_equal(swappiness(), 10);
 	/* The whole file again: restored. */
 	fake_write("run/swapadj.state", "%s", full);
-	assert_int_equal(ctl_vm_state_restore(root, &res), 0);
-	assert_int_equal(res.applied, 60);
-	assert_int_equal(swappiness(), 60);
-	assert_null(fake_read("run/swapadj.state"));
+	restores(60, &res);
 }
 
 /* A FIFO or a directory in place of the state file: refused at once. */
@@ -800,45 +805,33 @@ static void test_pid_start(void **state)
 	assert_int_equal(ctl_vm_pid_alive(root, getpid(), 0), 0);
 }
 
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_range, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_set, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_set_kept, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_join_kept, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_meminfo, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vmstat, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_swaps, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_psi, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sysctl_precedence, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_persist, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_auto_rule, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_format, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_overlap, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_set, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_stale, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			test_state_join_fail_keeps_stale, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_cgroup_cleanup,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_state_sealed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_cut, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_not_regular, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_state_empty_sealed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_pid_start, setup,
-						teardown),
+		T(test_range),
+		T(test_set),
+		T(test_set_kept),
+		T(test_join_kept),
+		T(test_meminfo),
+		T(test_vmstat),
+		T(test_swaps),
+		T(test_psi),
+		T(test_sysctl_precedence),
+		T(test_persist),
+		T(test_auto_rule),
+		T(test_state_format),
+		T(test_state_overlap),
+		T(test_state_set),
+		T(test_state_stale),
+		T(test_state_join_fail_keeps_stale),
+		T(test_state_cgroup_cleanup),
+		T(test_state_sealed),
+		T(test_state_cut),
+		T(test_state_not_regular),
+		T(test_state_empty_sealed),
+		T(test_pid_start),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
