@@ -5,25 +5,10 @@
 # sysfs. The image lives on a tmpfs of the namespace, so the only request
 # queue under the file is the loop device's own (never vda).
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd addpart
-in_mount_ns "$@"
-
-Q=$B/qdepth
-[ -x "$Q" ] || fail "$Q not built"
-mkdir -p "$WORK/tmpfs"
-mount -t tmpfs -o size=300m tmpfs "$WORK/tmpfs" || fail "mount tmpfs"
-at_exit "umount -l '$WORK/tmpfs'"
-truncate -s 256M "$WORK/tmpfs/disk.img"
-DEV=$(losetup -f --show "$WORK/tmpfs/disk.img") || skip "no loop device"
-N=${DEV#/dev/}
-SYSQ=/sys/block/$N/queue
-# Loop queues keep their settings after detach: put them back.
-old_sched=$(sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler")
-old_depth=$(cat "$SYSQ/nr_requests")
+root_ns addpart losetup
+need_tool Q qdepth
+queue_loop 300 256M
 old_ra=$(cat "$SYSQ/read_ahead_kb")
-at_exit "losetup -d '$DEV'"
-at_exit "echo '$old_sched' > $SYSQ/scheduler; echo '$old_depth' > $SYSQ/nr_requests; echo '$old_ra' > $SYSQ/read_ahead_kb"
 
 addpart "$DEV" 1 2048 204800 || fail "addpart 1"
 addpart "$DEV" 2 206848 100000 || fail "addpart 2"
@@ -35,9 +20,6 @@ mkext4 "${DEV}p1"
 MNT=$WORK/mnt
 mountat "${DEV}p1" "$MNT"
 echo data > "$MNT/file"
-
-depth() { cat "$SYSQ/nr_requests"; }
-sched() { sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler"; }
 
 # --- show: a path inside the fs resolves through the partition to the disk
 expect_exit 0 "$Q" show -r -n -o DEVICE,VIA "$MNT/file"

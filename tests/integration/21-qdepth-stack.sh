@@ -6,37 +6,21 @@
 # Nothing leads to the host disk: the bottom image lives on a tmpfs of this
 # private mount namespace.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd losetup
-in_mount_ns "$@"
-
-Q=$B/qdepth
-[ -x "$Q" ] || fail "$Q not built"
+root_ns losetup
+need_tool Q qdepth
 T=$WORK/tmpfs
-mkdir -p "$T"
-mount -t tmpfs -o size=200m tmpfs "$T" || fail "mount tmpfs"
-at_exit "umount -l '$T'"
+tmpfs_at "$T" 200m
 
-truncate -s 160M "$T/b.img"
-DEVB=$(losetup -f --show "$T/b.img") || skip "no loop device"
-at_exit "losetup -d '$DEVB'"
+loop_over DEVB "$T/b.img" 160M
 mkext4 "$DEVB"
 mountat "$DEVB" "$WORK/mb"
-truncate -s 64M "$WORK/mb/a.img"
-DEVA=$(losetup -f --show "$WORK/mb/a.img") || skip "no second loop device"
-at_exit "losetup -d '$DEVA'"
+loop_over DEVA "$WORK/mb/a.img" 64M
 mkext4 "$DEVA"
 mountat "$DEVA" "$WORK/ma"
 echo data >"$WORK/ma/file"
 A=${DEVA#/dev/} BN=${DEVB#/dev/}
-
-sched() { sed 's/.*\[\(.*\)\].*/\1/' "/sys/block/$1/queue/scheduler"; }
-depth() { cat "/sys/block/$1/queue/nr_requests"; }
-# Loop queues keep their settings after a detach: put both back (runs
-# before the detach and the unmounts registered above).
-for n in "$A" "$BN"; do
-	at_exit "echo '$(sched "$n")' >/sys/block/$n/queue/scheduler; echo '$(depth "$n")' >/sys/block/$n/queue/nr_requests"
-done
+# Both queues put back (before the detach and the unmounts above).
+keep_queue "$A" "$BN"
 # A known start: none, 100 on both.
 reset() {
 	local n

@@ -6,15 +6,10 @@
 # an empty one, and cannot hang on a FIFO. The image lives on a tmpfs of
 # this private mount namespace.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd losetup
-in_mount_ns "$@"
-
-Q=$B/qdepth
-[ -x "$Q" ] || fail "$Q not built"
+root_ns losetup
+need_tool Q qdepth
 queue_loop 100
 ra() { cat "$SYSQ/read_ahead_kb"; }
-depth() { cat "$SYSQ/nr_requests"; }
 echo none >"$SYSQ/scheduler" || fail "scheduler none"
 echo 100 >"$SYSQ/nr_requests" || fail "nr_requests"
 echo 1280 >"$SYSQ/read_ahead_kb" || fail "read_ahead_kb"

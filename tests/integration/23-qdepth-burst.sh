@@ -7,14 +7,9 @@
 # lock the kernel answered EBUSY to most of them while an elevator switch
 # was in progress. The image lives on a tmpfs of this namespace.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd losetup
-in_mount_ns "$@"
-
-Q=$B/qdepth
-[ -x "$Q" ] || fail "$Q not built"
+root_ns losetup
+need_tool Q qdepth
 queue_loop 100
-sched() { sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler"; }
 
 states=("mq-deadline 256" "none 64")
 grep -qw kyber "$SYSQ/scheduler" && states+=("kyber 128")

@@ -10,15 +10,9 @@
 #    read_ahead_kb over nr_requests (in this namespace only): the kernel
 #    keeps read-ahead in whole pages, so 65 reads back as 64.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd losetup
-in_mount_ns "$@"
-
-Q=$B/qdepth
-[ -x "$Q" ] || fail "$Q not built"
+root_ns losetup
+need_tool Q qdepth
 queue_loop 100
-sched() { sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler"; }
-depth() { cat "$SYSQ/nr_requests"; }
 pkb=$(($(getconf PAGESIZE) / 1024))
 [ "$pkb" -gt 1 ] || skip "page size below 2 KiB: read-ahead is not rounded"
 

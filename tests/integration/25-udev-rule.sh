@@ -32,17 +32,7 @@ need_root
 in_mount_ns "$@"
 cmd=$(sed -n 's/^RUN+="\(.*\)"$/\1/p' "$RULE")
 [ -n "$cmd" ] || fail "no RUN in the rule"
-mkdir -p "$WORK/t"
-mount -t tmpfs tmpfs "$WORK/t" || fail "tmpfs"
-at_exit "umount -l '$WORK/t'"
-DEV=$(mkloop_on() { truncate -s 64M "$WORK/t/img"; losetup -f --show "$WORK/t/img"; }; mkloop_on) ||
-	skip "no loop device"
-N=${DEV#/dev/}
-SYSQ=/sys/block/$N/queue
-old_sched=$(sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler")
-old_depth=$(cat "$SYSQ/nr_requests")
-at_exit "losetup -d '$DEV'"
-at_exit "echo '$old_sched' > $SYSQ/scheduler; echo '$old_depth' > $SYSQ/nr_requests"
+queue_loop 100
 echo none >"$SYSQ/scheduler"
 run=${cmd//@SBINDIR@/$B}
 run=${run//\$devnode/$DEV}
@@ -55,9 +45,8 @@ cat "$WORK/err" >&2
 [ "$rc" -eq 0 ] || fail "RUN command exited $rc"
 want_sched=$(sed -n 's/.*--scheduler \([^ ]*\).*/\1/p' <<<"$cmd")
 want_depth=$(sed -n 's/.*--depth \([0-9]*\).*/\1/p' <<<"$cmd")
-got_sched=$(sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler")
-[ "$got_sched" = "$want_sched" ] || fail "scheduler $got_sched, rule wants $want_sched"
-[ "$(cat "$SYSQ/nr_requests")" = "$want_depth" ] || fail "depth $(cat "$SYSQ/nr_requests"), rule wants $want_depth"
+[ "$(sched)" = "$want_sched" ] || fail "scheduler $(sched), rule wants $want_sched"
+[ "$(depth)" = "$want_depth" ] || fail "depth $(depth), rule wants $want_depth"
 [ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "expected one log line"
 [ ! -s "$WORK/out" ] || fail "RUN wrote to stdout"
 echo "udev rule applied $want_sched/$want_depth to $N"

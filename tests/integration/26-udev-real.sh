@@ -93,20 +93,9 @@ udevd_log() {
 }
 
 # --- the device: a loop device over an image on a tmpfs
-mkdir -p "$WORK/t"
-mount -t tmpfs -o size=80m tmpfs "$WORK/t" || fail "mount tmpfs"
-at_exit "umount -l '$WORK/t'"
-truncate -s 64M "$WORK/t/img"
-DEV=$(losetup -f --show "$WORK/t/img") || skip "cannot create a loop device"
-N=${DEV#/dev/}
-SYSQ=/sys/block/$N/queue
 # Detached while the daemon runs, which then drops its links and record.
-at_exit "losetup -d '$DEV'; udevadm settle -t 10"
-sched() { sed 's/.*\[\(.*\)\].*/\1/' "$SYSQ/scheduler"; }
-depth() { cat "$SYSQ/nr_requests"; }
-old_sched=$(sched) old_depth=$(depth)
-# Loop queues keep their settings after detach: put them back.
-at_exit "echo '$old_sched' >$SYSQ/scheduler; echo '$old_depth' >$SYSQ/nr_requests"
+at_exit "udevadm settle -t 10"
+queue_loop 80
 
 # --- the variant: the shipped rule with only the device filter changed
 FILTER='^KERNEL=="[^"]*", GOTO="qdepth_end"$'
