@@ -23,12 +23,18 @@
 #define SAMPLE_SECS 1.0
 
 void auto_reason(const struct ctl_vm_auto_in *in, const struct ctl_vm_auto *a,
-		 char *buf, size_t len)
+		 bool exact, char *buf, size_t len)
 {
+	char ratio[32] = "MemAvailable/MemTotal", rate[32] = "";
+
+	if (exact) {
+		snprintf(ratio, sizeof(ratio), "%.3f", a->avail_pct / 100);
+		snprintf(rate, sizeof(rate), "%.1f KiB/s ", in->readin);
+	}
 	snprintf(buf, len,
-		 "base 10 + (1 - %.3f) x 30 = %u; read-in %.1f KiB/s %s %.0f "
-		 "KiB/s: +%d; clamp %u..%u%s",
-		 a->avail_pct / 100, a->base, in->readin,
+		 "base 10 + (1 - %s) x 30 = %u; read-in %s%s %.0f KiB/s: +%d; "
+		 "clamp %u..%u%s",
+		 ratio, a->base, rate,
 		 a->readin_high ? ">" : "<=", CTL_VM_AUTO_READIN_KIBS,
 		 a->readin_high ? 10 : 0, in->min, in->max,
 		 a->clamped < 0	  ? " (raised to min)"
@@ -131,7 +137,7 @@ static int auto_once(struct opts *o, struct auto_run *ar)
 		say(LOG_INFO, "dry run: nothing written");
 	row = change_row(o, out, (int)cur, (int)now);
 	if (row) {
-		auto_reason(&ar->in, &ar->out, why, sizeof(why));
+		auto_reason(&ar->in, &ar->out, true, why, sizeof(why));
 		ctl_out_setf(out, row, U_AVAIL, "%.1f", ar->out.avail_pct);
 		ctl_out_setf(out, row, U_READIN, "%.1f", ar->in.readin);
 		ctl_out_set(out, row, U_REASON, why);
@@ -289,14 +295,7 @@ static void auto_status(const struct opts *o, const struct auto_run *ar,
 	const struct ctl_vm_auto *a = &ar->out;
 	char rule[256];
 
-	snprintf(rule, sizeof(rule),
-		 "base 10 + (1 - MemAvailable/MemTotal) x 30 = %u; read-in %s "
-		 "%.0f KiB/s: +%d; clamp %u..%u%s",
-		 a->base, a->readin_high ? ">" : "<=", CTL_VM_AUTO_READIN_KIBS,
-		 a->readin_high ? 10 : 0, ar->in.min, ar->in.max,
-		 a->clamped < 0	  ? " (raised to min)"
-		 : a->clamped > 0 ? " (lowered to max)"
-				  : "");
+	auto_reason(&ar->in, a, false, rule, sizeof(rule));
 	if (o->cli.dry_run)
 		snprintf(buf, len, "dry run: vm.swappiness would be %u: %s",
 			 a->value, rule);

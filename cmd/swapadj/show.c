@@ -155,7 +155,7 @@ static void show_auto(struct show *sh, const struct ctl_meminfo *mi,
 		return;
 	}
 	if (o->interval_set) {
-		auto_reason(&in, &lo, why, sizeof(why));
+		auto_reason(&in, &lo, true, why, sizeof(why));
 		snprintf(buf, sizeof(buf), "%u", lo.value);
 		row(sh, "auto", buf, "what 'swapadj auto' would set: %s", why);
 		return;

@@ -91,9 +91,14 @@ struct ctl_row *change_row(const struct opts *o, struct ctl_out *out, int old,
 
 /* auto.c */
 
-/* How the adaptive rule got from IN to A, for a DETAIL or REASON column. */
+/*
+ * How the adaptive rule got from IN to A. EXACT: with the MemAvailable
+ * share and the read-in rate measured (DETAIL, REASON); without, only what
+ * decides the value, so that STATUS= changes when the value or its reason
+ * does.
+ */
 void auto_reason(const struct ctl_vm_auto_in *in, const struct ctl_vm_auto *a,
-		 char *buf, size_t len);
+		 bool exact, char *buf, size_t len);
 
 /* The subcommands: each returns the exit status. */
 int cmd_show(struct opts *o);
