@@ -178,19 +178,17 @@ static int report(const struct opts *o, const struct pf_result *v, size_t n)
 	return failed ? CTL_EXIT_CHECK : rc;
 }
 
-/* Exit 2 for a TARGET that is a device, FIFO or socket, naming which. */
-static _Noreturn void not_a_file(const char *target)
+/* Exit 2 for a TARGET T that is a device, FIFO or socket, naming which. */
+static _Noreturn void not_a_file(const char *target, const struct ctl_target *t)
 {
-	struct stat st = {0};
-	const char *what = "not a regular file";
+	mode_t m = t->st.st_mode;
+	const char *what = S_ISBLK(m)	 ? "a block device"
+			   : S_ISCHR(m)	 ? "a character device"
+			   : S_ISFIFO(m) ? "a FIFO"
+			   : S_ISSOCK(m) ? "a socket"
+					 : "not a regular file";
 
-	if (stat(target, &st) == 0)
-		what = S_ISBLK(st.st_mode)    ? "a block device"
-		       : S_ISCHR(st.st_mode)  ? "a character device"
-		       : S_ISFIFO(st.st_mode) ? "a FIFO"
-		       : S_ISSOCK(st.st_mode) ? "a socket"
-					      : what;
-	if (S_ISBLK(st.st_mode))
+	if (S_ISBLK(m))
 		errx(CTL_EXIT_USAGE,
 		     "%s: %s, not a file or directory; for its queue: qdepth show %s",
 		     target, what, target);
@@ -203,6 +201,7 @@ int main(int argc, char **argv)
 	struct pf_policy pol;
 	struct pf_result *v = NULL;
 	struct ctl_strv t = {0};
+	struct ctl_target tg;
 	struct ctl_root *root;
 	const char *target;
 	size_t n = 0;
@@ -228,14 +227,16 @@ int main(int argc, char **argv)
 	if (e < 0)
 		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
 		     strerror(-e));
-	e = pf_run(root, target, o.size, &pol, &v, &n);
+	e = pf_target(root, target, &tg);
+	if (e == 0)
+		e = pf_run(root, &tg, o.size, &pol, &v, &n);
 	ctl_root_free(root);
 	if (e == -ENOENT)
 		errx(CTL_EXIT_FAIL,
 		     "%s: neither it nor its directory exists; create the directory first",
 		     target);
 	if (e == -CTL_ENOTREG)
-		not_a_file(target);
+		not_a_file(target, &tg);
 	if (e < 0)
 		errx(ctl_exit_for(e), "%s: %s", target, strerror(-e));
 	rc = report(&o, v, n);

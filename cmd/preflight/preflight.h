@@ -22,6 +22,7 @@
 #include "ctl/macro.h"
 #include "ctl/preflight.h"
 #include "ctl/root.h"
+#include "ctl/target.h"
 
 /* A comma list of names in a policy ("nosuid,noexec"). */
 #define PF_LIST_MAX 128
@@ -175,16 +176,23 @@ void pf_judge_uring(const struct ctl_pf_uring *m, const struct pf_policy *p,
 		    struct pf_result *res);
 
 /*
- * Run every check for TARGET (a host path, made absolute first; when it
- * does not exist yet, the directory it would be created in is measured,
- * through a dangling symlink too), about to receive SIZE bytes
- * (CTL_PF_SIZE_UNKNOWN: the current size of TARGET). Appends one result
- * per check (one per queue for the queue checks) to the new array *OUT of
- * *N entries (free it). A check that cannot be measured is an ERROR row,
- * not a failure of the call. Returns 0, -ENOENT when neither TARGET nor
- * its directory exists, -CTL_ENOTREG when TARGET is neither a regular
- * file nor a directory (a device, FIFO or socket; never opened), -EINVAL
- * for an empty TARGET, or -errno.
+ * Resolve WORD, preflight's TARGET, into *T as a file operand
+ * (ctl/target.h: a bare word is a file in the working directory, a file
+ * that does not exist yet is NEW and stands for its directory, through a
+ * dangling symlink too). Returns 0, -CTL_ENOTREG when it is neither a
+ * regular file nor a directory (a device, FIFO or socket, which T
+ * describes; never opened), or the resolver's -errno: -ENOENT when neither
+ * WORD nor its directory exists, -EINVAL for an empty WORD.
  */
-int pf_run(const struct ctl_root *r, const char *target, uint64_t size,
+int pf_target(const struct ctl_root *r, const char *word, struct ctl_target *t);
+
+/*
+ * Run every check for the target T (from pf_target()), about to receive
+ * SIZE bytes (CTL_PF_SIZE_UNKNOWN: the current size of the file, unknown
+ * for a directory or a new file). Appends one result per check (one per
+ * queue for the queue checks) to the new array *OUT of *N entries (free
+ * it). A check that cannot be measured is an ERROR row, not a failure of
+ * the call. Returns 0 or -errno.
+ */
+int pf_run(const struct ctl_root *r, const struct ctl_target *t, uint64_t size,
 	   const struct pf_policy *p, struct pf_result **out, size_t *n);

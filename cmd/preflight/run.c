@@ -6,14 +6,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "cmd/preflight/preflight.h"
 #include "ctl/blk.h"
@@ -154,15 +152,16 @@ static int run_mount(const struct ctl_root *r, const char *path,
 	return err ? err : ADD(rs, pf_judge_commit, &pe, p);
 }
 
-static int run_queues(const struct ctl_root *r, const char *path,
-		      const struct pf_policy *p, struct results *rs)
+static int run_queues(const struct ctl_root *r, const struct ctl_target *t,
+		      const char *path, const struct pf_policy *p,
+		      struct results *rs)
 {
 	struct ctl_blk_list l = {0};
 	_cleanup_free_ const char **names = NULL;
 	_cleanup_free_ struct ctl_pf_queue *qs = NULL;
 	_cleanup_free_ int *errs = NULL;
 	size_t nq = 0, k = 0;
-	int err = ctl_blk_resolve(r, path, CTL_BLK_FOLLOW_LOOP, &l);
+	int err = ctl_blk_resolve_target(r, t, CTL_BLK_FOLLOW_LOOP, &l);
 
 	if (err < 0) {
 		ctl_blk_list_free(&l);
@@ -259,81 +258,48 @@ static int run_memory(const struct ctl_root *r, uint64_t size,
 	return ADD(rs, pf_judge_uring, &ur, p);
 }
 
-/*
- * The name a write to the missing TARGET creates, into BUF: TARGET, or
- * for a dangling symlink (a chain of them) the name it points to.
- */
-static int created_name(const char *target, char *buf, size_t len)
+int pf_target(const struct ctl_root *r, const char *word, struct ctl_target *t)
 {
-	char link[PATH_MAX], dir[PATH_MAX];
-	struct stat st;
-	ssize_t n;
+	const unsigned int flags = CTL_TARGET_FILE | CTL_TARGET_MAY_CREATE;
+	int err = ctl_target_resolve(r, word, flags, t);
 
-	if ((size_t)snprintf(buf, len, "%s", target) >= len)
-		return -ENAMETOOLONG;
-	for (int i = 0; i < 40; i++) {
-		if (lstat(buf, &st) < 0)
-			return errno == ENOENT ? 0 : -errno;
-		if (!S_ISLNK(st.st_mode))
-			return 0;
-		n = readlink(buf, link, sizeof(link) - 1);
-		if (n < 0)
-			return -errno;
-		link[n] = '\0';
-		snprintf(dir, sizeof(dir), "%s", buf);
-		if ((size_t)snprintf(buf, len, "%s%s%s",
-				     link[0] == '/' ? "" : dirname(dir),
-				     link[0] == '/' ? "" : "/", link) >= len)
-			return -ENAMETOOLONG;
-	}
-	return -ELOOP;
+	/* "-" was read from stdin already: here it is a file named "-". */
+	if (err == 0 && t->kind == CTL_TARGET_STDIN)
+		err = ctl_target_resolve(r, "./-", flags, t);
+	if (err < 0)
+		return err;
+	/* A device, FIFO or socket: its space and mount would be those of
+	 * /dev, not of what a write to it reaches. */
+	if (t->kind == CTL_TARGET_DEV ||
+	    !(S_ISREG(t->st.st_mode) || S_ISDIR(t->st.st_mode)))
+		return -CTL_ENOTREG;
+	return 0;
 }
 
-int pf_run(const struct ctl_root *r, const char *target, uint64_t size,
+int pf_run(const struct ctl_root *r, const struct ctl_target *t, uint64_t size,
 	   const struct pf_policy *p, struct pf_result **out, size_t *n)
 {
 	struct results rs = {0};
 	struct ctl_pf_space sp = {0};
-	char name[PATH_MAX];
-	_cleanup_free_ char *path = NULL;
-	struct stat st;
-	int err;
+	char path[PATH_MAX];
+	bool reg = t->kind == CTL_TARGET_PATH && S_ISREG(t->st.st_mode);
+	int err = ctl_target_found(t, path, sizeof(path));
 
-	if (!*target)
-		return -EINVAL;
-	/* A file about to be created: measure the directory it goes in. */
-	if (stat(target, &st) < 0) {
-		if (errno != ENOENT)
-			return -errno;
-		err = created_name(target, name, sizeof(name));
-		if (err < 0)
-			return err;
-		target = dirname(name);
-		if (stat(target, &st) < 0)
-			return -errno;
-	} else if (S_ISREG(st.st_mode)) {
-		sp.file_size = (uint64_t)st.st_size;
-	} else if (!S_ISDIR(st.st_mode)) {
-		/* A device, FIFO or socket: its space and mount would be
-		 * those of /dev, not of what a write to it reaches. */
-		return -CTL_ENOTREG;
-	}
-	/*
-	 * Absolute and without symlinks: ctl_blk_resolve() takes a name
-	 * without '/' ("data.bin", "sda") for a kernel device name.
-	 */
-	path = realpath(target, NULL);
-	if (!path)
-		return -errno;
+	if (err < 0)
+		return err;
+	if (reg)
+		sp.file_size = (uint64_t)t->st.st_size;
 	/* Without --size: the size of the file, unknown for a new file or a
 	 * directory (not 0 bytes, which every check would pass). */
 	if (size != CTL_PF_SIZE_UNKNOWN)
 		sp.size = size;
-	else if (S_ISREG(st.st_mode) && st.st_size > 0)
+	else if (reg && t->st.st_size > 0)
 		sp.size = sp.file_size;
 	else
 		sp.size = CTL_PF_SIZE_UNKNOWN;
-	snprintf(sp.path, sizeof(sp.path), "%s", path);
+	/* for the hint: cut, as every report cell is */
+	snprintf(sp.path, sizeof(sp.path), "%.*s", (int)sizeof(sp.path) - 1,
+		 path);
 
 	err = ctl_mount_space(path, &sp.avail, &sp.total);
 	if (err == -ENOMEM)
@@ -345,7 +311,7 @@ int pf_run(const struct ctl_root *r, const char *target, uint64_t size,
 	if (!err)
 		err = run_mount(r, path, p, &rs);
 	if (!err)
-		err = run_queues(r, path, p, &rs);
+		err = run_queues(r, t, path, p, &rs);
 	if (!err)
 		err = run_memory(r, sp.size, p, &rs);
 	if (err < 0)

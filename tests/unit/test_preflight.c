@@ -1094,6 +1094,16 @@ static void test_measure_mount_system(void **state)
 	fake_free();
 }
 
+/* TARGET as preflight takes it (pf_target), then the run. */
+static int run(struct ctl_root *r, const char *target, uint64_t size,
+	       struct pf_result **v, size_t *n)
+{
+	struct ctl_target t;
+	int err = pf_target(r, target, &t);
+
+	return err < 0 ? err : pf_run(r, &t, size, &pol, v, n);
+}
+
 /*
  * A whole run against an empty fake tree: every check that cannot be
  * measured is an ERROR or SKIP row, none is silently dropped.
@@ -1109,7 +1119,7 @@ static void test_run_empty_tree(void **state)
 	fake_new();
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
 	pol.sat.samples = 0;
-	assert_int_equal(pf_run(r, fake_root, 4096, &pol, &v, &n), 0);
+	assert_int_equal(run(r, fake_root, 4096, &v, &n), 0);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].check, "space") == 0) {
 			space++;
@@ -1143,16 +1153,14 @@ static void test_run_empty_tree(void **state)
 	assert_int_equal(uring, 1);
 	free(v);
 	/* A directory without a size: the size is unknown, not 0 bytes. */
-	assert_int_equal(
-		pf_run(r, fake_root, CTL_PF_SIZE_UNKNOWN, &pol, &v, &n), 0);
+	assert_int_equal(run(r, fake_root, CTL_PF_SIZE_UNKNOWN, &v, &n), 0);
 	assert_string_equal(v[0].check, "space");
 	assert_true(strstr(v[0].bound, "write size unknown (--size)") != NULL);
 	/* Each check that could not be measured keeps its own row. */
 	assert_int_equal(swp, 1);
 	assert_int_equal(mem, 1);
 	free(v);
-	assert_int_equal(pf_run(r, "/nonexistent-dir/x", 0, &pol, &v, &n),
-			 -ENOENT);
+	assert_int_equal(run(r, "/nonexistent-dir/x", 0, &v, &n), -ENOENT);
 	ctl_root_free(r);
 	fake_free();
 }
@@ -1168,7 +1176,7 @@ static int run_hint(struct ctl_root *r, const char *dir, const char *target,
 
 	assert_true(cwd >= 0);
 	assert_int_equal(chdir(dir), 0);
-	err = pf_run(r, target, 0, &pol, &v, &n);
+	err = run(r, target, 0, &v, &n);
 	assert_int_equal(fchdir(cwd), 0);
 	close(cwd);
 	hint[0] = '\0';
@@ -1180,9 +1188,10 @@ static int run_hint(struct ctl_root *r, const char *dir, const char *target,
 }
 
 /*
- * A relative TARGET is measured by its absolute path: ctl_blk_resolve()
- * takes a name without '/' for a kernel device name. A dangling symlink
- * is measured where the write would land, not next to the link.
+ * A relative TARGET is a file in the cwd, never a kernel device name
+ * (ctl/target.h, CTL_TARGET_FILE), measured by its absolute path. A
+ * dangling symlink is measured where the write would land, not next to
+ * the link.
  */
 static void test_run_target_names(void **state)
 {
@@ -1218,7 +1227,7 @@ static void test_run_target_names(void **state)
 			 0);
 	assert_string_equal(hint, want);
 
-	assert_int_equal(pf_run(r, "", 0, &pol, &v, &n), -EINVAL);
+	assert_int_equal(run(r, "", 0, &v, &n), -EINVAL);
 	ctl_root_free(r);
 	fake_free();
 }
@@ -1240,7 +1249,7 @@ static void test_run_error_text(void **state)
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
 	pol.sat.samples = 0;
 	alarm(5);
-	assert_int_equal(pf_run(r, fake_root, 0, &pol, &v, &n), 0);
+	assert_int_equal(run(r, fake_root, 0, &v, &n), 0);
 	alarm(0);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].check, "mount") != 0)
@@ -1272,16 +1281,16 @@ static void test_run_not_a_file(void **state)
 	fake_new();
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
 	pol.sat.samples = 0;
-	assert_int_equal(pf_run(r, "/dev/null", 0, &pol, &v, &n), -CTL_ENOTREG);
+	assert_int_equal(run(r, "/dev/null", 0, &v, &n), -CTL_ENOTREG);
 	snprintf(path, sizeof(path), "%s/fifo", fake_root);
 	assert_int_equal(mkfifo(path, 0600), 0);
 	alarm(5);
-	assert_int_equal(pf_run(r, path, 0, &pol, &v, &n), -CTL_ENOTREG);
+	assert_int_equal(run(r, path, 0, &v, &n), -CTL_ENOTREG);
 	alarm(0);
 	/* Through a symlink too. */
 	snprintf(link, sizeof(link), "%s/null", fake_root);
 	assert_int_equal(symlink("/dev/null", link), 0);
-	assert_int_equal(pf_run(r, link, 0, &pol, &v, &n), -CTL_ENOTREG);
+	assert_int_equal(run(r, link, 0, &v, &n), -CTL_ENOTREG);
 	assert_null(v);
 	ctl_root_free(r);
 	fake_free();
@@ -1312,7 +1321,7 @@ static void test_run_unknown_below(void **state)
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
 	pol.sat.samples = 0;
 	snprintf(path, sizeof(path), "%s/%s", fake_root, QD_IMAGE);
-	assert_int_equal(pf_run(r, path, 0, &pol, &v, &n), 0);
+	assert_int_equal(run(r, path, 0, &v, &n), 0);
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(v[i].check, "queue") != 0)
 			continue;
