@@ -124,35 +124,45 @@ static void test_attr_rw(void **state)
 
 static void test_parse(void **state)
 {
+	/* What ctl_parse_u64 (U) and ctl_parse_size (S) make of a string. */
+	static const struct {
+		char fn;
+		const char *s;
+		int ret;
+		uint64_t v; /* when ret is 0 */
+	} cases[] = {
+		{'U', "42", 0, 42},
+		{'U', "0x10", 0, 16},
+		{'U', "-1", -EINVAL, 0},
+		{'U', "abc", -EINVAL, 0},
+		{'U', "12abc", -EINVAL, 0},
+		{'U', "", -EINVAL, 0},
+		{'U', "0x", -EINVAL, 0},
+		{'U', "99999999999999999999999", -ERANGE, 0},
+		{'S', "4K", 0, 4096},
+		{'S', "5GiB", 0, 5ULL << 30},
+		{'S', "1t", 0, 1ULL << 40},
+		{'S', "0x1000", 0, 4096},
+		{'S', "4X", -EINVAL, 0},
+		{'S', "4KX", -EINVAL, 0},
+		{'S', "-4K", -EINVAL, 0},
+		{'S', "99999999P", -ERANGE, 0},
+	};
 	uint64_t v;
 	double d;
 
 	(void)state;
-	assert_int_equal(ctl_parse_u64("42", &v), 0);
-	assert_int_equal(v, 42);
-	assert_int_equal(ctl_parse_u64("0x10", &v), 0);
-	assert_int_equal(v, 16);
-	assert_int_equal(ctl_parse_u64("-1", &v), -EINVAL);
-	assert_int_equal(ctl_parse_u64("abc", &v), -EINVAL);
-	assert_int_equal(ctl_parse_u64("12abc", &v), -EINVAL);
-	assert_int_equal(ctl_parse_u64("", &v), -EINVAL);
-	assert_int_equal(ctl_parse_u64("0x", &v), -EINVAL);
-	assert_int_equal(ctl_parse_u64("99999999999999999999999", &v), -ERANGE);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		int ret = cases[i].fn == 'U' ? ctl_parse_u64(cases[i].s, &v)
+					     : ctl_parse_size(cases[i].s, &v);
+
+		assert_int_equal(ret, cases[i].ret);
+		if (!ret)
+			assert_int_equal(v, cases[i].v);
+	}
 	assert_int_equal(ctl_parse_range("0", 1, 10, &v), -ERANGE);
 	assert_int_equal(ctl_parse_range("11", 1, 10, &v), -ERANGE);
 	assert_int_equal(ctl_parse_range("10", 1, 10, &v), 0);
-	assert_int_equal(ctl_parse_size("4K", &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(ctl_parse_size("5GiB", &v), 0);
-	assert_int_equal(v, 5ULL << 30);
-	assert_int_equal(ctl_parse_size("1t", &v), 0);
-	assert_int_equal(v, 1ULL << 40);
-	assert_int_equal(ctl_parse_size("0x1000", &v), 0);
-	assert_int_equal(v, 4096);
-	assert_int_equal(ctl_parse_size("4X", &v), -EINVAL);
-	assert_int_equal(ctl_parse_size("4KX", &v), -EINVAL);
-	assert_int_equal(ctl_parse_size("-4K", &v), -EINVAL);
-	assert_int_equal(ctl_parse_size("99999999P", &v), -ERANGE);
 	assert_int_equal(ctl_parse_seconds("0.5", &d), 0);
 	assert_true(d == 0.5);
 	assert_int_equal(ctl_parse_seconds("0", &d), -ERANGE);
@@ -165,13 +175,24 @@ static const struct ctl_col cols[] = {
 	{"ROTA", 0.1, CTL_COL_BOOL, "rotational"},
 };
 
+/* Print table O into a new string, and free O. */
+static char *print_mem(struct ctl_out *o)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	ctl_out_print(o, f);
+	fclose(f);
+	ctl_out_free(o);
+	return buf;
+}
+
 static char *render(struct ctl_outfmt *fmt, int *err, const char **bad)
 {
 	struct ctl_out *o = NULL;
 	struct ctl_row *row;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 
 	*err = ctl_out_new("devices", cols, ARRAY_SIZE(cols), "NAME,DEPTH", fmt,
 			   &o, bad);
@@ -181,53 +202,50 @@ static char *render(struct ctl_outfmt *fmt, int *err, const char **bad)
 	ctl_out_set(o, row, 0, "sda");
 	ctl_out_setf(o, row, 1, "%d", 64);
 	ctl_out_set(o, row, 2, "true");
-	f = open_memstream(&buf, &len);
-	ctl_out_print(o, f);
-	fclose(f);
-	ctl_out_free(o);
-	return buf;
+	return print_mem(o);
 }
 
 static void test_out_formats(void **state)
 {
-	struct ctl_outfmt fmt = {0};
+	static const struct {
+		struct ctl_outfmt fmt;
+		const char *want; /* the whole output, or NULL */
+		const char *has[2]; /* else parts of it */
+		const char *lacks;
+	} cases[] = {
+		{{.raw = 1, .noheadings = 1}, "sda 64\n", {NULL}, NULL},
+		{{.pairs = 1, .columns = "+rota"},
+		 "NAME=\"sda\" DEPTH=\"64\" ROTA=\"1\"\n",
+		 {NULL},
+		 NULL},
+		{{.json = 1, .columns = "DEPTH"},
+		 NULL,
+		 {"\"devices\": [", "\"depth\": 64"},
+		 "sda"},
+		/* "true" in, "1" out: libsmartcols reads any other string as
+		 * true. */
+		{{.json = 1, .columns = "ROTA"}, NULL, {"\"rota\": true"}, NULL},
+	};
+	struct ctl_outfmt fmt;
 	const char *bad = NULL;
 	char *s;
 	int err;
 
 	(void)state;
-	fmt.raw = 1;
-	fmt.noheadings = 1;
-	s = render(&fmt, &err, &bad);
-	assert_string_equal(s, "sda 64\n");
-	free(s);
-
-	memset(&fmt, 0, sizeof(fmt));
-	fmt.pairs = 1;
-	fmt.columns = "+rota";
-	s = render(&fmt, &err, &bad);
-	assert_string_equal(s, "NAME=\"sda\" DEPTH=\"64\" ROTA=\"1\"\n");
-	free(s);
-
-	memset(&fmt, 0, sizeof(fmt));
-	fmt.json = 1;
-	fmt.columns = "DEPTH";
-	s = render(&fmt, &err, &bad);
-	assert_non_null(strstr(s, "\"devices\": ["));
-	assert_non_null(strstr(s, "\"depth\": 64"));
-	assert_null(strstr(s, "sda"));
-	free(s);
-
-	/* "true" in, "1" out: libsmartcols reads any other string as true. */
-	memset(&fmt, 0, sizeof(fmt));
-	fmt.json = 1;
-	fmt.columns = "ROTA";
-	s = render(&fmt, &err, &bad);
-	assert_non_null(strstr(s, "\"rota\": true"));
-	free(s);
-
-	memset(&fmt, 0, sizeof(fmt));
-	fmt.columns = "NAME,BOGUS";
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		fmt = cases[i].fmt;
+		s = render(&fmt, &err, &bad);
+		assert_non_null(s);
+		if (cases[i].want)
+			assert_string_equal(s, cases[i].want);
+		for (size_t j = 0; j < ARRAY_SIZE(cases[i].has); j++)
+			if (cases[i].has[j])
+				assert_non_null(strstr(s, cases[i].has[j]));
+		if (cases[i].lacks)
+			assert_null(strstr(s, cases[i].lacks));
+		free(s);
+	}
+	fmt = (struct ctl_outfmt){.columns = "NAME,BOGUS"};
 	s = render(&fmt, &err, &bad);
 	assert_null(s);
 	assert_int_equal(err, -EINVAL);
@@ -239,9 +257,7 @@ static void test_out_bool_false(void **state)
 	struct ctl_outfmt fmt = {.json = 1, .columns = "ROTA"};
 	struct ctl_out *o = NULL;
 	struct ctl_row *row;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *buf;
 
 	(void)state;
 	assert_int_equal(ctl_out_new("devices", cols, ARRAY_SIZE(cols), "NAME",
@@ -251,10 +267,7 @@ static void test_out_bool_false(void **state)
 	ctl_out_set(o, row, 2, "false");
 	row = ctl_out_row(o);
 	ctl_out_setf(o, row, 2, "%d", 0);
-	f = open_memstream(&buf, &len);
-	ctl_out_print(o, f);
-	fclose(f);
-	ctl_out_free(o);
+	buf = print_mem(o);
 	assert_null(strstr(buf, "true"));
 	assert_non_null(strstr(buf, "\"rota\": false"));
 	free(buf);
