@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "ctl/attr.h"
 #include "ctl/blk.h"
@@ -40,7 +39,7 @@ const char *ctl_target_kind_name(enum ctl_target_kind kind)
 /* The length of WORD's tag prefix ("UUID=" 5), or 0 when it has none. */
 static size_t tag_len(const char *word)
 {
-	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(tags); i++) {
 		size_t n = strlen(tags[i]);
 
 		if (strncmp(word, tags[i], n) == 0)
@@ -243,10 +242,9 @@ static int by_word(const struct ctl_root *r, const char *word,
 		if (err < 0 && err != -ENOENT && err != -ENOTDIR)
 			return err;
 	}
-	if (access(word, F_OK) < 0)
-		return errno == ENOENT ? -ENODEV : neg_errno();
-	/* No create through a bare word: it exists. */
-	return by_path(r, word, flags & ~CTL_TARGET_MAY_CREATE, t);
+	/* A file here, never a new one: a mistyped name is no file. */
+	err = by_path(r, word, flags & ~CTL_TARGET_MAY_CREATE, t);
+	return err == -ENOENT ? -ENODEV : err;
 }
 
 int ctl_target_found(const struct ctl_target *t, char *buf, size_t len)
