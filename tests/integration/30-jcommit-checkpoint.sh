@@ -3,17 +3,11 @@
 # jcommit checkpoint (EXT4_IOC_CHECKPOINT) and check (mount-flag safety
 # check for scripts), on real loop-mounted ext4.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-# Images (mkloop) on a tmpfs of this namespace, never on the host's disk;
-# unmounted after the test's own cleanups, which detach its devices.
-mount -t tmpfs -o size=1g,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
-at_exit "umount -l '$WORK'"
-J=$B/jcommit
+root_ns
+tmpfs_at "$WORK" 1g mode=0700
+need_tool J jcommit
 
-dev=$(mkloop 64)
-at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$dev"
+ext4_new dev 64
 mnt=$WORK/mnt
 mountat "$dev" "$mnt" nosuid,nodev
 

@@ -5,36 +5,19 @@
 # to the file system on top. jcommit must neither change nor report that
 # other file system in its place.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd dumpe2fs
-need_cmd debugfs
-in_mount_ns "$@"
-# Images (mkloop) on a tmpfs of this namespace, never on the host's disk;
-# unmounted after the test's own cleanups, which detach its devices.
-mount -t tmpfs -o size=1g,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
-at_exit "umount -l '$WORK'"
-J=$B/jcommit
+root_ns dumpe2fs debugfs
+tmpfs_at "$WORK" 1g mode=0700
+need_tool J jcommit
 
-low=$(mkloop 32)
-at_exit "losetup -d '$low'" # mkloop runs in a subshell: its own at_exit is lost
-top=$(mkloop 32)
-at_exit "losetup -d '$top'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$low"
-mkext4 "$top"
-debugfs -w -R "ssv mount_opts commit=42,data_err=abort" "$low" >/dev/null 2>&1 ||
-	fail "debugfs ssv"
-debugfs -w -R "ssv mount_opts commit=7" "$top" >/dev/null 2>&1 ||
-	fail "debugfs ssv"
-klow=$(basename "$(readlink -f "$low")")
-ktop=$(basename "$(readlink -f "$top")")
+ext4_new low 32 commit=42,data_err=abort
+ext4_new top 32 commit=7
+klow=$(kname "$low")
+ktop=$(kname "$top")
 mnt=$WORK/mnt
 mountat "$low" "$mnt"
 # A save file for the covered one, made while it is reachable (no change).
 expect_exit 0 "$J" set --commit 42 --persist --save "$WORK/save" "$low"
 mountat "$top" "$mnt"
-live() { sed -n "s/^$2=//p" "/proc/fs/ext4/$1/options"; }
-sbopts() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
-defopts() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Default mount options: *//p'; }
 [ "$(live "$klow" commit)" = 42 ] && [ "$(live "$ktop" commit)" = 7 ] ||
 	fail "setup: commit $(live "$klow" commit) $(live "$ktop" commit)"
 msg="jcommit: $mnt: another file system is mounted over this mount point, so $low cannot be reached through it; unmount that one first"

@@ -5,51 +5,36 @@
 # not), checked with dumpe2fs and by remounting; the 63-byte limit; a
 # read-only mount; --data; no CAP_SYS_ADMIN.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd dumpe2fs
-need_cmd debugfs
-in_mount_ns "$@"
-# Images (mkloop) on a tmpfs of this namespace, never on the host's disk;
-# unmounted after the test's own cleanups, which detach its devices.
-mount -t tmpfs -o size=1g,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
-at_exit "umount -l '$WORK'"
-J=$B/jcommit
+root_ns dumpe2fs debugfs
+tmpfs_at "$WORK" 1g mode=0700
+need_tool J jcommit
 
-dev=$(mkloop 64)
-at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$dev"
-kname=$(basename "$(readlink -f "$dev")")
-opts=/proc/fs/ext4/$kname/options
+ext4_new dev 64 commit=42,data_err=abort
+opts=/proc/fs/ext4/$(kname "$dev")/options
 mnt=$WORK/mnt
-live() { sed -n "s/^$1=//p" "$opts"; }
-sbopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
-defopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Default mount options: *//p'; }
-ssv() { debugfs -w -R "ssv mount_opts $1" "$dev" >/dev/null 2>&1 || fail "debugfs ssv"; }
-
-ssv commit=42,data_err=abort
 mountat "$dev" "$mnt"
-[ "$(live commit)" = 42 ] || fail "setup: commit $(live commit)"
+[ "$(live "$dev" commit)" = 42 ] || fail "setup: commit $(live "$dev" commit)"
 
 # Only the kernel's GET_TUNE_SB_PARAM can tell whether this kernel has it.
 expect_exit 0 "$J" set --commit 30 --persist "$mnt"
 expect_grep "^$mnt: commit 42 -> 30 \(live, fsconfig\)\$" "$WORK/out"
 expect_grep "^$mnt: superblock mount options \"commit=42,data_err=abort\" -> \"commit=30,data_err=abort\"\$" "$WORK/out"
-[ "$(live commit)" = 30 ] || fail "live commit $(live commit)"
-[ "$(sbopts)" = "commit=30,data_err=abort" ] || fail "superblock string '$(sbopts)'"
+[ "$(live "$dev" commit)" = 30 ] || fail "live commit $(live "$dev" commit)"
+[ "$(sbopts "$dev")" = "commit=30,data_err=abort" ] || fail "superblock string '$(sbopts "$dev")'"
 # The next mount applies it: commit=30 and data_err=abort both.
 umount "$mnt" && mount "$dev" "$mnt" || fail "remount"
-[ "$(live commit)" = 30 ] || fail "after remount commit $(live commit)"
+[ "$(live "$dev" commit)" = 30 ] || fail "after remount commit $(live "$dev" commit)"
 grep -qx data_err=abort "$opts" || fail "after remount data_err=abort is gone"
 
 # --data --persist sets only the journal-mode bits; the string survives
 # (a SET from a zeroed struct would have erased it).
 expect_exit 0 "$J" set --data writeback --persist "$mnt"
 expect_grep "^$mnt: superblock default data mode none -> writeback \(next mount\)\$" "$WORK/out"
-case " $(defopts) " in *" journal_data_writeback "*) ;; *) fail "default mount options '$(defopts)'" ;; esac
-[ "$(sbopts)" = "commit=30,data_err=abort" ] || fail "string lost by --data: '$(sbopts)'"
-[ "$(live data)" = ordered ] || fail "live data changed to $(live data)"
+case " $(defopts "$dev") " in *" journal_data_writeback "*) ;; *) fail "default mount options '$(defopts "$dev")'" ;; esac
+[ "$(sbopts "$dev")" = "commit=30,data_err=abort" ] || fail "string lost by --data: '$(sbopts "$dev")'"
+[ "$(live "$dev" data)" = ordered ] || fail "live data changed to $(live "$dev" data)"
 umount "$mnt" && mount "$dev" "$mnt" || fail "remount"
-[ "$(live data)" = writeback ] || fail "next mount data=$(live data), expected writeback"
+[ "$(live "$dev" data)" = writeback ] || fail "next mount data=$(live "$dev" data), expected writeback"
 
 # Without --persist a data change is refused with the working command.
 expect_exit 4 "$J" set --data journal "$mnt"
@@ -60,18 +45,18 @@ expect_grep "jcommit: --data bogus: unknown mode \(journal, ordered, writeback\)
 # Over 63 bytes: refused before anything changes.
 long=data_err=abort,inode_readahead_blks=4096,max_batch_time=15000
 [ ${#long} -le 63 ] || fail "test string too long"
-ssv "$long"
+sb_set "$dev" "$long"
 expect_exit 3 "$J" set --commit 31 --persist "$mnt"
 expect_grep "jcommit: $mnt: superblock mount options \"$long\" would become \"$long,commit=31\" \(71 bytes\), over the 63-byte limit" "$WORK/err"
-[ "$(sbopts)" = "$long" ] || fail "string changed: '$(sbopts)'"
-[ "$(live commit)" = 30 ] || fail "live commit changed to $(live commit)"
-ssv commit=30,data_err=abort
+[ "$(sbopts "$dev")" = "$long" ] || fail "string changed: '$(sbopts "$dev")'"
+[ "$(live "$dev" commit)" = 30 ] || fail "live commit changed to $(live "$dev" commit)"
+sb_set "$dev" commit=30,data_err=abort
 
 # A read-only mount: refused, and it stays read-only with commit intact.
 mount -o remount,ro "$mnt" || fail "remount ro"
 expect_exit 3 "$J" set --commit 33 --persist "$mnt"
 expect_grep "jcommit: $mnt: the superblock of a read-only mount cannot be changed; remount it rw, or unmount it and run jcommit on $dev" "$WORK/err"
-[ "$(live commit)" = 30 ] || fail "ro: live commit changed to $(live commit)"
+[ "$(live "$dev" commit)" = 30 ] || fail "ro: live commit changed to $(live "$dev" commit)"
 grep -qx ro "$opts" || fail "ro mount became rw"
 mount -o remount,rw "$mnt" || fail "remount rw"
 # A read-only bind mount of the writable superblock: the kernel refuses
@@ -82,8 +67,8 @@ mount --bind "$mnt" "$WORK/robind" && mount -o remount,bind,ro "$WORK/robind" ||
 at_exit "umount -l '$WORK/robind'"
 expect_exit 3 "$J" set --commit 34 --persist "$WORK/robind"
 expect_grep "jcommit: $WORK/robind: the superblock of a read-only mount cannot be changed" "$WORK/err"
-[ "$(live commit)" = 30 ] || fail "ro bind: live commit changed to $(live commit)"
-[ "$(sbopts)" = "commit=30,data_err=abort" ] || fail "ro bind: string '$(sbopts)'"
+[ "$(live "$dev" commit)" = 30 ] || fail "ro bind: live commit changed to $(live "$dev" commit)"
+[ "$(sbopts "$dev")" = "commit=30,data_err=abort" ] || fail "ro bind: string '$(sbopts "$dev")'"
 umount "$WORK/robind"
 
 # No CAP_SYS_ADMIN: SET_TUNE_SB_PARAM is refused (GET is not).
@@ -91,7 +76,7 @@ need_cmd setpriv
 expect_exit 3 setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
 	"$J" set --data journal --persist "$mnt"
 expect_grep "jcommit: $mnt: writing the superblock needs CAP_SYS_ADMIN; run as root" "$WORK/err"
-case " $(defopts) " in *" journal_data_writeback "*) ;; *) fail "changed without CAP_SYS_ADMIN" ;; esac
+case " $(defopts "$dev") " in *" journal_data_writeback "*) ;; *) fail "changed without CAP_SYS_ADMIN" ;; esac
 expect_exit 0 setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
 	"$J" -r -n -o SB-OPTS "$mnt"
 expect_grep '^commit=30,data_err=abort$' "$WORK/out"
@@ -104,21 +89,21 @@ expect_grep "jcommit: $dev: not mounted, nothing live to change; add --persist t
 # (over INT_MAX/HZ) makes the next mount ignore the whole string.
 expect_exit 2 "$J" set --commit 2147484 --persist "$dev"
 expect_grep "jcommit: $dev: commit=2147484 is over 2147483 seconds, the kernel's limit with HZ=1000; a value the kernel rejects makes the next mount ignore the whole superblock string" "$WORK/err"
-[ "$(sbopts)" = "commit=30,data_err=abort" ] || fail "refused value written: '$(sbopts)'"
+[ "$(sbopts "$dev")" = "commit=30,data_err=abort" ] || fail "refused value written: '$(sbopts "$dev")'"
 expect_exit 0 "$J" set --commit 8 --data ordered --persist "$dev"
 expect_grep "^$dev: superblock mount options \"commit=30,data_err=abort\" -> \"commit=8,data_err=abort\"\$" "$WORK/out"
 expect_grep "^$dev: superblock default data mode writeback -> ordered \(next mount\)\$" "$WORK/out"
-[ "$(sbopts)" = "commit=8,data_err=abort" ] || fail "offline string '$(sbopts)'"
-case " $(defopts) " in *" journal_data_ordered "*) ;; *) fail "offline default mount options '$(defopts)'" ;; esac
+[ "$(sbopts "$dev")" = "commit=8,data_err=abort" ] || fail "offline string '$(sbopts "$dev")'"
+case " $(defopts "$dev") " in *" journal_data_ordered "*) ;; *) fail "offline default mount options '$(defopts "$dev")'" ;; esac
 mount "$dev" "$mnt" || fail "mount after offline write"
-[ "$(live commit)" = 8 ] || fail "offline persist: commit $(live commit)"
-[ "$(live data)" = ordered ] || fail "offline persist: data $(live data)"
+[ "$(live "$dev" commit)" = 8 ] || fail "offline persist: commit $(live "$dev" commit)"
+[ "$(live "$dev" data)" = ordered ] || fail "offline persist: data $(live "$dev" data)"
 
 # The superblock gets the value as parsed, in decimal: the kernel reads
 # the string with base 0, so "commit=010" would be 8 seconds, not 10.
 expect_exit 0 "$J" set --commit 010 --persist "$mnt"
 expect_grep "^$mnt: superblock mount options \"commit=8,data_err=abort\" -> \"commit=10,data_err=abort\"\$" "$WORK/out"
-[ "$(sbopts)" = "commit=10,data_err=abort" ] || fail "leading zero: '$(sbopts)'"
+[ "$(sbopts "$dev")" = "commit=10,data_err=abort" ] || fail "leading zero: '$(sbopts "$dev")'"
 umount "$mnt" && mount "$dev" "$mnt" || fail "remount"
-[ "$(live commit)" = 10 ] || fail "--commit 010 gave commit=$(live commit) at the next mount"
+[ "$(live "$dev" commit)" = 10 ] || fail "--commit 010 gave commit=$(live "$dev" commit) at the next mount"
 echo PASS

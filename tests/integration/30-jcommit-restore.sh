@@ -3,38 +3,23 @@
 # jcommit set --save FILE / jcommit restore FILE: previous live commit=,
 # superblock string and data mode come back, read from the kernel.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd dumpe2fs
-need_cmd debugfs
-in_mount_ns "$@"
-# Images (mkloop) on a tmpfs of this namespace, never on the host's disk;
-# unmounted after the test's own cleanups, which detach its devices.
-mount -t tmpfs -o size=1g,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
-at_exit "umount -l '$WORK'"
-J=$B/jcommit
+root_ns dumpe2fs debugfs
+tmpfs_at "$WORK" 1g mode=0700
+need_tool J jcommit
 
-dev=$(mkloop 64)
-at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$dev"
-debugfs -w -R "ssv mount_opts commit=42,data_err=abort" "$dev" >/dev/null 2>&1 ||
-	fail "debugfs ssv"
-kname=$(basename "$(readlink -f "$dev")")
-opts=/proc/fs/ext4/$kname/options
+ext4_new dev 64 commit=42,data_err=abort
 mnt=$WORK/mnt
 mountat "$dev" "$mnt" nosuid,nodev,noexec
-live() { sed -n "s/^$1=//p" "$opts"; }
-sbopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
-defopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Default mount options: *//p'; }
 save=$WORK/jcommit.save
 
 # --dry-run writes no save file and changes nothing.
 expect_exit 0 "$J" set --commit 9 --persist --save "$save" --dry-run "$mnt"
 [ -e "$save" ] && fail "--dry-run wrote $save"
-[ "$(live commit)" = 42 ] || fail "--dry-run changed commit"
+[ "$(live "$dev" commit)" = 42 ] || fail "--dry-run changed commit"
 
 expect_exit 0 "$J" set --commit 9 --persist --save "$save" "$mnt"
-[ "$(live commit)" = 9 ] || fail "set: commit $(live commit)"
-[ "$(sbopts)" = "commit=9,data_err=abort" ] || fail "set: string '$(sbopts)'"
+[ "$(live "$dev" commit)" = 9 ] || fail "set: commit $(live "$dev" commit)"
+[ "$(sbopts "$dev")" = "commit=9,data_err=abort" ] || fail "set: string '$(sbopts "$dev")'"
 expect_grep "^target=$mnt\$" "$save"
 expect_grep "^device=$dev\$" "$save"
 expect_grep "^commit=42\$" "$save"
@@ -43,8 +28,8 @@ expect_grep "^sb_mount_opts=commit=42,data_err=abort\$" "$save"
 expect_exit 0 "$J" restore "$save"
 expect_grep "^$mnt: commit 9 -> 42 \(live, fsconfig\)\$" "$WORK/out"
 expect_grep "^$mnt: superblock mount options \"commit=9,data_err=abort\" -> \"commit=42,data_err=abort\"\$" "$WORK/out"
-[ "$(live commit)" = 42 ] || fail "restore: commit $(live commit)"
-[ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "restore: string '$(sbopts)'"
+[ "$(live "$dev" commit)" = 42 ] || fail "restore: commit $(live "$dev" commit)"
+[ "$(sbopts "$dev")" = "commit=42,data_err=abort" ] || fail "restore: string '$(sbopts "$dev")'"
 vfs=$(awk -v m="$mnt" '$5 == m { print $6 }' /proc/self/mountinfo)
 for f in rw nosuid nodev noexec; do
 	case ",$vfs," in *,$f,*) ;; *) fail "restore lost $f: $vfs" ;; esac
@@ -55,11 +40,11 @@ expect_exit 0 "$J" set --commit 10 --persist --save "$save" "$mnt"
 mount -o remount,ro "$mnt" || fail "remount ro"
 expect_exit 3 "$J" restore "$save"
 expect_grep "jcommit: $mnt: the superblock of a read-only mount cannot be changed" "$WORK/err"
-[ "$(live commit)" = 10 ] || fail "ro restore half-applied: commit $(live commit)"
+[ "$(live "$dev" commit)" = 10 ] || fail "ro restore half-applied: commit $(live "$dev" commit)"
 mount -o remount,rw "$mnt" || fail "remount rw"
 expect_exit 0 "$J" restore "$save"
-[ "$(live commit)" = 42 ] || fail "restore: commit $(live commit)"
-[ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "restore: string '$(sbopts)'"
+[ "$(live "$dev" commit)" = 42 ] || fail "restore: commit $(live "$dev" commit)"
+[ "$(sbopts "$dev")" = "commit=42,data_err=abort" ] || fail "restore: string '$(sbopts "$dev")'"
 
 # The same file system twice (a mount point and its device, as a findmnt
 # pipeline gives with bind mounts): changed and recorded once.
@@ -67,16 +52,16 @@ expect_exit 0 "$J" set --commit 9 --persist --save "$save" "$mnt" "$dev"
 [ "$(grep -c '^target=' "$save")" = 1 ] || fail "expected one record"
 [ "$(grep -c 'commit 42 -> 9' "$WORK/out")" = 1 ] || fail "changed twice: $(cat "$WORK/out")"
 expect_exit 0 "$J" restore "$save"
-[ "$(live commit)" = 42 ] || fail "restore of two records: commit $(live commit)"
-[ "$(sbopts)" = "commit=42,data_err=abort" ] || fail "restore of two records: string '$(sbopts)'"
+[ "$(live "$dev" commit)" = 42 ] || fail "restore of two records: commit $(live "$dev" commit)"
+[ "$(sbopts "$dev")" = "commit=42,data_err=abort" ] || fail "restore of two records: string '$(sbopts "$dev")'"
 
 # Data mode: saved as "none" (no bits), restored to no bits.
 expect_exit 0 "$J" set --data journal --persist --save "$save" "$mnt"
 expect_grep "^sb_data=none\$" "$save"
-case " $(defopts) " in *" journal_data "*) ;; *) fail "set --data: '$(defopts)'" ;; esac
+case " $(defopts "$dev") " in *" journal_data "*) ;; *) fail "set --data: '$(defopts "$dev")'" ;; esac
 expect_exit 0 "$J" restore "$save"
 expect_grep "superblock default data mode journal -> none" "$WORK/out"
-case " $(defopts) " in *journal_data*) fail "restore left '$(defopts)'" ;; esac
+case " $(defopts "$dev") " in *journal_data*) fail "restore left '$(defopts "$dev")'" ;; esac
 
 # Restore by device when the mount point is gone (unmounted: superblock).
 expect_exit 0 "$J" set --commit 15 --persist --save "$save" "$mnt"
@@ -90,10 +75,10 @@ umount "$mnt"
 other=$("$J" -r -n -o DEVICE,SB-OPTS,SB-DATA "$mnt" 2>/dev/null)
 expect_exit 3 "$J" restore "$save"
 expect_grep "jcommit: $dev: not mounted; cannot restore commit=42 live" "$WORK/err"
-[ "$(sbopts)" = "commit=15,data_err=abort" ] || fail "refused restore wrote: '$(sbopts)'"
+[ "$(sbopts "$dev")" = "commit=15,data_err=abort" ] || fail "refused restore wrote: '$(sbopts "$dev")'"
 expect_exit 0 "$J" restore "$save.sb"
 expect_grep "^$dev: superblock default data mode journal -> none \(next mount\)\$" "$WORK/out"
-case " $(defopts) " in *journal_data*) fail "offline restore left '$(defopts)'" ;; esac
+case " $(defopts "$dev") " in *journal_data*) fail "offline restore left '$(defopts "$dev")'" ;; esac
 [ "$("$J" -r -n -o DEVICE,SB-OPTS,SB-DATA "$mnt" 2>/dev/null)" = "$other" ] ||
 	fail "restore touched the file system under the empty mount point"
 
@@ -106,7 +91,7 @@ expect_grep "^device=$WORK/devlink\$" "$WORK/gone"
 rm "$WORK/devlink"
 expect_exit 3 "$J" restore "$WORK/gone"
 expect_grep "jcommit: $mnt: recorded device $WORK/devlink is gone; not restoring" "$WORK/err"
-[ "$(live commit)" = 23 ] || fail "a refused restore changed commit"
+[ "$(live "$dev" commit)" = 23 ] || fail "a refused restore changed commit"
 
 # Bad save files (more in 33-jcommit-savefile.sh): a line that is not
 # ours, or the records of an older jcommit without end marker. A damaged
@@ -114,7 +99,7 @@ expect_grep "jcommit: $mnt: recorded device $WORK/devlink is gone; not restoring
 printf 'target=%s\ndevice=%s\ncommit=5\ntarget=%s\ncommit=abc\n' "$mnt" "$dev" "$mnt" >"$WORK/bad"
 expect_exit 2 "$J" restore "$WORK/bad"
 expect_grep "jcommit: $WORK/bad: no end marker: the file is cut or was not written by this version of jcommit; nothing restored" "$WORK/err"
-[ "$(live commit)" = 23 ] || fail "a damaged save file was partly applied"
+[ "$(live "$dev" commit)" = 23 ] || fail "a damaged save file was partly applied"
 sed '$d' "$WORK/gone" >"$WORK/bad"
 printf 'foo=1\n' >>"$WORK/bad"
 tail -n1 "$WORK/gone" >>"$WORK/bad"
@@ -137,9 +122,9 @@ expect_grep "^uuid=$uuid\$" "$save"
 expect_grep "^sb_data=writeback\$" "$save"
 umount "$mnt"
 mkext4 "$dev"
-debugfs -w -R "ssv mount_opts nodelalloc" "$dev" >/dev/null 2>&1 || fail "debugfs ssv"
+sb_set "$dev" nodelalloc
 expect_exit 3 "$J" restore "$save"
 expect_grep "jcommit: $dev: holds another file system now \(UUID [0-9a-f-]{36}, recorded $uuid\); not restoring" "$WORK/err"
-[ "$(sbopts)" = nodelalloc ] || fail "restore wrote over another file system: '$(sbopts)'"
-case " $(defopts) " in *journal_data*) fail "restore wrote over another file system: '$(defopts)'" ;; esac
+[ "$(sbopts "$dev")" = nodelalloc ] || fail "restore wrote over another file system: '$(sbopts "$dev")'"
+case " $(defopts "$dev") " in *journal_data*) fail "restore wrote over another file system: '$(defopts "$dev")'" ;; esac
 echo PASS

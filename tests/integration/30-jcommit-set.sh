@@ -5,41 +5,33 @@
 # MS_REMOUNT path), bad values, file systems that are not ext4 or have
 # no journal, and no CAP_SYS_ADMIN.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-# Images (mkloop) on a tmpfs of this namespace, never on the host's disk;
-# unmounted after the test's own cleanups, which detach its devices.
-mount -t tmpfs -o size=1g,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
-at_exit "umount -l '$WORK'"
-J=$B/jcommit
+root_ns
+tmpfs_at "$WORK" 1g mode=0700
+need_tool J jcommit
 
-dev=$(mkloop 64)
-at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$dev"
-kname=$(basename "$(readlink -f "$dev")")
-opts=/proc/fs/ext4/$kname/options
+ext4_new dev 64
+opts=/proc/fs/ext4/$(kname "$dev")/options
 mnt=$WORK/mnt
 mountat "$dev" "$mnt"
-live() { sed -n "s/^$1=//p" "$opts"; }
 # vfs and superblock options of the mount, from mountinfo.
 mflags() { awk -v m="$mnt" '$5 == m { print $6; for (i = 7; $i != "-"; i++); print $(i + 3) }' /proc/self/mountinfo | paste -sd' '; }
 
 # A plain change, read back from the kernel.
 expect_exit 0 "$J" set --commit 30 "$mnt"
 expect_grep "^$mnt: commit 5 -> 30 \(live, fsconfig\)\$" "$WORK/out"
-[ "$(live commit)" = 30 ] || fail "kernel commit $(live commit), expected 30"
+[ "$(live "$dev" commit)" = 30 ] || fail "kernel commit $(live "$dev" commit), expected 30"
 # 0 means the kernel default.
 expect_exit 0 "$J" set --commit 0 "$mnt"
-[ "$(live commit)" = 5 ] || fail "commit=0 gave $(live commit), expected 5"
+[ "$(live "$dev" commit)" = 5 ] || fail "commit=0 gave $(live "$dev" commit), expected 5"
 # --dry-run changes nothing.
 expect_exit 0 "$J" set --commit 77 --dry-run "$mnt"
 expect_grep "commit 5 -> 77 \(live, dry run\)" "$WORK/out"
-[ "$(live commit)" = 5 ] || fail "--dry-run changed commit to $(live commit)"
+[ "$(live "$dev" commit)" = 5 ] || fail "--dry-run changed commit to $(live "$dev" commit)"
 
 # Read-only mount stays read-only (ext4 would flip it to rw without "ro").
 mount -o remount,ro "$mnt" || fail "remount ro"
 expect_exit 0 "$J" set --commit 11 "$mnt"
-[ "$(live commit)" = 11 ] || fail "ro: commit $(live commit), expected 11"
+[ "$(live "$dev" commit)" = 11 ] || fail "ro: commit $(live "$dev" commit), expected 11"
 read -r vfs sb <<<"$(mflags)"
 case ",$vfs," in *,ro,*) ;; *) fail "mount became '$vfs' after set on a ro mount" ;; esac
 case ",$sb," in *,ro,*) ;; *) fail "superblock became '$sb' after set on a ro mount" ;; esac
@@ -57,7 +49,7 @@ mount -o remount,rw "$mnt" || fail "remount rw"
 mount -o remount,nosuid,nodev,noexec,nosymfollow "$mnt" || fail "remount nosuid..."
 for how in "" --legacy-remount; do
 	expect_exit 0 "$J" set --commit 13 $how "$mnt"
-	[ "$(live commit)" = 13 ] || fail "commit $(live commit), expected 13 ($how)"
+	[ "$(live "$dev" commit)" = 13 ] || fail "commit $(live "$dev" commit), expected 13 ($how)"
 	read -r vfs sb <<<"$(mflags)"
 	for f in rw nosuid nodev noexec nosymfollow; do
 		case ",$vfs," in *,$f,*) ;; *) fail "$f lost ($how): $vfs" ;; esac
@@ -73,14 +65,14 @@ mount --bind "$mnt/sub" "$WORK/bind" && mount -o remount,bind,ro "$WORK/bind" ||
 at_exit "umount -l '$WORK/bind'"
 expect_exit 0 "$J" set --commit 14 "$WORK/bind"
 expect_grep "^$WORK/bind: commit 5 -> 14 \(live, fsconfig\)\$" "$WORK/out"
-[ "$(live commit)" = 14 ] || fail "bind: commit $(live commit)"
+[ "$(live "$dev" commit)" = 14 ] || fail "bind: commit $(live "$dev" commit)"
 bvfs=$(awk -v m="$WORK/bind" '$5 == m { print $6 }' /proc/self/mountinfo)
 case ",$bvfs," in *,ro,*) ;; *) fail "bind mount became '$bvfs'" ;; esac
 touch "$mnt/still-writable" || fail "superblock became read-only"
 # mount(2) cannot express that state: refused, not flipped.
 expect_exit 3 "$J" set --commit 15 --legacy-remount "$WORK/bind"
 expect_grep "jcommit: $WORK/bind: mount\(2\) cannot keep a read-only mount of a writable superblock; drop --legacy-remount" "$WORK/err"
-[ "$(live commit)" = 14 ] || fail "refused legacy change still changed commit"
+[ "$(live "$dev" commit)" = 14 ] || fail "refused legacy change still changed commit"
 umount "$WORK/bind"
 expect_exit 0 "$J" set --commit 5 "$mnt"
 
@@ -92,11 +84,11 @@ at_exit "umount -l '$WORK/bind'"
 mount -o remount,ro "$mnt" || fail "remount ro"
 expect_exit 3 "$J" set --commit 16 --legacy-remount "$WORK/bind"
 expect_grep "jcommit: $WORK/bind: mount\(2\) cannot keep a read-write mount of a read-only superblock; drop --legacy-remount" "$WORK/err"
-[ "$(live commit)" = 5 ] || fail "refused legacy change still changed commit"
+[ "$(live "$dev" commit)" = 5 ] || fail "refused legacy change still changed commit"
 bvfs=$(awk -v m="$WORK/bind" '$5 == m { print $6 }' /proc/self/mountinfo)
 case ",$bvfs," in *,rw,*) ;; *) fail "bind mount became '$bvfs'" ;; esac
 expect_exit 0 "$J" set --commit 17 "$WORK/bind"
-[ "$(live commit)" = 17 ] || fail "rw bind of ro sb: commit $(live commit)"
+[ "$(live "$dev" commit)" = 17 ] || fail "rw bind of ro sb: commit $(live "$dev" commit)"
 bvfs=$(awk -v m="$WORK/bind" '$5 == m { print $6 }' /proc/self/mountinfo)
 case ",$bvfs," in *,rw,*) ;; *) fail "bind mount became '$bvfs'" ;; esac
 grep -qx ro "$opts" || fail "superblock became rw"
@@ -107,7 +99,7 @@ expect_exit 0 "$J" set --commit 5 "$mnt"
 # Bad values: usage errors, nothing changed.
 for v in -1 abc 99999999999999999999 4294967296; do
 	expect_exit 2 "$J" set --commit "$v" "$mnt"
-	[ "$(live commit)" = 5 ] || fail "--commit $v changed commit to $(live commit)"
+	[ "$(live "$dev" commit)" = 5 ] || fail "--commit $v changed commit to $(live "$dev" commit)"
 done
 expect_exit 2 "$J" set --commit 99999999999999999999 "$mnt"
 expect_grep "jcommit: --commit 99999999999999999999: out of range 0\.\.21474836 seconds" "$WORK/err"
@@ -123,10 +115,10 @@ if [ -n "$hz" ] && [ "$hz" -gt 100 ]; then
 	big=$((2147483647 / hz + 1))
 	expect_exit 3 "$J" set --commit "$big" "$mnt"
 	expect_grep "jcommit: $mnt: the kernel rejected commit=$big \(the limit is INT_MAX/HZ seconds; see dmesg\)" "$WORK/err"
-	[ "$(live commit)" = 5 ] || fail "rejected commit=$big changed commit to $(live commit)"
+	[ "$(live "$dev" commit)" = 5 ] || fail "rejected commit=$big changed commit to $(live "$dev" commit)"
 	ok=$((2147483647 / hz))
 	expect_exit 0 "$J" set --commit "$ok" "$mnt"
-	[ "$(live commit)" = "$ok" ] || fail "commit $(live commit), expected $ok"
+	[ "$(live "$dev" commit)" = "$ok" ] || fail "commit $(live "$dev" commit), expected $ok"
 else
 	note "CONFIG_HZ unknown: kernel limit sub-case not run"
 fi
@@ -143,7 +135,7 @@ need_cmd setpriv
 expect_exit 3 setpriv --inh-caps=-sys_admin --bounding-set=-sys_admin \
 	"$J" set --commit 21 "$mnt"
 expect_grep "jcommit: $mnt: changing the mount needs CAP_SYS_ADMIN; run as root" "$WORK/err"
-[ "$(live commit)" = 5 ] || fail "commit changed without CAP_SYS_ADMIN"
+[ "$(live "$dev" commit)" = 5 ] || fail "commit changed without CAP_SYS_ADMIN"
 
 # A path that does not exist.
 expect_exit 3 "$J" set --commit 9 "$WORK/nope"

@@ -4,26 +4,16 @@
 # and fstab layers, journal facts checked against dumpe2fs, targets given
 # as mount point, path inside, block device (mounted or not) and on stdin.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd dumpe2fs
-need_cmd debugfs
-in_mount_ns "$@"
-# Images (mkloop) on a tmpfs of this namespace, never on the host's disk;
-# unmounted after the test's own cleanups, which detach its devices.
-mount -t tmpfs -o size=1g,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
-at_exit "umount -l '$WORK'"
-J=$B/jcommit
+root_ns dumpe2fs debugfs
+tmpfs_at "$WORK" 1g mode=0700
+need_tool J jcommit
 
-dev=$(mkloop 64)
-at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$dev"
-debugfs -w -R "ssv mount_opts commit=42,data_err=abort" "$dev" >/dev/null 2>&1 ||
-	fail "debugfs ssv mount_opts"
+ext4_new dev 64 commit=42,data_err=abort
 tune2fs -o journal_data_writeback "$dev" >/dev/null || fail "tune2fs -o"
 mnt=$WORK/mnt
 mountat "$dev" "$mnt" nosuid,nodev
 mkdir -p "$mnt/sub/dir"
-kname=$(basename "$(readlink -f "$dev")")
+kname=$(kname "$dev")
 opts=/proc/fs/ext4/$kname/options
 
 # Live values as the kernel reports them.

@@ -91,8 +91,8 @@ tmpfs_at() {
 	[ "$1" = "$WORK" ] || at_exit "umount -l '$1'"
 }
 
-# loop_over VAR IMAGE SIZE: a loop device (in VAR) over IMAGE, a new sparse
-# file of SIZE (as truncate -s takes it); detached at exit.
+# loop_over VAR IMAGE SIZE: a loop device (in VAR) over IMAGE, a sparse file
+# made (or cut) to SIZE (as truncate -s takes it); detached at exit.
 loop_over() {
 	local _dev
 	truncate -s "$3" "$2" || fail "truncate $2"
@@ -170,6 +170,29 @@ ext4_loop() {
 	mkext4 "$DEV" "$@"
 	mountat "$DEV" "$mnt" "$opts"
 }
+
+# ext4_new VAR SIZE_MB [SB_OPTS]: ext4 on a new loop device (mkloop) in VAR,
+# with SB_OPTS as its superblock's mount options string (sb_set).
+ext4_new() {
+	local _dev
+	_dev=$(mkloop "$2") || exit $?
+	mkext4 "$_dev"
+	[ -z "${3:-}" ] || sb_set "$_dev" "$3"
+	printf -v "$1" %s "$_dev"
+}
+# sb_set DEV STRING: the mount options string in DEV's superblock (debugfs).
+sb_set() {
+	debugfs -w -R "ssv mount_opts $2" "$1" >/dev/null 2>&1 || fail "debugfs ssv $2"
+}
+# sbopts DEV, defopts DEV: the mount options string and the default mount
+# options in DEV's superblock (dumpe2fs).
+sbopts() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
+defopts() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Default mount options: *//p'; }
+# kname DEV: DEV's kernel name (loop3), through links.
+kname() { basename "$(readlink -f "$1")"; }
+# live DEV NAME: the value of mount option NAME of the ext4 on DEV (a node
+# or a kernel name) as the kernel has it, in /proc/fs/ext4.
+live() { sed -n "s/^$2=//p" "/proc/fs/ext4/$(kname "$1")/options"; }
 
 # thin_ext4 DIR MNT: ext4 without a journal on a loop device (TDEV) over a
 # 400 MiB image on a 256 MiB tmpfs at DIR, mounted on MNT: a device whose
