@@ -26,6 +26,7 @@
 
 #include "ctl/ext4.h"
 #include "ctl/mount.h"
+#include "ctl/target.h"
 #include "internal.h"
 
 /* s_default_mount_opts journal-mode bits (EXT4_DEFM_JMODE_*). */
@@ -827,30 +828,44 @@ static int fs_read(const struct ctl_root *r, int flags, struct ctl_ext4_fs *fs)
 	return 0;
 }
 
+/*
+ * Was WORD typed as a path (not a tag like UUID=... whose value has a
+ * '/')? Such a device keeps its name as typed: a save file records it so.
+ */
+static bool typed_as_path(const char *word)
+{
+	const char *slash = strchr(word, '/'), *eq = strchr(word, '=');
+
+	return slash && (!eq || slash < eq);
+}
+
 int ctl_ext4_fs_open(const struct ctl_root *r, const char *target, int flags,
 		     struct ctl_ext4_fs *fs)
 {
-	struct stat st;
+	struct ctl_target t;
 	int err;
 
 	memset(fs, 0, sizeof(*fs));
 	fs->arg = target;
-	if (stat(target, &st) < 0)
-		return fs_fail(fs, CTL_EXT4_AT_TARGET, neg_errno());
-	if (S_ISBLK(st.st_mode)) {
-		snprintf(fs->dev, sizeof(fs->dev), "%s", target);
-		err = ctl_mount_by_dev(r, st.st_rdev, &fs->m);
+	err = ctl_target_resolve(r, target, 0, &t);
+	if (err == 0 && t.kind != CTL_TARGET_DEV &&
+	    ((flags & CTL_EXT4_FS_DEVICE) || t.kind != CTL_TARGET_PATH))
+		err = (flags & CTL_EXT4_FS_DEVICE) ? -ENOTBLK : -EINVAL;
+	if (err < 0)
+		return fs_fail(fs, CTL_EXT4_AT_TARGET, err);
+	if (t.kind == CTL_TARGET_DEV) {
+		snprintf(fs->dev, sizeof(fs->dev), "%s",
+			 typed_as_path(target) ? target : t.path);
+		err = ctl_mount_by_dev(r, t.dev, &fs->m);
 		if (err == -ENOENT)
 			err = 1; /* an unmounted device: superblock only */
-	} else if (flags & CTL_EXT4_FS_DEVICE) {
-		return fs_fail(fs, CTL_EXT4_AT_TARGET, -ENOTBLK);
 	} else {
-		err = ctl_mount_by_path(r, target, &fs->m);
+		err = ctl_mount_by_path(r, t.path, &fs->m);
 	}
 	if (err < 0)
 		return fs_fail(fs, CTL_EXT4_AT_MOUNT, err);
 	fs->mounted = err == 0;
-	fs->fsdev = fs->mounted ? fs->m.dev : st.st_rdev;
+	fs->fsdev = fs->mounted ? fs->m.dev : t.dev;
 	return fs_read(r, flags, fs);
 }
 

@@ -54,8 +54,10 @@ int resolve_done(const struct ctl_root *r, int flags,
 
 	switch (err ? fi->stage : CTL_EXT4_AT_NONE) {
 	case CTL_EXT4_AT_TARGET:
-		errno = -err;
-		warn("%s", arg);
+		/* What ctl-targets(7) says a word names; see there. */
+		warnx("%s: %s", arg,
+		      err == -ENODEV ? "no such device or file"
+				     : strerror(-err));
 		return CTL_EXIT_FAIL;
 	case CTL_EXT4_AT_MOUNT:
 		warnx("%s: cannot find its mount in %s/proc/self/mountinfo: %s",

@@ -332,7 +332,11 @@ struct ctl_ext4_fs {
 	int mounted;
 	struct ctl_mount m; /* its mount, when mounted */
 	dev_t fsdev; /* the file system's device number */
-	char dev[PATH_MAX]; /* block device node, "" when unknown */
+	/*
+	 * The block device node: as typed when typed as a path, else the
+	 * node the resolver found (/dev/NAME); "" when unknown.
+	 */
+	char dev[PATH_MAX];
 	char kname[64]; /* as /proc/fs/ext4 names it: "loop3" */
 	/*
 	 * Another file system is mounted over m.target, so the mount point
@@ -357,17 +361,19 @@ struct ctl_ext4_fs {
 };
 
 /*
- * Find the ext2/3/4 file system TARGET names (a block device node, or
- * any path on a mounted file system) and read what FLAGS ask: its mount,
- * the kernel name and live options, the superblock (read directly when
- * mounted; libext2fs only for CTL_EXT4_FS_JOURNAL_SB or an unmounted
- * device), EXT4_IOC_GET_TUNE_SB_PARAM, the jbd2 statistics and (with
- * CTL_EXT4_FS_FSTAB) the fstab entry. CTL_EXT4_FS_LIVE_ONLY stops after
- * the live options. Returns 0, or -errno with FS->stage naming the step:
- * AT_TARGET (-ENOTBLK: not a block device under CTL_EXT4_FS_DEVICE),
- * AT_MOUNT, AT_FSTYPE (-EMEDIUMTYPE), AT_DRIVER, AT_SB (-EMEDIUMTYPE:
- * no ext2/3/4 superblock; -ELIBACC: libext2fs missing). FS holds what
- * was found before the failure either way: call ctl_ext4_fs_free().
+ * Find the ext2/3/4 file system TARGET names: a word as
+ * ctl_target_resolve() reads it (a device by node, kernel name, MAJ:MIN
+ * or tag; else any path on a mounted file system), and read what FLAGS
+ * ask: its mount, the kernel name and live options, the superblock (read
+ * directly when mounted; libext2fs only for CTL_EXT4_FS_JOURNAL_SB or an
+ * unmounted device), EXT4_IOC_GET_TUNE_SB_PARAM, the jbd2 statistics and
+ * (with CTL_EXT4_FS_FSTAB) the fstab entry. CTL_EXT4_FS_LIVE_ONLY stops
+ * after the live options. Returns 0, or -errno with FS->stage naming the
+ * step: AT_TARGET (the resolver's error; -ENOTBLK: not a device under
+ * CTL_EXT4_FS_DEVICE; -EINVAL for "-"), AT_MOUNT, AT_FSTYPE
+ * (-EMEDIUMTYPE), AT_DRIVER, AT_SB (-EMEDIUMTYPE: no ext2/3/4
+ * superblock; -ELIBACC: libext2fs missing). FS holds what was found
+ * before the failure either way: call ctl_ext4_fs_free().
  */
 int ctl_ext4_fs_open(const struct ctl_root *r, const char *target, int flags,
 		     struct ctl_ext4_fs *fs);

@@ -641,6 +641,8 @@ static struct ctl_root *chain_root(const char *dir, const char *fstype,
 		fake_mkdir(p);
 		snprintf(p, sizeof(p), "%s/sys/dev/block/%u:%u", dir, ma, mi);
 		fake_symlink("../../devices/virtual/block/fakedisk", p);
+		snprintf(p, sizeof(p), "%s/sys/class/block/fakedisk/dev", dir);
+		fake_write(p, "%u:%u\n", ma, mi);
 		snprintf(p, sizeof(p), "%s/proc/fs/ext4/fakedisk/options", dir);
 		fake_write(p, "rw\ncommit=23\ndata=writeback\n");
 		snprintf(p, sizeof(p), "%s/proc/fs/jbd2/fakedisk-8/info", dir);
@@ -717,6 +719,26 @@ static void test_fs_open(void **state)
 	assert_int_equal(fs.have_ji + fs.have_sb + fs.have_tune, 0);
 	assert_int_equal(fs.sb_err, 0);
 	assert_int_equal(fs.fstab, 0);
+	ctl_ext4_fs_free(&fs);
+
+	/* The device by kernel name and by number (ctl-targets(7)). */
+	snprintf(p, sizeof(p), "%u:%u", major(st.st_dev), minor(st.st_dev));
+	for (int i = 0; i < 2; i++) {
+		const char *word = i ? p : "fakedisk";
+
+		assert_int_equal(ctl_ext4_fs_open(r, word, 0, &fs), 0);
+		assert_int_equal(fs.mounted, 1);
+		assert_string_equal(fs.m.target, real);
+		assert_string_equal(fs.dev, "/dev/fakedisk");
+		assert_int_equal(fs.fsdev, st.st_dev);
+		ctl_ext4_fs_free(&fs);
+	}
+	/* Not a device nor a file here; "-" is no file system. */
+	assert_int_equal(ctl_ext4_fs_open(r, "nosuchdisk", 0, &fs), -ENODEV);
+	assert_int_equal(fs.stage, CTL_EXT4_AT_TARGET);
+	ctl_ext4_fs_free(&fs);
+	assert_int_equal(ctl_ext4_fs_open(r, "-", 0, &fs), -EINVAL);
+	assert_int_equal(fs.stage, CTL_EXT4_AT_TARGET);
 	ctl_ext4_fs_free(&fs);
 	ctl_root_free(r);
 }
