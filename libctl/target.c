@@ -237,8 +237,10 @@ static int by_word(const struct ctl_root *r, const char *word,
 	if (strlen(word) < CTL_DEVNAME_MAX &&
 	    ctl_fmt(dir, sizeof(dir), "/sys/class/block/%s", word) >= 0) {
 		err = ctl_attr_read(r, dir, "dev", devno, sizeof(devno));
-		if (err >= 0 && parse_devno(devno, &maj, &min))
+		if (err >= 0 && parse_devno(devno, &maj, &min)) {
+			t->by = CTL_TARGET_BY_NAME;
 			return by_devno(r, makedev(maj, min), t);
+		}
 		if (err < 0 && err != -ENOENT && err != -ENOTDIR)
 			return err;
 	}
@@ -279,10 +281,14 @@ int ctl_target_resolve(const struct ctl_root *r, const char *word,
 		return by_path(r, word, flags, t);
 	if (!r)
 		return -EINVAL;
-	if (tag_len(word))
+	if (tag_len(word)) {
+		t->by = CTL_TARGET_BY_TAG;
 		return by_tag(r, word, t);
-	if (parse_devno(word, &maj, &min))
+	}
+	if (parse_devno(word, &maj, &min)) {
+		t->by = CTL_TARGET_BY_DEVNO;
 		return by_devno(r, makedev(maj, min), t);
+	}
 	if (strchr(word, '/'))
 		return by_path(r, word, flags, t);
 	return by_word(r, word, flags, t);

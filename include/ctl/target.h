@@ -54,6 +54,14 @@ enum ctl_target_kind {
 	CTL_TARGET_STDIN, /* "-": targets come from stdin */
 };
 
+/* How the word named it: rules 2-3 (tag, number), 6 (name), else path. */
+enum ctl_target_by {
+	CTL_TARGET_BY_PATH, /* a path, or a bare word taken as one */
+	CTL_TARGET_BY_NAME, /* a kernel name (rule 6) */
+	CTL_TARGET_BY_DEVNO, /* MAJ:MIN */
+	CTL_TARGET_BY_TAG, /* UUID=, LABEL=, PARTUUID=, PARTLABEL= */
+};
+
 enum {
 	/* The operand is a file: a bare word is never a device name. */
 	CTL_TARGET_FILE = 1 << 0,
@@ -63,6 +71,7 @@ enum {
 
 struct ctl_target {
 	enum ctl_target_kind kind;
+	enum ctl_target_by by;
 	char word[PATH_MAX]; /* as typed */
 	/*
 	 * Absolute and canonical. PATH: realpath(3). NEW: realpath(3) of the

@@ -191,6 +191,7 @@ static void test_kernel_name(void **state)
 		assert_int_equal(resolve(c, v[i].word, 0), 0);
 		assert_dev(&c->t, v[i].word, v[i].name, v[i].maj, v[i].min,
 			   path);
+		assert_int_equal(c->t.by, CTL_TARGET_BY_NAME);
 	}
 	/* Valid as names, but no such device and no such file. */
 	assert_int_equal(resolve(c, "sdz", 0), -ENODEV);
@@ -206,6 +207,7 @@ static void test_devno(void **state)
 
 	assert_int_equal(resolve(c, "8:0", 0), 0);
 	assert_dev(&c->t, "8:0", "sda", 8, 0, "/dev/sda");
+	assert_int_equal(c->t.by, CTL_TARGET_BY_DEVNO);
 	assert_int_equal(resolve(c, "8:2", 0), 0);
 	assert_dev(&c->t, "8:2", "sda2", 8, 2, "/dev/sda2");
 	assert_int_equal(resolve(c, "259:1", 0), 0);
@@ -231,6 +233,7 @@ static void test_dev_node(void **state)
 	assert_int_equal(symlink(LOOP0, "disk"), 0);
 	assert_int_equal(resolve(c, "./disk", 0), 0);
 	assert_dev(&c->t, "./disk", "loop0", 7, 0, LOOP0);
+	assert_int_equal(c->t.by, CTL_TARGET_BY_PATH);
 	assert_int_equal(resolve(c, "disk", CTL_TARGET_FILE), 0);
 	assert_dev(&c->t, "disk", "loop0", 7, 0, LOOP0);
 	/* Not a kernel name, but a file here that is a device node. */
@@ -274,6 +277,7 @@ static void test_tags(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(loop0); i++) {
 		assert_int_equal(resolve(c, loop0[i], 0), 0);
 		assert_dev(&c->t, loop0[i], "loop0", 7, 0, LOOP0);
+		assert_int_equal(c->t.by, CTL_TARGET_BY_TAG);
 	}
 	assert_int_equal(resolve(c, "UUID=none", 0), -ENODEV);
 	assert_int_equal(resolve(c, "LABEL=nolib", 0), -ENOTSUP);
@@ -308,6 +312,7 @@ static void test_path(void **state)
 	/* Not a device name: the file in the working directory. */
 	assert_int_equal(resolve(c, "data.bin", 0), 0);
 	assert_path(&c->t, "data.bin", "data.bin");
+	assert_int_equal(c->t.by, CTL_TARGET_BY_PATH);
 	assert_int_equal(resolve(c, "sub/../data.bin", CTL_TARGET_FILE), 0);
 	assert_path(&c->t, "sub/../data.bin", "data.bin");
 	snprintf(abs, sizeof(abs), "%s/sub", cwd);
