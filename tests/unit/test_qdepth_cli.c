@@ -38,6 +38,7 @@ static char qdepth[1024];
 struct res {
 	int rc;
 	char out[8192], err[8192];
+	char args[2048]; /* as run */
 };
 
 static int setup(void **state)
@@ -79,17 +80,17 @@ static void slurp(const char *path, char *buf, size_t len)
 static __attribute__((format(printf, 2, 3))) void run(struct res *res,
 						      const char *fmt, ...)
 {
-	char args[2048], cmd[4096], path[512];
+	char cmd[4096], path[512];
 	va_list ap;
 	int st;
 
 	va_start(ap, fmt);
-	vsnprintf(args, sizeof(args), fmt, ap);
+	vsnprintf(res->args, sizeof(res->args), fmt, ap);
 	va_end(ap);
 	snprintf(cmd, sizeof(cmd),
 		 "timeout 20 '%s' --sysroot '%s' %s >'%s/io/out' 2>'%s/io/err' "
 		 "</dev/null",
-		 qdepth, fake_root, args, fake_root, fake_root);
+		 qdepth, fake_root, res->args, fake_root, fake_root);
 	st = system(cmd);
 	assert_int_not_equal(st, -1);
 	res->rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -97,6 +98,78 @@ static __attribute__((format(printf, 2, 3))) void run(struct res *res,
 	slurp(path, res->out, sizeof(res->out));
 	snprintf(path, sizeof(path), "%s/io/err", fake_root);
 	slurp(path, res->err, sizeof(res->err));
+}
+
+/*
+ * Check a run at LINE: status RC, and stdout OUT and stderr ERR to the
+ * letter (NULL: not checked). A mismatch names the command first.
+ */
+static void check_res(const struct res *r, int rc, const char *out,
+		      const char *err, int line)
+{
+	if (r->rc != rc || (out && strcmp(r->out, out)) ||
+	    (err && strcmp(r->err, err)))
+		print_error("qdepth %s\n", r->args);
+	_assert_int_equal(r->rc, rc, __FILE__, line);
+	if (out)
+		_assert_string_equal(r->out, out, __FILE__, line);
+	if (err)
+		_assert_string_equal(r->err, err, __FILE__, line);
+}
+
+/* Run `qdepth ARGS...` into R and check it as check_res() does. */
+#define EXPECT(r, rc, out, err, ...)                                           \
+	do {                                                                   \
+		run((r), __VA_ARGS__);                                         \
+		check_res((r), (rc), (out), (err), __LINE__);                  \
+	} while (0)
+
+#define assert_has(s, part) assert_non_null(strstr((s), (part)))
+
+/* One run of a table: ARGS (no format), and what it must give. */
+struct qcase {
+	const char *args;
+	int rc;
+	const char *out, *err; /* to the letter; NULL: not checked */
+	const char *err_has; /* a part of stderr; NULL: not checked */
+};
+
+/* Run the N cases of table C in order (each on the tree the last left). */
+static void run_cases(const struct qcase *c, size_t n)
+{
+	struct res r;
+
+	for (size_t i = 0; i < n; i++) {
+		run(&r, "%s", c[i].args);
+		check_res(&r, c[i].rc, c[i].out, c[i].err, __LINE__);
+		if (c[i].err_has && !strstr(r.err, c[i].err_has))
+			print_error("qdepth %s: stderr %s\n", r.args, r.err);
+		if (c[i].err_has)
+			assert_has(r.err, c[i].err_has);
+	}
+}
+
+/* ROOT/REL, the fake tree's path, in a static buffer. */
+static const char *at_root(const char *rel)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", fake_root, rel);
+	return path;
+}
+
+/*
+ * Make attribute REL of the fake tree a directory: it can no longer be
+ * read or written. Returns its path (static, until the next call).
+ */
+static const char *break_attr(const char *rel)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", fake_root, rel);
+	assert_int_equal(unlink(path), 0);
+	fake_mkdir(rel);
+	return path;
 }
 
 /* The fake file PATH without its trailing newline. */
@@ -167,17 +240,13 @@ static void test_show_raw(void **state)
 	struct res r;
 
 	(void)state;
-	run(&r, "show -r -n -o DEPTH sda");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "64\n");
-	assert_string_equal(r.err, "");
+	EXPECT(&r, 0, "64\n", "", "show -r -n -o DEPTH sda");
 	/* The subcommand is the default. */
-	run(&r, "-r -n -o DEVICE,SCHED,DEPTH,RANGE,HWDEPTH nvme0n1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "nvme0n1 none 1023 4-1023 1023\n");
+	EXPECT(&r, 0, "nvme0n1 none 1023 4-1023 1023\n", NULL,
+	       "-r -n -o DEVICE,SCHED,DEPTH,RANGE,HWDEPTH nvme0n1");
 	/* Partitions by name and number, and a dm stack, land on disks. */
-	run(&r, "-r -n -o TARGET,DEVICE,MAJ:MIN,VIA --stack sda2 8:1 dm-1");
-	assert_int_equal(r.rc, 0);
+	EXPECT(&r, 0, NULL, NULL,
+	       "-r -n -o TARGET,DEVICE,MAJ:MIN,VIA --stack sda2 8:1 dm-1");
 	{
 		/* dm-1 reaches sda through sda1 or sda2: readdir order. */
 		static const char want[] = "sda2 sda 8:0 sda2\n"
@@ -188,28 +257,24 @@ static void test_show_raw(void **state)
 		assert_int_equal(strlen(r.out), sizeof(want) + 1);
 	}
 	/* Headings name the columns. */
-	run(&r, "-o DEVICE,DEPTH,RA,ROTA,QUEUE-DEPTH sda");
-	assert_int_equal(r.rc, 0);
-	assert_non_null(strstr(r.out, "DEVICE"));
-	assert_non_null(strstr(r.out, "QUEUE-DEPTH"));
-	assert_non_null(strstr(r.out, "\nsda"));
-	assert_non_null(strstr(r.out, " 32\n"));
+	EXPECT(&r, 0, NULL, NULL, "-o DEVICE,DEPTH,RA,ROTA,QUEUE-DEPTH sda");
+	assert_has(r.out, "DEVICE");
+	assert_has(r.out, "QUEUE-DEPTH");
+	assert_has(r.out, "\nsda");
+	assert_has(r.out, " 32\n");
 }
 
 static void test_show_all_queues(void **state)
 {
 	struct res r;
-	char path[512];
-	int vdx;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/sys/block/vdx", fake_root);
-	vdx = access(path, F_OK) == 0;
-	run(&r, "show -r -n -o DEVICE");
-	assert_int_equal(r.rc, 0);
 	/* Sorted; zram0 and the bio-based dm-0..2 have no request queue. */
-	assert_string_equal(r.out, vdx ? "dm-4\nloop0\nmd0\nnvme0n1\nsda\nvdx\n"
-				       : "dm-4\nloop0\nmd0\nnvme0n1\nsda\n");
+	EXPECT(&r, 0,
+	       access(at_root("sys/block/vdx"), F_OK) == 0
+		       ? "dm-4\nloop0\nmd0\nnvme0n1\nsda\nvdx\n"
+		       : "dm-4\nloop0\nmd0\nnvme0n1\nsda\n",
+	       NULL, "show -r -n -o DEVICE");
 }
 
 static void test_show_json_pairs(void **state)
@@ -217,56 +282,46 @@ static void test_show_json_pairs(void **state)
 	struct res r;
 
 	(void)state;
-	run(&r, "-J -o DEVICE,DEPTH,ROTA sda");
-	assert_int_equal(r.rc, 0);
-	assert_non_null(strstr(r.out, "\"queues\": ["));
-	assert_non_null(strstr(r.out, "\"device\": \"sda\""));
-	assert_non_null(strstr(r.out, "\"depth\": 64"));
-	assert_non_null(strstr(r.out, "\"rota\": true"));
+	EXPECT(&r, 0, NULL, NULL, "-J -o DEVICE,DEPTH,ROTA sda");
+	assert_has(r.out, "\"queues\": [");
+	assert_has(r.out, "\"device\": \"sda\"");
+	assert_has(r.out, "\"depth\": 64");
+	assert_has(r.out, "\"rota\": true");
 	assert_null(strstr(r.out, "nvme0n1"));
 
-	run(&r, "-P -o TARGET,DEVICE,DEPTH,NOTE --stack dm-1 zram0");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out,
-			    "TARGET=\"dm-1\" DEVICE=\"sda\" DEPTH=\"64\" "
-			    "NOTE=\"\"\n"
-			    "TARGET=\"zram0\" DEVICE=\"zram0\" DEPTH=\"\" "
-			    "NOTE=\"bio-based, no request queue\"\n");
+	EXPECT(&r, 0,
+	       "TARGET=\"dm-1\" DEVICE=\"sda\" DEPTH=\"64\" NOTE=\"\"\n"
+	       "TARGET=\"zram0\" DEVICE=\"zram0\" DEPTH=\"\" "
+	       "NOTE=\"bio-based, no request queue\"\n",
+	       NULL, "-P -o TARGET,DEVICE,DEPTH,NOTE --stack dm-1 zram0");
 
 	/* +LIST adds to the default columns. */
-	run(&r, "-P -o +MAJ:MIN nvme0n1p1");
-	assert_int_equal(r.rc, 0);
-	assert_non_null(strstr(r.out, "TARGET=\"nvme0n1p1\" "
-				      "DEVICE=\"nvme0n1\" SCHED=\"none\""));
-	assert_non_null(strstr(r.out, "MAJ:MIN=\"259:0\""));
+	EXPECT(&r, 0, NULL, NULL, "-P -o +MAJ:MIN nvme0n1p1");
+	assert_has(r.out,
+		   "TARGET=\"nvme0n1p1\" DEVICE=\"nvme0n1\" SCHED=\"none\"");
+	assert_has(r.out, "MAJ:MIN=\"259:0\"");
 }
 
 static void test_show_bad(void **state)
 {
+	static const struct qcase cases[] = {
+		{"-o DEVICE,BOGUS sda", 2, "", NULL,
+		 "qdepth: unknown column 'BOGUS'"},
+		{"sdz", 3, NULL, "qdepth: sdz: no such block device\n", NULL},
+		{"..", 2, NULL, "qdepth: ..: not a valid device name\n", NULL},
+	};
 	struct res r;
 	struct statfs sfs;
 
 	(void)state;
-	run(&r, "-o DEVICE,BOGUS sda");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.out, "");
-	assert_non_null(strstr(r.err, "qdepth: unknown column 'BOGUS'"));
-
-	run(&r, "sdz");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.err, "qdepth: sdz: no such block device\n");
-	run(&r, "..");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "qdepth: ..: not a valid device name\n");
-	run(&r, "'%s/nothere'", fake_root);
-	assert_int_equal(r.rc, 3);
-	assert_non_null(strstr(r.err, "nothere: no such file or device"));
+	run_cases(cases, ARRAY_SIZE(cases));
+	EXPECT(&r, 3, NULL, NULL, "'%s/nothere'", fake_root);
+	assert_has(r.err, "nothere: no such file or device");
 
 	if (statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
-		run(&r, "-r -n -o DEVICE,NOTE /dev/shm");
-		assert_int_equal(r.rc, 0);
-		assert_non_null(strstr(r.out, "(tmpfs)"));
-		assert_non_null(strstr(r.out, "no\\x20block\\x20device"));
+		EXPECT(&r, 0, NULL, NULL, "-r -n -o DEVICE,NOTE /dev/shm");
+		assert_has(r.out, "(tmpfs)");
+		assert_has(r.out, "no\\x20block\\x20device");
 	}
 }
 
@@ -281,42 +336,36 @@ static void test_set_depth(void **state)
 	 * (see test_bug_set_shorter).
 	 */
 	fake_write(NVME_Q "/nr_requests", "256\n");
-	run(&r, "set -r -n -o DEVICE,OLD-DEPTH,DEPTH,RANGE,RESULT --depth 300 "
-		"nvme0n1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "nvme0n1 256 300 4-1023 applied\n");
-	assert_string_equal(r.err, "");
+	EXPECT(&r, 0, "nvme0n1 256 300 4-1023 applied\n", "",
+	       "set -r -n -o DEVICE,OLD-DEPTH,DEPTH,RANGE,RESULT --depth 300 "
+	       "nvme0n1");
 	assert_string_equal(value(NVME_Q "/nr_requests"), "300");
 	assert_string_equal(value(NVME_Q "/scheduler"), "[none] mq-deadline");
 
 	/* Over the hardware depth with none: rejected, naming the range. */
-	run(&r, "set --depth 2000 nvme0n1");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err,
-			    "qdepth: nvme0n1: depth 2000 out of range 4..1023 "
-			    "with scheduler none; use --clamp or pick a "
-			    "scheduler\n");
-	assert_non_null(strstr(r.out, "rejected"));
+	EXPECT(&r, 2, NULL,
+	       "qdepth: nvme0n1: depth 2000 out of range 4..1023 with "
+	       "scheduler none; use --clamp or pick a scheduler\n",
+	       "set --depth 2000 nvme0n1");
+	assert_has(r.out, "rejected");
 	assert_string_equal(value(NVME_Q "/nr_requests"), "300");
 
-	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --clamp --depth 2000 "
-		"nvme0n1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "nvme0n1 1023 clamped\n");
+	EXPECT(&r, 0, "nvme0n1 1023 clamped\n", NULL,
+	       "set -r -n -o DEVICE,DEPTH,RESULT --clamp --depth 2000 "
+	       "nvme0n1");
 	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
 	/* Below the range: to its bottom, 4 (the kernel's own minimum). */
-	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT,NOTE --clamp --depth 1 "
-		"nvme0n1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "nvme0n1 4 clamped "
-				   "depth\\x201\\x20clamped\\x20to\\x204..1023"
-				   "\\x20with\\x20scheduler\\x20none\n");
+	EXPECT(&r, 0,
+	       "nvme0n1 4 clamped depth\\x201\\x20clamped\\x20to\\x204..1023"
+	       "\\x20with\\x20scheduler\\x20none\n",
+	       NULL,
+	       "set -r -n -o DEVICE,DEPTH,RESULT,NOTE --clamp --depth 1 "
+	       "nvme0n1");
 	assert_string_equal(value(NVME_Q "/nr_requests"), "4");
 
 	/* A partition's depth is its disk's. */
-	run(&r, "set -r -n -o TARGET,DEVICE,DEPTH,RESULT --depth 99 sda1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda1 sda 99 applied\n");
+	EXPECT(&r, 0, "sda1 sda 99 applied\n", NULL,
+	       "set -r -n -o TARGET,DEVICE,DEPTH,RESULT --depth 99 sda1");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 }
 
@@ -326,46 +375,43 @@ static void test_set_depth(void **state)
  */
 static void test_set_all_or_nothing(void **state)
 {
-	struct res r;
+	static const struct qcase cases[] = {
+		{"set -r -n -o DEVICE,RESULT --depth 1500 sda nvme0n1", 2,
+		 "sda skipped\nnvme0n1 rejected\n",
+		 "qdepth: sda: not changed because of nvme0n1\n"
+		 "qdepth: nvme0n1: depth 1500 out of range 4..1023 with "
+		 "scheduler none; use --clamp or pick a scheduler\n",
+		 NULL},
+		/* A target that does not resolve: a row and a line of its
+		 * own. */
+		{"set -r -n -o TARGET,DEVICE,RESULT --depth 100 sda sdz", 3,
+		 "sda sda skipped\nsdz  failed\n",
+		 "qdepth: sda: not changed because of sdz\n"
+		 "qdepth: sdz: no such block device\n",
+		 NULL},
+		/* An invalid name is a usage error, still after a line for
+		 * sda. */
+		{"set -r -n -o TARGET,RESULT --depth 100 sda ..", 2,
+		 "sda skipped\n.. rejected\n",
+		 "qdepth: sda: not changed because of ..\n"
+		 "qdepth: ..: not a valid device name\n",
+		 NULL},
+		/* A device without a queue among the targets: nothing
+		 * changed. */
+		{"set -r -n -o TARGET,RESULT --depth 100 sda zram0", 4,
+		 "sda skipped\nzram0 not\\x20applicable\n",
+		 "qdepth: sda: not changed because of zram0\n"
+		 "qdepth: zram0: bio-based, no request queue\n",
+		 NULL},
+		/* --dry-run says the same. */
+		{"set -r -n -o TARGET,RESULT --dry-run --depth 100 sda sdz", 3,
+		 "sda skipped\nsdz failed\n", NULL, NULL},
+	};
 
 	(void)state;
-	run(&r, "set -r -n -o DEVICE,RESULT --depth 1500 sda nvme0n1");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.out, "sda skipped\nnvme0n1 rejected\n");
-	assert_string_equal(r.err,
-			    "qdepth: sda: not changed because of "
-			    "nvme0n1\n"
-			    "qdepth: nvme0n1: depth 1500 out of range "
-			    "4..1023 with scheduler none; use --clamp or "
-			    "pick a scheduler\n");
+	run_cases(cases, ARRAY_SIZE(cases));
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023\n");
-
-	/* A target that does not resolve: a row and a line of its own. */
-	run(&r, "set -r -n -o TARGET,DEVICE,RESULT --depth 100 sda sdz");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "sda sda skipped\nsdz  failed\n");
-	assert_string_equal(r.err, "qdepth: sda: not changed because of sdz\n"
-				   "qdepth: sdz: no such block device\n");
-	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
-	/* An invalid name is a usage error, still after a line for sda. */
-	run(&r, "set -r -n -o TARGET,RESULT --depth 100 sda ..");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.out, "sda skipped\n.. rejected\n");
-	assert_string_equal(r.err, "qdepth: sda: not changed because of ..\n"
-				   "qdepth: ..: not a valid device name\n");
-	/* A device without a queue among the targets: nothing changed. */
-	run(&r, "set -r -n -o TARGET,RESULT --depth 100 sda zram0");
-	assert_int_equal(r.rc, 4);
-	assert_string_equal(r.out, "sda skipped\nzram0 not\\x20applicable\n");
-	assert_string_equal(r.err,
-			    "qdepth: sda: not changed because of zram0\n"
-			    "qdepth: zram0: bio-based, no request queue\n");
-	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
-	/* --dry-run says the same. */
-	run(&r, "set -r -n -o TARGET,RESULT --dry-run --depth 100 sda sdz");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "sda skipped\nsdz failed\n");
 }
 
 /*
@@ -380,15 +426,14 @@ static void test_set_rolls_back_across_devices(void **state)
 
 	(void)state;
 	fake_write(NVME_Q "/scheduler", "[none] mq-deadline\n");
-	run(&r, "set -r -n -o DEVICE,SCHED,DEPTH,RESULT --depth 100 "
-		"--scheduler mq-deadline sda nvme0n1");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "sda mq-deadline 64 rolled\\x20back\n"
-				   "nvme0n1 none 1023 failed\n");
-	assert_string_equal(r.err,
-			    "qdepth: sda: rolled back: nvme0n1 failed\n"
-			    "qdepth: nvme0n1: read back scheduler  depth 100, "
-			    "asked mq-deadline 100; rolled back\n");
+	EXPECT(&r, 3,
+	       "sda mq-deadline 64 rolled\\x20back\n"
+	       "nvme0n1 none 1023 failed\n",
+	       "qdepth: sda: rolled back: nvme0n1 failed\n"
+	       "qdepth: nvme0n1: read back scheduler  depth 100, asked "
+	       "mq-deadline 100; rolled back\n",
+	       "set -r -n -o DEVICE,SCHED,DEPTH,RESULT --depth 100 "
+	       "--scheduler mq-deadline sda nvme0n1");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	assert_string_equal(value(SDA_Q "/scheduler"),
 			    "[mq-deadline] kyber bfq none");
@@ -403,44 +448,37 @@ static void test_set_rolls_back_across_devices(void **state)
 static void test_set_unreadable_read_ahead(void **state)
 {
 	struct res r;
-	char path[512], save[512];
+	char save[512];
 
 	(void)state;
 	/* A directory where nvme0n1's read_ahead_kb was: it cannot be read. */
-	snprintf(path, sizeof(path), "%s/%s/read_ahead_kb", fake_root, NVME_Q);
-	assert_int_equal(unlink(path), 0);
-	fake_mkdir(NVME_Q "/read_ahead_kb");
-	run(&r, "set -r -n -o DEVICE,RESULT --depth 100 --read-ahead 256 "
-		"sda nvme0n1");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "sda skipped\nnvme0n1 failed\n");
-	assert_string_equal(r.err,
-			    "qdepth: sda: not changed because of nvme0n1\n"
-			    "qdepth: nvme0n1: read_ahead_kb cannot be read: a "
-			    "failed change could not put it back\n");
+	break_attr(NVME_Q "/read_ahead_kb");
+	EXPECT(&r, 3, "sda skipped\nnvme0n1 failed\n",
+	       "qdepth: sda: not changed because of nvme0n1\n"
+	       "qdepth: nvme0n1: read_ahead_kb cannot be read: a failed "
+	       "change could not put it back\n",
+	       "set -r -n -o DEVICE,RESULT --depth 100 --read-ahead 256 "
+	       "sda nvme0n1");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "128");
 	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
 
 	/* --save would record it: refused, no file. */
-	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
-	run(&r, "set -r -n -o DEVICE,RESULT --save '%s' --depth 100 nvme0n1",
-	    save);
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "nvme0n1 failed\n");
-	assert_string_equal(r.err, "qdepth: nvme0n1: read_ahead_kb cannot be "
-				   "read: --save could not record it\n");
+	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
+	EXPECT(&r, 3, "nvme0n1 failed\n",
+	       "qdepth: nvme0n1: read_ahead_kb cannot be read: --save could "
+	       "not record it\n",
+	       "set -r -n -o DEVICE,RESULT --save '%s' --depth 100 nvme0n1",
+	       save);
 	assert_int_equal(access(save, F_OK), -1);
 	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
 
 	/* Nothing needs it: the depth alone is changed, and show leaves the
 	 * cell empty rather than say 0. */
-	run(&r, "set -r -n -o DEVICE,DEPTH,OLD-RA,RESULT --depth 100 nvme0n1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "nvme0n1 100  applied\n");
-	run(&r, "show -r -n -o DEVICE,DEPTH,RA nvme0n1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "nvme0n1 100 \n");
+	EXPECT(&r, 0, "nvme0n1 100  applied\n", NULL,
+	       "set -r -n -o DEVICE,DEPTH,OLD-RA,RESULT --depth 100 nvme0n1");
+	EXPECT(&r, 0, "nvme0n1 100 \n", NULL,
+	       "show -r -n -o DEVICE,DEPTH,RA nvme0n1");
 }
 
 /*
@@ -450,33 +488,28 @@ static void test_set_unreadable_read_ahead(void **state)
  */
 static void test_unreadable_scheduler(void **state)
 {
+	static const struct qcase cases[] = {
+		{"check --scheduler none,mq-deadline nvme0n1", 3, "",
+		 "qdepth: nvme0n1: scheduler cannot be read\n", NULL},
+		/* The depth alone does not need it. */
+		{"check --max-depth 2000 nvme0n1", 0, NULL, NULL, NULL},
+		{"set -r -n -o DEVICE,RESULT --depth 100 nvme0n1", 3,
+		 "nvme0n1 failed\n",
+		 "qdepth: nvme0n1: scheduler cannot be read: no range for the "
+		 "depth, nothing to put back\n",
+		 NULL},
+	};
+	const char *path;
 	struct res r;
-	char path[512];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/%s/scheduler", fake_root, NVME_Q);
-	assert_int_equal(unlink(path), 0);
-	fake_mkdir(NVME_Q "/scheduler");
-	run(&r, "check --scheduler none,mq-deadline nvme0n1");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "");
-	assert_string_equal(r.err, "qdepth: nvme0n1: scheduler cannot be "
-				   "read\n");
-	/* The depth alone does not need it. */
-	run(&r, "check --max-depth 2000 nvme0n1");
-	assert_int_equal(r.rc, 0);
-	run(&r, "set -r -n -o DEVICE,RESULT --depth 100 nvme0n1");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "nvme0n1 failed\n");
-	assert_string_equal(r.err, "qdepth: nvme0n1: scheduler cannot be "
-				   "read: no range for the depth, nothing to "
-				   "put back\n");
+	path = break_attr(NVME_Q "/scheduler");
+	run_cases(cases, ARRAY_SIZE(cases));
 	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
 	/* No scheduler attribute at all is known: none to set or save. */
 	assert_int_equal(rmdir(path), 0);
-	run(&r, "set -r -n -o DEVICE,RESULT --depth 100 nvme0n1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "nvme0n1 applied\n");
+	EXPECT(&r, 0, "nvme0n1 applied\n", NULL,
+	       "set -r -n -o DEVICE,RESULT --depth 100 nvme0n1");
 }
 
 /*
@@ -485,26 +518,21 @@ static void test_unreadable_scheduler(void **state)
  */
 static void test_set_bad_column_first(void **state)
 {
+	static const char bogus[] = "qdepth: unknown column 'BOGUS' (see "
+				    "--help)\n";
 	struct res r;
 	char save[512];
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
-	run(&r, "set -o DEVICE,BOGUS --save '%s' --depth 99 sda", save);
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.out, "");
-	assert_string_equal(r.err,
-			    "qdepth: unknown column 'BOGUS' (see --help)\n");
+	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
+	EXPECT(&r, 2, "", bogus,
+	       "set -o DEVICE,BOGUS --save '%s' --depth 99 sda", save);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	assert_int_equal(access(save, F_OK), -1);
-	run(&r, "set --udev -o BOGUS --depth 99 sda");
-	assert_int_equal(r.rc, 2);
+	EXPECT(&r, 2, NULL, NULL, "set --udev -o BOGUS --depth 99 sda");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	/* restore, too, before its file is even read. */
-	run(&r, "restore -o BOGUS '%s/nothere'", fake_root);
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err,
-			    "qdepth: unknown column 'BOGUS' (see --help)\n");
+	EXPECT(&r, 2, NULL, bogus, "restore -o BOGUS '%s/nothere'", fake_root);
 }
 
 /*
@@ -515,31 +543,25 @@ static void test_set_bad_column_first(void **state)
  */
 static void test_set_udev_missing(void **state)
 {
+	static const struct qcase cases[] = {
+		{"set --udev --depth 99 sda sdz", 3, "",
+		 "qdepth: sda: skipped (not changed because of sdz)\n"
+		 "qdepth: sdz: not applicable (no such block device)\n",
+		 NULL},
+		{"set --udev --depth 99 sdz", 0, "",
+		 "qdepth: sdz: not applicable (no such block device)\n", NULL},
+	};
 	struct res r;
 
 	(void)state;
-	run(&r, "set --udev --depth 99 sda sdz");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "");
-	assert_string_equal(r.err,
-			    "qdepth: sda: skipped (not changed because of "
-			    "sdz)\n"
-			    "qdepth: sdz: not applicable (no such block "
-			    "device)\n");
+	run_cases(cases, ARRAY_SIZE(cases));
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 
-	run(&r, "set --udev --depth 99 sdz");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "");
-	assert_string_equal(r.err, "qdepth: sdz: not applicable (no such block "
-				   "device)\n");
-
-	run(&r, "set --udev --depth 99 sda '%s/nothere'", fake_root);
-	assert_int_equal(r.rc, 3);
-	assert_non_null(strstr(r.err, "qdepth: sda: skipped (not changed "
-				      "because of "));
-	assert_non_null(strstr(r.err, "/nothere: not applicable (no such "
-				      "file or device)\n"));
+	EXPECT(&r, 3, NULL, NULL, "set --udev --depth 99 sda '%s/nothere'",
+	       fake_root);
+	assert_has(r.err, "qdepth: sda: skipped (not changed because of ");
+	assert_has(r.err,
+		   "/nothere: not applicable (no such file or device)\n");
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 }
 
@@ -547,35 +569,29 @@ static void test_set_bad_input(void **state)
 {
 	static const char *const depths[] = {"0",	    "-1",  "abc",
 					     "99999999999", "12x", ""};
+	static const struct qcase cases[] = {
+		{"set --scheduler bfq nvme0n1", 2, NULL,
+		 "qdepth: nvme0n1: unknown scheduler bfq; available: none "
+		 "mq-deadline\n",
+		 NULL},
+		{"set --scheduler kyber md0", 2, NULL, NULL,
+		 "md0: queue takes no I/O scheduler"},
+		{"set sda", 2, NULL, NULL, "nothing to do"},
+		{"set --depth 100", 2, NULL, NULL, "no TARGET"},
+		{"show --depth 100 sda", 2, NULL, NULL, "belong to 'set'"},
+	};
 	struct res r;
 	char want[128];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
-		run(&r, "set --depth '%s' sda", depths[i]);
-		assert_int_equal(r.rc, 2);
+	for (size_t i = 0; i < ARRAY_SIZE(depths); i++) {
 		snprintf(want, sizeof(want),
 			 "qdepth: --depth %s: not a positive integer or "
 			 "'max'\n",
 			 depths[i]);
-		assert_string_equal(r.err, want);
+		EXPECT(&r, 2, NULL, want, "set --depth '%s' sda", depths[i]);
 	}
-	run(&r, "set --scheduler bfq nvme0n1");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "qdepth: nvme0n1: unknown scheduler bfq; "
-				   "available: none mq-deadline\n");
-	run(&r, "set --scheduler kyber md0");
-	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "md0: queue takes no I/O scheduler"));
-	run(&r, "set sda");
-	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "nothing to do"));
-	run(&r, "set --depth 100");
-	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "no TARGET"));
-	run(&r, "show --depth 100 sda");
-	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "belong to 'set'"));
+	run_cases(cases, ARRAY_SIZE(cases));
 	/* Nothing was written by any of these. */
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 	assert_string_equal(fake_read(NVME_Q "/scheduler"),
@@ -590,13 +606,11 @@ static void test_set_dry_run(void **state)
 	char save[512];
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
-	run(&r,
-	    "set -r -n -o DEVICE,OLD-DEPTH,DEPTH,RESULT --dry-run --save '%s' "
-	    "--depth 100 --read-ahead 512 sda",
-	    save);
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda 64 100 planned\n");
+	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
+	EXPECT(&r, 0, "sda 64 100 planned\n", NULL,
+	       "set -r -n -o DEVICE,OLD-DEPTH,DEPTH,RESULT --dry-run --save "
+	       "'%s' --depth 100 --read-ahead 512 sda",
+	       save);
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 	assert_string_equal(fake_read(SDA_Q "/read_ahead_kb"), "128\n");
 	assert_int_equal(access(save, F_OK), -1);
@@ -604,67 +618,55 @@ static void test_set_dry_run(void **state)
 
 static void test_set_udev(void **state)
 {
-	struct res r;
+	static const struct qcase cases[] = {
+		/* No request queue: a log line, exit 0, nothing on stdout. */
+		{"set --udev --depth 100 zram0", 0, "", NULL,
+		 "qdepth: zram0: not applicable"},
+		/* An unknown device is not an error for udev either. */
+		{"set --udev --depth 100 sdz", 0, "", NULL, NULL},
+		/* A queue that takes no scheduler: the rule's scheduler does
+		 * not apply to it; a note and exit 0, nothing written. */
+		{"set --udev --scheduler mq-deadline --depth 100 md0", 0, "",
+		 "qdepth: md0: not applicable (queue takes no I/O "
+		 "scheduler)\n",
+		 NULL},
+		/* A disk: applied, one line. */
+		{"set --udev --depth 99 sda", 0, "",
+		 "qdepth: sda: applied: scheduler mq-deadline -> mq-deadline, "
+		 "depth 64 -> 99\n",
+		 NULL},
+	};
 
 	(void)state;
-	/* No request queue: a log line, exit 0, nothing on stdout. */
-	run(&r, "set --udev --depth 100 zram0");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "");
-	assert_non_null(strstr(r.err, "qdepth: zram0: not applicable"));
-	/* An unknown device is not an error for udev either. */
-	run(&r, "set --udev --depth 100 sdz");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "");
-	/* A queue that takes no scheduler: the rule's scheduler does not
-	 * apply to it; a note and exit 0, nothing written. */
-	run(&r, "set --udev --scheduler mq-deadline --depth 100 md0");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "");
-	assert_non_null(strstr(r.err, "qdepth: md0: not applicable"));
-	assert_non_null(strstr(r.err, "takes no I/O scheduler"));
-	/* A disk: applied, one line. */
-	run(&r, "set --udev --depth 99 sda");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "");
-	assert_string_equal(r.err, "qdepth: sda: applied: scheduler "
-				   "mq-deadline -> mq-deadline, depth 64 -> "
-				   "99\n");
+	run_cases(cases, ARRAY_SIZE(cases));
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 }
 
 static void test_check(void **state)
 {
-	struct res r;
+	static const struct qcase cases[] = {
+		{"check --max-depth 100 sda nvme0n1 md0", 1,
+		 "nvme0n1: depth 1023 > 100\nmd0: depth 128 > 100\n", NULL,
+		 NULL},
+		{"check --min-depth 100 sda nvme0n1", 1,
+		 "sda: depth 64 < 100\n", NULL, NULL},
+		{"check --scheduler none,kyber sda nvme0n1", 1,
+		 "sda: scheduler mq-deadline not in none,kyber\n", NULL, NULL},
+		{"-q check --max-depth 100 nvme0n1", 1, "", NULL, NULL},
+		/* Within bounds: silent, 0. */
+		{"check --min-depth 4 --max-depth 2048 --scheduler "
+		 "mq-deadline,none --stack sda nvme0n1 dm-0",
+		 0, "", NULL, NULL},
+		{"check sda", 2, NULL,
+		 "qdepth: check: give --min-depth, --max-depth or "
+		 "--scheduler\n",
+		 NULL},
+		{"check --max-depth 0 sda", 2, NULL,
+		 "qdepth: --max-depth 0: not a positive integer\n", NULL},
+	};
 
 	(void)state;
-	run(&r, "check --max-depth 100 sda nvme0n1 md0");
-	assert_int_equal(r.rc, 1);
-	assert_string_equal(r.out, "nvme0n1: depth 1023 > 100\n"
-				   "md0: depth 128 > 100\n");
-	run(&r, "check --min-depth 100 sda nvme0n1");
-	assert_int_equal(r.rc, 1);
-	assert_string_equal(r.out, "sda: depth 64 < 100\n");
-	run(&r, "check --scheduler none,kyber sda nvme0n1");
-	assert_int_equal(r.rc, 1);
-	assert_string_equal(r.out,
-			    "sda: scheduler mq-deadline not in none,kyber\n");
-	run(&r, "-q check --max-depth 100 nvme0n1");
-	assert_int_equal(r.rc, 1);
-	assert_string_equal(r.out, "");
-	/* Within bounds: silent, 0. */
-	run(&r, "check --min-depth 4 --max-depth 2048 --scheduler "
-		"mq-deadline,none --stack sda nvme0n1 dm-0");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "");
-	run(&r, "check sda");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "qdepth: check: give --min-depth, "
-				   "--max-depth or --scheduler\n");
-	run(&r, "check --max-depth 0 sda");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "qdepth: --max-depth 0: not a positive "
-				   "integer\n");
+	run_cases(cases, ARRAY_SIZE(cases));
 }
 
 /*
@@ -674,77 +676,58 @@ static void test_check(void **state)
  */
 static void test_check_bad(void **state)
 {
+	static const struct qcase cases[] = {
+		{"check --min-depth 100 --max-depth 50 sda", 2, "",
+		 "qdepth: check: --min-depth 100 is above --max-depth 50\n",
+		 NULL},
+		{"check --max-depth 50 --min-depth 51 sda", 2, NULL,
+		 "qdepth: check: --min-depth 51 is above --max-depth 50\n",
+		 NULL},
+		{"check --min-depth 64 --max-depth 64 sda", 0, NULL, NULL,
+		 NULL},
+		{"check --max-depth 100 zram0", 4, "",
+		 "qdepth: zram0: bio-based, no request queue\n", NULL},
+		/* Also beside a queue within bounds, or one out of bounds. */
+		{"check --max-depth 100 sda zram0", 4, NULL, NULL, NULL},
+		{"check --max-depth 32 sda zram0", 4, "sda: depth 64 > 32\n",
+		 NULL, NULL},
+		{"check --max-depth 100 dm-0", 4, NULL, NULL,
+		 "qdepth: dm-0: bio-based, no request queue; --stack reaches "
+		 "the 2 devices"},
+	};
+	static const struct qcase ignored[] = {
+		/* Asked for: the queues there are checked, the rest said. */
+		{"check --ignore-noqueue --max-depth 100 sda zram0", 0, NULL,
+		 "qdepth: zram0: bio-based, no request queue; ignored\n", NULL},
+		{"check --ignore-noqueue --max-depth 32 sda zram0", 1, NULL,
+		 NULL, NULL},
+		{"-q check --ignore-noqueue --max-depth 100 sda zram0", 0, NULL,
+		 "", NULL},
+		/* ... but nothing at all to check is still not a pass. */
+		{"check --ignore-noqueue --max-depth 100 zram0", 4, NULL,
+		 "qdepth: zram0: bio-based, no request queue; ignored\n"
+		 "qdepth: check: no request queue to check\n",
+		 NULL},
+		{"show --ignore-noqueue sda", 2, NULL,
+		 "qdepth: show: --ignore-noqueue belongs to 'check'\n", NULL},
+	};
 	struct res r;
 	struct statfs sfs;
-	char path[512];
 
 	(void)state;
-	run(&r, "check --min-depth 100 --max-depth 50 sda");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.out, "");
-	assert_string_equal(r.err, "qdepth: check: --min-depth 100 is above "
-				   "--max-depth 50\n");
-	run(&r, "check --max-depth 50 --min-depth 51 sda");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "qdepth: check: --min-depth 51 is above "
-				   "--max-depth 50\n");
-	run(&r, "check --min-depth 64 --max-depth 64 sda");
-	assert_int_equal(r.rc, 0);
-
-	run(&r, "check --max-depth 100 zram0");
-	assert_int_equal(r.rc, 4);
-	assert_string_equal(r.out, "");
-	assert_string_equal(r.err,
-			    "qdepth: zram0: bio-based, no request queue\n");
-	/* Also beside a queue within bounds, or one out of bounds. */
-	run(&r, "check --max-depth 100 sda zram0");
-	assert_int_equal(r.rc, 4);
-	run(&r, "check --max-depth 32 sda zram0");
-	assert_int_equal(r.rc, 4);
-	assert_string_equal(r.out, "sda: depth 64 > 32\n");
-	run(&r, "check --max-depth 100 dm-0");
-	assert_int_equal(r.rc, 4);
-	assert_non_null(strstr(r.err, "qdepth: dm-0: bio-based, no request "
-				      "queue; --stack reaches the 2 devices"));
+	run_cases(cases, ARRAY_SIZE(cases));
 	if (statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
-		run(&r, "check --max-depth 100 /dev/shm");
-		assert_int_equal(r.rc, 4);
-		assert_non_null(strstr(r.err, "qdepth: /dev/shm: anonymous "
-					      "device"));
-		assert_non_null(strstr(r.err, "(tmpfs)"));
+		EXPECT(&r, 4, NULL, NULL, "check --max-depth 100 /dev/shm");
+		assert_has(r.err, "qdepth: /dev/shm: anonymous device");
+		assert_has(r.err, "(tmpfs)");
 	}
-
-	/* Asked for: the queues there are checked, the rest said. */
-	run(&r, "check --ignore-noqueue --max-depth 100 sda zram0");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.err, "qdepth: zram0: bio-based, no request "
-				   "queue; ignored\n");
-	run(&r, "check --ignore-noqueue --max-depth 32 sda zram0");
-	assert_int_equal(r.rc, 1);
-	run(&r, "-q check --ignore-noqueue --max-depth 100 sda zram0");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.err, "");
-	/* ... but nothing at all to check is still not a pass. */
-	run(&r, "check --ignore-noqueue --max-depth 100 zram0");
-	assert_int_equal(r.rc, 4);
-	assert_string_equal(r.err,
-			    "qdepth: zram0: bio-based, no request "
-			    "queue; ignored\n"
-			    "qdepth: check: no request queue to check\n");
-	run(&r, "show --ignore-noqueue sda");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "qdepth: show: --ignore-noqueue belongs "
-				   "to 'check'\n");
+	run_cases(ignored, ARRAY_SIZE(ignored));
 
 	/* A queue whose depth cannot be read: a failure, not a pass. */
-	snprintf(path, sizeof(path), "%s/%s/nr_requests", fake_root, SDA_Q);
-	assert_int_equal(unlink(path), 0);
-	fake_mkdir(SDA_Q "/nr_requests");
-	run(&r, "check --max-depth 100 sda nvme0n1");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "nvme0n1: depth 1023 > 100\n");
-	assert_string_equal(r.err, "qdepth: sda: reading queue: Is a "
-				   "directory\n");
+	break_attr(SDA_Q "/nr_requests");
+	EXPECT(&r, 3, "nvme0n1: depth 1023 > 100\n",
+	       "qdepth: sda: reading queue: Is a directory\n",
+	       "check --max-depth 100 sda nvme0n1");
 }
 
 static void test_save_restore(void **state)
@@ -753,12 +736,11 @@ static void test_save_restore(void **state)
 	char save[512];
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
+	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
 	/* 64 -> 99 -> 64: same width (see test_bug_set_shorter). */
-	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --save '%s' --depth 99 sda1",
-	    save);
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda 99 applied\n");
+	EXPECT(&r, 0, "sda 99 applied\n", NULL,
+	       "set -r -n -o DEVICE,DEPTH,RESULT --save '%s' --depth 99 sda1",
+	       save);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 	{
 		static const char want[] =
@@ -773,14 +755,12 @@ static void test_save_restore(void **state)
 				 0);
 	}
 
-	run(&r, "restore --dry-run -r -n -o DEVICE,DEPTH,RESULT '%s'", save);
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda 64 planned\n");
+	EXPECT(&r, 0, "sda 64 planned\n", NULL,
+	       "restore --dry-run -r -n -o DEVICE,DEPTH,RESULT '%s'", save);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 
-	run(&r, "restore -r -n -o DEVICE,OLD-DEPTH,DEPTH,RA,RESULT '%s'", save);
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda 99 64 128 applied\n");
+	EXPECT(&r, 0, "sda 99 64 128 applied\n", NULL,
+	       "restore -r -n -o DEVICE,OLD-DEPTH,DEPTH,RA,RESULT '%s'", save);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	assert_string_equal(value(SDA_Q "/scheduler"),
 			    "[mq-deadline] kyber bfq none");
@@ -789,27 +769,21 @@ static void test_save_restore(void **state)
 static void test_save_bad(void **state)
 {
 	struct res r;
-	char save[512];
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s/io/nodir/saved", fake_root);
-	run(&r, "set --save '%s' --depth 99 sda", save);
-	assert_int_equal(r.rc, 3);
-	assert_non_null(strstr(r.err, "cannot write save file"));
-	assert_non_null(strstr(r.err, "does the directory exist?"));
+	EXPECT(&r, 3, NULL, NULL, "set --save '%s' --depth 99 sda",
+	       at_root("io/nodir/saved"));
+	assert_has(r.err, "cannot write save file");
+	assert_has(r.err, "does the directory exist?");
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 	assert_null(fake_read("io/nodir"));
 
-	run(&r, "restore '%s/%s/dev'", fake_root, SDA_Q "/..");
-	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "/dev: not a qdepth save file\n"));
-	run(&r, "restore '%s/io/missing'", fake_root);
-	assert_int_equal(r.rc, 3);
-	assert_non_null(
-		strstr(r.err, "/io/missing: No such file or directory\n"));
-	run(&r, "restore");
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "qdepth: restore: give exactly one FILE\n");
+	EXPECT(&r, 2, NULL, NULL, "restore '%s'", at_root(SDA_Q "/../dev"));
+	assert_has(r.err, "/dev: not a qdepth save file\n");
+	EXPECT(&r, 3, NULL, NULL, "restore '%s'", at_root("io/missing"));
+	assert_has(r.err, "/io/missing: No such file or directory\n");
+	EXPECT(&r, 2, NULL, "qdepth: restore: give exactly one FILE\n",
+	       "restore");
 }
 
 /* Write TEXT as io/NAME; returns its path in a static buffer. */
@@ -820,8 +794,32 @@ static const char *io_file(const char *name, const char *text)
 
 	snprintf(rel, sizeof(rel), "io/%s", name);
 	fake_write(rel, "%s", text);
-	snprintf(path, sizeof(path), "%s/%s", fake_root, rel);
+	snprintf(path, sizeof(path), "%s", at_root(rel));
 	return path;
+}
+
+/* A sealed save file io/NAME: the v1 header, RECORDS (N lines), the seal. */
+static const char *sealed_file(const char *name, const char *records,
+			       unsigned int n)
+{
+	char text[1024];
+	int len = snprintf(text, sizeof(text), "# qdepth save file v1\n%s",
+			   records);
+
+	assert_true(ctl_seal_append(text, sizeof(text), (size_t)len, n) > 0);
+	return io_file(name, text);
+}
+
+/* Check that `restore FILE` gives RC and stderr "qdepth: FILE: WHY\n". */
+static void restore_fails(const char *file, int rc, const char *why)
+{
+	struct res r;
+	char want[1024];
+
+	snprintf(want, sizeof(want), "qdepth: %s: %s\n", file, why);
+	run(&r, "restore '%s'", file);
+	assert_int_not_equal(r.rc, 124); /* a hang is said as one */
+	check_res(&r, rc, "", want, __LINE__);
 }
 
 /*
@@ -833,65 +831,40 @@ static const char *io_file(const char *name, const char *text)
  */
 static void test_restore_refuses(void **state)
 {
+	static const char cut[] = "no valid end marker (the file may be cut "
+				  "short or edited); nothing restored";
 	struct res r;
-	char save[512], text[1024], path[512], *p;
+	char save[512], text[1024], *p;
 	const char *f;
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
+	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
 	fake_write(SDA_Q "/read_ahead_kb", "1280\n");
-	run(&r, "set --save '%s' --read-ahead 256 sda", save);
-	assert_int_equal(r.rc, 0);
+	EXPECT(&r, 0, NULL, NULL, "set --save '%s' --read-ahead 256 sda", save);
 	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
 	snprintf(text, sizeof(text), "%s", fake_read("io/saved"));
 	p = strstr(text, " 1280 8:0\n");
 	assert_non_null(p);
 	p[4] = '\0'; /* cut after "128" */
-	f = io_file("cut", text);
-	run(&r, "restore '%s'", f);
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.out, "");
-	snprintf(text, sizeof(text),
-		 "qdepth: %s: no valid end marker (the file may be cut short "
-		 "or edited); nothing restored\n",
-		 f);
-	assert_string_equal(r.err, text);
+	restore_fails(io_file("cut", text), 2, cut);
 	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
 
-	f = io_file("head", "# qdepth save file v1\n");
-	run(&r, "restore '%s'", f);
-	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "head: no valid end marker (the file "
-				      "may be cut short or edited); nothing "
-				      "restored\n"));
-	f = io_file("old", "# qdepth save file v1\n"
-			   "# device scheduler nr_requests read_ahead_kb "
-			   "maj:min\nsda mq-deadline 64 1280 8:0\n");
-	run(&r, "restore '%s'", f);
-	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "old: no valid end marker"));
+	restore_fails(io_file("head", "# qdepth save file v1\n"), 2, cut);
+	restore_fails(io_file("old", "# qdepth save file v1\n"
+				     "# device scheduler nr_requests "
+				     "read_ahead_kb maj:min\n"
+				     "sda mq-deadline 64 1280 8:0\n"),
+		      2, cut);
 	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
 
-	snprintf(text, sizeof(text), "# qdepth save file v1\n");
-	assert_true(ctl_seal_append(text, sizeof(text), strlen(text), 0) > 0);
-	f = io_file("empty", text);
-	run(&r, "restore '%s'", f);
-	assert_int_equal(r.rc, 4);
-	assert_string_equal(r.out, "");
-	snprintf(text, sizeof(text),
-		 "qdepth: %s: no records; nothing to restore\n", f);
-	assert_string_equal(r.err, text);
+	restore_fails(sealed_file("empty", "", 0), 4,
+		      "no records; nothing to restore");
 
-	snprintf(path, sizeof(path), "%s/io/fifo", fake_root);
-	assert_int_equal(mkfifo(path, 0600), 0);
-	run(&r, "restore '%s'", path);
-	assert_int_not_equal(r.rc, 124);
-	assert_int_equal(r.rc, 2);
-	snprintf(text, sizeof(text), "qdepth: %s: not a regular file\n", path);
-	assert_string_equal(r.err, text);
-	run(&r, "restore '%s/io'", fake_root);
-	assert_int_equal(r.rc, 2);
-	assert_non_null(strstr(r.err, "/io: Is a directory\n"));
+	f = at_root("io/fifo");
+	assert_int_equal(mkfifo(f, 0600), 0);
+	restore_fails(f, 2, "not a regular file");
+	EXPECT(&r, 2, NULL, NULL, "restore '%s'", at_root("io"));
+	assert_has(r.err, "/io: Is a directory\n");
 	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
 }
 
@@ -902,24 +875,17 @@ static void test_restore_refuses(void **state)
 static void test_restore_other_disk(void **state)
 {
 	struct res r;
-	char text[512];
-	const char *f;
 
 	(void)state;
-	snprintf(text, sizeof(text),
-		 "# qdepth save file v1\n"
-		 "nvme0n1 mq-deadline 512 128 259:0\n"
-		 "sda none 16 128 8:5\n");
-	assert_true(ctl_seal_append(text, sizeof(text), strlen(text), 2) > 0);
-	f = io_file("other", text);
-	run(&r, "restore -r -n -o DEVICE,RESULT '%s'", f);
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "nvme0n1 skipped\nsda failed\n");
-	assert_string_equal(r.err,
-			    "qdepth: nvme0n1: not changed because of "
-			    "sda\n"
-			    "qdepth: sda: saved as 8:5, now 8:0: another "
-			    "disk has this name; not restored\n");
+	EXPECT(&r, 3, "nvme0n1 skipped\nsda failed\n",
+	       "qdepth: nvme0n1: not changed because of sda\n"
+	       "qdepth: sda: saved as 8:5, now 8:0: another disk has this "
+	       "name; not restored\n",
+	       "restore -r -n -o DEVICE,RESULT '%s'",
+	       sealed_file("other",
+			   "nvme0n1 mq-deadline 512 128 259:0\n"
+			   "sda none 16 128 8:5\n",
+			   2));
 	assert_string_equal(fake_read(NVME_Q "/scheduler"),
 			    "[none] mq-deadline\n");
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
@@ -929,19 +895,14 @@ static void test_restore_other_disk(void **state)
 static void test_restore_twice(void **state)
 {
 	struct res r;
-	char text[512];
-	const char *f;
 
 	(void)state;
-	snprintf(text, sizeof(text),
-		 "# qdepth save file v1\n"
-		 "sda mq-deadline 70 128 8:0\n"
-		 "sda mq-deadline 80 128 8:0\n");
-	assert_true(ctl_seal_append(text, sizeof(text), strlen(text), 2) > 0);
-	f = io_file("twice", text);
-	run(&r, "restore -r -n -o DEVICE,DEPTH,RESULT '%s'", f);
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda 70 applied\nsda 80 applied\n");
+	EXPECT(&r, 0, "sda 70 applied\nsda 80 applied\n", NULL,
+	       "restore -r -n -o DEVICE,DEPTH,RESULT '%s'",
+	       sealed_file("twice",
+			   "sda mq-deadline 70 128 8:0\n"
+			   "sda mq-deadline 80 128 8:0\n",
+			   2));
 	assert_string_equal(value(SDA_Q "/nr_requests"), "80");
 }
 
@@ -953,39 +914,39 @@ static void test_restore_twice(void **state)
 static void test_save_only_when_changed(void **state)
 {
 	static const char keep[] = "an earlier save file\n";
+	static const struct {
+		const char *args;
+		int rc;
+	} kept[] = {
+		{"--depth 5000 nvme0n1", 2},
+		{"--depth 99 sda sdz", 3},
+		{"--dry-run --depth 99 sda", 0},
+		/* A write that fails on the queue (its read-ahead broken
+		 * below): rolled back, file kept. */
+		{"--depth 99 --read-ahead 256 sda nvme0n1", 3},
+	};
 	struct res r;
-	char path[512];
-	const char *f = io_file("keep", keep);
+	char f[512];
 
 	(void)state;
-	run(&r, "set --save '%s' --depth 5000 nvme0n1", f);
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(fake_read("io/keep"), keep);
-	run(&r, "set --save '%s' --depth 99 sda sdz", f);
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(fake_read("io/keep"), keep);
-	run(&r, "set --save '%s' --dry-run --depth 99 sda", f);
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(fake_read("io/keep"), keep);
-	/* A write that fails on the queue: rolled back, file kept. */
-	snprintf(path, sizeof(path), "%s/%s/read_ahead_kb", fake_root, NVME_Q);
-	assert_int_equal(unlink(path), 0);
-	fake_mkdir(NVME_Q "/read_ahead_kb");
-	run(&r, "set --save '%s' --depth 99 --read-ahead 256 sda nvme0n1", f);
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(fake_read("io/keep"), keep);
+	snprintf(f, sizeof(f), "%s", io_file("keep", keep));
+	for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+		if (i == ARRAY_SIZE(kept) - 1)
+			break_attr(NVME_Q "/read_ahead_kb");
+		EXPECT(&r, kept[i].rc, NULL, NULL, "set --save '%s' %s", f,
+		       kept[i].args);
+		assert_string_equal(fake_read("io/keep"), keep);
+	}
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	/* A directory where the file should go: nothing changed. */
-	run(&r, "set --save '%s/io' --depth 99 sda", fake_root);
-	assert_int_equal(r.rc, 3);
-	assert_non_null(strstr(r.err, "/io: cannot write save file: Is a "
-				      "directory\n"));
+	EXPECT(&r, 3, NULL, NULL, "set --save '%s' --depth 99 sda",
+	       at_root("io"));
+	assert_has(r.err, "/io: cannot write save file: Is a directory\n");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	/* A change made: the file is replaced, sealed. */
-	run(&r, "set --save '%s' --depth 99 sda", f);
-	assert_int_equal(r.rc, 0);
-	assert_non_null(strstr(fake_read("io/keep"), "\nsda mq-deadline 64 "));
-	assert_int_equal(access(path, F_OK), 0);
+	EXPECT(&r, 0, NULL, NULL, "set --save '%s' --depth 99 sda", f);
+	assert_has(fake_read("io/keep"), "\nsda mq-deadline 64 ");
+	assert_int_equal(access(at_root(NVME_Q "/read_ahead_kb"), F_OK), 0);
 }
 
 #define SDA_STATS                                                              \
@@ -1099,51 +1060,41 @@ static void test_stat_interrupted(void **state)
 static void test_show_unreadable(void **state)
 {
 	struct res r;
-	char path[512];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/%s/nr_requests", fake_root, SDA_Q);
-	assert_int_equal(unlink(path), 0);
-	fake_mkdir(SDA_Q "/nr_requests");
-	run(&r, "show -r -n -o DEVICE,DEPTH,NOTE sda nvme0n1");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "sda  reading\\x20queue:\\x20Is\\x20a"
-				   "\\x20directory\n"
-				   "nvme0n1 1023 \n");
-	assert_string_equal(r.err,
-			    "qdepth: sda: reading queue: Is a directory\n");
+	break_attr(SDA_Q "/nr_requests");
+	EXPECT(&r, 3,
+	       "sda  reading\\x20queue:\\x20Is\\x20a\\x20directory\n"
+	       "nvme0n1 1023 \n",
+	       "qdepth: sda: reading queue: Is a directory\n",
+	       "show -r -n -o DEVICE,DEPTH,NOTE sda nvme0n1");
 }
 
 /* Two samples of a /proc/diskstats that does not move: all idle. */
 static void test_stat(void **state)
 {
-	struct res r;
+	static const struct qcase cases[] = {
+		{"stat --interval 0.05 --count 2 -r -n -o "
+		 "DEVICE,SAMPLE,UTIL,AWAIT,AQU-SZ,RMB/S sda1",
+		 0, "sda 1 0.0 0.00 0.00 0.00\nsda 2 0.0 0.00 0.00 0.00\n",
+		 NULL, NULL},
+		/* --saturation: 3 samples by default, a column, not
+		 * saturated. */
+		{"stat --interval 0.05 --saturation 50 -r -n -o "
+		 "SAMPLE,SATURATED sda",
+		 0, "1 0\n2 0\n3 0\n", NULL, NULL},
+		/* Not listed in diskstats: not supported here. */
+		{"stat --interval 0.05 nvme0n1", 4, NULL, NULL,
+		 "not in /proc/diskstats"},
+		{"stat --interval 0 sda", 2, NULL, NULL, NULL},
+		{"stat --saturation 101 sda", 2, NULL, NULL, NULL},
+		{"stat", 2, NULL, NULL, NULL},
+	};
 
 	(void)state;
 	fake_write("proc/diskstats",
-		   "   8       0 sda 100 0 800 50 10 0 80 20 0 60 70 0 0 0 0 0 "
-		   "0\n"
-		   " 252       0 zram0 1 0 8 0 0 0 0 0 0 0 0\n");
-	run(&r, "stat --interval 0.05 --count 2 -r -n -o "
-		"DEVICE,SAMPLE,UTIL,AWAIT,AQU-SZ,RMB/S sda1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda 1 0.0 0.00 0.00 0.00\n"
-				   "sda 2 0.0 0.00 0.00 0.00\n");
-	/* --saturation: 3 samples by default, a column, not saturated. */
-	run(&r, "stat --interval 0.05 --saturation 50 -r -n -o "
-		"SAMPLE,SATURATED sda");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "1 0\n2 0\n3 0\n");
-	/* Not listed in diskstats: not supported here. */
-	run(&r, "stat --interval 0.05 nvme0n1");
-	assert_int_equal(r.rc, 4);
-	assert_non_null(strstr(r.err, "not in /proc/diskstats"));
-	run(&r, "stat --interval 0 sda");
-	assert_int_equal(r.rc, 2);
-	run(&r, "stat --saturation 101 sda");
-	assert_int_equal(r.rc, 2);
-	run(&r, "stat");
-	assert_int_equal(r.rc, 2);
+		   SDA_STATS " 252       0 zram0 1 0 8 0 0 0 0 0 0 0 0\n");
+	run_cases(cases, ARRAY_SIZE(cases));
 }
 
 static void test_version_help(void **state)
@@ -1151,16 +1102,12 @@ static void test_version_help(void **state)
 	struct res r;
 
 	(void)state;
-	run(&r, "--version");
-	assert_int_equal(r.rc, 0);
+	EXPECT(&r, 0, NULL, NULL, "--version");
 	assert_true(strncmp(r.out, "qdepth ", 7) == 0);
 	assert_true(strlen(r.out) > 8);
-	run(&r, "--help");
-	assert_int_equal(r.rc, 0);
+	EXPECT(&r, 0, NULL, "", "--help");
 	assert_true(strncmp(r.out, "usage: qdepth [show]", 20) == 0);
-	assert_string_equal(r.err, "");
-	run(&r, "--bogus");
-	assert_int_equal(r.rc, 2);
+	EXPECT(&r, 2, NULL, NULL, "--bogus");
 }
 
 /*
@@ -1174,15 +1121,11 @@ static void test_bug_set_shorter(void **state)
 	char save[512];
 
 	(void)state;
-	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --depth 300 nvme0n1");
-	assert_string_equal(r.out, "nvme0n1 300 applied\n");
-	assert_int_equal(r.rc, 0);
-
-	snprintf(save, sizeof(save), "%s/io/saved", fake_root);
-	run(&r, "set --save '%s' --depth 128 sda", save);
-	assert_int_equal(r.rc, 0);
-	run(&r, "restore '%s'", save);
-	assert_int_equal(r.rc, 0);
+	EXPECT(&r, 0, "nvme0n1 300 applied\n", NULL,
+	       "set -r -n -o DEVICE,DEPTH,RESULT --depth 300 nvme0n1");
+	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
+	EXPECT(&r, 0, NULL, NULL, "set --save '%s' --depth 128 sda", save);
+	EXPECT(&r, 0, NULL, NULL, "restore '%s'", save);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 }
 
@@ -1203,18 +1146,14 @@ static void test_bug_check_dup(void **state)
 	struct res r;
 
 	(void)state;
-	run(&r, "check --max-depth 32 --stack sda sda1 dm-1");
-	assert_int_equal(r.rc, 1);
-	assert_string_equal(r.out, "sda: depth 64 > 32\n");
+	EXPECT(&r, 1, "sda: depth 64 > 32\n", NULL,
+	       "check --max-depth 32 --stack sda sda1 dm-1");
 }
 
 /* 1 if the fake disk vdx (under the loop image) exists in this tree. */
 static int have_vdx(void)
 {
-	char path[512];
-
-	snprintf(path, sizeof(path), "%s/sys/block/vdx", fake_root);
-	return access(path, F_OK) == 0;
+	return access(at_root("sys/block/vdx"), F_OK) == 0;
 }
 
 /*
@@ -1225,60 +1164,54 @@ static int have_vdx(void)
  */
 static void test_device_target(void **state)
 {
+	static const char dm0[] = "bio-based, no request queue; --stack "
+				  "reaches the 2 devices below it";
+	static const struct qcase cases[] = {
+		/* show and check name the same devices. */
+		{"-r -n -o DEVICE,DEPTH dm-1", 0, "dm-1 \n", NULL, NULL},
+		{"-r -n -o DEVICE,DEPTH --stack dm-1", 0, "sda 99\n", NULL,
+		 NULL},
+		{"check --max-depth 80 loop0", 1, "loop0: depth 100 > 80\n",
+		 NULL, NULL},
+	};
 	struct res r;
+	char want[256];
 
 	(void)state;
-	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --depth 64 loop0");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "loop0 64 applied\n");
-	assert_string_equal(r.err, "");
+	EXPECT(&r, 0, "loop0 64 applied\n", "",
+	       "set -r -n -o DEVICE,DEPTH,RESULT --depth 64 loop0");
 	assert_string_equal(value(QD_VIRT "/loop0/queue/nr_requests"), "64");
 	if (have_vdx())
 		assert_string_equal(value(QD_VDX "/queue/nr_requests"), "256");
 
-	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --stack --depth 100 loop0");
-	assert_int_equal(r.rc, 0);
+	EXPECT(&r, 0,
+	       have_vdx() ? "loop0 100 applied\nvdx 100 applied\n"
+			  : "loop0 100 applied\n  not applicable\n",
+	       NULL,
+	       "set -r -n -o DEVICE,DEPTH,RESULT --stack --depth 100 loop0");
 	assert_string_equal(value(QD_VIRT "/loop0/queue/nr_requests"), "100");
-	if (have_vdx()) {
-		assert_string_equal(r.out,
-				    "loop0 100 applied\nvdx 100 applied\n");
+	if (have_vdx())
 		assert_string_equal(value(QD_VDX "/queue/nr_requests"), "100");
-	} else {
-		assert_string_equal(r.out, "loop0 100 applied\n  not "
-					   "applicable\n");
-	}
 
 	/* dm-0 alone: no queue, exit 4, the note names --stack. */
-	run(&r, "set -r -n -o DEVICE,RESULT,NOTE --depth 99 dm-0");
-	assert_int_equal(r.rc, 4);
-	assert_string_equal(r.out, "dm-0 not\\x20applicable "
-				   "bio-based,\\x20no\\x20request\\x20queue;"
-				   "\\x20--stack\\x20reaches\\x20the\\x202"
-				   "\\x20devices\\x20below\\x20it\n");
-	assert_string_equal(r.err, "qdepth: dm-0: bio-based, no request "
-				   "queue; --stack reaches the 2 devices below "
-				   "it\n");
+	snprintf(want, sizeof(want), "qdepth: dm-0: %s\n", dm0);
+	EXPECT(&r, 4,
+	       "dm-0 not\\x20applicable bio-based,\\x20no\\x20request"
+	       "\\x20queue;\\x20--stack\\x20reaches\\x20the\\x202\\x20devices"
+	       "\\x20below\\x20it\n",
+	       want, "set -r -n -o DEVICE,RESULT,NOTE --depth 99 dm-0");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
-	run(&r, "set -r -n -o DEVICE,DEPTH,RESULT --stack --depth 99 dm-0");
-	assert_int_equal(r.rc, 0);
+	EXPECT(&r, 0, NULL, NULL,
+	       "set -r -n -o DEVICE,DEPTH,RESULT --stack --depth 99 dm-0");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 	assert_string_equal(value(NVME_Q "/nr_requests"), "99");
 
-	/* show and check name the same devices. */
-	run(&r, "-r -n -o DEVICE,DEPTH dm-1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "dm-1 \n");
-	run(&r, "-r -n -o DEVICE,DEPTH --stack dm-1");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda 99\n");
-	run(&r, "check --max-depth 80 loop0");
-	assert_int_equal(r.rc, 1);
-	assert_string_equal(r.out, "loop0: depth 100 > 80\n");
+	run_cases(cases, ARRAY_SIZE(cases));
 	/* --stack is for targets: not for restore. */
-	run(&r, "restore --stack '%s/io/none'", fake_root);
-	assert_int_equal(r.rc, 2);
-	assert_string_equal(r.err, "qdepth: restore: --stack belongs to "
-				   "'show', 'set', 'check' and 'stat'\n");
+	EXPECT(&r, 2, NULL,
+	       "qdepth: restore: --stack belongs to 'show', 'set', 'check' "
+	       "and 'stat'\n",
+	       "restore --stack '%s/io/none'", fake_root);
 }
 
 /*
@@ -1296,7 +1229,7 @@ static void test_set_waits_for_lock(void **state)
 
 	(void)state;
 	fake_mkdir("run/qdepth");
-	snprintf(path, sizeof(path), "%s/run/qdepth/8:0.lock", fake_root);
+	snprintf(path, sizeof(path), "%s", at_root("run/qdepth/8:0.lock"));
 	fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 	assert_true(fd >= 0);
 	assert_int_equal(flock(fd, LOCK_EX), 0);
@@ -1308,9 +1241,8 @@ static void test_set_waits_for_lock(void **state)
 	usleep(200000);
 	assert_int_equal(waitpid(pid, &st, WNOHANG), 0);
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
-	run(&r, "set -r -n -o DEVICE,RESULT --dry-run --depth 99 sda");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "sda planned\n");
+	EXPECT(&r, 0, "sda planned\n", NULL,
+	       "set -r -n -o DEVICE,RESULT --dry-run --depth 99 sda");
 
 	close(fd);
 	assert_int_equal(waitpid(pid, &st, 0), pid);
@@ -1331,32 +1263,29 @@ static void test_set_waits_for_lock(void **state)
  */
 static void test_stack_unknown_below(void **state)
 {
+	static const struct qcase cases[] = {
+		{"set -r -n -o DEVICE,RESULT --stack --depth 99 loop0", 4,
+		 "loop0 skipped\n not\\x20applicable\n",
+		 "qdepth: loop0: not changed: backing file /images/disk.img "
+		 "(deleted) of loop0: the device under it is unknown\n"
+		 "qdepth: loop0: backing file /images/disk.img (deleted) of "
+		 "loop0: the device under it is unknown\n",
+		 NULL},
+		{"check --stack --max-depth 200 loop0", 4, NULL, NULL,
+		 "the device under it is unknown\n"},
+	};
 	struct res r;
 
 	(void)state;
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
 		   QD_IMAGE);
-	run(&r, "set -r -n -o DEVICE,RESULT --stack --depth 99 loop0");
-	assert_int_equal(r.rc, 4);
-	assert_string_equal(r.out, "loop0 skipped\n not\\x20applicable\n");
-	assert_string_equal(r.err,
-			    "qdepth: loop0: not changed: backing file "
-			    "/images/disk.img (deleted) of loop0: the device "
-			    "under it is unknown\n"
-			    "qdepth: loop0: backing file /images/disk.img "
-			    "(deleted) of loop0: the device under it is "
-			    "unknown\n");
+	run_cases(cases, ARRAY_SIZE(cases));
 	assert_string_equal(fake_read(QD_VIRT "/loop0/queue/nr_requests"),
 			    "128\n");
-	run(&r, "check --stack --max-depth 200 loop0");
-	assert_int_equal(r.rc, 4);
-	assert_non_null(strstr(r.err, "the device under it is unknown\n"));
-	run(&r, "show -r -n -o DEVICE,NOTE --stack loop0");
-	assert_int_equal(r.rc, 0);
-	assert_non_null(strstr(r.out, "\n backing\\x20file"));
-	run(&r, "set -r -n -o DEVICE,RESULT --depth 99 loop0");
-	assert_int_equal(r.rc, 0);
-	assert_string_equal(r.out, "loop0 applied\n");
+	EXPECT(&r, 0, NULL, NULL, "show -r -n -o DEVICE,NOTE --stack loop0");
+	assert_has(r.out, "\n backing\\x20file");
+	EXPECT(&r, 0, "loop0 applied\n", NULL,
+	       "set -r -n -o DEVICE,RESULT --depth 99 loop0");
 }
 
 /* A lock that cannot be taken: said, nothing changed, exit 3. */
@@ -1366,15 +1295,12 @@ static void test_set_lock_fails(void **state)
 
 	(void)state;
 	fake_write("run", "not a directory\n");
-	run(&r, "set -r -n -o DEVICE,RESULT --depth 99 sda nvme0n1");
-	assert_int_equal(r.rc, 3);
-	assert_string_equal(r.out, "sda failed\nnvme0n1 failed\n");
-	assert_string_equal(r.err, "qdepth: sda: cannot lock "
-				   "/run/qdepth/8:0.lock: Not a "
-				   "directory\n"
-				   "qdepth: nvme0n1: cannot lock "
-				   "/run/qdepth/259:0.lock: Not a "
-				   "directory\n");
+	EXPECT(&r, 3, "sda failed\nnvme0n1 failed\n",
+	       "qdepth: sda: cannot lock /run/qdepth/8:0.lock: Not a "
+	       "directory\n"
+	       "qdepth: nvme0n1: cannot lock /run/qdepth/259:0.lock: Not a "
+	       "directory\n",
+	       "set -r -n -o DEVICE,RESULT --depth 99 sda nvme0n1");
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023\n");
 }

@@ -164,36 +164,43 @@ static void break_file(const char *path)
 	fake_mkdir(path);
 }
 
-static void test_read_sata(void **state)
+/* What ctl_queue_read() must give for one disk of the fake tree. */
+struct read_case {
+	const char *name, *sched, *scheds;
+	bool sched_fixed;
+	uint64_t depth, hw_depth, read_ahead_kb, dev_queue_depth;
+	int rotational;
+};
+
+static void test_read(void **state)
 {
+	static const struct read_case cases[] = {
+		{"sda", "mq-deadline", "mq-deadline kyber bfq none", false, 64,
+		 32, 128, 32, 1},
+		/* No device/queue_depth. */
+		{"nvme0n1", "none", "none mq-deadline", false, 1023, 1023, 128,
+		 0, 0},
+		/* "none" alone, no brackets: the queue takes no scheduler;
+		 * no mq/ directory, no tag depth. */
+		{"md0", "none", "none", true, 128, 0, 128, 0, 0},
+	};
 	struct ctl_queue q;
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
-	assert_string_equal(q.name, "sda");
-	assert_string_equal(q.sched, "mq-deadline");
-	assert_string_equal(q.scheds, "mq-deadline kyber bfq none");
-	assert_false(q.sched_fixed);
-	assert_int_equal(q.depth, 64);
-	assert_int_equal(q.hw_depth, 32);
-	assert_int_equal(q.read_ahead_kb, 128);
-	assert_int_equal(q.dev_queue_depth, 32);
-	assert_int_equal(q.rotational, 1);
-}
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const struct read_case *c = &cases[i];
 
-static void test_read_nvme(void **state)
-{
-	struct ctl_queue q;
-
-	(void)state;
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
-	assert_string_equal(q.sched, "none");
-	assert_string_equal(q.scheds, "none mq-deadline");
-	assert_false(q.sched_fixed);
-	assert_int_equal(q.depth, 1023);
-	assert_int_equal(q.hw_depth, 1023);
-	assert_int_equal(q.dev_queue_depth, 0); /* no device/queue_depth */
-	assert_int_equal(q.rotational, 0);
+		assert_int_equal(ctl_queue_read(root, c->name, &q), 0);
+		assert_string_equal(q.name, c->name);
+		assert_string_equal(q.sched, c->sched);
+		assert_string_equal(q.scheds, c->scheds);
+		assert_int_equal(q.sched_fixed, c->sched_fixed);
+		assert_int_equal(q.depth, c->depth);
+		assert_int_equal(q.hw_depth, c->hw_depth);
+		assert_int_equal(q.read_ahead_kb, c->read_ahead_kb);
+		assert_int_equal(q.dev_queue_depth, c->dev_queue_depth);
+		assert_int_equal(q.rotational, c->rotational);
+	}
 }
 
 static void test_read_sched_forms(void **state)
@@ -201,13 +208,6 @@ static void test_read_sched_forms(void **state)
 	struct ctl_queue q;
 
 	(void)state;
-	/* "none" alone, no brackets: the queue takes no scheduler. */
-	assert_int_equal(ctl_queue_read(root, "md0", &q), 0);
-	assert_string_equal(q.sched, "none");
-	assert_string_equal(q.scheds, "none");
-	assert_true(q.sched_fixed);
-	assert_int_equal(q.hw_depth, 0); /* no mq/ directory */
-
 	/* The current one in brackets anywhere in the list. */
 	fake_write(SDA_Q "/scheduler", "mq-deadline  kyber [bfq] none\n");
 	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
@@ -1277,8 +1277,7 @@ static void test_lock_dir_private(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_read_sata),
-		T(test_read_nvme),
+		T(test_read),
 		T(test_read_sched_forms),
 		T(test_read_errors),
 		T(test_has_sched),
