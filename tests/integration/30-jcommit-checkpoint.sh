@@ -53,7 +53,7 @@ at_exit "losetup -d '$dev3'" # mkloop runs in a subshell: its own at_exit is los
 mkext4 "$dev3"
 expect_exit 4 "$J" checkpoint "$dev3"
 expect_grep "jcommit: $dev3: not mounted; only a mounted file system's journal can be checkpointed" "$WORK/err"
-mkdir -p "$WORK/tmp" && mount -t tmpfs tmpfs "$WORK/tmp" && at_exit "umount -l '$WORK/tmp'"
+tmpfs_at "$WORK/tmp" 1m
 expect_exit 4 "$J" checkpoint "$WORK/tmp"
 expect_grep "not an ext4 file system \(tmpfs" "$WORK/err"
 

@@ -142,7 +142,7 @@ expect_exit 3 "$J" set --commit 9 "$WORK/nope"
 expect_grep "jcommit: $WORK/nope: No such file or directory" "$WORK/err"
 
 # Not ext4: tmpfs.
-mkdir -p "$WORK/tmp" && mount -t tmpfs tmpfs "$WORK/tmp" && at_exit "umount -l '$WORK/tmp'"
+tmpfs_at "$WORK/tmp" 1m
 expect_exit 4 "$J" set --commit 9 "$WORK/tmp"
 expect_grep "jcommit: $WORK/tmp: not an ext4 file system \(tmpfs mounted on $WORK/tmp\)" "$WORK/err"
 

@@ -122,7 +122,7 @@ expect_grep '^external +$' "$WORK/out"
 # Bad input: missing path, tmpfs, not-ext device, unknown column.
 expect_exit 3 "$J" "$WORK/nonexistent"
 expect_grep "jcommit: $WORK/nonexistent: No such file or directory" "$WORK/err"
-mkdir -p "$WORK/tmp" && mount -t tmpfs tmpfs "$WORK/tmp" && at_exit "umount -l '$WORK/tmp'"
+tmpfs_at "$WORK/tmp" 1m
 expect_exit 4 "$J" "$WORK/tmp"
 expect_grep "jcommit: $WORK/tmp: not an ext4 file system \(tmpfs mounted on $WORK/tmp\)" "$WORK/err"
 raw=$(mkloop 8)

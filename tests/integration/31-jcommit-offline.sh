@@ -7,29 +7,18 @@
 # mount namespace, or held open exclusively. Each refusal names the fix,
 # exits 3 and writes nothing (dumpe2fs before and after).
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd dumpe2fs
-need_cmd debugfs
-need_cmd e2fsck
-in_mount_ns "$@"
-J=$B/jcommit
+root_ns dumpe2fs debugfs e2fsck
+need_tool J jcommit
 
 # Images on a tmpfs of this namespace, never on the host's disk.
 IMG=$WORK/img
-mkdir -p "$IMG"
-mount -t tmpfs -o size=256m,mode=0700 jcommit-it "$IMG" || fail "mount tmpfs"
-at_exit "umount -l '$IMG'"
-# imgloop FILE: a loop device over FILE; the caller registers the detach.
-imgloop() { losetup -f --show "$1" || skip "cannot create a loop device"; }
+tmpfs_at "$IMG" 256m mode=0700
 hdr() { dumpe2fs -h "$1" 2>/dev/null; }
-sbopts() { hdr "$1" | sed -n 's/^Mount options: *//p'; }
 jfields() { hdr "$1" | grep -E '^(Default mount options|Mount options):'; }
 
-truncate -s 64M "$IMG/a.img"
-dev=$(imgloop "$IMG/a.img")
-at_exit "losetup -d '$dev'"
+loop_over dev "$IMG/a.img" 64M
 mkext4 "$dev"
-debugfs -w -R "ssv mount_opts data_err=abort" "$dev" >/dev/null 2>&1 || fail "debugfs ssv"
+sb_set "$dev" data_err=abort
 mnt=$WORK/mnt
 
 # --- a journal that needs recovery: a copy of a mounted, written image ---
@@ -37,8 +26,7 @@ mountat "$dev" "$mnt"
 head -c 4M /dev/urandom >"$mnt/f" && sync -f "$mnt/f" || fail "write"
 cp --sparse=always "$IMG/a.img" "$IMG/dirty.img" || fail "cp"
 umount "$mnt" || fail "umount"
-dirty=$(imgloop "$IMG/dirty.img")
-at_exit "losetup -d '$dirty'"
+loop_over dirty "$IMG/dirty.img" 64M
 hdr "$dirty" | grep -q '^Filesystem features:.*needs_recovery' ||
 	fail "setup: the copy does not need recovery"
 hdr "$dirty" >"$WORK/before"

@@ -7,36 +7,17 @@
 # that fails half-way (injected with strace) rolls back what was written.
 # Values are read back from /proc/fs/ext4/<dev>/options and dumpe2fs.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd dumpe2fs
-need_cmd debugfs
-in_mount_ns "$@"
-J=$B/jcommit
+root_ns dumpe2fs debugfs
+need_tool J jcommit
 
 IMG=$WORK/img
-mkdir -p "$IMG"
-mount -t tmpfs -o size=320m,mode=0700 jcommit-it "$IMG" || fail "mount tmpfs"
-at_exit "umount -l '$IMG'"
-# imgloop NAME SIZE_MB: a loop device over a new file on the tmpfs; the
-# caller registers the detach (this runs in a $(...) subshell).
-imgloop() {
-	truncate -s "${2}M" "$IMG/$1" || fail "truncate"
-	losetup -f --show "$IMG/$1" || skip "cannot create a loop device"
-}
-kn() { basename "$(readlink -f "$1")"; }
-live() { sed -n "s/^$2=//p" "/proc/fs/ext4/$(kn "$1")/options"; }
-sbopts() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
-defopts() { dumpe2fs -h "$1" 2>/dev/null | sed -n 's/^Default mount options: *//p'; }
-
-good=$(imgloop good 64)
-at_exit "losetup -d '$good'"
-good2=$(imgloop good2 64)
-at_exit "losetup -d '$good2'"
-off=$(imgloop off 32)
-at_exit "losetup -d '$off'"
+tmpfs_at "$IMG" 320m mode=0700
+loop_over good "$IMG/good" 64M
+loop_over good2 "$IMG/good2" 64M
+loop_over off "$IMG/off" 32M
 for d in "$good" "$good2" "$off"; do
 	mkext4 "$d"
-	debugfs -w -R "ssv mount_opts data_err=abort" "$d" >/dev/null 2>&1 || fail "debugfs ssv"
+	sb_set "$d" data_err=abort
 done
 G=$WORK/good G2=$WORK/good2
 mountat "$good" "$G"
@@ -56,14 +37,13 @@ unchanged() {
 unchanged setup
 
 # --- BAD kinds, each after and before GOOD ---
-mkdir -p "$WORK/tmp" && mount -t tmpfs tmpfs "$WORK/tmp" && at_exit "umount -l '$WORK/tmp'"
-e2=$(imgloop e2 16)
-at_exit "losetup -d '$e2'"
+tmpfs_at "$WORK/tmp" 1m
+loop_over e2 "$IMG/e2" 16M
 mke2fs -q -F -t ext2 "$e2" >/dev/null 2>&1 || fail "mke2fs ext2"
 mountat "$e2" "$WORK/e2"
 # The ext2 mount is refused as "no journal" when the ext4 driver serves it,
 # as "not served" otherwise: both exit 4.
-if [ -e "/proc/fs/ext4/$(kn "$e2")" ]; then
+if [ -e "/proc/fs/ext4/$(kname "$e2")" ]; then
 	e2msg="jcommit: $WORK/e2: no journal, so data= and commit= do not apply"
 else
 	e2msg="jcommit: $WORK/e2: ext2 on $WORK/e2 is not served by the ext4 driver"
@@ -109,8 +89,7 @@ expect_exit 3 "$J" set --commit 30 --persist "$G" "$off"
 expect_grep "jcommit: $off: the journal needs recovery" "$WORK/err"
 debugfs -w -R "feature -needs_recovery" "$off" >/dev/null 2>&1 || fail "debugfs feature"
 unchanged "set --persist GOOD needs-recovery"
-top=$(imgloop top 16)
-at_exit "losetup -d '$top'"
+loop_over top "$IMG/top" 16M
 mkext4 "$top"
 mountat "$top" "$G2"
 expect_exit 3 "$J" set --commit 30 "$G" "$good2"

@@ -7,28 +7,17 @@
 # applies anything (exit 2, like qdepth); an empty sealed file says
 # "no records".
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd dumpe2fs
-need_cmd debugfs
-need_cmd timeout
-in_mount_ns "$@"
-J=$B/jcommit
+root_ns dumpe2fs debugfs timeout
+need_tool J jcommit
 
 IMG=$WORK/img
-mkdir -p "$IMG"
-mount -t tmpfs -o size=128m,mode=0700 jcommit-it "$IMG" || fail "mount tmpfs"
-at_exit "umount -l '$IMG'"
-truncate -s 64M "$IMG/a.img"
-dev=$(losetup -f --show "$IMG/a.img") || skip "cannot create a loop device"
-at_exit "losetup -d '$dev'"
+tmpfs_at "$IMG" 128m mode=0700
+loop_over dev "$IMG/a.img" 64M
 mkext4 "$dev"
-debugfs -w -R "ssv mount_opts data_err=abort" "$dev" >/dev/null 2>&1 || fail "debugfs ssv"
-kname=$(basename "$(readlink -f "$dev")")
-live() { sed -n "s/^$1=//p" "/proc/fs/ext4/$kname/options"; }
-sbopts() { dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Mount options: *//p'; }
+sb_set "$dev" data_err=abort
 G=$WORK/mnt
 mountat "$dev" "$G"
-mkdir -p "$WORK/tmp" && mount -t tmpfs tmpfs "$WORK/tmp" && at_exit "umount -l '$WORK/tmp'"
+tmpfs_at "$WORK/tmp" 1m
 S=$WORK/saves
 mkdir -p "$S"
 seal_re='^# end records=[0-9]+ crc32c=[0-9a-f]{8}$'
@@ -55,7 +44,7 @@ expect_exit 4 "$J" set --commit 11 --persist --save "$S/new" "$G" "$WORK/tmp"
 cmp "$S/new" "$S/copy" || fail "a failed set changed the save file"
 expect_exit 4 "$J" set --commit 11 --save "$S/none" "$WORK/tmp" "$G"
 [ -e "$S/none" ] && fail "a failed set created a save file"
-[ "$(live commit)" = 10 ] || fail "a failed set changed commit to $(live commit)"
+[ "$(live "$dev" commit)" = 10 ] || fail "a failed set changed commit to $(live "$dev" commit)"
 # A save path that is not a regular file, or in a missing directory:
 # refused before any change.
 mkfifo "$S/fifo"
@@ -63,14 +52,14 @@ expect_exit 2 timeout 20 "$J" set --commit 11 --save "$S/fifo" "$G"
 expect_grep "^jcommit: --save $S/fifo: not a regular file\$" "$WORK/err"
 expect_exit 3 "$J" set --commit 11 --save "$WORK/nodir/save" "$G"
 expect_grep "^jcommit: --save $WORK/nodir/save: No such file or directory" "$WORK/err"
-[ "$(live commit)" = 10 ] || fail "a refused --save changed commit to $(live commit)"
+[ "$(live "$dev" commit)" = 10 ] || fail "a refused --save changed commit to $(live "$dev" commit)"
 # An existing file that is not a save file is never replaced by mistake.
 printf '/dev/sda1 / ext4 defaults 0 1\n' >"$S/fstab"
 cp "$S/fstab" "$S/copy"
 expect_exit 2 "$J" set --commit 11 --save "$S/fstab" "$G"
 expect_grep "^jcommit: --save $S/fstab: exists and is not a jcommit save file; refusing to replace it \(remove it or name another file\)\$" "$WORK/err"
 cmp "$S/fstab" "$S/copy" || fail "--save replaced a file that is not a save file"
-[ "$(live commit)" = 10 ] || fail "a refused --save changed commit to $(live commit)"
+[ "$(live "$dev" commit)" = 10 ] || fail "a refused --save changed commit to $(live "$dev" commit)"
 # An empty file is taken.
 : >"$S/empty-before"
 expect_exit 0 "$J" set --commit 10 --save "$S/empty-before" "$G"
@@ -89,14 +78,14 @@ at_exit "umount -l '$nl'"
 expect_exit 3 "$J" set --commit 11 --save "$S/nl" "$nl"
 expect_grep "holds a newline and cannot be recorded; nothing changed\$" "$WORK/err"
 [ -e "$S/nl" ] && fail "wrote $S/nl"
-[ "$(live commit)" = 10 ] || fail "a refused save changed commit to $(live commit)"
+[ "$(live "$dev" commit)" = 10 ] || fail "a refused save changed commit to $(live "$dev" commit)"
 umount "$nl"
 
 # --- reading ---
 # The file restores; a dry run first changes nothing.
 expect_exit 0 "$J" restore --dry-run "$S/new"
 expect_grep "commit 10 -> 9 \(live, dry run\)" "$WORK/out"
-[ "$(live commit)" = 10 ] || fail "restore --dry-run changed commit"
+[ "$(live "$dev" commit)" = 10 ] || fail "restore --dry-run changed commit"
 expect_exit 0 "$J" set --commit 12 --persist --save "$S/good" "$G"
 size=$(stat -c %s "$S/good")
 tpos=$(grep -bo '^target=' "$S/good" | head -n1 | cut -d: -f1)
@@ -109,8 +98,8 @@ for cut in 0 10 $((tpos + 7)) $((size / 2)) $((size - last)) $((size - 12)) $((s
 	head -c "$cut" "$S/good" >"$S/cut"
 	expect_exit 2 "$J" restore "$S/cut"
 	expect_grep "^jcommit: $S/cut: (no end marker: the file is cut or was not written by this version of jcommit|the end marker does not match the content: the file is cut or was edited); nothing restored\$" "$WORK/err"
-	[ "$(live commit)" = 12 ] || fail "cut at $cut: commit $(live commit)"
-	[ "$(sbopts)" = data_err=abort,commit=12 ] || fail "cut at $cut: string '$(sbopts)'"
+	[ "$(live "$dev" commit)" = 12 ] || fail "cut at $cut: commit $(live "$dev" commit)"
+	[ "$(sbopts "$dev")" = data_err=abort,commit=12 ] || fail "cut at $cut: string '$(sbopts "$dev")'"
 done
 # The file of an older jcommit (no end marker) is refused the same way.
 grep -v '^# end ' "$S/good" >"$S/old"
@@ -121,7 +110,7 @@ sed 's/^commit=10$/commit=11/' "$S/good" >"$S/edited"
 cmp -s "$S/good" "$S/edited" && fail "setup: the edit changed nothing"
 expect_exit 2 "$J" restore "$S/edited"
 expect_grep "^jcommit: $S/edited: the end marker does not match the content: the file is cut or was edited; nothing restored\$" "$WORK/err"
-[ "$(live commit)" = 12 ] || fail "edited file applied: commit $(live commit)"
+[ "$(live "$dev" commit)" = 12 ] || fail "edited file applied: commit $(live "$dev" commit)"
 
 # Inputs that would block or are not files: refused at once (timeout
 # would say 124).
@@ -186,13 +175,13 @@ EOF
 	seal "$S/bad" 1
 	expect_exit 2 "$J" restore "$S/bad"
 	expect_grep "^jcommit: $S/bad:1: the record for $G has nothing to restore\$" "$WORK/err"
-	[ "$(live commit)" = 12 ] || fail "a bad sealed file was applied: commit $(live commit)"
+	[ "$(live "$dev" commit)" = 12 ] || fail "a bad sealed file was applied: commit $(live "$dev" commit)"
 else
 	note "python3 not installed: sealed bad-content sub-cases not run"
 fi
 
 # The good file still restores, and restores exactly.
 expect_exit 0 "$J" restore "$S/good"
-[ "$(live commit)" = 10 ] || fail "restore: commit $(live commit)"
-[ "$(sbopts)" = data_err=abort,commit=10 ] || fail "restore: string '$(sbopts)'"
+[ "$(live "$dev" commit)" = 10 ] || fail "restore: commit $(live "$dev" commit)"
+[ "$(sbopts "$dev")" = data_err=abort,commit=10 ] || fail "restore: string '$(sbopts "$dev")'"
 echo PASS

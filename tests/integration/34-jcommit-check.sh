@@ -6,25 +6,19 @@
 # --skip-unsupported asks to skip it, and then only while something else
 # was checked; an empty target list from "-" is exit 4.
 . "$(dirname "$0")/lib.sh"
-need_root
-in_mount_ns "$@"
-J=$B/jcommit
+root_ns
+need_tool J jcommit
 
 IMG=$WORK/img
-mkdir -p "$IMG"
-mount -t tmpfs -o size=128m,mode=0700 jcommit-it "$IMG" || fail "mount tmpfs"
-at_exit "umount -l '$IMG'"
-truncate -s 64M "$IMG/a.img" "$IMG/b.img"
-dev=$(losetup -f --show "$IMG/a.img") || skip "cannot create a loop device"
-at_exit "losetup -d '$dev'"
-off=$(losetup -f --show "$IMG/b.img") || skip "cannot create a loop device"
-at_exit "losetup -d '$off'"
+tmpfs_at "$IMG" 128m mode=0700
+loop_over dev "$IMG/a.img" 64M
+loop_over off "$IMG/b.img" 64M
 mkext4 "$dev"
 mkext4 "$off"
 G=$WORK/mnt
 mountat "$dev" "$G" nosuid,nodev
 T=$WORK/tmp
-mkdir -p "$T" && mount -t tmpfs tmpfs "$T" && at_exit "umount -l '$T'"
+tmpfs_at "$T" 1m
 notext="jcommit: $T: not an ext4 file system \(tmpfs mounted on $T\)"
 notmnt="jcommit: $off: not mounted; check looks at live mounts only"
 

@@ -5,18 +5,10 @@
 # for a writer forever. Every subcommand must answer at once (timeout
 # would say 124).
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd timeout
-in_mount_ns "$@"
-J=$B/jcommit
-
-mount -t tmpfs -o size=256m,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
-at_exit "umount -l '$WORK'"
-dev=$(mkloop 64)
-at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$dev"
-kname=$(basename "$(readlink -f "$dev")")
-live() { sed -n "s/^$1=//p" "/proc/fs/ext4/$kname/options"; }
+root_ns timeout
+need_tool J jcommit
+tmpfs_at "$WORK" 256m mode=0700
+ext4_new dev 64
 mnt=$WORK/mnt
 mountat "$dev" "$mnt"
 mkfifo "$mnt/fifo" || fail "mkfifo"
@@ -30,7 +22,7 @@ expect_grep "^$F 5\$" "$WORK/out"
 expect_exit 0 timeout 20 "$J" check --max-commit 10 "$F"
 expect_exit 0 timeout 20 "$J" set --commit 9 "$F"
 expect_grep "^$F: commit 5 -> 9 \(live, fsconfig\)\$" "$WORK/out"
-[ "$(live commit)" = 9 ] || fail "commit $(live commit), expected 9"
+[ "$(live "$dev" commit)" = 9 ] || fail "commit $(live "$dev" commit), expected 9"
 # The superblock and the checkpoint ioctls cannot go through a FIFO: an
 # error that names the way out, not a hang.
 msg="^jcommit: $F: the mount is of a FIFO or device, not of a directory or file, so its file system cannot be reached through it for this; use another mount of $dev\$"
@@ -38,8 +30,8 @@ expect_exit 3 timeout 20 "$J" set --commit 10 --persist "$F"
 expect_grep "$msg" "$WORK/err"
 expect_exit 3 timeout 20 "$J" checkpoint "$F"
 expect_grep "$msg" "$WORK/err"
-[ "$(live commit)" = 9 ] || fail "a refused change changed commit to $(live commit)"
+[ "$(live "$dev" commit)" = 9 ] || fail "a refused change changed commit to $(live "$dev" commit)"
 # Through the directory mount both work.
 expect_exit 0 timeout 20 "$J" set --commit 10 --persist "$mnt"
-[ "$(live commit)" = 10 ] || fail "commit $(live commit), expected 10"
+[ "$(live "$dev" commit)" = 10 ] || fail "commit $(live "$dev" commit), expected 10"
 echo PASS

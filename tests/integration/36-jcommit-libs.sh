@@ -8,13 +8,9 @@
 # the same whichever way they were read. The loader says what it loaded
 # (LD_DEBUG=libs, into a file of its own: the tool's stderr stays clean).
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd debugfs
-need_cmd tune2fs
-in_mount_ns "$@"
-mount -t tmpfs -o size=256m,mode=0700 jcommit-it "$WORK" || fail "mount tmpfs on $WORK"
-at_exit "umount -l '$WORK'"
-J=$B/jcommit
+root_ns debugfs tune2fs
+tmpfs_at "$WORK" 256m mode=0700
+need_tool J jcommit
 
 # loaded CMD...: run CMD; $WORK/libs lists the shared objects the dynamic
 # loader initialised (linked and dlopen()ed), one per line.
@@ -46,15 +42,11 @@ with_e2fs() {
 		{ cat "$WORK/libs" >&2; fail "$what does not load libext2fs"; }
 }
 
-dev=$(mkloop 64)
-at_exit "losetup -d '$dev'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$dev" -L jlibs
-debugfs -w -R "ssv mount_opts commit=42,data_err=abort" "$dev" >/dev/null 2>&1 ||
-	fail "debugfs ssv mount_opts"
-tune2fs -o journal_data_writeback "$dev" >/dev/null || fail "tune2fs -o"
+ext4_new dev 64 commit=42,data_err=abort
+tune2fs -L jlibs -o journal_data_writeback "$dev" >/dev/null || fail "tune2fs -L -o"
 mnt=$WORK/mnt
 mountat "$dev" "$mnt" nosuid
-kname=$(basename "$(readlink -f "$dev")")
+kname=$(kname "$dev")
 
 ALL=DEVICE,TARGET,FSTYPE,DATA,COMMIT,FLAGS,JOURNAL,FAST-COMMIT,JCSUM,JSIZE,TRANS,AVG-COMMIT,FSTAB,SB-DATA,SB-OPTS,NEXT-DATA,NEXT-COMMIT,NEXT-FROM
 NOJ=DEVICE,TARGET,FSTYPE,DATA,COMMIT,FLAGS,JOURNAL,FAST-COMMIT,TRANS,AVG-COMMIT,FSTAB,SB-DATA,SB-OPTS,NEXT-DATA,NEXT-COMMIT,NEXT-FROM
