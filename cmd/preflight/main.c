@@ -3,21 +3,17 @@
  * preflight: one report of every check of the host before a large write
  * to TARGET, one row per check, and an exit status for scripts.
  */
-#include <err.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli.h"
 #include "cmd/preflight/preflight.h"
-#include "ctl/cli.h"
 #include "ctl/file.h"
-#include "ctl/out.h"
 #include "ctl/parse.h"
-#include "ctl/root.h"
 
 enum {
 	OPT_SIZE = CTL_OPT_TOOL_BASE,
@@ -67,14 +63,6 @@ static void usage(void)
 	      stdout);
 }
 
-/* Exit after --help or --version: 0, or 3 when stdout failed. */
-static _Noreturn void exit_stdout(void)
-{
-	if (ferror(stdout) | (fclose(stdout) != 0))
-		err(CTL_EXIT_FAIL, "stdout");
-	exit(CTL_EXIT_OK);
-}
-
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -86,23 +74,17 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, longopts,
-				NULL)) != -1) {
-		if (ctl_cli_common(&o->cli, c, optarg))
+	while ((c = cli_getopt(argc, argv, CTL_CLI_SHORTOPTS, longopts)) !=
+	       -1) {
+		if (cli_common_opt(&o->cli, c, optarg, usage))
 			continue;
 		switch (c) {
-		case 'h':
-			usage();
-			exit_stdout();
-		case 'V':
-			printf("preflight %s\n", CTL_VERSION);
-			exit_stdout();
 		case OPT_SIZE:
 			if (ctl_parse_size(optarg, &o->size) < 0 ||
 			    o->size == UINT64_MAX)
-				errx(CTL_EXIT_USAGE,
-				     "--size %s: not a size (bytes, or a number with K, M, G, T or P)",
-				     optarg);
+				cli_die(CTL_EXIT_USAGE,
+					"--size %s: not a size (bytes, or a number with K, M, G, T or P)",
+					optarg);
 			break;
 		case OPT_POLICY:
 			o->policy = optarg;
@@ -110,9 +92,6 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case OPT_STRICT:
 			o->strict = 1;
 			break;
-		default:
-			fputs("Try 'preflight --help'.\n", stderr);
-			exit(CTL_EXIT_USAGE);
 		}
 	}
 }
@@ -127,35 +106,26 @@ static void load_policy(const struct opts *o, struct pf_policy *p)
 		return;
 	err = pf_policy_load(o->policy, p, &e);
 	if (err == -EINVAL && e.line)
-		errx(CTL_EXIT_USAGE,
-		     "%s:%u: %s (see preflight(8) for the keys)", o->policy,
-		     e.line, e.msg);
+		cli_die(CTL_EXIT_USAGE,
+			"%s:%u: %s (see preflight(8) for the keys)", o->policy,
+			e.line, e.msg);
 	if (err == -EINVAL || err == -EFBIG)
-		errx(CTL_EXIT_USAGE, "%s: %s", o->policy, e.msg);
+		cli_die(CTL_EXIT_USAGE, "%s: %s", o->policy, e.msg);
 	if (err < 0)
-		errx(CTL_EXIT_USAGE, "%s: %s", o->policy,
-		     ctl_file_strerror(-err));
+		cli_die(CTL_EXIT_USAGE, "%s: %s", o->policy,
+			ctl_file_strerror(-err));
 }
 
 /* Exit status: 1 for FAIL (or WARN with --strict), else 3/4 for ERROR. */
 static int report(const struct opts *o, const struct pf_result *v, size_t n)
 {
-	struct ctl_out *out;
-	const char *bad = NULL;
-	int err, failed = 0, rc = CTL_EXIT_OK;
+	struct ctl_out *out = cli_table_new(&o->cli, "preflight", cols,
+					    ARRAY_SIZE(cols), DEF_COLS);
+	int failed = 0, rc = CTL_EXIT_OK;
 
-	err = ctl_out_new("preflight", cols, ARRAY_SIZE(cols), DEF_COLS,
-			  &o->cli.fmt, &out, &bad);
-	if (err == -EINVAL && bad)
-		errx(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
-		     (int)strcspn(bad, ","), bad);
-	if (err < 0)
-		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
 	for (size_t i = 0; i < n; i++) {
-		struct ctl_row *row = ctl_out_row(out);
+		struct ctl_row *row = cli_table_row(out);
 
-		if (!row)
-			errx(CTL_EXIT_FAIL, "output: %s", strerror(ENOMEM));
 		ctl_out_set(out, row, COL_CHECK, v[i].check);
 		ctl_out_set(out, row, COL_STATUS, pf_status_name(v[i].status));
 		ctl_out_set(out, row, COL_VALUE, v[i].value);
@@ -167,14 +137,14 @@ static int report(const struct opts *o, const struct pf_result *v, size_t n)
 		if (v[i].status == PF_ERROR) {
 			int e = ctl_exit_for(v[i].err);
 
-			warnx("%s: %s (%s)", v[i].check, v[i].value, v[i].hint);
+			cli_warn("%s: %s (%s)", v[i].check, v[i].value,
+				 v[i].hint);
 			rc = rc > e ? rc : e;
 		}
 	}
-	err = o->cli.quiet ? 0 : ctl_out_print(out, stdout);
-	ctl_out_free(out);
-	if (err < 0 && err != -EPIPE)
-		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
+	/* output that could not be printed: 3, whatever the checks said */
+	if (cli_table_print(&o->cli, out))
+		return CTL_EXIT_FAIL;
 	return failed ? CTL_EXIT_CHECK : rc;
 }
 
@@ -189,10 +159,11 @@ static _Noreturn void not_a_file(const char *target, const struct ctl_target *t)
 					 : "not a regular file";
 
 	if (S_ISBLK(m))
-		errx(CTL_EXIT_USAGE,
-		     "%s: %s, not a file or directory; for its queue: qdepth show %s",
-		     target, what, target);
-	errx(CTL_EXIT_USAGE, "%s: %s, not a file or directory", target, what);
+		cli_die(CTL_EXIT_USAGE,
+			"%s: %s, not a file or directory; for its queue: qdepth show %s",
+			target, what, target);
+	cli_die(CTL_EXIT_USAGE, "%s: %s, not a file or directory", target,
+		what);
 }
 
 int main(int argc, char **argv)
@@ -209,42 +180,36 @@ int main(int argc, char **argv)
 
 	parse_opts(&o, argc, argv);
 	if (argc - optind == 1 && !*argv[optind])
-		errx(CTL_EXIT_USAGE,
-		     "empty TARGET (usage: preflight [options] TARGET)");
+		cli_die(CTL_EXIT_USAGE,
+			"empty TARGET (usage: preflight [options] TARGET)");
 	/* "-": the one target is the line read from stdin. */
 	e = argc - optind == 1 ? ctl_cli_targets(argv + optind, 1, stdin, &t)
 			       : 0;
 	if (e < 0)
-		errx(CTL_EXIT_FAIL, "stdin: %s", strerror(-e));
+		cli_die(CTL_EXIT_FAIL, "stdin: %s", strerror(-e));
 	if (argc - optind != 1 || t.n != 1)
-		errx(CTL_EXIT_USAGE, "%s (usage: preflight [options] TARGET)",
-		     argc == optind || (argc - optind == 1 && !t.n)
-			     ? "no TARGET given"
-			     : "only one TARGET at a time");
+		cli_die(CTL_EXIT_USAGE,
+			"%s (usage: preflight [options] TARGET)",
+			argc == optind || (argc - optind == 1 && !t.n)
+				? "no TARGET given"
+				: "only one TARGET at a time");
 	target = t.v[0];
 	load_policy(&o, &pol);
-	e = ctl_root_open(o.cli.sysroot, &root);
-	if (e < 0)
-		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
-		     strerror(-e));
+	root = cli_root_open(o.cli.sysroot);
 	e = pf_target(root, target, &tg);
 	if (e == 0)
 		e = pf_run(root, &tg, o.size, &pol, &v, &n);
 	ctl_root_free(root);
 	if (e == -ENOENT)
-		errx(CTL_EXIT_FAIL,
-		     "%s: neither it nor its directory exists; create the directory first",
-		     target);
+		cli_die(CTL_EXIT_FAIL,
+			"%s: neither it nor its directory exists; create the directory first",
+			target);
 	if (e == -CTL_ENOTREG)
 		not_a_file(target, &tg);
 	if (e < 0)
-		errx(ctl_exit_for(e), "%s: %s", target, strerror(-e));
+		cli_die(ctl_exit_for(e), "%s: %s", target, strerror(-e));
 	rc = report(&o, v, n);
 	free(v);
 	ctl_strv_free(&t);
-	if (ferror(stdout) | (fclose(stdout) != 0)) {
-		if (errno != EPIPE)
-			err(CTL_EXIT_FAIL, "stdout");
-	}
-	return rc;
+	return cli_finish(rc);
 }
