@@ -135,22 +135,25 @@ void pf_judge_swappiness(const struct ctl_pf_vm *m, const struct pf_policy *p,
 		return;
 	/* vm.swappiness does not reach into a v1 cgroup: only a cgroup of
 	 * the command's own (swapadj run) changes what applies there. */
-	if (cg)
+	if (cg) {
+		bool high = res->status == PF_FAIL;
+
 		FMT(res->hint,
 		    "%s: swapadj run --swappiness %u -- COMMAND runs the write in a cgroup with that value (vm.swappiness does not apply in this cgroup)",
-		    res->status == PF_FAIL
-			    ? "a large write pushes anonymous memory to swap"
-			    : "too low risks OOM kills under pressure",
-		    res->status == PF_FAIL ? p->swappiness_max
-					   : p->swappiness_min);
-	else if (res->status == PF_FAIL)
-		FMT(res->hint,
-		    "a large write pushes anonymous memory to swap: swapadj set %u, or swapadj run --swappiness %u -- COMMAND",
-		    p->swappiness_max, p->swappiness_min);
-	else
+		    high ? "a large write pushes anonymous memory to swap"
+			 : "too low risks OOM kills under pressure",
+		    high ? p->swappiness_max : p->swappiness_min);
+		return;
+	}
+	if (res->status == PF_WARN) {
 		FMT(res->hint,
 		    "too low risks OOM kills under pressure: swapadj auto --once, or swapadj set %u",
 		    p->swappiness_min);
+		return;
+	}
+	FMT(res->hint,
+	    "a large write pushes anonymous memory to swap: swapadj set %u, or swapadj run --swappiness %u -- COMMAND",
+	    p->swappiness_max, p->swappiness_min);
 }
 
 void pf_judge_memory(const struct ctl_pf_vm *m, const struct pf_policy *p,
