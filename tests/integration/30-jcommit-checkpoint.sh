@@ -42,14 +42,12 @@ expect_grep "jcommit: $mnt: a checkpoint needs CAP_SYS_ADMIN; run as root" "$WOR
 
 # ext4 without a journal: the kernel's ENODEV, explained.
 dev2=$(mkloop 32)
-at_exit "losetup -d '$dev2'" # mkloop runs in a subshell: its own at_exit is lost
 mkext4 "$dev2" -O ^has_journal
 mountat "$dev2" "$WORK/nj"
 expect_exit 4 "$J" checkpoint "$WORK/nj"
 expect_grep "jcommit: $WORK/nj: no journal to checkpoint \(the file system has no has_journal feature\)" "$WORK/err"
 # Unmounted: nothing to checkpoint.
 dev3=$(mkloop 16)
-at_exit "losetup -d '$dev3'" # mkloop runs in a subshell: its own at_exit is lost
 mkext4 "$dev3"
 expect_exit 4 "$J" checkpoint "$dev3"
 expect_grep "jcommit: $dev3: not mounted; only a mounted file system's journal can be checkpointed" "$WORK/err"

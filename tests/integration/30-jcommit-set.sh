@@ -148,7 +148,6 @@ expect_grep "jcommit: $WORK/tmp: not an ext4 file system \(tmpfs mounted on $WOR
 
 # ext2 without a journal (served by the ext4 driver here, or not at all).
 dev2=$(mkloop 16)
-at_exit "losetup -d '$dev2'" # mkloop runs in a subshell: its own at_exit is lost
 mke2fs -q -F -t ext2 "$dev2" >/dev/null 2>&1 || fail "mke2fs ext2"
 mountat "$dev2" "$WORK/e2"
 k2=$(basename "$(readlink -f "$dev2")")
@@ -168,7 +167,6 @@ for fs in xfs btrfs; do
 		continue
 	fi
 	d=$(mkloop 320)
-	at_exit "losetup -d '$d'" # mkloop runs in a subshell: its own at_exit is lost
 	"mkfs.$fs" -f -q "$d" >/dev/null 2>&1 || "mkfs.$fs" -f "$d" >/dev/null 2>&1 || fail "mkfs.$fs"
 	mountat "$d" "$WORK/$fs"
 	expect_exit 4 "$J" set --commit 9 "$WORK/$fs"

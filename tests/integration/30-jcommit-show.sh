@@ -105,17 +105,10 @@ expect_exit 0 "$J" -P -o DEVICE,TARGET,DATA,SB-OPTS,NEXT-COMMIT "$dev"
 expect_grep "DEVICE=\"$dev\" TARGET=\"\" DATA=\"\" SB-OPTS=\"commit=42,data_err=abort\" NEXT-COMMIT=\"42\"" "$WORK/out"
 
 # fast_commit and an external journal are reported as such.
-fc=$(mkloop 32)
-at_exit "losetup -d '$fc'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$fc" -O fast_commit
+ext4_new fc 32 "" -O fast_commit
 expect_exit 0 "$J" -r -n -o FAST-COMMIT,JOURNAL "$fc"
 expect_grep '^yes +yes$' "$WORK/out"
-jdev=$(mkloop 16)
-at_exit "losetup -d '$jdev'" # mkloop runs in a subshell: its own at_exit is lost
-xdev=$(mkloop 32)
-at_exit "losetup -d '$xdev'" # mkloop runs in a subshell: its own at_exit is lost
-mke2fs -q -F -O journal_dev -b 4096 "$jdev" >/dev/null 2>&1 || fail "mke2fs journal_dev"
-mkext4 "$xdev" -b 4096 -J device="$jdev"
+ext4_xjournal xdev
 expect_exit 0 "$J" -r -n -o JOURNAL,JSIZE "$xdev"
 expect_grep '^external +$' "$WORK/out"
 
@@ -126,9 +119,8 @@ tmpfs_at "$WORK/tmp" 1m
 expect_exit 4 "$J" "$WORK/tmp"
 expect_grep "jcommit: $WORK/tmp: not an ext4 file system \(tmpfs mounted on $WORK/tmp\)" "$WORK/err"
 raw=$(mkloop 8)
-at_exit "losetup -d '$raw'" # mkloop runs in a subshell: its own at_exit is lost
 expect_exit 4 "$J" "$raw"
 expect_grep "jcommit: $raw: not an ext4 file system \(no ext2/3/4 superblock\)" "$WORK/err"
 expect_exit 2 "$J" -o DEVICE,BOGUS "$raw"
-expect_grep "jcommit: BOGUS: unknown column" "$WORK/err"
+expect_grep "jcommit: unknown column 'BOGUS' (see --help)" "$WORK/err"
 echo PASS

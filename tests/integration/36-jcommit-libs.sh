@@ -94,16 +94,9 @@ umount "$mnt" || fail "umount the tmpfs over $mnt"
 
 # A file system whose journal is elsewhere, one with fast_commit: the
 # same columns either way.
-jdev=$(mkloop 16)
-at_exit "losetup -d '$jdev'" # mkloop runs in a subshell: its own at_exit is lost
-xdev=$(mkloop 32)
-at_exit "losetup -d '$xdev'" # mkloop runs in a subshell: its own at_exit is lost
-mke2fs -q -F -O journal_dev -b 4096 "$jdev" >/dev/null 2>&1 || fail "mke2fs journal_dev"
-mkext4 "$xdev" -b 4096 -J device="$jdev"
+ext4_xjournal xdev
 mountat "$xdev" "$WORK/x"
-fc=$(mkloop 32)
-at_exit "losetup -d '$fc'" # mkloop runs in a subshell: its own at_exit is lost
-mkext4 "$fc" -O fast_commit
+ext4_new fc 32 "" -O fast_commit
 mountat "$fc" "$WORK/fc"
 no_e2fs "show (external journal)" "$J" show -r -n -o JOURNAL,FAST-COMMIT "$WORK/x"
 expect_grep '^external +no$' "$WORK/out"

@@ -171,14 +171,27 @@ ext4_loop() {
 	mountat "$DEV" "$mnt" "$opts"
 }
 
-# ext4_new VAR SIZE_MB [SB_OPTS]: ext4 on a new loop device (mkloop) in VAR,
-# with SB_OPTS as its superblock's mount options string (sb_set).
+# ext4_new VAR SIZE_MB [SB_OPTS [MKE2FS_OPTIONS...]]: ext4 on a new loop
+# device (mkloop) in VAR, with SB_OPTS as its superblock's mount options
+# string (sb_set).
 ext4_new() {
-	local _dev
+	local _var=$1 _dev _sb=${3:-}
 	_dev=$(mkloop "$2") || exit $?
-	mkext4 "$_dev"
-	[ -z "${3:-}" ] || sb_set "$_dev" "$3"
-	printf -v "$1" %s "$_dev"
+	shift $(($# < 3 ? $# : 3))
+	mkext4 "$_dev" "$@"
+	[ -z "$_sb" ] || sb_set "$_dev" "$_sb"
+	printf -v "$_var" %s "$_dev"
+}
+# ext4_xjournal VAR: ext4 on a new loop device (in VAR) with its journal on
+# another one (mkloop both).
+ext4_xjournal() {
+	local _j _x
+	_j=$(mkloop 16) || exit $?
+	_x=$(mkloop 32) || exit $?
+	mke2fs -q -F -O journal_dev -b 4096 "$_j" >/dev/null 2>&1 ||
+		fail "mke2fs journal_dev"
+	mkext4 "$_x" -b 4096 -J device="$_j"
+	printf -v "$1" %s "$_x"
 }
 # sb_set DEV STRING: the mount options string in DEV's superblock (debugfs).
 sb_set() {
