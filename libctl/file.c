@@ -110,9 +110,69 @@ static int tmp_create(int dirfd, const char *name, mode_t mode, char *tmp,
 	return -EEXIST;
 }
 
-int ctl_file_write_atomicat(int dirfd, const char *name, const void *buf,
-			    size_t len, mode_t mode)
+int ctl_file_fsync_dirat(int dirfd)
 {
+	return fsync(dirfd) < 0 ? neg_errno() : 0;
+}
+
+/* Open the directory holding PATH ("." for a bare name, "/" for "/x");
+ * *NAME is what follows its last slash. Returns the fd or -errno. */
+static int open_dir_of(const char *path, const char **name)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (!slash) {
+		strcpy(dir, ".");
+	} else if (slash == path) {
+		strcpy(dir, "/");
+	} else {
+		if ((size_t)(slash - path) >= sizeof(dir))
+			return -ENAMETOOLONG;
+		memcpy(dir, path, (size_t)(slash - path));
+		dir[slash - path] = '\0';
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	*name = slash ? slash + 1 : path;
+	return fd;
+}
+
+int ctl_file_fsync_dir(const char *path)
+{
+	const char *name;
+	_cleanup_close_ int dfd = open_dir_of(path, &name);
+
+	if (dfd < 0)
+		return dfd;
+	return ctl_file_fsync_dirat(dfd);
+}
+
+/*
+ * Put TMP in place as NAME: over an old NAME, or (CTL_FILE_NOREPLACE)
+ * only where there is none, -EEXIST otherwise. Returns 0 when TMP is
+ * gone, 1 when it is still there beside NAME (linked), or -errno.
+ */
+static int put_in_place(int dirfd, const char *tmp, const char *name,
+			unsigned int flags)
+{
+	if (!(flags & CTL_FILE_NOREPLACE))
+		return renameat(dirfd, tmp, dirfd, name) < 0 ? neg_errno() : 0;
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return neg_errno();
+	/* A file system without RENAME_NOREPLACE: link(2) never replaces
+	 * either. */
+	return linkat(dirfd, tmp, dirfd, name, 0) < 0 ? neg_errno() : 1;
+}
+
+static int write_atomic(int dirfd, const char *name, const void *buf,
+			size_t len, mode_t mode, unsigned int flags)
+{
+	int sync = !(flags & CTL_FILE_NO_SYNC);
 	char tmp[NAME_MAX + 1];
 	int fd, err;
 
@@ -125,42 +185,42 @@ int ctl_file_write_atomicat(int dirfd, const char *name, const void *buf,
 	/* The umask may have narrowed MODE; the file must have it exactly. */
 	if (!err && fchmod(fd, mode) < 0)
 		err = neg_errno();
-	if (!err && fsync(fd) < 0)
+	if (!err && sync && fsync(fd) < 0)
 		err = neg_errno();
 	if (close(fd) < 0 && !err)
 		err = neg_errno();
-	if (!err && renameat(dirfd, tmp, dirfd, name) < 0)
-		err = neg_errno();
+	if (!err)
+		err = put_in_place(dirfd, tmp, name, flags);
 	if (err) {
 		unlinkat(dirfd, tmp, 0);
-		return err;
+		if (err < 0)
+			return err;
 	}
 	/* The new name survives a crash only once the directory is synced. */
-	return fsync(dirfd) < 0 ? neg_errno() : 0;
+	return sync ? ctl_file_fsync_dirat(dirfd) : 0;
+}
+
+int ctl_file_write_atomicat(int dirfd, const char *name, const void *buf,
+			    size_t len, mode_t mode)
+{
+	return write_atomic(dirfd, name, buf, len, mode, 0);
+}
+
+int ctl_file_write_atomic_flags(const char *path, const void *buf, size_t len,
+				mode_t mode, unsigned int flags)
+{
+	const char *name;
+	_cleanup_close_ int dfd = open_dir_of(path, &name);
+
+	if (dfd < 0)
+		return dfd;
+	return write_atomic(dfd, name, buf, len, mode, flags);
 }
 
 int ctl_file_write_atomic(const char *path, const void *buf, size_t len,
 			  mode_t mode)
 {
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	_cleanup_close_ int dfd = -1;
-
-	if (!slash) {
-		strcpy(dir, ".");
-	} else if (slash == path) {
-		strcpy(dir, "/");
-	} else {
-		if ((size_t)(slash - path) >= sizeof(dir))
-			return -ENAMETOOLONG;
-		memcpy(dir, path, (size_t)(slash - path));
-		dir[slash - path] = '\0';
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return neg_errno();
-	return ctl_file_write_atomicat(dfd, slash ? slash + 1 : path, buf, len,
-				       mode);
+	return ctl_file_write_atomic_flags(path, buf, len, mode, 0);
 }
 
 #define SEAL_FMT "# end records=%u crc32c=%08" PRIx32 "\n"

@@ -19,6 +19,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "ctl/file.h"
 #include "ctl/stream.h"
 #include "ctl/undo.h"
 #include "internal.h"
@@ -856,11 +857,10 @@ static int replace_by_rename(struct pass *p, const char *path, char *buf,
 	}
 	tmp->armed = 0;
 	p->st->size_after = p->out.total;
-	if (sync && fsync(dirfd) < 0) {
+	err = sync ? ctl_file_fsync_dirat(dirfd) : 0;
+	if (err < 0)
 		p->st->step = "fsync directory";
-		return neg_errno();
-	}
-	return 0;
+	return err;
 }
 
 static size_t count_diff(const struct ctl_replace *rp)

@@ -264,32 +264,37 @@ static int read_header(int fd, struct ctl_undo_info *info)
 	return (int)hlen;
 }
 
-static int write_header(int fd, const struct ctl_undo_id *id, uint64_t size,
-			const char *tpath)
+/* Room for a header: the fixed part and the target's path. */
+#define HDR_MAX (CTL_UNDO_HDR_SIZE + PATH_MAX)
+
+/* The header of a new journal for the file TFD (identity ID, path TPATH)
+ * into H (HDR_MAX bytes). Returns its length or -errno. */
+static int format_header(unsigned char *h, int tfd,
+			 const struct ctl_undo_id *id, const char *tpath)
 {
-	unsigned char h[CTL_UNDO_HDR_SIZE] = {0};
 	size_t plen = strlen(tpath);
-	int err;
+	struct stat tst;
 
 	if (plen == 0 || plen >= PATH_MAX)
 		return -ENAMETOOLONG;
+	if (fstat(tfd, &tst) < 0)
+		return neg_errno();
+	memset(h, 0, CTL_UNDO_HDR_SIZE);
 	memcpy(h, hdr_magic, 8);
 	put32(h + 8, CTL_UNDO_VERSION);
 	put32(h + 12, (uint32_t)(CTL_UNDO_HDR_SIZE + plen));
 	put64(h + 16, id->dev);
 	put64(h + 24, id->ino);
-	put64(h + 32, size);
+	put64(h + 32, (uint64_t)tst.st_size);
 	put64(h + 40, (uint64_t)time(NULL));
 	put32(h + 48, (uint32_t)plen);
 	put32(h + 52, id->has);
 	put32(h + 56, id->gen);
 	put32(h + 60, id->btime_nsec);
 	put64(h + 64, (uint64_t)id->btime_sec);
+	memcpy(h + CTL_UNDO_HDR_SIZE, tpath, plen);
 	put32(h + 92, ctl_crc32c(ctl_crc32c(0, h, 92), tpath, plen));
-	err = ctl_pwrite_full(fd, h, sizeof(h), 0);
-	if (!err)
-		err = ctl_pwrite_full(fd, tpath, plen, CTL_UNDO_HDR_SIZE);
-	return err;
+	return (int)(CTL_UNDO_HDR_SIZE + plen);
 }
 
 /* True when the N bytes of FD from OFF are all zero (an extended but
@@ -416,19 +421,6 @@ static int scan_records(int fd, uint64_t hlen, uint64_t size, int keep,
 	return 0;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	_cleanup_close_ int dfd = -1;
-
-	if (!copy)
-		return -ENOMEM;
-	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return neg_errno();
-	return fsync(dfd) < 0 ? neg_errno() : 0;
-}
-
 /* A journal PATH that does not exist yet: can it be created? */
 static int dir_writable(const char *path)
 {
@@ -441,11 +433,114 @@ static int dir_writable(const char *path)
 		       : 0;
 }
 
+/* FD, opened O_NONBLOCK (a FIFO named by mistake must not hang), is a
+ * regular file (-EISDIR, -CTL_ENOTREG): made blocking again, *ST filled.
+ * Returns 0 or -errno. */
+static int regular_blocking(int fd, struct stat *st)
+{
+	if (fstat(fd, st) < 0)
+		return neg_errno();
+	if (!S_ISREG(st->st_mode))
+		return S_ISDIR(st->st_mode) ? -EISDIR : -CTL_ENOTREG;
+	return fcntl(fd, F_SETFL, 0) < 0 ? neg_errno() : 0;
+}
+
+/*
+ * Check and lock the journal FD just opened (shared for CHECK): a regular
+ * file, not the target FOUND itself, not in use by another writer. Fills
+ * *ST. Returns 0 or -errno.
+ */
+static int lock_journal(int fd, int check, const struct ctl_undo_id *found,
+			struct stat *st)
+{
+	int err = regular_blocking(fd, st);
+
+	if (err < 0)
+		return err;
+	if (flock(fd, (check ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
+		return neg_errno();
+	if ((uint64_t)st->st_dev == found->dev &&
+	    (uint64_t)st->st_ino == found->ino)
+		return -EINVAL;
+	return 0;
+}
+
+/* Whether PATH still names the file of ST (nobody renamed another over
+ * it meanwhile). */
+static int still_named(const char *path, const struct stat *st)
+{
+	struct stat now;
+
+	return stat(path, &now) == 0 && now.st_dev == st->st_dev &&
+	       now.st_ino == st->st_ino;
+}
+
+/* Put the header HDR of HLEN bytes in place of the empty journal PATH
+ * (at its real name: a symlink stays a symlink). FLAGS: CTL_FILE_*. */
+static int replace_empty(const char *path, const void *hdr, size_t hlen,
+			 unsigned int flags)
+{
+	char real[PATH_MAX];
+
+	if (!realpath(path, real))
+		return neg_errno();
+	return ctl_file_write_atomic_flags(real, hdr, hlen, 0600, flags);
+}
+
+/*
+ * Open and lock journal PATH (see lock_journal), filling *ST. A journal
+ * that does not exist yet, or an empty file (from mktemp, say), is first
+ * given its header HDR whole through the atomic writer, so that a crash
+ * never leaves a journal with a cut header; then it is opened. With CHECK
+ * nothing is written; with SYNC the header is flushed. Returns the fd or
+ * -errno (-ENOENT: no journal).
+ */
+static int open_journal(const char *path, int check, int sync,
+			const struct ctl_undo_id *found, const void *hdr,
+			size_t hlen, struct stat *st)
+{
+	unsigned int fl = sync ? 0 : CTL_FILE_NO_SYNC;
+	int gone = -EAGAIN;
+
+	/* Each turn makes the journal or finds it made (by another writer
+	 * meanwhile); a third turn would mean a name that keeps changing. */
+	for (int turn = 0; turn < 3; turn++) {
+		/* O_NONBLOCK: a FIFO named by mistake must not hang. */
+		int fd = open(path, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		int err;
+
+		if (fd < 0 && (errno != ENOENT || check))
+			return neg_errno();
+		if (fd < 0) {
+			err = ctl_file_write_atomic_flags(
+				path, hdr, hlen, 0600, fl | CTL_FILE_NOREPLACE);
+			if (err < 0 && err != -EEXIST)
+				return err;
+			/* Taken but not there: a symlink to nowhere. */
+			if (err == -EEXIST)
+				gone = -ENOENT;
+			continue;
+		}
+		err = lock_journal(fd, check, found, st);
+		if (err == 0 && (st->st_size > 0 || check))
+			return fd;
+		/* Locked and still the file PATH names: nobody else can be
+		 * writing records into it while it is replaced. */
+		if (err == 0 && still_named(path, st))
+			err = replace_empty(path, hdr, hlen, fl);
+		close(fd);
+		if (err < 0)
+			return err;
+	}
+	return gone;
+}
+
 int ctl_undo_open(const char *path, int tfd, const char *tpath,
 		  unsigned int flags, struct ctl_undo_info *info,
 		  struct ctl_undo **out)
 {
 	_cleanup_close_ int fd = -1;
+	_cleanup_free_ unsigned char *hdr = malloc(HDR_MAX);
 	struct ctl_undo_info local;
 	struct scan sc = {0};
 	struct stat st;
@@ -457,66 +552,39 @@ int ctl_undo_open(const char *path, int tfd, const char *tpath,
 		info = &local;
 	memset(info, 0, sizeof(*info));
 	*out = NULL;
+	if (!hdr)
+		return -ENOMEM;
 	err = ctl_undo_id_get(tfd, &info->found);
 	if (err < 0)
 		return err;
-	/* O_NONBLOCK: a FIFO named by mistake must not hang the open. */
-	fd = open(path,
-		  O_RDWR | (check ? 0 : O_CREAT) | O_NONBLOCK | O_NOCTTY |
-			  O_CLOEXEC,
-		  0600);
-	if (fd < 0 && check && errno == ENOENT)
+	hlen = format_header(hdr, tfd, &info->found, tpath);
+	if (hlen < 0)
+		return hlen;
+	fd = open_journal(path, check, sync, &info->found, hdr, (size_t)hlen,
+			  &st);
+	if (fd == -ENOENT && check)
 		return dir_writable(path);
 	if (fd < 0)
-		return neg_errno();
-	if (fstat(fd, &st) < 0)
-		return neg_errno();
-	if (!S_ISREG(st.st_mode))
-		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
-	if (fcntl(fd, F_SETFL, 0) < 0)
-		return neg_errno();
-	if (flock(fd, (check ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
-		return neg_errno();
-	if ((uint64_t)st.st_dev == info->found.dev &&
-	    (uint64_t)st.st_ino == info->found.ino)
-		return -EINVAL;
+		return fd;
 	if (check && st.st_size == 0)
 		return 0;
-	if (st.st_size == 0) {
-		struct stat tst;
-
-		if (fstat(tfd, &tst) < 0)
-			return neg_errno();
-		err = write_header(fd, &info->found, (uint64_t)tst.st_size,
-				   tpath);
-		if (!err && sync && fdatasync(fd) < 0)
-			err = neg_errno();
-		if (!err && sync)
-			err = fsync_dir_of(path);
-		if (err < 0)
-			return err;
-		hlen = (int)(CTL_UNDO_HDR_SIZE + strlen(tpath));
-		sc.end = (uint64_t)hlen;
-	} else {
-		hlen = read_header(fd, info);
-		if (hlen < 0)
-			return hlen;
-		/* Its identity is too weak to add records under. */
-		if (info->version < CTL_UNDO_VERSION)
-			return -EPROTO;
-		if (!ctl_undo_id_same(&info->id, &info->found))
-			return -EXDEV;
-		err = scan_records(fd, (uint64_t)hlen, (uint64_t)st.st_size, 0,
-				   &sc);
-		if (err < 0 || check)
-			return err;
-		/* A torn record was never followed by a change: drop it so
-		 * that ours lands right after the last good one. */
-		if (sc.torn && ftruncate(fd, (off_t)sc.end) < 0)
-			return neg_errno();
-		if (sc.torn && sync && fdatasync(fd) < 0)
-			return neg_errno();
-	}
+	hlen = read_header(fd, info);
+	if (hlen < 0)
+		return hlen;
+	/* Its identity is too weak to add records under. */
+	if (info->version < CTL_UNDO_VERSION)
+		return -EPROTO;
+	if (!ctl_undo_id_same(&info->id, &info->found))
+		return -EXDEV;
+	err = scan_records(fd, (uint64_t)hlen, (uint64_t)st.st_size, 0, &sc);
+	if (err < 0 || check)
+		return err;
+	/* A torn record was never followed by a change: drop it so that ours
+	 * lands right after the last good one. */
+	if (sc.torn && ftruncate(fd, (off_t)sc.end) < 0)
+		return neg_errno();
+	if (sc.torn && sync && fdatasync(fd) < 0)
+		return neg_errno();
 	u = calloc(1, sizeof(*u));
 	if (!u)
 		return -ENOMEM;
@@ -643,17 +711,15 @@ static int uncovered(const struct scan *sc, uint64_t from, uint64_t to,
 static int open_target(const char *path, int dry, struct stat *st)
 {
 	_cleanup_close_ int fd = -1;
+	int err;
 
 	fd = open(path, (dry ? O_RDONLY : O_RDWR) | O_NONBLOCK | O_NOCTTY |
 				O_CLOEXEC);
 	if (fd < 0)
 		return neg_errno();
-	if (fstat(fd, st) < 0)
-		return neg_errno();
-	if (!S_ISREG(st->st_mode))
-		return S_ISDIR(st->st_mode) ? -EISDIR : -CTL_ENOTREG;
-	if (fcntl(fd, F_SETFL, 0) < 0)
-		return neg_errno();
+	err = regular_blocking(fd, st);
+	if (err < 0)
+		return err;
 	return TAKE_FD(fd);
 }
 

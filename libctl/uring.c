@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <liburing.h>
 #include <limits.h>
 #include <poll.h>
@@ -23,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/file.h"
 #include "ctl/parse.h"
 #include "ctl/root.h"
 #include "ctl/uring.h"
@@ -108,20 +108,6 @@ int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
 	t->last = ds;
 	t->last_ms = now_ms;
 	return (int)ctl_throttle_feed(t, io.util, cur, max);
-}
-
-/* fsync the directory holding PATH, so that a new name survives a crash. */
-static int fsync_parent(const char *path)
-{
-	_cleanup_free_ char *copy = strdup(path);
-	_cleanup_close_ int dfd = -1;
-
-	if (!copy)
-		return -ENOMEM;
-	dfd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return neg_errno();
-	return fsync(dfd) < 0 ? neg_errno() : 0;
 }
 
 static uint64_t now_ms(void)
@@ -884,7 +870,7 @@ int ctl_write_stream(const char *path, int in_fd,
 		return neg_errno();
 	}
 	if (created && !(opts->flags & CTL_WRITE_NO_SYNC)) {
-		err = fsync_parent(path);
+		err = ctl_file_fsync_dir(path);
 		if (err < 0) {
 			st->step = "fsync directory";
 			return err;

@@ -5,10 +5,12 @@
  * Input files (policy, save, state, undo journal, --from) are opened with
  * O_NONBLOCK and must be regular files, so a FIFO or a device named by
  * mistake gives an error instead of a hang. Files that must survive (save
- * and state files, sysctl.d drop-ins) are written to a temporary file in
- * the same directory, fsync()ed, renamed over the old one, and the
- * directory is fsync()ed: a reader sees the old file or the new one, never
- * a mix, and a failure leaves the old file as it was.
+ * and state files, sysctl.d drop-ins, the header of a new undo journal)
+ * are written to a temporary file in the same directory, fsync()ed,
+ * renamed over the old one, and the directory is fsync()ed: a reader sees
+ * the old file or the new one, never a mix, and a failure leaves the old
+ * file as it was. A file too large to build in memory (a replaced file)
+ * is streamed to its own temporary file but shares the directory fsync.
  *
  * Record files (save and state files) end with a seal line,
  *   "# end records=N crc32c=XXXXXXXX"
@@ -57,6 +59,30 @@ int ctl_file_write_atomicat(int dirfd, const char *name, const void *buf,
 /* The same for PATH (its directory is opened, "." for a bare name). */
 int ctl_file_write_atomic(const char *path, const void *buf, size_t len,
 			  mode_t mode);
+
+/* Flags of ctl_file_write_atomic_flags(). */
+enum {
+	/* PATH must not exist yet: where it does (made meanwhile by another
+	 * writer, say), it is left alone and -EEXIST returned. */
+	CTL_FILE_NOREPLACE = 1 << 0,
+	/* No fsync of the file or its directory (a tool's --no-sync): the
+	 * old file or the new one, never a mix, but not flushed. */
+	CTL_FILE_NO_SYNC = 1 << 1,
+};
+
+/* ctl_file_write_atomic() with FLAGS (CTL_FILE_*). */
+int ctl_file_write_atomic_flags(const char *path, const void *buf, size_t len,
+				mode_t mode, unsigned int flags);
+
+/*
+ * fsync(2) the directory DIRFD, or the directory holding PATH ("." for a
+ * bare name): a name just created, renamed or removed in it survives a
+ * crash only after this. For writers that must stream a file of their own
+ * (too large for a buffer) and then rename or create it. Returns 0 or
+ * -errno.
+ */
+int ctl_file_fsync_dirat(int dirfd);
+int ctl_file_fsync_dir(const char *path);
 
 /* Longest seal line, newline included. */
 #define CTL_SEAL_MAX 48

@@ -137,6 +137,44 @@ static void test_write_atomic(void **state)
 			 -EINVAL);
 }
 
+/* NOREPLACE makes a file only where there is none; NO_SYNC still puts
+ * it in place whole; the directory fsync takes a path or a directory. */
+static void test_write_atomic_flags(void **state)
+{
+	char *buf = NULL;
+	size_t len;
+	int dfd;
+
+	(void)state;
+	assert_int_equal(mkdir(at("n"), 0755), 0);
+	assert_int_equal(ctl_file_write_atomic_flags(at("n/j"), "hdr", 3, 0600,
+						     CTL_FILE_NOREPLACE),
+			 0);
+	assert_int_equal(ctl_file_write_atomic_flags(at("n/j"), "other", 5,
+						     0600, CTL_FILE_NOREPLACE),
+			 -EEXIST);
+	assert_int_equal(
+		ctl_file_read_input(AT_FDCWD, at("n/j"), 100, &buf, &len), 0);
+	assert_string_equal(buf, "hdr"); /* the first one stays */
+	free(buf);
+	assert_int_equal(count_entries(at("n")), 1); /* no temp file left */
+	assert_int_equal(ctl_file_write_atomic_flags(at("n/j"), "new", 3, 0600,
+						     CTL_FILE_NO_SYNC),
+			 0);
+	assert_int_equal(
+		ctl_file_read_input(AT_FDCWD, at("n/j"), 100, &buf, &len), 0);
+	assert_string_equal(buf, "new");
+	free(buf);
+	assert_int_equal(count_entries(at("n")), 1);
+	assert_int_equal(ctl_file_fsync_dir(at("n/j")), 0);
+	assert_int_equal(ctl_file_fsync_dir(at("nodir/j")), -ENOENT);
+	dfd = open(at("n"), O_RDONLY | O_DIRECTORY);
+	assert_true(dfd >= 0);
+	assert_int_equal(ctl_file_fsync_dirat(dfd), 0);
+	close(dfd);
+	assert_int_equal(ctl_file_fsync_dirat(-1), -EBADF);
+}
+
 static void test_seal(void **state)
 {
 	char buf[256] = "# header\nsda mq-deadline 64 128 8:0\n";
@@ -180,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_input_fifo_does_not_block),
 		cmocka_unit_test(test_input_regular),
 		cmocka_unit_test(test_write_atomic),
+		cmocka_unit_test(test_write_atomic_flags),
 		cmocka_unit_test(test_seal),
 	};
 

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <glob.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -744,6 +745,67 @@ static void test_dry_run_lists(void **state)
 	assert_string_equal(get_file(target), "012xyz6789kbcdefghij");
 }
 
+/* Whether a temp file of the atomic writer is left in the directory. */
+static int temp_left(void)
+{
+	char pat[80];
+	glob_t g;
+	int r;
+
+	snprintf(pat, sizeof(pat), "%s/.*.tmp", dir);
+	r = glob(pat, 0, NULL, &g);
+	globfree(&g);
+	return r != GLOB_NOMATCH;
+}
+
+/*
+ * The header of a new journal goes in whole (temp file, rename): a new
+ * name, an empty file (from mktemp) and a symlink to an empty file all
+ * end up with exactly the header and no temp file beside them; a symlink
+ * stays a symlink; one to nowhere is refused.
+ */
+static void test_header_whole(void **state)
+{
+	uint64_t hlen = CTL_UNDO_HDR_SIZE + strlen(target);
+	char link[80];
+	struct ctl_undo *u;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	fresh();
+	fd = open(target, O_RDWR);
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
+	ctl_undo_close(u);
+	assert_int_equal(file_size(journal), hlen);
+	assert_false(temp_left());
+	/* --no-sync: still whole, just not flushed. */
+	unlink(journal);
+	assert_int_equal(ctl_undo_open(journal, fd, target, CTL_UNDO_NO_SYNC,
+				       NULL, &u),
+			 0);
+	ctl_undo_close(u);
+	assert_int_equal(file_size(journal), hlen);
+	put_file(journal, "");
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
+	ctl_undo_close(u);
+	assert_int_equal(file_size(journal), hlen);
+	assert_false(temp_left());
+	snprintf(link, sizeof(link), "%s/link", dir);
+	put_file(other, "");
+	assert_int_equal(symlink(other, link), 0);
+	assert_int_equal(ctl_undo_open(link, fd, target, 0, NULL, &u), 0);
+	ctl_undo_close(u);
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(file_size(other), hlen);
+	unlink(other);
+	assert_int_equal(ctl_undo_open(link, fd, target, 0, NULL, &u), -ENOENT);
+	assert_false(temp_left());
+	unlink(link);
+	close(fd);
+}
+
 static void test_record_limits(void **state)
 {
 	struct ctl_undo *u;
@@ -787,6 +849,7 @@ int main(void)
 		cmocka_unit_test(test_shorter_target),
 		cmocka_unit_test(test_dry_run_lists),
 		cmocka_unit_test(test_record_limits),
+		cmocka_unit_test(test_header_whole),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
