@@ -4,7 +4,6 @@
  * rolled back when a later one fails, and reported. set and restore
  * both take it.
  */
-#include <err.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,49 +68,52 @@ static int live_change(const struct opts *o, const struct ctl_root *r,
 	case 0:
 		break;
 	case EPERM:
-		warnx("%s: changing the mount needs CAP_SYS_ADMIN; run as root",
-		      name);
+		cli_warn(
+			"%s: changing the mount needs CAP_SYS_ADMIN; run as root",
+			name);
 		return CTL_EXIT_FAIL;
 	case EINVAL:
-		warnx("%s: the kernel rejected commit=%s (the limit is INT_MAX/HZ seconds; see dmesg)",
-		      name, val);
+		cli_warn(
+			"%s: the kernel rejected commit=%s (the limit is INT_MAX/HZ seconds; see dmesg)",
+			name, val);
 		return CTL_EXIT_FAIL;
 	case EBUSY:
-		warnx("%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
-		      name, fi->m.sb_ro ? "read-write" : "read-only",
-		      fi->m.sb_ro ? "read-only" : "writable");
+		cli_warn(
+			"%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
+			name, fi->m.sb_ro ? "read-write" : "read-only",
+			fi->m.sb_ro ? "read-only" : "writable");
 		return CTL_EXIT_FAIL;
 	default:
-		warnx("%s: reconfigure with commit=%s failed: %s", name, val,
-		      strerror(-err));
+		cli_warn("%s: reconfigure with commit=%s failed: %s", name, val,
+			 strerror(-err));
 		return ctl_exit_for(err);
 	}
 	*done = 1;
 	err = ctl_ext4_live_read(r, fi->kname, &after);
 	if (err < 0) {
-		warnx("%s: cannot read back /proc/fs/ext4/%s/options: %s", name,
-		      fi->kname, strerror(-err));
+		cli_warn("%s: cannot read back /proc/fs/ext4/%s/options: %s",
+			 name, fi->kname, strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	/* The same mount again (by its mount point, not another bind). */
 	err = ctl_mount_by_path(r, fi->m.target, &m2);
 	if (err < 0) {
-		warnx("%s: cannot read the mount flags back: %s", name,
-		      strerror(-err));
+		cli_warn("%s: cannot read the mount flags back: %s", name,
+			 strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	moved = m2.id == fi->m.id &&
 		(((m2.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
 		 m2.sb_ro != fi->m.sb_ro);
 	if (moved)
-		warnx("%s: mount flags changed from %s to %s", name,
-		      fi->m.vfs_opts, m2.vfs_opts);
+		cli_warn("%s: mount flags changed from %s to %s", name,
+			 fi->m.vfs_opts, m2.vfs_opts);
 	ctl_mount_clear(&m2);
 	if (moved)
 		return CTL_EXIT_FAIL;
 	if (after.commit != want) {
-		warnx("%s: commit is %u after the change, expected %u", name,
-		      after.commit, want);
+		cli_warn("%s: commit is %u after the change, expected %u", name,
+			 after.commit, want);
 		return CTL_EXIT_FAIL;
 	}
 	*now = after.commit;
@@ -125,29 +127,34 @@ static int sb_error(const struct ctl_ext4_fs *fi, int err)
 	switch (-err) {
 	case EPERM:
 	case EACCES:
-		warnx("%s: writing the superblock needs CAP_SYS_ADMIN; run as root",
-		      name);
+		cli_warn(
+			"%s: writing the superblock needs CAP_SYS_ADMIN; run as root",
+			name);
 		return CTL_EXIT_FAIL;
 	case EROFS:
-		warnx("%s: the superblock of a read-only mount cannot be changed; remount it rw, or unmount it and run jcommit on %s",
-		      name, fi->dev[0] ? fi->dev : "the device");
+		cli_warn(
+			"%s: the superblock of a read-only mount cannot be changed; remount it rw, or unmount it and run jcommit on %s",
+			name, fi->dev[0] ? fi->dev : "the device");
 		return CTL_EXIT_FAIL;
 	case ENOTTY:
 	case EOPNOTSUPP:
-		warnx("%s: changing the superblock of a mounted file system needs Linux 6.18 or later (EXT4_IOC_SET_TUNE_SB_PARAM); unmount it and run jcommit on %s",
-		      name, fi->dev[0] ? fi->dev : "the device");
+		cli_warn(
+			"%s: changing the superblock of a mounted file system needs Linux 6.18 or later (EXT4_IOC_SET_TUNE_SB_PARAM); unmount it and run jcommit on %s",
+			name, fi->dev[0] ? fi->dev : "the device");
 		return CTL_EXIT_UNSUPP;
 	case EBUSY:
-		warnx("%s: the device is in use (mounted, maybe in another mount namespace, or held open exclusively); refusing to write its superblock; unmount it first",
-		      name);
+		cli_warn(
+			"%s: the device is in use (mounted, maybe in another mount namespace, or held open exclusively); refusing to write its superblock; unmount it first",
+			name);
 		return CTL_EXIT_FAIL;
 	case EUCLEAN:
-		warnx("%s: the journal needs recovery (needs_recovery is set), and replaying it would undo a superblock change; run e2fsck -p -E journal_only %s first",
-		      name, fi->dev[0] ? fi->dev : name);
+		cli_warn(
+			"%s: the journal needs recovery (needs_recovery is set), and replaying it would undo a superblock change; run e2fsck -p -E journal_only %s first",
+			name, fi->dev[0] ? fi->dev : name);
 		return CTL_EXIT_FAIL;
 	default:
-		warnx("%s: writing the superblock failed: %s", name,
-		      strerror(-err));
+		cli_warn("%s: writing the superblock failed: %s", name,
+			 strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 }
@@ -216,9 +223,10 @@ int legacy_ok(const struct opts *o, const struct ctl_ext4_fs *fi)
 {
 	if (!o->legacy || !(fi->m.vfs_flags & MS_RDONLY) == !fi->m.sb_ro)
 		return 0;
-	warnx("%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
-	      ctl_ext4_fs_name(fi), fi->m.sb_ro ? "read-write" : "read-only",
-	      fi->m.sb_ro ? "read-only" : "writable");
+	cli_warn(
+		"%s: mount(2) cannot keep a %s mount of a %s superblock; drop --legacy-remount",
+		ctl_ext4_fs_name(fi), fi->m.sb_ro ? "read-write" : "read-only",
+		fi->m.sb_ro ? "read-only" : "writable");
 	return CTL_EXIT_FAIL;
 }
 
@@ -276,17 +284,19 @@ static int undo_change(const struct opts *o, const struct ctl_root *r,
 						   ? CTL_EXT4_DATA_KEEP
 						   : ch->old_data);
 		if (err < 0) {
-			warnx("%s: rolling back the superblock failed: %s",
-			      name, strerror(-err));
+			cli_warn("%s: rolling back the superblock failed: %s",
+				 name, strerror(-err));
 			bad = 1;
 		} else {
 			if (ch->set_opts)
-				warnx("%s: rolled back: superblock mount options \"%s\" -> \"%s\"",
-				      name, ch->opts, ch->old_opts);
+				cli_warn(
+					"%s: rolled back: superblock mount options \"%s\" -> \"%s\"",
+					name, ch->opts, ch->old_opts);
 			if (ch->data != CTL_EXT4_DATA_KEEP)
-				warnx("%s: rolled back: superblock default data mode %s -> %s",
-				      name, data_word(ch->data),
-				      data_word(ch->old_data));
+				cli_warn(
+					"%s: rolled back: superblock default data mode %s -> %s",
+					name, data_word(ch->data),
+					data_word(ch->old_data));
 			ch->done_sb = 0;
 			did = 1;
 		}
@@ -294,13 +304,15 @@ static int undo_change(const struct opts *o, const struct ctl_root *r,
 	if (ch->done_live) {
 		if (live_change(o, r, &ch->fi, ch->old_commit, &now, &via,
 				&done)) {
-			warnx("%s: rolling back commit=%u failed", name,
-			      ch->old_commit);
+			cli_warn("%s: rolling back commit=%u failed", name,
+				 ch->old_commit);
 			bad = 1;
 		} else {
-			warnx("%s: rolled back: commit %u -> %u (live)", name,
-			      ch->commit ? ch->commit : CTL_EXT4_COMMIT_DEFAULT,
-			      now);
+			cli_warn("%s: rolled back: commit %u -> %u (live)",
+				 name,
+				 ch->commit ? ch->commit
+					    : CTL_EXT4_COMMIT_DEFAULT,
+				 now);
 			ch->done_live = 0;
 			did = 1;
 		}
@@ -332,11 +344,12 @@ int apply_all(const struct opts *o, const struct ctl_root *r, struct change *ch,
 	}
 	if (failed) {
 		*kept = 1;
-		warnx("%zu file system%s could not be rolled back and keep%s the new values (see above)",
-		      failed, failed == 1 ? "" : "s", failed == 1 ? "s" : "");
+		cli_warn(
+			"%zu file system%s could not be rolled back and keep%s the new values (see above)",
+			failed, failed == 1 ? "" : "s", failed == 1 ? "s" : "");
 	} else if (undone) {
-		warnx("nothing %s: rolled back %zu file system%s", verb, undone,
-		      undone == 1 ? "" : "s");
+		cli_warn("nothing %s: rolled back %zu file system%s", verb,
+			 undone, undone == 1 ? "" : "s");
 	}
 	return rc;
 }

@@ -3,7 +3,6 @@
  * jcommit check: are the live journal settings and mount options of
  * each file system within bounds? For scripts: exit 1 when not.
  */
-#include <err.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,7 +111,8 @@ int cmd_check(const struct opts *o, const struct ctl_root *r,
 	int rc = 0;
 
 	if (targets->n == 0) {
-		warnx("check: no TARGET read from standard input; nothing checked");
+		cli_warn(
+			"check: no TARGET read from standard input; nothing checked");
 		return CTL_EXIT_UNSUPP;
 	}
 	for (size_t i = 0; i < targets->n; i++) {
@@ -129,7 +129,8 @@ int cmd_check(const struct opts *o, const struct ctl_root *r,
 		ctl_ext4_fs_free(&fi);
 	}
 	if (rc == 0 && checked == 0) {
-		warnx("check: no TARGET is a mounted ext4 file system; nothing checked");
+		cli_warn(
+			"check: no TARGET is a mounted ext4 file system; nothing checked");
 		rc = CTL_EXIT_UNSUPP;
 	}
 	return rc;

@@ -2,7 +2,6 @@
 /*
  * jcommit checkpoint: EXT4_IOC_CHECKPOINT on each mounted file system.
  */
-#include <err.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -36,8 +35,9 @@ int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 		int err;
 
 		if (c == 0 && !fi.mounted) {
-			warnx("%s: not mounted; only a mounted file system's journal can be checkpointed",
-			      fi.dev);
+			cli_warn(
+				"%s: not mounted; only a mounted file system's journal can be checkpointed",
+				fi.dev);
 			c = CTL_EXIT_UNSUPP;
 		}
 		if (c == 0)
@@ -49,20 +49,23 @@ int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 			err = ctl_ext4_checkpoint(fi.m.target, flags);
 			ms = now_ms() - t0;
 			if (err == -ENODEV) {
-				warnx("%s: no journal to checkpoint (the file system has no has_journal feature)",
-				      fi.m.target);
+				cli_warn(
+					"%s: no journal to checkpoint (the file system has no has_journal feature)",
+					fi.m.target);
 				c = CTL_EXIT_UNSUPP;
 			} else if (err == -EPERM) {
-				warnx("%s: a checkpoint needs CAP_SYS_ADMIN; run as root",
-				      fi.m.target);
+				cli_warn(
+					"%s: a checkpoint needs CAP_SYS_ADMIN; run as root",
+					fi.m.target);
 				c = CTL_EXIT_FAIL;
 			} else if (err == -EOPNOTSUPP) {
-				warnx("%s: the journal device does not support discard",
-				      fi.m.target);
+				cli_warn(
+					"%s: the journal device does not support discard",
+					fi.m.target);
 				c = CTL_EXIT_UNSUPP;
 			} else if (err < 0) {
-				warnx("%s: checkpoint failed: %s", fi.m.target,
-				      strerror(-err));
+				cli_warn("%s: checkpoint failed: %s",
+					 fi.m.target, strerror(-err));
 				c = ctl_exit_for(err);
 			} else {
 				report(o, "%s: journal %s in %.3f ms",

@@ -3,7 +3,6 @@
  * jcommit: from a target to its ext4 file system (libctl's chain), and
  * the message for each way that fails.
  */
-#include <err.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -28,7 +27,7 @@ int unsupported(int flags, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	warnx("%s%s", msg, (flags & RES_SKIP) ? "; skipped" : "");
+	cli_warn("%s%s", msg, (flags & RES_SKIP) ? "; skipped" : "");
 	return CTL_EXIT_UNSUPP;
 }
 
@@ -55,14 +54,15 @@ int resolve_done(const struct ctl_root *r, int flags,
 	switch (err ? fi->stage : CTL_EXT4_AT_NONE) {
 	case CTL_EXT4_AT_TARGET:
 		/* What ctl-targets(7) says a word names; see there. */
-		warnx("%s: %s", arg,
-		      err == -ENODEV ? "no such device or file"
-				     : strerror(-err));
+		cli_warn("%s: %s", arg,
+			 err == -ENODEV ? "no such device or file"
+					: strerror(-err));
 		return CTL_EXIT_FAIL;
 	case CTL_EXT4_AT_MOUNT:
-		warnx("%s: cannot find its mount in %s/proc/self/mountinfo: %s",
-		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
-		      ctl_file_strerror(-err));
+		cli_warn(
+			"%s: cannot find its mount in %s/proc/self/mountinfo: %s",
+			arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
+			ctl_file_strerror(-err));
 		return CTL_EXIT_FAIL;
 	case CTL_EXT4_AT_FSTYPE:
 		return unsupported(
@@ -80,8 +80,8 @@ int resolve_done(const struct ctl_root *r, int flags,
 				flags,
 				"%s: not an ext4 file system (no ext2/3/4 superblock)",
 				arg);
-		warnx("%s: cannot read the superblock: %s", arg,
-		      err == -ELIBACC ? NO_E2FS : strerror(-err));
+		cli_warn("%s: cannot read the superblock: %s", arg,
+			 err == -ELIBACC ? NO_E2FS : strerror(-err));
 		return CTL_EXIT_FAIL;
 	default:
 		break;
@@ -89,18 +89,19 @@ int resolve_done(const struct ctl_root *r, int flags,
 	if (!(flags & RES_VERBOSE))
 		return 0;
 	if (fi->jsb_err == -ELIBACC)
-		warnx("%s: journal superblock of %s not read: " NO_E2FS
-		      "; JCSUM and JSIZE left empty",
-		      arg, fi->dev);
+		cli_warn("%s: journal superblock of %s not read: " NO_E2FS
+			 "; JCSUM and JSIZE left empty",
+			 arg, fi->dev);
 	/* Mounted: the kernel still answers; say why columns are empty. */
 	if (fi->sb_err < 0)
-		warnx("%s: superblock of %s not read: %s (libext2fs: %s)", arg,
-		      fi->dev, strerror(-fi->sb_err),
-		      ctl_ext4_strerror(fi->sb.ext2_err));
+		cli_warn("%s: superblock of %s not read: %s (libext2fs: %s)",
+			 arg, fi->dev, strerror(-fi->sb_err),
+			 ctl_ext4_strerror(fi->sb.ext2_err));
 	if (fi->fstab < 0)
-		warnx("%s: %s/etc/fstab not read: %s; FSTAB and NEXT columns left empty",
-		      arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
-		      ctl_file_strerror(-fi->fstab));
+		cli_warn(
+			"%s: %s/etc/fstab not read: %s; FSTAB and NEXT columns left empty",
+			arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
+			ctl_file_strerror(-fi->fstab));
 	return 0;
 }
 
@@ -129,8 +130,9 @@ int reachable(const struct ctl_ext4_fs *fi)
 {
 	if (!fi->mounted || !fi->covered)
 		return 0;
-	warnx("%s: another file system is mounted over this mount point, so %s cannot be reached through it; unmount that one first",
-	      fi->m.target, fi->dev[0] ? fi->dev : fi->m.source);
+	cli_warn(
+		"%s: another file system is mounted over this mount point, so %s cannot be reached through it; unmount that one first",
+		fi->m.target, fi->dev[0] ? fi->dev : fi->m.source);
 	return CTL_EXIT_FAIL;
 }
 
@@ -143,7 +145,8 @@ int ioctl_reachable(const struct ctl_ext4_fs *fi)
 {
 	if (!fi->mounted || S_ISDIR(fi->root_mode) || S_ISREG(fi->root_mode))
 		return 0;
-	warnx("%s: the mount is of a FIFO or device, not of a directory or file, so its file system cannot be reached through it for this; use another mount of %s",
-	      fi->m.target, fi->dev[0] ? fi->dev : fi->m.source);
+	cli_warn(
+		"%s: the mount is of a FIFO or device, not of a directory or file, so its file system cannot be reached through it for this; use another mount of %s",
+		fi->m.target, fi->dev[0] ? fi->dev : fi->m.source);
 	return CTL_EXIT_FAIL;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli/cli.h"
 #include "ctl/cli.h"
 #include "ctl/ext4.h"
 #include "ctl/mount.h"

@@ -6,7 +6,6 @@
  * mount-flag check for scripts. This file: options and dispatch; one
  * file per subcommand beside it.
  */
-#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -31,16 +30,6 @@ enum {
 	OPT_LEGACY,
 	OPT_SKIP,
 };
-
-/* Exit status after --help/--version: 3, with a message, if stdout failed. */
-static int help_done(void)
-{
-	if (fclose(stdout) != 0 && errno != EPIPE) {
-		warn("stdout");
-		return CTL_EXIT_FAIL;
-	}
-	return CTL_EXIT_OK;
-}
 
 static void usage(void)
 {
@@ -87,28 +76,7 @@ static void usage(void)
 	show_columns_help(stdout);
 }
 
-void usage_error(const char *obj, const char *reason)
-{
-	warnx("%s: %s", obj, reason);
-	fprintf(stderr, "Try 'jcommit --help' for more information.\n");
-	exit(CTL_EXIT_USAGE);
-}
-
 /* --- options --- */
-
-static enum sub parse_sub(const char *s, int *found)
-{
-	static const char *const names[] = {"show", "set", "checkpoint",
-					    "check", "restore"};
-
-	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
-		if (strcmp(s, names[i]) == 0) {
-			*found = 1;
-			return (enum sub)i;
-		}
-	*found = 0;
-	return SUB_SHOW;
-}
 
 static unsigned int parse_commit(const char *opt, const char *arg)
 {
@@ -116,11 +84,11 @@ static unsigned int parse_commit(const char *opt, const char *arg)
 	int err = ctl_parse_range(arg, 0, COMMIT_MAX, &v);
 
 	if (err == -ERANGE)
-		errx(CTL_EXIT_USAGE, "%s %s: out of range 0..%d seconds", opt,
-		     arg, COMMIT_MAX);
+		cli_die(CTL_EXIT_USAGE, "%s %s: out of range 0..%d seconds",
+			opt, arg, COMMIT_MAX);
 	if (err < 0)
-		errx(CTL_EXIT_USAGE, "%s %s: not a number of seconds", opt,
-		     arg);
+		cli_die(CTL_EXIT_USAGE, "%s %s: not a number of seconds", opt,
+			arg);
 	return (unsigned int)v;
 }
 
@@ -133,9 +101,9 @@ static void check_data_list(const char *list)
 		snprintf(w, sizeof(w), "%.*s", (int)len, p);
 		if (len >= sizeof(w) ||
 		    (ctl_ext4_data_parse(w) < 0 && strcmp(w, "none") != 0))
-			errx(CTL_EXIT_USAGE,
-			     "--data %s: unknown mode '%s' (journal, ordered, writeback, none)",
-			     list, w);
+			cli_die(CTL_EXIT_USAGE,
+				"--data %s: unknown mode '%s' (journal, ordered, writeback, none)",
+				list, w);
 		p += len;
 		if (*p == ',')
 			p++;
@@ -162,17 +130,18 @@ static void check_opt_list(const char *opt, const char *list)
 				"option name '%.20s...' is longer than 127 bytes",
 				p);
 		if (len == 0 || len >= 128)
-			usage_error(opt, why);
+			cli_usage_error("%s: %s", opt, why);
 		p = p[len] ? p + len + 1 : NULL;
 	}
 }
 
+/* The subcommands, in enum sub order. */
+static const char *const subs[] = {"show",  "set",     "checkpoint",
+				   "check", "restore", NULL};
+
 /* Which options each subcommand takes, to reject the others. */
 static void check_combination(const struct opts *o, int nargs)
 {
-	static const char *const subs[] = {"show", "set", "checkpoint", "check",
-					   "restore"};
-	const char *sub = subs[o->sub];
 	const char *stray = NULL;
 
 	if (o->sub != SUB_SET && (o->commit_arg || o->persist || o->save))
@@ -193,42 +162,36 @@ static void check_combination(const struct opts *o, int nargs)
 			: o->forbid  ? "--forbid"
 				     : "--skip-unsupported";
 	if (stray)
-		usage_error(stray, "does not apply to this subcommand");
+		cli_usage_error("%s: does not apply to this subcommand", stray);
 	if (o->sub == SUB_SHOW && o->cli.dry_run)
-		usage_error("--dry-run", "show changes nothing");
+		cli_usage_error("--dry-run: show changes nothing");
 	if (o->sub == SUB_SET && !o->commit_arg && !o->data_arg)
-		usage_error("set", "give --commit SEC or --data MODE");
-	if (o->sub == SUB_CHECK && !o->data_arg && !o->min_arg && !o->max_arg &&
-	    !o->require && !o->forbid)
-		usage_error(
+		cli_usage_error("set: give --commit SEC or --data MODE");
+	if (o->sub == SUB_CHECK)
+		cli_check_bounds(
 			"check",
-			"nothing to check; give --data, --min-commit, --max-commit, --require or --forbid");
-	if (o->sub == SUB_CHECK && o->min_arg && o->max_arg &&
-	    o->min_commit > o->max_commit) {
-		char obj[64], why[128];
-
-		snprintf(obj, sizeof(obj), "--min-commit %u", o->min_commit);
-		snprintf(why, sizeof(why),
-			 "above --max-commit %u; no commit interval can pass",
-			 o->max_commit);
-		usage_error(obj, why);
-	}
+			&(struct cli_range){"--min-commit", "--max-commit",
+					    o->min_arg != NULL,
+					    o->max_arg != NULL, o->min_commit,
+					    o->max_commit},
+			o->data_arg || o->require || o->forbid,
+			"--data, --min-commit, --max-commit, --require or --forbid");
 	if (o->sub == SUB_CHECK) {
 		check_opt_list("--require", o->require);
 		check_opt_list("--forbid", o->forbid);
 	}
 	if (o->sub == SUB_CHECKPOINT && o->discard && o->zeroout)
-		usage_error("checkpoint",
-			    "--discard and --zeroout exclude each other");
+		cli_usage_error(
+			"checkpoint: --discard and --zeroout exclude each other");
 	if (o->sub == SUB_RESTORE && nargs != 1)
-		usage_error("restore", "give exactly one FILE");
+		cli_usage_error("restore: give exactly one FILE");
 	if ((o->sub == SUB_SET || o->sub == SUB_CHECKPOINT ||
 	     o->sub == SUB_CHECK) &&
 	    nargs == 0)
-		usage_error(sub, "no TARGET given");
+		cli_usage_error("%s: no TARGET given", subs[o->sub]);
 }
 
-static void parse_args(int argc, char **argv, struct opts *o)
+static void parse_args(int *argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		CTL_CLI_LONGOPTS,
@@ -246,19 +209,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"skip-unsupported", no_argument, NULL, OPT_SKIP},
 		{NULL, 0, NULL, 0},
 	};
-	int c, found = 0;
+	int c, sub;
 
-	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, longopts,
-				NULL)) != -1) {
-		if (ctl_cli_common(&o->cli, c, optarg))
+	sub = cli_sub_take(argc, argv, CTL_CLI_SHORTOPTS, longopts, subs, NULL);
+	o->sub = sub < 0 ? SUB_SHOW : (enum sub)sub;
+	while ((c = cli_getopt(*argc, argv, CTL_CLI_SHORTOPTS, longopts)) !=
+	       -1) {
+		if (cli_common_opt(&o->cli, c, optarg, usage))
 			continue;
 		switch (c) {
-		case 'h':
-			usage();
-			exit(help_done());
-		case 'V':
-			printf("jcommit %s\n", CTL_VERSION);
-			exit(help_done());
 		case OPT_COMMIT:
 			o->commit_arg = optarg;
 			o->commit = parse_commit("--commit", optarg);
@@ -298,42 +257,30 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case OPT_SKIP:
 			o->skip = 1;
 			break;
-		default:
-			fprintf(stderr,
-				"Try 'jcommit --help' for more information.\n");
-			exit(CTL_EXIT_USAGE);
 		}
-	}
-	if (optind < argc) {
-		o->sub = parse_sub(argv[optind], &found);
-		if (found)
-			optind++;
 	}
 	o->data = CTL_EXT4_DATA_KEEP;
 	if (o->data_arg && o->sub == SUB_SET) {
 		o->data = ctl_ext4_data_parse(o->data_arg);
 		if (o->data < 0)
-			errx(CTL_EXIT_USAGE,
-			     "--data %s: unknown mode (journal, ordered, writeback)",
-			     o->data_arg);
+			cli_die(CTL_EXIT_USAGE,
+				"--data %s: unknown mode (journal, ordered, writeback)",
+				o->data_arg);
 	} else if (o->data_arg) {
 		check_data_list(o->data_arg);
 	}
-	check_combination(o, argc - optind);
+	check_combination(o, *argc - optind);
 }
 
 int main(int argc, char **argv)
 {
 	struct opts o = {0};
 	struct ctl_strv targets = {0};
-	struct ctl_root *r = NULL;
+	struct ctl_root *r;
 	int rc, err;
 
-	parse_args(argc, argv, &o);
-	err = ctl_root_open(o.cli.sysroot, &r);
-	if (err < 0)
-		errx(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
-		     strerror(-err));
+	parse_args(&argc, argv, &o);
+	r = cli_root_open(o.cli.sysroot);
 	if (o.sub == SUB_RESTORE) {
 		rc = cmd_restore(&o, r, argv[optind]);
 	} else {
@@ -342,8 +289,8 @@ int main(int argc, char **argv)
 		err = ctl_cli_targets(argv + optind, argc - optind, stdin,
 				      &targets);
 		if (err < 0)
-			errx(CTL_EXIT_FAIL, "reading targets: %s",
-			     strerror(-err));
+			cli_die(CTL_EXIT_FAIL, "reading targets: %s",
+				strerror(-err));
 		switch (o.sub) {
 		case SUB_SET:
 			rc = cmd_set(&o, r, &targets);
@@ -361,10 +308,5 @@ int main(int argc, char **argv)
 	}
 	ctl_strv_free(&targets);
 	ctl_root_free(r);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		if (errno != EPIPE)
-			warn("stdout");
-		rc = rc ? rc : CTL_EXIT_FAIL;
-	}
-	return rc;
+	return cli_finish(rc);
 }

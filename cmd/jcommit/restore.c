@@ -3,7 +3,6 @@
  * jcommit restore: read a --save file whole, check it is sealed and
  * still names the same file systems, then put every value back.
  */
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -44,8 +43,8 @@ static int plan_restore(const struct opts *o, const struct ctl_root *r,
 	err = ctl_ext4_fs_open(r, t, rec->device[0] ? CTL_EXT4_FS_DEVICE : 0,
 			       fi);
 	if (err < 0 && rec->device[0] && fi->stage == CTL_EXT4_AT_TARGET) {
-		warnx("%s: recorded device %s is gone; not restoring",
-		      rec->target, t);
+		cli_warn("%s: recorded device %s is gone; not restoring",
+			 rec->target, t);
 		return CTL_EXIT_FAIL;
 	}
 	rc = resolve_done(r, 0, fi, err);
@@ -56,14 +55,16 @@ static int plan_restore(const struct opts *o, const struct ctl_root *r,
 	/* A reused loop device or partition: another fs, not ours. */
 	if (rec->uuid[0] &&
 	    (!fi->have_sb || strcmp(fi->sb.uuid, rec->uuid) != 0)) {
-		warnx("%s: holds another file system now (UUID %s, recorded %s); not restoring",
-		      t, fi->have_sb ? fi->sb.uuid : "unknown", rec->uuid);
+		cli_warn(
+			"%s: holds another file system now (UUID %s, recorded %s); not restoring",
+			t, fi->have_sb ? fi->sb.uuid : "unknown", rec->uuid);
 		return CTL_EXIT_FAIL;
 	}
 	if (rec->has_commit) {
 		if (!fi->mounted) {
-			warnx("%s: not mounted; cannot restore commit=%u live",
-			      t, rec->commit);
+			cli_warn(
+				"%s: not mounted; cannot restore commit=%u live",
+				t, rec->commit);
 			return CTL_EXIT_FAIL;
 		}
 		ch->live = 1;
@@ -139,8 +140,8 @@ static int record_done(const char *file, const struct record *rec)
 	if (!rec || rec->has_commit || rec->has_opts ||
 	    rec->data != CTL_EXT4_DATA_KEEP)
 		return 0;
-	warnx("%s:%zu: the record for %s has nothing to restore", file,
-	      rec->line, rec->target);
+	cli_warn("%s:%zu: the record for %s has nothing to restore", file,
+		 rec->line, rec->target);
 	return CTL_EXIT_USAGE;
 }
 
@@ -162,7 +163,7 @@ static int parse_records(const char *file, const char *buf, size_t len,
 		int bad;
 
 		if (!line)
-			err(CTL_EXIT_FAIL, NULL);
+			cli_die(CTL_EXIT_FAIL, "%s", strerror(errno));
 		p = nl ? nl + 1 : end;
 		lineno++;
 		eq = strchr(line, '=');
@@ -180,7 +181,8 @@ static int parse_records(const char *file, const char *buf, size_t len,
 			if (rc == 0 && !bad) {
 				nv = realloc(v, (cnt + 1) * sizeof(*v));
 				if (!nv)
-					err(CTL_EXIT_FAIL, NULL);
+					cli_die(CTL_EXIT_FAIL, "%s",
+						strerror(errno));
 				v = nv;
 				cur = &v[cnt++];
 				memset(cur, 0, sizeof(*cur));
@@ -193,8 +195,9 @@ static int parse_records(const char *file, const char *buf, size_t len,
 		}
 		free(line);
 		if (rc == 0 && bad) {
-			warnx("%s:%zu: not a jcommit save file line (expected target=, device=, uuid=, commit=, sb_mount_opts= or sb_data=)",
-			      file, lineno);
+			cli_warn(
+				"%s:%zu: not a jcommit save file line (expected target=, device=, uuid=, commit=, sb_mount_opts= or sb_data=)",
+				file, lineno);
 			rc = CTL_EXIT_USAGE;
 		}
 	}
@@ -236,32 +239,36 @@ static int read_records(const char *file, struct record **recs, size_t *n)
 	int rc, err = ctl_file_read_input(AT_FDCWD, file, SAVE_MAX, &buf, &len);
 
 	if (err == -CTL_ENOTREG || err == -EISDIR) {
-		warnx("%s: %s", file, ctl_file_strerror(-err));
+		cli_warn("%s: %s", file, ctl_file_strerror(-err));
 		return CTL_EXIT_USAGE;
 	}
 	if (err == -EFBIG) {
-		warnx("%s: larger than 1 MiB; not a jcommit save file", file);
+		cli_warn("%s: larger than 1 MiB; not a jcommit save file",
+			 file);
 		return CTL_EXIT_USAGE;
 	}
 	if (err < 0) {
-		warnx("%s: %s", file, ctl_file_strerror(-err));
+		cli_warn("%s: %s", file, ctl_file_strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	if (ctl_seal_check(buf, len, &body, &sealed) < 0) {
 		if (ends_with_marker(buf, len))
-			warnx("%s: the end marker does not match the content: the file is cut or was edited; nothing restored",
-			      file);
+			cli_warn(
+				"%s: the end marker does not match the content: the file is cut or was edited; nothing restored",
+				file);
 		else
-			warnx("%s: no end marker: the file is cut or was not written by this version of jcommit; nothing restored",
-			      file);
+			cli_warn(
+				"%s: no end marker: the file is cut or was not written by this version of jcommit; nothing restored",
+				file);
 		free(buf);
 		return CTL_EXIT_USAGE;
 	}
 	rc = parse_records(file, buf, body, recs, n);
 	free(buf);
 	if (rc == 0 && *n != sealed) {
-		warnx("%s: the end marker says %u records, the file has %zu; nothing restored",
-		      file, sealed, *n);
+		cli_warn(
+			"%s: the end marker says %u records, the file has %zu; nothing restored",
+			file, sealed, *n);
 		free(*recs);
 		rc = CTL_EXIT_USAGE;
 	}
@@ -279,13 +286,13 @@ int cmd_restore(const struct opts *o, const struct ctl_root *r,
 	if (rc)
 		return rc;
 	if (n == 0) {
-		warnx("%s: no records; nothing to restore", file);
+		cli_warn("%s: no records; nothing to restore", file);
 		free(recs);
 		return CTL_EXIT_OK;
 	}
 	ch = calloc(n, sizeof(*ch));
 	if (!ch)
-		err(CTL_EXIT_FAIL, NULL);
+		cli_die(CTL_EXIT_FAIL, "%s", strerror(errno));
 	/*
 	 * Last record first: a file system named twice (by a save file of
 	 * an older jcommit) has a later record holding the values of the
@@ -300,8 +307,9 @@ int cmd_restore(const struct opts *o, const struct ctl_root *r,
 	free(recs);
 	if (bad) {
 		if (n > 1)
-			warnx("nothing restored: %zu of %zu records cannot be restored",
-			      bad, n);
+			cli_warn(
+				"nothing restored: %zu of %zu records cannot be restored",
+				bad, n);
 		goto out;
 	}
 	if (!o->cli.dry_run)

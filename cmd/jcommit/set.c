@@ -3,7 +3,6 @@
  * jcommit set: plan every change, write the --save file, then apply,
  * all or nothing.
  */
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -48,18 +47,19 @@ static int save_prepare(const char *path, struct prev_save *ps)
 	if (err == -ENOENT)
 		return 0; /* a missing directory shows when writing */
 	if (err == -CTL_ENOTREG || err == -EISDIR) {
-		warnx("--save %s: %s", path, ctl_file_strerror(-err));
+		cli_warn("--save %s: %s", path, ctl_file_strerror(-err));
 		return CTL_EXIT_USAGE;
 	}
 	if (err == -EFBIG ||
 	    (err == 0 && ps->len &&
 	     strncmp(ps->buf, SAVE_MAGIC, strlen(SAVE_MAGIC)))) {
-		warnx("--save %s: exists and is not a jcommit save file; refusing to replace it (remove it or name another file)",
-		      path);
+		cli_warn(
+			"--save %s: exists and is not a jcommit save file; refusing to replace it (remove it or name another file)",
+			path);
 		return CTL_EXIT_USAGE;
 	}
 	if (err < 0) {
-		warnx("--save %s: %s", path, ctl_file_strerror(-err));
+		cli_warn("--save %s: %s", path, ctl_file_strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	ps->existed = 1;
@@ -113,14 +113,15 @@ static int save_write(const char *path, const struct change *ch, size_t n,
 		const char *bad = ch[i].dup ? NULL : unsavable(&ch[i]);
 
 		if (bad) {
-			warnx("--save %s: \"%s\" holds a newline and cannot be recorded; nothing changed",
-			      path, bad);
+			cli_warn(
+				"--save %s: \"%s\" holds a newline and cannot be recorded; nothing changed",
+				path, bad);
 			return CTL_EXIT_FAIL;
 		}
 	}
 	f = open_memstream(&buf, &len);
 	if (!f)
-		err(CTL_EXIT_FAIL, NULL);
+		cli_die(CTL_EXIT_FAIL, "%s", strerror(errno));
 	fputs(SAVE_HEADER, f);
 	for (size_t i = 0; i < n; i++) {
 		if (ch[i].dup)
@@ -129,17 +130,17 @@ static int save_write(const char *path, const struct change *ch, size_t n,
 		recs++;
 	}
 	if (fclose(f) != 0)
-		err(CTL_EXIT_FAIL, NULL);
+		cli_die(CTL_EXIT_FAIL, "%s", strerror(errno));
 	nb = realloc(buf, len + CTL_SEAL_MAX + 1);
 	if (!nb)
-		err(CTL_EXIT_FAIL, NULL);
+		cli_die(CTL_EXIT_FAIL, "%s", strerror(errno));
 	e = ctl_seal_append(nb, len + CTL_SEAL_MAX + 1, len, recs);
 	if (e >= 0)
 		e = ctl_file_write_atomic(path, nb, (size_t)e, mode);
 	free(nb);
 	if (e < 0) {
-		warnx("--save %s: %s; nothing changed", path,
-		      ctl_file_strerror(-e));
+		cli_warn("--save %s: %s; nothing changed", path,
+			 ctl_file_strerror(-e));
 		return CTL_EXIT_FAIL;
 	}
 	return 0;
@@ -153,8 +154,8 @@ static void save_putback(const char *path, const struct prev_save *ps)
 			      : (unlink(path) < 0 ? -errno : 0);
 
 	if (err < 0)
-		warnx("--save %s: cannot put the previous file back: %s", path,
-		      ctl_file_strerror(-err));
+		cli_warn("--save %s: cannot put the previous file back: %s",
+			 path, ctl_file_strerror(-err));
 }
 
 /* --- set --- */
@@ -174,26 +175,30 @@ static int plan_set(const struct opts *o, const struct ctl_root *r,
 		return rc;
 	name = ctl_ext4_fs_name(fi);
 	if (o->data_arg && !o->persist) {
-		warnx("%s: the data mode cannot change on a mounted file system (the kernel refuses data= on remount); to use data=%s from the next mount run: jcommit set --data %s --persist %s",
-		      name, o->data_arg, o->data_arg, fi->arg);
+		cli_warn(
+			"%s: the data mode cannot change on a mounted file system (the kernel refuses data= on remount); to use data=%s from the next mount run: jcommit set --data %s --persist %s",
+			name, o->data_arg, o->data_arg, fi->arg);
 		return CTL_EXIT_UNSUPP;
 	}
 	if (ctl_ext4_fs_has_journal(fi) == 0) {
-		warnx("%s: no journal, so data= and commit= do not apply (add one with tune2fs -O has_journal)",
-		      name);
+		cli_warn(
+			"%s: no journal, so data= and commit= do not apply (add one with tune2fs -O has_journal)",
+			name);
 		return CTL_EXIT_UNSUPP;
 	}
 	rc = reachable(fi);
 	if (rc)
 		return rc;
 	if (!fi->mounted && !o->persist) {
-		warnx("%s: not mounted, nothing live to change; add --persist to write the superblock",
-		      name);
+		cli_warn(
+			"%s: not mounted, nothing live to change; add --persist to write the superblock",
+			name);
 		return CTL_EXIT_USAGE;
 	}
 	if (o->commit_arg && !fi->mounted && o->commit > COMMIT_MAX_OFFLINE) {
-		warnx("%s: commit=%u is over %d seconds, the kernel's limit with HZ=1000; a value the kernel rejects makes the next mount ignore the whole superblock string",
-		      name, o->commit, COMMIT_MAX_OFFLINE);
+		cli_warn(
+			"%s: commit=%u is over %d seconds, the kernel's limit with HZ=1000; a value the kernel rejects makes the next mount ignore the whole superblock string",
+			name, o->commit, COMMIT_MAX_OFFLINE);
 		return CTL_EXIT_USAGE;
 	}
 	ch->live = o->commit_arg && fi->mounted;
@@ -221,13 +226,14 @@ static int plan_set(const struct opts *o, const struct ctl_root *r,
 		char full[256];
 
 		ctl_ext4_opts_merge(cur, "commit", val, full, sizeof(full));
-		warnx("%s: superblock mount options \"%s\" would become \"%s\" (%zu bytes), over the %d-byte limit; shorten them first (tune2fs -E mount_opts=...)",
-		      name, cur, full, strlen(full), CTL_EXT4_MOUNT_OPTS_MAX);
+		cli_warn(
+			"%s: superblock mount options \"%s\" would become \"%s\" (%zu bytes), over the %d-byte limit; shorten them first (tune2fs -E mount_opts=...)",
+			name, cur, full, strlen(full), CTL_EXT4_MOUNT_OPTS_MAX);
 		return CTL_EXIT_FAIL;
 	}
 	if (err < 0) {
-		warnx("%s: superblock mount options \"%s\": %s", name, cur,
-		      strerror(-err));
+		cli_warn("%s: superblock mount options \"%s\": %s", name, cur,
+			 strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	return 0;
@@ -257,7 +263,8 @@ int cmd_set(const struct opts *o, const struct ctl_root *r,
 	/* "-" that yields no line: no change, so no save file either. */
 	if (n == 0) {
 		if (!o->cli.quiet)
-			warnx("set: no TARGET read from standard input; nothing changed");
+			cli_warn(
+				"set: no TARGET read from standard input; nothing changed");
 		return CTL_EXIT_OK;
 	}
 	if (o->save) {
@@ -269,7 +276,7 @@ int cmd_set(const struct opts *o, const struct ctl_root *r,
 	}
 	ch = calloc(n, sizeof(*ch));
 	if (!ch)
-		err(CTL_EXIT_FAIL, NULL);
+		cli_die(CTL_EXIT_FAIL, "%s", strerror(errno));
 	for (size_t i = 0; i < n; i++) {
 		int c = plan_set(o, r, targets->v[i], &ch[i]);
 
@@ -278,8 +285,9 @@ int cmd_set(const struct opts *o, const struct ctl_root *r,
 	}
 	if (bad) {
 		if (n > 1)
-			warnx("nothing changed: %zu of %zu targets cannot be changed",
-			      bad, n);
+			cli_warn(
+				"nothing changed: %zu of %zu targets cannot be changed",
+				bad, n);
 		goto out;
 	}
 	mark_dups(ch, n);
@@ -292,8 +300,9 @@ int cmd_set(const struct opts *o, const struct ctl_root *r,
 		}
 		rc = apply_all(o, r, ch, n, "changed", &kept);
 		if (rc && o->save && kept)
-			warnx("%s keeps the values from before: run jcommit restore %s",
-			      o->save, o->save);
+			cli_warn(
+				"%s keeps the values from before: run jcommit restore %s",
+				o->save, o->save);
 		else if (rc && o->save)
 			save_putback(o->save, &ps);
 		if (rc)

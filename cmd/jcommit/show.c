@@ -3,7 +3,6 @@
  * jcommit show: the effective journal settings of each file system and
  * where the next mount takes them from.
  */
-#include <err.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,15 +108,13 @@ static void fmt_fstab(const struct ctl_ext4_fs *fi, char *buf, size_t len)
 			 hd && hc ? "," : "", hc ? "commit=" : "", c);
 }
 
-static int add_row(struct ctl_out *out, const struct ctl_ext4_fs *fi)
+static void add_row(struct ctl_out *out, const struct ctl_ext4_fs *fi)
 {
-	struct ctl_row *row = ctl_out_row(out);
+	struct ctl_row *row = cli_table_row(out);
 	char buf[256];
 	struct ctl_ext4_next nx;
 	int j = ctl_ext4_fs_has_journal(fi);
 
-	if (!row)
-		return -ENOMEM;
 	ctl_ext4_next_mount(ctl_ext4_fs_sb_data(fi), ctl_ext4_fs_sb_opts(fi),
 			    fi->fstab > 0 ? fi->fstab_opts : NULL, &nx);
 	ctl_out_set(out, row, COL_DEVICE, fi->dev[0] ? fi->dev : fi->m.source);
@@ -171,7 +168,6 @@ static int add_row(struct ctl_out *out, const struct ctl_ext4_fs *fi)
 		ctl_out_setf(out, row, COL_NEXTFROM, "data:%s,commit:%s",
 			     nx.data_from, nx.commit_from);
 	}
-	return 0;
 }
 
 int cmd_show(const struct opts *o, const struct ctl_root *r,
@@ -179,26 +175,16 @@ int cmd_show(const struct opts *o, const struct ctl_root *r,
 {
 	const char *defaults = o->cli.verbose ? DEF_COLS_V : DEF_COLS;
 	struct ctl_mount *mv = NULL;
-	struct ctl_out *out = NULL;
-	const char *bad = NULL;
+	struct ctl_out *out = cli_table_new(&o->cli, "filesystems", cols,
+					    ARRAY_SIZE(cols), defaults);
 	size_t nm = 0;
 	int rc = 0, need = 0, err;
 
-	err = ctl_out_new("filesystems", cols, ARRAY_SIZE(cols), defaults,
-			  &o->cli.fmt, &out, &bad);
-	if (err == -EINVAL && bad) {
-		char col[64];
-
-		snprintf(col, sizeof(col), "%.*s", (int)strcspn(bad, ","), bad);
-		usage_error(col, "unknown column");
-	}
-	if (err < 0)
-		errx(CTL_EXIT_FAIL, "output: %s", strerror(-err));
 	if (o->all) {
 		err = ctl_mount_list(r, ctl_ext4_types, &mv, &nm);
 		if (err < 0)
-			errx(CTL_EXIT_FAIL, "mountinfo: %s",
-			     ctl_file_strerror(-err));
+			cli_die(CTL_EXIT_FAIL, "mountinfo: %s",
+				ctl_file_strerror(-err));
 	}
 	/* What no column shows is not read: libext2fs, fstab. */
 	if (ctl_out_has(out, COL_JCSUM) || ctl_out_has(out, COL_JSIZE))
@@ -213,16 +199,13 @@ int cmd_show(const struct opts *o, const struct ctl_root *r,
 		int c = o->all ? resolve_listed(r, &mv[i], fl, &fi)
 			       : resolve(r, targets->v[i], fl, &fi);
 
-		if (c == 0 && add_row(out, &fi) < 0)
-			c = CTL_EXIT_FAIL;
+		if (c == 0)
+			add_row(out, &fi);
 		if (c && (!o->all || c != CTL_EXIT_UNSUPP))
 			rc = rc > c ? rc : c;
 		ctl_ext4_fs_free(&fi);
 	}
 	ctl_mount_list_free(mv, nm);
-	err = ctl_out_print(out, stdout);
-	ctl_out_free(out);
-	if (err < 0)
-		rc = CTL_EXIT_FAIL;
-	return rc;
+	err = cli_table_print(&o->cli, out);
+	return err ? err : rc;
 }

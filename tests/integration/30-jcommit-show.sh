@@ -122,5 +122,5 @@ raw=$(mkloop 8)
 expect_exit 4 "$J" "$raw"
 expect_grep "jcommit: $raw: not an ext4 file system \(no ext2/3/4 superblock\)" "$WORK/err"
 expect_exit 2 "$J" -o DEVICE,BOGUS "$raw"
-expect_grep "jcommit: unknown column 'BOGUS' (see --help)" "$WORK/err"
+expect_grep "^jcommit: unknown column 'BOGUS' \\(see --help\\)\$" "$WORK/err"
 echo PASS

@@ -28,7 +28,7 @@ expect_exit 0 "$J" check --max-commit 10 "$G"
 
 # --- usage errors ---
 expect_exit 2 "$J" check --min-commit 30 --max-commit 10 "$G"
-expect_grep "^jcommit: --min-commit 30: above --max-commit 10; no commit interval can pass\$" "$WORK/err"
+expect_grep "^jcommit: check: --min-commit 30 is above --max-commit 10; no value can pass\$" "$WORK/err"
 expect_exit 2 "$J" check "$G"
 expect_grep "^jcommit: check: nothing to check; give --data, --min-commit, --max-commit, --require or --forbid\$" "$WORK/err"
 expect_exit 2 "$J" check --require "" "$G"
