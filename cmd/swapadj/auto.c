@@ -17,6 +17,7 @@
 
 #include "ctl/file.h"
 #include "ctl/notify.h"
+#include "cli/cli.h"
 #include "swapadj.h"
 
 /* Read-in sample of auto --once and of auto's first step, in seconds. */
@@ -86,7 +87,7 @@ static int auto_step(const struct opts *o, struct auto_run *ar)
 	ar->in.total = mi.total;
 	ar->in.available = mi.available;
 	if (ctl_vm_auto_compute(&ar->in, &ar->out) < 0) {
-		say(LOG_ERR, "/proc/meminfo: MemTotal is 0");
+		cli_say(LOG_ERR, "/proc/meminfo: MemTotal is 0");
 		return CTL_EXIT_FAIL;
 	}
 	return 0;
@@ -121,8 +122,8 @@ static int auto_once(struct opts *o, struct auto_run *ar)
 	if (rc)
 		return rc;
 	/* A bad -o is a usage error: refuse it before the write. */
-	out = new_table(o, "swapadj", auto_cols, ARRAY_SIZE(auto_cols),
-			"CHANGE,REASON");
+	out = cli_table_new(&o->cli, "swapadj", auto_cols,
+			    ARRAY_SIZE(auto_cols), "CHANGE,REASON");
 	now = ar->out.value;
 	if (!o->cli.dry_run && now != cur) {
 		err = ctl_vm_swappiness_set(o->root, ar->out.value, &now);
@@ -134,15 +135,13 @@ static int auto_once(struct opts *o, struct auto_run *ar)
 			return vm_fail(o, CTL_VM_SWAPPINESS, err);
 	}
 	if (o->cli.dry_run && !o->cli.quiet)
-		say(LOG_INFO, "dry run: nothing written");
+		cli_say(LOG_INFO, "dry run: nothing written");
 	row = change_row(o, out, (int)cur, (int)now);
-	if (row) {
-		auto_reason(&ar->in, &ar->out, true, why, sizeof(why));
-		ctl_out_setf(out, row, U_AVAIL, "%.1f", ar->out.avail_pct);
-		ctl_out_setf(out, row, U_READIN, "%.1f", ar->in.readin);
-		ctl_out_set(out, row, U_REASON, why);
-	}
-	return print_table(o, out);
+	auto_reason(&ar->in, &ar->out, true, why, sizeof(why));
+	ctl_out_setf(out, row, U_AVAIL, "%.1f", ar->out.avail_pct);
+	ctl_out_setf(out, row, U_READIN, "%.1f", ar->in.readin);
+	ctl_out_set(out, row, U_REASON, why);
+	return cli_table_print(&o->cli, out);
 }
 
 static void log_line(const struct opts *o, const char *fmt, ...) _printf_(2, 3);
@@ -160,7 +159,7 @@ static void log_line(const struct opts *o, const char *fmt, ...)
 
 	if (o->cli.quiet)
 		return;
-	if (journal.out) {
+	if (journal_out) {
 		printf("<%d>", LOG_NOTICE);
 	} else {
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ",
@@ -240,12 +239,13 @@ static void notify_open(struct notifier *nt)
 		return;
 	err = ctl_notify_open(&nt->n, why, sizeof(why));
 	if (err == -ENOTSUP)
-		say(LOG_WARNING,
-		    "NOTIFY_SOCKET is set, but libsystemd.so.0 cannot be loaded (%s): the service manager is not told that swapadj is ready or stopping; install libsystemd0",
-		    why);
+		cli_say(LOG_WARNING,
+			"NOTIFY_SOCKET is set, but libsystemd.so.0 cannot be loaded (%s): the service manager is not told that swapadj is ready or stopping; install libsystemd0",
+			why);
 	else if (err < 0)
-		say(LOG_WARNING, "NOTIFY_SOCKET=%s: %s: nothing is sent there",
-		    nt->addr, strerror(-err));
+		cli_say(LOG_WARNING,
+			"NOTIFY_SOCKET=%s: %s: nothing is sent there", nt->addr,
+			strerror(-err));
 }
 
 /* Send STATE; a failure is said once, a receiver that reads nothing ends it. */
@@ -257,15 +257,15 @@ static void notify(struct notifier *nt, const char *state)
 		return;
 	r = send_bounded(nt->n, state);
 	if (r == -EINTR) {
-		say(LOG_WARNING,
-		    "NOTIFY_SOCKET=%s: the receiver reads nothing (nothing sent for %d s): no more notifications",
-		    nt->addr, NOTIFY_TIMEOUT_S);
+		cli_say(LOG_WARNING,
+			"NOTIFY_SOCKET=%s: the receiver reads nothing (nothing sent for %d s): no more notifications",
+			nt->addr, NOTIFY_TIMEOUT_S);
 		ctl_notify_close(nt->n);
 		nt->n = NULL;
 	} else if (r < 0 && !nt->failed) {
-		say(LOG_WARNING,
-		    "NOTIFY_SOCKET=%s: %s: the service manager is not told how swapadj runs",
-		    nt->addr, strerror(-r));
+		cli_say(LOG_WARNING,
+			"NOTIFY_SOCKET=%s: %s: the service manager is not told how swapadj runs",
+			nt->addr, strerror(-r));
 		nt->failed = true;
 	}
 }
@@ -417,19 +417,19 @@ int cmd_auto(struct opts *o, int argc)
 	int kmax = range_max(o);
 
 	if (argc)
-		die(CTL_EXIT_USAGE, "auto: takes no arguments");
+		cli_die(CTL_EXIT_USAGE, "auto: takes no arguments");
 	if (o->min_set)
 		ar.in.min = (unsigned int)o->min;
 	if (o->max_set)
 		ar.in.max = (unsigned int)o->max;
 	if (ar.in.max > (unsigned int)kmax || ar.in.min > (unsigned int)kmax)
-		die(CTL_EXIT_USAGE,
-		    "--%s %u: out of range 0-%d for this kernel",
-		    ar.in.max > (unsigned int)kmax ? "max" : "min",
-		    ar.in.max > (unsigned int)kmax ? ar.in.max : ar.in.min,
-		    kmax);
+		cli_die(CTL_EXIT_USAGE,
+			"--%s %u: out of range 0-%d for this kernel",
+			ar.in.max > (unsigned int)kmax ? "max" : "min",
+			ar.in.max > (unsigned int)kmax ? ar.in.max : ar.in.min,
+			kmax);
 	if (ar.in.min > ar.in.max)
-		die(CTL_EXIT_USAGE, "--min %u is above --max %u", ar.in.min,
-		    ar.in.max);
+		cli_die(CTL_EXIT_USAGE, "--min %u is above --max %u", ar.in.min,
+			ar.in.max);
 	return o->once ? auto_once(o, &ar) : auto_loop(o, &ar);
 }

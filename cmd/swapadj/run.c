@@ -15,6 +15,7 @@
 
 #include "ctl/cgroup.h"
 #include "ctl/file.h"
+#include "cli/cli.h"
 #include "swapadj.h"
 
 /* The child of run, for the signal handlers (the one global of the tool). */
@@ -54,8 +55,8 @@ static int cg_fail(const struct ctl_cgroup *cg, int err)
 		       "cgroup whose parent has none (systemd-run --scope)";
 		rc = CTL_EXIT_UNSUPP;
 	}
-	say(LOG_ERR, "%s%s%s: %s%s", cg->path, attr ? "/" : "",
-	    attr ? attr : "", strerror(-err), hint);
+	cli_say(LOG_ERR, "%s%s%s: %s%s", cg->path, attr ? "/" : "",
+		attr ? attr : "", strerror(-err), hint);
 	return rc;
 }
 
@@ -132,7 +133,7 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
 	ssize_t n;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		say(LOG_ERR, "pipe: %s", strerror(errno));
+		cli_say(LOG_ERR, "pipe: %s", strerror(errno));
 		return CTL_EXIT_FAIL;
 	}
 	/* Signals wait until the handlers know the child. */
@@ -145,7 +146,7 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
 	if (pid < 0) {
 		sigprocmask(SIG_SETMASK, old, NULL);
 		close(pfd[0]);
-		say(LOG_ERR, "fork: %s", strerror(errno));
+		cli_say(LOG_ERR, "fork: %s", strerror(errno));
 		return CTL_EXIT_FAIL;
 	}
 	child_pid = pid;
@@ -166,20 +167,20 @@ static int spawn(struct opts *o, struct ctl_cgroup *cg, char **argv,
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
-			say(LOG_ERR, "waitpid: %s", strerror(errno));
+			cli_say(LOG_ERR, "waitpid: %s", strerror(errno));
 			return CTL_EXIT_FAIL;
 		}
 	child_pid = 0;
 	if (n == (ssize_t)sizeof(e)) {
 		if (e.stage == 1) {
-			say(LOG_ERR, "%s/cgroup.procs: %s", cg->path,
-			    strerror(e.err));
+			cli_say(LOG_ERR, "%s/cgroup.procs: %s", cg->path,
+				strerror(e.err));
 			return CTL_EXIT_FAIL;
 		}
 		if (e.err == ENOENT)
-			say(LOG_ERR, "%s: command not found", argv[0]);
+			cli_say(LOG_ERR, "%s: command not found", argv[0]);
 		else
-			say(LOG_ERR, "%s: %s", argv[0], strerror(e.err));
+			cli_say(LOG_ERR, "%s: %s", argv[0], strerror(e.err));
 		return e.err == ENOENT ? 127 : 126;
 	}
 	if (WIFSIGNALED(status))
@@ -199,20 +200,20 @@ int cmd_run(struct opts *o, int argc, char **argv)
 	int orig = -1, rc, err;
 
 	if (argc == 0)
-		die(CTL_EXIT_USAGE,
-		    "run: no COMMAND given (swapadj run [options] -- COMMAND [ARG...])");
+		cli_die(CTL_EXIT_USAGE,
+			"run: no COMMAND given (swapadj run [options] -- COMMAND [ARG...])");
 	if (want_cg) {
 		err = ctl_cgroup_mem_find(o->root, &m);
 		if (err == -ENOTSUP)
-			die(CTL_EXIT_UNSUPP,
-			    "cgroup: no memory controller mounted (looked for cgroup v2 at /sys/fs/cgroup and /sys/fs/cgroup/unified, cgroup v1 at /sys/fs/cgroup/memory)");
+			cli_die(CTL_EXIT_UNSUPP,
+				"cgroup: no memory controller mounted (looked for cgroup v2 at /sys/fs/cgroup and /sys/fs/cgroup/unified, cgroup v1 at /sys/fs/cgroup/memory)");
 		if (err < 0)
-			die(ctl_exit_for(err), "/proc/self/cgroup: %s",
-			    strerror(-err));
+			cli_die(ctl_exit_for(err), "/proc/self/cgroup: %s",
+				strerror(-err));
 		if (m.version == 1 && o->swap_max != CTL_CGROUP_UNLIMITED &&
 		    o->memory_max == CTL_CGROUP_UNLIMITED)
-			die(CTL_EXIT_USAGE,
-			    "--swap-max on cgroup v1 needs --memory-max: v1 limits memory and swap together (memory.memsw.limit_in_bytes)");
+			cli_die(CTL_EXIT_USAGE,
+				"--swap-max on cgroup v1 needs --memory-max: v1 limits memory and swap together (memory.memsw.limit_in_bytes)");
 	}
 	/* On v1 the new cgroup has its own swappiness: the host's stays. */
 	if (o->swappiness >= 0 && !(want_cg && m.version == 1))
@@ -254,17 +255,18 @@ int cmd_run(struct opts *o, int argc, char **argv)
 			ctl_cgroup_rmdir(o->root, cg.path);
 		if (err == -EIO) {
 			/* The join has written back the value it found. */
-			say(LOG_ERR,
-			    "%s%s: wrote %d, the kernel kept another value; the value found is back, the command was not run",
-			    rootp(o), CTL_VM_SWAPPINESS, me.value);
+			cli_say(LOG_ERR,
+				"%s%s: wrote %d, the kernel kept another value; the value found is back, the command was not run",
+				rootp(o), CTL_VM_SWAPPINESS, me.value);
 			return CTL_EXIT_FAIL;
 		}
 		if (err < 0)
 			return change_fail(o, err);
 		if (o->cli.verbose && me.value >= 0)
-			say(LOG_INFO,
-			    "vm.swappiness %d %s %d (original %d recorded in %s)",
-			    orig, o->arrow, me.value, orig, CTL_VM_STATE_FILE);
+			cli_say(LOG_INFO,
+				"vm.swappiness %d %s %d (original %d recorded in %s)",
+				orig, o->arrow, me.value, orig,
+				CTL_VM_STATE_FILE);
 	}
 	rc = spawn(o, want_cg ? &cg : NULL, argv, &mask);
 	if (want_cg) {
@@ -276,17 +278,18 @@ int cmd_run(struct opts *o, int argc, char **argv)
 			err = ctl_cgroup_rmdir(o->root, cg.path);
 		}
 		if (err < 0 && err != -ENOENT)
-			say(LOG_WARNING,
-			    "%s: not removed: %s (processes the command left behind are still in it)",
-			    cg.path, strerror(-err));
+			cli_say(LOG_WARNING,
+				"%s: not removed: %s (processes the command left behind are still in it)",
+				cg.path, strerror(-err));
 	}
 	if (me.value < 0 && !want_cg)
 		return rc;
 	if (state_leave(o, me.pid, &res) < 0)
 		return rc ? rc : CTL_EXIT_FAIL;
 	if (o->cli.verbose && res.applied >= 0)
-		say(LOG_INFO, "vm.swappiness %d %s %d (%s)", res.before,
-		    o->arrow, res.applied,
-		    res.remaining ? "another run is still active" : "restored");
+		cli_say(LOG_INFO, "vm.swappiness %d %s %d (%s)", res.before,
+			o->arrow, res.applied,
+			res.remaining ? "another run is still active"
+				      : "restored");
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
 #include "ctl/file.h"
 #include "swapadj.h"
 
@@ -38,23 +39,23 @@ static void warn_overrides(const struct ctl_sysctl_hit *hits, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (after_persist(&hits[i]))
-			say(LOG_WARNING,
-			    "%s:%u sets vm.swappiness = %s after %s and "
-			    "wins at boot; remove that line to make the "
-			    "drop-in effective",
-			    hits[i].path, hits[i].line, hits[i].value,
-			    CTL_VM_PERSIST_FILE);
+			cli_say(LOG_WARNING,
+				"%s:%u sets vm.swappiness = %s after %s and "
+				"wins at boot; remove that line to make the "
+				"drop-in effective",
+				hits[i].path, hits[i].line, hits[i].value,
+				CTL_VM_PERSIST_FILE);
 }
 
 /* A sysctl.d file that cannot be read: named, with the fix. */
 static int sysctl_fail(const struct opts *o, struct ctl_sysctl_hit *hits,
 		       size_t n, int err)
 {
-	say(LOG_ERR, "%s%s: %s%s", rootp(o), n ? hits[0].path : "/etc/sysctl.d",
-	    ctl_file_strerror(-err),
-	    err == -CTL_ENOTREG
-		    ? " (sysctl --system would hang on it: remove it)"
-		    : "");
+	cli_say(LOG_ERR, "%s%s: %s%s", rootp(o),
+		n ? hits[0].path : "/etc/sysctl.d", ctl_file_strerror(-err),
+		err == -CTL_ENOTREG
+			? " (sysctl --system would hang on it: remove it)"
+			: "");
 	free(hits);
 	return ctl_exit_for(err);
 }
@@ -75,26 +76,25 @@ int kept_fail(const struct opts *o, unsigned int val, unsigned int old,
 	int back = put_back(o, old, now);
 
 	if (back < 0)
-		say(LOG_ERR,
-		    "%s%s: wrote %u, the kernel kept %u; putting %u back failed: %s",
-		    rootp(o), CTL_VM_SWAPPINESS, val, now, old,
-		    strerror(-back));
+		cli_say(LOG_ERR,
+			"%s%s: wrote %u, the kernel kept %u; putting %u back failed: %s",
+			rootp(o), CTL_VM_SWAPPINESS, val, now, old,
+			strerror(-back));
 	else if (now != old)
-		say(LOG_ERR, "%s%s: wrote %u, the kernel kept %u; put %u back",
-		    rootp(o), CTL_VM_SWAPPINESS, val, now, old);
+		cli_say(LOG_ERR,
+			"%s%s: wrote %u, the kernel kept %u; put %u back",
+			rootp(o), CTL_VM_SWAPPINESS, val, now, old);
 	else
-		say(LOG_ERR, "%s%s: wrote %u, the kernel kept %u", rootp(o),
-		    CTL_VM_SWAPPINESS, val, now);
+		cli_say(LOG_ERR, "%s%s: wrote %u, the kernel kept %u", rootp(o),
+			CTL_VM_SWAPPINESS, val, now);
 	return CTL_EXIT_FAIL;
 }
 
 struct ctl_row *change_row(const struct opts *o, struct ctl_out *out, int old,
 			   int now)
 {
-	struct ctl_row *row = ctl_out_row(out);
+	struct ctl_row *row = cli_table_row(out);
 
-	if (!row)
-		return NULL;
 	if (old >= 0)
 		ctl_out_setf(out, row, C_OLD, "%d", old);
 	if (now >= 0)
@@ -108,10 +108,7 @@ struct ctl_row *change_row(const struct opts *o, struct ctl_out *out, int old,
 static void add_change(const struct opts *o, struct ctl_out *out, int old,
 		       int now, const char *file)
 {
-	struct ctl_row *row = change_row(o, out, old, now);
-
-	if (row)
-		ctl_out_set(out, row, C_FILE, file);
+	ctl_out_set(out, change_row(o, out, old, now), C_FILE, file);
 }
 
 int cmd_set(struct opts *o, int argc, char **argv)
@@ -123,13 +120,13 @@ int cmd_set(struct opts *o, int argc, char **argv)
 	int err, back;
 
 	if (argc != 1)
-		die(CTL_EXIT_USAGE, "set: give exactly one value N");
+		cli_die(CTL_EXIT_USAGE, "set: give exactly one value N");
 	val = parse_swappiness(o, "swappiness", argv[0]);
 	err = ctl_vm_swappiness_get(o->root, &old);
 	if (err < 0)
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
-	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols),
-			o->persist ? "CHANGE,FILE" : "CHANGE");
+	out = cli_table_new(&o->cli, "swapadj", set_cols, ARRAY_SIZE(set_cols),
+			    o->persist ? "CHANGE,FILE" : "CHANGE");
 	/* Read the boot configuration before any write: it may refuse. */
 	if (o->persist) {
 		err = ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits,
@@ -145,8 +142,8 @@ int cmd_set(struct opts *o, int argc, char **argv)
 		warn_overrides(hits, nhits);
 		free(hits);
 		if (!o->cli.quiet)
-			say(LOG_INFO, "dry run: nothing written");
-		return print_table(o, out);
+			cli_say(LOG_INFO, "dry run: nothing written");
+		return cli_table_print(&o->cli, out);
 	}
 	err = ctl_vm_swappiness_set(o->root, val, &now);
 	if (err == -EIO) {
@@ -166,16 +163,16 @@ int cmd_set(struct opts *o, int argc, char **argv)
 			free(hits);
 			back = put_back(o, old, now);
 			if (back < 0)
-				say(LOG_ERR,
-				    "%s%s: not written: %s; vm.swappiness stays %u (putting %u back failed: %s)",
-				    rootp(o), CTL_VM_PERSIST_FILE,
-				    ctl_file_strerror(-err), now, old,
-				    strerror(-back));
+				cli_say(LOG_ERR,
+					"%s%s: not written: %s; vm.swappiness stays %u (putting %u back failed: %s)",
+					rootp(o), CTL_VM_PERSIST_FILE,
+					ctl_file_strerror(-err), now, old,
+					strerror(-back));
 			else
-				say(LOG_ERR,
-				    "%s%s: not written: %s; vm.swappiness put back to %u",
-				    rootp(o), CTL_VM_PERSIST_FILE,
-				    ctl_file_strerror(-err), old);
+				cli_say(LOG_ERR,
+					"%s%s: not written: %s; vm.swappiness put back to %u",
+					rootp(o), CTL_VM_PERSIST_FILE,
+					ctl_file_strerror(-err), old);
 			return CTL_EXIT_FAIL;
 		}
 		warn_overrides(hits, nhits);
@@ -183,7 +180,7 @@ int cmd_set(struct opts *o, int argc, char **argv)
 	}
 	add_change(o, out, (int)old, (int)now,
 		   o->persist ? CTL_VM_PERSIST_FILE : NULL);
-	return print_table(o, out);
+	return cli_table_print(&o->cli, out);
 }
 
 int cmd_check(struct opts *o, int argc)
@@ -193,15 +190,11 @@ int cmd_check(struct opts *o, int argc)
 	int bad = 0, err;
 
 	if (argc)
-		die(CTL_EXIT_USAGE, "check: takes no arguments");
-	if (!o->min_set && !o->max_set && !o->min_avail_set)
-		die(CTL_EXIT_USAGE,
-		    "check: give --max, --min or --min-available");
-	if (o->min_set && o->max_set && o->min > o->max)
-		die(CTL_EXIT_USAGE,
-		    "check: --min %" PRIu64 " is above --max %" PRIu64
-		    "; no value can pass",
-		    o->min, o->max);
+		cli_die(CTL_EXIT_USAGE, "check: takes no arguments");
+	cli_check_bounds("check",
+			 &(struct cli_range){"--min", "--max", o->min_set,
+					     o->max_set, o->min, o->max},
+			 o->min_avail_set, "--max, --min or --min-available");
 	err = ctl_vm_swappiness_get(o->root, &cur);
 	if (err < 0)
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
@@ -243,8 +236,8 @@ int cmd_check(struct opts *o, int argc)
 int state_fail(const struct opts *o, int err)
 {
 	if (err == -ENOSPC) {
-		say(LOG_ERR, "%s: too many overlapping runs (%d)",
-		    CTL_VM_STATE_FILE, CTL_VM_STATE_MAX);
+		cli_say(LOG_ERR, "%s: too many overlapping runs (%d)",
+			CTL_VM_STATE_FILE, CTL_VM_STATE_MAX);
 		return CTL_EXIT_FAIL;
 	}
 	return vm_fail(
@@ -277,9 +270,9 @@ int state_leave(const struct opts *o, pid_t pid, struct ctl_vm_restore *res)
 	int err = ctl_vm_state_leave(o->root, pid, res);
 
 	if (err < 0)
-		say(LOG_ERR,
-		    "%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
-		    CTL_VM_STATE_FILE, ctl_file_strerror(-err));
+		cli_say(LOG_ERR,
+			"%s: restoring vm.swappiness failed: %s; run 'swapadj restore'",
+			CTL_VM_STATE_FILE, ctl_file_strerror(-err));
 	return err;
 }
 
@@ -290,7 +283,7 @@ int cmd_restore(struct opts *o, int argc)
 	int kept, rc, err;
 
 	if (argc)
-		die(CTL_EXIT_USAGE, "restore: takes no arguments");
+		cli_die(CTL_EXIT_USAGE, "restore: takes no arguments");
 	if (o->cli.dry_run) {
 		struct ctl_vm_state st;
 
@@ -308,19 +301,20 @@ int cmd_restore(struct opts *o, int argc)
 		return CTL_EXIT_OK;
 	}
 	/* A bad -o is a usage error: refuse it before changing anything. */
-	out = new_table(o, "swapadj", set_cols, ARRAY_SIZE(set_cols), "CHANGE");
+	out = cli_table_new(&o->cli, "swapadj", set_cols, ARRAY_SIZE(set_cols),
+			    "CHANGE");
 	err = ctl_vm_state_restore(o->root, &res);
 	for (size_t i = 0; i < res.nkept; i++)
-		say(LOG_ERR,
-		    "%s%s: not removed: processes remain in it (kill those in its cgroup.procs, then rmdir it)",
-		    rootp(o), res.kept[i]);
+		cli_say(LOG_ERR,
+			"%s%s: not removed: processes remain in it (kill those in its cgroup.procs, then rmdir it)",
+			rootp(o), res.kept[i]);
 	/* A cgroup left behind: the recovery is partial, not a success. */
 	kept = res.nkept ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 	if (err == -EBUSY) {
 		ctl_out_free(out);
-		say(LOG_ERR,
-		    "%s: owned by running process %d; not overridden (it restores the value when it exits; stop it to end the change early)",
-		    CTL_VM_STATE_FILE, (int)res.live);
+		cli_say(LOG_ERR,
+			"%s: owned by running process %d; not overridden (it restores the value when it exits; stop it to end the change early)",
+			CTL_VM_STATE_FILE, (int)res.live);
 		return CTL_EXIT_FAIL;
 	}
 	if (err < 0) {
@@ -330,15 +324,15 @@ int cmd_restore(struct opts *o, int argc)
 	if (res.applied < 0) {
 		ctl_out_free(out);
 		if (!o->cli.quiet && !res.dropped && res.found)
-			say(LOG_INFO,
-			    "%s: no records: nothing to restore; removed",
-			    CTL_VM_STATE_FILE);
+			cli_say(LOG_INFO,
+				"%s: no records: nothing to restore; removed",
+				CTL_VM_STATE_FILE);
 		else if (!o->cli.quiet && !res.dropped)
-			say(LOG_INFO, "nothing to restore: no %s",
-			    CTL_VM_STATE_FILE);
+			cli_say(LOG_INFO, "nothing to restore: no %s",
+				CTL_VM_STATE_FILE);
 		return kept;
 	}
 	add_change(o, out, res.before, res.applied, CTL_VM_STATE_FILE);
-	rc = print_table(o, out);
+	rc = cli_table_print(&o->cli, out);
 	return rc ? rc : kept;
 }

@@ -15,6 +15,7 @@
 #include "ctl/cgroup.h"
 #include "ctl/file.h"
 #include "ctl/parse.h"
+#include "cli/cli.h"
 #include "swapadj.h"
 
 enum { S_FIELD, S_VALUE, S_DETAIL };
@@ -64,17 +65,17 @@ static void row(struct show *sh, const char *field, const char *value,
 static void row(struct show *sh, const char *field, const char *value,
 		const char *fmt, ...)
 {
-	struct ctl_row *r = ctl_out_row(sh->out);
+	struct ctl_row *r = cli_table_row(sh->out);
 	char detail[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	if (!r || ctl_out_set(sh->out, r, S_FIELD, field) < 0 ||
+	if (ctl_out_set(sh->out, r, S_FIELD, field) < 0 ||
 	    ctl_out_set(sh->out, r, S_VALUE, value) < 0 ||
 	    ctl_out_set(sh->out, r, S_DETAIL, detail) < 0) {
-		say(LOG_ERR, "output: %s: %s", field, strerror(ENOMEM));
+		cli_say(LOG_ERR, "output: %s: %s", field, strerror(ENOMEM));
 		sh->unread++;
 	}
 }
@@ -86,7 +87,7 @@ static void unread(struct show *sh, const char *field, const char *path,
 	if (!why)
 		why = ctl_file_strerror(-err);
 	row(sh, field, "?", "%s: %s", path, why);
-	say(LOG_ERR, "%s%s: %s", rootp(sh->o), path, why);
+	cli_say(LOG_ERR, "%s%s: %s", rootp(sh->o), path, why);
 	sh->unread++;
 }
 
@@ -292,8 +293,8 @@ int cmd_show(struct opts *o)
 	char buf[64];
 	int max, rc, readin_err = 0, err;
 
-	sh.out = new_table(o, "swapadj", show_cols, ARRAY_SIZE(show_cols),
-			   "FIELD,VALUE,DETAIL");
+	sh.out = cli_table_new(&o->cli, "swapadj", show_cols,
+			       ARRAY_SIZE(show_cols), "FIELD,VALUE,DETAIL");
 	err = ctl_vm_swappiness_get(o->root, &cur);
 	if (err < 0) {
 		ctl_out_free(sh.out);
@@ -339,6 +340,6 @@ int cmd_show(struct opts *o)
 	show_boot(&sh, cur);
 	show_swaps(&sh);
 	show_cgroup(&sh, cur);
-	rc = print_table(o, sh.out);
+	rc = cli_table_print(&o->cli, sh.out);
 	return rc ? rc : sh.unread ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

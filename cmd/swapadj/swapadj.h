@@ -31,30 +31,15 @@ struct opts {
 };
 
 /*
- * Whether stderr and stdout are the journal's stream ($JOURNAL_STREAM, see
- * systemd.exec(5)): each diagnostic line then starts with its syslog
- * priority "<N>", and auto's log lines go without a timestamp (journald
- * stamps them). Set once in main(), before the first message.
+ * Whether stdout is the journal's stream ($JOURNAL_STREAM, see
+ * systemd.exec(5)): auto's log lines then go with their syslog priority
+ * "<N>" and without a timestamp (journald stamps them). Set once in main().
+ * Diagnostics on stderr go through cli_say()/cli_die() (cli/cli.h).
  */
-struct journal {
-	bool err;
-	bool out;
-};
-extern struct journal journal;
+extern bool journal_out;
 
-/* main.c: messages, tables, values every subcommand shares. */
+/* main.c: what every subcommand shares. */
 
-/* A diagnostic "swapadj: ..." on stderr, of syslog priority PRIO. */
-void say(int prio, const char *fmt, ...) _printf_(2, 3);
-/* An error, then exit with CODE (errx(3) with the journal's priority). */
-void die(int code, const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 2, 3)));
-/* A table of COLS for -o/-J/-P/-r/-n; a bad -o exits with usage. */
-struct ctl_out *new_table(const struct opts *o, const char *name,
-			  const struct ctl_col *cols, size_t n,
-			  const char *defaults);
-/* Print OUT (unless --quiet) and free it; the exit status. */
-int print_table(const struct opts *o, struct ctl_out *out);
 /* What goes before a path inside the root in a message. */
 const char *rootp(const struct opts *o);
 /* The message and exit status for a failed swappiness access. */
@@ -85,7 +70,7 @@ enum { C_OLD, C_NEW, C_CHANGE };
 		   "vm.swappiness before"},                                    \
 	[C_NEW] = {"NEW", 3, CTL_COL_RIGHT | CTL_COL_NUMBER, new_help},        \
 	[C_CHANGE] = {"CHANGE", 10, 0, "old -> new"}
-/* A row of a change OLD -> NOW (a negative value: left empty), or NULL. */
+/* A new row of a change OLD -> NOW (a negative value: left empty). */
 struct ctl_row *change_row(const struct opts *o, struct ctl_out *out, int old,
 			   int now);
 

@@ -37,8 +37,8 @@ bad() {
 # check: bounds no value can meet, no bounds at all.
 bad 2 "^swapadj: check: --min 50 is above --max 40; no value can pass\$" check --min 50 --max 40
 bad 2 "^swapadj: check: --min 50 is above --max 40; no value can pass\$" check --max 40 --min-available 5 --min 50
-bad 2 "^swapadj: check: give --max, --min or --min-available\$" check
-bad 2 "^swapadj: check: give --max, --min or --min-available\$" check -v
+bad 2 "^swapadj: check: nothing to check; give --max, --min or --min-available\$" check
+bad 2 "^swapadj: check: nothing to check; give --max, --min or --min-available\$" check -v
 expect_exit 0 "$SA" --sysroot $F check --min 40 --max 40
 
 # An option the subcommand does not take is an error, not ignored.

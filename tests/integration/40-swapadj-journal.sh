@@ -42,7 +42,7 @@ rc=$?
 [ "$rc" -eq 2 ] || fail "--bogus exited $rc"
 every_line_prefixed "$J"
 expect_grep "^<3>.*unrecognized option '--bogus'\$" "$J"
-expect_grep "^<3>swapadj: try 'swapadj --help'\$" "$J"
+expect_grep "^<3>Try 'swapadj --help'.\$" "$J"
 n=$((n + 1))
 # A warning (<4>) and an info line (<6>).
 : >"$J"

@@ -93,7 +93,7 @@ expect_exit 1 "$SA" check -q --max 0
 [ ! -s "$WORK/out" ] || fail "check -q printed"
 expect_exit 0 "$SA" check --min-available 0
 expect_exit 2 "$SA" check
-expect_grep "check: give --max, --min or --min-available" "$WORK/err"
+expect_grep "check: nothing to check; give --max, --min or --min-available" "$WORK/err"
 expect_exit 2 "$SA" check --min-available 101
 expect_grep "^swapadj: --min-available '101': out of range 0-100" "$WORK/err"
 expect_exit 2 "$SA" check --max x
