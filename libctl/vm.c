@@ -707,7 +707,7 @@ static int state_write(const struct ctl_root *r, const struct ctl_vm_state *st)
 	if (st->n == 0) {
 		if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
 			return neg_errno();
-		return fsync(dfd) < 0 ? neg_errno() : 0;
+		return ctl_file_fsync_dirat(dfd);
 	}
 	n = ctl_vm_state_format(st, buf, STATE_SIZE - CTL_SEAL_MAX);
 	if (n < 0)
