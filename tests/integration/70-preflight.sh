@@ -7,33 +7,22 @@
 # read-only, commit interval, queue depth; a tmpfs target; and the
 # bad-input cases.
 . "$(dirname "$0")/lib.sh"
-need_root
-need_cmd mke2fs
-need_cmd losetup
-in_mount_ns "$@"
-P=$B/preflight
-[ -x "$P" ] || fail "$P is not built"
+root_ns mke2fs losetup
+need_tool P preflight
 
-# The image on a tmpfs of our own: the loop's backing file has no queue.
-TMP=$WORK/tmpfs
-mkdir -p "$TMP"
-mount -t tmpfs -o size=128m,mode=0700 ctl-preflight "$TMP" || fail "mount tmpfs"
-at_exit "umount '$TMP' || umount -l '$TMP'"
-truncate -s 64M "$TMP/ext4.img" || fail "truncate"
-DEV=$(losetup -f --show "$TMP/ext4.img") || skip "cannot create a loop device"
-at_exit "losetup -d '$DEV'"
+# The image on a tmpfs of our own (TMP): the loop's backing file has no
+# queue.
+MNT=$WORK/mnt
+ext4_loop "$MNT" 128m 64M nosuid,nodev,noexec
+TMP=$T
 LOOP=${DEV#/dev/}
 # A loop queue outlives its device: another user may have left this one at
 # any depth. Start from the kernel's default for "none" (the hardware
 # depth, 128 on loop) and put back what we found.
 SYSQ=/sys/block/$LOOP/queue
-old_depth=$(cat "$SYSQ/nr_requests") old_sched=$(sed -n 's/.*\[\(.*\)\].*/\1/p' "$SYSQ/scheduler")
-at_exit "echo '$old_sched' >$SYSQ/scheduler; echo '$old_depth' >$SYSQ/nr_requests"
+keep_queue "$LOOP"
 echo none >"$SYSQ/scheduler" && echo 128 >"$SYSQ/nr_requests" ||
 	fail "cannot set $LOOP to none/128"
-mkext4 "$DEV"
-MNT=$WORK/mnt
-mountat "$DEV" "$MNT" nosuid,nodev,noexec
 FILE=$MNT/data.bin
 head -c 1M /dev/zero >"$FILE" || fail "write $FILE"
 
@@ -219,9 +208,7 @@ echo "$DEPTH" >"/sys/block/$LOOP/queue/nr_requests" || fail "restore nr_requests
 # --- a file system without a size (tmpfs size=0 has no limit): free
 # space cannot be judged, neither PASS nor FAIL ---
 T0=$WORK/t0
-mkdir -p "$T0"
-mount -t tmpfs -o size=0,mode=0700 ctl-preflight0 "$T0" || fail "mount tmpfs size=0"
-at_exit "umount '$T0' || umount -l '$T0'"
+tmpfs_at "$T0" 0 mode=0700
 expect_exit 0 "$P" -P --policy "$WORK/base.policy" --size 1M "$T0/x"
 row space SKIP "0B free of 0B"
 expect_grep 'CHECK="space" .*HINT="the file system reports no size' "$WORK/out"
@@ -234,39 +221,32 @@ row queue SKIP
 expect_exit 1 "$P" -P --strict --policy "$WORK/base.policy" "$TMP/x"
 
 # --- bad input: exit status and message ---
-printf 'queue.depth_min = 8\n\nqueue.depth = 3\n' >"$WORK/bad.policy"
-expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
-expect_grep "^preflight: $WORK/bad.policy:3: unknown key 'queue.depth'" "$WORK/err"
-printf 'vm.swappiness_max = 300\n' >"$WORK/bad.policy"
-expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
-expect_grep "bad.policy:1: vm.swappiness_max = 300: out of range 0-200" "$WORK/err"
-expect_exit 2 "$P" --policy "$WORK/missing.policy" "$FILE"
-expect_grep "missing.policy: No such file or directory" "$WORK/err"
-printf 'vm.swappiness_min = 50\nvm.swappiness_max = 40\n' >"$WORK/bad.policy"
-expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
-expect_grep "bad.policy:2: vm.swappiness_min 50 is above vm.swappiness_max 40" "$WORK/err"
-printf 'mount.recommend = nosuid\nmount.require = nodev,ro\n' >"$WORK/bad.policy"
-expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
-expect_grep "bad.policy:2: mount.require: 'ro' contradicts the write \(it needs rw\)" "$WORK/err"
-printf '\nnosuid\n' >"$WORK/bad.policy"
-expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
-expect_grep "bad.policy:2: 'nosuid': expected key = value" "$WORK/err"
-expect_exit 2 "$P" --policy "$WORK" "$FILE"
-expect_grep "^preflight: $WORK: Is a directory" "$WORK/err"
-# Not a regular file: refused at once, never read. A FIFO without a writer
-# hung in open(); timeout turns a hang into exit 124 (not the 2 wanted).
+# Not a regular file (a FIFO, /dev/null) is refused at once, never read: a
+# FIFO without a writer hung in open(); timeout turns a hang into exit 124
+# (not the 2 wanted).
 mkfifo "$WORK/fifo.policy" || fail "mkfifo"
-expect_exit 2 timeout 10 "$P" --policy "$WORK/fifo.policy" "$FILE"
-expect_grep "^preflight: $WORK/fifo.policy: not a regular file$" "$WORK/err"
-expect_exit 2 timeout 10 "$P" --policy /dev/null "$FILE"
-expect_grep "^preflight: /dev/null: not a regular file$" "$WORK/err"
+# POLICY|ARGS|stderr regex, each exit 2: POLICY, if any, is the printf
+# format of $WORK/bad.policy.
+while IFS='|' read -r policy args re; do
+	[ -z "$policy" ] || printf "$policy" >"$WORK/bad.policy"
+	expect_exit 2 timeout 10 "$P" $args </dev/null
+	expect_grep "$re" "$WORK/err"
+done <<EOF
+queue.depth_min = 8\n\nqueue.depth = 3\n|--policy $WORK/bad.policy $FILE|^preflight: $WORK/bad.policy:3: unknown key 'queue.depth'
+vm.swappiness_max = 300\n|--policy $WORK/bad.policy $FILE|bad.policy:1: vm.swappiness_max = 300: out of range 0-200
+|--policy $WORK/missing.policy $FILE|missing.policy: No such file or directory
+vm.swappiness_min = 50\nvm.swappiness_max = 40\n|--policy $WORK/bad.policy $FILE|bad.policy:2: vm.swappiness_min 50 is above vm.swappiness_max 40
+mount.recommend = nosuid\nmount.require = nodev,ro\n|--policy $WORK/bad.policy $FILE|bad.policy:2: mount.require: 'ro' contradicts the write \(it needs rw\)
+\nnosuid\n|--policy $WORK/bad.policy $FILE|bad.policy:2: 'nosuid': expected key = value
+|--policy $WORK $FILE|^preflight: $WORK: Is a directory
+|--policy $WORK/fifo.policy $FILE|^preflight: $WORK/fifo.policy: not a regular file\$
+|--policy /dev/null $FILE|^preflight: /dev/null: not a regular file\$
+|--size 12Q $FILE|^preflight: --size 12Q: not a size
+||^preflight: no TARGET given
+EOF
 head -c 70000 /dev/zero | tr '\0' '\n' >"$WORK/bad.policy"
 expect_exit 2 "$P" --policy "$WORK/bad.policy" "$FILE"
 expect_grep "bad.policy: larger than 64 KiB" "$WORK/err"
-expect_exit 2 "$P" --size 12Q "$FILE"
-expect_grep "^preflight: --size 12Q: not a size" "$WORK/err"
-expect_exit 2 "$P"
-expect_grep "^preflight: no TARGET given" "$WORK/err"
 # A full stdout is an error for the report, --help and --version alike.
 for a in --help --version "--policy $WORK/base.policy $FILE"; do
 	# shellcheck disable=SC2086
