@@ -132,30 +132,20 @@ void sleep_secs(double s)
 static const struct {
 	struct option opt;
 	const char *subs; /* for ctl_list_has() */
-	const char *said; /* for the message */
 } own[] = {
-	{{"persist", no_argument, NULL, OPT_PERSIST}, "set", "'set'"},
-	{{"once", no_argument, NULL, OPT_ONCE}, "auto", "'auto'"},
-	{{"interval", required_argument, NULL, OPT_INTERVAL},
-	 "show,auto",
-	 "'show' and 'auto'"},
-	{{"min", required_argument, NULL, OPT_MIN},
-	 "auto,check",
-	 "'auto' and 'check'"},
-	{{"max", required_argument, NULL, OPT_MAX},
-	 "auto,check",
-	 "'auto' and 'check'"},
-	{{"min-available", required_argument, NULL, OPT_MIN_AVAIL},
-	 "check",
-	 "'check'"},
-	{{"swappiness", required_argument, NULL, OPT_SWAPPINESS},
-	 "run",
-	 "'run'"},
-	{{"memory-max", required_argument, NULL, OPT_MEMORY_MAX},
-	 "run",
-	 "'run'"},
-	{{"swap-max", required_argument, NULL, OPT_SWAP_MAX}, "run", "'run'"},
+	{{"persist", no_argument, NULL, OPT_PERSIST}, "set"},
+	{{"once", no_argument, NULL, OPT_ONCE}, "auto"},
+	{{"interval", required_argument, NULL, OPT_INTERVAL}, "show,auto"},
+	{{"min", required_argument, NULL, OPT_MIN}, "auto,check"},
+	{{"max", required_argument, NULL, OPT_MAX}, "auto,check"},
+	{{"min-available", required_argument, NULL, OPT_MIN_AVAIL}, "check"},
+	{{"swappiness", required_argument, NULL, OPT_SWAPPINESS}, "run"},
+	{{"memory-max", required_argument, NULL, OPT_MEMORY_MAX}, "run"},
+	{{"swap-max", required_argument, NULL, OPT_SWAP_MAX}, "run"},
 };
+
+/* The subcommands that take --dry-run: those that change something. */
+#define DRY_RUN_SUBS "set,auto,run,restore"
 
 static const struct option common[] = {CTL_CLI_LONGOPTS};
 
@@ -247,18 +237,34 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 	}
 }
 
+/* Option --NAME given to SUB, which is not among SUBS: a usage error. */
+static void not_taken(const char *sub, const char *name, const char *subs)
+{
+	char said[128] = "";
+	size_t n = strlen(subs), len = 0;
+
+	/* "set,auto,run" reads "'set', 'auto' and 'run'". */
+	for (const char *w = subs; w < subs + n; w += strcspn(w, ",") + 1) {
+		const char *sep = w == subs	   ? ""
+				  : strchr(w, ',') ? ", "
+						   : " and ";
+
+		len += (size_t)snprintf(said + len, sizeof(said) - len,
+					"%s'%.*s'", sep, (int)strcspn(w, ","),
+					w);
+	}
+	cli_die(CTL_EXIT_USAGE, "%s: --%s belongs to %s", sub, name, said);
+}
+
 /* An option the subcommand would ignore is an error: it was meant. */
 static void check_scope(const struct opts *o, const char *sub)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(own); i++)
 		if ((o->given >> (own[i].opt.val - OPT_PERSIST) & 1) &&
 		    !ctl_list_has(own[i].subs, sub))
-			cli_die(CTL_EXIT_USAGE, "%s: --%s belongs to %s", sub,
-				own[i].opt.name, own[i].said);
-	if (o->cli.dry_run && !ctl_list_has("set,auto,run,restore", sub))
-		cli_die(CTL_EXIT_USAGE,
-			"%s: --dry-run belongs to 'set', 'auto', 'run' and 'restore'",
-			sub);
+			not_taken(sub, own[i].opt.name, own[i].subs);
+	if (o->cli.dry_run && !ctl_list_has(DRY_RUN_SUBS, sub))
+		not_taken(sub, "dry-run", DRY_RUN_SUBS);
 }
 
 int main(int argc, char **argv)
