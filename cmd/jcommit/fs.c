@@ -55,8 +55,9 @@ int resolve_done(const struct ctl_root *r, int flags,
 	case CTL_EXT4_AT_TARGET:
 		/* What ctl-targets(7) says a word names; see there. */
 		cli_warn("%s: %s", arg,
-			 err == -ENODEV ? "no such device or file"
-					: strerror(-err));
+			 err == -ENODEV	  ? "no such device or file"
+			 : err == -EINVAL ? "not a valid device name"
+					  : strerror(-err));
 		return CTL_EXIT_FAIL;
 	case CTL_EXT4_AT_MOUNT:
 		cli_warn(
