@@ -28,16 +28,12 @@ expect_grep "dry run: nothing written" "$WORK/err"
 # The rule on a fake root: MemAvailable 50% -> 10 + 0.5 x 30 = 25, no
 # read-in (pgpgin does not move), default clamp 10..60.
 F=$WORK/root
-mkdir -p $F/proc/sys/vm $F/proc/sys/kernel $F/run
-echo 60 >$F/proc/sys/vm/swappiness
-echo 6.18.0 >$F/proc/sys/kernel/osrelease
-printf 'MemTotal: 1000000 kB\nMemAvailable: 500000 kB\n' >$F/proc/meminfo
-echo 'pgpgin 12345' >$F/proc/vmstat
+fake_root $F 60 1000000 500000 12345
 expect_exit 0 "$SA" auto --once --interval 0.1 --sysroot $F -o OLD,NEW,AVAIL,READIN -rn
 [ "$(cat "$WORK/out")" = "60 25 50.0 0.0" ] || fail "fake auto: $(cat "$WORK/out")"
 [ "$(cat $F/proc/sys/vm/swappiness)" = 25 ] || fail "fake value $(cat $F/proc/sys/vm/swappiness)"
 # Almost no memory available: 10 + 30 = 40; clamped by --max 35.
-printf 'MemTotal: 1000000 kB\nMemAvailable: 0 kB\n' >$F/proc/meminfo
+fake_meminfo $F 1000000 0
 expect_exit 0 "$SA" auto --once --interval 0.1 --sysroot $F --max 35
 expect_grep "^25 (→|->) 35 +base 10 \+ \(1 - 0.000\) x 30 = 40; .*clamp 10..35 \(lowered to max\)" "$WORK/out"
 
@@ -116,7 +112,7 @@ expect_grep "^$v (→|->) $orig\$" "$WORK/out"
 # must not kill auto (SIGPIPE) and leave the change behind. On a fake
 # root: 60 -> 25, then 40 after MemAvailable drops (auto still runs),
 # then 60 again on SIGTERM.
-printf 'MemTotal: 1000000 kB\nMemAvailable: 500000 kB\n' >$F/proc/meminfo
+fake_meminfo $F 1000000 500000
 echo 6.18.0 >$F/proc/sys/kernel/osrelease
 echo 60 >$F/proc/sys/vm/swappiness
 fake_is() { [ "$(cat $F/proc/sys/vm/swappiness)" = "$1" ]; }
@@ -128,9 +124,7 @@ wait_for test -s "$WORK/pid"
 p=$(cat "$WORK/pid")
 pids+=($p)
 wait_for fake_is 25
-# Replaced whole while auto runs: a truncate-then-write could be read empty.
-printf 'MemTotal: 1000000 kB\nMemAvailable: 0 kB\n' >$F/proc/meminfo.new &&
-	mv $F/proc/meminfo.new $F/proc/meminfo
+fake_meminfo $F 1000000 0
 wait_for fake_is 40
 kill -0 $p 2>/dev/null || fail "auto died when its log reader went away"
 kill -TERM $p

@@ -15,11 +15,7 @@ need_cmd timeout
 in_mount_ns "$@"
 swapadj_env
 F=$WORK/root
-mkdir -p $F/proc/sys/vm $F/proc/sys/kernel $F/etc/sysctl.d $F/run
-echo 40 >$F/proc/sys/vm/swappiness
-echo 6.18.0 >$F/proc/sys/kernel/osrelease
-printf 'MemTotal: 1000 kB\nMemAvailable: 500 kB\n' >$F/proc/meminfo
-echo 'pgpgin 1' >$F/proc/vmstat
+fake_root $F 40 1000 500 1
 fswp() { cat $F/proc/sys/vm/swappiness; }
 n=0 # bad-input cases
 # bad STATUS MESSAGE-REGEX ARGS...: swapadj --sysroot $F ARGS exits STATUS

@@ -21,7 +21,6 @@ self=$(awk -F: '$2 ~ /(^|,)memory(,|$)/ { print $3 }' /proc/self/cgroup)
 CG=/sys/fs/cgroup/memory$self
 # Kill the test's processes first (swapadj_env's kill runs after this).
 at_exit 'for p in "${pids[@]}"; do kill -9 $p; done; rmdir '"$CG"'/swapadj.* 2>/dev/null'
-gone() { [ ! -e /proc/$1 ] || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
 no_cgroups() { ! ls -d $CG/swapadj.* >/dev/null 2>&1; }
 no_cgroups || fail "swapadj cgroups exist before the test: $(ls -d $CG/swapadj.*)"
 
@@ -66,14 +65,8 @@ expect_exit 137 "$SA" run --memory-max 32M --swap-max 0 -- \
 no_cgroups || fail "cgroup left after the OOM kill: $(ls -d $CG/swapadj.*)"
 
 # SIGKILL of swapadj: the command gets SIGTERM, restore removes the cgroup.
-"$SA" run --memory-max 64M -- sleep 30 &
-p=$!
-pids+=($p)
+sa_sleeper run --memory-max 64M -- sleep 30
 wait_for test -d $CG/swapadj.$p
-wait_for test -e $ST
-wait_for pgrep -P $p sleep >/dev/null
-c=$(pgrep -P $p sleep)
-pids+=($c)
 grep -qx "$c" $CG/swapadj.$p/cgroup.procs || fail "sleep $c is not in $CG/swapadj.$p"
 kill -9 $p
 wait $p
@@ -88,14 +81,8 @@ expect_exit 0 "$SA" restore
 # A command that ignores SIGTERM outlives a SIGKILLed swapadj and keeps
 # its cgroup busy: restore cannot remove it, names it with the fix, and
 # exits 3 (a partial recovery is not a success).
-"$SA" run --memory-max 64M -- sh -c "trap '' TERM; exec sleep 30" &
-p=$!
-pids+=($p)
+sa_sleeper run --memory-max 64M -- sh -c "trap '' TERM; exec sleep 30"
 wait_for test -d $CG/swapadj.$p
-wait_for test -e $ST
-wait_for pgrep -P $p sleep >/dev/null
-c=$(pgrep -P $p sleep)
-pids+=($c)
 kill -9 $p
 wait $p
 [ -e /proc/$c ] || fail "the command did not outlive swapadj"

@@ -10,14 +10,9 @@
 # changes nothing. A plain file stands in for the journal's stream here;
 # everything runs on a fake root.
 . "$(dirname "$0")/lib.sh"
-SA=$B/swapadj
-[ -x "$SA" ] || fail "$SA not built"
+need_tool SA swapadj
 F=$WORK/root
-mkdir -p $F/proc/sys/vm $F/proc/sys/kernel $F/etc/sysctl.d $F/run
-echo 40 >$F/proc/sys/vm/swappiness
-echo 6.18.0 >$F/proc/sys/kernel/osrelease
-printf 'MemTotal: 1000000 kB\nMemAvailable: 500000 kB\n' >$F/proc/meminfo
-echo 'pgpgin 12345' >$F/proc/vmstat
+fake_root $F 40 1000000 500000 12345
 js() { stat -c '%d:%i' "$1"; }
 # every_line_prefixed FILE: each line starts with <0>..<7>.
 every_line_prefixed() {
@@ -59,16 +54,24 @@ rm $F/etc/sysctl.conf
 # socket) is <4>.
 : >"$J"
 is_fake() { [ "$(cat $F/proc/sys/vm/swappiness)" = "$1" ]; }
-JOURNAL_STREAM=$(js "$J") NOTIFY_SOCKET=$WORK/nobody.sock \
-	"$SA" --sysroot $F auto --interval 0.1 >>"$J" 2>&1 &
-p=$!
-at_exit "kill -9 $p"
-wait_for is_fake 25
-wait_for grep -q '^<5>vm.swappiness 40' "$J"
-kill -TERM $p
-wait $p
-rc=$?
-[ "$rc" -eq 0 ] || { cat "$J" >&2; fail "auto exited $rc on SIGTERM"; }
+# journal_auto ERR ENV...: swapadj --sysroot $F auto with the environment
+# ENV (NAME=VALUE...), stdout appended to $J and stderr to ERR, until the
+# fake value is 25 and $J has the change from 40; then SIGTERM, on which
+# it must exit 0.
+journal_auto() {
+	local err=$1 p rc
+	shift
+	env "$@" "$SA" --sysroot $F auto --interval 0.1 >>"$J" 2>>"$err" &
+	p=$!
+	at_exit "kill -9 $p"
+	wait_for is_fake 25
+	wait_for grep -q 'vm.swappiness 40' "$J"
+	kill -TERM $p
+	wait $p
+	rc=$?
+	[ "$rc" -eq 0 ] || { cat "$J" >&2; fail "auto exited $rc on SIGTERM"; }
+}
+journal_auto "$J" JOURNAL_STREAM="$(js "$J")" NOTIFY_SOCKET="$WORK/nobody.sock"
 is_fake 40 || fail "auto did not restore the fake value: $(cat $F/proc/sys/vm/swappiness)"
 every_line_prefixed "$J"
 expect_grep "^<5>vm.swappiness 40 (→|->) 25: MemAvailable 50.0%, read-in 0.0 KiB/s\$" "$J"
@@ -80,27 +83,14 @@ expect_grep "^<4>swapadj: NOTIFY_SOCKET=$WORK/nobody.sock: No such file or direc
 # prefixed, stderr ones are not.
 : >"$J"
 : >"$O"
-JOURNAL_STREAM=$(js "$J") NOTIFY_SOCKET=$WORK/nobody.sock \
-	"$SA" --sysroot $F auto --interval 0.1 >>"$J" 2>>"$O" &
-p=$!
-at_exit "kill -9 $p"
-wait_for is_fake 25
-wait_for grep -q 'vm.swappiness 40' "$J"
-kill -TERM $p
-wait $p
+journal_auto "$O" JOURNAL_STREAM="$(js "$J")" NOTIFY_SOCKET="$WORK/nobody.sock"
 every_line_prefixed "$J"
 expect_grep "^swapadj: NOTIFY_SOCKET=$WORK/nobody.sock: " "$O"
 
 # Not the journal: JOURNAL_STREAM names another file, or is malformed.
 for env in "$(js "$O")" "$(js "$J")x" "garbage" ""; do
 	: >"$J"
-	JOURNAL_STREAM=$env "$SA" --sysroot $F auto --interval 0.1 >>"$J" 2>&1 &
-	p=$!
-	at_exit "kill -9 $p"
-	wait_for is_fake 25
-	wait_for grep -q 'vm.swappiness 40' "$J"
-	kill -TERM $p
-	wait $p
+	journal_auto "$J" JOURNAL_STREAM="$env"
 	grep -q '^<' "$J" && fail "JOURNAL_STREAM='$env' (not this stream): prefixed lines: $(cat "$J")"
 	expect_grep "^[0-9-]+T[0-9:]+Z vm.swappiness 40 (→|->) 25: " "$J"
 	JOURNAL_STREAM=$env "$SA" --sysroot $F auto --min 50 --max 40 2>"$J"

@@ -13,8 +13,6 @@ need_cmd unshare
 swapadj_env
 v1=$((orig == 13 ? 14 : 13))
 v2=$((orig == 27 ? 28 : 27))
-# gone PID: no such process, or only a zombie nobody reaped yet.
-gone() { [ ! -e /proc/$1 ] || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
 
 # The command runs with the value; the original comes back after.
 expect_exit 0 "$SA" run --swappiness $v1 -- cat $SW
@@ -143,13 +141,7 @@ overlap b
 # SIGKILL of swapadj mid-run. swapadj cannot restore anything; the
 # command gets SIGTERM (PR_SET_PDEATHSIG) so it never runs on without the
 # change it asked for, and "swapadj restore" puts the original back.
-"$SA" run --swappiness $v1 -- sleep 30 &
-p=$!
-pids+=($p)
-wait_for test -e $ST
-wait_for pgrep -P $p sleep >/dev/null
-c=$(pgrep -P $p sleep)
-pids+=($c)
+sa_sleeper run --swappiness $v1 -- sleep 30
 [ "$(swp)" = $v1 ] || fail "value during run: $(swp)"
 grep -q "^owner $p " $ST || fail "state has no owner $p: $(cat $ST)"
 kill -9 $p

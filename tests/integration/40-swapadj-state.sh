@@ -13,7 +13,6 @@ swapadj_env
 at_exit "rmdir $ST"
 v1=$((orig == 13 ? 14 : 13))
 v2=$((orig == 27 ? 28 : 27))
-gone() { [ ! -e /proc/$1 ] || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
 
 # crc32c STRING: CRC-32C (Castagnoli) in hex, as the seal line has it.
 crc32c() {
@@ -32,13 +31,7 @@ crc32c() {
 seal() { printf '%s# end records=%s crc32c=%s\n' "$2" "$1" "$(crc32c "$2")"; }
 
 # A state file from a real crash: swapadj run killed with SIGKILL.
-"$SA" run --swappiness $v1 -- sleep 30 &
-p=$!
-pids+=($p)
-wait_for test -e $ST
-wait_for pgrep -P $p sleep >/dev/null
-c=$(pgrep -P $p sleep)
-pids+=($c)
+sa_sleeper run --swappiness $v1 -- sleep 30
 kill -9 $p
 wait $p
 wait_for gone $c

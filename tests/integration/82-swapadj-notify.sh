@@ -42,6 +42,29 @@ listen() {
 	wait_for grep -q '^# listening$' "$2"
 }
 has() { grep -q "$1" "$2"; }
+is_v() { [ "$(swp)" = $v ]; }
+# stopped_auto WHAT READY ENV...: swapadj auto --interval 0.2 --min $v
+# --max $v with the environment ENV (NAME=VALUE...) in the background;
+# once vm.swappiness is $v and READY (eval'ed) holds, SIGTERM: it must
+# stop within 10 s (a blocked auto never takes it), exit 0 and put $orig
+# back. Its stderr is in $WORK/auto.err.
+stopped_auto() {
+	local what=$1 ready=$2 p i rc
+	shift 2
+	env "$@" "$SA" auto --interval 0.2 --min $v --max $v \
+		>"$WORK/auto.out" 2>"$WORK/auto.err" &
+	p=$!
+	pids+=($p)
+	wait_for is_v
+	wait_for eval "$ready"
+	kill -TERM $p
+	for ((i = 0; i < 100; i++)); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
+	kill -0 $p 2>/dev/null && fail "$what: auto still runs 10 s after SIGTERM (blocked in sd_notify?)"
+	wait $p
+	rc=$?
+	[ "$rc" -eq 0 ] || { cat "$WORK/auto.err" >&2; fail "$what: swapadj auto exited $rc"; }
+	[ "$(swp)" = "$orig" ] || fail "$what: vm.swappiness $(swp) after SIGTERM, not $orig"
+}
 
 # notify ADDR: one run of swapadj auto with NOTIFY_SOCKET=ADDR.
 notify() {
@@ -75,17 +98,7 @@ notify "$WORK/notify.sock" path
 notify "@swapadj-it-$$" abstract
 
 # Nobody listens: sd_notify's failure is not the service's.
-NOTIFY_SOCKET=$WORK/nobody.sock "$SA" auto --interval 0.2 --min $v --max $v \
-	>"$WORK/auto.out" 2>"$WORK/auto.err" &
-p=$!
-pids+=($p)
-is_v() { [ "$(swp)" = $v ]; }
-wait_for is_v
-kill -TERM $p
-wait $p
-rc=$?
-[ "$rc" -eq 0 ] || { cat "$WORK/auto.err" >&2; fail "no listener: swapadj auto exited $rc"; }
-[ "$(swp)" = "$orig" ] || fail "no listener: vm.swappiness $(swp) after SIGTERM, not $orig"
+stopped_auto "no listener" true NOTIFY_SOCKET="$WORK/nobody.sock"
 grep -q "^swapadj: NOTIFY_SOCKET=$WORK/nobody.sock: No such file or directory" "$WORK/auto.err" ||
 	{ cat "$WORK/auto.err" >&2; fail "no listener: not said on stderr"; }
 [ "$(grep -c NOTIFY_SOCKET "$WORK/auto.err")" -eq 1 ] || fail "no listener: said more than once: $(cat "$WORK/auto.err")"
@@ -93,29 +106,24 @@ grep -q "^swapadj: NOTIFY_SOCKET=$WORK/nobody.sock: No such file or directory" "
 # STATUS= follows the value and its reason, once per change: a fake root
 # whose MemAvailable moves 50% -> 0% -> 50% (25 -> 40 -> 25).
 F=$WORK/root
-mkdir -p $F/proc/sys/vm $F/proc/sys/kernel $F/run
-echo 60 >$F/proc/sys/vm/swappiness
-echo 6.18.0 >$F/proc/sys/kernel/osrelease
-# meminfo KB: replaced whole (write, then rename), as the kernel's file
-# never reads half-written; a truncate-then-write could be read empty.
-meminfo() {
-	printf 'MemTotal: 1000 kB\nMemAvailable: %s kB\n' "$1" >$F/proc/meminfo.new &&
-		mv $F/proc/meminfo.new $F/proc/meminfo
+fake_root $F 60 1000 500 1
+# fake_auto NAME: swapadj --sysroot $F auto in the background ($p), its
+# notifications to $WORK/NAME.sock collected in log=$WORK/notify.NAME.
+fake_auto() {
+	log=$WORK/notify.$1
+	: >"$log"
+	listen "$WORK/$1.sock" "$log"
+	NOTIFY_SOCKET=$WORK/$1.sock "$SA" --sysroot $F auto --interval 0.1 >"$WORK/auto.out" 2>"$WORK/auto.err" &
+	p=$!
+	pids+=($p)
 }
-meminfo 500
-echo 'pgpgin 1' >$F/proc/vmstat
-log=$WORK/notify.fake
-: >"$log"
-listen "$WORK/fake.sock" "$log"
-NOTIFY_SOCKET=$WORK/fake.sock "$SA" --sysroot $F auto --interval 0.1 >"$WORK/auto.out" 2>"$WORK/auto.err" &
-p=$!
-pids+=($p)
+fake_auto fake
 status_is() { [ "$(grep '^STATUS=' "$log" | tail -n 1)" = "STATUS=$1" ]; }
 wait_for status_is "vm.swappiness 25: base 10 + (1 - MemAvailable/MemTotal) x 30 = 25; read-in <= 2000 KiB/s: +0; clamp 10..60"
 has '^READY=1$' "$log" || fail "fake root: STATUS= without READY=1"
-meminfo 0
+fake_meminfo $F 1000 0
 wait_for status_is "vm.swappiness 40: base 10 + (1 - MemAvailable/MemTotal) x 30 = 40; read-in <= 2000 KiB/s: +0; clamp 10..60"
-meminfo 500
+fake_meminfo $F 1000 500
 wait_for status_is "vm.swappiness 25: base 10 + (1 - MemAvailable/MemTotal) x 30 = 25; read-in <= 2000 KiB/s: +0; clamp 10..60"
 # Some ten steps with nothing changed (not a timing assertion: a right
 # auto sends nothing however many steps pass; one that repeats STATUS=
@@ -133,12 +141,7 @@ has '^STOPPING=1$' "$log" || fail "fake root: no STOPPING=1"
 
 # A newer swapadj run holds its value: STATUS= says so while it runs,
 # and names auto's own value again once it has exited.
-log=$WORK/notify.held
-: >"$log"
-listen "$WORK/held.sock" "$log"
-NOTIFY_SOCKET=$WORK/held.sock "$SA" --sysroot $F auto --interval 0.1 >"$WORK/auto.out" 2>"$WORK/auto.err" &
-p=$!
-pids+=($p)
+fake_auto held
 rule="base 10 + (1 - MemAvailable/MemTotal) x 30 = 25; read-in <= 2000 KiB/s: +0; clamp 10..60"
 wait_for status_is "vm.swappiness 25: $rule"
 # The command waits (bounded) for the STATUS= of the hold.
@@ -173,20 +176,8 @@ perl -MSocket -MIO::Handle -e '
 	sleep;' "$WORK/full.sock" "$log" >>"$log.err" 2>&1 &
 pids+=($!)
 wait_for grep -q '^# full after [1-9]' "$log"
-NOTIFY_SOCKET=$WORK/full.sock "$SA" auto --interval 0.2 --min $v --max $v \
-	>"$WORK/auto.out" 2>"$WORK/auto.err" &
-p=$!
-pids+=($p)
-wait_for is_v
-wait_for grep -q "NOTIFY_SOCKET" "$WORK/auto.err"
-kill -TERM $p
-# Bounded: a blocked auto never takes SIGTERM.
-for ((i = 0; i < 100; i++)); do kill -0 $p 2>/dev/null || break; sleep 0.1; done
-kill -0 $p 2>/dev/null && fail "full receiver: auto still runs 10 s after SIGTERM (blocked in sd_notify?)"
-wait $p
-rc=$?
-[ "$rc" -eq 0 ] || { cat "$WORK/auto.err" >&2; fail "full receiver: auto exited $rc"; }
-[ "$(swp)" = "$orig" ] || fail "full receiver: vm.swappiness $(swp) after SIGTERM, not $orig"
+stopped_auto "full receiver" 'grep -q NOTIFY_SOCKET "$WORK/auto.err"' \
+	NOTIFY_SOCKET="$WORK/full.sock"
 grep -q "^swapadj: NOTIFY_SOCKET=$WORK/full.sock: the receiver reads nothing (nothing sent for 1 s): no more notifications\$" "$WORK/auto.err" ||
 	{ cat "$WORK/auto.err" >&2; fail "full receiver: not said on stderr"; }
 [ "$(grep -c NOTIFY_SOCKET "$WORK/auto.err")" -eq 1 ] || fail "full receiver: said more than once: $(cat "$WORK/auto.err")"
@@ -198,16 +189,8 @@ mkdir -p "$WORK/lib"
 log=$WORK/notify.nolib
 : >"$log"
 listen "$WORK/nolib.sock" "$log"
-LD_LIBRARY_PATH=$WORK/lib NOTIFY_SOCKET=$WORK/nolib.sock "$SA" auto --interval 0.2 --min $v --max $v \
-	>"$WORK/auto.out" 2>"$WORK/auto.err" &
-p=$!
-pids+=($p)
-wait_for is_v
-kill -TERM $p
-wait $p
-rc=$?
-[ "$rc" -eq 0 ] || { cat "$WORK/auto.err" >&2; fail "no libsystemd: swapadj auto exited $rc"; }
-[ "$(swp)" = "$orig" ] || fail "no libsystemd: vm.swappiness $(swp) after SIGTERM, not $orig"
+stopped_auto "no libsystemd" true \
+	LD_LIBRARY_PATH="$WORK/lib" NOTIFY_SOCKET="$WORK/nolib.sock"
 grep -q "^swapadj: NOTIFY_SOCKET is set, but libsystemd.so.0 cannot be loaded (.*): the service manager is not told that swapadj is ready or stopping; install libsystemd0\$" "$WORK/auto.err" ||
 	{ cat "$WORK/auto.err" >&2; fail "no libsystemd: not said on stderr"; }
 [ "$(wc -l <"$WORK/auto.err")" -eq 1 ] || fail "no libsystemd: more than one line on stderr: $(cat "$WORK/auto.err")"

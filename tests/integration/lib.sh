@@ -324,6 +324,37 @@ swapadj_env() {
 	at_exit 'for p in "${pids[@]}"; do kill -9 $p; done'
 }
 swp() { cat /proc/sys/vm/swappiness; }
+# gone PID: no such process, or only a zombie nobody reaped yet.
+gone() { [ ! -e /proc/$1 ] || [ "$(awk '{ print $3 }' /proc/$1/stat 2>/dev/null)" = Z ]; }
+# sa_sleeper ARGS...: "$SA" ARGS... in the background, its command a
+# sleep (or one that execs it): p is swapadj's pid and c the sleep's, both
+# in pids; returns once the state file and the sleep are there.
+sa_sleeper() {
+	"$SA" "$@" &
+	p=$!
+	pids+=($p)
+	wait_for test -e $ST
+	wait_for pgrep -P $p sleep >/dev/null
+	c=$(pgrep -P $p sleep)
+	pids+=($c)
+}
+# fake_root DIR SWAPPINESS TOTAL_KB AVAILABLE_KB PGPGIN: a root for
+# swapadj --sysroot: vm.swappiness, a 6.18.0 kernel, etc/sysctl.d, run,
+# meminfo (fake_meminfo) and vmstat.
+fake_root() {
+	mkdir -p "$1/proc/sys/vm" "$1/proc/sys/kernel" "$1/etc/sysctl.d" "$1/run"
+	echo "$2" >"$1/proc/sys/vm/swappiness"
+	echo 6.18.0 >"$1/proc/sys/kernel/osrelease"
+	fake_meminfo "$1" "$3" "$4"
+	echo "pgpgin $5" >"$1/proc/vmstat"
+}
+# fake_meminfo DIR TOTAL_KB AVAILABLE_KB: DIR/proc/meminfo, replaced whole
+# (write, then rename) as the kernel's file never reads half-written: a
+# truncate-then-write could be read empty by a swapadj auto running.
+fake_meminfo() {
+	printf 'MemTotal: %s kB\nMemAvailable: %s kB\n' "$2" "$3" >"$1/proc/meminfo.new" &&
+		mv "$1/proc/meminfo.new" "$1/proc/meminfo"
+}
 
 # expect_exit N CMD...: run CMD, fail unless it exits with N. Output is
 # kept in $WORK/out and $WORK/err for later greps.
