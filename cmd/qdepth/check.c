@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* qdepth check: are the queues within the bounds given? */
-#include <err.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,15 +12,8 @@ int cmd_check(struct opts *o, struct ctl_strv *targets)
 	struct items it = {0};
 	int rc, bad = 0, checked = 0;
 
-	if (!o->min_depth_set && !o->max_depth_set && !o->sched_list)
-		die(CTL_EXIT_USAGE,
-		    "check: give --min-depth, --max-depth or --scheduler");
-	/* No depth meets both: every queue would fail, whatever it is. */
-	if (o->min_depth_set && o->max_depth_set && o->min_depth > o->max_depth)
-		die(CTL_EXIT_USAGE,
-		    "check: --min-depth %" PRIu64
-		    " is above --max-depth %" PRIu64,
-		    o->min_depth, o->max_depth);
+	cli_check_bounds("check", &o->depth, o->sched_list != NULL,
+			 "--min-depth, --max-depth or --scheduler");
 	rc = collect(o, targets, 0, &it);
 	dedupe_queues(&it);
 	for (size_t i = 0; i < it.n; i++) {
@@ -36,38 +28,38 @@ int cmd_check(struct opts *o, struct ctl_strv *targets)
 			if (x->dev.level && x->dev.kind != CTL_BLK_UNKNOWN)
 				continue;
 			if (!o->ignore_noqueue) {
-				warnx("%s: %s", name, x->dev.via);
+				cli_warn("%s: %s", name, x->dev.via);
 				rc = rc_max(rc, CTL_EXIT_UNSUPP);
 			} else if (!o->cli.quiet) {
-				warnx("%s: %s; ignored", name, x->dev.via);
+				cli_warn("%s: %s; ignored", name, x->dev.via);
 			}
 			continue;
 		}
 		e = read_queue(o, name, o->sched_list ? CTL_QUEUE_SCHED : 0,
 			       &q);
 		if (e < 0) {
-			warnx("%s: reading queue: %s", name, strerror(-e));
+			cli_warn("%s: reading queue: %s", name, strerror(-e));
 			rc = rc_max(rc, CTL_EXIT_FAIL);
 			continue;
 		}
 		/* Unknown is no answer, and no fault of the host. */
 		if (o->sched_list && !(q.have & CTL_QUEUE_SCHED)) {
-			warnx("%s: scheduler cannot be read", name);
+			cli_warn("%s: scheduler cannot be read", name);
 			rc = rc_max(rc, CTL_EXIT_FAIL);
 			continue;
 		}
 		checked++;
-		if (o->min_depth_set && q.depth < o->min_depth) {
+		if (o->depth.min_set && q.depth < o->depth.min) {
 			bad = 1;
 			if (!o->cli.quiet)
 				printf("%s: depth %" PRIu64 " < %" PRIu64 "\n",
-				       name, q.depth, o->min_depth);
+				       name, q.depth, o->depth.min);
 		}
-		if (o->max_depth_set && q.depth > o->max_depth) {
+		if (o->depth.max_set && q.depth > o->depth.max) {
 			bad = 1;
 			if (!o->cli.quiet)
 				printf("%s: depth %" PRIu64 " > %" PRIu64 "\n",
-				       name, q.depth, o->max_depth);
+				       name, q.depth, o->depth.max);
 		}
 		if (o->sched_list && !ctl_list_has(o->sched_list, q.sched)) {
 			bad = 1;
@@ -79,7 +71,7 @@ int cmd_check(struct opts *o, struct ctl_strv *targets)
 	items_free(&it);
 	/* Nothing checked is not a pass. */
 	if (!checked && !rc) {
-		warnx("check: no request queue to check");
+		cli_warn("check: no request queue to check");
 		rc = CTL_EXIT_UNSUPP;
 	}
 	return rc_max(rc, bad ? CTL_EXIT_CHECK : CTL_EXIT_OK);

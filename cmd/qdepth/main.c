@@ -4,12 +4,8 @@
  * saturation, for people and for udev rules. This file: the options and
  * the dispatch to the subcommands (see qdepth.h for the others).
  */
-#include <err.h>
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "ctl/parse.h"
@@ -30,36 +26,6 @@ enum {
 	OPT_STACK,
 	OPT_IGNORE_NOQUEUE,
 };
-
-/*
- * With --udev, what ends a run early is logged too (set once the log is
- * open): udevd keeps our stderr for its debug log and says only "failed
- * with exit code 2".
- */
-static struct ctl_log *fatal_log;
-
-_Noreturn _printf_(2, 3) void die(int rc, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (fatal_log)
-		ctl_log_write(fatal_log, LOG_ERR, msg);
-	errx(rc, "%s", msg);
-}
-
-static int finish(int rc)
-{
-	/* EPIPE is not an error in a pipeline: the reader had enough. */
-	if (fflush(stdout) != 0 && errno != EPIPE) {
-		warn("stdout");
-		return CTL_EXIT_FAIL;
-	}
-	return rc;
-}
 
 static void usage(void)
 {
@@ -85,44 +51,39 @@ static void usage(void)
 	      stdout);
 }
 
+static const struct option longopts[] = {
+	CTL_CLI_LONGOPTS,
+	{"scheduler", required_argument, NULL, OPT_SCHEDULER},
+	{"depth", required_argument, NULL, OPT_DEPTH},
+	{"read-ahead", required_argument, NULL, OPT_READ_AHEAD},
+	{"clamp", no_argument, NULL, OPT_CLAMP},
+	{"save", required_argument, NULL, OPT_SAVE},
+	{"udev", no_argument, NULL, OPT_UDEV},
+	{"min-depth", required_argument, NULL, OPT_MIN_DEPTH},
+	{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
+	{"interval", required_argument, NULL, OPT_INTERVAL},
+	{"count", required_argument, NULL, OPT_COUNT},
+	{"saturation", required_argument, NULL, OPT_SATURATION},
+	{"stack", no_argument, NULL, OPT_STACK},
+	{"ignore-noqueue", no_argument, NULL, OPT_IGNORE_NOQUEUE},
+	{NULL, 0, NULL, 0},
+};
+
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CTL_CLI_LONGOPTS,
-		{"scheduler", required_argument, NULL, OPT_SCHEDULER},
-		{"depth", required_argument, NULL, OPT_DEPTH},
-		{"read-ahead", required_argument, NULL, OPT_READ_AHEAD},
-		{"clamp", no_argument, NULL, OPT_CLAMP},
-		{"save", required_argument, NULL, OPT_SAVE},
-		{"udev", no_argument, NULL, OPT_UDEV},
-		{"min-depth", required_argument, NULL, OPT_MIN_DEPTH},
-		{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
-		{"interval", required_argument, NULL, OPT_INTERVAL},
-		{"count", required_argument, NULL, OPT_COUNT},
-		{"saturation", required_argument, NULL, OPT_SATURATION},
-		{"stack", no_argument, NULL, OPT_STACK},
-		{"ignore-noqueue", no_argument, NULL, OPT_IGNORE_NOQUEUE},
-		{NULL, 0, NULL, 0},
-	};
 	uint64_t v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, longopts,
-				NULL)) != -1) {
-		if (ctl_cli_common(&o->cli, c, optarg))
+	while ((c = cli_getopt(argc, argv, CTL_CLI_SHORTOPTS, longopts)) !=
+	       -1) {
+		if (cli_common_opt(&o->cli, c, optarg, usage))
 			continue;
 		switch (c) {
-		case 'h':
-			usage();
-			exit(finish(CTL_EXIT_OK));
-		case 'V':
-			printf("qdepth %s\n", CTL_VERSION);
-			exit(finish(CTL_EXIT_OK));
 		case OPT_SCHEDULER:
 			if (!*optarg || strchr(optarg, ' '))
-				die(CTL_EXIT_USAGE,
-				    "--scheduler '%s': not a scheduler name",
-				    optarg);
+				cli_die(CTL_EXIT_USAGE,
+					"--scheduler '%s': not a scheduler name",
+					optarg);
 			o->want.sched = optarg;
 			o->sched_list = optarg;
 			break;
@@ -133,15 +94,15 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 				o->want.depth_max = true;
 			else if (ctl_parse_range(optarg, 1, UINT32_MAX,
 						 &o->want.depth) < 0)
-				die(CTL_EXIT_USAGE,
-				    "--depth %s: not a positive integer or 'max'",
-				    optarg);
+				cli_die(CTL_EXIT_USAGE,
+					"--depth %s: not a positive integer or 'max'",
+					optarg);
 			break;
 		case OPT_READ_AHEAD:
 			if (ctl_parse_range(optarg, 0, UINT32_MAX, &v) < 0)
-				die(CTL_EXIT_USAGE,
-				    "--read-ahead %s: not a size in KiB",
-				    optarg);
+				cli_die(CTL_EXIT_USAGE,
+					"--read-ahead %s: not a size in KiB",
+					optarg);
 			o->want.set_read_ahead = true;
 			o->want.read_ahead_kb = v;
 			break;
@@ -163,43 +124,40 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case OPT_MIN_DEPTH:
 		case OPT_MAX_DEPTH:
 			if (ctl_parse_range(optarg, 1, UINT32_MAX, &v) < 0)
-				die(CTL_EXIT_USAGE,
-				    "%s %s: not a positive integer",
-				    c == OPT_MIN_DEPTH ? "--min-depth"
-						       : "--max-depth",
-				    optarg);
+				cli_die(CTL_EXIT_USAGE,
+					"%s %s: not a positive integer",
+					c == OPT_MIN_DEPTH ? "--min-depth"
+							   : "--max-depth",
+					optarg);
 			if (c == OPT_MIN_DEPTH) {
-				o->min_depth = v;
-				o->min_depth_set = 1;
+				o->depth.min = v;
+				o->depth.min_set = true;
 			} else {
-				o->max_depth = v;
-				o->max_depth_set = 1;
+				o->depth.max = v;
+				o->depth.max_set = true;
 			}
 			break;
 		case OPT_INTERVAL:
 			if (ctl_parse_seconds(optarg, &o->interval) < 0)
-				die(CTL_EXIT_USAGE,
-				    "--interval %s: not a positive number of seconds",
-				    optarg);
+				cli_die(CTL_EXIT_USAGE,
+					"--interval %s: not a positive number of seconds",
+					optarg);
 			break;
 		case OPT_COUNT:
 			if (ctl_parse_range(optarg, 1, UINT32_MAX, &o->count) <
 			    0)
-				die(CTL_EXIT_USAGE,
-				    "--count %s: not a positive integer",
-				    optarg);
+				cli_die(CTL_EXIT_USAGE,
+					"--count %s: not a positive integer",
+					optarg);
 			o->count_set = 1;
 			break;
 		case OPT_SATURATION:
 			if (ctl_parse_range(optarg, 1, 100, &v) < 0)
-				die(CTL_EXIT_USAGE,
-				    "--saturation %s: not a percentage 1-100",
-				    optarg);
+				cli_die(CTL_EXIT_USAGE,
+					"--saturation %s: not a percentage 1-100",
+					optarg);
 			o->saturation = (double)v;
 			break;
-		default:
-			fputs("Try 'qdepth --help'.\n", stderr);
-			exit(CTL_EXIT_USAGE);
 		}
 	}
 }
@@ -212,68 +170,66 @@ static void check_opts(const struct opts *o, const char *sub)
 
 	if (!set && (o->want.set_depth || o->want.set_read_ahead ||
 		     o->want.clamp || o->save || o->udev))
-		die(CTL_EXIT_USAGE,
-		    "%s: --depth, --read-ahead, --clamp, --save and --udev belong to 'set'",
-		    sub);
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --depth, --read-ahead, --clamp, --save and --udev belong to 'set'",
+			sub);
 	if (!set && !check && o->want.sched)
-		die(CTL_EXIT_USAGE,
-		    "%s: --scheduler belongs to 'set' and 'check'", sub);
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --scheduler belongs to 'set' and 'check'", sub);
 	if (!check && o->ignore_noqueue)
-		die(CTL_EXIT_USAGE, "%s: --ignore-noqueue belongs to 'check'",
-		    sub);
-	if (!check && (o->min_depth_set || o->max_depth_set))
-		die(CTL_EXIT_USAGE,
-		    "%s: --min-depth/--max-depth belong to 'check'", sub);
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --ignore-noqueue belongs to 'check'", sub);
+	if (!check && (o->depth.min_set || o->depth.max_set))
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --min-depth/--max-depth belong to 'check'", sub);
 	if (!st && (o->count_set || o->saturation >= 0 || o->interval != 1.0))
-		die(CTL_EXIT_USAGE,
-		    "%s: --interval, --count and --saturation belong to 'stat'",
-		    sub);
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --interval, --count and --saturation belong to 'stat'",
+			sub);
 	if (o->stack && strcmp(sub, "restore") == 0)
-		die(CTL_EXIT_USAGE,
-		    "%s: --stack belongs to 'show', 'set', 'check' and 'stat'",
-		    sub);
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --stack belongs to 'show', 'set', 'check' and 'stat'",
+			sub);
 	if (o->cli.dry_run && !set && strcmp(sub, "restore") != 0)
-		die(CTL_EXIT_USAGE,
-		    "%s: --dry-run belongs to 'set' and 'restore'", sub);
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --dry-run belongs to 'set' and 'restore'", sub);
 }
 
 int main(int argc, char **argv)
 {
-	static const char *const subs[] = {"show", "set", "check", "stat",
-					   "restore"};
+	static const char *const subs[] = {"show", "set",     "check",
+					   "stat", "restore", NULL};
 	struct opts o = {.interval = 1.0,
 			 .saturation = -1,
+			 .depth = {"--min-depth", "--max-depth"},
 			 .log = {.sink = CTL_LOG_NONE, .sock = -1, .kmsg = -1}};
 	struct ctl_strv targets = {0};
-	const char *sub = "show";
+	const char *sub;
 	int rc, err;
 
-	/* getopt_long permutes: options may come before the subcommand. */
+	/* The subcommand is the first operand; options may come before or
+	 * after it. None: show, and that operand is a target. */
+	rc = cli_sub_take(&argc, argv, CTL_CLI_SHORTOPTS, longopts, subs, NULL);
+	sub = subs[rc < 0 ? 0 : rc];
 	parse_opts(&o, argc, argv);
-	for (size_t i = 0; optind < argc && i < ARRAY_SIZE(subs); i++)
-		if (strcmp(argv[optind], subs[i]) == 0) {
-			sub = subs[i];
-			optind++;
-			break;
-		}
-	err = ctl_root_open(o.cli.sysroot, &o.root);
-	if (err < 0)
-		die(CTL_EXIT_USAGE, "--sysroot %s: %s", o.cli.sysroot,
-		    strerror(-err));
+	o.root = cli_root_open(o.cli.sysroot);
 	if (o.udev) {
+		/* What ends a run early is logged too: udevd keeps our stderr
+		 * for its debug log and says only "failed with exit code 2". */
 		ctl_log_open(o.root, "qdepth", &o.log);
-		fatal_log = &o.log;
+		cli_msg_log(&o.log);
 	}
 	check_opts(&o, sub);
 	if (strcmp(sub, "set") != 0)
 		o.want.sched = NULL; /* check's list, not a change */
 	if (strcmp(sub, "restore") == 0) {
 		if (argc - optind != 1)
-			die(CTL_EXIT_USAGE, "restore: give exactly one FILE");
+			cli_die(CTL_EXIT_USAGE,
+				"restore: give exactly one FILE");
 		rc = cmd_restore(&o, argv[optind]);
 		ctl_log_close(&o.log);
 		ctl_root_free(o.root);
-		return finish(rc);
+		return cli_finish(rc);
 	}
 	/* "-" that yields no line means no target, not every disk. */
 	o.all = argc == optind;
@@ -281,10 +237,10 @@ int main(int argc, char **argv)
 	err = ctl_cli_targets(argv + optind, argc - optind,
 			      o.udev ? NULL : stdin, &targets);
 	if (err == -EINVAL)
-		die(CTL_EXIT_USAGE,
-		    "--udev: targets come from the rule, not '-'");
+		cli_die(CTL_EXIT_USAGE,
+			"--udev: targets come from the rule, not '-'");
 	if (err < 0)
-		die(CTL_EXIT_FAIL, "reading targets: %s", strerror(-err));
+		cli_die(CTL_EXIT_FAIL, "reading targets: %s", strerror(-err));
 
 	if (strcmp(sub, "set") == 0)
 		rc = cmd_set(&o, &targets);
@@ -297,5 +253,5 @@ int main(int argc, char **argv)
 	ctl_strv_free(&targets);
 	ctl_log_close(&o.log);
 	ctl_root_free(o.root);
-	return finish(rc);
+	return cli_finish(rc);
 }

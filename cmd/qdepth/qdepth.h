@@ -12,11 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli/cli.h"
 #include "ctl/blk.h"
-#include "ctl/cli.h"
-#include "ctl/log.h"
-#include "ctl/macro.h"
-#include "ctl/out.h"
 #include "ctl/queue.h"
 
 struct opts {
@@ -27,8 +24,7 @@ struct opts {
 	int udev;
 	int stack; /* a device target includes the devices below it */
 	int ignore_noqueue; /* check: a target without a queue is no failure */
-	int min_depth_set, max_depth_set;
-	uint64_t min_depth, max_depth;
+	struct cli_range depth; /* check --min-depth, --max-depth */
 	const char *sched_list; /* check --scheduler */
 	double interval;
 	uint64_t count;
@@ -38,9 +34,6 @@ struct opts {
 	struct ctl_log log; /* --udev: the system log (libctl/log.c) */
 	int all; /* no TARGET argument at all: every disk with a queue */
 };
-
-/* Print the message (and log it with --udev) and exit with RC. */
-_Noreturn _printf_(2, 3) void die(int rc, const char *fmt, ...);
 
 /* ---- targets (target.c) ---- */
 
@@ -64,12 +57,6 @@ int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
 	    struct items *it);
 void dedupe_queues(struct items *it);
 void items_free(struct items *it);
-/* The table NAME: an unknown column in -o is a usage error (exit). */
-struct ctl_out *new_out(struct opts *o, const char *name,
-			const struct ctl_col *cols, size_t n,
-			const char *defaults);
-/* Print OUT (unless --quiet) and free it; returns the exit status. */
-int print_out(struct opts *o, struct ctl_out *out);
 
 /* ---- subcommands ---- */
 

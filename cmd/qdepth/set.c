@@ -50,7 +50,7 @@ static const struct ctl_col set_cols[] = {
 static void set_row(struct ctl_out *out, const struct job *j)
 {
 	const struct ctl_queue_change *c = &j->c;
-	struct ctl_row *row = ctl_out_row(out);
+	struct ctl_row *row = cli_table_row(out);
 	const struct ctl_queue *a = &c->after, *b = &c->before;
 
 	ctl_out_set(out, row, A_TARGET, j->target);
@@ -154,7 +154,7 @@ static void warn_job(const struct job *j)
 	case CTL_QUEUE_FAILED:
 	case CTL_QUEUE_SKIPPED:
 	case CTL_QUEUE_ROLLED_BACK:
-		warnx("%s: %s", job_name(j), j->c.why);
+		cli_warn("%s: %s", job_name(j), j->c.why);
 		break;
 	default:
 		break;
@@ -192,8 +192,8 @@ static int job_rc(const struct job *j, int udev)
 static struct ctl_out *jobs_out(struct opts *o, const char *defaults,
 				unsigned int *fields)
 {
-	struct ctl_out *out =
-		new_out(o, "changes", set_cols, ARRAY_SIZE(set_cols), defaults);
+	struct ctl_out *out = cli_table_new(&o->cli, "changes", set_cols,
+					    ARRAY_SIZE(set_cols), defaults);
 
 	if (ctl_out_has(out, A_OLD_RA) || ctl_out_has(out, A_RA))
 		*fields |= CTL_QUEUE_READ_AHEAD;
@@ -216,13 +216,14 @@ static int report_jobs(struct opts *o, struct ctl_out *out, const struct job *j,
 	}
 	if (o->udev)
 		o->cli.quiet = 1; /* udev discards stdout: log only */
-	return rc_max(rc, print_out(o, out));
+	return rc_max(rc, cli_table_print(&o->cli, out));
 }
 
 static void warn_save(const char *path, int e)
 {
-	warnx("%s: cannot write save file: %s%s", path, ctl_file_strerror(-e),
-	      e == -ENOENT ? " (does the directory exist?)" : "");
+	cli_warn("%s: cannot write save file: %s%s", path,
+		 ctl_file_strerror(-e),
+		 e == -ENOENT ? " (does the directory exist?)" : "");
 }
 
 /*
@@ -276,10 +277,10 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 	int rc, e, *locks;
 
 	if (!o->want.sched && !o->want.set_depth && !o->want.set_read_ahead)
-		die(CTL_EXIT_USAGE,
-		    "set: nothing to do; give --scheduler, --depth or --read-ahead");
+		cli_die(CTL_EXIT_USAGE,
+			"set: nothing to do; give --scheduler, --depth or --read-ahead");
 	if (o->all)
-		die(CTL_EXIT_USAGE, "set: no TARGET given");
+		cli_die(CTL_EXIT_USAGE, "set: no TARGET given");
 	out = jobs_out(
 		o, "TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE",
 		&fields);
@@ -392,23 +393,23 @@ int cmd_restore(struct opts *o, const char *file)
 	case 0:
 		break;
 	case EBADMSG:
-		die(CTL_EXIT_USAGE,
-		    "%s: no valid end marker (the file may be cut short or edited); nothing restored",
-		    file);
+		cli_die(CTL_EXIT_USAGE,
+			"%s: no valid end marker (the file may be cut short or edited); nothing restored",
+			file);
 	case ENOMSG:
-		die(CTL_EXIT_USAGE, "%s: not a qdepth save file", file);
+		cli_die(CTL_EXIT_USAGE, "%s: not a qdepth save file", file);
 	case EFBIG:
-		die(CTL_EXIT_USAGE, "%s: too large for a qdepth save file",
-		    file);
+		cli_die(CTL_EXIT_USAGE, "%s: too large for a qdepth save file",
+			file);
 	case EISDIR:
 	case CTL_ENOTREG:
-		die(CTL_EXIT_USAGE, "%s: %s", file, ctl_file_strerror(-e));
+		cli_die(CTL_EXIT_USAGE, "%s: %s", file, ctl_file_strerror(-e));
 	default:
-		die(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-e));
+		cli_die(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-e));
 	}
 	if (!n)
-		die(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
-		    file);
+		cli_die(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
+			file);
 	jobs = calloc(n + 1, sizeof(*jobs));
 	if (!jobs)
 		err(CTL_EXIT_FAIL, NULL);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* qdepth show: the queues the targets lead to. */
-#include <err.h>
 #include <inttypes.h>
 #include <string.h>
 #include <unistd.h>
@@ -87,8 +86,8 @@ int cmd_show(struct opts *o, struct ctl_strv *targets)
 	int rc;
 
 	/* The columns first: an unknown one is a usage error at once. */
-	out = new_out(
-		o, "queues", show_cols, ARRAY_SIZE(show_cols),
+	out = cli_table_new(
+		&o->cli, "queues", show_cols, ARRAY_SIZE(show_cols),
 		targets->n
 			? "TARGET,DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA,NOTE"
 			: "DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA");
@@ -96,7 +95,7 @@ int cmd_show(struct opts *o, struct ctl_strv *targets)
 	rc = collect(o, targets, 0, &it);
 	for (size_t i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
-		struct ctl_row *row = ctl_out_row(out);
+		struct ctl_row *row = cli_table_row(out);
 		struct ctl_queue q;
 		uint64_t min, max;
 		int e;
@@ -118,8 +117,8 @@ int cmd_show(struct opts *o, struct ctl_strv *targets)
 		e = read_queue(o, x->dev.name, fields, &q);
 		if (e < 0) {
 			/* A row without values is no answer: say so. */
-			warnx("%s: reading queue: %s", x->dev.name,
-			      strerror(-e));
+			cli_warn("%s: reading queue: %s", x->dev.name,
+				 strerror(-e));
 			ctl_out_setf(out, row, S_NOTE, "reading queue: %s",
 				     strerror(-e));
 			rc = CTL_EXIT_FAIL;
@@ -150,5 +149,5 @@ int cmd_show(struct opts *o, struct ctl_strv *targets)
 				    "serves the loop device's backing file");
 	}
 	items_free(&it);
-	return rc_max(rc, print_out(o, out));
+	return rc_max(rc, cli_table_print(&o->cli, out));
 }

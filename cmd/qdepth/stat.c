@@ -86,7 +86,7 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	int rc, saturated = 0;
 
 	if (o->all)
-		die(CTL_EXIT_USAGE, "stat: no TARGET given");
+		cli_die(CTL_EXIT_USAGE, "stat: no TARGET given");
 	if (!o->count_set)
 		o->count = o->saturation >= 0 ? CTL_SAT_SAMPLES : 1;
 	rc = collect(o, targets, 0, &it);
@@ -117,14 +117,16 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 						      &prev[i]);
 
 		if (it.v[i].dev.kind == CTL_BLK_UNKNOWN)
-			die(CTL_EXIT_UNSUPP, "%s: %s", it.v[i].target,
-			    it.v[i].dev.via);
+			cli_die(CTL_EXIT_UNSUPP, "%s: %s", it.v[i].target,
+				it.v[i].dev.via);
 		if (err < 0 && it.v[i].dev.kind == CTL_BLK_NODEV)
-			die(CTL_EXIT_UNSUPP, "%s: no block device to sample",
-			    it.v[i].target);
+			cli_die(CTL_EXIT_UNSUPP,
+				"%s: no block device to sample",
+				it.v[i].target);
 		if (err < 0)
-			die(CTL_EXIT_UNSUPP, "%s: %s is not in /proc/diskstats",
-			    it.v[i].target, it.v[i].dev.name);
+			cli_die(CTL_EXIT_UNSUPP,
+				"%s: %s is not in /proc/diskstats",
+				it.v[i].target, it.v[i].dev.name);
 		ctl_satur_init(&sat[i], o->saturation, CTL_SAT_SAMPLES);
 	}
 	t0 = now_ms();
@@ -137,8 +139,8 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 		if (stop)
 			break;
 		t1 = now_ms();
-		out = new_out(
-			o, "diskstats", stat_cols, ARRAY_SIZE(stat_cols),
+		out = cli_table_new(
+			&o->cli, "diskstats", stat_cols, ARRAY_SIZE(stat_cols),
 			o->saturation >= 0
 				? "DEVICE,SAMPLE,UTIL,AWAIT,AQU-SZ,R/S,W/S,RMB/S,WMB/S,SATURATED"
 				: "DEVICE,SAMPLE,UTIL,AWAIT,AQU-SZ,R/S,W/S,RMB/S,WMB/S");
@@ -153,13 +155,14 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 			 * not those of an idle disk. The run cannot answer. */
 			if (ctl_diskstat_read(o->root, it.v[i].dev.name, &cur) <
 			    0) {
-				warnx("%s: gone from /proc/diskstats at sample %" PRIu64
-				      " of %" PRIu64,
-				      it.v[i].dev.name, n, o->count);
+				cli_warn(
+					"%s: gone from /proc/diskstats at sample %" PRIu64
+					" of %" PRIu64,
+					it.v[i].dev.name, n, o->count);
 				rc = CTL_EXIT_FAIL;
 				continue;
 			}
-			row = ctl_out_row(out);
+			row = cli_table_row(out);
 			rows++;
 			ctl_iostat_compute(&prev[i], &cur, t1 - t0, &s);
 			prev[i] = cur;
@@ -179,7 +182,7 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 		}
 		t0 = t1;
 		if (rows)
-			rc = rc_max(rc, print_out(o, out));
+			rc = rc_max(rc, cli_table_print(&o->cli, out));
 		else
 			ctl_out_free(out);
 		/* Later samples continue the same table. */
@@ -195,9 +198,9 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 		return rc;
 	/* Stopped early: the question (saturated?) has no answer. */
 	if (n <= o->count) {
-		warnx("stat: interrupted after %" PRIu64 " of %" PRIu64
-		      " samples",
-		      n - 1, o->count);
+		cli_warn("stat: interrupted after %" PRIu64 " of %" PRIu64
+			 " samples",
+			 n - 1, o->count);
 		return CTL_EXIT_FAIL;
 	}
 	return saturated ? CTL_EXIT_CHECK : CTL_EXIT_OK;

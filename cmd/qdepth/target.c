@@ -53,7 +53,7 @@ int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
 		int err = ctl_blk_list_queues(o->root, &it->devs);
 
 		if (err < 0) {
-			warnx("/sys/block: %s", strerror(-err));
+			cli_warn("/sys/block: %s", strerror(-err));
 			return CTL_EXIT_FAIL;
 		}
 	}
@@ -75,7 +75,8 @@ int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
 				it->v[it->n++] = (struct item){
 					.target = targets->v[t], .err = e};
 			else
-				warnx("%s: %s", targets->v[t], resolve_hint(e));
+				cli_warn("%s: %s", targets->v[t],
+					 resolve_hint(e));
 			rc = rc_max(rc, e == -EINVAL ? CTL_EXIT_USAGE
 						     : CTL_EXIT_FAIL);
 			ctl_blk_list_free(&l);
@@ -113,31 +114,4 @@ void items_free(struct items *it)
 {
 	free(it->v);
 	ctl_blk_list_free(&it->devs);
-}
-
-struct ctl_out *new_out(struct opts *o, const char *name,
-			const struct ctl_col *cols, size_t n,
-			const char *defaults)
-{
-	struct ctl_out *out;
-	const char *bad = NULL;
-	int err;
-
-	err = ctl_out_new(name, cols, n, defaults, &o->cli.fmt, &out, &bad);
-	if (err == -EINVAL)
-		die(CTL_EXIT_USAGE, "unknown column '%.*s' (see --help)",
-		    (int)strcspn(bad, ","), bad);
-	if (err < 0)
-		die(CTL_EXIT_FAIL, "output: %s", strerror(-err));
-	return out;
-}
-
-int print_out(struct opts *o, struct ctl_out *out)
-{
-	int err = 0;
-
-	if (!o->cli.quiet)
-		err = ctl_out_print(out, stdout);
-	ctl_out_free(out);
-	return err < 0 ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

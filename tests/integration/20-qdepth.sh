@@ -125,9 +125,9 @@ expect_exit 1 "$Q" check --scheduler none,kyber "$MNT/file"
 expect_grep "^$N: scheduler mq-deadline not in none,kyber\$" "$WORK/out"
 # Bounds no depth meets, no bound: usage errors naming what is wrong.
 expect_exit 2 "$Q" check --min-depth 300 --max-depth 100 "$N"
-expect_grep "^qdepth: check: --min-depth 300 is above --max-depth 100\$" "$WORK/err"
+expect_grep "^qdepth: check: --min-depth 300 is above --max-depth 100; no value can pass\$" "$WORK/err"
 expect_exit 2 "$Q" check "$N"
-expect_grep "^qdepth: check: give --min-depth, --max-depth or --scheduler\$" "$WORK/err"
+expect_grep "^qdepth: check: nothing to check; give --min-depth, --max-depth or --scheduler\$" "$WORK/err"
 # A file on tmpfs has no queue to check: exit 4 and why, never a pass...
 echo x >"$WORK/tmpfs/c"
 expect_exit 4 "$Q" check --max-depth 4096 "$WORK/tmpfs/c"
