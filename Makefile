@@ -126,7 +126,7 @@ DEB_PKGS := build-essential pkg-config libkmod-dev liburing-dev \
 	libext2fs-dev comerr-dev libmount-dev libsmartcols-dev libblkid-dev \
 	libcmocka-dev mandoc e2fsprogs util-linux mount bsdextrautils diffutils \
 	procps attr acl kmod clang-format strace udev systemd \
-	debhelper lintian
+	debhelper lintian python3-yaml python3-prometheus-client ansible-core
 deps:
 	@./tests/deps.sh $(DEB_PKGS)
 
