@@ -254,6 +254,584 @@ static void test_policy_load_not_regular(void **state)
 
 /* ---- decisions ---- */
 
+/* A table's row gives its fields up to the last one that matters. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#define MIB (1ULL << 20)
+#define GIB (1ULL << 30)
+
+/*
+ * What one decision must give: STATUS, VALUE and BOUND when not NULL, and
+ * a hint with each of HAS in it and none of LACKS.
+ */
+struct want {
+	enum pf_status status;
+	const char *has[3], *lacks[2];
+	const char *value, *bound;
+};
+
+/* RES against W, the row of table entry I (for the message). */
+static void expect_row(const struct want *w, size_t i)
+{
+	if (res.status != w->status)
+		fail_msg("%s #%zu: %s, want %s (value '%s', hint '%s')",
+			 res.check, i, pf_status_name(res.status),
+			 pf_status_name(w->status), res.value, res.hint);
+	for (size_t k = 0; k < ARRAY_SIZE(w->has) && w->has[k]; k++)
+		if (!strstr(res.hint, w->has[k]))
+			fail_msg("%s #%zu: hint '%s' lacks '%s'", res.check, i,
+				 res.hint, w->has[k]);
+	for (size_t k = 0; k < ARRAY_SIZE(w->lacks) && w->lacks[k]; k++)
+		if (strstr(res.hint, w->lacks[k]))
+			fail_msg("%s #%zu: hint '%s' has '%s'", res.check, i,
+				 res.hint, w->lacks[k]);
+	if (w->value)
+		assert_string_equal(res.value, w->value);
+	if (w->bound)
+		assert_string_equal(res.bound, w->bound);
+}
+
+#define SET(field, s) snprintf(field, sizeof(field), "%s", s)
+
+static void test_judge_space(void **state)
+{
+	static const struct {
+		struct ctl_pf_space m;
+		struct want w;
+	} t[] = {
+		{{.avail = 50 * GIB,
+		  .total = 100 * GIB,
+		  .size = GIB,
+		  .path = "/data/f"},
+		 {PF_PASS, .value = "50G free of 100G"}},
+		/* After the write less than 5% of 100G would be left. */
+		{{.avail = 50 * GIB,
+		  .total = 100 * GIB,
+		  .size = 48 * GIB,
+		  .path = "/data/f"},
+		 {PF_WARN, {"df -h /data/f"}}},
+		/* A rewrite through a temporary copy would not fit. */
+		{{.avail = 50 * GIB,
+		  .total = 100 * GIB,
+		  .size = 10 * GIB,
+		  .file_size = 45 * GIB,
+		  .path = "/data/f"},
+		 {PF_WARN, {"mmapwin patch"}}},
+		{{.avail = 50 * GIB,
+		  .total = 100 * GIB,
+		  .size = 51 * GIB,
+		  .file_size = 45 * GIB,
+		  .path = "/data/f"},
+		 {PF_FAIL, {"does not fit"}}},
+		/* A file system without a size (tmpfs size=0, proc): nothing
+		 * to measure, so neither a PASS nor a FAIL. */
+		{{.path = "/run/x", .size = MIB},
+		 {PF_SKIP, {"reports no size"}, .value = "0B free of 0B"}},
+		{{.path = "/run/x"}, {PF_SKIP}},
+		/* The write size unknown (a directory or a new file without
+		 * --size): only the reserve is judged, and the row says so. */
+		{{.avail = 50 * GIB,
+		  .total = 100 * GIB,
+		  .size = CTL_PF_SIZE_UNKNOWN,
+		  .path = "/data"},
+		 {PF_PASS,
+		  .bound = ">= 5G reserve (5%); write size unknown (--size)"}},
+		{{.avail = 4 * GIB,
+		  .total = 100 * GIB,
+		  .size = CTL_PF_SIZE_UNKNOWN,
+		  .path = "/data"},
+		 {PF_WARN}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		pf_judge_space(&t[i].m, &pol, &res);
+		assert_string_equal(res.check, "space");
+		expect_row(&t[i].w, i);
+	}
+}
+
+/* A mount judged under a policy: NULL keeps the default of a list. */
+struct mount_case {
+	const char *target, *opts, *system;
+	bool ro;
+	const char *require, *forbid, *recommend;
+	struct want w;
+};
+
+static void judge_mounts(const struct mount_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct mount_case *c = &t[i];
+		struct ctl_pf_mount m = {.fstype = "ext4", .ro = c->ro};
+
+		SET(m.target, c->target);
+		SET(m.opts, c->opts);
+		SET(m.system, c->system ? c->system : "");
+		pf_policy_init(&pol);
+		if (c->require)
+			SET(pol.mount_require, c->require);
+		if (c->forbid)
+			SET(pol.mount_forbid, c->forbid);
+		if (c->recommend)
+			SET(pol.mount_recommend, c->recommend);
+		pf_judge_mount(&m, &pol, &res);
+		expect_row(&c->w, i);
+	}
+}
+
+static void test_judge_fstype_mount(void **state)
+{
+	static const struct {
+		const char *fstype, *fs_types;
+		struct want w;
+	} ft[] = {
+		{"ext4", NULL, {PF_PASS}},
+		{"tmpfs", NULL, {PF_WARN, {"journal checks do not apply"}}},
+		{"tmpfs", "", {PF_PASS}},
+	};
+	static const char data[] = "/data";
+	static const char some[] = "rw,nosuid,relatime";
+	static const char c30[] = "rw,nosuid,noexec,relatime,commit=30";
+	static const struct mount_case t[] = {
+		{data, "rw,nosuid,nodev,noexec,relatime,errors=remount-ro",
+		 .w = {PF_PASS}},
+		/* The article's noexec/nosuid: recommended by default. */
+		{data, some, .w = {PF_WARN, {"mount -o remount,noexec /data"}}},
+		/* ... required by a policy. */
+		{data, some, .require = "nodev,noexec",
+		 .w = {PF_FAIL, {"nodev,noexec missing"}}},
+		/* name=value: that value exactly. */
+		{data, c30, .require = "commit=30", .w = {PF_PASS}},
+		{data, c30, .require = "commit=5",
+		 .w = {PF_FAIL, {"mount -o remount,commit=5 /data"}}},
+		/* data= cannot change on a remount (EINVAL): not a remount
+		 * hint. */
+		{data, c30, .require = "nodev,data=journal",
+		 .w = {PF_FAIL,
+		       {"jcommit set --data journal --persist /data",
+			"mount -o remount,nodev /data"},
+		       {"remount,nodev,data="}}},
+		/* The hint is a command that undoes it. */
+		{data, c30, .forbid = "relatime",
+		 .w = {PF_FAIL,
+		       {"relatime set but forbidden",
+			"mount -o remount,norelatime "}}},
+		{data, c30, .forbid = "noexec,nosuid",
+		 .w = {PF_FAIL,
+		       {"noexec,nosuid set but forbidden: mount -o remount,exec,suid "}}},
+		/* name=value has no opposite: say so instead of a wrong
+		 * command. */
+		{data, c30, .forbid = "commit=30",
+		 .w = {PF_FAIL,
+		       {"commit=30 set but forbidden: no remount option undoes it; drop it from the options of /data in /etc/fstab"},
+		       {"mount -o"}}},
+		/* A read-only mount fails whatever the policy says. */
+		{data, c30, .ro = true, .recommend = "",
+		 .w = {PF_FAIL, {"remount,rw"}}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(ft); i++) {
+		struct ctl_pf_mount m = {.target = "/data"};
+
+		SET(m.fstype, ft[i].fstype);
+		if (ft[i].fs_types)
+			SET(pol.fs_types, ft[i].fs_types);
+		pf_judge_fstype(&m, &pol, &res);
+		expect_row(&ft[i].w, i);
+	}
+	judge_mounts(t, ARRAY_SIZE(t));
+}
+
+/*
+ * A mount that holds the running system: never a hint that remounts it
+ * with an option that stops programs (noexec, nosuid, nodev, nosymfollow);
+ * the row says why and where such data belongs instead.
+ */
+static void test_judge_mount_system(void **state)
+{
+	static const char sys[] = "it holds the running system (/usr)";
+	static const char opts[] = "rw,relatime,errors=remount-ro";
+	static const char exec[] = "rw,exec,suid,relatime";
+	static const struct mount_case t[] = {
+		{"/", opts, "/usr",
+		 .w = {PF_WARN,
+		       {"nosuid,noexec recommended, but not on /: it holds the running system (/usr)",
+			"findmnt -O nosuid,noexec"},
+		       {"remount"}}},
+		/* Options that do not stop programs are still offered. */
+		{"/", opts, "/usr", .recommend = "noexec,noatime,nosymfollow",
+		 .w = {PF_WARN,
+		       {"mount -o remount,noatime /",
+			"findmnt -O noexec,nosymfollow"},
+		       {"remount,noexec", "nosymfollow /"}}},
+		/* Required: still a FAIL, with the same reason. */
+		{"/", opts, "/usr", .require = "nodev", .recommend = "",
+		 .w = {PF_FAIL,
+		       {"nodev missing, but not on /: it holds the running system (/usr)"},
+		       {"remount"}}},
+		/* Forbidden, undone by an option that stops programs. */
+		{"/", exec, "/usr", .forbid = "exec,relatime", .recommend = "",
+		 .w = {PF_FAIL,
+		       {sys, "mount -o remount,norelatime /"},
+		       {"noexec /"}}},
+		/* The same mount outside the system gets the remount command. */
+		{"/", exec, .forbid = "exec,relatime", .recommend = "",
+		 .w = {PF_FAIL, {"mount -o remount,noexec,norelatime /"}}},
+	};
+
+	(void)state;
+	judge_mounts(t, ARRAY_SIZE(t));
+}
+
+/* A journal judged by JUDGE under a policy (NULL: the default list). */
+struct ext4_case {
+	void (*judge)(const struct ctl_pf_ext4 *m, const struct pf_policy *p,
+		      struct pf_result *res);
+	int data;
+	unsigned int commit;
+	const char *allowed, *recommend;
+	struct want w;
+};
+
+static void test_judge_ext4(void **state)
+{
+	enum {
+		ORD = CTL_EXT4_DATA_ORDERED,
+		WB = CTL_EXT4_DATA_WRITEBACK,
+		JNL = CTL_EXT4_DATA_JOURNAL,
+		NONE = CTL_EXT4_DATA_NONE,
+	};
+	static const struct ext4_case t[] = {
+		{pf_judge_data, ORD, 5,
+		 .w = {PF_PASS, .value = "data=ordered"}},
+		/* data= cannot change on a remount: the next mount applies
+		 * it. */
+		{pf_judge_data, WB, 5,
+		 .w = {PF_WARN,
+		       {"jcommit set --data ordered --persist /data",
+			"applies at the next mount of /data"},
+		       {"then remount"}}},
+		/* The command names the device (tune2fs can add it while
+		 * mounted). */
+		{pf_judge_data, NONE, 5,
+		 .w = {PF_FAIL,
+		       {"tune2fs -O has_journal /dev/sdb1"},
+		       {"unmounted device"},
+		       .value = "data=none (no journal)"}},
+		{pf_judge_commit, NONE, 5, .w = {PF_SKIP}},
+		{pf_judge_data, WB, 5, "ordered", .w = {PF_FAIL}},
+		/* The mode the hint sets is one the policy allows. */
+		{pf_judge_data, WB, 5, "journal",
+		 .w = {PF_FAIL,
+		       {"jcommit set --data journal --persist /data"}}},
+		{pf_judge_data, JNL, 5, "none,writeback,ordered", "",
+		 .w = {PF_FAIL,
+		       {"jcommit set --data writeback --persist /data"}}},
+		/* A policy that allows no journal: tune2fs removes it,
+		 * offline. */
+		{pf_judge_data, JNL, 5, "none", "",
+		 .w = {PF_FAIL,
+		       {"tune2fs -O ^has_journal /dev/sdb1, on the unmounted"},
+		       {"jcommit"}}},
+		{pf_judge_commit, WB, 5, .w = {PF_PASS}},
+		{pf_judge_commit, WB, 45,
+		 .w = {PF_WARN, {"jcommit set --commit 30 /data"}}},
+		{pf_judge_commit, WB, 1, .w = {PF_WARN}},
+		{pf_judge_commit, WB, 61, .w = {PF_FAIL}},
+		{pf_judge_commit, WB, 60, .w = {PF_WARN}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		struct ctl_pf_ext4 m = {.data = t[i].data,
+					.commit = t[i].commit,
+					.target = "/data",
+					.source = "/dev/sdb1"};
+
+		pf_policy_init(&pol);
+		if (t[i].allowed)
+			SET(pol.ext4_data, t[i].allowed);
+		if (t[i].recommend)
+			SET(pol.ext4_data_recommend, t[i].recommend);
+		t[i].judge(&m, &pol, &res);
+		expect_row(&t[i].w, i);
+	}
+}
+
+/* A queue judged by JUDGE under a policy (NULL, 0: the default). */
+struct queue_case {
+	void (*judge)(const struct ctl_pf_queue *m, const struct pf_policy *p,
+		      struct pf_result *res);
+	struct ctl_pf_queue q;
+	const char *sched;
+	uint64_t depth_warn, depth_max;
+	struct want w;
+};
+
+static void judge_queues(const struct queue_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		pf_policy_init(&pol);
+		if (t[i].sched)
+			SET(pol.sched, t[i].sched);
+		pol.depth_max = t[i].depth_max;
+		if (t[i].depth_warn)
+			pol.depth_warn = t[i].depth_warn;
+		t[i].judge(&t[i].q, &pol, &res);
+		expect_row(&t[i].w, i);
+	}
+}
+
+#define SDB(s, d, max)                                                         \
+	{                                                                      \
+		.name = "sdb", .sched = s, .depth = d, .depth_range_max = max  \
+	}
+
+static void test_judge_queue(void **state)
+{
+	static const char mqk[] = "mq-deadline,kyber";
+	static const struct queue_case t[] = {
+		{pf_judge_sched, SDB("mq-deadline", 64, 2048), .w = {PF_PASS}},
+		{pf_judge_sched, SDB("bfq", 64, 2048),
+		 .w = {PF_WARN, {"qdepth set --scheduler mq-deadline sdb"}}},
+		{pf_judge_sched, SDB("bfq", 64, 2048), mqk,
+		 .w = {PF_FAIL, {"qdepth set --scheduler mq-deadline sdb"}}},
+		/* The scheduler the hint sets is one the policy allows. */
+		{pf_judge_sched, SDB("mq-deadline", 64, 2048), "kyber bfq",
+		 .w = {PF_FAIL, {"qdepth set --scheduler kyber sdb"}}},
+		/* Only "none" (not configurable): the policy must change. */
+		{pf_judge_sched,
+		 {.name = "sdb",
+		  .sched = "none",
+		  .sched_fixed = true,
+		  .depth = 64,
+		  .depth_range_max = 2048},
+		 "kyber bfq",
+		 .w = {PF_FAIL,
+		       {"add none to queue.scheduler"},
+		       {"qdepth set"}}},
+		/* 64 is between the article's 32 (slow) and 128 (default). */
+		{pf_judge_depth, SDB("bfq", 64, 2048), mqk,
+		 .w = {PF_WARN, {"qdepth set --depth 128 sdb"}}},
+		{pf_judge_depth, SDB("bfq", 16, 2048), mqk, .w = {PF_FAIL}},
+		{pf_judge_depth, SDB("bfq", 256, 2048), mqk, .w = {PF_PASS}},
+		{pf_judge_depth, SDB("bfq", 256, 2048), mqk, .depth_max = 128,
+		 .w = {PF_FAIL, {"qdepth set --depth 128 sdb"}}},
+		/* With "none" the hardware depth caps it: switch scheduler
+		 * first. */
+		{pf_judge_depth, SDB("none", 64, 64), mqk,
+		 .w = {PF_WARN, {"--scheduler mq-deadline --depth 128"}}},
+		/* ... to one the policy allows. */
+		{pf_judge_depth, SDB("none", 64, 64), "none,kyber",
+		 .w = {PF_WARN,
+		       {"qdepth set --scheduler kyber --depth 128 sdb"}}},
+		/* Only "none" allowed: no switch; the most it can have. */
+		{pf_judge_depth, SDB("none", 64, 64), "none",
+		 .w = {PF_WARN,
+		       {"qdepth set --depth max sdb"},
+		       {"--scheduler"}}},
+		/* Above what any scheduler allows (2048): no hint that
+		 * fails. */
+		{pf_judge_depth, SDB("mq-deadline", 256, 2048),
+		 .depth_warn = 4096,
+		 .w = {PF_WARN,
+		       {"qdepth set --depth max sdb", "queue.depth_warn"},
+		       {"4096 sdb"}}},
+	};
+
+	(void)state;
+	judge_queues(t, ARRAY_SIZE(t));
+}
+
+static void test_judge_saturation(void **state)
+{
+	static const struct queue_case t[] = {
+		{pf_judge_saturation,
+		 {.name = "sdb", .samples = 3, .util = 20, .await = 4},
+		 .w = {PF_PASS}},
+		{pf_judge_saturation,
+		 {.name = "sdb",
+		  .samples = 3,
+		  .saturated = true,
+		  .util = 97,
+		  .await = 4},
+		 .w = {PF_WARN, {"qdepth stat --saturation 85 sdb"}}},
+		{pf_judge_saturation,
+		 {.name = "sdb",
+		  .samples = 3,
+		  .saturated = true,
+		  .util = 97,
+		  .await = 250},
+		 .w = {PF_FAIL}},
+		{pf_judge_saturation,
+		 {.name = "sdb", .saturated = true, .util = 97, .await = 250},
+		 .w = {PF_SKIP}},
+	};
+
+	(void)state;
+	judge_queues(t, ARRAY_SIZE(t));
+}
+
+#define NOLIM CTL_CGROUP_UNLIMITED
+
+static void test_judge_vm(void **state)
+{
+	static const struct {
+		void (*judge)(const struct ctl_pf_vm *m,
+			      const struct pf_policy *p, struct pf_result *res);
+		struct ctl_pf_vm m;
+		struct want w;
+	} t[] = {
+		{pf_judge_swappiness,
+		 {60, .mem_total = 8 * GIB, .mem_avail = 4 * GIB,
+		  .cg_limit = NOLIM},
+		 {PF_PASS}},
+		{pf_judge_swappiness, {5}, {PF_WARN}},
+		{pf_judge_swappiness, {100}, {PF_FAIL, {"swapadj set 60"}}},
+		{pf_judge_memory,
+		 {.mem_total = 8 * GIB,
+		  .mem_avail = 4 * GIB,
+		  .cg_limit = NOLIM,
+		  .size = GIB},
+		 {PF_PASS}},
+		/* A cgroup limit smaller than the write. */
+		{pf_judge_memory,
+		 {.mem_total = 8 * GIB,
+		  .mem_avail = 4 * GIB,
+		  .cg_limit = 512 * MIB,
+		  .cg_version = 2,
+		  .size = GIB},
+		 {PF_WARN, {"swapadj run --memory-max"}}},
+		{pf_judge_memory,
+		 {.mem_total = 8 * GIB,
+		  .mem_avail = 4 * GIB,
+		  .cg_limit = NOLIM,
+		  .size = 5 * GIB},
+		 {PF_WARN}},
+		/* 6% of 8G */
+		{pf_judge_memory,
+		 {.mem_total = 8 * GIB,
+		  .mem_avail = 512 * MIB,
+		  .cg_limit = NOLIM,
+		  .size = 5 * GIB},
+		 {PF_FAIL}},
+		/* Write size unknown: MemAvailable alone, said in the bound. */
+		{pf_judge_memory,
+		 {.mem_total = 8 * GIB,
+		  .mem_avail = 4 * GIB,
+		  .cg_limit = NOLIM,
+		  .size = CTL_PF_SIZE_UNKNOWN},
+		 {PF_PASS,
+		  .bound = "avail >= 10%; write size unknown (--size)"}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		t[i].judge(&t[i].m, &pol, &res);
+		expect_row(&t[i].w, i);
+	}
+}
+
+static void test_judge_dirty(void **state)
+{
+	static const struct {
+		struct ctl_pf_dirty m;
+		bool no_min; /* dirty.min_bytes = 0 */
+		struct want w;
+	} t[] = {
+		{{.ratio = 20,
+		  .bg_ratio = 10,
+		  .mem_avail = 10 * GIB,
+		  .size = GIB},
+		 .w = {PF_PASS,
+		       .value =
+			       "limit 2G (dirty_ratio), background 1G (dirty_background_ratio)"}},
+		/* Throttling a write larger than the limit is the kernel's
+		 * job: no placeholder command that raises the limit to any
+		 * N. */
+		{{.ratio = 20,
+		  .bg_ratio = 10,
+		  .mem_avail = 10 * GIB,
+		  .size = 3 * GIB},
+		 .w = {PF_WARN, {"mmapwin write"}, {"=N"}}},
+		/* dirty_bytes wins over dirty_ratio, as in the kernel. */
+		{{.ratio = 20,
+		  .bg_ratio = 10,
+		  .bytes = 8 * MIB,
+		  .mem_avail = 10 * GIB,
+		  .size = 3 * GIB},
+		 .w = {PF_FAIL, {"sysctl -w vm.dirty_bytes=16777216"}}},
+		{{.ratio = 20,
+		  .bg_ratio = 10,
+		  .bytes = 512 * MIB,
+		  .bg_bytes = 512 * MIB,
+		  .mem_avail = 10 * GIB,
+		  .size = 3 * GIB},
+		 .w = {PF_FAIL, {"dirty_background_bytes"}}},
+		/* Write size unknown: the limits alone, said in the bound. */
+		{{.ratio = 20,
+		  .bg_ratio = 10,
+		  .mem_avail = 10 * GIB,
+		  .size = CTL_PF_SIZE_UNKNOWN},
+		 .w = {PF_PASS,
+		       .bound =
+			       "limit >= 16M, > background; write size unknown (--size)"}},
+		/* A zero limit stalls every writer whatever the policy
+		 * says, and the hint's value is never 0 (which means "use
+		 * the ratio"). */
+		{{.mem_avail = 10 * GIB, .size = 1},
+		 true,
+		 {PF_FAIL, {"sysctl -w vm.dirty_bytes=16777216"}, {"=0"}}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		if (t[i].no_min)
+			pol.dirty_min = 0;
+		pf_judge_dirty(&t[i].m, &pol, &res);
+		expect_row(&t[i].w, i);
+	}
+}
+
+static void test_judge_uring(void **state)
+{
+	/* Never open io_uring to every user: one group at most. */
+	static const char open_all[] = "io_uring_disabled=0";
+	static const struct {
+		struct ctl_pf_uring m;
+		bool require;
+		struct want w;
+	} t[] = {
+		{{0, 0}, false, {PF_PASS}},
+		{{2, -EPERM}, false, {PF_WARN, {"pwrite"}, {open_all}}},
+		{{2, -EPERM},
+		 true,
+		 {PF_FAIL,
+		  {"sysctl -w kernel.io_uring_disabled=1",
+		   "kernel.io_uring_group"},
+		  {open_all}}},
+		{{1, -EPERM},
+		 true,
+		 {PF_FAIL, {"kernel.io_uring_group"}, {open_all}}},
+		/* Allowed by the sysctl, refused anyway: a seccomp filter. */
+		{{0, -EPERM},
+		 true,
+		 {PF_FAIL, {"seccomp"}, {"io_uring_disabled="}}},
+		{{-1, -ENOSYS}, true, {PF_FAIL, {"pwrite"}}},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		pol.uring_require = t[i].require;
+		pf_judge_uring(&t[i].m, &pol, &res);
+		expect_row(&t[i].w, i);
+	}
+}
+
+/* ---- measurements on fake trees ---- */
+
 #define assert_status(want)                                                    \
 	do {                                                                   \
 		if (res.status != (want))                                      \
@@ -276,490 +854,6 @@ static void test_policy_load_not_regular(void **state)
 				 res.hint, sub);                               \
 	} while (0)
 
-static void test_judge_space(void **state)
-{
-	struct ctl_pf_space m = {.avail = 50ULL << 30,
-				 .total = 100ULL << 30,
-				 .size = 1ULL << 30,
-				 .path = "/data/f"};
-
-	(void)state;
-	pf_judge_space(&m, &pol, &res);
-	assert_string_equal(res.check, "space");
-	assert_status(PF_PASS);
-	assert_string_equal(res.value, "50G free of 100G");
-	/* After the write less than 5% of 100G would be left. */
-	m.size = 48ULL << 30;
-	pf_judge_space(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("df -h /data/f");
-	/* A rewrite through a temporary copy would not fit. */
-	m.size = 10ULL << 30;
-	m.file_size = 45ULL << 30;
-	pf_judge_space(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("mmapwin patch");
-	m.size = 51ULL << 30;
-	pf_judge_space(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("does not fit");
-
-	/* A file system without a size (tmpfs size=0, proc): nothing to
-	 * measure, so neither a PASS nor a FAIL. */
-	m = (struct ctl_pf_space){.path = "/run/x", .size = 1 << 20};
-	pf_judge_space(&m, &pol, &res);
-	assert_status(PF_SKIP);
-	assert_string_equal(res.value, "0B free of 0B");
-	assert_hint("reports no size");
-	m.size = 0;
-	pf_judge_space(&m, &pol, &res);
-	assert_status(PF_SKIP);
-
-	/* The write size unknown (a directory or a new file without
-	 * --size): only the reserve is judged, and the row says so. */
-	m = (struct ctl_pf_space){.avail = 50ULL << 30,
-				  .total = 100ULL << 30,
-				  .size = CTL_PF_SIZE_UNKNOWN,
-				  .path = "/data"};
-	pf_judge_space(&m, &pol, &res);
-	assert_status(PF_PASS);
-	assert_string_equal(res.bound,
-			    ">= 5G reserve (5%); write size unknown (--size)");
-	m.avail = 4ULL << 30;
-	pf_judge_space(&m, &pol, &res);
-	assert_status(PF_WARN);
-}
-
-static void test_judge_fstype_mount(void **state)
-{
-	struct ctl_pf_mount m = {.target = "/data",
-				 .fstype = "ext4",
-				 .opts = "rw,nosuid,nodev,noexec,relatime,"
-					 "errors=remount-ro"};
-
-	(void)state;
-	pf_judge_fstype(&m, &pol, &res);
-	assert_status(PF_PASS);
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_PASS);
-
-	snprintf(m.fstype, sizeof(m.fstype), "tmpfs");
-	pf_judge_fstype(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("journal checks do not apply");
-	snprintf(pol.fs_types, sizeof(pol.fs_types), "%s", "");
-	pf_judge_fstype(&m, &pol, &res);
-	assert_status(PF_PASS);
-
-	/* The article's noexec/nosuid: recommended by default. */
-	snprintf(m.opts, sizeof(m.opts), "rw,nosuid,relatime");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("mount -o remount,noexec /data");
-	/* ... required by a policy. */
-	snprintf(pol.mount_require, sizeof(pol.mount_require), "nodev,noexec");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("nodev,noexec missing");
-	/* name=value: that value exactly. */
-	snprintf(m.opts, sizeof(m.opts), "rw,nosuid,noexec,relatime,commit=30");
-	snprintf(pol.mount_require, sizeof(pol.mount_require), "commit=30");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_PASS);
-	snprintf(pol.mount_require, sizeof(pol.mount_require), "commit=5");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("mount -o remount,commit=5 /data");
-	/* data= cannot change on a remount (EINVAL): not a remount hint. */
-	snprintf(pol.mount_require, sizeof(pol.mount_require),
-		 "nodev,data=journal");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_no_hint("remount,nodev,data=");
-	assert_hint("jcommit set --data journal --persist /data");
-	assert_hint("mount -o remount,nodev /data");
-	pol.mount_require[0] = '\0';
-	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "relatime");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("relatime set but forbidden");
-	/* The hint is a command that undoes it. */
-	assert_hint("mount -o remount,norelatime ");
-	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "noexec,nosuid");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint(
-		"noexec,nosuid set but forbidden: mount -o remount,exec,suid ");
-	/* name=value has no opposite: say so instead of a wrong command. */
-	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "commit=30");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("commit=30 set but forbidden: no remount option undoes it; "
-		    "drop it from the options of /data in /etc/fstab");
-	assert_no_hint("mount -o");
-	/* A read-only mount fails whatever the policy says. */
-	pol.mount_forbid[0] = '\0';
-	pol.mount_recommend[0] = '\0';
-	m.ro = true;
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("remount,rw");
-}
-
-/*
- * A mount that holds the running system: never a hint that remounts it
- * with an option that stops programs (noexec, nosuid, nodev, nosymfollow);
- * the row says why and where such data belongs instead.
- */
-static void test_judge_mount_system(void **state)
-{
-	struct ctl_pf_mount m = {.target = "/",
-				 .fstype = "ext4",
-				 .opts = "rw,relatime,errors=remount-ro",
-				 .system = "/usr"};
-
-	(void)state;
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_no_hint("remount");
-	assert_hint("nosuid,noexec recommended, but not on /: it holds the "
-		    "running system (/usr)");
-	assert_hint("findmnt -O nosuid,noexec");
-	/* Options that do not stop programs are still offered. */
-	snprintf(pol.mount_recommend, sizeof(pol.mount_recommend),
-		 "noexec,noatime,nosymfollow");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("mount -o remount,noatime /");
-	assert_no_hint("remount,noexec");
-	assert_no_hint("nosymfollow /");
-	assert_hint("findmnt -O noexec,nosymfollow");
-	/* Required: still a FAIL, with the same reason. */
-	pol.mount_recommend[0] = '\0';
-	snprintf(pol.mount_require, sizeof(pol.mount_require), "nodev");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_no_hint("remount");
-	assert_hint("nodev missing, but not on /: it holds the running system "
-		    "(/usr)");
-	/* Forbidden, undone by an option that stops programs. */
-	pol.mount_require[0] = '\0';
-	snprintf(m.opts, sizeof(m.opts), "rw,exec,suid,relatime");
-	snprintf(pol.mount_forbid, sizeof(pol.mount_forbid), "exec,relatime");
-	pf_judge_mount(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_no_hint("noexec /");
-	assert_hint("it holds the running system (/usr)");
-	assert_hint("mount -o remount,norelatime /");
-	/* The same mount outside the system gets the remount command. */
-	m.system[0] = '\0';
-	pf_judge_mount(&m, &pol, &res);
-	assert_hint("mount -o remount,noexec,norelatime /");
-}
-
-static void test_judge_ext4(void **state)
-{
-	struct ctl_pf_ext4 m = {.data = CTL_EXT4_DATA_ORDERED,
-				.commit = 5,
-				.target = "/data",
-				.source = "/dev/sdb1"};
-
-	(void)state;
-	pf_judge_data(&m, &pol, &res);
-	assert_status(PF_PASS);
-	assert_string_equal(res.value, "data=ordered");
-	m.data = CTL_EXT4_DATA_WRITEBACK;
-	pf_judge_data(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("jcommit set --data ordered --persist /data");
-	/* data= cannot change on a remount: the next mount applies it. */
-	assert_no_hint("then remount");
-	assert_hint("applies at the next mount of /data");
-	m.data = CTL_EXT4_DATA_NONE;
-	pf_judge_data(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_string_equal(res.value, "data=none (no journal)");
-	/* The command names the device (tune2fs can add it while mounted). */
-	assert_hint("tune2fs -O has_journal /dev/sdb1");
-	assert_no_hint("unmounted device");
-	pf_judge_commit(&m, &pol, &res);
-	assert_status(PF_SKIP);
-	m.data = CTL_EXT4_DATA_WRITEBACK;
-	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
-	pf_judge_data(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	/* The mode the hint sets is one the policy allows. */
-	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "journal");
-	pf_judge_data(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("jcommit set --data journal --persist /data");
-	pol.ext4_data_recommend[0] = '\0';
-	snprintf(pol.ext4_data, sizeof(pol.ext4_data),
-		 "none,writeback,ordered");
-	m.data = CTL_EXT4_DATA_JOURNAL;
-	pf_judge_data(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("jcommit set --data writeback --persist /data");
-	/* A policy that allows no journal: tune2fs removes it, offline. */
-	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "none");
-	pf_judge_data(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("tune2fs -O ^has_journal /dev/sdb1, on the unmounted");
-	assert_no_hint("jcommit");
-	snprintf(pol.ext4_data, sizeof(pol.ext4_data), "ordered");
-	m.data = CTL_EXT4_DATA_WRITEBACK;
-
-	pf_judge_commit(&m, &pol, &res);
-	assert_status(PF_PASS);
-	m.commit = 45;
-	pf_judge_commit(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("jcommit set --commit 30 /data");
-	m.commit = 1;
-	pf_judge_commit(&m, &pol, &res);
-	assert_status(PF_WARN);
-	m.commit = 61;
-	pf_judge_commit(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	m.commit = 60;
-	pf_judge_commit(&m, &pol, &res);
-	assert_status(PF_WARN);
-}
-
-static void test_judge_queue(void **state)
-{
-	struct ctl_pf_queue q = {.name = "sdb",
-				 .sched = "mq-deadline",
-				 .depth = 64,
-				 .depth_range_max = 2048};
-
-	(void)state;
-	pf_judge_sched(&q, &pol, &res);
-	assert_status(PF_PASS);
-	snprintf(q.sched, sizeof(q.sched), "bfq");
-	pf_judge_sched(&q, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("qdepth set --scheduler mq-deadline sdb");
-	snprintf(pol.sched, sizeof(pol.sched), "mq-deadline,kyber");
-	pf_judge_sched(&q, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("qdepth set --scheduler mq-deadline sdb");
-	/* The scheduler the hint sets is one the policy allows. */
-	snprintf(pol.sched, sizeof(pol.sched), "kyber bfq");
-	snprintf(q.sched, sizeof(q.sched), "mq-deadline");
-	pf_judge_sched(&q, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("qdepth set --scheduler kyber sdb");
-	/* Only "none" (not configurable): the policy must change. */
-	snprintf(q.sched, sizeof(q.sched), "none");
-	q.sched_fixed = true;
-	pf_judge_sched(&q, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("add none to queue.scheduler");
-	assert_no_hint("qdepth set");
-	q.sched_fixed = false;
-	snprintf(q.sched, sizeof(q.sched), "bfq");
-	snprintf(pol.sched, sizeof(pol.sched), "mq-deadline,kyber");
-
-	/* 64 is between the article's 32 (slow) and 128 (default). */
-	pf_judge_depth(&q, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("qdepth set --depth 128 sdb");
-	q.depth = 16;
-	pf_judge_depth(&q, &pol, &res);
-	assert_status(PF_FAIL);
-	q.depth = 256;
-	pf_judge_depth(&q, &pol, &res);
-	assert_status(PF_PASS);
-	pol.depth_max = 128;
-	pf_judge_depth(&q, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("qdepth set --depth 128 sdb");
-	/* With "none" the hardware depth caps it: switch scheduler first. */
-	pol.depth_max = 0;
-	snprintf(q.sched, sizeof(q.sched), "none");
-	q.depth = 64;
-	q.depth_range_max = 64;
-	pf_judge_depth(&q, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("--scheduler mq-deadline --depth 128");
-	/* ... to one the policy allows. */
-	snprintf(pol.sched, sizeof(pol.sched), "none,kyber");
-	pf_judge_depth(&q, &pol, &res);
-	assert_hint("qdepth set --scheduler kyber --depth 128 sdb");
-	/* Only "none" allowed: no switch; the most it can have. */
-	snprintf(pol.sched, sizeof(pol.sched), "none");
-	pf_judge_depth(&q, &pol, &res);
-	assert_status(PF_WARN);
-	assert_no_hint("--scheduler");
-	assert_hint("qdepth set --depth max sdb");
-	pol.sched[0] = '\0';
-	/* Above what any scheduler allows (2048): no hint that fails. */
-	pol.depth_warn = 4096;
-	snprintf(q.sched, sizeof(q.sched), "mq-deadline");
-	q.depth = 256;
-	q.depth_range_max = 2048;
-	pf_judge_depth(&q, &pol, &res);
-	assert_status(PF_WARN);
-	assert_no_hint("4096 sdb");
-	assert_hint("qdepth set --depth max sdb");
-	assert_hint("queue.depth_warn");
-}
-
-static void test_judge_saturation(void **state)
-{
-	struct ctl_pf_queue q = {
-		.name = "sdb", .samples = 3, .util = 20, .await = 4};
-
-	(void)state;
-	pf_judge_saturation(&q, &pol, &res);
-	assert_status(PF_PASS);
-	q.saturated = true;
-	q.util = 97;
-	pf_judge_saturation(&q, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("qdepth stat --saturation 85 sdb");
-	q.await = 250;
-	pf_judge_saturation(&q, &pol, &res);
-	assert_status(PF_FAIL);
-	q.samples = 0;
-	pf_judge_saturation(&q, &pol, &res);
-	assert_status(PF_SKIP);
-}
-
-static void test_judge_vm(void **state)
-{
-	struct ctl_pf_vm m = {.swappiness = 60,
-			      .mem_total = 8ULL << 30,
-			      .mem_avail = 4ULL << 30,
-			      .cg_limit = CTL_CGROUP_UNLIMITED,
-			      .size = 1ULL << 30};
-
-	(void)state;
-	pf_judge_swappiness(&m, &pol, &res);
-	assert_status(PF_PASS);
-	m.swappiness = 5;
-	pf_judge_swappiness(&m, &pol, &res);
-	assert_status(PF_WARN);
-	m.swappiness = 100;
-	pf_judge_swappiness(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("swapadj set 60");
-
-	pf_judge_memory(&m, &pol, &res);
-	assert_status(PF_PASS);
-	/* A cgroup limit smaller than the write. */
-	m.cg_limit = 512ULL << 20;
-	m.cg_version = 2;
-	pf_judge_memory(&m, &pol, &res);
-	assert_status(PF_WARN);
-	assert_hint("swapadj run --memory-max");
-	m.cg_limit = CTL_CGROUP_UNLIMITED;
-	m.size = 5ULL << 30;
-	pf_judge_memory(&m, &pol, &res);
-	assert_status(PF_WARN);
-	m.mem_avail = 512ULL << 20; /* 6% of 8G */
-	pf_judge_memory(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	/* Write size unknown: MemAvailable alone, said in the bound. */
-	m.mem_avail = 4ULL << 30;
-	m.size = CTL_PF_SIZE_UNKNOWN;
-	pf_judge_memory(&m, &pol, &res);
-	assert_status(PF_PASS);
-	assert_string_equal(res.bound,
-			    "avail >= 10%; write size unknown (--size)");
-}
-
-static void test_judge_dirty(void **state)
-{
-	struct ctl_pf_dirty m = {.ratio = 20,
-				 .bg_ratio = 10,
-				 .mem_avail = 10ULL << 30,
-				 .size = 1ULL << 30};
-
-	(void)state;
-	pf_judge_dirty(&m, &pol, &res);
-	assert_status(PF_PASS);
-	assert_string_equal(
-		res.value,
-		"limit 2G (dirty_ratio), background 1G (dirty_background_ratio)");
-	m.size = 3ULL << 30;
-	pf_judge_dirty(&m, &pol, &res);
-	assert_status(PF_WARN);
-	/* Throttling a write larger than the limit is the kernel's job: no
-	 * placeholder command that raises the limit to any N. */
-	assert_no_hint("=N");
-	assert_hint("mmapwin write");
-	/* dirty_bytes wins over dirty_ratio, as in the kernel. */
-	m.bytes = 8 << 20;
-	pf_judge_dirty(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("sysctl -w vm.dirty_bytes=16777216");
-	m.bytes = 512 << 20;
-	m.bg_bytes = 512 << 20;
-	pf_judge_dirty(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("dirty_background_bytes");
-	/* Write size unknown: the limits alone, said in the bound. */
-	m = (struct ctl_pf_dirty){.ratio = 20,
-				  .bg_ratio = 10,
-				  .mem_avail = 10ULL << 30,
-				  .size = CTL_PF_SIZE_UNKNOWN};
-	pf_judge_dirty(&m, &pol, &res);
-	assert_status(PF_PASS);
-	assert_string_equal(res.bound, "limit >= 16M, > background; "
-				       "write size unknown (--size)");
-	/* A zero limit stalls every writer whatever the policy says, and the
-	 * hint's value is never 0 (which means "use the ratio"). */
-	pol.dirty_min = 0;
-	m = (struct ctl_pf_dirty){.mem_avail = 10ULL << 30, .size = 1};
-	pf_judge_dirty(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("sysctl -w vm.dirty_bytes=16777216");
-	assert_no_hint("=0");
-}
-
-static void test_judge_uring(void **state)
-{
-	struct ctl_pf_uring m = {.disabled = 0, .probe = 0};
-
-	(void)state;
-	pf_judge_uring(&m, &pol, &res);
-	assert_status(PF_PASS);
-	m.disabled = 2;
-	m.probe = -EPERM;
-	pf_judge_uring(&m, &pol, &res);
-	assert_status(PF_WARN);
-	/* Never open io_uring to every user: one group at most. */
-	assert_no_hint("io_uring_disabled=0");
-	assert_hint("pwrite");
-	pol.uring_require = true;
-	pf_judge_uring(&m, &pol, &res);
-	assert_no_hint("io_uring_disabled=0");
-	assert_hint("sysctl -w kernel.io_uring_disabled=1");
-	assert_hint("kernel.io_uring_group");
-	m.disabled = 1;
-	pf_judge_uring(&m, &pol, &res);
-	assert_no_hint("io_uring_disabled=0");
-	assert_hint("kernel.io_uring_group");
-	/* Allowed by the sysctl, refused anyway: a seccomp filter. */
-	m.disabled = 0;
-	pf_judge_uring(&m, &pol, &res);
-	assert_hint("seccomp");
-	assert_no_hint("io_uring_disabled=");
-	pol.uring_require = false;
-	pol.uring_require = true;
-	pf_judge_uring(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	m.disabled = -1;
-	m.probe = -ENOSYS;
-	pf_judge_uring(&m, &pol, &res);
-	assert_status(PF_FAIL);
-	assert_hint("pwrite");
-}
-
-/* ---- measurements on fake trees ---- */
-
 static struct ctl_root *fake_open(void)
 {
 	struct ctl_root *r;
@@ -776,6 +870,27 @@ static struct ctl_root *fake_open(void)
 	fake_write("proc/sys/vm/dirty_background_bytes", "0\n");
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
 	return r;
+}
+
+static void fake_close(struct ctl_root *r)
+{
+	ctl_root_free(r);
+	fake_free();
+}
+
+/*
+ * Write TEXT into FILE of the tree, measure the vm again into M (it must
+ * work) and judge it with JUDGE into res.
+ */
+static void vm_after(struct ctl_root *r, const char *file, const char *text,
+		     struct ctl_pf_vm *m,
+		     void (*judge)(const struct ctl_pf_vm *m,
+				   const struct pf_policy *p,
+				   struct pf_result *res))
+{
+	fake_write(file, "%s", text);
+	assert_int_equal(ctl_preflight_measure_vm(r, m), 0);
+	judge(m, &pol, &res);
 }
 
 static void test_measure_vm(void **state)
@@ -803,20 +918,16 @@ static void test_measure_vm(void **state)
 	pf_judge_memory(&m, &pol, &res);
 	assert_status(PF_WARN);
 	/* ... raised: judged against MemAvailable again. */
-	fake_write("sys/fs/cgroup/app/memory.max", "max\n");
-	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
-	pf_judge_memory(&m, &pol, &res);
+	vm_after(r, "sys/fs/cgroup/app/memory.max", "max\n", &m,
+		 pf_judge_memory);
 	assert_status(PF_PASS);
-	fake_write("proc/sys/vm/swappiness", "90\n");
-	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
-	pf_judge_swappiness(&m, &pol, &res);
+	vm_after(r, "proc/sys/vm/swappiness", "90\n", &m, pf_judge_swappiness);
 	assert_status(PF_FAIL);
 	/* The caller's cgroup is not in the tree: its limit was not read,
 	 * so it is not reported as "no cgroup limit". */
 	fake_write("proc/self/cgroup", "0::/gone\n");
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), -ENOENT);
-	ctl_root_free(r);
-	fake_free();
+	fake_close(r);
 }
 
 /* cgroup v1 (these machines): memory.limit_in_bytes, smallest on the path. */
@@ -860,32 +971,28 @@ static void test_measure_vm_cgroup_v1(void **state)
 	assert_status(PF_PASS);
 	assert_string_equal(res.value, "memory.swappiness=30 in cgroup v1 "
 				       "/batch/job (vm.swappiness=35 outside)");
-	fake_write("sys/fs/cgroup/memory/batch/job/memory.swappiness", "90\n");
-	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
-	pf_judge_swappiness(&m, &pol, &res);
+	vm_after(r, "sys/fs/cgroup/memory/batch/job/memory.swappiness", "90\n",
+		 &m, pf_judge_swappiness);
 	assert_status(PF_FAIL);
 	assert_hint("swapadj run --swappiness 60 -- COMMAND");
 	assert_no_hint("swapadj set");
-	fake_write("sys/fs/cgroup/memory/batch/job/memory.swappiness", "5\n");
-	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
-	pf_judge_swappiness(&m, &pol, &res);
+	vm_after(r, "sys/fs/cgroup/memory/batch/job/memory.swappiness", "5\n",
+		 &m, pf_judge_swappiness);
 	assert_status(PF_WARN);
 	assert_hint("swapadj run --swappiness 10 -- COMMAND");
 	assert_no_hint("swapadj set");
 	assert_no_hint("swapadj auto");
 
 	/* In the root cgroup vm.swappiness applies. */
-	fake_write("proc/self/cgroup", "5:memory:/\n");
-	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
+	vm_after(r, "proc/self/cgroup", "5:memory:/\n", &m,
+		 pf_judge_swappiness);
 	assert_int_equal(m.cg_swappiness, -1);
-	pf_judge_swappiness(&m, &pol, &res);
 	assert_string_equal(res.value, "vm.swappiness=35");
 
 	/* A cgroup that is not there: not measured, so not a PASS. */
 	fake_write("proc/self/cgroup", "5:memory:/gone\n");
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), -ENOENT);
-	ctl_root_free(r);
-	fake_free();
+	fake_close(r);
 }
 
 static void test_measure_dirty(void **state)
@@ -909,8 +1016,7 @@ static void test_measure_dirty(void **state)
 	unlink(strcat(strcpy((char[512]){0}, fake_root),
 		      "/proc/sys/vm/dirty_background_bytes"));
 	assert_int_equal(ctl_preflight_measure_dirty(r, &m), -ENOENT);
-	ctl_root_free(r);
-	fake_free();
+	fake_close(r);
 }
 
 static void test_measure_uring(void **state)
@@ -925,8 +1031,7 @@ static void test_measure_uring(void **state)
 	fake_write("proc/sys/kernel/io_uring_disabled", "2\n");
 	assert_int_equal(ctl_preflight_measure_uring(r, &m), 0);
 	assert_int_equal(m.disabled, 2);
-	ctl_root_free(r);
-	fake_free();
+	fake_close(r);
 }
 
 static void test_measure_queue(void **state)
@@ -984,8 +1089,7 @@ static void test_measure_queue(void **state)
 		assert_int_equal(errs[0], -ENODEV);
 		assert_int_equal(errs[1], 0);
 	}
-	ctl_root_free(r);
-	fake_free();
+	fake_close(r);
 }
 
 /* "MAJ:MIN" of the file system holding host path P. */
@@ -1090,18 +1194,70 @@ static void test_measure_mount_system(void **state)
 	alarm(5);
 	assert_string_equal(system_of(r, p), "");
 	alarm(0);
-	ctl_root_free(r);
-	fake_free();
+	fake_close(r);
 }
 
-/* TARGET as preflight takes it (pf_target), then the run. */
-static int run(struct ctl_root *r, const char *target, uint64_t size,
-	       struct pf_result **v, size_t *n)
-{
-	struct ctl_target t;
-	int err = pf_target(r, target, &t);
+/* A run over the fake tree: its root, and the rows of the last run. */
+struct tree_run {
+	struct ctl_root *r;
+	struct pf_result *v;
+	size_t n;
+};
 
-	return err < 0 ? err : pf_run(r, &t, size, &pol, v, n);
+/* The fake tree as the root of runs that sample nothing. */
+static void open_tree(struct tree_run *t)
+{
+	*t = (struct tree_run){0};
+	assert_int_equal(ctl_root_open(fake_root, &t->r), 0);
+	pol.sat.samples = 0;
+}
+
+static void close_tree(struct tree_run *t)
+{
+	free(t->v);
+	fake_close(t->r);
+}
+
+/* TARGET as preflight takes it (pf_target), then the run into T. */
+static int run(struct tree_run *t, const char *target, uint64_t size)
+{
+	struct ctl_target tg;
+	int err;
+
+	free(t->v);
+	t->v = NULL;
+	t->n = 0;
+	err = pf_target(t->r, target, &tg);
+	return err < 0 ? err : pf_run(t->r, &tg, size, &pol, &t->v, &t->n);
+}
+
+/* The one row of CHECK of the last run (there must be exactly one). */
+static const struct pf_result *only_row(const struct tree_run *t,
+					const char *check)
+{
+	const struct pf_result *found = NULL;
+
+	for (size_t i = 0; i < t->n; i++) {
+		if (strcmp(t->v[i].check, check) != 0)
+			continue;
+		if (found)
+			fail_msg("two rows of %s", check);
+		found = &t->v[i];
+	}
+	if (!found)
+		fail_msg("no row of %s", check);
+	return found;
+}
+
+/* NAME in the fake tree, as a host path (four at a time). */
+static const char *in_tree(const char *name)
+{
+	static char buf[4][512];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(buf[k], sizeof(buf[k]), "%s/%s", fake_root, name);
+	return buf[k];
 }
 
 /*
@@ -1110,80 +1266,59 @@ static int run(struct ctl_root *r, const char *target, uint64_t size,
  */
 static void test_run_empty_tree(void **state)
 {
-	struct pf_result *v = NULL;
-	struct ctl_root *r;
-	size_t n = 0;
-	int space = 0, mount = 0, uring = 0, swp = 0, mem = 0;
+	/* statvfs is of the host path, not the tree; the io_uring sysctl is
+	 * optional, the probe decides. */
+	static const char *const host[] = {"space", "io_uring"};
+	const struct pf_result *mount;
+	struct tree_run t;
+	char want[512];
 
 	(void)state;
 	fake_new();
-	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.sat.samples = 0;
-	assert_int_equal(run(r, fake_root, 4096, &v, &n), 0);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i].check, "space") == 0) {
-			space++;
-			/* statvfs is of the host path, not the tree. */
-			assert_true(v[i].status == PF_PASS ||
-				    v[i].status == PF_WARN);
-		} else if (strcmp(v[i].check, "io_uring") == 0) {
-			/* The sysctl is optional; the probe decides. */
-			uring++;
-			assert_true(v[i].status == PF_PASS ||
-				    v[i].status == PF_WARN);
-		} else {
-			if (strcmp(v[i].check, "mount") == 0) {
-				char want[512];
+	open_tree(&t);
+	assert_int_equal(run(&t, fake_root, 4096), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(host); i++) {
+		enum pf_status st = only_row(&t, host[i])->status;
 
-				mount++;
-				snprintf(want, sizeof(want),
-					 "see findmnt --target %s", fake_root);
-				assert_string_equal(v[i].hint, want);
-				assert_int_equal(v[i].status, PF_ERROR);
-				assert_true(v[i].err < 0);
-			}
-			swp += strcmp(v[i].check, "swappiness") == 0;
-			mem += strcmp(v[i].check, "memory") == 0;
-			assert_true(v[i].status == PF_ERROR ||
-				    v[i].status == PF_SKIP);
-		}
+		assert_true(st == PF_PASS || st == PF_WARN);
 	}
-	assert_int_equal(space, 1);
-	assert_int_equal(mount, 1);
-	assert_int_equal(uring, 1);
-	free(v);
-	/* A directory without a size: the size is unknown, not 0 bytes. */
-	assert_int_equal(run(r, fake_root, CTL_PF_SIZE_UNKNOWN, &v, &n), 0);
-	assert_string_equal(v[0].check, "space");
-	assert_true(strstr(v[0].bound, "write size unknown (--size)") != NULL);
+	for (size_t i = 0; i < t.n; i++)
+		if (strcmp(t.v[i].check, host[0]) &&
+		    strcmp(t.v[i].check, host[1]))
+			assert_true(t.v[i].status == PF_ERROR ||
+				    t.v[i].status == PF_SKIP);
+	mount = only_row(&t, "mount");
+	snprintf(want, sizeof(want), "see findmnt --target %s", fake_root);
+	assert_string_equal(mount->hint, want);
+	assert_int_equal(mount->status, PF_ERROR);
+	assert_true(mount->err < 0);
 	/* Each check that could not be measured keeps its own row. */
-	assert_int_equal(swp, 1);
-	assert_int_equal(mem, 1);
-	free(v);
-	assert_int_equal(run(r, "/nonexistent-dir/x", 0, &v, &n), -ENOENT);
-	ctl_root_free(r);
-	fake_free();
+	only_row(&t, "swappiness");
+	only_row(&t, "memory");
+	/* A directory without a size: the size is unknown, not 0 bytes. */
+	assert_int_equal(run(&t, fake_root, CTL_PF_SIZE_UNKNOWN), 0);
+	assert_string_equal(t.v[0].check, "space");
+	assert_true(strstr(t.v[0].bound, "write size unknown (--size)") !=
+		    NULL);
+	assert_int_equal(run(&t, "/nonexistent-dir/x", 0), -ENOENT);
+	close_tree(&t);
 }
 
-/* The mount row's hint of a run on TARGET, from the cwd DIR. */
-static int run_hint(struct ctl_root *r, const char *dir, const char *target,
+/* The mount row's hint of a run on TARGET from the cwd DIR, into HINT. */
+static int run_hint(struct tree_run *t, const char *dir, const char *target,
 		    char *hint, size_t len)
 {
-	struct pf_result *v = NULL;
 	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	size_t n = 0;
 	int err;
 
 	assert_true(cwd >= 0);
 	assert_int_equal(chdir(dir), 0);
-	err = run(r, target, 0, &v, &n);
+	err = run(t, target, 0);
 	assert_int_equal(fchdir(cwd), 0);
 	close(cwd);
 	hint[0] = '\0';
-	for (size_t i = 0; !err && i < n; i++)
-		if (strcmp(v[i].check, "mount") == 0)
-			snprintf(hint, len, "%s", v[i].hint);
-	free(v);
+	if (!err)
+		snprintf(hint, len, "%s", only_row(t, "mount")->hint);
 	return err;
 }
 
@@ -1195,74 +1330,62 @@ static int run_hint(struct ctl_root *r, const char *dir, const char *target,
  */
 static void test_run_target_names(void **state)
 {
-	char hint[512], want[512], link[512];
-	struct pf_result *v = NULL;
-	struct ctl_root *r;
-	size_t n = 0;
+	static const struct {
+		const char *link, *to; /* made first, in the tree */
+		const char *target, *dir; /* the row's dir under the tree */
+		int err;
+	} c[] = {
+		{NULL, NULL, "new.bin", ""},
+		{NULL, NULL, ".", ""},
+		/* link -> link2 -> /nonexistent-dir/x: the write has nowhere
+		 * to go. */
+		{"link2", "/nonexistent-dir/x", "link2", NULL, -ENOENT},
+		{"link", "link2", "link", NULL, -ENOENT},
+		/* link3 -> sub/new.bin: measured in sub. */
+		{"link3", "sub/new.bin", "link3", "/sub"},
+	};
+	char hint[512], want[512];
+	struct tree_run t;
 
 	(void)state;
 	fake_new();
-	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.sat.samples = 0;
-	snprintf(want, sizeof(want), "see findmnt --target %s", fake_root);
-	assert_int_equal(run_hint(r, fake_root, "new.bin", hint, sizeof(hint)),
-			 0);
-	assert_string_equal(hint, want);
-	assert_int_equal(run_hint(r, fake_root, ".", hint, sizeof(hint)), 0);
-	assert_string_equal(hint, want);
-
-	/* link -> link2 -> /nonexistent-dir/x: the write has nowhere to go. */
-	snprintf(link, sizeof(link), "%s/link", fake_root);
-	assert_int_equal(symlink("link2", link), 0);
-	snprintf(link, sizeof(link), "%s/link2", fake_root);
-	assert_int_equal(symlink("/nonexistent-dir/x", link), 0);
-	assert_int_equal(run_hint(r, fake_root, "link", hint, sizeof(hint)),
-			 -ENOENT);
-	/* link3 -> sub/new.bin: measured in sub. */
 	fake_mkdir("sub");
-	snprintf(link, sizeof(link), "%s/link3", fake_root);
-	assert_int_equal(symlink("sub/new.bin", link), 0);
-	snprintf(want, sizeof(want), "see findmnt --target %s/sub", fake_root);
-	assert_int_equal(run_hint(r, fake_root, "link3", hint, sizeof(hint)),
-			 0);
-	assert_string_equal(hint, want);
-
-	assert_int_equal(run(r, "", 0, &v, &n), -EINVAL);
-	ctl_root_free(r);
-	fake_free();
+	open_tree(&t);
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		if (c[i].link)
+			assert_int_equal(symlink(c[i].to, in_tree(c[i].link)),
+					 0);
+		assert_int_equal(run_hint(&t, fake_root, c[i].target, hint,
+					  sizeof(hint)),
+				 c[i].err);
+		if (!c[i].dir)
+			continue;
+		snprintf(want, sizeof(want), "see findmnt --target %s%s",
+			 fake_root, c[i].dir);
+		assert_string_equal(hint, want);
+	}
+	assert_int_equal(run(&t, "", 0), -EINVAL);
+	close_tree(&t);
 }
 
 /* An ERROR row names a non-regular file as such, not "Unknown error". */
 static void test_run_error_text(void **state)
 {
-	struct pf_result *v = NULL;
-	struct ctl_root *r;
-	char path[512];
-	size_t n = 0;
-	int found = 0;
+	const struct pf_result *mount;
+	struct tree_run t;
 
 	(void)state;
 	fake_new();
 	fake_mkdir("proc/self");
-	snprintf(path, sizeof(path), "%s/proc/self/mountinfo", fake_root);
-	assert_int_equal(mkfifo(path, 0600), 0);
-	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.sat.samples = 0;
+	assert_int_equal(mkfifo(in_tree("proc/self/mountinfo"), 0600), 0);
+	open_tree(&t);
 	alarm(5);
-	assert_int_equal(run(r, fake_root, 0, &v, &n), 0);
+	assert_int_equal(run(&t, fake_root, 0), 0);
 	alarm(0);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i].check, "mount") != 0)
-			continue;
-		found = 1;
-		assert_int_equal(v[i].status, PF_ERROR);
-		assert_string_equal(v[i].value,
-				    "mountinfo: not a regular file");
-	}
-	assert_int_equal(found, 1);
-	free(v);
-	ctl_root_free(r);
-	fake_free();
+	mount = only_row(&t, "mount");
+	assert_int_equal(mount->status, PF_ERROR);
+	assert_string_equal(mount->value, "mountinfo: not a regular file");
+	close_tree(&t);
 }
 
 /*
@@ -1272,28 +1395,21 @@ static void test_run_error_text(void **state)
  */
 static void test_run_not_a_file(void **state)
 {
-	struct pf_result *v = NULL;
-	char path[512], link[512];
-	struct ctl_root *r;
-	size_t n = 0;
+	struct tree_run t;
 
 	(void)state;
 	fake_new();
-	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.sat.samples = 0;
-	assert_int_equal(run(r, "/dev/null", 0, &v, &n), -CTL_ENOTREG);
-	snprintf(path, sizeof(path), "%s/fifo", fake_root);
-	assert_int_equal(mkfifo(path, 0600), 0);
+	open_tree(&t);
+	assert_int_equal(run(&t, "/dev/null", 0), -CTL_ENOTREG);
+	assert_int_equal(mkfifo(in_tree("fifo"), 0600), 0);
 	alarm(5);
-	assert_int_equal(run(r, path, 0, &v, &n), -CTL_ENOTREG);
+	assert_int_equal(run(&t, in_tree("fifo"), 0), -CTL_ENOTREG);
 	alarm(0);
 	/* Through a symlink too. */
-	snprintf(link, sizeof(link), "%s/null", fake_root);
-	assert_int_equal(symlink("/dev/null", link), 0);
-	assert_int_equal(run(r, link, 0, &v, &n), -CTL_ENOTREG);
-	assert_null(v);
-	ctl_root_free(r);
-	fake_free();
+	assert_int_equal(symlink("/dev/null", in_tree("null")), 0);
+	assert_int_equal(run(&t, in_tree("null"), 0), -CTL_ENOTREG);
+	assert_null(t.v);
+	close_tree(&t);
 }
 
 /*
@@ -1303,11 +1419,8 @@ static void test_run_not_a_file(void **state)
  */
 static void test_run_unknown_below(void **state)
 {
-	struct pf_result *v = NULL;
-	struct ctl_root *r;
-	char path[512];
-	size_t n = 0;
-	int unknown = 0;
+	const struct pf_result *queue;
+	struct tree_run t;
 
 	(void)state;
 	fake_new();
@@ -1318,23 +1431,13 @@ static void test_run_unknown_below(void **state)
 	}
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
 		   QD_IMAGE);
-	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	pol.sat.samples = 0;
-	snprintf(path, sizeof(path), "%s/%s", fake_root, QD_IMAGE);
-	assert_int_equal(run(r, path, 0, &v, &n), 0);
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(v[i].check, "queue") != 0)
-			continue;
-		assert_int_equal(v[i].status, PF_SKIP);
-		assert_string_equal(v[i].value, "unknown device");
-		assert_non_null(strstr(v[i].hint, "the device under it is "
-						  "unknown"));
-		unknown++;
-	}
-	assert_int_equal(unknown, 1);
-	free(v);
-	ctl_root_free(r);
-	fake_free();
+	open_tree(&t);
+	assert_int_equal(run(&t, in_tree(QD_IMAGE), 0), 0);
+	queue = only_row(&t, "queue");
+	assert_int_equal(queue->status, PF_SKIP);
+	assert_string_equal(queue->value, "unknown device");
+	assert_non_null(strstr(queue->hint, "the device under it is unknown"));
+	close_tree(&t);
 }
 
 int main(void)
