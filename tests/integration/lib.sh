@@ -232,24 +232,24 @@ thin_grow() { mount -o remount,size=256m "$1"; }
 # has 12 MiB left; once READY (eval'ed) holds, CMD is stopped, the room
 # given back and CMD continued. Its exit status is in rc.
 thin_run() {
-	local dir=$1 input=$2 ready=$3
+	local _dir=$1 _input=$2 _ready=$3
 	shift 3
-	thin_shrink "$dir" 12
-	"$@" <"$input" >"$WORK/out" 2>"$WORK/err" &
+	thin_shrink "$_dir" 12
+	"$@" <"$_input" >"$WORK/out" 2>"$WORK/err" &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
-		if eval "$ready"; then
+		if eval "$_ready"; then
 			kill -STOP "$pid"
-			thin_grow "$dir"
+			thin_grow "$_dir"
 			kill -CONT "$pid"
-			note "the room is back: $ready"
+			note "the room is back: $_ready"
 			break
 		fi
 		sleep 0.001
 	done
 	wait "$pid"
 	rc=$?
-	thin_grow "$dir"
+	thin_grow "$_dir"
 }
 
 # wait_for CMD...: poll (bounded, 20 s) until CMD succeeds.
@@ -269,26 +269,27 @@ wait_for() {
 # is tried again; the first one that does not must exit WANT. Five runs
 # that all finish first fail the test.
 interrupt() {
-	local want=$1 prep=$2 ready=$3 act=$4 try rc
+	# Locals start with _: PREP, READY and ACT see the caller's names.
+	local _want=$1 _prep=$2 _ready=$3 _act=$4 _try _rc
 	shift 4
-	for try in 1 2 3 4 5; do
-		eval "$prep"
+	for _try in 1 2 3 4 5; do
+		eval "$_prep"
 		"$@" >"$WORK/out" 2>"$WORK/err" &
 		pid=$!
-		until eval "$ready" || ! kill -0 "$pid" 2>/dev/null; do
+		until eval "$_ready" || ! kill -0 "$pid" 2>/dev/null; do
 			sleep 0.001
 		done
 		kill -STOP "$pid" 2>/dev/null
-		eval "$act"
+		eval "$_act"
 		kill -CONT "$pid" 2>/dev/null
 		{ wait "$pid"; } 2>/dev/null
-		rc=$?
-		if [ "$rc" = 0 ]; then
-			note "try $try: '$*' finished first"
+		_rc=$?
+		if [ "$_rc" = 0 ]; then
+			note "try $_try: '$*' finished first"
 			continue
 		fi
-		[ "$rc" = "$want" ] ||
-			{ cat "$WORK/err" >&2; fail "'$*' exited $rc, expected $want"; }
+		[ "$_rc" = "$_want" ] ||
+			{ cat "$WORK/err" >&2; fail "'$*' exited $_rc, expected $_want"; }
 		return 0
 	done
 	fail "'$*' finished first in 5 tries"
