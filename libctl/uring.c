@@ -57,13 +57,41 @@ const char *ctl_wengine_name(enum ctl_wengine e)
 }
 
 void ctl_throttle_init(struct ctl_throttle *t, const struct ctl_root *r,
-		       const char *disk, double pct)
+		       double pct)
 {
 	memset(t, 0, sizeof(*t));
 	t->root = r;
-	snprintf(t->disk, sizeof(t->disk), "%s", disk);
 	t->interval_ms = 1000;
-	ctl_satur_init(&t->satur, pct, 3);
+	ctl_satur_init(&t->satur, pct, CTL_SAT_SAMPLES);
+}
+
+int ctl_throttle_add(struct ctl_throttle *t, const char *disk)
+{
+	struct ctl_throttle_disk *v;
+	struct ctl_diskstat ds;
+	int err;
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->disks[i].name, disk) == 0)
+			return 0;
+	err = ctl_diskstat_read(t->root, disk, &ds);
+	if (err < 0)
+		return err;
+	v = realloc(t->disks, (t->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->disks = v;
+	v += t->n++;
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", disk);
+	return 0;
+}
+
+void ctl_throttle_free(struct ctl_throttle *t)
+{
+	free(t->disks);
+	t->disks = NULL;
+	t->n = 0;
 }
 
 unsigned int ctl_throttle_feed(struct ctl_throttle *t, double util,
@@ -90,24 +118,37 @@ unsigned int ctl_throttle_feed(struct ctl_throttle *t, double util,
 int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
 		      unsigned int max)
 {
-	struct ctl_diskstat ds;
-	struct ctl_iostat io;
-	int err;
+	double ms = (double)(now_ms - t->last_ms), util = 0;
+	size_t busiest = 0;
 
 	if (t->last_ms && now_ms - t->last_ms < t->interval_ms)
 		return (int)cur;
-	err = ctl_diskstat_read(t->root, t->disk, &ds);
-	if (err < 0)
-		return err;
+	for (size_t i = 0; i < t->n; i++) {
+		struct ctl_throttle_disk *d = &t->disks[i];
+		struct ctl_diskstat ds;
+		struct ctl_iostat io;
+		int err = ctl_diskstat_read(t->root, d->name, &ds);
+
+		if (err < 0)
+			return err;
+		if (t->last_ms) {
+			ctl_iostat_compute(&d->last, &ds, ms, &io);
+			if (io.util > util || i == 0) {
+				util = io.util;
+				busiest = i;
+			}
+		}
+		d->last = ds;
+	}
 	if (!t->last_ms) {
-		t->last = ds;
 		t->last_ms = now_ms ? now_ms : 1;
 		return (int)cur;
 	}
-	ctl_iostat_compute(&t->last, &ds, (double)(now_ms - t->last_ms), &io);
-	t->last = ds;
 	t->last_ms = now_ms;
-	return (int)ctl_throttle_feed(t, io.util, cur, max);
+	if (t->n)
+		snprintf(t->disk, sizeof(t->disk), "%s",
+			 t->disks[busiest].name);
+	return (int)ctl_throttle_feed(t, util, cur, max);
 }
 
 static uint64_t now_ms(void)

@@ -14,6 +14,7 @@
 #include "ctl/file.h"
 #include "ctl/out.h"
 #include "ctl/parse.h"
+#include "ctl/target.h"
 #include "ctl/win.h"
 #include "mmapwin.h"
 
@@ -170,4 +171,12 @@ struct ctl_out *new_table(const struct mw *m, const char *name,
 	if (e < 0)
 		errx(CTL_EXIT_FAIL, "output: %s", strerror(-e));
 	return o;
+}
+
+int file_target(const char *file, unsigned int flags, struct ctl_target *t)
+{
+	/* mmapwin opens "-" as the file of that name: resolve the same. */
+	if (strcmp(file, "-") == 0)
+		file = "./-";
+	return ctl_target_resolve(NULL, file, CTL_TARGET_FILE | flags, t);
 }

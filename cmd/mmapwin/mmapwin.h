@@ -13,6 +13,7 @@
 
 #include "ctl/cli.h"
 #include "ctl/out.h"
+#include "ctl/target.h"
 #include "ctl/undo.h"
 #include "ctl/uring.h"
 
@@ -66,11 +67,18 @@ void print_table(struct ctl_out *o);
 struct ctl_out *new_table(const struct mw *m, const char *name,
 			  const struct ctl_col *cols, size_t n,
 			  const char *defaults);
+/*
+ * FILE as the one resolver names a file operand (ctl-targets(7)): a bare
+ * word is the file of that name in the cwd, never a device ("-" too: it is
+ * "./-"). FLAGS: CTL_TARGET_MAY_CREATE (a missing file: its directory).
+ * Returns 0 or -errno.
+ */
+int file_target(const char *file, unsigned int flags, struct ctl_target *t);
 
-/* undo.c: --undo of patch and replace. */
-void __attribute__((noreturn))
-die_undo(const char *undo, int e, const struct ctl_undo_info *info);
-unsigned int undo_flags(const struct mw *m);
+/* undo.c: the --undo journal of patch and replace for FILE, open as FD
+ * (NULL with --dry-run and no journal yet). Exits on failure. */
+struct ctl_undo *open_undo(const struct mw *m, const char *file, int fd,
+			   struct ctl_undo_info *info);
 
 /* write.c: --progress of replace and write. */
 struct progress {

@@ -212,7 +212,7 @@ int cmd_patch(struct mw *m, char **args, int n)
 	_cleanup_free_ unsigned char *owned = NULL;
 	uint64_t off, len, size, grow = 0, recs = 0, bytes;
 	struct ctl_win w = {.winsize = m->window};
-	char tpath[PATH_MAX], old[2 * PREVIEW + 4], new[2 * PREVIEW + 4];
+	char old[2 * PREVIEW + 4], new[2 * PREVIEW + 4];
 	struct ctl_undo_info uinfo;
 	struct ctl_out *o;
 	struct ctl_row *row;
@@ -237,14 +237,8 @@ int cmd_patch(struct mw *m, char **args, int n)
 		     (unsigned long long)size);
 	if (off + len > size)
 		grow = off + len - size;
-	if (m->undo) {
-		if (!realpath(file, tpath))
-			err(CTL_EXIT_FAIL, "%s", file);
-		e = ctl_undo_open(m->undo, fd, tpath, undo_flags(m), &uinfo,
-				  &pt.undo);
-		if (e < 0)
-			die_undo(m->undo, e, &uinfo);
-	}
+	if (m->undo)
+		pt.undo = open_undo(m, file, fd, &uinfo);
 	if (m->cli.dry_run) {
 		if (!m->cli.quiet)
 			printf("%s: would patch %llu bytes at offset %llu%s\n",

@@ -72,14 +72,16 @@ static void __attribute__((noreturn))
 die_replace(const char *file, int e, const struct ctl_replace_stats *st)
 {
 	const char *step = st->step ? st->step : "replace";
-	struct stat sb;
+	struct ctl_target t;
 
 	switch (-e) {
 	case EMLINK:
 		errx(CTL_EXIT_FAIL,
 		     "%s: has %lu hard links; a different-length replace would split them (the other names keep the old content); use --break-hardlinks to go ahead",
 		     file,
-		     stat(file, &sb) == 0 ? (unsigned long)sb.st_nlink : 2UL);
+		     file_target(file, 0, &t) == 0
+			     ? (unsigned long)t.st.st_nlink
+			     : 2UL);
 	case ENOSPC:
 		if (strcmp(step, "free space") == 0)
 			errx(CTL_EXIT_FAIL,
@@ -142,7 +144,7 @@ int cmd_replace(struct mw *m, char **args, int n)
 	struct ctl_replace_stats st;
 	struct ctl_undo_info uinfo;
 	struct ctl_undo *undo = NULL;
-	struct stat sb;
+	struct ctl_target t;
 	uint64_t recs = 0, bytes = 0;
 	struct progress pg;
 	struct ctl_out *o;
@@ -167,18 +169,12 @@ int cmd_replace(struct mw *m, char **args, int n)
 	if (m->no_sync)
 		rp.flags |= CTL_REPLACE_NO_SYNC;
 	if (m->undo) {
-		char tpath[PATH_MAX];
 		int fd = open(file, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0)
 			die_file(file, -errno);
-		if (!realpath(file, tpath))
-			err(CTL_EXIT_FAIL, "%s", file);
-		e = ctl_undo_open(m->undo, fd, tpath, undo_flags(m), &uinfo,
-				  &undo);
+		undo = open_undo(m, file, fd, &uinfo);
 		close(fd);
-		if (e < 0)
-			die_undo(m->undo, e, &uinfo);
 		if (undo) {
 			rp.journal = ctl_undo_journal;
 			rp.journal_arg = undo;
@@ -187,7 +183,8 @@ int cmd_replace(struct mw *m, char **args, int n)
 		}
 	}
 	progress_init(&pg, m, file,
-		      stat(file, &sb) == 0 ? (uint64_t)sb.st_size : 0);
+		      file_target(file, 0, &t) == 0 ? (uint64_t)t.st.st_size
+						    : 0);
 	if (pg.what) {
 		rp.progress = replace_progress;
 		rp.progress_arg = &pg;

@@ -34,7 +34,7 @@ static const char *fmt_id(const struct ctl_undo_id *id, char *buf, size_t n)
 /* Sized for fmt_id(). */
 #define ID_BUF 160
 
-void die_undo(const char *undo, int e, const struct ctl_undo_info *info)
+static void die_undo(const char *undo, int e, const struct ctl_undo_info *info)
 {
 	char was[ID_BUF], now[ID_BUF];
 
@@ -72,10 +72,25 @@ void die_undo(const char *undo, int e, const struct ctl_undo_info *info)
 }
 
 /* How --undo opens its journal: --dry-run only checks it. */
-unsigned int undo_flags(const struct mw *m)
+static unsigned int undo_flags(const struct mw *m)
 {
 	return (m->no_sync ? CTL_UNDO_NO_SYNC : 0) |
 	       (m->cli.dry_run ? CTL_UNDO_CHECK : 0);
+}
+
+struct ctl_undo *open_undo(const struct mw *m, const char *file, int fd,
+			   struct ctl_undo_info *info)
+{
+	struct ctl_undo *u = NULL;
+	struct ctl_target t;
+	int e = file_target(file, 0, &t);
+
+	if (e < 0)
+		die_file(file, e);
+	e = ctl_undo_open(m->undo, fd, t.path, undo_flags(m), info, &u);
+	if (e < 0)
+		die_undo(m->undo, e, info);
+	return u;
 }
 
 static const struct ctl_col undo_cols[] = {

@@ -91,6 +91,7 @@ static const struct ctl_col write_cols[] = {
 	 "seconds in the final fdatasync"},
 	{"MIB/S", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "BYTES over WRITE+SYNC"},
 	{"SYNCED", 0.05, CTL_COL_BOOL, "flushed to disk before success"},
+	{"THROTTLE", 0.1, 0, "queues --throttle watched, or -"},
 };
 
 static void throttle_log(void *arg, unsigned int from, unsigned int to,
@@ -102,43 +103,65 @@ static void throttle_log(void *arg, unsigned int from, unsigned int to,
 	      util, to < from ? ">=" : "<", t->satur.pct, from, to);
 }
 
-/* --throttle: the disk under FILE (or under its directory, if new). */
+/*
+ * --throttle: every queue under FILE (under its directory, if new) that has
+ * statistics, a loop device's backing file followed: ext4 on a loop device
+ * over an image on a tmpfs is watched through the loop device.
+ */
 static void throttle_setup(const struct mw *m, const char *file,
-			   struct ctl_root **root, struct ctl_throttle *t)
+			   struct ctl_root **root, struct ctl_throttle *th)
 {
 	struct ctl_blk_list l = {0};
-	char dir[PATH_MAX];
-	const char *target = file, *disk = NULL;
+	struct ctl_target t;
+	char where[PATH_MAX];
 	int e;
 
 	e = ctl_root_open(m->cli.sysroot, root);
 	if (e < 0)
 		errx(CTL_EXIT_FAIL, "--sysroot %s: %s",
 		     m->cli.sysroot ? m->cli.sysroot : "/", strerror(-e));
-	if (access(file, F_OK) < 0) {
-		snprintf(dir, sizeof(dir), "%s", file);
-		target = strrchr(dir, '/') ? dirname(dir) : ".";
-	}
-	e = ctl_blk_resolve(*root, target, 0, &l);
+	e = file_target(file, CTL_TARGET_MAY_CREATE, &t);
+	if (e < 0)
+		errx(ctl_exit_for(e), "--throttle: %s: %s", file, strerror(-e));
+	ctl_target_found(&t, where, sizeof(where));
+	e = ctl_blk_resolve_target(*root, &t, CTL_BLK_FOLLOW_LOOP, &l);
 	if (e == -ENODEV)
 		errx(CTL_EXIT_UNSUPP,
 		     "--throttle: %s: its device is not in %s/sys/dev/block; drop --throttle",
-		     target, m->cli.sysroot ? m->cli.sysroot : "");
+		     where, m->cli.sysroot ? m->cli.sysroot : "");
 	if (e < 0)
 		errx(ctl_exit_for(e),
-		     "--throttle: %s: cannot find its disk: %s", target,
+		     "--throttle: %s: cannot find its disk: %s", where,
 		     strerror(-e));
-	for (size_t i = 0; i < l.n && !disk; i++)
-		if (l.v[i].kind != CTL_BLK_NODEV)
-			disk = l.v[i].name;
-	if (!disk)
+	ctl_throttle_init(th, *root, (double)m->throttle);
+	for (size_t i = 0; i < l.n; i++) {
+		if (!l.v[i].name[0])
+			continue;
+		e = ctl_throttle_add(th, l.v[i].name);
+		/* -ENODEV: no statistics (a device without I/O accounting). */
+		if (e < 0 && e != -ENODEV)
+			errx(ctl_exit_for(e), "--throttle: %s: %s", l.v[i].name,
+			     strerror(-e));
+	}
+	if (!th->n)
 		errx(CTL_EXIT_UNSUPP,
 		     "--throttle: %s: not on a block device (%s); drop --throttle",
-		     target, l.n ? l.v[0].via : "no device");
-	ctl_throttle_init(t, *root, disk, (double)m->throttle);
-	t->log = throttle_log;
-	t->arg = t;
+		     where, l.n ? l.v[0].via : "no device");
+	th->log = throttle_log;
+	th->arg = th;
 	ctl_blk_list_free(&l);
+}
+
+/* The queues TH watched ("-": none) into BUF of LEN bytes. */
+static const char *watched(const struct ctl_throttle *th, char *buf, size_t len)
+{
+	size_t k = 0;
+
+	snprintf(buf, len, "-");
+	for (size_t i = 0; i < th->n && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? "," : "",
+				      th->disks[i].name);
+	return buf;
 }
 
 static void __attribute__((noreturn))
@@ -177,10 +200,12 @@ int cmd_write(struct mw *m, char **args, int n)
 		.offset = m->offset,
 	};
 	struct ctl_write_stats st;
-	struct ctl_throttle th;
+	struct ctl_throttle th = {0};
 	struct ctl_root *root = NULL;
+	struct ctl_target t;
 	struct progress pg;
 	struct stat sb;
+	char disks[256];
 	struct ctl_out *o;
 	struct ctl_row *row;
 	double secs;
@@ -199,14 +224,11 @@ int cmd_write(struct mw *m, char **args, int n)
 		errx(CTL_EXIT_USAGE,
 		     "stdin: is a terminal; pipe or redirect the data into mmapwin write");
 	/* Reading what it writes ahead of, it would never reach the end. */
-	if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)) {
-		struct stat fb;
-
-		if (stat(file, &fb) == 0 && fb.st_dev == sb.st_dev &&
-		    fb.st_ino == sb.st_ino)
-			errx(CTL_EXIT_USAGE,
-			     "stdin: is %s itself; copy it first", file);
-	}
+	if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    file_target(file, 0, &t) == 0 && t.st.st_dev == sb.st_dev &&
+	    t.st.st_ino == sb.st_ino)
+		errx(CTL_EXIT_USAGE, "stdin: is %s itself; copy it first",
+		     file);
 	if (m->cli.dry_run) {
 		if (!m->cli.quiet)
 			printf("%s: would write stdin at offset %llu with %s\n",
@@ -234,6 +256,8 @@ int cmd_write(struct mw *m, char **args, int n)
 	if (st.fallback_err && !m->cli.quiet)
 		warnx("io_uring unavailable (%s: %s); writing with pwrite",
 		      st.fallback_why, strerror(-st.fallback_err));
+	watched(&th, disks, sizeof(disks));
+	ctl_throttle_free(&th);
 	ctl_root_free(root);
 	if (e < 0)
 		die_write(file, e, &st);
@@ -257,6 +281,7 @@ int cmd_write(struct mw *m, char **args, int n)
 	ctl_out_setf(o, row, 9, "%.1f",
 		     secs > 0 ? (double)st.bytes / 1048576 / secs : 0);
 	ctl_out_set(o, row, 10, m->no_sync ? "0" : "1");
+	ctl_out_set(o, row, 11, disks);
 	print_table(o);
 	return CTL_EXIT_OK;
 }

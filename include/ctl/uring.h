@@ -17,6 +17,7 @@
 
 #include "ctl/diskstats.h"
 #include "ctl/root.h"
+#include "ctl/target.h"
 
 #define CTL_WRITE_CHUNK (1024 * 1024) /* default bytes per write */
 #define CTL_WRITE_DEPTH 8 /* default writes in flight with O_DIRECT */
@@ -50,28 +51,47 @@ enum {
 	CTL_WRITE_TRUNCATE = 1 << 3, /* truncate the file at the offset */
 };
 
+/* One queue a throttle watches. */
+struct ctl_throttle_disk {
+	char name[CTL_DEVNAME_MAX];
+	struct ctl_diskstat last;
+};
+
 /*
- * The throttle: util of DISK sampled every INTERVAL_MS from diskstats; the
- * depth halves after NEED samples at or above PCT and comes back to the
- * full depth after NEED samples below it.
+ * The throttle: util of every queue it watches (all that serve the file
+ * written) sampled every INTERVAL_MS from diskstats; the busiest one counts.
+ * The depth halves after NEED samples at or above PCT and comes back to the
+ * full depth after NEED samples below it (the saturation rule of
+ * ctl/diskstats.h, NEED = CTL_SAT_SAMPLES).
  */
 struct ctl_throttle {
 	const struct ctl_root *root;
-	char disk[32];
+	struct ctl_throttle_disk *disks;
+	size_t n; /* queues watched */
+	char disk[CTL_DEVNAME_MAX]; /* the busiest at the latest sample */
 	unsigned int interval_ms;
 	struct ctl_satur satur;
 	unsigned int calm; /* consecutive samples below pct */
-	struct ctl_diskstat last;
 	uint64_t last_ms; /* 0: no sample yet */
-	double util; /* the latest sample */
+	double util; /* the latest sample (of the busiest queue) */
 	/* Told of each depth change (from, to) with the util that caused it. */
 	void (*log)(void *arg, unsigned int from, unsigned int to, double util);
 	void *arg;
 };
 
-/* Set up a throttle on DISK (a kernel name) at PCT percent util. */
+/* Set up a throttle at PCT percent util, watching no queue yet. */
 void ctl_throttle_init(struct ctl_throttle *t, const struct ctl_root *r,
-		       const char *disk, double pct);
+		       double pct);
+
+/*
+ * Watch queue DISK (a kernel name) too; one already watched is not added
+ * again. Returns 0, -ENODEV when DISK has no statistics in diskstats, or
+ * -errno.
+ */
+int ctl_throttle_add(struct ctl_throttle *t, const char *disk);
+
+/* Free what ctl_throttle_add() took; the throttle then watches nothing. */
+void ctl_throttle_free(struct ctl_throttle *t);
 
 /*
  * Feed one util sample; returns the depth to use from now on given the
@@ -81,9 +101,9 @@ unsigned int ctl_throttle_feed(struct ctl_throttle *t, double util,
 			       unsigned int cur, unsigned int max);
 
 /*
- * Sample the disk if INTERVAL_MS passed since the last sample (NOW_MS on a
- * monotonic clock) and feed the sample. Returns the depth to use, or -errno
- * when diskstats cannot be read.
+ * Sample every queue if INTERVAL_MS passed since the last sample (NOW_MS on
+ * a monotonic clock) and feed the busiest one's util. Returns the depth to
+ * use, or -errno when diskstats cannot be read (-ENODEV: a queue is gone).
  */
 int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
 		      unsigned int max);

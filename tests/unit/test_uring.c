@@ -907,11 +907,13 @@ static void test_zero_copy_not_asked(void **state)
 	check_dst(0, DATA_LEN);
 	diskstats(0);
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	ctl_throttle_init(&t, r, "vdz", 80);
+	ctl_throttle_init(&t, r, 80);
+	assert_int_equal(ctl_throttle_add(&t, "vdz"), 0);
 	o = (struct ctl_write_opts){.throttle = &t};
 	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
 	assert_int_equal(st.engine, CTL_WENGINE_URING);
 	check_dst(0, DATA_LEN);
+	ctl_throttle_free(&t);
 	ctl_root_free(r);
 	/* fdatasync(2) of /dev/null is EINVAL: no sync there. */
 	o = (struct ctl_write_opts){.flags = CTL_WRITE_NO_SYNC};
@@ -1109,7 +1111,8 @@ static void test_throttle_rule(void **state)
 	unsigned int d = 8;
 
 	(void)state;
-	ctl_throttle_init(&t, NULL, "vdz", 85);
+	ctl_throttle_init(&t, NULL, 85);
+	assert_int_equal(t.satur.need, CTL_SAT_SAMPLES);
 	t.log = log_fn;
 	t.arg = &l;
 	for (size_t i = 0; i < ARRAY_SIZE(samples); i++) {
@@ -1144,7 +1147,8 @@ static void test_throttle_poll(void **state)
 	(void)state;
 	diskstats(1000);
 	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	ctl_throttle_init(&t, r, "vdz", 80);
+	ctl_throttle_init(&t, r, 80);
+	assert_int_equal(ctl_throttle_add(&t, "vdz"), 0);
 	assert_int_equal(ctl_throttle_poll(&t, 10000, 8, 8), 8);
 	diskstats(1900);
 	/* Too early: no new sample. */
@@ -1156,8 +1160,47 @@ static void test_throttle_poll(void **state)
 	assert_int_equal(ctl_throttle_poll(&t, 12000, 8, 8), 8);
 	diskstats(3900);
 	assert_int_equal(ctl_throttle_poll(&t, 13000, 8, 8), 4);
-	ctl_throttle_init(&t, r, "nosuch", 80);
-	assert_int_equal(ctl_throttle_poll(&t, 1000, 8, 8), -ENODEV);
+	assert_string_equal(t.disk, "vdz");
+	ctl_throttle_free(&t);
+	/* A queue without statistics is not watched. */
+	ctl_throttle_init(&t, r, 80);
+	assert_int_equal(ctl_throttle_add(&t, "nosuch"), -ENODEV);
+	assert_int_equal(t.n, 0);
+	ctl_throttle_free(&t);
+	ctl_root_free(r);
+}
+
+/*
+ * Every queue under the file is watched and the busiest counts: vda stays
+ * at half the rate of vdz (diskstats() above), so vdz saturates it; a
+ * queue added twice is watched once; one that leaves diskstats fails the
+ * poll.
+ */
+static void test_throttle_busiest(void **state)
+{
+	struct ctl_throttle t;
+	struct ctl_root *r;
+
+	(void)state;
+	diskstats(0);
+	assert_int_equal(ctl_root_open(fake_root, &r), 0);
+	ctl_throttle_init(&t, r, 80);
+	assert_int_equal(ctl_throttle_add(&t, "vda"), 0);
+	assert_int_equal(ctl_throttle_add(&t, "vdz"), 0);
+	assert_int_equal(ctl_throttle_add(&t, "vda"), 0);
+	assert_int_equal(t.n, 2);
+	assert_int_equal(ctl_throttle_poll(&t, 1000, 8, 8), 8);
+	for (unsigned long s = 1; s <= CTL_SAT_SAMPLES; s++) {
+		diskstats(900 * s);
+		assert_int_equal(ctl_throttle_poll(&t, 1000 + 1000 * s, 8, 8),
+				 s < CTL_SAT_SAMPLES ? 8 : 4);
+		assert_true(t.util > 89.9 && t.util < 90.1);
+		assert_string_equal(t.disk, "vdz");
+	}
+	fake_write("proc/diskstats",
+		   " 254 0 vda 1 0 8 1 2 0 16 2 0 0 0 0 0 0 0 0 0\n");
+	assert_int_equal(ctl_throttle_poll(&t, 9000, 4, 8), -ENODEV);
+	ctl_throttle_free(&t);
 	ctl_root_free(r);
 }
 
@@ -1210,6 +1253,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_throttle_rule, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_throttle_poll, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_throttle_busiest, setup,
 						teardown),
 	};
 
