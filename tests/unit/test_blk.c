@@ -69,6 +69,26 @@ static void assert_queue(const struct ctl_blkdev *d, const char *name,
 	assert_int_equal(d->minor, min);
 }
 
+/* A queue reached as VIA says. */
+static void assert_queue_via(const struct ctl_blkdev *d, const char *name,
+			     unsigned int maj, unsigned int min,
+			     const char *via)
+{
+	assert_queue(d, name, maj, min);
+	assert_string_equal(d->via, via);
+}
+
+/* A device without a request queue, and why, as `via` says. */
+static void assert_noqueue(const struct ctl_blkdev *d, const char *name,
+			   unsigned int maj, unsigned int min, const char *via)
+{
+	assert_string_equal(d->name, name);
+	assert_int_equal(d->kind, CTL_BLK_NOQUEUE);
+	assert_int_equal(d->major, maj);
+	assert_int_equal(d->minor, min);
+	assert_string_equal(d->via, via);
+}
+
 /* An entry for what lies under a loop file that cannot be followed. */
 static void assert_unknown(const struct ctl_blkdev *d, const char *via)
 {
@@ -117,49 +137,64 @@ static void test_one_queue(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
 		assert_int_equal(resolve(c, v[i].target, v[i].flags), 0);
 		assert_int_equal(c->l.n, 1);
-		assert_queue(&c->l.v[0], v[i].name, v[i].maj, v[i].min);
+		assert_queue_via(&c->l.v[0], v[i].name, v[i].maj, v[i].min,
+				 v[i].via);
 		assert_int_equal(c->l.v[0].level, 0);
-		assert_string_equal(c->l.v[0].via, v[i].via);
 	}
 }
 
+/* zram0 is bio-based with nothing below: no queue, whatever the flags. */
 static void test_bio_based_noqueue(void **state)
 {
 	struct ctx *c = *state;
-	const struct ctl_blkdev *d;
+	static const unsigned int flags[] = {0, CTL_BLK_FOLLOW_LOOP,
+					     CTL_BLK_STACK};
 
-	assert_int_equal(resolve(c, "zram0", CTL_BLK_FOLLOW_LOOP), 0);
-	assert_int_equal(c->l.n, 1);
-	d = &c->l.v[0];
-	assert_string_equal(d->name, "zram0");
-	assert_int_equal(d->kind, CTL_BLK_NOQUEUE);
-	assert_int_equal(d->major, 252);
-	assert_int_equal(d->minor, 0);
-	assert_non_null(strstr(d->via, "bio-based"));
-	assert_non_null(strstr(d->via, "no request queue"));
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+		assert_int_equal(resolve(c, "zram0", flags[i]), 0);
+		assert_int_equal(c->l.n, 1);
+		assert_noqueue(&c->l.v[0], "zram0", 252, 0,
+			       "bio-based, no request queue");
+	}
 }
 
-static void test_dm_over_two_disks(void **state)
+/*
+ * --stack: a bio-based dm device is the queues below it (dm-0 over two
+ * disks), a request-based one its own queue and those below (dm-4).
+ * slaves/ is read in directory order: entries are looked up by name.
+ */
+static void test_stack(void **state)
 {
 	struct ctx *c = *state;
-	const struct ctl_blkdev *d;
+	static const struct {
+		const char *target;
+		struct {
+			const char *name;
+			unsigned int maj, min;
+			const char *via;
+		} d[2];
+	} v[] = {
+		{"dm-0",
+		 {{"sda", 8, 0, "dm-0 > sda1"},
+		  {"nvme0n1", 259, 0, "dm-0 > nvme0n1p1"}}},
+		{"253:0",
+		 {{"sda", 8, 0, "dm-0 > sda1"},
+		  {"nvme0n1", 259, 0, "dm-0 > nvme0n1p1"}}},
+		{"dm-4",
+		 {{"dm-4", 253, 4, ""},
+		  {"nvme0n1", 259, 0, "dm-4 > nvme0n1p1"}}},
+	};
 
-	assert_int_equal(resolve(c, "dm-0", CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 2);
-	/* slaves/ is read in directory order: look the entries up. */
-	d = find(&c->l, "sda");
-	assert_queue(d, "sda", 8, 0);
-	assert_string_equal(d->via, "dm-0 > sda1");
-	d = find(&c->l, "nvme0n1");
-	assert_queue(d, "nvme0n1", 259, 0);
-	assert_string_equal(d->via, "dm-0 > nvme0n1p1");
-	assert_null(find(&c->l, "dm-0"));
-
-	/* By number, too. */
-	assert_int_equal(resolve(c, "253:0", CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 2);
-	assert_non_null(find(&c->l, "sda"));
-	assert_non_null(find(&c->l, "nvme0n1"));
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		assert_int_equal(resolve(c, v[i].target, CTL_BLK_STACK), 0);
+		assert_int_equal(c->l.n, 2);
+		for (size_t j = 0; j < 2; j++)
+			assert_queue_via(find(&c->l, v[i].d[j].name),
+					 v[i].d[j].name, v[i].d[j].maj,
+					 v[i].d[j].min, v[i].d[j].via);
+	}
+	/* Its own queue first, then what is below it. */
+	assert_string_equal(c->l.v[0].name, "dm-4");
 }
 
 static void test_dm_same_disk_once(void **state)
@@ -239,10 +274,24 @@ static void test_loop_backing_file(void **state)
 		snprintf(path, sizeof(path), "%s/%s", fake_root, QD_IMAGE);
 		assert_int_equal(resolve(c, path, CTL_BLK_FOLLOW_LOOP), 0);
 		assert_int_equal(c->l.n, 1);
-		assert_queue(&c->l.v[0], "vdx", major(dev), QD_VDX_MINOR);
-		assert_string_equal(c->l.v[0].via, "vdx1");
+		assert_queue_via(&c->l.v[0], "vdx", major(dev), QD_VDX_MINOR,
+				 "vdx1");
 	}
 }
+
+/* loop0 and below it, with --stack: a backing file VIA cannot follow. */
+static void assert_loop0_unknown(struct ctx *c, const char *via)
+{
+	assert_int_equal(
+		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
+	assert_int_equal(c->l.n, 2);
+	assert_queue(&c->l.v[0], "loop0", 7, 0);
+	assert_unknown(&c->l.v[1], via);
+}
+
+#define DELETED_VIA                                                            \
+	"backing file /images/disk.img (deleted) of loop0: the device under "  \
+	"it is unknown"
 
 /* A backing file gone from the tree: the loop device still serves. */
 static void test_loop_backing_file_gone(void **state)
@@ -254,12 +303,7 @@ static void test_loop_backing_file_gone(void **state)
 	assert_int_equal(unlink(path), 0);
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
 		   QD_IMAGE);
-	assert_int_equal(
-		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 2);
-	assert_queue(&c->l.v[0], "loop0", 7, 0);
-	assert_unknown(&c->l.v[1], "backing file /images/disk.img (deleted) "
-				   "of loop0: the device under it is unknown");
+	assert_loop0_unknown(c, DELETED_VIA);
 }
 
 /*
@@ -273,20 +317,12 @@ static void test_loop_backing_file_replaced(void **state)
 
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
 		   QD_IMAGE);
-	assert_int_equal(
-		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 2);
-	assert_queue(&c->l.v[0], "loop0", 7, 0);
-	assert_int_equal(c->l.v[1].kind, CTL_BLK_UNKNOWN);
-
+	assert_loop0_unknown(c, DELETED_VIA);
 	/* A backing file out of the root's reach: unknown as well. */
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/elsewhere/disk.img\n");
-	assert_int_equal(
-		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 2);
-	assert_unknown(&c->l.v[1],
-		       "backing file /elsewhere/disk.img of loop0 is out of "
-		       "reach here: the device under it is unknown");
+	assert_loop0_unknown(c, "backing file /elsewhere/disk.img of loop0 is "
+				"out of reach here: the device under it is "
+				"unknown");
 	/* Not asked to go below: loop0 alone, no note. */
 	assert_int_equal(resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP), 0);
 	assert_int_equal(c->l.n, 1);
@@ -408,8 +444,7 @@ static void test_new_file(void **state)
 				 major(dev) ? CTL_BLK_QUEUE : CTL_BLK_NODEV);
 		return;
 	}
-	assert_queue(&c->l.v[0], "vdx", major(dev), QD_VDX_MINOR);
-	assert_string_equal(c->l.v[0].via, "vdx1");
+	assert_queue_via(&c->l.v[0], "vdx", major(dev), QD_VDX_MINOR, "vdx1");
 }
 
 /* Regressions: each of these once failed. */
@@ -565,44 +600,22 @@ static void test_device_target_exact(void **state)
 {
 	struct ctx *c = *state;
 	static const char *const dm0[] = {"dm-0", "253:0"};
-	const struct ctl_blkdev *d;
 
 	for (size_t i = 0; i < ARRAY_SIZE(dm0); i++) {
 		assert_int_equal(resolve(c, dm0[i], CTL_BLK_FOLLOW_LOOP), 0);
 		assert_int_equal(c->l.n, 1);
-		d = &c->l.v[0];
-		assert_string_equal(d->name, "dm-0");
-		assert_int_equal(d->kind, CTL_BLK_NOQUEUE);
-		assert_int_equal(d->major, 253);
-		assert_int_equal(d->minor, 0);
-		assert_string_equal(d->via,
-				    "bio-based, no request queue; --stack "
-				    "reaches the 2 devices below it");
+		assert_noqueue(&c->l.v[0], "dm-0", 253, 0,
+			       "bio-based, no request queue; --stack "
+			       "reaches the 2 devices below it");
 	}
 	/* A stack of two: only the top. */
 	assert_int_equal(resolve(c, "dm-2", 0), 0);
 	assert_int_equal(c->l.n, 1);
-	assert_string_equal(c->l.v[0].name, "dm-2");
-	assert_int_equal(c->l.v[0].kind, CTL_BLK_NOQUEUE);
-	/* Nothing below at all: no hint. */
-	assert_int_equal(resolve(c, "zram0", CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 1);
-	assert_string_equal(c->l.v[0].via, "bio-based, no request queue");
-	/* A request-based dm device, a partition: test_one_queue(). */
-}
-
-/* --stack on a request-based dm device: its queue and those below. */
-static void test_stack_request_based(void **state)
-{
-	struct ctx *c = *state;
-	const struct ctl_blkdev *d;
-
-	assert_int_equal(resolve(c, "dm-4", CTL_BLK_STACK), 0);
-	assert_int_equal(c->l.n, 2);
-	assert_queue(&c->l.v[0], "dm-4", 253, 4);
-	d = &c->l.v[1];
-	assert_queue(d, "nvme0n1", 259, 0);
-	assert_string_equal(d->via, "dm-4 > nvme0n1p1");
+	assert_noqueue(&c->l.v[0], "dm-2", 253, 2,
+		       "bio-based, no request queue; --stack reaches the "
+		       "device below it");
+	/* Nothing below (zram0), a request-based dm device, a partition:
+	 * test_bio_based_noqueue(), test_one_queue(). */
 }
 
 /*
@@ -620,9 +633,8 @@ static void test_path_on_stacks(void **state)
 		skip(); /* the image's MAJ:MIN cannot be mapped here */
 	assert_int_equal(resolve(c, path, 0), 0);
 	assert_int_equal(c->l.n, 2);
-	assert_queue(find(&c->l, "sda"), "sda", 8, 0);
+	assert_queue_via(find(&c->l, "sda"), "sda", 8, 0, "dm-0 > sda1");
 	assert_queue(find(&c->l, "nvme0n1"), "nvme0n1", 259, 0);
-	assert_string_equal(find(&c->l, "sda")->via, "dm-0 > sda1");
 
 	assert_true(qd_image_on(QD_VIRT "/dm-4"));
 	assert_int_equal(resolve(c, path, 0), 0);
@@ -654,11 +666,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_one_queue),
 		T(test_bio_based_noqueue),
-		T(test_dm_over_two_disks),
+		T(test_stack),
 		T(test_dm_same_disk_once),
 		T(test_dedupe_across_targets),
 		T(test_device_target_exact),
-		T(test_stack_request_based),
 		T(test_path_on_stacks),
 		T(test_loop_backing_file),
 		T(test_loop_backing_file_gone),
