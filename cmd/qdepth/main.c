@@ -69,15 +69,41 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static void parse_opts(struct opts *o, int argc, char **argv)
+/* Exit 2 with "NAME ARG: WHAT": the value ARG of option NAME is bad. */
+static _Noreturn void bad_value(const char *name, const char *arg,
+				const char *what)
+{
+	cli_die(CTL_EXIT_USAGE, "%s %s: %s", name, arg, what);
+}
+
+/* ARG of option NAME as an integer MIN..MAX; else bad_value(). */
+static uint64_t number(const char *name, const char *arg, uint64_t min,
+		       uint64_t max, const char *what)
 {
 	uint64_t v;
+
+	if (ctl_parse_range(arg, min, max, &v) < 0)
+		bad_value(name, arg, what);
+	return v;
+}
+
+/* The next option that is qdepth's own; the common ones are taken here. */
+static int next_opt(struct opts *o, int argc, char **argv)
+{
 	int c;
 
-	while ((c = cli_getopt(argc, argv, CTL_CLI_SHORTOPTS, longopts)) !=
-	       -1) {
-		if (cli_common_opt(&o->cli, c, optarg, usage))
-			continue;
+	do
+		c = cli_getopt(argc, argv, CTL_CLI_SHORTOPTS, longopts);
+	while (c != -1 && cli_common_opt(&o->cli, c, optarg, usage));
+	return c;
+}
+
+static void parse_opts(struct opts *o, int argc, char **argv)
+{
+	static const char posint[] = "not a positive integer";
+	int c;
+
+	while ((c = next_opt(o, argc, argv)) != -1) {
 		switch (c) {
 		case OPT_SCHEDULER:
 			if (!*optarg || strchr(optarg, ' '))
@@ -89,22 +115,18 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case OPT_DEPTH:
 			o->want.set_depth = true;
-			o->depth_arg = optarg;
 			if (strcmp(optarg, "max") == 0)
 				o->want.depth_max = true;
-			else if (ctl_parse_range(optarg, 1, UINT32_MAX,
-						 &o->want.depth) < 0)
-				cli_die(CTL_EXIT_USAGE,
-					"--depth %s: not a positive integer or 'max'",
-					optarg);
+			else
+				o->want.depth = number(
+					"--depth", optarg, 1, UINT32_MAX,
+					"not a positive integer or 'max'");
 			break;
 		case OPT_READ_AHEAD:
-			if (ctl_parse_range(optarg, 0, UINT32_MAX, &v) < 0)
-				cli_die(CTL_EXIT_USAGE,
-					"--read-ahead %s: not a size in KiB",
-					optarg);
+			o->want.read_ahead_kb = number("--read-ahead", optarg,
+						       0, UINT32_MAX,
+						       "not a size in KiB");
 			o->want.set_read_ahead = true;
-			o->want.read_ahead_kb = v;
 			break;
 		case OPT_CLAMP:
 			o->want.clamp = true;
@@ -122,41 +144,29 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			o->ignore_noqueue = 1;
 			break;
 		case OPT_MIN_DEPTH:
+			o->depth.min = number("--min-depth", optarg, 1,
+					      UINT32_MAX, posint);
+			o->depth.min_set = true;
+			break;
 		case OPT_MAX_DEPTH:
-			if (ctl_parse_range(optarg, 1, UINT32_MAX, &v) < 0)
-				cli_die(CTL_EXIT_USAGE,
-					"%s %s: not a positive integer",
-					c == OPT_MIN_DEPTH ? "--min-depth"
-							   : "--max-depth",
-					optarg);
-			if (c == OPT_MIN_DEPTH) {
-				o->depth.min = v;
-				o->depth.min_set = true;
-			} else {
-				o->depth.max = v;
-				o->depth.max_set = true;
-			}
+			o->depth.max = number("--max-depth", optarg, 1,
+					      UINT32_MAX, posint);
+			o->depth.max_set = true;
 			break;
 		case OPT_INTERVAL:
 			if (ctl_parse_seconds(optarg, &o->interval) < 0)
-				cli_die(CTL_EXIT_USAGE,
-					"--interval %s: not a positive number of seconds",
-					optarg);
+				bad_value("--interval", optarg,
+					  "not a positive number of seconds");
 			break;
 		case OPT_COUNT:
-			if (ctl_parse_range(optarg, 1, UINT32_MAX, &o->count) <
-			    0)
-				cli_die(CTL_EXIT_USAGE,
-					"--count %s: not a positive integer",
-					optarg);
+			o->count = number("--count", optarg, 1, UINT32_MAX,
+					  posint);
 			o->count_set = 1;
 			break;
 		case OPT_SATURATION:
-			if (ctl_parse_range(optarg, 1, 100, &v) < 0)
-				cli_die(CTL_EXIT_USAGE,
-					"--saturation %s: not a percentage 1-100",
-					optarg);
-			o->saturation = (double)v;
+			o->saturation =
+				(double)number("--saturation", optarg, 1, 100,
+					       "not a percentage 1-100");
 			break;
 		}
 	}

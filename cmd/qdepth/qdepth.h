@@ -19,7 +19,6 @@
 struct opts {
 	struct ctl_cli cli;
 	struct ctl_queue_want want;
-	const char *depth_arg;
 	const char *save;
 	int udev;
 	int stack; /* a device target includes the devices below it */
