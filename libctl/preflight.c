@@ -26,6 +26,7 @@
 #include "ctl/mount.h"
 #include "ctl/preflight.h"
 #include "ctl/queue.h"
+#include "ctl/target.h"
 #include "ctl/vm.h"
 #include "internal.h"
 
@@ -354,20 +355,17 @@ static int running_code(const struct ctl_root *r, dev_t dev, int id, char *why,
 }
 
 /*
- * Why the mount ID serving PATH holds the running system, into WHY ("" if
- * nothing does): the sysroot's system directories, the host's, then the
- * code this process runs.
+ * Why the mount ID of the file system DEV holds the running system, into
+ * WHY ("" if nothing does): the sysroot's system directories, the host's,
+ * then the code this process runs.
  */
-static int system_reason(const struct ctl_root *r, const char *path, int id,
-			 char *why, size_t len)
+static int system_reason(const struct ctl_root *r, dev_t dev, int id, char *why,
+			 size_t len)
 {
 	const char *root = ctl_root_dir(r);
 	size_t rl = strlen(root);
-	struct stat st;
 
 	why[0] = '\0';
-	if (stat(path, &st) < 0)
-		return neg_errno();
 	while (rl > 1 && root[rl - 1] == '/')
 		rl--;
 	for (int host = ctl_root_is_host(r); host < 2; host++) {
@@ -381,7 +379,7 @@ static int system_reason(const struct ctl_root *r, const char *path, int id,
 			else
 				snprintf(p, sizeof(p), "%.*s%s", (int)rl, root,
 					 strcmp(d, "/") ? d : "");
-			err = on_mount(r, p, st.st_dev, id);
+			err = on_mount(r, p, dev, id);
 			if (err < 0)
 				return err;
 			if (err) {
@@ -391,16 +389,20 @@ static int system_reason(const struct ctl_root *r, const char *path, int id,
 			}
 		}
 	}
-	return running_code(r, st.st_dev, id, why, len);
+	return running_code(r, dev, id, why, len);
 }
 
-int ctl_preflight_measure_mount(const struct ctl_root *r, const char *path,
+int ctl_preflight_measure_mount(const struct ctl_root *r,
+				const struct ctl_target *t,
 				struct ctl_pf_mount *m)
 {
 	struct ctl_mount mnt = {0};
-	int err = ctl_mount_by_path(r, path, &mnt);
+	char path[PATH_MAX];
+	int err = ctl_target_found(t, path, sizeof(path));
 
 	*m = (struct ctl_pf_mount){0};
+	if (err == 0)
+		err = ctl_mount_by_path(r, path, &mnt);
 	if (err < 0) {
 		ctl_mount_clear(&mnt);
 		return err;
@@ -411,7 +413,7 @@ int ctl_preflight_measure_mount(const struct ctl_root *r, const char *path,
 	join_opts(mnt.vfs_opts, mnt.fs_opts, m->opts, sizeof(m->opts));
 	m->ro = (mnt.vfs_flags & MS_RDONLY) || mnt.sb_ro;
 	m->dev = mnt.dev;
-	err = system_reason(r, path, mnt.id, m->system, sizeof(m->system));
+	err = system_reason(r, t->dev, mnt.id, m->system, sizeof(m->system));
 	ctl_mount_clear(&mnt);
 	return err;
 }

@@ -119,12 +119,13 @@ static int add_skip(struct results *rs, const char *check, const char *value,
 		_r ? 0 : -ENOMEM;                                              \
 	})
 
-static int run_mount(const struct ctl_root *r, const char *path,
-		     const struct pf_policy *p, struct results *rs)
+static int run_mount(const struct ctl_root *r, const struct ctl_target *t,
+		     const char *path, const struct pf_policy *p,
+		     struct results *rs)
 {
 	struct ctl_pf_mount pm;
 	struct ctl_pf_ext4 pe;
-	int err = ctl_preflight_measure_mount(r, path, &pm);
+	int err = ctl_preflight_measure_mount(r, t, &pm);
 
 	if (err < 0) {
 		if (err == -ENOMEM)
@@ -309,7 +310,7 @@ int pf_run(const struct ctl_root *r, const struct ctl_target *t, uint64_t size,
 	else
 		err = ADD(&rs, pf_judge_space, &sp, p);
 	if (!err)
-		err = run_mount(r, path, p, &rs);
+		err = run_mount(r, t, path, p, &rs);
 	if (!err)
 		err = run_queues(r, t, path, p, &rs);
 	if (!err)

@@ -16,6 +16,7 @@
 
 #include "ctl/blk.h"
 #include "ctl/root.h"
+#include "ctl/target.h"
 
 /* A write of unknown size (TARGET is a directory or a new file, and no
  * --size): the checks judge what they can without it and say so. */
@@ -106,14 +107,16 @@ struct ctl_pf_uring {
 /* --- gathering --- */
 
 /*
- * The mount that serves PATH (a host path that exists) into M, and
+ * The mount that serves the resolved target T (a file or directory; for a
+ * new file its directory, as ctl_target_found() names it) into M, and
  * whether it holds the running system: it serves /, /usr, /boot, /etc or
  * /var (the host's, and with a sysroot the ones under it), or a file this
  * process runs code from (<root>/proc/self/maps: the program, the dynamic
  * loader, libc). Returns 0, -ENOENT when the mount is not in mountinfo,
  * or -errno.
  */
-int ctl_preflight_measure_mount(const struct ctl_root *r, const char *path,
+int ctl_preflight_measure_mount(const struct ctl_root *r,
+				const struct ctl_target *t,
 				struct ctl_pf_mount *m);
 
 /*

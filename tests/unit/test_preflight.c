@@ -1106,13 +1106,22 @@ static const char *devno(const char *p)
 	return buf[k];
 }
 
+/* The mount the gatherer finds for host path P into M. */
+static void mount_of(struct ctl_root *r, const char *p, struct ctl_pf_mount *m)
+{
+	struct ctl_target t;
+
+	assert_int_equal(ctl_target_resolve(r, p, CTL_TARGET_FILE, &t), 0);
+	memset(m, 0xff, sizeof(*m));
+	assert_int_equal(ctl_preflight_measure_mount(r, &t, m), 0);
+}
+
 /* The system reason the gatherer finds for host path P. */
 static const char *system_of(struct ctl_root *r, const char *p)
 {
 	static struct ctl_pf_mount m;
 
-	memset(&m, 0xff, sizeof(m));
-	assert_int_equal(ctl_preflight_measure_mount(r, p, &m), 0);
+	mount_of(r, p, &m);
 	return m.system;
 }
 
@@ -1159,7 +1168,7 @@ static void test_measure_mount_system(void **state)
 
 	snprintf(p, sizeof(p), "%s/data", d);
 	assert_string_equal(system_of(r, p), "");
-	assert_int_equal(ctl_preflight_measure_mount(r, p, &m), 0);
+	mount_of(r, p, &m);
 	snprintf(want, sizeof(want), "%s/data", d);
 	assert_string_equal(m.target, want);
 	assert_string_equal(m.source, "/dev/fk0");
