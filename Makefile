@@ -110,6 +110,10 @@ test_queue_LDFLAGS := -Wl,--wrap=ctl_kmod_load_sched,--wrap=ctl_kmod_find_sched
 # dlopen()s one): linked, test_ext4's stand-in for ext2fs_close_free wins.
 test_ext4_LDFLAGS := -Wl,--no-as-needed -lext2fs -Wl,--as-needed
 
+# test_preflight includes the tool's policy and checks (cmd/preflight/).
+$(B)/tests/test_preflight: $(filter-out cmd/preflight/main.c,\
+	$(wildcard cmd/preflight/*.c))
+
 $(B)/tests/%: tests/unit/%.c $(CLI_LIB) $(B)/libctl.a $(HDRS) $(TEST_HDRS) \
 		| $(B)/tests
 	$(CC) $(CFLAGS) -I. -Wno-missing-prototypes \
