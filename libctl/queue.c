@@ -190,16 +190,15 @@ void ctl_queue_range(const struct ctl_queue *q, const char *sched,
 		*max = *min;
 }
 
-static int reject(struct ctl_queue_change *c, int err, const char *fmt, ...)
-	_printf_(3, 4);
-static int reject(struct ctl_queue_change *c, int err, const char *fmt, ...)
+int ctl_queue_outcome(struct ctl_queue_change *c, enum ctl_queue_result res,
+		      int err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
-	c->result = CTL_QUEUE_REJECTED;
+	c->result = res;
 	c->err = err;
 	return err;
 }
@@ -213,12 +212,14 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 	snprintf(c->sched, sizeof(c->sched), "%s", q->sched);
 	if (w->sched) {
 		if (q->sched_fixed && strcmp(w->sched, "none") != 0)
-			return reject(c, -EINVAL,
-				      "queue takes no I/O scheduler");
+			return ctl_queue_outcome(
+				c, CTL_QUEUE_REJECTED, -EINVAL,
+				"queue takes no I/O scheduler");
 		if (!ctl_queue_has_sched(q, w->sched))
-			return reject(c, -EINVAL,
-				      "unknown scheduler %s; available: %s",
-				      w->sched, q->scheds);
+			return ctl_queue_outcome(
+				c, CTL_QUEUE_REJECTED, -EINVAL,
+				"unknown scheduler %s; available: %s", w->sched,
+				q->scheds);
 		snprintf(c->sched, sizeof(c->sched), "%s", w->sched);
 	}
 	ctl_queue_range(q, c->sched, &c->min, &c->max);
@@ -228,8 +229,8 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 	if (c->depth >= c->min && c->depth <= c->max)
 		return 0;
 	if (!w->clamp)
-		return reject(
-			c, -ERANGE,
+		return ctl_queue_outcome(
+			c, CTL_QUEUE_REJECTED, -ERANGE,
 			"depth %" PRIu64 " out of range %" PRIu64 "..%" PRIu64
 			" with scheduler %s; use --clamp or pick a scheduler",
 			c->depth, c->min, c->max, c->sched);
@@ -300,11 +301,8 @@ static int read_u64_fd(int fd, uint64_t *v)
 
 static int fail(struct ctl_queue_change *c, int err, const char *what)
 {
-	snprintf(c->why, sizeof(c->why), "writing %s: %s", what,
-		 strerror(-err));
-	c->result = CTL_QUEUE_FAILED;
-	c->err = err;
-	return err;
+	return ctl_queue_outcome(c, CTL_QUEUE_FAILED, err, "writing %s: %s",
+				 what, strerror(-err));
 }
 
 /* The attributes apply wrote, each open for its read-back (or -1). */
@@ -534,31 +532,23 @@ int ctl_queue_revert_at(int dfd, struct ctl_queue_change *c)
 		snprintf(c->why, sizeof(c->why), "rolled back");
 		return 0;
 	}
-	c->result = CTL_QUEUE_FAILED;
-	c->err = err;
 	if (err == -EIO)
-		snprintf(c->why, sizeof(c->why),
-			 "rollback incomplete: now scheduler %s depth %" PRIu64
-			 " read_ahead_kb %" PRIu64,
-			 c->after.sched, c->after.depth,
-			 c->after.read_ahead_kb);
-	else
-		snprintf(c->why, sizeof(c->why), "rollback failed: %s",
-			 strerror(-err));
-	return err;
+		return ctl_queue_outcome(
+			c, CTL_QUEUE_FAILED, err,
+			"rollback incomplete: now scheduler %s depth %" PRIu64
+			" read_ahead_kb %" PRIu64,
+			c->after.sched, c->after.depth, c->after.read_ahead_kb);
+	return ctl_queue_outcome(c, CTL_QUEUE_FAILED, err,
+				 "rollback failed: %s", strerror(-err));
 }
 
 int ctl_queue_revert(const struct ctl_root *r, struct ctl_queue_change *c)
 {
 	_cleanup_close_ int dfd = ctl_queue_open(r, c->before.name);
 
-	if (dfd < 0) {
-		c->result = CTL_QUEUE_FAILED;
-		c->err = dfd;
-		snprintf(c->why, sizeof(c->why), "rollback failed: %s",
-			 strerror(-dfd));
-		return dfd;
-	}
+	if (dfd < 0)
+		return ctl_queue_outcome(c, CTL_QUEUE_FAILED, dfd,
+					 "rollback failed: %s", strerror(-dfd));
 	return ctl_queue_revert_at(dfd, c);
 }
 

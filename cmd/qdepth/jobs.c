@@ -65,24 +65,23 @@ int *lock_jobs(struct opts *o, struct job *j, size_t n)
 			fds[i] = fd;
 			continue;
 		}
-		c->result = CTL_QUEUE_FAILED;
-		c->err = fd;
 		if (fd == -ETIMEDOUT)
-			snprintf(c->why, sizeof(c->why),
-				 "another qdepth is changing this queue: "
-				 "waited %d s for " CTL_QUEUE_LOCK_DIR
-				 "/%u:%u.lock",
-				 LOCK_WAIT_MS / 1000, order[i]->major,
-				 order[i]->minor);
+			ctl_queue_outcome(
+				c, CTL_QUEUE_FAILED, fd,
+				"another qdepth is changing this "
+				"queue: waited %d s for " CTL_QUEUE_LOCK_DIR
+				"/%u:%u.lock",
+				LOCK_WAIT_MS / 1000, order[i]->major,
+				order[i]->minor);
 		else
-			snprintf(c->why, sizeof(c->why),
-				 "cannot lock " CTL_QUEUE_LOCK_DIR
-				 "/%u:%u.lock: %s%s",
-				 order[i]->major, order[i]->minor,
-				 strerror(-fd),
-				 (fd == -EPERM || fd == -EACCES) && geteuid()
-					 ? " (run as root)"
-					 : "");
+			ctl_queue_outcome(
+				c, CTL_QUEUE_FAILED, fd,
+				"cannot lock " CTL_QUEUE_LOCK_DIR
+				"/%u:%u.lock: %s%s",
+				order[i]->major, order[i]->minor, strerror(-fd),
+				(fd == -EPERM || fd == -EACCES) && geteuid()
+					? " (run as root)"
+					: "");
 	}
 	free(order);
 	return fds;
@@ -115,13 +114,9 @@ int plan_one(struct opts *o, struct job *j, unsigned int fields)
 		      : ctl_queue_read_at(
 				o->root, j->dfd, j->name,
 				fields | ctl_queue_plan_fields(&j->want), &q);
-	if (err < 0) {
-		c->result = CTL_QUEUE_FAILED;
-		c->err = err;
-		snprintf(c->why, sizeof(c->why), "reading queue: %s",
-			 strerror(-err));
-		return err;
-	}
+	if (err < 0)
+		return ctl_queue_outcome(c, CTL_QUEUE_FAILED, err,
+					 "reading queue: %s", strerror(-err));
 	/* The number the lock was taken by, unless read here. */
 	if (!(fields & CTL_QUEUE_DEVNO)) {
 		q.major = j->major;
@@ -129,25 +124,18 @@ int plan_one(struct opts *o, struct job *j, unsigned int fields)
 	}
 	/* A value that cannot be read can be neither put back nor saved;
 	 * without the scheduler, the depth has no range either. */
-	if (!(q.have & CTL_QUEUE_SCHED)) {
-		c->result = CTL_QUEUE_FAILED;
-		c->err = -ENODATA;
-		snprintf(c->why, sizeof(c->why),
-			 "scheduler cannot be read: no range for the depth, "
-			 "nothing to put back");
-		return c->err;
-	}
+	if (!(q.have & CTL_QUEUE_SCHED))
+		return ctl_queue_outcome(c, CTL_QUEUE_FAILED, -ENODATA,
+					 "scheduler cannot be read: no range "
+					 "for the depth, nothing to put back");
 	if (!(q.have & CTL_QUEUE_READ_AHEAD) &&
-	    (j->want.set_read_ahead || (o->save && !o->cli.dry_run))) {
-		c->result = CTL_QUEUE_FAILED;
-		c->err = -ENODATA;
-		snprintf(c->why, sizeof(c->why),
-			 "read_ahead_kb cannot be read: %s",
-			 j->want.set_read_ahead
-				 ? "a failed change could not put it back"
-				 : "--save could not record it");
-		return c->err;
-	}
+	    (j->want.set_read_ahead || (o->save && !o->cli.dry_run)))
+		return ctl_queue_outcome(
+			c, CTL_QUEUE_FAILED, -ENODATA,
+			"read_ahead_kb cannot be read: %s",
+			j->want.set_read_ahead
+				? "a failed change could not put it back"
+				: "--save could not record it");
 	/* Not registered: try its module (a dry run only looks it up); if
 	 * there is none, the plan names the registered ones. */
 	if (j->want.sched)

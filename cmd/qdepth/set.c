@@ -322,12 +322,12 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 		if (x->err) {
 			/* In udev mode a device gone by the time the rule
 			 * runs is one the change does not apply to. */
-			c->result = o->udev		? CTL_QUEUE_NA
-				    : x->err == -EINVAL ? CTL_QUEUE_REJECTED
-							: CTL_QUEUE_FAILED;
-			c->err = x->err;
-			snprintf(c->why, sizeof(c->why), "%s",
-				 resolve_hint(x->err));
+			ctl_queue_outcome(c,
+					  o->udev ? CTL_QUEUE_NA
+					  : x->err == -EINVAL
+						  ? CTL_QUEUE_REJECTED
+						  : CTL_QUEUE_FAILED,
+					  x->err, "%s", resolve_hint(x->err));
 		} else if (x->dev.kind != CTL_BLK_QUEUE) {
 			c->result = CTL_QUEUE_NA;
 			snprintf(c->why, sizeof(c->why), "%s", x->dev.via);
@@ -366,12 +366,10 @@ static int same_disk(const struct ctl_queue *saved, const struct ctl_queue *now,
 	if (!saved->major ||
 	    (saved->major == now->major && saved->minor == now->minor))
 		return 1;
-	c->result = CTL_QUEUE_FAILED;
-	c->err = -ENODEV;
-	snprintf(
-		c->why, sizeof(c->why),
-		"saved as %u:%u, now %u:%u: another disk has this name; not restored",
-		saved->major, saved->minor, now->major, now->minor);
+	ctl_queue_outcome(c, CTL_QUEUE_FAILED, -ENODEV,
+			  "saved as %u:%u, now %u:%u: another disk has this "
+			  "name; not restored",
+			  saved->major, saved->minor, now->major, now->minor);
 	return 0;
 }
 

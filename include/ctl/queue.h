@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "ctl/blk.h"
+#include "ctl/macro.h"
 #include "ctl/root.h"
 
 /* nr_requests below this silently becomes this (BLKDEV_MIN_RQ). */
@@ -172,6 +173,14 @@ int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
 
 /* Name of a result ("applied", "clamped", ...). */
 const char *ctl_queue_result_name(enum ctl_queue_result res);
+
+/*
+ * Record the outcome RES of change C with its error ERR (-errno; 0 for
+ * none) and the reason, formatted as printf(3) does, in C->why. Returns
+ * ERR: `return ctl_queue_outcome(c, CTL_QUEUE_FAILED, err, ...);`.
+ */
+int ctl_queue_outcome(struct ctl_queue_change *c, enum ctl_queue_result res,
+		      int err, const char *fmt, ...) _printf_(4, 5);
 
 /*
  * libkmod (loaded on first use): load the module for scheduler SCHED

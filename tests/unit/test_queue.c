@@ -654,6 +654,26 @@ static void test_result_names(void **state)
 			    "?");
 }
 
+/* An outcome recorded in one call: result, error and reason. */
+static void test_outcome(void **state)
+{
+	struct ctl_queue_change c = {.result = CTL_QUEUE_PLANNED};
+
+	(void)state;
+	assert_int_equal(ctl_queue_outcome(&c, CTL_QUEUE_FAILED, -EIO,
+					   "reading %s: %d", "queue", 7),
+			 -EIO);
+	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	assert_int_equal(c.err, -EIO);
+	assert_string_equal(c.why, "reading queue: 7");
+	/* No error: a result with its note only; a long reason is cut. */
+	assert_int_equal(ctl_queue_outcome(&c, CTL_QUEUE_NA, 0, "%0400d", 1),
+			 0);
+	assert_int_equal(c.result, CTL_QUEUE_NA);
+	assert_int_equal(c.err, 0);
+	assert_int_equal(strlen(c.why), sizeof(c.why) - 1);
+}
+
 /* Entries of directory DIR other than . and .. */
 static int count_entries(const char *dir)
 {
@@ -1305,6 +1325,7 @@ int main(void)
 		T(test_lock_dir_private),
 		T(test_kmod_find),
 		T(test_result_names),
+		T(test_outcome),
 		T(test_save_load),
 		T(test_load_bad),
 		T(test_load_cut),
