@@ -105,6 +105,7 @@ $(BINS): $(B)/%: $$(call tool_obj,$$*) $(CLI_LIB) $(B)/libctl.a
 # Link-time stubs of a unit test (-Wl,--wrap=), where a fake tree cannot
 # behave as the kernel does.
 test_vm_LDFLAGS := -Wl,--wrap=ctl_root_write_file
+test_target_LDFLAGS := -Wl,--wrap=ctl_blkid_evaluate
 test_queue_LDFLAGS := -Wl,--wrap=ctl_kmod_load_sched,--wrap=ctl_kmod_find_sched
 # libctl/ext4.c uses a libext2fs the program is linked with (else it
 # dlopen()s one): linked, test_ext4's stand-in for ext2fs_close_free wins.

@@ -289,7 +289,10 @@ int ctl_target_resolve(const struct ctl_root *r, const char *word,
 		t->by = CTL_TARGET_BY_DEVNO;
 		return by_devno(r, makedev(maj, min), t);
 	}
-	if (strchr(word, '/'))
+	/* "." and ".." are the working directory and its parent, never a
+	 * device name (jcommit show . worked before the resolver). */
+	if (strchr(word, '/') || strcmp(word, ".") == 0 ||
+	    strcmp(word, "..") == 0)
 		return by_path(r, word, flags, t);
 	return by_word(r, word, flags, t);
 }

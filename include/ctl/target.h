@@ -11,7 +11,7 @@
  *     with a '/') is the device libblkid finds with that tag: DEV.
  *  3. MAJ:MIN (digits:digits) is that device, which must be in
  *     <root>/sys/dev/block: DEV.
- *  4. A word with a '/' is a path. A path whose stat() is a block device
+ *  4. A word with a '/', and "." and "..", is a path. A path whose stat() is a block device
  *     (a /dev node or a symlink to one) is that device: DEV. Any other
  *     existing path is PATH. A missing one is NEW with CTL_TARGET_MAY_CREATE
  *     (its directory must exist), else -ENOENT.
@@ -25,8 +25,8 @@
  *     Else an existing file or directory of that name in the working
  *     directory is PATH. Else -ENODEV ("no such device or file"), also with
  *     CTL_TARGET_MAY_CREATE: a mistyped device name never becomes a file.
- *     The word must be a valid name (no "..", ".", at most CTL_NAME_MAX
- *     bytes), else -EINVAL.
+ *     The word must be a valid name (at most CTL_NAME_MAX bytes), else
+ *     -EINVAL.
  *
  * What each kind means downstream: a DEV target is that device (its
  * partition maps to the disk that holds the queue; --stack reaches the

@@ -62,7 +62,13 @@ expect_grep "new.bin: no such file or device" "$WORK/err"
 [ ! -e "$MNT/new.bin" ] || fail "qdepth show created $MNT/new.bin"
 expect_exit 3 "$Q" show "$MNT/nodir/new.bin"
 expect_exit 3 "$Q" show "UUID=00000000-0000-0000-0000-000000000000"
-expect_exit 2 "$Q" show ..
+# "." and ".." are the working directory and its parent, never names.
+mkdir "$MNT/sub"
+for t in . ..; do
+	(cd "$MNT/sub" && expect_exit 0 devices "$t")
+	[ "$(head -n 1 "$WORK/out")" = "$N" ] ||
+		fail "qdepth show $t in $MNT/sub: $(cat "$WORK/out")"
+done
 expect_exit 3 "$Q" show "nosuch$$"
 expect_grep "nosuch$$: no such" "$WORK/err"
 

@@ -324,7 +324,11 @@ static void test_path(void **state)
 	/* "." is a directory as a file operand, no device name. */
 	assert_int_equal(resolve(c, ".", CTL_TARGET_FILE), 0);
 	assert_path(&c->t, ".", "");
-	assert_int_equal(resolve(c, ".", 0), -EINVAL);
+	/* ... and the working directory in any mode (rule 4). */
+	assert_int_equal(resolve(c, ".", 0), 0);
+	assert_path(&c->t, ".", "");
+	assert_int_equal(resolve(c, "..", 0), 0);
+	assert_int_equal(c->t.kind, CTL_TARGET_PATH);
 	/* Existing paths ignore CTL_TARGET_MAY_CREATE. */
 	assert_int_equal(resolve(c, "data.bin",
 				 CTL_TARGET_FILE | CTL_TARGET_MAY_CREATE),
@@ -428,7 +432,6 @@ static void test_malformed(void **state)
 	assert_int_equal(ctl_target_resolve(c->root, NULL, 0, &c->t), -EINVAL);
 	assert_int_equal(resolve(c, "", 0), -EINVAL);
 	assert_int_equal(resolve(c, "", CTL_TARGET_FILE), -EINVAL);
-	assert_int_equal(resolve(c, "..", 0), -EINVAL);
 	assert_int_equal(resolve(c, longname, 0), -EINVAL);
 	assert_int_equal(resolve(c, longpath, 0), -ENAMETOOLONG);
 	/* A valid name longer than any kernel name: no such device. */
