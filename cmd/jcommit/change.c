@@ -32,6 +32,13 @@ const char *data_word(int mode)
 	return mode > 0 ? ctl_ext4_data_name(mode) : "none";
 }
 
+/* How a live change reached the kernel, as the report names it. */
+static const char *via_word(int via)
+{
+	return via == CTL_EXT4_VIA_FSCONFIG ? "fsconfig"
+					    : "mount(2) MS_REMOUNT";
+}
+
 void changes_free(struct change *ch, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -193,12 +200,64 @@ static int sb_ready(struct ctl_ext4_fs *fi, uint32_t need)
 	return 0;
 }
 
-/* Plan the superblock part of CH (its new values set): checks, old values. */
+/* The live commit= CH asks for, as the kernel reports it. */
+static unsigned int want_commit(const struct change *ch)
+{
+	return ch->commit ? ch->commit : CTL_EXT4_COMMIT_DEFAULT;
+}
+
+/* Is each part of CH at the asked value already (or not asked)? */
+static int live_same(const struct change *ch)
+{
+	return !ch->live || ch->old_commit == want_commit(ch);
+}
+
+static int opts_same(const struct change *ch)
+{
+	return !ch->set_opts || strcmp(ch->old_opts, ch->opts) == 0;
+}
+
+static int data_same(const struct change *ch)
+{
+	return ch->data == CTL_EXT4_DATA_KEEP || ch->data == ch->old_data;
+}
+
+static int sb_same(const struct change *ch)
+{
+	return !ch->sb || (opts_same(ch) && data_same(ch));
+}
+
+/* Does CH change anything (with --dry-run: would it)? */
+static int changes(const struct change *ch)
+{
+	return !ch->dup && !(live_same(ch) && sb_same(ch));
+}
+
+/* The superblock values of CH's file system now, as its old ones. */
+static void sb_old(struct change *ch)
+{
+	snprintf(ch->old_opts, sizeof(ch->old_opts), "%s",
+		 ctl_ext4_fs_sb_opts(&ch->fi) ? ctl_ext4_fs_sb_opts(&ch->fi)
+					      : "");
+	ch->old_data = ctl_ext4_fs_sb_data(&ch->fi);
+}
+
+/*
+ * Plan the superblock part of CH (its new values set): checks, old
+ * values. A superblock known to hold the new values already is not
+ * written, so it need not be writable.
+ */
 int plan_sb(struct change *ch)
 {
 	uint32_t need = 0;
 	int rc;
 
+	ch->sb = 1;
+	if (ctl_ext4_fs_sb_opts(&ch->fi)) {
+		sb_old(ch);
+		if (sb_same(ch))
+			return 0;
+	}
 	if (ch->set_opts)
 		need |= EXT4_TUNE_FL_MOUNT_OPTS;
 	if (ch->data != CTL_EXT4_DATA_KEEP)
@@ -206,11 +265,7 @@ int plan_sb(struct change *ch)
 	rc = sb_ready(&ch->fi, need);
 	if (rc)
 		return rc;
-	snprintf(ch->old_opts, sizeof(ch->old_opts), "%s",
-		 ctl_ext4_fs_sb_opts(&ch->fi) ? ctl_ext4_fs_sb_opts(&ch->fi)
-					      : "");
-	ch->old_data = ctl_ext4_fs_sb_data(&ch->fi);
-	ch->sb = 1;
+	sb_old(ch);
 	return 0;
 }
 
@@ -231,7 +286,7 @@ int legacy_ok(const struct opts *o, const struct ctl_ext4_fs *fi)
 }
 
 /* Does the superblock of CH still hold the old values? 0 when unknown. */
-static int sb_unchanged(const struct change *ch)
+static int sb_holds_old(const struct change *ch)
 {
 	char cur[CTL_EXT4_MOUNT_OPTS_MAX + 2];
 	int data;
@@ -250,18 +305,19 @@ static int apply_change(const struct opts *o, const struct ctl_root *r,
 
 	if (ch->dup)
 		return 0;
-	if (ch->live) {
+	ch->now_commit = ch->old_commit;
+	if (!live_same(ch)) {
 		rc = live_change(o, r, &ch->fi, ch->commit, &ch->now_commit,
 				 &ch->via, &ch->done_live);
 		if (rc)
 			return rc;
 	}
-	if (!ch->sb)
+	if (sb_same(ch))
 		return 0;
 	err = ctl_ext4_fs_sb_write(&ch->fi, ch->set_opts ? ch->opts : NULL,
 				   ch->data);
 	/* A write can fail after reaching the disk (a failed flush): look. */
-	ch->done_sb = err == 0 || !sb_unchanged(ch);
+	ch->done_sb = err == 0 || !sb_holds_old(ch);
 	return err < 0 ? sb_error(&ch->fi, err) : 0;
 }
 
@@ -309,10 +365,7 @@ static int undo_change(const struct opts *o, const struct ctl_root *r,
 			bad = 1;
 		} else {
 			cli_warn("%s: rolled back: commit %u -> %u (live)",
-				 name,
-				 ch->commit ? ch->commit
-					    : CTL_EXT4_COMMIT_DEFAULT,
-				 now);
+				 name, want_commit(ch), now);
 			ch->done_live = 0;
 			did = 1;
 		}
@@ -355,28 +408,141 @@ int apply_all(const struct opts *o, const struct ctl_root *r, struct change *ch,
 }
 
 /* Print what CH changed (or, with --dry-run, would change). */
-void report_change(const struct opts *o, const struct change *ch)
+static void report_change(const struct opts *o, const struct change *ch)
 {
 	const char *name = ctl_ext4_fs_name(&ch->fi);
 	const char *dry = o->cli.dry_run ? " (dry run)" : "";
 
 	if (ch->dup)
 		return;
-	if (ch->live && o->cli.dry_run)
+	if (ch->live && live_same(ch))
+		report(o, "%s: commit %u unchanged (live)", name,
+		       ch->old_commit);
+	else if (ch->live && o->cli.dry_run)
 		report(o, "%s: commit %u -> %u (live, dry run)", name,
-		       ch->old_commit,
-		       ch->commit ? ch->commit : CTL_EXT4_COMMIT_DEFAULT);
+		       ch->old_commit, want_commit(ch));
 	else if (ch->live)
 		report(o, "%s: commit %u -> %u (live, %s)", name,
-		       ch->old_commit, ch->now_commit,
-		       ch->via == CTL_EXT4_VIA_FSCONFIG
-			       ? "fsconfig"
-			       : "mount(2) MS_REMOUNT");
-	if (ch->sb && ch->set_opts)
+		       ch->old_commit, ch->now_commit, via_word(ch->via));
+	if (ch->sb && ch->set_opts && opts_same(ch))
+		report(o, "%s: superblock mount options \"%s\" unchanged", name,
+		       ch->opts);
+	else if (ch->sb && ch->set_opts)
 		report(o, "%s: superblock mount options \"%s\" -> \"%s\"%s",
 		       name, ch->old_opts, ch->opts, dry);
-	if (ch->sb && ch->data != CTL_EXT4_DATA_KEEP)
+	if (ch->sb && ch->data != CTL_EXT4_DATA_KEEP && data_same(ch))
+		report(o, "%s: superblock default data mode %s unchanged", name,
+		       data_word(ch->data));
+	else if (ch->sb && ch->data != CTL_EXT4_DATA_KEEP)
 		report(o,
 		       "%s: superblock default data mode %s -> %s (next mount)%s",
 		       name, data_word(ch->old_data), data_word(ch->data), dry);
+}
+
+/* --- the table of set and restore (-J, -P, -r, -o) --- */
+
+enum {
+	K_TARGET,
+	K_DEVICE,
+	K_OLD_COMMIT,
+	K_COMMIT,
+	K_OLD_SBOPTS,
+	K_SBOPTS,
+	K_OLD_SBDATA,
+	K_SBDATA,
+	K_VIA,
+	K_RESULT,
+	K_CHANGED,
+};
+
+static const struct ctl_col change_cols[] = {
+	[K_TARGET] = {"TARGET", 0.2, 0,
+		      "mount point (the device when unmounted)"},
+	[K_DEVICE] = {"DEVICE", 0.1, 0, "block device"},
+	[K_OLD_COMMIT] = {"OLD-COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			  "live commit= seconds before"},
+	[K_COMMIT] = {"COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		      "live commit= seconds after (read back)"},
+	[K_OLD_SBOPTS] = {"OLD-SB-OPTS", 0.2, 0,
+			  "superblock mount-options string before"},
+	[K_SBOPTS] = {"SB-OPTS", 0.2, 0,
+		      "superblock mount-options string after"},
+	[K_OLD_SBDATA] = {"OLD-SB-DATA", 0.05, 0,
+			  "superblock default data mode before"},
+	[K_SBDATA] = {"SB-DATA", 0.05, 0, "superblock default data mode after"},
+	[K_VIA] = {"VIA", 0.1, 0, "how the live value changed"},
+	[K_RESULT] = {"RESULT", 0.05, 0, "applied, unchanged or planned"},
+	[K_CHANGED] = {"CHANGED", 0.05, CTL_COL_BOOL,
+		       "something changed (--dry-run: would change)"},
+};
+
+#define CHANGE_COLS                                                            \
+	"TARGET,DEVICE,OLD-COMMIT,COMMIT,OLD-SB-OPTS,SB-OPTS,OLD-SB-DATA,"     \
+	"SB-DATA,RESULT,CHANGED"
+
+void change_columns_help(FILE *f)
+{
+	ctl_out_help(change_cols, ARRAY_SIZE(change_cols), f);
+}
+
+/*
+ * The table of set or restore when an output option asks for one, made
+ * before anything changes (an unknown column is a usage error); NULL
+ * for the report lines.
+ */
+struct ctl_out *changes_out(const struct opts *o)
+{
+	const struct ctl_outfmt *f = &o->cli.fmt;
+
+	if (!f->json && !f->pairs && !f->raw && !f->columns)
+		return NULL;
+	return cli_table_new(&o->cli, "changes", change_cols,
+			     ARRAY_SIZE(change_cols),
+			     o->cli.verbose ? CHANGE_COLS ",VIA" : CHANGE_COLS);
+}
+
+static void change_row(const struct opts *o, struct ctl_out *out,
+		       const struct change *ch)
+{
+	struct ctl_row *row = cli_table_row(out);
+	int c = changes(ch);
+
+	ctl_out_set(out, row, K_TARGET, ctl_ext4_fs_name(&ch->fi));
+	ctl_out_set(out, row, K_DEVICE, ch->fi.dev[0] ? ch->fi.dev : NULL);
+	if (ch->live) {
+		ctl_out_setf(out, row, K_OLD_COMMIT, "%u", ch->old_commit);
+		ctl_out_setf(out, row, K_COMMIT, "%u",
+			     o->cli.dry_run ? want_commit(ch) : ch->now_commit);
+		if (!live_same(ch) && !o->cli.dry_run)
+			ctl_out_set(out, row, K_VIA, via_word(ch->via));
+	}
+	if (ch->sb && ch->set_opts) {
+		ctl_out_set(out, row, K_OLD_SBOPTS, ch->old_opts);
+		ctl_out_set(out, row, K_SBOPTS, ch->opts);
+	}
+	if (ch->sb && ch->data != CTL_EXT4_DATA_KEEP) {
+		ctl_out_set(out, row, K_OLD_SBDATA, data_word(ch->old_data));
+		ctl_out_set(out, row, K_SBDATA, data_word(ch->data));
+	}
+	ctl_out_set(out, row, K_RESULT,
+		    !c		     ? "unchanged"
+		    : o->cli.dry_run ? "planned"
+				     : "applied");
+	ctl_out_set(out, row, K_CHANGED, c ? "1" : "0");
+}
+
+/*
+ * Report the N changes CH, made (or planned): a row each in OUT, or the
+ * report lines when OUT is NULL. Returns 0 or 3 (output lost).
+ */
+int changes_report(const struct opts *o, struct ctl_out *out,
+		   const struct change *ch, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!out)
+			report_change(o, &ch[i]);
+		else if (!ch[i].dup)
+			change_row(o, out, &ch[i]);
+	}
+	return out ? cli_table_print(&o->cli, out) : 0;
 }

@@ -68,7 +68,7 @@ struct change {
 	int set_opts; /* replace its mount-options string with OPTS */
 	char opts[CTL_EXT4_MOUNT_OPTS_MAX + 1];
 	char old_opts[CTL_EXT4_MOUNT_OPTS_MAX + 2];
-	int data, old_data; /* journal-mode bits; DATA KEEP: unchanged */
+	int data, old_data; /* journal-mode bits; DATA KEEP: not asked */
 	int done_live, done_sb; /* what a rollback must undo */
 };
 
@@ -101,7 +101,10 @@ int plan_sb(struct change *ch);
 int legacy_ok(const struct opts *o, const struct ctl_ext4_fs *fi);
 int apply_all(const struct opts *o, const struct ctl_root *r, struct change *ch,
 	      size_t n, const char *verb, int *kept);
-void report_change(const struct opts *o, const struct change *ch);
+void change_columns_help(FILE *f);
+struct ctl_out *changes_out(const struct opts *o);
+int changes_report(const struct opts *o, struct ctl_out *out,
+		   const struct change *ch, size_t n);
 
 /* set.c, restore.c, checkpoint.c, check.c */
 int cmd_set(const struct opts *o, const struct ctl_root *r,

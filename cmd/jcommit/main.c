@@ -74,6 +74,9 @@ static void usage(void)
 	      "Columns:\n",
 	      stdout);
 	show_columns_help(stdout);
+	fputs("\nColumns of set and restore (with -J, -P, -r or -o):\n",
+	      stdout);
+	change_columns_help(stdout);
 }
 
 /* --- options --- */

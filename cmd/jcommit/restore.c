@@ -278,17 +278,20 @@ static int read_records(const char *file, struct record **recs, size_t *n)
 int cmd_restore(const struct opts *o, const struct ctl_root *r,
 		const char *file)
 {
+	struct ctl_out *out = changes_out(o);
 	struct record *recs = NULL;
 	struct change *ch;
 	size_t n = 0, bad = 0;
 	int rc = read_records(file, &recs, &n), kept;
 
-	if (rc)
+	if (rc) {
+		ctl_out_free(out);
 		return rc;
+	}
 	if (n == 0) {
 		cli_warn("%s: no records; nothing to restore", file);
 		free(recs);
-		return CTL_EXIT_OK;
+		return changes_report(o, out, NULL, 0);
 	}
 	ch = calloc(n, sizeof(*ch));
 	if (!ch)
@@ -314,10 +317,12 @@ int cmd_restore(const struct opts *o, const struct ctl_root *r,
 	}
 	if (!o->cli.dry_run)
 		rc = apply_all(o, r, ch, n, "restored", &kept);
-	if (rc == 0)
-		for (size_t i = 0; i < n; i++)
-			report_change(o, &ch[i]);
+	if (rc == 0) {
+		rc = changes_report(o, out, ch, n);
+		out = NULL;
+	}
 out:
+	ctl_out_free(out);
 	changes_free(ch, n);
 	return rc;
 }

@@ -160,14 +160,45 @@ static void save_putback(const char *path, const struct prev_save *ps)
 
 /* --- set --- */
 
+/*
+ * The superblock string of CH: CUR with commit= set to --commit. Returns
+ * 0 or an exit code after a message.
+ */
+static int merge_commit(const struct opts *o, struct change *ch,
+			const char *cur)
+{
+	const char *name = ctl_ext4_fs_name(&ch->fi);
+	char val[16];
+	int err;
+
+	/* The kernel reads it with base 0: "010" would be 8. */
+	snprintf(val, sizeof(val), "%u", o->commit);
+	err = ctl_ext4_opts_merge(cur, "commit", val, ch->opts,
+				  sizeof(ch->opts));
+	if (err == -E2BIG || err == -ENAMETOOLONG) {
+		char full[256];
+
+		ctl_ext4_opts_merge(cur, "commit", val, full, sizeof(full));
+		cli_warn(
+			"%s: superblock mount options \"%s\" would become \"%s\" (%zu bytes), over the %d-byte limit; shorten them first (tune2fs -E mount_opts=...)",
+			name, cur, full, strlen(full), CTL_EXT4_MOUNT_OPTS_MAX);
+		return CTL_EXIT_FAIL;
+	}
+	if (err < 0) {
+		cli_warn("%s: superblock mount options \"%s\": %s", name, cur,
+			 strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
 /* Plan the change of ARG for `set`. Returns 0 or an exit code. */
 static int plan_set(const struct opts *o, const struct ctl_root *r,
 		    const char *arg, struct change *ch)
 {
 	struct ctl_ext4_fs *fi = &ch->fi;
-	const char *name, *cur;
-	char val[16];
-	int rc, err;
+	const char *name;
+	int rc;
 
 	ch->data = CTL_EXT4_DATA_KEEP;
 	rc = resolve(r, arg, 0, fi);
@@ -213,30 +244,18 @@ static int plan_set(const struct opts *o, const struct ctl_root *r,
 		return 0;
 	ch->set_opts = !!o->commit_arg;
 	ch->data = o->data;
+	/* The new string from the one known now: plan_sb() compares them. */
+	if (ch->set_opts && ctl_ext4_fs_sb_opts(fi)) {
+		rc = merge_commit(o, ch, ctl_ext4_fs_sb_opts(fi));
+		if (rc)
+			return rc;
+	}
 	/* Refuse before the live change rather than half-apply. */
 	rc = plan_sb(ch);
 	if (rc || !ch->set_opts)
 		return rc;
-	cur = ch->old_opts;
-	/* The kernel reads it with base 0: "010" would be 8. */
-	snprintf(val, sizeof(val), "%u", o->commit);
-	err = ctl_ext4_opts_merge(cur, "commit", val, ch->opts,
-				  sizeof(ch->opts));
-	if (err == -E2BIG || err == -ENAMETOOLONG) {
-		char full[256];
-
-		ctl_ext4_opts_merge(cur, "commit", val, full, sizeof(full));
-		cli_warn(
-			"%s: superblock mount options \"%s\" would become \"%s\" (%zu bytes), over the %d-byte limit; shorten them first (tune2fs -E mount_opts=...)",
-			name, cur, full, strlen(full), CTL_EXT4_MOUNT_OPTS_MAX);
-		return CTL_EXIT_FAIL;
-	}
-	if (err < 0) {
-		cli_warn("%s: superblock mount options \"%s\": %s", name, cur,
-			 strerror(-err));
-		return CTL_EXIT_FAIL;
-	}
-	return 0;
+	/* From what plan_sb() read, which --save records. */
+	return merge_commit(o, ch, ch->old_opts);
 }
 
 /* Mark changes of a file system named before: it changes once. */
@@ -256,6 +275,7 @@ int cmd_set(const struct opts *o, const struct ctl_root *r,
 	    const struct ctl_strv *targets)
 {
 	struct prev_save ps = {0};
+	struct ctl_out *out;
 	struct change *ch;
 	size_t n = targets->n, bad = 0;
 	int rc = 0, kept = 0;
@@ -267,10 +287,12 @@ int cmd_set(const struct opts *o, const struct ctl_root *r,
 				"set: no TARGET read from standard input; nothing changed");
 		return CTL_EXIT_OK;
 	}
+	out = changes_out(o);
 	if (o->save) {
 		rc = save_prepare(o->save, &ps);
 		if (rc) {
 			free(ps.buf);
+			ctl_out_free(out);
 			return rc;
 		}
 	}
@@ -308,9 +330,10 @@ int cmd_set(const struct opts *o, const struct ctl_root *r,
 		if (rc)
 			goto out;
 	}
-	for (size_t i = 0; i < n; i++)
-		report_change(o, &ch[i]);
+	rc = changes_report(o, out, ch, n);
+	out = NULL;
 out:
+	ctl_out_free(out);
 	free(ps.buf);
 	changes_free(ch, n);
 	return rc;

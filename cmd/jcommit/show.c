@@ -108,7 +108,8 @@ static void fmt_fstab(const struct ctl_ext4_fs *fi, char *buf, size_t len)
 			 hd && hc ? "," : "", hc ? "commit=" : "", c);
 }
 
-static void add_row(struct ctl_out *out, const struct ctl_ext4_fs *fi)
+static void add_row(const struct opts *o, struct ctl_out *out,
+		    const struct ctl_ext4_fs *fi)
 {
 	struct ctl_row *row = cli_table_row(out);
 	char buf[256];
@@ -151,7 +152,8 @@ static void add_row(struct ctl_out *out, const struct ctl_ext4_fs *fi)
 		ctl_out_setf(out, row, COL_TRANS, "%llu",
 			     (unsigned long long)fi->ji.transactions);
 		if (fi->ji.has_avg)
-			ctl_out_setf(out, row, COL_AVGCOMMIT, "%lluus",
+			ctl_out_setf(out, row, COL_AVGCOMMIT,
+				     o->cli.fmt.json ? "%llu" : "%lluus",
 				     (unsigned long long)fi->ji.avg_commit_us);
 	}
 	fmt_fstab(fi, buf, sizeof(buf));
@@ -174,11 +176,20 @@ int cmd_show(const struct opts *o, const struct ctl_root *r,
 	     const struct ctl_strv *targets)
 {
 	const char *defaults = o->cli.verbose ? DEF_COLS_V : DEF_COLS;
+	struct ctl_col tc[ARRAY_SIZE(cols)];
 	struct ctl_mount *mv = NULL;
-	struct ctl_out *out = cli_table_new(&o->cli, "filesystems", cols,
-					    ARRAY_SIZE(cols), defaults);
+	struct ctl_out *out;
 	size_t nm = 0;
 	int rc = 0, need = 0, err;
+
+	/* JSON types what the table words for people: yes/no, 250us. */
+	memcpy(tc, cols, sizeof(tc));
+	if (o->cli.fmt.json) {
+		tc[COL_FASTCOMMIT].flags |= CTL_COL_BOOL;
+		tc[COL_AVGCOMMIT].flags |= CTL_COL_NUMBER;
+	}
+	out = cli_table_new(&o->cli, "filesystems", tc, ARRAY_SIZE(tc),
+			    defaults);
 
 	if (o->all) {
 		err = ctl_mount_list(r, ctl_ext4_types, &mv, &nm);
@@ -200,7 +211,7 @@ int cmd_show(const struct opts *o, const struct ctl_root *r,
 			       : resolve(r, targets->v[i], fl, &fi);
 
 		if (c == 0)
-			add_row(out, &fi);
+			add_row(o, out, &fi);
 		if (c && (!o->all || c != CTL_EXIT_UNSUPP))
 			rc = rc > c ? rc : c;
 		ctl_ext4_fs_free(&fi);

@@ -1,0 +1,158 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# jcommit for fleet tooling (issue 13): -J carries numbers and booleans
+# as JSON numbers and booleans (read with python3's json); set and
+# restore say "unchanged" for a file system already at the asked value,
+# in a real run and in --dry-run, and their JSON rows carry "changed".
+. "$(dirname "$0")/lib.sh"
+root_ns python3 dumpe2fs debugfs
+tmpfs_at "$WORK" 512m mode=0700
+need_tool J jcommit
+
+# json FILE EXPR...: each EXPR (python, over the parsed FILE as d) holds.
+json() {
+	python3 - "$@" <<'EOF' || fail "JSON of $1: $(cat "$1")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+for e in sys.argv[2:]:
+    if not eval(e):
+        sys.exit("does not hold: %s" % e)
+EOF
+}
+# row: the first row of a set/restore table, as python sees it.
+row='d["changes"][0]'
+
+ext4_new dev 64 commit=42,data_err=abort
+mnt=$WORK/mnt
+mountat "$dev" "$mnt"
+
+# --- show: numbers are numbers, booleans booleans ---
+expect_exit 0 "$J" show -J -v "$mnt"
+f='d["filesystems"][0]'
+json "$WORK/out" "len(d['filesystems']) == 1" \
+	"type($f['commit']) is int and $f['commit'] == 42" \
+	"type($f['next-commit']) is int and $f['next-commit'] == 42" \
+	"type($f['trans']) is int" \
+	"$f['fast-commit'] is False" \
+	"$f['avg-commit'] is None or type($f['avg-commit']) is int" \
+	"$f['device'] == '$dev' and $f['target'] == '$mnt'" \
+	"$f['data'] == 'ordered' and $f['journal'] == 'yes'" \
+	"$f['sb-opts'] == 'commit=42,data_err=abort'"
+# jbd2's average commit time: microseconds, a number (the table: 250us).
+dd if=/dev/zero of="$mnt/f" bs=64k count=4 conv=fsync status=none || fail "write"
+expect_exit 0 "$J" show -J -o TRANS,AVG-COMMIT "$mnt"
+json "$WORK/out" "$f['trans'] > 0 and type($f['avg-commit']) is int"
+expect_exit 0 "$J" show -r -n -o FAST-COMMIT,AVG-COMMIT "$mnt"
+expect_grep '^no [0-9]+us$' "$WORK/out"
+# A fast_commit file system: true.
+ext4_new fcdev 64 "" -O fast_commit
+mountat "$fcdev" "$WORK/fc"
+expect_exit 0 "$J" show -J -o FAST-COMMIT,COMMIT "$WORK/fc"
+json "$WORK/out" "d['filesystems'][0]['fast-commit'] is True" \
+	"d['filesystems'][0]['commit'] == 5"
+
+# --- set: a change, then the same again ---
+expect_exit 0 "$J" set --commit 30 -J "$mnt"
+json "$WORK/out" "len(d['changes']) == 1" \
+	"$row['target'] == '$mnt' and $row['device'] == '$dev'" \
+	"type($row['old-commit']) is int and $row['old-commit'] == 42" \
+	"type($row['commit']) is int and $row['commit'] == 30" \
+	"$row['result'] == 'applied' and $row['changed'] is True"
+[ "$(live "$dev" commit)" = 30 ] || fail "set: commit $(live "$dev" commit)"
+# The second run changes nothing and says so, as text and as JSON.
+expect_exit 0 "$J" set --commit 30 "$mnt"
+expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
+[ "$(wc -l <"$WORK/out")" = 1 ] || fail "set twice: $(cat "$WORK/out")"
+expect_exit 0 "$J" set --commit 30 -J "$mnt"
+json "$WORK/out" "$row['old-commit'] == 30 and $row['commit'] == 30" \
+	"$row['result'] == 'unchanged' and $row['changed'] is False"
+# --dry-run: unchanged too; "planned" only for a real change.
+expect_exit 0 "$J" set --commit 30 --dry-run "$mnt"
+expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
+expect_exit 0 "$J" set --commit 30 --dry-run -J "$mnt"
+json "$WORK/out" "$row['result'] == 'unchanged' and $row['changed'] is False"
+expect_exit 0 "$J" set --commit 31 --dry-run -J "$mnt"
+json "$WORK/out" "$row['old-commit'] == 30 and $row['commit'] == 31" \
+	"$row['result'] == 'planned' and $row['changed'] is True"
+[ "$(live "$dev" commit)" = 30 ] || fail "--dry-run -J changed commit"
+# 0 is the kernel default (5): at 5 already, unchanged.
+expect_exit 0 "$J" set --commit 0 "$mnt"
+expect_exit 0 "$J" set --commit 0 "$mnt"
+expect_grep "^$mnt: commit 5 unchanged \(live\)\$" "$WORK/out"
+expect_exit 0 "$J" set --commit 30 "$mnt"
+# An unchanged value is not written: no reconfigure at all.
+if command -v strace >/dev/null 2>&1; then
+	expect_exit 0 strace_q -f -o "$WORK/trace" -e trace=fspick,fsconfig,mount \
+		"$J" set --commit 30 "$mnt"
+	grep -E '^[0-9]* *(fspick|fsconfig|mount)\(' "$WORK/trace" &&
+		fail "an unchanged commit= was written again"
+else
+	note "strace not installed: no-write sub-case not run"
+fi
+
+# --- set --persist: the live part and the superblock part each ---
+expect_exit 0 "$J" set --commit 30 --persist "$mnt"
+expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
+expect_grep "^$mnt: superblock mount options \"commit=42,data_err=abort\" -> \"commit=30,data_err=abort\"\$" "$WORK/out"
+[ "$(sbopts "$dev")" = commit=30,data_err=abort ] || fail "persist: '$(sbopts "$dev")'"
+expect_exit 0 "$J" set --commit 30 --persist "$mnt"
+expect_grep "^$mnt: superblock mount options \"commit=30,data_err=abort\" unchanged\$" "$WORK/out"
+expect_exit 0 "$J" set --commit 30 --persist --dry-run -J "$mnt"
+json "$WORK/out" "$row['old-sb-opts'] == 'commit=30,data_err=abort'" \
+	"$row['sb-opts'] == 'commit=30,data_err=abort'" \
+	"$row['result'] == 'unchanged' and $row['changed'] is False"
+expect_exit 0 "$J" set --commit 30 --persist --dry-run -J "$WORK/fc"
+json "$WORK/out" "$row['old-commit'] == 5 and $row['commit'] == 30" \
+	"$row['sb-opts'] == 'commit=30' and $row['result'] == 'planned'"
+# A superblock that holds the values already is not written, so a
+# read-only mount of it is no obstacle.
+mount -o remount,ro "$mnt" || fail "remount ro"
+expect_exit 0 "$J" set --commit 30 --persist "$mnt"
+expect_grep "^$mnt: superblock mount options \"commit=30,data_err=abort\" unchanged\$" "$WORK/out"
+expect_exit 3 "$J" set --commit 29 --persist "$mnt"
+expect_grep "jcommit: $mnt: the superblock of a read-only mount cannot be changed" "$WORK/err"
+mount -o remount,rw "$mnt" || fail "remount rw"
+# --data: the superblock bits.
+expect_exit 0 "$J" set --data writeback --persist -J "$mnt"
+json "$WORK/out" "$row['old-sb-data'] == 'none' and $row['sb-data'] == 'writeback'" \
+	"$row['changed'] is True"
+expect_exit 0 "$J" set --data writeback --persist "$mnt"
+expect_grep "^$mnt: superblock default data mode writeback unchanged\$" "$WORK/out"
+expect_exit 0 "$J" set --data writeback --persist --dry-run -J "$mnt"
+json "$WORK/out" "$row['changed'] is False"
+# An unmounted device: the superblock only, through libext2fs.
+ext4_new off 32
+expect_exit 0 "$J" set --commit 30 --persist -J "$off"
+json "$WORK/out" "$row['target'] == '$off' and $row['old-commit'] is None" \
+	"$row['sb-opts'] == 'commit=30' and $row['changed'] is True"
+expect_exit 0 "$J" set --commit 30 --persist -J "$off"
+json "$WORK/out" "$row['changed'] is False and $row['result'] == 'unchanged'"
+
+# Several targets: a row each, changed each on its own.
+expect_exit 0 "$J" set --commit 30 -J "$mnt" "$WORK/fc"
+json "$WORK/out" "[r['target'] for r in d['changes']] == ['$mnt', '$WORK/fc']" \
+	"[r['changed'] for r in d['changes']] == [False, True]"
+# Output options of the table; an unknown column changes nothing.
+expect_exit 0 "$J" set --commit 7 -r -n -o RESULT,CHANGED,VIA "$WORK/fc"
+expect_grep '^applied 1 fsconfig$' "$WORK/out"
+expect_exit 2 "$J" set --commit 8 -o BOGUS "$WORK/fc"
+expect_grep "jcommit: unknown column 'BOGUS'" "$WORK/err"
+[ "$(live "$fcdev" commit)" = 7 ] || fail "-o BOGUS: commit $(live "$fcdev" commit)"
+expect_exit 0 "$J" set --commit 7 -q -J "$WORK/fc"
+[ -s "$WORK/out" ] && fail "-q printed: $(cat "$WORK/out")"
+
+# --- restore: a change, then nothing left to change ---
+save=$WORK/save
+expect_exit 0 "$J" set --commit 20 --persist --save "$save" "$mnt"
+expect_exit 0 "$J" restore -J "$save"
+json "$WORK/out" "$row['old-commit'] == 20 and $row['commit'] == 30" \
+	"$row['old-sb-opts'] == 'commit=20,data_err=abort'" \
+	"$row['sb-opts'] == 'commit=30,data_err=abort'" \
+	"$row['result'] == 'applied' and $row['changed'] is True"
+[ "$(live "$dev" commit)" = 30 ] || fail "restore: commit $(live "$dev" commit)"
+expect_exit 0 "$J" restore "$save"
+expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
+expect_grep "^$mnt: superblock mount options \"commit=30,data_err=abort\" unchanged\$" "$WORK/out"
+expect_exit 0 "$J" restore --dry-run -J "$save"
+json "$WORK/out" "$row['result'] == 'unchanged' and $row['changed'] is False"
+echo PASS
