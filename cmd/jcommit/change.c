@@ -233,6 +233,14 @@ static int changes(const struct change *ch)
 	return !ch->dup && !(live_same(ch) && sb_same(ch));
 }
 
+int changes_any(const struct change *ch, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (changes(&ch[i]))
+			return 1;
+	return 0;
+}
+
 /* The superblock values of CH's file system now, as its old ones. */
 static void sb_old(struct change *ch)
 {

@@ -98,6 +98,7 @@ void report(const struct opts *o, const char *fmt, ...)
 const char *data_word(int mode);
 void changes_free(struct change *ch, size_t n);
 int plan_sb(struct change *ch);
+int changes_any(const struct change *ch, size_t n);
 int legacy_ok(const struct opts *o, const struct ctl_ext4_fs *fi);
 int apply_all(const struct opts *o, const struct ctl_root *r, struct change *ch,
 	      size_t n, const char *verb, int *kept);

@@ -314,7 +314,12 @@ int cmd_set(const struct opts *o, const struct ctl_root *r,
 	}
 	mark_dups(ch, n);
 	if (!o->cli.dry_run) {
-		if (o->save) {
+		/*
+		 * A run that changes nothing leaves a save file alone: it
+		 * holds the values from before the change that made them
+		 * so, which a second run must not overwrite.
+		 */
+		if (o->save && (!ps.len || changes_any(ch, n))) {
 			rc = save_write(o->save, ch, n,
 					ps.existed ? ps.mode : 0644);
 			if (rc)

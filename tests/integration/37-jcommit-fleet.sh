@@ -155,4 +155,22 @@ expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
 expect_grep "^$mnt: superblock mount options \"commit=30,data_err=abort\" unchanged\$" "$WORK/out"
 expect_exit 0 "$J" restore --dry-run -J "$save"
 json "$WORK/out" "$row['result'] == 'unchanged' and $row['changed'] is False"
+
+# --- --save twice (a playbook run again): the second run changes
+# nothing and leaves the file of the first, which holds the values from
+# before; restore puts those back ---
+expect_exit 0 "$J" set --commit 20 --save "$save" "$mnt"
+cp "$save" "$WORK/save.first"
+expect_exit 0 "$J" set --commit 20 --save "$save" "$mnt"
+expect_grep "^$mnt: commit 20 unchanged \(live\)\$" "$WORK/out"
+cmp -s "$save" "$WORK/save.first" || fail "an unchanged set rewrote $save: $(cat "$save")"
+expect_exit 0 "$J" restore "$save"
+[ "$(live "$dev" commit)" = 30 ] || fail "restore after two runs: commit $(live "$dev" commit)"
+# A run that changes nothing still creates a missing file (restore of it
+# changes nothing).
+rm -f "$save"
+expect_exit 0 "$J" set --commit 30 --save "$save" "$mnt"
+expect_grep "^commit=30\$" "$save"
+expect_exit 0 "$J" restore "$save"
+expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
 echo PASS
