@@ -1015,3 +1015,33 @@ int ctl_vm_state_restore(const struct ctl_root *r, struct ctl_vm_restore *res)
 		return err;
 	return state_write(r, &st);
 }
+
+int ctl_vm_state_plan(const struct ctl_root *r, struct ctl_vm_restore *res)
+{
+	struct ctl_vm_state st;
+	unsigned int cur;
+	int err;
+
+	restore_init(res);
+	err = ctl_vm_state_read(r, &st);
+	if (err < 0)
+		return err;
+	res->found = err > 0;
+	for (size_t i = 0; i < st.n; i++) {
+		if (!ctl_vm_pid_alive(r, st.owner[i].pid, st.owner[i].start)) {
+			res->dropped++;
+			continue;
+		}
+		res->remaining++;
+		res->live = st.owner[i].pid;
+	}
+	if (res->remaining)
+		return -EBUSY;
+	/* With every owner gone, the rule leaves only the original. */
+	if (st.original < 0)
+		return 0;
+	if (ctl_vm_swappiness_get(r, &cur) == 0)
+		res->before = (int)cur;
+	res->applied = st.original;
+	return 0;
+}

@@ -14,13 +14,34 @@
 
 #include "cli/cli.h"
 #include "ctl/file.h"
+#include "ctl/parse.h"
 #include "swapadj.h"
 
-enum { C_FILE = C_CHANGE + 1 };
+enum { C_FILE = C_CHANGE + 1, C_RESULT, C_CHANGED };
 static const struct ctl_col set_cols[] = {
-	CHANGE_COLS("vm.swappiness after (read back)"),
-	[C_FILE] = {"FILE", 0.3, 0, "sysctl.d drop-in written (--persist)"},
+	CHANGE_COLS("vm.swappiness after (read back), or planned"),
+	[C_FILE] = {"FILE", 0.3, 0,
+		    "drop-in written (set --persist), state file restored from"},
+	[C_RESULT] = {"RESULT", 0.1, 0,
+		      "applied, unchanged, or planned (--dry-run)"},
+	[C_CHANGED] = {"CHANGED", 1, CTL_COL_BOOL,
+		       "whether it changed (with --dry-run: would change)"},
 };
+
+/*
+ * The table of set and restore. JSON is read by scripts: by default it
+ * carries the typed columns, the table the words.
+ */
+static struct ctl_out *change_table(const struct opts *o, bool file)
+{
+	const char *def = o->cli.fmt.json ? file ? "OLD,NEW,RESULT,CHANGED,FILE"
+						 : "OLD,NEW,RESULT,CHANGED"
+			  : file	  ? "CHANGE,RESULT,FILE"
+					  : "CHANGE,RESULT";
+
+	return cli_table_new(&o->cli, "swapadj", set_cols, ARRAY_SIZE(set_cols),
+			     def);
+}
 
 /* A sysctl.d hit applied after CTL_VM_PERSIST_FILE overrides it. */
 static int after_persist(const struct ctl_sysctl_hit *h)
@@ -105,10 +126,36 @@ struct ctl_row *change_row(const struct opts *o, struct ctl_out *out, int old,
 	return row;
 }
 
-static void add_change(const struct opts *o, struct ctl_out *out, int old,
-		       int now, const char *file)
+/*
+ * The row of a change OLD -> NOW from FILE; CHANGED: something was (with
+ * --dry-run: would be) written. Counted for --exit-changed.
+ */
+static void add_change(struct opts *o, struct ctl_out *out, int old, int now,
+		       const char *file, bool changed)
 {
-	ctl_out_set(out, change_row(o, out, old, now), C_FILE, file);
+	struct ctl_row *row = change_row(o, out, old, now);
+
+	ctl_out_set(out, row, C_FILE, file);
+	ctl_out_set(out, row, C_RESULT,
+		    !changed	     ? "unchanged"
+		    : o->cli.dry_run ? "planned"
+				     : "applied");
+	ctl_out_set(out, row, C_CHANGED, changed ? "1" : "0");
+	o->changed += changed;
+}
+
+/* The drop-in already sets VAL: --persist has nothing to write. */
+static bool dropin_holds(const struct ctl_sysctl_hit *hits, size_t n,
+			 unsigned int val)
+{
+	bool same = false;
+	uint64_t v;
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(hits[i].path, CTL_VM_PERSIST_FILE) == 0)
+			same = ctl_parse_u64(hits[i].value, &v) == 0 &&
+			       v == val;
+	return same;
 }
 
 int cmd_set(struct opts *o, int argc, char **argv)
@@ -117,6 +164,7 @@ int cmd_set(struct opts *o, int argc, char **argv)
 	struct ctl_out *out;
 	unsigned int val, old, now;
 	size_t nhits = 0;
+	bool dropin;
 	int err, back;
 
 	if (argc != 1)
@@ -125,8 +173,7 @@ int cmd_set(struct opts *o, int argc, char **argv)
 	err = ctl_vm_swappiness_get(o->root, &old);
 	if (err < 0)
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
-	out = cli_table_new(&o->cli, "swapadj", set_cols, ARRAY_SIZE(set_cols),
-			    o->persist ? "CHANGE,FILE" : "CHANGE");
+	out = change_table(o, o->persist);
 	/* Read the boot configuration before any write: it may refuse. */
 	if (o->persist) {
 		err = ctl_vm_sysctl_scan(o->root, "vm.swappiness", &hits,
@@ -136,16 +183,20 @@ int cmd_set(struct opts *o, int argc, char **argv)
 			return sysctl_fail(o, hits, nhits, err);
 		}
 	}
+	/* What is already there is not written again: "unchanged". */
+	dropin = o->persist && !dropin_holds(hits, nhits, val);
 	if (o->cli.dry_run) {
 		add_change(o, out, (int)old, (int)val,
-			   o->persist ? CTL_VM_PERSIST_FILE : NULL);
+			   o->persist ? CTL_VM_PERSIST_FILE : NULL,
+			   old != val || dropin);
 		warn_overrides(hits, nhits);
 		free(hits);
 		if (!o->cli.quiet)
 			cli_say(LOG_INFO, "dry run: nothing written");
 		return cli_table_print(&o->cli, out);
 	}
-	err = ctl_vm_swappiness_set(o->root, val, &now);
+	now = old;
+	err = old == val ? 0 : ctl_vm_swappiness_set(o->root, val, &now);
 	if (err == -EIO) {
 		ctl_out_free(out);
 		free(hits);
@@ -156,30 +207,29 @@ int cmd_set(struct opts *o, int argc, char **argv)
 		free(hits);
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
 	}
-	if (o->persist) {
-		err = ctl_vm_persist(o->root, val);
-		if (err < 0) {
-			ctl_out_free(out);
-			free(hits);
-			back = put_back(o, old, now);
-			if (back < 0)
-				cli_say(LOG_ERR,
-					"%s%s: not written: %s; vm.swappiness stays %u (putting %u back failed: %s)",
-					rootp(o), CTL_VM_PERSIST_FILE,
-					ctl_file_strerror(-err), now, old,
-					strerror(-back));
-			else
-				cli_say(LOG_ERR,
-					"%s%s: not written: %s; vm.swappiness put back to %u",
-					rootp(o), CTL_VM_PERSIST_FILE,
-					ctl_file_strerror(-err), old);
-			return CTL_EXIT_FAIL;
-		}
-		warn_overrides(hits, nhits);
+	err = dropin ? ctl_vm_persist(o->root, val) : 0;
+	if (err < 0) {
+		ctl_out_free(out);
 		free(hits);
+		back = put_back(o, old, now);
+		if (back < 0)
+			cli_say(LOG_ERR,
+				"%s%s: not written: %s; vm.swappiness stays %u (putting %u back failed: %s)",
+				rootp(o), CTL_VM_PERSIST_FILE,
+				ctl_file_strerror(-err), now, old,
+				strerror(-back));
+		else
+			cli_say(LOG_ERR,
+				"%s%s: not written: %s; vm.swappiness put back to %u",
+				rootp(o), CTL_VM_PERSIST_FILE,
+				ctl_file_strerror(-err), old);
+		return CTL_EXIT_FAIL;
 	}
+	warn_overrides(hits, nhits);
+	free(hits);
 	add_change(o, out, (int)old, (int)now,
-		   o->persist ? CTL_VM_PERSIST_FILE : NULL);
+		   o->persist ? CTL_VM_PERSIST_FILE : NULL,
+		   old != now || dropin);
 	return cli_table_print(&o->cli, out);
 }
 
@@ -276,6 +326,10 @@ int state_leave(const struct opts *o, pid_t pid, struct ctl_vm_restore *res)
 	return err;
 }
 
+/*
+ * restore, and restore --dry-run: the same row, from what was done or
+ * from what would be (ctl_vm_state_plan() writes nothing).
+ */
 int cmd_restore(struct opts *o, int argc)
 {
 	struct ctl_vm_restore res;
@@ -284,26 +338,10 @@ int cmd_restore(struct opts *o, int argc)
 
 	if (argc)
 		cli_die(CTL_EXIT_USAGE, "restore: takes no arguments");
-	if (o->cli.dry_run) {
-		struct ctl_vm_state st;
-
-		err = ctl_vm_state_read(o->root, &st);
-		if (err < 0)
-			return state_fail(o, err);
-		if (st.original >= 0)
-			printf("original vm.swappiness %d\n", st.original);
-		for (size_t i = 0; i < st.n; i++)
-			printf("owner %d %s\n", (int)st.owner[i].pid,
-			       ctl_vm_pid_alive(o->root, st.owner[i].pid,
-						st.owner[i].start)
-				       ? "running"
-				       : "gone");
-		return CTL_EXIT_OK;
-	}
 	/* A bad -o is a usage error: refuse it before changing anything. */
-	out = cli_table_new(&o->cli, "swapadj", set_cols, ARRAY_SIZE(set_cols),
-			    "CHANGE");
-	err = ctl_vm_state_restore(o->root, &res);
+	out = change_table(o, false);
+	err = o->cli.dry_run ? ctl_vm_state_plan(o->root, &res)
+			     : ctl_vm_state_restore(o->root, &res);
 	for (size_t i = 0; i < res.nkept; i++)
 		cli_say(LOG_ERR,
 			"%s%s: not removed: processes remain in it (kill those in its cgroup.procs, then rmdir it)",
@@ -325,14 +363,18 @@ int cmd_restore(struct opts *o, int argc)
 		ctl_out_free(out);
 		if (!o->cli.quiet && !res.dropped && res.found)
 			cli_say(LOG_INFO,
-				"%s: no records: nothing to restore; removed",
-				CTL_VM_STATE_FILE);
+				"%s: no records: nothing to restore%s",
+				CTL_VM_STATE_FILE,
+				o->cli.dry_run ? "" : "; removed");
 		else if (!o->cli.quiet && !res.dropped)
 			cli_say(LOG_INFO, "nothing to restore: no %s",
 				CTL_VM_STATE_FILE);
 		return kept;
 	}
-	add_change(o, out, res.before, res.applied, CTL_VM_STATE_FILE);
+	add_change(o, out, res.before, res.applied, CTL_VM_STATE_FILE,
+		   res.before != res.applied);
+	if (o->cli.dry_run && !o->cli.quiet)
+		cli_say(LOG_INFO, "dry run: nothing written");
 	rc = cli_table_print(&o->cli, out);
 	return rc ? rc : kept;
 }

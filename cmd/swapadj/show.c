@@ -18,11 +18,30 @@
 #include "cli/cli.h"
 #include "swapadj.h"
 
-enum { S_FIELD, S_VALUE, S_DETAIL };
+enum { S_FIELD, S_VALUE, S_DETAIL, S_TEXT, S_UNIT, S_USED, S_PRIO };
 static const struct ctl_col show_cols[] = {
 	[S_FIELD] = {"FIELD", 0.1, 0, "what the line is about"},
-	[S_VALUE] = {"VALUE", 0.1, 0, "its value"},
+	[S_VALUE] = {"VALUE", 0.1, 0,
+		     "its value; in JSON the number in UNIT, or null"},
 	[S_DETAIL] = {"DETAIL", 0.6, CTL_COL_WRAP, "where it comes from, why"},
+	[S_TEXT] = {"TEXT", 0.1, 0, "the value as the table shows it"},
+	[S_UNIT] = {"UNIT", 0.1, 0,
+		    "unit of the number: bytes, ratio, bytes/s"},
+	[S_USED] = {"USED", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		    "swap: bytes in use"},
+	[S_PRIO] = {"PRIO", 3, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		    "swap: priority"},
+};
+
+/*
+ * A fact's value: TEXT as the table shows it; NUM the same as a number in
+ * UNIT (base units: bytes, ratio, bytes/s; NULL for a plain count), NULL
+ * when the fact has none ("-", "?", "max", two values).
+ */
+struct val {
+	const char *text;
+	const char *num;
+	const char *unit;
 };
 
 /* Read-in rate over SECS seconds, in KiB/s; -errno on failure. */
@@ -59,13 +78,14 @@ struct show {
 	int unread;
 };
 
-static void row(struct show *sh, const char *field, const char *value,
-		const char *fmt, ...) _printf_(4, 5);
+static struct ctl_row *row(struct show *sh, const char *field, struct val v,
+			   const char *fmt, ...) _printf_(4, 5);
 
-static void row(struct show *sh, const char *field, const char *value,
-		const char *fmt, ...)
+static struct ctl_row *row(struct show *sh, const char *field, struct val v,
+			   const char *fmt, ...)
 {
 	struct ctl_row *r = cli_table_row(sh->out);
+	const char *value = sh->o->cli.fmt.json ? v.num : v.text;
 	char detail[1024];
 	va_list ap;
 
@@ -74,10 +94,34 @@ static void row(struct show *sh, const char *field, const char *value,
 	va_end(ap);
 	if (ctl_out_set(sh->out, r, S_FIELD, field) < 0 ||
 	    ctl_out_set(sh->out, r, S_VALUE, value) < 0 ||
+	    ctl_out_set(sh->out, r, S_TEXT, v.text) < 0 ||
+	    ctl_out_set(sh->out, r, S_UNIT, v.num ? v.unit : NULL) < 0 ||
 	    ctl_out_set(sh->out, r, S_DETAIL, detail) < 0) {
 		cli_say(LOG_ERR, "output: %s: %s", field, strerror(ENOMEM));
 		sh->unread++;
 	}
+	return r;
+}
+
+/* A fact without a number: "-", "?", a name. */
+static struct val text(const char *s)
+{
+	return (struct val){s, NULL, NULL};
+}
+
+/* NUM as text in BUF (LEN bytes), for struct val. */
+static const char *u64(char *buf, size_t len, uint64_t num)
+{
+	snprintf(buf, len, "%" PRIu64, num);
+	return buf;
+}
+
+/* The number of a value read as text (a sysctl.d line, a cgroup file). */
+static const char *num_of(const char *s)
+{
+	uint64_t v;
+
+	return ctl_parse_u64(s, &v) == 0 ? s : NULL;
 }
 
 /* FIELD could not be read from PATH: WHY, or the text of ERR. */
@@ -86,7 +130,7 @@ static void unread(struct show *sh, const char *field, const char *path,
 {
 	if (!why)
 		why = ctl_file_strerror(-err);
-	row(sh, field, "?", "%s: %s", path, why);
+	row(sh, field, text("?"), "%s: %s", path, why);
 	cli_say(LOG_ERR, "%s%s: %s", rootp(sh->o), path, why);
 	sh->unread++;
 }
@@ -96,15 +140,16 @@ static void show_pressure(struct show *sh)
 {
 	static const char path[] = "/proc/pressure/memory";
 	struct ctl_psi p;
-	char buf[32], full[96] = "";
+	char buf[32], ratio[32], full[96] = "";
 	int err = ctl_vm_psi_read(sh->o->root, &p);
 
 	if (err == -ENOENT) {
-		row(sh, "pressure", "-", "no %s (a kernel without PSI)", path);
+		row(sh, "pressure", text("-"), "no %s (a kernel without PSI)",
+		    path);
 		return;
 	}
 	if (err == -EOPNOTSUPP) {
-		row(sh, "pressure", "-",
+		row(sh, "pressure", text("-"),
 		    "PSI is off (the kernel was booted with psi=0)");
 		return;
 	}
@@ -123,7 +168,8 @@ static void show_pressure(struct show *sh)
 			 "; all tasks at once: %.2f, %.2f, %.2f", p.full[0],
 			 p.full[1], p.full[2]);
 	snprintf(buf, sizeof(buf), "%.2f", p.some[0]);
-	row(sh, "pressure", buf,
+	snprintf(ratio, sizeof(ratio), "%.6g", p.some[0] / 100);
+	row(sh, "pressure", (struct val){buf, ratio, "ratio"},
 	    "%% of the last 10 s in which some task waited for memory (PSI); "
 	    "60 s %.2f, 300 s %.2f%s",
 	    p.some[1], p.some[2], full);
@@ -147,18 +193,20 @@ static void show_auto(struct show *sh, const struct ctl_meminfo *mi,
 	char buf[32], why[512];
 
 	if (ctl_vm_auto_compute(&in, &lo) < 0) {
-		row(sh, "auto", "?",
+		row(sh, "auto", text("?"),
 		    "needs MemTotal and MemAvailable (see memtotal)");
 		return;
 	}
 	if (o->interval_set && readin_err) {
-		row(sh, "auto", "?", "needs the read-in rate (see readin)");
+		row(sh, "auto", text("?"),
+		    "needs the read-in rate (see readin)");
 		return;
 	}
 	if (o->interval_set) {
 		auto_reason(&in, &lo, true, why, sizeof(why));
 		snprintf(buf, sizeof(buf), "%u", lo.value);
-		row(sh, "auto", buf, "what 'swapadj auto' would set: %s", why);
+		row(sh, "auto", (struct val){buf, buf, NULL},
+		    "what 'swapadj auto' would set: %s", why);
 		return;
 	}
 	in.readin = 0;
@@ -166,7 +214,7 @@ static void show_auto(struct show *sh, const struct ctl_meminfo *mi,
 	in.readin = 2 * CTL_VM_AUTO_READIN_KIBS;
 	ctl_vm_auto_compute(&in, &hi);
 	snprintf(buf, sizeof(buf), "%u/%u", lo.value, hi.value);
-	row(sh, "auto", buf,
+	row(sh, "auto", text(buf),
 	    "what 'swapadj auto' would set: %u with read-in <= %.0f KiB/s, %u "
 	    "above (base 10 + (1 - %.3f) x 30 = %u; clamp %u..%u); "
 	    "--interval SEC samples the read-in rate and gives one value",
@@ -191,7 +239,7 @@ static void show_boot(struct show *sh, unsigned int cur)
 		return;
 	}
 	if (n == 0) {
-		row(sh, "boot", "-",
+		row(sh, "boot", text("-"),
 		    "no sysctl.d file or /etc/sysctl.conf sets vm.swappiness: "
 		    "the kernel default (60) applies at boot");
 	} else {
@@ -199,12 +247,15 @@ static void show_boot(struct show *sh, unsigned int cur)
 		uint64_t v;
 		int same = ctl_parse_u64(w->value, &v) == 0 && v == cur;
 
-		row(sh, "boot", w->value, "%s:%u sets it at boot%s%s", w->path,
-		    w->line, n > 1 ? " (last of several files)" : "",
+		row(sh, "boot", (struct val){w->value, num_of(w->value), NULL},
+		    "%s:%u sets it at boot%s%s", w->path, w->line,
+		    n > 1 ? " (last of several files)" : "",
 		    same ? "; current value matches"
 			 : "; CONFLICT: the current value differs");
 		for (size_t i = 0; i + 1 < n; i++)
-			row(sh, "boot-overridden", hits[i].value,
+			row(sh, "boot-overridden",
+			    (struct val){hits[i].value, num_of(hits[i].value),
+					 NULL},
 			    "%s:%u, overridden by %s", hits[i].path,
 			    hits[i].line, w->path);
 	}
@@ -218,7 +269,7 @@ static void show_swaps(struct show *sh)
 	int err = ctl_vm_swaps_read(sh->o->root, &sw, &n);
 
 	if (err == -ENOENT) {
-		row(sh, "swap", "-",
+		row(sh, "swap", text("-"),
 		    "no /proc/swaps (a kernel without swap support)");
 		return;
 	}
@@ -227,12 +278,22 @@ static void show_swaps(struct show *sh)
 		return;
 	}
 	if (n == 0)
-		row(sh, "swap", "none", "no active swap device");
-	for (size_t i = 0; i < n; i++)
-		row(sh, "swap", sw[i].name,
-		    "%s%s, %" PRIu64 " KiB, used %" PRIu64 " KiB, priority %d",
-		    sw[i].zram ? "zram (compressed RAM), " : "", sw[i].type,
-		    sw[i].size, sw[i].used, sw[i].prio);
+		row(sh, "swap", text("none"), "no active swap device");
+	for (size_t i = 0; i < n; i++) {
+		char size[32];
+		struct ctl_row *r = row(
+			sh, "swap",
+			(struct val){sw[i].name,
+				     u64(size, sizeof(size), sw[i].size * 1024),
+				     "bytes"},
+			"%s%s, %" PRIu64 " KiB, used %" PRIu64
+			" KiB, priority %d",
+			sw[i].zram ? "zram (compressed RAM), " : "", sw[i].type,
+			sw[i].size, sw[i].used, sw[i].prio);
+
+		ctl_out_setf(sh->out, r, S_USED, "%" PRIu64, sw[i].used * 1024);
+		ctl_out_setf(sh->out, r, S_PRIO, "%d", sw[i].prio);
+	}
 	free(sw);
 }
 
@@ -246,7 +307,8 @@ static void show_cgroup(struct show *sh, unsigned int cur)
 	int err = ctl_cgroup_mem_find(r, &m);
 
 	if (err == -ENOTSUP) {
-		row(sh, "cgroup", "-", "no memory cgroup controller mounted");
+		row(sh, "cgroup", text("-"),
+		    "no memory cgroup controller mounted");
 		return;
 	}
 	if (err < 0) {
@@ -254,17 +316,19 @@ static void show_cgroup(struct show *sh, unsigned int cur)
 		return;
 	}
 	snprintf(buf, sizeof(buf), "v%d", m.version);
-	row(sh, "cgroup", buf, "%s%s: the caller's memory cgroup", m.mount,
+	row(sh, "cgroup", (struct val){buf, buf + 1, NULL},
+	    "%s%s: the caller's memory cgroup", m.mount,
 	    strcmp(m.self, "/") ? m.self : "");
 	err = ctl_cgroup_self_limit(r, &lim);
 	if (err < 0) {
 		unread(sh, "cgroup-limit", m.mount, err, NULL);
 	} else if (lim.max == CTL_CGROUP_UNLIMITED) {
-		row(sh, "cgroup-limit", "max",
+		row(sh, "cgroup-limit", text("max"),
 		    "no memory limit up to the root");
 	} else {
-		snprintf(buf, sizeof(buf), "%" PRIu64, lim.max);
-		row(sh, "cgroup-limit", buf, "bytes, set in %s", lim.path);
+		u64(buf, sizeof(buf), lim.max);
+		row(sh, "cgroup-limit", (struct val){buf, buf, "bytes"},
+		    "bytes, set in %s", lim.path);
 	}
 	if (m.version != 1 || strcmp(m.self, "/") == 0)
 		return;
@@ -274,7 +338,7 @@ static void show_cgroup(struct show *sh, unsigned int cur)
 		unread(sh, "cgroup-swappiness", path, err, NULL);
 		return;
 	}
-	row(sh, "cgroup-swappiness", buf,
+	row(sh, "cgroup-swappiness", (struct val){buf, num_of(buf), NULL},
 	    "%s: cgroup v1 reclaim in this cgroup uses it, not "
 	    "vm.swappiness%s",
 	    path, (unsigned int)atoi(buf) == cur ? "" : " (they differ)");
@@ -288,27 +352,35 @@ int cmd_show(struct opts *o)
 {
 	struct show sh = {.o = o};
 	struct ctl_meminfo mi = {0};
+	struct ctl_col cols[ARRAY_SIZE(show_cols)];
 	unsigned int cur;
 	double readin = 0;
-	char buf[64];
+	char buf[64], num[64];
 	int max, rc, readin_err = 0, err;
 
-	sh.out = cli_table_new(&o->cli, "swapadj", show_cols,
-			       ARRAY_SIZE(show_cols), "FIELD,VALUE,DETAIL");
+	/* JSON is read by scripts: VALUE is the number, TEXT the words. */
+	memcpy(cols, show_cols, sizeof(cols));
+	if (o->cli.fmt.json)
+		cols[S_VALUE].flags |= CTL_COL_NUMBER;
+	sh.out = cli_table_new(
+		&o->cli, "swapadj", cols, ARRAY_SIZE(cols),
+		o->cli.fmt.json ? "FIELD,VALUE,UNIT,TEXT,USED,PRIO,DETAIL"
+				: "FIELD,VALUE,DETAIL");
 	err = ctl_vm_swappiness_get(o->root, &cur);
 	if (err < 0) {
 		ctl_out_free(sh.out);
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
 	}
 	snprintf(buf, sizeof(buf), "%u", cur);
-	row(&sh, "swappiness", buf, "vm.swappiness now");
+	row(&sh, "swappiness", (struct val){buf, buf, NULL},
+	    "vm.swappiness now");
 	max = ctl_vm_swappiness_max(o->root);
 	if (max < 0) {
 		unread(&sh, "range", "/proc/sys/kernel/osrelease", max,
 		       max == -EINVAL ? "no kernel version in it" : NULL);
 	} else {
 		snprintf(buf, sizeof(buf), "0-%d", max);
-		row(&sh, "range", buf, "%s",
+		row(&sh, "range", (struct val){buf, buf + 2, NULL}, "%s",
 		    max == 200 ? "Linux 5.8 and later accept up to 200"
 			       : "kernels before 5.8 accept up to 100");
 	}
@@ -317,10 +389,16 @@ int cmd_show(struct opts *o)
 		unread(&sh, "memtotal", "/proc/meminfo", err,
 		       err == -ENODATA ? "no MemTotal" : NULL);
 	} else {
-		snprintf(buf, sizeof(buf), "%" PRIu64, mi.total);
-		row(&sh, "memtotal", buf, "KiB");
-		snprintf(buf, sizeof(buf), "%" PRIu64, mi.available);
-		row(&sh, "memavailable", buf, "KiB, %.1f%% of MemTotal",
+		row(&sh, "memtotal",
+		    (struct val){u64(buf, sizeof(buf), mi.total),
+				 u64(num, sizeof(num), mi.total * 1024),
+				 "bytes"},
+		    "KiB");
+		row(&sh, "memavailable",
+		    (struct val){u64(buf, sizeof(buf), mi.available),
+				 u64(num, sizeof(num), mi.available * 1024),
+				 "bytes"},
+		    "KiB, %.1f%% of MemTotal",
 		    100.0 * (double)mi.available / (double)mi.total);
 	}
 	show_pressure(&sh);
@@ -331,7 +409,8 @@ int cmd_show(struct opts *o)
 			       readin_err == -ENODATA ? "no pgpgin" : NULL);
 		} else {
 			snprintf(buf, sizeof(buf), "%.1f", readin);
-			row(&sh, "readin", buf,
+			snprintf(num, sizeof(num), "%.0f", readin * 1024);
+			row(&sh, "readin", (struct val){buf, num, "bytes/s"},
 			    "KiB/s read from block devices (pgpgin) over %.1f s",
 			    o->interval);
 		}

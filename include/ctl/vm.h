@@ -269,3 +269,12 @@ int ctl_vm_state_leave(const struct ctl_root *r, pid_t pid,
  * ctl_vm_state_read(): nothing is then changed).
  */
 int ctl_vm_state_restore(const struct ctl_root *r, struct ctl_vm_restore *res);
+
+/*
+ * What ctl_vm_state_restore() would do, done by nothing: the state file is
+ * read without the lock, nothing is written or removed (restore
+ * --dry-run). RES gets found, dropped (the owners that are gone), and
+ * applied and before as a restore would set them. Returns 0, -EBUSY when
+ * a live owner remains (res->live), or the errors of ctl_vm_state_read().
+ */
+int ctl_vm_state_plan(const struct ctl_root *r, struct ctl_vm_restore *res);

@@ -104,7 +104,7 @@ kill -9 $p
 wait $p
 [ "$(swp)" = $v ] || fail "after SIGKILL: $(swp)"
 expect_exit 0 "$SA" restore
-expect_grep "^$v (→|->) $orig\$" "$WORK/out"
+expect_grep "^$v (→|->) $orig +applied\$" "$WORK/out"
 [ "$(swp)" = "$orig" ] || fail "restore after SIGKILL of auto: $(swp)"
 [ ! -e $ST ] || fail "state left after restore"
 

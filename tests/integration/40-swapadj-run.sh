@@ -150,7 +150,7 @@ wait_for gone $c
 [ "$(swp)" = $v1 ] || fail "value after SIGKILL: $(swp)"
 [ -e $ST ] || fail "state file gone after SIGKILL"
 expect_exit 0 "$SA" restore
-expect_grep "^$v1 (→|->) $orig\$" "$WORK/out"
+expect_grep "^$v1 (→|->) $orig +applied\$" "$WORK/out"
 [ "$(swp)" = "$orig" ] || fail "restore: $(swp), expected $orig"
 [ ! -e $ST ] || fail "state left after restore"
 expect_exit 0 "$SA" restore
@@ -172,7 +172,7 @@ kill -9 $p
 wait_for gone $c
 wait_for sh -c "[ \"\$(awk '{ print \$3 }' /proc/$p/stat)\" = Z ]"
 expect_exit 0 "$SA" restore
-expect_grep "^$v1 (→|->) $orig\$" "$WORK/out"
+expect_grep "^$v1 (→|->) $orig +applied\$" "$WORK/out"
 [ "$(swp)" = "$orig" ] || fail "restore with a zombie owner: $(swp), expected $orig"
 [ ! -e $ST ] || fail "state left after restore: $(cat $ST)"
 kill $zp

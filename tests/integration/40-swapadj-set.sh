@@ -34,7 +34,7 @@ expect_grep '"field": "swappiness"' "$WORK/out"
 
 # set: old -> new, read back from the kernel.
 expect_exit 0 "$SA" set $v1
-expect_grep "^$orig (→|->) $v1\$" "$WORK/out"
+expect_grep "^$orig (→|->) $v1 +applied\$" "$WORK/out"
 [ "$(swp)" = $v1 ] || fail "set $v1: kernel has $(swp)"
 # The OLD column makes an undo possible.
 prev=$("$SA" set -o OLD -rn $v2) || fail "set $v2 failed"
@@ -48,7 +48,7 @@ expect_grep "\"new\": $v2" "$WORK/out"
 [ "$(swp)" = $v2 ] || fail "set -J $v2: kernel has $(swp)"
 # --dry-run changes nothing.
 expect_exit 0 "$SA" set --dry-run 5
-expect_grep "^$v2 (→|->) 5\$" "$WORK/out"
+expect_grep "^$v2 (→|->) 5 +planned\$" "$WORK/out"
 expect_grep "dry run: nothing written" "$WORK/err"
 [ "$(swp)" = $v2 ] || fail "set --dry-run changed the value"
 
@@ -112,7 +112,7 @@ expect_exit 2 "$SA" set 150 --sysroot $F
 expect_grep "swappiness 150: out of range 0-100 for this kernel \(before Linux 5.8\)" "$WORK/err"
 echo 'vm.swappiness = 5' >$F/etc/sysctl.conf
 expect_exit 0 "$SA" set --persist 30 --sysroot $F
-expect_grep "^60 (→|->) 30 +/etc/sysctl.d/90-swapadj.conf\$" "$WORK/out"
+expect_grep "^60 (→|->) 30 +applied +/etc/sysctl.d/90-swapadj.conf\$" "$WORK/out"
 expect_grep "^swapadj: /etc/sysctl.conf:1 sets vm.swappiness = 5 after /etc/sysctl.d/90-swapadj.conf and wins at boot" "$WORK/err"
 [ "$(cat $F/proc/sys/vm/swappiness)" = 30 ] || fail "fake swappiness not 30"
 grep -qx 'vm.swappiness = 30' $F/etc/sysctl.d/90-swapadj.conf || fail "drop-in: $(cat $F/etc/sysctl.d/90-swapadj.conf)"
@@ -151,7 +151,7 @@ expect_exit 1 "$SA" -q --sysroot $F check --max 39
 expect_exit 0 "$SA" -v --sysroot $F check --max 40
 expect_grep "^ok: swappiness 40\$" "$WORK/out"
 expect_exit 0 "$SA" --dry-run --sysroot $F set 10
-expect_grep "^40 (→|->) 10\$" "$WORK/out"
+expect_grep "^40 (→|->) 10 +planned\$" "$WORK/out"
 expect_grep "dry run: nothing written" "$WORK/err"
 [ "$(cat $F/proc/sys/vm/swappiness)" = 40 ] || fail "--dry-run set wrote $(cat $F/proc/sys/vm/swappiness)"
 expect_exit 0 "$SA" --sysroot $F -rn -o OLD,NEW set 10
@@ -170,5 +170,5 @@ expect_exit 0 "$SA" -q --sysroot $F restore
 # The tool's own undo puts the host's value back (the trap is only the
 # safety net when the test fails early).
 expect_exit 0 "$SA" set "$orig"
-expect_grep "^$v2 (→|->) $orig\$" "$WORK/out"
+expect_grep "^$v2 (→|->) $orig +applied\$" "$WORK/out"
 [ "$(swp)" = "$orig" ] || fail "set $orig: kernel has $(swp)"

@@ -83,7 +83,7 @@ expect_grep "^swapadj: /run/swapadj.state: Invalid argument \(not a swapadj stat
 # The whole file again: restored, removed.
 cp "$WORK/full" $ST
 expect_exit 0 "$SA" restore
-expect_grep "^$v1 (→|->) $orig\$" "$WORK/out"
+expect_grep "^$v1 (→|->) $orig +applied\$" "$WORK/out"
 [ "$(swp)" = "$orig" ] || fail "restore of the whole file: $(swp), expected $orig"
 [ ! -e $ST ] || fail "state left after restore"
 

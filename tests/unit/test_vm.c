@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -592,6 +594,53 @@ static void test_state_stale(void **state)
 	assert_null(strstr(fake_read("run/swapadj.state"), " 10 -"));
 }
 
+/* restore --dry-run: what restore would do, with nothing written. */
+static void test_state_plan(void **state)
+{
+	struct ctl_vm_restore plan, res;
+	pid_t dead = dead_pid();
+	char *was;
+
+	(void)state;
+	assert_int_equal(ctl_vm_state_plan(root, &plan), 0);
+	assert_int_equal(plan.applied, -1);
+	assert_false(plan.found);
+	assert_null(fake_read("run/swapadj.state"));
+
+	fake_write("proc/sys/vm/swappiness", "10\n");
+	write_state("original 60\nowner %d 0 10 -\n", (int)dead);
+	was = strdup(fake_read("run/swapadj.state"));
+	assert_int_equal(ctl_vm_state_plan(root, &plan), 0);
+	assert_true(plan.found);
+	assert_int_equal(plan.applied, 60);
+	assert_int_equal(plan.before, 10);
+	assert_int_equal(plan.dropped, 1);
+	assert_int_equal(swappiness(), 10);
+	assert_string_equal(fake_read("run/swapadj.state"), was);
+	assert_null(fake_read("run/swapadj.lock"));
+	restores(60, &res);
+	assert_int_equal(res.before, plan.before);
+	assert_int_equal(res.dropped, plan.dropped);
+
+	/* The original is already back: a restore would write nothing. */
+	fake_write("run/swapadj.state", "%s", was);
+	assert_int_equal(ctl_vm_state_plan(root, &plan), 0);
+	assert_int_equal(plan.applied, 60);
+	assert_int_equal(plan.before, 60);
+	free(was);
+
+	/* A live owner: refused as restore refuses, the file as it was. */
+	write_state("original 60\nowner %d 0 10 -\nowner %d 0 15 -\n",
+		    (int)dead, (int)getppid());
+	was = strdup(fake_read("run/swapadj.state"));
+	assert_int_equal(ctl_vm_state_plan(root, &plan), -EBUSY);
+	assert_int_equal(plan.live, getppid());
+	assert_int_equal(plan.dropped, 1);
+	assert_int_equal(plan.applied, -1);
+	assert_string_equal(fake_read("run/swapadj.state"), was);
+	free(was);
+}
+
 /*
  * A join whose write is refused leaves the state as it found it: the
  * original a crashed run recorded must survive for "restore".
@@ -825,6 +874,7 @@ int main(void)
 		T(test_state_overlap),
 		T(test_state_set),
 		T(test_state_stale),
+		T(test_state_plan),
 		T(test_state_join_fail_keeps_stale),
 		T(test_state_cgroup_cleanup),
 		T(test_state_sealed),
