@@ -96,6 +96,7 @@ void __attribute__((noreturn)) die_file(const char *file, int e)
 		errx(CTL_EXIT_FAIL, "%s: is a directory; give a regular file",
 		     file);
 	case EINVAL:
+	case CTL_ENOTREG:
 		errx(CTL_EXIT_FAIL,
 		     "%s: not a regular file (FIFO, device or socket); mmapwin maps regular files only",
 		     file);
@@ -110,10 +111,6 @@ void __attribute__((noreturn)) die_file(const char *file, int e)
 	case EOPNOTSUPP:
 		errx(CTL_EXIT_UNSUPP,
 		     "%s: MADV_POPULATE_READ/WRITE is not supported (Linux 5.14+); use --populate",
-		     file);
-	case CTL_ENOTREG:
-		errx(CTL_EXIT_FAIL,
-		     "%s: not a regular file (FIFO, device or socket); mmapwin maps regular files only",
 		     file);
 	default:
 		errx(ctl_exit_for(e), "%s: %s", file, ctl_file_strerror(-e));
@@ -145,32 +142,6 @@ void check_range(const char *file, uint64_t off, uint64_t *len, uint64_t size)
 		     "%s: range %llu+%llu ends past the end of the file (size %llu)",
 		     file, (unsigned long long)off, (unsigned long long)*len,
 		     (unsigned long long)size);
-}
-
-/* Print table O (NAME for messages) and free it. */
-void print_table(struct ctl_out *o)
-{
-	int e = ctl_out_print(o, stdout);
-
-	ctl_out_free(o);
-	if (e < 0)
-		errx(CTL_EXIT_FAIL, "output: %s", strerror(-e));
-}
-
-struct ctl_out *new_table(const struct mw *m, const char *name,
-			  const struct ctl_col *cols, size_t n,
-			  const char *defaults)
-{
-	struct ctl_out *o;
-	const char *bad = NULL;
-	int e = ctl_out_new(name, cols, n, defaults, &m->cli.fmt, &o, &bad);
-
-	if (e == -EINVAL && bad)
-		errx(CTL_EXIT_USAGE, "-o: unknown column '%.*s'; see --help",
-		     (int)strcspn(bad, ","), bad);
-	if (e < 0)
-		errx(CTL_EXIT_FAIL, "output: %s", strerror(-e));
-	return o;
 }
 
 int file_target(const char *file, unsigned int flags, struct ctl_target *t)

@@ -7,7 +7,6 @@
  * Each subcommand is one row of the table below: its synopsis line, its
  * own long options and its function.
  */
-#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +19,7 @@
 #include "ctl/macro.h"
 #include "ctl/parse.h"
 #include "ctl/win.h"
+#include "cli/cli.h"
 #include "mmapwin.h"
 
 /* Tool options; part 2 numbers its own from OPT_MORE on. */
@@ -74,8 +74,6 @@ struct subcmd {
 	int nmin, nmax; /* positional arguments */
 	int (*run)(struct mw *m, char **args, int n);
 };
-
-static void usage(FILE *f);
 
 /* Options of replace and write (part 2). Returns 1 if C was one. */
 static int take_opt2(struct mw *m, int c, const char *arg)
@@ -194,8 +192,7 @@ static int take_opt(struct mw *m, int c, const char *arg)
 		m->mincore = 1;
 		break;
 	default:
-		usage(stderr);
-		exit(CTL_EXIT_USAGE);
+		cli_try_help();
 	}
 	return 0;
 }
@@ -204,8 +201,9 @@ static int take_opt(struct mw *m, int c, const char *arg)
  * ---- the table of subcommands ----
  * To add one: a cmd_<name>() in a file of its group (declared in
  * mmapwin.h), its fields in struct mw, its option values (from OPT_MORE
- * on) with their cases in take_opt(), an option array below (at most MAX_SUB_OPTS entries), and a row in subcmds[]
- * whose synopsis is the line of the man page SYNOPSIS.
+ * on) with their cases in take_opt(), an option array below (at most
+ * MAX_SUB_OPTS entries), and a row in subcmds[] whose synopsis is the line
+ * of the man page SYNOPSIS.
  */
 #define MAX_SUB_OPTS 32
 
@@ -288,14 +286,6 @@ static const struct subcmd subcmds[] = {
 	 write_opts, 1, 1, cmd_write},
 };
 
-static const struct subcmd *find_subcmd(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
-		if (strcmp(subcmds[i].name, name) == 0)
-			return &subcmds[i];
-	return NULL;
-}
-
 static void usage(FILE *f)
 {
 	fputs("Usage:\n", f);
@@ -308,154 +298,67 @@ static void usage(FILE *f)
 	fputs("See mmapwin(1) for output columns.\n", f);
 }
 
-/* Exit status after --help/--version: 3, with a message, if stdout failed. */
-static int help_done(void)
+static void usage_out(void)
 {
-	if (fclose(stdout) != 0 && errno != EPIPE) {
-		warn("stdout");
-		return CTL_EXIT_FAIL;
-	}
-	return CTL_EXIT_OK;
+	usage(stdout);
 }
 
 static const struct option common_opts[] = {CTL_CLI_LONGOPTS};
 
-/* Whether long option ARG ("--name", a unique prefix, or "--name=value")
- * takes the next argument as its value, as getopt_long(3) decides. */
-static int long_takes_next(const char *arg, const struct option *opts)
+/* The common options and those of the N subcommands at SC into V (room
+ * for CAP): all of them to find the subcommand, then its own. */
+static void options_of(const struct subcmd *sc, size_t n, struct option *v,
+		       size_t cap)
 {
-	size_t n = strcspn(arg + 2, "=");
-	const struct option *hit = NULL;
+	size_t k = 0;
 
-	if (arg[2 + n] == '=')
-		return 0;
-	for (const struct option *o = opts; o->name; o++) {
-		if (strncmp(o->name, arg + 2, n) != 0)
-			continue;
-		if (strlen(o->name) == n)
-			return o->has_arg == required_argument;
-		if (hit && hit->has_arg != o->has_arg)
-			return 0; /* ambiguous: getopt_long says so */
-		hit = o;
-	}
-	return hit && hit->has_arg == required_argument;
-}
-
-/* Whether the short option cluster ARG ("-qo", not "-ofile") leaves
- * its value to the next argument. */
-static int short_takes_next(const char *arg)
-{
-	for (const char *c = arg + 1; *c; c++) {
-		const char *p = strchr(CTL_CLI_SHORTOPTS, *c);
-
-		if (p && p[1] == ':')
-			return c[1] == '\0';
-	}
-	return 0;
-}
-
-/*
- * getopt_long(3) takes a negative number ("-1") for a cluster of short
- * options and buries the real mistake under "invalid option" and the
- * usage. Put the options (with their values) of ARGV[2..] first, then
- * "--", then every other argument in its order: a negative OFFSET then
- * reaches the parser that names what is wrong with it. A new vector of
- * *ARGC + 1 arguments is returned in *ARGV (malloc'ed; the strings are
- * the old ones).
- */
-static void options_first(int *argc, char ***argv, const struct option *opts)
-{
-	char **in = *argv, **out = calloc((size_t)*argc + 2, sizeof(*out));
-	int n = 2, npos = 0, i, ends = 0;
-	char **pos = calloc((size_t)*argc + 1, sizeof(*pos));
-
-	if (!out || !pos)
-		errx(CTL_EXIT_FAIL, "out of memory");
-	out[0] = in[0];
-	out[1] = in[1];
-	for (i = 2; i < *argc; i++) {
-		const char *a = in[i];
-
-		if (ends || a[0] != '-' || a[1] == '\0' ||
-		    isdigit((unsigned char)a[1])) {
-			pos[npos++] = in[i];
-			continue;
-		}
-		if (strcmp(a, "--") == 0) {
-			ends = 1;
-			continue;
-		}
-		out[n++] = in[i];
-		if ((a[1] == '-' ? long_takes_next(a, opts)
-				 : short_takes_next(a)) &&
-		    i + 1 < *argc)
-			out[n++] = in[++i];
-	}
-	out[n++] = "--";
-	for (i = 0; i < npos; i++)
-		out[n++] = pos[i];
-	out[n] = NULL;
-	free(pos);
-	*argc = n;
-	*argv = out;
+	for (size_t i = 0; i < ARRAY_SIZE(common_opts); i++)
+		v[k++] = common_opts[i];
+	for (size_t i = 0; i < n; i++)
+		for (const struct option *o = sc[i].opts;
+		     o->name && k < cap - 1; o++)
+			v[k++] = *o;
+	v[k] = (struct option){0};
 }
 
 int main(int argc, char **argv)
 {
+	struct option all[ARRAY_SIZE(common_opts) +
+			  ARRAY_SIZE(subcmds) * MAX_SUB_OPTS + 1];
 	struct option opts[ARRAY_SIZE(common_opts) + MAX_SUB_OPTS + 1];
-	const struct subcmd *sc;
+	const char *names[ARRAY_SIZE(subcmds) + 1] = {NULL}, *word;
+	const struct subcmd *sc = NULL;
 	_cleanup_free_ char **sorted = NULL;
 	struct mw m = {0};
-	size_t k = 0;
-	int c, n, rc;
+	int c, n, i;
 
 	if (argc < 2) {
 		usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
-	sc = find_subcmd(argv[1]);
-	if (!sc && argv[1][0] != '-')
-		errx(CTL_EXIT_USAGE, "%s: unknown subcommand; see --help",
-		     argv[1]);
-	for (size_t i = 0; i < ARRAY_SIZE(common_opts); i++)
-		opts[k++] = common_opts[i];
-	for (const struct option *o = sc ? sc->opts : NULL;
-	     o && o->name && k < ARRAY_SIZE(opts) - 1; o++)
-		opts[k++] = *o;
-	opts[k] = (struct option){0};
-	/* Options may come before or after the positional arguments. */
-	if (sc) {
-		options_first(&argc, &argv, opts);
-		sorted = argv;
-		optind = 2;
-	}
-	while ((c = getopt_long(argc, argv, CTL_CLI_SHORTOPTS, opts, NULL)) !=
-	       -1) {
-		if (ctl_cli_common(&m.cli, c, optarg))
-			continue;
-		switch (c) {
-		case 'h':
-			usage(stdout);
-			return help_done();
-		case 'V':
-			printf("mmapwin %s\n", CTL_VERSION);
-			return help_done();
-		case '?':
-			usage(stderr);
-			return CTL_EXIT_USAGE;
-		default:
+	for (i = 0; i < (int)ARRAY_SIZE(subcmds); i++)
+		names[i] = subcmds[i].name;
+	options_of(subcmds, ARRAY_SIZE(subcmds), all, ARRAY_SIZE(all));
+	/* Options may come before or after the subcommand. */
+	i = cli_sub_take(&argc, argv, CTL_CLI_SHORTOPTS, all, names, &word);
+	if (i < 0 && word)
+		cli_die(CTL_EXIT_USAGE, "%s: unknown subcommand; see --help",
+			word);
+	if (i >= 0)
+		sc = &subcmds[i];
+	options_of(sc, sc ? 1 : 0, opts, ARRAY_SIZE(opts));
+	/* ... and before or after the operands; a negative OFFSET is an
+	 * operand, for the parser that says what is wrong with it. */
+	sorted = cli_opts_first(&argc, argv, CTL_CLI_SHORTOPTS, opts);
+	argv = sorted;
+	optind = 1;
+	while ((c = cli_getopt(argc, argv, CTL_CLI_SHORTOPTS, opts)) != -1)
+		if (!cli_common_opt(&m.cli, c, optarg, usage_out))
 			take_opt(&m, c, optarg);
-		}
-	}
 	if (!sc)
-		errx(CTL_EXIT_USAGE, "no subcommand; see --help");
+		cli_die(CTL_EXIT_USAGE, "no subcommand; see --help");
 	n = argc - optind;
 	if (n < sc->nmin || n > sc->nmax)
-		errx(CTL_EXIT_USAGE, "usage: mmapwin %s", sc->synopsis);
-	rc = sc->run(&m, argv + optind, n);
-	if (ferror(stdout) | (fclose(stdout) != 0)) {
-		if (errno != EPIPE)
-			err(CTL_EXIT_FAIL, "stdout");
-	}
-	return rc;
+		cli_die(CTL_EXIT_USAGE, "usage: mmapwin %s", sc->synopsis);
+	return cli_finish(sc->run(&m, argv + optind, n));
 }

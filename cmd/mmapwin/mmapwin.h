@@ -63,10 +63,6 @@ void check_end(uint64_t off, uint64_t len);
 void __attribute__((noreturn)) die_file(const char *file, int e);
 int open_file(const char *file, int write, uint64_t *size);
 void check_range(const char *file, uint64_t off, uint64_t *len, uint64_t size);
-void print_table(struct ctl_out *o);
-struct ctl_out *new_table(const struct mw *m, const char *name,
-			  const struct ctl_col *cols, size_t n,
-			  const char *defaults);
 /*
  * FILE as the one resolver names a file operand (ctl-targets(7)): a bare
  * word is the file of that name in the cwd, never a device ("-" too: it is

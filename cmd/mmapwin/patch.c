@@ -19,6 +19,7 @@
 #include "ctl/out.h"
 #include "ctl/undo.h"
 #include "ctl/win.h"
+#include "cli/cli.h"
 #include "mmapwin.h"
 
 /* Data for patch from a pipe is collected in memory first, up to this. */
@@ -278,11 +279,9 @@ int cmd_patch(struct mw *m, char **args, int n)
 		err(CTL_EXIT_FAIL, "%s", file);
 	if (m->cli.quiet)
 		return CTL_EXIT_OK;
-	o = new_table(m, "patch", patch_cols, ARRAY_SIZE(patch_cols),
-		      "FILE,OFFSET,LENGTH,WINDOWS,UNDO,SYNCED,OLD,NEW");
-	row = ctl_out_row(o);
-	if (!row)
-		errx(CTL_EXIT_FAIL, "output: out of memory");
+	o = cli_table_new(&m->cli, "patch", patch_cols, ARRAY_SIZE(patch_cols),
+			  "FILE,OFFSET,LENGTH,WINDOWS,UNDO,SYNCED,OLD,NEW");
+	row = cli_table_row(o);
 	ctl_out_set(o, row, 0, file);
 	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)off);
 	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)len);
@@ -293,6 +292,5 @@ int cmd_patch(struct mw *m, char **args, int n)
 	ctl_out_set(o, row, 7, m->no_sync ? "0" : "1");
 	ctl_out_set(o, row, 8, old);
 	ctl_out_set(o, row, 9, new);
-	print_table(o);
-	return CTL_EXIT_OK;
+	return cli_table_print(&m->cli, o);
 }

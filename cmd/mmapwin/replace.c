@@ -19,6 +19,7 @@
 #include "ctl/out.h"
 #include "ctl/stream.h"
 #include "ctl/undo.h"
+#include "cli/cli.h"
 #include "mmapwin.h"
 
 static void replace_progress(void *arg, uint64_t done, uint64_t total)
@@ -113,11 +114,8 @@ die_replace(const char *file, int e, const struct ctl_replace_stats *st)
 		     "%s: %s: permission denied (%s); check its mode and owner",
 		     file, step, strerror(-e));
 	case EROFS:
-		errx(CTL_EXIT_FAIL,
-		     "%s: read-only file system; remount it read-write", file);
 	case EISDIR:
-		errx(CTL_EXIT_FAIL, "%s: is a directory; give a regular file",
-		     file);
+		die_file(file, e);
 	case EINVAL:
 		if (st->step && strcmp(st->step, "not a regular file") == 0)
 			errx(CTL_EXIT_FAIL,
@@ -207,11 +205,10 @@ int cmd_replace(struct mw *m, char **args, int n)
 		errx(CTL_EXIT_FAIL, "--undo %s: %s", m->undo, strerror(-e));
 	if (m->cli.quiet)
 		return CTL_EXIT_OK;
-	o = new_table(m, "replace", replace_cols, ARRAY_SIZE(replace_cols),
-		      "FILE,MATCHES,CHANGED,SIZE,NEWSIZE,METHOD,SYNCED");
-	row = ctl_out_row(o);
-	if (!row)
-		errx(CTL_EXIT_FAIL, "output: out of memory");
+	o = cli_table_new(&m->cli, "replace", replace_cols,
+			  ARRAY_SIZE(replace_cols),
+			  "FILE,MATCHES,CHANGED,SIZE,NEWSIZE,METHOD,SYNCED");
+	row = cli_table_row(o);
 	ctl_out_set(o, row, 0, file);
 	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)st.matches);
 	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)st.bytes_changed);
@@ -226,6 +223,5 @@ int cmd_replace(struct mw *m, char **args, int n)
 	ctl_out_set(o, row, 8,
 		    m->no_sync || m->cli.dry_run || !st.matches ? "0" : "1");
 	ctl_out_setf(o, row, 9, "%.3f", mono_s() - t0);
-	print_table(o);
-	return CTL_EXIT_OK;
+	return cli_table_print(&m->cli, o);
 }

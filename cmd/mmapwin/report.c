@@ -15,6 +15,7 @@
 #include "ctl/macro.h"
 #include "ctl/out.h"
 #include "ctl/win.h"
+#include "cli/cli.h"
 #include "mmapwin.h"
 
 /* fault */
@@ -34,10 +35,8 @@ static const struct ctl_col fault_cols[] = {
 static void fault_row(struct ctl_out *o, const char *phase,
 		      const struct ctl_fault_phase *ph)
 {
-	struct ctl_row *row = ctl_out_row(o);
+	struct ctl_row *row = cli_table_row(o);
 
-	if (!row)
-		errx(CTL_EXIT_FAIL, "output: out of memory");
 	ctl_out_set(o, row, 0, phase);
 	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)ph->pages);
 	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)ph->minflt);
@@ -75,8 +74,8 @@ int cmd_fault(struct mw *m, char **args, int n)
 	if (e < 0)
 		die_file(args[0], e);
 	close(fd);
-	o = new_table(m, "faults", fault_cols, ARRAY_SIZE(fault_cols),
-		      "PHASE,PAGES,MINFLT,MAJFLT,TIME");
+	o = cli_table_new(&m->cli, "faults", fault_cols, ARRAY_SIZE(fault_cols),
+			  "PHASE,PAGES,MINFLT,MAJFLT,TIME");
 	tot = rep.touch;
 	if (m->populate || m->madvise) {
 		fault_row(o, m->populate ? "map-populate" : "madvise-populate",
@@ -87,8 +86,7 @@ int cmd_fault(struct mw *m, char **args, int n)
 	}
 	fault_row(o, m->write ? "touch-write" : "touch-read", &rep.touch);
 	fault_row(o, "total", &tot);
-	print_table(o);
-	return CTL_EXIT_OK;
+	return cli_table_print(&m->cli, o);
 }
 
 /* cache */
@@ -142,12 +140,10 @@ int cmd_cache(struct mw *m, char **args, int n)
 	if (c.fallback_err && !m->cli.quiet)
 		warnx("cachestat(2): %s; counted resident pages with mincore(2) (dirty, writeback, evicted unknown)",
 		      strerror(-c.fallback_err));
-	o = new_table(
-		m, "cache", cache_cols, ARRAY_SIZE(cache_cols),
+	o = cli_table_new(
+		&m->cli, "cache", cache_cols, ARRAY_SIZE(cache_cols),
 		"PAGES,CACHED,PERCENT,DIRTY,WRITEBACK,EVICTED,RECENT,METHOD");
-	row = ctl_out_row(o);
-	if (!row)
-		errx(CTL_EXIT_FAIL, "output: out of memory");
+	row = cli_table_row(o);
 	ctl_out_setf(o, row, 0, "%llu", (unsigned long long)c.pages);
 	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)c.cached);
 	ctl_out_setf(o, row, 2, "%.1f",
@@ -162,7 +158,6 @@ int cmd_cache(struct mw *m, char **args, int n)
 			     (unsigned long long)c.recently_evicted);
 	}
 	ctl_out_set(o, row, 7, cs ? "cachestat" : "mincore");
-	print_table(o);
 	close(fd);
-	return CTL_EXIT_OK;
+	return cli_table_print(&m->cli, o);
 }

@@ -14,6 +14,7 @@
 #include "ctl/macro.h"
 #include "ctl/out.h"
 #include "ctl/undo.h"
+#include "cli/cli.h"
 #include "mmapwin.h"
 
 /* "dev 8:1, inode 12, generation 7, born @1700000000.123456789" */
@@ -148,13 +149,13 @@ int cmd_undo(struct mw *m, char **args, int n)
 	struct ctl_out *o;
 	struct ctl_row *row;
 	unsigned int flags = 0;
-	int e;
+	int e, rc = CTL_EXIT_OK;
 
 	(void)n;
 	if (m->cli.dry_run) {
 		flags |= CTL_UNDO_DRY_RUN;
-		rl.o = new_table(m, "records", rec_cols, ARRAY_SIZE(rec_cols),
-				 "OFFSET,LENGTH");
+		rl.o = cli_table_new(&m->cli, "records", rec_cols,
+				     ARRAY_SIZE(rec_cols), "OFFSET,LENGTH");
 	}
 	if (m->no_sync)
 		flags |= CTL_UNDO_NO_SYNC;
@@ -193,29 +194,21 @@ int cmd_undo(struct mw *m, char **args, int n)
 	if (e < 0)
 		errx(ctl_exit_for(e), "%s: %s", undo, strerror(-e));
 	if (rl.o) {
-		if (!m->cli.quiet)
-			print_table(rl.o);
-		else
-			ctl_out_free(rl.o);
-		undo_lost(&info);
-		return CTL_EXIT_OK;
+		rc = cli_table_print(&m->cli, rl.o);
+	} else if (!m->cli.quiet) {
+		o = cli_table_new(&m->cli, "undo", undo_cols,
+				  ARRAY_SIZE(undo_cols),
+				  "TARGET,RECORDS,BYTES,TORN,TRUNCATED");
+		row = cli_table_row(o);
+		ctl_out_set(o, row, 0, info.path);
+		ctl_out_setf(o, row, 1, "%llu",
+			     (unsigned long long)info.records);
+		ctl_out_setf(o, row, 2, "%llu", (unsigned long long)info.bytes);
+		ctl_out_setf(o, row, 3, "%llu", (unsigned long long)info.torn);
+		ctl_out_setf(o, row, 4, "%llu", (unsigned long long)info.size);
+		ctl_out_set(o, row, 5, info.truncated ? "1" : "0");
+		rc = cli_table_print(&m->cli, o);
 	}
-	if (m->cli.quiet) {
-		undo_lost(&info);
-		return CTL_EXIT_OK;
-	}
-	o = new_table(m, "undo", undo_cols, ARRAY_SIZE(undo_cols),
-		      "TARGET,RECORDS,BYTES,TORN,TRUNCATED");
-	row = ctl_out_row(o);
-	if (!row)
-		errx(CTL_EXIT_FAIL, "output: out of memory");
-	ctl_out_set(o, row, 0, info.path);
-	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)info.records);
-	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)info.bytes);
-	ctl_out_setf(o, row, 3, "%llu", (unsigned long long)info.torn);
-	ctl_out_setf(o, row, 4, "%llu", (unsigned long long)info.size);
-	ctl_out_set(o, row, 5, info.truncated ? "1" : "0");
-	print_table(o);
 	undo_lost(&info);
-	return CTL_EXIT_OK;
+	return rc;
 }

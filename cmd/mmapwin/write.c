@@ -22,6 +22,7 @@
 #include "ctl/out.h"
 #include "ctl/root.h"
 #include "ctl/uring.h"
+#include "cli/cli.h"
 #include "mmapwin.h"
 
 /* --progress: one status line on stderr, redrawn at most 4 times a second. */
@@ -116,10 +117,7 @@ static void throttle_setup(const struct mw *m, const char *file,
 	char where[PATH_MAX];
 	int e;
 
-	e = ctl_root_open(m->cli.sysroot, root);
-	if (e < 0)
-		errx(CTL_EXIT_FAIL, "--sysroot %s: %s",
-		     m->cli.sysroot ? m->cli.sysroot : "/", strerror(-e));
+	*root = cli_root_open(m->cli.sysroot);
 	e = file_target(file, CTL_TARGET_MAY_CREATE, &t);
 	if (e < 0)
 		errx(ctl_exit_for(e), "--throttle: %s: %s", file, strerror(-e));
@@ -263,11 +261,9 @@ int cmd_write(struct mw *m, char **args, int n)
 		die_write(file, e, &st);
 	if (m->cli.quiet)
 		return CTL_EXIT_OK;
-	o = new_table(m, "write", write_cols, ARRAY_SIZE(write_cols),
-		      "FILE,OFFSET,BYTES,ENGINE,DEPTH,WRITE,SYNC,MIB/S");
-	row = ctl_out_row(o);
-	if (!row)
-		errx(CTL_EXIT_FAIL, "output: out of memory");
+	o = cli_table_new(&m->cli, "write", write_cols, ARRAY_SIZE(write_cols),
+			  "FILE,OFFSET,BYTES,ENGINE,DEPTH,WRITE,SYNC,MIB/S");
+	row = cli_table_row(o);
 	secs = st.write_s + st.sync_s;
 	ctl_out_set(o, row, 0, file);
 	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)m->offset);
@@ -282,6 +278,5 @@ int cmd_write(struct mw *m, char **args, int n)
 		     secs > 0 ? (double)st.bytes / 1048576 / secs : 0);
 	ctl_out_set(o, row, 10, m->no_sync ? "0" : "1");
 	ctl_out_set(o, row, 11, disks);
-	print_table(o);
-	return CTL_EXIT_OK;
+	return cli_table_print(&m->cli, o);
 }
