@@ -24,7 +24,7 @@ msg="jcommit: $mnt: another file system is mounted over this mount point, so $lo
 
 # show: the covered file system's own values, not those of the one on top.
 expect_exit 0 "$J" -P -o DEVICE,TARGET,COMMIT,SB-OPTS "$low"
-expect_grep "^DEVICE=\"$low\" TARGET=\"$mnt\" COMMIT=\"42\" SB-OPTS=\"commit=42,data_err=abort\"\$" "$WORK/out"
+expect_grep "^DEVICE=\"$low\" TARGET=\"$mnt\" COMMIT=\"42\" SB_OPTS=\"commit=42,data_err=abort\"\$" "$WORK/out"
 # The listing has each file system once.
 expect_exit 0 "$J" -r -n -o DEVICE,COMMIT
 expect_grep "^$low 42\$" "$WORK/out"

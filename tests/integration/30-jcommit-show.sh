@@ -39,10 +39,10 @@ done
 dumpe2fs -h "$dev" >"$WORK/dump" 2>/dev/null
 expect_exit 0 "$J" -P -o JOURNAL,JCSUM,JSIZE,SB-OPTS,SB-DATA,FAST-COMMIT "$mnt"
 expect_grep 'JOURNAL="yes"' "$WORK/out"
-expect_grep 'SB-OPTS="commit=42,data_err=abort"' "$WORK/out"
+expect_grep 'SB_OPTS="commit=42,data_err=abort"' "$WORK/out"
 expect_grep '^Mount options: +commit=42,data_err=abort$' "$WORK/dump"
-expect_grep 'SB-DATA="writeback"' "$WORK/out"
-expect_grep 'FAST-COMMIT="no"' "$WORK/out"
+expect_grep 'SB_DATA="writeback"' "$WORK/out"
+expect_grep 'FAST_COMMIT="no"' "$WORK/out"
 jsize=$(sed -n 's/^Total journal size: *\([0-9]*\)k$/\1/p' "$WORK/dump")
 [ -n "$jsize" ] || fail "no journal size in dumpe2fs"
 if [ $((jsize % 1024)) -eq 0 ]; then want="$((jsize / 1024))M"; else want="${jsize}K"; fi
@@ -61,14 +61,14 @@ case $avg in *us) ;; *) fail "AVG-COMMIT '$avg'" ;; esac
 # a --sysroot tree whose /proc and /sys are the real ones (bind mounts in
 # this private namespace), so the host's /etc/fstab is never touched.
 expect_exit 0 "$J" -P -o NEXT-DATA,NEXT-COMMIT,NEXT-FROM,FSTAB "$mnt"
-expect_grep 'NEXT-DATA="writeback" NEXT-COMMIT="42" NEXT-FROM="data:sb-default,commit:sb-opts" FSTAB="none"' "$WORK/out"
+expect_grep 'NEXT_DATA="writeback" NEXT_COMMIT="42" NEXT_FROM="data:sb-default,commit:sb-opts" FSTAB="none"' "$WORK/out"
 sr=$WORK/sysroot
 mkdir -p "$sr/proc" "$sr/sys" "$sr/etc"
 mount --bind /proc "$sr/proc" && at_exit "umount -l '$sr/proc'" || fail "bind /proc"
 mount --bind /sys "$sr/sys" && at_exit "umount -l '$sr/sys'" || fail "bind /sys"
 printf '# test\n%s %s ext4 nosuid,commit=17,data=journal 0 0\n' "$dev" "$mnt" >"$sr/etc/fstab"
 expect_exit 0 "$J" --sysroot "$sr" -P -o COMMIT,NEXT-DATA,NEXT-COMMIT,NEXT-FROM,FSTAB "$mnt"
-expect_grep "COMMIT=\"$want_commit\" NEXT-DATA=\"journal\" NEXT-COMMIT=\"17\" NEXT-FROM=\"data:fstab,commit:fstab\" FSTAB=\"data=journal,commit=17\"" "$WORK/out"
+expect_grep "COMMIT=\"$want_commit\" NEXT_DATA=\"journal\" NEXT_COMMIT=\"17\" NEXT_FROM=\"data:fstab,commit:fstab\" FSTAB=\"data=journal,commit=17\"" "$WORK/out"
 uuid=$(dumpe2fs -h "$dev" 2>/dev/null | sed -n 's/^Filesystem UUID: *//p')
 printf 'UUID=%s /elsewhere ext4 commit=19 0 0\n' "$uuid" >"$sr/etc/fstab"
 expect_exit 0 "$J" --sysroot "$sr" -r -n -o FSTAB "$mnt"
@@ -77,7 +77,7 @@ expect_grep '^commit=19$' "$WORK/out"
 # waited on: the columns that depend on it stay empty, -v says why.
 rm "$sr/etc/fstab" && mkfifo "$sr/etc/fstab" || fail "mkfifo"
 expect_exit 0 timeout 20 "$J" --sysroot "$sr" -v -P -o COMMIT,FSTAB,NEXT-COMMIT,NEXT-FROM "$mnt"
-expect_grep "^COMMIT=\"$want_commit\" FSTAB=\"\" NEXT-COMMIT=\"\" NEXT-FROM=\"\"\$" "$WORK/out"
+expect_grep "^COMMIT=\"$want_commit\" FSTAB=\"\" NEXT_COMMIT=\"\" NEXT_FROM=\"\"\$" "$WORK/out"
 expect_grep "^jcommit: $mnt: $sr/etc/fstab not read: not a regular file; FSTAB and NEXT columns left empty\$" "$WORK/err"
 expect_exit 2 "$J" --sysroot "$WORK/nonexistent" "$mnt"
 expect_grep "jcommit: --sysroot $WORK/nonexistent: No such file or directory" "$WORK/err"
@@ -102,7 +102,7 @@ expect_exit 0 "$J" -r -n -o DEVICE - </dev/null
 # Unmounted device: superblock view only.
 umount "$mnt"
 expect_exit 0 "$J" -P -o DEVICE,TARGET,DATA,SB-OPTS,NEXT-COMMIT "$dev"
-expect_grep "DEVICE=\"$dev\" TARGET=\"\" DATA=\"\" SB-OPTS=\"commit=42,data_err=abort\" NEXT-COMMIT=\"42\"" "$WORK/out"
+expect_grep "DEVICE=\"$dev\" TARGET=\"\" DATA=\"\" SB_OPTS=\"commit=42,data_err=abort\" NEXT_COMMIT=\"42\"" "$WORK/out"
 
 # fast_commit and an external journal are reported as such.
 ext4_new fc 32 "" -O fast_commit

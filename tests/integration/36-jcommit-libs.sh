@@ -57,7 +57,7 @@ expect_grep "^$dev +$mnt +writeback +42 +rw,nosuid,relatime +yes +commit=42,data
 no_e2fs "show -J" "$J" show -J "$mnt"
 no_e2fs "show DEV" "$J" show "$dev"
 no_e2fs "show -o (all but JCSUM,JSIZE)" "$J" show -P -o "$NOJ" "$mnt"
-expect_grep "JOURNAL=\"yes\" FAST-COMMIT=\"no\" .*SB-DATA=\"writeback\" SB-OPTS=\"commit=42,data_err=abort\" NEXT-DATA=\"writeback\" NEXT-COMMIT=\"42\" NEXT-FROM=\"data:sb-default,commit:sb-opts\"" "$WORK/out"
+expect_grep "JOURNAL=\"yes\" FAST_COMMIT=\"no\" .*SB_DATA=\"writeback\" SB_OPTS=\"commit=42,data_err=abort\" NEXT_DATA=\"writeback\" NEXT_COMMIT=\"42\" NEXT_FROM=\"data:sb-default,commit:sb-opts\"" "$WORK/out"
 no_e2fs "check" "$J" check --max-commit 60 --require nosuid "$mnt"
 # The two journal columns need the journal superblock: libext2fs.
 with_e2fs "show -o JCSUM" "$J" show -r -n -o JCSUM "$mnt"
@@ -85,7 +85,7 @@ expect_grep '^commit=19 +19$' "$WORK/out"
 # SB-DATA, SB-OPTS and the NEXT columns come from the superblock read.
 mount -t tmpfs cover "$mnt" || fail "mount tmpfs over $mnt"
 no_e2fs "show (covered)" "$J" show -P -o DEVICE,SB-DATA,SB-OPTS,NEXT-FROM "$dev"
-expect_grep "^DEVICE=\"$dev\" SB-DATA=\"writeback\" SB-OPTS=\"commit=42,data_err=abort\" NEXT-FROM=\"data:sb-default,commit:sb-opts\"\$" "$WORK/out"
+expect_grep "^DEVICE=\"$dev\" SB_DATA=\"writeback\" SB_OPTS=\"commit=42,data_err=abort\" NEXT_FROM=\"data:sb-default,commit:sb-opts\"\$" "$WORK/out"
 "$J" show -P -o "$ALL" "$dev" | sed -E 's/ JCSUM="[^"]*" JSIZE="[^"]*"//' >"$WORK/full" ||
 	fail "show -o ALL (covered)"
 "$J" show -P -o "$NOJ" "$dev" >"$WORK/fast" || fail "show -o NOJ (covered)"
@@ -125,7 +125,7 @@ diff "$WORK/before" "$WORK/out" >&2 || fail "show without libext2fs differs"
 expect_exit 0 "$J" check --max-commit 60 "$mnt"
 # The journal columns stay empty; the superblock ones are still read.
 expect_exit 0 "$J" show -v -P -o JOURNAL,JCSUM,JSIZE,SB-DATA,SB-OPTS "$mnt"
-expect_grep '^JOURNAL="yes" JCSUM="" JSIZE="" SB-DATA="writeback" SB-OPTS="commit=42,data_err=abort"$' "$WORK/out"
+expect_grep '^JOURNAL="yes" JCSUM="" JSIZE="" SB_DATA="writeback" SB_OPTS="commit=42,data_err=abort"$' "$WORK/out"
 expect_grep "^jcommit: $mnt: journal superblock of $dev not read: libext2fs\.so\.2 cannot be loaded \(install libext2fs\); JCSUM and JSIZE left empty\$" "$WORK/err"
 expect_exit 0 "$J" show -P -o JCSUM "$mnt"
 [ -s "$WORK/err" ] && fail "show -o JCSUM without -v warned: $(cat "$WORK/err")"
@@ -139,6 +139,6 @@ umount "$lib" || fail "umount $lib"
 
 # An unmounted device: its superblock through libext2fs, as before.
 with_e2fs "show of an unmounted device" "$J" show -P -o DEVICE,TARGET,SB-OPTS,SB-DATA "$dev"
-expect_grep "^DEVICE=\"$dev\" TARGET=\"\" SB-OPTS=\"commit=42,data_err=abort\" SB-DATA=\"writeback\"\$" "$WORK/out"
+expect_grep "^DEVICE=\"$dev\" TARGET=\"\" SB_OPTS=\"commit=42,data_err=abort\" SB_DATA=\"writeback\"\$" "$WORK/out"
 [ -d "/proc/fs/ext4/$kname" ] && fail "setup: $kname still served after umount"
 echo PASS

@@ -318,7 +318,7 @@ static void test_show_json_pairs(void **state)
 	EXPECT(&r, 0, NULL, NULL, "-P -o +MAJ:MIN nvme0n1p1");
 	assert_has(r.out,
 		   "TARGET=\"nvme0n1p1\" DEVICE=\"nvme0n1\" SCHED=\"none\"");
-	assert_has(r.out, "MAJ:MIN=\"259:0\"");
+	assert_has(r.out, "MAJ_MIN=\"259:0\"");
 }
 
 static void test_show_bad(void **state)
