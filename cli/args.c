@@ -199,9 +199,23 @@ char **cli_opts_first(int *argc, char *const *argv, const char *shortopts,
 	return out;
 }
 
+/* ARG of common option C was refused (ctl_cli_common()): say why, exit 2. */
+static _Noreturn void bad_value(int c, const char *arg)
+{
+	if (c == CTL_OPT_TEXTFILE)
+		cli_die(CTL_EXIT_USAGE,
+			"--textfile '%s': not a .prom file (node_exporter reads only *.prom)",
+			arg);
+	cli_die(CTL_EXIT_USAGE,
+		"--exit-changed '%s': give 1 or 5 to 255 (2, 3, 4 mean usage error, failure, unsupported)",
+		arg);
+}
+
 int cli_common_opt(struct ctl_cli *cli, int c, const char *arg,
 		   void (*usage)(void))
 {
+	int taken;
+
 	switch (c) {
 	case 'h':
 		usage();
@@ -211,7 +225,9 @@ int cli_common_opt(struct ctl_cli *cli, int c, const char *arg,
 	case '?':
 	case ':':
 		cli_try_help();
-	default:
-		return ctl_cli_common(cli, c, arg);
 	}
+	taken = ctl_cli_common(cli, c, arg);
+	if (taken < 0)
+		bad_value(c, arg);
+	return taken;
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "ctl/cli.h"
 #include "ctl/log.h"
@@ -59,6 +60,14 @@ _Noreturn void cli_try_help(void);
  * enough), nor a closed stdout that nothing was written to.
  */
 int cli_finish(int rc);
+
+/*
+ * The status of a changing command: --exit-changed N (CLI->exit_changed)
+ * when RC is 0 and CLI->changed says something was changed (with
+ * --dry-run: would be); else RC. End with
+ * "return cli_finish(cli_changed_rc(&o.cli, rc));".
+ */
+int cli_changed_rc(const struct ctl_cli *cli, int rc);
 
 /* exit(cli_finish(RC)): after --help, and wherever a tool ends. */
 _Noreturn void cli_exit(int rc);
@@ -169,3 +178,59 @@ struct ctl_row *cli_table_row(struct ctl_out *o);
  * does not see is cli_finish()'s to report.
  */
 int cli_table_print(const struct ctl_cli *cli, struct ctl_out *o);
+
+/*
+ * cli_table_print() as JSON Lines (ctl_out_print_jsonl()): each row one
+ * compact object on a line of its own, with "time" and "timestamp" of WHEN
+ * first (NULL: none), flushed at once. For a stream's -J (qdepth stat).
+ */
+int cli_table_print_jsonl(const struct ctl_cli *cli, struct ctl_out *o,
+			  const struct timespec *when);
+
+/*
+ * Say in ROW whether its target was changed (with --dry-run: would be):
+ * cell COL, a CTL_COL_BOOL column ("changed": true|false in JSON), and
+ * CLI->changed when CHANGED. O may be NULL (no table: only CLI).
+ */
+void cli_changed(struct ctl_cli *cli, struct ctl_out *o, struct ctl_row *row,
+		 size_t col, bool changed);
+
+/* ---- --textfile: Prometheus metrics (cli/prom.c) ---- */
+
+/*
+ * Metrics in the text exposition format 0.0.4, for node_exporter's
+ * textfile collector: gauges with "# HELP" and "# TYPE", the samples of
+ * a metric together whatever order they came in, label values escaped.
+ * A name that is no Prometheus name is a bug of the tool: exit 3.
+ */
+struct cli_prom;
+
+/* An empty set of metrics; out of memory exits 3. */
+struct cli_prom *cli_prom_new(void);
+
+/*
+ * Make NAME ([a-zA-Z_:][a-zA-Z0-9_:]*, "ctl_<area>_<what>_<unit>") the
+ * metric the next samples belong to, a gauge described by HELP; a NAME
+ * given before is taken up again (its first HELP stays).
+ */
+void cli_prom_metric(struct cli_prom *p, const char *name, const char *help);
+
+/*
+ * A sample VALUE of the current metric, with labels given as pairs of
+ * name ([a-zA-Z_][a-zA-Z0-9_]*) and value, then NULL:
+ * cli_prom_sample(p, 256, "device", "sda", NULL). A sample with the same
+ * labels as an earlier one replaces it. Integers print as integers, NaN
+ * and infinities as NaN, +Inf, -Inf.
+ */
+void cli_prom_sample(struct cli_prom *p, double value, ...)
+	__attribute__((sentinel));
+
+/*
+ * Write the metrics to FILE atomically (ctl_file_write_atomic(): a temp
+ * file in FILE's directory, fsync, rename, fsync of the directory), mode
+ * 0644. Returns 0, or 3 with "TOOL: FILE: reason". P stays as it was.
+ */
+int cli_prom_commit(struct cli_prom *p, const char *file);
+
+/* Free P; NULL is fine. */
+void cli_prom_free(struct cli_prom *p);

@@ -146,6 +146,13 @@ int cli_finish(int rc)
 	return CTL_EXIT_FAIL;
 }
 
+int cli_changed_rc(const struct ctl_cli *cli, int rc)
+{
+	return rc == CTL_EXIT_OK && cli->changed && cli->exit_changed
+		       ? cli->exit_changed
+		       : rc;
+}
+
 void cli_exit(int rc)
 {
 	exit(cli_finish(rc));

@@ -30,14 +30,34 @@ struct ctl_row *cli_table_row(struct ctl_out *o)
 	return row;
 }
 
-int cli_table_print(const struct ctl_cli *cli, struct ctl_out *o)
+/* After printing O (ERR from ctl_out_print*()): free it, say what failed. */
+static int printed(struct ctl_out *o, int err)
 {
-	int err = cli->quiet ? 0 : ctl_out_print(o, stdout);
-
 	ctl_out_free(o);
 	if (err < 0 && err != -EPIPE) {
 		cli_say(LOG_ERR, "output: %s", strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
 	return CTL_EXIT_OK;
+}
+
+int cli_table_print(const struct ctl_cli *cli, struct ctl_out *o)
+{
+	return printed(o, cli->quiet ? 0 : ctl_out_print(o, stdout));
+}
+
+int cli_table_print_jsonl(const struct ctl_cli *cli, struct ctl_out *o,
+			  const struct timespec *when)
+{
+	return printed(o,
+		       cli->quiet ? 0 : ctl_out_print_jsonl(o, stdout, when));
+}
+
+void cli_changed(struct ctl_cli *cli, struct ctl_out *o, struct ctl_row *row,
+		 size_t col, bool changed)
+{
+	if (changed)
+		cli->changed = 1;
+	if (o && ctl_out_set(o, row, col, changed ? "1" : "0") < 0)
+		cli_die(CTL_EXIT_FAIL, "output: %s", strerror(ENOMEM));
 }

@@ -7,7 +7,31 @@
 #include <string.h>
 
 #include "ctl/cli.h"
+#include "ctl/parse.h"
 #include "internal.h"
+
+static int take_textfile(struct ctl_cli *cli, const char *arg)
+{
+	static const char ext[] = ".prom";
+	size_t n = strlen(arg);
+
+	if (n < sizeof(ext) || strcmp(arg + n - (sizeof(ext) - 1), ext) != 0 ||
+	    arg[n - sizeof(ext)] == '/')
+		return -EINVAL;
+	cli->textfile = arg;
+	return 1;
+}
+
+static int take_exit_changed(struct ctl_cli *cli, const char *arg)
+{
+	uint64_t n;
+
+	if (ctl_parse_range(arg, 1, 255, &n) < 0 ||
+	    (n >= CTL_EXIT_USAGE && n <= CTL_EXIT_UNSUPP))
+		return -EINVAL;
+	cli->exit_changed = (int)n;
+	return 1;
+}
 
 int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg)
 {
@@ -22,6 +46,7 @@ int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg)
 		{'r', offsetof(struct ctl_cli, fmt.raw)},
 		{'n', offsetof(struct ctl_cli, fmt.noheadings)},
 		{'q', offsetof(struct ctl_cli, quiet)},
+		{'b', offsetof(struct ctl_cli, fmt.bytes)},
 	};
 
 	switch (c) {
@@ -34,6 +59,10 @@ int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg)
 	case 'v':
 		cli->verbose++;
 		return 1;
+	case CTL_OPT_TEXTFILE:
+		return take_textfile(cli, arg);
+	case CTL_OPT_EXIT_CHANGED:
+		return take_exit_changed(cli, arg);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
 		if (flags[i].c == c) {

@@ -22,16 +22,25 @@ enum ctl_exit {
 enum {
 	CTL_OPT_SYSROOT = 0x1000,
 	CTL_OPT_DRY_RUN,
+	CTL_OPT_TEXTFILE,
+	CTL_OPT_EXIT_CHANGED,
 	CTL_OPT_TOOL_BASE = 0x1100, /* tools number their own from here */
 };
 
-/* Options every tool takes. */
+/*
+ * Options every tool takes, and those some take (-b, --textfile,
+ * --exit-changed: a tool that takes one adds its CTL_CLI_SHORTOPT_ and
+ * CTL_CLI_LONGOPT_ entries and its CTL_CLI_HELP_ lines).
+ */
 struct ctl_cli {
 	const char *sysroot;
-	struct ctl_outfmt fmt;
+	struct ctl_outfmt fmt; /* fmt.bytes: -b/--bytes */
 	int quiet;
 	int verbose;
 	int dry_run;
+	const char *textfile; /* --textfile FILE, a name ending in ".prom" */
+	int exit_changed; /* --exit-changed N: 1..255 but 2, 3, 4; 0: none */
+	int changed; /* set by the tool: something was (would be) changed */
 };
 
 #define CTL_CLI_SHORTOPTS "hVo:JPrnqv"
@@ -49,6 +58,23 @@ struct ctl_cli {
 		"dry-run", no_argument, NULL, CTL_OPT_DRY_RUN                  \
 	}
 
+/* -b/--bytes (sizes in bytes), for a tool with CTL_COL_SIZE columns. */
+#define CTL_CLI_SHORTOPT_BYTES "b"
+#define CTL_CLI_LONGOPT_BYTES                                                  \
+	{                                                                      \
+		"bytes", no_argument, NULL, 'b'                                \
+	}
+/* --textfile FILE (Prometheus metrics for node_exporter). */
+#define CTL_CLI_LONGOPT_TEXTFILE                                               \
+	{                                                                      \
+		"textfile", required_argument, NULL, CTL_OPT_TEXTFILE          \
+	}
+/* --exit-changed N (a changing command's status for "changed"). */
+#define CTL_CLI_LONGOPT_EXIT_CHANGED                                           \
+	{                                                                      \
+		"exit-changed", required_argument, NULL, CTL_OPT_EXIT_CHANGED  \
+	}
+
 /* --help lines for the common output options, for a tool's usage(). */
 #define CTL_CLI_HELP_OUTPUT                                                    \
 	"  -o, --output LIST   columns to print (+LIST adds to the default)\n" \
@@ -59,6 +85,18 @@ struct ctl_cli {
 	"  -q, --quiet         no report, exit status only\n"                  \
 	"  -v, --verbose       more detail in messages\n"
 
+/*
+ * --help lines for the options only some tools take: each tool lists those
+ * it takes (and its man page has).
+ */
+#define CTL_CLI_HELP_BYTES                                                     \
+	"  -b, --bytes         print sizes in bytes, not as 256M\n"
+#define CTL_CLI_HELP_TEXTFILE                                                  \
+	"      --textfile FILE write metrics to FILE (*.prom) for node_exporter\n"
+#define CTL_CLI_HELP_CHANGED                                                   \
+	"      --exit-changed N\n"                                             \
+	"                      exit N, not 0, if something changed (or would)\n"
+
 /* --help lines for -h and -V. */
 #define CTL_CLI_HELP_INFO                                                      \
 	"  -h, --help          this help\n"                                    \
@@ -66,9 +104,13 @@ struct ctl_cli {
 
 /*
  * Take common option C (from getopt_long) with argument ARG into CLI.
- * Returns 1 if C was a common option, 0 if the tool must handle it.
- * -h and -V are left to the tool, which prints: tools call
- * cli_common_opt() (cli/cli.h), which takes those too.
+ * Returns 1 if C was a common option, 0 if the tool must handle it, and
+ * -EINVAL for a value it refuses: a --textfile FILE not ending in
+ * ".prom" (node_exporter's collector reads only those), an
+ * --exit-changed N that is no number from 1 to 255 or is 2, 3 or 4 (the
+ * statuses of a usage error, a failure, "not supported"). -h and -V are
+ * left to the tool, which prints: tools call cli_common_opt()
+ * (cli/cli.h), which takes those too and says what is wrong.
  */
 int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg);
 

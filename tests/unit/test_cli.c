@@ -442,6 +442,132 @@ static void test_common_opt(void **state)
 	}
 }
 
+/* ---- the options some tools take: -b, --textfile, --exit-changed ---- */
+
+static const struct option fleet_longopts[] = {
+	CTL_CLI_LONGOPTS,	  CTL_CLI_LONGOPT_BYTES,
+	CTL_CLI_LONGOPT_TEXTFILE, CTL_CLI_LONGOPT_EXIT_CHANGED,
+	{NULL, 0, NULL, 0},
+};
+
+static const char *bad_arg;
+
+static void bad_value(void *arg)
+{
+	struct ctl_cli cli = {0};
+
+	cli_common_opt(&cli, (int)(intptr_t)arg, bad_arg, usage);
+	_exit(99);
+}
+
+static void test_fleet_opts(void **state)
+{
+	static const char textfile_why[] =
+		"not a .prom file (node_exporter reads only *.prom)";
+	static const char changed_why[] =
+		"give 1 or 5 to 255 (2, 3, 4 mean usage error, failure, "
+		"unsupported)";
+	static const struct {
+		int c;
+		const char *arg;
+	} bad[] = {
+		{CTL_OPT_TEXTFILE, "m.txt"},
+		{CTL_OPT_TEXTFILE, "m.prom.tmp"},
+		{CTL_OPT_TEXTFILE, ".prom"},
+		{CTL_OPT_TEXTFILE, "/var/lib/x/.prom"},
+		{CTL_OPT_TEXTFILE, "prom"},
+		{CTL_OPT_TEXTFILE, ""},
+		{CTL_OPT_EXIT_CHANGED, "0"},
+		{CTL_OPT_EXIT_CHANGED, "2"},
+		{CTL_OPT_EXIT_CHANGED, "3"},
+		{CTL_OPT_EXIT_CHANGED, "4"},
+		{CTL_OPT_EXIT_CHANGED, "256"},
+		{CTL_OPT_EXIT_CHANGED, "-1"},
+		{CTL_OPT_EXIT_CHANGED, "x"},
+		{CTL_OPT_EXIT_CHANGED, ""},
+		{CTL_OPT_EXIT_CHANGED, "5x"},
+	};
+	char *v[] = {"t",    "-bJ",	  "--textfile", "/x/m.prom",
+		     "show", "--exit-ch", "5",		NULL};
+	struct ctl_cli cli = {0};
+	char want[256];
+	int c;
+
+	(void)state;
+	optind = 0;
+	while ((c = cli_getopt(7, v, CTL_CLI_SHORTOPTS CTL_CLI_SHORTOPT_BYTES,
+			       fleet_longopts)) != -1)
+		assert_int_equal(cli_common_opt(&cli, c, optarg, usage), 1);
+	assert_true(cli.fmt.bytes && cli.fmt.json);
+	assert_string_equal(cli.textfile, "/x/m.prom");
+	assert_int_equal(cli.exit_changed, 5);
+	assert_string_equal(v[optind], "show");
+	assert_int_equal(ctl_cli_common(&cli, CTL_OPT_EXIT_CHANGED, "1"), 1);
+	assert_int_equal(cli.exit_changed, 1);
+	assert_int_equal(ctl_cli_common(&cli, CTL_OPT_EXIT_CHANGED, "255"), 1);
+	assert_int_equal(ctl_cli_common(&cli, CTL_OPT_TEXTFILE, "a.prom"), 1);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		bool tf = bad[i].c == CTL_OPT_TEXTFILE;
+
+		/* refused, and what was set before stays */
+		assert_int_equal(ctl_cli_common(&cli, bad[i].c, bad[i].arg),
+				 -EINVAL);
+		bad_arg = bad[i].arg;
+		snprintf(want, sizeof(want), "tool: --%s '%s': %s\n",
+			 tf ? "textfile" : "exit-changed", bad_arg,
+			 tf ? textfile_why : changed_why);
+		expect(bad_value, (void *)(intptr_t)bad[i].c, NULL, 2, want);
+	}
+	assert_string_equal(cli.textfile, "a.prom");
+	assert_int_equal(cli.exit_changed, 255);
+}
+
+/* The help lines fit 80 columns and their texts start in column 23. */
+static void test_fleet_help(void **state)
+{
+	static const char help[] = CTL_CLI_HELP_OUTPUT CTL_CLI_HELP_BYTES
+		CTL_CLI_HELP_TEXTFILE CTL_CLI_HELP_CHANGED CTL_CLI_HELP_INFO;
+	static const char *const has[] = {"  -b, --bytes ",
+					  "      --textfile FILE ",
+					  "      --exit-changed N\n"};
+
+	(void)state;
+	for (const char *l = help; *l;) {
+		size_t n = strcspn(l, "\n");
+
+		assert_true(n <= 80);
+		if (n > 22) {
+			assert_int_equal(l[21], ' ');
+			assert_int_not_equal(l[22], ' ');
+		}
+		l += n + 1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(has); i++)
+		assert_non_null(strstr(help, has[i]));
+}
+
+/* --exit-changed N: N only for a success that changed something. */
+static void test_changed_rc(void **state)
+{
+	static const struct {
+		int exit_changed, changed, rc, want;
+	} cases[] = {
+		{0, 1, 0, 0}, /* not asked: 0 stays 0 */
+		{7, 1, 0, 7}, {7, 0, 0, 0},
+		{1, 1, 0, 1}, {7, 1, 1, 1}, /* failures win */
+		{7, 1, 3, 3}, {7, 1, 4, 4},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ctl_cli cli = {.exit_changed = cases[i].exit_changed,
+				      .changed = cases[i].changed};
+
+		assert_int_equal(cli_changed_rc(&cli, cases[i].rc),
+				 cases[i].want);
+	}
+}
+
 enum fin {
 	FIN_FULL,
 	FIN_EMPTY,
@@ -618,6 +744,64 @@ static void test_table(void **state)
 			    "tool: unknown column 'BOGUS' (see --help)\n");
 }
 
+static const struct ctl_col ccols[] = {
+	{"NAME", 0.1, 0, "name"},
+	{"CHANGED", 1, CTL_COL_BOOL, "changed"},
+};
+
+/* Two targets, one changed; a JSON Lines stream with a time. */
+static void changed_table(void *arg)
+{
+	/* 2026-12-07T11:23:24.5Z */
+	const struct timespec when = {1796642604, 500000000};
+	struct ctl_out *o;
+	struct ctl_row *row;
+	int rc;
+
+	o = cli_table_new(&tcli, "targets", ccols, ARRAY_SIZE(ccols),
+			  "NAME,CHANGED");
+	row = cli_table_row(o);
+	ctl_out_set(o, row, 0, "sda");
+	cli_changed(&tcli, o, row, 1, false);
+	assert_false(tcli.changed);
+	row = cli_table_row(o);
+	ctl_out_set(o, row, 0, "sdb");
+	cli_changed(&tcli, o, row, 1, true);
+	cli_changed(&tcli, NULL, NULL, 1, false); /* no table: kept */
+	if (arg)
+		rc = cli_table_print_jsonl(&tcli, o, &when);
+	else
+		rc = cli_table_print(&tcli, o);
+	cli_exit(cli_changed_rc(&tcli, rc));
+}
+
+static void test_table_changed(void **state)
+{
+	const struct res *r;
+
+	(void)state;
+	tcli = (struct ctl_cli){.fmt = {.json = 1}, .exit_changed = 9};
+	r = expect(changed_table, (void *)1, NULL, 9, "");
+	assert_string_equal(r->out, "{\"time\":\"2026-12-07T11:23:24.500000Z\","
+				    "\"timestamp\":1796642604.500000,"
+				    "\"name\":\"sda\",\"changed\":false}\n"
+				    "{\"time\":\"2026-12-07T11:23:24.500000Z\","
+				    "\"timestamp\":1796642604.500000,"
+				    "\"name\":\"sdb\",\"changed\":true}\n");
+	tcli = (struct ctl_cli){.fmt = {.pairs = 1}, .quiet = 1};
+	r = expect(changed_table, NULL, NULL, 0, "");
+	assert_string_equal(r->out, "");
+	tcli = (struct ctl_cli){.fmt = {.pairs = 1}};
+	r = expect(changed_table, NULL, NULL, 0, "");
+	assert_string_equal(r->out, "NAME=\"sda\" CHANGED=\"0\"\n"
+				    "NAME=\"sdb\" CHANGED=\"1\"\n");
+	/* A stream that cannot be written: said, exit 3. */
+	tcli = (struct ctl_cli){.fmt = {.json = 1}};
+	r = expect(changed_table, (void *)1, "/dev/full", 3, NULL);
+	assert_memory_equal(r->err, "tool: output: No space left on device\n",
+			    38);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +817,10 @@ int main(void)
 		cmocka_unit_test(test_root_open),
 		cmocka_unit_test(test_check_bounds),
 		cmocka_unit_test(test_table),
+		cmocka_unit_test(test_fleet_opts),
+		cmocka_unit_test(test_fleet_help),
+		cmocka_unit_test(test_changed_rc),
+		cmocka_unit_test(test_table_changed),
 	};
 
 	/* Messages name the tool as err(3) does; here, "tool". */
