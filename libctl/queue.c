@@ -700,11 +700,17 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* mkdir NAME (MODE) in the directory open at DIRFD; an existing one is fine. */
-static int mkdir_in(int dirfd, const char *name, mode_t mode)
+/* mkdir <root>PARENT/NAME (MODE); an existing one is fine. */
+static int mkdir_under(const struct ctl_root *r, const char *parent,
+		       const char *name, mode_t mode)
 {
-	return mkdirat(dirfd, name, mode) < 0 && errno != EEXIST ? neg_errno()
-								 : 0;
+	_cleanup_close_ int dfd =
+		ctl_root_open_path(r, parent, O_PATH | O_DIRECTORY, 0);
+
+	if (dfd < 0)
+		return dfd;
+	return mkdirat(dfd, name, mode) < 0 && errno != EEXIST ? neg_errno()
+							       : 0;
 }
 
 /*
@@ -715,22 +721,14 @@ static int mkdir_in(int dirfd, const char *name, mode_t mode)
  */
 static int lock_dir(const struct ctl_root *r)
 {
-	_cleanup_close_ int top = -1, run = -1;
 	struct stat st;
 	int fd, err;
 
 	fd = ctl_root_open_path(r, CTL_QUEUE_LOCK_DIR, O_PATH | O_DIRECTORY, 0);
 	if (fd == -ENOENT) {
-		top = ctl_root_open_path(r, "/", O_PATH | O_DIRECTORY, 0);
-		if (top < 0)
-			return top;
-		err = mkdir_in(top, "run", 0755);
-		if (err < 0)
-			return err;
-		run = ctl_root_open_path(r, "/run", O_PATH | O_DIRECTORY, 0);
-		if (run < 0)
-			return run;
-		err = mkdir_in(run, "qdepth", 0700);
+		err = mkdir_under(r, "/", "run", 0755);
+		if (!err)
+			err = mkdir_under(r, "/run", "qdepth", 0700);
 		if (err < 0)
 			return err;
 		fd = ctl_root_open_path(r, CTL_QUEUE_LOCK_DIR,

@@ -151,8 +151,8 @@ expect_exit 2 "$Q" set --scheduler nosuch "$N"
 expect_grep 'unknown scheduler nosuch; available: .*mq-deadline' "$WORK/err"
 expect_exit 3 "$Q" show nosuchdev0
 expect_grep 'nosuchdev0: no such block device' "$WORK/err"
-expect_exit 2 "$Q" show ..
-expect_grep '\.\.: not a valid device name' "$WORK/err"
+expect_exit 2 "$Q" show UUID=
+expect_grep 'UUID=: not a valid device name' "$WORK/err"
 expect_exit 3 "$Q" show ../nosuchdev0
 expect_grep 'no such file or device' "$WORK/err"
 echo x > "$WORK/tmpfs/f"

@@ -327,7 +327,9 @@ static void test_show_bad(void **state)
 		{"-o DEVICE,BOGUS sda", 2, "", NULL,
 		 "qdepth: unknown column 'BOGUS'"},
 		{"sdz", 3, NULL, "qdepth: sdz: no such block device\n", NULL},
-		{"..", 2, NULL, "qdepth: ..: not a valid device name\n", NULL},
+		/* A malformed word ('.' and '..' are directories). */
+		{"UUID=", 2, NULL, "qdepth: UUID=: not a valid device name\n",
+		 NULL},
 	};
 	struct res r;
 	struct statfs sfs;
@@ -410,10 +412,10 @@ static void test_set_all_or_nothing(void **state)
 		 NULL},
 		/* An invalid name is a usage error, still after a line for
 		 * sda. */
-		{"set -r -n -o TARGET,RESULT --depth 100 sda ..", 2,
-		 "sda skipped\n.. rejected\n",
-		 "qdepth: sda: not changed because of ..\n"
-		 "qdepth: ..: not a valid device name\n",
+		{"set -r -n -o TARGET,RESULT --depth 100 sda UUID=", 2,
+		 "sda skipped\nUUID= rejected\n",
+		 "qdepth: sda: not changed because of UUID=\n"
+		 "qdepth: UUID=: not a valid device name\n",
 		 NULL},
 		/* A device without a queue among the targets: nothing
 		 * changed. */
