@@ -509,7 +509,7 @@ struct ctl_out *changes_out(const struct opts *o)
 			     o->cli.verbose ? CHANGE_COLS ",VIA" : CHANGE_COLS);
 }
 
-static void change_row(const struct opts *o, struct ctl_out *out,
+static void change_row(struct opts *o, struct ctl_out *out,
 		       const struct change *ch)
 {
 	struct ctl_row *row = cli_table_row(out);
@@ -536,16 +536,18 @@ static void change_row(const struct opts *o, struct ctl_out *out,
 		    !c		     ? "unchanged"
 		    : o->cli.dry_run ? "planned"
 				     : "applied");
-	ctl_out_set(out, row, K_CHANGED, c ? "1" : "0");
+	cli_changed(&o->cli, out, row, K_CHANGED, c);
 }
 
 /*
  * Report the N changes CH, made (or planned): a row each in OUT, or the
  * report lines when OUT is NULL. Returns 0 or 3 (output lost).
  */
-int changes_report(const struct opts *o, struct ctl_out *out,
-		   const struct change *ch, size_t n)
+int changes_report(struct opts *o, struct ctl_out *out, const struct change *ch,
+		   size_t n)
 {
+	if (!out)
+		cli_changed(&o->cli, NULL, NULL, 0, changes_any(ch, n));
 	for (size_t i = 0; i < n; i++) {
 		if (!out)
 			report_change(o, &ch[i]);

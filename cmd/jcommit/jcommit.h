@@ -104,14 +104,13 @@ int apply_all(const struct opts *o, const struct ctl_root *r, struct change *ch,
 	      size_t n, const char *verb, int *kept);
 void change_columns_help(FILE *f);
 struct ctl_out *changes_out(const struct opts *o);
-int changes_report(const struct opts *o, struct ctl_out *out,
-		   const struct change *ch, size_t n);
+int changes_report(struct opts *o, struct ctl_out *out, const struct change *ch,
+		   size_t n);
 
 /* set.c, restore.c, checkpoint.c, check.c */
-int cmd_set(const struct opts *o, const struct ctl_root *r,
+int cmd_set(struct opts *o, const struct ctl_root *r,
 	    const struct ctl_strv *targets);
-int cmd_restore(const struct opts *o, const struct ctl_root *r,
-		const char *file);
+int cmd_restore(struct opts *o, const struct ctl_root *r, const char *file);
 int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 		   const struct ctl_strv *targets);
 int cmd_check(const struct opts *o, const struct ctl_root *r,

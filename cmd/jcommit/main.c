@@ -34,13 +34,15 @@ enum {
 static void usage(void)
 {
 	fputs("usage: jcommit [show] [options] [TARGET ...]\n"
-	      "       jcommit set --commit SEC [--persist] [--save FILE] [--dry-run] TARGET ...\n"
-	      "       jcommit set --data MODE --persist [--save FILE] [--dry-run] TARGET ...\n"
+	      "       jcommit set --commit SEC [--persist] [--save FILE] [--dry-run]\n"
+	      "              [--exit-changed N] TARGET ...\n"
+	      "       jcommit set --data MODE --persist [--save FILE] [--dry-run]\n"
+	      "              [--exit-changed N] TARGET ...\n"
 	      "       jcommit checkpoint [--discard | --zeroout] [--dry-run] TARGET ...\n"
 	      "       jcommit check [--data MODE[,MODE ...]] [--min-commit SEC] [--max-commit SEC]\n"
 	      "              [--require OPT[,OPT ...]] [--forbid OPT[,OPT ...]] [--skip-unsupported]\n"
 	      "              TARGET ...\n"
-	      "       jcommit restore [--dry-run] FILE\n"
+	      "       jcommit restore [--dry-run] [--exit-changed N] FILE\n"
 	      "\n"
 	      "TARGET is the block device of a file system (a node, a kernel name, MAJ:MIN,\n"
 	      "UUID= or LABEL=) or a path on a mounted one; \"-\" reads targets from\n"
@@ -60,9 +62,12 @@ static void usage(void)
 	      "     --skip-unsupported   check: skip targets that are not mounted ext4\n"
 	      "     --legacy-remount     change live values with mount(2) MS_REMOUNT\n"
 	      "     --dry-run            show what would change, change nothing\n"
+	      "     --exit-changed N     set, restore: exit N, not 0, if something changed\n"
+	      "     --textfile FILE      show: metrics for node_exporter (a *.prom FILE)\n"
 	      "     --sysroot DIR        read /proc, /sys and /etc under DIR\n"
 	      " -o, --output LIST        columns to print (+LIST appends)\n"
 	      " -J, --json               JSON output\n"
+	      " -b, --bytes              print sizes in bytes\n"
 	      " -P, --pairs              KEY=\"value\" output\n"
 	      " -r, --raw                raw output\n"
 	      " -n, --noheadings         no header line\n"
@@ -138,6 +143,8 @@ static void check_opt_list(const char *opt, const char *list)
 	}
 }
 
+#define SHORTOPTS CTL_CLI_SHORTOPTS CTL_CLI_SHORTOPT_BYTES
+
 /* The subcommands, in enum sub order. */
 static const char *const subs[] = {"show",  "set",     "checkpoint",
 				   "check", "restore", NULL};
@@ -147,7 +154,12 @@ static void check_combination(const struct opts *o, int nargs)
 {
 	const char *stray = NULL;
 
-	if (o->sub != SUB_SET && (o->commit_arg || o->persist || o->save))
+	if (o->sub != SUB_SHOW && (o->cli.textfile || o->cli.fmt.bytes))
+		stray = o->cli.textfile ? "--textfile" : "--bytes";
+	else if (o->sub != SUB_SET && o->sub != SUB_RESTORE &&
+		 o->cli.exit_changed)
+		stray = "--exit-changed";
+	else if (o->sub != SUB_SET && (o->commit_arg || o->persist || o->save))
 		stray = o->commit_arg ? "--commit"
 			: o->persist  ? "--persist"
 				      : "--save";
@@ -198,6 +210,9 @@ static void parse_args(int *argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		CTL_CLI_LONGOPTS,
+		CTL_CLI_LONGOPT_BYTES,
+		CTL_CLI_LONGOPT_TEXTFILE,
+		CTL_CLI_LONGOPT_EXIT_CHANGED,
 		{"commit", required_argument, NULL, OPT_COMMIT},
 		{"persist", no_argument, NULL, OPT_PERSIST},
 		{"save", required_argument, NULL, OPT_SAVE},
@@ -214,10 +229,9 @@ static void parse_args(int *argc, char **argv, struct opts *o)
 	};
 	int c, sub;
 
-	sub = cli_sub_take(argc, argv, CTL_CLI_SHORTOPTS, longopts, subs, NULL);
+	sub = cli_sub_take(argc, argv, SHORTOPTS, longopts, subs, NULL);
 	o->sub = sub < 0 ? SUB_SHOW : (enum sub)sub;
-	while ((c = cli_getopt(*argc, argv, CTL_CLI_SHORTOPTS, longopts)) !=
-	       -1) {
+	while ((c = cli_getopt(*argc, argv, SHORTOPTS, longopts)) != -1) {
 		if (cli_common_opt(&o->cli, c, optarg, usage))
 			continue;
 		switch (c) {
@@ -311,5 +325,5 @@ int main(int argc, char **argv)
 	}
 	ctl_strv_free(&targets);
 	ctl_root_free(r);
-	return cli_finish(rc);
+	return cli_finish(cli_changed_rc(&o.cli, rc));
 }

@@ -275,8 +275,7 @@ static int read_records(const char *file, struct record **recs, size_t *n)
 	return rc;
 }
 
-int cmd_restore(const struct opts *o, const struct ctl_root *r,
-		const char *file)
+int cmd_restore(struct opts *o, const struct ctl_root *r, const char *file)
 {
 	struct ctl_out *out = changes_out(o);
 	struct record *recs = NULL;

@@ -271,7 +271,7 @@ static void mark_dups(struct change *ch, size_t n)
  * changed means no change at all, and a change that fails half-way is
  * rolled back, together with the save file.
  */
-int cmd_set(const struct opts *o, const struct ctl_root *r,
+int cmd_set(struct opts *o, const struct ctl_root *r,
 	    const struct ctl_strv *targets)
 {
 	struct prev_save ps = {0};

@@ -46,7 +46,8 @@ static const struct ctl_col cols[] = {
 			 "has a journal: yes, no, external"},
 	[COL_FASTCOMMIT] = {"FAST-COMMIT", 0.05, 0, "fast_commit feature"},
 	[COL_JCSUM] = {"JCSUM", 0.05, 0, "journal checksum: v1, v2, v3 or no"},
-	[COL_JSIZE] = {"JSIZE", 0.05, CTL_COL_RIGHT, "journal size"},
+	[COL_JSIZE] = {"JSIZE", 0.05, CTL_COL_RIGHT | CTL_COL_SIZE,
+		       "journal size"},
 	[COL_TRANS] = {"TRANS", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
 		       "jbd2 transactions since mount"},
 	[COL_AVGCOMMIT] = {"AVG-COMMIT", 0.05, CTL_COL_RIGHT,
@@ -73,16 +74,6 @@ static const struct ctl_col cols[] = {
 void show_columns_help(FILE *f)
 {
 	ctl_out_help(cols, ARRAY_SIZE(cols), f);
-}
-
-static void fmt_size(char *buf, size_t len, uint64_t b)
-{
-	if (b && b % (1024 * 1024) == 0)
-		snprintf(buf, len, "%lluM", (unsigned long long)(b >> 20));
-	else if (b && b % 1024 == 0)
-		snprintf(buf, len, "%lluK", (unsigned long long)(b >> 10));
-	else
-		snprintf(buf, len, "%llu", (unsigned long long)b);
 }
 
 /* The journal options of the fstab entry. */
@@ -143,10 +134,9 @@ static void add_row(const struct opts *o, struct ctl_out *out,
 				     fi->sb.journal_csum);
 		else
 			ctl_out_set(out, row, COL_JCSUM, j > 0 ? "no" : NULL);
-		if (fi->sb.journal_bytes) {
-			fmt_size(buf, sizeof(buf), fi->sb.journal_bytes);
-			ctl_out_set(out, row, COL_JSIZE, buf);
-		}
+		if (fi->sb.journal_bytes)
+			ctl_out_set_size(out, row, COL_JSIZE,
+					 fi->sb.journal_bytes);
 	}
 	if (fi->have_ji) {
 		ctl_out_setf(out, row, COL_TRANS, "%llu",
@@ -172,9 +162,31 @@ static void add_row(const struct opts *o, struct ctl_out *out,
 	}
 }
 
+/*
+ * The metrics of FI for --textfile: the live values of a mounted file
+ * system with a journal (what the table shows in DATA and COMMIT).
+ */
+static void add_metrics(struct cli_prom *p, const struct ctl_ext4_fs *fi)
+{
+	const char *dev = fi->dev[0] ? fi->dev : fi->m.source;
+
+	if (!fi->have_live || ctl_ext4_fs_has_journal(fi) == 0)
+		return;
+	cli_prom_metric(p, "ctl_ext4_commit_interval_seconds",
+			"ext4 journal commit interval of the mount (commit=)");
+	cli_prom_sample(p, fi->live.commit, "device", dev, "mountpoint",
+			fi->m.target, NULL);
+	cli_prom_metric(
+		p, "ctl_ext4_data_mode_info",
+		"ext4 journalling mode of the mount (data=), 1 for the mode in use");
+	cli_prom_sample(p, 1, "device", dev, "mountpoint", fi->m.target, "mode",
+			ctl_ext4_data_name(fi->live.data), NULL);
+}
+
 int cmd_show(const struct opts *o, const struct ctl_root *r,
 	     const struct ctl_strv *targets)
 {
+	struct cli_prom *prom = o->cli.textfile ? cli_prom_new() : NULL;
 	const char *defaults = o->cli.verbose ? DEF_COLS_V : DEF_COLS;
 	struct ctl_col tc[ARRAY_SIZE(cols)];
 	struct ctl_mount *mv = NULL;
@@ -212,11 +224,20 @@ int cmd_show(const struct opts *o, const struct ctl_root *r,
 
 		if (c == 0)
 			add_row(o, out, &fi);
+		if (c == 0 && prom)
+			add_metrics(prom, &fi);
 		if (c && (!o->all || c != CTL_EXIT_UNSUPP))
 			rc = rc > c ? rc : c;
 		ctl_ext4_fs_free(&fi);
 	}
 	ctl_mount_list_free(mv, nm);
 	err = cli_table_print(&o->cli, out);
+	if (prom) {
+		/* What was found, also when a target failed. */
+		int perr = cli_prom_commit(prom, o->cli.textfile);
+
+		err = err ? err : perr;
+		cli_prom_free(prom);
+	}
 	return err ? err : rc;
 }

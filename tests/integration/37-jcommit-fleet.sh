@@ -3,9 +3,13 @@
 # jcommit for fleet tooling (issue 13): -J carries numbers and booleans
 # as JSON numbers and booleans (read with python3's json); set and
 # restore say "unchanged" for a file system already at the asked value,
-# in a real run and in --dry-run, and their JSON rows carry "changed".
+# in a real run and in --dry-run, and their JSON rows carry "changed";
+# --exit-changed N tells it by the exit status; show --textfile writes
+# Prometheus metrics (read with prometheus_client), -P evals in sh.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-fleet.sh"
 root_ns python3 dumpe2fs debugfs
+need_fleet_py
 tmpfs_at "$WORK" 512m mode=0700
 need_tool J jcommit
 
@@ -173,4 +177,82 @@ expect_exit 0 "$J" set --commit 30 --save "$save" "$mnt"
 expect_grep "^commit=30\$" "$save"
 expect_exit 0 "$J" restore "$save"
 expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
+
+# --- --exit-changed N: N for a change (or a planned one), 0 for none ---
+expect_exit 10 "$J" set --commit 25 --exit-changed 10 "$mnt"
+[ "$(live "$dev" commit)" = 25 ] || fail "--exit-changed: commit $(live "$dev" commit)"
+expect_exit 0 "$J" set --commit 25 --exit-changed 10 "$mnt"
+expect_exit 10 "$J" set --commit 26 --dry-run --exit-changed 10 -J "$mnt"
+json "$WORK/out" "$row['changed'] is True"
+[ "$(live "$dev" commit)" = 25 ] || fail "--dry-run --exit-changed changed commit"
+expect_exit 0 "$J" set --commit 25 --dry-run --exit-changed 10 "$mnt"
+# Several targets: N when any changed.
+expect_exit 200 "$J" set --commit 25 --exit-changed 200 "$mnt" "$WORK/fc"
+expect_exit 0 "$J" set --commit 25 --exit-changed 200 "$mnt" "$WORK/fc"
+# A failure keeps its own status.
+expect_exit 3 "$J" set --commit 24 --exit-changed 10 "$mnt" "$WORK/nope"
+# restore: the same.
+expect_exit 0 "$J" set --commit 26 --persist --save "$WORK/s2" "$mnt"
+expect_exit 10 "$J" restore --exit-changed 10 "$WORK/s2"
+expect_exit 0 "$J" restore --exit-changed 10 "$WORK/s2"
+expect_exit 0 "$J" restore --exit-changed 10 --dry-run "$WORK/s2"
+# 2, 3 and 4 are taken; show changes nothing.
+for n in 0 2 3 4 256 x; do
+	expect_exit 2 "$J" set --commit 25 --exit-changed "$n" "$mnt"
+done
+expect_grep "^jcommit: --exit-changed 'x': " "$WORK/err"
+expect_exit 2 "$J" show --exit-changed 10 "$mnt"
+expect_grep "^jcommit: --exit-changed: does not apply to this subcommand\$" "$WORK/err"
+
+# --- show --textfile FILE.prom ---
+prom=$WORK/metrics/jcommit.prom
+mkdir -p "$WORK/metrics"
+expect_exit 0 "$J" show --textfile "$prom" "$mnt" "$WORK/fc"
+prom_check "$prom" ctl_ext4_commit_interval_seconds ctl_ext4_data_mode_info
+[ "$(prom_value "$prom" ctl_ext4_commit_interval_seconds device="$dev" mountpoint="$mnt")" = 25 ] ||
+	fail "commit metric: $(cat "$prom")"
+[ "$(prom_value "$prom" ctl_ext4_commit_interval_seconds mountpoint="$WORK/fc")" = 25 ] ||
+	fail "commit metric of fc: $(cat "$prom")"
+[ "$(prom_value "$prom" ctl_ext4_data_mode_info mountpoint="$mnt" mode=ordered)" = 1 ] ||
+	fail "data mode metric: $(cat "$prom")"
+# The report still goes to stdout; -q keeps it back, not the file.
+expect_grep "^DEVICE " "$WORK/out"
+rm -f "$prom"
+expect_exit 0 "$J" show -q --textfile "$prom" "$mnt"
+[ -s "$WORK/out" ] && fail "-q --textfile printed: $(cat "$WORK/out")"
+prom_check "$prom" ctl_ext4_commit_interval_seconds
+# Every ext mount when no target is named: ours among them; rewritten.
+expect_exit 0 "$J" set --commit 27 "$mnt"
+expect_exit 0 "$J" show --textfile "$prom"
+prom_check "$prom"
+[ "$(prom_value "$prom" ctl_ext4_commit_interval_seconds mountpoint="$mnt")" = 27 ] ||
+	fail "all mounts: $(cat "$prom")"
+# Only a .prom name (node_exporter reads no other), and only for show.
+expect_exit 2 "$J" show --textfile "$WORK/metrics/jcommit.txt" "$mnt"
+expect_grep "not a \.prom file" "$WORK/err"
+[ -e "$WORK/metrics/jcommit.txt" ] && fail "a .txt textfile was written"
+expect_exit 2 "$J" set --commit 5 --textfile "$prom" "$mnt"
+expect_grep "^jcommit: --textfile: does not apply to this subcommand\$" "$WORK/err"
+
+# --- -P evals in sh: SB-OPTS is SB_OPTS ---
+expect_exit 0 "$J" show -P -o DEVICE,TARGET,COMMIT,SB-OPTS,FAST-COMMIT,NEXT-COMMIT "$mnt"
+pairs_check "$WORK/out"
+eval "$(cat "$WORK/out")"
+[ "$SB_OPTS" = commit=30,data_err=abort ] || fail "SB_OPTS='$SB_OPTS'"
+[ "$COMMIT" = 27 ] && [ "$TARGET" = "$mnt" ] && [ "$FAST_COMMIT" = no ] ||
+	fail "-P eval: COMMIT=$COMMIT TARGET=$TARGET FAST_COMMIT=$FAST_COMMIT"
+expect_exit 0 "$J" set --commit 27 --persist -P "$mnt"
+pairs_check "$WORK/out"
+[ "$(pairs_get "$WORK/out" 1 OLD_SB_OPTS)" = commit=30,data_err=abort ] ||
+	fail "set -P: $(cat "$WORK/out")"
+[ "$(pairs_get "$WORK/out" 1 RESULT)" = applied ] || fail "set -P: $(cat "$WORK/out")"
+
+# --- -b/--bytes: the journal size a number of bytes ---
+expect_exit 0 "$J" show -J -o JSIZE "$mnt"
+json "$WORK/out" "$f['jsize'] == '4M'"
+expect_exit 0 "$J" show -J -b -o JSIZE "$mnt"
+json "$WORK/out" "$f['jsize'] == 4 * 1024 * 1024"
+expect_exit 0 "$J" show -r -n --bytes -o JSIZE "$mnt"
+expect_grep '^4194304$' "$WORK/out"
+expect_exit 2 "$J" set --commit 5 -b "$mnt"
 echo PASS
