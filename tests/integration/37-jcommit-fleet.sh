@@ -8,14 +8,14 @@
 # Prometheus metrics (read with prometheus_client), -P evals in sh.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-fleet.sh"
-root_ns python3 dumpe2fs debugfs
+root_ns dumpe2fs debugfs
 need_fleet_py
 tmpfs_at "$WORK" 512m mode=0700
 need_tool J jcommit
 
 # json FILE EXPR...: each EXPR (python, over the parsed FILE as d) holds.
 json() {
-	python3 - "$@" <<'EOF' || fail "JSON of $1: $(cat "$1")"
+	"$FLEET_PY" - "$@" <<'EOF' || fail "JSON of $1: $(cat "$1")"
 import json, sys
 d = json.load(open(sys.argv[1]))
 for e in sys.argv[2:]:
