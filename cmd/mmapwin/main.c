@@ -53,19 +53,6 @@ enum {
 	OPT_TRUNCATE,
 };
 
-#define O_WINDOW                                                               \
-	{                                                                      \
-		"window", required_argument, NULL, OPT_WINDOW                  \
-	}
-#define O_NO_SYNC                                                              \
-	{                                                                      \
-		"no-sync", no_argument, NULL, OPT_NO_SYNC                      \
-	}
-#define O_END                                                                  \
-	{                                                                      \
-		NULL, 0, NULL, 0                                               \
-	}
-
 /* One subcommand. */
 struct subcmd {
 	const char *name;
@@ -212,33 +199,33 @@ static const struct option patch_opts[] = {
 	{"from", required_argument, NULL, OPT_FROM},
 	{"undo", required_argument, NULL, OPT_UNDO},
 	{"extend", no_argument, NULL, OPT_EXTEND},
-	O_NO_SYNC,
-	O_WINDOW,
-	O_END,
+	{"no-sync", no_argument, NULL, OPT_NO_SYNC},
+	{"window", required_argument, NULL, OPT_WINDOW},
+	{NULL, 0, NULL, 0},
 };
 
 static const struct option read_opts[] = {
 	{"hex", no_argument, NULL, OPT_HEX},
-	O_WINDOW,
-	O_END,
+	{"window", required_argument, NULL, OPT_WINDOW},
+	{NULL, 0, NULL, 0},
 };
 
 static const struct option undo_opts[] = {
-	O_NO_SYNC,
-	O_END,
+	{"no-sync", no_argument, NULL, OPT_NO_SYNC},
+	{NULL, 0, NULL, 0},
 };
 
 static const struct option fault_opts[] = {
 	{"populate", no_argument, NULL, OPT_POPULATE},
 	{"madvise", no_argument, NULL, OPT_MADVISE},
 	{"write", no_argument, NULL, OPT_WRITE},
-	O_WINDOW,
-	O_END,
+	{"window", required_argument, NULL, OPT_WINDOW},
+	{NULL, 0, NULL, 0},
 };
 
 static const struct option cache_opts[] = {
 	{"mincore", no_argument, NULL, OPT_MINCORE},
-	O_END,
+	{NULL, 0, NULL, 0},
 };
 
 static const struct option replace_opts[] = {
@@ -246,9 +233,9 @@ static const struct option replace_opts[] = {
 	{"undo", required_argument, NULL, OPT_UNDO},
 	{"break-hardlinks", no_argument, NULL, OPT_BREAK_HARDLINKS},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
-	O_NO_SYNC,
-	O_WINDOW,
-	O_END,
+	{"no-sync", no_argument, NULL, OPT_NO_SYNC},
+	{"window", required_argument, NULL, OPT_WINDOW},
+	{NULL, 0, NULL, 0},
 };
 
 static const struct option write_opts[] = {
@@ -261,8 +248,8 @@ static const struct option write_opts[] = {
 	{"throttle", required_argument, NULL, OPT_THROTTLE},
 	{"truncate", no_argument, NULL, OPT_TRUNCATE},
 	{"progress", no_argument, NULL, OPT_PROGRESS},
-	O_NO_SYNC,
-	O_END,
+	{"no-sync", no_argument, NULL, OPT_NO_SYNC},
+	{NULL, 0, NULL, 0},
 };
 
 static const struct subcmd subcmds[] = {

@@ -98,30 +98,33 @@ static int count_entries(const char *dir)
 	return n;
 }
 
-static void test_write_atomic(void **state)
+/* The file REL under the fake root holds exactly WANT. */
+static void check_content(const char *rel, const char *want)
 {
 	char *buf = NULL;
 	size_t len;
+
+	assert_int_equal(
+		ctl_file_read_input(AT_FDCWD, at(rel), 100, &buf, &len), 0);
+	assert_string_equal(buf, want);
+	assert_int_equal(len, strlen(want));
+	free(buf);
+}
+
+static void test_write_atomic(void **state)
+{
 	struct stat st;
 
 	(void)state;
 	assert_int_equal(mkdir(at("w"), 0755), 0);
 	assert_int_equal(ctl_file_write_atomic(at("w/save"), "one\n", 4, 0640),
 			 0);
-	assert_int_equal(ctl_file_read_input(AT_FDCWD, at("w/save"), 100, &buf,
-					     &len),
-			 0);
-	assert_string_equal(buf, "one\n");
-	free(buf);
+	check_content("w/save", "one\n");
 	assert_int_equal(stat(at("w/save"), &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(ctl_file_write_atomic(at("w/save"), "two\n", 4, 0600),
 			 0);
-	assert_int_equal(ctl_file_read_input(AT_FDCWD, at("w/save"), 100, &buf,
-					     &len),
-			 0);
-	assert_string_equal(buf, "two\n");
-	free(buf);
+	check_content("w/save", "two\n");
 	assert_int_equal(count_entries(at("w")), 1); /* no temp file left */
 	/* A directory that does not exist: nothing is created anywhere. */
 	assert_int_equal(ctl_file_write_atomic(at("nodir/save"), "x", 1, 0600),
@@ -141,8 +144,6 @@ static void test_write_atomic(void **state)
  * it in place whole; the directory fsync takes a path or a directory. */
 static void test_write_atomic_flags(void **state)
 {
-	char *buf = NULL;
-	size_t len;
 	int dfd;
 
 	(void)state;
@@ -153,18 +154,12 @@ static void test_write_atomic_flags(void **state)
 	assert_int_equal(ctl_file_write_atomic_flags(at("n/j"), "other", 5,
 						     0600, CTL_FILE_NOREPLACE),
 			 -EEXIST);
-	assert_int_equal(
-		ctl_file_read_input(AT_FDCWD, at("n/j"), 100, &buf, &len), 0);
-	assert_string_equal(buf, "hdr"); /* the first one stays */
-	free(buf);
+	check_content("n/j", "hdr"); /* the first one stays */
 	assert_int_equal(count_entries(at("n")), 1); /* no temp file left */
 	assert_int_equal(ctl_file_write_atomic_flags(at("n/j"), "new", 3, 0600,
 						     CTL_FILE_NO_SYNC),
 			 0);
-	assert_int_equal(
-		ctl_file_read_input(AT_FDCWD, at("n/j"), 100, &buf, &len), 0);
-	assert_string_equal(buf, "new");
-	free(buf);
+	check_content("n/j", "new");
 	assert_int_equal(count_entries(at("n")), 1);
 	assert_int_equal(ctl_file_fsync_dir(at("n/j")), 0);
 	assert_int_equal(ctl_file_fsync_dir(at("nodir/j")), -ENOENT);

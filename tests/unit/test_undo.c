@@ -84,10 +84,57 @@ static void patch(int fd, struct ctl_undo *u, uint64_t off, const char *s)
 	assert_int_equal(pwrite(fd, s, n, (off_t)off), (ssize_t)n);
 }
 
+/* What fresh() puts in the target. */
+#define ORIG "0123456789abcdefghij"
+
 static void fresh(void)
 {
 	unlink(journal);
-	put_file(target, "0123456789abcdefghij");
+	put_file(target, ORIG);
+}
+
+/* An edit of the target: S written at OFF. Lists of them end with {0}. */
+struct edit {
+	uint64_t off;
+	const char *s;
+};
+
+#define NO_EDITS ((const struct edit[]){{0, NULL}})
+
+/* One run of the journal over the target open as FD: each edit of E
+ * journaled, then made. */
+static void journal_edits(int fd, const struct edit *e)
+{
+	struct ctl_undo *u;
+
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
+	for (; e->s; e++)
+		patch(fd, u, e->off, e->s);
+	assert_int_equal(ctl_undo_close(u), 0);
+}
+
+/* fresh(), then the target open read-write (returned), with the edits of
+ * E (NULL: none, and no journal) made in one journaled run. */
+static int edited(const struct edit *e)
+{
+	int fd;
+
+	fresh();
+	fd = open(target, O_RDWR);
+	assert_true(fd >= 0);
+	if (e)
+		journal_edits(fd, e);
+	return fd;
+}
+
+/* Apply the journal with FLAGS: ctl_undo_apply() must return ERR and the
+ * target then hold WANT (NULL: not checked). */
+static void applied(unsigned int flags, int err, const char *want,
+		    struct ctl_undo_info *info)
+{
+	assert_int_equal(ctl_undo_apply(journal, flags, NULL, NULL, info), err);
+	if (want)
+		assert_string_equal(get_file(target), want);
 }
 
 static void test_crc32c(void **state)
@@ -104,19 +151,15 @@ static void test_crc32c(void **state)
 static void test_header_layout(void **state)
 {
 	struct ctl_undo_id id;
-	struct ctl_undo *u;
 	unsigned char h[96];
 	struct stat st;
 	uint32_t v32;
 	int fd, jfd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
+	fd = edited(NO_EDITS);
 	fstat(fd, &st);
 	assert_int_equal(ctl_undo_id_get(fd, &id), 0);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	assert_int_equal(ctl_undo_close(u), 0);
 	jfd = open(journal, O_RDONLY);
 	assert_int_equal(read(jfd, h, 96), 96);
 	close(jfd);
@@ -215,12 +258,8 @@ static void test_reused_inode(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
+	fd = edited((const struct edit[]){{0, "Z"}, {0, NULL}});
 	assert_int_equal(ctl_undo_id_get(fd, &was), 0);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 0, "Z");
-	ctl_undo_close(u);
 	close(fd);
 	assert_int_equal(unlink(target), 0);
 	put_file(target, "a new file with other bytes in it.....");
@@ -232,7 +271,7 @@ static void test_reused_inode(void **state)
 	assert_int_equal(info.found.ino, now.ino);
 	assert_int_equal(info.id.ino, was.ino);
 	close(fd);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), -EXDEV);
+	applied(0, -EXDEV, NULL, &info);
 	assert_int_equal(info.on_target, 1);
 	assert_int_equal(info.version, 2);
 	assert_int_equal(info.id.ino, was.ino);
@@ -256,62 +295,39 @@ static void put64le(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* A version 1 journal (64-byte header) for the target, made at CREATED,
- * with one record of "AB" at offset 0. */
-static void write_v1(uint64_t created)
-{
-	unsigned char h[64] = "CTLUNDO1", r[24] = "UREC";
-	size_t plen = strlen(target);
-	struct stat st;
-	int jfd;
-
-	assert_int_equal(stat(target, &st), 0);
-	put32le(h + 8, 1);
-	put32le(h + 12, (uint32_t)(64 + plen));
-	put64le(h + 16, (uint64_t)st.st_dev);
-	put64le(h + 24, (uint64_t)st.st_ino);
-	put64le(h + 32, (uint64_t)st.st_size);
-	put64le(h + 40, created);
-	put32le(h + 48, (uint32_t)plen);
-	put32le(h + 60, ctl_crc32c(ctl_crc32c(0, h, 60), target, plen));
-	put32le(r + 4, 2);
-	put32le(r + 16, ctl_crc32c(0, "01", 2));
-	put32le(r + 20, ctl_crc32c(0, r, 20));
-	jfd = open(journal, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	assert_true(jfd >= 0);
-	assert_int_equal(write(jfd, h, 64), 64);
-	assert_int_equal(write(jfd, target, plen), (ssize_t)plen);
-	assert_int_equal(write(jfd, r, 24), 24);
-	assert_int_equal(write(jfd, "01", 2), 2);
-	close(jfd);
-}
-
-/* A version 2 journal for the target with identity ID, made now, with
- * one record of "01" at offset 0. */
-static void write_v2(const struct ctl_undo_id *id)
+/*
+ * A journal of VERSION (1: a 64-byte header without generation or birth
+ * time; 2: 96 bytes) for the 20-byte target with identity ID, made at
+ * CREATED, with one record of "01" at offset 0.
+ */
+static void write_journal(unsigned int version, const struct ctl_undo_id *id,
+			  uint64_t created)
 {
 	unsigned char h[96] = "CTLUNDO1", r[24] = "UREC";
-	size_t plen = strlen(target);
+	size_t fixed = version == 1 ? 64 : 96, plen = strlen(target);
 	int jfd;
 
-	put32le(h + 8, 2);
-	put32le(h + 12, (uint32_t)(96 + plen));
+	put32le(h + 8, version);
+	put32le(h + 12, (uint32_t)(fixed + plen));
 	put64le(h + 16, id->dev);
 	put64le(h + 24, id->ino);
 	put64le(h + 32, 20);
-	put64le(h + 40, (uint64_t)time(NULL));
+	put64le(h + 40, created);
 	put32le(h + 48, (uint32_t)plen);
-	put32le(h + 52, id->has);
-	put32le(h + 56, id->gen);
-	put32le(h + 60, id->btime_nsec);
-	put64le(h + 64, (uint64_t)id->btime_sec);
-	put32le(h + 92, ctl_crc32c(ctl_crc32c(0, h, 92), target, plen));
+	if (version >= 2) {
+		put32le(h + 52, id->has);
+		put32le(h + 56, id->gen);
+		put32le(h + 60, id->btime_nsec);
+		put64le(h + 64, (uint64_t)id->btime_sec);
+	}
+	put32le(h + fixed - 4,
+		ctl_crc32c(ctl_crc32c(0, h, fixed - 4), target, plen));
 	put32le(r + 4, 2);
 	put32le(r + 16, ctl_crc32c(0, "01", 2));
 	put32le(r + 20, ctl_crc32c(0, r, 20));
 	jfd = open(journal, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	assert_true(jfd >= 0);
-	assert_int_equal(write(jfd, h, 96), 96);
+	assert_int_equal(write(jfd, h, fixed), (ssize_t)fixed);
 	assert_int_equal(write(jfd, target, plen), (ssize_t)plen);
 	assert_int_equal(write(jfd, r, 24), 24);
 	assert_int_equal(write(jfd, "01", 2), 2);
@@ -333,9 +349,8 @@ static void test_identity_mismatch(void **state)
 	fd = open(target, O_RDWR);
 	assert_int_equal(ctl_undo_id_get(fd, &id), 0);
 	/* The file's own identity: applied. */
-	write_v2(&id);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
-	assert_string_equal(get_file(target), "0123456789abcdefghij");
+	write_journal(2, &id, (uint64_t)time(NULL));
+	applied(0, 0, ORIG, &info);
 	put_file(target, "AB23456789abcdefghij");
 	for (int k = 0; k < 4; k++) {
 		bad = id;
@@ -352,18 +367,15 @@ static void test_identity_mismatch(void **state)
 		    ((k == 1 || k == 2) && !(id.has & CTL_UNDO_ID_BTIME)))
 			bad = id,
 			bad.has |= k ? CTL_UNDO_ID_BTIME : CTL_UNDO_ID_GEN;
-		write_v2(&bad);
-		assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
-				 -EXDEV);
+		write_journal(2, &bad, (uint64_t)time(NULL));
+		applied(0, -EXDEV, NULL, &info);
 		assert_int_equal(info.on_target, 1);
 		assert_int_equal(info.id.gen, bad.gen);
 		assert_int_equal(info.id.btime_nsec, bad.btime_nsec);
 		assert_int_equal(info.found.ino, id.ino);
 		assert_int_equal(info.found.gen, id.gen);
-		assert_int_equal(ctl_undo_apply(journal, CTL_UNDO_DRY_RUN, NULL,
-						NULL, &info),
-				 -EXDEV);
-		assert_string_equal(get_file(target), "AB23456789abcdefghij");
+		applied(CTL_UNDO_DRY_RUN, -EXDEV, "AB23456789abcdefghij",
+			&info);
 		assert_int_equal(ctl_undo_open(journal, fd, target, 0, &info,
 					       &u),
 				 -EXDEV);
@@ -386,19 +398,17 @@ static void test_version1(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
+	fd = edited(NULL);
 	assert_int_equal(ctl_undo_id_get(fd, &id), 0);
 	close(fd);
 	if (!(id.has & CTL_UNDO_ID_BTIME))
 		skip();
 	put_file(target, "AB23456789abcdefghij");
 	/* Made after the file was born: applied. */
-	write_v1((uint64_t)id.btime_sec + 1);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	write_journal(1, &id, (uint64_t)id.btime_sec + 1);
+	applied(0, 0, ORIG, &info);
 	assert_int_equal(info.version, 1);
 	assert_int_equal(info.records, 1);
-	assert_string_equal(get_file(target), "0123456789abcdefghij");
 	/* Never appended to. */
 	fd = open(target, O_RDWR);
 	assert_int_equal(ctl_undo_open(journal, fd, target, 0, &info, &u),
@@ -409,12 +419,10 @@ static void test_version1(void **state)
 	 * file that reused the number, so nothing is written. */
 	put_file(target, "AB23456789abcdefghij");
 	for (int64_t d = 0; d <= 1; d++) {
-		write_v1((uint64_t)(id.btime_sec - d));
-		assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
-				 -EXDEV);
+		write_journal(1, &id, (uint64_t)(id.btime_sec - d));
+		applied(0, -EXDEV, "AB23456789abcdefghij", &info);
 		assert_int_equal(info.version, 1);
 		assert_int_equal(info.on_target, 1);
-		assert_string_equal(get_file(target), "AB23456789abcdefghij");
 	}
 }
 
@@ -426,8 +434,7 @@ static void test_roundtrip_idempotent(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
+	fd = edited(NULL);
 	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	patch(fd, u, 2, "XYZ");
 	patch(fd, u, 18, "QQ");
@@ -440,9 +447,7 @@ static void test_roundtrip_idempotent(void **state)
 	close(fd);
 	assert_string_equal(get_file(target), "01XYZ56789abcdefghQQ");
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
-				 0);
-		assert_string_equal(get_file(target), "0123456789abcdefghij");
+		applied(0, 0, ORIG, &info);
 		assert_int_equal(info.records, 2);
 		assert_int_equal(info.bytes, 5);
 		assert_int_equal(info.torn, 0);
@@ -454,22 +459,14 @@ static void test_roundtrip_idempotent(void **state)
 static void test_overlap_order(void **state)
 {
 	struct ctl_undo_info info;
-	struct ctl_undo *u;
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 0, "AAAA");
-	ctl_undo_close(u);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 2, "BBBB");
-	ctl_undo_close(u);
+	fd = edited((const struct edit[]){{0, "AAAA"}, {0, NULL}});
+	journal_edits(fd, (const struct edit[]){{2, "BBBB"}, {0, NULL}});
 	close(fd);
 	assert_string_equal(get_file(target), "AABBBB6789abcdefghij");
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
-	assert_string_equal(get_file(target), "0123456789abcdefghij");
+	applied(0, 0, ORIG, &info);
 }
 
 static void test_refuses_other_file(void **state)
@@ -479,12 +476,8 @@ static void test_refuses_other_file(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
+	fd = edited((const struct edit[]){{0, "Z"}, {0, NULL}});
 	put_file(other, "other");
-	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 0, "Z");
-	ctl_undo_close(u);
 	close(fd);
 	/* Appending records about another file. */
 	fd = open(other, O_RDWR);
@@ -498,9 +491,8 @@ static void test_refuses_other_file(void **state)
 	close(fd);
 	/* The target replaced by another inode under the same name. */
 	assert_int_equal(rename(other, target), 0);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), -EXDEV);
+	applied(0, -EXDEV, "other", &info);
 	assert_int_equal(info.on_target, 1);
-	assert_string_equal(get_file(target), "other");
 }
 
 static void test_not_a_journal(void **state)
@@ -510,15 +502,13 @@ static void test_not_a_journal(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
+	fd = edited(NULL);
 	put_file(journal, "this is not a journal at all, just text......"
 			  "..................................\n");
-	fd = open(target, O_RDWR);
 	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u),
 			 -EBADMSG);
 	close(fd);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
-			 -EBADMSG);
+	applied(0, -EBADMSG, NULL, &info);
 	assert_int_equal(ctl_undo_apply(dir, 0, NULL, NULL, &info), -EISDIR);
 }
 
@@ -533,10 +523,9 @@ static void test_fifo_never_blocks(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
+	fd = edited(NULL);
 	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
 	assert_int_equal(mkfifo(fifo, 0600), 0);
-	fd = open(target, O_RDWR);
 	assert_int_equal(ctl_undo_open(fifo, fd, target, 0, NULL, &u),
 			 -CTL_ENOTREG);
 	assert_int_equal(ctl_undo_apply(fifo, 0, NULL, NULL, &info),
@@ -547,19 +536,14 @@ static void test_fifo_never_blocks(void **state)
 			 -CTL_ENOTREG);
 	assert_int_equal(ctl_undo_open(dir, fd, target, 0, NULL, &u), -EISDIR);
 	/* The target replaced by a FIFO. */
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 0, "Z");
-	ctl_undo_close(u);
+	journal_edits(fd, (const struct edit[]){{0, "Z"}, {0, NULL}});
 	close(fd);
 	assert_int_equal(unlink(target), 0);
 	assert_int_equal(mkfifo(target, 0600), 0);
-	assert_int_equal(ctl_undo_apply(journal, CTL_UNDO_DRY_RUN, NULL, NULL,
-					&info),
-			 -CTL_ENOTREG);
-	assert_int_equal(info.on_target, 1);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
-			 -CTL_ENOTREG);
-	assert_int_equal(info.on_target, 1);
+	for (unsigned int dry = 0; dry <= 1; dry++) {
+		applied(dry ? CTL_UNDO_DRY_RUN : 0, -CTL_ENOTREG, NULL, &info);
+		assert_int_equal(info.on_target, 1);
+	}
 	unlink(target);
 	unlink(fifo);
 }
@@ -574,11 +558,7 @@ static void test_torn_tail(void **state)
 	int fd, jfd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 0, "AB");
-	ctl_undo_close(u);
+	fd = edited((const struct edit[]){{0, "AB"}, {0, NULL}});
 	good = file_size(journal);
 	/* A record header promising 100 bytes, and only 10 of them. */
 	jfd = open(journal, O_RDWR);
@@ -595,23 +575,21 @@ static void test_torn_tail(void **state)
 	}
 	close(jfd);
 	/* The torn record's range was never touched. */
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	applied(0, 0, ORIG, &info);
 	assert_int_equal(info.records, 1);
 	assert_int_equal(info.torn, 34);
-	assert_string_equal(get_file(target), "0123456789abcdefghij");
 	/* Zeros after the last record (size extended, data never written). */
 	truncate(journal, (off_t)good + 4096);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	applied(0, 0, NULL, &info);
 	assert_int_equal(info.torn, 4096);
 	/* Appending trims the tail first. */
 	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	assert_int_equal(file_size(journal), good);
 	patch(fd, u, 5, "C");
 	ctl_undo_close(u);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	applied(0, 0, ORIG, &info);
 	assert_int_equal(info.records, 2);
 	assert_int_equal(info.torn, 0);
-	assert_string_equal(get_file(target), "0123456789abcdefghij");
 	close(fd);
 }
 
@@ -619,17 +597,11 @@ static void test_torn_tail(void **state)
 static void test_corrupt_middle(void **state)
 {
 	struct ctl_undo_info info;
-	struct ctl_undo *u;
 	int fd, jfd;
 	char c;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 0, "AB");
-	patch(fd, u, 4, "CD");
-	ctl_undo_close(u);
+	fd = edited((const struct edit[]){{0, "AB"}, {4, "CD"}, {0, NULL}});
 	close(fd);
 	/* Flip one data byte of the first record. */
 	jfd = open(journal, O_RDWR);
@@ -637,9 +609,7 @@ static void test_corrupt_middle(void **state)
 	c ^= 1;
 	pwrite(jfd, &c, 1, (off_t)(96 + strlen(target) + 24));
 	close(jfd);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info),
-			 -EBADMSG);
-	assert_string_equal(get_file(target), "AB23CD6789abcdefghij");
+	applied(0, -EBADMSG, "AB23CD6789abcdefghij", &info);
 }
 
 /* The file grew (patch --extend) after the journal was made: undo cuts
@@ -651,18 +621,16 @@ static void test_extend_restored(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
+	fd = edited(NULL);
 	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	assert_int_equal(ftruncate(fd, 30), 0);
 	patch(fd, u, 18, "0123456789AB");
 	ctl_undo_close(u);
 	close(fd);
 	assert_int_equal(file_size(target), 30);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	applied(0, 0, ORIG, &info);
 	assert_int_equal(info.truncated, 1);
 	assert_int_equal(file_size(target), 20);
-	assert_string_equal(get_file(target), "0123456789abcdefghij");
 }
 
 /*
@@ -674,30 +642,22 @@ static void test_extend_restored(void **state)
 static void test_shorter_target(void **state)
 {
 	struct ctl_undo_info info;
-	struct ctl_undo *u;
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 15, "VWXYZ");
-	ctl_undo_close(u);
+	fd = edited((const struct edit[]){{15, "VWXYZ"}, {0, NULL}});
 	/* Cut inside the journaled tail: all of it comes back. */
 	assert_int_equal(ftruncate(fd, 17), 0);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	applied(0, 0, ORIG, &info);
 	assert_int_equal(info.cur_size, 17);
 	assert_int_equal(info.lost, 0);
 	assert_int_equal(file_size(target), 20);
-	assert_string_equal(get_file(target), "0123456789abcdefghij");
 	/* Cut before it: bytes 8..14 were never journaled. */
 	assert_int_equal(ftruncate(fd, 8), 0);
-	assert_int_equal(ctl_undo_apply(journal, CTL_UNDO_DRY_RUN, NULL, NULL,
-					&info),
-			 0);
+	applied(CTL_UNDO_DRY_RUN, 0, NULL, &info);
 	assert_int_equal(info.lost, 7);
 	assert_int_equal(file_size(target), 8);
-	assert_int_equal(ctl_undo_apply(journal, 0, NULL, NULL, &info), 0);
+	applied(0, 0, NULL, &info);
 	assert_int_equal(info.cur_size, 8);
 	assert_int_equal(info.lost, 7);
 	assert_int_equal(info.applied, 1);
@@ -724,16 +684,10 @@ static void test_dry_run_lists(void **state)
 {
 	struct ctl_undo_info info;
 	struct seen s = {0};
-	struct ctl_undo *u;
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	patch(fd, u, 3, "xyz");
-	patch(fd, u, 10, "k");
-	ctl_undo_close(u);
+	fd = edited((const struct edit[]){{3, "xyz"}, {10, "k"}, {0, NULL}});
 	close(fd);
 	assert_int_equal(
 		ctl_undo_apply(journal, CTL_UNDO_DRY_RUN, each, &s, &info), 0);
@@ -773,10 +727,7 @@ static void test_header_whole(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	ctl_undo_close(u);
+	fd = edited(NO_EDITS);
 	assert_int_equal(file_size(journal), hlen);
 	assert_false(temp_left());
 	/* --no-sync: still whole, just not flushed. */
@@ -787,8 +738,7 @@ static void test_header_whole(void **state)
 	ctl_undo_close(u);
 	assert_int_equal(file_size(journal), hlen);
 	put_file(journal, "");
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
-	ctl_undo_close(u);
+	journal_edits(fd, NO_EDITS);
 	assert_int_equal(file_size(journal), hlen);
 	assert_false(temp_left());
 	snprintf(link, sizeof(link), "%s/link", dir);
@@ -812,8 +762,7 @@ static void test_record_limits(void **state)
 	int fd;
 
 	(void)state;
-	fresh();
-	fd = open(target, O_RDWR);
+	fd = edited(NULL);
 	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
 	assert_int_equal(ctl_undo_record(u, 0, "x", 0), -EINVAL);
 	assert_int_equal(ctl_undo_record(u, INT64_MAX, "x", 1), -EINVAL);

@@ -15,6 +15,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <liburing.h>
 #include <pthread.h>
@@ -95,57 +96,66 @@ int fsync(int fd)
 }
 
 /*
- * splice(2) and copy_file_range(2) as libctl calls them: after AFTER bytes
- * went through, the next call fails with ERR (0: never); EAGAIN calls
- * fail with EAGAIN first, as a non-blocking empty pipe would.
+ * splice(2), copy_file_range(2) and sendfile(2) as libctl calls them:
+ * after AFTER bytes went through, the next call fails with ERR (0: never);
+ * EAGAIN calls fail with EAGAIN first, as a non-blocking empty pipe would.
  */
-static struct {
+static struct inject {
 	int err, eagain;
 	size_t after, done;
 	unsigned int calls;
 } spl, cfr, sfl;
 
+/* Counts a call of F; true (errno set) when it is to fail. */
+static bool inject_fail(struct inject *f)
+{
+	f->calls++;
+	if (f->eagain > 0) {
+		f->eagain--;
+		errno = EAGAIN;
+		return true;
+	}
+	if (f->err && f->done >= f->after) {
+		errno = f->err;
+		return true;
+	}
+	return false;
+}
+
+/* N, the result of the real call, counted into F. */
+static ssize_t inject_done(struct inject *f, ssize_t n)
+{
+	if (n > 0)
+		f->done += (size_t)n;
+	return n;
+}
+
+/* splice(2) and copy_file_range(2) take the same arguments. */
+typedef ssize_t copy_fn(int, loff_t *, int, loff_t *, size_t, unsigned int);
+
+/* The real NAME, failing as F says. */
+static ssize_t injected(struct inject *f, const char *name, int in,
+			loff_t *off_in, int out, loff_t *off_out, size_t len,
+			unsigned int flags)
+{
+	copy_fn *real = (copy_fn *)dlsym(RTLD_NEXT, name);
+
+	if (inject_fail(f))
+		return -1;
+	return inject_done(f, real(in, off_in, out, off_out, len, flags));
+}
+
 ssize_t splice(int in, loff_t *off_in, int out, loff_t *off_out, size_t len,
 	       unsigned int flags)
 {
-	ssize_t (*real)(int, loff_t *, int, loff_t *, size_t, unsigned int) =
-		(ssize_t(*)(int, loff_t *, int, loff_t *, size_t,
-			    unsigned int))dlsym(RTLD_NEXT, "splice");
-	ssize_t n;
-
-	spl.calls++;
-	if (spl.eagain > 0) {
-		spl.eagain--;
-		errno = EAGAIN;
-		return -1;
-	}
-	if (spl.err && spl.done >= spl.after) {
-		errno = spl.err;
-		return -1;
-	}
-	n = real(in, off_in, out, off_out, len, flags);
-	if (n > 0)
-		spl.done += (size_t)n;
-	return n;
+	return injected(&spl, "splice", in, off_in, out, off_out, len, flags);
 }
 
 ssize_t copy_file_range(int in, loff_t *off_in, int out, loff_t *off_out,
 			size_t len, unsigned int flags)
 {
-	ssize_t (*real)(int, loff_t *, int, loff_t *, size_t, unsigned int) =
-		(ssize_t(*)(int, loff_t *, int, loff_t *, size_t,
-			    unsigned int))dlsym(RTLD_NEXT, "copy_file_range");
-	ssize_t n;
-
-	cfr.calls++;
-	if (cfr.err && cfr.done >= cfr.after) {
-		errno = cfr.err;
-		return -1;
-	}
-	n = real(in, off_in, out, off_out, len, flags);
-	if (n > 0)
-		cfr.done += (size_t)n;
-	return n;
+	return injected(&cfr, "copy_file_range", in, off_in, out, off_out, len,
+			flags);
 }
 
 /* sendfile(2), which glibc names sendfile64() with _FILE_OFFSET_BITS=64. */
@@ -154,17 +164,10 @@ ssize_t sendfile64(int out, int in, off_t *off, size_t len)
 	ssize_t (*real)(int, int, off_t *, size_t) =
 		(ssize_t(*)(int, int, off_t *, size_t))dlsym(RTLD_NEXT,
 							     "sendfile64");
-	ssize_t n;
 
-	sfl.calls++;
-	if (sfl.err && sfl.done >= sfl.after) {
-		errno = sfl.err;
+	if (inject_fail(&sfl))
 		return -1;
-	}
-	n = real(out, in, off, len);
-	if (n > 0)
-		sfl.done += (size_t)n;
-	return n;
+	return inject_done(&sfl, real(out, in, off, len));
 }
 
 /* fallocate(2) fails with this errno (0: it does not); calls counted. */
@@ -383,6 +386,19 @@ static int copy_pipe(struct ctl_write_opts *o, struct ctl_write_stats *st,
 	return err;
 }
 
+/* A new copy of the source, from a pipe for SPLICE, else from the file;
+ * it must succeed with engine WANT. */
+static void copy_by(enum ctl_wengine want, struct ctl_write_opts *o,
+		    struct ctl_write_stats *st)
+{
+	unlink(dst);
+	if (want == CTL_WENGINE_SPLICE)
+		assert_int_equal(copy_pipe(o, st, 65536, NULL), 0);
+	else
+		assert_int_equal(copy(o, st), 0);
+	assert_int_equal(st->engine, want);
+}
+
 static void test_engines(void **state)
 {
 	const enum ctl_wengine engines[] = {CTL_WENGINE_URING,
@@ -451,12 +467,7 @@ static void test_offset_past_eof_is_hole(void **state)
 			o.depth = CTL_WRITE_DEPTH_BUFFERED;
 		if (want[i] == CTL_WENGINE_PWRITE)
 			o.engine = CTL_WENGINE_PWRITE;
-		unlink(dst);
-		if (want[i] == CTL_WENGINE_SPLICE)
-			assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
-		else
-			assert_int_equal(copy(&o, &st), 0);
-		assert_int_equal(st.engine, want[i]);
+		copy_by(want[i], &o, &st);
 		check_dst(o.offset, o.offset + DATA_LEN);
 		fd = open(dst, O_RDONLY);
 		d = lseek(fd, 0, SEEK_DATA);
@@ -713,12 +724,7 @@ static void test_drop_behind(void **state)
 
 		if (want[i] == CTL_WENGINE_URING)
 			o.depth = 2;
-		unlink(dst);
-		if (want[i] == CTL_WENGINE_SPLICE)
-			assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
-		else
-			assert_int_equal(copy(&o, &st), 0);
-		assert_int_equal(st.engine, want[i]);
+		copy_by(want[i], &o, &st);
 		assert_true(resident_pages(&pages) < pages / 10);
 		check_dst(0, DATA_LEN);
 		/* Without it the file stays cached: the check can fail. */
@@ -930,29 +936,35 @@ static void test_zero_copy_not_asked(void **state)
  */
 static void test_zero_copy_fallback(void **state)
 {
+	/* Each refusal stays for the steps after it. */
+	static const struct {
+		struct inject *f;
+		int err;
+		bool pipe;
+		enum ctl_wengine want;
+	} steps[] = {
+		{&spl, EINVAL, true, CTL_WENGINE_URING},
+		{&cfr, EXDEV, false, CTL_WENGINE_SENDFILE},
+		{&sfl, EINVAL, false, CTL_WENGINE_URING},
+	};
 	struct ctl_write_opts o = {.offset = 4099};
 	struct ctl_write_stats st;
 
 	(void)state;
-	spl.err = EINVAL;
-	assert_int_equal(copy_pipe(&o, &st, 65536, NULL), 0);
-	assert_int_equal(st.engine, CTL_WENGINE_URING);
-	assert_int_equal(st.bytes, DATA_LEN);
-	check_dst(4099, 4099 + DATA_LEN);
-	unlink(dst);
-	cfr.err = EXDEV;
-	assert_int_equal(copy(&o, &st), 0);
-	assert_int_equal(st.engine, CTL_WENGINE_SENDFILE);
-	assert_int_equal(st.bytes, DATA_LEN);
-	assert_int_equal(last_progress, DATA_LEN);
-	assert_true(sfl.calls > 0);
-	check_dst(4099, 4099 + DATA_LEN);
-	unlink(dst);
-	sfl.err = EINVAL;
-	assert_int_equal(copy(&o, &st), 0);
-	assert_int_equal(st.engine, CTL_WENGINE_URING);
-	assert_int_equal(st.bytes, DATA_LEN);
-	check_dst(4099, 4099 + DATA_LEN);
+	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+		steps[i].f->err = steps[i].err;
+		unlink(dst);
+		assert_int_equal(steps[i].pipe ? copy_pipe(&o, &st, 65536, NULL)
+					       : copy(&o, &st),
+				 0);
+		assert_int_equal(st.engine, steps[i].want);
+		assert_int_equal(st.bytes, DATA_LEN);
+		if (steps[i].want == CTL_WENGINE_SENDFILE) {
+			assert_int_equal(last_progress, DATA_LEN);
+			assert_true(sfl.calls > 0);
+		}
+		check_dst(4099, 4099 + DATA_LEN);
+	}
 }
 
 /* A kernel copy that fails part way (ENOSPC, EIO) is an error with the
@@ -1139,16 +1151,25 @@ static void diskstats(unsigned long io_ticks)
 		   io_ticks / 2, io_ticks / 2, io_ticks, io_ticks);
 }
 
+/* A throttle T at 80% over the fake root *R (diskstats() at IO_TICKS),
+ * watching the queues NAMES (NULL-terminated), each added once. */
+static void throttle_on(struct ctl_throttle *t, struct ctl_root **r,
+			unsigned long io_ticks, const char *const *names)
+{
+	diskstats(io_ticks);
+	assert_int_equal(ctl_root_open(fake_root, r), 0);
+	ctl_throttle_init(t, *r, 80);
+	for (; *names; names++)
+		assert_int_equal(ctl_throttle_add(t, *names), 0);
+}
+
 static void test_throttle_poll(void **state)
 {
 	struct ctl_throttle t;
 	struct ctl_root *r;
 
 	(void)state;
-	diskstats(1000);
-	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	ctl_throttle_init(&t, r, 80);
-	assert_int_equal(ctl_throttle_add(&t, "vdz"), 0);
+	throttle_on(&t, &r, 1000, (const char *const[]){"vdz", NULL});
 	assert_int_equal(ctl_throttle_poll(&t, 10000, 8, 8), 8);
 	diskstats(1900);
 	/* Too early: no new sample. */
@@ -1182,12 +1203,8 @@ static void test_throttle_busiest(void **state)
 	struct ctl_root *r;
 
 	(void)state;
-	diskstats(0);
-	assert_int_equal(ctl_root_open(fake_root, &r), 0);
-	ctl_throttle_init(&t, r, 80);
-	assert_int_equal(ctl_throttle_add(&t, "vda"), 0);
-	assert_int_equal(ctl_throttle_add(&t, "vdz"), 0);
-	assert_int_equal(ctl_throttle_add(&t, "vda"), 0);
+	throttle_on(&t, &r, 0,
+		    (const char *const[]){"vda", "vdz", "vda", NULL});
 	assert_int_equal(t.n, 2);
 	assert_int_equal(ctl_throttle_poll(&t, 1000, 8, 8), 8);
 	for (unsigned long s = 1; s <= CTL_SAT_SAMPLES; s++) {
