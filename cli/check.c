@@ -9,7 +9,7 @@
 struct ctl_root *cli_root_open(const char *sysroot)
 {
 	struct ctl_root *r;
-	int err = ctl_root_open(sysroot, &r);
+	int err = ctl_root_open_flags(sysroot, CTL_ROOT_SYSTEM, &r);
 
 	if (err < 0)
 		cli_die(CTL_EXIT_USAGE, "--sysroot %s: %s",

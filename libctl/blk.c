@@ -336,11 +336,11 @@ int ctl_blk_resolve_target(const struct ctl_root *r, const struct ctl_target *t,
 	case CTL_TARGET_NEW:
 		/* A file, or the directory of a new one, means every queue
 		 * that serves it. The fd only names its file system when
-		 * there is no block device. It is the user's, on the host:
-		 * not under the root. */
+		 * there is no block device. It is where the resolver found
+		 * it: the user's, or inside a system root (ctl/root.h). */
 		w.below = 1;
 		if (ctl_target_found(t, dir, sizeof(dir)) == 0)
-			fd = open(dir, O_PATH | O_CLOEXEC);
+			fd = ctl_root_path_open(r, dir, O_PATH);
 		return resolve_fd(&w, fd, &t->st, 0, "");
 	default:
 		return -EINVAL; /* "-": the caller reads the targets */

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Mount state through libmount; the only file that calls it. mountinfo is
- * read from <root>/proc/self/mountinfo through the root fd (so a fake tree
- * or the host's / mounted elsewhere works) and parsed with
- * mnt_table_parse_stream(), never with libmount's own path lookup.
+ * read through the root fd (so a fake tree or the host's / mounted
+ * elsewhere works) and parsed with mnt_table_parse_stream(), never with
+ * libmount's own path lookup: <root>/proc/self/mountinfo, or for a system
+ * root (--sysroot, CTL_ROOT_SYSTEM) <root>/proc/1/mountinfo, the table of
+ * its init: /proc/self inside a container is the container's own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +23,14 @@
 #include "ctl/mount.h"
 #include "internal.h"
 
-#define MOUNTINFO "/proc/self/mountinfo"
 #define SB_FLAGS (MS_LAZYTIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_MANDLOCK)
+
+/* The mount table of R's system. */
+static const char *mountinfo(const struct ctl_root *r)
+{
+	return ctl_root_paths_inside(r) ? "/proc/1/mountinfo"
+					: "/proc/self/mountinfo";
+}
 
 static void tablep(struct libmnt_table **tb)
 {
@@ -156,7 +164,7 @@ int ctl_mount_by_dev(const struct ctl_root *r, dev_t dev, struct ctl_mount *m)
 {
 	_cleanup_table_ struct libmnt_table *tb = NULL;
 	struct libmnt_fs *fs;
-	int err = table_read(r, MOUNTINFO, &tb);
+	int err = table_read(r, mountinfo(r), &tb);
 
 	if (err < 0)
 		return err;
@@ -183,18 +191,17 @@ int ctl_mount_by_path(const struct ctl_root *r, const char *path,
 {
 	_cleanup_table_ struct libmnt_table *tb = NULL;
 	_cleanup_iter_ struct libmnt_iter *it = NULL;
-	_cleanup_free_ char *real = NULL;
 	struct libmnt_fs *fs, *best = NULL;
+	char real[PATH_MAX];
 	size_t best_len = 0;
 	struct stat st;
-	int err;
+	int err = ctl_root_path_stat(r, path, &st, 0);
 
-	if (stat(path, &st) < 0)
-		return neg_errno();
-	real = realpath(path, NULL);
-	if (!real)
-		return neg_errno();
-	err = table_iter(r, MOUNTINFO, &tb, &it);
+	if (err == 0)
+		err = ctl_root_path_real(r, path, real, sizeof(real));
+	if (err < 0)
+		return err;
+	err = table_iter(r, mountinfo(r), &tb, &it);
 	if (err < 0)
 		return err;
 	/*
@@ -246,7 +253,7 @@ int ctl_mount_list(const struct ctl_root *r, const char *const *types,
 	struct ctl_mount *out = NULL;
 	struct libmnt_fs *fs;
 	size_t cnt = 0;
-	int err = table_iter(r, MOUNTINFO, &tb, &it);
+	int err = table_iter(r, mountinfo(r), &tb, &it);
 
 	if (err < 0)
 		return err;
@@ -361,11 +368,15 @@ int ctl_fstab_find(const struct ctl_root *r, const char *target,
 	return *opts ? 1 : -ENOMEM;
 }
 
-int ctl_mount_space(const char *path, uint64_t *avail, uint64_t *total)
+int ctl_mount_space(const struct ctl_root *r, const char *path, uint64_t *avail,
+		    uint64_t *total)
 {
+	_cleanup_close_ int fd = ctl_root_path_open(r, path, O_PATH);
 	struct statvfs sv;
 
-	if (statvfs(path, &sv) < 0)
+	if (fd < 0)
+		return fd;
+	if (fstatvfs(fd, &sv) < 0)
 		return neg_errno();
 	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
 	*total = (uint64_t)sv.f_blocks * sv.f_frsize;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 struct ctl_root {
 	int fd;
 	int host;
+	int inside; /* paths are inside: CTL_ROOT_SYSTEM, not "/" */
 	char dir[];
 };
 
@@ -42,6 +44,12 @@ int ctl_fmt(char *buf, size_t len, const char *fmt, ...)
 
 int ctl_root_open(const char *dir, struct ctl_root **out)
 {
+	return ctl_root_open_flags(dir, 0, out);
+}
+
+int ctl_root_open_flags(const char *dir, unsigned int flags,
+			struct ctl_root **out)
+{
 	struct ctl_root *r;
 	size_t len;
 
@@ -60,6 +68,7 @@ int ctl_root_open(const char *dir, struct ctl_root **out)
 		return err;
 	}
 	r->host = strcmp(dir, "/") == 0;
+	r->inside = !r->host && (flags & CTL_ROOT_SYSTEM);
 	*out = r;
 	return 0;
 }
@@ -80,6 +89,11 @@ const char *ctl_root_dir(const struct ctl_root *r)
 int ctl_root_is_host(const struct ctl_root *r)
 {
 	return r->host;
+}
+
+int ctl_root_paths_inside(const struct ctl_root *r)
+{
+	return r && r->inside;
 }
 
 int ctl_root_open_path(const struct ctl_root *r, const char *path, int flags,
@@ -176,22 +190,38 @@ int ctl_root_exists(const struct ctl_root *r, const char *path)
 	return ctl_root_stat(r, path, &st) == 0;
 }
 
+/*
+ * The path of our own FD (what /proc/self/fd/FD names) into BUF: the one
+ * /proc lookup that is not host state.
+ */
+static int fd_path(int fd, char *buf, size_t len)
+{
+	char proc[64];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, len);
+	if (n < 0)
+		return neg_errno();
+	if ((size_t)n >= len)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return 0;
+}
+
 int ctl_root_realname(const struct ctl_root *r, const char *path, char *buf,
 		      size_t len)
 {
 	_cleanup_close_ int fd = ctl_root_open_path(r, path, O_PATH, 0);
-	char proc[64], target[4096];
+	char target[PATH_MAX];
 	const char *base;
-	ssize_t n;
+	int err;
 
 	if (fd < 0)
 		return fd;
-	/* Our own fd's path: the one /proc lookup that is not host state. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, target, sizeof(target) - 1);
-	if (n < 0)
-		return neg_errno();
-	target[n] = '\0';
+	err = fd_path(fd, target, sizeof(target));
+	if (err < 0)
+		return err;
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
 	return ctl_fmt(buf, len, "%s", base) < 0 ? -ENAMETOOLONG : 0;
@@ -231,4 +261,82 @@ int ctl_root_write_file(const struct ctl_root *r, const char *path,
 	if (close(fd) < 0)
 		return neg_errno();
 	return (size_t)n == len ? 0 : -EIO;
+}
+
+int ctl_root_path_open(const struct ctl_root *r, const char *path, int flags)
+{
+	int fd;
+
+	if (ctl_root_paths_inside(r))
+		return ctl_root_open_path(r, path, flags, 0);
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? neg_errno() : fd;
+}
+
+int ctl_root_path_stat(const struct ctl_root *r, const char *path,
+		       struct stat *st, int nofollow)
+{
+	_cleanup_close_ int fd = -1;
+
+	if (!ctl_root_paths_inside(r)) {
+		if ((nofollow ? lstat(path, st) : stat(path, st)) < 0)
+			return neg_errno();
+		return 0;
+	}
+	fd = ctl_root_open_path(r, path, O_PATH | (nofollow ? O_NOFOLLOW : 0),
+				0);
+	if (fd < 0)
+		return fd;
+	return fstat(fd, st) < 0 ? neg_errno() : 0;
+}
+
+int ctl_root_path_real(const struct ctl_root *r, const char *path, char *buf,
+		       size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	char p[PATH_MAX], top[PATH_MAX];
+	size_t n;
+	int err;
+
+	if (!ctl_root_paths_inside(r)) {
+		if (!realpath(path, p))
+			return neg_errno();
+		return ctl_fmt(buf, len, "%s", p) < 0 ? -ENAMETOOLONG : 0;
+	}
+	fd = ctl_root_open_path(r, path, O_PATH, 0);
+	if (fd < 0)
+		return fd;
+	err = fd_path(fd, p, sizeof(p));
+	if (err == 0)
+		err = fd_path(r->fd, top, sizeof(top));
+	if (err < 0)
+		return err;
+	/* The file as the root sees it: its path less the root's own. */
+	n = strcmp(top, "/") == 0 ? 0 : strlen(top);
+	if (strncmp(p, top, n) != 0 || (p[n] && p[n] != '/'))
+		return -EXDEV; /* out of our reach: not below the root */
+	return ctl_fmt(buf, len, "%s", p[n] ? p + n : "/") < 0 ? -ENAMETOOLONG
+							       : 0;
+}
+
+int ctl_root_path_readlink(const struct ctl_root *r, const char *path,
+			   char *buf, size_t len)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (!ctl_root_paths_inside(r)) {
+		n = readlink(path, buf, len);
+	} else {
+		fd = ctl_root_open_path(r, path, O_PATH | O_NOFOLLOW, 0);
+		if (fd < 0)
+			return fd;
+		n = readlinkat(fd, "", buf, len);
+	}
+	if (n < 0)
+		return neg_errno();
+	if ((size_t)n >= len)
+		return -ENAMETOOLONG;
+	buf[n] = '\0';
+	return (int)n;
 }

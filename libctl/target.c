@@ -20,6 +20,11 @@
 
 static const char *const tags[] = {
 	"UUID=", "LABEL=", "PARTUUID=", "PARTLABEL="};
+/* udev's links for each tag, in the same order. */
+static const char *const tag_dirs[] = {"/dev/disk/by-uuid",
+				       "/dev/disk/by-label",
+				       "/dev/disk/by-partuuid",
+				       "/dev/disk/by-partlabel"};
 
 const char *ctl_target_kind_name(enum ctl_target_kind kind)
 {
@@ -36,16 +41,13 @@ const char *ctl_target_kind_name(enum ctl_target_kind kind)
 	return "unknown";
 }
 
-/* The length of WORD's tag prefix ("UUID=" 5), or 0 when it has none. */
-static size_t tag_len(const char *word)
+/* The index of WORD's tag prefix in tags[], or -1 when it has none. */
+static int tag_of(const char *word)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(tags); i++) {
-		size_t n = strlen(tags[i]);
-
-		if (strncmp(word, tags[i], n) == 0)
-			return n;
-	}
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(tags); i++)
+		if (strncmp(word, tags[i], strlen(tags[i])) == 0)
+			return (int)i;
+	return -1;
 }
 
 /* Decimal digits only, no sign, no spaces, no overflow. */
@@ -111,8 +113,10 @@ static int by_devno(const struct ctl_root *r, dev_t dev, struct ctl_target *t)
 static int by_node(const struct ctl_root *r, const char *node,
 		   const struct stat *st, struct ctl_target *t)
 {
-	if (!realpath(node, t->path))
-		return neg_errno();
+	int err = ctl_root_path_real(r, node, t->path, sizeof(t->path));
+
+	if (err < 0)
+		return err;
 	t->kind = CTL_TARGET_DEV;
 	t->dev = st->st_rdev;
 	t->st = *st;
@@ -121,19 +125,58 @@ static int by_node(const struct ctl_root *r, const char *node,
 	return 0;
 }
 
-static int by_tag(const struct ctl_root *r, const char *word,
+/*
+ * The name udev gives VALUE in /dev/disk/by-*: bytes outside
+ * [0-9A-Za-z#+-.:=@_] and ASCII become \xNN (blkid_encode_string(3)),
+ * so "my data" is my\x20data and a '/' cannot make a path.
+ */
+static int udev_name(const char *value, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *value; value++) {
+		unsigned char c = (unsigned char)*value;
+		int plain = c >= 0x80 || (c >= '0' && c <= '9') ||
+			    (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			    strchr("#+-.:=@_", c);
+
+		if (n + 5 > len)
+			return -ENAMETOOLONG;
+		if (plain)
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "\\x%02x", c);
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * Rule 2: the device with tag TAG (an index of tags[]). On the host (and
+ * a test tree) libblkid finds it; inside a system root, the link udev
+ * made in its /dev/disk/by-*, which libblkid would not read there.
+ */
+static int by_tag(const struct ctl_root *r, const char *word, int tag,
 		  struct ctl_target *t)
 {
-	char node[PATH_MAX];
+	const char *value = word + strlen(tags[tag]);
+	char node[PATH_MAX], name[NAME_MAX + 1];
 	struct stat st;
 	int err;
 
-	if (!word[tag_len(word)])
+	if (!*value)
 		return -EINVAL;
-	err = ctl_blkid_evaluate(word, node, sizeof(node));
+	if (ctl_root_paths_inside(r)) {
+		err = udev_name(value, name, sizeof(name));
+		if (err == 0)
+			err = ctl_fmt(node, sizeof(node), "%s/%s",
+				      tag_dirs[tag], name);
+	} else {
+		err = ctl_blkid_evaluate(word, node, sizeof(node));
+	}
 	if (err < 0)
-		return err == -ENOENT ? -ENODEV : err;
-	if (stat(node, &st) < 0 || !S_ISBLK(st.st_mode))
+		return err == -ENOENT || err == -ENAMETOOLONG ? -ENODEV : err;
+	if (ctl_root_path_stat(r, node, &st, 0) < 0 || !S_ISBLK(st.st_mode))
 		return -ENODEV;
 	return by_node(r, node, &st, t);
 }
@@ -142,23 +185,24 @@ static int by_tag(const struct ctl_root *r, const char *word,
  * The name a create of the missing WORD makes, into BUF: WORD, or for a
  * dangling symlink (a chain of them) the name it points to.
  */
-static int created_name(const char *word, char *buf, size_t len)
+static int created_name(const struct ctl_root *r, const char *word, char *buf,
+			size_t len)
 {
 	char link[PATH_MAX], dir[PATH_MAX];
 	struct stat st;
-	ssize_t n;
+	int err;
 
 	if (ctl_fmt(buf, len, "%s", word) < 0)
 		return -ENAMETOOLONG;
 	for (int i = 0; i < MAX_SYMLINKS; i++) {
-		if (lstat(buf, &st) < 0)
-			return errno == ENOENT ? 0 : neg_errno();
+		err = ctl_root_path_stat(r, buf, &st, 1);
+		if (err < 0)
+			return err == -ENOENT ? 0 : err;
 		if (!S_ISLNK(st.st_mode))
 			return 0;
-		n = readlink(buf, link, sizeof(link) - 1);
-		if (n < 0)
-			return neg_errno();
-		link[n] = '\0';
+		err = ctl_root_path_readlink(r, buf, link, sizeof(link));
+		if (err < 0)
+			return err;
 		snprintf(dir, sizeof(dir), "%s", buf);
 		if (ctl_fmt(buf, len, "%s%s%s",
 			    link[0] == '/' ? "" : dirname(dir),
@@ -169,14 +213,15 @@ static int created_name(const char *word, char *buf, size_t len)
 }
 
 /* WORD does not exist: the file a create makes, in its directory. */
-static int by_new(const char *word, struct ctl_target *t)
+static int by_new(const struct ctl_root *r, const char *word,
+		  struct ctl_target *t)
 {
 	char name[PATH_MAX], dir[PATH_MAX];
 	const char *base, *slash;
 	size_t len;
 	int err;
 
-	err = created_name(word, name, sizeof(name));
+	err = created_name(r, word, name, sizeof(name));
 	if (err < 0)
 		return err;
 	len = strlen(name);
@@ -190,8 +235,11 @@ static int by_new(const char *word, struct ctl_target *t)
 	else
 		snprintf(dir, sizeof(dir), "%.*s",
 			 slash == name ? 1 : (int)(slash - name), name);
-	if (!realpath(dir, t->path) || stat(t->path, &t->st) < 0)
-		return neg_errno();
+	err = ctl_root_path_real(r, dir, t->path, sizeof(t->path));
+	if (err == 0)
+		err = ctl_root_path_stat(r, t->path, &t->st, 0);
+	if (err < 0)
+		return err;
 	if (!S_ISDIR(t->st.st_mode))
 		return -ENOTDIR;
 	len = strlen(t->path);
@@ -203,21 +251,23 @@ static int by_new(const char *word, struct ctl_target *t)
 	return 0;
 }
 
-/* Rule 4: WORD as a path, from the working directory. */
+/* Rule 4: WORD as a path, from the working directory (or in the root). */
 static int by_path(const struct ctl_root *r, const char *word,
 		   unsigned int flags, struct ctl_target *t)
 {
 	struct stat st;
+	int err = ctl_root_path_stat(r, word, &st, 0);
 
-	if (stat(word, &st) < 0) {
-		if (errno != ENOENT || !(flags & CTL_TARGET_MAY_CREATE))
-			return neg_errno();
-		return by_new(word, t);
+	if (err < 0) {
+		if (err != -ENOENT || !(flags & CTL_TARGET_MAY_CREATE))
+			return err;
+		return by_new(r, word, t);
 	}
 	if (S_ISBLK(st.st_mode))
 		return by_node(r, word, &st, t);
-	if (!realpath(word, t->path))
-		return neg_errno();
+	err = ctl_root_path_real(r, word, t->path, sizeof(t->path));
+	if (err < 0)
+		return err;
 	t->kind = CTL_TARGET_PATH;
 	t->dev = st.st_dev;
 	t->st = st;
@@ -267,6 +317,7 @@ int ctl_target_resolve(const struct ctl_root *r, const char *word,
 		       unsigned int flags, struct ctl_target *t)
 {
 	unsigned int maj, min;
+	int tag;
 
 	memset(t, 0, sizeof(*t));
 	if (!word || !*word)
@@ -281,9 +332,10 @@ int ctl_target_resolve(const struct ctl_root *r, const char *word,
 		return by_path(r, word, flags, t);
 	if (!r)
 		return -EINVAL;
-	if (tag_len(word)) {
+	tag = tag_of(word);
+	if (tag >= 0) {
 		t->by = CTL_TARGET_BY_TAG;
-		return by_tag(r, word, t);
+		return by_tag(r, word, tag, t);
 	}
 	if (parse_devno(word, &maj, &min)) {
 		t->by = CTL_TARGET_BY_DEVNO;

@@ -302,7 +302,7 @@ int pf_run(const struct ctl_root *r, const struct ctl_target *t, uint64_t size,
 	snprintf(sp.path, sizeof(sp.path), "%.*s", (int)sizeof(sp.path) - 1,
 		 path);
 
-	err = ctl_mount_space(path, &sp.avail, &sp.total);
+	err = ctl_mount_space(r, path, &sp.avail, &sp.total);
 	if (err == -ENOMEM)
 		goto fail;
 	if (err < 0)

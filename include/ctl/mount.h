@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Mount state through libmount: <root>/proc/self/mountinfo and
- * <root>/etc/fstab. The one place that calls libmount; the ext4 chain
+ * Mount state through libmount: <root>/proc/self/mountinfo, or
+ * <root>/proc/1/mountinfo for a system root (ctl_root_paths_inside():
+ * --sysroot), and <root>/etc/fstab. The one place that calls libmount; the ext4 chain
  * (ctl_ext4_fs_open()) and preflight find a target's mount here. Both
  * files are read only when they are regular files (-CTL_ENOTREG, -EISDIR
  * otherwise), so a FIFO in a --sysroot tree cannot block a tool.
@@ -40,8 +41,8 @@ void ctl_mount_clear(struct ctl_mount *m);
 int ctl_mount_by_dev(const struct ctl_root *r, dev_t dev, struct ctl_mount *m);
 
 /*
- * The mount that serves PATH (a host path: any file or directory on the
- * file system): the mount with PATH's st_dev whose mount point is the
+ * The mount that serves PATH (any file or directory on the file system;
+ * inside the root when ctl_root_paths_inside(R), see ctl/root.h): the mount with PATH's st_dev whose mount point is the
  * longest prefix of PATH (the last of equals), else the mount
  * ctl_mount_by_dev() finds. Returns 0, -ENOENT when PATH or its mount is
  * missing, or -errno.
@@ -88,7 +89,9 @@ int ctl_fstab_find(const struct ctl_root *r, const char *target,
 		   char **opts);
 
 /*
- * Free space of the file system holding PATH (statvfs): bytes available
- * to unprivileged users and total bytes. Returns 0 or -errno.
+ * Free space of the file system holding PATH (statvfs; PATH as for
+ * ctl_mount_by_path()): bytes available to unprivileged users and total
+ * bytes. Returns 0 or -errno.
  */
-int ctl_mount_space(const char *path, uint64_t *avail, uint64_t *total);
+int ctl_mount_space(const struct ctl_root *r, const char *path, uint64_t *avail,
+		    uint64_t *total);

@@ -13,8 +13,31 @@
 
 struct ctl_root;
 
+/*
+ * What DIR stands for (ctl_root_open_flags()). Without CTL_ROOT_SYSTEM a
+ * root only stands in for this process's /sys, /proc and /etc (a test
+ * tree): the mount table is <root>/proc/self/mountinfo and a path (a
+ * target, a mount point) is this process's, from the working directory.
+ */
+enum {
+	/*
+	 * DIR is the "/" of the system looked at (--sysroot: the host's /
+	 * mounted in a container, as node_exporter's --path.rootfs): its
+	 * mount table is DIR/proc/1/mountinfo (its init's, whatever mount
+	 * namespace the caller is in), and a path names that path inside
+	 * DIR, a relative one from DIR's "/" (as chroot(1) and
+	 * --path.rootfs do); symlinks and ".." cannot leave DIR. "/" is the
+	 * host either way.
+	 */
+	CTL_ROOT_SYSTEM = 1 << 0,
+};
+
 /* Open the root DIR (NULL or "" means "/"). Returns 0 or -errno. */
 int ctl_root_open(const char *dir, struct ctl_root **out);
+
+/* The same, FLAGS CTL_ROOT_*: --sysroot opens with CTL_ROOT_SYSTEM. */
+int ctl_root_open_flags(const char *dir, unsigned int flags,
+			struct ctl_root **out);
 
 /* Release a root; NULL is fine. */
 void ctl_root_free(struct ctl_root *r);
@@ -24,6 +47,43 @@ const char *ctl_root_dir(const struct ctl_root *r);
 
 /* True when the root is the host's "/" (no --sysroot). */
 int ctl_root_is_host(const struct ctl_root *r);
+
+/*
+ * True when paths are inside the root: CTL_ROOT_SYSTEM and not "/". The
+ * mount table is then /proc/1/mountinfo in it, else /proc/self/mountinfo.
+ */
+int ctl_root_paths_inside(const struct ctl_root *r);
+
+/*
+ * A path as the user of R means it (a target, a mount point): inside the
+ * root when ctl_root_paths_inside(R), a relative one from the root's "/";
+ * else (R NULL too) this process's path, from the working directory.
+ */
+
+/* open(2) of such a PATH; O_CLOEXEC is added. Returns an fd or -errno. */
+int ctl_root_path_open(const struct ctl_root *r, const char *path, int flags);
+
+/*
+ * stat(2) of such a PATH, or lstat(2) with NOFOLLOW set. Returns 0 or
+ * -errno.
+ */
+int ctl_root_path_stat(const struct ctl_root *r, const char *path,
+		       struct stat *st, int nofollow);
+
+/*
+ * realpath(3) of such a PATH into BUF: inside the root, the path as seen
+ * from its "/" ("/var/lib/app", not "/host/var/lib/app"). Returns 0,
+ * -ENAMETOOLONG or -errno.
+ */
+int ctl_root_path_real(const struct ctl_root *r, const char *path, char *buf,
+		       size_t len);
+
+/*
+ * readlink(2) of such a PATH into BUF, NUL-terminated. Returns the length
+ * or -errno (-ENAMETOOLONG when it does not fit).
+ */
+int ctl_root_path_readlink(const struct ctl_root *r, const char *path,
+			   char *buf, size_t len);
 
 /*
  * Open PATH (absolute, e.g. "/sys/block/sda/queue/nr_requests") inside the

@@ -8,7 +8,10 @@
  *
  *  1. "-" is STDIN: the caller reads the targets from stdin, one a line.
  *  2. UUID=, LABEL=, PARTUUID=, PARTLABEL= (any text after the '=', even
- *     with a '/') is the device libblkid finds with that tag: DEV.
+ *     with a '/') is the device libblkid finds with that tag: DEV. In a
+ *     system root (below) it is the device udev's link names:
+ *     <root>/dev/disk/by-uuid, by-label, by-partuuid or by-partlabel, the
+ *     value encoded as udev does (a space is \x20, a '/' \x2f).
  *  3. MAJ:MIN (digits:digits) is that device, which must be in
  *     <root>/sys/dev/block: DEV.
  *  4. A word with a '/', and "." and "..", is a path. A path whose stat() is a block device
@@ -34,8 +37,17 @@
  * through dm/md stacks and loop backing files. A NEW target means the same
  * for the directory it will be created in.
  *
- * Paths are looked up on the host from the working directory; the root
- * (--sysroot) applies to sysfs lookups only for now.
+ * Where paths are (ctl/root.h): without --sysroot, and for a test tree
+ * (ctl_root_open()), a path is this process's, from the working
+ * directory. In a system root (--sysroot DIR, CTL_ROOT_SYSTEM) a path
+ * names that path inside DIR, as the host's tools see it: "/var/lib/x"
+ * is DIR/var/lib/x, and a relative word is taken from DIR's "/" (as
+ * chroot(1) and node_exporter's --path.rootfs do: the caller's working
+ * directory is in another mount namespace, meaningless in DIR); symlinks
+ * and ".." cannot leave DIR (openat2 RESOLVE_IN_ROOT). T->path is then
+ * the path inside DIR ("/var/lib/x"), T->dev the st_dev seen through DIR
+ * (the same kernel: it matches DIR/sys), and a device node is stat()ed
+ * in DIR/dev.
  */
 #pragma once
 
@@ -74,7 +86,8 @@ struct ctl_target {
 	enum ctl_target_by by;
 	char word[PATH_MAX]; /* as typed */
 	/*
-	 * Absolute and canonical. PATH: realpath(3). NEW: realpath(3) of the
+	 * Absolute and canonical; in a system root, the path inside it.
+	 * PATH: realpath(3). NEW: realpath(3) of the
 	 * directory, "/", the last component; through a dangling symlink,
 	 * the name the symlink points to (what a create makes). DEV: the
 	 * node's realpath when typed as a path or found by a tag, else

@@ -58,14 +58,18 @@ read -r t avg <"$WORK/out"
 case $avg in *us) ;; *) fail "AVG-COMMIT '$avg'" ;; esac
 
 # Layers for the next mount: sb string, then fstab. The fstab comes from
-# a --sysroot tree whose /proc and /sys are the real ones (bind mounts in
-# this private namespace), so the host's /etc/fstab is never touched.
+# a --sysroot tree whose /proc/fs and /sys are the real ones (bind mounts
+# in this private namespace), so the host's /etc/fstab is never touched.
+# --sysroot is a system's /: $mnt is looked up in it (a bind of it there),
+# and its init's mount table is proc/1/mountinfo (this namespace's table).
 expect_exit 0 "$J" -P -o NEXT-DATA,NEXT-COMMIT,NEXT-FROM,FSTAB "$mnt"
 expect_grep 'NEXT_DATA="writeback" NEXT_COMMIT="42" NEXT_FROM="data:sb-default,commit:sb-opts" FSTAB="none"' "$WORK/out"
 sr=$WORK/sysroot
-mkdir -p "$sr/proc" "$sr/sys" "$sr/etc"
-mount --bind /proc "$sr/proc" && at_exit "umount -l '$sr/proc'" || fail "bind /proc"
+mkdir -p "$sr/proc/fs" "$sr/proc/1" "$sr/sys" "$sr/etc" "$sr$mnt"
+mount --bind /proc/fs "$sr/proc/fs" && at_exit "umount -l '$sr/proc/fs'" || fail "bind /proc/fs"
 mount --bind /sys "$sr/sys" && at_exit "umount -l '$sr/sys'" || fail "bind /sys"
+mount --bind "$mnt" "$sr$mnt" && at_exit "umount -l '$sr$mnt'" || fail "bind $mnt"
+cat /proc/self/mountinfo >"$sr/proc/1/mountinfo"
 printf '# test\n%s %s ext4 nosuid,commit=17,data=journal 0 0\n' "$dev" "$mnt" >"$sr/etc/fstab"
 expect_exit 0 "$J" --sysroot "$sr" -P -o COMMIT,NEXT-DATA,NEXT-COMMIT,NEXT-FROM,FSTAB "$mnt"
 expect_grep "COMMIT=\"$want_commit\" NEXT_DATA=\"journal\" NEXT_COMMIT=\"17\" NEXT_FROM=\"data:fstab,commit:fstab\" FSTAB=\"data=journal,commit=17\"" "$WORK/out"
@@ -79,6 +83,7 @@ rm "$sr/etc/fstab" && mkfifo "$sr/etc/fstab" || fail "mkfifo"
 expect_exit 0 timeout 20 "$J" --sysroot "$sr" -v -P -o COMMIT,FSTAB,NEXT-COMMIT,NEXT-FROM "$mnt"
 expect_grep "^COMMIT=\"$want_commit\" FSTAB=\"\" NEXT_COMMIT=\"\" NEXT_FROM=\"\"\$" "$WORK/out"
 expect_grep "^jcommit: $mnt: $sr/etc/fstab not read: not a regular file; FSTAB and NEXT columns left empty\$" "$WORK/err"
+umount "$sr$mnt" || fail "umount $sr$mnt"
 expect_exit 2 "$J" --sysroot "$WORK/nonexistent" "$mnt"
 expect_grep "jcommit: --sysroot $WORK/nonexistent: No such file or directory" "$WORK/err"
 

@@ -70,16 +70,21 @@ sed -E 's/ JCSUM="[^"]*" JSIZE="[^"]*"//' "$WORK/full" >"$WORK/full.noj"
 "$J" show -P -o "$NOJ" "$mnt" >"$WORK/fast" || fail "show -o NOJ"
 diff "$WORK/full.noj" "$WORK/fast" >&2 || fail "superblock columns differ between the fast read and libext2fs"
 # The same with an fstab entry found by LABEL= (the label comes from the
-# superblock read), through a --sysroot whose /proc and /sys are real.
+# superblock read), through a --sysroot whose /proc/fs and /sys are real,
+# with $mnt bound in it and this namespace's table as its init's.
 sr=$WORK/sysroot
-mkdir -p "$sr/proc" "$sr/sys" "$sr/etc"
-mount --bind /proc "$sr/proc" || fail "bind /proc"
-at_exit "umount -l '$sr/proc'"
+mkdir -p "$sr/proc/fs" "$sr/proc/1" "$sr/sys" "$sr/etc" "$sr$mnt"
+mount --bind /proc/fs "$sr/proc/fs" || fail "bind /proc/fs"
+at_exit "umount -l '$sr/proc/fs'"
 mount --bind /sys "$sr/sys" || fail "bind /sys"
 at_exit "umount -l '$sr/sys'"
+mount --bind "$mnt" "$sr$mnt" || fail "bind $mnt"
+at_exit "umount -l '$sr$mnt'"
+cat /proc/self/mountinfo >"$sr/proc/1/mountinfo"
 printf 'LABEL=jlibs /elsewhere ext4 commit=19 0 0\n' >"$sr/etc/fstab"
 no_e2fs "show FSTAB by label" "$J" --sysroot "$sr" show -r -n -o FSTAB,NEXT-COMMIT "$mnt"
 expect_grep '^commit=19 +19$' "$WORK/out"
+umount "$sr$mnt" || fail "umount $sr$mnt"
 
 # A mount point covered by another mount: no tune ioctl through it, so
 # SB-DATA, SB-OPTS and the NEXT columns come from the superblock read.

@@ -265,11 +265,76 @@ static void test_space(void **state)
 	uint64_t avail = 0, total = 0;
 
 	(void)state;
-	assert_int_equal(ctl_mount_space(fake_root, &avail, &total), 0);
+	assert_int_equal(ctl_mount_space(NULL, fake_root, &avail, &total), 0);
 	assert_true(total > 0);
 	assert_true(avail <= total);
-	assert_int_equal(ctl_mount_space("/nonexistent-ctl", &avail, &total),
+	assert_int_equal(ctl_mount_space(NULL, "/nonexistent-ctl", &avail,
+					 &total),
 			 -ENOENT);
+}
+
+/*
+ * A system root (--sysroot: CTL_ROOT_SYSTEM): the table is its init's,
+ * proc/1/mountinfo (proc/self/mountinfo is the caller's, inside a
+ * container the container's: never read), and paths are inside the root,
+ * a relative one from its "/"; symlinks and ".." cannot leave it.
+ */
+static void test_system_root(void **state)
+{
+	char dir[PATH_MAX], p[PATH_MAX + 64];
+	struct ctl_root *sr;
+	struct ctl_mount m;
+	uint64_t avail, total;
+	unsigned int ma = major(real_dev), mi = minor(real_dev);
+
+	(void)state;
+	fake_mkdir("sys1/var/lib/app/data");
+	fake_symlink("../../../..", "sys1/var/lib/app/up");
+	fake_write("sys1/proc/1/mountinfo",
+		   "1 0 %u:%u / / rw - ext4 /dev/host rw\n"
+		   "2 1 %u:%u / /var/lib/app rw,noexec - ext4 /dev/app rw\n"
+		   "3 1 7:3 / /mnt/a rw - ext4 /dev/loop3 rw\n",
+		   ma, mi, ma, mi);
+	fake_write("sys1/proc/self/mountinfo",
+		   "9 0 %u:%u / / rw - tmpfs container rw\n", ma, mi);
+	snprintf(dir, sizeof(dir), "%s/sys1", fake_root);
+	assert_int_equal(ctl_root_open_flags(dir, CTL_ROOT_SYSTEM, &sr), 0);
+	assert_true(ctl_root_paths_inside(sr));
+
+	assert_int_equal(ctl_mount_by_dev(sr, makedev(7, 3), &m), 0);
+	assert_string_equal(m.target, "/mnt/a");
+	ctl_mount_clear(&m);
+	/* The path inside the root, absolute or from its "/". */
+	assert_int_equal(ctl_mount_by_path(sr, "/var/lib/app/data", &m), 0);
+	assert_int_equal(m.id, 2);
+	assert_string_equal(m.source, "/dev/app");
+	ctl_mount_clear(&m);
+	assert_int_equal(ctl_mount_by_path(sr, "var/lib/app/data", &m), 0);
+	assert_int_equal(m.id, 2);
+	ctl_mount_clear(&m);
+	/* "../../../.." from /var/lib/app stops at the root's "/". */
+	assert_int_equal(ctl_mount_by_path(sr, "/var/lib/app/up/..", &m), 0);
+	assert_int_equal(m.id, 1);
+	assert_string_equal(m.source, "/dev/host");
+	ctl_mount_clear(&m);
+	/* A path of the caller's is not one of the root's. */
+	snprintf(p, sizeof(p), "%s/deep", fake_root);
+	assert_int_equal(ctl_mount_by_path(sr, p, &m), -ENOENT);
+	assert_int_equal(ctl_mount_space(sr, "/var/lib/app", &avail, &total),
+			 0);
+	assert_true(total > 0);
+	assert_int_equal(ctl_mount_space(sr, p, &avail, &total), -ENOENT);
+	ctl_root_free(sr);
+
+	/* Without CTL_ROOT_SYSTEM a tree stands in for our own /proc. */
+	assert_int_equal(ctl_root_open(dir, &sr), 0);
+	assert_false(ctl_root_paths_inside(sr));
+	assert_int_equal(ctl_mount_by_dev(sr, makedev(7, 3), &m), -ENOENT);
+	ctl_root_free(sr);
+	/* "/" is the host, whatever the flags. */
+	assert_int_equal(ctl_root_open_flags("/", CTL_ROOT_SYSTEM, &sr), 0);
+	assert_false(ctl_root_paths_inside(sr));
+	ctl_root_free(sr);
 }
 
 int main(void)
@@ -283,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_no_files),
 		cmocka_unit_test(test_not_regular),
 		cmocka_unit_test(test_space),
+		cmocka_unit_test(test_system_root),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

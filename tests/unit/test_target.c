@@ -94,6 +94,15 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* PATH in the fake root, as the caller sees it. */
+static const char *in_root(const char *path)
+{
+	static char buf[PATH_MAX];
+
+	snprintf(buf, sizeof(buf), "%s/%s", fake_root, path);
+	return buf;
+}
+
 static int resolve(struct ctx *c, const char *word, unsigned int flags)
 {
 	memset(&c->t, 0x55, sizeof(c->t));
@@ -460,6 +469,90 @@ static void test_no_root(void **state)
 	assert_dev(&c->t, LOOP0, "", 7, 0, LOOP0);
 }
 
+/*
+ * A system root (--sysroot, CTL_ROOT_SYSTEM): paths are inside it, a
+ * relative one from its "/" (not from the working directory), symlinks
+ * and ".." stay in it; the path reported is the one inside. Tags are
+ * udev's links in its /dev/disk/by-*, never libblkid (which reads the
+ * caller's /dev); a /dev node is stat()ed in it.
+ */
+static void test_system_root(void **state)
+{
+	const unsigned int fc = CTL_TARGET_FILE | CTL_TARGET_MAY_CREATE;
+	struct ctx *c = *state;
+	struct ctl_root *sr;
+	struct stat st;
+	char host[PATH_MAX * 2];
+
+	assert_int_equal(ctl_root_open_flags(fake_root, CTL_ROOT_SYSTEM, &sr),
+			 0);
+	ctl_root_free(c->root);
+	c->root = sr;
+	assert_int_equal(stat("data.bin", &st), 0);
+	assert_int_equal(resolve(c, "/cwd/data.bin", 0), 0);
+	assert_int_equal(c->t.kind, CTL_TARGET_PATH);
+	assert_string_equal(c->t.path, "/cwd/data.bin");
+	assert_int_equal(c->t.dev, st.st_dev);
+	assert_int_equal(c->t.st.st_ino, st.st_ino);
+	/* From the root's "/", not from the working directory (cwd/). */
+	assert_int_equal(resolve(c, "cwd/data.bin", CTL_TARGET_FILE), 0);
+	assert_string_equal(c->t.path, "/cwd/data.bin");
+	assert_int_equal(resolve(c, "data.bin", CTL_TARGET_FILE), -ENOENT);
+	assert_int_equal(resolve(c, ".", 0), 0);
+	assert_string_equal(c->t.path, "/");
+	/* A bare word: a kernel name in its sysfs, else a file in its "/". */
+	assert_int_equal(resolve(c, "sda", 0), 0);
+	assert_dev(&c->t, "sda", "sda", 8, 0, "/dev/sda");
+	assert_int_equal(resolve(c, "cwd", 0), 0);
+	assert_string_equal(c->t.path, "/cwd");
+	/* Symlinks and ".." cannot leave it. */
+	fake_symlink("/../../..", "cwd/up");
+	assert_int_equal(resolve(c, "/cwd/up/cwd/../cwd/sub", 0), 0);
+	assert_string_equal(c->t.path, "/cwd/sub");
+	assert_int_equal(resolve(c, "/../../cwd/sub", 0), 0);
+	assert_string_equal(c->t.path, "/cwd/sub");
+	/* The caller's own path for the same file is not in the root. */
+	snprintf(host, sizeof(host), "%s/data.bin", cwd);
+	assert_int_equal(resolve(c, host, 0), -ENOENT);
+	/* A new file, also through a dangling symlink absolute in it. */
+	assert_int_equal(resolve(c, "/cwd/sub/new.bin", fc), 0);
+	assert_int_equal(c->t.kind, CTL_TARGET_NEW);
+	assert_string_equal(c->t.path, "/cwd/sub/new.bin");
+	fake_symlink("/cwd/sub/made.bin", "cwd/dangling");
+	assert_int_equal(resolve(c, "/cwd/dangling", fc), 0);
+	assert_string_equal(c->t.path, "/cwd/sub/made.bin");
+	assert_int_equal(stat("sub", &st), 0);
+	assert_int_equal(c->t.dev, st.st_dev);
+
+	/* Tags: udev's links, names encoded as udev does. */
+	wrapped = 0;
+	assert_int_equal(resolve(c, "UUID=u1", 0), -ENODEV);
+	fake_mkdir("dev");
+	if (mknod(in_root("dev/loop0"), S_IFBLK | 0600, makedev(7, 0)) < 0)
+		skip(); /* no CAP_MKNOD: no node to stand for loop0 */
+	fake_symlink("../../loop0", "dev/disk/by-uuid/u1");
+	fake_symlink("../../loop0", "dev/disk/by-label/my\\x20data");
+	fake_symlink("../../loop0", "dev/disk/by-label/a\\x2fb");
+	fake_symlink("/dev/loop0", "dev/disk/by-partuuid/p1");
+	fake_symlink("../../loop0", "dev/disk/by-partlabel/p");
+	fake_symlink("../../../cwd/data.bin", "dev/disk/by-label/file");
+	assert_int_equal(resolve(c, "UUID=u1", 0), 0);
+	assert_dev(&c->t, "UUID=u1", "loop0", 7, 0, "/dev/loop0");
+	assert_int_equal(c->t.by, CTL_TARGET_BY_TAG);
+	assert_int_equal(resolve(c, "LABEL=my data", 0), 0);
+	assert_dev(&c->t, "LABEL=my data", "loop0", 7, 0, "/dev/loop0");
+	assert_int_equal(resolve(c, "LABEL=a/b", 0), 0);
+	assert_int_equal(resolve(c, "PARTUUID=p1", 0), 0);
+	assert_int_equal(resolve(c, "PARTLABEL=p", 0), 0);
+	assert_int_equal(resolve(c, "LABEL=file", 0), -ENODEV);
+	assert_int_equal(resolve(c, "LABEL=none", 0), -ENODEV);
+	assert_int_equal(resolve(c, "UUID=", 0), -EINVAL);
+	assert_int_equal(wrapped, 0);
+	/* A node in its /dev, by path. */
+	assert_int_equal(resolve(c, "/dev/loop0", 0), 0);
+	assert_dev(&c->t, "/dev/loop0", "loop0", 7, 0, "/dev/loop0");
+}
+
 static void test_kind_name(void **state)
 {
 	(void)state;
@@ -485,6 +578,7 @@ int main(void)
 		T(test_file_named_like_device),
 		T(test_malformed),
 		T(test_no_root),
+		T(test_system_root),
 		T(test_kind_name),
 	};
 
