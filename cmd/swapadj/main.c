@@ -40,18 +40,18 @@ bool journal_out;
 
 static void usage(void)
 {
-	fputs("usage: swapadj [show] [options]\n"
-	      "       swapadj set N [--persist] [--dry-run]\n"
+	fputs("usage: swapadj [show] [-b] [--textfile FILE] [options]\n"
+	      "       swapadj set N [--persist] [--dry-run] [--exit-changed N]\n"
 	      "       swapadj auto [--once] [--interval SEC] [--min N] [--max N] [--dry-run]\n"
 	      "       swapadj run [--swappiness N] [--memory-max SIZE] [--swap-max SIZE]\n"
 	      "                   [--dry-run] -- COMMAND [ARG...]\n"
-	      "       swapadj restore [--dry-run]\n"
+	      "       swapadj restore [--dry-run] [--exit-changed N]\n"
 	      "       swapadj check [--max N] [--min N] [--min-available PCT]\n"
 	      "\n"
-	      "Common options:\n" CTL_CLI_HELP_OUTPUT
+	      "Common options:\n" CTL_CLI_HELP_OUTPUT CTL_CLI_HELP_BYTES
 	      "      --sysroot DIR   read /proc, /etc, /run and /sys under DIR\n"
-	      "      --dry-run       compute and print, change nothing\n" CTL_CLI_HELP_INFO
-	      "\n"
+	      "      --dry-run       compute and print, change nothing\n" CTL_CLI_HELP_TEXTFILE
+		      CTL_CLI_HELP_CHANGED CTL_CLI_HELP_INFO "\n"
 	      "See swapadj(8) for the columns of each subcommand.\n",
 	      stdout);
 }
@@ -144,10 +144,18 @@ static const struct {
 	{{"swap-max", required_argument, NULL, OPT_SWAP_MAX}, "run"},
 };
 
-/* The subcommands that take --dry-run: those that change something. */
+/*
+ * The common options only some subcommands take: --dry-run those that
+ * change something, --exit-changed those that say whether they did, -b
+ * and --textfile the one that shows sizes and metrics.
+ */
 #define DRY_RUN_SUBS "set,auto,run,restore"
+#define EXIT_CHANGED_SUBS "set,restore"
+#define SHOW_SUBS "show"
 
-static const struct option common[] = {CTL_CLI_LONGOPTS};
+static const struct option common[] = {CTL_CLI_LONGOPTS, CTL_CLI_LONGOPT_BYTES,
+				       CTL_CLI_LONGOPT_TEXTFILE,
+				       CTL_CLI_LONGOPT_EXIT_CHANGED};
 
 /* getopt_long()'s table: common[], own[], the zero end. Filled by main(). */
 static struct option longopts[ARRAY_SIZE(common) + ARRAY_SIZE(own) + 1];
@@ -162,11 +170,12 @@ static void fill_longopts(void)
 		longopts[n++] = own[i].opt;
 }
 
+#define SHORTOPTS CTL_CLI_SHORTOPTS CTL_CLI_SHORTOPT_BYTES
+
 /* run stops at COMMAND so that its options stay its own. */
 static const char *shortopts(const char *sub)
 {
-	return strcmp(sub, "run") == 0 ? "+" CTL_CLI_SHORTOPTS
-				       : CTL_CLI_SHORTOPTS;
+	return strcmp(sub, "run") == 0 ? "+" SHORTOPTS : SHORTOPTS;
 }
 
 static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
@@ -265,6 +274,12 @@ static void check_scope(const struct opts *o, const char *sub)
 			not_taken(sub, own[i].opt.name, own[i].subs);
 	if (o->cli.dry_run && !ctl_list_has(DRY_RUN_SUBS, sub))
 		not_taken(sub, "dry-run", DRY_RUN_SUBS);
+	if (o->cli.exit_changed && !ctl_list_has(EXIT_CHANGED_SUBS, sub))
+		not_taken(sub, "exit-changed", EXIT_CHANGED_SUBS);
+	if (o->cli.fmt.bytes && !ctl_list_has(SHOW_SUBS, sub))
+		not_taken(sub, "bytes", SHOW_SUBS);
+	if (o->cli.textfile && !ctl_list_has(SHOW_SUBS, sub))
+		not_taken(sub, "textfile", SHOW_SUBS);
 }
 
 int main(int argc, char **argv)
@@ -284,8 +299,7 @@ int main(int argc, char **argv)
 		ctl_journal_stream(getenv("JOURNAL_STREAM"), STDOUT_FILENO);
 	setlocale(LC_ALL, "");
 	o.arrow = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 ? "→" : "->";
-	k = cli_sub_take(&argc, argv, "+" CTL_CLI_SHORTOPTS, longopts, subs,
-			 NULL);
+	k = cli_sub_take(&argc, argv, "+" SHORTOPTS, longopts, subs, NULL);
 	sub = k < 0 ? "show" : subs[k];
 	/*
 	 * The root first: option values are checked against its kernel. A
@@ -322,5 +336,5 @@ int main(int argc, char **argv)
 	else
 		rc = cmd_show(&o);
 	ctl_root_free(o.root);
-	return cli_finish(rc);
+	return cli_finish(cli_changed_rc(&o.cli, rc));
 }

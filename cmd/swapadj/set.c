@@ -128,7 +128,7 @@ struct ctl_row *change_row(const struct opts *o, struct ctl_out *out, int old,
 
 /*
  * The row of a change OLD -> NOW from FILE; CHANGED: something was (with
- * --dry-run: would be) written. Counted for --exit-changed.
+ * --dry-run: would be) written, for --exit-changed too.
  */
 static void add_change(struct opts *o, struct ctl_out *out, int old, int now,
 		       const char *file, bool changed)
@@ -140,8 +140,7 @@ static void add_change(struct opts *o, struct ctl_out *out, int old, int now,
 		    !changed	     ? "unchanged"
 		    : o->cli.dry_run ? "planned"
 				     : "applied");
-	ctl_out_set(out, row, C_CHANGED, changed ? "1" : "0");
-	o->changed += changed;
+	cli_changed(&o->cli, out, row, C_CHANGED, changed);
 }
 
 /* The drop-in already sets VAL: --persist has nothing to write. */

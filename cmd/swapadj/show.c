@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,41 @@ struct val {
 	const char *text;
 	const char *num;
 	const char *unit;
+	const char *label; /* the metric's label value (see metrics[]) */
+};
+
+/*
+ * The metric of each field with a number (--textfile): base units, the
+ * number of the JSON value; a field with a label has one sample per line.
+ */
+static const struct {
+	const char *field, *metric, *label, *help;
+} metrics[] = {
+	{"swappiness", "ctl_vm_swappiness", NULL, "vm.swappiness now"},
+	{"range", "ctl_vm_swappiness_max", NULL,
+	 "highest vm.swappiness the kernel accepts"},
+	{"memtotal", "ctl_vm_memtotal_bytes", NULL,
+	 "MemTotal of /proc/meminfo"},
+	{"memavailable", "ctl_vm_memavailable_bytes", NULL,
+	 "MemAvailable of /proc/meminfo"},
+	{"pressure", "ctl_vm_pressure_ratio", NULL,
+	 "share of the last 10 s in which some task waited for memory (PSI some avg10)"},
+	{"readin", "ctl_vm_readin_bytes_per_second", NULL,
+	 "block device read-in rate (pgpgin) over --interval"},
+	{"auto", "ctl_vm_auto_swappiness", NULL,
+	 "what swapadj auto would set (with --interval)"},
+	{"boot", "ctl_vm_boot_swappiness", "file",
+	 "vm.swappiness the boot configuration sets, and the file that wins"},
+	{"boot-overridden", "ctl_vm_boot_overridden_swappiness", "file",
+	 "vm.swappiness of a boot configuration file a later one overrides"},
+	{"swap", "ctl_vm_swap_size_bytes", "device",
+	 "size of an active swap device"},
+	{"cgroup", "ctl_vm_cgroup_version", NULL,
+	 "version of the caller's memory cgroup hierarchy"},
+	{"cgroup-limit", "ctl_vm_cgroup_limit_bytes", NULL,
+	 "smallest memory limit from the caller's cgroup up to the root (+Inf: none)"},
+	{"cgroup-swappiness", "ctl_vm_cgroup_swappiness", NULL,
+	 "memory.swappiness of the caller's cgroup v1"},
 };
 
 /* Read-in rate over SECS seconds, in KiB/s; -errno on failure. */
@@ -75,8 +111,25 @@ static int sample_readin(const struct opts *o, double secs, double *rate)
 struct show {
 	const struct opts *o;
 	struct ctl_out *out;
+	struct cli_prom *prom; /* --textfile */
 	int unread;
 };
+
+/* Sample VALUE of FIELD's metric (with LABEL's value), for --textfile. */
+static void sample(struct show *sh, const char *field, double value,
+		   const char *label)
+{
+	for (size_t i = 0; sh->prom && i < ARRAY_SIZE(metrics); i++) {
+		if (strcmp(metrics[i].field, field))
+			continue;
+		cli_prom_metric(sh->prom, metrics[i].metric, metrics[i].help);
+		if (metrics[i].label)
+			cli_prom_sample(sh->prom, value, metrics[i].label,
+					label ? label : "", NULL);
+		else
+			cli_prom_sample(sh->prom, value, NULL);
+	}
+}
 
 static struct ctl_row *row(struct show *sh, const char *field, struct val v,
 			   const char *fmt, ...) _printf_(4, 5);
@@ -100,13 +153,26 @@ static struct ctl_row *row(struct show *sh, const char *field, struct val v,
 		cli_say(LOG_ERR, "output: %s: %s", field, strerror(ENOMEM));
 		sh->unread++;
 	}
+	if (v.num)
+		sample(sh, field, strtod(v.num, NULL), v.label);
 	return r;
 }
 
 /* A fact without a number: "-", "?", a name. */
 static struct val text(const char *s)
 {
-	return (struct val){s, NULL, NULL};
+	return (struct val){s, NULL, NULL, NULL};
+}
+
+/* BYTES as the table shows a size: "15.6G", or bytes with --bytes. */
+static const char *size_text(const struct show *sh, uint64_t bytes, char *buf,
+			     size_t len)
+{
+	if (sh->o->cli.fmt.bytes) {
+		snprintf(buf, len, "%" PRIu64, bytes);
+		return buf;
+	}
+	return ctl_out_size_human(bytes, buf, len);
 }
 
 /* NUM as text in BUF (LEN bytes), for struct val. */
@@ -169,7 +235,7 @@ static void show_pressure(struct show *sh)
 			 p.full[1], p.full[2]);
 	snprintf(buf, sizeof(buf), "%.2f", p.some[0]);
 	snprintf(ratio, sizeof(ratio), "%.6g", p.some[0] / 100);
-	row(sh, "pressure", (struct val){buf, ratio, "ratio"},
+	row(sh, "pressure", (struct val){buf, ratio, "ratio", NULL},
 	    "%% of the last 10 s in which some task waited for memory (PSI); "
 	    "60 s %.2f, 300 s %.2f%s",
 	    p.some[1], p.some[2], full);
@@ -205,7 +271,7 @@ static void show_auto(struct show *sh, const struct ctl_meminfo *mi,
 	if (o->interval_set) {
 		auto_reason(&in, &lo, true, why, sizeof(why));
 		snprintf(buf, sizeof(buf), "%u", lo.value);
-		row(sh, "auto", (struct val){buf, buf, NULL},
+		row(sh, "auto", (struct val){buf, buf, NULL, NULL},
 		    "what 'swapadj auto' would set: %s", why);
 		return;
 	}
@@ -247,7 +313,8 @@ static void show_boot(struct show *sh, unsigned int cur)
 		uint64_t v;
 		int same = ctl_parse_u64(w->value, &v) == 0 && v == cur;
 
-		row(sh, "boot", (struct val){w->value, num_of(w->value), NULL},
+		row(sh, "boot",
+		    (struct val){w->value, num_of(w->value), NULL, w->path},
 		    "%s:%u sets it at boot%s%s", w->path, w->line,
 		    n > 1 ? " (last of several files)" : "",
 		    same ? "; current value matches"
@@ -255,7 +322,7 @@ static void show_boot(struct show *sh, unsigned int cur)
 		for (size_t i = 0; i + 1 < n; i++)
 			row(sh, "boot-overridden",
 			    (struct val){hits[i].value, num_of(hits[i].value),
-					 NULL},
+					 NULL, hits[i].path},
 			    "%s:%u, overridden by %s", hits[i].path,
 			    hits[i].line, w->path);
 	}
@@ -285,7 +352,7 @@ static void show_swaps(struct show *sh)
 			sh, "swap",
 			(struct val){sw[i].name,
 				     u64(size, sizeof(size), sw[i].size * 1024),
-				     "bytes"},
+				     "bytes", sw[i].name},
 			"%s%s, %" PRIu64 " KiB, used %" PRIu64
 			" KiB, priority %d",
 			sw[i].zram ? "zram (compressed RAM), " : "", sw[i].type,
@@ -293,6 +360,16 @@ static void show_swaps(struct show *sh)
 
 		ctl_out_setf(sh->out, r, S_USED, "%" PRIu64, sw[i].used * 1024);
 		ctl_out_setf(sh->out, r, S_PRIO, "%d", sw[i].prio);
+		if (!sh->prom)
+			continue;
+		cli_prom_metric(sh->prom, "ctl_vm_swap_used_bytes",
+				"bytes in use on an active swap device");
+		cli_prom_sample(sh->prom, (double)sw[i].used * 1024, "device",
+				sw[i].name, NULL);
+		cli_prom_metric(sh->prom, "ctl_vm_swap_priority",
+				"priority of an active swap device");
+		cli_prom_sample(sh->prom, sw[i].prio, "device", sw[i].name,
+				NULL);
 	}
 	free(sw);
 }
@@ -316,7 +393,7 @@ static void show_cgroup(struct show *sh, unsigned int cur)
 		return;
 	}
 	snprintf(buf, sizeof(buf), "v%d", m.version);
-	row(sh, "cgroup", (struct val){buf, buf + 1, NULL},
+	row(sh, "cgroup", (struct val){buf, buf + 1, NULL, NULL},
 	    "%s%s: the caller's memory cgroup", m.mount,
 	    strcmp(m.self, "/") ? m.self : "");
 	err = ctl_cgroup_self_limit(r, &lim);
@@ -325,10 +402,14 @@ static void show_cgroup(struct show *sh, unsigned int cur)
 	} else if (lim.max == CTL_CGROUP_UNLIMITED) {
 		row(sh, "cgroup-limit", text("max"),
 		    "no memory limit up to the root");
+		sample(sh, "cgroup-limit", INFINITY, NULL);
 	} else {
-		u64(buf, sizeof(buf), lim.max);
-		row(sh, "cgroup-limit", (struct val){buf, buf, "bytes"},
-		    "bytes, set in %s", lim.path);
+		char num[32];
+
+		row(sh, "cgroup-limit",
+		    (struct val){size_text(sh, lim.max, buf, sizeof(buf)),
+				 u64(num, sizeof(num), lim.max), "bytes", NULL},
+		    "set in %s", lim.path);
 	}
 	if (m.version != 1 || strcmp(m.self, "/") == 0)
 		return;
@@ -338,7 +419,7 @@ static void show_cgroup(struct show *sh, unsigned int cur)
 		unread(sh, "cgroup-swappiness", path, err, NULL);
 		return;
 	}
-	row(sh, "cgroup-swappiness", (struct val){buf, num_of(buf), NULL},
+	row(sh, "cgroup-swappiness", (struct val){buf, num_of(buf), NULL, NULL},
 	    "%s: cgroup v1 reclaim in this cgroup uses it, not "
 	    "vm.swappiness%s",
 	    path, (unsigned int)atoi(buf) == cur ? "" : " (they differ)");
@@ -350,7 +431,8 @@ static void show_cgroup(struct show *sh, unsigned int cur)
  */
 int cmd_show(struct opts *o)
 {
-	struct show sh = {.o = o};
+	struct show sh = {.o = o,
+			  .prom = o->cli.textfile ? cli_prom_new() : NULL};
 	struct ctl_meminfo mi = {0};
 	struct ctl_col cols[ARRAY_SIZE(show_cols)];
 	unsigned int cur;
@@ -369,10 +451,11 @@ int cmd_show(struct opts *o)
 	err = ctl_vm_swappiness_get(o->root, &cur);
 	if (err < 0) {
 		ctl_out_free(sh.out);
+		cli_prom_free(sh.prom);
 		return vm_fail(o, CTL_VM_SWAPPINESS, err);
 	}
 	snprintf(buf, sizeof(buf), "%u", cur);
-	row(&sh, "swappiness", (struct val){buf, buf, NULL},
+	row(&sh, "swappiness", (struct val){buf, buf, NULL, NULL},
 	    "vm.swappiness now");
 	max = ctl_vm_swappiness_max(o->root);
 	if (max < 0) {
@@ -380,7 +463,7 @@ int cmd_show(struct opts *o)
 		       max == -EINVAL ? "no kernel version in it" : NULL);
 	} else {
 		snprintf(buf, sizeof(buf), "0-%d", max);
-		row(&sh, "range", (struct val){buf, buf + 2, NULL}, "%s",
+		row(&sh, "range", (struct val){buf, buf + 2, NULL, NULL}, "%s",
 		    max == 200 ? "Linux 5.8 and later accept up to 200"
 			       : "kernels before 5.8 accept up to 100");
 	}
@@ -390,15 +473,17 @@ int cmd_show(struct opts *o)
 		       err == -ENODATA ? "no MemTotal" : NULL);
 	} else {
 		row(&sh, "memtotal",
-		    (struct val){u64(buf, sizeof(buf), mi.total),
+		    (struct val){size_text(&sh, mi.total * 1024, buf,
+					   sizeof(buf)),
 				 u64(num, sizeof(num), mi.total * 1024),
-				 "bytes"},
-		    "KiB");
+				 "bytes", NULL},
+		    "MemTotal");
 		row(&sh, "memavailable",
-		    (struct val){u64(buf, sizeof(buf), mi.available),
+		    (struct val){size_text(&sh, mi.available * 1024, buf,
+					   sizeof(buf)),
 				 u64(num, sizeof(num), mi.available * 1024),
-				 "bytes"},
-		    "KiB, %.1f%% of MemTotal",
+				 "bytes", NULL},
+		    "MemAvailable, %.1f%% of MemTotal",
 		    100.0 * (double)mi.available / (double)mi.total);
 	}
 	show_pressure(&sh);
@@ -410,7 +495,8 @@ int cmd_show(struct opts *o)
 		} else {
 			snprintf(buf, sizeof(buf), "%.1f", readin);
 			snprintf(num, sizeof(num), "%.0f", readin * 1024);
-			row(&sh, "readin", (struct val){buf, num, "bytes/s"},
+			row(&sh, "readin",
+			    (struct val){buf, num, "bytes/s", NULL},
 			    "KiB/s read from block devices (pgpgin) over %.1f s",
 			    o->interval);
 		}
@@ -420,5 +506,12 @@ int cmd_show(struct opts *o)
 	show_swaps(&sh);
 	show_cgroup(&sh, cur);
 	rc = cli_table_print(&o->cli, sh.out);
+	if (sh.prom) {
+		/* What could be read is written: a fact missing is no sample. */
+		int prc = cli_prom_commit(sh.prom, o->cli.textfile);
+
+		cli_prom_free(sh.prom);
+		rc = rc ? rc : prc;
+	}
 	return rc ? rc : sh.unread ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

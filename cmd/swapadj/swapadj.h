@@ -28,7 +28,6 @@ struct opts {
 	uint64_t memory_max, swap_max;
 	struct ctl_root *root;
 	const char *arrow;
-	int changed; /* rows of set/restore that changed (or would) */
 };
 
 /*

@@ -40,7 +40,7 @@ show() {
 # Without --interval: instant.
 expect_exit 0 show --sysroot $F show
 expect_grep "^swappiness +40 " "$WORK/out"
-expect_grep "^memavailable +500000 +KiB, 50.0% of MemTotal\$" "$WORK/out"
+expect_grep "^memavailable +488.3M +MemAvailable, 50.0% of MemTotal\$" "$WORK/out"
 # 10 + 0.5 x 30 = 25; +10 with high read-in = 35; clamp 10..60.
 expect_grep "^auto +25/35 +what 'swapadj auto' would set: 25 with read-in <= 2000 KiB/s, 35 above \(base 10 \+ \(1 - 0.500\) x 30 = 25; clamp 10..60\); --interval SEC samples the read-in rate and gives one value\$" "$WORK/out"
 expect_grep "^pressure +1.50 +% of the last 10 s in which some task waited for memory \(PSI\); 60 s 0.75, 300 s 0.10; all tasks at once: 0.50, 0.25, 0.00\$" "$WORK/out"

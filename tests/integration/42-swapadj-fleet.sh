@@ -7,10 +7,15 @@
 #   "changed", show's values in base units (null when a fact has none);
 # - a second identical set says "unchanged" and writes nothing, and so
 #   does --dry-run ("planned" only for a real change); restore and
-#   restore --dry-run the same.
+#   restore --dry-run the same;
+# - --exit-changed N: N when something changed (or, with --dry-run, would),
+#   0 on the second identical run; only set and restore take it;
+# - -P evals in a shell; -b gives show's sizes in bytes.
+# The metrics of show --textfile: 43-swapadj-textfile.sh.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-fleet.sh"
 need_root
-need_cmd python3
+[ -x "$FLEET_PY" ] || skip "$FLEET_PY is not installed"
 swapadj_env
 v1=$((orig == 13 ? 14 : 13))
 v2=$((orig == 27 ? 28 : 27))
@@ -18,7 +23,7 @@ v2=$((orig == 27 ? 28 : 27))
 # pyassert FILE CODE: python3 runs CODE with the JSON of FILE as d and
 # t(name) the type name of a value; an AssertionError fails the test.
 pyassert() {
-	python3 -c 'import json, sys
+	"$FLEET_PY" -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 t = lambda v: type(v).__name__
 exec(sys.argv[2])' "$1" "$2" 2>"$WORK/py" ||
@@ -74,6 +79,47 @@ assert t(f['readin']['value']) in ('int', 'float') and f['readin']['unit'] == 'b
 assert t(f['auto']['value']) == 'int', f['auto']
 p = f['pressure']
 assert p['value'] is None or (0 <= p['value'] <= 1 and p['unit'] == 'ratio'), p"
+
+# Sizes: human by default, bytes with -b; the JSON value is bytes either way.
+expect_exit 0 "$SA" show
+expect_grep "^memtotal +[0-9.]+[BKMGTPE] +MemTotal\$" "$WORK/out"
+expect_exit 0 "$SA" show -b -J
+pyassert "$WORK/out" "f = {r['field']: r for r in d['swapadj']}
+assert f['memtotal']['text'] == str($total * 1024) == str(f['memtotal']['value']), f['memtotal']"
+
+# --exit-changed N: N for a change, 0 for none, in a real run and a dry run.
+expect_exit 9 "$SA" set --exit-changed 9 $v2
+[ "$(swp)" = $v2 ] || fail "set --exit-changed 9 $v2: kernel has $(swp)"
+expect_exit 0 "$SA" set --exit-changed 9 $v2
+expect_grep "^$v2 (→|->) $v2 +unchanged\$" "$WORK/out"
+expect_exit 200 "$SA" --exit-changed 200 set --dry-run $v1
+expect_exit 0 "$SA" set --dry-run --exit-changed 200 $v2
+# A failure is no change: its own status wins.
+expect_exit 3 setpriv --reuid=nobody --regid=nogroup --clear-groups "$SA" set --exit-changed 9 $v1
+expect_exit 2 "$SA" set --exit-changed 3 $v1
+expect_grep "^swapadj: --exit-changed '3': give 1 or 5 to 255" "$WORK/err"
+# Only the subcommands that change something take it; -b and --textfile
+# only show.
+expect_exit 2 "$SA" show --exit-changed 9
+expect_grep "^swapadj: show: --exit-changed belongs to 'set' and 'restore'\$" "$WORK/err"
+expect_exit 2 "$SA" check --max 100 --exit-changed 9
+expect_exit 2 "$SA" set -b $v1
+expect_grep "^swapadj: set: --bytes belongs to 'show'\$" "$WORK/err"
+expect_exit 2 "$SA" set --textfile "$WORK/m.prom" $v1
+expect_grep "^swapadj: set: --textfile belongs to 'show'\$" "$WORK/err"
+[ ! -e "$WORK/m.prom" ] || fail "set --textfile wrote $WORK/m.prom"
+[ "$(swp)" = $v2 ] || fail "a refused set changed the value: $(swp)"
+expect_exit 0 "$SA" set $v1
+
+# -P evals in a shell: names are variables, values run nothing.
+expect_exit 0 "$SA" show -P
+pairs_check "$WORK/out"
+[ "$(pairs_get "$WORK/out" 1 FIELD)" = swappiness ] || fail "show -P line 1: $(sed -n 1p "$WORK/out")"
+[ "$(pairs_get "$WORK/out" 1 VALUE)" = $v1 ] || fail "show -P line 1: $(sed -n 1p "$WORK/out")"
+expect_exit 0 "$SA" set --dry-run -P -o OLD,NEW,CHANGE,RESULT,CHANGED $v2
+pairs_check "$WORK/out"
+eval "$(cat "$WORK/out")"
+[ "$OLD $NEW $RESULT $CHANGED" = "$v1 $v2 planned 1" ] || fail "set --dry-run -P: $(cat "$WORK/out")"
 
 # The fake root: every kind of row.
 F=$WORK/root
@@ -135,14 +181,20 @@ assert r['old'] == 10 and r['new'] == 40 and r['changed'] is True, r
 assert r['result'] == 'applied', r"
 [ "$(cat $F/proc/sys/vm/swappiness)" = 40 ] || fail "restore: fake value $(cat $F/proc/sys/vm/swappiness)"
 [ ! -e $F/run/swapadj.state ] || fail "restore left the state file"
-expect_exit 0 "$SA" --sysroot $F restore
+expect_exit 0 "$SA" --sysroot $F restore --exit-changed 7
 [ ! -s "$WORK/out" ] || fail "a second restore printed: $(cat "$WORK/out")"
 expect_grep "nothing to restore" "$WORK/err"
+# --exit-changed: a restore that writes, and its dry run.
+cp "$WORK/state" $F/run/swapadj.state
+echo 10 >$F/proc/sys/vm/swappiness
+expect_exit 7 "$SA" --sysroot $F restore --dry-run --exit-changed 7
+expect_exit 7 "$SA" --sysroot $F restore --exit-changed 7
+[ "$(cat $F/proc/sys/vm/swappiness)" = 40 ] || fail "restore --exit-changed: fake value $(cat $F/proc/sys/vm/swappiness)"
 # The value is already back (set by hand): unchanged, in both runs.
 cp "$WORK/state" $F/run/swapadj.state
 expect_exit 0 "$SA" --sysroot $F restore --dry-run
 expect_grep "^40 (→|->) 40 +unchanged\$" "$WORK/out"
-expect_exit 0 "$SA" --sysroot $F restore -J
+expect_exit 0 "$SA" --sysroot $F restore -J --exit-changed 7
 pyassert "$WORK/out" "$ROW
 assert r['old'] == r['new'] == 40 and r['changed'] is False, r
 assert r['result'] == 'unchanged', r"
