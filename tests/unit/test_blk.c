@@ -421,6 +421,32 @@ static void test_bug_word_is_cwd_file(void **state)
 	assert_int_equal(chdir(cwd), 0);
 }
 
+/*
+ * A system root (--sysroot): the path is inside it, and what serves it
+ * is found from there; the caller's path to the same file is nothing.
+ */
+static void test_system_root_path(void **state)
+{
+	struct ctx *c = *state;
+	struct ctl_root *sr;
+	char host[512];
+	int mapped;
+
+	qd_map_backing(&mapped);
+	if (!mapped)
+		skip(); /* the image's MAJ:MIN cannot be mapped here */
+	assert_int_equal(ctl_root_open_flags(fake_root, CTL_ROOT_SYSTEM, &sr),
+			 0);
+	ctl_root_free(c->root);
+	c->root = sr;
+	assert_int_equal(resolve(c, "/" QD_IMAGE, 0), 0);
+	assert_int_equal(c->l.n, 1);
+	assert_string_equal(c->l.v[0].name, "vdx");
+	assert_int_equal(resolve(c, "/images/new.img", 0), -ENOENT);
+	snprintf(host, sizeof(host), "%s/%s", fake_root, QD_IMAGE);
+	assert_int_equal(resolve(c, host, 0), -ENOENT);
+}
+
 /* A file not made yet: the queues of its directory's file system. */
 static void test_new_file(void **state)
 {
@@ -677,6 +703,7 @@ int main(void)
 		T(test_bad_names),
 		T(test_bug_word_is_cwd_file),
 		T(test_new_file),
+		T(test_system_root_path),
 		T(test_tmpfs_path),
 		T(test_list_queues),
 		T(test_list_queues_no_sysfs),
