@@ -28,6 +28,18 @@ int ctl_pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
  */
 int ctl_file_regular_or_close(int fd);
 
+/*
+ * Wrappers of the dlopen()ed libraries, one libctl file each; the public
+ * headers show what they are for, not how they are reached.
+ */
+
+/*
+ * libblkid (libctl/blkid.c, loaded on first use): the device node for a
+ * tag such as "UUID=..." or "LABEL=...", in BUF. Returns 0, -ENOENT when
+ * no device has the tag, -ENOTSUP when libblkid cannot be loaded.
+ */
+int ctl_blkid_evaluate(const char *tag, char *buf, size_t len);
+
 /* Negative errno of the last failed libc call, never 0. */
 static inline int neg_errno(void)
 {

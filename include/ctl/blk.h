@@ -70,10 +70,3 @@ int ctl_blk_list_queues(const struct ctl_root *r, struct ctl_blk_list *out);
 
 /* Free the entries; the list is left empty. */
 void ctl_blk_list_free(struct ctl_blk_list *l);
-
-/*
- * libblkid (loaded on first use): the device node for a tag such as
- * "UUID=..." or "LABEL=...", in BUF. Returns 0, -ENOENT when no device has
- * the tag, -ENOTSUP when libblkid cannot be loaded.
- */
-int ctl_blkid_evaluate(const char *tag, char *buf, size_t len);

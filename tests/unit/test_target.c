@@ -25,6 +25,7 @@
 #include "ctl/root.h"
 #include "ctl/target.h"
 #include "fake.h"
+#include "libctl/internal.h" /* ctl_blkid_evaluate, the wrapped libblkid */
 #include "../fixtures/qdepth/tree.h"
 
 /* The host's node of the fake tree's loop0 (7:0), when it has one. */
