@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@
 void pf_judge_space(const struct ctl_pf_space *m, const struct pf_policy *p,
 		    struct pf_result *res)
 {
-	char a[16], s[16], f[16], t[16];
+	char a[24], s[24], f[24], t[24];
 	uint64_t reserve = m->total * p->space_reserve_pct / 100;
 	bool unknown = m->size == CTL_PF_SIZE_UNKNOWN;
 	uint64_t size = unknown ? 0 : m->size;
@@ -26,9 +27,16 @@ void pf_judge_space(const struct ctl_pf_space *m, const struct pf_policy *p,
 	pf_res_init(res, "space");
 	FMT(res->value, "%s free of %s", pf_hsize(m->avail, a, sizeof(a)),
 	    pf_hsize(m->total, t, sizeof(t)));
+	/* PASS: the write, the reserve and (known size) the temp copy fit */
+	pf_res_num(res, (double)m->avail, "bytes",
+		   (double)(!unknown && m->file_size && copy > size + reserve
+				    ? copy
+				    : size + reserve),
+		   NAN);
 	if (m->total == 0) {
 		/* tmpfs size=0 (no limit), proc, sysfs: nothing to judge. */
 		res->status = PF_SKIP;
+		res->min = NAN;
 		FMT(res->hint,
 		    "the file system reports no size (tmpfs with size=0, proc, sysfs): see the memory row, or write elsewhere");
 		return;
@@ -357,7 +365,9 @@ void pf_judge_commit(const struct ctl_pf_ext4 *m, const struct pf_policy *p,
 {
 	pf_res_init(res, "ext4-commit");
 	FMT(res->value, "commit=%u", m->commit);
+	pf_res_num(res, m->commit, "seconds", p->commit_min, p->commit_warn);
 	if (m->data == CTL_EXT4_DATA_NONE) {
+		res->min = res->max = NAN;
 		res->status = PF_SKIP;
 		FMT(res->hint, "no journal: nothing to commit");
 		return;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ void pf_judge_sched(const struct ctl_pf_queue *m, const struct pf_policy *p,
 	char want[32];
 
 	pf_res_init(res, "scheduler");
+	FMT(res->device, "%s", m->name);
 	FMT(res->value, "%s: %s%s", m->name, m->sched,
 	    m->sched_fixed ? " (fixed)" : "");
 	FMT(res->bound, "%s (want %s)", p->sched[0] ? p->sched : "any",
@@ -48,7 +50,10 @@ void pf_judge_depth(const struct ctl_pf_queue *m, const struct pf_policy *p,
 	char sched[32];
 
 	pf_res_init(res, "depth");
+	FMT(res->device, "%s", m->name);
 	FMT(res->value, "%s: nr_requests=%" PRIu64, m->name, m->depth);
+	pf_res_num(res, (double)m->depth, "requests", (double)p->depth_warn,
+		   p->depth_max ? (double)p->depth_max : NAN);
 	if (p->depth_max)
 		FMT(res->bound, "%" PRIu64 "-%" PRIu64 " (fail < %" PRIu64 ")",
 		    p->depth_warn, p->depth_max, p->depth_min);
@@ -95,6 +100,7 @@ void pf_judge_saturation(const struct ctl_pf_queue *m,
 			 const struct pf_policy *p, struct pf_result *res)
 {
 	pf_res_init(res, "saturation");
+	FMT(res->device, "%s", m->name);
 	FMT(res->bound, "util < %u%% or await <= %u ms", p->sat.util_pct,
 	    p->await_ms);
 	if (m->samples == 0) {
@@ -105,6 +111,8 @@ void pf_judge_saturation(const struct ctl_pf_queue *m,
 	}
 	FMT(res->value, "%s: util %.0f%% await %.1f ms (%u x %u ms)", m->name,
 	    m->util, m->await, m->samples, p->sat.sample_ms);
+	/* saturated: busy at util_pct or more in every sample */
+	pf_res_num(res, m->util / 100, "ratio", NAN, p->sat.util_pct / 100.0);
 	if (!m->saturated)
 		return;
 	res->status = m->await > p->await_ms ? PF_FAIL : PF_WARN;
@@ -127,6 +135,7 @@ void pf_judge_swappiness(const struct ctl_pf_vm *m, const struct pf_policy *p,
 	else
 		FMT(res->value, "vm.swappiness=%u", v);
 	FMT(res->bound, "%u-%u", p->swappiness_min, p->swappiness_max);
+	pf_res_num(res, v, "", p->swappiness_min, p->swappiness_max);
 	if (v > p->swappiness_max)
 		res->status = PF_FAIL;
 	else if (v < p->swappiness_min)
@@ -159,7 +168,7 @@ void pf_judge_swappiness(const struct ctl_pf_vm *m, const struct pf_policy *p,
 void pf_judge_memory(const struct ctl_pf_vm *m, const struct pf_policy *p,
 		     struct pf_result *res)
 {
-	char a[16], t[16], l[16], s[16];
+	char a[24], t[24], l[24], s[24];
 	uint64_t room = m->mem_avail;
 	double pct = m->mem_total ? (double)m->mem_avail * 100.0 /
 					    (double)m->mem_total
@@ -177,6 +186,9 @@ void pf_judge_memory(const struct ctl_pf_vm *m, const struct pf_policy *p,
 		    pf_hsize(m->mem_avail, a, sizeof(a)), pct,
 		    pf_hsize(m->mem_total, t, sizeof(t)));
 	}
+	/* MemAvailable against mem.avail_min_pct of MemTotal, rounded up */
+	pf_res_num(res, (double)m->mem_avail, "bytes",
+		   (double)((m->mem_total * p->mem_avail_pct + 99) / 100), NAN);
 	if (m->size == CTL_PF_SIZE_UNKNOWN)
 		FMT(res->bound, "avail >= %u%%; write size unknown (--size)",
 		    p->mem_avail_pct);
@@ -206,7 +218,7 @@ void pf_judge_dirty(const struct ctl_pf_dirty *m, const struct pf_policy *p,
 {
 	uint64_t lim = dirty_limit(m->bytes, m->ratio, m->mem_avail);
 	uint64_t bg = dirty_limit(m->bg_bytes, m->bg_ratio, m->mem_avail);
-	char a[16], b[16], s[16], n[16];
+	char a[24], b[24], s[24], n[24];
 
 	pf_res_init(res, "dirty");
 	FMT(res->value, "limit %s (%s), background %s (%s)",
@@ -214,6 +226,12 @@ void pf_judge_dirty(const struct ctl_pf_dirty *m, const struct pf_policy *p,
 	    m->bytes ? "dirty_bytes" : "dirty_ratio",
 	    pf_hsize(bg, b, sizeof(b)),
 	    m->bg_bytes ? "dirty_background_bytes" : "dirty_background_ratio");
+	pf_res_num(res, (double)lim, "bytes",
+		   (double)(m->size != CTL_PF_SIZE_UNKNOWN &&
+					    m->size > p->dirty_min
+				    ? m->size
+				    : p->dirty_min),
+		   NAN);
 	if (m->size == CTL_PF_SIZE_UNKNOWN)
 		FMT(res->bound,
 		    "limit >= %s, > background; write size unknown (--size)",
@@ -253,6 +271,8 @@ void pf_judge_uring(const struct ctl_pf_uring *m, const struct pf_policy *p,
 		FMT(res->value, "io_uring_disabled=%d, probe %s", m->disabled,
 		    m->probe == 0 ? "ok" : strerror(-m->probe));
 	FMT(res->bound, "probe ok%s", p->uring_require ? " (required)" : "");
+	if (m->disabled >= 0)
+		res->measured = m->disabled;
 	if (m->probe == 0)
 		return;
 	res->status = p->uring_require ? PF_FAIL : PF_WARN;

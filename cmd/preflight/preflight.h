@@ -127,17 +127,35 @@ struct pf_result {
 	char value[256]; /* what was measured */
 	char bound[256]; /* what the policy allows */
 	char hint[384]; /* the tool and command that fixes it */
+	char device[CTL_DEVNAME_MAX]; /* the queue's disk, "" for the others */
+	/*
+	 * The typed side of value and bound, for JSON and metrics: MEASURED
+	 * in UNIT ("bytes", "seconds", "ratio", "requests", or "" for a plain
+	 * number), and the policy's bounds on it, MIN <= MEASURED <= MAX for
+	 * PASS (preflight(8) says, per check, what else the text judges).
+	 * NAN: no such number.
+	 */
+	double measured, min, max;
+	const char *unit;
 };
 
-/* RES as a PASS row of CHECK, everything else empty. */
+/* RES as a PASS row of CHECK, everything else empty (numbers NAN). */
 void pf_res_init(struct pf_result *res, const char *check);
+
+/* Set the typed fields of RES: MEASURED in UNIT, bounds MIN and MAX. */
+void pf_res_num(struct pf_result *res, double measured, const char *unit,
+		double min, double max);
 
 /* snprintf that may truncate: report cells are cut, never overflowed. */
 void pf_fmt(char *buf, size_t len, const char *f, ...) _printf_(3, 4);
 #define FMT(field, ...) pf_fmt(field, sizeof(field), __VA_ARGS__)
 
-/* Size V as lsblk prints it (1024-based, one decimal below 10) in BUF. */
+/*
+ * Size V as lsblk prints it (1024-based, one decimal below 10) in BUF, or
+ * in bytes after pf_hsize_bytes(true) (-b/--bytes).
+ */
 const char *pf_hsize(uint64_t v, char *buf, size_t len);
+void pf_hsize_bytes(bool on);
 
 /* --- decisions: pure functions of measurement and policy --- */
 

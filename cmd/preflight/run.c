@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,21 @@ const char *pf_status_name(enum pf_status s)
 
 void pf_res_init(struct pf_result *res, const char *check)
 {
-	*res = (struct pf_result){.status = PF_PASS};
+	*res = (struct pf_result){.status = PF_PASS,
+				  .measured = NAN,
+				  .min = NAN,
+				  .max = NAN,
+				  .unit = ""};
 	snprintf(res->check, sizeof(res->check), "%s", check);
+}
+
+void pf_res_num(struct pf_result *res, double measured, const char *unit,
+		double min, double max)
+{
+	res->measured = measured;
+	res->unit = unit;
+	res->min = min;
+	res->max = max;
 }
 
 void pf_fmt(char *buf, size_t len, const char *f, ...)
@@ -43,12 +57,23 @@ void pf_fmt(char *buf, size_t len, const char *f, ...)
 	va_end(ap);
 }
 
+static bool hsize_bytes;
+
+void pf_hsize_bytes(bool on)
+{
+	hsize_bytes = on;
+}
+
 const char *pf_hsize(uint64_t v, char *buf, size_t len)
 {
 	static const char units[] = "BKMGTPE";
 	double d = (double)v;
 	size_t u = 0;
 
+	if (hsize_bytes) {
+		snprintf(buf, len, "%" PRIu64, v);
+		return buf;
+	}
 	while (d >= 1024 && u + 1 < sizeof(units) - 1) {
 		d /= 1024;
 		u++;
@@ -109,6 +134,13 @@ static int add_skip(struct results *rs, const char *check, const char *value,
 	FMT(res->value, "%s", value);
 	FMT(res->hint, "%s", hint);
 	return 0;
+}
+
+/* The last row added names the disk DEV. */
+static void last_device(struct results *rs, const char *dev)
+{
+	if (rs->n)
+		FMT(rs->v[rs->n - 1].device, "%s", dev);
 }
 
 #define ADD(rs, fn, m, p)                                                      \
@@ -196,11 +228,15 @@ static int run_queues(const struct ctl_root *r, const struct ctl_target *t,
 			snprintf(v, sizeof(v), "%s",
 				 d->name[0] ? d->name : none);
 			err = add_skip(rs, "queue", v, d->via);
+			if (!err)
+				last_device(rs, d->name);
 			continue;
 		}
 		if (errs[k++]) {
 			err = add_error(rs, "queue", d->name, errs[k - 1],
 					"qdepth show", path);
+			if (!err)
+				last_device(rs, d->name);
 			continue;
 		}
 		err = ADD(rs, pf_judge_sched, q, p);

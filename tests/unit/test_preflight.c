@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +349,15 @@ static void test_judge_space(void **state)
 		pf_judge_space(&t[i].m, &pol, &res);
 		assert_string_equal(res.check, "space");
 		expect_row(&t[i].w, i);
+		/* The numbers tell the same: PASS just when MIN is free. */
+		assert_string_equal(res.unit, "bytes");
+		assert_true(res.measured == (double)t[i].m.avail);
+		assert_true(isnan(res.max));
+		if (res.status == PF_SKIP)
+			assert_true(isnan(res.min));
+		else
+			assert_int_equal(res.status == PF_PASS,
+					 res.measured >= res.min);
 	}
 }
 
@@ -828,6 +838,136 @@ static void test_judge_uring(void **state)
 		pf_judge_uring(&t[i].m, &pol, &res);
 		expect_row(&t[i].w, i);
 	}
+}
+
+/* PASS just when MIN <= MEASURED <= MAX (NAN: no bound that side). */
+static bool in_bounds(const struct pf_result *r)
+{
+	return (isnan(r->min) || r->measured >= r->min) &&
+	       (isnan(r->max) || r->measured <= r->max);
+}
+
+#define assert_num(field, want)                                                \
+	do {                                                                   \
+		double _w = (want);                                            \
+		if (isnan(_w) ? !isnan(res.field) : res.field != _w)           \
+			fail_msg("%s: %s %g, want %g", res.check, #field,      \
+				 res.field, _w);                               \
+	} while (0)
+
+/* The typed side of each row: MEASURED in UNIT and the bounds on it. */
+static void test_judge_typed(void **state)
+{
+	struct ctl_pf_queue q = {.name = "sdb",
+				 .sched = "none",
+				 .depth = 64,
+				 .depth_range_max = 2048,
+				 .samples = 3,
+				 .util = 42.5};
+	struct ctl_pf_ext4 e = {.data = CTL_EXT4_DATA_ORDERED, .commit = 45};
+	struct ctl_pf_vm vm = {.swappiness = 70,
+			       .cg_swappiness = -1,
+			       .mem_total = 1000,
+			       .mem_avail = 101,
+			       .cg_limit = CTL_CGROUP_UNLIMITED,
+			       .size = CTL_PF_SIZE_UNKNOWN};
+	struct ctl_pf_dirty d = {.ratio = 20,
+				 .bg_ratio = 10,
+				 .mem_avail = 10 * GIB,
+				 .size = GIB};
+	struct ctl_pf_mount mnt = {.fstype = "ext4", .opts = "rw"};
+	struct ctl_pf_uring u = {.disabled = 2, .probe = -EPERM};
+	char buf[24];
+
+	(void)state;
+	pf_judge_depth(&q, &pol, &res);
+	assert_string_equal(res.device, "sdb");
+	assert_string_equal(res.unit, "requests");
+	assert_num(measured, 64);
+	assert_num(min, 128);
+	assert_num(max, NAN);
+	assert_false(in_bounds(&res));
+	q.depth = 256;
+	pol.depth_max = 200;
+	pf_judge_depth(&q, &pol, &res);
+	assert_num(max, 200);
+	assert_int_equal(res.status, PF_FAIL);
+	assert_false(in_bounds(&res));
+	pf_judge_sched(&q, &pol, &res);
+	assert_string_equal(res.device, "sdb");
+	assert_num(measured, NAN);
+	assert_string_equal(res.unit, "");
+	pf_judge_saturation(&q, &pol, &res);
+	assert_string_equal(res.device, "sdb");
+	assert_string_equal(res.unit, "ratio");
+	assert_num(measured, 0.425);
+	assert_num(max, pol.sat.util_pct / 100.0);
+	q.samples = 0;
+	pf_judge_saturation(&q, &pol, &res);
+	assert_num(measured, NAN);
+
+	pf_judge_commit(&e, &pol, &res);
+	assert_string_equal(res.unit, "seconds");
+	assert_num(measured, 45);
+	assert_num(min, 5);
+	assert_num(max, 30);
+	assert_int_equal(res.status, PF_WARN);
+	assert_string_equal(res.device, "");
+
+	pf_judge_swappiness(&vm, &pol, &res);
+	assert_string_equal(res.unit, "");
+	assert_num(measured, 70);
+	assert_num(min, 10);
+	assert_num(max, 60);
+	assert_false(in_bounds(&res));
+	/* MemAvailable against 10% of MemTotal, rounded up: 101 >= 100 */
+	pf_judge_memory(&vm, &pol, &res);
+	assert_string_equal(res.unit, "bytes");
+	assert_num(measured, 101);
+	assert_num(min, 100);
+	assert_int_equal(res.status, PF_PASS);
+	vm.mem_total = 1001;
+	vm.mem_avail = 100;
+	pf_judge_memory(&vm, &pol, &res);
+	assert_num(min, 101);
+	assert_int_equal(res.status, PF_FAIL);
+	assert_false(in_bounds(&res));
+	/* dirty: the limit against dirty.min_bytes and the write */
+	pf_judge_dirty(&d, &pol, &res);
+	assert_string_equal(res.unit, "bytes");
+	assert_num(measured, 2.0 * GIB);
+	assert_num(min, GIB);
+	d.size = CTL_PF_SIZE_UNKNOWN;
+	pf_judge_dirty(&d, &pol, &res);
+	assert_num(min, PF_DIRTY_DEFAULT);
+
+	/* no number: text only */
+	pf_judge_fstype(&mnt, &pol, &res);
+	assert_num(measured, NAN);
+	assert_num(min, NAN);
+	pf_judge_mount(&mnt, &pol, &res);
+	assert_num(measured, NAN);
+	pf_judge_uring(&u, &pol, &res);
+	assert_num(measured, 2);
+	assert_num(min, NAN);
+	u.disabled = -1;
+	pf_judge_uring(&u, &pol, &res);
+	assert_num(measured, NAN);
+
+	/* -b: sizes of the text in bytes */
+	assert_string_equal(pf_hsize(3 * GIB / 2, buf, sizeof(buf)), "1.5G");
+	pf_hsize_bytes(true);
+	assert_string_equal(pf_hsize(3 * GIB / 2, buf, sizeof(buf)),
+			    "1610612736");
+	assert_string_equal(pf_hsize(UINT64_MAX, buf, sizeof(buf)),
+			    "18446744073709551615");
+	pf_judge_space(&(struct ctl_pf_space){.avail = GIB,
+					      .total = 2 * GIB,
+					      .size = MIB,
+					      .path = "/x"},
+		       &pol, &res);
+	pf_hsize_bytes(false);
+	assert_string_equal(res.value, "1073741824 free of 2147483648");
 }
 
 /* ---- measurements on fake trees ---- */
@@ -1466,6 +1606,7 @@ int main(void)
 		cmocka_unit_test_setup(test_judge_vm, setup),
 		cmocka_unit_test_setup(test_judge_dirty, setup),
 		cmocka_unit_test_setup(test_judge_uring, setup),
+		cmocka_unit_test_setup(test_judge_typed, setup),
 		cmocka_unit_test_setup(test_measure_vm, setup),
 		cmocka_unit_test_setup(test_measure_vm_cgroup_v1, setup),
 		cmocka_unit_test_setup(test_measure_dirty, setup),
