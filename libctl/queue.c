@@ -203,6 +203,21 @@ int ctl_queue_outcome(struct ctl_queue_change *c, enum ctl_queue_result res,
 	return err;
 }
 
+/*
+ * Plan C (from Q and W) holds: PLANNED when applying it would write a new
+ * value, UNCHANGED when the queue is already as asked (nothing to write).
+ */
+static int plan_holds(const struct ctl_queue *q, const struct ctl_queue_want *w,
+		      struct ctl_queue_change *c)
+{
+	if (strcmp(c->sched, q->sched) == 0 &&
+	    (!c->depth || c->depth == q->depth) &&
+	    (!w->set_read_ahead || ((q->have & CTL_QUEUE_READ_AHEAD) &&
+				    w->read_ahead_kb == q->read_ahead_kb)))
+		c->result = CTL_QUEUE_UNCHANGED;
+	return 0;
+}
+
 int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 		   struct ctl_queue_change *c)
 {
@@ -224,10 +239,10 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 	}
 	ctl_queue_range(q, c->sched, &c->min, &c->max);
 	if (!w->set_depth)
-		return 0;
+		return plan_holds(q, w, c);
 	c->depth = w->depth_max ? c->max : w->depth;
 	if (c->depth >= c->min && c->depth <= c->max)
-		return 0;
+		return plan_holds(q, w, c);
 	if (!w->clamp)
 		return ctl_queue_outcome(
 			c, CTL_QUEUE_REJECTED, -ERANGE,
@@ -239,7 +254,7 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 		 " with scheduler %s",
 		 c->depth, c->min, c->max, c->sched);
 	c->depth = c->depth < c->min ? c->min : c->max;
-	return 0;
+	return plan_holds(q, w, c);
 }
 
 static void sleep_ms(unsigned int ms)

@@ -29,15 +29,16 @@ enum {
 
 static void usage(void)
 {
-	fputs("usage: qdepth [show] [--stack] [options] [TARGET ...]\n"
+	fputs("usage: qdepth [show] [--stack] [--textfile FILE] [options] [TARGET ...]\n"
 	      "       qdepth set [--scheduler NAME] [--depth N|max] [--read-ahead KB]\n"
-	      "              [--clamp] [--stack] [--dry-run] [--save FILE] [--udev] TARGET ...\n"
+	      "              [--clamp] [--stack] [--dry-run] [--save FILE] [--udev]\n"
+	      "              [--exit-changed N] TARGET ...\n"
 	      "       qdepth check [--min-depth N] [--max-depth N]\n"
 	      "              [--scheduler NAME[,NAME ...]] [--stack] [--ignore-noqueue]\n"
 	      "              TARGET ...\n"
 	      "       qdepth stat [--interval SEC] [--count N] [--saturation PCT] [--stack]\n"
-	      "              TARGET ...\n"
-	      "       qdepth restore [--dry-run] FILE\n"
+	      "              [--textfile FILE] TARGET ...\n"
+	      "       qdepth restore [--dry-run] [--exit-changed N] FILE\n"
 	      "\n"
 	      "TARGET: a device - kernel name (sda), /dev node, MAJ:MIN, UUID=, LABEL= -\n"
 	      "means that device (a partition: its disk); --stack adds the devices below\n"
@@ -45,14 +46,22 @@ static void usage(void)
 	      "targets from stdin.\n"
 	      "\n"
 	      "Common options:\n" CTL_CLI_HELP_OUTPUT
+	      "  -b, --bytes         read-ahead in bytes, not KiB (show, set, restore)\n"
 	      "      --sysroot DIR   read /sys and /proc under DIR\n" CTL_CLI_HELP_INFO
 	      "\n"
+	      "For fleet tooling (the usage lines say where each goes):\n" CTL_CLI_HELP_TEXTFILE
+		      CTL_CLI_HELP_CHANGED "\n"
 	      "See qdepth(8) for the columns of each subcommand.\n",
 	      stdout);
 }
 
+#define SHORTOPTS CTL_CLI_SHORTOPTS CTL_CLI_SHORTOPT_BYTES
+
 static const struct option longopts[] = {
 	CTL_CLI_LONGOPTS,
+	CTL_CLI_LONGOPT_BYTES,
+	CTL_CLI_LONGOPT_TEXTFILE,
+	CTL_CLI_LONGOPT_EXIT_CHANGED,
 	{"scheduler", required_argument, NULL, OPT_SCHEDULER},
 	{"depth", required_argument, NULL, OPT_DEPTH},
 	{"read-ahead", required_argument, NULL, OPT_READ_AHEAD},
@@ -93,7 +102,7 @@ static int next_opt(struct opts *o, int argc, char **argv)
 	int c;
 
 	do
-		c = cli_getopt(argc, argv, CTL_CLI_SHORTOPTS, longopts);
+		c = cli_getopt(argc, argv, SHORTOPTS, longopts);
 	while (c != -1 && cli_common_opt(&o->cli, c, optarg, usage));
 	return c;
 }
@@ -176,7 +185,8 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 static void check_opts(const struct opts *o, const char *sub)
 {
 	int set = strcmp(sub, "set") == 0, check = strcmp(sub, "check") == 0;
-	int st = strcmp(sub, "stat") == 0;
+	int st = strcmp(sub, "stat") == 0, show = strcmp(sub, "show") == 0;
+	int restore = strcmp(sub, "restore") == 0;
 
 	if (!set && (o->want.set_depth || o->want.set_read_ahead ||
 		     o->want.clamp || o->save || o->udev))
@@ -196,13 +206,24 @@ static void check_opts(const struct opts *o, const char *sub)
 		cli_die(CTL_EXIT_USAGE,
 			"%s: --interval, --count and --saturation belong to 'stat'",
 			sub);
-	if (o->stack && strcmp(sub, "restore") == 0)
+	if (o->stack && restore)
 		cli_die(CTL_EXIT_USAGE,
 			"%s: --stack belongs to 'show', 'set', 'check' and 'stat'",
 			sub);
-	if (o->cli.dry_run && !set && strcmp(sub, "restore") != 0)
+	if (o->cli.dry_run && !set && !restore)
 		cli_die(CTL_EXIT_USAGE,
 			"%s: --dry-run belongs to 'set' and 'restore'", sub);
+	if (o->cli.exit_changed && !set && !restore)
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --exit-changed belongs to 'set' and 'restore'",
+			sub);
+	if (o->cli.textfile && !show && !st)
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --textfile belongs to 'show' and 'stat'", sub);
+	if (o->cli.fmt.bytes && !show && !set && !restore)
+		cli_die(CTL_EXIT_USAGE,
+			"%s: --bytes belongs to 'show', 'set' and 'restore'",
+			sub);
 }
 
 int main(int argc, char **argv)
@@ -219,7 +240,7 @@ int main(int argc, char **argv)
 
 	/* The subcommand is the first operand; options may come before or
 	 * after it. None: show, and that operand is a target. */
-	rc = cli_sub_take(&argc, argv, CTL_CLI_SHORTOPTS, longopts, subs, NULL);
+	rc = cli_sub_take(&argc, argv, SHORTOPTS, longopts, subs, NULL);
 	sub = subs[rc < 0 ? 0 : rc];
 	parse_opts(&o, argc, argv);
 	o.root = cli_root_open(o.cli.sysroot);
@@ -239,7 +260,7 @@ int main(int argc, char **argv)
 		rc = cmd_restore(&o, argv[optind]);
 		ctl_log_close(&o.log);
 		ctl_root_free(o.root);
-		return cli_finish(rc);
+		return cli_finish(cli_changed_rc(&o.cli, rc));
 	}
 	/* "-" that yields no line means no target, not every disk. */
 	o.all = argc == optind;
@@ -263,5 +284,5 @@ int main(int argc, char **argv)
 	ctl_strv_free(&targets);
 	ctl_log_close(&o.log);
 	ctl_root_free(o.root);
-	return cli_finish(rc);
+	return cli_finish(cli_changed_rc(&o.cli, rc));
 }

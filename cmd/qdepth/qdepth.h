@@ -56,6 +56,9 @@ int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
 	    struct items *it);
 void dedupe_queues(struct items *it);
 void items_free(struct items *it);
+/* Cell COL of ROW: read-ahead KB in KiB, or in bytes with -b. */
+void set_ra(const struct opts *o, struct ctl_out *out, struct ctl_row *row,
+	    size_t col, uint64_t kb);
 
 /* ---- subcommands ---- */
 

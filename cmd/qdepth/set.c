@@ -21,9 +21,12 @@ enum {
 	A_OLD_DEPTH,
 	A_DEPTH,
 	A_RANGE,
+	A_RANGE_MIN,
+	A_RANGE_MAX,
 	A_OLD_RA,
 	A_RA,
 	A_RESULT,
+	A_CHANGED,
 	A_NOTE
 };
 static const struct ctl_col set_cols[] = {
@@ -37,17 +40,36 @@ static const struct ctl_col set_cols[] = {
 		     "nr_requests after (read back)"},
 	[A_RANGE] = {"RANGE", 8, CTL_COL_RIGHT,
 		     "valid nr_requests for the new scheduler"},
+	[A_RANGE_MIN] = {"RANGE-MIN", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			 "lowest valid nr_requests"},
+	[A_RANGE_MAX] = {"RANGE-MAX", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			 "highest valid nr_requests"},
 	[A_OLD_RA] = {"OLD-RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
-		      "read-ahead KiB before"},
+		      "read-ahead before, KiB (bytes with -b)"},
 	[A_RA] = {"RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
-		  "read-ahead KiB after"},
+		  "read-ahead after, KiB (bytes with -b)"},
 	[A_RESULT] =
 		{"RESULT", 0.1, 0,
 		 "applied, unchanged, clamped, rejected, not applicable, failed, planned, skipped, rolled back"},
+	[A_CHANGED] = {"CHANGED", 1, CTL_COL_BOOL,
+		       "the queue was changed (with --dry-run: would be)"},
 	[A_NOTE] = {"NOTE", 0.3, CTL_COL_WRAP, "reason or detail"},
 };
 
-static void set_row(struct ctl_out *out, const struct job *j)
+/* Whether job J changed its queue (planned: would change it). */
+static bool job_changed(const struct job *j)
+{
+	switch (j->c.result) {
+	case CTL_QUEUE_APPLIED:
+	case CTL_QUEUE_CLAMPED:
+	case CTL_QUEUE_PLANNED:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void set_row(struct opts *o, struct ctl_out *out, const struct job *j)
 {
 	const struct ctl_queue_change *c = &j->c;
 	struct ctl_row *row = cli_table_row(out);
@@ -56,6 +78,7 @@ static void set_row(struct ctl_out *out, const struct job *j)
 	ctl_out_set(out, row, A_TARGET, j->target);
 	ctl_out_set(out, row, A_DEVICE, j->name);
 	ctl_out_set(out, row, A_RESULT, ctl_queue_result_name(c->result));
+	cli_changed(&o->cli, out, row, A_CHANGED, job_changed(j));
 	ctl_out_set(out, row, A_NOTE, c->why);
 	if (!b->name[0] || c->result == CTL_QUEUE_NA)
 		return;
@@ -63,21 +86,25 @@ static void set_row(struct ctl_out *out, const struct job *j)
 	ctl_out_setf(out, row, A_OLD_DEPTH, "%" PRIu64, b->depth);
 	/* Read only when changed, saved or shown; unknown is no 0. */
 	if (b->have & CTL_QUEUE_READ_AHEAD)
-		ctl_out_setf(out, row, A_OLD_RA, "%" PRIu64, b->read_ahead_kb);
+		set_ra(o, out, row, A_OLD_RA, b->read_ahead_kb);
 	if (c->result == CTL_QUEUE_PLANNED) {
 		ctl_out_set(out, row, A_SCHED, c->sched);
 		if (c->depth)
 			ctl_out_setf(out, row, A_DEPTH, "%" PRIu64, c->depth);
+		if (j->want.set_read_ahead)
+			set_ra(o, out, row, A_RA, j->want.read_ahead_kb);
 	} else {
 		ctl_out_set(out, row, A_SCHED, a->sched);
 		ctl_out_setf(out, row, A_DEPTH, "%" PRIu64, a->depth);
 		if (a->have & CTL_QUEUE_READ_AHEAD)
-			ctl_out_setf(out, row, A_RA, "%" PRIu64,
-				     a->read_ahead_kb);
+			set_ra(o, out, row, A_RA, a->read_ahead_kb);
 	}
-	if (c->max)
+	if (c->max) {
 		ctl_out_setf(out, row, A_RANGE, "%" PRIu64 "-%" PRIu64, c->min,
 			     c->max);
+		ctl_out_setf(out, row, A_RANGE_MIN, "%" PRIu64, c->min);
+		ctl_out_setf(out, row, A_RANGE_MAX, "%" PRIu64, c->max);
+	}
 }
 
 /* The line of job J in udev mode: "NAME: RESULT[: values][ (why)]". */
@@ -192,8 +219,14 @@ static int job_rc(const struct job *j, int udev)
 static struct ctl_out *jobs_out(struct opts *o, const char *defaults,
 				unsigned int *fields)
 {
-	struct ctl_out *out = cli_table_new(&o->cli, "changes", set_cols,
-					    ARRAY_SIZE(set_cols), defaults);
+	char cols[128];
+	struct ctl_out *out;
+
+	/* What a program reads also says whether anything changed. */
+	snprintf(cols, sizeof(cols), "%s%s", defaults,
+		 o->cli.fmt.json || o->cli.fmt.pairs ? ",CHANGED" : "");
+	out = cli_table_new(&o->cli, "changes", set_cols, ARRAY_SIZE(set_cols),
+			    cols);
 
 	if (ctl_out_has(out, A_OLD_RA) || ctl_out_has(out, A_RA))
 		*fields |= CTL_QUEUE_READ_AHEAD;
@@ -211,7 +244,7 @@ static int report_jobs(struct opts *o, struct ctl_out *out, const struct job *j,
 			udev_log(o, &j[i]);
 		else
 			warn_job(&j[i]);
-		set_row(out, &j[i]);
+		set_row(o, out, &j[i]);
 		rc = rc_max(rc, job_rc(&j[i], o->udev));
 	}
 	if (o->udev)
@@ -249,15 +282,26 @@ static int save_dir_ok(const char *path)
 	return access(dir, W_OK) < 0 ? -errno : 0;
 }
 
-/* Record the queues' values from before the change in --save FILE. */
+/*
+ * Record the queues' values from before the change in --save FILE. A run
+ * that changes nothing leaves an existing FILE alone: it holds the values
+ * from before the run that made them so, which a second run (a playbook
+ * applied again) must not replace with today's.
+ */
 static int save_before(struct opts *o, const struct job *j, size_t n)
 {
-	struct ctl_queue *qs = calloc(n + 1, sizeof(*qs));
+	struct ctl_queue *qs;
 	size_t k = 0;
 	int e;
 
+	for (k = 0; k < n && !job_changed(&j[k]); k++)
+		;
+	if (k == n && access(o->save, F_OK) == 0)
+		return 0;
+	qs = calloc(n + 1, sizeof(*qs));
 	if (!qs)
 		err(CTL_EXIT_FAIL, NULL);
+	k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (j[i].c.before.name[0])
 			qs[k++] = j[i].c.before;

@@ -15,6 +15,8 @@ enum {
 	S_SCHEDS,
 	S_DEPTH,
 	S_RANGE,
+	S_RANGE_MIN,
+	S_RANGE_MAX,
 	S_HWDEPTH,
 	S_RA,
 	S_ROTA,
@@ -32,9 +34,14 @@ static const struct ctl_col show_cols[] = {
 	[S_DEPTH] = {"DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, "nr_requests"},
 	[S_RANGE] = {"RANGE", 8, CTL_COL_RIGHT,
 		     "valid nr_requests for the current scheduler"},
+	[S_RANGE_MIN] = {"RANGE-MIN", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			 "lowest valid nr_requests"},
+	[S_RANGE_MAX] = {"RANGE-MAX", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+			 "highest valid nr_requests"},
 	[S_HWDEPTH] = {"HWDEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
 		       "hardware tag depth"},
-	[S_RA] = {"RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, "read-ahead in KiB"},
+	[S_RA] = {"RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		  "read-ahead in KiB (bytes with -b)"},
 	[S_ROTA] = {"ROTA", 1, CTL_COL_RIGHT | CTL_COL_BOOL, "rotational"},
 	[S_QDEPTH] = {"QUEUE-DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
 		      "device/queue_depth (SCSI), where present"},
@@ -52,6 +59,8 @@ static unsigned int show_fields(const struct ctl_out *out)
 		{S_SCHED, CTL_QUEUE_SCHED},
 		{S_SCHEDS, CTL_QUEUE_SCHED},
 		{S_RANGE, CTL_QUEUE_HW_DEPTH_NONE},
+		{S_RANGE_MIN, CTL_QUEUE_HW_DEPTH_NONE},
+		{S_RANGE_MAX, CTL_QUEUE_HW_DEPTH_NONE},
 		{S_HWDEPTH, CTL_QUEUE_HW_DEPTH},
 		{S_RA, CTL_QUEUE_READ_AHEAD},
 		{S_ROTA, CTL_QUEUE_ROTATIONAL},
@@ -78,20 +87,54 @@ int read_queue(struct opts *o, const char *name, unsigned int fields,
 	return e;
 }
 
+/* The metrics of queue Q of disk DEV for --textfile (qdepth(8), METRICS). */
+static void queue_metrics(struct cli_prom *p, const struct ctl_queue *q,
+			  const char *dev)
+{
+	cli_prom_metric(p, "ctl_queue_nr_requests",
+			"Request queue depth of the disk (queue/nr_requests)");
+	cli_prom_sample(p, (double)q->depth, "device", dev, NULL);
+	if (q->have & CTL_QUEUE_READ_AHEAD) {
+		cli_prom_metric(p, "ctl_queue_read_ahead_bytes",
+				"Read-ahead of the disk in bytes");
+		cli_prom_sample(p, (double)q->read_ahead_kb * 1024, "device",
+				dev, NULL);
+	}
+	if ((q->have & CTL_QUEUE_SCHED) && q->sched[0]) {
+		cli_prom_metric(
+			p, "ctl_queue_scheduler_info",
+			"I/O scheduler of the disk, 1 for the one in use");
+		cli_prom_sample(p, 1, "device", dev, "scheduler", q->sched,
+				NULL);
+	}
+}
+
+/* Default columns: -J adds the range's bounds as numbers. */
+static const char *show_defaults(const struct opts *o, int targets)
+{
+	if (o->cli.fmt.json)
+		return targets ? "TARGET,DEVICE,SCHED,DEPTH,RANGE,RANGE-MIN,"
+				 "RANGE-MAX,HWDEPTH,RA,ROTA,NOTE"
+			       : "DEVICE,SCHED,DEPTH,RANGE,RANGE-MIN,RANGE-MAX,"
+				 "HWDEPTH,RA,ROTA";
+	return targets ? "TARGET,DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA,NOTE"
+		       : "DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA";
+}
+
 int cmd_show(struct opts *o, struct ctl_strv *targets)
 {
+	struct cli_prom *prom = o->cli.textfile ? cli_prom_new() : NULL;
 	struct items it = {0};
 	struct ctl_out *out;
 	unsigned int fields;
-	int rc;
+	int rc, err;
 
 	/* The columns first: an unknown one is a usage error at once. */
-	out = cli_table_new(
-		&o->cli, "queues", show_cols, ARRAY_SIZE(show_cols),
-		targets->n
-			? "TARGET,DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA,NOTE"
-			: "DEVICE,SCHED,DEPTH,RANGE,HWDEPTH,RA,ROTA");
+	out = cli_table_new(&o->cli, "queues", show_cols, ARRAY_SIZE(show_cols),
+			    show_defaults(o, targets->n != 0));
 	fields = show_fields(out);
+	if (prom)
+		fields |= CTL_QUEUE_SCHED | CTL_QUEUE_READ_AHEAD;
 	rc = collect(o, targets, 0, &it);
 	for (size_t i = 0; i < it.n; i++) {
 		const struct item *x = &it.v[i];
@@ -127,18 +170,19 @@ int cmd_show(struct opts *o, struct ctl_strv *targets)
 		ctl_out_set(out, row, S_SCHED, q.sched);
 		ctl_out_set(out, row, S_SCHEDS, q.scheds);
 		ctl_out_setf(out, row, S_DEPTH, "%" PRIu64, q.depth);
-		if (ctl_out_has(out, S_RANGE)) {
+		if (fields & CTL_QUEUE_HW_DEPTH_NONE) {
 			ctl_queue_range(&q, q.sched, &min, &max);
 			ctl_out_setf(out, row, S_RANGE, "%" PRIu64 "-%" PRIu64,
 				     min, max);
+			ctl_out_setf(out, row, S_RANGE_MIN, "%" PRIu64, min);
+			ctl_out_setf(out, row, S_RANGE_MAX, "%" PRIu64, max);
 		}
 		if (q.hw_depth)
 			ctl_out_setf(out, row, S_HWDEPTH, "%" PRIu64,
 				     q.hw_depth);
 		/* Unknown is an empty cell, never 0. */
 		if (q.have & CTL_QUEUE_READ_AHEAD)
-			ctl_out_setf(out, row, S_RA, "%" PRIu64,
-				     q.read_ahead_kb);
+			set_ra(o, out, row, S_RA, q.read_ahead_kb);
 		if (q.rotational >= 0)
 			ctl_out_set(out, row, S_ROTA, q.rotational ? "1" : "0");
 		if (q.dev_queue_depth)
@@ -147,7 +191,17 @@ int cmd_show(struct opts *o, struct ctl_strv *targets)
 		if (x->dev.level)
 			ctl_out_set(out, row, S_NOTE,
 				    "serves the loop device's backing file");
+		if (prom)
+			queue_metrics(prom, &q, x->dev.name);
 	}
 	items_free(&it);
-	return rc_max(rc, cli_table_print(&o->cli, out));
+	err = cli_table_print(&o->cli, out);
+	if (prom) {
+		/* What was read, also when a target failed. */
+		int perr = cli_prom_commit(prom, o->cli.textfile);
+
+		err = err ? err : perr;
+		cli_prom_free(prom);
+	}
+	return rc_max(rc, err);
 }

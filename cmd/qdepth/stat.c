@@ -76,6 +76,45 @@ static void sleep_ms(double ms)
 		;
 }
 
+/*
+ * The metrics of disk DEV for --textfile (qdepth(8), METRICS), in base
+ * units: a ratio, seconds. Saturated only when there is a threshold.
+ */
+static void disk_metrics(struct cli_prom *p, const struct opts *o,
+			 const char *dev, const struct ctl_iostat *s, int sat)
+{
+	cli_prom_metric(p, "ctl_disk_util_ratio",
+			"Share of the last interval with I/O in flight (0-1)");
+	cli_prom_sample(p, s->util / 100, "device", dev, NULL);
+	cli_prom_metric(
+		p, "ctl_disk_await_seconds",
+		"Average time per completed request in the last interval");
+	cli_prom_sample(p, s->await / 1000, "device", dev, NULL);
+	cli_prom_metric(
+		p, "ctl_disk_queue_size",
+		"Average number of requests queued or in flight (aqu-sz)");
+	cli_prom_sample(p, s->aqu_sz, "device", dev, NULL);
+	if (o->saturation < 0)
+		return;
+	cli_prom_metric(
+		p, "ctl_disk_saturated",
+		"1 when util stayed at or above --saturation for " SAT_SAMPLES_TEXT
+		" samples in a row");
+	cli_prom_sample(p, sat, "device", dev, NULL);
+}
+
+/* Print the table of one sample taken at WHEN: -J as JSON Lines. */
+static int print_sample(struct opts *o, struct ctl_out *out,
+			const struct timespec *when)
+{
+	int rc = o->cli.fmt.json ? cli_table_print_jsonl(&o->cli, out, when)
+				 : cli_table_print(&o->cli, out);
+
+	/* Later samples continue the same table. */
+	o->cli.fmt.noheadings = 1;
+	return rc;
+}
+
 int cmd_stat(struct opts *o, struct ctl_strv *targets)
 {
 	struct ctl_diskstat *prev;
@@ -131,6 +170,8 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 	}
 	t0 = now_ms();
 	for (n = 1; !stop && n <= o->count; n++) {
+		struct cli_prom *prom = NULL;
+		struct timespec when;
 		struct ctl_out *out;
 		size_t rows = 0;
 		double t1;
@@ -139,6 +180,9 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 		if (stop)
 			break;
 		t1 = now_ms();
+		clock_gettime(CLOCK_REALTIME, &when);
+		if (o->cli.textfile)
+			prom = cli_prom_new();
 		out = cli_table_new(
 			&o->cli, "diskstats", stat_cols, ARRAY_SIZE(stat_cols),
 			o->saturation >= 0
@@ -179,15 +223,21 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 			ctl_out_setf(out, row, T_RMB, "%.2f", s.r_mbs);
 			ctl_out_setf(out, row, T_WMB, "%.2f", s.w_mbs);
 			ctl_out_set(out, row, T_SAT, sat_now ? "1" : "0");
+			if (prom)
+				disk_metrics(prom, o, it.v[i].dev.name, &s,
+					     sat_now);
 		}
 		t0 = t1;
 		if (rows)
-			rc = rc_max(rc, cli_table_print(&o->cli, out));
+			rc = rc_max(rc, print_sample(o, out, &when));
 		else
 			ctl_out_free(out);
-		/* Later samples continue the same table. */
-		o->cli.fmt.noheadings |= !o->cli.fmt.json;
 		fflush(stdout);
+		if (prom) {
+			/* Each sample replaces the last one's metrics. */
+			rc = rc_max(rc, cli_prom_commit(prom, o->cli.textfile));
+			cli_prom_free(prom);
+		}
 		if (rc)
 			break;
 	}

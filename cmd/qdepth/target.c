@@ -2,6 +2,7 @@
 /* qdepth: what the targets name, and the tables the subcommands print. */
 #include <err.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,4 +115,11 @@ void items_free(struct items *it)
 {
 	free(it->v);
 	ctl_blk_list_free(&it->devs);
+}
+
+void set_ra(const struct opts *o, struct ctl_out *out, struct ctl_row *row,
+	    size_t col, uint64_t kb)
+{
+	ctl_out_setf(out, row, col, "%" PRIu64,
+		     o->cli.fmt.bytes ? kb * 1024 : kb);
 }

@@ -98,7 +98,7 @@ enum ctl_queue_result {
 	CTL_QUEUE_REJECTED, /* nothing written: invalid request */
 	CTL_QUEUE_NA, /* not applicable: no request queue */
 	CTL_QUEUE_FAILED, /* a write failed; earlier writes rolled back */
-	CTL_QUEUE_PLANNED, /* dry run: valid, nothing written */
+	CTL_QUEUE_PLANNED, /* valid, would change the queue; not written yet */
 	CTL_QUEUE_SKIPPED, /* valid, not written: another device failed */
 	CTL_QUEUE_ROLLED_BACK, /* applied, then put back: another failed */
 };
@@ -122,8 +122,11 @@ struct ctl_queue_change {
 unsigned int ctl_queue_plan_fields(const struct ctl_queue_want *w);
 
 /*
- * Validate WANT against Q and fill C (no writes). Returns 0 when the plan
- * can be applied, -EINVAL/-ERANGE when rejected (C says why).
+ * Validate WANT against Q and fill C (no writes). C->result is
+ * CTL_QUEUE_PLANNED when applying the plan would change the queue,
+ * CTL_QUEUE_UNCHANGED when the queue is already as asked (a dry run says
+ * so; there is nothing to write). Returns 0 when the plan can be applied,
+ * -EINVAL/-ERANGE when rejected (C says why).
  */
 int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 		   struct ctl_queue_change *c);

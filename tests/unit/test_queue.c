@@ -361,12 +361,14 @@ static void test_plan_clamp(void **state)
 	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
 	w.depth = 5000;
 	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
+	/* Clamped to the depth it has: nothing to write, still said. */
+	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
 	assert_int_equal(c.depth, 1023);
 	assert_non_null(strstr(c.why, "5000 clamped"));
 	assert_non_null(strstr(c.why, "4..1023"));
 	w.depth = 1;
 	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
 	assert_int_equal(c.depth, 4);
 	assert_non_null(strstr(c.why, "clamped"));
 	/* In range: clamping changes nothing and says nothing. */
@@ -374,6 +376,55 @@ static void test_plan_clamp(void **state)
 	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
 	assert_int_equal(c.depth, 512);
 	assert_string_equal(c.why, "");
+}
+
+/*
+ * A queue already as asked is unchanged in the plan: a dry run says so
+ * ("planned" only for a real change) and nothing is written.
+ */
+static void test_plan_unchanged(void **state)
+{
+	struct ctl_queue q;
+	struct ctl_queue_want w = {.set_depth = true, .depth = 1023};
+	struct ctl_queue_change c;
+
+	(void)state;
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
+	assert_int_equal(c.depth, 1023);
+	assert_string_equal(c.why, "");
+	w.depth = 1022;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
+	/* The scheduler in use, named: unchanged; another one: planned. */
+	w.depth = 1023;
+	w.sched = "none";
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
+	w.sched = "mq-deadline";
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
+	/* "max" is the top of the range: the depth it has. */
+	w = (struct ctl_queue_want){.set_depth = true, .depth_max = true};
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
+	/* Read-ahead: the same value, another, or one not read. */
+	w = (struct ctl_queue_want){.set_read_ahead = true,
+				    .read_ahead_kb = q.read_ahead_kb};
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
+	w.read_ahead_kb += 4;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
+	w.read_ahead_kb -= 4;
+	q.have &= ~CTL_QUEUE_READ_AHEAD;
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
+	/* Nothing asked at all: nothing to change. */
+	w = (struct ctl_queue_want){0};
+	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
 }
 
 static void test_plan_max(void **state)
@@ -1305,6 +1356,7 @@ int main(void)
 		T(test_plan_in_range),
 		T(test_plan_out_of_range),
 		T(test_plan_clamp),
+		T(test_plan_unchanged),
 		T(test_plan_max),
 		T(test_plan_scheduler),
 		T(test_apply_depth),
