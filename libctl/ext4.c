@@ -743,6 +743,25 @@ bool ctl_ext4_is_ext_type(const char *fstype)
 	return false;
 }
 
+/*
+ * PATH (FS's mount point or device) as this process can name it: PATH
+ * itself, or for a root whose paths are inside it, /proc/self/fd/N of an
+ * O_PATH descriptor opened through the root (*FD, which the caller
+ * closes after the last use of the name). Returns 0 or -errno.
+ */
+static int fs_where(const struct ctl_ext4_fs *fs, const char *path, char *buf,
+		    size_t len, int *fd)
+{
+	*fd = -1;
+	if (!ctl_root_paths_inside(fs->root))
+		return ctl_fmt(buf, len, "%s", path) < 0 ? -ENAMETOOLONG : 0;
+	*fd = ctl_root_path_open(fs->root, path, O_PATH);
+	if (*fd < 0)
+		return *fd;
+	return ctl_fmt(buf, len, "/proc/self/fd/%d", *fd) < 0 ? -ENAMETOOLONG
+							      : 0;
+}
+
 /* Stop at STAGE with ERR. */
 static int fs_fail(struct ctl_ext4_fs *fs, enum ctl_ext4_stage stage, int err)
 {
@@ -758,16 +777,20 @@ static int fs_fail(struct ctl_ext4_fs *fs, enum ctl_ext4_stage stage, int err)
  */
 static int fs_read_sb(struct ctl_ext4_fs *fs, int flags)
 {
-	int err;
+	_cleanup_close_ int fd = -1;
+	char dev[PATH_MAX];
+	int err = fs_where(fs, fs->dev, dev, sizeof(dev), &fd);
 
+	if (err < 0)
+		return err;
 	if (fs->mounted && !(flags & CTL_EXT4_FS_JOURNAL_SB))
-		return ctl_ext4_sb_peek(fs->dev, &fs->sb);
-	err = ctl_ext4_sb_read(fs->dev, &fs->sb);
+		return ctl_ext4_sb_peek(dev, &fs->sb);
+	err = ctl_ext4_sb_read(dev, &fs->sb);
 	fs->have_jsb = err == 0;
 	if (err != -ELIBACC || !fs->mounted)
 		return err;
 	fs->jsb_err = err;
-	return ctl_ext4_sb_peek(fs->dev, &fs->sb);
+	return ctl_ext4_sb_peek(dev, &fs->sb);
 }
 
 /* What the kernel says of the mounted FS: kname, live options, ioctls. */
@@ -794,10 +817,11 @@ static int fs_read_mounted(const struct ctl_root *r, int flags,
 	 * fspick, the checkpoint) reaches whatever is mounted there now: a
 	 * file system mounted over it is someone else.
 	 */
-	fs->covered = stat(fs->m.target, &st) < 0 || st.st_dev != fs->m.dev;
+	fs->covered = ctl_root_path_stat(r, fs->m.target, &st, 0) < 0 ||
+		      st.st_dev != fs->m.dev;
 	fs->root_mode = fs->covered ? 0 : st.st_mode;
 	if (!fs->covered)
-		fs->have_tune = ctl_ext4_tune_get(fs->m.target, &fs->tune) == 0;
+		fs->have_tune = ctl_ext4_fs_tune_get(fs, &fs->tune) == 0;
 	fs->have_ji = ctl_jbd2_info_read(r, fs->kname, &fs->ji) == 0;
 	return 0;
 }
@@ -847,6 +871,7 @@ int ctl_ext4_fs_open(const struct ctl_root *r, const char *target, int flags,
 
 	memset(fs, 0, sizeof(*fs));
 	fs->arg = target;
+	fs->root = r;
 	err = ctl_target_resolve(r, target, 0, &t);
 	if (err == 0 && t.kind != CTL_TARGET_DEV &&
 	    ((flags & CTL_EXT4_FS_DEVICE) || t.kind != CTL_TARGET_PATH))
@@ -873,6 +898,7 @@ int ctl_ext4_fs_from_mount(const struct ctl_root *r, struct ctl_mount *m,
 			   int flags, struct ctl_ext4_fs *fs)
 {
 	memset(fs, 0, sizeof(*fs));
+	fs->root = r;
 	fs->m = *m;
 	memset(m, 0, sizeof(*m));
 	fs->arg = fs->m.target;
@@ -927,11 +953,13 @@ int ctl_ext4_fs_sb_now(const struct ctl_ext4_fs *fs, char *opts, size_t len,
 		       int *data)
 {
 	struct ext4_tune_sb_params p;
+	_cleanup_close_ int fd = -1;
 	struct ctl_ext4_sb sb;
+	char dev[PATH_MAX];
 	int err;
 
 	if (fs->mounted) {
-		err = ctl_ext4_tune_get(fs->m.target, &p);
+		err = ctl_ext4_fs_tune_get(fs, &p);
 		if (err < 0)
 			return err;
 		*data = ctl_ext4_defm_data(p.default_mnt_opts);
@@ -939,7 +967,9 @@ int ctl_ext4_fs_sb_now(const struct ctl_ext4_fs *fs, char *opts, size_t len,
 			      (const char *)p.mount_opts);
 		return err < 0 ? err : 0;
 	}
-	err = ctl_ext4_sb_read(fs->dev, &sb);
+	err = fs_where(fs, fs->dev, dev, sizeof(dev), &fd);
+	if (err == 0)
+		err = ctl_ext4_sb_read(dev, &sb);
 	if (err < 0)
 		return err;
 	*data = ctl_ext4_defm_data(sb.default_mount_opts);
@@ -950,7 +980,55 @@ int ctl_ext4_fs_sb_now(const struct ctl_ext4_fs *fs, char *opts, size_t len,
 int ctl_ext4_fs_sb_write(const struct ctl_ext4_fs *fs, const char *opts,
 			 int data)
 {
+	_cleanup_close_ int fd = -1;
+	char where[PATH_MAX];
+	int err = fs_where(fs, fs->mounted ? fs->m.target : fs->dev, where,
+			   sizeof(where), &fd);
+
+	if (err < 0)
+		return err;
 	if (fs->mounted)
-		return ctl_ext4_tune_set(fs->m.target, opts, data, NULL);
-	return ctl_ext4_sb_write(fs->dev, opts, data, NULL);
+		return ctl_ext4_tune_set(where, opts, data, NULL);
+	return ctl_ext4_sb_write(where, opts, data, NULL);
+}
+
+int ctl_ext4_fs_tune_get(const struct ctl_ext4_fs *fs,
+			 struct ext4_tune_sb_params *p)
+{
+	_cleanup_close_ int fd = -1;
+	char where[PATH_MAX];
+	int err = fs_where(fs, fs->m.target, where, sizeof(where), &fd);
+
+	return err < 0 ? err : ctl_ext4_tune_get(where, p);
+}
+
+int ctl_ext4_fs_sb_writable(struct ctl_ext4_fs *fs)
+{
+	_cleanup_close_ int fd = -1;
+	char where[PATH_MAX];
+	int err = fs_where(fs, fs->dev, where, sizeof(where), &fd);
+
+	return err < 0 ? err : ctl_ext4_sb_writable(where, &fs->sb);
+}
+
+int ctl_ext4_fs_reconfigure(const struct ctl_ext4_fs *fs, const char *key,
+			    const char *val, int flags, int *via)
+{
+	_cleanup_close_ int fd = -1;
+	char where[PATH_MAX];
+	int err = fs_where(fs, fs->m.target, where, sizeof(where), &fd);
+
+	*via = CTL_EXT4_VIA_FSCONFIG;
+	return err < 0 ? err
+		       : ctl_ext4_reconfigure(where, key, val, fs->m.sb_ro,
+					      fs->m.vfs_flags, flags, via);
+}
+
+int ctl_ext4_fs_checkpoint(const struct ctl_ext4_fs *fs, uint32_t flags)
+{
+	_cleanup_close_ int fd = -1;
+	char where[PATH_MAX];
+	int err = fs_where(fs, fs->m.target, where, sizeof(where), &fd);
+
+	return err < 0 ? err : ctl_ext4_checkpoint(where, flags);
 }

@@ -68,9 +68,8 @@ static int live_change(const struct opts *o, const struct ctl_root *r,
 
 	*done = 0;
 	snprintf(val, sizeof(val), "%u", commit);
-	err = ctl_ext4_reconfigure(fi->m.target, "commit", val, fi->m.sb_ro,
-				   fi->m.vfs_flags,
-				   o->legacy ? CTL_EXT4_RECONF_LEGACY : 0, via);
+	err = ctl_ext4_fs_reconfigure(
+		fi, "commit", val, o->legacy ? CTL_EXT4_RECONF_LEGACY : 0, via);
 	switch (-err) {
 	case 0:
 		break;
@@ -186,14 +185,14 @@ static int sb_ready(struct ctl_ext4_fs *fi, uint32_t need)
 		if (!fi->have_tune) {
 			struct ext4_tune_sb_params p;
 
-			err = ctl_ext4_tune_get(fi->m.target, &p);
+			err = ctl_ext4_fs_tune_get(fi, &p);
 			return sb_error(fi, err < 0 ? err : -EIO);
 		}
 		if ((fi->tune.set_flags & need) != need)
 			return sb_error(fi, -EOPNOTSUPP);
 		return 0;
 	}
-	err = ctl_ext4_sb_writable(fi->dev, &fi->sb);
+	err = ctl_ext4_fs_sb_writable(fi);
 	if (err < 0)
 		return sb_error(fi, err);
 	fi->have_sb = 1;

@@ -46,7 +46,7 @@ int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 			c = ioctl_reachable(&fi);
 		if (c == 0) {
 			t0 = now_ms();
-			err = ctl_ext4_checkpoint(fi.m.target, flags);
+			err = ctl_ext4_fs_checkpoint(&fi, flags);
 			ms = now_ms() - t0;
 			if (err == -ENODEV) {
 				cli_warn(

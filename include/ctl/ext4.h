@@ -328,6 +328,12 @@ enum ctl_ext4_stage {
  */
 struct ctl_ext4_fs {
 	const char *arg; /* the target as given (not copied) */
+	/*
+	 * The root it was found in (not copied): with --sysroot m.target
+	 * and dev are paths inside it, which the ctl_ext4_fs_*() calls
+	 * below reach through it.
+	 */
+	const struct ctl_root *root;
 	enum ctl_ext4_stage stage; /* where an open failed */
 	int mounted;
 	struct ctl_mount m; /* its mount, when mounted */
@@ -420,3 +426,18 @@ int ctl_ext4_fs_sb_now(const struct ctl_ext4_fs *fs, char *opts, size_t len,
  */
 int ctl_ext4_fs_sb_write(const struct ctl_ext4_fs *fs, const char *opts,
 			 int data);
+
+/*
+ * The calls on a path above for FS, through its root (a mount point or
+ * device inside a --sysroot is reached there, not in the caller's mount
+ * namespace): ctl_ext4_tune_get() of its mount point into *P,
+ * ctl_ext4_sb_writable() of its device into FS->sb,
+ * ctl_ext4_reconfigure() and ctl_ext4_checkpoint() of its mount. Return
+ * as those do, or the error of reaching the path through the root.
+ */
+int ctl_ext4_fs_tune_get(const struct ctl_ext4_fs *fs,
+			 struct ext4_tune_sb_params *p);
+int ctl_ext4_fs_sb_writable(struct ctl_ext4_fs *fs);
+int ctl_ext4_fs_reconfigure(const struct ctl_ext4_fs *fs, const char *key,
+			    const char *val, int flags, int *via);
+int ctl_ext4_fs_checkpoint(const struct ctl_ext4_fs *fs, uint32_t flags);

@@ -61,11 +61,13 @@ case $avg in *us) ;; *) fail "AVG-COMMIT '$avg'" ;; esac
 # a --sysroot tree whose /proc/fs and /sys are the real ones (bind mounts
 # in this private namespace), so the host's /etc/fstab is never touched.
 # --sysroot is a system's /: $mnt is looked up in it (a bind of it there),
-# and its init's mount table is proc/1/mountinfo (this namespace's table).
+# and its init's mount table is proc/1/mountinfo (this namespace's table);
+# the device node is read there too (its dev/).
 expect_exit 0 "$J" -P -o NEXT-DATA,NEXT-COMMIT,NEXT-FROM,FSTAB "$mnt"
 expect_grep 'NEXT_DATA="writeback" NEXT_COMMIT="42" NEXT_FROM="data:sb-default,commit:sb-opts" FSTAB="none"' "$WORK/out"
 sr=$WORK/sysroot
-mkdir -p "$sr/proc/fs" "$sr/proc/1" "$sr/sys" "$sr/etc" "$sr$mnt"
+mkdir -p "$sr/proc/fs" "$sr/proc/1" "$sr/sys" "$sr/etc" "$sr/dev" "$sr$mnt"
+mount --bind /dev "$sr/dev" && at_exit "umount -l '$sr/dev'" || fail "bind /dev"
 mount --bind /proc/fs "$sr/proc/fs" && at_exit "umount -l '$sr/proc/fs'" || fail "bind /proc/fs"
 mount --bind /sys "$sr/sys" && at_exit "umount -l '$sr/sys'" || fail "bind /sys"
 mount --bind "$mnt" "$sr$mnt" && at_exit "umount -l '$sr$mnt'" || fail "bind $mnt"

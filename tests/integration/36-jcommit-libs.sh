@@ -70,10 +70,12 @@ sed -E 's/ JCSUM="[^"]*" JSIZE="[^"]*"//' "$WORK/full" >"$WORK/full.noj"
 "$J" show -P -o "$NOJ" "$mnt" >"$WORK/fast" || fail "show -o NOJ"
 diff "$WORK/full.noj" "$WORK/fast" >&2 || fail "superblock columns differ between the fast read and libext2fs"
 # The same with an fstab entry found by LABEL= (the label comes from the
-# superblock read), through a --sysroot whose /proc/fs and /sys are real,
+# superblock read), through a --sysroot whose /proc/fs, /sys and /dev are real,
 # with $mnt bound in it and this namespace's table as its init's.
 sr=$WORK/sysroot
-mkdir -p "$sr/proc/fs" "$sr/proc/1" "$sr/sys" "$sr/etc" "$sr$mnt"
+mkdir -p "$sr/proc/fs" "$sr/proc/1" "$sr/sys" "$sr/etc" "$sr/dev" "$sr$mnt"
+mount --bind /dev "$sr/dev" || fail "bind /dev"
+at_exit "umount -l '$sr/dev'"
 mount --bind /proc/fs "$sr/proc/fs" || fail "bind /proc/fs"
 at_exit "umount -l '$sr/proc/fs'"
 mount --bind /sys "$sr/sys" || fail "bind /sys"

@@ -863,6 +863,54 @@ static void test_fs_sb(void **state)
 			 -ENOENT);
 }
 
+/*
+ * Inside a system root (--sysroot) the device and the mount point of a
+ * file system are paths in it: the calls reach them there, where a test
+ * tree's root leaves them to the caller.
+ */
+static void test_fs_sysroot(void **state)
+{
+	struct ctl_ext4_fs fs = {0};
+	struct ctl_ext4_fs host = {0};
+	struct ext4_tune_sb_params p;
+	struct ctl_root *sys;
+	char img[PATH_MAX], opts[CTL_EXT4_MOUNT_OPTS_MAX + 2];
+	int data = -1, via = -1;
+
+	(void)state;
+	make_image(img, sizeof(img), "jc-sysroot.img", "-t ext4");
+	assert_int_equal(ctl_root_open_flags(fake_root, CTL_ROOT_SYSTEM, &sys),
+			 0);
+	fs.root = sys;
+	snprintf(fs.dev, sizeof(fs.dev), "/jc-sysroot.img");
+	assert_int_equal(
+		ctl_ext4_fs_sb_write(&fs, "commit=7", CTL_EXT4_DATA_KEEP), 0);
+	assert_int_equal(ctl_ext4_fs_sb_now(&fs, opts, sizeof(opts), &data), 0);
+	assert_string_equal(opts, "commit=7");
+	assert_int_equal(ctl_ext4_fs_sb_writable(&fs), 0);
+	assert_string_equal(fs.sb.mount_opts, "commit=7");
+	/* A test tree's root: the same path is the caller's, not there. */
+	host = fs;
+	host.root = root;
+	assert_int_equal(ctl_ext4_fs_sb_now(&host, opts, sizeof(opts), &data),
+			 -ENOENT);
+	assert_int_equal(ctl_ext4_fs_sb_writable(&host), -ENOENT);
+	/* A mount point only inside the root: reached, not ENOENT. */
+	fake_mkdir("jc-sysroot-mnt");
+	fs.mounted = host.mounted = 1;
+	fs.m.target = host.m.target = (char *)"/jc-sysroot-mnt";
+	assert_int_not_equal(ctl_ext4_fs_tune_get(&fs, &p), -ENOENT);
+	assert_int_equal(ctl_ext4_fs_tune_get(&host, &p), -ENOENT);
+	assert_int_not_equal(ctl_ext4_fs_checkpoint(&fs, 0), -ENOENT);
+	assert_int_equal(ctl_ext4_fs_checkpoint(&host, 0), -ENOENT);
+	assert_int_equal(ctl_ext4_fs_reconfigure(&host, "commit", "5", 0, &via),
+			 -ENOENT);
+	/* Symlinks and ".." stay inside the root. */
+	fs.m.target = (char *)"/../../jc-sysroot-mnt";
+	assert_int_not_equal(ctl_ext4_fs_tune_get(&fs, &p), -ENOENT);
+	ctl_root_free(sys);
+}
+
 static void test_struct_layout(void **state)
 {
 	(void)state;
@@ -900,6 +948,7 @@ int main(void)
 		cmocka_unit_test(test_fs_from_mount),
 		cmocka_unit_test(test_fs_layers),
 		cmocka_unit_test(test_fs_sb),
+		cmocka_unit_test(test_fs_sysroot),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
