@@ -1123,6 +1123,167 @@ static void test_stat(void **state)
 	run_cases(cases, ARRAY_SIZE(cases));
 }
 
+/*
+ * Output for fleet tooling (issue 13): typed JSON, read-ahead in bytes
+ * with -b, show --textfile, and the options each subcommand refuses.
+ */
+static void test_fleet_show(void **state)
+{
+	static const struct qcase refused[] = {
+		{"check --max-depth 99 --textfile io/c.prom sda", 2, "",
+		 "qdepth: check: --textfile belongs to 'show' and 'stat'\n",
+		 NULL},
+		{"show --exit-changed 9 sda", 2, "",
+		 "qdepth: show: --exit-changed belongs to 'set' and 'restore'\n",
+		 NULL},
+		{"stat -b sda", 2, "",
+		 "qdepth: stat: --bytes belongs to 'show', 'set' and 'restore'\n",
+		 NULL},
+		{"show --textfile io/q.txt sda", 2, "", NULL,
+		 "not a .prom file"},
+		{"set --exit-changed 4 --depth 99 sda", 2, "", NULL,
+		 "give 1 or 5 to 255"},
+	};
+	struct res r;
+
+	(void)state;
+	EXPECT(&r, 0, NULL, "", "show -J sda");
+	assert_has(r.out, "\"range\": \"4-2048\"");
+	assert_has(r.out, "\"range-min\": 4,");
+	assert_has(r.out, "\"range-max\": 2048,");
+	assert_has(r.out, "\"ra\": 128,");
+	EXPECT(&r, 0, NULL, "", "show -J -b -o RA sda");
+	assert_has(r.out, "\"ra\": 131072\n");
+	/* The table keeps KiB; bytes with -b. */
+	EXPECT(&r, 0, "128\n", "", "show -r -n -o RA sda");
+	EXPECT(&r, 0, "131072 4 2048\n", "",
+	       "show -r -n -b -o RA,RANGE-MIN,RANGE-MAX sda");
+
+	EXPECT(&r, 0, "", "", "show -q --textfile '%s' sda nvme0n1",
+	       at_root("io/q.prom"));
+	assert_has(fake_read("io/q.prom"),
+		   "# TYPE ctl_queue_nr_requests gauge\n"
+		   "ctl_queue_nr_requests{device=\"sda\"} 64\n"
+		   "ctl_queue_nr_requests{device=\"nvme0n1\"} 1023\n");
+	assert_has(fake_read("io/q.prom"),
+		   "ctl_queue_read_ahead_bytes{device=\"sda\"} 131072\n");
+	assert_has(fake_read("io/q.prom"),
+		   "ctl_queue_scheduler_info{device=\"sda\","
+		   "scheduler=\"mq-deadline\"} 1\n"
+		   "ctl_queue_scheduler_info{device=\"nvme0n1\","
+		   "scheduler=\"none\"} 1\n");
+	run_cases(refused, ARRAY_SIZE(refused));
+	assert_int_equal(access(at_root("io/c.prom"), F_OK), -1);
+	assert_int_equal(access(at_root("io/q.txt"), F_OK), -1);
+}
+
+/*
+ * A queue already as asked is unchanged, in --dry-run too ("planned" was
+ * said when nothing would change); CHANGED and --exit-changed N tell it,
+ * and a set --save that changes nothing keeps the file of the change.
+ */
+static void test_fleet_changed(void **state)
+{
+	static const struct qcase cases[] = {
+		{"set --dry-run -r -n -o DEVICE,RESULT,CHANGED --depth 64 sda",
+		 0, "sda unchanged 0\n", "", NULL},
+		{"set --dry-run --exit-changed 9 -r -n -o RESULT,CHANGED "
+		 "--depth 99 sda",
+		 9, "planned 1\n", "", NULL},
+		{"set --dry-run --exit-changed 9 -q --scheduler mq-deadline "
+		 "--read-ahead 128 sda",
+		 0, "", "", NULL},
+		{"set --dry-run --exit-changed 9 -q --read-ahead 256 sda", 9,
+		 "", "", NULL},
+		{"set --exit-changed 9 -r -n -o RESULT,CHANGED --depth 99 sda",
+		 9, "applied 1\n", "", NULL},
+		{"set --exit-changed 9 -r -n -o RESULT,CHANGED --depth 99 sda",
+		 0, "unchanged 0\n", "", NULL},
+		/* -P (and -J) carry CHANGED by default. */
+		{"set -P --depth 99 sda", 0,
+		 "TARGET=\"sda\" DEVICE=\"sda\" OLD_SCHED=\"mq-deadline\" "
+		 "SCHED=\"mq-deadline\" OLD_DEPTH=\"99\" DEPTH=\"99\" "
+		 "RESULT=\"unchanged\" NOTE=\"\" CHANGED=\"0\"\n",
+		 "", NULL},
+		/* A failure is said as one, changed or not. */
+		{"set --exit-changed 9 --depth 5000 sda", 2, NULL, NULL,
+		 "out of range"},
+	};
+	struct res r;
+	char save[512];
+
+	(void)state;
+	run_cases(cases, ARRAY_SIZE(cases));
+	EXPECT(&r, 0, NULL, "", "set -J --depth 99 sda");
+	assert_has(r.out, "\"result\": \"unchanged\",");
+	assert_has(r.out, "\"changed\": false\n");
+
+	/* --save twice: the second run changes nothing, keeps the file. */
+	snprintf(save, sizeof(save), "%s", at_root("io/twice"));
+	EXPECT(&r, 0, NULL, "", "set -q --save '%s' --depth 70 sda", save);
+	assert_has(fake_read("io/twice"), "\nsda mq-deadline 99 128 8:0\n");
+	EXPECT(&r, 0, NULL, "", "set -q --save '%s' --depth 70 sda", save);
+	assert_has(fake_read("io/twice"), "\nsda mq-deadline 99 128 8:0\n");
+	EXPECT(&r, 0, "sda 70 unchanged 0\n", "",
+	       "set --dry-run -r -n -o DEVICE,DEPTH,RESULT,CHANGED --depth 70 "
+	       "--save '%s' sda",
+	       save);
+	/* restore: planned, applied, then unchanged. */
+	EXPECT(&r, 0, "sda 70 99 planned 1\n", "",
+	       "restore --dry-run -r -n -o DEVICE,OLD-DEPTH,DEPTH,RESULT,CHANGED "
+	       "'%s'",
+	       save);
+	EXPECT(&r, 9, "sda 99 131072 applied 1\n", "",
+	       "restore --exit-changed 9 -b -r -n -o DEVICE,DEPTH,RA,RESULT,"
+	       "CHANGED '%s'",
+	       save);
+	EXPECT(&r, 0, "sda unchanged 0\n", "",
+	       "restore --dry-run --exit-changed 9 -r -n -o DEVICE,RESULT,CHANGED "
+	       "'%s'",
+	       save);
+	EXPECT(&r, 0, "sda unchanged 0\n", "",
+	       "restore --exit-changed 9 -r -n -o DEVICE,RESULT,CHANGED '%s'",
+	       save);
+	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
+}
+
+/* stat -J: JSON Lines; stat --textfile: the last sample's metrics. */
+static void test_fleet_stat(void **state)
+{
+	struct res r;
+	const char *line2;
+
+	(void)state;
+	fake_write("proc/diskstats", SDA_STATS);
+	EXPECT(&r, 0, NULL, "",
+	       "stat -J --interval 0.05 --count 2 --saturation 50 sda");
+	assert_true(strncmp(r.out, "{\"time\":\"", 9) == 0);
+	assert_has(r.out, "Z\",\"timestamp\":");
+	assert_has(r.out, ",\"device\":\"sda\",\"sample\":1,\"util\":0.0,");
+	assert_has(r.out, ",\"saturated\":false}\n{\"time\":");
+	line2 = strchr(r.out, '\n') + 1;
+	assert_has(line2, ",\"sample\":2,");
+	assert_string_equal(strchr(line2, '\n'), "\n");
+
+	EXPECT(&r, 0, "", "",
+	       "stat -q --interval 0.05 --count 2 --saturation 50 "
+	       "--textfile '%s' sda",
+	       at_root("io/d.prom"));
+	assert_has(fake_read("io/d.prom"),
+		   "ctl_disk_util_ratio{device=\"sda\"} 0\n");
+	assert_has(fake_read("io/d.prom"),
+		   "ctl_disk_await_seconds{device=\"sda\"} 0\n");
+	assert_has(fake_read("io/d.prom"),
+		   "ctl_disk_queue_size{device=\"sda\"} 0\n");
+	assert_has(fake_read("io/d.prom"),
+		   "ctl_disk_saturated{device=\"sda\"} 0\n");
+	/* Without --saturation there is no rule to hold. */
+	EXPECT(&r, 0, "", "", "stat -q --interval 0.05 --textfile '%s' sda",
+	       at_root("io/d.prom"));
+	assert_null(strstr(fake_read("io/d.prom"), "ctl_disk_saturated"));
+	assert_has(fake_read("io/d.prom"), "ctl_disk_util_ratio");
+}
+
 static void test_version_help(void **state)
 {
 	struct res r;
@@ -1388,6 +1549,9 @@ int main(void)
 		T(test_stat),
 		T(test_stat_vanishes),
 		T(test_stat_interrupted),
+		T(test_fleet_show),
+		T(test_fleet_changed),
+		T(test_fleet_stat),
 		T(test_show_unreadable),
 		T(test_version_help),
 		T(test_bug_set_shorter),
