@@ -499,9 +499,7 @@ void change_columns_help(FILE *f)
  */
 struct ctl_out *changes_out(const struct opts *o)
 {
-	const struct ctl_outfmt *f = &o->cli.fmt;
-
-	if (!f->json && !f->pairs && !f->raw && !f->columns)
+	if (!table_asked(o))
 		return NULL;
 	return cli_table_new(&o->cli, "changes", change_cols,
 			     ARRAY_SIZE(change_cols),

@@ -8,6 +8,43 @@
 
 #include "jcommit.h"
 
+enum { K_TARGET, K_DEVICE, K_RESULT, K_SECONDS };
+
+static const struct ctl_col checkpoint_cols[] = {
+	[K_TARGET] = {"TARGET", 0.2, 0, "mount point"},
+	[K_DEVICE] = {"DEVICE", 0.1, 0, "block device"},
+	[K_RESULT] = {"RESULT", 0.1, 0,
+		      "checkpointed, or accepted (--dry-run)"},
+	[K_SECONDS] = {"SECONDS", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
+		       "how long it took"},
+};
+
+void checkpoint_columns_help(FILE *f)
+{
+	ctl_out_help(checkpoint_cols, ARRAY_SIZE(checkpoint_cols), f);
+}
+
+/* Say that FI was checkpointed in MS: a line, or a row of OUT. */
+static void checkpointed(const struct opts *o, struct ctl_out *out,
+			 const struct ctl_ext4_fs *fi, double ms)
+{
+	struct ctl_row *row;
+
+	if (!out) {
+		report(o, "%s: journal %s in %.3f ms", fi->m.target,
+		       o->cli.dry_run ? "checkpoint accepted (dry run)"
+				      : "checkpointed",
+		       ms);
+		return;
+	}
+	row = cli_table_row(out);
+	ctl_out_set(out, row, K_TARGET, fi->m.target);
+	ctl_out_set(out, row, K_DEVICE, fi->dev[0] ? fi->dev : NULL);
+	ctl_out_set(out, row, K_RESULT,
+		    o->cli.dry_run ? "accepted" : "checkpointed");
+	ctl_out_setf(out, row, K_SECONDS, "%.6f", ms / 1e3);
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -19,6 +56,7 @@ static double now_ms(void)
 int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 		   const struct ctl_strv *targets)
 {
+	struct ctl_out *out = NULL;
 	uint32_t flags = 0;
 	int rc = 0;
 
@@ -28,6 +66,10 @@ int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 		flags |= EXT4_IOC_CHECKPOINT_FLAG_ZEROOUT;
 	if (o->cli.dry_run)
 		flags |= EXT4_IOC_CHECKPOINT_FLAG_DRY_RUN;
+	if (table_asked(o))
+		out = cli_table_new(&o->cli, "checkpoints", checkpoint_cols,
+				    ARRAY_SIZE(checkpoint_cols),
+				    "TARGET,DEVICE,RESULT,SECONDS");
 	for (size_t i = 0; i < targets->n; i++) {
 		struct ctl_ext4_fs fi;
 		int c = resolve(r, targets->v[i], 0, &fi);
@@ -68,16 +110,16 @@ int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 					 fi.m.target, strerror(-err));
 				c = ctl_exit_for(err);
 			} else {
-				report(o, "%s: journal %s in %.3f ms",
-				       fi.m.target,
-				       o->cli.dry_run
-					       ? "checkpoint accepted (dry run)"
-					       : "checkpointed",
-				       ms);
+				checkpointed(o, out, &fi, ms);
 			}
 		}
 		rc = rc > c ? rc : c;
 		ctl_ext4_fs_free(&fi);
+	}
+	if (out) {
+		int err = cli_table_print(&o->cli, out);
+
+		rc = err ? err : rc;
 	}
 	return rc;
 }

@@ -73,7 +73,7 @@ struct change {
 };
 
 /* main.c */
-void usage_error(const char *obj, const char *reason) __attribute__((noreturn));
+int table_asked(const struct opts *o);
 
 /* fs.c: from a target to its file system, with the messages */
 int unsupported(int flags, const char *fmt, ...)
@@ -108,6 +108,8 @@ int changes_report(struct opts *o, struct ctl_out *out, const struct change *ch,
 		   size_t n);
 
 /* set.c, restore.c, checkpoint.c, check.c */
+void checkpoint_columns_help(FILE *f);
+void check_columns_help(FILE *f);
 int cmd_set(struct opts *o, const struct ctl_root *r,
 	    const struct ctl_strv *targets);
 int cmd_restore(struct opts *o, const struct ctl_root *r, const char *file);

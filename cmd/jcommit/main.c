@@ -82,6 +82,21 @@ static void usage(void)
 	fputs("\nColumns of set and restore (with -J, -P, -r or -o):\n",
 	      stdout);
 	change_columns_help(stdout);
+	fputs("\nColumns of checkpoint (with -J, -P, -r or -o):\n", stdout);
+	checkpoint_columns_help(stdout);
+	fputs("\nColumns of check (with -J, -P, -r or -o):\n", stdout);
+	check_columns_help(stdout);
+}
+
+/*
+ * Do set, restore, checkpoint and check print a table instead of their
+ * report lines? When an output option asks for one.
+ */
+int table_asked(const struct opts *o)
+{
+	const struct ctl_outfmt *f = &o->cli.fmt;
+
+	return f->json || f->pairs || f->raw || f->columns;
 }
 
 /* --- options --- */

@@ -255,4 +255,27 @@ json "$WORK/out" "$f['jsize'] == 4 * 1024 * 1024"
 expect_exit 0 "$J" show -r -n --bytes -o JSIZE "$mnt"
 expect_grep '^4194304$' "$WORK/out"
 expect_exit 2 "$J" set --commit 5 -b "$mnt"
+
+# --- check and checkpoint: a row per file system with -J ---
+expect_exit 1 "$J" check --max-commit 26 -J "$mnt" "$WORK/fc"
+c='d["filesystems"]'
+json "$WORK/out" "[r['target'] for r in $c] == ['$mnt', '$WORK/fc']" \
+	"[r['commit'] for r in $c] == [27, 25]" \
+	"[r['pass'] for r in $c] == [False, True]" \
+	"$c[0]['problems'] == 'commit=27 above --max-commit 26'" \
+	"$c[1]['problems'] is None and $c[0]['data'] == 'ordered'"
+expect_exit 1 "$J" check --max-commit 26 --require nosuid,noexec -J "$mnt"
+json "$WORK/out" "$c[0]['problems'] == 'commit=27 above --max-commit 26; nosuid missing (required); noexec missing (required)'"
+# The lines stay as they were without an output option.
+expect_exit 1 "$J" check --max-commit 26 "$mnt" "$WORK/fc"
+expect_grep "^$mnt: commit=27 above --max-commit 26\$" "$WORK/out"
+[ "$(wc -l <"$WORK/out")" = 1 ] || fail "check lines: $(cat "$WORK/out")"
+expect_exit 0 "$J" check --max-commit 26 -q -J "$WORK/fc"
+[ -s "$WORK/out" ] && fail "check -q -J printed: $(cat "$WORK/out")"
+expect_exit 0 "$J" checkpoint -J "$mnt"
+k='d["checkpoints"][0]'
+json "$WORK/out" "$k['target'] == '$mnt' and $k['result'] == 'checkpointed'" \
+	"type($k['seconds']) in (int, float) and $k['seconds'] >= 0"
+expect_exit 0 "$J" checkpoint --dry-run -J "$mnt"
+json "$WORK/out" "$k['result'] == 'accepted'"
 echo PASS
