@@ -12,19 +12,8 @@ need_tool P preflight
 
 # The image on a tmpfs of our own (TMP): the loop's backing file has no
 # queue.
-MNT=$WORK/mnt
-ext4_loop "$MNT" 128m 64M nosuid,nodev,noexec
+preflight_env
 TMP=$T
-LOOP=${DEV#/dev/}
-# A loop queue outlives its device: another user may have left this one at
-# any depth. Start from the kernel's default for "none" (the hardware
-# depth, 128 on loop) and put back what we found.
-SYSQ=/sys/block/$LOOP/queue
-keep_queue "$LOOP"
-echo none >"$SYSQ/scheduler" && echo 128 >"$SYSQ/nr_requests" ||
-	fail "cannot set $LOOP to none/128"
-FILE=$MNT/data.bin
-head -c 1M /dev/zero >"$FILE" || fail "write $FILE"
 
 # Checks of the host outside this test's control are neutralised, so the
 # exit status depends on what the test sets up.

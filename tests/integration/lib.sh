@@ -207,6 +207,23 @@ kname() { basename "$(readlink -f "$1")"; }
 # or a kernel name) as the kernel has it, in /proc/fs/ext4.
 live() { sed -n "s/^$2=//p" "/proc/fs/ext4/$(kname "$1")/options"; }
 
+# preflight_env: the preflight tests' target, FILE=$WORK/mnt/data.bin
+# (1 MiB) on ext4 (nosuid,nodev,noexec: MNT) over a loop device (ext4_loop)
+# whose queue (LOOP, SYSQ) starts from the kernel's default for "none",
+# the hardware depth of 128: another user may have left it at any depth.
+# What it was is put back at exit (keep_queue).
+preflight_env() {
+	MNT=$WORK/mnt
+	ext4_loop "$MNT" 128m 64M nosuid,nodev,noexec
+	LOOP=${DEV#/dev/}
+	SYSQ=/sys/block/$LOOP/queue
+	keep_queue "$LOOP"
+	echo none >"$SYSQ/scheduler" && echo 128 >"$SYSQ/nr_requests" ||
+		fail "cannot set $LOOP to none/128"
+	FILE=$MNT/data.bin
+	head -c 1M /dev/zero >"$FILE" || fail "write $FILE"
+}
+
 # thin_ext4 DIR MNT: ext4 without a journal on a loop device (TDEV) over a
 # 400 MiB image on a 256 MiB tmpfs at DIR, mounted on MNT: a device whose
 # writes fail once thin_shrink has left it little room.
