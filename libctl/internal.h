@@ -40,6 +40,24 @@ int ctl_file_regular_or_close(int fd);
  */
 int ctl_blkid_evaluate(const char *tag, char *buf, size_t len);
 
+struct ctl_root;
+
+/*
+ * libkmod (libctl/kmod.c, loaded on first use): load the module for
+ * scheduler SCHED through the alias "<sched>-iosched". Returns 0, -ENOENT
+ * when there is no such module (or no module tree), -ENOTSUP when libkmod
+ * is missing or the root is not the host, or -errno.
+ */
+int ctl_kmod_load_sched(const struct ctl_root *r, const char *sched);
+
+/*
+ * libkmod, lookup only (a dry run): whether the alias "<sched>-iosched"
+ * names a module, without loading anything. Returns 0 when it does, the
+ * same errors as ctl_kmod_load_sched() otherwise (-ENOENT: no such module
+ * or no module tree).
+ */
+int ctl_kmod_find_sched(const struct ctl_root *r, const char *sched);
+
 /* Negative errno of the last failed libc call, never 0. */
 static inline int neg_errno(void)
 {

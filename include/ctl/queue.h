@@ -186,22 +186,6 @@ int ctl_queue_outcome(struct ctl_queue_change *c, enum ctl_queue_result res,
 		      int err, const char *fmt, ...) _printf_(4, 5);
 
 /*
- * libkmod (loaded on first use): load the module for scheduler SCHED
- * through the alias "<sched>-iosched". Returns 0, -ENOENT when there is no
- * such module (or no module tree), -ENOTSUP when libkmod is missing or the
- * root is not the host, or -errno.
- */
-int ctl_kmod_load_sched(const struct ctl_root *r, const char *sched);
-
-/*
- * libkmod, lookup only (a dry run): whether the alias "<sched>-iosched"
- * names a module, without loading anything. Returns 0 when it does, the
- * same errors as ctl_kmod_load_sched() otherwise (-ENOENT: no such module
- * or no module tree).
- */
-int ctl_kmod_find_sched(const struct ctl_root *r, const char *sched);
-
-/*
  * Make sure SCHED is registered on Q: when it is not, try to load its
  * module (ctl_kmod_load_sched) and re-read Q. With DRY_RUN nothing is
  * loaded: the module is only looked up (ctl_kmod_find_sched), and when it

@@ -26,6 +26,7 @@
 #include "ctl/queue.h"
 #include "ctl/root.h"
 #include "fake.h"
+#include "libctl/internal.h" /* ctl_kmod_*, the wrapped libkmod */
 #include "../fixtures/qdepth/tree.h"
 
 #define SDA_Q "sys/block/sda/queue"
