@@ -69,7 +69,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 TEST_HDRS := $(wildcard tests/unit/*.h tests/fixtures/*/*.h)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 BINS := $(addprefix $(B)/,$(TOOLS))
-IT_TESTS := $(sort $(filter-out tests/integration/lib.sh,\
+IT_TESTS := $(sort $(filter-out tests/integration/lib%.sh,\
 	$(wildcard tests/integration/*.sh)))
 
 .PHONY: all check unit integration asan install uninstall lint deps clean \
