@@ -293,9 +293,10 @@ static void join_opts(const char *vfs, const char *fs, char *out, size_t len)
 }
 
 /*
- * 1 when host path P is on the mount ID of the file system whose files
- * have st_dev DEV; a path on that file system whose mount cannot be found
- * counts as on it (the safe answer). 0 when not, or -ENOMEM.
+ * 1 when path P (as R's user means it: inside a system root) is on the
+ * mount ID of the file system whose files have st_dev DEV; a path on that
+ * file system whose mount cannot be found counts as on it (the safe
+ * answer). 0 when not, or -ENOMEM.
  */
 static int on_mount(const struct ctl_root *r, const char *p, dev_t dev, int id)
 {
@@ -303,7 +304,7 @@ static int on_mount(const struct ctl_root *r, const char *p, dev_t dev, int id)
 	struct stat st;
 	int err;
 
-	if (stat(p, &st) < 0 || st.st_dev != dev)
+	if (ctl_root_path_stat(r, p, &st, 0) < 0 || st.st_dev != dev)
 		return 0;
 	err = ctl_mount_by_path(r, p, &m);
 	if (err == -ENOMEM)
@@ -355,41 +356,64 @@ static int running_code(const struct ctl_root *r, dev_t dev, int id, char *why,
 }
 
 /*
+ * The first system directory, each PREFIX (PL bytes) + its path, that is
+ * on mount ID, into WHY: 1 found, 0 not, -ENOMEM.
+ */
+static int dirs_reason(const struct ctl_root *r, const char *prefix, int pl,
+		       dev_t dev, int id, char *why, size_t len)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
+		const char *d = system_dirs[i];
+		char p[PATH_MAX];
+		int err;
+
+		snprintf(p, sizeof(p), "%.*s%s", pl, prefix,
+			 pl && strcmp(d, "/") == 0 ? "" : d);
+		err = on_mount(r, p, dev, id);
+		if (err) {
+			/* cut to fit, as every report cell is */
+			if (err > 0)
+				snprintf(why, len, "%.*s", (int)(len - 1), p);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/*
  * Why the mount ID of the file system DEV holds the running system, into
- * WHY ("" if nothing does): the sysroot's system directories, the host's,
- * then the code this process runs.
+ * WHY ("" if nothing does): the sysroot's system directories, this
+ * process's, then the code it runs. A system root (--sysroot in a
+ * container) has its directories inside it and its own mount table; this
+ * process's own ("/" and its code: the container's) are looked up in this
+ * process's namespace, where only the very same mount has that ID. A test
+ * tree stands in for /proc and /sys only: its directories are under it.
  */
 static int system_reason(const struct ctl_root *r, dev_t dev, int id, char *why,
 			 size_t len)
 {
 	const char *root = ctl_root_dir(r);
-	size_t rl = strlen(root);
+	struct ctl_root *self = NULL;
+	const struct ctl_root *own = r;
+	int rl = (int)strlen(root), err = 0;
 
 	why[0] = '\0';
 	while (rl > 1 && root[rl - 1] == '/')
 		rl--;
-	for (int host = ctl_root_is_host(r); host < 2; host++) {
-		for (size_t i = 0; i < ARRAY_SIZE(system_dirs); i++) {
-			const char *d = system_dirs[i];
-			char p[PATH_MAX];
-			int err;
-
-			if (host)
-				snprintf(p, sizeof(p), "%s", d);
-			else
-				snprintf(p, sizeof(p), "%.*s%s", (int)rl, root,
-					 strcmp(d, "/") ? d : "");
-			err = on_mount(r, p, dev, id);
-			if (err < 0)
-				return err;
-			if (err) {
-				/* cut to fit, as every report cell is */
-				snprintf(why, len, "%.*s", (int)(len - 1), p);
-				return 0;
-			}
-		}
+	if (ctl_root_paths_inside(r)) {
+		err = dirs_reason(r, "", 0, dev, id, why, len);
+		if (err == 0)
+			err = ctl_root_open(NULL, &self);
+		own = self;
+	} else if (!ctl_root_is_host(r)) {
+		err = dirs_reason(r, root, rl, dev, id, why, len);
 	}
-	return running_code(r, dev, id, why, len);
+	if (err == 0)
+		err = dirs_reason(own, "", 0, dev, id, why, len);
+	if (err == 0)
+		err = running_code(own, dev, id, why, len);
+	ctl_root_free(self);
+	return err < 0 ? err : 0;
 }
 
 int ctl_preflight_measure_mount(const struct ctl_root *r,

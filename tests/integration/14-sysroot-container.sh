@@ -113,4 +113,35 @@ HOSTWORK=$WORK TOP=$TOP N=$N MAJMIN=$MAJMIN UUID=$UUID LABEL=$LABEL P=$P \
 	bash "$WORK/container.sh" || fail "the container's checks failed"
 # B's mount over P never reached A.
 [ "$(cat "$P/file")" = host ] || fail "B's tmpfs reached the host"
+
+# --- A's /boot, a system directory, on the ext4 too (a bind of P: the
+# same st_dev, another mount). preflight --sysroot host/ judges a mount
+# that holds the running system by host/'s /, /usr, /boot...: the mount
+# row's remount hint keeps nosuid,noexec off A's /boot and says why,
+# and P (another mount of the same file system) gets the plain hint.
+[ -d /boot ] || { echo "no /boot: system directory case not run" >&2; exit 0; }
+mountat "$P" /boot bind
+cat >"$WORK/system.sh" <<'SYS'
+. "$TOP/tests/integration/lib.sh"
+cd "$HOSTWORK" || fail "cd $HOSTWORK"
+mkdir -p host
+mount --rbind / host || fail "rbind / host"
+# The container's own /boot is not the host's.
+mount -t tmpfs -o size=1m tmpfs /boot || fail "tmpfs over /boot"
+for t in boot:/boot/file data:"$P/file"; do
+	"$PF" --sysroot host/ -P -o CHECK,HINT "${t#*:}" >"$WORK/out" 2>"$WORK/err"
+	[ $? -le 1 ] || { cat "$WORK/err" >&2; fail "preflight --sysroot ${t#*:} failed"; }
+	grep '^CHECK="mount"' "$WORK/out" >"$WORK/mount.${t%%:*}" ||
+		fail "preflight --sysroot ${t#*:}: no mount row: $(cat "$WORK/out")"
+done
+expect_grep 'but not on /boot: it holds the running system \(/boot\)' "$WORK/mount.boot"
+expect_grep "mount -o remount,nosuid,noexec $P\"" "$WORK/mount.data"
+grep -q 'running system' "$WORK/mount.data" &&
+	fail "P holds no system directory: $(cat "$WORK/mount.data")"
+umount /boot || fail "umount B's /boot"
+umount -R host || umount -lR host
+exit 0
+SYS
+HOSTWORK=$WORK TOP=$TOP P=$P PF=$PF unshare -m --propagation private \
+	bash "$WORK/system.sh" || fail "the container's system checks failed"
 exit 0
