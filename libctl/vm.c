@@ -520,6 +520,169 @@ int ctl_vm_persist(const struct ctl_root *r, unsigned int val)
 	return write_survivor(r, CTL_VM_PERSIST_FILE, buf, strlen(buf), true);
 }
 
+int ctl_vm_dropin_get(const struct ctl_root *r, int *val)
+{
+	struct ctl_sysctl_hit *hits = NULL;
+	struct stat st;
+	size_t n = 0;
+	uint64_t v;
+	int err;
+
+	*val = CTL_VM_SAVE_NONE;
+	err = ctl_root_stat(r, CTL_VM_PERSIST_FILE, &st);
+	if (err == -ENOENT)
+		return 0;
+	if (err < 0)
+		return err;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
+	err = scan_file(r, CTL_VM_PERSIST_FILE, "vm.swappiness", NULL, NULL,
+			&hits, &n);
+	/* The last assignment wins, as in sysctl --system. */
+	if (!err && (!n || ctl_parse_range(hits[n - 1].value, 0, 1000, &v) < 0))
+		err = -ENOMSG;
+	else if (!err)
+		*val = (int)v;
+	free(hits);
+	return err;
+}
+
+int ctl_vm_unpersist(const struct ctl_root *r)
+{
+	const char *name;
+	_cleanup_close_ int dfd =
+		open_dir_of(r, CTL_VM_PERSIST_FILE, &name, false);
+
+	if (dfd == -ENOENT)
+		return 0;
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, name, 0) < 0)
+		return errno == ENOENT ? 0 : neg_errno();
+	return ctl_file_fsync_dirat(dfd);
+}
+
+/* Save file of set --save. */
+#define SAVE_MAGIC "# swapadj save file v1\n"
+
+int ctl_vm_save_format(const struct ctl_vm_save *s, char *buf, size_t len)
+{
+	unsigned int records = 0;
+	int n, off;
+
+	off = ctl_fmt(buf, len, "%s# undo with: swapadj restore FILE\n",
+		      SAVE_MAGIC);
+	if (off < 0)
+		return -ENOSPC;
+	if (s->swappiness >= 0) {
+		n = ctl_fmt(buf + off, len - (size_t)off, "swappiness %d\n",
+			    s->swappiness);
+		if (n < 0)
+			return -ENOSPC;
+		off += n;
+		records++;
+	}
+	if (s->swappiness >= 0 && s->dropin != CTL_VM_SAVE_UNSET) {
+		n = s->dropin == CTL_VM_SAVE_NONE
+			    ? ctl_fmt(buf + off, len - (size_t)off,
+				      "dropin none\n")
+			    : ctl_fmt(buf + off, len - (size_t)off,
+				      "dropin %d\n", s->dropin);
+		if (n < 0)
+			return -ENOSPC;
+		off += n;
+		records++;
+	}
+	return ctl_seal_append(buf, len, (size_t)off, records);
+}
+
+/*
+ * "N" of a record, 0 to 1000 (the state file's bound), into *VAL; with
+ * NONE_OK, "none" is CTL_VM_SAVE_NONE.
+ */
+static int save_value(const char *s, bool none_ok, int *val)
+{
+	uint64_t v;
+
+	if (none_ok && strcmp(s, "none") == 0) {
+		*val = CTL_VM_SAVE_NONE;
+		return 0;
+	}
+	if (ctl_parse_range(s, 0, 1000, &v) < 0)
+		return -ENOMSG;
+	*val = (int)v;
+	return 0;
+}
+
+int ctl_vm_save_parse(char *buf, size_t len, struct ctl_vm_save *s)
+{
+	struct ctl_vm_save v = {CTL_VM_SAVE_UNSET, CTL_VM_SAVE_UNSET};
+	unsigned int records, cnt = 0;
+	char *line, *next;
+	size_t body;
+	int err;
+
+	*s = v;
+	/* Cut inside the first line: a cut save file, not another file. */
+	if (len < strlen(SAVE_MAGIC) && memcmp(buf, SAVE_MAGIC, len) == 0)
+		return -EBADMSG;
+	if (strncmp(buf, SAVE_MAGIC, strlen(SAVE_MAGIC)) != 0)
+		return -ENOMSG;
+	if (ctl_seal_check(buf, len, &body, &records) < 0)
+		return -EBADMSG;
+	buf[body] = '\0';
+	for (line = buf; *line; line = next) {
+		next = strchr(line, '\n');
+		if (!next)
+			return -EBADMSG; /* the body ends with a newline */
+		*next++ = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		if (++cnt > records)
+			return -EBADMSG;
+		if (strncmp(line, "swappiness ", 11) == 0 &&
+		    v.swappiness == CTL_VM_SAVE_UNSET)
+			err = save_value(line + 11, false, &v.swappiness);
+		else if (strncmp(line, "dropin ", 7) == 0 &&
+			 v.dropin == CTL_VM_SAVE_UNSET)
+			err = save_value(line + 7, true, &v.dropin);
+		else
+			err = -ENOMSG;
+		if (err < 0)
+			return err;
+	}
+	if (cnt != records)
+		return -EBADMSG;
+	/* The drop-in is put back with the value, never alone. */
+	if (v.dropin != CTL_VM_SAVE_UNSET && v.swappiness == CTL_VM_SAVE_UNSET)
+		return -ENOMSG;
+	*s = v;
+	return 0;
+}
+
+int ctl_vm_save_write(const char *path, const struct ctl_vm_save *s)
+{
+	char buf[256];
+	int n = ctl_vm_save_format(s, buf, sizeof(buf));
+
+	if (n < 0)
+		return n;
+	return ctl_file_write_atomic(path, buf, (size_t)n, 0600);
+}
+
+int ctl_vm_save_read(const char *path, struct ctl_vm_save *s)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int err;
+
+	s->swappiness = s->dropin = CTL_VM_SAVE_UNSET;
+	err = ctl_file_read_input(AT_FDCWD, path, CTL_VM_SAVE_SIZE, &buf, &len);
+	if (err < 0)
+		return err;
+	return ctl_vm_save_parse(buf, len, s);
+}
+
 int ctl_vm_auto_compute(const struct ctl_vm_auto_in *in,
 			struct ctl_vm_auto *out)
 {

@@ -141,6 +141,63 @@ int ctl_vm_sysctl_scan(const struct ctl_root *r, const char *key,
  */
 int ctl_vm_persist(const struct ctl_root *r, unsigned int val);
 
+/*
+ * What the drop-in sets: its value, or -ENOMSG when the file is there but
+ * assigns vm.swappiness no number (edited by hand). *VAL is
+ * CTL_VM_SAVE_NONE when there is no drop-in. Returns 0 or -errno
+ * (-CTL_ENOTREG, -EISDIR for a file that is none).
+ */
+int ctl_vm_dropin_get(const struct ctl_root *r, int *val);
+
+/*
+ * Remove CTL_VM_PERSIST_FILE and fsync its directory (restore of a save
+ * file made when there was none). Returns 0 (also when it is absent) or
+ * -errno.
+ */
+int ctl_vm_unpersist(const struct ctl_root *r);
+
+/*
+ * The save file of `set --save FILE`: the value vm.swappiness had before
+ * the change and, with --persist, what the drop-in held, for `restore
+ * FILE`. The lines
+ *   # swapadj save file v1
+ *   swappiness N
+ *   dropin none|N            (only with --persist)
+ * then the seal of include/ctl/file.h counting the records (the lines
+ * not starting with '#'). Written with ctl_file_write_atomic(), mode 0600.
+ */
+#define CTL_VM_SAVE_NONE (-1) /* dropin: there was no drop-in file */
+#define CTL_VM_SAVE_UNSET (-2) /* not recorded */
+#define CTL_VM_SAVE_SIZE 4096 /* larger: not a swapadj save file */
+
+struct ctl_vm_save {
+	int swappiness; /* CTL_VM_SAVE_UNSET: no records */
+	int dropin; /* value, CTL_VM_SAVE_NONE, or CTL_VM_SAVE_UNSET */
+};
+
+/* S as a sealed save file into BUF. Returns the length or -ENOSPC. */
+int ctl_vm_save_format(const struct ctl_vm_save *s, char *buf, size_t len);
+
+/*
+ * Parse the LEN bytes of BUF (NUL-terminated; changed) into S, all or
+ * nothing. Returns 0; -EBADMSG when the seal is missing, cut, wrong or
+ * counts other records (a file cut anywhere, even in its first line);
+ * -ENOMSG for a file that is not a swapadj save file (another first line,
+ * a record that does not parse, one given twice, a value above 1000). A
+ * sealed file with no records gives S->swappiness CTL_VM_SAVE_UNSET.
+ */
+int ctl_vm_save_parse(char *buf, size_t len, struct ctl_vm_save *s);
+
+/* Write S to PATH (the caller's path, not under a root). 0 or -errno. */
+int ctl_vm_save_write(const char *path, const struct ctl_vm_save *s);
+
+/*
+ * Read PATH (ctl_file_read_input: a FIFO cannot block; -EFBIG above
+ * CTL_VM_SAVE_SIZE) and parse it. Returns 0, the errors of
+ * ctl_vm_save_parse(), -EISDIR, -CTL_ENOTREG, -EFBIG or -errno.
+ */
+int ctl_vm_save_read(const char *path, struct ctl_vm_save *s);
+
 /* Inputs of the adaptive rule. */
 struct ctl_vm_auto_in {
 	uint64_t total; /* MemTotal, KiB */

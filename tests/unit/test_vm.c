@@ -821,6 +821,163 @@ static void test_state_empty_sealed(void **state)
 	assert_null(fake_read("run/swapadj.state"));
 }
 
+/* The save file of set --save: what it says, sealed, refused when not whole. */
+static void test_save_format(void **state)
+{
+	struct ctl_vm_save s = {60, CTL_VM_SAVE_UNSET}, t;
+	char buf[256], cut[256], path[1536];
+	int n;
+
+	(void)state;
+	n = ctl_vm_save_format(&s, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(strncmp(buf,
+				 "# swapadj save file v1\n"
+				 "# undo with: swapadj restore FILE\n"
+				 "swappiness 60\n# end records=1 crc32c=",
+				 83),
+			 0);
+	assert_int_equal(ctl_vm_save_parse(buf, (size_t)n, &t), 0);
+	assert_int_equal(t.swappiness, 60);
+	assert_int_equal(t.dropin, CTL_VM_SAVE_UNSET);
+	/* With --persist: the drop-in's value, or that there was none. */
+	s.dropin = CTL_VM_SAVE_NONE;
+	n = ctl_vm_save_format(&s, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nswappiness 60\ndropin none\n# end "
+				    "records=2 "));
+	assert_int_equal(ctl_vm_save_parse(buf, (size_t)n, &t), 0);
+	assert_int_equal(t.swappiness, 60);
+	assert_int_equal(t.dropin, CTL_VM_SAVE_NONE);
+	s = (struct ctl_vm_save){0, 200};
+	n = ctl_vm_save_format(&s, buf, sizeof(buf));
+	assert_int_equal(ctl_vm_save_parse(buf, (size_t)n, &t), 0);
+	assert_int_equal(t.swappiness, 0);
+	assert_int_equal(t.dropin, 200);
+	/* Cut anywhere, even inside the first line: -EBADMSG. (Parsing
+	 * changed BUF: made again.) */
+	n = ctl_vm_save_format(&s, buf, sizeof(buf));
+	for (int len = 0; len < n; len++) {
+		memcpy(cut, buf, (size_t)len);
+		cut[len] = '\0';
+		assert_int_equal(ctl_vm_save_parse(cut, (size_t)len, &t),
+				 -EBADMSG);
+		assert_int_equal(t.swappiness, CTL_VM_SAVE_UNSET);
+	}
+	/* A record edited under the seal. */
+	n = ctl_vm_save_format(&s, buf, sizeof(buf));
+	strstr(buf, "swappiness 0")[11] = '5';
+	assert_int_equal(ctl_vm_save_parse(buf, (size_t)n, &t), -EBADMSG);
+	/* Too small a buffer. */
+	assert_int_equal(ctl_vm_save_format(&s, buf, 40), -ENOSPC);
+	/* Sealed, no records: parsed, nothing to restore. */
+	s = (struct ctl_vm_save){CTL_VM_SAVE_UNSET, CTL_VM_SAVE_UNSET};
+	n = ctl_vm_save_format(&s, buf, sizeof(buf));
+	assert_int_equal(ctl_vm_save_parse(buf, (size_t)n, &t), 0);
+	assert_int_equal(t.swappiness, CTL_VM_SAVE_UNSET);
+	/* Write and read back: mode 0600, no temporary file left. */
+	s = (struct ctl_vm_save){35, 10};
+	snprintf(path, sizeof(path), "%s/run/x.save", fake_root);
+	assert_int_equal(ctl_vm_save_write(path, &s), 0);
+	assert_int_equal(ctl_vm_save_read(path, &t), 0);
+	assert_int_equal(t.swappiness, 35);
+	assert_int_equal(t.dropin, 10);
+	{
+		struct stat st;
+
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, 0600);
+	}
+	snprintf(path, sizeof(path), "%s/none/x.save", fake_root);
+	assert_int_equal(ctl_vm_save_write(path, &s), -ENOENT);
+}
+
+/* Sealed files that are no save file, and inputs that are no file. */
+static void test_save_refused(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned int records;
+	} bad[] = {
+		{"vm.swappiness = 5\n", 1},
+		{"# swapadj save file v2\nswappiness 5\n", 1},
+		{"# swapadj save file v1\nswappiness x\n", 1},
+		{"# swapadj save file v1\nswappiness 1001\n", 1},
+		{"# swapadj save file v1\nswappiness -1\n", 1},
+		{"# swapadj save file v1\nswappiness 5 \n", 1},
+		{"# swapadj save file v1\nswappiness 5\nswappiness 6\n", 2},
+		{"# swapadj save file v1\nswappiness 5\ndropin 1\ndropin 2\n",
+		 3},
+		{"# swapadj save file v1\nswappiness 5\ndropin some\n", 2},
+		{"# swapadj save file v1\ndropin none\n", 1},
+		{"# swapadj save file v1\noriginal 5\n", 1},
+	};
+	struct ctl_vm_save t;
+	char buf[256], path[1536];
+	int n;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		n = snprintf(buf, sizeof(buf), "%s", bad[i].text);
+		n = ctl_seal_append(buf, sizeof(buf), (size_t)n,
+				    bad[i].records);
+		assert_true(n > 0);
+		assert_int_equal(ctl_vm_save_parse(buf, (size_t)n, &t),
+				 -ENOMSG);
+		assert_int_equal(t.swappiness, CTL_VM_SAVE_UNSET);
+	}
+	/* The seal counts other records than the file has. */
+	n = snprintf(buf, sizeof(buf),
+		     "# swapadj save file v1\nswappiness 5\n");
+	n = ctl_seal_append(buf, sizeof(buf), (size_t)n, 2);
+	assert_int_equal(ctl_vm_save_parse(buf, (size_t)n, &t), -EBADMSG);
+	/* Unsealed. */
+	n = snprintf(buf, sizeof(buf),
+		     "# swapadj save file v1\nswappiness 5\n");
+	assert_int_equal(ctl_vm_save_parse(buf, (size_t)n, &t), -EBADMSG);
+	/* A FIFO cannot block; a directory, a large file, no file. */
+	snprintf(path, sizeof(path), "%s/run/fifo", fake_root);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(ctl_vm_save_read(path, &t), -CTL_ENOTREG);
+	alarm(0);
+	snprintf(path, sizeof(path), "%s/run", fake_root);
+	assert_int_equal(ctl_vm_save_read(path, &t), -EISDIR);
+	fake_write("run/big", "%0*d\n", CTL_VM_SAVE_SIZE, 0);
+	snprintf(path, sizeof(path), "%s/run/big", fake_root);
+	assert_int_equal(ctl_vm_save_read(path, &t), -EFBIG);
+	snprintf(path, sizeof(path), "%s/run/none", fake_root);
+	assert_int_equal(ctl_vm_save_read(path, &t), -ENOENT);
+}
+
+/* What the drop-in holds, and its removal. */
+static void test_dropin(void **state)
+{
+	int v = 0;
+
+	(void)state;
+	assert_int_equal(ctl_vm_dropin_get(root, &v), 0);
+	assert_int_equal(v, CTL_VM_SAVE_NONE);
+	assert_int_equal(ctl_vm_unpersist(root), 0); /* none: fine */
+	fake_mkdir("etc");
+	assert_int_equal(ctl_vm_persist(root, 25), 0);
+	assert_int_equal(ctl_vm_dropin_get(root, &v), 0);
+	assert_int_equal(v, 25);
+	fake_write("etc/sysctl.d/90-swapadj.conf",
+		   "vm.swappiness = 5\nvm/swappiness=7\n");
+	assert_int_equal(ctl_vm_dropin_get(root, &v), 0);
+	assert_int_equal(v, 7);
+	fake_write("etc/sysctl.d/90-swapadj.conf", "# by hand\n");
+	assert_int_equal(ctl_vm_dropin_get(root, &v), -ENOMSG);
+	fake_write("etc/sysctl.d/90-swapadj.conf", "vm.swappiness = lots\n");
+	assert_int_equal(ctl_vm_dropin_get(root, &v), -ENOMSG);
+	assert_int_equal(ctl_vm_unpersist(root), 0);
+	assert_null(fake_read("etc/sysctl.d/90-swapadj.conf"));
+	assert_int_equal(ctl_vm_dropin_get(root, &v), 0);
+	assert_int_equal(v, CTL_VM_SAVE_NONE);
+	fake_mkdir("etc/sysctl.d/90-swapadj.conf");
+	assert_int_equal(ctl_vm_dropin_get(root, &v), -EISDIR);
+}
+
 static void test_pid_start(void **state)
 {
 	uint64_t start = 0;
@@ -881,6 +1038,9 @@ int main(void)
 		T(test_state_cut),
 		T(test_state_not_regular),
 		T(test_state_empty_sealed),
+		T(test_save_format),
+		T(test_save_refused),
+		T(test_dropin),
 		T(test_pid_start),
 	};
 
