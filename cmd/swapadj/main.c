@@ -34,6 +34,7 @@ enum {
 	OPT_SWAPPINESS,
 	OPT_MEMORY_MAX,
 	OPT_SWAP_MAX,
+	OPT_SAVE,
 };
 
 bool journal_out;
@@ -41,11 +42,11 @@ bool journal_out;
 static void usage(void)
 {
 	fputs("usage: swapadj [show] [-b] [--textfile FILE] [options]\n"
-	      "       swapadj set N [--persist] [--dry-run] [--exit-changed N]\n"
+	      "       swapadj set N [--persist] [--save FILE] [--dry-run] [--exit-changed N]\n"
 	      "       swapadj auto [--once] [--interval SEC] [--min N] [--max N] [--dry-run]\n"
 	      "       swapadj run [--swappiness N] [--memory-max SIZE] [--swap-max SIZE]\n"
 	      "                   [--dry-run] -- COMMAND [ARG...]\n"
-	      "       swapadj restore [--dry-run] [--exit-changed N]\n"
+	      "       swapadj restore [--dry-run] [--exit-changed N] [FILE]\n"
 	      "       swapadj check [--max N] [--min N] [--min-available PCT]\n"
 	      "\n"
 	      "Common options:\n" CTL_CLI_HELP_OUTPUT CTL_CLI_HELP_BYTES
@@ -142,6 +143,7 @@ static const struct {
 	{{"swappiness", required_argument, NULL, OPT_SWAPPINESS}, "run"},
 	{{"memory-max", required_argument, NULL, OPT_MEMORY_MAX}, "run"},
 	{{"swap-max", required_argument, NULL, OPT_SWAP_MAX}, "run"},
+	{{"save", required_argument, NULL, OPT_SAVE}, "set"},
 };
 
 /*
@@ -185,11 +187,14 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 	while ((c = cli_getopt(argc, argv, shortopts(sub), longopts)) != -1) {
 		if (cli_common_opt(&o->cli, c, optarg, usage))
 			continue;
-		if (c >= OPT_PERSIST && c <= OPT_SWAP_MAX)
+		if (c >= OPT_PERSIST && c <= OPT_SAVE)
 			o->given |= 1u << (c - OPT_PERSIST);
 		switch (c) {
 		case OPT_PERSIST:
 			o->persist = 1;
+			break;
+		case OPT_SAVE:
+			o->save = optarg;
 			break;
 		case OPT_ONCE:
 			o->once = 1;
@@ -327,7 +332,7 @@ int main(int argc, char **argv)
 	else if (strcmp(sub, "run") == 0)
 		rc = cmd_run(&o, argc - optind, argv + optind);
 	else if (strcmp(sub, "restore") == 0)
-		rc = cmd_restore(&o, argc - optind);
+		rc = cmd_restore(&o, argc - optind, argv + optind);
 	else if (strcmp(sub, "auto") == 0)
 		rc = cmd_auto(&o, argc - optind);
 	else if (argc - optind)

@@ -6,9 +6,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -20,8 +23,9 @@
 enum { C_FILE = C_CHANGE + 1, C_RESULT, C_CHANGED };
 static const struct ctl_col set_cols[] = {
 	CHANGE_COLS("vm.swappiness after (read back), or planned"),
-	[C_FILE] = {"FILE", 0.3, 0,
-		    "drop-in written (set --persist), state file restored from"},
+	[C_FILE] =
+		{"FILE", 0.3, 0,
+		 "drop-in written (--persist) or put back, or the file restored from"},
 	[C_RESULT] = {"RESULT", 0.1, 0,
 		      "applied, unchanged, or planned (--dry-run)"},
 	[C_CHANGED] = {"CHANGED", 1, CTL_COL_BOOL,
@@ -157,13 +161,121 @@ static bool dropin_holds(const struct ctl_sysctl_hit *hits, size_t n,
 	return same;
 }
 
+/* Put the drop-in as VAL says (CTL_VM_SAVE_NONE: remove it). 0 or -errno. */
+static int dropin_put(const struct opts *o, int val)
+{
+	return val == CTL_VM_SAVE_NONE
+		       ? ctl_vm_unpersist(o->root)
+		       : ctl_vm_persist(o->root, (unsigned int)val);
+}
+
+/* --save FILE cannot be written: said, exit 3. */
+static int save_fail(const char *path, int err)
+{
+	if (err == -ENOMSG)
+		cli_say(LOG_ERR,
+			"%s: cannot write save file: exists and is not a swapadj save file; refusing to replace it (remove it or name another file)",
+			path);
+	else
+		cli_say(LOG_ERR, "%s: cannot write save file: %s%s", path,
+			ctl_file_strerror(-err),
+			err == -ENOENT ? " (does the directory exist?)" : "");
+	return CTL_EXIT_FAIL;
+}
+
+/*
+ * Whether --save PATH can be written, asked before anything is changed:
+ * a change that cannot be undone is not made. A FIFO or directory is
+ * refused (rename(2) would replace the one, fail late on the other), so
+ * is a file that is not a swapadj save file (never replaced by mistake);
+ * one cut short is ours to replace. *EXISTS: PATH is such a file.
+ * Returns 0 or -errno (-ENOMSG: another file).
+ */
+static int save_check(const char *path, bool *exists)
+{
+	struct ctl_vm_save prev;
+	char dir[PATH_MAX];
+	struct stat st;
+	int err;
+
+	*exists = false;
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
+		err = ctl_vm_save_read(path, &prev);
+		if (err == -ENOMSG || err == -EFBIG)
+			return -ENOMSG;
+		if (err < 0 && err != -EBADMSG)
+			return err;
+		*exists = true;
+	} else if (errno != ENOENT) {
+		return -errno;
+	}
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	return access(dirname(dir), W_OK) < 0 ? -errno : 0;
+}
+
+/*
+ * Before the change: what --save records (REC: the value OLD, and with
+ * --persist what the drop-in holds) and whether it can be written.
+ * Returns 0 or the exit status of the refusal.
+ */
+static int save_prepare(const struct opts *o, unsigned int old,
+			struct ctl_vm_save *rec, bool *exists)
+{
+	int err;
+
+	*rec = (struct ctl_vm_save){(int)old, CTL_VM_SAVE_UNSET};
+	if (o->persist) {
+		err = ctl_vm_dropin_get(o->root, &rec->dropin);
+		if (err == -ENOMSG) {
+			cli_say(LOG_ERR,
+				"%s: cannot write save file: %s%s sets no vm.swappiness that restore could put back (fix or remove it)",
+				o->save, rootp(o), CTL_VM_PERSIST_FILE);
+			return CTL_EXIT_FAIL;
+		}
+		if (err < 0)
+			return vm_fail(o, CTL_VM_PERSIST_FILE, err);
+	}
+	err = save_check(o->save, exists);
+	return err < 0 ? save_fail(o->save, err) : 0;
+}
+
+/*
+ * Record REC in --save FILE after the change OLD -> NOW (and the drop-in
+ * when DROPIN). A change that cannot be undone is not kept: on failure
+ * both are put back. Returns 0 or the exit status.
+ */
+static int save_after(const struct opts *o, const struct ctl_vm_save *rec,
+		      bool dropin, unsigned int old, unsigned int now)
+{
+	int err = ctl_vm_save_write(o->save, rec), b1, b2;
+
+	if (err >= 0)
+		return 0;
+	b1 = dropin ? dropin_put(o, rec->dropin) : 0;
+	b2 = put_back(o, old, now);
+	if (b1 < 0 || b2 < 0)
+		cli_say(LOG_ERR,
+			"%s: cannot write save file: %s; undoing the change failed (%s): vm.swappiness was %u",
+			o->save, ctl_file_strerror(-err),
+			ctl_file_strerror(b1 < 0 ? -b1 : -b2), old);
+	else
+		cli_say(LOG_ERR,
+			"%s: cannot write save file: %s; the change is undone",
+			o->save, ctl_file_strerror(-err));
+	return CTL_EXIT_FAIL;
+}
+
 int cmd_set(struct opts *o, int argc, char **argv)
 {
 	struct ctl_sysctl_hit *hits = NULL;
 	struct ctl_out *out;
 	unsigned int val, old, now;
+	struct ctl_vm_save rec;
 	size_t nhits = 0;
-	bool dropin;
+	bool dropin, exists = false;
 	int err, back;
 
 	if (argc != 1)
@@ -184,6 +296,13 @@ int cmd_set(struct opts *o, int argc, char **argv)
 	}
 	/* What is already there is not written again: "unchanged". */
 	dropin = o->persist && !dropin_holds(hits, nhits, val);
+	err = o->save && !o->cli.dry_run ? save_prepare(o, old, &rec, &exists)
+					 : 0;
+	if (err) {
+		ctl_out_free(out);
+		free(hits);
+		return err;
+	}
 	if (o->cli.dry_run) {
 		add_change(o, out, (int)old, (int)val,
 			   o->persist ? CTL_VM_PERSIST_FILE : NULL,
@@ -223,6 +342,16 @@ int cmd_set(struct opts *o, int argc, char **argv)
 				rootp(o), CTL_VM_PERSIST_FILE,
 				ctl_file_strerror(-err), old);
 		return CTL_EXIT_FAIL;
+	}
+	/* As qdepth: a set that changes nothing leaves a save file alone
+	 * (it holds the values from before the run that made them so). */
+	err = o->save && (old != now || dropin || !exists)
+		      ? save_after(o, &rec, dropin, old, now)
+		      : 0;
+	if (err) {
+		ctl_out_free(out);
+		free(hits);
+		return err;
 	}
 	warn_overrides(hits, nhits);
 	free(hits);
@@ -329,14 +458,109 @@ int state_leave(const struct opts *o, pid_t pid, struct ctl_vm_restore *res)
  * restore, and restore --dry-run: the same row, from what was done or
  * from what would be (ctl_vm_state_plan() writes nothing).
  */
-int cmd_restore(struct opts *o, int argc)
+/* Read save FILE whole, or refuse it as qdepth restore does. */
+static void save_load(const char *file, struct ctl_vm_save *rec)
+{
+	int e = ctl_vm_save_read(file, rec);
+
+	switch (-e) {
+	case 0:
+		break;
+	case EBADMSG:
+		cli_die(CTL_EXIT_USAGE,
+			"%s: no valid end marker (the file may be cut short or edited); nothing restored",
+			file);
+	case ENOMSG:
+		cli_die(CTL_EXIT_USAGE, "%s: not a swapadj save file", file);
+	case EFBIG:
+		cli_die(CTL_EXIT_USAGE, "%s: too large for a swapadj save file",
+			file);
+	case EISDIR:
+	case CTL_ENOTREG:
+		cli_die(CTL_EXIT_USAGE, "%s: %s", file, ctl_file_strerror(-e));
+	default:
+		cli_die(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-e));
+	}
+	if (rec->swappiness == CTL_VM_SAVE_UNSET)
+		cli_die(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
+			file);
+}
+
+/*
+ * restore FILE: the value, and the drop-in when FILE records it, as set
+ * --save found them. FILE is read and checked whole before anything is
+ * written; a failed drop-in puts the value back, as set does.
+ */
+static int restore_file(struct opts *o, const char *file)
+{
+	struct ctl_vm_save rec;
+	struct ctl_out *out;
+	unsigned int cur, now;
+	bool dropin = false;
+	int err, back, have;
+
+	save_load(file, &rec);
+	out = change_table(o, rec.dropin != CTL_VM_SAVE_UNSET);
+	err = ctl_vm_swappiness_get(o->root, &cur);
+	if (err < 0) {
+		ctl_out_free(out);
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	}
+	if (rec.dropin != CTL_VM_SAVE_UNSET) {
+		err = ctl_vm_dropin_get(o->root, &have);
+		/* A drop-in setting no value is not what was saved. */
+		if (err < 0 && err != -ENOMSG) {
+			ctl_out_free(out);
+			return vm_fail(o, CTL_VM_PERSIST_FILE, err);
+		}
+		dropin = err == -ENOMSG || have != rec.dropin;
+	}
+	if (o->cli.dry_run) {
+		add_change(o, out, (int)cur, rec.swappiness,
+			   rec.dropin != CTL_VM_SAVE_UNSET ? CTL_VM_PERSIST_FILE
+							   : file,
+			   (int)cur != rec.swappiness || dropin);
+		if (!o->cli.quiet)
+			cli_say(LOG_INFO, "dry run: nothing written");
+		return cli_table_print(&o->cli, out);
+	}
+	now = cur;
+	err = (int)cur == rec.swappiness
+		      ? 0
+		      : ctl_vm_swappiness_set(
+				o->root, (unsigned int)rec.swappiness, &now);
+	if (err < 0)
+		ctl_out_free(out);
+	if (err == -EIO)
+		return kept_fail(o, (unsigned int)rec.swappiness, cur, now);
+	if (err < 0)
+		return vm_fail(o, CTL_VM_SWAPPINESS, err);
+	err = dropin ? dropin_put(o, rec.dropin) : 0;
+	if (err < 0) {
+		ctl_out_free(out);
+		back = put_back(o, cur, now);
+		cli_say(LOG_ERR, "%s%s: not restored: %s; vm.swappiness %s %u",
+			rootp(o), CTL_VM_PERSIST_FILE, ctl_file_strerror(-err),
+			back < 0 ? "stays" : "put back to",
+			back < 0 ? now : cur);
+		return CTL_EXIT_FAIL;
+	}
+	add_change(o, out, (int)cur, (int)now,
+		   rec.dropin != CTL_VM_SAVE_UNSET ? CTL_VM_PERSIST_FILE : file,
+		   cur != now || dropin);
+	return cli_table_print(&o->cli, out);
+}
+
+int cmd_restore(struct opts *o, int argc, char **argv)
 {
 	struct ctl_vm_restore res;
 	struct ctl_out *out;
 	int kept, rc, err;
 
+	if (argc > 1)
+		cli_die(CTL_EXIT_USAGE, "restore: give at most one FILE");
 	if (argc)
-		cli_die(CTL_EXIT_USAGE, "restore: takes no arguments");
+		return restore_file(o, argv[0]);
 	/* A bad -o is a usage error: refuse it before changing anything. */
 	out = change_table(o, false);
 	err = o->cli.dry_run ? ctl_vm_state_plan(o->root, &res)

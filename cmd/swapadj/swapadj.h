@@ -18,6 +18,7 @@
 struct opts {
 	struct ctl_cli cli;
 	int persist;
+	const char *save; /* set --save FILE */
 	int once;
 	double interval;
 	int interval_set;
@@ -89,6 +90,6 @@ void auto_reason(const struct ctl_vm_auto_in *in, const struct ctl_vm_auto *a,
 int cmd_show(struct opts *o);
 int cmd_set(struct opts *o, int argc, char **argv);
 int cmd_check(struct opts *o, int argc);
-int cmd_restore(struct opts *o, int argc);
+int cmd_restore(struct opts *o, int argc, char **argv);
 int cmd_run(struct opts *o, int argc, char **argv);
 int cmd_auto(struct opts *o, int argc);
