@@ -3,7 +3,9 @@
 # docs/kubernetes/daemonset.yaml (issue 13): python3-yaml reads it; it is a
 # DaemonSet with hostPID, the node's / read-only at /host (HostToContainer)
 # and no privilege beyond that (not privileged, no escalation, every
-# capability dropped, none added, no host network or IPC). Each container's
+# capability dropped, none added, no host network or IPC); one more
+# hostPath, node_exporter's textfile directory, read-write at /textfile in
+# the containers that write a --textfile there, and in no other. Each container's
 # command line then runs as written against a node made here, /host mapped
 # to a scratch host/ (the binaries from $B in PATH), with the container's
 # securityContext (uid 0 without any capability, no_new_privs):
@@ -14,8 +16,11 @@
 # the container "B" is a child mount namespace that binds A's / at host/.
 # Each tool's words run once; then its sh loop with a sleep that ends the
 # loop: a report (exit 0 or 1) goes on to the sleep, a failure ends it
-# with the tool's status.
+# with the tool's status. /textfile is a scratch directory: prom_check
+# reads the metrics as node_exporter's collector would, and they name the
+# node's loop device and the exit status the loop saw.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-fleet.sh"
 need_root
 need_cmd unshare
 need_cmd setpriv
@@ -25,6 +30,7 @@ PY=/usr/bin/python3
 YAML=$TOP/docs/kubernetes/daemonset.yaml
 [ -f "$YAML" ] || fail "$YAML is missing"
 "$PY" -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed"
+need_fleet_py
 if [ -z "${CTL_IN_HOSTNS:-}" ]; then
 	# The exec skips the EXIT trap: remove this shell's $WORK first.
 	rm -rf "$WORK" "$IMGDIR"
@@ -34,7 +40,7 @@ fi
 [ $$ = 1 ] || fail "not pid 1 of a pid namespace of our own"
 
 # --- the manifest: fields, then each container's words (cmd.N, one a
-# line) and its loop script (loop.N).
+# line), its loop script (loop.N) and the textfile mount path (textfile).
 "$PY" - "$YAML" "$WORK" <<'EOF' || fail "daemonset.yaml: see above"
 import sys, yaml
 
@@ -63,10 +69,18 @@ vols = {v["name"]: v for v in pod.get("volumes", [])}
 host = [n for n, v in vols.items()
         if v.get("hostPath", {}).get("path") == "/"]
 want(len(host) == 1, "no single hostPath volume of /")
+TEXTFILE_DIR = "/var/lib/node_exporter/textfile_collector"
+tf = [n for n, v in vols.items()
+      if v.get("hostPath", {}).get("path") == TEXTFILE_DIR]
+want(len(tf) == 1, f"no single hostPath volume of {TEXTFILE_DIR}")
+if tf:
+    want(vols[tf[0]]["hostPath"].get("type") in ("Directory", "DirectoryOrCreate"),
+         f"{TEXTFILE_DIR}: not a directory")
 for n, v in vols.items():
     want("hostPath" in v, f"volume {n} is not a hostPath")
-    want(n in host or "textfile" in v["hostPath"]["path"],
+    want(n in host or n in tf,
          f"volume {n}: a hostPath beyond / and the textfile directory")
+tfpaths = set()
 tools = []
 cs = pod["containers"]
 want(not pod.get("initContainers"), "init containers")
@@ -91,12 +105,26 @@ for i, c in enumerate(cs):
         want(m.get("readOnly") is True, f"{name}: /host is not read-only")
         want(m.get("mountPropagation") == "HostToContainer",
              f"{name}: /host is not HostToContainer")
-    for p in mounts:
-        want(p == "/host" or "textfile" in p, f"{name}: mount {p}")
     cmd = c.get("command", []) + c.get("args", [])
     want(cmd[:2] == ["/bin/sh", "-c"] and len(cmd) > 4,
          f"{name}: not /bin/sh -c SCRIPT TOOL ARGS...")
     words = [str(w) for w in cmd[3:]]
+    # The textfile directory: read-write, in a container that writes a
+    # .prom file straight in it, in no other.
+    tfm = [m for m in mounts.values() if m["name"] in tf]
+    prom = words[words.index("--textfile") + 1] if "--textfile" in words else None
+    for p, m in mounts.items():
+        want(p == "/host" or m in tfm, f"{name}: mount {p}")
+    if prom is None:
+        want(not tfm, f"{name}: the textfile directory, but no --textfile")
+    else:
+        want(len(tfm) == 1, f"{name}: --textfile without the textfile directory")
+        for m in tfm:
+            want(not m.get("readOnly") and not m.get("subPath"),
+                 f"{name}: {m['mountPath']} is not the directory read-write")
+            want(prom.endswith(".prom") and prom.rsplit("/", 1)[0] == m["mountPath"],
+                 f"{name}: --textfile {prom} is not a .prom in {m['mountPath']}")
+            tfpaths.add(m["mountPath"])
     want(all("\n" not in w for w in words), f"{name}: a word with a newline")
     want(words[words.index("--sysroot") + 1] == "/host"
          if "--sysroot" in words else False, f"{name}: no --sysroot /host")
@@ -107,6 +135,12 @@ for i, c in enumerate(cs):
         f.write(cmd[2])
 want("preflight" in tools, "no preflight container")
 want("qdepth check" in tools, "no qdepth check container")
+want(len(tfpaths) == 1, f"textfile mounted at {sorted(tfpaths)}, want one path")
+want(any("--textfile" in open(f"{work}/cmd.{i}").read().split("\n")
+         for i, c in enumerate(cs) if c["name"] == "preflight"),
+     "preflight writes no --textfile")
+with open(f"{work}/textfile", "w") as f:
+    f.write("".join(tfpaths) + "\n")
 if bad:
     sys.exit("\n".join(bad))
 print(len(cs))
@@ -131,7 +165,9 @@ printf '#!/bin/sh\nkill -TERM "$PPID"\n' >"$WORK/bin/sleep"
 chmod +x "$WORK/bin/sleep"
 cat >"$WORK/container.sh" <<'EOF'
 . "$TOP/tests/integration/lib.sh"
+. "$TOP/tests/integration/lib-fleet.sh"
 C=$HOSTWORK
+TF=$(cat "$C/textfile")
 mkdir -p "$C/host"
 mount --rbind / "$C/host" || fail "rbind / host"
 # The container's own /var/lib/app/data: not what the tools must see.
@@ -144,10 +180,16 @@ as_pod() {
 }
 for cmd in "$C"/cmd.*; do
 	i=${cmd##*.}
-	# The words as written, /host mapped to host/.
-	words=()
+	# The words as written, /host mapped to host/, the textfile mount
+	# to a scratch directory (root's, 0755, as the node's is made).
+	words=() prom=
+	rm -rf "$C/textfile.d"
+	mkdir -m 755 "$C/textfile.d"
 	while IFS= read -r w; do
-		case $w in /host | /host/*) w=$C/host${w#/host} ;; esac
+		case $w in
+		/host | /host/*) w=$C/host${w#/host} ;;
+		"$TF"/*) w=$C/textfile.d${w#"$TF"} prom=$w ;;
+		esac
 		words+=("$w")
 	done <"$cmd"
 	note "container $i: ${words[*]}"
@@ -158,7 +200,19 @@ for cmd in "$C"/cmd.*; do
 	case ${words[0]} in
 	preflight)
 		expect_grep "^fstype .* ext4 on /var/lib/app/data " "$WORK/out"
-		expect_grep "^depth .* $N: " "$WORK/out" ;;
+		expect_grep "^depth .* $N: " "$WORK/out"
+		# The metrics: the node's data directory and loop device.
+		[ -n "$prom" ] || fail "preflight: no --textfile"
+		prom_check "$prom" ctl_preflight_check_status \
+			ctl_preflight_check_value ctl_preflight_exit_code \
+			ctl_preflight_last_run_timestamp_seconds
+		[ "$(prom_value "$prom" ctl_preflight_exit_code)" = "$rc" ] ||
+			fail "preflight: exit code in $prom is not $rc"
+		[ "$(prom_value "$prom" ctl_preflight_check_status target=/var/lib/app/data check=fstype status=PASS)" = 1 ] ||
+			fail "preflight: no fstype PASS for /var/lib/app/data"
+		[ "$(prom_value "$prom" ctl_preflight_check_value target=/var/lib/app/data check=depth device="$N" unit=requests)" = \
+			"$(cat "/sys/block/$N/queue/nr_requests")" ] ||
+			fail "preflight: the depth of $N is not in $prom" ;;
 	qdepth)
 		# Silent when in bounds; the host's loop device is what it
 		# checked: a bound it does not meet names it.
@@ -185,6 +239,12 @@ for cmd in "$C"/cmd.*; do
 	rc=$?
 	[ "$rc" -ge 2 ] && [ "$rc" != 143 ] ||
 		fail "container $i: a missing target gave $rc through the loop"
+	# That failure reaches Prometheus too, not only the pod's restarts.
+	if [ -n "$prom" ]; then
+		prom_check "$prom" ctl_preflight_exit_code
+		[ "$(prom_value "$prom" ctl_preflight_exit_code)" = "$rc" ] ||
+			fail "container $i: exit code $rc is not in $prom"
+	fi
 done
 umount /var/lib/app/data
 umount -R "$C/host" || umount -lR "$C/host"
