@@ -12,44 +12,26 @@ root_ns mke2fs losetup
 need_fleet_py
 need_tool P preflight
 
-MNT=$WORK/mnt
-ext4_loop "$MNT" 128m 64M nosuid,nodev,noexec
-LOOP=${DEV#/dev/}
-SYSQ=/sys/block/$LOOP/queue
-keep_queue "$LOOP"
-echo none >"$SYSQ/scheduler" && echo 128 >"$SYSQ/nr_requests" ||
-	fail "cannot set $LOOP to none/128"
-FILE=$MNT/data.bin
-head -c 1M /dev/zero >"$FILE" || fail "write $FILE"
+# MNT, LOOP (none, nr_requests 128), SYSQ, FILE (1M), as 70-preflight.sh.
+preflight_env
 RFILE=$(readlink -f "$FILE")
 
 # The host-wide checks off, as in 70-preflight.sh; swappiness only read.
 printf 'dirty.min_bytes = 0\nmem.avail_min_pct = 0\nvm.swappiness_min = 0\nvm.swappiness_max = 200\n' \
 	>"$WORK/base.policy"
 
-# json FILE EXPR...: each EXPR (python, over the parsed FILE as d, its
-# rows as rows and the first row of check C as r('C')) holds.
-json() {
-	"$FLEET_PY" - "$@" <<'EOF' || fail "JSON of $1: $(cat "$1")"
-import json, sys
-d = json.load(open(sys.argv[1]))
-rows = d["preflight"]
+# json_holds FILE EXPR...: d's rows as rows, the first row of check C as
+# r('C').
+export JSON_DEFS='rows = d["preflight"]
 def r(c):
-    return [x for x in rows if x["check"] == c][0]
-def num(v):
-    return type(v) in (int, float)
-for e in sys.argv[2:]:
-    if not eval(e):
-        sys.exit("does not hold: %s" % e)
-EOF
-}
+    return [x for x in rows if x["check"] == c][0]'
 
 # --- -J: the text columns and the typed ones ---
 expect_exit 0 "$P" -J --policy "$WORK/base.policy" --size 1M "$FILE"
 read -r bavail bsize blocks < <(stat -f -c '%a %S %b' "$MNT")
 avail=$((bavail * bsize))
 need=$((1048576 + blocks * bsize * 5 / 100))
-json "$WORK/out" \
+json_holds "$WORK/out" \
 	"len(rows) >= 12" \
 	"all(set(x) == {'check','status','value','bound','hint','device','measured','min','max','unit'} for x in rows)" \
 	"all(x['status'] in ('PASS','WARN','FAIL','SKIP','ERROR') for x in rows)" \
@@ -76,12 +58,12 @@ json "$WORK/out" \
 	"r('mount')['value'].startswith('rw,nosuid,nodev,noexec')"
 # -o picks typed columns as any other.
 expect_exit 0 "$P" -J -o CHECK,MEASURED,UNIT --policy "$WORK/base.policy" "$FILE"
-json "$WORK/out" "all(set(x) == {'check','measured','unit'} for x in rows)" \
+json_holds "$WORK/out" "all(set(x) == {'check','measured','unit'} for x in rows)" \
 	"r('depth')['measured'] == 128"
 # A FAIL row: depth below queue.depth_min; the numbers say why.
 echo 16 >"$SYSQ/nr_requests" || fail "set nr_requests"
 expect_exit 1 "$P" -J --policy "$WORK/base.policy" "$FILE"
-json "$WORK/out" "r('depth')['status'] == 'FAIL' and r('depth')['measured'] == 16 < r('depth')['min']"
+json_holds "$WORK/out" "r('depth')['status'] == 'FAIL' and r('depth')['measured'] == 16 < r('depth')['min']"
 echo 128 >"$SYSQ/nr_requests" || fail "restore nr_requests"
 
 # --- the table keeps its columns; -b prints sizes in bytes ---
@@ -93,7 +75,7 @@ pairs_check "$WORK/out"
 expect_exit 0 "$P" -P -b --policy "$WORK/base.policy" --size 1M "$FILE"
 expect_grep '^CHECK="space" STATUS="PASS" VALUE="[0-9]+ free of [0-9]+" BOUND=">= 1048576 write \+ [0-9]+ reserve \(5%\)"' "$WORK/out"
 expect_exit 0 "$P" --bytes -J --policy "$WORK/base.policy" --size 1M "$FILE"
-json "$WORK/out" "r('space')['value'].split()[0].isdigit()" \
+json_holds "$WORK/out" "r('space')['value'].split()[0].isdigit()" \
 	"type(r('space')['measured']) is int and r('space')['min'] == $need"
 
 # --- -P evals in sh, every column ---

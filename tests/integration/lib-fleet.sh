@@ -129,19 +129,39 @@ for n, line in enumerate(lines, 1):
 EOF
 }
 
-# json_get FILE EXPR: print, as JSON, EXPR (python, on the document d, or
-# on the list of objects d for JSON Lines) so that types show: 64, "64",
-# true, null. E.g. json_get "$WORK/out" 'd["devices"][0]["depth"]'.
-json_get() {
-	"$FLEET_PY" - "$1" "$2" <<'EOF' || fail "json_get $1 $2"
-import json, sys
+# The start of json_get's and json_holds's python: d is FILE (argv[1])
+# parsed, a document or, for JSON Lines, the list of its objects; num(v)
+# is true for a JSON number (not a boolean); then $JSON_DEFS (python, a
+# test's own names over d) runs.
+_fleet_json_py='import json, os, sys
 text = open(sys.argv[1]).read()
 try:
     d = json.loads(text)
 except json.JSONDecodeError:
     d = [json.loads(l) for l in text.splitlines()]
-print(json.dumps(eval(sys.argv[2], {'d': d})))
-EOF
+def num(v):
+    return type(v) in (int, float)
+exec(os.environ.get("JSON_DEFS", ""))
+'
+
+# json_get FILE EXPR: print, as JSON, EXPR (python, on the document d, or
+# on the list of objects d for JSON Lines) so that types show: 64, "64",
+# true, null. E.g. json_get "$WORK/out" 'd["devices"][0]["depth"]'.
+json_get() {
+	"$FLEET_PY" -c "$_fleet_json_py"'
+print(json.dumps(eval(sys.argv[2])))' "$1" "$2" || fail "json_get $1 $2"
+}
+
+# json_holds FILE EXPR...: each EXPR (python over d, as json_get's, with
+# num() and the names of $JSON_DEFS) is true; else fail with the first
+# that is not, and FILE. E.g.
+#   JSON_DEFS='rows = d["queues"]'
+#   json_holds "$WORK/out" "len(rows) == 1" "rows[0]['depth'] == 64"
+json_holds() {
+	"$FLEET_PY" -c "$_fleet_json_py"'
+for e in sys.argv[2:]:
+    if not eval(e):
+        sys.exit("does not hold: %s" % e)' "$@" || fail "JSON of $1: $(cat "$1")"
 }
 
 # pairs_check FILE: every line of -P output in FILE evals in sh into
