@@ -23,31 +23,13 @@ echo none >"$SYSQ/scheduler" && echo 128 >"$SYSQ/read_ahead_kb" ||
 	fail "baseline none, read-ahead 128"
 ra() { cat "$SYSQ/read_ahead_kb"; }
 
-# json FILE EXPR...: each EXPR (python, over the parsed FILE as d; JSON
-# Lines: the list of objects) holds.
-json() {
-	"$FLEET_PY" - "$@" <<'EOF' || fail "JSON of $1: $(cat "$1")"
-import json, sys
-text = open(sys.argv[1]).read()
-try:
-    d = json.loads(text)
-except json.JSONDecodeError:
-    d = [json.loads(l) for l in text.splitlines()]
-def num(v):
-    return type(v) in (int, float)
-for e in sys.argv[2:]:
-    if not eval(e):
-        sys.exit("does not hold: %s" % e)
-EOF
-}
-
 hw=$(cat "/sys/block/$N/mq/0/nr_tags")
 majmin=$(cat "/sys/block/$N/dev")
 
 # --- show -J: numbers and booleans, as sysfs has them ---
 expect_exit 0 "$Q" show -J "$DEV"
 q='d["queues"][0]'
-json "$WORK/out" "len(d['queues']) == 1" \
+json_holds "$WORK/out" "len(d['queues']) == 1" \
 	"$q['device'] == '$N' and $q['sched'] == 'none'" \
 	"type($q['depth']) is int and $q['depth'] == $(depth)" \
 	"$q['range'] == '4-$hw'" \
@@ -57,7 +39,7 @@ json "$WORK/out" "len(d['queues']) == 1" \
 	"type($q['ra']) is int and $q['ra'] == 128" \
 	"$q['rota'] is False"
 expect_exit 0 "$Q" show -J -b -o DEVICE,MAJ:MIN,RA "$DEV"
-json "$WORK/out" "$q['ra'] == 131072" "$q['maj:min'] == '$majmin'"
+json_holds "$WORK/out" "$q['ra'] == 131072" "$q['maj:min'] == '$majmin'"
 # The table: read-ahead in KiB as before; in bytes with -b.
 expect_exit 0 "$Q" show -rn -o RA "$DEV"
 [ "$(cat "$WORK/out")" = 128 ] || fail "show RA: $(cat "$WORK/out")"
@@ -98,7 +80,7 @@ dd if="$DEV" of=/dev/null bs=64k iflag=direct status=none 2>/dev/null &
 expect_exit 0 "$Q" stat -J --count 3 --interval 0.2 --saturation 99 "$DEV"
 wait
 jsonl_check "$WORK/out" 3
-json "$WORK/out" "len(d) == 3" "[o['sample'] for o in d] == [1, 2, 3]" \
+json_holds "$WORK/out" "len(d) == 3" "[o['sample'] for o in d] == [1, 2, 3]" \
 	"all(o['device'] == '$N' for o in d)" \
 	"all(num(o[k]) for o in d for k in ('util', 'await', 'aqu-sz', 'r/s', 'w/s', 'rmb/s', 'wmb/s'))" \
 	"all(type(o['saturated']) is bool for o in d)" \
@@ -143,12 +125,12 @@ row='d["changes"][0]'
 d0=$(depth)
 [ "$d0" != 32 ] || fail "the loop queue is at 32 already"
 expect_exit 0 "$Q" set -J --depth 32 "$DEV"
-json "$WORK/out" "len(d['changes']) == 1" "$row['result'] == 'applied'" \
+json_holds "$WORK/out" "len(d['changes']) == 1" "$row['result'] == 'applied'" \
 	"$row['changed'] is True" "$row['old-depth'] == $d0" \
 	"$row['depth'] == 32"
 [ "$(depth)" = 32 ] || fail "depth $(depth), not 32"
 expect_exit 0 "$Q" set -J --depth 32 "$DEV"
-json "$WORK/out" "$row['result'] == 'unchanged'" "$row['changed'] is False" \
+json_holds "$WORK/out" "$row['result'] == 'unchanged'" "$row['changed'] is False" \
 	"$row['old-depth'] == 32 and $row['depth'] == 32"
 expect_exit 0 "$Q" set --depth 32 "$DEV"
 expect_grep " unchanged" "$WORK/out"
@@ -156,11 +138,11 @@ grep -q planned "$WORK/out" && fail "an unchanged set said planned"
 
 # --- --dry-run: unchanged when nothing would change, planned when it would
 expect_exit 0 "$Q" set --dry-run -J --depth 32 --scheduler none "$DEV"
-json "$WORK/out" "$row['result'] == 'unchanged'" "$row['changed'] is False"
+json_holds "$WORK/out" "$row['result'] == 'unchanged'" "$row['changed'] is False"
 expect_exit 0 "$Q" set --dry-run -rn -o DEVICE,RESULT --depth 32 "$DEV"
 [ "$(cat "$WORK/out")" = "$N unchanged" ] || fail "dry run of no change: $(cat "$WORK/out")"
 expect_exit 0 "$Q" set --dry-run -J --depth 16 "$DEV"
-json "$WORK/out" "$row['result'] == 'planned'" "$row['changed'] is True" \
+json_holds "$WORK/out" "$row['result'] == 'planned'" "$row['changed'] is True" \
 	"$row['depth'] == 16"
 expect_exit 0 "$Q" set --dry-run -rn -o DEVICE,RESULT --read-ahead 256 "$DEV"
 [ "$(cat "$WORK/out")" = "$N planned" ] || fail "dry run of a read-ahead change"
@@ -205,14 +187,14 @@ cp "$WORK/q.save" "$WORK/q.first"
 expect_exit 0 "$Q" set --exit-changed 9 --save "$WORK/q.save" --depth 100 "$DEV"
 cmp -s "$WORK/q.save" "$WORK/q.first" || fail "an unchanged set rewrote the save file"
 expect_exit 0 "$Q" restore --dry-run -J "$WORK/q.save"
-json "$WORK/out" "$row['result'] == 'planned'" "$row['changed'] is True" \
+json_holds "$WORK/out" "$row['result'] == 'planned'" "$row['changed'] is True" \
 	"$row['depth'] == 64"
 expect_exit 9 "$Q" restore --exit-changed 9 -J "$WORK/q.save"
-json "$WORK/out" "$row['result'] == 'applied'" "$row['changed'] is True" \
+json_holds "$WORK/out" "$row['result'] == 'applied'" "$row['changed'] is True" \
 	"$row['old-depth'] == 100 and $row['depth'] == 64" "$row['ra'] == 128"
 [ "$(depth)" = 64 ] || fail "restore gave depth $(depth)"
 expect_exit 0 "$Q" restore --exit-changed 9 -b -J "$WORK/q.save"
-json "$WORK/out" "$row['result'] == 'unchanged'" "$row['changed'] is False" \
+json_holds "$WORK/out" "$row['result'] == 'unchanged'" "$row['changed'] is False" \
 	"$row['ra'] == 131072"
 expect_exit 0 "$Q" restore --dry-run --exit-changed 9 -rn -o DEVICE,RESULT "$WORK/q.save"
 [ "$(cat "$WORK/out")" = "$N unchanged" ] || fail "restore --dry-run of no change: $(cat "$WORK/out")"

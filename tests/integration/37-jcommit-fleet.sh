@@ -13,16 +13,6 @@ need_fleet_py
 tmpfs_at "$WORK" 512m mode=0700
 need_tool J jcommit
 
-# json FILE EXPR...: each EXPR (python, over the parsed FILE as d) holds.
-json() {
-	"$FLEET_PY" - "$@" <<'EOF' || fail "JSON of $1: $(cat "$1")"
-import json, sys
-d = json.load(open(sys.argv[1]))
-for e in sys.argv[2:]:
-    if not eval(e):
-        sys.exit("does not hold: %s" % e)
-EOF
-}
 # row: the first row of a set/restore table, as python sees it.
 row='d["changes"][0]'
 
@@ -33,7 +23,7 @@ mountat "$dev" "$mnt"
 # --- show: numbers are numbers, booleans booleans ---
 expect_exit 0 "$J" show -J -v "$mnt"
 f='d["filesystems"][0]'
-json "$WORK/out" "len(d['filesystems']) == 1" \
+json_holds "$WORK/out" "len(d['filesystems']) == 1" \
 	"type(${f}['commit']) is int and ${f}['commit'] == 42" \
 	"type(${f}['next-commit']) is int and ${f}['next-commit'] == 42" \
 	"type(${f}['trans']) is int" \
@@ -45,19 +35,19 @@ json "$WORK/out" "len(d['filesystems']) == 1" \
 # jbd2's average commit time: microseconds, a number (the table: 250us).
 dd if=/dev/zero of="$mnt/f" bs=64k count=4 conv=fsync status=none || fail "write"
 expect_exit 0 "$J" show -J -o TRANS,AVG-COMMIT "$mnt"
-json "$WORK/out" "${f}['trans'] > 0 and type(${f}['avg-commit']) is int"
+json_holds "$WORK/out" "${f}['trans'] > 0 and type(${f}['avg-commit']) is int"
 expect_exit 0 "$J" show -r -n -o FAST-COMMIT,AVG-COMMIT "$mnt"
 expect_grep '^no [0-9]+us$' "$WORK/out"
 # A fast_commit file system: true.
 ext4_new fcdev 64 "" -O fast_commit
 mountat "$fcdev" "$WORK/fc"
 expect_exit 0 "$J" show -J -o FAST-COMMIT,COMMIT "$WORK/fc"
-json "$WORK/out" "d['filesystems'][0]['fast-commit'] is True" \
+json_holds "$WORK/out" "d['filesystems'][0]['fast-commit'] is True" \
 	"d['filesystems'][0]['commit'] == 5"
 
 # --- set: a change, then the same again ---
 expect_exit 0 "$J" set --commit 30 -J "$mnt"
-json "$WORK/out" "len(d['changes']) == 1" \
+json_holds "$WORK/out" "len(d['changes']) == 1" \
 	"${row}['target'] == '$mnt' and ${row}['device'] == '$dev'" \
 	"type(${row}['old-commit']) is int and ${row}['old-commit'] == 42" \
 	"type(${row}['commit']) is int and ${row}['commit'] == 30" \
@@ -68,15 +58,15 @@ expect_exit 0 "$J" set --commit 30 "$mnt"
 expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
 [ "$(wc -l <"$WORK/out")" = 1 ] || fail "set twice: $(cat "$WORK/out")"
 expect_exit 0 "$J" set --commit 30 -J "$mnt"
-json "$WORK/out" "${row}['old-commit'] == 30 and ${row}['commit'] == 30" \
+json_holds "$WORK/out" "${row}['old-commit'] == 30 and ${row}['commit'] == 30" \
 	"${row}['result'] == 'unchanged' and ${row}['changed'] is False"
 # --dry-run: unchanged too; "planned" only for a real change.
 expect_exit 0 "$J" set --commit 30 --dry-run "$mnt"
 expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
 expect_exit 0 "$J" set --commit 30 --dry-run -J "$mnt"
-json "$WORK/out" "${row}['result'] == 'unchanged' and ${row}['changed'] is False"
+json_holds "$WORK/out" "${row}['result'] == 'unchanged' and ${row}['changed'] is False"
 expect_exit 0 "$J" set --commit 31 --dry-run -J "$mnt"
-json "$WORK/out" "${row}['old-commit'] == 30 and ${row}['commit'] == 31" \
+json_holds "$WORK/out" "${row}['old-commit'] == 30 and ${row}['commit'] == 31" \
 	"${row}['result'] == 'planned' and ${row}['changed'] is True"
 [ "$(live "$dev" commit)" = 30 ] || fail "--dry-run -J changed commit"
 # 0 is the kernel default (5): at 5 already, unchanged.
@@ -102,11 +92,11 @@ expect_grep "^$mnt: superblock mount options \"commit=42,data_err=abort\" -> \"c
 expect_exit 0 "$J" set --commit 30 --persist "$mnt"
 expect_grep "^$mnt: superblock mount options \"commit=30,data_err=abort\" unchanged\$" "$WORK/out"
 expect_exit 0 "$J" set --commit 30 --persist --dry-run -J "$mnt"
-json "$WORK/out" "${row}['old-sb-opts'] == 'commit=30,data_err=abort'" \
+json_holds "$WORK/out" "${row}['old-sb-opts'] == 'commit=30,data_err=abort'" \
 	"${row}['sb-opts'] == 'commit=30,data_err=abort'" \
 	"${row}['result'] == 'unchanged' and ${row}['changed'] is False"
 expect_exit 0 "$J" set --commit 30 --persist --dry-run -J "$WORK/fc"
-json "$WORK/out" "${row}['old-commit'] == 5 and ${row}['commit'] == 30" \
+json_holds "$WORK/out" "${row}['old-commit'] == 5 and ${row}['commit'] == 30" \
 	"${row}['sb-opts'] == 'commit=30' and ${row}['result'] == 'planned'"
 # A superblock that holds the values already is not written, so a
 # read-only mount of it is no obstacle.
@@ -118,23 +108,23 @@ expect_grep "jcommit: $mnt: the superblock of a read-only mount cannot be change
 mount -o remount,rw "$mnt" || fail "remount rw"
 # --data: the superblock bits.
 expect_exit 0 "$J" set --data writeback --persist -J "$mnt"
-json "$WORK/out" "${row}['old-sb-data'] == 'none' and ${row}['sb-data'] == 'writeback'" \
+json_holds "$WORK/out" "${row}['old-sb-data'] == 'none' and ${row}['sb-data'] == 'writeback'" \
 	"${row}['changed'] is True"
 expect_exit 0 "$J" set --data writeback --persist "$mnt"
 expect_grep "^$mnt: superblock default data mode writeback unchanged\$" "$WORK/out"
 expect_exit 0 "$J" set --data writeback --persist --dry-run -J "$mnt"
-json "$WORK/out" "${row}['changed'] is False"
+json_holds "$WORK/out" "${row}['changed'] is False"
 # An unmounted device: the superblock only, through libext2fs.
 ext4_new off 32
 expect_exit 0 "$J" set --commit 30 --persist -J "$off"
-json "$WORK/out" "${row}['target'] == '$off' and ${row}['old-commit'] is None" \
+json_holds "$WORK/out" "${row}['target'] == '$off' and ${row}['old-commit'] is None" \
 	"${row}['sb-opts'] == 'commit=30' and ${row}['changed'] is True"
 expect_exit 0 "$J" set --commit 30 --persist -J "$off"
-json "$WORK/out" "${row}['changed'] is False and ${row}['result'] == 'unchanged'"
+json_holds "$WORK/out" "${row}['changed'] is False and ${row}['result'] == 'unchanged'"
 
 # Several targets: a row each, changed each on its own.
 expect_exit 0 "$J" set --commit 30 -J "$mnt" "$WORK/fc"
-json "$WORK/out" "[r['target'] for r in d['changes']] == ['$mnt', '$WORK/fc']" \
+json_holds "$WORK/out" "[r['target'] for r in d['changes']] == ['$mnt', '$WORK/fc']" \
 	"[r['changed'] for r in d['changes']] == [False, True]"
 # Output options of the table; an unknown column changes nothing.
 expect_exit 0 "$J" set --commit 7 -r -n -o RESULT,CHANGED,VIA "$WORK/fc"
@@ -149,7 +139,7 @@ expect_exit 0 "$J" set --commit 7 -q -J "$WORK/fc"
 save=$WORK/save
 expect_exit 0 "$J" set --commit 20 --persist --save "$save" "$mnt"
 expect_exit 0 "$J" restore -J "$save"
-json "$WORK/out" "${row}['old-commit'] == 20 and ${row}['commit'] == 30" \
+json_holds "$WORK/out" "${row}['old-commit'] == 20 and ${row}['commit'] == 30" \
 	"${row}['old-sb-opts'] == 'commit=20,data_err=abort'" \
 	"${row}['sb-opts'] == 'commit=30,data_err=abort'" \
 	"${row}['result'] == 'applied' and ${row}['changed'] is True"
@@ -158,7 +148,7 @@ expect_exit 0 "$J" restore "$save"
 expect_grep "^$mnt: commit 30 unchanged \(live\)\$" "$WORK/out"
 expect_grep "^$mnt: superblock mount options \"commit=30,data_err=abort\" unchanged\$" "$WORK/out"
 expect_exit 0 "$J" restore --dry-run -J "$save"
-json "$WORK/out" "${row}['result'] == 'unchanged' and ${row}['changed'] is False"
+json_holds "$WORK/out" "${row}['result'] == 'unchanged' and ${row}['changed'] is False"
 
 # --- --save twice (a playbook run again): the second run changes
 # nothing and leaves the file of the first, which holds the values from
@@ -183,7 +173,7 @@ expect_exit 10 "$J" set --commit 25 --exit-changed 10 "$mnt"
 [ "$(live "$dev" commit)" = 25 ] || fail "--exit-changed: commit $(live "$dev" commit)"
 expect_exit 0 "$J" set --commit 25 --exit-changed 10 "$mnt"
 expect_exit 10 "$J" set --commit 26 --dry-run --exit-changed 10 -J "$mnt"
-json "$WORK/out" "${row}['changed'] is True"
+json_holds "$WORK/out" "${row}['changed'] is True"
 [ "$(live "$dev" commit)" = 25 ] || fail "--dry-run --exit-changed changed commit"
 expect_exit 0 "$J" set --commit 25 --dry-run --exit-changed 10 "$mnt"
 # Several targets: N when any changed.
@@ -249,9 +239,9 @@ pairs_check "$WORK/out"
 
 # --- -b/--bytes: the journal size a number of bytes ---
 expect_exit 0 "$J" show -J -o JSIZE "$mnt"
-json "$WORK/out" "${f}['jsize'] == '4M'"
+json_holds "$WORK/out" "${f}['jsize'] == '4M'"
 expect_exit 0 "$J" show -J -b -o JSIZE "$mnt"
-json "$WORK/out" "${f}['jsize'] == 4 * 1024 * 1024"
+json_holds "$WORK/out" "${f}['jsize'] == 4 * 1024 * 1024"
 expect_exit 0 "$J" show -r -n --bytes -o JSIZE "$mnt"
 expect_grep '^4194304$' "$WORK/out"
 expect_exit 2 "$J" set --commit 5 -b "$mnt"
@@ -259,13 +249,13 @@ expect_exit 2 "$J" set --commit 5 -b "$mnt"
 # --- check and checkpoint: a row per file system with -J ---
 expect_exit 1 "$J" check --max-commit 26 -J "$mnt" "$WORK/fc"
 c='d["filesystems"]'
-json "$WORK/out" "[r['target'] for r in $c] == ['$mnt', '$WORK/fc']" \
+json_holds "$WORK/out" "[r['target'] for r in $c] == ['$mnt', '$WORK/fc']" \
 	"[r['commit'] for r in $c] == [27, 25]" \
 	"[r['pass'] for r in $c] == [False, True]" \
 	"${c}[0]['problems'] == 'commit=27 above --max-commit 26'" \
 	"${c}[1]['problems'] is None and ${c}[0]['data'] == 'ordered'"
 expect_exit 1 "$J" check --max-commit 26 --require nosuid,noexec -J "$mnt"
-json "$WORK/out" "${c}[0]['problems'] == 'commit=27 above --max-commit 26; nosuid missing (required); noexec missing (required)'"
+json_holds "$WORK/out" "${c}[0]['problems'] == 'commit=27 above --max-commit 26; nosuid missing (required); noexec missing (required)'"
 # The lines stay as they were without an output option.
 expect_exit 1 "$J" check --max-commit 26 "$mnt" "$WORK/fc"
 expect_grep "^$mnt: commit=27 above --max-commit 26\$" "$WORK/out"
@@ -274,8 +264,8 @@ expect_exit 0 "$J" check --max-commit 26 -q -J "$WORK/fc"
 [ -s "$WORK/out" ] && fail "check -q -J printed: $(cat "$WORK/out")"
 expect_exit 0 "$J" checkpoint -J "$mnt"
 k='d["checkpoints"][0]'
-json "$WORK/out" "${k}['target'] == '$mnt' and ${k}['result'] == 'checkpointed'" \
+json_holds "$WORK/out" "${k}['target'] == '$mnt' and ${k}['result'] == 'checkpointed'" \
 	"type(${k}['seconds']) in (int, float) and ${k}['seconds'] >= 0"
 expect_exit 0 "$J" checkpoint --dry-run -J "$mnt"
-json "$WORK/out" "${k}['result'] == 'accepted'"
+json_holds "$WORK/out" "${k}['result'] == 'accepted'"
 echo PASS
