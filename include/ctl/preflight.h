@@ -110,9 +110,12 @@ struct ctl_pf_uring {
  * The mount that serves the resolved target T (a file or directory; for a
  * new file its directory, as ctl_target_found() names it) into M, and
  * whether it holds the running system: it serves /, /usr, /boot, /etc or
- * /var (the host's, and with a sysroot the ones under it), or a file this
- * process runs code from (<root>/proc/self/maps: the program, the dynamic
- * loader, libc). Returns 0, -ENOENT when the mount is not in mountinfo,
+ * /var, or a file this process runs code from (its /proc/self/maps: the
+ * program, the dynamic loader, libc). Those directories are the system
+ * root's, inside it (--sysroot DIR of a container: the host's, by DIR's
+ * mount table), then this process's own; a test tree root (not a system
+ * root) has them under it, and its <root>/proc/self/maps stands in for
+ * this process's. Returns 0, -ENOENT when the mount is not in mountinfo,
  * or -errno.
  */
 int ctl_preflight_measure_mount(const struct ctl_root *r,
