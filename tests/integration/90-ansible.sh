@@ -6,11 +6,13 @@
 # vm.swappiness (the host's: saved first, put back in a trap).
 # - --check before the first run: changed > 0, and nothing changes (the
 #   tools ran with --dry-run, no save file written);
-# - run 1: changed > 0, every value applied, save files written;
-# - run 2: changed = 0; --check after it: changed = 0;
-# - --tags restore (the handlers): --check first (nothing changes), then
-#   for real: the values from before are back; a second time the handlers
-#   change nothing.
+# - run 1: changed > 0, every value applied, save files written (each
+#   tool's --save: qdepth.save, jcommit.save, swapadj.save);
+# - run 2: changed = 0, the save files left as run 1 wrote them; --check
+#   after it: changed = 0;
+# - --tags restore (the handlers: qdepth/jcommit/swapadj restore FILE):
+#   --check first (nothing changes), then for real: the values from before
+#   are back; a second time the handlers change nothing.
 # ansible-playbook runs inside the test's mount namespace (root_ns), so
 # the commands it starts see the scratch mount.
 . "$(dirname "$0")/lib.sh"
@@ -100,7 +102,7 @@ PY
 }
 # holds NAME EXPR...: each python EXPR holds over $WORK/NAME.json as d,
 # with s(TASK) the status of the task whose name starts with TASK and
-# r(TASK) its result.
+# r(TASK) its result, c(TASK) its command as a list.
 holds() {
 	local name=$1
 	shift
@@ -113,6 +115,7 @@ def find(t):
     return hits[0]
 s = lambda t: find(t)[1]
 r = lambda t: find(t)[2]
+c = lambda t: r(t)['cmd'] if isinstance(r(t)['cmd'], list) else r(t)['cmd'].split()
 for e in sys.argv[2:]:
     if not eval(e):
         sys.exit('does not hold: %s\n%s' % (e, json.dumps(d, indent=1)))
@@ -146,6 +149,7 @@ play check1 --check
 holds check1 "d['changed'] > 0" "d['failed'] == 0" \
 	"s('$Q_') == s('$J_') == s('$S_') == 'changed'" \
 	"all('--dry-run' in r(t)['cmd'] for t in ('$Q_', '$J_', '$S_'))" \
+	"all('--save' not in r(t)['cmd'] for t in ('$Q_', '$J_', '$S_'))" \
 	"all(r(t)['rc'] == $RC for t in ('$Q_', '$J_', '$S_'))"
 now "$d0" "$c0" "$s0"
 [ ! -e "$SAVE" ] || { ls -la "$SAVE" >&2; fail "--check wrote $SAVE"; }
@@ -154,41 +158,57 @@ now "$d0" "$c0" "$s0"
 play run1
 holds run1 "d['changed'] > 0" "d['failed'] == 0" \
 	"s('$Q_') == s('$J_') == s('$S_') == 'changed'" \
-	"s('Record the swappiness') == 'changed'" \
-	"all('--dry-run' not in r(t)['cmd'] for t in ('$Q_', '$J_', '$S_'))"
+	"all('--dry-run' not in r(t)['cmd'] for t in ('$Q_', '$J_', '$S_'))" \
+	"c('$S_')[-2:] == ['--save', '$SAVE/swapadj.save']"
 now "$d1" "$c1" "$s1"
-for f in qdepth.save jcommit.save swappiness.save; do
+for f in qdepth.save jcommit.save swapadj.save; do
 	[ -s "$SAVE/$f" ] || fail "run 1 wrote no $SAVE/$f"
+	cp "$SAVE/$f" "$WORK/run1.$f"
 done
-[ "$(cat "$SAVE/swappiness.save")" = "$s0" ] ||
-	fail "swappiness.save holds $(cat "$SAVE/swappiness.save"), want $s0"
+# swapadj's own save file, with the value from before.
+[ "$(head -n 1 "$SAVE/swapadj.save")" = "# swapadj save file v1" ] ||
+	fail "swapadj.save: $(cat "$SAVE/swapadj.save")"
+grep -qx "swappiness $s0" "$SAVE/swapadj.save" ||
+	fail "swapadj.save does not hold swappiness $s0: $(cat "$SAVE/swapadj.save")"
+# saved WHEN: each save file is as run 1 wrote it (WHEN names the step).
+saved() {
+	local f
+	for f in qdepth.save jcommit.save swapadj.save; do
+		cmp -s "$SAVE/$f" "$WORK/run1.$f" ||
+			fail "$1: $SAVE/$f changed since run 1: $(cat "$SAVE/$f")"
+	done
+}
 
 # --- run 2: nothing to change ---
 play run2
 holds run2 "d['changed'] == 0" "d['failed'] == 0" \
 	"s('$Q_') == s('$J_') == s('$S_') == 'ok'" \
-	"all(r(t)['rc'] == 0 for t in ('$Q_', '$J_', '$S_'))" \
-	"s('Record the swappiness') == 'skipping'"
+	"all(r(t)['rc'] == 0 for t in ('$Q_', '$J_', '$S_'))"
 now "$d1" "$c1" "$s1"
+# The save files still hold the values from before run 1.
+saved run2
 # --check after it: nothing would change either.
 play check2 --check
 holds check2 "d['changed'] == 0" "d['failed'] == 0" \
 	"s('$Q_') == s('$J_') == s('$S_') == 'ok'" \
 	"all('--dry-run' in r(t)['cmd'] for t in ('$Q_', '$J_', '$S_'))"
 now "$d1" "$c1" "$s1"
+saved check2
 
 # --- the handlers: --tags restore, in check mode first ---
 play check3 --check --tags restore
 holds check3 "d['failed'] == 0" \
 	"s('Restore the queue') == s('Restore the commit') == s('Restore the swappiness') == 'changed'" \
-	"'--dry-run' in r('Restore the queue')['cmd']" \
-	"'$s0' in r('Restore the swappiness')['cmd']"
+	"all('--dry-run' in r(t)['cmd'] for t in ('Restore the queue', 'Restore the commit', 'Restore the swappiness'))" \
+	"c('Restore the swappiness')[1:2] + c('Restore the swappiness')[-1:] == ['restore', '$SAVE/swapadj.save']"
 now "$d1" "$c1" "$s1"
 play restore1 --tags restore
 holds restore1 "d['failed'] == 0" \
 	"s('Restore the queue') == s('Restore the commit') == s('Restore the swappiness') == 'changed'" \
 	"all('--dry-run' not in r(t)['cmd'] for t in ('Restore the queue', 'Restore the commit', 'Restore the swappiness'))"
 now "$d0" "$c0" "$s0"
+# The tools leave their save files after a restore.
+saved restore1
 # Restored already: the handlers change nothing (the task that calls
 # them always counts as one change).
 play restore2 --tags restore
