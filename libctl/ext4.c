@@ -852,17 +852,6 @@ static int fs_read(const struct ctl_root *r, int flags, struct ctl_ext4_fs *fs)
 	return 0;
 }
 
-/*
- * Was WORD typed as a path (not a tag like UUID=... whose value has a
- * '/')? Such a device keeps its name as typed: a save file records it so.
- */
-static bool typed_as_path(const char *word)
-{
-	const char *slash = strchr(word, '/'), *eq = strchr(word, '=');
-
-	return slash && (!eq || slash < eq);
-}
-
 int ctl_ext4_fs_open(const struct ctl_root *r, const char *target, int flags,
 		     struct ctl_ext4_fs *fs)
 {
@@ -879,8 +868,10 @@ int ctl_ext4_fs_open(const struct ctl_root *r, const char *target, int flags,
 	if (err < 0)
 		return fs_fail(fs, CTL_EXT4_AT_TARGET, err);
 	if (t.kind == CTL_TARGET_DEV) {
+		/* A node typed as a path keeps its name as typed: a save
+		 * file records it so. */
 		snprintf(fs->dev, sizeof(fs->dev), "%s",
-			 typed_as_path(target) ? target : t.path);
+			 t.by == CTL_TARGET_BY_PATH ? target : t.path);
 		err = ctl_mount_by_dev(r, t.dev, &fs->m);
 		if (err == -ENOENT)
 			err = 1; /* an unmounted device: superblock only */
