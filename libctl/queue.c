@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "ctl/attr.h"
+#include "ctl/clock.h"
 #include "ctl/file.h"
 #include "ctl/parse.h"
 #include "ctl/queue.h"
@@ -707,14 +708,6 @@ int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 	return 0;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* mkdir <root>PARENT/NAME (MODE); an existing one is fine. */
 static int mkdir_under(const struct ctl_root *r, const char *parent,
 		       const char *name, mode_t mode)
@@ -766,7 +759,7 @@ int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
 	 * --sysroot tree) must not hang the run; flock() takes it all the
 	 * same. */
 	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
-	uint64_t end = now_ms() + timeout_ms;
+	double end = ctl_now_ms() + timeout_ms;
 	char name[48];
 	unsigned int step = 1;
 	int dir, fd, err;
@@ -786,7 +779,7 @@ int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
 	 * newcomer does. */
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		err = errno == EWOULDBLOCK ? -ETIMEDOUT : neg_errno();
-		if (err != -ETIMEDOUT || now_ms() >= end) {
+		if (err != -ETIMEDOUT || ctl_now_ms() >= end) {
 			close(fd);
 			return err;
 		}

@@ -19,9 +19,9 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "ctl/clock.h"
 #include "ctl/file.h"
 #include "ctl/parse.h"
 #include "ctl/root.h"
@@ -149,22 +149,6 @@ int ctl_throttle_poll(struct ctl_throttle *t, uint64_t now_ms, unsigned int cur,
 		snprintf(t->disk, sizeof(t->disk), "%s",
 			 t->disks[busiest].name);
 	return (int)ctl_throttle_feed(t, util, cur, max);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 struct wbuf {
@@ -495,7 +479,8 @@ static int run(struct writer *w)
 			}
 		}
 		if (o->throttle && w->uring) {
-			err = ctl_throttle_poll(o->throttle, now_ms(), w->cur,
+			err = ctl_throttle_poll(o->throttle,
+						(uint64_t)ctl_now_ms(), w->cur,
 						w->depth);
 			if (err > 0) {
 				w->cur = (unsigned int)err;
@@ -872,7 +857,7 @@ int ctl_write_stream(const char *path, int in_fd,
 		st->step = "truncate";
 		return neg_errno();
 	}
-	t0 = now_s();
+	t0 = ctl_now_ms();
 	w.tail = malloc(TAIL_MAX);
 	if (!w.tail)
 		return -ENOMEM;
@@ -902,10 +887,10 @@ int ctl_write_stream(const char *path, int in_fd,
 	free(w.bufs);
 	free(w.mem);
 	free(w.tail);
-	st->write_s = now_s() - t0;
+	st->write_s = (ctl_now_ms() - t0) / 1e3;
 	if (err < 0)
 		return err;
-	t0 = now_s();
+	t0 = ctl_now_ms();
 	if (!(opts->flags & CTL_WRITE_NO_SYNC) && fdatasync(fd) < 0) {
 		st->step = "fdatasync";
 		return neg_errno();
@@ -917,7 +902,7 @@ int ctl_write_stream(const char *path, int in_fd,
 			return err;
 		}
 	}
-	st->sync_s = now_s() - t0;
+	st->sync_s = (ctl_now_ms() - t0) / 1e3;
 	if (opts->flags & CTL_WRITE_DROP_BEHIND) {
 		w.bufs = NULL;
 		w.depth = 0;

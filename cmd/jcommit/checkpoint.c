@@ -4,8 +4,8 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
+#include "ctl/clock.h"
 #include "jcommit.h"
 
 enum { K_TARGET, K_DEVICE, K_RESULT, K_SECONDS };
@@ -45,14 +45,6 @@ static void checkpointed(const struct opts *o, struct ctl_out *out,
 	ctl_out_setf(out, row, K_SECONDS, "%.6f", ms / 1e3);
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 		   const struct ctl_strv *targets)
 {
@@ -87,9 +79,9 @@ int cmd_checkpoint(const struct opts *o, const struct ctl_root *r,
 		if (c == 0)
 			c = ioctl_reachable(&fi);
 		if (c == 0) {
-			t0 = now_ms();
+			t0 = ctl_now_ms();
 			err = ctl_ext4_fs_checkpoint(&fi, flags);
-			ms = now_ms() - t0;
+			ms = ctl_now_ms() - t0;
 			if (err == -ENODEV) {
 				cli_warn(
 					"%s: no journal to checkpoint (the file system has no has_journal feature)",

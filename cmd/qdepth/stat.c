@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "ctl/clock.h"
 #include "ctl/diskstats.h"
 #include "qdepth.h"
 
@@ -56,14 +57,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 static void sleep_ms(double ms)
@@ -168,7 +161,7 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 				it.v[i].target, it.v[i].dev.name);
 		ctl_satur_init(&sat[i], o->saturation, CTL_SAT_SAMPLES);
 	}
-	t0 = now_ms();
+	t0 = ctl_now_ms();
 	for (n = 1; !stop && n <= o->count; n++) {
 		struct cli_prom *prom = NULL;
 		struct timespec when;
@@ -179,7 +172,7 @@ int cmd_stat(struct opts *o, struct ctl_strv *targets)
 		sleep_ms(o->interval * 1e3);
 		if (stop)
 			break;
-		t1 = now_ms();
+		t1 = ctl_now_ms();
 		clock_gettime(CLOCK_REALTIME, &when);
 		if (o->cli.textfile)
 			prom = cli_prom_new();

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl/clock.h"
 #include "ctl/file.h"
 #include "ctl/notify.h"
 #include "cli/cli.h"
@@ -57,21 +58,15 @@ struct auto_run {
 	struct ctl_vm_auto_in in;
 	struct ctl_vm_auto out;
 	struct ctl_vmstat last;
-	struct timespec when;
+	double when_ms; /* of LAST */
 };
-
-static double since(const struct timespec *t0, const struct timespec *t1)
-{
-	return (double)(t1->tv_sec - t0->tv_sec) +
-	       (double)(t1->tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 /* Apply the rule to memory now and the read-in rate since the last call. */
 static int auto_step(const struct opts *o, struct auto_run *ar)
 {
 	struct ctl_meminfo mi;
 	struct ctl_vmstat vs;
-	struct timespec now;
+	double now;
 	int err = ctl_vm_meminfo_read(o->root, &mi);
 
 	if (err < 0)
@@ -79,11 +74,11 @@ static int auto_step(const struct opts *o, struct auto_run *ar)
 	err = ctl_vm_vmstat_read(o->root, &vs);
 	if (err < 0)
 		return vm_fail(o, "/proc/vmstat", err);
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	now = ctl_now_ms();
 	ar->in.readin =
-		ctl_vm_readin_rate(&ar->last, &vs, since(&ar->when, &now));
+		ctl_vm_readin_rate(&ar->last, &vs, (now - ar->when_ms) / 1e3);
 	ar->last = vs;
-	ar->when = now;
+	ar->when_ms = now;
 	ar->in.total = mi.total;
 	ar->in.available = mi.available;
 	if (ctl_vm_auto_compute(&ar->in, &ar->out) < 0) {
@@ -99,7 +94,7 @@ static int auto_start(const struct opts *o, struct auto_run *ar)
 
 	if (err < 0)
 		return vm_fail(o, "/proc/vmstat", err);
-	clock_gettime(CLOCK_MONOTONIC, &ar->when);
+	ar->when_ms = ctl_now_ms();
 	return 0;
 }
 

@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include "ctl/cgroup.h"
+#include "ctl/clock.h"
 #include "ctl/file.h"
 #include "ctl/parse.h"
 #include "cli/cli.h"
@@ -84,21 +84,17 @@ static const struct {
 static int sample_readin(const struct opts *o, double secs, double *rate)
 {
 	struct ctl_vmstat a, b;
-	struct timespec t0, t1;
+	double t0;
 	int err = ctl_vm_vmstat_read(o->root, &a);
 
 	if (err < 0)
 		return err;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = ctl_now_ms();
 	sleep_secs(secs);
 	err = ctl_vm_vmstat_read(o->root, &b);
 	if (err < 0)
 		return err;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	*rate = ctl_vm_readin_rate(&a, &b,
-				   (double)(t1.tv_sec - t0.tv_sec) +
-					   (double)(t1.tv_nsec - t0.tv_nsec) /
-						   1e9);
+	*rate = ctl_vm_readin_rate(&a, &b, (ctl_now_ms() - t0) / 1e3);
 	return 0;
 }
 

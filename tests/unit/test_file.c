@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* libctl/file.c: non-blocking input, atomic writes, seals. */
+/* libctl/file.c: non-blocking input, atomic writes, seals; libctl/clock.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,11 +13,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ctl/clock.h"
 #include "ctl/file.h"
 #include "fake.h"
 
@@ -207,6 +209,21 @@ static void test_seal(void **state)
 	assert_int_equal(ctl_seal_append(buf, 10, 5, 0), -ENOSPC);
 }
 
+/* Milliseconds with the fraction, never going back. */
+static void test_now_ms(void **state)
+{
+	struct timespec ts = {0, 20 * 1000000L};
+	double t0, t1;
+
+	(void)state;
+	t0 = ctl_now_ms();
+	nanosleep(&ts, NULL);
+	t1 = ctl_now_ms();
+	assert_true(t0 > 0);
+	assert_true(t1 - t0 >= 19.9);
+	assert_true(t1 - t0 < 10000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_write_atomic_flags),
 		cmocka_unit_test(test_seal),
+		cmocka_unit_test(test_now_ms),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
