@@ -13,6 +13,7 @@
 
 #include "ctl/attr.h"
 #include "ctl/blk.h"
+#include "ctl/file.h"
 #include "ctl/target.h"
 #include "internal.h"
 
@@ -39,6 +40,21 @@ const char *ctl_target_kind_name(enum ctl_target_kind kind)
 		return "stdin";
 	}
 	return "unknown";
+}
+
+const char *ctl_target_strerror(int err, unsigned int flags)
+{
+	switch (-err) {
+	case ENODEV:
+		return "no such device or file";
+	case EINVAL:
+		return (flags & CTL_TARGET_FILE) ? "not a valid file name"
+						 : "not a valid device name";
+	case ENOTSUP:
+		return "libblkid is not available to resolve tags";
+	default:
+		return ctl_file_strerror(-err);
+	}
 }
 
 /* The index of WORD's tag prefix in tags[], or -1 when it has none. */

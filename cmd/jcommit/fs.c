@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "ctl/file.h"
+#include "ctl/target.h"
 #include "jcommit.h"
 
 /*
@@ -54,10 +55,7 @@ int resolve_done(const struct ctl_root *r, int flags,
 	switch (err ? fi->stage : CTL_EXT4_AT_NONE) {
 	case CTL_EXT4_AT_TARGET:
 		/* What ctl-targets(7) says a word names; see there. */
-		cli_warn("%s: %s", arg,
-			 err == -ENODEV	  ? "no such device or file"
-			 : err == -EINVAL ? "not a valid device name"
-					  : strerror(-err));
+		cli_warn("%s: %s", arg, ctl_target_strerror(err, 0));
 		return CTL_EXIT_FAIL;
 	case CTL_EXT4_AT_MOUNT:
 		cli_warn(

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctl/target.h"
 #include "qdepth.h"
 
 int rc_max(int a, int b)
@@ -17,20 +18,10 @@ int rc_max(int a, int b)
 	return a > b ? a : b;
 }
 
+/* The resolver's message for ERR, as every tool words it. */
 const char *resolve_hint(int err)
 {
-	switch (-err) {
-	case EINVAL:
-		return "not a valid device name";
-	case ENODEV:
-		return "no such block device";
-	case ENOENT:
-		return "no such file or device";
-	case ENOTSUP:
-		return "libblkid is not available to resolve tags";
-	default:
-		return strerror(-err);
-	}
+	return ctl_target_strerror(err, 0);
 }
 
 /* What a target means: see "A target names one thing" in qdepth(8). */

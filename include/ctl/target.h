@@ -132,3 +132,13 @@ int ctl_target_found(const struct ctl_target *t, char *buf, size_t len);
 
 /* "device", "path", "new file" or "stdin": for messages. */
 const char *ctl_target_kind_name(enum ctl_target_kind kind);
+
+/*
+ * The message for ERR (negative) from ctl_target_resolve() with FLAGS,
+ * or from a call that resolves a word as it does (ctl_blk_resolve(),
+ * ctl_ext4_fs_open()): the one wording every tool prints after
+ * "tool: WORD: ". -ENODEV is "no such device or file", -EINVAL "not a
+ * valid device name" (with CTL_TARGET_FILE: "not a valid file name"),
+ * -ENOTSUP that libblkid is missing; anything else strerror(3)'s text.
+ */
+const char *ctl_target_strerror(int err, unsigned int flags);

@@ -58,7 +58,7 @@ done
 
 # --- names of nothing: a new file is no target of qdepth
 expect_exit 3 "$Q" show "$MNT/new.bin"
-expect_grep "new.bin: no such file or device" "$WORK/err"
+expect_grep "new.bin: No such file or directory" "$WORK/err"
 [ ! -e "$MNT/new.bin" ] || fail "qdepth show created $MNT/new.bin"
 expect_exit 3 "$Q" show "$MNT/nodir/new.bin"
 expect_exit 3 "$Q" show "UUID=00000000-0000-0000-0000-000000000000"
@@ -69,8 +69,11 @@ for t in . ..; do
 	[ "$(head -n 1 "$WORK/out")" = "$N" ] ||
 		fail "qdepth show $t in $MNT/sub: $(cat "$WORK/out")"
 done
+# One wording in every tool (ctl_target_strerror).
 expect_exit 3 "$Q" show "nosuch$$"
-expect_grep "nosuch$$: no such" "$WORK/err"
+expect_grep "^qdepth: nosuch$$: no such device or file\$" "$WORK/err"
+expect_exit 3 "$J" show "nosuch$$"
+expect_grep "^jcommit: nosuch$$: no such device or file\$" "$WORK/err"
 
 # --- a word that is a device name and a file in the working directory:
 # the device; ./WORD is the file (here on a tmpfs: no block device).

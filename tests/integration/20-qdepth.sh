@@ -150,11 +150,11 @@ done
 expect_exit 2 "$Q" set --scheduler nosuch "$N"
 expect_grep 'unknown scheduler nosuch; available: .*mq-deadline' "$WORK/err"
 expect_exit 3 "$Q" show nosuchdev0
-expect_grep 'nosuchdev0: no such block device' "$WORK/err"
+expect_grep 'nosuchdev0: no such device or file' "$WORK/err"
 expect_exit 2 "$Q" show UUID=
 expect_grep 'UUID=: not a valid device name' "$WORK/err"
 expect_exit 3 "$Q" show ../nosuchdev0
-expect_grep 'no such file or device' "$WORK/err"
+expect_grep 'No such file or directory' "$WORK/err"
 echo x > "$WORK/tmpfs/f"
 expect_exit 0 "$Q" show -P -o NOTE "$WORK/tmpfs/f"
 expect_grep 'no block device, no request queue' "$WORK/out"
@@ -187,11 +187,11 @@ expect_exit 3 "$Q" set --udev --depth 64 "$DEV" /nonexistent
 [ "$(depth)" = 48 ] || fail "udev set with a missing target changed the depth"
 [ "$(wc -l < "$WORK/err")" -eq 2 ] || fail "want 2 log lines: $(cat "$WORK/err")"
 expect_grep "^qdepth: $N: skipped \(not changed because of /nonexistent\)\$" "$WORK/err"
-expect_grep "^qdepth: /nonexistent: not applicable \(no such file or device\)\$" "$WORK/err"
+expect_grep "^qdepth: /nonexistent: not applicable \(No such file or directory\)\$" "$WORK/err"
 [ ! -s "$WORK/out" ] || fail "udev mode wrote to stdout"
 expect_exit 3 "$Q" set --depth 64 "$DEV" /nonexistent
 expect_grep "^qdepth: $N: not changed because of /nonexistent\$" "$WORK/err"
-expect_grep "^qdepth: /nonexistent: no such file or device\$" "$WORK/err"
+expect_grep "^qdepth: /nonexistent: No such file or directory\$" "$WORK/err"
 [ "$(depth)" = 48 ] || fail "set with a missing target changed the depth"
 
 # --- stat over a short interval while writing through the loop device

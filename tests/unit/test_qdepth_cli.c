@@ -326,7 +326,7 @@ static void test_show_bad(void **state)
 	static const struct qcase cases[] = {
 		{"-o DEVICE,BOGUS sda", 2, "", NULL,
 		 "qdepth: unknown column 'BOGUS'"},
-		{"sdz", 3, NULL, "qdepth: sdz: no such block device\n", NULL},
+		{"sdz", 3, NULL, "qdepth: sdz: no such device or file\n", NULL},
 		/* A malformed word ('.' and '..' are directories). */
 		{"UUID=", 2, NULL, "qdepth: UUID=: not a valid device name\n",
 		 NULL},
@@ -337,7 +337,7 @@ static void test_show_bad(void **state)
 	(void)state;
 	run_cases(cases, ARRAY_SIZE(cases));
 	EXPECT(&r, 3, NULL, NULL, "'%s/nothere'", fake_root);
-	assert_has(r.err, "nothere: no such file or device");
+	assert_has(r.err, "nothere: No such file or directory");
 
 	if (statfs("/dev/shm", &sfs) == 0 && sfs.f_type == TMPFS_MAGIC) {
 		/* This host's /dev/shm: --sysroot puts paths in the tree. */
@@ -410,7 +410,7 @@ static void test_set_all_or_nothing(void **state)
 		{"set -r -n -o TARGET,DEVICE,RESULT --depth 100 sda sdz", 3,
 		 "sda sda skipped\nsdz  failed\n",
 		 "qdepth: sda: not changed because of sdz\n"
-		 "qdepth: sdz: no such block device\n",
+		 "qdepth: sdz: no such device or file\n",
 		 NULL},
 		/* An invalid name is a usage error, still after a line for
 		 * sda. */
@@ -569,10 +569,10 @@ static void test_set_udev_missing(void **state)
 	static const struct qcase cases[] = {
 		{"set --udev --depth 99 sda sdz", 3, "",
 		 "qdepth: sda: skipped (not changed because of sdz)\n"
-		 "qdepth: sdz: not applicable (no such block device)\n",
+		 "qdepth: sdz: not applicable (no such device or file)\n",
 		 NULL},
 		{"set --udev --depth 99 sdz", 0, "",
-		 "qdepth: sdz: not applicable (no such block device)\n", NULL},
+		 "qdepth: sdz: not applicable (no such device or file)\n", NULL},
 	};
 	struct res r;
 
@@ -584,7 +584,7 @@ static void test_set_udev_missing(void **state)
 	       fake_root);
 	assert_has(r.err, "qdepth: sda: skipped (not changed because of ");
 	assert_has(r.err,
-		   "/nothere: not applicable (no such file or device)\n");
+		   "/nothere: not applicable (No such file or directory)\n");
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 }
 

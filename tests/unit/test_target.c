@@ -563,6 +563,27 @@ static void test_kind_name(void **state)
 	assert_string_equal(ctl_target_kind_name(CTL_TARGET_STDIN), "stdin");
 }
 
+/* One wording of each failure, whichever tool prints it. */
+static void test_strerror(void **state)
+{
+	struct ctx *c = *state;
+
+	assert_int_equal(resolve(c, "nosuchdisk", 0), -ENODEV);
+	assert_string_equal(ctl_target_strerror(-ENODEV, 0),
+			    "no such device or file");
+	assert_int_equal(resolve(c, "UUID=", 0), -EINVAL);
+	assert_string_equal(ctl_target_strerror(-EINVAL, 0),
+			    "not a valid device name");
+	assert_string_equal(ctl_target_strerror(-EINVAL, CTL_TARGET_FILE),
+			    "not a valid file name");
+	assert_string_equal(ctl_target_strerror(-ENOTSUP, 0),
+			    "libblkid is not available to resolve tags");
+	assert_int_equal(resolve(c, "/nothere", 0), -ENOENT);
+	assert_string_equal(ctl_target_strerror(-ENOENT, 0), strerror(ENOENT));
+	assert_string_equal(ctl_target_strerror(-ENOTDIR, CTL_TARGET_FILE),
+			    strerror(ENOTDIR));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -581,6 +602,7 @@ int main(void)
 		T(test_no_root),
 		T(test_system_root),
 		T(test_kind_name),
+		T(test_strerror),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
