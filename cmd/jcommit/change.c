@@ -50,6 +50,44 @@ void changes_free(struct change *ch, size_t n)
 	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW)
 
 /*
+ * FI's mount read again through the chain after commit= was changed: its
+ * mount flags must have stayed and commit= be WANT (into *NOW). Returns 0
+ * or an exit code after a message.
+ */
+static int read_back(const struct ctl_root *r, const struct ctl_ext4_fs *fi,
+		     unsigned int want, unsigned int *now)
+{
+	const char *name = ctl_ext4_fs_name(fi);
+	struct ctl_ext4_fs fs;
+	int err, rc = CTL_EXIT_FAIL;
+
+	/* The same mount again, by its mount point (not another bind). */
+	err = ctl_ext4_fs_open(r, fi->m.target, CTL_EXT4_FS_LIVE_ONLY, &fs);
+	if (err < 0 &&
+	    (fs.stage == CTL_EXT4_AT_TARGET || fs.stage == CTL_EXT4_AT_MOUNT))
+		cli_warn("%s: cannot read the mount flags back: %s", name,
+			 strerror(-err));
+	else if (err < 0)
+		cli_warn("%s: cannot read back /proc/fs/ext4/%s/options: %s",
+			 name, fs.kname[0] ? fs.kname : fi->kname,
+			 strerror(-err));
+	else if (fs.m.id == fi->m.id &&
+		 (((fs.m.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
+		  fs.m.sb_ro != fi->m.sb_ro))
+		cli_warn("%s: mount flags changed from %s to %s", name,
+			 fi->m.vfs_opts, fs.m.vfs_opts);
+	else if (fs.live.commit != want)
+		cli_warn("%s: commit is %u after the change, expected %u", name,
+			 fs.live.commit, want);
+	else
+		rc = 0;
+	if (rc == 0)
+		*now = fs.live.commit;
+	ctl_ext4_fs_free(&fs);
+	return rc;
+}
+
+/*
  * Set commit= of the mount of FI to COMMIT, read it back into *NOW and
  * check that the mount flags stayed. *DONE tells whether the kernel took
  * the reconfigure (a failed read-back may follow a change). Returns 0 or
@@ -61,10 +99,8 @@ static int live_change(const struct opts *o, const struct ctl_root *r,
 {
 	unsigned int want = commit ? commit : CTL_EXT4_COMMIT_DEFAULT;
 	const char *name = ctl_ext4_fs_name(fi);
-	struct ctl_ext4_live after;
-	struct ctl_mount m2 = {0};
 	char val[16];
-	int err, moved;
+	int err;
 
 	*done = 0;
 	snprintf(val, sizeof(val), "%u", commit);
@@ -95,35 +131,7 @@ static int live_change(const struct opts *o, const struct ctl_root *r,
 		return ctl_exit_for(err);
 	}
 	*done = 1;
-	err = ctl_ext4_live_read(r, fi->kname, &after);
-	if (err < 0) {
-		cli_warn("%s: cannot read back /proc/fs/ext4/%s/options: %s",
-			 name, fi->kname, strerror(-err));
-		return CTL_EXIT_FAIL;
-	}
-	/* The same mount again (by its mount point, not another bind). */
-	err = ctl_mount_by_path(r, fi->m.target, &m2);
-	if (err < 0) {
-		cli_warn("%s: cannot read the mount flags back: %s", name,
-			 strerror(-err));
-		return CTL_EXIT_FAIL;
-	}
-	moved = m2.id == fi->m.id &&
-		(((m2.vfs_flags ^ fi->m.vfs_flags) & KEPT_FLAGS) ||
-		 m2.sb_ro != fi->m.sb_ro);
-	if (moved)
-		cli_warn("%s: mount flags changed from %s to %s", name,
-			 fi->m.vfs_opts, m2.vfs_opts);
-	ctl_mount_clear(&m2);
-	if (moved)
-		return CTL_EXIT_FAIL;
-	if (after.commit != want) {
-		cli_warn("%s: commit is %u after the change, expected %u", name,
-			 after.commit, want);
-		return CTL_EXIT_FAIL;
-	}
-	*now = after.commit;
-	return 0;
+	return read_back(r, fi, want, now);
 }
 
 static int sb_error(const struct ctl_ext4_fs *fi, int err)
