@@ -63,6 +63,20 @@ in_mount_ns() {
 	fi
 }
 
+# in_pid_ns: re-run the calling script (once) as pid 1 of a pid namespace
+# of its own, with its own /proc, in a private mount namespace: what it
+# mounts and starts vanishes with it (a stand-in for a container).
+in_pid_ns() {
+	if [ -z "${CTL_IN_HOSTNS:-}" ]; then
+		need_cmd unshare
+		# The exec skips the EXIT trap: remove this shell's $WORK first.
+		rm -rf "$WORK" "$IMGDIR"
+		CTL_IN_HOSTNS=1 CTL_IN_NS=1 exec unshare -m -p -f --mount-proc \
+			--propagation private bash "$0" "${_ARGS[@]}"
+	fi
+	[ $$ = 1 ] || fail "not pid 1 of a pid namespace of our own"
+}
+
 # root_ns [CMD...]: skip unless root with each CMD installed, then re-run
 # this script in a private mount namespace (in_mount_ns).
 root_ns() {
