@@ -406,8 +406,7 @@ static int sb_check(const char *dev, const char *mount_opts, int data)
 	return 0;
 }
 
-int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
-		      long *ext2_err)
+int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data)
 {
 	const struct e2fs_api *a = e2fs();
 	struct ext2_super_block *s;
@@ -422,11 +421,8 @@ int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 	e = a->open2(dev, NULL,
 		     EXT2_FLAG_RW | EXT2_FLAG_EXCLUSIVE | EXT2_FLAG_64BITS, 0,
 		     0, *a->unix_io, &fs);
-	if (e) {
-		if (ext2_err)
-			*ext2_err = (long)e;
+	if (e)
 		return ext2_to_errno(e);
-	}
 	s = fs->super;
 	/*
 	 * The journal holds newer metadata, maybe the superblock itself:
@@ -445,11 +441,8 @@ int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
 			ctl_ext4_defm_set_data(s->s_default_mount_opts, data);
 	a->mark_super_dirty(fs);
 	e = a->close_free(&fs);
-	if (e) {
-		if (ext2_err)
-			*ext2_err = (long)e;
+	if (e)
 		return ext2_to_errno(e);
-	}
 	return sb_check(dev, mount_opts, data);
 }
 
@@ -617,9 +610,12 @@ static int reconf_remount(const char *target, const char *key, const char *val,
 	return mount(NULL, target, NULL, fl, opt) < 0 ? neg_errno() : 0;
 }
 
-int ctl_ext4_reconfigure(const char *target, const char *key, const char *val,
-			 int sb_ro, unsigned long vfs_flags, int flags,
-			 int *via)
+/*
+ * KEY=VAL on the mount at TARGET, as ctl_ext4_fs_reconfigure() says; SB_RO
+ * and VFS_FLAGS are the superblock state and mount flags sent again.
+ */
+static int reconfigure(const char *target, const char *key, const char *val,
+		       int sb_ro, unsigned long vfs_flags, int flags, int *via)
 {
 	int err;
 
@@ -643,7 +639,8 @@ static int open_nb(const char *path)
 	return open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 }
 
-int ctl_ext4_tune_get(const char *path, struct ext4_tune_sb_params *p)
+/* EXT4_IOC_GET_TUNE_SB_PARAM on PATH, any file of the mount. */
+static int tune_get(const char *path, struct ext4_tune_sb_params *p)
 {
 	_cleanup_close_ int fd = open_nb(path);
 
@@ -653,8 +650,8 @@ int ctl_ext4_tune_get(const char *path, struct ext4_tune_sb_params *p)
 	return ioctl(fd, EXT4_IOC_GET_TUNE_SB_PARAM, p) < 0 ? neg_errno() : 0;
 }
 
-int ctl_ext4_tune_set(const char *path, const char *mount_opts, int data,
-		      struct ext4_tune_sb_params *old)
+/* ctl_ext4_fs_sb_write() of a mount, through PATH, any file of it. */
+static int tune_set(const char *path, const char *mount_opts, int data)
 {
 	_cleanup_close_ int fd = open_nb(path);
 	struct ext4_tune_sb_params p, back;
@@ -668,8 +665,6 @@ int ctl_ext4_tune_set(const char *path, const char *mount_opts, int data,
 	memset(&p, 0, sizeof(p));
 	if (ioctl(fd, EXT4_IOC_GET_TUNE_SB_PARAM, &p) < 0)
 		return neg_errno();
-	if (old)
-		*old = p;
 	if (mount_opts) {
 		need |= EXT4_TUNE_FL_MOUNT_OPTS;
 		memset(p.mount_opts, 0, sizeof(p.mount_opts));
@@ -722,7 +717,8 @@ int ctl_ext4_opts_merge(const char *old, const char *name, const char *val,
 	return strlen(s) > CTL_EXT4_MOUNT_OPTS_MAX ? -E2BIG : 0;
 }
 
-int ctl_ext4_checkpoint(const char *path, uint32_t flags)
+/* EXT4_IOC_CHECKPOINT on PATH, any file of the mount. */
+static int checkpoint(const char *path, uint32_t flags)
 {
 	_cleanup_close_ int fd = open_nb(path);
 
@@ -979,8 +975,8 @@ int ctl_ext4_fs_sb_write(const struct ctl_ext4_fs *fs, const char *opts,
 	if (err < 0)
 		return err;
 	if (fs->mounted)
-		return ctl_ext4_tune_set(where, opts, data, NULL);
-	return ctl_ext4_sb_write(where, opts, data, NULL);
+		return tune_set(where, opts, data);
+	return ctl_ext4_sb_write(where, opts, data);
 }
 
 int ctl_ext4_fs_tune_get(const struct ctl_ext4_fs *fs,
@@ -990,7 +986,7 @@ int ctl_ext4_fs_tune_get(const struct ctl_ext4_fs *fs,
 	char where[PATH_MAX];
 	int err = fs_where(fs, fs->m.target, where, sizeof(where), &fd);
 
-	return err < 0 ? err : ctl_ext4_tune_get(where, p);
+	return err < 0 ? err : tune_get(where, p);
 }
 
 int ctl_ext4_fs_sb_writable(struct ctl_ext4_fs *fs)
@@ -1011,8 +1007,8 @@ int ctl_ext4_fs_reconfigure(const struct ctl_ext4_fs *fs, const char *key,
 
 	*via = CTL_EXT4_VIA_FSCONFIG;
 	return err < 0 ? err
-		       : ctl_ext4_reconfigure(where, key, val, fs->m.sb_ro,
-					      fs->m.vfs_flags, flags, via);
+		       : reconfigure(where, key, val, fs->m.sb_ro,
+				     fs->m.vfs_flags, flags, via);
 }
 
 int ctl_ext4_fs_checkpoint(const struct ctl_ext4_fs *fs, uint32_t flags)
@@ -1021,5 +1017,5 @@ int ctl_ext4_fs_checkpoint(const struct ctl_ext4_fs *fs, uint32_t flags)
 	char where[PATH_MAX];
 	int err = fs_where(fs, fs->m.target, where, sizeof(where), &fd);
 
-	return err < 0 ? err : ctl_ext4_checkpoint(where, flags);
+	return err < 0 ? err : checkpoint(where, flags);
 }

@@ -58,6 +58,75 @@ int ctl_kmod_load_sched(const struct ctl_root *r, const char *sched);
  */
 int ctl_kmod_find_sched(const struct ctl_root *r, const char *sched);
 
+struct ctl_ext4_sb;
+struct ctl_ext4_live;
+struct ctl_jbd2_info;
+
+/*
+ * libext2fs (libctl/ext4.c, loaded on first use) and the ext4 readers
+ * behind the public chain of ctl/ext4.h (ctl_ext4_fs_open()).
+ *
+ * Read the superblock of the ext2/3/4 file system on DEV (a block device
+ * or an image file), read-only, even when mounted (values may be a little
+ * stale then), with the journal superblock. Returns 0, -EMEDIUMTYPE when
+ * DEV holds no ext2/3/4 file system, -ELIBACC when libext2fs.so.2 cannot
+ * be loaded, or -errno; on failure SB->ext2_err keeps the libext2fs code
+ * (0 for -ELIBACC).
+ */
+int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb);
+
+/*
+ * The superblock fields of struct ctl_ext4_sb from DEV directly, one
+ * pread() of the primary superblock at byte 1024, without libext2fs: for
+ * a mounted file system, which the kernel has checked already. The
+ * journal superblock is not read: journal_csum and journal_bytes stay 0.
+ * Fails as ctl_ext4_sb_read() does: -EMEDIUMTYPE without the ext2/3/4
+ * magic, -EIO when DEV is too short to hold a superblock, or -errno;
+ * SB->ext2_err then holds the code libext2fs would give.
+ */
+int ctl_ext4_sb_peek(const char *dev, struct ctl_ext4_sb *sb);
+
+/*
+ * Can the superblock of the unmounted file system on DEV be written now?
+ * Reads it into SB. Returns 0, -EBUSY when the block device is in use,
+ * -EUCLEAN when its journal needs recovery, or an error of
+ * ctl_ext4_sb_read().
+ */
+int ctl_ext4_sb_writable(const char *dev, struct ctl_ext4_sb *sb);
+
+/*
+ * Write the superblock of the unmounted file system on DEV as
+ * ctl_ext4_fs_sb_write() says (opened exclusively, read back). Returns as
+ * that does.
+ */
+int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data);
+
+/*
+ * The kernel name ("loop3", "dm-0") of block device DEV, as the
+ * /proc/fs/ext4 and /proc/fs/jbd2 directories name it, via
+ * <root>/sys/dev/block/MAJ:MIN. Returns 0 or -errno.
+ */
+int ctl_ext4_kname(const struct ctl_root *r, dev_t dev, char *buf, size_t len);
+
+/*
+ * Read <root>/proc/fs/ext4/KNAME/options, which always lists data= and
+ * commit=. Returns 0, -ENOENT when the ext4 driver does not serve KNAME,
+ * -EINVAL for a KNAME that is no name, or -errno.
+ */
+int ctl_ext4_live_read(const struct ctl_root *r, const char *kname,
+		       struct ctl_ext4_live *live);
+
+/*
+ * Read the jbd2 statistics of the internal journal (inode 8) of KNAME
+ * from <root>/proc/fs/jbd2/KNAME-8/info. Returns 0, -ENOENT without a
+ * jbd2 journal, or -errno.
+ */
+int ctl_jbd2_info_read(const struct ctl_root *r, const char *kname,
+		       struct ctl_jbd2_info *ji);
+
+/* Parse the text of a jbd2 info file. Returns 0 or -EINVAL. */
+int ctl_jbd2_info_parse(const char *text, struct ctl_jbd2_info *ji);
+
 /* Negative errno of the last failed libc call, never 0. */
 static inline int neg_errno(void)
 {

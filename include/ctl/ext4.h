@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The ext4 journal: superblock reads and offline writes (libext2fs, the
- * one file that calls it, dlopen()ed on first use; a mounted file
- * system's superblock fields need no library), effective options from
- * /proc/fs/ext4, jbd2
- * statistics, live reconfigure (fspick/fsconfig, MS_REMOUNT fallback),
- * EXT4_IOC_GET/SET_TUNE_SB_PARAM and EXT4_IOC_CHECKPOINT; and the chain
- * from a target to its file system (ctl_ext4_fs_open()), the one both
- * jcommit and preflight take.
+ * The ext4 journal, through the chain from a target to its file system
+ * (ctl_ext4_fs_open()), the one way both jcommit and preflight take:
+ * the superblock (read directly when mounted; libext2fs, dlopen()ed on
+ * first use, for the journal superblock and offline writes), effective
+ * options from /proc/fs/ext4, jbd2 statistics, live reconfigure
+ * (fspick/fsconfig, MS_REMOUNT fallback), EXT4_IOC_GET/SET_TUNE_SB_PARAM
+ * and EXT4_IOC_CHECKPOINT. The readers and the libext2fs wrappers behind
+ * the chain are private (libctl/internal.h).
  */
 #pragma once
 
@@ -140,52 +140,10 @@ struct ctl_ext4_sb {
 };
 
 /*
- * Read the superblock of the ext2/3/4 file system on DEV (a block device
- * or an image file), read-only, even when mounted (values may be a little
- * stale then). Returns 0, -EMEDIUMTYPE when DEV holds no ext2/3/4 file
- * system, -ELIBACC when libext2fs.so.2 cannot be loaded, or -errno; on
- * failure SB->ext2_err keeps the libext2fs code (0 for -ELIBACC).
- */
-int ctl_ext4_sb_read(const char *dev, struct ctl_ext4_sb *sb);
-
-/*
- * Read the superblock fields of struct ctl_ext4_sb from DEV directly, one
- * pread() of the primary superblock at byte 1024, without libext2fs: for
- * a mounted file system, which the kernel has checked already. The
- * journal superblock is not read: journal_csum and journal_bytes stay 0
- * (unknown; ctl_ext4_sb_read() has them). Needs read access to DEV, as
- * ctl_ext4_sb_read() does, and fails as it does: 0, -EMEDIUMTYPE without
- * the ext2/3/4 magic, -EIO when DEV is too short to hold a superblock, or
- * -errno; SB->ext2_err then holds the code libext2fs would give.
- */
-int ctl_ext4_sb_peek(const char *dev, struct ctl_ext4_sb *sb);
-
-/*
  * The libext2fs message for CODE (a struct ctl_ext4_sb ext2_err); an
  * errno value needs no library.
  */
 const char *ctl_ext4_strerror(long code);
-
-/*
- * Can the superblock of the unmounted file system on DEV be written now?
- * Reads it into SB. Returns 0, -EBUSY when the block device is in use
- * (mounted in any mount namespace, or open with O_EXCL elsewhere),
- * -EUCLEAN when its journal needs recovery, or an error of
- * ctl_ext4_sb_read().
- */
-int ctl_ext4_sb_writable(const char *dev, struct ctl_ext4_sb *sb);
-
-/*
- * Write the superblock of the unmounted file system on DEV: the
- * mount-options string MOUNT_OPTS (NULL: keep) and the journal-mode bits
- * DATA (KEEP: keep, NONE: clear). Opens DEV exclusively, so a device in
- * use fails with -EBUSY; a journal that needs recovery, whose replay would
- * undo the change, gives -EUCLEAN and nothing is written. The values are
- * read back: -EIO when they are not there. Returns 0, -E2BIG for a string
- * over 63 bytes, -ELIBACC when libext2fs.so.2 cannot be loaded, or -errno.
- */
-int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data,
-		      long *ext2_err);
 
 /* Effective journal options of a mounted fs. */
 struct ctl_ext4_live {
@@ -193,21 +151,6 @@ struct ctl_ext4_live {
 	unsigned int commit; /* commit= seconds */
 	char opts[2048]; /* the whole list, comma separated */
 };
-
-/*
- * The kernel name ("loop3", "dm-0") of block device DEV, as the
- * /proc/fs/ext4 and /proc/fs/jbd2 directories name it, via
- * <root>/sys/dev/block/MAJ:MIN. Returns 0 or -errno.
- */
-int ctl_ext4_kname(const struct ctl_root *r, dev_t dev, char *buf, size_t len);
-
-/*
- * Read <root>/proc/fs/ext4/KNAME/options, which always lists data= and
- * commit=. Returns 0, -ENOENT when the ext4 driver does not serve KNAME,
- * or -errno.
- */
-int ctl_ext4_live_read(const struct ctl_root *r, const char *kname,
-		       struct ctl_ext4_live *live);
 
 /* jbd2 statistics from /proc/fs/jbd2/<kname>-8/info. */
 struct ctl_jbd2_info {
@@ -217,16 +160,6 @@ struct ctl_jbd2_info {
 	uint64_t avg_commit_us; /* average commit time, when known */
 	int has_avg;
 };
-
-/*
- * Read the jbd2 statistics of the internal journal (inode 8) of KNAME.
- * Returns 0, -ENOENT without a jbd2 journal, or -errno.
- */
-int ctl_jbd2_info_read(const struct ctl_root *r, const char *kname,
-		       struct ctl_jbd2_info *ji);
-
-/* Parse the text of a jbd2 info file. Returns 0 or -EINVAL. */
-int ctl_jbd2_info_parse(const char *text, struct ctl_jbd2_info *ji);
 
 enum {
 	CTL_EXT4_RECONF_LEGACY = 1 << 0, /* use mount(2) MS_REMOUNT only */
@@ -239,42 +172,6 @@ enum {
 };
 
 /*
- * Set file-system option KEY=VAL on the mount at TARGET. SB_RO is the
- * current superblock state and VFS_FLAGS the current mount flags
- * (MS_*): ext4 flips a read-only superblock to read-write unless "ro"
- * is passed again, and MS_REMOUNT drops nosuid/nodev/noexec/nosymfollow
- * and the atime flags unless passed again, so both are always sent. Uses
- * fspick(2) + fsconfig(2) FSCONFIG_CMD_RECONFIGURE; falls back to
- * MS_REMOUNT only when that API is missing (ENOSYS), or always with
- * CTL_EXT4_RECONF_LEGACY.
- * *VIA says which. Returns 0, -EBUSY when MS_REMOUNT would be needed but
- * the mount and the superblock differ in ro/rw (it would align them), or
- * -errno.
- */
-int ctl_ext4_reconfigure(const char *target, const char *key, const char *val,
-			 int sb_ro, unsigned long vfs_flags, int flags,
-			 int *via);
-
-/*
- * EXT4_IOC_GET_TUNE_SB_PARAM on any file of a mounted ext4 at PATH
- * (needs no privilege). Returns 0, -ENOTTY on kernels before 6.18, or
- * -errno.
- */
-int ctl_ext4_tune_get(const char *path, struct ext4_tune_sb_params *p);
-
-/*
- * Change the superblock of the mounted ext4 at PATH: get, modify, set
- * (a SET copies mount_opts whether or not its flag is set, so it is
- * never sent from a zeroed struct). MOUNT_OPTS replaces the string (NULL:
- * keep); DATA sets the journal-mode bits (KEEP: keep, NONE: clear). OLD, if not NULL,
- * receives the values before the change. Returns 0, -E2BIG for a string
- * over 63 bytes, -ENOTTY before 6.18, -EPERM without CAP_SYS_ADMIN,
- * -EROFS on a read-only mount, or -errno.
- */
-int ctl_ext4_tune_set(const char *path, const char *mount_opts, int data,
-		      struct ext4_tune_sb_params *old);
-
-/*
  * Merge option NAME=VAL into the superblock mount-options string OLD
  * (keeping every other option; VAL NULL removes NAME; several NAMEs,
  * of which the kernel applies the last, become one) into OUT. Returns
@@ -283,13 +180,6 @@ int ctl_ext4_tune_set(const char *path, const char *mount_opts, int data,
  */
 int ctl_ext4_opts_merge(const char *old, const char *name, const char *val,
 			char *out, size_t len);
-
-/*
- * EXT4_IOC_CHECKPOINT with FLAGS (DISCARD, ZEROOUT, DRY_RUN) on the
- * mounted ext4 at PATH. Returns 0, -ENODEV without a journal, -EPERM
- * without CAP_SYS_ADMIN, -EINVAL for DISCARD|ZEROOUT, or -errno.
- */
-int ctl_ext4_checkpoint(const char *path, uint32_t flags);
 
 /*
  * --- From a target to its file system ---
@@ -420,24 +310,63 @@ int ctl_ext4_fs_sb_now(const struct ctl_ext4_fs *fs, char *opts, size_t len,
 		       int *data);
 
 /*
- * Write OPTS (NULL: keep) and DATA (KEEP: keep) into the superblock of
- * FS: through the mount (ctl_ext4_tune_set()) or, unmounted, to the
- * device (ctl_ext4_sb_write()). Returns as those do.
+ * The calls below reach FS's mount point or device through its root: a
+ * path inside a --sysroot is reached there, not in the caller's mount
+ * namespace. Each returns the error of reaching it that way, or as said.
+ */
+
+/*
+ * Write OPTS (NULL: keep; at most 63 bytes) and DATA (the journal-mode
+ * bits; KEEP: keep, NONE: clear) into the superblock of FS, and read
+ * them back. Mounted: EXT4_IOC_GET/SET_TUNE_SB_PARAM through the mount
+ * (get, modify, set: a SET copies the string whether or not its flag is
+ * set). Unmounted: libext2fs on the device, opened exclusively. Returns
+ * 0, -E2BIG for a longer string, -EIO when the values are not there
+ * after the write; mounted -ENOTTY or -EOPNOTSUPP before Linux 6.18,
+ * -EPERM without CAP_SYS_ADMIN, -EROFS on a read-only mount; unmounted
+ * -EBUSY for a device in use, -EUCLEAN when the journal needs recovery
+ * (its replay would undo the change; nothing is written), -EMEDIUMTYPE
+ * for no ext2/3/4 superblock, -ELIBACC without libext2fs.so.2; or
+ * -errno.
  */
 int ctl_ext4_fs_sb_write(const struct ctl_ext4_fs *fs, const char *opts,
 			 int data);
 
 /*
- * The calls on a path above for FS, through its root (a mount point or
- * device inside a --sysroot is reached there, not in the caller's mount
- * namespace): ctl_ext4_tune_get() of its mount point into *P,
- * ctl_ext4_sb_writable() of its device into FS->sb,
- * ctl_ext4_reconfigure() and ctl_ext4_checkpoint() of its mount. Return
- * as those do, or the error of reaching the path through the root.
+ * EXT4_IOC_GET_TUNE_SB_PARAM on FS's mount point into *P (needs no
+ * privilege). Returns 0, -ENOTTY on kernels before 6.18, or -errno.
  */
 int ctl_ext4_fs_tune_get(const struct ctl_ext4_fs *fs,
 			 struct ext4_tune_sb_params *p);
+
+/*
+ * Can the superblock of the unmounted FS be written now? Reads it into
+ * FS->sb. Returns 0, -EBUSY when the block device is in use (mounted in
+ * any mount namespace, or open with O_EXCL elsewhere), -EUCLEAN when its
+ * journal needs recovery, or an error of reading it (-EMEDIUMTYPE,
+ * -ELIBACC, -errno).
+ */
 int ctl_ext4_fs_sb_writable(struct ctl_ext4_fs *fs);
+
+/*
+ * Set file-system option KEY=VAL on FS's mount. The current superblock
+ * state and mount flags (FS->m) are always sent again: ext4 flips a
+ * read-only superblock to read-write unless "ro" is passed, and
+ * MS_REMOUNT drops nosuid/nodev/noexec/nosymfollow and the atime flags
+ * unless passed. Uses fspick(2) + fsconfig(2) FSCONFIG_CMD_RECONFIGURE;
+ * falls back to MS_REMOUNT only when that API is missing (ENOSYS), or
+ * always with CTL_EXT4_RECONF_LEGACY in FLAGS. *VIA says which
+ * (CTL_EXT4_VIA_*). Returns 0, -EBUSY when MS_REMOUNT would be needed
+ * but the mount and the superblock differ in ro/rw (it would align
+ * them), or -errno.
+ */
 int ctl_ext4_fs_reconfigure(const struct ctl_ext4_fs *fs, const char *key,
 			    const char *val, int flags, int *via);
+
+/*
+ * EXT4_IOC_CHECKPOINT with FLAGS (DISCARD, ZEROOUT, DRY_RUN) on FS's
+ * mount. Returns 0, -ENODEV without a journal, -EPERM without
+ * CAP_SYS_ADMIN, -EINVAL for DISCARD|ZEROOUT, -ENOTTY for no ext4, or
+ * -errno.
+ */
 int ctl_ext4_fs_checkpoint(const struct ctl_ext4_fs *fs, uint32_t flags);
