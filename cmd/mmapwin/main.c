@@ -18,6 +18,7 @@
 #include "ctl/cli.h"
 #include "ctl/macro.h"
 #include "ctl/parse.h"
+#include "ctl/root.h"
 #include "ctl/win.h"
 #include "cli/cli.h"
 #include "mmapwin.h"
@@ -347,5 +348,9 @@ int main(int argc, char **argv)
 	n = argc - optind;
 	if (n < sc->nmin || n > sc->nmax)
 		cli_die(CTL_EXIT_USAGE, "usage: mmapwin %s", sc->synopsis);
+	/* A bad --sysroot is exit 2 as in every tool, also where only
+	 * write --throttle reads it. */
+	if (m.cli.sysroot)
+		ctl_root_free(cli_root_open(m.cli.sysroot));
 	return cli_finish(sc->run(&m, argv + optind, n));
 }

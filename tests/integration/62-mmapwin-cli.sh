@@ -39,4 +39,12 @@ expect_grep '^mmapwin: stdout: No space left on device$' "$WORK/err"
 expect_exit 2 "$M" write new.bin --throttle 80 --sysroot "$WORK/nosuch" </dev/null
 expect_grep "^mmapwin: --sysroot $WORK/nosuch: No such file or directory$" "$WORK/err"
 [ ! -e new.bin ] || fail "write with a bad --sysroot created its file"
+# ... for every subcommand, also where nothing reads it (exit 0 before).
+before=$(cat f)
+for sub in "cache f" "read f 0 1" "patch f 0 --data x" "undo u"; do
+	# shellcheck disable=SC2086 # the words of the subcommand
+	expect_exit 2 "$M" $sub --sysroot "$WORK/nosuch"
+	expect_grep "^mmapwin: --sysroot $WORK/nosuch: No such file or directory$" "$WORK/err"
+done
+[ "$(cat f)" = "$before" ] || fail "patch with a bad --sysroot changed f: $(cat f)"
 echo "cli: options around the subcommand, errors and exit statuses"
