@@ -170,7 +170,9 @@ C=$HOSTWORK
 TF=$(cat "$C/textfile")
 mkdir -p "$C/host"
 mount --rbind / "$C/host" || fail "rbind / host"
-# The container's own /var/lib/app/data: not what the tools must see.
+# The container's own /var/lib/app/data: not what the tools must see (the
+# node's mount leaves this namespace's table first).
+umount -l /var/lib/app/data 2>/dev/null
 mount -t tmpfs -o size=1m tmpfs /var/lib/app/data || fail "tmpfs"
 # as_pod CMD...: with the securityContext (uid 0, no capability at all,
 # no_new_privs) and the tools in PATH.

@@ -53,7 +53,9 @@ mount --rbind /dev/shm host/dev/shm || fail "rbind /dev/shm"
 # ... and B's own names of them lead nowhere, so only host/ can work.
 mount --bind /dev/null "$DEV" && mount --bind /dev/null "$OFF" ||
 	fail "bind /dev/null over B's nodes"
-# B's own mount over P: the mount point path leads to B's tmpfs.
+# B's own mount over P: the mount point path leads to B's tmpfs. The
+# host's ext4 leaves B's table first, so only proc/1 under host/ has it.
+umount -l "$P" || fail "umount $P in B"
 mount -t tmpfs -o size=4m tmpfs "$P" || fail "tmpfs over $P"
 live_n() { live "$N" "$1"; }
 hsb() { sbopts "host/dev/$1"; }
