@@ -115,29 +115,58 @@ int ctl_file_fsync_dirat(int dirfd)
 	return fsync(dirfd) < 0 ? neg_errno() : 0;
 }
 
-/* Open the directory holding PATH ("." for a bare name, "/" for "/x");
- * *NAME is what follows its last slash. Returns the fd or -errno. */
-static int open_dir_of(const char *path, const char **name)
+/* The directory holding PATH in DIR[PATH_MAX] ("." for a bare name, "/"
+ * for "/x"); *NAME is what follows its last slash. 0 or -ENAMETOOLONG. */
+static int dir_of(const char *path, char *dir, const char **name)
 {
-	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	int fd;
 
 	if (!slash) {
 		strcpy(dir, ".");
 	} else if (slash == path) {
 		strcpy(dir, "/");
 	} else {
-		if ((size_t)(slash - path) >= sizeof(dir))
+		if ((size_t)(slash - path) >= PATH_MAX)
 			return -ENAMETOOLONG;
 		memcpy(dir, path, (size_t)(slash - path));
 		dir[slash - path] = '\0';
 	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return neg_errno();
 	*name = slash ? slash + 1 : path;
-	return fd;
+	return 0;
+}
+
+/* Open the directory holding PATH (dir_of()). Returns the fd or -errno. */
+static int open_dir_of(const char *path, const char **name)
+{
+	char dir[PATH_MAX];
+	int fd = dir_of(path, dir, name);
+
+	if (fd < 0)
+		return fd;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? neg_errno() : fd;
+}
+
+int ctl_file_dest_ok(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *name;
+	struct stat st;
+	int exists = 0, err;
+
+	/* rename(2) would replace a FIFO, and fail on a directory late. */
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
+		exists = 1;
+	} else if (errno != ENOENT) {
+		return neg_errno();
+	}
+	err = dir_of(path, dir, &name);
+	if (err < 0)
+		return err;
+	/* The temp file is created in the directory: it must be writable. */
+	return access(dir, W_OK) < 0 ? neg_errno() : exists;
 }
 
 int ctl_file_fsync_dir(const char *path)

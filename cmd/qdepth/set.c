@@ -3,11 +3,9 @@
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ctl/file.h"
@@ -260,29 +258,6 @@ static void warn_save(const char *path, int e)
 }
 
 /*
- * Whether --save FILE can be written, asked before anything is changed:
- * a change that cannot be undone is not made. Returns 0 or -errno.
- */
-static int save_dir_ok(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	struct stat st;
-
-	/* rename(2) would replace a FIFO, and fail on a directory late. */
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if (snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path),
-			  path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	return access(dir, W_OK) < 0 ? -errno : 0;
-}
-
-/*
  * Record the queues' values from before the change in --save FILE. A run
  * that changes nothing leaves an existing FILE alone: it holds the values
  * from before the run that made them so, which a second run (a playbook
@@ -383,7 +358,9 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 			c->result = CTL_QUEUE_NA;
 		}
 	}
-	e = o->save && !o->cli.dry_run ? save_dir_ok(o->save) : 0;
+	/* Whether --save FILE can be written, asked before anything is
+	 * changed: a change that cannot be undone is not made. */
+	e = o->save && !o->cli.dry_run ? ctl_file_dest_ok(o->save) : 0;
 	if (e < 0) {
 		/* A change that cannot be undone is not made... */
 		warn_save(o->save, e);

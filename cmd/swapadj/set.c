@@ -6,12 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -194,26 +191,15 @@ static int save_fail(const char *path, int err)
 static int save_check(const char *path, bool *exists)
 {
 	struct ctl_vm_save prev;
-	char dir[PATH_MAX];
-	struct stat st;
-	int err;
+	int err = ctl_file_dest_ok(path);
 
-	*exists = false;
-	if (stat(path, &st) == 0) {
-		if (!S_ISREG(st.st_mode))
-			return S_ISDIR(st.st_mode) ? -EISDIR : -CTL_ENOTREG;
-		err = ctl_vm_save_read(path, &prev);
-		if (err == -ENOMSG || err == -EFBIG)
-			return -ENOMSG;
-		if (err < 0 && err != -EBADMSG)
-			return err;
-		*exists = true;
-	} else if (errno != ENOENT) {
-		return -errno;
-	}
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	return access(dirname(dir), W_OK) < 0 ? -errno : 0;
+	*exists = err > 0;
+	if (err <= 0)
+		return err;
+	err = ctl_vm_save_read(path, &prev);
+	if (err == -ENOMSG || err == -EFBIG)
+		return -ENOMSG;
+	return err < 0 && err != -EBADMSG ? err : 0;
 }
 
 /*

@@ -209,6 +209,25 @@ static void test_seal(void **state)
 	assert_int_equal(ctl_seal_append(buf, 10, 5, 0), -ENOSPC);
 }
 
+/* A save file's place, checked before the change it records. */
+static void test_dest_ok(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl_file_dest_ok(at("new.save")), 0);
+	fake_write("old.save", "x\n");
+	assert_int_equal(ctl_file_dest_ok(at("old.save")), 1);
+	assert_int_equal(ctl_file_dest_ok(at("nodir/new.save")), -ENOENT);
+	assert_int_equal(ctl_file_dest_ok(at("old.save/x")), -ENOTDIR);
+	assert_int_equal(mkfifo(at("fifo.save"), 0600), 0);
+	assert_int_equal(ctl_file_dest_ok(at("fifo.save")), -CTL_ENOTREG);
+	assert_int_equal(ctl_file_dest_ok(fake_root), -EISDIR);
+	assert_int_equal(ctl_file_dest_ok("/dev/null"), -CTL_ENOTREG);
+	/* A bare name is in the current directory. */
+	assert_int_equal(chdir(fake_root), 0);
+	assert_int_equal(ctl_file_dest_ok("old.save"), 1);
+	assert_int_equal(chdir("/"), 0);
+}
+
 /* Milliseconds with the fraction, never going back. */
 static void test_now_ms(void **state)
 {
@@ -232,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_write_atomic_flags),
 		cmocka_unit_test(test_seal),
+		cmocka_unit_test(test_dest_ok),
 		cmocka_unit_test(test_now_ms),
 	};
 
