@@ -298,3 +298,17 @@ int ctl_seal_check(const char *buf, size_t len, size_t *body,
 		*records = cnt;
 	return 0;
 }
+
+int ctl_seal_open(char *buf, size_t len, const char *magic, size_t *body,
+		  unsigned int *records)
+{
+	size_t m = magic ? strlen(magic) : 0;
+
+	if (magic && memcmp(buf, magic, len < m ? len : m) != 0)
+		return -ENOMSG;
+	/* Cut inside the first line: a cut file of ours, not another. */
+	if (len < m || ctl_seal_check(buf, len, body, records) < 0)
+		return -EBADMSG;
+	buf[*body] = '\0';
+	return 0;
+}

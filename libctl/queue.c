@@ -675,14 +675,9 @@ int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 	err = ctl_file_read_input(AT_FDCWD, path, SAVE_MAX, &buf, &len);
 	if (err < 0)
 		return err;
-	/* A file cut inside the first line is a cut save file. */
-	if (len < strlen(SAVE_MAGIC) && memcmp(buf, SAVE_MAGIC, len) == 0)
-		return -EBADMSG;
-	if (strncmp(buf, SAVE_MAGIC, strlen(SAVE_MAGIC)) != 0)
-		return -ENOMSG;
-	if (ctl_seal_check(buf, len, &body, &records) < 0)
-		return -EBADMSG;
-	buf[body] = '\0';
+	err = ctl_seal_open(buf, len, SAVE_MAGIC, &body, &records);
+	if (err < 0)
+		return err;
 	for (line = buf; *line; line = next) {
 		struct ctl_queue *nv;
 

@@ -623,14 +623,9 @@ int ctl_vm_save_parse(char *buf, size_t len, struct ctl_vm_save *s)
 	int err;
 
 	*s = v;
-	/* Cut inside the first line: a cut save file, not another file. */
-	if (len < strlen(SAVE_MAGIC) && memcmp(buf, SAVE_MAGIC, len) == 0)
-		return -EBADMSG;
-	if (strncmp(buf, SAVE_MAGIC, strlen(SAVE_MAGIC)) != 0)
-		return -ENOMSG;
-	if (ctl_seal_check(buf, len, &body, &records) < 0)
-		return -EBADMSG;
-	buf[body] = '\0';
+	err = ctl_seal_open(buf, len, SAVE_MAGIC, &body, &records);
+	if (err < 0)
+		return err;
 	for (line = buf; *line; line = next) {
 		next = strchr(line, '\n');
 		if (!next)
@@ -842,9 +837,9 @@ int ctl_vm_state_read(const struct ctl_root *r, struct ctl_vm_state *st)
 	if (err < 0)
 		return err;
 	/* Refused whole when cut: half a state restores the wrong value. */
-	if (ctl_seal_check(buf, len, &body, &records) < 0)
-		return -EBADMSG;
-	buf[body] = '\0';
+	err = ctl_seal_open(buf, len, NULL, &body, &records);
+	if (err < 0)
+		return err;
 	err = ctl_vm_state_parse(buf, st);
 	if (err < 0)
 		return err;

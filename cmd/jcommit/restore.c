@@ -251,7 +251,7 @@ static int read_records(const char *file, struct record **recs, size_t *n)
 		cli_warn("%s: %s", file, ctl_file_strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
-	if (ctl_seal_check(buf, len, &body, &sealed) < 0) {
+	if (ctl_seal_open(buf, len, NULL, &body, &sealed) < 0) {
 		if (ends_with_marker(buf, len))
 			cli_warn(
 				"%s: the end marker does not match the content: the file is cut or was edited; nothing restored",

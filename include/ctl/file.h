@@ -112,3 +112,15 @@ int ctl_seal_append(char *buf, size_t cap, size_t len, unsigned int records);
  */
 int ctl_seal_check(const char *buf, size_t len, size_t *body,
 		   unsigned int *records);
+
+/*
+ * Open the record file read into BUF (LEN bytes): it starts with MAGIC
+ * (its first line, newline included; NULL: any start) and ends with a
+ * valid seal (ctl_seal_check()). The seal line is then cut off
+ * (BUF[*BODY] = '\0'), *BODY is the length before it and *RECORDS the
+ * count it states. Returns 0, -ENOMSG for another file (another start),
+ * or -EBADMSG for one cut short (even inside MAGIC, or empty), edited or
+ * unsealed.
+ */
+int ctl_seal_open(char *buf, size_t len, const char *magic, size_t *body,
+		  unsigned int *records);

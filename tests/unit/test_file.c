@@ -209,6 +209,44 @@ static void test_seal(void **state)
 	assert_int_equal(ctl_seal_append(buf, 10, 5, 0), -ENOSPC);
 }
 
+/* A sealed file of ours, another file, one cut anywhere. */
+static void test_seal_open(void **state)
+{
+	const char *magic = "# test save file v1\n";
+	char buf[256], cut[256];
+	size_t body = 0;
+	unsigned int recs = 0;
+	int n;
+
+	(void)state;
+	snprintf(buf, sizeof(buf), "%sx 1\n", magic);
+	n = ctl_seal_append(buf, sizeof(buf), strlen(buf), 1);
+	assert_true(n > 0);
+	for (int i = 0; i < n; i++) {
+		memcpy(cut, buf, (size_t)i);
+		cut[i] = '\0';
+		assert_int_equal(ctl_seal_open(cut, (size_t)i, magic, &body,
+					       &recs),
+				 -EBADMSG);
+	}
+	memcpy(cut, buf, (size_t)n + 1);
+	assert_int_equal(ctl_seal_open(cut, (size_t)n, magic, &body, &recs), 0);
+	assert_int_equal(body, strlen(magic) + 4);
+	assert_int_equal(recs, 1);
+	assert_string_equal(cut + strlen(magic), "x 1\n"); /* seal cut off */
+	/* Another first line, sealed or not, is another file. */
+	memcpy(cut, buf, (size_t)n + 1);
+	cut[2] = 'T';
+	assert_int_equal(ctl_seal_open(cut, (size_t)n, magic, &body, &recs),
+			 -ENOMSG);
+	assert_int_equal(ctl_seal_open(cut, 3, magic, &body, &recs), -ENOMSG);
+	/* Without a magic only the seal counts. */
+	assert_int_equal(ctl_seal_open(cut, (size_t)n, NULL, &body, &recs),
+			 -EBADMSG); /* the edit broke the CRC */
+	memcpy(cut, buf, (size_t)n + 1);
+	assert_int_equal(ctl_seal_open(cut, (size_t)n, NULL, &body, &recs), 0);
+}
+
 /* A save file's place, checked before the change it records. */
 static void test_dest_ok(void **state)
 {
@@ -251,6 +289,7 @@ int main(void)
 		cmocka_unit_test(test_write_atomic),
 		cmocka_unit_test(test_write_atomic_flags),
 		cmocka_unit_test(test_seal),
+		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_dest_ok),
 		cmocka_unit_test(test_now_ms),
 	};
