@@ -572,7 +572,8 @@ static void test_set_udev_missing(void **state)
 		 "qdepth: sdz: not applicable (no such device or file)\n",
 		 NULL},
 		{"set --udev --depth 99 sdz", 0, "",
-		 "qdepth: sdz: not applicable (no such device or file)\n", NULL},
+		 "qdepth: sdz: not applicable (no such device or file)\n",
+		 NULL},
 	};
 	struct res r;
 
