@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* What is refused before any work starts: --sysroot, check's bounds. */
+/*
+ * What is refused before any work starts: --sysroot, check's bounds, a
+ * save file to restore.
+ */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -32,4 +36,32 @@ void cli_check_bounds(const char *sub, const struct cli_range *r, bool others,
 			"%s: %s %" PRIu64 " is above %s %" PRIu64
 			"; no value can pass",
 			sub, r->min_opt, r->min, r->max_opt, r->max);
+}
+
+void cli_save_loaded(const char *file, int err, size_t records)
+{
+	const char *tool = program_invocation_short_name;
+
+	switch (-err) {
+	case 0:
+		break;
+	case EBADMSG:
+		cli_die(CTL_EXIT_USAGE,
+			"%s: no valid end marker (the file may be cut short or edited); nothing restored",
+			file);
+	case ENOMSG:
+		cli_die(CTL_EXIT_USAGE, "%s: not a %s save file", file, tool);
+	case EFBIG:
+		cli_die(CTL_EXIT_USAGE, "%s: too large for a %s save file",
+			file, tool);
+	case EISDIR:
+	case CTL_ENOTREG:
+		cli_die(CTL_EXIT_USAGE, "%s: %s", file,
+			ctl_file_strerror(-err));
+	default:
+		cli_die(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-err));
+	}
+	if (!records)
+		cli_die(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
+			file);
 }

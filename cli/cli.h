@@ -158,6 +158,17 @@ struct cli_range {
 void cli_check_bounds(const char *sub, const struct cli_range *r, bool others,
 		      const char *give);
 
+/*
+ * restore FILE: the save file was read with ERR (0 or -errno of the
+ * tool's loader, ctl_seal_open()'s among them) and holds RECORDS records.
+ * Returns only when there is something to restore; else says why, as
+ * "TOOL: FILE: reason", and exits before anything is applied: 2 for a
+ * file cut short or edited (-EBADMSG), another file (-ENOMSG: "not a
+ * TOOL save file"), one too large (-EFBIG), not a regular file; 3 for
+ * one that cannot be read; 4 for one without records.
+ */
+void cli_save_loaded(const char *file, int err, size_t records);
+
 /* ---- tables (cli/table.c) ---- */
 
 /*

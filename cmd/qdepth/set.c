@@ -408,27 +408,7 @@ int cmd_restore(struct opts *o, const char *file)
 		"DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,OLD-RA,RA,RESULT,NOTE",
 		&fields);
 	e = ctl_queue_load(file, &qs, &n);
-	switch (-e) {
-	case 0:
-		break;
-	case EBADMSG:
-		cli_die(CTL_EXIT_USAGE,
-			"%s: no valid end marker (the file may be cut short or edited); nothing restored",
-			file);
-	case ENOMSG:
-		cli_die(CTL_EXIT_USAGE, "%s: not a qdepth save file", file);
-	case EFBIG:
-		cli_die(CTL_EXIT_USAGE, "%s: too large for a qdepth save file",
-			file);
-	case EISDIR:
-	case CTL_ENOTREG:
-		cli_die(CTL_EXIT_USAGE, "%s: %s", file, ctl_file_strerror(-e));
-	default:
-		cli_die(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-e));
-	}
-	if (!n)
-		cli_die(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
-			file);
+	cli_save_loaded(file, e, n);
 	jobs = calloc(n + 1, sizeof(*jobs));
 	if (!jobs)
 		err(CTL_EXIT_FAIL, NULL);

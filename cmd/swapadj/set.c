@@ -449,27 +449,7 @@ static void save_load(const char *file, struct ctl_vm_save *rec)
 {
 	int e = ctl_vm_save_read(file, rec);
 
-	switch (-e) {
-	case 0:
-		break;
-	case EBADMSG:
-		cli_die(CTL_EXIT_USAGE,
-			"%s: no valid end marker (the file may be cut short or edited); nothing restored",
-			file);
-	case ENOMSG:
-		cli_die(CTL_EXIT_USAGE, "%s: not a swapadj save file", file);
-	case EFBIG:
-		cli_die(CTL_EXIT_USAGE, "%s: too large for a swapadj save file",
-			file);
-	case EISDIR:
-	case CTL_ENOTREG:
-		cli_die(CTL_EXIT_USAGE, "%s: %s", file, ctl_file_strerror(-e));
-	default:
-		cli_die(CTL_EXIT_FAIL, "%s: %s", file, ctl_file_strerror(-e));
-	}
-	if (rec->swappiness == CTL_VM_SAVE_UNSET)
-		cli_die(CTL_EXIT_UNSUPP, "%s: no records; nothing to restore",
-			file);
+	cli_save_loaded(file, e, rec->swappiness != CTL_VM_SAVE_UNSET);
 }
 
 /*

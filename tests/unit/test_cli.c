@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "ctl/file.h"
 
 #define SHORTOPTS CTL_CLI_SHORTOPTS
 
@@ -704,6 +705,45 @@ static void test_check_bounds(void **state)
 	assert_non_null(strstr(r->err, "nothing to check"));
 }
 
+static int load_err;
+static size_t load_records;
+
+static void save_loaded(void *arg)
+{
+	(void)arg;
+	cli_save_loaded("f.save", load_err, load_records);
+	_exit(0);
+}
+
+/* restore FILE refuses a save file as every tool does, before any work. */
+static void test_save_loaded(void **state)
+{
+	static const struct {
+		int err, rc;
+		const char *msg;
+	} cases[] = {
+		{-EBADMSG, 2,
+		 "tool: f.save: no valid end marker (the file may be cut short or edited); nothing restored\n"},
+		{-ENOMSG, 2, "tool: f.save: not a tool save file\n"},
+		{-EFBIG, 2, "tool: f.save: too large for a tool save file\n"},
+		{-EISDIR, 2, "tool: f.save: Is a directory\n"},
+		{-CTL_ENOTREG, 2, "tool: f.save: not a regular file\n"},
+		{-EACCES, 3, "tool: f.save: Permission denied\n"},
+		{-ENOENT, 3, "tool: f.save: No such file or directory\n"},
+		{0, 4, "tool: f.save: no records; nothing to restore\n"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		load_err = cases[i].err;
+		load_records = cases[i].err ? 1 : 0;
+		expect(save_loaded, NULL, NULL, cases[i].rc, cases[i].msg);
+	}
+	load_err = 0;
+	load_records = 2;
+	expect(save_loaded, NULL, NULL, 0, "");
+}
+
 /* ---- tables ---- */
 
 static const struct ctl_col cols[] = {
@@ -816,6 +856,7 @@ int main(void)
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_root_open),
 		cmocka_unit_test(test_check_bounds),
+		cmocka_unit_test(test_save_loaded),
 		cmocka_unit_test(test_table),
 		cmocka_unit_test(test_fleet_opts),
 		cmocka_unit_test(test_fleet_help),
