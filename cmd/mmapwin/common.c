@@ -151,3 +151,8 @@ int file_target(const char *file, unsigned int flags, struct ctl_target *t)
 		file = "./-";
 	return ctl_target_resolve(NULL, file, CTL_TARGET_FILE | flags, t);
 }
+
+const char *none_cell(const struct mw *m)
+{
+	return m->cli.fmt.json ? NULL : "-";
+}

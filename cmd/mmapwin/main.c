@@ -280,7 +280,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(subcmds); i++)
 		fprintf(f, " mmapwin %s\n", subcmds[i].synopsis);
 	fputs(" mmapwin --help | --version\n", f);
-	fputs("\nCommon options: -o LIST, -J, -P, -r, -n, -q, -v, --dry-run\n",
+	fputs("\nCommon options: -o LIST, -J, -P, -r, -n, -q, -v, --dry-run,\n"
+	      "  --sysroot DIR\n",
 	      f);
 	fputs("Sizes: bytes, K/M/G/T suffix (powers of 1024), or 0x hex.\n", f);
 	fputs("See mmapwin(1) for output columns.\n", f);

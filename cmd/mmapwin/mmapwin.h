@@ -70,6 +70,9 @@ void check_range(const char *file, uint64_t off, uint64_t *len, uint64_t size);
  * Returns 0 or -errno.
  */
 int file_target(const char *file, unsigned int flags, struct ctl_target *t);
+/* The cell of a value that does not apply (no --undo, no --throttle):
+ * "-" in a table, null in JSON (NULL: the cell stays empty). */
+const char *none_cell(const struct mw *m);
 
 /* undo.c: the --undo journal of patch and replace for FILE, open as FD
  * (NULL with --dry-run and no journal yet). Exits on failure. */

@@ -240,6 +240,24 @@ int cmd_patch(struct mw *m, char **args, int n)
 		grow = off + len - size;
 	if (m->undo)
 		pt.undo = open_undo(m, file, fd, &uinfo);
+	/* -J and -P: a row (what is not done yet is null), not a sentence
+	 * that would break the document. */
+	if (m->cli.dry_run && !m->cli.quiet &&
+	    (m->cli.fmt.json || m->cli.fmt.pairs)) {
+		o = cli_table_new(
+			&m->cli, "patch", patch_cols, ARRAY_SIZE(patch_cols),
+			"FILE,OFFSET,LENGTH,WINDOWS,UNDO,SYNCED,OLD,NEW");
+		row = cli_table_row(o);
+		preview(fd, off, len, old);
+		ctl_out_set(o, row, 0, file);
+		ctl_out_setf(o, row, 1, "%llu", (unsigned long long)off);
+		ctl_out_setf(o, row, 2, "%llu", (unsigned long long)len);
+		ctl_out_setf(o, row, 4, "%llu", (unsigned long long)grow);
+		ctl_out_set(o, row, 5, m->undo ? m->undo : none_cell(m));
+		ctl_out_set(o, row, 7, "0");
+		ctl_out_set(o, row, 8, old);
+		return cli_table_print(&m->cli, o);
+	}
 	if (m->cli.dry_run) {
 		if (!m->cli.quiet)
 			printf("%s: would patch %llu bytes at offset %llu%s\n",
@@ -287,7 +305,7 @@ int cmd_patch(struct mw *m, char **args, int n)
 	ctl_out_setf(o, row, 2, "%llu", (unsigned long long)len);
 	ctl_out_setf(o, row, 3, "%llu", (unsigned long long)w.windows);
 	ctl_out_setf(o, row, 4, "%llu", (unsigned long long)grow);
-	ctl_out_set(o, row, 5, m->undo ? m->undo : "-");
+	ctl_out_set(o, row, 5, m->undo ? m->undo : none_cell(m));
 	ctl_out_setf(o, row, 6, "%llu", (unsigned long long)recs);
 	ctl_out_set(o, row, 7, m->no_sync ? "0" : "1");
 	ctl_out_set(o, row, 8, old);

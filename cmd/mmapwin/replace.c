@@ -57,7 +57,7 @@ static const struct ctl_col replace_cols[] = {
 	{"FILE", 0.3, CTL_COL_TRUNC, "file searched"},
 	{"MATCHES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
 	 "occurrences of OLD replaced (or found, with --dry-run)"},
-	{"CHANGED", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
+	{"CHANGED-BYTES", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER,
 	 "bytes changed: differing bytes in place, else bytes of NEW written"},
 	{"SIZE", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "size before"},
 	{"NEWSIZE", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "size after"},
@@ -67,6 +67,8 @@ static const struct ctl_col replace_cols[] = {
 	 "undo records appended"},
 	{"SYNCED", 0.05, CTL_COL_BOOL, "flushed to disk before success"},
 	{"TIME", 0.1, CTL_COL_RIGHT | CTL_COL_NUMBER, "seconds"},
+	{"CHANGED", 0.05, CTL_COL_BOOL,
+	 "the file changed (with --dry-run: would change)"},
 };
 
 static void __attribute__((noreturn))
@@ -205,9 +207,12 @@ int cmd_replace(struct mw *m, char **args, int n)
 		errx(CTL_EXIT_FAIL, "--undo %s: %s", m->undo, strerror(-e));
 	if (m->cli.quiet)
 		return CTL_EXIT_OK;
-	o = cli_table_new(&m->cli, "replace", replace_cols,
-			  ARRAY_SIZE(replace_cols),
-			  "FILE,MATCHES,CHANGED,SIZE,NEWSIZE,METHOD,SYNCED");
+	/* CHANGED, the suite's boolean, by default where a script reads. */
+	o = cli_table_new(
+		&m->cli, "replace", replace_cols, ARRAY_SIZE(replace_cols),
+		m->cli.fmt.json || m->cli.fmt.pairs
+			? "FILE,MATCHES,CHANGED-BYTES,SIZE,NEWSIZE,METHOD,SYNCED,CHANGED"
+			: "FILE,MATCHES,CHANGED-BYTES,SIZE,NEWSIZE,METHOD,SYNCED");
 	row = cli_table_row(o);
 	ctl_out_set(o, row, 0, file);
 	ctl_out_setf(o, row, 1, "%llu", (unsigned long long)st.matches);
@@ -218,10 +223,12 @@ int cmd_replace(struct mw *m, char **args, int n)
 		    m->cli.dry_run ? "dry-run"
 		    : st.in_place  ? "in-place"
 				   : "rename");
-	ctl_out_set(o, row, 6, m->undo ? m->undo : "-");
+	ctl_out_set(o, row, 6, m->undo ? m->undo : none_cell(m));
 	ctl_out_setf(o, row, 7, "%llu", (unsigned long long)recs);
 	ctl_out_set(o, row, 8,
 		    m->no_sync || m->cli.dry_run || !st.matches ? "0" : "1");
 	ctl_out_setf(o, row, 9, "%.3f", mono_s() - t0);
+	/* Every match changes the file: OLD and NEW differ. */
+	ctl_out_set(o, row, 10, st.matches ? "1" : "0");
 	return cli_table_print(&m->cli, o);
 }

@@ -277,6 +277,6 @@ int cmd_write(struct mw *m, char **args, int n)
 	ctl_out_setf(o, row, 9, "%.1f",
 		     secs > 0 ? (double)st.bytes / 1048576 / secs : 0);
 	ctl_out_set(o, row, 10, m->no_sync ? "0" : "1");
-	ctl_out_set(o, row, 11, disks);
+	ctl_out_set(o, row, 11, strcmp(disks, "-") ? disks : none_cell(m));
 	return cli_table_print(&m->cli, o);
 }

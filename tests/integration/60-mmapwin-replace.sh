@@ -30,7 +30,7 @@ setfattr -n user.tag -v keep "$D/a.log" 2>/dev/null && xa=1 || xa=0
 ino=$(inode "$D/a.log")
 expect_exit 0 "$M" replace "$D/a.log" hunter2 XXXXXXX -P
 n=$(grep -o hunter2 "$ORIG" | wc -l)
-expect_grep "MATCHES=\"$n\" CHANGED=\"$((n * 7))\".*METHOD=\"in-place\" SYNCED=\"1\"" "$WORK/out"
+expect_grep "MATCHES=\"$n\" CHANGED_BYTES=\"$((n * 7))\".*METHOD=\"in-place\" SYNCED=\"1\"" "$WORK/out"
 LC_ALL=C sed 's/hunter2/XXXXXXX/g' "$ORIG" | cmp - "$D/a.log" || fail "same-length result differs from sed"
 [ "$(inode "$D/a.log")" = "$ino" ] || fail "same-length replace changed the inode"
 cmp "$D/a.log" "$D/a.link" || fail "hard link does not see the in-place edit"
@@ -83,7 +83,7 @@ expect_grep 'MATCHES="0"' "$WORK/out"
 cp "$ORIG" "$D/c.log"
 sum=$(sha256sum <"$D/c.log")
 expect_exit 0 "$M" replace "$D/c.log" hunter2 longer-secret --dry-run -P
-expect_grep "MATCHES=\"$n\" CHANGED=\"$((n * 13))\".*NEWSIZE=\"$(( $(stat -c %s "$ORIG") + n * 6 ))\" METHOD=\"dry-run\"" "$WORK/out"
+expect_grep "MATCHES=\"$n\" CHANGED_BYTES=\"$((n * 13))\".*NEWSIZE=\"$(( $(stat -c %s "$ORIG") + n * 6 ))\" METHOD=\"dry-run\"" "$WORK/out"
 [ "$(sha256sum <"$D/c.log")" = "$sum" ] || fail "--dry-run changed the file"
 expect_exit 0 "$M" replace "$D/c.log" hunter2 HUNTER2 --max-count 5 -P
 expect_grep 'MATCHES="5"' "$WORK/out"
