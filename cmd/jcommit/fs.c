@@ -58,10 +58,12 @@ int resolve_done(const struct ctl_root *r, int flags,
 		cli_warn("%s: %s", arg, ctl_target_strerror(err, 0));
 		return CTL_EXIT_FAIL;
 	case CTL_EXT4_AT_MOUNT:
-		cli_warn(
-			"%s: cannot find its mount in %s/proc/self/mountinfo: %s",
-			arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
-			ctl_file_strerror(-err));
+		/* The table libctl/mount.c read: the init's under --sysroot. */
+		cli_warn("%s: cannot find its mount in %s%s: %s", arg,
+			 ctl_root_is_host(r) ? "" : ctl_root_dir(r),
+			 ctl_root_paths_inside(r) ? "/proc/1/mountinfo"
+						  : "/proc/self/mountinfo",
+			 ctl_file_strerror(-err));
 		return CTL_EXIT_FAIL;
 	case CTL_EXT4_AT_FSTYPE:
 		return unsupported(
