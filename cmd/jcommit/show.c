@@ -148,7 +148,9 @@ static void add_row(const struct opts *o, struct ctl_out *out,
 	}
 	fmt_fstab(fi, buf, sizeof(buf));
 	ctl_out_set(out, row, COL_FSTAB, buf[0] ? buf : NULL);
-	if (ctl_ext4_fs_sb_data(fi) >= 0)
+	/* Bits clear: "-" in the table, null in JSON as what is unknown. */
+	if (ctl_ext4_fs_sb_data(fi) > CTL_EXT4_DATA_NONE ||
+	    (ctl_ext4_fs_sb_data(fi) == CTL_EXT4_DATA_NONE && !o->cli.fmt.json))
 		ctl_out_set(out, row, COL_SBDATA,
 			    ctl_ext4_data_name(ctl_ext4_fs_sb_data(fi)));
 	ctl_out_set(out, row, COL_SBOPTS, ctl_ext4_fs_sb_opts(fi));

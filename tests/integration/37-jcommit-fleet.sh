@@ -31,7 +31,11 @@ json_holds "$WORK/out" "len(d['filesystems']) == 1" \
 	"${f}['avg-commit'] is None or type(${f}['avg-commit']) is int" \
 	"${f}['device'] == '$dev' and ${f}['target'] == '$mnt'" \
 	"${f}['data'] == 'ordered' and ${f}['journal'] == 'yes'" \
-	"${f}['sb-opts'] == 'commit=42,data_err=abort'"
+	"${f}['sb-opts'] == 'commit=42,data_err=abort'" \
+	"${f}['sb-data'] is None"
+# No data bits in the superblock: null in JSON, "-" in the table.
+expect_exit 0 "$J" show -r -n -o SB-DATA "$mnt"
+expect_grep '^-$' "$WORK/out"
 # jbd2's average commit time: microseconds, a number (the table: 250us).
 dd if=/dev/zero of="$mnt/f" bs=64k count=4 conv=fsync status=none || fail "write"
 expect_exit 0 "$J" show -J -o TRANS,AVG-COMMIT "$mnt"
