@@ -63,6 +63,9 @@ int ctl_cli_common(struct ctl_cli *cli, int c, const char *arg)
 		return take_textfile(cli, arg);
 	case CTL_OPT_EXIT_CHANGED:
 		return take_exit_changed(cli, arg);
+	case CTL_OPT_SAVE:
+		cli->save = arg;
+		return 1;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(flags); i++)
 		if (flags[i].c == c) {

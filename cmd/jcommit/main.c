@@ -19,7 +19,6 @@
 enum {
 	OPT_COMMIT = CTL_OPT_TOOL_BASE,
 	OPT_PERSIST,
-	OPT_SAVE,
 	OPT_DATA,
 	OPT_DISCARD,
 	OPT_ZEROOUT,
@@ -174,7 +173,8 @@ static void check_combination(const struct opts *o, int nargs)
 	else if (o->sub != SUB_SET && o->sub != SUB_RESTORE &&
 		 o->cli.exit_changed)
 		stray = "--exit-changed";
-	else if (o->sub != SUB_SET && (o->commit_arg || o->persist || o->save))
+	else if (o->sub != SUB_SET &&
+		 (o->commit_arg || o->persist || o->cli.save))
 		stray = o->commit_arg ? "--commit"
 			: o->persist  ? "--persist"
 				      : "--save";
@@ -230,7 +230,7 @@ static void parse_args(int *argc, char **argv, struct opts *o)
 		CTL_CLI_LONGOPT_EXIT_CHANGED,
 		{"commit", required_argument, NULL, OPT_COMMIT},
 		{"persist", no_argument, NULL, OPT_PERSIST},
-		{"save", required_argument, NULL, OPT_SAVE},
+		CTL_CLI_LONGOPT_SAVE,
 		{"data", required_argument, NULL, OPT_DATA},
 		{"discard", no_argument, NULL, OPT_DISCARD},
 		{"zeroout", no_argument, NULL, OPT_ZEROOUT},
@@ -256,9 +256,6 @@ static void parse_args(int *argc, char **argv, struct opts *o)
 			break;
 		case OPT_PERSIST:
 			o->persist = 1;
-			break;
-		case OPT_SAVE:
-			o->save = optarg;
 			break;
 		case OPT_DATA:
 			o->data_arg = optarg;

@@ -288,8 +288,8 @@ int cmd_set(struct opts *o, const struct ctl_root *r,
 		return CTL_EXIT_OK;
 	}
 	out = changes_out(o);
-	if (o->save) {
-		rc = save_prepare(o->save, &ps);
+	if (o->cli.save) {
+		rc = save_prepare(o->cli.save, &ps);
 		if (rc) {
 			free(ps.buf);
 			ctl_out_free(out);
@@ -319,19 +319,19 @@ int cmd_set(struct opts *o, const struct ctl_root *r,
 		 * holds the values from before the change that made them
 		 * so, which a second run must not overwrite.
 		 */
-		if (o->save && (!ps.len || changes_any(ch, n))) {
-			rc = save_write(o->save, ch, n,
+		if (o->cli.save && (!ps.len || changes_any(ch, n))) {
+			rc = save_write(o->cli.save, ch, n,
 					ps.existed ? ps.mode : 0644);
 			if (rc)
 				goto out;
 		}
 		rc = apply_all(o, r, ch, n, "changed", &kept);
-		if (rc && o->save && kept)
+		if (rc && o->cli.save && kept)
 			cli_warn(
 				"%s keeps the values from before: run jcommit restore %s",
-				o->save, o->save);
-		else if (rc && o->save)
-			save_putback(o->save, &ps);
+				o->cli.save, o->cli.save);
+		else if (rc && o->cli.save)
+			save_putback(o->cli.save, &ps);
 		if (rc)
 			goto out;
 	}

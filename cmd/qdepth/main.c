@@ -16,7 +16,6 @@ enum {
 	OPT_DEPTH,
 	OPT_READ_AHEAD,
 	OPT_CLAMP,
-	OPT_SAVE,
 	OPT_UDEV,
 	OPT_MIN_DEPTH,
 	OPT_MAX_DEPTH,
@@ -50,7 +49,7 @@ static void usage(void)
 	      "      --sysroot DIR   read /sys and /proc under DIR\n" CTL_CLI_HELP_INFO
 	      "\n"
 	      "For fleet tooling (the usage lines say where each goes):\n" CTL_CLI_HELP_TEXTFILE
-		      CTL_CLI_HELP_CHANGED "\n"
+		      CTL_CLI_HELP_CHANGED CTL_CLI_HELP_SAVE "\n"
 	      "See qdepth(8) for the columns of each subcommand.\n",
 	      stdout);
 }
@@ -66,7 +65,7 @@ static const struct option longopts[] = {
 	{"depth", required_argument, NULL, OPT_DEPTH},
 	{"read-ahead", required_argument, NULL, OPT_READ_AHEAD},
 	{"clamp", no_argument, NULL, OPT_CLAMP},
-	{"save", required_argument, NULL, OPT_SAVE},
+	CTL_CLI_LONGOPT_SAVE,
 	{"udev", no_argument, NULL, OPT_UDEV},
 	{"min-depth", required_argument, NULL, OPT_MIN_DEPTH},
 	{"max-depth", required_argument, NULL, OPT_MAX_DEPTH},
@@ -140,9 +139,6 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 		case OPT_CLAMP:
 			o->want.clamp = true;
 			break;
-		case OPT_SAVE:
-			o->save = optarg;
-			break;
 		case OPT_UDEV:
 			o->udev = 1;
 			break;
@@ -189,7 +185,7 @@ static void check_opts(const struct opts *o, const char *sub)
 	int restore = strcmp(sub, "restore") == 0;
 
 	if (!set && (o->want.set_depth || o->want.set_read_ahead ||
-		     o->want.clamp || o->save || o->udev))
+		     o->want.clamp || o->cli.save || o->udev))
 		cli_die(CTL_EXIT_USAGE,
 			"%s: --depth, --read-ahead, --clamp, --save and --udev belong to 'set'",
 			sub);
@@ -243,6 +239,7 @@ int main(int argc, char **argv)
 	rc = cli_sub_take(&argc, argv, SHORTOPTS, longopts, subs, NULL);
 	sub = subs[rc < 0 ? 0 : rc];
 	parse_opts(&o, argc, argv);
+	o.save = o.cli.save; /* jobs.c reads it there (qdepth.h) */
 	o.root = cli_root_open(o.cli.sysroot);
 	if (o.udev) {
 		/* What ends a run early is logged too: udevd keeps our stderr

@@ -271,7 +271,7 @@ static int save_before(struct opts *o, const struct job *j, size_t n)
 
 	for (k = 0; k < n && !job_changed(&j[k]); k++)
 		;
-	if (k == n && access(o->save, F_OK) == 0)
+	if (k == n && access(o->cli.save, F_OK) == 0)
 		return 0;
 	qs = calloc(n + 1, sizeof(*qs));
 	if (!qs)
@@ -280,10 +280,10 @@ static int save_before(struct opts *o, const struct job *j, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (j[i].c.before.name[0])
 			qs[k++] = j[i].c.before;
-	e = ctl_queue_save(o->save, qs, k);
+	e = ctl_queue_save(o->cli.save, qs, k);
 	free(qs);
 	if (e < 0)
-		warn_save(o->save, e);
+		warn_save(o->cli.save, e);
 	return e;
 }
 
@@ -304,7 +304,7 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 		o, "TARGET,DEVICE,OLD-SCHED,SCHED,OLD-DEPTH,DEPTH,RESULT,NOTE",
 		&fields);
 	/* --save records the read-ahead too. */
-	if (o->save && !o->cli.dry_run)
+	if (o->cli.save && !o->cli.dry_run)
 		fields |= CTL_QUEUE_READ_AHEAD;
 	collect(o, targets, 1, &it);
 	dedupe_queues(&it);
@@ -360,13 +360,13 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 	}
 	/* Whether --save FILE can be written, asked before anything is
 	 * changed: a change that cannot be undone is not made. */
-	e = o->save && !o->cli.dry_run ? ctl_file_dest_ok(o->save) : 0;
+	e = o->cli.save && !o->cli.dry_run ? ctl_file_dest_ok(o->cli.save) : 0;
 	if (e < 0) {
 		/* A change that cannot be undone is not made... */
-		warn_save(o->save, e);
+		warn_save(o->cli.save, e);
 		skip_planned(jobs, it.n, ": the save file cannot be written");
-	} else if (run_jobs(o, jobs, it.n) == 0 && o->save && !o->cli.dry_run &&
-		   (e = save_before(o, jobs, it.n)) < 0) {
+	} else if (run_jobs(o, jobs, it.n) == 0 && o->cli.save &&
+		   !o->cli.dry_run && (e = save_before(o, jobs, it.n)) < 0) {
 		/* ... nor kept. */
 		roll_back(jobs, it.n, "the save file cannot be written");
 	}

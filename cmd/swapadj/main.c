@@ -34,7 +34,6 @@ enum {
 	OPT_SWAPPINESS,
 	OPT_MEMORY_MAX,
 	OPT_SWAP_MAX,
-	OPT_SAVE,
 };
 
 bool journal_out;
@@ -52,7 +51,8 @@ static void usage(void)
 	      "Common options:\n" CTL_CLI_HELP_OUTPUT CTL_CLI_HELP_BYTES
 	      "      --sysroot DIR   read /proc, /etc, /run and /sys under DIR\n"
 	      "      --dry-run       compute and print, change nothing\n" CTL_CLI_HELP_TEXTFILE
-		      CTL_CLI_HELP_CHANGED CTL_CLI_HELP_INFO "\n"
+		      CTL_CLI_HELP_CHANGED CTL_CLI_HELP_SAVE CTL_CLI_HELP_INFO
+	      "\n"
 	      "See swapadj(8) for the columns of each subcommand.\n",
 	      stdout);
 }
@@ -143,21 +143,23 @@ static const struct {
 	{{"swappiness", required_argument, NULL, OPT_SWAPPINESS}, "run"},
 	{{"memory-max", required_argument, NULL, OPT_MEMORY_MAX}, "run"},
 	{{"swap-max", required_argument, NULL, OPT_SWAP_MAX}, "run"},
-	{{"save", required_argument, NULL, OPT_SAVE}, "set"},
 };
 
 /*
  * The common options only some subcommands take: --dry-run those that
- * change something, --exit-changed those that say whether they did, -b
- * and --textfile the one that shows sizes and metrics.
+ * change something, --exit-changed those that say whether they did,
+ * --save the one that records what it replaces, -b and --textfile the one
+ * that shows sizes and metrics.
  */
 #define DRY_RUN_SUBS "set,auto,run,restore"
 #define EXIT_CHANGED_SUBS "set,restore"
+#define SAVE_SUBS "set"
 #define SHOW_SUBS "show"
 
 static const struct option common[] = {CTL_CLI_LONGOPTS, CTL_CLI_LONGOPT_BYTES,
 				       CTL_CLI_LONGOPT_TEXTFILE,
-				       CTL_CLI_LONGOPT_EXIT_CHANGED};
+				       CTL_CLI_LONGOPT_EXIT_CHANGED,
+				       CTL_CLI_LONGOPT_SAVE};
 
 /* getopt_long()'s table: common[], own[], the zero end. Filled by main(). */
 static struct option longopts[ARRAY_SIZE(common) + ARRAY_SIZE(own) + 1];
@@ -187,14 +189,11 @@ static void parse_opts(struct opts *o, const char *sub, int argc, char **argv)
 	while ((c = cli_getopt(argc, argv, shortopts(sub), longopts)) != -1) {
 		if (cli_common_opt(&o->cli, c, optarg, usage))
 			continue;
-		if (c >= OPT_PERSIST && c <= OPT_SAVE)
+		if (c >= OPT_PERSIST && c <= OPT_SWAP_MAX)
 			o->given |= 1u << (c - OPT_PERSIST);
 		switch (c) {
 		case OPT_PERSIST:
 			o->persist = 1;
-			break;
-		case OPT_SAVE:
-			o->save = optarg;
 			break;
 		case OPT_ONCE:
 			o->once = 1;
@@ -277,6 +276,8 @@ static void check_scope(const struct opts *o, const char *sub)
 		if ((o->given >> (own[i].opt.val - OPT_PERSIST) & 1) &&
 		    !ctl_list_has(own[i].subs, sub))
 			not_taken(sub, own[i].opt.name, own[i].subs);
+	if (o->cli.save && !ctl_list_has(SAVE_SUBS, sub))
+		not_taken(sub, "save", SAVE_SUBS);
 	if (o->cli.dry_run && !ctl_list_has(DRY_RUN_SUBS, sub))
 		not_taken(sub, "dry-run", DRY_RUN_SUBS);
 	if (o->cli.exit_changed && !ctl_list_has(EXIT_CHANGED_SUBS, sub))

@@ -218,14 +218,14 @@ static int save_prepare(const struct opts *o, unsigned int old,
 		if (err == -ENOMSG) {
 			cli_say(LOG_ERR,
 				"%s: cannot write save file: %s%s sets no vm.swappiness that restore could put back (fix or remove it)",
-				o->save, rootp(o), CTL_VM_PERSIST_FILE);
+				o->cli.save, rootp(o), CTL_VM_PERSIST_FILE);
 			return CTL_EXIT_FAIL;
 		}
 		if (err < 0)
 			return vm_fail(o, CTL_VM_PERSIST_FILE, err);
 	}
-	err = save_check(o->save, exists);
-	return err < 0 ? save_fail(o->save, err) : 0;
+	err = save_check(o->cli.save, exists);
+	return err < 0 ? save_fail(o->cli.save, err) : 0;
 }
 
 /*
@@ -236,7 +236,7 @@ static int save_prepare(const struct opts *o, unsigned int old,
 static int save_after(const struct opts *o, const struct ctl_vm_save *rec,
 		      bool dropin, unsigned int old, unsigned int now)
 {
-	int err = ctl_vm_save_write(o->save, rec), b1, b2;
+	int err = ctl_vm_save_write(o->cli.save, rec), b1, b2;
 
 	if (err >= 0)
 		return 0;
@@ -245,12 +245,12 @@ static int save_after(const struct opts *o, const struct ctl_vm_save *rec,
 	if (b1 < 0 || b2 < 0)
 		cli_say(LOG_ERR,
 			"%s: cannot write save file: %s; undoing the change failed (%s): vm.swappiness was %u",
-			o->save, ctl_file_strerror(-err),
+			o->cli.save, ctl_file_strerror(-err),
 			ctl_file_strerror(b1 < 0 ? -b1 : -b2), old);
 	else
 		cli_say(LOG_ERR,
 			"%s: cannot write save file: %s; the change is undone",
-			o->save, ctl_file_strerror(-err));
+			o->cli.save, ctl_file_strerror(-err));
 	return CTL_EXIT_FAIL;
 }
 
@@ -282,8 +282,9 @@ int cmd_set(struct opts *o, int argc, char **argv)
 	}
 	/* What is already there is not written again: "unchanged". */
 	dropin = o->persist && !dropin_holds(hits, nhits, val);
-	err = o->save && !o->cli.dry_run ? save_prepare(o, old, &rec, &exists)
-					 : 0;
+	err = o->cli.save && !o->cli.dry_run
+		      ? save_prepare(o, old, &rec, &exists)
+		      : 0;
 	if (err) {
 		ctl_out_free(out);
 		free(hits);
@@ -331,7 +332,7 @@ int cmd_set(struct opts *o, int argc, char **argv)
 	}
 	/* As qdepth: a set that changes nothing leaves a save file alone
 	 * (it holds the values from before the run that made them so). */
-	err = o->save && (old != now || dropin || !exists)
+	err = o->cli.save && (old != now || dropin || !exists)
 		      ? save_after(o, &rec, dropin, old, now)
 		      : 0;
 	if (err) {

@@ -18,7 +18,6 @@
 struct opts {
 	struct ctl_cli cli;
 	int persist;
-	const char *save; /* set --save FILE */
 	int once;
 	double interval;
 	int interval_set;

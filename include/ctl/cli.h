@@ -24,13 +24,15 @@ enum {
 	CTL_OPT_DRY_RUN,
 	CTL_OPT_TEXTFILE,
 	CTL_OPT_EXIT_CHANGED,
+	CTL_OPT_SAVE,
 	CTL_OPT_TOOL_BASE = 0x1100, /* tools number their own from here */
 };
 
 /*
  * Options every tool takes, and those some take (-b, --textfile,
- * --exit-changed: a tool that takes one adds its CTL_CLI_SHORTOPT_ and
- * CTL_CLI_LONGOPT_ entries and its CTL_CLI_HELP_ lines).
+ * --exit-changed, --save: a tool that takes one adds its CTL_CLI_SHORTOPT_
+ * and CTL_CLI_LONGOPT_ entries and its CTL_CLI_HELP_ lines, and says
+ * which of its subcommands take it).
  */
 struct ctl_cli {
 	const char *sysroot;
@@ -40,6 +42,7 @@ struct ctl_cli {
 	int dry_run;
 	const char *textfile; /* --textfile FILE, a name ending in ".prom" */
 	int exit_changed; /* --exit-changed N: 1..255 but 2, 3, 4; 0: none */
+	const char *save; /* --save FILE: the values from before, to restore */
 	int changed; /* set by the tool: something was (would be) changed */
 };
 
@@ -74,6 +77,11 @@ struct ctl_cli {
 	{                                                                      \
 		"exit-changed", required_argument, NULL, CTL_OPT_EXIT_CHANGED  \
 	}
+/* --save FILE (a change records what it replaced, for "TOOL restore FILE"). */
+#define CTL_CLI_LONGOPT_SAVE                                                   \
+	{                                                                      \
+		"save", required_argument, NULL, CTL_OPT_SAVE                  \
+	}
 
 /* --help lines for the common output options, for a tool's usage(). */
 #define CTL_CLI_HELP_OUTPUT                                                    \
@@ -96,6 +104,8 @@ struct ctl_cli {
 #define CTL_CLI_HELP_CHANGED                                                   \
 	"      --exit-changed N\n"                                             \
 	"                      exit N, not 0, if something changed (or would)\n"
+#define CTL_CLI_HELP_SAVE                                                      \
+	"      --save FILE     record the values from before for restore FILE\n"
 
 /* --help lines for -h and -V. */
 #define CTL_CLI_HELP_INFO                                                      \

@@ -443,12 +443,12 @@ static void test_common_opt(void **state)
 	}
 }
 
-/* ---- the options some tools take: -b, --textfile, --exit-changed ---- */
+/* ---- what some tools take: -b, --textfile, --exit-changed, --save ---- */
 
 static const struct option fleet_longopts[] = {
 	CTL_CLI_LONGOPTS,	  CTL_CLI_LONGOPT_BYTES,
 	CTL_CLI_LONGOPT_TEXTFILE, CTL_CLI_LONGOPT_EXIT_CHANGED,
-	{NULL, 0, NULL, 0},
+	CTL_CLI_LONGOPT_SAVE,	  {NULL, 0, NULL, 0},
 };
 
 static const char *bad_arg;
@@ -488,20 +488,21 @@ static void test_fleet_opts(void **state)
 		{CTL_OPT_EXIT_CHANGED, ""},
 		{CTL_OPT_EXIT_CHANGED, "5x"},
 	};
-	char *v[] = {"t",    "-bJ",	  "--textfile", "/x/m.prom",
-		     "show", "--exit-ch", "5",		NULL};
+	char *v[] = {"t",	  "-bJ", "--textfile", "/x/m.prom", "show",
+		     "--exit-ch", "5",	 "--save",     "/x/q.save", NULL};
 	struct ctl_cli cli = {0};
 	char want[256];
 	int c;
 
 	(void)state;
 	optind = 0;
-	while ((c = cli_getopt(7, v, CTL_CLI_SHORTOPTS CTL_CLI_SHORTOPT_BYTES,
+	while ((c = cli_getopt(9, v, CTL_CLI_SHORTOPTS CTL_CLI_SHORTOPT_BYTES,
 			       fleet_longopts)) != -1)
 		assert_int_equal(cli_common_opt(&cli, c, optarg, usage), 1);
 	assert_true(cli.fmt.bytes && cli.fmt.json);
 	assert_string_equal(cli.textfile, "/x/m.prom");
 	assert_int_equal(cli.exit_changed, 5);
+	assert_string_equal(cli.save, "/x/q.save");
 	assert_string_equal(v[optind], "show");
 	assert_int_equal(ctl_cli_common(&cli, CTL_OPT_EXIT_CHANGED, "1"), 1);
 	assert_int_equal(cli.exit_changed, 1);
@@ -526,8 +527,9 @@ static void test_fleet_opts(void **state)
 /* The help lines fit 80 columns and their texts start in column 23. */
 static void test_fleet_help(void **state)
 {
-	static const char help[] = CTL_CLI_HELP_OUTPUT CTL_CLI_HELP_BYTES
-		CTL_CLI_HELP_TEXTFILE CTL_CLI_HELP_CHANGED CTL_CLI_HELP_INFO;
+	static const char help[] =
+		CTL_CLI_HELP_OUTPUT CTL_CLI_HELP_BYTES CTL_CLI_HELP_TEXTFILE
+			CTL_CLI_HELP_CHANGED CTL_CLI_HELP_SAVE CTL_CLI_HELP_INFO;
 	static const char *const has[] = {"  -b, --bytes ",
 					  "      --textfile FILE ",
 					  "      --exit-changed N\n"};
