@@ -260,7 +260,7 @@ int ctl_queue_plan(const struct ctl_queue *q, const struct ctl_queue_want *w,
 
 static void sleep_ms(unsigned int ms)
 {
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	struct timespec ts = ctl_ms_timespec(ms);
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;

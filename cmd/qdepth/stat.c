@@ -61,9 +61,7 @@ static void on_signal(int sig)
 
 static void sleep_ms(double ms)
 {
-	struct timespec ts = {
-		(time_t)(ms / 1e3),
-		(long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6)};
+	struct timespec ts = ctl_ms_timespec(ms);
 
 	while (!stop && nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;

@@ -171,9 +171,7 @@ static void log_line(const struct opts *o, const char *fmt, ...)
 /* Sleep SECS unless a signal of SET comes first; returns it or 0. */
 static int wait_signal(const sigset_t *set, double secs)
 {
-	struct timespec ts = {
-		.tv_sec = (time_t)secs,
-		.tv_nsec = (long)((secs - (double)(time_t)secs) * 1e9)};
+	struct timespec ts = ctl_ms_timespec(secs * 1e3);
 	int sig;
 
 	do

@@ -18,6 +18,7 @@
 
 #include "cli/cli.h"
 #include "ctl/cgroup.h"
+#include "ctl/clock.h"
 #include "ctl/file.h"
 #include "ctl/notify.h"
 #include "ctl/parse.h"
@@ -119,8 +120,7 @@ unsigned int parse_swappiness(const struct opts *o, const char *what,
 
 void sleep_secs(double s)
 {
-	struct timespec ts = {.tv_sec = (time_t)s,
-			      .tv_nsec = (long)((s - (double)(time_t)s) * 1e9)};
+	struct timespec ts = ctl_ms_timespec(s * 1e3);
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;

@@ -266,7 +266,7 @@ static void test_dest_ok(void **state)
 	assert_int_equal(chdir("/"), 0);
 }
 
-/* Milliseconds with the fraction, never going back. */
+/* Milliseconds with the fraction, never going back; and as a timespec. */
 static void test_now_ms(void **state)
 {
 	struct timespec ts = {0, 20 * 1000000L};
@@ -279,6 +279,16 @@ static void test_now_ms(void **state)
 	assert_true(t0 > 0);
 	assert_true(t1 - t0 >= 19.9);
 	assert_true(t1 - t0 < 10000);
+	ts = ctl_ms_timespec(1500.25);
+	assert_int_equal(ts.tv_sec, 1);
+	assert_true(ts.tv_nsec >= 500249999 && ts.tv_nsec <= 500250001);
+	ts = ctl_ms_timespec(0.5);
+	assert_int_equal(ts.tv_sec, 0);
+	assert_int_equal(ts.tv_nsec, 500000);
+	ts = ctl_ms_timespec(-3);
+	assert_true(ts.tv_sec == 0 && ts.tv_nsec == 0);
+	ts = ctl_ms_timespec(2000);
+	assert_true(ts.tv_sec == 2 && ts.tv_nsec == 0);
 }
 
 int main(void)
