@@ -21,6 +21,7 @@
 #include "ctl/blk.h"
 #include "ctl/cgroup.h"
 #include "ctl/cli.h"
+#include "ctl/clock.h"
 #include "ctl/diskstats.h"
 #include "ctl/ext4.h"
 #include "ctl/mount.h"
@@ -150,18 +151,9 @@ int ctl_preflight_measure_uring(const struct ctl_root *r,
 	return 0;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static void sleep_ms(unsigned int ms)
 {
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000};
+	struct timespec ts = ctl_ms_timespec(ms);
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -199,10 +191,10 @@ static void sample_queues(const struct ctl_root *r,
 		qs[i].prev = qs[i].first;
 		ctl_satur_init(&qs[i].sat, p->util_pct, p->samples);
 	}
-	t0 = tp = now_ms();
+	t0 = tp = ctl_now_ms();
 	for (unsigned int k = 0; k < p->samples; k++) {
 		sleep_ms(p->sample_ms);
-		t = now_ms();
+		t = ctl_now_ms();
 		for (size_t i = 0; i < n; i++) {
 			if (errs[i])
 				continue;

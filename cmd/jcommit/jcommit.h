@@ -33,7 +33,6 @@ struct opts {
 	const char *commit_arg;
 	unsigned int commit;
 	int persist;
-	const char *save;
 	const char *data_arg;
 	int data; /* set --data */
 	int discard, zeroout;

@@ -13,11 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ctl/blk.h"
 #include "ctl/cli.h"
+#include "ctl/clock.h"
 #include "ctl/macro.h"
 #include "ctl/out.h"
 #include "ctl/root.h"
@@ -28,10 +28,7 @@
 /* --progress: one status line on stderr, redrawn at most 4 times a second. */
 double mono_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return ctl_now_ms() / 1e3;
 }
 
 void progress_init(struct progress *p, const struct mw *m, const char *what,

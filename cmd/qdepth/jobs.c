@@ -129,7 +129,7 @@ int plan_one(struct opts *o, struct job *j, unsigned int fields)
 					 "scheduler cannot be read: no range "
 					 "for the depth, nothing to put back");
 	if (!(q.have & CTL_QUEUE_READ_AHEAD) &&
-	    (j->want.set_read_ahead || (o->save && !o->cli.dry_run)))
+	    (j->want.set_read_ahead || (o->cli.save && !o->cli.dry_run)))
 		return ctl_queue_outcome(
 			c, CTL_QUEUE_FAILED, -ENODATA,
 			"read_ahead_kb cannot be read: %s",

@@ -239,7 +239,6 @@ int main(int argc, char **argv)
 	rc = cli_sub_take(&argc, argv, SHORTOPTS, longopts, subs, NULL);
 	sub = subs[rc < 0 ? 0 : rc];
 	parse_opts(&o, argc, argv);
-	o.save = o.cli.save; /* jobs.c reads it there (qdepth.h) */
 	o.root = cli_root_open(o.cli.sysroot);
 	if (o.udev) {
 		/* What ends a run early is logged too: udevd keeps our stderr

@@ -19,7 +19,6 @@
 struct opts {
 	struct ctl_cli cli;
 	struct ctl_queue_want want;
-	const char *save;
 	int udev;
 	int stack; /* a device target includes the devices below it */
 	int ignore_noqueue; /* check: a target without a queue is no failure */
