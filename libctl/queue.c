@@ -703,6 +703,20 @@ int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 	return 0;
 }
 
+int ctl_queue_save_ok(const char *path)
+{
+	_cleanup_free_ struct ctl_queue *qs = NULL;
+	size_t n;
+	int err = ctl_file_dest_ok(path);
+
+	if (err <= 0)
+		return err;
+	err = ctl_queue_load(path, &qs, &n);
+	if (err == -ENOMSG || err == -EFBIG)
+		return -ENOMSG;
+	return err < 0 && err != -EBADMSG ? err : 1;
+}
+
 /* mkdir <root>PARENT/NAME (MODE); an existing one is fine. */
 static int mkdir_under(const struct ctl_root *r, const char *parent,
 		       const char *name, mode_t mode)

@@ -252,9 +252,14 @@ static int report_jobs(struct opts *o, struct ctl_out *out, const struct job *j,
 
 static void warn_save(const char *path, int e)
 {
-	cli_warn("%s: cannot write save file: %s%s", path,
-		 ctl_file_strerror(-e),
-		 e == -ENOENT ? " (does the directory exist?)" : "");
+	if (e == -ENOMSG)
+		cli_warn(
+			"%s: cannot write save file: exists and is not a qdepth save file; refusing to replace it (remove it or name another file)",
+			path);
+	else
+		cli_warn("%s: cannot write save file: %s%s", path,
+			 ctl_file_strerror(-e),
+			 e == -ENOENT ? " (does the directory exist?)" : "");
 }
 
 /*
@@ -359,8 +364,9 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 		}
 	}
 	/* Whether --save FILE can be written, asked before anything is
-	 * changed: a change that cannot be undone is not made. */
-	e = o->cli.save && !o->cli.dry_run ? ctl_file_dest_ok(o->cli.save) : 0;
+	 * changed: a change that cannot be undone is not made, nor is a
+	 * file that is not a qdepth save file replaced. */
+	e = o->cli.save && !o->cli.dry_run ? ctl_queue_save_ok(o->cli.save) : 0;
 	if (e < 0) {
 		/* A change that cannot be undone is not made... */
 		warn_save(o->cli.save, e);

@@ -850,6 +850,49 @@ static void restore_fails(const char *file, int rc, const char *why)
 }
 
 /*
+ * set --save FILE where FILE exists and is not a qdepth save file (as
+ * restore reads it): refused before anything is changed, exit 3, the file
+ * kept (it once was replaced, whatever it held). An empty file, or one of
+ * ours cut short, is replaced, as swapadj does.
+ */
+static void test_save_guard(void **state)
+{
+	static const struct {
+		const char *name, *text, *depth, *now;
+		int rc;
+	} cases[] = {
+		{"notes", "not a save file\n", "99", "64", 3},
+		{"other", "# swapadj save file v1\n", "99", "64", 3},
+		{"empty", "", "99", "99", 0},
+		{"cut", "# qdepth save fi", "98", "98", 0},
+	};
+	char want[1024], text[256];
+	struct res r;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *path = io_file(cases[i].name, cases[i].text);
+
+		snprintf(want, sizeof(want),
+			 "qdepth: %s: cannot write save file: exists and is "
+			 "not a qdepth save file; refusing to replace it "
+			 "(remove it or name another file)\n"
+			 "qdepth: sda: not changed: the save file cannot be "
+			 "written\n",
+			 path);
+		EXPECT(&r, cases[i].rc, NULL, cases[i].rc ? want : "",
+		       "set -r -n -o DEVICE,RESULT --save '%s' --depth %s sda",
+		       path, cases[i].depth);
+		assert_string_equal(value(SDA_Q "/nr_requests"), cases[i].now);
+		snprintf(text, sizeof(text), "io/%s", cases[i].name);
+		if (cases[i].rc)
+			assert_string_equal(fake_read(text), cases[i].text);
+		else
+			assert_has(fake_read(text), "# qdepth save file v1\n");
+	}
+}
+
+/*
  * restore refuses a save file it cannot trust before it writes anything:
  * one cut mid-record ("1280" cut to "128" was once applied as 128), one
  * with only its header, one from before files were sealed (exit 2 each);
@@ -940,7 +983,7 @@ static void test_restore_twice(void **state)
  */
 static void test_save_only_when_changed(void **state)
 {
-	static const char keep[] = "an earlier save file\n";
+	char keep[1024];
 	static const struct {
 		const char *args;
 		int rc;
@@ -956,7 +999,11 @@ static void test_save_only_when_changed(void **state)
 	char f[512];
 
 	(void)state;
-	snprintf(f, sizeof(f), "%s", io_file("keep", keep));
+	/* An earlier save file (another file is never replaced:
+	 * test_save_guard). */
+	snprintf(f, sizeof(f), "%s",
+		 sealed_file("keep", "sda mq-deadline 32 128 8:0\n", 1));
+	snprintf(keep, sizeof(keep), "%s", fake_read("io/keep"));
 	for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
 		if (i == ARRAY_SIZE(kept) - 1)
 			break_attr(NVME_Q "/read_ahead_kb");
@@ -1543,6 +1590,7 @@ int main(void)
 		T(test_check_bad),
 		T(test_save_restore),
 		T(test_save_bad),
+		T(test_save_guard),
 		T(test_restore_refuses),
 		T(test_restore_other_disk),
 		T(test_restore_twice),
