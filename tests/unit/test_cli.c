@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "ctl/file.h"
+#include "fake-setup.h"
 
 #define SHORTOPTS CTL_CLI_SHORTOPTS
 
@@ -36,28 +37,10 @@ static const struct option longopts[] = {
 
 static const char *const subs[] = {"show", "set", "check", "run", NULL};
 
-static char dir[64];
-
 struct res {
 	int rc;
 	char out[4096], err[4096];
 };
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_cli.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
 
 static void slurp(const char *path, char *buf, size_t len)
 {
@@ -79,12 +62,12 @@ static void slurp(const char *path, char *buf, size_t len)
 static void child(void (*fn)(void *), void *arg, const char *out,
 		  struct res *res)
 {
-	char opath[128], epath[128];
+	char opath[300], epath[300];
 	int st;
 	pid_t pid;
 
-	snprintf(opath, sizeof(opath), "%s/out", dir);
-	snprintf(epath, sizeof(epath), "%s/err", dir);
+	snprintf(opath, sizeof(opath), "%s/out", fake_root);
+	snprintf(epath, sizeof(epath), "%s/err", fake_root);
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -649,19 +632,19 @@ static void open_root(void *arg)
 
 static void test_root_open(void **state)
 {
-	char file[128];
+	char file[300];
 	const struct res *r;
 
 	(void)state;
 	sysroot = "/nonexistent/x";
 	expect(open_root, NULL, NULL, 2,
 	       "tool: --sysroot /nonexistent/x: No such file or directory\n");
-	snprintf(file, sizeof(file), "%s/f", dir);
+	snprintf(file, sizeof(file), "%s/f", fake_root);
 	close(open(file, O_CREAT | O_WRONLY, 0600));
 	sysroot = file;
 	r = expect(open_root, NULL, NULL, 2, NULL);
 	assert_non_null(strstr(r->err, "/f: Not a directory\n"));
-	sysroot = dir;
+	sysroot = fake_root;
 	expect(open_root, NULL, NULL, 0, NULL);
 	sysroot = NULL;
 	expect(open_root, NULL, NULL, 0, "");
@@ -868,5 +851,5 @@ int main(void)
 
 	/* Messages name the tool as err(3) does; here, "tool". */
 	program_invocation_short_name = (char *)"tool";
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fake_dir_setup, fake_teardown);
 }

@@ -16,9 +16,7 @@
 #include "ctl/out.h"
 #include "ctl/parse.h"
 #include "ctl/root.h"
-#include "fake.h"
-
-static struct ctl_root *root;
+#include "fake-setup.h"
 
 static int setup(void **state)
 {
@@ -30,15 +28,7 @@ static int setup(void **state)
 	fake_symlink("../../../../../../../../etc/hostname", "sys/rel-escape");
 	fake_symlink("/etc/hostname", "sys/abs-escape");
 	fake_symlink("/", "sys/rootlink");
-	return ctl_root_open(fake_root, &root);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ctl_root_free(root);
-	fake_free();
-	return 0;
+	return fake_root_open();
 }
 
 /* Every way out of the tree lands back inside it. */
@@ -344,5 +334,5 @@ int main(void)
 		cmocka_unit_test(test_root_input_never_blocks),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fake_teardown);
 }

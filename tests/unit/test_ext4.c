@@ -20,10 +20,8 @@
 #include "ctl/ext4.h"
 #include "ctl/macro.h"
 #include "ctl/root.h"
-#include "fake.h"
+#include "fake-setup.h"
 #include "libctl/internal.h" /* the readers behind the chain */
-
-static struct ctl_root *root;
 
 static const char jbd2_busy[] =
 	"123 transactions (45 requested), each up to 8192 blocks\n"
@@ -50,15 +48,7 @@ static int setup(void **state)
 	fake_write("proc/fs/jbd2/loop3-8/info", "%s", jbd2_busy);
 	fake_mkdir("sys/devices/virtual/block/loop3");
 	fake_symlink("../../devices/virtual/block/loop3", "sys/dev/block/7:3");
-	return ctl_root_open(fake_root, &root);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ctl_root_free(root);
-	fake_free();
-	return 0;
+	return fake_root_open();
 }
 
 static void test_data_modes(void **state)
@@ -947,5 +937,5 @@ int main(void)
 		cmocka_unit_test(test_fs_sysroot),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fake_teardown);
 }

@@ -16,9 +16,8 @@
 #include "ctl/macro.h"
 #include "ctl/mount.h"
 #include "ctl/root.h"
-#include "fake.h"
+#include "fake-setup.h"
 
-static struct ctl_root *root;
 static char real_root[PATH_MAX];
 static dev_t real_dev;
 
@@ -57,15 +56,7 @@ static int setup(void **state)
 		   "LABEL=logs /var/log ext4 nosuid,commit=15 0 2\n"
 		   "/dev/loop3 /elsewhere ext4 commit=7 0 0\n"
 		   "/dev/other /mnt/a ext4 commit=9 0 0\n");
-	return ctl_root_open(fake_root, &root);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	ctl_root_free(root);
-	fake_free();
-	return 0;
+	return fake_root_open();
 }
 
 static void test_by_dev(void **state)
@@ -351,5 +342,5 @@ int main(void)
 		cmocka_unit_test(test_system_root),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fake_teardown);
 }

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ctl/out.h"
+#include "fake-setup.h"
 
 enum { C_NAME, C_MAJMIN, C_RS, C_AQU, C_USE, C_DEPTH, C_ROTA, C_SIZE };
 
@@ -36,24 +37,6 @@ static const struct ctl_col cols[] = {
 
 #define ALL "NAME,MAJ:MIN,R/S,AQU-SZ,USE%,DEPTH,ROTA,SIZE"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_out.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
-}
-
 static struct ctl_out *new_out(struct ctl_outfmt fmt)
 {
 	struct ctl_out *o = NULL;
@@ -66,14 +49,14 @@ static struct ctl_out *new_out(struct ctl_outfmt fmt)
 	return o;
 }
 
-/* Print O into file NAME under dir (JSONL with WHEN when JSONL); free O. */
+/* Print O into file NAME under fake_root (JSONL with WHEN when JSONL); free O. */
 static const char *print_to(struct ctl_out *o, const char *name, bool jsonl,
 			    const struct timespec *when)
 {
-	static char path[128];
+	static char path[300];
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, sizeof(path), "%s/%s", fake_root, name);
 	f = fopen(path, "w");
 	assert_non_null(f);
 	if (jsonl)
@@ -156,14 +139,14 @@ static void test_pairs_eval(void **state)
 					   "AQU_SZ", "USE_PCT", "DEPTH",
 					   "ROTA",   "SIZE"};
 	struct ctl_out *o = new_out((struct ctl_outfmt){.pairs = 1});
-	char mark[128], line[1024], script[512];
+	char mark[300], line[1024], script[512];
 	const char *path;
 	regex_t re;
 	FILE *f;
 	size_t n = 0;
 
 	(void)state;
-	snprintf(mark, sizeof(mark), "%s/ran", dir);
+	snprintf(mark, sizeof(mark), "%s/ran", fake_root);
 	hard_row(o, mark);
 	plain_row(o);
 	path = print_to(o, "pairs", false, NULL);
@@ -374,5 +357,5 @@ int main(void)
 		cmocka_unit_test(test_jsonl),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, fake_dir_setup, fake_teardown);
 }

@@ -22,26 +22,15 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "fake-setup.h"
 
-static char dir[64], path[128];
+static char path[300];
 
 static int setup(void **state)
 {
-	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test_prom.XXXXXX");
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(path, sizeof(path), "%s/ctl.prom", dir);
+	fake_dir_setup(state);
+	snprintf(path, sizeof(path), "%s/ctl.prom", fake_root);
 	return 0;
-}
-
-static int teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
 }
 
 static char *slurp(const char *p)
@@ -60,13 +49,13 @@ static char *slurp(const char *p)
 /* Run FN in a child with stderr in ERR; its exit status. */
 static int child(void (*fn)(void), char *err, size_t len)
 {
-	char epath[128];
+	char epath[300];
 	int st;
 	pid_t pid;
 	FILE *f;
 	size_t n = 0;
 
-	snprintf(epath, sizeof(epath), "%s/err", dir);
+	snprintf(epath, sizeof(epath), "%s/err", fake_root);
 	fflush(NULL);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -221,7 +210,7 @@ static void fail_commit(void)
 	kept = cli_prom_new();
 	cli_prom_metric(kept, "ctl_x", "x");
 	cli_prom_sample(kept, 1, NULL);
-	exit(cli_prom_commit(kept, "/nonexistent-dir/ctl.prom"));
+	exit(cli_prom_commit(kept, "/nonexistent-fake_root/ctl.prom"));
 }
 
 static void test_file(void **state)
@@ -246,7 +235,7 @@ static void test_file(void **state)
 					 "ctl_a 2\n");
 	assert_int_equal(stat(path, &sb), 0);
 	assert_int_equal(sb.st_mode & 07777, 0644);
-	dh = opendir(dir);
+	dh = opendir(fake_root);
 	assert_non_null(dh);
 	while ((d = readdir(dh)))
 		if (d->d_name[0] != '.' || strstr(d->d_name, ".tmp"))
@@ -255,8 +244,9 @@ static void test_file(void **state)
 	assert_int_equal(n, 1);
 
 	assert_int_equal(child(fail_commit, err, sizeof(err)), 3);
-	assert_string_equal(err, "tool: /nonexistent-dir/ctl.prom: No such "
-				 "file or directory\n");
+	assert_string_equal(err,
+			    "tool: /nonexistent-fake_root/ctl.prom: No such "
+			    "file or directory\n");
 }
 
 /* A name Prometheus refuses is the tool's bug: exit 3, said. */
@@ -323,5 +313,5 @@ int main(void)
 	};
 
 	program_invocation_short_name = (char *)"tool";
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, fake_teardown);
 }

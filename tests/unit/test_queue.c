@@ -25,14 +25,12 @@
 #include "ctl/macro.h"
 #include "ctl/queue.h"
 #include "ctl/root.h"
-#include "fake.h"
+#include "fake-setup.h"
 #include "libctl/internal.h" /* ctl_kmod_*, the wrapped libkmod */
 #include "../fixtures/qdepth/tree.h"
 
 #define SDA_Q "sys/block/sda/queue"
 #define NVME_Q "sys/block/nvme0n1/queue"
-
-static struct ctl_root *root;
 
 /*
  * write(2), linked in front of libc's, to make the fake tree answer as a
@@ -126,7 +124,7 @@ static int setup(void **state)
 	(void)state;
 	fake_new();
 	qd_tree();
-	return ctl_root_open(fake_root, &root);
+	return fake_root_open();
 }
 
 static int teardown(void **state)
@@ -136,10 +134,7 @@ static int teardown(void **state)
 	depth_from = depth_to = depth_min = 0;
 	load_calls = find_calls = 0;
 	load_answer = find_answer = -ENOENT;
-	ctl_root_free(root);
-	root = NULL;
-	fake_free();
-	return 0;
+	return fake_teardown(state);
 }
 
 /*
