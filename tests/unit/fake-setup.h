@@ -5,9 +5,12 @@
  * setup writes its files and ends with `return fake_root_open();`;
  * fake_teardown() frees ROOT and the tree. A test that wants only a
  * scratch directory (fake_root, empty) takes fake_dir_setup() and
- * fake_teardown(). Header-only.
+ * fake_teardown(). fake_wait(), fake_run() and fake_python() run a child
+ * or a consumer of what a test wrote. Header-only, after <cmocka.h>.
  */
 #pragma once
+
+#include <sys/wait.h>
 
 #include "ctl/root.h"
 #include "fake.h"
@@ -36,4 +39,43 @@ static __attribute__((unused)) int fake_teardown(void **state)
 	root = NULL;
 	fake_free();
 	return 0;
+}
+
+/* Wait for child PID: its exit status, or 128 + the signal that ended it. */
+static __attribute__((unused)) int fake_wait(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run ARGV; its exit status (127: it could not be run). */
+static __attribute__((unused)) int fake_run(char *const *argv)
+{
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	return fake_wait(pid);
+}
+
+/*
+ * python3 SCRIPT with sys.argv[1] = PATH: 0 when its asserts held. Debian's
+ * python3, as the tests of --textfile run it (lib-fleet.sh): its modules
+ * (python3-prometheus-client) are not those of a python3 earlier in PATH
+ * (pyenv).
+ */
+static __attribute__((unused)) int fake_python(const char *script,
+					       const char *path)
+{
+	char *argv[] = {"/usr/bin/python3", "-c", (char *)script, (char *)path,
+			NULL};
+
+	return fake_run(argv);
 }

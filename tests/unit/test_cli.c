@@ -63,7 +63,6 @@ static void child(void (*fn)(void *), void *arg, const char *out,
 		  struct res *res)
 {
 	char opath[300], epath[300];
-	int st;
 	pid_t pid;
 
 	snprintf(opath, sizeof(opath), "%s/out", fake_root);
@@ -79,8 +78,7 @@ static void child(void (*fn)(void *), void *arg, const char *out,
 		fn(arg);
 		_exit(99);
 	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	res->rc = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	res->rc = fake_wait(pid);
 	if (out)
 		res->out[0] = '\0';
 	else

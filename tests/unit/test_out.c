@@ -68,33 +68,6 @@ static const char *print_to(struct ctl_out *o, const char *name, bool jsonl,
 	return path;
 }
 
-/* Run ARGV; its exit status. */
-static int run(char *const *argv)
-{
-	int st;
-	pid_t pid;
-
-	fflush(NULL);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* python3 SCRIPT with sys.argv[1] = PATH: 0 when its asserts held. */
-static int python(const char *script, const char *path)
-{
-	/* Debian's, as the tests of --textfile run (lib-fleet.sh). */
-	char *argv[] = {"/usr/bin/python3", "-c", (char *)script, (char *)path,
-			NULL};
-
-	return run(argv);
-}
-
 /* A row that has what shells and JSON find hard, and unknowns. */
 static void hard_row(struct ctl_out *o, const char *mark)
 {
@@ -178,7 +151,7 @@ static void test_pairs_eval(void **state)
 		 "\"$R_S\" \"$USE_PCT\" \"$SIZE\"; done <'%s' >'%s.sh'",
 		 path, path);
 	char *sh[] = {"sh", "-c", script, NULL};
-	assert_int_equal(run(sh), 0);
+	assert_int_equal(fake_run(sh), 0);
 	assert_int_equal(access(mark, F_OK), -1); /* nothing ran */
 	snprintf(script, sizeof(script), "%s.sh", path);
 	f = fopen(script, "r");
@@ -244,7 +217,7 @@ static void test_json_typed(void **state)
 		path = print_to(o, "json", false, NULL);
 		snprintf(script, sizeof(script), "SIZES = %s\n%s", sizes[bytes],
 			 json_check);
-		assert_int_equal(python(script, path), 0);
+		assert_int_equal(fake_python(script, path), 0);
 	}
 }
 
@@ -329,7 +302,7 @@ static void test_jsonl(void **state)
 	hard_row(o, "/nonexistent/x");
 	plain_row(o);
 	path = print_to(o, "jsonl", true, &when);
-	assert_int_equal(python(check, path), 0);
+	assert_int_equal(fake_python(check, path), 0);
 
 	/* Without a time, the objects are the rows alone; a control
 	 * character in a value is escaped, not a line break. */

@@ -125,6 +125,15 @@ static void assert_dev(const struct ctl_target *t, const char *word,
 	assert_int_equal(t->st.st_rdev, t->dev);
 }
 
+/* WORD resolves (with FLAGS) to the device NAME MAJ:MIN at PATH. */
+static void resolves_dev(struct ctx *c, const char *word, unsigned int flags,
+			 const char *name, unsigned int maj, unsigned int min,
+			 const char *path)
+{
+	assert_int_equal(resolve(c, word, flags), 0);
+	assert_dev(&c->t, word, name, maj, min, path);
+}
+
 /* T is the existing file or directory at PATH (relative to cwd). */
 static void assert_path(const struct ctl_target *t, const char *word,
 			const char *rel)
@@ -198,9 +207,8 @@ static void test_kernel_name(void **state)
 		char path[64];
 
 		snprintf(path, sizeof(path), "/dev/%s", v[i].name);
-		assert_int_equal(resolve(c, v[i].word, 0), 0);
-		assert_dev(&c->t, v[i].word, v[i].name, v[i].maj, v[i].min,
-			   path);
+		resolves_dev(c, v[i].word, 0, v[i].name, v[i].maj, v[i].min,
+			     path);
 		assert_int_equal(c->t.by, CTL_TARGET_BY_NAME);
 	}
 	/* Valid as names, but no such device and no such file. */
@@ -215,13 +223,10 @@ static void test_devno(void **state)
 {
 	struct ctx *c = *state;
 
-	assert_int_equal(resolve(c, "8:0", 0), 0);
-	assert_dev(&c->t, "8:0", "sda", 8, 0, "/dev/sda");
+	resolves_dev(c, "8:0", 0, "sda", 8, 0, "/dev/sda");
 	assert_int_equal(c->t.by, CTL_TARGET_BY_DEVNO);
-	assert_int_equal(resolve(c, "8:2", 0), 0);
-	assert_dev(&c->t, "8:2", "sda2", 8, 2, "/dev/sda2");
-	assert_int_equal(resolve(c, "259:1", 0), 0);
-	assert_dev(&c->t, "259:1", "nvme0n1p1", 259, 1, "/dev/nvme0n1p1");
+	resolves_dev(c, "8:2", 0, "sda2", 8, 2, "/dev/sda2");
+	resolves_dev(c, "259:1", 0, "nvme0n1p1", 259, 1, "/dev/nvme0n1p1");
 	assert_int_equal(resolve(c, "8:9", 0), -ENODEV);
 	assert_int_equal(resolve(c, "99:99", 0), -ENODEV);
 	assert_int_equal(resolve(c, "99999999999:0", 0), -ENODEV);
@@ -235,20 +240,16 @@ static void test_dev_node(void **state)
 
 	if (!have_loop0())
 		skip(); /* no /dev/loop0 here to stand for the fake loop0 */
-	assert_int_equal(resolve(c, LOOP0, 0), 0);
-	assert_dev(&c->t, LOOP0, "loop0", 7, 0, LOOP0);
+	resolves_dev(c, LOOP0, 0, "loop0", 7, 0, LOOP0);
 	assert_int_equal(stat(LOOP0, &st), 0);
 	assert_int_equal(c->t.st.st_ino, st.st_ino);
 	/* Through a symlink, and even as a file operand. */
 	assert_int_equal(symlink(LOOP0, "disk"), 0);
-	assert_int_equal(resolve(c, "./disk", 0), 0);
-	assert_dev(&c->t, "./disk", "loop0", 7, 0, LOOP0);
+	resolves_dev(c, "./disk", 0, "loop0", 7, 0, LOOP0);
 	assert_int_equal(c->t.by, CTL_TARGET_BY_PATH);
-	assert_int_equal(resolve(c, "disk", CTL_TARGET_FILE), 0);
-	assert_dev(&c->t, "disk", "loop0", 7, 0, LOOP0);
+	resolves_dev(c, "disk", CTL_TARGET_FILE, "loop0", 7, 0, LOOP0);
 	/* Not a kernel name, but a file here that is a device node. */
-	assert_int_equal(resolve(c, "disk", 0), 0);
-	assert_dev(&c->t, "disk", "loop0", 7, 0, LOOP0);
+	resolves_dev(c, "disk", 0, "loop0", 7, 0, LOOP0);
 }
 
 /* A node whose device this root's sysfs does not know: no name. */
@@ -260,9 +261,8 @@ static void test_dev_node_unknown(void **state)
 
 	if (stat("/dev/loop7", &st) < 0 || !S_ISBLK(st.st_mode))
 		skip();
-	assert_int_equal(resolve(c, "/dev/loop7", 0), 0);
-	assert_dev(&c->t, "/dev/loop7", "", major(st.st_rdev),
-		   minor(st.st_rdev), "/dev/loop7");
+	resolves_dev(c, "/dev/loop7", 0, "", major(st.st_rdev),
+		     minor(st.st_rdev), "/dev/loop7");
 	/* The queues under it cannot be found: as ctl_blk_resolve() said. */
 	assert_int_equal(ctl_blk_resolve_target(c->root, &c->t, 0, &l),
 			 -ENODEV);
@@ -285,8 +285,7 @@ static void test_tags(void **state)
 	if (!have_loop0())
 		skip();
 	for (size_t i = 0; i < ARRAY_SIZE(loop0); i++) {
-		assert_int_equal(resolve(c, loop0[i], 0), 0);
-		assert_dev(&c->t, loop0[i], "loop0", 7, 0, LOOP0);
+		resolves_dev(c, loop0[i], 0, "loop0", 7, 0, LOOP0);
 		assert_int_equal(c->t.by, CTL_TARGET_BY_TAG);
 	}
 	assert_int_equal(resolve(c, "UUID=none", 0), -ENODEV);
@@ -410,10 +409,8 @@ static void test_file_named_like_device(void **state)
 
 	fake_write("cwd/sda", "a file\n");
 	fake_write("cwd/8:1", "a file\n");
-	assert_int_equal(resolve(c, "sda", 0), 0);
-	assert_dev(&c->t, "sda", "sda", 8, 0, "/dev/sda");
-	assert_int_equal(resolve(c, "8:1", 0), 0);
-	assert_dev(&c->t, "8:1", "sda1", 8, 1, "/dev/sda1");
+	resolves_dev(c, "sda", 0, "sda", 8, 0, "/dev/sda");
+	resolves_dev(c, "8:1", 0, "sda1", 8, 1, "/dev/sda1");
 	assert_int_equal(resolve(c, "./sda", 0), 0);
 	assert_path(&c->t, "./sda", "sda");
 	assert_int_equal(resolve(c, "sda", CTL_TARGET_FILE), 0);
@@ -502,8 +499,7 @@ static void test_system_root(void **state)
 	assert_int_equal(resolve(c, ".", 0), 0);
 	assert_string_equal(c->t.path, "/");
 	/* A bare word: a kernel name in its sysfs, else a file in its "/". */
-	assert_int_equal(resolve(c, "sda", 0), 0);
-	assert_dev(&c->t, "sda", "sda", 8, 0, "/dev/sda");
+	resolves_dev(c, "sda", 0, "sda", 8, 0, "/dev/sda");
 	assert_int_equal(resolve(c, "cwd", 0), 0);
 	assert_string_equal(c->t.path, "/cwd");
 	/* Symlinks and ".." cannot leave it. */
@@ -537,11 +533,9 @@ static void test_system_root(void **state)
 	fake_symlink("/dev/loop0", "dev/disk/by-partuuid/p1");
 	fake_symlink("../../loop0", "dev/disk/by-partlabel/p");
 	fake_symlink("../../../cwd/data.bin", "dev/disk/by-label/file");
-	assert_int_equal(resolve(c, "UUID=u1", 0), 0);
-	assert_dev(&c->t, "UUID=u1", "loop0", 7, 0, "/dev/loop0");
+	resolves_dev(c, "UUID=u1", 0, "loop0", 7, 0, "/dev/loop0");
 	assert_int_equal(c->t.by, CTL_TARGET_BY_TAG);
-	assert_int_equal(resolve(c, "LABEL=my data", 0), 0);
-	assert_dev(&c->t, "LABEL=my data", "loop0", 7, 0, "/dev/loop0");
+	resolves_dev(c, "LABEL=my data", 0, "loop0", 7, 0, "/dev/loop0");
 	assert_int_equal(resolve(c, "LABEL=a/b", 0), 0);
 	assert_int_equal(resolve(c, "PARTUUID=p1", 0), 0);
 	assert_int_equal(resolve(c, "PARTLABEL=p", 0), 0);
@@ -550,8 +544,7 @@ static void test_system_root(void **state)
 	assert_int_equal(resolve(c, "UUID=", 0), -EINVAL);
 	assert_int_equal(wrapped, 0);
 	/* A node in its /dev, by path. */
-	assert_int_equal(resolve(c, "/dev/loop0", 0), 0);
-	assert_dev(&c->t, "/dev/loop0", "loop0", 7, 0, "/dev/loop0");
+	resolves_dev(c, "/dev/loop0", 0, "loop0", 7, 0, "/dev/loop0");
 }
 
 static void test_kind_name(void **state)

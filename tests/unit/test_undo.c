@@ -127,6 +127,15 @@ static int edited(const struct edit *e)
 	return fd;
 }
 
+/* The unedited target (its fd) with the journal opened on it as *U. */
+static int opened(struct ctl_undo **u)
+{
+	int fd = edited(NULL);
+
+	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, u), 0);
+	return fd;
+}
+
 /* Apply the journal with FLAGS: ctl_undo_apply() must return ERR and the
  * target then hold WANT (NULL: not checked). */
 static void applied(unsigned int flags, int err, const char *want,
@@ -200,28 +209,25 @@ static void test_id_same(void **state)
 					     CTL_UNDO_ID_BTIME};
 	struct ctl_undo_id b = a;
 
+/* B is A but for FIELD = V: not the same file. */
+#define DIFFERS(field, v)                                                      \
+	do {                                                                   \
+		b = a;                                                         \
+		b.field = v;                                                   \
+		assert_false(ctl_undo_id_same(&a, &b));                        \
+	} while (0)
+
 	(void)state;
 	assert_true(ctl_undo_id_same(&a, &b));
-	b.gen = 78;
-	assert_false(ctl_undo_id_same(&a, &b));
-	b = a;
-	b.btime_nsec = 6;
-	assert_false(ctl_undo_id_same(&a, &b));
-	b = a;
-	b.btime_sec++;
-	assert_false(ctl_undo_id_same(&a, &b));
-	b = a;
-	b.ino = 13;
-	assert_false(ctl_undo_id_same(&a, &b));
-	b = a;
-	b.dev = 0x802;
-	assert_false(ctl_undo_id_same(&a, &b));
+	DIFFERS(gen, 78);
+	DIFFERS(btime_nsec, 6);
+	DIFFERS(btime_sec, a.btime_sec + 1);
+	DIFFERS(ino, 13);
+	DIFFERS(dev, 0x802);
 	/* What was journaled must be there to compare. */
-	b = a;
-	b.has = CTL_UNDO_ID_BTIME;
-	assert_false(ctl_undo_id_same(&a, &b));
-	b.has = CTL_UNDO_ID_GEN;
-	assert_false(ctl_undo_id_same(&a, &b));
+	DIFFERS(has, CTL_UNDO_ID_BTIME);
+	DIFFERS(has, CTL_UNDO_ID_GEN);
+#undef DIFFERS
 	/* tmpfs: birth time only, on both sides. */
 	{
 		struct ctl_undo_id t = a, u;
@@ -434,8 +440,7 @@ static void test_roundtrip_idempotent(void **state)
 	int fd;
 
 	(void)state;
-	fd = edited(NULL);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
+	fd = opened(&u);
 	patch(fd, u, 2, "XYZ");
 	patch(fd, u, 18, "QQ");
 	ctl_undo_counts(u, &recs, &bytes);
@@ -621,8 +626,7 @@ static void test_extend_restored(void **state)
 	int fd;
 
 	(void)state;
-	fd = edited(NULL);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
+	fd = opened(&u);
 	assert_int_equal(ftruncate(fd, 30), 0);
 	patch(fd, u, 18, "0123456789AB");
 	ctl_undo_close(u);
@@ -762,8 +766,7 @@ static void test_record_limits(void **state)
 	int fd;
 
 	(void)state;
-	fd = edited(NULL);
-	assert_int_equal(ctl_undo_open(journal, fd, target, 0, NULL, &u), 0);
+	fd = opened(&u);
 	assert_int_equal(ctl_undo_record(u, 0, "x", 0), -EINVAL);
 	assert_int_equal(ctl_undo_record(u, INT64_MAX, "x", 1), -EINVAL);
 	/* A second writer is locked out. */
