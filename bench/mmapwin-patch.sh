@@ -12,10 +12,7 @@
 # running): medians dd 1.36 ms, mmapwin 1.41-1.42 ms, ratio 1.04 for both
 # 1 GiB and 8 GiB, 8G/1G 0.99; peak RSS dd 1.7 MiB, mmapwin 1.6 MiB.
 set -u
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-: "${B:=build}"
-case $B in /*) ;; *) B=$TOP/$B ;; esac
-M=$B/mmapwin
+. "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-200}
 [ -x "$M" ] || { echo "bench: $M not built (make B=$B)" >&2; exit 1; }
 [ -n "${EPOCHREALTIME:-}" ] || { echo "bench: needs bash 5" >&2; exit 1; }
@@ -31,8 +28,8 @@ usec() {
 	echo $((10#$b - 10#$a))
 }
 
-# stats FILE: "median mean" of the numbers in FILE, in ms.
-stats() {
+# median_mean FILE: "median mean" of the numbers in FILE, in ms.
+median_mean() {
 	sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
 		END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
 		      printf "%.3f %.3f", m / 1000, s / NR / 1000 }'
@@ -87,8 +84,8 @@ for size in $sizes; do
 		echo "bench: wrong bytes at $off" >&2
 		exit 1
 	}
-	read -r dmed dmean < <(stats "$dir/t-dd-$size")
-	read -r mmed mmean < <(stats "$dir/t-mw-$size")
+	read -r dmed dmean < <(median_mean "$dir/t-dd-$size")
+	read -r mmed mmean < <(median_mean "$dir/t-mw-$size")
 	rss_dd=$(peak_rss dd if="$dir/patch" of="$dir/sparse-$size" bs=4096 \
 		count=1 seek="$off" oflag=seek_bytes conv=notrunc,fdatasync \
 		status=none)

@@ -18,16 +18,12 @@
 #
 #   B=build SIZE=2G BIGSIZE=4G ROUNDS=5 SED=1 DIR=/var/tmp bench/mmapwin-replace.sh
 set -eu
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-: "${B:=build}"
-case $B in /*) ;; *) B=$TOP/$B ;; esac
-M=$B/mmapwin
+. "$(dirname "$0")/lib.sh"
 : "${SIZE:=2G}" "${BIGSIZE:=4G}" "${ROUNDS:=5}" "${SED:=1}"
 : "${DIR:=${TMPDIR:-/var/tmp}}" "${CACHES:=warm cold}"
 GOAL_DIFF=1.3 # different-length replace / cp+sync, at most
 GOAL_SAME=0.8 # same-length replace / cp+sync, at most
-[ -x "$M" ] || { echo "build mmapwin first (make B=$B all)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time)" >&2; exit 1; }
+need_tools
 
 bytes() { numfmt --from=iec "$1"; }
 . "$TOP/bench/warm.inc"
@@ -83,38 +79,10 @@ run() {
 	printf '  %-5s %-36s %6s s %6s KiB\n' "$2" "$(label "$1")" "$secs" "$kib"
 }
 
-n=$(echo $contenders | wc -w)
-for r in $(seq 1 "$ROUNDS"); do
-	echo "round $r/$ROUNDS"
-	for cache in $CACHES; do
-		# Turn the order each round: no contender always runs first.
-		set -- $contenders
-		for i in $(seq 1 $(((r - 1) % n))); do set -- "${@:2}" "$1"; done
-		for c in "$@"; do
-			run "$c" "$cache"
-		done
-	done
-done
-
-# stats FILE: "min median max" of the first column
-stats() {
-	cut -d' ' -f1 <"$1" | sort -n |
-		awk '{ v[NR] = $1 } END { printf "%s %s %s\n", v[1], v[int((NR + 1) / 2)], v[NR] }'
-}
-median() { stats "$1" | cut -d' ' -f2; }
-peak() { cut -d' ' -f2 <"$1" | sort -n | tail -n 1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "met" : "MISSED") }'; }
+rounds "$contenders"
 
 echo
-printf '%-6s %-36s %7s %7s %7s %10s\n' cache "contender ($ROUNDS rounds, wall s)" min median max "peak RSS"
-for cache in $CACHES; do
-	for c in $contenders; do
-		read -r lo med hi < <(stats "$W/res.$cache.$c")
-		printf '%-6s %-36s %7s %7s %7s %6s KiB\n' "$cache" "$(label $c)" \
-			"$lo" "$med" "$hi" "$(peak "$W/res.$cache.$c")"
-	done
-done
+summary "contender ($ROUNDS rounds, wall s)" 36 6
 echo
 for cache in $CACHES; do
 	cp=$(median "$W/res.$cache.cp_sync")

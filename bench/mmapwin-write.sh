@@ -22,18 +22,14 @@
 #
 #   B=build SIZE=2G ROUNDS=5 QD=8 DIR=/var/tmp CACHES="warm cold" bench/mmapwin-write.sh
 set -eu
-TOP=$(cd "$(dirname "$0")/.." && pwd)
-: "${B:=build}"
-case $B in /*) ;; *) B=$TOP/$B ;; esac
-M=$B/mmapwin
+. "$(dirname "$0")/lib.sh"
 : "${SIZE:=2G}" "${ROUNDS:=5}" "${QD:=8}" "${EXTRA:=0}"
 : "${DIR:=${TMPDIR:-/var/tmp}}" "${CACHES:=warm cold}"
 GOAL_DD=0.9     # pipe: mmapwin / dd conv=fsync, at most
 GOAL_FIO=1.2    # pipe: mmapwin / fio io_uring end_fsync, at most
 GOAL_CP=1.0     # file: mmapwin / cp && sync, at most
 GOAL_DIRECT=1.0 # --direct / fio --direct=1, at most
-[ -x "$M" ] || { echo "build mmapwin first (make B=$B all)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time)" >&2; exit 1; }
+need_tools
 FIO=1
 command -v fio >/dev/null || {
 	FIO=0
@@ -113,47 +109,22 @@ run() {
 }
 
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-nc=$(echo $contenders | wc -w)
-for r in $(seq 1 "$ROUNDS"); do
-	echo "round $r/$ROUNDS"
-	for cache in $CACHES; do
-		# Turn the order each round: no contender always runs first.
-		set -- $contenders
-		for _ in $(seq 1 $(((r - 1) % nc))); do set -- "${@:2}" "$1"; done
-		for c in "$@"; do
-			run "$c" "$cache"
-		done
-	done
-done
+rounds "$contenders"
 rm -f "$W/out"
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# stats FILE: "min median max" of the first column
-stats() {
-	cut -d' ' -f1 <"$1" | sort -n |
-		awk '{ v[NR] = $1 } END { printf "%s %s %s\n", v[1], v[int((NR + 1) / 2)], v[NR] }'
-}
-median() { stats "$W/res.$1.$2" | cut -d' ' -f2; }
-peak() { cut -d' ' -f2 <"$1" | sort -n | tail -n 1; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-verdict() { awk -v r="$1" -v g="$2" 'BEGIN { print (r <= g ? "met" : "MISSED") }'; }
+# med CACHE NAME: the median wall time of contender NAME in CACHE
+med() { median "$W/res.$1.$2"; }
 # goal CACHE A B GOAL TEXT: the ratio of the medians of A and B
 goal() {
 	local r
 	[ -f "$W/res.$1.$2" ] && [ -f "$W/res.$1.$3" ] || return 0
-	r=$(ratio "$(median "$1" "$2")" "$(median "$1" "$3")")
+	r=$(ratio "$(med "$1" "$2")" "$(med "$1" "$3")")
 	printf '%-5s %-44s %5sx  (goal <= %s: %s)\n' "$1" "$5" "$r" "$4" "$(verdict "$r" "$4")"
 }
 
 echo
-printf '%-6s %-40s %7s %7s %7s %11s\n' cache "contender ($SIZE, $ROUNDS rounds, wall s)" min median max "peak RSS"
-for cache in $CACHES; do
-	for c in $contenders; do
-		read -r lo med hi < <(stats "$W/res.$cache.$c")
-		printf '%-6s %-40s %7s %7s %7s %7s KiB\n' "$cache" "$(label $c)" \
-			"$lo" "$med" "$hi" "$(peak "$W/res.$cache.$c")"
-	done
-done
+summary "contender ($SIZE, $ROUNDS rounds, wall s)" 40 7
 echo
 for cache in $CACHES; do
 	goal "$cache" mw_pipe dd_pipe $GOAL_DD "pipe: mmapwin / dd conv=fsync"
@@ -162,12 +133,12 @@ for cache in $CACHES; do
 	goal "$cache" mw_direct fio_direct $GOAL_DIRECT "direct: mmapwin / fio --direct=1"
 	[ -f "$W/res.$cache.dd_direct" ] &&
 		printf '%-5s %-44s %5sx\n' "$cache" "direct: mmapwin / dd oflag=direct" \
-			"$(ratio "$(median "$cache" mw_direct)" "$(median "$cache" dd_direct)")"
+			"$(ratio "$(med "$cache" mw_direct)" "$(med "$cache" dd_direct)")"
 	if [ "$EXTRA" = 1 ]; then
 		printf '%-5s %-44s %5sx\n' "$cache" "--engine pwrite / default, from a file" \
-			"$(ratio "$(median "$cache" mw_pwrite)" "$(median "$cache" mw_file)")"
+			"$(ratio "$(med "$cache" mw_pwrite)" "$(med "$cache" mw_file)")"
 		printf '%-5s %-44s %5sx\n' "$cache" "--drop-behind / plain, from the pipe" \
-			"$(ratio "$(median "$cache" mw_drop)" "$(median "$cache" mw_pipe)")"
+			"$(ratio "$(med "$cache" mw_drop)" "$(med "$cache" mw_pipe)")"
 	fi
 done
 [ "$FIO" = 1 ] || echo "fio rows skipped: fio is not installed (apt-get install fio)"
