@@ -380,6 +380,35 @@ static void test_plan_clamp(void **state)
  */
 static void test_plan_unchanged(void **state)
 {
+	/* In order: a queue's read-ahead once not read stays so. */
+	static const struct {
+		struct ctl_queue_want w;
+		int ra_plus; /* read-ahead asked: the queue's plus this */
+		int unread; /* from here on the read-ahead is not read */
+		enum ctl_queue_result result;
+	} cases[] = {
+		{{.set_depth = true, .depth = 1022}, 0, 0, CTL_QUEUE_PLANNED},
+		/* The scheduler in use, named: unchanged; another: planned. */
+		{{.set_depth = true, .depth = 1023, .sched = "none"},
+		 0,
+		 0,
+		 CTL_QUEUE_UNCHANGED},
+		{{.set_depth = true, .depth = 1023, .sched = "mq-deadline"},
+		 0,
+		 0,
+		 CTL_QUEUE_PLANNED},
+		/* "max" is the top of the range: the depth it has. */
+		{{.set_depth = true, .depth_max = true},
+		 0,
+		 0,
+		 CTL_QUEUE_UNCHANGED},
+		/* Read-ahead: the same value, another, or one not read. */
+		{{.set_read_ahead = true}, 0, 0, CTL_QUEUE_UNCHANGED},
+		{{.set_read_ahead = true}, 4, 0, CTL_QUEUE_PLANNED},
+		{{.set_read_ahead = true}, 0, 1, CTL_QUEUE_PLANNED},
+		/* Nothing asked at all: nothing to change. */
+		{{0}, 0, 0, CTL_QUEUE_UNCHANGED},
+	};
 	struct ctl_queue q;
 	struct ctl_queue_want w = {.set_depth = true, .depth = 1023};
 	struct ctl_queue_change c;
@@ -390,37 +419,16 @@ static void test_plan_unchanged(void **state)
 	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
 	assert_int_equal(c.depth, 1023);
 	assert_string_equal(c.why, "");
-	w.depth = 1022;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
-	/* The scheduler in use, named: unchanged; another one: planned. */
-	w.depth = 1023;
-	w.sched = "none";
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
-	w.sched = "mq-deadline";
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
-	/* "max" is the top of the range: the depth it has. */
-	w = (struct ctl_queue_want){.set_depth = true, .depth_max = true};
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
-	/* Read-ahead: the same value, another, or one not read. */
-	w = (struct ctl_queue_want){.set_read_ahead = true,
-				    .read_ahead_kb = q.read_ahead_kb};
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
-	w.read_ahead_kb += 4;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
-	w.read_ahead_kb -= 4;
-	q.have &= ~CTL_QUEUE_READ_AHEAD;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
-	/* Nothing asked at all: nothing to change. */
-	w = (struct ctl_queue_want){0};
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		w = cases[i].w;
+		if (w.set_read_ahead)
+			w.read_ahead_kb =
+				q.read_ahead_kb + (uint64_t)cases[i].ra_plus;
+		if (cases[i].unread)
+			q.have &= ~CTL_QUEUE_READ_AHEAD;
+		assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+		assert_int_equal(c.result, cases[i].result);
+	}
 }
 
 static void test_plan_max(void **state)
