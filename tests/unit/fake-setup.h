@@ -2,7 +2,8 @@
 /*
  * The fake root a libctl unit test opens (beside fake.h, which it
  * includes): ROOT, the struct ctl_root over the fake tree. The test's own
- * setup writes its files and ends with `return fake_root_open();`;
+ * setup writes its files and ends with `return fake_root_open();` (or
+ * lays out a fixture tree with fake_tree_open());
  * fake_teardown() frees ROOT and the tree. A test that wants only a
  * scratch directory (fake_root, empty) takes fake_dir_setup() and
  * fake_teardown(). fake_wait(), fake_run() and fake_python() run a child
@@ -21,6 +22,17 @@ static struct ctl_root *root;
 static __attribute__((unused)) int fake_root_open(void)
 {
 	return ctl_root_open(fake_root, &root);
+}
+
+/*
+ * A fresh fake tree laid out by TREE (a fixture such as qd_tree()), then
+ * ROOT over it. 0 or -errno.
+ */
+static __attribute__((unused)) int fake_tree_open(void (*tree)(void))
+{
+	fake_new();
+	tree();
+	return fake_root_open();
 }
 
 /* A setup for cmocka: an empty fake_root, no ROOT. */
