@@ -19,11 +19,10 @@
 #include "ctl/blk.h"
 #include "ctl/macro.h"
 #include "ctl/root.h"
-#include "fake.h"
+#include "fake-setup.h"
 #include "../fixtures/qdepth/tree.h"
 
 struct ctx {
-	struct ctl_root *root;
 	struct ctl_blk_list l;
 };
 
@@ -32,11 +31,8 @@ static int setup(void **state)
 	static struct ctx c;
 
 	memset(&c, 0, sizeof(c));
-	fake_new();
-	qd_tree();
-	assert_int_equal(ctl_root_open(fake_root, &c.root), 0);
 	*state = &c;
-	return 0;
+	return fake_tree_open(qd_tree);
 }
 
 static int teardown(void **state)
@@ -44,9 +40,7 @@ static int teardown(void **state)
 	struct ctx *c = *state;
 
 	ctl_blk_list_free(&c->l);
-	ctl_root_free(c->root);
-	fake_free();
-	return 0;
+	return fake_teardown(state);
 }
 
 /* The entry named NAME in L, or NULL. */
@@ -104,7 +98,7 @@ static void assert_unknown(const struct ctl_blkdev *d, const char *via)
 static int resolve(struct ctx *c, const char *target, unsigned int flags)
 {
 	ctl_blk_list_free(&c->l);
-	return ctl_blk_resolve(c->root, target, flags, &c->l);
+	return ctl_blk_resolve(root, target, flags, &c->l);
 }
 
 /* Targets that name one queue: a disk, a partition (its disk), a number. */
@@ -221,7 +215,7 @@ static void test_dedupe_across_targets(void **state)
 	const char *targets[] = {"sda", "sda1", "8:2", "dm-1", "dm-0", "sda"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(targets); i++)
-		assert_int_equal(ctl_blk_resolve(c->root, targets[i],
+		assert_int_equal(ctl_blk_resolve(root, targets[i],
 						 CTL_BLK_STACK, &c->l),
 				 0);
 	assert_int_equal(c->l.n, 2);
@@ -437,8 +431,8 @@ static void test_system_root_path(void **state)
 		skip(); /* the image's MAJ:MIN cannot be mapped here */
 	assert_int_equal(ctl_root_open_flags(fake_root, CTL_ROOT_SYSTEM, &sr),
 			 0);
-	ctl_root_free(c->root);
-	c->root = sr;
+	ctl_root_free(root);
+	root = sr;
 	assert_int_equal(resolve(c, "/" QD_IMAGE, 0), 0);
 	assert_int_equal(c->l.n, 1);
 	assert_string_equal(c->l.v[0].name, "vdx");
@@ -458,11 +452,10 @@ static void test_new_file(void **state)
 
 	snprintf(path, sizeof(path), "%s/images/new.img", fake_root);
 	assert_int_equal(resolve(c, path, 0), -ENOENT);
-	assert_int_equal(ctl_target_resolve(c->root, path,
-					    CTL_TARGET_MAY_CREATE, &t),
-			 0);
+	assert_int_equal(
+		ctl_target_resolve(root, path, CTL_TARGET_MAY_CREATE, &t), 0);
 	assert_int_equal(t.kind, CTL_TARGET_NEW);
-	assert_int_equal(ctl_blk_resolve_target(c->root, &t, 0, &c->l), 0);
+	assert_int_equal(ctl_blk_resolve_target(root, &t, 0, &c->l), 0);
 	assert_int_equal(c->l.n, 1);
 	if (!mapped) {
 		assert_int_equal(c->l.v[0].kind,
@@ -513,12 +506,9 @@ static void test_bug_loop_on_tmpfs(void **state)
 
 	if (statfs("/dev/shm", &sfs) < 0 || sfs.f_type != TMPFS_MAGIC)
 		skip();
-	ctl_root_free(c->root);
-	fake_free();
+	fake_teardown(state);
 	setenv("TMPDIR", "/dev/shm", 1);
-	fake_new();
-	qd_tree();
-	assert_int_equal(ctl_root_open(fake_root, &c->root), 0);
+	assert_int_equal(fake_tree_open(qd_tree), 0);
 	assert_int_equal(
 		resolve(c, "loop0", CTL_BLK_FOLLOW_LOOP | CTL_BLK_STACK), 0);
 	assert_int_equal(c->l.n, 2);
@@ -544,7 +534,7 @@ static void test_bug_list_queues_none(void **state)
 			 disks[i]);
 		assert_int_equal(system(cmd), 0);
 	}
-	assert_int_equal(ctl_blk_list_queues(c->root, &c->l), 0);
+	assert_int_equal(ctl_blk_list_queues(root, &c->l), 0);
 	assert_int_equal(c->l.n, 0);
 }
 
@@ -579,7 +569,7 @@ static void test_list_queues(void **state)
 	assert_non_null(c->l.v);
 	c->l.v[0] = first;
 	c->l.n = 1;
-	assert_int_equal(ctl_blk_list_queues(c->root, &c->l), 0);
+	assert_int_equal(ctl_blk_list_queues(root, &c->l), 0);
 	assert_int_equal(c->l.n, 1 + ARRAY_SIZE(want));
 	assert_string_equal(c->l.v[0].name, "zzz");
 	for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
@@ -600,7 +590,7 @@ static void test_list_queues_no_sysfs(void **state)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/sys/block'", fake_root);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(ctl_blk_list_queues(c->root, &c->l), -ENOENT);
+	assert_int_equal(ctl_blk_list_queues(root, &c->l), -ENOENT);
 	assert_int_equal(c->l.n, 0);
 }
 
