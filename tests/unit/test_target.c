@@ -24,7 +24,7 @@
 #include "ctl/macro.h"
 #include "ctl/root.h"
 #include "ctl/target.h"
-#include "fake.h"
+#include "fake-setup.h"
 #include "libctl/internal.h" /* ctl_blkid_evaluate, the wrapped libblkid */
 #include "../fixtures/qdepth/tree.h"
 
@@ -62,7 +62,6 @@ int __wrap_ctl_blkid_evaluate(const char *tag, char *buf, size_t len)
 }
 
 struct ctx {
-	struct ctl_root *root;
 	struct ctl_target t;
 };
 
@@ -71,11 +70,9 @@ static int setup(void **state)
 	static struct ctx c;
 
 	memset(&c, 0, sizeof(c));
-	fake_new();
-	qd_tree();
+	assert_int_equal(fake_tree_open(qd_tree), 0);
 	fake_mkdir("cwd/sub");
 	fake_write("cwd/data.bin", "data\n");
-	assert_int_equal(ctl_root_open(fake_root, &c.root), 0);
 	assert_non_null(getcwd(oldcwd, sizeof(oldcwd)));
 	snprintf(cwd, sizeof(cwd), "%s/cwd", fake_root);
 	assert_int_equal(chdir(cwd), 0);
@@ -87,12 +84,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct ctx *c = *state;
-
 	assert_int_equal(chdir(oldcwd), 0);
-	ctl_root_free(c->root);
-	fake_free();
-	return 0;
+	return fake_teardown(state);
 }
 
 /* PATH in the fake root, as the caller sees it. */
@@ -107,7 +100,7 @@ static const char *in_root(const char *path)
 static int resolve(struct ctx *c, const char *word, unsigned int flags)
 {
 	memset(&c->t, 0x55, sizeof(c->t));
-	return ctl_target_resolve(c->root, word, flags, &c->t);
+	return ctl_target_resolve(root, word, flags, &c->t);
 }
 
 /* T is the device NAME MAJ:MIN with the canonical path PATH. */
@@ -264,8 +257,7 @@ static void test_dev_node_unknown(void **state)
 	resolves_dev(c, "/dev/loop7", 0, "", major(st.st_rdev),
 		     minor(st.st_rdev), "/dev/loop7");
 	/* The queues under it cannot be found: as ctl_blk_resolve() said. */
-	assert_int_equal(ctl_blk_resolve_target(c->root, &c->t, 0, &l),
-			 -ENODEV);
+	assert_int_equal(ctl_blk_resolve_target(root, &c->t, 0, &l), -ENODEV);
 	assert_int_equal(l.n, 0);
 }
 
@@ -397,9 +389,8 @@ static void test_stdin(void **state)
 	assert_path(&c->t, "./-", "-");
 	/* Queues of stdin: expand "-" first. */
 	assert_int_equal(resolve(c, "-", 0), 0);
-	assert_int_equal(ctl_blk_resolve_target(c->root, &c->t, 0, &l),
-			 -EINVAL);
-	assert_int_equal(ctl_blk_resolve(c->root, "-", 0, &l), -EINVAL);
+	assert_int_equal(ctl_blk_resolve_target(root, &c->t, 0, &l), -EINVAL);
+	assert_int_equal(ctl_blk_resolve(root, "-", 0, &l), -EINVAL);
 }
 
 /* A word that is both a file here and a kernel name. */
@@ -436,7 +427,7 @@ static void test_malformed(void **state)
 	memset(longpath, 'b', sizeof(longpath) - 1);
 	longpath[sizeof(longpath) - 1] = '\0';
 	longpath[0] = '/';
-	assert_int_equal(ctl_target_resolve(c->root, NULL, 0, &c->t), -EINVAL);
+	assert_int_equal(ctl_target_resolve(root, NULL, 0, &c->t), -EINVAL);
 	assert_int_equal(resolve(c, "", 0), -EINVAL);
 	assert_int_equal(resolve(c, "", CTL_TARGET_FILE), -EINVAL);
 	assert_int_equal(resolve(c, longname, 0), -EINVAL);
@@ -484,8 +475,8 @@ static void test_system_root(void **state)
 
 	assert_int_equal(ctl_root_open_flags(fake_root, CTL_ROOT_SYSTEM, &sr),
 			 0);
-	ctl_root_free(c->root);
-	c->root = sr;
+	ctl_root_free(root);
+	root = sr;
 	assert_int_equal(stat("data.bin", &st), 0);
 	assert_int_equal(resolve(c, "/cwd/data.bin", 0), 0);
 	assert_int_equal(c->t.kind, CTL_TARGET_PATH);
