@@ -7,10 +7,12 @@
  * fake_teardown() frees ROOT and the tree. A test that wants only a
  * scratch directory (fake_root, empty) takes fake_dir_setup() and
  * fake_teardown(). fake_wait(), fake_run() and fake_python() run a child
- * or a consumer of what a test wrote. Header-only, after <cmocka.h>.
+ * or a consumer of what a test wrote; fake_entries() counts a directory. Header-only, after <cmocka.h>.
  */
 #pragma once
 
+#include <dirent.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "ctl/root.h"
@@ -90,4 +92,18 @@ static __attribute__((unused)) int fake_python(const char *script,
 			NULL};
 
 	return fake_run(argv);
+}
+
+/* How many entries directory DIR holds other than . and .. */
+static __attribute__((unused)) int fake_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
 }
