@@ -21,7 +21,7 @@
 
 #include "ctl/clock.h"
 #include "ctl/file.h"
-#include "fake.h"
+#include "fake-setup.h"
 
 static char path[PATH_MAX];
 
@@ -86,20 +86,6 @@ static void test_input_regular(void **state)
 			 -EFBIG);
 }
 
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* The file REL under the fake root holds exactly WANT. */
 static void check_content(const char *rel, const char *want)
 {
@@ -127,7 +113,7 @@ static void test_write_atomic(void **state)
 	assert_int_equal(ctl_file_write_atomic(at("w/save"), "two\n", 4, 0600),
 			 0);
 	check_content("w/save", "two\n");
-	assert_int_equal(count_entries(at("w")), 1); /* no temp file left */
+	assert_int_equal(fake_entries(at("w")), 1); /* no temp file left */
 	/* A directory that does not exist: nothing is created anywhere. */
 	assert_int_equal(ctl_file_write_atomic(at("nodir/save"), "x", 1, 0600),
 			 -ENOENT);
@@ -136,8 +122,8 @@ static void test_write_atomic(void **state)
 	assert_int_equal(mkdir(at("w/sub"), 0755), 0);
 	assert_int_equal(ctl_file_write_atomic(at("w/sub"), "x", 1, 0600),
 			 -EISDIR);
-	assert_int_equal(count_entries(at("w")), 2);
-	assert_int_equal(count_entries(at("w/sub")), 0);
+	assert_int_equal(fake_entries(at("w")), 2);
+	assert_int_equal(fake_entries(at("w/sub")), 0);
 	assert_int_equal(ctl_file_write_atomicat(AT_FDCWD, "a/b", "x", 1, 0600),
 			 -EINVAL);
 }
@@ -157,12 +143,12 @@ static void test_write_atomic_flags(void **state)
 						     0600, CTL_FILE_NOREPLACE),
 			 -EEXIST);
 	check_content("n/j", "hdr"); /* the first one stays */
-	assert_int_equal(count_entries(at("n")), 1); /* no temp file left */
+	assert_int_equal(fake_entries(at("n")), 1); /* no temp file left */
 	assert_int_equal(ctl_file_write_atomic_flags(at("n/j"), "new", 3, 0600,
 						     CTL_FILE_NO_SYNC),
 			 0);
 	check_content("n/j", "new");
-	assert_int_equal(count_entries(at("n")), 1);
+	assert_int_equal(fake_entries(at("n")), 1);
 	assert_int_equal(ctl_file_fsync_dir(at("n/j")), 0);
 	assert_int_equal(ctl_file_fsync_dir(at("nodir/j")), -ENOENT);
 	dfd = open(at("n"), O_RDONLY | O_DIRECTORY);
