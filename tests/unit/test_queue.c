@@ -729,20 +729,6 @@ static void test_outcome(void **state)
 	assert_int_equal(strlen(c.why), sizeof(c.why) - 1);
 }
 
-/* Entries of directory DIR other than . and .. */
-static int count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((de = readdir(d)))
-		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..");
-	closedir(d);
-	return n;
-}
-
 static void test_save_load(void **state)
 {
 	static const char want[] =
@@ -798,7 +784,7 @@ static void test_save_load(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(back[0].name, "sda");
 	free(back);
-	assert_int_equal(count_entries(fake_root), 3); /* sys, images, saved */
+	assert_int_equal(fake_entries(fake_root), 3); /* sys, images, saved */
 
 	/* No queue at all: a sealed file without records, read as such. */
 	assert_int_equal(ctl_queue_save(path, qs, 0), 0);
@@ -890,13 +876,13 @@ static void test_load_cut(void **state)
 /* A record that does not parse in a sealed file: not a save file. */
 static void test_load_bad_record(void **state)
 {
+	char buf[512];
 	static const char *const bodies[] = {
 		"# qdepth save file v1\nsda mq-deadline sixty 128 8:0\n",
 		"# qdepth save file v1\nsda mq-deadline 64 8:0\n",
 		"# qdepth save file v1\n.. none 64 128 8:0\n",
 		"# qdepth save file v1\nsda none 64 128 8:0 extra\n",
 	};
-	char buf[512];
 
 	(void)state;
 	for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
@@ -951,7 +937,7 @@ static void test_save_missing_dir(void **state)
 	snprintf(path, sizeof(path), "%s/save", dir);
 	assert_int_equal(ctl_queue_save(path, &q, 1), -ENOENT);
 	assert_int_equal(access(dir, F_OK), -1);
-	assert_int_equal(count_entries(fake_root), 2); /* sys, images */
+	assert_int_equal(fake_entries(fake_root), 2); /* sys, images */
 }
 
 /*
