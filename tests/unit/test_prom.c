@@ -159,9 +159,9 @@ static const char parse_check[] =
 
 static void test_parsed(void **state)
 {
+	struct cli_prom *p = cli_prom_new();
 	static const char *const targets[] = {"/var/lib/x \"y\"\\z\n",
 					      "/d\xc3\xa9j\xc3\xa0"};
-	struct cli_prom *p = cli_prom_new();
 
 	(void)state;
 	for (size_t i = 0; i < 2; i++) {
