@@ -103,21 +103,25 @@ static bool is_sep(char c)
 	return c == ',' || c == ' ' || c == '\t';
 }
 
+/* Move *P past separators; the length of the word there (0 at the end). */
+static size_t next_word(const char **p)
+{
+	size_t n = 0;
+
+	while (is_sep(**p))
+		(*p)++;
+	while ((*p)[n] && !is_sep((*p)[n]))
+		n++;
+	return n;
+}
+
 int pf_list_has(const char *list, const char *word)
 {
-	size_t n = strlen(word);
+	size_t n = strlen(word), len;
 
-	for (const char *p = list; *p;) {
-		size_t len = 0;
-
-		while (is_sep(*p))
-			p++;
-		while (p[len] && !is_sep(p[len]))
-			len++;
-		if (len && len == n && strncmp(p, word, n) == 0)
+	for (const char *p = list; (len = next_word(&p)) != 0; p += len)
+		if (len == n && strncmp(p, word, n) == 0)
 			return 1;
-		p += len;
-	}
 	return 0;
 }
 
@@ -126,21 +130,16 @@ int pf_list_has(const char *list, const char *word)
 static bool first_in(const char *list, const char *allowed, const char *skip,
 		     char *out, size_t len)
 {
-	for (const char *p = list; *p;) {
-		size_t n = 0;
+	size_t n;
 
-		while (is_sep(*p))
-			p++;
-		while (p[n] && !is_sep(p[n]))
-			n++;
-		if (n && n < len) {
+	for (const char *p = list; (n = next_word(&p)) != 0; p += n) {
+		if (n < len) {
 			memcpy(out, p, n);
 			out[n] = '\0';
 			if ((!allowed[0] || pf_list_has(allowed, out)) &&
 			    (!skip || strcmp(out, skip) != 0))
 				return true;
 		}
-		p += n;
 	}
 	out[0] = '\0';
 	return false;
@@ -162,19 +161,12 @@ bool pf_pick(const char *pref, const char *allowed, const char *skip,
 static int list_copy(const char *val, char *out, size_t len,
 		     int (*ok)(const char *), char *bad, size_t badlen)
 {
-	size_t o = 0;
+	size_t o = 0, n;
 
 	out[0] = '\0';
-	for (const char *p = val; *p;) {
+	for (const char *p = val; (n = next_word(&p)) != 0; p += n) {
 		char word[64];
-		size_t n = 0;
 
-		while (is_sep(*p))
-			p++;
-		while (p[n] && !is_sep(p[n]))
-			n++;
-		if (!n)
-			break;
 		if (n >= sizeof(word) || o + n + 2 > len)
 			return -E2BIG;
 		memcpy(word, p, n);
@@ -185,7 +177,6 @@ static int list_copy(const char *val, char *out, size_t len,
 		}
 		o += (size_t)snprintf(out + o, len - o, "%s%s", o ? "," : "",
 				      word);
-		p += n;
 	}
 	return 0;
 }

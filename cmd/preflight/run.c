@@ -151,6 +151,11 @@ static void last_device(struct results *rs, const char *dev)
 		_r ? 0 : -ENOMEM;                                              \
 	})
 
+/* The row of a measurement that returned ERR: judged by FN, or ERROR. */
+#define JUDGE(rs, err, fn, m, p, check, what, tool, path)                      \
+	((err) < 0 ? add_error(rs, check, what, err, tool, path)               \
+		   : ADD(rs, fn, m, p))
+
 static int run_mount(const struct ctl_root *r, const struct ctl_target *t,
 		     const char *path, const struct pf_policy *p,
 		     struct results *rs)
@@ -260,39 +265,28 @@ static int run_memory(const struct ctl_root *r, uint64_t size,
 	/* Each check keeps its row: one that cannot be measured is ERROR. */
 	if (err == -ENOMEM)
 		return err;
-	if (err < 0)
-		err = add_error(rs, "swappiness", "swappiness", err, "swapadj",
-				"show");
-	else
-		err = ADD(rs, pf_judge_swappiness, &vm, p);
+	err = JUDGE(rs, err, pf_judge_swappiness, &vm, p, "swappiness",
+		    "swappiness", "swapadj", "show");
 	if (err < 0)
 		return err;
 	err = ctl_preflight_measure_memory(r, &vm);
 	if (err == -ENOMEM)
 		return err;
-	if (err < 0)
-		err = add_error(rs, "memory", "meminfo and cgroup", err,
-				"swapadj", "show");
-	else
-		err = ADD(rs, pf_judge_memory, &vm, p);
+	err = JUDGE(rs, err, pf_judge_memory, &vm, p, "memory",
+		    "meminfo and cgroup", "swapadj", "show");
 	if (err < 0)
 		return err;
 
 	err = ctl_preflight_measure_dirty(r, &dt);
 	dt.size = size;
-	if (err < 0)
-		err = add_error(rs, "dirty", "/proc/sys/vm", err, "sysctl",
-				"vm.dirty_ratio vm.dirty_bytes");
-	else
-		err = ADD(rs, pf_judge_dirty, &dt, p);
+	err = JUDGE(rs, err, pf_judge_dirty, &dt, p, "dirty", "/proc/sys/vm",
+		    "sysctl", "vm.dirty_ratio vm.dirty_bytes");
 	if (err < 0)
 		return err;
 
 	err = ctl_preflight_measure_uring(r, &ur);
-	if (err < 0)
-		return add_error(rs, "io_uring", "/proc/sys/kernel", err,
-				 "sysctl", "kernel.io_uring_disabled");
-	return ADD(rs, pf_judge_uring, &ur, p);
+	return JUDGE(rs, err, pf_judge_uring, &ur, p, "io_uring",
+		     "/proc/sys/kernel", "sysctl", "kernel.io_uring_disabled");
 }
 
 int pf_target(const struct ctl_root *r, const char *word, struct ctl_target *t)
@@ -341,10 +335,8 @@ int pf_run(const struct ctl_root *r, const struct ctl_target *t, uint64_t size,
 	err = ctl_mount_space(r, path, &sp.avail, &sp.total);
 	if (err == -ENOMEM)
 		goto fail;
-	if (err < 0)
-		err = add_error(&rs, "space", "statvfs", err, "df -h", path);
-	else
-		err = ADD(&rs, pf_judge_space, &sp, p);
+	err = JUDGE(&rs, err, pf_judge_space, &sp, p, "space", "statvfs",
+		    "df -h", path);
 	if (!err)
 		err = run_mount(r, t, path, p, &rs);
 	if (!err)
