@@ -110,8 +110,8 @@ static void put32(unsigned char *p, uint32_t v)
 
 static void put64(unsigned char *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
 }
 
 static uint32_t get32(const unsigned char *p)
@@ -125,11 +125,7 @@ static uint32_t get32(const unsigned char *p)
 
 static uint64_t get64(const unsigned char *p)
 {
-	uint64_t v = 0;
-
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
+	return (uint64_t)get32(p + 4) << 32 | get32(p);
 }
 
 /* pread of all N bytes; a short read is -ENODATA. */
