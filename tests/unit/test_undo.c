@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <glob.h>
 #include <fcntl.h>
@@ -289,16 +290,20 @@ static void test_reused_inode(void **state)
 			    "a new file with other bytes in it.....");
 }
 
+/*
+ * Little-endian fields as the journal format wants them, by libc's
+ * <endian.h>: an encoding of its own, not a copy of libctl/undo.c's.
+ */
 static void put32le(unsigned char *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+	v = htole32(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 static void put64le(unsigned char *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
+	v = htole64(v);
+	memcpy(p, &v, sizeof(v));
 }
 
 /*
