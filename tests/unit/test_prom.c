@@ -28,6 +28,8 @@ static char path[300];
 
 static int setup(void **state)
 {
+	/* Messages name the tool as err(3) does; here, "tool". */
+	program_invocation_short_name = (char *)"tool";
 	fake_dir_setup(state);
 	snprintf(path, sizeof(path), "%s/ctl.prom", fake_root);
 	return 0;
@@ -297,6 +299,5 @@ int main(void)
 		cmocka_unit_test(test_bad_names),
 	};
 
-	program_invocation_short_name = (char *)"tool";
 	return cmocka_run_group_tests(tests, setup, fake_teardown);
 }
