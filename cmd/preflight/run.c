@@ -263,17 +263,15 @@ static int run_memory(const struct ctl_root *r, uint64_t size,
 	int err = ctl_preflight_measure_swappiness(r, &vm);
 
 	/* Each check keeps its row: one that cannot be measured is ERROR. */
-	if (err == -ENOMEM)
-		return err;
-	err = JUDGE(rs, err, pf_judge_swappiness, &vm, p, "swappiness",
-		    "swappiness", "swapadj", "show");
+	if (err != -ENOMEM)
+		err = JUDGE(rs, err, pf_judge_swappiness, &vm, p, "swappiness",
+			    "swappiness", "swapadj", "show");
 	if (err < 0)
 		return err;
 	err = ctl_preflight_measure_memory(r, &vm);
-	if (err == -ENOMEM)
-		return err;
-	err = JUDGE(rs, err, pf_judge_memory, &vm, p, "memory",
-		    "meminfo and cgroup", "swapadj", "show");
+	if (err != -ENOMEM)
+		err = JUDGE(rs, err, pf_judge_memory, &vm, p, "memory",
+			    "meminfo and cgroup", "swapadj", "show");
 	if (err < 0)
 		return err;
 

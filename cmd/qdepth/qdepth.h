@@ -16,6 +16,16 @@
 #include "ctl/blk.h"
 #include "ctl/queue.h"
 
+/* The columns that more than one subcommand shows, defined once. */
+/* clang-format off */
+#define QD_COL_TARGET {"TARGET", 0.2, CTL_COL_TRUNC, "the target as given"}
+#define QD_COL_DEVICE {"DEVICE", 0.1, 0, "queue device"}
+#define QD_COL_RANGE_MIN {"RANGE-MIN", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, \
+			  "lowest valid nr_requests"}
+#define QD_COL_RANGE_MAX {"RANGE-MAX", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, \
+			  "highest valid nr_requests"}
+/* clang-format on */
+
 struct opts {
 	struct ctl_cli cli;
 	struct ctl_queue_want want;

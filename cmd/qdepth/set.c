@@ -28,8 +28,8 @@ enum {
 	A_NOTE
 };
 static const struct ctl_col set_cols[] = {
-	[A_TARGET] = {"TARGET", 0.2, CTL_COL_TRUNC, "the target as given"},
-	[A_DEVICE] = {"DEVICE", 0.1, 0, "queue device"},
+	[A_TARGET] = QD_COL_TARGET,
+	[A_DEVICE] = QD_COL_DEVICE,
 	[A_OLD_SCHED] = {"OLD-SCHED", 0.1, 0, "scheduler before"},
 	[A_SCHED] = {"SCHED", 0.1, 0, "scheduler after (read back)"},
 	[A_OLD_DEPTH] = {"OLD-DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
@@ -38,10 +38,8 @@ static const struct ctl_col set_cols[] = {
 		     "nr_requests after (read back)"},
 	[A_RANGE] = {"RANGE", 8, CTL_COL_RIGHT,
 		     "valid nr_requests for the new scheduler"},
-	[A_RANGE_MIN] = {"RANGE-MIN", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
-			 "lowest valid nr_requests"},
-	[A_RANGE_MAX] = {"RANGE-MAX", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
-			 "highest valid nr_requests"},
+	[A_RANGE_MIN] = QD_COL_RANGE_MIN,
+	[A_RANGE_MAX] = QD_COL_RANGE_MAX,
 	[A_OLD_RA] = {"OLD-RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
 		      "read-ahead before, KiB (bytes with -b)"},
 	[A_RA] = {"RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,

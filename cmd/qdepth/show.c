@@ -24,7 +24,7 @@ enum {
 	S_NOTE
 };
 static const struct ctl_col show_cols[] = {
-	[S_TARGET] = {"TARGET", 0.2, CTL_COL_TRUNC, "the target as given"},
+	[S_TARGET] = QD_COL_TARGET,
 	[S_DEVICE] = {"DEVICE", 0.1, 0, "queue device (kernel name)"},
 	[S_MAJMIN] = {"MAJ:MIN", 6, 0, "device number"},
 	[S_VIA] = {"VIA", 0.2, CTL_COL_TRUNC,
@@ -34,10 +34,8 @@ static const struct ctl_col show_cols[] = {
 	[S_DEPTH] = {"DEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER, "nr_requests"},
 	[S_RANGE] = {"RANGE", 8, CTL_COL_RIGHT,
 		     "valid nr_requests for the current scheduler"},
-	[S_RANGE_MIN] = {"RANGE-MIN", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
-			 "lowest valid nr_requests"},
-	[S_RANGE_MAX] = {"RANGE-MAX", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
-			 "highest valid nr_requests"},
+	[S_RANGE_MIN] = QD_COL_RANGE_MIN,
+	[S_RANGE_MAX] = QD_COL_RANGE_MAX,
 	[S_HWDEPTH] = {"HWDEPTH", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,
 		       "hardware tag depth"},
 	[S_RA] = {"RA", 5, CTL_COL_RIGHT | CTL_COL_NUMBER,

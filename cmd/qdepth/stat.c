@@ -30,7 +30,7 @@ enum {
 	T_SAT
 };
 static const struct ctl_col stat_cols[] = {
-	[T_DEVICE] = {"DEVICE", 0.1, 0, "queue device"},
+	[T_DEVICE] = QD_COL_DEVICE,
 	[T_SAMPLE] = {"SAMPLE", 3, CTL_COL_RIGHT | CTL_COL_NUMBER,
 		      "sample number"},
 	[T_UTIL] = {"UTIL", 6, CTL_COL_RIGHT | CTL_COL_NUMBER,
