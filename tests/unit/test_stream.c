@@ -22,6 +22,13 @@
 #include "ctl/undo.h"
 #include "fake.h"
 
+/* A replace of string literal O by N, with more fields after them. */
+#define RP(O, N, ...)                                                          \
+	{                                                                      \
+		.old = (O), .old_len = sizeof(O) - 1, .new = (N),              \
+		.new_len = sizeof(N) - 1, __VA_ARGS__                          \
+	}
+
 static char path[512];
 
 static int setup(void **state)
@@ -174,8 +181,7 @@ static void test_replace_matches_reference(void **state)
 
 static void test_bad_arguments(void **state)
 {
-	struct ctl_replace rp = {
-		.old = "", .old_len = 0, .new = "x", .new_len = 1};
+	struct ctl_replace rp = RP("", "x");
 	struct ctl_replace_stats st;
 
 	(void)state;
@@ -305,8 +311,7 @@ static void test_replace_large(void **state)
 
 static void test_same_length_in_place(void **state)
 {
-	struct ctl_replace rp = {
-		.old = "secret", .old_len = 6, .new = "XXXXXt", .new_len = 6};
+	struct ctl_replace rp = RP("secret", "XXXXXt");
 	struct ctl_replace_stats st;
 	char lnk[600];
 	ino_t ino;
@@ -327,8 +332,7 @@ static void test_same_length_in_place(void **state)
 
 static void test_different_length_keeps_meta(void **state)
 {
-	struct ctl_replace rp = {
-		.old = "pw=1", .old_len = 4, .new = "pw=[gone]", .new_len = 9};
+	struct ctl_replace rp = RP("pw=1", "pw=[gone]");
 	struct ctl_replace_stats st;
 	struct stat sb;
 	char val[16];
@@ -357,8 +361,7 @@ static void test_different_length_keeps_meta(void **state)
 /* A symlink stays a symlink: the file it leads to is replaced. */
 static void test_symlink_followed(void **state)
 {
-	struct ctl_replace rp = {
-		.old = "a", .old_len = 1, .new = "bcd", .new_len = 3};
+	struct ctl_replace rp = RP("a", "bcd");
 	struct ctl_replace_stats st;
 	char lnk[600], buf[16];
 	struct stat sb;
@@ -377,8 +380,7 @@ static void test_symlink_followed(void **state)
 
 static void test_no_match_keeps_inode(void **state)
 {
-	struct ctl_replace rp = {
-		.old = "zzz", .old_len = 3, .new = "y", .new_len = 1};
+	struct ctl_replace rp = RP("zzz", "y");
 	struct ctl_replace_stats st;
 	ino_t ino;
 
@@ -395,8 +397,7 @@ static void test_no_match_keeps_inode(void **state)
  * is refused before anything is read or written. */
 static void test_identity_checked(void **state)
 {
-	struct ctl_replace rp = {
-		.old = "abc", .old_len = 3, .new = "xyz", .new_len = 3};
+	struct ctl_replace rp = RP("abc", "xyz");
 	struct ctl_replace_stats st;
 	struct ctl_undo_id id;
 	int fd;
@@ -428,8 +429,7 @@ static void test_identity_checked(void **state)
 
 static void test_hardlinks(void **state)
 {
-	struct ctl_replace rp = {
-		.old = "a", .old_len = 1, .new = "bb", .new_len = 2};
+	struct ctl_replace rp = RP("a", "bb");
 	struct ctl_replace_stats st;
 	char lnk[600];
 
@@ -449,11 +449,7 @@ static void test_hardlinks(void **state)
 
 static void test_dry_run(void **state)
 {
-	struct ctl_replace rp = {.old = "ab",
-				 .old_len = 2,
-				 .new = "xyz",
-				 .new_len = 3,
-				 .flags = CTL_REPLACE_DRY_RUN};
+	struct ctl_replace rp = RP("ab", "xyz", .flags = CTL_REPLACE_DRY_RUN);
 	struct ctl_replace_stats st;
 
 	(void)state;
@@ -492,13 +488,8 @@ static void test_journal_restores(void **state)
 {
 	static const char orig[] = "k=old1 ....... k=old2 ...... k=old3 .";
 	struct journal j = {.fail_at = -1};
-	struct ctl_replace rp = {.old = "old",
-				 .old_len = 3,
-				 .new = "new",
-				 .new_len = 3,
-				 .window = 10,
-				 .journal = journal_fn,
-				 .journal_arg = &j};
+	struct ctl_replace rp = RP("old", "new", .window = 10,
+				   .journal = journal_fn, .journal_arg = &j);
 	struct ctl_replace_stats st;
 	size_t len = sizeof(orig) - 1;
 	char *got;
@@ -522,13 +513,8 @@ static void test_journal_failure_stops(void **state)
 {
 	static const char orig[] = "old ................ old";
 	struct journal j = {.fail_at = 1};
-	struct ctl_replace rp = {.old = "old",
-				 .old_len = 3,
-				 .new = "new",
-				 .new_len = 3,
-				 .window = 8,
-				 .journal = journal_fn,
-				 .journal_arg = &j};
+	struct ctl_replace rp = RP("old", "new", .window = 8,
+				   .journal = journal_fn, .journal_arg = &j);
 	struct ctl_replace_stats st;
 	size_t len = sizeof(orig) - 1;
 
@@ -560,11 +546,8 @@ static int journal_then_truncate(void *arg, uint64_t off, const void *orig,
 static void test_truncated_while_journaling(void **state)
 {
 	static const char orig[] = "..... old ...... old";
-	struct ctl_replace rp = {.old = "old",
-				 .old_len = 3,
-				 .new = "new",
-				 .new_len = 3,
-				 .journal = journal_then_truncate};
+	struct ctl_replace rp =
+		RP("old", "new", .journal = journal_then_truncate);
 	struct ctl_replace_stats st;
 	size_t len = sizeof(orig) - 1;
 
@@ -598,13 +581,9 @@ static void test_written_meanwhile(void **state)
 {
 	static const char orig[] = "a old b old c\n";
 	int calls = 0;
-	struct ctl_replace rp = {.old = "old",
-				 .old_len = 3,
-				 .new = "x",
-				 .new_len = 1,
-				 .window = 4,
-				 .progress = append_once,
-				 .progress_arg = &calls};
+	struct ctl_replace rp = RP("old", "x", .window = 4,
+				   .progress = append_once,
+				   .progress_arg = &calls);
 	struct ctl_replace_stats st;
 	size_t len = sizeof(orig) - 1;
 	DIR *d;
