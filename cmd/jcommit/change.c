@@ -137,6 +137,7 @@ static int live_change(const struct opts *o, const struct ctl_root *r,
 static int sb_error(const struct ctl_ext4_fs *fi, int err)
 {
 	const char *name = ctl_ext4_fs_name(fi);
+	const char *dev = fi->dev[0] ? fi->dev : "the device";
 
 	switch (-err) {
 	case EPERM:
@@ -148,13 +149,13 @@ static int sb_error(const struct ctl_ext4_fs *fi, int err)
 	case EROFS:
 		cli_warn(
 			"%s: the superblock of a read-only mount cannot be changed; remount it rw, or unmount it and run jcommit on %s",
-			name, fi->dev[0] ? fi->dev : "the device");
+			name, dev);
 		return CTL_EXIT_FAIL;
 	case ENOTTY:
 	case EOPNOTSUPP:
 		cli_warn(
 			"%s: changing the superblock of a mounted file system needs Linux 6.18 or later (EXT4_IOC_SET_TUNE_SB_PARAM); unmount it and run jcommit on %s",
-			name, fi->dev[0] ? fi->dev : "the device");
+			name, dev);
 		return CTL_EXIT_UNSUPP;
 	case EBUSY:
 		cli_warn(
@@ -473,7 +474,7 @@ enum {
 static const struct ctl_col change_cols[] = {
 	[K_TARGET] = {"TARGET", 0.2, 0,
 		      "mount point (the device when unmounted)"},
-	[K_DEVICE] = {"DEVICE", 0.1, 0, "block device"},
+	[K_DEVICE] = JC_COL_DEVICE,
 	[K_OLD_COMMIT] = {"OLD-COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
 			  "live commit= seconds before"},
 	[K_COMMIT] = {"COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,

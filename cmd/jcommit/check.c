@@ -15,8 +15,8 @@
 enum { K_TARGET, K_DEVICE, K_DATA, K_COMMIT, K_PASS, K_PROBLEMS };
 
 static const struct ctl_col check_cols[] = {
-	[K_TARGET] = {"TARGET", 0.2, 0, "mount point"},
-	[K_DEVICE] = {"DEVICE", 0.1, 0, "block device"},
+	[K_TARGET] = JC_COL_TARGET,
+	[K_DEVICE] = JC_COL_DEVICE,
 	[K_DATA] = {"DATA", 0.05, 0,
 		    "live data= mode ('none' without a journal)"},
 	[K_COMMIT] = {"COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,

@@ -11,8 +11,8 @@
 enum { K_TARGET, K_DEVICE, K_RESULT, K_SECONDS };
 
 static const struct ctl_col checkpoint_cols[] = {
-	[K_TARGET] = {"TARGET", 0.2, 0, "mount point"},
-	[K_DEVICE] = {"DEVICE", 0.1, 0, "block device"},
+	[K_TARGET] = JC_COL_TARGET,
+	[K_DEVICE] = JC_COL_DEVICE,
 	[K_RESULT] = {"RESULT", 0.1, 0,
 		      "checkpointed, or accepted (--dry-run)"},
 	[K_SECONDS] = {"SECONDS", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,

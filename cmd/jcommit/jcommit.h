@@ -15,6 +15,12 @@
 #include "ctl/mount.h"
 #include "ctl/root.h"
 
+/* The columns that more than one subcommand shows, defined once. */
+/* clang-format off */
+#define JC_COL_TARGET {"TARGET", 0.2, 0, "mount point"}
+#define JC_COL_DEVICE {"DEVICE", 0.1, 0, "block device"}
+/* clang-format on */
+
 /*
  * The kernel rejects commit= above INT_MAX / HZ; HZ is at least 100, so
  * nothing above this can ever work. Between this and the kernel's real

@@ -34,8 +34,8 @@ enum {
 };
 
 static const struct ctl_col cols[] = {
-	[COL_DEVICE] = {"DEVICE", 0.1, 0, "block device"},
-	[COL_TARGET] = {"TARGET", 0.2, 0, "mount point"},
+	[COL_DEVICE] = JC_COL_DEVICE,
+	[COL_TARGET] = JC_COL_TARGET,
 	[COL_FSTYPE] = {"FSTYPE", 0.05, 0, "file system type as mounted"},
 	[COL_DATA] = {"DATA", 0.05, 0, "effective data= mode (live)"},
 	[COL_COMMIT] = {"COMMIT", 0.05, CTL_COL_RIGHT | CTL_COL_NUMBER,
