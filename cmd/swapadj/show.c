@@ -197,6 +197,21 @@ static void unread(struct show *sh, const char *field, const char *path,
 	sh->unread++;
 }
 
+/*
+ * After reading FIELD from PATH: ERR == ABSENT (a facility the kernel
+ * lacks) is a "-" row saying NOTE, another error unread(). True when ERR
+ * is an error, and the row is written.
+ */
+static bool failed(struct show *sh, const char *field, const char *path,
+		   int err, int absent, const char *note)
+{
+	if (err == absent)
+		row(sh, field, text("-"), "%s", note);
+	else if (err < 0)
+		unread(sh, field, path, err, NULL);
+	return err < 0;
+}
+
 /* Instant: the kernel keeps the 10/60/300 s averages itself. */
 static void show_pressure(struct show *sh)
 {
@@ -331,15 +346,9 @@ static void show_swaps(struct show *sh)
 	size_t n = 0;
 	int err = ctl_vm_swaps_read(sh->o->root, &sw, &n);
 
-	if (err == -ENOENT) {
-		row(sh, "swap", text("-"),
-		    "no /proc/swaps (a kernel without swap support)");
+	if (failed(sh, "swap", "/proc/swaps", err, -ENOENT,
+		   "no /proc/swaps (a kernel without swap support)"))
 		return;
-	}
-	if (err < 0) {
-		unread(sh, "swap", "/proc/swaps", err, NULL);
-		return;
-	}
 	if (n == 0)
 		row(sh, "swap", text("none"), "no active swap device");
 	for (size_t i = 0; i < n; i++) {
@@ -379,15 +388,9 @@ static void show_cgroup(struct show *sh, unsigned int cur)
 	char path[600], buf[32];
 	int err = ctl_cgroup_mem_find(r, &m);
 
-	if (err == -ENOTSUP) {
-		row(sh, "cgroup", text("-"),
-		    "no memory cgroup controller mounted");
+	if (failed(sh, "cgroup", "/proc/self/cgroup", err, -ENOTSUP,
+		   "no memory cgroup controller mounted"))
 		return;
-	}
-	if (err < 0) {
-		unread(sh, "cgroup", "/proc/self/cgroup", err, NULL);
-		return;
-	}
 	snprintf(buf, sizeof(buf), "v%d", m.version);
 	row(sh, "cgroup", (struct val){buf, buf + 1, NULL, NULL},
 	    "%s%s: the caller's memory cgroup", m.mount,
