@@ -41,6 +41,9 @@ struct res {
 	char args[2048]; /* as run */
 };
 
+/* The fake tree's io/saved: the save file most tests write. */
+static char saved[512];
+
 static int setup(void **state)
 {
 	int mapped;
@@ -50,6 +53,7 @@ static int setup(void **state)
 	qd_tree();
 	qd_map_backing(&mapped);
 	fake_mkdir("io");
+	snprintf(saved, sizeof(saved), "%s/io/saved", fake_root);
 	return 0;
 }
 
@@ -471,7 +475,6 @@ static void test_set_rolls_back_across_devices(void **state)
 static void test_set_unreadable_read_ahead(void **state)
 {
 	struct res r;
-	char save[512];
 
 	(void)state;
 	/* A directory where nvme0n1's read_ahead_kb was: it cannot be read. */
@@ -487,13 +490,12 @@ static void test_set_unreadable_read_ahead(void **state)
 	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
 
 	/* --save would record it: refused, no file. */
-	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
 	EXPECT(&r, 3, "nvme0n1 failed\n",
 	       "qdepth: nvme0n1: read_ahead_kb cannot be read: --save could "
 	       "not record it\n",
 	       "set -r -n -o DEVICE,RESULT --save '%s' --depth 100 nvme0n1",
-	       save);
-	assert_int_equal(access(save, F_OK), -1);
+	       saved);
+	assert_int_equal(access(saved, F_OK), -1);
 	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
 
 	/* Nothing needs it: the depth alone is changed, and show leaves the
@@ -544,14 +546,12 @@ static void test_set_bad_column_first(void **state)
 	static const char bogus[] = "qdepth: unknown column 'BOGUS' (see "
 				    "--help)\n";
 	struct res r;
-	char save[512];
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
 	EXPECT(&r, 2, "", bogus,
-	       "set -o DEVICE,BOGUS --save '%s' --depth 99 sda", save);
+	       "set -o DEVICE,BOGUS --save '%s' --depth 99 sda", saved);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
-	assert_int_equal(access(save, F_OK), -1);
+	assert_int_equal(access(saved, F_OK), -1);
 	EXPECT(&r, 2, NULL, NULL, "set --udev -o BOGUS --depth 99 sda");
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	/* restore, too, before its file is even read. */
@@ -627,17 +627,15 @@ static void test_set_bad_input(void **state)
 static void test_set_dry_run(void **state)
 {
 	struct res r;
-	char save[512];
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
 	EXPECT(&r, 0, "sda 64 100 planned\n", NULL,
 	       "set -r -n -o DEVICE,OLD-DEPTH,DEPTH,RESULT --dry-run --save "
 	       "'%s' --depth 100 --read-ahead 512 sda",
-	       save);
+	       saved);
 	assert_string_equal(fake_read(SDA_Q "/nr_requests"), "64\n");
 	assert_string_equal(fake_read(SDA_Q "/read_ahead_kb"), "128\n");
-	assert_int_equal(access(save, F_OK), -1);
+	assert_int_equal(access(saved, F_OK), -1);
 }
 
 static void test_set_udev(void **state)
@@ -760,14 +758,12 @@ static void test_check_bad(void **state)
 static void test_save_restore(void **state)
 {
 	struct res r;
-	char save[512];
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
 	/* 64 -> 99 -> 64: same width (see test_bug_set_shorter). */
 	EXPECT(&r, 0, "sda 99 applied\n", NULL,
 	       "set -r -n -o DEVICE,DEPTH,RESULT --save '%s' --depth 99 sda1",
-	       save);
+	       saved);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 	{
 		static const char want[] =
@@ -783,11 +779,11 @@ static void test_save_restore(void **state)
 	}
 
 	EXPECT(&r, 0, "sda 64 planned\n", NULL,
-	       "restore --dry-run -r -n -o DEVICE,DEPTH,RESULT '%s'", save);
+	       "restore --dry-run -r -n -o DEVICE,DEPTH,RESULT '%s'", saved);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 
 	EXPECT(&r, 0, "sda 99 64 128 applied\n", NULL,
-	       "restore -r -n -o DEVICE,OLD-DEPTH,DEPTH,RA,RESULT '%s'", save);
+	       "restore -r -n -o DEVICE,OLD-DEPTH,DEPTH,RA,RESULT '%s'", saved);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 	assert_string_equal(value(SDA_Q "/scheduler"),
 			    "[mq-deadline] kyber bfq none");
@@ -904,13 +900,13 @@ static void test_restore_refuses(void **state)
 	static const char cut[] = "no valid end marker (the file may be cut "
 				  "short or edited); nothing restored";
 	struct res r;
-	char save[512], text[1024], *p;
+	char text[1024], *p;
 	const char *f;
 
 	(void)state;
-	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
 	fake_write(SDA_Q "/read_ahead_kb", "1280\n");
-	EXPECT(&r, 0, NULL, NULL, "set --save '%s' --read-ahead 256 sda", save);
+	EXPECT(&r, 0, NULL, NULL, "set --save '%s' --read-ahead 256 sda",
+	       saved);
 	assert_string_equal(value(SDA_Q "/read_ahead_kb"), "256");
 	snprintf(text, sizeof(text), "%s", fake_read("io/saved"));
 	p = strstr(text, " 1280 8:0\n");
@@ -1353,14 +1349,12 @@ static void test_version_help(void **state)
 static void test_bug_set_shorter(void **state)
 {
 	struct res r;
-	char save[512];
 
 	(void)state;
 	EXPECT(&r, 0, "nvme0n1 300 applied\n", NULL,
 	       "set -r -n -o DEVICE,DEPTH,RESULT --depth 300 nvme0n1");
-	snprintf(save, sizeof(save), "%s", at_root("io/saved"));
-	EXPECT(&r, 0, NULL, NULL, "set --save '%s' --depth 128 sda", save);
-	EXPECT(&r, 0, NULL, NULL, "restore '%s'", save);
+	EXPECT(&r, 0, NULL, NULL, "set --save '%s' --depth 128 sda", saved);
+	EXPECT(&r, 0, NULL, NULL, "restore '%s'", saved);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
 }
 
