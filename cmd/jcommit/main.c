@@ -224,10 +224,7 @@ static void check_combination(const struct opts *o, int nargs)
 static void parse_args(int *argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		CTL_CLI_LONGOPTS,
-		CTL_CLI_LONGOPT_BYTES,
-		CTL_CLI_LONGOPT_TEXTFILE,
-		CTL_CLI_LONGOPT_EXIT_CHANGED,
+		CTL_CLI_LONGOPTS_CHANGE,
 		{"commit", required_argument, NULL, OPT_COMMIT},
 		{"persist", no_argument, NULL, OPT_PERSIST},
 		CTL_CLI_LONGOPT_SAVE,

@@ -93,9 +93,7 @@ static void usage(void)
 static void parse_opts(struct opts *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		CTL_CLI_LONGOPTS,
-		CTL_CLI_LONGOPT_BYTES,
-		CTL_CLI_LONGOPT_TEXTFILE,
+		CTL_CLI_LONGOPTS_REPORT,
 		{"size", required_argument, NULL, OPT_SIZE},
 		{"policy", required_argument, NULL, OPT_POLICY},
 		{"strict", no_argument, NULL, OPT_STRICT},

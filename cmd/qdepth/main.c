@@ -57,10 +57,7 @@ static void usage(void)
 #define SHORTOPTS CTL_CLI_SHORTOPTS CTL_CLI_SHORTOPT_BYTES
 
 static const struct option longopts[] = {
-	CTL_CLI_LONGOPTS,
-	CTL_CLI_LONGOPT_BYTES,
-	CTL_CLI_LONGOPT_TEXTFILE,
-	CTL_CLI_LONGOPT_EXIT_CHANGED,
+	CTL_CLI_LONGOPTS_CHANGE,
 	{"scheduler", required_argument, NULL, OPT_SCHEDULER},
 	{"depth", required_argument, NULL, OPT_DEPTH},
 	{"read-ahead", required_argument, NULL, OPT_READ_AHEAD},

@@ -156,9 +156,7 @@ static const struct {
 #define SAVE_SUBS "set"
 #define SHOW_SUBS "show"
 
-static const struct option common[] = {CTL_CLI_LONGOPTS, CTL_CLI_LONGOPT_BYTES,
-				       CTL_CLI_LONGOPT_TEXTFILE,
-				       CTL_CLI_LONGOPT_EXIT_CHANGED,
+static const struct option common[] = {CTL_CLI_LONGOPTS_CHANGE,
 				       CTL_CLI_LONGOPT_SAVE};
 
 /* getopt_long()'s table: common[], own[], the zero end. Filled by main(). */

@@ -82,6 +82,12 @@ struct ctl_cli {
 	{                                                                      \
 		"save", required_argument, NULL, CTL_OPT_SAVE                  \
 	}
+/* The common options of a tool that reports (-b, --textfile too)... */
+#define CTL_CLI_LONGOPTS_REPORT                                                \
+	CTL_CLI_LONGOPTS, CTL_CLI_LONGOPT_BYTES, CTL_CLI_LONGOPT_TEXTFILE
+/* ...and of one that also changes something (--exit-changed too). */
+#define CTL_CLI_LONGOPTS_CHANGE                                                \
+	CTL_CLI_LONGOPTS_REPORT, CTL_CLI_LONGOPT_EXIT_CHANGED
 
 /* --help lines for the common output options, for a tool's usage(). */
 #define CTL_CLI_HELP_OUTPUT                                                    \
