@@ -20,7 +20,7 @@
 
 #include "ctl/stream.h"
 #include "ctl/undo.h"
-#include "fake.h"
+#include "fake-setup.h"
 
 /* A replace of string literal O by N, with more fields after them. */
 #define RP(O, N, ...)                                                          \
@@ -36,13 +36,6 @@ static int setup(void **state)
 	(void)state;
 	fake_new();
 	snprintf(path, sizeof(path), "%s/data", fake_root);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fake_free();
 	return 0;
 }
 
@@ -639,7 +632,7 @@ static void test_copy_meta(void **state)
 	unlink(other);
 }
 
-#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define TEST(f) cmocka_unit_test_setup_teardown(f, setup, fake_teardown)
 
 int main(void)
 {
