@@ -32,7 +32,7 @@ static const struct option longopts[] = {
 	{"max", required_argument, NULL, OPT_MAX},
 	{"max-x", no_argument, NULL, OPT_MAX_X},
 	{"stack", no_argument, NULL, OPT_STACK},
-	{NULL, 0, NULL, 0},
+	{0},
 };
 
 static const char *const subs[] = {"show", "set", "check", "run", NULL};
