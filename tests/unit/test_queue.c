@@ -586,6 +586,21 @@ static void test_apply_same_scheduler(void **state)
 }
 
 /*
+ * nvme0n1 (none, 1023) to mq-deadline at depth 2000, PREPARE run between
+ * the plan and the apply: the change fails with RC.
+ */
+static void to_deadline(void (*prepare)(void), int rc,
+			struct ctl_queue_change *c)
+{
+	static const struct ctl_queue_want w = {
+		.sched = "mq-deadline", .set_depth = true, .depth = 2000};
+
+	assert_int_equal(plan_apply("nvme0n1", &w, c, prepare), rc);
+	assert_int_equal(c->result, CTL_QUEUE_FAILED);
+	assert_int_equal(c->err, rc);
+}
+
+/*
  * A scheduler change writes the scheduler, then the depth. The fake file
  * keeps "mq-deadline" without the brackets the kernel would add, so the
  * read-back sees no current scheduler and the result is "failed" (-EIO):
@@ -593,18 +608,13 @@ static void test_apply_same_scheduler(void **state)
  */
 static void test_apply_scheduler_then_depth(void **state)
 {
-	struct ctl_queue_want w = {
-		.sched = "mq-deadline", .set_depth = true, .depth = 2000};
 	struct ctl_queue_change c;
 
 	(void)state;
-	assert_int_equal(plan_apply("nvme0n1", &w, &c, blank_nvme_sched_depth),
-			 -EIO);
+	to_deadline(blank_nvme_sched_depth, -EIO, &c);
 	/* A read-back that disagrees is rolled back to what was there. */
 	assert_string_equal(fake_read(NVME_Q "/scheduler"), "none");
 	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023");
-	assert_int_equal(c.result, CTL_QUEUE_FAILED);
-	assert_int_equal(c.err, -EIO);
 	assert_non_null(strstr(c.why, "read back"));
 	assert_non_null(strstr(c.why, "rolled back"));
 	assert_string_equal(ctl_queue_result_name(c.result), "failed");
@@ -618,15 +628,10 @@ static void break_nvme_sched(void)
 /* The scheduler write fails: the depth is not touched. */
 static void test_apply_sched_fails(void **state)
 {
-	struct ctl_queue_want w = {
-		.sched = "mq-deadline", .set_depth = true, .depth = 2000};
 	struct ctl_queue_change c;
 
 	(void)state;
-	assert_int_equal(plan_apply("nvme0n1", &w, &c, break_nvme_sched),
-			 -EISDIR);
-	assert_int_equal(c.result, CTL_QUEUE_FAILED);
-	assert_int_equal(c.err, -EISDIR);
+	to_deadline(break_nvme_sched, -EISDIR, &c);
 	assert_non_null(strstr(c.why, "writing scheduler"));
 	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "1023\n");
 }
@@ -640,15 +645,11 @@ static void break_nvme_depth(void)
 /* The depth write fails after the switch: the old scheduler goes back. */
 static void test_apply_depth_fails_rolls_back(void **state)
 {
-	struct ctl_queue_want w = {
-		.sched = "mq-deadline", .set_depth = true, .depth = 2000};
 	struct ctl_queue_change c;
 	const char *s;
 
 	(void)state;
-	assert_int_equal(plan_apply("nvme0n1", &w, &c, break_nvme_depth),
-			 -EISDIR);
-	assert_int_equal(c.result, CTL_QUEUE_FAILED);
+	to_deadline(break_nvme_depth, -EISDIR, &c);
 	assert_non_null(strstr(c.why, "writing nr_requests"));
 	/* "mq-deadline" was written, then "none" over it. A regular file
 	 * keeps the tail of the longer value (see test_bug_write_trunc). */
