@@ -730,6 +730,20 @@ static void test_outcome(void **state)
 	assert_int_equal(strlen(c.why), sizeof(c.why) - 1);
 }
 
+/*
+ * sda and nvme0n1 read into QS, QS[I] given read-ahead RA_KB, and saved
+ * to PATH (LEN bytes): the fake root's "saved".
+ */
+static void save_two(struct ctl_queue qs[2], int i, uint64_t ra_kb, char *path,
+		     size_t len)
+{
+	assert_int_equal(ctl_queue_read(root, "sda", &qs[0]), 0);
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &qs[1]), 0);
+	qs[i].read_ahead_kb = ra_kb;
+	snprintf(path, len, "%s/saved", fake_root);
+	assert_int_equal(ctl_queue_save(path, qs, 2), 0);
+}
+
 static void test_save_load(void **state)
 {
 	static const char want[] =
@@ -745,11 +759,7 @@ static void test_save_load(void **state)
 	struct stat st;
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "sda", &qs[0]), 0);
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &qs[1]), 0);
-	qs[1].read_ahead_kb = 4096;
-	snprintf(path, sizeof(path), "%s/saved", fake_root);
-	assert_int_equal(ctl_queue_save(path, qs, 2), 0);
+	save_two(qs, 1, 4096, path, sizeof(path));
 	text = fake_read("saved");
 	assert_memory_equal(text, want, sizeof(want) - 1);
 	assert_memory_equal(text + sizeof(want) - 1,
@@ -856,11 +866,7 @@ static void test_load_cut(void **state)
 	size_t len;
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "sda", &qs[0]), 0);
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &qs[1]), 0);
-	qs[0].read_ahead_kb = 1280;
-	snprintf(path, sizeof(path), "%s/saved", fake_root);
-	assert_int_equal(ctl_queue_save(path, qs, 2), 0);
+	save_two(qs, 0, 1280, path, sizeof(path));
 	snprintf(text, sizeof(text), "%s", fake_read("saved"));
 	len = strlen(text);
 	assert_int_equal(load_text(text, len), 0);
@@ -948,11 +954,13 @@ static void test_save_missing_dir(void **state)
  */
 static void test_bug_write_trunc(void **state)
 {
-	struct ctl_queue_want w = {.set_depth = true, .depth = 300};
+	static const struct ctl_queue_want depth_300 = {.set_depth = true,
+							.depth = 300};
 	struct ctl_queue_change c;
 
 	(void)state;
-	assert_int_equal(plan_apply("nvme0n1", &w, &c, NULL), 0);
+	/* No blank file first: "1023\n" is there to be overwritten. */
+	assert_int_equal(plan_apply("nvme0n1", &depth_300, &c, NULL), 0);
 	assert_string_equal(fake_read(NVME_Q "/nr_requests"), "300");
 	assert_int_equal(c.result, CTL_QUEUE_APPLIED);
 }
