@@ -10,12 +10,7 @@
 root_ns
 need_tool Q qdepth
 need_tool M mmapwin write
-DEV=$(mkloop 64)
-N=${DEV#/dev/}
-# Fresh each run: a device of an earlier run may linger with its tags.
-UUID=$(cat /proc/sys/kernel/random/uuid)
-LABEL=tgt${UUID%%-*}
-mkext4 "$DEV" -U "$UUID" -L "$LABEL"
+ext4_tagged tgt
 MNT=$WORK/mnt
 mountat "$DEV" "$MNT"
 MAJMIN=$(lsblk -dno MAJ:MIN "$DEV" | tr -d ' ')

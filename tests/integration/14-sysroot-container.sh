@@ -19,20 +19,10 @@ need_cmd unshare
 need_tool Q qdepth
 need_tool J jcommit
 need_tool PF preflight
-if [ -z "${CTL_IN_HOSTNS:-}" ]; then
-	# The exec skips the EXIT trap: remove this shell's $WORK first.
-	rm -rf "$WORK" "$IMGDIR"
-	CTL_IN_HOSTNS=1 CTL_IN_NS=1 exec unshare -m -p -f --mount-proc \
-		--propagation private bash "$0" "$@"
-fi
-[ $$ = 1 ] || fail "not pid 1 of a pid namespace of our own"
+in_pid_ns
 
 # --- A, the host
-DEV=$(mkloop 64)
-N=${DEV#/dev/}
-UUID=$(cat /proc/sys/kernel/random/uuid)
-LABEL=sr${UUID%%-*}
-mkext4 "$DEV" -U "$UUID" -L "$LABEL"
+ext4_tagged sr
 P=$WORK/data
 mountat "$DEV" "$P" commit=17
 echo host >"$P/file"

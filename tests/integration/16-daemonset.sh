@@ -31,13 +31,7 @@ YAML=$TOP/docs/kubernetes/daemonset.yaml
 [ -f "$YAML" ] || fail "$YAML is missing"
 "$PY" -c 'import yaml' 2>/dev/null || skip "python3-yaml is not installed"
 need_fleet_py
-if [ -z "${CTL_IN_HOSTNS:-}" ]; then
-	# The exec skips the EXIT trap: remove this shell's $WORK first.
-	rm -rf "$WORK" "$IMGDIR"
-	CTL_IN_HOSTNS=1 CTL_IN_NS=1 exec unshare -m -p -f --mount-proc \
-		--propagation private bash "$0" "$@"
-fi
-[ $$ = 1 ] || fail "not pid 1 of a pid namespace of our own"
+in_pid_ns
 
 # --- the manifest: fields, then each container's words (cmd.N, one a
 # line), its loop script (loop.N) and the textfile mount path (textfile).

@@ -17,13 +17,7 @@ need_root
 need_cmd unshare
 need_cmd dumpe2fs
 need_tool J jcommit
-if [ -z "${CTL_IN_HOSTNS:-}" ]; then
-	# The exec skips the EXIT trap: remove this shell's $WORK first.
-	rm -rf "$WORK" "$IMGDIR"
-	CTL_IN_HOSTNS=1 CTL_IN_NS=1 exec unshare -m -p -f --mount-proc \
-		--propagation private bash "$0" "$@"
-fi
-[ $$ = 1 ] || fail "not pid 1 of a pid namespace of our own"
+in_pid_ns
 
 # --- A, the host
 DEV=$(mkloop 64)

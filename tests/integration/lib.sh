@@ -63,6 +63,17 @@ in_mount_ns() {
 	fi
 }
 
+# ext4_tagged PREFIX: a new loop device (64 MiB) with an ext4 that has a
+# fresh UUID and the label PREFIX<first UUID group> (a device of an earlier
+# run may linger with its tags); sets DEV, N, UUID and LABEL.
+ext4_tagged() {
+	DEV=$(mkloop 64)
+	N=${DEV#/dev/}
+	UUID=$(cat /proc/sys/kernel/random/uuid)
+	LABEL=$1${UUID%%-*}
+	mkext4 "$DEV" -U "$UUID" -L "$LABEL"
+}
+
 # in_pid_ns: re-run the calling script (once) as pid 1 of a pid namespace
 # of its own, with its own /proc, in a private mount namespace: what it
 # mounts and starts vanishes with it (a stand-in for a container).
