@@ -27,21 +27,6 @@ static const char *const tag_dirs[] = {"/dev/disk/by-uuid",
 				       "/dev/disk/by-partuuid",
 				       "/dev/disk/by-partlabel"};
 
-const char *ctl_target_kind_name(enum ctl_target_kind kind)
-{
-	switch (kind) {
-	case CTL_TARGET_DEV:
-		return "device";
-	case CTL_TARGET_PATH:
-		return "path";
-	case CTL_TARGET_NEW:
-		return "new file";
-	case CTL_TARGET_STDIN:
-		return "stdin";
-	}
-	return "unknown";
-}
-
 const char *ctl_target_strerror(int err, unsigned int flags)
 {
 	switch (-err) {

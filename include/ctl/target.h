@@ -130,9 +130,6 @@ int ctl_target_resolve(const struct ctl_root *r, const char *word,
  */
 int ctl_target_found(const struct ctl_target *t, char *buf, size_t len);
 
-/* "device", "path", "new file" or "stdin": for messages. */
-const char *ctl_target_kind_name(enum ctl_target_kind kind);
-
 /*
  * The message for ERR (negative) from ctl_target_resolve() with FLAGS,
  * or from a call that resolves a word as it does (ctl_blk_resolve(),

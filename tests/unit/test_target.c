@@ -538,15 +538,6 @@ static void test_system_root(void **state)
 	resolves_dev(c, "/dev/loop0", 0, "loop0", 7, 0, "/dev/loop0");
 }
 
-static void test_kind_name(void **state)
-{
-	(void)state;
-	assert_string_equal(ctl_target_kind_name(CTL_TARGET_DEV), "device");
-	assert_string_equal(ctl_target_kind_name(CTL_TARGET_PATH), "path");
-	assert_string_equal(ctl_target_kind_name(CTL_TARGET_NEW), "new file");
-	assert_string_equal(ctl_target_kind_name(CTL_TARGET_STDIN), "stdin");
-}
-
 /* One wording of each failure, whichever tool prints it. */
 static void test_strerror(void **state)
 {
@@ -585,7 +576,6 @@ int main(void)
 		T(test_malformed),
 		T(test_no_root),
 		T(test_system_root),
-		T(test_kind_name),
 		T(test_strerror),
 	};
 
