@@ -288,90 +288,101 @@ static void test_range(void **state)
 	assert_int_equal(max, 4);
 }
 
+/* What a plan test holds: the queue read, what is wanted, the change. */
+struct plan {
+	struct ctl_queue q;
+	struct ctl_queue_want w;
+	struct ctl_queue_change c;
+};
+
+/* Plan P's want on the queue P holds. Returns the plan's result. */
+static int replan(struct plan *p)
+{
+	return ctl_queue_plan(&p->q, &p->w, &p->c);
+}
+
+/* Read nvme0n1 into P and plan P's want on it. Returns the plan's result. */
+static int plan_nvme(struct plan *p)
+{
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &p->q), 0);
+	return replan(p);
+}
+
 static void test_plan_in_range(void **state)
 {
-	struct ctl_queue q;
-	struct ctl_queue_want w = {.set_depth = true, .depth = 300};
-	struct ctl_queue_change c;
+	struct plan p = {.w = {.set_depth = true, .depth = 300}};
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
-	assert_string_equal(c.sched, "none");
-	assert_int_equal(c.depth, 300);
-	assert_int_equal(c.min, 4);
-	assert_int_equal(c.max, 1023);
-	assert_string_equal(c.why, "");
-	assert_int_equal(c.before.depth, 1023);
+	assert_int_equal(plan_nvme(&p), 0);
+	assert_int_equal(p.c.result, CTL_QUEUE_PLANNED);
+	assert_string_equal(p.c.sched, "none");
+	assert_int_equal(p.c.depth, 300);
+	assert_int_equal(p.c.min, 4);
+	assert_int_equal(p.c.max, 1023);
+	assert_string_equal(p.c.why, "");
+	assert_int_equal(p.c.before.depth, 1023);
 	/* Both ends of the range are in it. */
-	w.depth = 4;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.depth, 4);
-	w.depth = 1023;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.depth, 1023);
+	p.w.depth = 4;
+	assert_int_equal(replan(&p), 0);
+	assert_int_equal(p.c.depth, 4);
+	p.w.depth = 1023;
+	assert_int_equal(replan(&p), 0);
+	assert_int_equal(p.c.depth, 1023);
 	/* No depth asked: nothing to write, range still known. */
-	w.set_depth = false;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.depth, 0);
-	assert_int_equal(c.max, 1023);
+	p.w.set_depth = false;
+	assert_int_equal(replan(&p), 0);
+	assert_int_equal(p.c.depth, 0);
+	assert_int_equal(p.c.max, 1023);
 }
 
 static void test_plan_out_of_range(void **state)
 {
-	struct ctl_queue q;
-	struct ctl_queue_want w = {.set_depth = true, .depth = 1024};
-	struct ctl_queue_change c;
+	struct plan p = {.w = {.set_depth = true, .depth = 1024}};
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
-	assert_int_equal(c.result, CTL_QUEUE_REJECTED);
-	assert_int_equal(c.err, -ERANGE);
-	assert_non_null(strstr(c.why, "1024"));
-	assert_non_null(strstr(c.why, "4..1023"));
-	assert_non_null(strstr(c.why, "none"));
-	assert_non_null(strstr(c.why, "--clamp"));
-	w.depth = 3;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
-	assert_non_null(strstr(c.why, "4..1023"));
-	w.depth = 0;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
-	assert_int_equal(c.result, CTL_QUEUE_REJECTED);
+	assert_int_equal(plan_nvme(&p), -ERANGE);
+	assert_int_equal(p.c.result, CTL_QUEUE_REJECTED);
+	assert_int_equal(p.c.err, -ERANGE);
+	assert_non_null(strstr(p.c.why, "1024"));
+	assert_non_null(strstr(p.c.why, "4..1023"));
+	assert_non_null(strstr(p.c.why, "none"));
+	assert_non_null(strstr(p.c.why, "--clamp"));
+	p.w.depth = 3;
+	assert_int_equal(replan(&p), -ERANGE);
+	assert_non_null(strstr(p.c.why, "4..1023"));
+	p.w.depth = 0;
+	assert_int_equal(replan(&p), -ERANGE);
+	assert_int_equal(p.c.result, CTL_QUEUE_REJECTED);
 
-	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
-	w.depth = 4096;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
-	assert_non_null(strstr(c.why, "4..2048"));
-	assert_non_null(strstr(c.why, "mq-deadline"));
+	assert_int_equal(ctl_queue_read(root, "sda", &p.q), 0);
+	p.w.depth = 4096;
+	assert_int_equal(replan(&p), -ERANGE);
+	assert_non_null(strstr(p.c.why, "4..2048"));
+	assert_non_null(strstr(p.c.why, "mq-deadline"));
 }
 
 static void test_plan_clamp(void **state)
 {
-	struct ctl_queue q;
-	struct ctl_queue_want w = {.set_depth = true, .clamp = true};
-	struct ctl_queue_change c;
+	struct plan p = {
+		.w = {.set_depth = true, .clamp = true, .depth = 5000}};
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
-	w.depth = 5000;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(plan_nvme(&p), 0);
 	/* Clamped to the depth it has: nothing to write, still said. */
-	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
-	assert_int_equal(c.depth, 1023);
-	assert_non_null(strstr(c.why, "5000 clamped"));
-	assert_non_null(strstr(c.why, "4..1023"));
-	w.depth = 1;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
-	assert_int_equal(c.depth, 4);
-	assert_non_null(strstr(c.why, "clamped"));
+	assert_int_equal(p.c.result, CTL_QUEUE_UNCHANGED);
+	assert_int_equal(p.c.depth, 1023);
+	assert_non_null(strstr(p.c.why, "5000 clamped"));
+	assert_non_null(strstr(p.c.why, "4..1023"));
+	p.w.depth = 1;
+	assert_int_equal(replan(&p), 0);
+	assert_int_equal(p.c.result, CTL_QUEUE_PLANNED);
+	assert_int_equal(p.c.depth, 4);
+	assert_non_null(strstr(p.c.why, "clamped"));
 	/* In range: clamping changes nothing and says nothing. */
-	w.depth = 512;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.depth, 512);
-	assert_string_equal(c.why, "");
+	p.w.depth = 512;
+	assert_int_equal(replan(&p), 0);
+	assert_int_equal(p.c.depth, 512);
+	assert_string_equal(p.c.why, "");
 }
 
 /*
@@ -409,88 +420,79 @@ static void test_plan_unchanged(void **state)
 		/* Nothing asked at all: nothing to change. */
 		{{0}, 0, 0, CTL_QUEUE_UNCHANGED},
 	};
-	struct ctl_queue q;
-	struct ctl_queue_want w = {.set_depth = true, .depth = 1023};
-	struct ctl_queue_change c;
+	struct plan p = {.w = {.set_depth = true, .depth = 1023}};
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_UNCHANGED);
-	assert_int_equal(c.depth, 1023);
-	assert_string_equal(c.why, "");
+	assert_int_equal(plan_nvme(&p), 0);
+	assert_int_equal(p.c.result, CTL_QUEUE_UNCHANGED);
+	assert_int_equal(p.c.depth, 1023);
+	assert_string_equal(p.c.why, "");
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		w = cases[i].w;
-		if (w.set_read_ahead)
-			w.read_ahead_kb =
-				q.read_ahead_kb + (uint64_t)cases[i].ra_plus;
+		p.w = cases[i].w;
+		if (p.w.set_read_ahead)
+			p.w.read_ahead_kb =
+				p.q.read_ahead_kb + (uint64_t)cases[i].ra_plus;
 		if (cases[i].unread)
-			q.have &= ~CTL_QUEUE_READ_AHEAD;
-		assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-		assert_int_equal(c.result, cases[i].result);
+			p.q.have &= ~CTL_QUEUE_READ_AHEAD;
+		assert_int_equal(replan(&p), 0);
+		assert_int_equal(p.c.result, cases[i].result);
 	}
 }
 
 static void test_plan_max(void **state)
 {
-	struct ctl_queue q;
-	struct ctl_queue_want w = {.set_depth = true, .depth_max = true};
-	struct ctl_queue_change c;
+	struct plan p = {.w = {.set_depth = true, .depth_max = true}};
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.depth, 1023);
-	w.sched = "mq-deadline";
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.depth, 2048);
-	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
-	w.sched = "none";
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.depth, 32);
+	assert_int_equal(plan_nvme(&p), 0);
+	assert_int_equal(p.c.depth, 1023);
+	p.w.sched = "mq-deadline";
+	assert_int_equal(replan(&p), 0);
+	assert_int_equal(p.c.depth, 2048);
+	assert_int_equal(ctl_queue_read(root, "sda", &p.q), 0);
+	p.w.sched = "none";
+	assert_int_equal(replan(&p), 0);
+	assert_int_equal(p.c.depth, 32);
 }
 
 static void test_plan_scheduler(void **state)
 {
-	struct ctl_queue q;
-	struct ctl_queue_want w = {.sched = "bfq"};
-	struct ctl_queue_change c;
+	struct plan p = {.w = {.sched = "bfq"}};
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), -EINVAL);
-	assert_int_equal(c.result, CTL_QUEUE_REJECTED);
-	assert_non_null(strstr(c.why, "unknown scheduler bfq"));
-	assert_non_null(strstr(c.why, "none mq-deadline"));
+	assert_int_equal(plan_nvme(&p), -EINVAL);
+	assert_int_equal(p.c.result, CTL_QUEUE_REJECTED);
+	assert_non_null(strstr(p.c.why, "unknown scheduler bfq"));
+	assert_non_null(strstr(p.c.why, "none mq-deadline"));
 
 	/* The range is the new scheduler's: 2000 > 1023 tags is fine with
 	 * mq-deadline, and 64 is not with none on 32 tags. */
-	w.sched = "mq-deadline";
-	w.set_depth = true;
-	w.depth = 2000;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_string_equal(c.sched, "mq-deadline");
-	assert_int_equal(c.max, 2048);
-	assert_int_equal(c.depth, 2000);
-	assert_string_equal(c.before.sched, "none");
+	p.w.sched = "mq-deadline";
+	p.w.set_depth = true;
+	p.w.depth = 2000;
+	assert_int_equal(replan(&p), 0);
+	assert_string_equal(p.c.sched, "mq-deadline");
+	assert_int_equal(p.c.max, 2048);
+	assert_int_equal(p.c.depth, 2000);
+	assert_string_equal(p.c.before.sched, "none");
 
-	assert_int_equal(ctl_queue_read(root, "sda", &q), 0);
-	w.sched = "none";
-	w.depth = 64;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), -ERANGE);
-	assert_non_null(strstr(c.why, "4..32 with scheduler none"));
-	w.depth = 32;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_string_equal(c.sched, "none");
+	assert_int_equal(ctl_queue_read(root, "sda", &p.q), 0);
+	p.w.sched = "none";
+	p.w.depth = 64;
+	assert_int_equal(replan(&p), -ERANGE);
+	assert_non_null(strstr(p.c.why, "4..32 with scheduler none"));
+	p.w.depth = 32;
+	assert_int_equal(replan(&p), 0);
+	assert_string_equal(p.c.sched, "none");
 
 	/* A queue that takes no scheduler takes "none" only. */
-	assert_int_equal(ctl_queue_read(root, "md0", &q), 0);
-	w.sched = "mq-deadline";
-	w.set_depth = false;
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), -EINVAL);
-	assert_non_null(strstr(c.why, "no I/O scheduler"));
-	w.sched = "none";
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
+	assert_int_equal(ctl_queue_read(root, "md0", &p.q), 0);
+	p.w.sched = "mq-deadline";
+	p.w.set_depth = false;
+	assert_int_equal(replan(&p), -EINVAL);
+	assert_non_null(strstr(p.c.why, "no I/O scheduler"));
+	p.w.sched = "none";
+	assert_int_equal(replan(&p), 0);
 }
 
 /* Read, plan and apply WANT on disk NAME. Returns apply's result. */
@@ -1125,43 +1127,41 @@ static void test_lock(void **state)
  */
 static void test_ensure_sched_dry_run(void **state)
 {
-	struct ctl_queue q;
-	struct ctl_queue_want w = {.sched = "bfq"};
-	struct ctl_queue_change c;
+	struct plan p = {.w = {.sched = "bfq"}};
 
 	(void)state;
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &p.q), 0);
 	/* Registered: neither looked up nor loaded. */
-	assert_int_equal(ctl_queue_ensure_sched(root, &q, "mq-deadline", true),
-			 0);
-	assert_int_equal(ctl_queue_ensure_sched(root, &q, "mq-deadline", false),
-			 0);
+	assert_int_equal(
+		ctl_queue_ensure_sched(root, &p.q, "mq-deadline", true), 0);
+	assert_int_equal(
+		ctl_queue_ensure_sched(root, &p.q, "mq-deadline", false), 0);
 	assert_int_equal(load_calls + find_calls, 0);
 
 	/* No module: the dry run says so and loads nothing. */
-	assert_int_equal(ctl_queue_ensure_sched(root, &q, "bfq", true),
+	assert_int_equal(ctl_queue_ensure_sched(root, &p.q, "bfq", true),
 			 -ENOENT);
 	assert_int_equal(find_calls, 1);
 	assert_int_equal(load_calls, 0);
-	assert_false(ctl_queue_has_sched(&q, "bfq"));
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), -EINVAL);
+	assert_false(ctl_queue_has_sched(&p.q, "bfq"));
+	assert_int_equal(replan(&p), -EINVAL);
 
 	/* A module exists: planned as if loaded, still nothing loaded. */
 	find_answer = 0;
-	assert_int_equal(ctl_queue_ensure_sched(root, &q, "bfq", true), 1);
+	assert_int_equal(ctl_queue_ensure_sched(root, &p.q, "bfq", true), 1);
 	assert_int_equal(load_calls, 0);
-	assert_true(ctl_queue_has_sched(&q, "bfq"));
-	assert_string_equal(q.scheds, "none mq-deadline bfq");
-	assert_int_equal(ctl_queue_plan(&q, &w, &c), 0);
-	assert_int_equal(c.result, CTL_QUEUE_PLANNED);
-	assert_string_equal(c.sched, "bfq");
+	assert_true(ctl_queue_has_sched(&p.q, "bfq"));
+	assert_string_equal(p.q.scheds, "none mq-deadline bfq");
+	assert_int_equal(replan(&p), 0);
+	assert_int_equal(p.c.result, CTL_QUEUE_PLANNED);
+	assert_string_equal(p.c.sched, "bfq");
 	/* The tree is as it was. */
 	assert_string_equal(fake_read(NVME_Q "/scheduler"),
 			    "[none] mq-deadline\n");
 
 	/* Not a dry run: the loader runs, the lookup alone does not. */
-	assert_int_equal(ctl_queue_read(root, "nvme0n1", &q), 0);
-	assert_int_equal(ctl_queue_ensure_sched(root, &q, "bfq", false),
+	assert_int_equal(ctl_queue_read(root, "nvme0n1", &p.q), 0);
+	assert_int_equal(ctl_queue_ensure_sched(root, &p.q, "bfq", false),
 			 -ENOENT);
 	assert_int_equal(load_calls, 1);
 	assert_int_equal(find_calls, 2);
