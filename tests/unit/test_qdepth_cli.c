@@ -1253,6 +1253,20 @@ static void test_fleet_changed(void **state)
 		{"set --exit-changed 9 --depth 5000 sda", 2, NULL, NULL,
 		 "out of range"},
 	};
+	/* `restore OPTS SAVE` in order: what it exits with and prints. */
+	static const struct {
+		int rc;
+		const char *out, *opts;
+	} restores[] = {
+		{0, "sda 70 99 planned 1\n",
+		 "--dry-run -r -n -o DEVICE,OLD-DEPTH,DEPTH,RESULT,CHANGED"},
+		{9, "sda 99 131072 applied 1\n",
+		 "--exit-changed 9 -b -r -n -o DEVICE,DEPTH,RA,RESULT,CHANGED"},
+		{0, "sda unchanged 0\n",
+		 "--dry-run --exit-changed 9 -r -n -o DEVICE,RESULT,CHANGED"},
+		{0, "sda unchanged 0\n",
+		 "--exit-changed 9 -r -n -o DEVICE,RESULT,CHANGED"},
+	};
 	struct res r;
 	char save[512];
 
@@ -1273,21 +1287,9 @@ static void test_fleet_changed(void **state)
 	       "--save '%s' sda",
 	       save);
 	/* restore: planned, applied, then unchanged. */
-	EXPECT(&r, 0, "sda 70 99 planned 1\n", "",
-	       "restore --dry-run -r -n -o DEVICE,OLD-DEPTH,DEPTH,RESULT,CHANGED "
-	       "'%s'",
-	       save);
-	EXPECT(&r, 9, "sda 99 131072 applied 1\n", "",
-	       "restore --exit-changed 9 -b -r -n -o DEVICE,DEPTH,RA,RESULT,"
-	       "CHANGED '%s'",
-	       save);
-	EXPECT(&r, 0, "sda unchanged 0\n", "",
-	       "restore --dry-run --exit-changed 9 -r -n -o DEVICE,RESULT,CHANGED "
-	       "'%s'",
-	       save);
-	EXPECT(&r, 0, "sda unchanged 0\n", "",
-	       "restore --exit-changed 9 -r -n -o DEVICE,RESULT,CHANGED '%s'",
-	       save);
+	for (size_t i = 0; i < ARRAY_SIZE(restores); i++)
+		EXPECT(&r, restores[i].rc, restores[i].out, "",
+		       "restore %s '%s'", restores[i].opts, save);
 	assert_string_equal(value(SDA_Q "/nr_requests"), "99");
 }
 
