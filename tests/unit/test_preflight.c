@@ -294,36 +294,25 @@ static void expect_row(const struct want *w, size_t i)
 
 #define SET(field, s) snprintf(field, sizeof(field), "%s", s)
 
+/* A write of SIZE to /data/f (FILE_SIZE now), 50G free of 100G. */
+#define DATA_F(size_, file_size_)                                              \
+	{                                                                      \
+		.avail = 50 * GIB, .total = 100 * GIB, .size = (size_),        \
+		.file_size = (file_size_), .path = "/data/f"                   \
+	}
+
 static void test_judge_space(void **state)
 {
 	static const struct {
 		struct ctl_pf_space m;
 		struct want w;
 	} t[] = {
-		{{.avail = 50 * GIB,
-		  .total = 100 * GIB,
-		  .size = GIB,
-		  .path = "/data/f"},
-		 {PF_PASS, .value = "50G free of 100G"}},
+		{DATA_F(GIB, 0), {PF_PASS, .value = "50G free of 100G"}},
 		/* After the write less than 5% of 100G would be left. */
-		{{.avail = 50 * GIB,
-		  .total = 100 * GIB,
-		  .size = 48 * GIB,
-		  .path = "/data/f"},
-		 {PF_WARN, {"df -h /data/f"}}},
+		{DATA_F(48 * GIB, 0), {PF_WARN, {"df -h /data/f"}}},
 		/* A rewrite through a temporary copy would not fit. */
-		{{.avail = 50 * GIB,
-		  .total = 100 * GIB,
-		  .size = 10 * GIB,
-		  .file_size = 45 * GIB,
-		  .path = "/data/f"},
-		 {PF_WARN, {"mmapwin patch"}}},
-		{{.avail = 50 * GIB,
-		  .total = 100 * GIB,
-		  .size = 51 * GIB,
-		  .file_size = 45 * GIB,
-		  .path = "/data/f"},
-		 {PF_FAIL, {"does not fit"}}},
+		{DATA_F(10 * GIB, 45 * GIB), {PF_WARN, {"mmapwin patch"}}},
+		{DATA_F(51 * GIB, 45 * GIB), {PF_FAIL, {"does not fit"}}},
 		/* A file system without a size (tmpfs size=0, proc): nothing
 		 * to measure, so neither a PASS nor a FAIL. */
 		{{.path = "/run/x", .size = MIB},
@@ -655,28 +644,22 @@ static void test_judge_queue(void **state)
 	judge_queues(t, ARRAY_SIZE(t));
 }
 
+/* sdb over SAMPLES samples: SAT (saturated), UTIL %, AWAIT ms. */
+#define SDB_SAT(samples_, sat, util_, await_)                                  \
+	{                                                                      \
+		.name = "sdb", .samples = (samples_), .saturated = (sat),      \
+		.util = (util_), .await = (await_)                             \
+	}
+
 static void test_judge_saturation(void **state)
 {
 	static const struct queue_case t[] = {
-		{pf_judge_saturation,
-		 {.name = "sdb", .samples = 3, .util = 20, .await = 4},
-		 .w = {PF_PASS}},
-		{pf_judge_saturation,
-		 {.name = "sdb",
-		  .samples = 3,
-		  .saturated = true,
-		  .util = 97,
-		  .await = 4},
+		{pf_judge_saturation, SDB_SAT(3, false, 20, 4), .w = {PF_PASS}},
+		{pf_judge_saturation, SDB_SAT(3, true, 97, 4),
 		 .w = {PF_WARN, {"qdepth stat --saturation 85 sdb"}}},
-		{pf_judge_saturation,
-		 {.name = "sdb",
-		  .samples = 3,
-		  .saturated = true,
-		  .util = 97,
-		  .await = 250},
+		{pf_judge_saturation, SDB_SAT(3, true, 97, 250),
 		 .w = {PF_FAIL}},
-		{pf_judge_saturation,
-		 {.name = "sdb", .saturated = true, .util = 97, .await = 250},
+		{pf_judge_saturation, SDB_SAT(0, true, 97, 250),
 		 .w = {PF_SKIP}},
 	};
 
@@ -685,6 +668,14 @@ static void test_judge_saturation(void **state)
 }
 
 #define NOLIM CTL_CGROUP_UNLIMITED
+
+/* A write of SIZE on a machine of 8G, AVAIL of it available, in a
+ * cgroup (VERSION) limited to LIMIT. */
+#define MEM8G(avail, limit, version, size_)                                    \
+	{                                                                      \
+		.mem_total = 8 * GIB, .mem_avail = (avail),                    \
+		.cg_limit = (limit), .cg_version = (version), .size = (size_)  \
+	}
 
 static void test_judge_vm(void **state)
 {
@@ -700,39 +691,19 @@ static void test_judge_vm(void **state)
 		 {PF_PASS}},
 		{pf_judge_swappiness, {5}, {PF_WARN}},
 		{pf_judge_swappiness, {100}, {PF_FAIL, {"swapadj set 60"}}},
-		{pf_judge_memory,
-		 {.mem_total = 8 * GIB,
-		  .mem_avail = 4 * GIB,
-		  .cg_limit = NOLIM,
-		  .size = GIB},
-		 {PF_PASS}},
+		{pf_judge_memory, MEM8G(4 * GIB, NOLIM, 0, GIB), {PF_PASS}},
 		/* A cgroup limit smaller than the write. */
 		{pf_judge_memory,
-		 {.mem_total = 8 * GIB,
-		  .mem_avail = 4 * GIB,
-		  .cg_limit = 512 * MIB,
-		  .cg_version = 2,
-		  .size = GIB},
+		 MEM8G(4 * GIB, 512 * MIB, 2, GIB),
 		 {PF_WARN, {"swapadj run --memory-max"}}},
-		{pf_judge_memory,
-		 {.mem_total = 8 * GIB,
-		  .mem_avail = 4 * GIB,
-		  .cg_limit = NOLIM,
-		  .size = 5 * GIB},
-		 {PF_WARN}},
+		{pf_judge_memory, MEM8G(4 * GIB, NOLIM, 0, 5 * GIB), {PF_WARN}},
 		/* 6% of 8G */
 		{pf_judge_memory,
-		 {.mem_total = 8 * GIB,
-		  .mem_avail = 512 * MIB,
-		  .cg_limit = NOLIM,
-		  .size = 5 * GIB},
+		 MEM8G(512 * MIB, NOLIM, 0, 5 * GIB),
 		 {PF_FAIL}},
 		/* Write size unknown: MemAvailable alone, said in the bound. */
 		{pf_judge_memory,
-		 {.mem_total = 8 * GIB,
-		  .mem_avail = 4 * GIB,
-		  .cg_limit = NOLIM,
-		  .size = CTL_PF_SIZE_UNKNOWN},
+		 MEM8G(4 * GIB, NOLIM, 0, CTL_PF_SIZE_UNKNOWN),
 		 {PF_PASS,
 		  .bound = "avail >= 10%; write size unknown (--size)"}},
 	};
@@ -744,6 +715,15 @@ static void test_judge_vm(void **state)
 	}
 }
 
+/* A write of SIZE, 10G available, dirty_ratio 20, dirty_background_ratio
+ * 10 and dirty_bytes BYTES, dirty_background_bytes BG_BYTES (0: unset). */
+#define DIRTY20(bytes_, bg_bytes_, size_)                                      \
+	{                                                                      \
+		.ratio = 20, .bg_ratio = 10, .bytes = (bytes_),                \
+		.bg_bytes = (bg_bytes_), .mem_avail = 10 * GIB,                \
+		.size = (size_)                                                \
+	}
+
 static void test_judge_dirty(void **state)
 {
 	static const struct {
@@ -751,40 +731,22 @@ static void test_judge_dirty(void **state)
 		bool no_min; /* dirty.min_bytes = 0 */
 		struct want w;
 	} t[] = {
-		{{.ratio = 20,
-		  .bg_ratio = 10,
-		  .mem_avail = 10 * GIB,
-		  .size = GIB},
+		{DIRTY20(0, 0, GIB),
 		 .w = {PF_PASS,
 		       .value =
 			       "limit 2G (dirty_ratio), background 1G (dirty_background_ratio)"}},
 		/* Throttling a write larger than the limit is the kernel's
 		 * job: no placeholder command that raises the limit to any
 		 * N. */
-		{{.ratio = 20,
-		  .bg_ratio = 10,
-		  .mem_avail = 10 * GIB,
-		  .size = 3 * GIB},
+		{DIRTY20(0, 0, 3 * GIB),
 		 .w = {PF_WARN, {"mmapwin write"}, {"=N"}}},
 		/* dirty_bytes wins over dirty_ratio, as in the kernel. */
-		{{.ratio = 20,
-		  .bg_ratio = 10,
-		  .bytes = 8 * MIB,
-		  .mem_avail = 10 * GIB,
-		  .size = 3 * GIB},
+		{DIRTY20(8 * MIB, 0, 3 * GIB),
 		 .w = {PF_FAIL, {"sysctl -w vm.dirty_bytes=16777216"}}},
-		{{.ratio = 20,
-		  .bg_ratio = 10,
-		  .bytes = 512 * MIB,
-		  .bg_bytes = 512 * MIB,
-		  .mem_avail = 10 * GIB,
-		  .size = 3 * GIB},
+		{DIRTY20(512 * MIB, 512 * MIB, 3 * GIB),
 		 .w = {PF_FAIL, {"dirty_background_bytes"}}},
 		/* Write size unknown: the limits alone, said in the bound. */
-		{{.ratio = 20,
-		  .bg_ratio = 10,
-		  .mem_avail = 10 * GIB,
-		  .size = CTL_PF_SIZE_UNKNOWN},
+		{DIRTY20(0, 0, CTL_PF_SIZE_UNKNOWN),
 		 .w = {PF_PASS,
 		       .bound =
 			       "limit >= 16M, > background; write size unknown (--size)"}},
@@ -855,6 +817,23 @@ static bool in_bounds(const struct pf_result *r)
 				 res.field, _w);                               \
 	} while (0)
 
+/* RES is measured in UNIT, MEASURED between MIN and MAX (NAN: none). */
+static void expect_nums(const char *unit, double measured, double min,
+			double max)
+{
+	assert_string_equal(res.unit, unit);
+	assert_num(measured, measured);
+	assert_num(min, min);
+	assert_num(max, max);
+}
+
+/* RES is a FAIL, and its numbers say so: MEASURED is out of its bounds. */
+static void expect_fail_out_of_bounds(void)
+{
+	assert_int_equal(res.status, PF_FAIL);
+	assert_false(in_bounds(&res));
+}
+
 /* The typed side of each row: MEASURED in UNIT and the bounds on it. */
 static void test_judge_typed(void **state)
 {
@@ -882,17 +861,13 @@ static void test_judge_typed(void **state)
 	(void)state;
 	pf_judge_depth(&q, &pol, &res);
 	assert_string_equal(res.device, "sdb");
-	assert_string_equal(res.unit, "requests");
-	assert_num(measured, 64);
-	assert_num(min, 128);
-	assert_num(max, NAN);
+	expect_nums("requests", 64, 128, NAN);
 	assert_false(in_bounds(&res));
 	q.depth = 256;
 	pol.depth_max = 200;
 	pf_judge_depth(&q, &pol, &res);
+	expect_fail_out_of_bounds();
 	assert_num(max, 200);
-	assert_int_equal(res.status, PF_FAIL);
-	assert_false(in_bounds(&res));
 	pf_judge_sched(&q, &pol, &res);
 	assert_string_equal(res.device, "sdb");
 	assert_num(measured, NAN);
@@ -907,18 +882,12 @@ static void test_judge_typed(void **state)
 	assert_num(measured, NAN);
 
 	pf_judge_commit(&e, &pol, &res);
-	assert_string_equal(res.unit, "seconds");
-	assert_num(measured, 45);
-	assert_num(min, 5);
-	assert_num(max, 30);
+	expect_nums("seconds", 45, 5, 30);
 	assert_int_equal(res.status, PF_WARN);
 	assert_string_equal(res.device, "");
 
 	pf_judge_swappiness(&vm, &pol, &res);
-	assert_string_equal(res.unit, "");
-	assert_num(measured, 70);
-	assert_num(min, 10);
-	assert_num(max, 60);
+	expect_nums("", 70, 10, 60);
 	assert_false(in_bounds(&res));
 	/* MemAvailable against 10% of MemTotal, rounded up: 101 >= 100 */
 	pf_judge_memory(&vm, &pol, &res);
@@ -930,8 +899,7 @@ static void test_judge_typed(void **state)
 	vm.mem_avail = 100;
 	pf_judge_memory(&vm, &pol, &res);
 	assert_num(min, 101);
-	assert_int_equal(res.status, PF_FAIL);
-	assert_false(in_bounds(&res));
+	expect_fail_out_of_bounds();
 	/* dirty: the limit against dirty.min_bytes and the write */
 	pf_judge_dirty(&d, &pol, &res);
 	assert_string_equal(res.unit, "bytes");
@@ -1019,6 +987,31 @@ static void fake_close(struct ctl_root *r)
 }
 
 /*
+ * The caller's cgroup, as /proc/self/cgroup's CGROUP names it, is not in
+ * the tree: measuring the vm into M fails with -ENOENT.
+ */
+static void vm_gone(struct ctl_root *r, const char *cgroup, struct ctl_pf_vm *m)
+{
+	fake_write("proc/self/cgroup", "%s", cgroup);
+	assert_int_equal(ctl_preflight_measure_vm(r, m), -ENOENT);
+}
+
+/* The setup of a test on the fake tree: the policy, and the tree of
+ * fake_open() as *STATE, which tree_teardown() closes. */
+static int tree_setup(void **state)
+{
+	setup(state);
+	*state = fake_open();
+	return 0;
+}
+
+static int tree_teardown(void **state)
+{
+	fake_close(*state);
+	return 0;
+}
+
+/*
  * Write TEXT into FILE of the tree, measure the vm again into M (it must
  * work) and judge it with JUDGE into res.
  */
@@ -1035,10 +1028,9 @@ static void vm_after(struct ctl_root *r, const char *file, const char *text,
 
 static void test_measure_vm(void **state)
 {
-	struct ctl_root *r = fake_open();
+	struct ctl_root *r = *state;
 	struct ctl_pf_vm m = {0};
 
-	(void)state;
 	/* No memory controller at all: no limit. */
 	assert_int_equal(ctl_preflight_measure_vm(r, &m), 0);
 	assert_int_equal(m.swappiness, 35);
@@ -1065,18 +1057,15 @@ static void test_measure_vm(void **state)
 	assert_status(PF_FAIL);
 	/* The caller's cgroup is not in the tree: its limit was not read,
 	 * so it is not reported as "no cgroup limit". */
-	fake_write("proc/self/cgroup", "0::/gone\n");
-	assert_int_equal(ctl_preflight_measure_vm(r, &m), -ENOENT);
-	fake_close(r);
+	vm_gone(r, "0::/gone\n", &m);
 }
 
 /* cgroup v1 (these machines): memory.limit_in_bytes, smallest on the path. */
 static void test_measure_vm_cgroup_v1(void **state)
 {
-	struct ctl_root *r = fake_open();
+	struct ctl_root *r = *state;
 	struct ctl_pf_vm m = {0};
 
-	(void)state;
 	fake_write("sys/fs/cgroup/memory/memory.limit_in_bytes",
 		   "9223372036854771712\n");
 	fake_write("sys/fs/cgroup/memory/batch/memory.limit_in_bytes",
@@ -1130,17 +1119,14 @@ static void test_measure_vm_cgroup_v1(void **state)
 	assert_string_equal(res.value, "vm.swappiness=35");
 
 	/* A cgroup that is not there: not measured, so not a PASS. */
-	fake_write("proc/self/cgroup", "5:memory:/gone\n");
-	assert_int_equal(ctl_preflight_measure_vm(r, &m), -ENOENT);
-	fake_close(r);
+	vm_gone(r, "5:memory:/gone\n", &m);
 }
 
 static void test_measure_dirty(void **state)
 {
-	struct ctl_root *r = fake_open();
+	struct ctl_root *r = *state;
 	struct ctl_pf_dirty m = {0};
 
-	(void)state;
 	assert_int_equal(ctl_preflight_measure_dirty(r, &m), 0);
 	assert_int_equal(m.ratio, 20);
 	assert_int_equal(m.bg_ratio, 10);
@@ -1156,30 +1142,26 @@ static void test_measure_dirty(void **state)
 	unlink(strcat(strcpy((char[512]){0}, fake_root),
 		      "/proc/sys/vm/dirty_background_bytes"));
 	assert_int_equal(ctl_preflight_measure_dirty(r, &m), -ENOENT);
-	fake_close(r);
 }
 
 static void test_measure_uring(void **state)
 {
-	struct ctl_root *r = fake_open();
+	struct ctl_root *r = *state;
 	struct ctl_pf_uring m = {0};
 
-	(void)state;
 	assert_int_equal(ctl_preflight_measure_uring(r, &m), 0);
 	assert_int_equal(m.disabled, -1);
 	assert_true(m.probe <= 0);
 	fake_write("proc/sys/kernel/io_uring_disabled", "2\n");
 	assert_int_equal(ctl_preflight_measure_uring(r, &m), 0);
 	assert_int_equal(m.disabled, 2);
-	fake_close(r);
 }
 
 static void test_measure_queue(void **state)
 {
-	struct ctl_root *r = fake_open();
+	struct ctl_root *r = *state;
 	struct ctl_pf_queue q;
 
-	(void)state;
 	fake_write("sys/block/sdz/queue/nr_requests", "64\n");
 	fake_write("sys/block/sdz/queue/scheduler",
 		   "[mq-deadline] kyber none\n");
@@ -1229,7 +1211,6 @@ static void test_measure_queue(void **state)
 		assert_int_equal(errs[0], -ENODEV);
 		assert_int_equal(errs[1], 0);
 	}
-	fake_close(r);
 }
 
 /* "MAJ:MIN" of the file system holding host path P. */
@@ -1367,6 +1348,28 @@ static void close_tree(struct tree_run *t)
 	fake_close(t->r);
 }
 
+/*
+ * The setup of a run test: the policy, an empty fake tree to lay out and
+ * then open_tree(), and the run as *STATE, which run_teardown() closes
+ * (the tree goes even when the test stops early).
+ */
+static int run_setup(void **state)
+{
+	static struct tree_run t;
+
+	setup(state);
+	fake_new();
+	t = (struct tree_run){0};
+	*state = &t;
+	return 0;
+}
+
+static int run_teardown(void **state)
+{
+	close_tree(*state);
+	return 0;
+}
+
 /* TARGET as preflight takes it (pf_target), then the run into T. */
 static int run(struct tree_run *t, const char *target, uint64_t size)
 {
@@ -1419,38 +1422,35 @@ static void test_run_empty_tree(void **state)
 	 * optional, the probe decides. */
 	static const char *const host[] = {"space", "io_uring"};
 	const struct pf_result *mount;
-	struct tree_run t;
+	struct tree_run *t = *state;
 	char want[512];
 
-	(void)state;
-	fake_new();
-	open_tree(&t);
-	assert_int_equal(run(&t, fake_root, 4096), 0);
+	open_tree(t);
+	assert_int_equal(run(t, fake_root, 4096), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(host); i++) {
-		enum pf_status st = only_row(&t, host[i])->status;
+		enum pf_status st = only_row(t, host[i])->status;
 
 		assert_true(st == PF_PASS || st == PF_WARN);
 	}
-	for (size_t i = 0; i < t.n; i++)
-		if (strcmp(t.v[i].check, host[0]) &&
-		    strcmp(t.v[i].check, host[1]))
-			assert_true(t.v[i].status == PF_ERROR ||
-				    t.v[i].status == PF_SKIP);
-	mount = only_row(&t, "mount");
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->v[i].check, host[0]) &&
+		    strcmp(t->v[i].check, host[1]))
+			assert_true(t->v[i].status == PF_ERROR ||
+				    t->v[i].status == PF_SKIP);
+	mount = only_row(t, "mount");
 	snprintf(want, sizeof(want), "see findmnt --target %s", fake_root);
 	assert_string_equal(mount->hint, want);
 	assert_int_equal(mount->status, PF_ERROR);
 	assert_true(mount->err < 0);
 	/* Each check that could not be measured keeps its own row. */
-	only_row(&t, "swappiness");
-	only_row(&t, "memory");
+	only_row(t, "swappiness");
+	only_row(t, "memory");
 	/* A directory without a size: the size is unknown, not 0 bytes. */
-	assert_int_equal(run(&t, fake_root, CTL_PF_SIZE_UNKNOWN), 0);
-	assert_string_equal(t.v[0].check, "space");
-	assert_true(strstr(t.v[0].bound, "write size unknown (--size)") !=
+	assert_int_equal(run(t, fake_root, CTL_PF_SIZE_UNKNOWN), 0);
+	assert_string_equal(t->v[0].check, "space");
+	assert_true(strstr(t->v[0].bound, "write size unknown (--size)") !=
 		    NULL);
-	assert_int_equal(run(&t, "/nonexistent-dir/x", 0), -ENOENT);
-	close_tree(&t);
+	assert_int_equal(run(t, "/nonexistent-dir/x", 0), -ENOENT);
 }
 
 /* The mount row's hint of a run on TARGET from the cwd DIR, into HINT. */
@@ -1494,17 +1494,15 @@ static void test_run_target_names(void **state)
 		{"link3", "sub/new.bin", "link3", "/sub"},
 	};
 	char hint[512], want[512];
-	struct tree_run t;
+	struct tree_run *t = *state;
 
-	(void)state;
-	fake_new();
 	fake_mkdir("sub");
-	open_tree(&t);
+	open_tree(t);
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 		if (c[i].link)
 			assert_int_equal(symlink(c[i].to, in_tree(c[i].link)),
 					 0);
-		assert_int_equal(run_hint(&t, fake_root, c[i].target, hint,
+		assert_int_equal(run_hint(t, fake_root, c[i].target, hint,
 					  sizeof(hint)),
 				 c[i].err);
 		if (!c[i].dir)
@@ -1513,28 +1511,24 @@ static void test_run_target_names(void **state)
 			 fake_root, c[i].dir);
 		assert_string_equal(hint, want);
 	}
-	assert_int_equal(run(&t, "", 0), -EINVAL);
-	close_tree(&t);
+	assert_int_equal(run(t, "", 0), -EINVAL);
 }
 
 /* An ERROR row names a non-regular file as such, not "Unknown error". */
 static void test_run_error_text(void **state)
 {
 	const struct pf_result *mount;
-	struct tree_run t;
+	struct tree_run *t = *state;
 
-	(void)state;
-	fake_new();
 	fake_mkdir("proc/self");
 	assert_int_equal(mkfifo(in_tree("proc/self/mountinfo"), 0600), 0);
-	open_tree(&t);
+	open_tree(t);
 	alarm(5);
-	assert_int_equal(run(&t, fake_root, 0), 0);
+	assert_int_equal(run(t, fake_root, 0), 0);
 	alarm(0);
-	mount = only_row(&t, "mount");
+	mount = only_row(t, "mount");
 	assert_int_equal(mount->status, PF_ERROR);
 	assert_string_equal(mount->value, "mountinfo: not a regular file");
-	close_tree(&t);
 }
 
 /*
@@ -1544,21 +1538,18 @@ static void test_run_error_text(void **state)
  */
 static void test_run_not_a_file(void **state)
 {
-	struct tree_run t;
+	struct tree_run *t = *state;
 
-	(void)state;
-	fake_new();
-	open_tree(&t);
-	assert_int_equal(run(&t, "/dev/null", 0), -CTL_ENOTREG);
+	open_tree(t);
+	assert_int_equal(run(t, "/dev/null", 0), -CTL_ENOTREG);
 	assert_int_equal(mkfifo(in_tree("fifo"), 0600), 0);
 	alarm(5);
-	assert_int_equal(run(&t, in_tree("fifo"), 0), -CTL_ENOTREG);
+	assert_int_equal(run(t, in_tree("fifo"), 0), -CTL_ENOTREG);
 	alarm(0);
 	/* Through a symlink too. */
 	assert_int_equal(symlink("/dev/null", in_tree("null")), 0);
-	assert_int_equal(run(&t, in_tree("null"), 0), -CTL_ENOTREG);
-	assert_null(t.v);
-	close_tree(&t);
+	assert_int_equal(run(t, in_tree("null"), 0), -CTL_ENOTREG);
+	assert_null(t->v);
 }
 
 /*
@@ -1569,24 +1560,19 @@ static void test_run_not_a_file(void **state)
 static void test_run_unknown_below(void **state)
 {
 	const struct pf_result *queue;
-	struct tree_run t;
+	struct tree_run *t = *state;
 
-	(void)state;
-	fake_new();
 	qd_tree();
-	if (!qd_image_on(QD_VIRT "/loop0")) {
-		fake_free();
+	if (!qd_image_on(QD_VIRT "/loop0"))
 		skip(); /* the tree lies on tmpfs: no device to map */
-	}
 	fake_write(QD_VIRT "/loop0/loop/backing_file", "/%s (deleted)\n",
 		   QD_IMAGE);
-	open_tree(&t);
-	assert_int_equal(run(&t, in_tree(QD_IMAGE), 0), 0);
-	queue = only_row(&t, "queue");
+	open_tree(t);
+	assert_int_equal(run(t, in_tree(QD_IMAGE), 0), 0);
+	queue = only_row(t, "queue");
 	assert_int_equal(queue->status, PF_SKIP);
 	assert_string_equal(queue->value, "unknown device");
 	assert_non_null(strstr(queue->hint, "the device under it is unknown"));
-	close_tree(&t);
 }
 
 int main(void)
@@ -1607,17 +1593,27 @@ int main(void)
 		cmocka_unit_test_setup(test_judge_dirty, setup),
 		cmocka_unit_test_setup(test_judge_uring, setup),
 		cmocka_unit_test_setup(test_judge_typed, setup),
-		cmocka_unit_test_setup(test_measure_vm, setup),
-		cmocka_unit_test_setup(test_measure_vm_cgroup_v1, setup),
-		cmocka_unit_test_setup(test_measure_dirty, setup),
-		cmocka_unit_test_setup(test_measure_uring, setup),
-		cmocka_unit_test_setup(test_measure_queue, setup),
+		cmocka_unit_test_setup_teardown(test_measure_vm, tree_setup,
+						tree_teardown),
+		cmocka_unit_test_setup_teardown(test_measure_vm_cgroup_v1,
+						tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_measure_dirty, tree_setup,
+						tree_teardown),
+		cmocka_unit_test_setup_teardown(test_measure_uring, tree_setup,
+						tree_teardown),
+		cmocka_unit_test_setup_teardown(test_measure_queue, tree_setup,
+						tree_teardown),
 		cmocka_unit_test_setup(test_measure_mount_system, setup),
-		cmocka_unit_test_setup(test_run_empty_tree, setup),
-		cmocka_unit_test_setup(test_run_target_names, setup),
-		cmocka_unit_test_setup(test_run_not_a_file, setup),
-		cmocka_unit_test_setup(test_run_unknown_below, setup),
-		cmocka_unit_test_setup(test_run_error_text, setup),
+		cmocka_unit_test_setup_teardown(test_run_empty_tree, run_setup,
+						run_teardown),
+		cmocka_unit_test_setup_teardown(test_run_target_names,
+						run_setup, run_teardown),
+		cmocka_unit_test_setup_teardown(test_run_not_a_file, run_setup,
+						run_teardown),
+		cmocka_unit_test_setup_teardown(test_run_unknown_below,
+						run_setup, run_teardown),
+		cmocka_unit_test_setup_teardown(test_run_error_text, run_setup,
+						run_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
