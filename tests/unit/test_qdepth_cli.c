@@ -449,6 +449,12 @@ static void test_set_all_or_nothing(void **state)
  */
 static void test_set_rolls_back_across_devices(void **state)
 {
+	/* What each attribute holds after: sda put back, nvme0n1 as it was. */
+	static const char *const after[][2] = {
+		{SDA_Q "/nr_requests", "64"},
+		{SDA_Q "/scheduler", "[mq-deadline] kyber bfq none"},
+		{NVME_Q "/nr_requests", "1023"},
+	};
 	struct res r;
 
 	(void)state;
@@ -461,10 +467,8 @@ static void test_set_rolls_back_across_devices(void **state)
 	       "mq-deadline 100; rolled back\n",
 	       "set -r -n -o DEVICE,SCHED,DEPTH,RESULT --depth 100 "
 	       "--scheduler mq-deadline sda nvme0n1");
-	assert_string_equal(value(SDA_Q "/nr_requests"), "64");
-	assert_string_equal(value(SDA_Q "/scheduler"),
-			    "[mq-deadline] kyber bfq none");
-	assert_string_equal(value(NVME_Q "/nr_requests"), "1023");
+	for (size_t i = 0; i < ARRAY_SIZE(after); i++)
+		assert_string_equal(value(after[i][0]), after[i][1]);
 }
 
 /*
