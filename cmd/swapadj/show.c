@@ -35,6 +35,19 @@ static const struct ctl_col show_cols[] = {
 };
 
 /*
+ * What show gathers: its table, and how many facts could not be read.
+ * Such a fact is a "?" row named on stderr, and the report is partial:
+ * show then exits 3. A facility the kernel lacks (no PSI, no swap, no
+ * memory cgroup) is a "-" row and no failure.
+ */
+struct show {
+	const struct opts *o;
+	struct ctl_out *out;
+	struct cli_prom *prom; /* --textfile */
+	int unread;
+};
+
+/*
  * A fact's value: TEXT as the table shows it; NUM the same as a number in
  * UNIT (base units: bytes, ratio, bytes/s; NULL for a plain count), NULL
  * when the fact has none ("-", "?", "max", two values).
@@ -97,19 +110,6 @@ static int sample_readin(const struct opts *o, double secs, double *rate)
 	*rate = ctl_vm_readin_rate(&a, &b, (ctl_now_ms() - t0) / 1e3);
 	return 0;
 }
-
-/*
- * What show gathers: its table, and how many facts could not be read.
- * Such a fact is a "?" row named on stderr, and the report is partial:
- * show then exits 3. A facility the kernel lacks (no PSI, no swap, no
- * memory cgroup) is a "-" row and no failure.
- */
-struct show {
-	const struct opts *o;
-	struct ctl_out *out;
-	struct cli_prom *prom; /* --textfile */
-	int unread;
-};
 
 /* Sample VALUE of FIELD's metric (with LABEL's value), for --textfile. */
 static void sample(struct show *sh, const char *field, double value,
