@@ -193,8 +193,9 @@ static void check_combination(const struct opts *o, int nargs)
 				     : "--skip-unsupported";
 	if (stray)
 		cli_usage_error("%s: does not apply to this subcommand", stray);
-	if (o->sub == SUB_SHOW && o->cli.dry_run)
-		cli_usage_error("--dry-run: show changes nothing");
+	if ((o->sub == SUB_SHOW || o->sub == SUB_CHECK) && o->cli.dry_run)
+		cli_usage_error("--dry-run: %s changes nothing",
+				o->sub == SUB_SHOW ? "show" : "check");
 	if (o->sub == SUB_SET && !o->commit_arg && !o->data_arg)
 		cli_usage_error("set: give --commit SEC or --data MODE");
 	if (o->sub == SUB_CHECK)

@@ -346,6 +346,12 @@ int main(int argc, char **argv)
 			take_opt(&m, c, optarg);
 	if (!sc)
 		cli_die(CTL_EXIT_USAGE, "no subcommand; see --help");
+	/* --dry-run is a common option, but read, fault and cache plan
+	 * nothing: fault --write would write-fault the file all the same. */
+	if (m.cli.dry_run &&
+	    (strcmp(sc->name, "read") == 0 || strcmp(sc->name, "fault") == 0 ||
+	     strcmp(sc->name, "cache") == 0))
+		cli_usage_error("--dry-run: %s changes nothing", sc->name);
 	n = argc - optind;
 	if (n < sc->nmin || n > sc->nmax)
 		cli_die(CTL_EXIT_USAGE, "usage: mmapwin %s", sc->synopsis);

@@ -156,6 +156,7 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 			o->depth.max_set = true;
 			break;
 		case OPT_INTERVAL:
+			o->interval_set = 1;
 			if (ctl_parse_seconds(optarg, &o->interval) < 0)
 				bad_value("--interval", optarg,
 					  "not a positive number of seconds");
@@ -195,7 +196,7 @@ static void check_opts(const struct opts *o, const char *sub)
 	if (!check && (o->depth.min_set || o->depth.max_set))
 		cli_die(CTL_EXIT_USAGE,
 			"%s: --min-depth/--max-depth belong to 'check'", sub);
-	if (!st && (o->count_set || o->saturation >= 0 || o->interval != 1.0))
+	if (!st && (o->count_set || o->saturation >= 0 || o->interval_set))
 		cli_die(CTL_EXIT_USAGE,
 			"%s: --interval, --count and --saturation belong to 'stat'",
 			sub);

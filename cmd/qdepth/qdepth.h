@@ -37,6 +37,7 @@ struct opts {
 	double interval;
 	uint64_t count;
 	int count_set;
+	int interval_set;
 	double saturation; /* < 0: not asked */
 	struct ctl_root *root;
 	struct ctl_log log; /* --udev: the system log (libctl/log.c) */

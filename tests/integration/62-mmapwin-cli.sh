@@ -47,4 +47,11 @@ for sub in "cache f" "read f 0 1" "patch f 0 --data x" "undo u"; do
 	expect_grep "^mmapwin: --sysroot $WORK/nosuch: No such file or directory$" "$WORK/err"
 done
 [ "$(cat f)" = "$before" ] || fail "patch with a bad --sysroot changed f: $(cat f)"
+# --dry-run where nothing is planned: a usage error, not a real run
+# (fault --write --dry-run write-faulted the file and exited 0).
+for sub in "fault f --write" "cache f" "read f 0 1"; do
+	# shellcheck disable=SC2086 # the words of the subcommand
+	expect_exit 2 "$M" $sub --dry-run
+	expect_grep "^mmapwin: --dry-run: ${sub%% *} changes nothing$" "$WORK/err"
+done
 echo "cli: options around the subcommand, errors and exit statuses"
