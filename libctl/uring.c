@@ -83,6 +83,7 @@ int ctl_throttle_add(struct ctl_throttle *t, const char *disk)
 	t->disks = v;
 	v += t->n++;
 	memset(v, 0, sizeof(*v));
+	v->last = ds; /* a disk added after a poll starts from now, not 0 */
 	snprintf(v->name, sizeof(v->name), "%s", disk);
 	return 0;
 }

@@ -46,7 +46,14 @@ expect_grep "^$N\$" "$WORK/out"
 # "-" with nothing on stdin is no target, not every disk of the host
 : | "$Q" show -rn -o DEVICE - >"$WORK/out" || fail "empty stdin"
 [ ! -s "$WORK/out" ] || fail "empty stdin listed: $(cat "$WORK/out")"
-: | "$Q" set --depth 64 - >"$WORK/out" 2>&1 || fail "set with empty stdin"
+: | "$Q" set --dry-run --depth 64 - >"$WORK/out" 2>&1 || fail "set with empty stdin"
+[ ! -s "$WORK/out" ] || fail "set with empty stdin planned: $(cat "$WORK/out")"
+# stat's options elsewhere are usage errors, whatever their value (an
+# --interval of 1, the default, was taken silently).
+for v in 1 2; do
+	expect_exit 2 "$Q" show --interval "$v" "$N"
+	expect_grep "belong to 'stat'" "$WORK/err"
+done
 
 # --- set with scheduler none: depth within the hardware depth
 echo none > "$SYSQ/scheduler"
@@ -183,15 +190,15 @@ expect_exit 0 "$Q" set --udev --depth 48 "$WORK/tmpfs/f"
 expect_grep 'not applicable' "$WORK/err"
 # A target that does not resolve: nothing changed, a line for every
 # target, and exit 3, because the loop device was not changed as asked.
-expect_exit 3 "$Q" set --udev --depth 64 "$DEV" /nonexistent
+expect_exit 3 "$Q" set --udev --depth 64 "$DEV" "$T/nonexistent"
 [ "$(depth)" = 48 ] || fail "udev set with a missing target changed the depth"
 [ "$(wc -l < "$WORK/err")" -eq 2 ] || fail "want 2 log lines: $(cat "$WORK/err")"
-expect_grep "^qdepth: $N: skipped \(not changed because of /nonexistent\)\$" "$WORK/err"
-expect_grep "^qdepth: /nonexistent: not applicable \(No such file or directory\)\$" "$WORK/err"
+expect_grep "^qdepth: $N: skipped \(not changed because of $T/nonexistent\)\$" "$WORK/err"
+expect_grep "^qdepth: $T/nonexistent: not applicable \(No such file or directory\)\$" "$WORK/err"
 [ ! -s "$WORK/out" ] || fail "udev mode wrote to stdout"
-expect_exit 3 "$Q" set --depth 64 "$DEV" /nonexistent
-expect_grep "^qdepth: $N: not changed because of /nonexistent\$" "$WORK/err"
-expect_grep "^qdepth: /nonexistent: No such file or directory\$" "$WORK/err"
+expect_exit 3 "$Q" set --depth 64 "$DEV" "$T/nonexistent"
+expect_grep "^qdepth: $N: not changed because of $T/nonexistent\$" "$WORK/err"
+expect_grep "^qdepth: $T/nonexistent: No such file or directory\$" "$WORK/err"
 [ "$(depth)" = 48 ] || fail "set with a missing target changed the depth"
 
 # --- stat over a short interval while writing through the loop device

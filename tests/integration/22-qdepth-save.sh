@@ -60,7 +60,7 @@ cmp -s "$T/keep.save" "$T/ref.save" || fail "a rejected set rewrote the save fil
 expect_exit 3 "$Q" set --save "$T/keep.save" --depth 64 --read-ahead 5 "$DEV"
 cmp -s "$T/keep.save" "$T/ref.save" || fail "a failed set rewrote the save file"
 [ "$(depth)" = 100 ] && [ "$(ra)" = 256 ] || fail "failed set left depth $(depth) ra $(ra)"
-expect_exit 3 "$Q" set --save "$T/keep.save" --depth 64 "$DEV" /nonexistent
+expect_exit 3 "$Q" set --save "$T/keep.save" --depth 64 "$DEV" "$T/nonexistent"
 cmp -s "$T/keep.save" "$T/ref.save" || fail "a set with a missing target rewrote the save file"
 expect_exit 0 "$Q" set --dry-run --save "$T/keep.save" --depth 64 "$DEV"
 cmp -s "$T/keep.save" "$T/ref.save" || fail "a dry run rewrote the save file"

@@ -42,6 +42,9 @@ count() { grep -Ec -- "$1" "$WORK/trace"; }
 opens() { grep -E "\"(sys/block/$N/)?queue/$1\"" "$WORK/trace" | grep -vc O_PATH; }
 show_trace() { grep -E 'open|mkdir|flock|module' "$WORK/trace" >&2; }
 
+# The lock directory is the host's /run/qdepth: gone again at exit if
+# this test made it.
+[ -e /run/qdepth ] || at_exit "rm -rf /run/qdepth"
 # --- the lock directory exists: a first run may make the lock file
 expect_exit 0 "$Q" set -q --depth 32 "$N"
 [ -d /run/qdepth ] || fail "the first set did not make /run/qdepth"

@@ -169,6 +169,7 @@ for e in sys.argv[2:]:
 # or '\' but \xHH escapes in a value).
 pairs_check() {
 	local l
+	[ -s "$1" ] || fail "-P output $1 is empty"
 	# Values as libsmartcols writes them: '"', '$', '`' and '\' as \xHH.
 	grep -Evq '^([A-Za-z_][A-Za-z0-9_]*="([^"$`\\]|\\x[0-9a-fA-F]{2})*"( |$))+$' "$1" && {
 		cat "$1" >&2

@@ -22,7 +22,8 @@ at_exit() { _cleanups+=("$*"); }
 _run_cleanups() {
 	local i j
 	# Background writers first: they keep mounts and devices busy.
-	for j in $(jobs -p); do kill "$j" 2>/dev/null; done
+	# (a job stopped by interrupt or thin_run must be woken to die).
+	for j in $(jobs -p); do kill "$j" 2>/dev/null; kill -CONT "$j" 2>/dev/null; done
 	wait 2>/dev/null
 	for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanups[$i]}" >/dev/null 2>&1 || true
