@@ -157,10 +157,21 @@ demo: deps
 
 # The peers the benchmarks measure against (dd, cp, sed come with the base).
 BENCH_PKGS := fio time
+# Each script's output is kept in $(B)/bench/NAME.log; the end of the run
+# repeats every ratio line (those naming a goal) in one summary.
 bench: all
 	@./tests/deps.sh $(BENCH_PKGS)
+	@mkdir -p $(B)/bench
+	@echo "make bench: $$(date -u +%FT%TZ), $$(nproc) CPUs, Linux $$(uname -r), load $$(cut -d' ' -f1-3 /proc/loadavg)"
 	@for s in $(filter-out bench/lib.sh,$(wildcard bench/*.sh)); do \
-		B=$(B) $$s || exit 1; done
+		n=$$(basename $$s .sh); echo "== $$s"; \
+		{ B=$(B) $$s 2>&1; echo $$? >$(B)/bench/$$n.rc; } | \
+			tee $(B)/bench/$$n.log; \
+		[ "$$(cat $(B)/bench/$$n.rc)" = 0 ] || exit 1; done
+	@echo "== summary (ratios of medians; goals from issue 14)"
+	@for s in $(filter-out bench/lib.sh,$(wildcard bench/*.sh)); do \
+		n=$$(basename $$s .sh); \
+		grep -i 'goal' $(B)/bench/$$n.log | grep -v '^#' | sed "s/^/$$n: /"; done
 
 # Section 7: what the tools share (ctl-targets(7): how targets are named).
 MANPAGES := $(foreach t,$(TOOLS),$(wildcard man/$(t).[18])) $(wildcard man/*.7)

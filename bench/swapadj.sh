@@ -65,6 +65,7 @@ printf '  sysctl vm.swappiness      %s / %s / %s\n' "$1" "$2" "$3"
 printf '  swapadj show              %s / %s / %s\n' "$4" "$5" "$6"
 printf '  swapadj check --max 200   %s / %s / %s\n' "$7" "$8" "$9"
 awk -v s="$2" -v w="$5" -v c="$8" 'BEGIN {
-	printf "ratio of medians: show / sysctl %.2f (goal <= 2.0), check / sysctl %.2f\n", w / s, c / s
+	r = w / s
+	printf "ratio of medians: show / sysctl %.2f (goal <= 2.0: %s), check / sysctl %.2f\n", r, r <= 2.0 ? "met" : "MISSED", c / s
 }'
 echo "swapadj linked with: $(ldd "$SA" | awk '/=>/ { print $1 }' | tr '\n' ' ')"
