@@ -34,6 +34,10 @@ struct ctl_row *cli_table_row(struct ctl_out *o)
 static int printed(struct ctl_out *o, int err)
 {
 	ctl_out_free(o);
+	if (err == -ELIBACC) {
+		cli_say(LOG_ERR, "output: " CTL_OUT_NO_SCOLS);
+		return CTL_EXIT_FAIL;
+	}
 	if (err < 0 && err != -EPIPE) {
 		cli_say(LOG_ERR, "output: %s", strerror(-err));
 		return CTL_EXIT_FAIL;

@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-/* Output through libsmartcols; the only file that calls it. */
+/*
+ * Tables of the tools; the only file that calls libsmartcols. A table is
+ * kept here (its columns and the cells of its rows) until it is printed,
+ * and libsmartcols.so.1 is dlopen()ed then, on the first print: a run
+ * that prints no table (qdepth set -q, --udev) or only JSON Lines never
+ * loads it.
+ */
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libsmartcols.h>
@@ -13,14 +20,84 @@
 #include "ctl/out.h"
 #include "internal.h"
 
-struct ctl_out {
-	struct libscols_table *tb;
-	size_t ncols;
-	struct libscols_column **map; /* column index -> scols column or NULL */
-	const struct ctl_col *cols;
-	bool json; /* -J: a number cell that is no JSON number is null */
-	bool bytes; /* -b: size cells in bytes */
+/* The libsmartcols calls of ctl_out_print(), each scols_NAME. */
+#define SCOLS_CALLS(X)                                                         \
+	X(new_table)                                                           \
+	X(unref_table)                                                         \
+	X(table_set_name)                                                      \
+	X(table_enable_json)                                                   \
+	X(table_enable_export)                                                 \
+	X(table_enable_shellvar)                                               \
+	X(table_enable_raw)                                                    \
+	X(table_enable_noheadings)                                             \
+	X(table_new_column)                                                    \
+	X(column_set_json_type)                                                \
+	X(table_new_line)                                                      \
+	X(line_set_column_data)                                                \
+	X(table_set_stream)                                                    \
+	X(print_table)
+
+static struct {
+#define SCOLS_FIELD(f) __typeof__(scols_##f) *f;
+	SCOLS_CALLS(SCOLS_FIELD)
+#undef SCOLS_FIELD
+} scols;
+
+/* dlopen() libsmartcols once. Returns 0, or -ELIBACC when it cannot be. */
+static int load_scols(void)
+{
+	static int loaded; /* 0 not tried, 1 loaded, or -ELIBACC */
+	void *h;
+
+	if (loaded)
+		return loaded < 0 ? loaded : 0;
+	loaded = -ELIBACC;
+	h = dlopen("libsmartcols.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!h)
+		return loaded;
+#define SCOLS_SYM(f)                                                           \
+	*(void **)&scols.f = dlsym(h, "scols_" #f);                            \
+	if (!scols.f)                                                          \
+		goto missing;
+	SCOLS_CALLS(SCOLS_SYM)
+#undef SCOLS_SYM
+	loaded = 1;
+	return 0;
+missing:
+	dlclose(h);
+	return loaded;
+}
+
+/* How -J writes a column's cells. */
+enum cell_type { CELL_STRING, CELL_NUMBER, CELL_BOOL };
+
+/* A row: one cell (NULL: empty) per column of the table, chosen or not. */
+struct ctl_row {
+	size_t ncells;
+	char *cell[];
 };
+
+struct ctl_out {
+	char *name;
+	size_t ncols;
+	const struct ctl_col *cols;
+	bool *chosen; /* column index -> printed */
+	size_t *order; /* the printed columns, in order */
+	size_t norder;
+	struct ctl_row **rows;
+	size_t nrows;
+	struct ctl_outfmt fmt; /* columns: NULL (not kept) */
+};
+
+static enum cell_type cell_type(const struct ctl_out *o, size_t col)
+{
+	int fl = o->cols[col].flags;
+
+	if (fl & CTL_COL_NUMBER || (fl & CTL_COL_SIZE && o->fmt.bytes))
+		return CELL_NUMBER;
+	/* empty: null, not false */
+	return fl & CTL_COL_BOOL ? CELL_BOOL : CELL_STRING;
+}
 
 static int find_col(const struct ctl_col *cols, size_t ncols, const char *name,
 		    size_t len)
@@ -32,30 +109,6 @@ static int find_col(const struct ctl_col *cols, size_t ncols, const char *name,
 	return -1;
 }
 
-static int add_col(struct ctl_out *o, const struct ctl_col *c, size_t idx)
-{
-	struct libscols_column *cl;
-	int fl = 0;
-
-	if (o->map[idx])
-		return 0; /* asked for twice: print once */
-	if (c->flags & CTL_COL_RIGHT)
-		fl |= SCOLS_FL_RIGHT;
-	if (c->flags & CTL_COL_TRUNC)
-		fl |= SCOLS_FL_TRUNC;
-	if (c->flags & CTL_COL_WRAP)
-		fl |= SCOLS_FL_WRAP;
-	cl = scols_table_new_column(o->tb, c->name, c->whint, fl);
-	if (!cl)
-		return -ENOMEM;
-	if (c->flags & CTL_COL_NUMBER || (c->flags & CTL_COL_SIZE && o->bytes))
-		scols_column_set_json_type(cl, SCOLS_JSON_NUMBER);
-	else if (c->flags & CTL_COL_BOOL) /* empty: null, not false */
-		scols_column_set_json_type(cl, SCOLS_JSON_BOOLEAN_OPTIONAL);
-	o->map[idx] = cl;
-	return 0;
-}
-
 static int add_list(struct ctl_out *o, const struct ctl_col *cols, size_t ncols,
 		    const char *list, const char **bad)
 {
@@ -63,7 +116,7 @@ static int add_list(struct ctl_out *o, const struct ctl_col *cols, size_t ncols,
 
 	while (*p) {
 		size_t len = strcspn(p, ",");
-		int idx, err;
+		int idx;
 
 		if (len) {
 			idx = find_col(cols, ncols, p, len);
@@ -72,9 +125,11 @@ static int add_list(struct ctl_out *o, const struct ctl_col *cols, size_t ncols,
 					*bad = p;
 				return -EINVAL;
 			}
-			err = add_col(o, &cols[idx], (size_t)idx);
-			if (err < 0)
-				return err;
+			/* asked for twice: print once */
+			if (!o->chosen[idx]) {
+				o->chosen[idx] = true;
+				o->order[o->norder++] = (size_t)idx;
+			}
 		}
 		p += len;
 		if (*p == ',')
@@ -96,22 +151,16 @@ int ctl_out_new(const char *name, const struct ctl_col *cols, size_t ncols,
 		return -ENOMEM;
 	o->ncols = ncols;
 	o->cols = cols;
-	o->map = calloc(ncols, sizeof(*o->map));
-	o->tb = scols_new_table();
-	if (!o->map || !o->tb) {
+	o->name = strdup(name);
+	o->chosen = calloc(ncols + 1, sizeof(*o->chosen));
+	o->order = calloc(ncols + 1, sizeof(*o->order));
+	if (!o->name || !o->chosen || !o->order) {
 		ctl_out_free(o);
 		return -ENOMEM;
 	}
-	scols_table_set_name(o->tb, name);
 	if (fmt) {
-		o->json = fmt->json;
-		o->bytes = fmt->bytes;
-		scols_table_enable_json(o->tb, fmt->json);
-		scols_table_enable_export(o->tb, fmt->pairs);
-		/* -P output is eval'ed: names must be shell variables. */
-		scols_table_enable_shellvar(o->tb, fmt->pairs);
-		scols_table_enable_raw(o->tb, fmt->raw);
-		scols_table_enable_noheadings(o->tb, fmt->noheadings);
+		o->fmt = *fmt;
+		o->fmt.columns = NULL;
 	}
 	if (!spec || !*spec || *spec == '+')
 		err = add_list(o, cols, ncols, defaults, NULL);
@@ -127,23 +176,45 @@ int ctl_out_new(const char *name, const struct ctl_col *cols, size_t ncols,
 	return 0;
 }
 
+static void row_free(struct ctl_row *row)
+{
+	for (size_t i = 0; row && i < row->ncells; i++)
+		free(row->cell[i]);
+	free(row);
+}
+
 void ctl_out_free(struct ctl_out *o)
 {
 	if (!o)
 		return;
-	scols_unref_table(o->tb);
-	free(o->map);
+	for (size_t i = 0; i < o->nrows; i++)
+		row_free(o->rows[i]);
+	free(o->rows);
+	free(o->order);
+	free(o->chosen);
+	free(o->name);
 	free(o);
 }
 
 struct ctl_row *ctl_out_row(struct ctl_out *o)
 {
-	return (struct ctl_row *)scols_table_new_line(o->tb, NULL);
+	struct ctl_row **rows, *row;
+
+	row = calloc(1, sizeof(*row) + (o->ncols + 1) * sizeof(row->cell[0]));
+	rows = row ? realloc(o->rows, (o->nrows + 1) * sizeof(*rows)) : NULL;
+	if (!rows) {
+		free(row);
+		return NULL;
+	}
+	row->ncells = o->ncols;
+	o->rows = rows;
+	o->rows[o->nrows++] = row;
+	return row;
 }
 
 int ctl_out_has(const struct ctl_out *o, size_t col)
 {
-	return col < o->ncols && o->map[col];
+	return col < o->ncols && o->chosen[col];
 }
 
 /*
@@ -200,23 +271,35 @@ static bool json_number(const char *s)
 static const char *cell_val(const struct ctl_out *o, size_t col,
 			    const char *val)
 {
-	switch (scols_column_get_json_type(o->map[col])) {
-	case SCOLS_JSON_BOOLEAN_OPTIONAL:
+	switch (cell_type(o, col)) {
+	case CELL_BOOL:
 		return unknown(val) ? NULL : bool_val(val);
-	case SCOLS_JSON_NUMBER:
-		return o->json && !json_number(val) ? NULL : val;
+	case CELL_NUMBER:
+		return o->fmt.json && !json_number(val) ? NULL : val;
 	default:
 		return val;
 	}
 }
 
+/* Cell COL of ROW holds S (owned from now on; NULL: empty). */
+static void put_cell(struct ctl_row *row, size_t col, char *s)
+{
+	free(row->cell[col]);
+	row->cell[col] = s;
+}
+
 int ctl_out_set(struct ctl_out *o, struct ctl_row *row, size_t col,
 		const char *val)
 {
+	char *s = NULL;
+
 	if (!ctl_out_has(o, col) || !val)
 		return 0;
-	return scols_line_set_column_data((struct libscols_line *)row,
-					  o->map[col], cell_val(o, col, val));
+	val = cell_val(o, col, val);
+	if (val && !(s = strdup(val)))
+		return -ENOMEM;
+	put_cell(row, col, s);
+	return 0;
 }
 
 int ctl_out_setf(struct ctl_out *o, struct ctl_row *row, size_t col,
@@ -238,12 +321,8 @@ int ctl_out_setf(struct ctl_out *o, struct ctl_row *row, size_t col,
 		free(s);
 		return err;
 	}
-	/* scols takes ownership of refered data: hand it the string. */
-	err = scols_line_refer_column_data((struct libscols_line *)row,
-					   o->map[col], s);
-	if (err < 0)
-		free(s);
-	return err;
+	put_cell(row, col, s);
+	return 0;
 }
 
 /* As util-linux's size_to_human_string(SIZE_SUFFIX_1LETTER) for lsblk. */
@@ -282,16 +361,84 @@ int ctl_out_set_size(struct ctl_out *o, struct ctl_row *row, size_t col,
 {
 	char buf[32];
 
-	if (o->bytes)
+	if (o->fmt.bytes)
 		return ctl_out_setf(o, row, col, "%" PRIu64, bytes);
 	return ctl_out_set(o, row, col,
 			   ctl_out_size_human(bytes, buf, sizeof(buf)));
 }
 
+/* The columns of O in libsmartcols table TB, in the order chosen. */
+static int scols_columns(const struct ctl_out *o, struct libscols_table *tb,
+			 struct libscols_column **cl)
+{
+	static const int json[] = {[CELL_STRING] = SCOLS_JSON_STRING,
+				   [CELL_NUMBER] = SCOLS_JSON_NUMBER,
+				   [CELL_BOOL] = SCOLS_JSON_BOOLEAN_OPTIONAL};
+
+	for (size_t i = 0; i < o->norder; i++) {
+		const struct ctl_col *c = &o->cols[o->order[i]];
+		int fl = 0;
+
+		if (c->flags & CTL_COL_RIGHT)
+			fl |= SCOLS_FL_RIGHT;
+		if (c->flags & CTL_COL_TRUNC)
+			fl |= SCOLS_FL_TRUNC;
+		if (c->flags & CTL_COL_WRAP)
+			fl |= SCOLS_FL_WRAP;
+		cl[i] = scols.table_new_column(tb, c->name, c->whint, fl);
+		if (!cl[i])
+			return -ENOMEM;
+		scols.column_set_json_type(cl[i],
+					   json[cell_type(o, o->order[i])]);
+	}
+	return 0;
+}
+
+/* Hand O's table to libsmartcols and print it to F. */
+static int scols_print(const struct ctl_out *o, struct libscols_table *tb,
+		       struct libscols_column **cl, FILE *f)
+{
+	int err;
+
+	scols.table_set_name(tb, o->name);
+	scols.table_enable_json(tb, o->fmt.json);
+	scols.table_enable_export(tb, o->fmt.pairs);
+	/* -P output is eval'ed: names must be shell variables. */
+	scols.table_enable_shellvar(tb, o->fmt.pairs);
+	scols.table_enable_raw(tb, o->fmt.raw);
+	scols.table_enable_noheadings(tb, o->fmt.noheadings);
+	err = scols_columns(o, tb, cl);
+	for (size_t r = 0; !err && r < o->nrows; r++) {
+		struct libscols_line *ln = scols.table_new_line(tb, NULL);
+
+		if (!ln)
+			return -ENOMEM;
+		for (size_t i = 0; !err && i < o->norder; i++)
+			if (o->rows[r]->cell[o->order[i]])
+				err = scols.line_set_column_data(
+					ln, cl[i],
+					o->rows[r]->cell[o->order[i]]);
+	}
+	if (err < 0)
+		return err;
+	scols.table_set_stream(tb, f);
+	return scols.print_table(tb);
+}
+
 int ctl_out_print(struct ctl_out *o, FILE *f)
 {
-	scols_table_set_stream(o->tb, f);
-	return scols_print_table(o->tb);
+	struct libscols_column **cl;
+	struct libscols_table *tb;
+	int err = load_scols();
+
+	if (err < 0)
+		return err;
+	cl = calloc(o->norder + 1, sizeof(*cl));
+	tb = cl ? scols.new_table() : NULL;
+	err = tb ? scols_print(o, tb, cl, f) : -ENOMEM;
+	scols.unref_table(tb);
+	free(cl);
+	return err;
 }
 
 /* S as a JSON string; LOWER: in lower case, as -J writes column names. */
@@ -314,14 +461,13 @@ static void put_json_string(FILE *f, const char *s, bool lower)
 }
 
 /* A cell's value as -J prints it: empty is null. */
-static void put_json_value(FILE *f, int type, const char *data)
+static void put_json_value(FILE *f, enum cell_type type, const char *data)
 {
 	if (!data || !*data)
 		fputs("null", f);
-	else if (type == SCOLS_JSON_NUMBER)
+	else if (type == CELL_NUMBER)
 		fputs(data, f);
-	else if (type == SCOLS_JSON_BOOLEAN ||
-		 type == SCOLS_JSON_BOOLEAN_OPTIONAL)
+	else if (type == CELL_BOOL)
 		fputs(*data == '0' ? "false" : "true", f);
 	else
 		put_json_string(f, data, false);
@@ -340,53 +486,35 @@ static void put_time(FILE *f, const struct timespec *when)
 		(long long)when->tv_sec, us);
 }
 
-static void put_row(struct ctl_out *o, struct libscols_line *ln,
-		    struct libscols_iter *it, FILE *f,
+static void put_row(const struct ctl_out *o, const struct ctl_row *row, FILE *f,
 		    const struct timespec *when)
 {
-	struct libscols_column *cl;
 	bool first = !when;
 
 	fputc('{', f);
 	if (when)
 		put_time(f, when);
-	scols_reset_iter(it, SCOLS_ITER_FORWARD);
-	while (scols_table_next_column(o->tb, it, &cl) == 0) {
-		struct libscols_cell *ce = scols_line_get_column_cell(ln, cl);
+	for (size_t i = 0; i < o->norder; i++) {
+		size_t col = o->order[i];
 
 		if (!first)
 			fputc(',', f);
 		first = false;
-		put_json_string(f, scols_column_get_name(cl), true);
+		put_json_string(f, o->cols[col].name, true);
 		fputc(':', f);
-		put_json_value(f, scols_column_get_json_type(cl),
-			       ce ? scols_cell_get_data(ce) : NULL);
+		put_json_value(f, cell_type(o, col), row->cell[col]);
 	}
 	fputs("}\n", f);
 }
 
 int ctl_out_print_jsonl(struct ctl_out *o, FILE *f, const struct timespec *when)
 {
-	struct libscols_iter *li = scols_new_iter(SCOLS_ITER_FORWARD);
-	struct libscols_iter *ci = scols_new_iter(SCOLS_ITER_FORWARD);
-	struct libscols_line *ln;
-	int err = 0;
-
-	if (!li || !ci) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (scols_table_next_line(o->tb, li, &ln) == 0)
-		put_row(o, ln, ci, f, when);
+	for (size_t r = 0; r < o->nrows; r++)
+		put_row(o, o->rows[r], f, when);
 	/* A stream: each sample reaches the reader now. */
 	if (fflush(f) != 0)
-		err = neg_errno();
-	else if (ferror(f))
-		err = -EIO;
-out:
-	scols_free_iter(li);
-	scols_free_iter(ci);
-	return err;
+		return neg_errno();
+	return ferror(f) ? -EIO : 0;
 }
 
 void ctl_out_help(const struct ctl_col *cols, size_t ncols, FILE *f)

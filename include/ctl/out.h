@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Table output through libsmartcols: every tool gets -o/--output,
- * -J/--json, -P/--pairs, -r/--raw and -n/--noheadings the same way.
+ * -J/--json, -P/--pairs, -r/--raw and -n/--noheadings the same way. The
+ * table is kept here until it is printed; libsmartcols.so.1 is loaded
+ * (dlopen) by the first ctl_out_print() only: a run that prints nothing,
+ * or JSON Lines only, never loads it.
  */
 #pragma once
 
@@ -88,7 +91,14 @@ const char *ctl_out_size_human(uint64_t bytes, char *buf, size_t len);
 /* 1 if column COL was selected for output. */
 int ctl_out_has(const struct ctl_out *o, size_t col);
 
-/* Print the table to F. Returns 0 or -errno. */
+/* What a tool says when ctl_out_print() gives -ELIBACC. */
+#define CTL_OUT_NO_SCOLS                                                       \
+	"libsmartcols.so.1 cannot be loaded (install libsmartcols1)"
+
+/*
+ * Print the table to F. Returns 0, -ELIBACC when libsmartcols.so.1
+ * cannot be loaded (CTL_OUT_NO_SCOLS), or -errno.
+ */
 int ctl_out_print(struct ctl_out *o, FILE *f);
 
 /*
@@ -97,7 +107,7 @@ int ctl_out_print(struct ctl_out *o, FILE *f);
  * with "time" (RFC 3339, UTC, microseconds: "2026-12-07T11:23:24.123456Z")
  * and "timestamp" (seconds since the epoch, a number), both of WHEN.
  * For streams (a sample per line) that a reader parses as they come.
- * Returns 0 or -errno.
+ * Needs no libsmartcols. Returns 0 or -errno.
  */
 int ctl_out_print_jsonl(struct ctl_out *o, FILE *f,
 			const struct timespec *when);
