@@ -66,6 +66,16 @@ int ctl_queue_open(const struct ctl_root *r, const char *name)
 	return fd == -ENOENT || fd == -ENOTDIR ? -ENODEV : fd;
 }
 
+int ctl_queue_exists_at(int dfd)
+{
+	int fd = ctl_attr_open_at(dfd, "queue/nr_requests", O_PATH, 0);
+
+	if (fd < 0)
+		return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
+	close(fd);
+	return 1;
+}
+
 /* Read the u64 attribute REL of the disk at DFD into *V; FIELD into HAVE. */
 static void read_opt(int dfd, const char *rel, uint64_t *v, unsigned int field,
 		     unsigned int *have)

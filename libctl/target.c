@@ -4,12 +4,14 @@
  * only place that classifies a target word.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "ctl/attr.h"
 #include "ctl/blk.h"
@@ -275,9 +277,56 @@ static int by_path(const struct ctl_root *r, const char *word,
 	return 0;
 }
 
+/*
+ * The sysfs directory of disk NAME, /sys/block/NAME (O_PATH), as
+ * ctl_queue_open() opens it. Returns the fd, -ENODEV when there is no
+ * such disk (a partition, say), or -errno.
+ */
+static int disk_dir(const struct ctl_root *r, const char *name)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	if (ctl_fmt(dir, sizeof(dir), "/sys/block/%s", name) < 0)
+		return -ENAMETOOLONG;
+	fd = ctl_root_open_path(r, dir, O_PATH | O_DIRECTORY, 0);
+	return fd == -ENOENT || fd == -ENOTDIR ? -ENODEV : fd;
+}
+
+/*
+ * Rule 6 for a whole disk, when the caller wants its directory: WORD in
+ * /sys/block, its number read through the directory (no lookup of
+ * /sys/class/block or /sys/dev/block after it). Returns 1 with *DFD
+ * open, else 0: WORD is no disk there, and the other rules decide.
+ */
+static int by_disk(const struct ctl_root *r, const char *word,
+		   struct ctl_target *t, int *dfd)
+{
+	char devno[32];
+	unsigned int maj, min;
+	int fd = disk_dir(r, word);
+
+	if (fd < 0)
+		return 0;
+	if (ctl_attr_read_at(fd, "dev", devno, sizeof(devno)) < 0 ||
+	    !parse_devno(devno, &maj, &min) ||
+	    ctl_fmt(t->path, sizeof(t->path), "/dev/%s", word) < 0) {
+		close(fd);
+		return 0;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", word);
+	t->kind = CTL_TARGET_DEV;
+	t->by = CTL_TARGET_BY_NAME;
+	t->dev = makedev(maj, min);
+	t->st.st_mode = S_IFBLK;
+	t->st.st_rdev = t->dev;
+	*dfd = fd;
+	return 1;
+}
+
 /* Rule 6: a bare word: a kernel name first, then a file here. */
 static int by_word(const struct ctl_root *r, const char *word,
-		   unsigned int flags, struct ctl_target *t)
+		   unsigned int flags, struct ctl_target *t, int *dfd)
 {
 	char dir[PATH_MAX], devno[32];
 	unsigned int maj, min;
@@ -285,6 +334,8 @@ static int by_word(const struct ctl_root *r, const char *word,
 
 	if (ctl_name_check(word) < 0)
 		return -EINVAL;
+	if (dfd && strlen(word) < CTL_DEVNAME_MAX && by_disk(r, word, t, dfd))
+		return 0;
 	if (strlen(word) < CTL_DEVNAME_MAX &&
 	    ctl_fmt(dir, sizeof(dir), "/sys/class/block/%s", word) >= 0) {
 		err = ctl_attr_read(r, dir, "dev", devno, sizeof(devno));
@@ -314,8 +365,9 @@ int ctl_target_found(const struct ctl_target *t, char *buf, size_t len)
 		       : 0;
 }
 
-int ctl_target_resolve(const struct ctl_root *r, const char *word,
-		       unsigned int flags, struct ctl_target *t)
+/* ctl_target_resolve(); with DFD, a bare word is tried as a disk first. */
+static int resolve(const struct ctl_root *r, const char *word,
+		   unsigned int flags, struct ctl_target *t, int *dfd)
 {
 	unsigned int maj, min;
 	int tag;
@@ -347,5 +399,26 @@ int ctl_target_resolve(const struct ctl_root *r, const char *word,
 	if (strchr(word, '/') || strcmp(word, ".") == 0 ||
 	    strcmp(word, "..") == 0)
 		return by_path(r, word, flags, t);
-	return by_word(r, word, flags, t);
+	return by_word(r, word, flags, t, dfd);
+}
+
+int ctl_target_resolve(const struct ctl_root *r, const char *word,
+		       unsigned int flags, struct ctl_target *t)
+{
+	return resolve(r, word, flags, t, NULL);
+}
+
+int ctl_target_resolve_disk(const struct ctl_root *r, const char *word,
+			    unsigned int flags, struct ctl_target *t, int *dfd)
+{
+	int err;
+
+	*dfd = -1;
+	err = resolve(r, word, flags, t, dfd);
+	if (err < 0 || *dfd >= 0 || t->kind != CTL_TARGET_DEV || !t->name[0])
+		return err;
+	/* A node, a number or a tag: the disk it names, if it is one. */
+	err = disk_dir(r, t->name);
+	*dfd = err < 0 ? -1 : err;
+	return 0;
 }

@@ -35,8 +35,8 @@ int cmd_check(struct opts *o, struct ctl_strv *targets)
 			}
 			continue;
 		}
-		e = read_queue(o, name, o->sched_list ? CTL_QUEUE_SCHED : 0,
-			       &q);
+		e = read_queue(o, name, x->dfd,
+			       o->sched_list ? CTL_QUEUE_SCHED : 0, &q);
 		if (e < 0) {
 			cli_warn("%s: reading queue: %s", name, strerror(-e));
 			rc = rc_max(rc, CTL_EXIT_FAIL);

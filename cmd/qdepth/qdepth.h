@@ -50,6 +50,7 @@ struct item {
 	const char *target;
 	struct ctl_blkdev dev;
 	int err; /* the target did not resolve: -errno, dev unused */
+	int dfd; /* the disk's sysfs directory when the resolver opened it */
 };
 
 struct items {
@@ -72,7 +73,8 @@ void set_ra(const struct opts *o, struct ctl_out *out, struct ctl_row *row,
 
 /* ---- subcommands ---- */
 
-int read_queue(struct opts *o, const char *name, unsigned int fields,
+/* Read queue NAME through DFD (its directory), or opened here (DFD -1). */
+int read_queue(struct opts *o, const char *name, int dfd, unsigned int fields,
 	       struct ctl_queue *q);
 int cmd_show(struct opts *o, struct ctl_strv *targets);
 int cmd_check(struct opts *o, struct ctl_strv *targets);

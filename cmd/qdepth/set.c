@@ -315,7 +315,7 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 	if (!jobs)
 		err(CTL_EXIT_FAIL, NULL);
 	for (size_t i = 0; i < it.n; i++) {
-		const struct item *x = &it.v[i];
+		struct item *x = &it.v[i];
 
 		jobs[i] = (struct job){
 			.target = x->target,
@@ -327,8 +327,10 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 			.level = x->dev.level,
 			.unresolved = x->err != 0,
 			.unknown = x->dev.kind == CTL_BLK_UNKNOWN,
-			.dfd = -1,
+			/* The job reads and writes the queue through it. */
+			.dfd = x->dfd,
 			.want = o->want};
+		x->dfd = -1;
 	}
 	/* The plans read the queues under the lock: what --save records is
 	 * what this run replaces. A dry run writes nothing, locks nothing. */

@@ -72,17 +72,19 @@ static unsigned int show_fields(const struct ctl_out *out)
 	return f;
 }
 
-/* Read the queue of disk NAME: FIELDS and nr_requests. */
-int read_queue(struct opts *o, const char *name, unsigned int fields,
+/* Read the queue of disk NAME (through DFD, or opened here when -1):
+ * FIELDS and nr_requests. */
+int read_queue(struct opts *o, const char *name, int dfd, unsigned int fields,
 	       struct ctl_queue *q)
 {
-	int dfd = ctl_queue_open(o->root, name), e;
+	_cleanup_close_ int own = -1;
 
-	if (dfd < 0)
-		return dfd;
-	e = ctl_queue_read_at(o->root, dfd, name, fields, q);
-	close(dfd);
-	return e;
+	if (dfd < 0) {
+		dfd = own = ctl_queue_open(o->root, name);
+		if (dfd < 0)
+			return dfd;
+	}
+	return ctl_queue_read_at(o->root, dfd, name, fields, q);
 }
 
 /* The metrics of queue Q of disk DEV for --textfile (qdepth(8), METRICS). */
@@ -155,7 +157,7 @@ int cmd_show(struct opts *o, struct ctl_strv *targets)
 			ctl_out_set(out, row, S_NOTE, x->dev.via);
 			continue;
 		}
-		e = read_queue(o, x->dev.name, fields, &q);
+		e = read_queue(o, x->dev.name, x->dfd, fields, &q);
 		if (e < 0) {
 			/* A row without values is no answer: say so. */
 			cli_warn("%s: reading queue: %s", x->dev.name,

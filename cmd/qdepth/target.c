@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "ctl/target.h"
 #include "qdepth.h"
@@ -31,6 +33,37 @@ static unsigned resolve_flags(const struct opts *o)
 }
 
 /*
+ * Target WORD into L. A whole disk with a queue, without --stack, is that
+ * queue, as ctl_blk_resolve() has it: the directory the resolver opened
+ * is kept in *DFD for reading and writing the queue, and nothing is
+ * looked up twice. Anything else goes through ctl_blk_resolve_target().
+ */
+static int resolve(struct opts *o, const char *word, unsigned flags,
+		   struct ctl_blk_list *l, int *dfd)
+{
+	struct ctl_target t;
+	struct ctl_blkdev d = {.kind = CTL_BLK_QUEUE};
+	int e = ctl_target_resolve_disk(o->root, word, 0, &t, dfd);
+
+	if (e < 0)
+		return e;
+	if (*dfd >= 0 && !(flags & CTL_BLK_STACK) &&
+	    ctl_queue_exists_at(*dfd) == 1) {
+		snprintf(d.name, sizeof(d.name), "%s", t.name);
+		d.major = major(t.dev);
+		d.minor = minor(t.dev);
+		l->v = calloc(1, sizeof(*l->v));
+		if (!l->v)
+			err(CTL_EXIT_FAIL, NULL);
+		l->v[l->n++] = d;
+		return 0;
+	}
+	closep(dfd);
+	*dfd = -1;
+	return ctl_blk_resolve_target(o->root, &t, flags, l);
+}
+
+/*
  * Resolve all targets (or every queue when there are none). A target that
  * does not resolve is warned about and left out, or, with KEEP_FAILED,
  * kept as an item of its own (set reports it in its place).
@@ -53,19 +86,22 @@ int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
 	if (!it->v)
 		err(CTL_EXIT_FAIL, NULL);
 	for (size_t i = 0; i < it->devs.n; i++)
-		it->v[it->n++] = (struct item){"", it->devs.v[i], 0};
+		it->v[it->n++] = (struct item){
+			.target = "", .dev = it->devs.v[i], .dfd = -1};
 
 	for (size_t t = 0; t < targets->n; t++) {
 		struct ctl_blk_list l = {0};
-		int e = ctl_blk_resolve(o->root, targets->v[t], flags, &l);
+		int dfd, e = resolve(o, targets->v[t], flags, &l, &dfd);
 
 		it->v = realloc(it->v, (it->n + l.n + 1) * sizeof(*it->v));
 		if (!it->v)
 			err(CTL_EXIT_FAIL, NULL);
 		if (e < 0) {
 			if (keep_failed)
-				it->v[it->n++] = (struct item){
-					.target = targets->v[t], .err = e};
+				it->v[it->n++] =
+					(struct item){.target = targets->v[t],
+						      .err = e,
+						      .dfd = -1};
 			else
 				cli_warn("%s: %s", targets->v[t],
 					 resolve_hint(e));
@@ -75,8 +111,9 @@ int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
 			continue;
 		}
 		for (size_t i = 0; i < l.n; i++)
-			it->v[it->n++] =
-				(struct item){targets->v[t], l.v[i], 0};
+			it->v[it->n++] = (struct item){.target = targets->v[t],
+						       .dev = l.v[i],
+						       .dfd = i ? -1 : dfd};
 		ctl_blk_list_free(&l);
 	}
 	return rc;
@@ -98,12 +135,17 @@ void dedupe_queues(struct items *it)
 				break;
 		if (j == n)
 			it->v[n++] = it->v[i];
+		else
+			closep(&it->v[i].dfd);
 	}
 	it->n = n;
 }
 
 void items_free(struct items *it)
 {
+	for (size_t i = 0; i < it->n; i++)
+		if (it->v[i].dfd >= 0)
+			close(it->v[i].dfd);
 	free(it->v);
 	ctl_blk_list_free(&it->devs);
 }

@@ -56,6 +56,13 @@ enum {
 int ctl_queue_open(const struct ctl_root *r, const char *name);
 
 /*
+ * 1 when the disk open at DFD (ctl_queue_open, ctl_target_resolve_disk)
+ * has a request queue (queue/nr_requests), 0 when not (bio-based), or
+ * -errno.
+ */
+int ctl_queue_exists_at(int dfd);
+
+/*
  * Read the queue of disk NAME open at DFD: nr_requests and the FIELDS
  * asked, no more. A field that cannot be read stays out of Q->have (and
  * reads 0, or -1 for rotational): the caller decides whether it needs it.

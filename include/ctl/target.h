@@ -124,6 +124,20 @@ int ctl_target_resolve(const struct ctl_root *r, const char *word,
 		       unsigned int flags, struct ctl_target *t);
 
 /*
+ * ctl_target_resolve(), for a caller that goes on to the queue of the
+ * disk: when WORD names a whole disk (one in <root>/sys/block), its sysfs
+ * directory /sys/block/NAME is opened here, once, into *DFD (O_PATH, as
+ * ctl_queue_open() opens it; the caller closes it); -1 for anything else
+ * (a partition, a file, a node sysfs does not know). A bare word is
+ * looked up in /sys/block first and its number read through that
+ * directory: a disk's name costs one lookup from the root, and what
+ * T says of it is what ctl_target_resolve() says. Returns as
+ * ctl_target_resolve() (*DFD -1 on an error).
+ */
+int ctl_target_resolve_disk(const struct ctl_root *r, const char *word,
+			    unsigned int flags, struct ctl_target *t, int *dfd);
+
+/*
  * The path of what was found (what T->st describes) into BUF: for a NEW
  * target the directory it will be created in, else T->path. Returns 0 or
  * -ENAMETOOLONG.

@@ -22,6 +22,7 @@
 #include "ctl/attr.h"
 #include "ctl/blk.h"
 #include "ctl/macro.h"
+#include "ctl/queue.h"
 #include "ctl/root.h"
 #include "ctl/target.h"
 #include "fake-setup.h"
@@ -209,6 +210,51 @@ static void test_kernel_name(void **state)
 	assert_int_equal(resolve(c, "holders", 0), -ENODEV);
 	assert_int_equal(resolve(c, "8:0x", 0), -ENODEV);
 	assert_int_equal(resolve(c, "new.bin", CTL_TARGET_MAY_CREATE), -ENODEV);
+}
+
+/*
+ * ctl_target_resolve_disk() says what ctl_target_resolve() says, and
+ * hands back the directory of a whole disk (/sys/block/NAME) it opened:
+ * whatever the word's form; none for a partition or a file.
+ */
+static void test_resolve_disk(void **state)
+{
+	struct ctx *c = *state;
+	static const struct {
+		const char *word;
+		int disk, queue; /* a directory handed back; with a queue */
+	} v[] = {
+		{"sda", 1, 1},	     {"8:0", 1, 1},	  {"zram0", 1, 0},
+		{"dm-4", 1, 1},	     {"253:4", 1, 1},	  {"sda1", 0, 0},
+		{"8:2", 0, 0},	     {"nvme0n1p1", 0, 0}, {"data.bin", 0, 0},
+		{"sub", 0, 0},	     {"sdz", 0, 0},	  {"8:9", 0, 0},
+		{"UUID=none", 0, 0}, {"", 0, 0},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		struct ctl_target t;
+		char devno[32], want[32];
+		int dfd = 99, err = resolve(c, v[i].word, 0);
+
+		memset(&t, 0x55, sizeof(t));
+		assert_int_equal(ctl_target_resolve_disk(root, v[i].word, 0, &t,
+							 &dfd),
+				 err);
+		assert_memory_equal(&t, &c->t, sizeof(t));
+		if (!v[i].disk) {
+			assert_int_equal(dfd, -1);
+			continue;
+		}
+		assert_true(dfd >= 0);
+		/* The disk's own directory: its number, its queue or none. */
+		assert_true(ctl_attr_read_at(dfd, "dev", devno, sizeof(devno)) >
+			    0);
+		snprintf(want, sizeof(want), "%u:%u", major(t.dev),
+			 minor(t.dev));
+		assert_string_equal(devno, want);
+		assert_int_equal(ctl_queue_exists_at(dfd), v[i].queue);
+		close(dfd);
+	}
 }
 
 /* Rule 3: MAJ:MIN must be in /sys/dev/block. */
@@ -566,6 +612,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_kernel_name),
 		T(test_devno),
+		T(test_resolve_disk),
 		T(test_dev_node),
 		T(test_dev_node_unknown),
 		T(test_tags),
