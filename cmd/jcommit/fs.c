@@ -63,7 +63,7 @@ int resolve_done(const struct ctl_root *r, int flags,
 			 ctl_root_is_host(r) ? "" : ctl_root_dir(r),
 			 ctl_root_paths_inside(r) ? "/proc/1/mountinfo"
 						  : "/proc/self/mountinfo",
-			 ctl_file_strerror(-err));
+			 ctl_mount_strerror(-err));
 		return CTL_EXIT_FAIL;
 	case CTL_EXT4_AT_FSTYPE:
 		return unsupported(
@@ -102,7 +102,7 @@ int resolve_done(const struct ctl_root *r, int flags,
 		cli_warn(
 			"%s: %s/etc/fstab not read: %s; FSTAB and NEXT columns left empty",
 			arg, ctl_root_is_host(r) ? "" : ctl_root_dir(r),
-			ctl_file_strerror(-fi->fstab));
+			ctl_mount_strerror(-fi->fstab));
 	return 0;
 }
 

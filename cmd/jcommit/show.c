@@ -209,7 +209,7 @@ int cmd_show(const struct opts *o, const struct ctl_root *r,
 		err = ctl_mount_list(r, ctl_ext4_types, &mv, &nm);
 		if (err < 0)
 			cli_die(CTL_EXIT_FAIL, "mountinfo: %s",
-				ctl_file_strerror(-err));
+				ctl_mount_strerror(-err));
 	}
 	/* What no column shows is not read: libext2fs, fstab. */
 	if (ctl_out_has(out, COL_JCSUM) || ctl_out_has(out, COL_JSIZE))

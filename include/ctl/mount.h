@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Mount state through libmount: <root>/proc/self/mountinfo, or
- * <root>/proc/1/mountinfo for a system root (ctl_root_paths_inside():
- * --sysroot), and <root>/etc/fstab. The one place that calls libmount; the ext4 chain
- * (ctl_ext4_fs_open()) and preflight find a target's mount here. Both
- * files are read only when they are regular files (-CTL_ENOTREG, -EISDIR
- * otherwise), so a FIFO in a --sysroot tree cannot block a tool.
+ * Mount state: for the host the kernel's statmount(2)/listmount(2); else
+ * (and where the kernel has no statmount) libmount, dlopen()ed, on
+ * <root>/proc/self/mountinfo, or <root>/proc/1/mountinfo for a system
+ * root (ctl_root_paths_inside(): --sysroot); and <root>/etc/fstab. The
+ * one place that calls libmount; the ext4 chain (ctl_ext4_fs_open()) and
+ * preflight find a target's mount here. Both files are read only when
+ * they are regular files (-CTL_ENOTREG, -EISDIR otherwise), so a FIFO in
+ * a --sysroot tree cannot block a tool. A function that needs libmount
+ * and cannot load it returns -ELIBACC (ctl_mount_strerror() names the
+ * package).
  */
 #pragma once
 
@@ -28,6 +32,25 @@ struct ctl_mount {
 				    plus MS_LAZYTIME and the sync flags */
 	int sb_ro; /* the superblock (not only this mount) is ro */
 };
+
+/* Who answers mount questions (ctl_mount_backend_set()). */
+enum ctl_mount_backend {
+	CTL_MOUNT_AUTO, /* the kernel for the host, else libmount */
+	CTL_MOUNT_LIBMOUNT, /* libmount for every root */
+	CTL_MOUNT_KERNEL, /* the kernel for every root, no fallback */
+};
+
+/*
+ * For tests only (comparing the two): force backend B for every later
+ * call of this process. The default is CTL_MOUNT_AUTO.
+ */
+void ctl_mount_backend_set(enum ctl_mount_backend b);
+
+/*
+ * The message for ERR (positive errno or CTL_E*) of a function here:
+ * ELIBACC names libmount1, else as ctl_file_strerror().
+ */
+const char *ctl_mount_strerror(int err);
 
 /* Free the strings of M and zero it; a zeroed struct is fine. */
 void ctl_mount_clear(struct ctl_mount *m);
@@ -58,7 +81,13 @@ int ctl_mount_by_path(const struct ctl_root *r, const char *path,
 int ctl_mount_list(const struct ctl_root *r, const char *const *types,
 		   struct ctl_mount **v, size_t *n);
 
-/* Free an array from ctl_mount_list(). */
+/*
+ * Every mount of R's table, in its order (mountinfo's), into a new array
+ * *V of *N entries (free with ctl_mount_list_free()). Returns 0 or -errno.
+ */
+int ctl_mount_table(const struct ctl_root *r, struct ctl_mount **v, size_t *n);
+
+/* Free an array from ctl_mount_list() or ctl_mount_table(). */
 void ctl_mount_list_free(struct ctl_mount *v, size_t n);
 
 /*
