@@ -778,7 +778,7 @@ int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
 	 * --sysroot tree) must not hang the run; flock() takes it all the
 	 * same. */
 	const int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY;
-	double end = ctl_now_ms() + timeout_ms;
+	double end = 0; /* set when the lock is found taken */
 	char name[48];
 	unsigned int step = 1;
 	int dir, fd, err;
@@ -798,6 +798,9 @@ int ctl_queue_lock(const struct ctl_root *r, unsigned int major,
 	 * newcomer does. */
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		err = errno == EWOULDBLOCK ? -ETIMEDOUT : neg_errno();
+		/* The clock only when there is a wait: not on every hotplug. */
+		if (err == -ETIMEDOUT && !end)
+			end = ctl_now_ms() + timeout_ms;
 		if (err != -ETIMEDOUT || ctl_now_ms() >= end) {
 			close(fd);
 			return err;
