@@ -36,15 +36,17 @@ endif
 override LDFLAGS += -Wl,--as-needed
 
 # Foreign libraries, by pkg-config name. Each binary links only what it
-# calls; libkmod, libblkid, libext2fs and libsystemd are dlopen()ed on the
-# paths that need them (libctl/kmod.c, blkid.c, ext4.c, notify.c) so that a
-# udev-time qdepth run loads nothing but libsmartcols.
+# calls; libkmod, libblkid, libext2fs, libmount and libsystemd are
+# dlopen()ed on the paths that need them (libctl/kmod.c, blkid.c, ext4.c,
+# notify.c; mount.c: --sysroot, fstab, kernels without statmount(2)) so
+# that a udev-time qdepth run loads nothing but libsmartcols and jcommit
+# show reads the mount from the kernel without loading libmount.
 PKGS_ALL := libkmod liburing ext2fs com_err mount smartcols blkid
 qdepth_PKGS := smartcols
-jcommit_PKGS := smartcols mount
+jcommit_PKGS := smartcols
 swapadj_PKGS := smartcols
 mmapwin_PKGS := smartcols liburing
-preflight_PKGS := smartcols mount
+preflight_PKGS := smartcols
 
 pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
