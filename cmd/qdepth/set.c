@@ -240,11 +240,16 @@ static int report_jobs(struct opts *o, struct ctl_out *out, const struct job *j,
 			udev_log(o, &j[i]);
 		else
 			warn_job(&j[i]);
-		set_row(o, out, &j[i]);
+		/* udev discards stdout: log only. Nothing printed, no rows. */
+		if (o->udev || o->cli.quiet)
+			cli_changed(&o->cli, NULL, NULL, A_CHANGED,
+				    job_changed(&j[i]));
+		else
+			set_row(o, out, &j[i]);
 		rc = rc_max(rc, job_rc(&j[i], o->udev));
 	}
 	if (o->udev)
-		o->cli.quiet = 1; /* udev discards stdout: log only */
+		o->cli.quiet = 1;
 	return rc_max(rc, cli_table_print(&o->cli, out));
 }
 
