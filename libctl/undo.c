@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <sys/platform/x86.h>
+#endif
 #include <linux/fs.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -96,7 +99,7 @@ uint32_t ctl_crc32c(uint32_t crc, const void *p, size_t n)
 {
 	crc = ~crc;
 #if defined(__x86_64__)
-	if (__builtin_cpu_supports("sse4.2"))
+	if (CPU_FEATURE_ACTIVE(SSE4_2))
 		return ~crc32c_hw(crc, p, n);
 #endif
 	return ~crc32c_sw(crc, p, n);
