@@ -36,17 +36,19 @@ endif
 override LDFLAGS += -Wl,--as-needed
 
 # Foreign libraries, by pkg-config name. Each binary links only what it
-# calls; libkmod, libblkid, libext2fs, libmount and libsystemd are
-# dlopen()ed on the paths that need them (libctl/kmod.c, blkid.c, ext4.c,
-# notify.c; mount.c: --sysroot, fstab, kernels without statmount(2)) so
-# that a udev-time qdepth run loads nothing but libsmartcols and jcommit
-# show reads the mount from the kernel without loading libmount.
+# calls; libkmod, libblkid, libext2fs, libmount, libsmartcols and
+# libsystemd are dlopen()ed on the paths that need them (libctl/kmod.c,
+# blkid.c, ext4.c, notify.c; mount.c: --sysroot, fstab, kernels without
+# statmount(2); out.c: the first table printed) so that a udev-time
+# qdepth run loads nothing but libc and jcommit show reads the mount from
+# the kernel without loading libmount. Their headers still come from
+# PKGS_ALL (the cflags of every object), and the unit tests link them all.
 PKGS_ALL := libkmod liburing ext2fs com_err mount smartcols blkid
-qdepth_PKGS := smartcols
-jcommit_PKGS := smartcols
-swapadj_PKGS := smartcols
-mmapwin_PKGS := smartcols liburing
-preflight_PKGS := smartcols
+qdepth_PKGS :=
+jcommit_PKGS :=
+swapadj_PKGS :=
+mmapwin_PKGS := liburing
+preflight_PKGS :=
 
 pkg_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pkg_libs = $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null)
