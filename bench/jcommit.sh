@@ -76,7 +76,7 @@ printf 'cat /proc/fs/ext4/DEV/options  min/median/max %d/%d/%d us per run, %s sh
 	"$cmin" "$cmed" "$cmax" "$(objects cat "$opts")"
 printf 'jcommit show MNT               min/median/max %d/%d/%d us per run, %s shared objects\n' \
 	"$jmin" "$jmed" "$jmax" "$(objects "$J" show "$mnt")"
-awk -v j="$jmed" -v c="$cmed" 'BEGIN { printf "ratio jcommit show / cat: %.2f (goal <= 1.3)\n", j / c }'
+awk -v j="$jmed" -v c="$cmed" 'BEGIN { r = sprintf("%.2f", j / c) + 0; printf "ratio jcommit show / cat: %.2f (goal <= 1.3: %s)\n", r, r <= 1.3 ? "met" : "MISSED" }'
 if [ -n "$JOLD" ]; then
 	read -r omin omed omax <<<"$(stats "${o_v[@]}")"
 	printf 'JOLD show MNT                  min/median/max %d/%d/%d us per run, %s shared objects\n' \

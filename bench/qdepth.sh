@@ -104,8 +104,9 @@ line() {
 	a=$(stats "$2") b=$(stats "$4")
 	awk -v l="$1" -v n="$3" -v p="$5" -v a="$a" -v b="$b" -v g="$6" 'BEGIN {
 		split(a, x, " "); split(b, y, " ")
-		printf "%-10s qdepth %-4s min/median/max %5d/%5d/%5d us   %-3s %5d/%5d/%5d us   ratio %.2f (goal <= %s)\n",
-			l, n, x[1], x[2], x[3], p, y[1], y[2], y[3], x[2] / y[2], g
+		printf "%-10s qdepth %-4s min/median/max %5d/%5d/%5d us   %-3s %5d/%5d/%5d us   ratio %.2f (goal <= %s: %s)\n",
+			l, n, x[1], x[2], x[3], p, y[1], y[2], y[3], x[2] / y[2], g,
+			sprintf("%.2f", x[2] / y[2]) + 0 <= g + 0 ? "met" : "MISSED"
 	}'
 }
 line read show show cat cat 1.5
