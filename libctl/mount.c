@@ -440,6 +440,31 @@ static int k_stat(uint64_t id, struct sm **buf, size_t *cap)
 	}
 }
 
+/*
+ * S decoded in place as libmount reads a field of mountinfo: up to the
+ * first blank, each "\ooo" the byte it stands for. statmount(2) gives
+ * mnt_opts as ->show_options() wrote it, escaped as in mountinfo (an
+ * overlayfs lowerdir with a space is "\040"); its other strings come
+ * unescaped already.
+ */
+static void unmangle(char *s)
+{
+	char *d = s;
+
+#define OCT(c) ((c) >= '0' && (c) <= '7')
+	while (*s && *s != ' ' && *s != '\t') {
+		if (s[0] == '\\' && OCT(s[1]) && OCT(s[2]) && OCT(s[3])) {
+			*d++ = (char)(64 * (s[1] - '0') + 8 * (s[2] - '0') +
+				      (s[3] - '0'));
+			s += 4;
+		} else {
+			*d++ = *s++;
+		}
+	}
+#undef OCT
+	*d = '\0';
+}
+
 /* String OFF of S when MASK was answered, else "". */
 static const char *k_str(const struct sm *s, uint64_t mask, uint32_t off)
 {
@@ -480,6 +505,7 @@ static int k_fill(const struct sm *s, struct ctl_mount *m)
 		     s->sb_flags & MS_LAZYTIME ? ",lazytime" : "",
 		     *opts ? "," : "", opts) < 0)
 		return -ENOMEM;
+	unmangle(fs);
 	m->id = (int)s->mnt_id_old;
 	m->dev = makedev(s->sb_dev_major, s->sb_dev_minor);
 	err = fill_strings(m, s->str + s->sb_source, s->str + s->mnt_point,
