@@ -465,6 +465,39 @@ static void unmangle(char *s)
 	*d = '\0';
 }
 
+/*
+ * The source "/dev/root" (a root the kernel mounted from root=, without
+ * an initramfs) as libmount gives it (mnt_guess_system_root()): the
+ * node of device DEV, "/dev/" and its name in /sys/dev/block ('!' for
+ * '/'), when that is a block device with that number, into BUF.
+ * Returns 0, or -ENOSYS where libmount would read root= of the kernel
+ * command line instead: left to libmount.
+ */
+static int root_source(dev_t dev, char *buf, size_t len)
+{
+	char link[64], to[PATH_MAX], *name;
+	struct stat st;
+	ssize_t n;
+
+	if (major(dev) == 0)
+		return -ENOSYS;
+	snprintf(link, sizeof(link), "/sys/dev/block/%u:%u", major(dev),
+		 minor(dev));
+	n = readlink(link, to, sizeof(to) - 1);
+	if (n <= 0)
+		return -ENOSYS;
+	to[n] = '\0';
+	name = strrchr(to, '/');
+	name = name ? name + 1 : to;
+	for (char *p = name; *p; p++)
+		if (*p == '!')
+			*p = '/';
+	if (!*name || ctl_fmt(buf, len, "/dev/%s", name) < 0 ||
+	    stat(buf, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dev)
+		return -ENOSYS;
+	return 0;
+}
+
 /* String OFF of S when MASK was answered, else "". */
 static const char *k_str(const struct sm *s, uint64_t mask, uint32_t off)
 {
@@ -475,18 +508,27 @@ static const char *k_str(const struct sm *s, uint64_t mask, uint32_t off)
  * M as mountinfo shows S (proc_namespace.c: show_mountinfo()), the
  * strings unescaped as libmount reads them. Returns 0, -ENOSYS when the
  * kernel lacks a field (before 6.13: no sb_source; a mount without a
- * source is left to libmount too), or -ENOMEM.
+ * source, or a /dev/root named only by root=, is left to libmount too),
+ * or -ENOMEM.
  */
 static int k_fill(const struct sm *s, struct ctl_mount *m)
 {
 	const char *sub = k_str(s, STATMOUNT_FS_SUBTYPE, s->fs_subtype);
 	const char *opts = k_str(s, STATMOUNT_MNT_OPTS, s->mnt_opts);
 	uint64_t a = s->mnt_attr, at = a & MOUNT_ATTR__ATIME;
-	char vfs[128], type[256], *fs = NULL;
+	const char *src = s->str + s->sb_source;
+	char vfs[128], type[256], root_dev[PATH_MAX], *fs = NULL;
+	dev_t dev = makedev(s->sb_dev_major, s->sb_dev_minor);
 	int err;
 
 	if ((s->mask & SM_NEED) != SM_NEED)
 		return -ENOSYS;
+	if (strcmp(src, "/dev/root") == 0) {
+		err = root_source(dev, root_dev, sizeof(root_dev));
+		if (err < 0)
+			return err;
+		src = root_dev;
+	}
 	snprintf(vfs, sizeof(vfs), "%s%s%s%s%s%s%s%s%s",
 		 a & MOUNT_ATTR_RDONLY ? "ro" : "rw",
 		 a & MOUNT_ATTR_NOSUID ? ",nosuid" : "",
@@ -507,9 +549,9 @@ static int k_fill(const struct sm *s, struct ctl_mount *m)
 		return -ENOMEM;
 	unmangle(fs);
 	m->id = (int)s->mnt_id_old;
-	m->dev = makedev(s->sb_dev_major, s->sb_dev_minor);
-	err = fill_strings(m, s->str + s->sb_source, s->str + s->mnt_point,
-			   s->str + s->mnt_root, type, vfs, fs);
+	m->dev = dev;
+	err = fill_strings(m, src, s->str + s->mnt_point, s->str + s->mnt_root,
+			   type, vfs, fs);
 	free(fs);
 	return err;
 }

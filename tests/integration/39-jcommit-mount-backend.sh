@@ -109,4 +109,28 @@ grep -q 'nosuid,nodev,noexec,noatime' "$WORK/k.all" || fail "no flags in: $(cat 
 grep -q 'tab\\\\back' "$WORK/k.t10" || fail "odd name: $(cat "$WORK/k.t10")"
 grep -q '"commit": *7' "$WORK/k.t10" || fail "odd name commit: $(cat "$WORK/k.t10")"
 grep -q '"commit": *11' "$WORK/k.t11" || fail "cover: $(cat "$WORK/k.t11")"
+
+# A root the kernel mounted itself (root=, no initramfs) has the source
+# "/dev/root", which libmount names by its device: /dev/NAME, NAME from
+# /sys/dev/block/MAJ:MIN, when that node is this device. An ext4 mounted
+# as /dev/root, in a namespace with a /dev of its own, reads the same
+# both ways (by the unit test, and in jcommit show).
+ext4_new f 32
+maj=$((16#$(stat -c %t "$f"))) min=$((16#$(stat -c %T "$f")))
+export T J cols f maj min r=$m/root W=$WORK
+unshare -m --propagation private bash -c '
+	mount -t tmpfs -o size=1m,mode=0755 devroot /dev &&
+		mknod /dev/root b $maj $min && mknod $f b $maj $min &&
+		mknod /dev/null c 1 3 && chmod 666 /dev/null &&
+		mkdir -p $r && mount /dev/root $r || exit 9
+	"$T" >$W/root.unit 2>&1 || exit 10
+	"$J" show -J -o "$cols" $r >$W/k.root 2>&1
+	"$T" --enosys "$J" show -J -o "$cols" $r >$W/l.root 2>&1
+	diff -u $W/l.root $W/k.root >&2 || exit 11
+' || case $? in
+9) fail "mount an ext4 as /dev/root" ;;
+10) fail "/dev/root: the backends differ: $(cat "$WORK/root.unit")" ;;
+*) fail "/dev/root: jcommit show differs (libmount -, statmount +)" ;;
+esac
+grep -q "\"$f\"" "$WORK/k.root" || fail "/dev/root not named: $(cat "$WORK/k.root")"
 echo PASS
