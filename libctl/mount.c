@@ -657,8 +657,9 @@ static size_t prefix_len(const char *target, const char *path)
 
 /*
  * The mount serving PATH (host, stat as ST), asked of the kernel: 0, 1
- * when its device is not ST's (btrfs subvolumes, overlayfs: the table
- * decides as for other roots), or -errno.
+ * when its device is not ST's (btrfs subvolumes, overlayfs) or it is no
+ * mount of this namespace (the table decides as for other roots), or
+ * -errno.
  */
 static int k_by_path(const char *path, const struct stat *st,
 		     struct ctl_mount *m)
@@ -676,6 +677,13 @@ static int k_by_path(const char *path, const struct stat *st,
 	if (err == 0)
 		err = k_fill(buf, m);
 	free(buf);
+	/*
+	 * Not a mount of this namespace (a path through /proc/PID/root of
+	 * another one, or on a mount detached since): as libmount, the
+	 * table's mounts of its device decide.
+	 */
+	if (err == -ENOENT)
+		return 1;
 	if (err == 0 && m->dev != st->st_dev) {
 		ctl_mount_clear(m);
 		return 1;

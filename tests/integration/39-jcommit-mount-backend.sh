@@ -104,6 +104,18 @@ for t in "$a" "$b" "$c" "$d" "$e" "$m/rw" "$m/ro" "$m/bind" "$m/bind/dir" "$odd"
 	both "t$n" "$t"
 done
 both all
+# A path through /proc/PID/root of another mount namespace: its mount is
+# none of ours (statmount: ENOENT); as libmount, the mounts of its device
+# here decide.
+unshare -m --propagation private sleep 600 &
+other=$!
+at_exit "kill $other"
+for i in $(seq 50); do
+	[ "$(readlink /proc/$other/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] && break
+	sleep 0.1
+done
+both other "/proc/$other/root$m/rw/sub"
+grep -q '"commit": *42' "$WORK/k.other" || fail "other ns: $(cat "$WORK/k.other")"
 # What the comparison saw: the odd name, the flags, the bind, the cover.
 grep -q 'nosuid,nodev,noexec,noatime' "$WORK/k.all" || fail "no flags in: $(cat "$WORK/k.all")"
 grep -q 'tab\\\\back' "$WORK/k.t10" || fail "odd name: $(cat "$WORK/k.t10")"

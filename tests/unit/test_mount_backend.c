@@ -25,8 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctl/mount.h"
@@ -159,6 +162,69 @@ static void test_lookups(void **state)
 			ctl_mount_clear(&k);
 		}
 	}
+	ctl_mount_list_free(lv, ln);
+	assert_int_equal(bad, 0);
+	assert_true(checked > 0);
+}
+
+/*
+ * A path through /proc/PID/root of another mount namespace (a child's,
+ * made here): its mount is none of this namespace's, and both answer by
+ * the mounts of its device here (libmount: the real path's prefix).
+ */
+static void test_other_ns(void **state)
+{
+	struct ctl_mount *lv;
+	size_t ln;
+	int bad = 0, checked = 0, p[2], st;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		c = unshare(CLONE_NEWNS) == 0 ? 'y' : 'n';
+		if (write(p[1], &c, 1) != 1 || c != 'y')
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1 || c != 'y') {
+		close(p[0]);
+		waitpid(pid, &st, 0);
+		skip(); /* no privilege for a mount namespace */
+	}
+	close(p[0]);
+	table_by(CTL_MOUNT_LIBMOUNT, &lv, &ln);
+	for (size_t i = 0; i < ln; i++) {
+		struct ctl_mount a = {0}, k = {0};
+		char path[8192];
+		int ea, ek;
+
+		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid,
+			 lv[i].target);
+		ctl_mount_backend_set(CTL_MOUNT_LIBMOUNT);
+		ea = ctl_mount_by_path(root, path, &a);
+		ctl_mount_backend_set(CTL_MOUNT_KERNEL);
+		ek = ctl_mount_by_path(root, path, &k);
+		ctl_mount_backend_set(CTL_MOUNT_AUTO);
+		if (ea != ek) {
+			fprintf(stderr, "other ns %s: libmount %d kernel %d\n",
+				path, ea, ek);
+			bad++;
+		} else if (ea == 0) {
+			bad += diff("other ns", &a, &k);
+			checked++;
+		}
+		ctl_mount_clear(&a);
+		ctl_mount_clear(&k);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
 	ctl_mount_list_free(lv, ln);
 	assert_int_equal(bad, 0);
 	assert_true(checked > 0);
@@ -300,9 +366,9 @@ static int run_enosys(char **argv)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table), cmocka_unit_test(test_lookups),
-		cmocka_unit_test(test_list),  cmocka_unit_test(test_flags),
-		cmocka_unit_test(test_opts),
+		cmocka_unit_test(test_table),	 cmocka_unit_test(test_lookups),
+		cmocka_unit_test(test_other_ns), cmocka_unit_test(test_list),
+		cmocka_unit_test(test_flags),	 cmocka_unit_test(test_opts),
 	};
 
 	if (argc > 2 && strcmp(argv[1], "--enosys") == 0)
