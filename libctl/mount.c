@@ -541,6 +541,11 @@ static int k_fill(const struct sm *s, struct ctl_mount *m)
 		 a & MOUNT_ATTR_IDMAP ? ",idmapped" : "");
 	snprintf(type, sizeof(type), "%s%s%s", s->str + s->fs_type,
 		 *sub ? "." : "", sub);
+	/*
+	 * As show_sb_opts(), but for ",mand": SB_MANDLOCK (ineffective
+	 * since 5.15, still shown by mountinfo) is not in statmount's
+	 * sb_flags, so a "mand" mount reads without it here.
+	 */
 	if (asprintf(&fs, "%s%s%s%s%s%s", s->sb_flags & MS_RDONLY ? "ro" : "rw",
 		     s->sb_flags & MS_SYNCHRONOUS ? ",sync" : "",
 		     s->sb_flags & MS_DIRSYNC ? ",dirsync" : "",
