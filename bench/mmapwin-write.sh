@@ -14,21 +14,27 @@
 #           --drop-behind from the pipe.
 # SRC is SIZE bytes of random data in DIR. Each run starts from no target
 # file and a synced file system (untimed); "warm" has SRC in the page
-# cache, "cold" drops the page cache first (echo 3 >drop_caches, untimed).
+# cache, "cold" drops the page cache first (echo 3 >drop_caches, untimed),
+# every contender the same way. SETTLE seconds of idle (0) before each
+# timed run: on a virtual machine with free page reporting (virtio-balloon)
+# the guest pages freed (the last run's file, the dropped cache) go back to
+# the host about 2 s later, and page cache filled after that costs a host
+# fault a page (a copy that outlasts the 2 s slows down 3-5x).
 # ROUNDS interleaved rounds, each running every contender once (the order
 # turns each round); min, median and max wall seconds of each, and the
 # ratio of the medians next to its goal. Guest memory is warmed first
 # (bench/warm.inc). Not part of make check; asserts nothing.
 #
-#   B=build SIZE=2G ROUNDS=5 QD=8 DIR=/var/tmp CACHES="warm cold" bench/mmapwin-write.sh
+#   B=build SIZE=2G ROUNDS=5 QD=8 DIR=/var/tmp CACHES="warm cold" SETTLE=0 \
+#	bench/mmapwin-write.sh
 set -eu
 . "$(dirname "$0")/lib.sh"
-: "${SIZE:=2G}" "${ROUNDS:=5}" "${QD:=8}" "${EXTRA:=0}"
+: "${SIZE:=2G}" "${ROUNDS:=5}" "${QD:=8}" "${EXTRA:=0}" "${SETTLE:=0}"
 : "${DIR:=${TMPDIR:-/var/tmp}}" "${CACHES:=warm cold}"
 GOAL_DD=0.9     # pipe: mmapwin / dd conv=fsync, at most
 GOAL_FIO=1.2    # pipe: mmapwin / fio io_uring end_fsync, at most
 GOAL_CP=1.0     # file: mmapwin / cp && sync, at most
-GOAL_DIRECT=1.0 # --direct / fio --direct=1, at most
+GOAL_DIRECT=1.0 # pipe --direct / fio --direct=1, at most
 need_tools
 FIO=1
 command -v fio >/dev/null || {
@@ -54,7 +60,7 @@ echo "kernel $(uname -r), $(nproc) CPUs; target $W on" \
 echo "source: $SIZE of random data"
 head -c "$n" /dev/urandom >"$W/src"
 
-contenders="mw_pipe dd_pipe mw_file cp_sync mw_direct dd_direct"
+contenders="mw_pipe dd_pipe mw_file cp_sync mw_dpipe mw_direct dd_direct"
 [ "$FIO" = 1 ] && contenders="$contenders fio fio_direct"
 [ "$EXTRA" = 1 ] && contenders="$contenders mw_pwrite mw_drop"
 label() {
@@ -64,9 +70,10 @@ label() {
 	fio) echo "fio io_uring end_fsync (QD $QD)" ;;
 	mw_file) echo "mmapwin write <file" ;;
 	cp_sync) echo "cp file && sync" ;;
+	mw_dpipe) echo "pipe | mmapwin write --direct (QD $QD)" ;;
 	mw_direct) echo "mmapwin write --direct <file (QD $QD)" ;;
 	fio_direct) echo "fio io_uring --direct=1 (QD $QD)" ;;
-	dd_direct) echo "dd bs=1M oflag=direct conv=fsync" ;;
+	dd_direct) echo "dd bs=1M oflag=direct conv=fsync <file" ;;
 	mw_pwrite) echo "mmapwin write --engine pwrite <file" ;;
 	mw_drop) echo "pipe | mmapwin write --drop-behind" ;;
 	esac
@@ -82,6 +89,7 @@ cmd() {
 		--output=/dev/null) ;;
 	mw_file) CMD=(sh -c '"$1" write "$2" -q <"$3"' sh "$M" "$o" "$s") ;;
 	cp_sync) CMD=(sh -c 'cp "$1" "$2" && sync' sh "$s" "$o") ;;
+	mw_dpipe) CMD=(sh -c 'head -c "$1" /dev/zero | "$2" write "$3" -q --direct --queue-depth "$4"' sh "$n" "$M" "$o" "$QD") ;;
 	mw_direct) CMD=(sh -c '"$1" write "$2" -q --direct --queue-depth "$4" <"$3"' sh "$M" "$o" "$s" "$QD") ;;
 	fio_direct) CMD=(fio --name=w --filename="$o" --rw=write --bs=1M
 		--size="$n" --ioengine=io_uring --iodepth="$QD" --fixedbufs
@@ -100,6 +108,7 @@ run() {
 	else
 		cat "$W/src" >/dev/null
 	fi
+	[ "$SETTLE" = 0 ] || sleep "$SETTLE"
 	cmd "$1"
 	/usr/bin/time -f '%e %M' -o "$W/t" "${CMD[@]}" >/dev/null 2>"$W/err" ||
 		{ cat "$W/err" >&2; echo "$(label "$1"): failed" >&2; exit 1; }
@@ -115,6 +124,12 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # med CACHE NAME: the median wall time of contender NAME in CACHE
 med() { median "$W/res.$1.$2"; }
+# info CACHE A B TEXT: the ratio of the medians of A and B, no goal
+info() {
+	[ -f "$W/res.$1.$2" ] && [ -f "$W/res.$1.$3" ] || return 0
+	printf '%-5s %-44s %5sx  (information, no goal)\n' "$1" "$4" \
+		"$(ratio "$(med "$1" "$2")" "$(med "$1" "$3")")"
+}
 # goal CACHE A B GOAL TEXT: the ratio of the medians of A and B
 goal() {
 	local r
@@ -130,10 +145,9 @@ for cache in $CACHES; do
 	goal "$cache" mw_pipe dd_pipe $GOAL_DD "pipe: mmapwin / dd conv=fsync"
 	goal "$cache" mw_pipe fio $GOAL_FIO "pipe: mmapwin / fio io_uring end_fsync"
 	goal "$cache" mw_file cp_sync $GOAL_CP "file: mmapwin / cp && sync"
-	goal "$cache" mw_direct fio_direct $GOAL_DIRECT "direct: mmapwin / fio --direct=1"
-	[ -f "$W/res.$cache.dd_direct" ] &&
-		printf '%-5s %-44s %5sx\n' "$cache" "direct: mmapwin / dd oflag=direct" \
-			"$(ratio "$(med "$cache" mw_direct)" "$(med "$cache" dd_direct)")"
+	goal "$cache" mw_dpipe fio_direct $GOAL_DIRECT "direct, pipe: mmapwin / fio --direct=1"
+	info "$cache" mw_direct fio_direct "direct <file (reads SRC too) / fio"
+	info "$cache" mw_direct dd_direct "direct <file / dd oflag=direct <file"
 	if [ "$EXTRA" = 1 ]; then
 		printf '%-5s %-44s %5sx\n' "$cache" "--engine pwrite / default, from a file" \
 			"$(ratio "$(med "$cache" mw_pwrite)" "$(med "$cache" mw_file)")"

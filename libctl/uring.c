@@ -7,7 +7,8 @@
  * becomes one write at the next offset; io_uring keeps up to `depth` of
  * them in flight from registered buffers, pwrite completes each at once.
  * Writeback behind a buffered copy is started through a ring of its own
- * (wb_start()); O_DIRECT first allocates the file (direct_prealloc()).
+ * (wb_start()), unless the copy reads its input from a disk
+ * (input_cold()); O_DIRECT first allocates the file (direct_prealloc()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "ctl/clock.h"
+#include "ctl/fault.h"
 #include "ctl/file.h"
 #include "ctl/parse.h"
 #include "ctl/root.h"
@@ -182,6 +184,8 @@ struct writer {
 	struct io_uring wb;
 	bool wb_on;
 	unsigned int wb_inflight;
+	/* The input is read from a disk: writeback waits for fdatasync(). */
+	bool wb_defer;
 };
 
 static int ring_setup(struct writer *w)
@@ -544,6 +548,34 @@ static bool refused(int err)
 	       err == ENOSYS || err == EBADF;
 }
 
+/*
+ * A copy from a regular file mostly not in the page cache waits for reads
+ * from a disk, and writeback started behind it competes with them: on one
+ * disk the reads queue behind the writes and come in smaller requests, and
+ * the copy takes longer (2 GiB, ext4 on virtio, 2 CPUs: reads 1.4 GiB/s
+ * alone, 0.8 GiB/s beside the writeback; the copy 1.6 s against 3.9 s, the
+ * whole write 2.8 s against 4.3 s, cp && sync 2.7 s). Then nothing is
+ * written back behind the copy: the final fdatasync() writes the file once
+ * it is read, in one stream, as cp && sync does, and the input is read
+ * with POSIX_FADV_SEQUENTIAL (a larger readahead), as cp does. From the
+ * page cache, writeback behind lets the disk work while the copy runs
+ * (2 GiB: 0.9 s against 1.8 s without). Drop-behind, asked for to keep the
+ * page cache small, writes back as it goes either way. Decided from
+ * cachestat(2) only: without it (before Linux 6.5) nothing changes.
+ */
+static void input_cold(struct writer *w)
+{
+	off_t at = lseek(w->in, 0, SEEK_CUR);
+	struct ctl_cache c;
+
+	if (at < 0 || (w->o->flags & CTL_WRITE_DROP_BEHIND) ||
+	    ctl_cache_stat(w->in, (uint64_t)at, 0, 0, &c) < 0 ||
+	    c.method != CTL_CACHE_CACHESTAT || c.cached * 2 >= c.pages)
+		return;
+	w->wb_defer = true;
+	posix_fadvise(w->in, at, 0, POSIX_FADV_SEQUENTIAL);
+}
+
 /* One kernel copy of up to a chunk at w->pos. */
 static ssize_t kcopy(struct writer *w, enum ctl_wengine how)
 {
@@ -591,6 +623,8 @@ static int kernel_copy(struct writer *w, const struct stat *out)
 		how = CTL_WENGINE_COPY_RANGE;
 	else
 		return 1;
+	if (how == CTL_WENGINE_COPY_RANGE && !(o->flags & CTL_WRITE_NO_SYNC))
+		input_cold(w);
 	w->depth = 0; /* behind(): nothing in flight, all up to pos is done */
 	w->st->depth = w->st->min_depth = 1;
 	for (;;) {
@@ -626,7 +660,7 @@ static int kernel_copy(struct writer *w, const struct stat *out)
 		if (o->progress)
 			o->progress(o->arg, w->st->bytes);
 		if ((o->flags & CTL_WRITE_DROP_BEHIND) ||
-		    !(o->flags & CTL_WRITE_NO_SYNC)) {
+		    (!(o->flags & CTL_WRITE_NO_SYNC) && !w->wb_defer)) {
 			int err = behind(w, false);
 
 			if (err < 0)

@@ -1011,12 +1011,13 @@ struct cs_stat {
 
 /* The first 8 MiB of DST once 24 MiB are written. */
 static struct cs_stat early;
-static bool early_seen, early_drop;
+static bool early_seen, early_drop, early_once;
 static int early_err;
 
 /*
  * Writeback is started in a kernel worker: wait for it a bounded time
  * (2 s) for no dirty page to be left there; then what cachestat says.
+ * EARLY_ONCE: look once, without waiting.
  */
 static void progress_early(void *arg, uint64_t bytes)
 {
@@ -1033,11 +1034,26 @@ static void progress_early(void *arg, uint64_t bytes)
 			early_err = errno;
 			break;
 		}
-		if (!early.dirty &&
-		    (!early_drop || early.cache < EARLY_LEN / 4096 / 10))
+		if (early_once ||
+		    (!early.dirty &&
+		     (!early_drop || early.cache < EARLY_LEN / 4096 / 10)))
 			break;
 		usleep(10000);
 	}
+	close(fd);
+}
+
+/* BIG (LEN bytes): a file of at least BIG_LEN bytes, synced (clean pages). */
+static void make_big(char *big, size_t len)
+{
+	int fd;
+
+	snprintf(big, len, "%s/big", fake_root);
+	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	for (uint64_t at = 0; at < BIG_LEN; at += DATA_LEN)
+		assert_int_equal(write(fd, data, DATA_LEN), DATA_LEN);
+	assert_int_equal(fdatasync(fd), 0);
 	close(fd);
 }
 
@@ -1053,15 +1069,9 @@ static void test_written_behind(void **state)
 					 CTL_WENGINE_SPLICE, CTL_WENGINE_URING,
 					 CTL_WENGINE_SPLICE};
 	char big[512];
-	int fd;
 
 	(void)state;
-	snprintf(big, sizeof(big), "%s/big", fake_root);
-	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	assert_true(fd >= 0);
-	for (uint64_t at = 0; at < BIG_LEN; at += DATA_LEN)
-		assert_int_equal(write(fd, data, DATA_LEN), DATA_LEN);
-	close(fd);
+	make_big(big, sizeof(big));
 	for (size_t i = 0; i < ARRAY_SIZE(want) * 2; i++) {
 		struct ctl_write_opts o = {
 			.progress = progress_early,
@@ -1076,7 +1086,7 @@ static void test_written_behind(void **state)
 		/* The last round: no io_uring at all. */
 		fail_init = i / 2 == ARRAY_SIZE(want) - 1 ? -EPERM : 0;
 		unlink(dst);
-		early_seen = false;
+		early_seen = early_once = false;
 		early_drop = o.flags & CTL_WRITE_DROP_BEHIND;
 		early_err = 0;
 		if (e == CTL_WENGINE_SPLICE) {
@@ -1096,6 +1106,57 @@ static void test_written_behind(void **state)
 		assert_int_equal(early.dirty, 0);
 		if (early_drop)
 			assert_true(early.cache < EARLY_LEN / 4096 / 10);
+	}
+}
+
+/*
+ * From a file not in the page cache (read from the disk), copy_file_range
+ * starts no writeback behind the copy: it would compete with the reads.
+ * The final fdatasync() writes it all, so nothing is left dirty when the
+ * call returns; with DROP_BEHIND it still writes back and drops as it goes.
+ */
+static void test_cold_input_deferred(void **state)
+{
+	struct stat sb;
+	char big[512];
+	int fd;
+
+	(void)state;
+	make_big(big, sizeof(big));
+	for (int drop = 0; drop < 2; drop++) {
+		struct ctl_write_opts o = {.progress = progress_early,
+					   .flags = drop ? CTL_WRITE_DROP_BEHIND
+							 : 0};
+		struct cs_range all = {0, 0};
+		struct ctl_write_stats st;
+		struct cs_stat after;
+		int in = open(big, O_RDONLY);
+
+		assert_true(in >= 0);
+		/* Clean pages: DONTNEED evicts them. */
+		assert_int_equal(posix_fadvise(in, 0, 0, POSIX_FADV_DONTNEED),
+				 0);
+		unlink(dst);
+		early_seen = false;
+		early_once = true;
+		early_err = 0;
+		assert_int_equal(ctl_write_stream(dst, in, &o, &st), 0);
+		close(in);
+		assert_int_equal(st.engine, CTL_WENGINE_COPY_RANGE);
+		assert_true(early_seen);
+		if (early_err == ENOSYS)
+			skip(); /* no cachestat(2) before Linux 6.5 */
+		assert_int_equal(early_err, 0);
+		if (drop)
+			assert_int_equal(early.dirty, 0);
+		else
+			assert_true(early.dirty > 0);
+		fd = open(dst, O_RDONLY);
+		assert_int_equal(syscall(451, fd, &all, &after, 0), 0);
+		close(fd);
+		assert_int_equal(after.dirty, 0);
+		assert_int_equal(stat(big, &sb), 0);
+		assert_int_equal(st.bytes, (uint64_t)sb.st_size);
 	}
 }
 
@@ -1248,6 +1309,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drop_behind, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_written_behind, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_cold_input_deferred, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pipe_spliced, setup,
 						teardown),
