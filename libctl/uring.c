@@ -186,6 +186,10 @@ struct writer {
 	unsigned int wb_inflight;
 	/* The input is read from a disk: writeback waits for fdatasync(). */
 	bool wb_defer;
+	/* direct_input(): in is a descriptor of its own, in_caller the
+	 * caller's. */
+	bool in_own;
+	int in_caller;
 };
 
 static int ring_setup(struct writer *w)
@@ -549,6 +553,22 @@ static bool refused(int err)
 }
 
 /*
+ * The regular file IN, from its position (into AT) on, is mostly not in
+ * the page cache, as cachestat(2) tells (false without it).
+ */
+static bool uncached(int in, off_t *at)
+{
+	struct ctl_cache c;
+	struct stat sb;
+
+	if (fstat(in, &sb) < 0 || !S_ISREG(sb.st_mode))
+		return false;
+	*at = lseek(in, 0, SEEK_CUR);
+	return *at >= 0 && ctl_cache_stat(in, (uint64_t)*at, 0, 0, &c) == 0 &&
+	       c.method == CTL_CACHE_CACHESTAT && c.cached * 2 < c.pages;
+}
+
+/*
  * A copy from a regular file mostly not in the page cache waits for reads
  * from a disk, and writeback started behind it competes with them: on one
  * disk the reads queue behind the writes and come in smaller requests, and
@@ -565,12 +585,9 @@ static bool refused(int err)
  */
 static void input_cold(struct writer *w)
 {
-	off_t at = lseek(w->in, 0, SEEK_CUR);
-	struct ctl_cache c;
+	off_t at;
 
-	if (at < 0 || (w->o->flags & CTL_WRITE_DROP_BEHIND) ||
-	    ctl_cache_stat(w->in, (uint64_t)at, 0, 0, &c) < 0 ||
-	    c.method != CTL_CACHE_CACHESTAT || c.cached * 2 >= c.pages)
+	if ((w->o->flags & CTL_WRITE_DROP_BEHIND) || !uncached(w->in, &at))
 		return;
 	w->wb_defer = true;
 	posix_fadvise(w->in, at, 0, POSIX_FADV_SEQUENTIAL);
@@ -723,6 +740,63 @@ static int direct_trim(struct writer *w)
 	return ftruncate(w->fd, (off_t)end) < 0 ? neg_errno() : 0;
 }
 
+/* The alignment of the buffers in memory. */
+static size_t buf_align(const struct writer *w)
+{
+	return w->st->dio_mem_align > 4096 ? w->st->dio_mem_align : 4096;
+}
+
+/*
+ * --direct from a regular file mostly not in the page cache: read it with
+ * O_DIRECT too, into the aligned buffers, through a descriptor of its own
+ * (opened again through /proc/self/fd, so that the caller's keeps its
+ * flags). Filling the page cache with the input only to copy it once
+ * costs more than the reads themselves (2 GiB, cold: 1.7 s against 2.4 s
+ * through the page cache, 2.0 s with POSIX_FADV_SEQUENTIAL). Not from the
+ * page cache: that would read the disk again. Anything unaligned (the
+ * input's position, the chunk, the buffers) keeps the buffered read.
+ */
+static void direct_input(struct writer *w)
+{
+	struct statx sx;
+	char path[64];
+	off_t at;
+	int fd;
+
+	if (!uncached(w->in, &at) ||
+	    statx(w->in, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_DIOALIGN) || !sx.stx_dio_offset_align ||
+	    at % sx.stx_dio_offset_align ||
+	    w->chunk % sx.stx_dio_offset_align ||
+	    sx.stx_dio_mem_align > buf_align(w))
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", w->in);
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (lseek(fd, at, SEEK_SET) != at) {
+		close(fd);
+		return;
+	}
+	w->in_caller = w->in;
+	w->in = fd;
+	w->in_own = true;
+	w->st->direct_input = true;
+}
+
+/* After direct_input(): the caller's descriptor ends where the data read
+ * ended, as if it had been read. */
+static void direct_input_end(struct writer *w)
+{
+	off_t end = lseek(w->in, 0, SEEK_CUR);
+
+	if (end >= 0)
+		lseek(w->in_caller, end, SEEK_SET);
+	close(w->in);
+	w->in = w->in_caller;
+	w->in_own = false;
+}
+
 /* O_DIRECT: alignment, an unaligned head written buffered, then DIO on. */
 static int direct_setup(struct writer *w)
 {
@@ -769,6 +843,7 @@ static int direct_setup(struct writer *w)
 			return 0;
 		}
 	}
+	direct_input(w);
 	fl = fcntl(w->fd, F_GETFL);
 	if (fl < 0 || fcntl(w->fd, F_SETFL, fl | O_DIRECT) < 0) {
 		w->st->step = "O_DIRECT";
@@ -800,10 +875,8 @@ static int direct_finish(struct writer *w)
 
 static int alloc_bufs(struct writer *w)
 {
-	size_t align = 4096;
+	size_t align = buf_align(w);
 
-	if (w->st->dio_mem_align > align)
-		align = w->st->dio_mem_align;
 	w->bufs = calloc(w->depth, sizeof(*w->bufs));
 	if (!w->bufs)
 		return -ENOMEM;
@@ -911,6 +984,8 @@ int ctl_write_stream(const char *path, int in_fd,
 		err = kernel_copy(&w, &sb);
 	if (err == 1)
 		err = write_body(&w);
+	if (w.in_own)
+		direct_input_end(&w);
 	wb_end(&w);
 	if (err >= 0 && w.direct)
 		err = direct_finish(&w);

@@ -130,6 +130,8 @@ struct ctl_write_stats {
 	uint64_t bytes; /* bytes written (all of them durable unless
 				  * NO_SYNC, once the call returns 0) */
 	uint64_t direct_bytes; /* of which through O_DIRECT */
+	bool direct_input; /* the input (a file not in the page cache) was
+			    * read with O_DIRECT too */
 	unsigned int dio_mem_align, dio_offset_align;
 	unsigned int depth; /* writes in flight at the start (1: all but
 			     * uring) */
@@ -150,7 +152,12 @@ struct ctl_write_stats {
  * ST->fallback_why say why (the kernel's own copies need no io_uring).
  * With O_DIRECT and a regular file as input, the new part of the file is
  * allocated first (so that the writes do not extend the file one at a
- * time): a disk too small fails with -ENOSPC before a byte is written.
+ * time): a disk too small fails with -ENOSPC before a byte is written;
+ * such an input mostly not in the page cache (cachestat(2)) is read with
+ * O_DIRECT too, through a descriptor of its own, IN_FD then set to where
+ * the data read ended (ST->direct_input). Buffered, from such an input,
+ * no writeback is started behind the copy (it would slow down its reads):
+ * the final fdatasync() writes it all.
  * Returns 0 or -errno (-EINVAL when O_DIRECT is asked for and the file
  * system reports no alignment).
  */

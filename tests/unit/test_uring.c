@@ -1160,6 +1160,63 @@ static void test_cold_input_deferred(void **state)
 	}
 }
 
+/*
+ * --direct from a file not in the page cache reads it with O_DIRECT too
+ * (an unaligned tail included); from the page cache it does not. Either
+ * way the same bytes, and the caller's descriptor ends at the end of it.
+ */
+static void test_direct_cold_input(void **state)
+{
+	struct cs_range all = {0, 0};
+	struct cs_stat cs;
+	char big[512], *got = malloc(DATA_LEN);
+	struct stat sb;
+	int fd;
+
+	(void)state;
+	assert_non_null(got);
+	make_big(big, sizeof(big));
+	assert_int_equal(stat(big, &sb), 0);
+	for (int cold = 1; cold >= 0; cold--) {
+		struct ctl_write_opts o = {.flags = CTL_WRITE_DIRECT};
+		struct ctl_write_stats st;
+		int in = open(big, O_RDONLY), err;
+
+		assert_true(in >= 0);
+		if (cold)
+			assert_int_equal(posix_fadvise(in, 0, 0,
+						       POSIX_FADV_DONTNEED),
+					 0);
+		else
+			while (read(in, got, DATA_LEN) > 0)
+				; /* all of it into the page cache */
+		if (syscall(451, in, &all, &cs, 0) < 0 && errno == ENOSYS)
+			skip(); /* no cachestat(2) before Linux 6.5 */
+		if (!cold)
+			assert_int_equal(lseek(in, 0, SEEK_SET), 0);
+		unlink(dst);
+		err = ctl_write_stream(dst, in, &o, &st);
+		if (err == -EINVAL && st.step &&
+		    strcmp(st.step, "O_DIRECT alignment") == 0)
+			skip(); /* no O_DIRECT on this file system (tmpfs) */
+		assert_int_equal(err, 0);
+		assert_int_equal(st.direct_input, cold);
+		assert_int_equal(st.bytes, (uint64_t)sb.st_size);
+		assert_int_equal(lseek(in, 0, SEEK_CUR), sb.st_size);
+		close(in);
+		fd = open(dst, O_RDONLY);
+		assert_true(fd >= 0);
+		for (off_t at = 0; at < sb.st_size; at += DATA_LEN) {
+			assert_int_equal(pread(fd, got, DATA_LEN, at),
+					 DATA_LEN);
+			assert_memory_equal(got, data, DATA_LEN);
+		}
+		assert_int_equal(fstat(fd, &sb), 0);
+		close(fd);
+	}
+	free(got);
+}
+
 struct log {
 	unsigned int from[8], to[8];
 	int n;
@@ -1311,6 +1368,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_written_behind, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cold_input_deferred, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_direct_cold_input, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pipe_spliced, setup,
 						teardown),
