@@ -101,6 +101,23 @@ for t in qdepth jcommit swapadj preflight mmapwin; do
 	[ -f "$c" ] || fail "no bash completion for $t"
 	bash -n "$c" || fail "bash completion for $t: syntax"
 done
+# A library a tool dlopen()s (libctl names it by soname) is invisible to
+# dpkg-shlibdeps: its package must be in Depends by name (libsystemd, for
+# sd_notify only, in Recommends).
+deps=$(dpkg-deb -f "$deb" Depends Recommends | sed 's/^[A-Za-z-]*: //' |
+	tr ',|' '\n\n' | sed 's/^ *//;s/[ (:].*//;/^$/d' | sort -u)
+for t in /usr/sbin/qdepth /usr/sbin/jcommit /usr/sbin/swapadj /usr/sbin/preflight /usr/bin/mmapwin; do
+	for so in $(strings "$R$t" | grep -E '^lib[a-z0-9_+-]+\.so\.[0-9]+$' | sort -u); do
+		[ "$so" = libc.so.6 ] && continue
+		lib=$(ldconfig -p | awk -v s="$so" '$1 == s && /x86-64|64bit/ { print $NF; exit }')
+		[ -n "$lib" ] || lib=$(ldconfig -p | awk -v s="$so" '$1 == s { print $NF; exit }')
+		[ -n "$lib" ] || fail "$t names $so, which this system does not have"
+		p=$(dpkg -S "$(readlink -f "$lib")" 2>/dev/null | sed -n '1s/:.*//p')
+		[ -n "$p" ] || p=$(dpkg -S "$lib" 2>/dev/null | sed -n '1s/:.*//p')
+		[ -n "$p" ] || fail "no package owns $lib ($so, named by $t)"
+		grep -qx "$p" <<<"$deps" || fail "$t loads $so, but $p is not in the package's Depends or Recommends"
+	done
+done
 rule=$(grep -E '^/(usr/)?lib/udev/rules.d/60-qdepth.rules$' "$WORK/files") ||
 	fail "no udev rule in the package"
 grep -q '^RUN+="/usr/sbin/qdepth set --udev ' "$R$rule" || fail "$rule does not run /usr/sbin/qdepth"
