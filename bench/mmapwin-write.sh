@@ -15,7 +15,7 @@
 # SRC is SIZE bytes of random data in DIR. Each run starts from no target
 # file and a synced file system (untimed); "warm" has SRC in the page
 # cache, "cold" drops the page cache first (echo 3 >drop_caches, untimed),
-# every contender the same way. SETTLE seconds of idle (0) before each
+# every contender the same way. SETTLE seconds of idle (3) before each
 # timed run: on a virtual machine with free page reporting (virtio-balloon)
 # the guest pages freed (the last run's file, the dropped cache) go back to
 # the host about 2 s later, and page cache filled after that costs a host
@@ -25,11 +25,11 @@
 # ratio of the medians next to its goal. Guest memory is warmed first
 # (bench/warm.inc). Not part of make check; asserts nothing.
 #
-#   B=build SIZE=2G ROUNDS=5 QD=8 DIR=/var/tmp CACHES="warm cold" SETTLE=0 \
+#   B=build SIZE=2G ROUNDS=5 QD=8 DIR=/var/tmp CACHES="warm cold" SETTLE=3 \
 #	bench/mmapwin-write.sh
 set -eu
 . "$(dirname "$0")/lib.sh"
-: "${SIZE:=2G}" "${ROUNDS:=5}" "${QD:=8}" "${EXTRA:=0}" "${SETTLE:=0}"
+: "${SIZE:=2G}" "${ROUNDS:=5}" "${QD:=8}" "${EXTRA:=0}" "${SETTLE:=3}"
 : "${DIR:=${TMPDIR:-/var/tmp}}" "${CACHES:=warm cold}"
 GOAL_DD=0.9     # pipe: mmapwin / dd conv=fsync, at most
 GOAL_FIO=1.2    # pipe: mmapwin / fio io_uring end_fsync, at most
