@@ -114,9 +114,14 @@ static int add_error(struct results *rs, const char *check, const char *what,
 	pf_res_init(res, check);
 	res->status = PF_ERROR;
 	res->err = err;
-	FMT(res->value, "%s: %s", what, ctl_file_strerror(-err));
+	/* The mount table may need libmount, which names its package. */
+	FMT(res->value, "%s: %s", what,
+	    strcmp(check, "mount") ? ctl_file_strerror(-err)
+				   : ctl_mount_strerror(-err));
 	if (err == -EACCES || err == -EPERM)
 		FMT(res->hint, "run as root");
+	else if (err == -ELIBACC && !strcmp(check, "mount"))
+		FMT(res->hint, "apt-get install libmount1");
 	else
 		FMT(res->hint, "see %s %s", tool, path);
 	return 0;

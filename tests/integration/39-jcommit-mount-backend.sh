@@ -84,6 +84,11 @@ expect_grep "^jcommit: mountinfo: $nolib\$" "$WORK/err"
 expect_exit 0 env LD_LIBRARY_PATH="$WORK/nolib" "$J" show -v "$m/rw"
 expect_grep "/etc/fstab not read: $nolib; FSTAB and NEXT columns left empty" "$WORK/err"
 expect_exit 0 env LD_LIBRARY_PATH="$WORK/nolib" "$J" show "$m/rw"
+# preflight reads the same table: its mount row names the package too.
+need_tool P preflight
+expect_exit 3 "$T" --enosys env LD_LIBRARY_PATH="$WORK/nolib" "$P" -J "$m/rw"
+expect_grep "\"value\": *\"mountinfo: $nolib\"" "$WORK/out"
+expect_grep "\"hint\": *\"apt-get install libmount1\"" "$WORK/out"
 
 cols=DEVICE,TARGET,FSTYPE,DATA,COMMIT,FLAGS,JOURNAL,FAST-COMMIT,JCSUM,JSIZE,TRANS,AVG-COMMIT,FSTAB,SB-DATA,SB-OPTS,NEXT-DATA,NEXT-COMMIT,NEXT-FROM
 # both NAME ARG...: jcommit show -J ARG... the same both ways.
