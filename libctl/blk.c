@@ -15,6 +15,7 @@
 
 #include "ctl/attr.h"
 #include "ctl/blk.h"
+#include "ctl/queue.h"
 #include "internal.h"
 
 #define MAX_DEPTH 8
@@ -354,6 +355,37 @@ int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 	int err = ctl_target_resolve(r, target, 0, &t);
 
 	return err < 0 ? err : ctl_blk_resolve_target(r, &t, flags, out);
+}
+
+int ctl_blk_resolve_at(const struct ctl_root *r, const char *target,
+		       unsigned int flags, struct ctl_blk_list *out, int *dfd)
+{
+	struct ctl_blkdev *v;
+	struct ctl_target t;
+	int err = ctl_target_resolve_disk(r, target, 0, &t, dfd);
+
+	if (err < 0)
+		return err;
+	if (*dfd < 0 || (flags & CTL_BLK_STACK) ||
+	    ctl_queue_exists_at(*dfd) != 1) {
+		closep(dfd);
+		*dfd = -1;
+		return ctl_blk_resolve_target(r, &t, flags, out);
+	}
+	v = realloc(out->v, (out->n + 1) * sizeof(*v));
+	if (!v) {
+		closep(dfd);
+		*dfd = -1;
+		return -ENOMEM;
+	}
+	out->v = v;
+	v = &v[out->n++];
+	memset(v, 0, sizeof(*v));
+	snprintf(v->name, sizeof(v->name), "%s", t.name);
+	v->major = major(t.dev);
+	v->minor = minor(t.dev);
+	v->kind = CTL_BLK_QUEUE;
+	return 0;
 }
 
 static int cmp_dev(const void *a, const void *b)

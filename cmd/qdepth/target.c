@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysmacros.h>
-#include <unistd.h>
 
 #include "ctl/target.h"
 #include "qdepth.h"
@@ -30,37 +28,6 @@ const char *resolve_hint(int err)
 static unsigned resolve_flags(const struct opts *o)
 {
 	return CTL_BLK_FOLLOW_LOOP | (o->stack ? CTL_BLK_STACK : 0);
-}
-
-/*
- * Target WORD into L. A whole disk with a queue, without --stack, is that
- * queue, as ctl_blk_resolve() has it: the directory the resolver opened
- * is kept in *DFD for reading and writing the queue, and nothing is
- * looked up twice. Anything else goes through ctl_blk_resolve_target().
- */
-static int resolve(struct opts *o, const char *word, unsigned flags,
-		   struct ctl_blk_list *l, int *dfd)
-{
-	struct ctl_target t;
-	struct ctl_blkdev d = {.kind = CTL_BLK_QUEUE};
-	int e = ctl_target_resolve_disk(o->root, word, 0, &t, dfd);
-
-	if (e < 0)
-		return e;
-	if (*dfd >= 0 && !(flags & CTL_BLK_STACK) &&
-	    ctl_queue_exists_at(*dfd) == 1) {
-		snprintf(d.name, sizeof(d.name), "%s", t.name);
-		d.major = major(t.dev);
-		d.minor = minor(t.dev);
-		l->v = calloc(1, sizeof(*l->v));
-		if (!l->v)
-			err(CTL_EXIT_FAIL, NULL);
-		l->v[l->n++] = d;
-		return 0;
-	}
-	closep(dfd);
-	*dfd = -1;
-	return ctl_blk_resolve_target(o->root, &t, flags, l);
 }
 
 /*
@@ -91,7 +58,8 @@ int collect(struct opts *o, struct ctl_strv *targets, int keep_failed,
 
 	for (size_t t = 0; t < targets->n; t++) {
 		struct ctl_blk_list l = {0};
-		int dfd, e = resolve(o, targets->v[t], flags, &l, &dfd);
+		int dfd, e = ctl_blk_resolve_at(o->root, targets->v[t], flags,
+						&l, &dfd);
 
 		it->v = realloc(it->v, (it->n + l.n + 1) * sizeof(*it->v));
 		if (!it->v)

@@ -65,6 +65,16 @@ int ctl_blk_resolve_target(const struct ctl_root *r, const struct ctl_target *t,
 int ctl_blk_resolve(const struct ctl_root *r, const char *target,
 		    unsigned int flags, struct ctl_blk_list *out);
 
+/*
+ * ctl_blk_resolve(), looking WORD up once: a whole disk with a request
+ * queue, without CTL_BLK_STACK, is that queue, and *DFD keeps the
+ * /sys/block/NAME directory the resolver opened (the caller closes it)
+ * for reading and writing the queue; otherwise *DFD is -1 and the target
+ * goes through ctl_blk_resolve_target(). Returns 0 or -errno (*DFD -1).
+ */
+int ctl_blk_resolve_at(const struct ctl_root *r, const char *target,
+		       unsigned int flags, struct ctl_blk_list *out, int *dfd);
+
 /* Append every whole disk in /sys/block that has a request queue. */
 int ctl_blk_list_queues(const struct ctl_root *r, struct ctl_blk_list *out);
 
