@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Sourced (bash) by the mmapwin benchmarks, from bench/: where the tree
-# and the tool are, and the interleaved rounds and their statistics that
-# mmapwin-replace.sh and mmapwin-write.sh share. Sets TOP (the tree), B
+# and the tool are, and the interleaved rounds (shuffled) and their
+# statistics that mmapwin-replace.sh and mmapwin-write.sh share. Sets TOP (the tree), B
 # (made absolute; default build) and M ($B/mmapwin).
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 : "${B:=build}"
@@ -15,17 +15,24 @@ need_tools() {
 }
 
 # rounds CONTENDERS: ROUNDS interleaved rounds; in each, for every cache
-# in CACHES, `run NAME CACHE` (the script's) once per contender, the
-# order turned each round so that no contender always runs first.
+# in CACHES, `run NAME CACHE` (the script's) once per contender, in an
+# order shuffled anew each round (seeded by SEED, printed, so a run can
+# be repeated). Not a fixed order turned round: then each contender always
+# follows the same one, and on a virtual disk what ran just before (how
+# much it left for the host to write back, what it wrote) moves the next
+# run by up to 2x, always against the same contender.
 rounds() {
-	local list=$1 r cache c i nc
-	nc=$(echo $list | wc -w)
+	local list=$1 r cache c order k=0
+	: "${SEED:=$(date +%s)}"
+	echo "order shuffled each round, SEED=$SEED"
 	for r in $(seq 1 "$ROUNDS"); do
-		echo "round $r/$ROUNDS"
 		for cache in $CACHES; do
-			set -- $list
-			for i in $(seq 1 $(((r - 1) % nc))); do set -- "${@:2}" "$1"; done
-			for c in "$@"; do
+			k=$((k + 1))
+			order=$(printf '%s\n' $list |
+				awk -v s=$((SEED * 100 + k)) 'BEGIN { srand(s) } { print rand() "\t" $0 }' |
+				sort -n | cut -f2 | tr '\n' ' ')
+			echo "round $r/$ROUNDS $cache: $order"
+			for c in $order; do
 				run "$c" "$cache"
 			done
 		done

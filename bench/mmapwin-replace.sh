@@ -10,8 +10,8 @@
 # Every replace is synced (the default), so every contender is durable.
 # Each run gets a fresh copy of the log, made untimed (cp, sync; for
 # "cold" its page cache is then dropped with dd iflag=nocache). ROUNDS
-# interleaved rounds, each running every contender once (the order turns
-# each round); min, median and max wall seconds of each, the ratio of the
+# interleaved rounds, each running every contender once (the order
+# shuffled each round, SEED); min, median and max wall seconds of each, the ratio of the
 # medians to cp+sync next to its goal, and peak RSS (GNU time %M), also
 # for a BIGSIZE log (flat: it must not grow with the file).
 # Guest memory is warmed first (bench/warm.inc). Not part of make check.

@@ -2,17 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # mmapwin write of SIZE bytes against the tools people use instead, every
 # contender durable (synced) and writing a new file in DIR:
-#   pipe:   head -c SIZE /dev/zero | mmapwin write      (splice)
-#           head -c SIZE /dev/zero | dd bs=1M conv=fsync
+#   pipe:   cat PSRC | mmapwin write                    (splice)
+#           cat PSRC | dd bs=1M conv=fsync
 #           fio io_uring buffered, end_fsync, the same number of bytes
-#           (fio generates them: it reads no pipe)
+#           (fio generates them, random: it reads no pipe)
 #   file:   mmapwin write <SRC                          (copy_file_range)
 #           cp SRC && sync
 #   direct: mmapwin write --direct <SRC                 (io_uring, QD)
 #           fio io_uring --direct=1, end_fsync, QD      (and dd oflag=direct)
 #   EXTRA=1 adds mmapwin write --engine pwrite <SRC (the fallback) and
 #           --drop-behind from the pipe.
-# SRC is SIZE bytes of random data in DIR. Each run starts from no target
+# SRC is SIZE bytes of random data in DIR, PSRC a copy of it on a tmpfs
+# (SHM, default /dev/shm: dropping the page cache leaves it, so a pipe is
+# fed at memory speed, warm or cold). Every contender writes random data,
+# never zeros: on this virtual disk (ext4 mounted with discard) a file of
+# zeros written and deleted makes the next 2 GiB written there cost about
+# twice as long (cold copy 7.3 s after a file of zeros, 4.2 s after one of
+# random data, whatever the copier), so a contender that ran after one
+# fed by /dev/zero was penalised. Each run starts from no target
 # file and a synced file system (untimed); "warm" has SRC in the page
 # cache, "cold" drops the page cache first (echo 3 >drop_caches, untimed),
 # every contender the same way. SETTLE seconds of idle (3) before each
@@ -21,7 +28,7 @@
 # the host about 2 s later, and page cache filled after that costs a host
 # fault a page (a copy that outlasts the 2 s slows down 3-5x).
 # ROUNDS interleaved rounds, each running every contender once (the order
-# turns each round); min, median and max wall seconds of each, and the
+# shuffled each round, SEED; bench/lib.sh says why); min, median and max wall seconds of each, and the
 # ratio of the medians next to its goal. Guest memory is warmed first
 # (bench/warm.inc). Not part of make check; asserts nothing.
 #
@@ -30,7 +37,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 : "${SIZE:=2G}" "${ROUNDS:=5}" "${QD:=8}" "${EXTRA:=0}" "${SETTLE:=3}"
-: "${DIR:=${TMPDIR:-/var/tmp}}" "${CACHES:=warm cold}"
+: "${DIR:=${TMPDIR:-/var/tmp}}" "${CACHES:=warm cold}" "${SHM:=/dev/shm}"
 GOAL_DD=0.9     # pipe: mmapwin / dd conv=fsync, at most
 GOAL_FIO=1.2    # pipe: mmapwin / fio io_uring end_fsync, at most
 GOAL_CP=1.0     # file: mmapwin / cp && sync, at most
@@ -52,13 +59,19 @@ esac
 
 . "$TOP/bench/warm.inc"
 [ "${WARM:-1}" = 1 ] || echo "guest memory NOT warmed (WARM=0): expect 2-3x swings"
+[ "$(stat -f -c %T "$SHM" 2>/dev/null)" = tmpfs ] || {
+	echo "SHM=$SHM is not a tmpfs: name one (SHM=/run/...) for the pipe's source" >&2
+	exit 1
+}
 W=$(mktemp -d "$DIR/mmapwin-bench.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+P=$(mktemp -d "$SHM/mmapwin-bench.XXXXXX")
+trap 'rm -rf "$W" "$P"' EXIT
 n=$(numfmt --from=iec "$SIZE")
 echo "kernel $(uname -r), $(nproc) CPUs; target $W on" \
 	"$(findmnt -no SOURCE,FSTYPE -T "$W" | tr -s ' ')"
 echo "source: $SIZE of random data"
 head -c "$n" /dev/urandom >"$W/src"
+cp "$W/src" "$P/src"
 
 contenders="mw_pipe dd_pipe mw_file cp_sync mw_dpipe mw_direct dd_direct"
 [ "$FIO" = 1 ] && contenders="$contenders fio fio_direct"
@@ -80,23 +93,23 @@ label() {
 }
 # cmd NAME: the command of contender NAME (writing $W/out), in CMD
 cmd() {
-	local o=$W/out s=$W/src
+	local o=$W/out s=$W/src p=$P/src
 	case $1 in
-	mw_pipe) CMD=(sh -c 'head -c "$1" /dev/zero | "$2" write "$3" -q' sh "$n" "$M" "$o") ;;
-	dd_pipe) CMD=(sh -c 'head -c "$1" /dev/zero | dd of="$2" bs=1M conv=fsync status=none' sh "$n" "$o") ;;
+	mw_pipe) CMD=(sh -c 'cat "$1" | "$2" write "$3" -q' sh "$p" "$M" "$o") ;;
+	dd_pipe) CMD=(sh -c 'cat "$1" | dd of="$2" bs=1M conv=fsync status=none' sh "$p" "$o") ;;
 	fio) CMD=(fio --name=w --filename="$o" --rw=write --bs=1M --size="$n"
 		--ioengine=io_uring --iodepth="$QD" --fixedbufs --end_fsync=1
 		--output=/dev/null) ;;
 	mw_file) CMD=(sh -c '"$1" write "$2" -q <"$3"' sh "$M" "$o" "$s") ;;
 	cp_sync) CMD=(sh -c 'cp "$1" "$2" && sync' sh "$s" "$o") ;;
-	mw_dpipe) CMD=(sh -c 'head -c "$1" /dev/zero | "$2" write "$3" -q --direct --queue-depth "$4"' sh "$n" "$M" "$o" "$QD") ;;
+	mw_dpipe) CMD=(sh -c 'cat "$1" | "$2" write "$3" -q --direct --queue-depth "$4"' sh "$p" "$M" "$o" "$QD") ;;
 	mw_direct) CMD=(sh -c '"$1" write "$2" -q --direct --queue-depth "$4" <"$3"' sh "$M" "$o" "$s" "$QD") ;;
 	fio_direct) CMD=(fio --name=w --filename="$o" --rw=write --bs=1M
 		--size="$n" --ioengine=io_uring --iodepth="$QD" --fixedbufs
 		--direct=1 --end_fsync=1 --output=/dev/null) ;;
 	dd_direct) CMD=(dd if="$s" of="$o" bs=1M oflag=direct conv=fsync status=none) ;;
 	mw_pwrite) CMD=(sh -c '"$1" write "$2" -q --engine pwrite <"$3"' sh "$M" "$o" "$s") ;;
-	mw_drop) CMD=(sh -c 'head -c "$1" /dev/zero | "$2" write "$3" -q --drop-behind' sh "$n" "$M" "$o") ;;
+	mw_drop) CMD=(sh -c 'cat "$1" | "$2" write "$3" -q --drop-behind' sh "$p" "$M" "$o") ;;
 	esac
 }
 # run NAME CACHE: one timed run; appends "secs rss" to $W/res.CACHE.NAME
