@@ -108,11 +108,16 @@ int ctl_attr_read_fd(int fd, char *buf, size_t len)
 
 	if (len == 0)
 		return -EINVAL;
-	/* The whole value from offset 0 (io.c's loop: EINTR retried, up to
-	 * end of file), whatever the file position of FD. */
-	have = ctl_pread_full(fd, buf, len - 1, 0);
+	/* The whole value from offset 0, whatever the file position of FD,
+	 * in one read: FD is a regular file (or sysfs, procfs attribute),
+	 * and those return all they have up to the count asked; a read that
+	 * returns less is the whole value, and a second read to see end of
+	 * file would only cost a system call on the udev hot path. */
+	do
+		have = pread(fd, buf, len - 1, 0);
+	while (have < 0 && errno == EINTR);
 	if (have < 0)
-		return (int)have;
+		return neg_errno();
 	while (have > 0 && buf[have - 1] == '\n')
 		have--;
 	buf[have] = '\0';
