@@ -23,13 +23,15 @@ need_tools() {
 # run by up to 2x, always against the same contender.
 rounds() {
 	local list=$1 r cache c order k=0
-	: "${SEED:=$(date +%s)}"
+	# Small: mawk's srand() saturates large seeds, and every round
+	# would get the same order.
+	: "${SEED:=$(($(date +%s) % 100000))}"
 	echo "order shuffled each round, SEED=$SEED"
 	for r in $(seq 1 "$ROUNDS"); do
 		for cache in $CACHES; do
 			k=$((k + 1))
 			order=$(printf '%s\n' $list |
-				awk -v s=$((SEED * 100 + k)) 'BEGIN { srand(s) } { print rand() "\t" $0 }' |
+				awk -v s=$((SEED % 100000 * 100 + k)) 'BEGIN { srand(s) } { print rand() "\t" $0 }' |
 				sort -n | cut -f2 | tr '\n' ' ')
 			echo "round $r/$ROUNDS $cache: $order"
 			for c in $order; do
