@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "ctl/attr.h"
 #include "ctl/cli.h"
@@ -110,6 +112,57 @@ static void test_attr_rw(void **state)
 	assert_int_equal(ctl_attr_write(root, "/sys/block/sda/queue", "missing",
 					"1"),
 			 -ENOENT);
+}
+
+/*
+ * ctl_attr_read_fd() reads a value in one pread from offset 0: whatever
+ * the file position, newlines stripped, cut to the buffer; and a real
+ * sysfs and procfs attribute read that way is the whole value (what a
+ * read to end of file gives).
+ */
+static void test_attr_read_one_pread(void **state)
+{
+	static const char *const real[] = {
+		"/proc/sys/vm/swappiness", "/proc/sys/kernel/ostype",
+		"/sys/kernel/mm/transparent_hugepage/enabled"};
+	char buf[64], full[4096], small[4];
+	FILE *f = tmpfile();
+	int fd;
+
+	(void)state;
+	assert_non_null(f);
+	fd = fileno(f);
+	assert_int_equal(ctl_attr_read_fd(fd, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "");
+	assert_int_equal(write(fd, "mq-deadline\n\n", 13), 13);
+	/* The position is at the end now: the value still comes whole. */
+	assert_int_equal(ctl_attr_read_fd(fd, buf, sizeof(buf)), 11);
+	assert_string_equal(buf, "mq-deadline");
+	assert_int_equal(ctl_attr_read_fd(fd, small, sizeof(small)), 3);
+	assert_string_equal(small, "mq-");
+	assert_int_equal(ctl_attr_read_fd(fd, buf, 0), -EINVAL);
+	fclose(f);
+
+	for (size_t i = 0; i < sizeof(real) / sizeof(*real); i++) {
+		ssize_t n;
+		size_t len;
+
+		fd = open(real[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* not on this kernel: nothing to compare */
+		n = read(fd, full, sizeof(full) - 1);
+		assert_true(n > 0);
+		assert_int_equal(read(fd, buf, sizeof(buf)), 0); /* all of it */
+		len = (size_t)n;
+		while (len && full[len - 1] == '\n')
+			len--;
+		full[len] = '\0';
+		assert_int_equal(ctl_attr_read_fd(fd, full + len + 1,
+						  sizeof(full) - len - 1),
+				 (int)len);
+		assert_string_equal(full + len + 1, full);
+		close(fd);
+	}
 }
 
 static void test_parse(void **state)
@@ -327,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_root_write_stays_inside),
 		cmocka_unit_test(test_name_check),
 		cmocka_unit_test(test_attr_rw),
+		cmocka_unit_test(test_attr_read_one_pread),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_out_formats),
 		cmocka_unit_test(test_out_bool_false),
