@@ -379,6 +379,23 @@ static void wb_end(struct writer *w)
 }
 
 /*
+ * Whether behind() runs as the copy goes: for drop-behind always; for a
+ * synced copy unless input_cold() left the writing to the final
+ * fdatasync(); never for O_DIRECT (nothing to write back) or without a
+ * sync.
+ */
+static bool writes_behind(const struct writer *w)
+{
+	unsigned int f = w->o->flags;
+
+	if (w->direct)
+		return false;
+	if (f & CTL_WRITE_DROP_BEHIND)
+		return true;
+	return !(f & CTL_WRITE_NO_SYNC) && !w->wb_defer;
+}
+
+/*
  * Start writeback of what completed as the copy goes, so the disk works
  * alongside and the final fdatasync() waits only for the tail. With
  * DROP_BEHIND, one step behind that, wait for those pages and drop them,
@@ -497,9 +514,7 @@ static int run(struct writer *w)
 					w->st->min_depth = w->cur;
 			}
 		}
-		/* Nothing to write back for O_DIRECT, or without a sync. */
-		if (!w->direct && ((o->flags & CTL_WRITE_DROP_BEHIND) ||
-				   !(o->flags & CTL_WRITE_NO_SYNC))) {
+		if (writes_behind(w)) {
 			err = behind(w, false);
 			if (err < 0 && !w->err)
 				w->err = err;
@@ -568,29 +583,100 @@ static bool uncached(int in, off_t *at)
 	       c.method == CTL_CACHE_CACHESTAT && c.cached * 2 < c.pages;
 }
 
+/* The alignment of the buffers in memory. */
+static size_t buf_align(const struct writer *w)
+{
+	return w->st->dio_mem_align > 4096 ? w->st->dio_mem_align : 4096;
+}
+
 /*
- * A copy from a regular file mostly not in the page cache waits for reads
- * from a disk, and writeback started behind it competes with them: on one
- * disk the reads queue behind the writes and come in smaller requests, and
- * the copy takes longer (2 GiB, ext4 on virtio, 2 CPUs: reads 1.4 GiB/s
- * alone, 0.8 GiB/s beside the writeback; the copy 1.6 s against 3.9 s, the
- * whole write 2.8 s against 4.3 s, cp && sync 2.7 s). Then nothing is
- * written back behind the copy: the final fdatasync() writes the file once
- * it is read, in one stream, as cp && sync does, and the input is read
- * with POSIX_FADV_SEQUENTIAL (a larger readahead), as cp does. From the
- * page cache, writeback behind lets the disk work while the copy runs
- * (2 GiB: 0.9 s against 1.8 s without). Drop-behind, asked for to keep the
- * page cache small, writes back as it goes either way. Decided from
- * cachestat(2) only: without it (before Linux 6.5) nothing changes.
+ * A regular file mostly not in the page cache (uncached(), AT its
+ * position), as the input of --direct or of a buffered copy
+ * (input_cold()): read it with O_DIRECT, into the aligned buffers,
+ * through a descriptor of its own (opened again through /proc/self/fd, so
+ * that the caller's keeps its flags). Filling the page cache with the
+ * input only to copy it once costs more than the reads themselves (2 GiB,
+ * cold: 1.7 s against 2.4 s through the page cache, 2.0 s with
+ * POSIX_FADV_SEQUENTIAL). Not from the page cache: that would read the
+ * disk again. Anything unaligned (the input's position, the chunk, the
+ * buffers) keeps the buffered read.
+ */
+static void direct_input(struct writer *w, off_t at)
+{
+	struct statx sx;
+	char path[64];
+	int fd;
+
+	if (statx(w->in, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0 ||
+	    !(sx.stx_mask & STATX_DIOALIGN) || !sx.stx_dio_offset_align ||
+	    at % sx.stx_dio_offset_align ||
+	    w->chunk % sx.stx_dio_offset_align ||
+	    sx.stx_dio_mem_align > buf_align(w))
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", w->in);
+	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (lseek(fd, at, SEEK_SET) != at) {
+		close(fd);
+		return;
+	}
+	w->in_caller = w->in;
+	w->in = fd;
+	w->in_own = true;
+	w->st->direct_input = true;
+}
+
+/* After direct_input(): the caller's descriptor ends where the data read
+ * ended, as if it had been read. */
+static void direct_input_end(struct writer *w)
+{
+	off_t end = lseek(w->in, 0, SEEK_CUR);
+
+	if (end >= 0)
+		lseek(w->in_caller, end, SEEK_SET);
+	close(w->in);
+	w->in = w->in_caller;
+	w->in_own = false;
+}
+
+/*
+ * A buffered copy from a regular file mostly not in the page cache waits
+ * for reads from a disk, and writeback started behind it competes with
+ * them: on one disk the reads queue behind the writes and come in smaller
+ * requests, and the copy takes longer (2 GiB, ext4 on virtio, 2 CPUs:
+ * reads 1.4 GiB/s alone, 0.8 GiB/s beside the writeback; the copy 1.6 s
+ * against 3.9 s, the whole write 2.8 s against 4.3 s, cp && sync 2.7 s).
+ * Then nothing is written back behind the copy: the final fdatasync()
+ * writes the file once it is read, in one stream, as cp && sync does.
+ * Drop-behind (asked for to keep the page cache small) and a throttle
+ * (which paces the writes as they go) still write back as they go.
+ *
+ * Such an input is also read with O_DIRECT (direct_input()) into the
+ * buffers, and written from there (write_body()), rather than copied by
+ * copy_file_range(2): that would fill the page cache with the input only
+ * to copy it once, and every page cache page filled costs time, the more
+ * on a virtual machine that hands freed guest memory back to its host
+ * (2 GiB, cold, five shuffled rounds, twice: 5.6 and 5.4 s median this
+ * way against 9.4 and 10.3 s for cp && sync; through copy_file_range
+ * 10.1 s against 8.0 s). Where O_DIRECT does not apply (its position or the chunk not
+ * aligned, no STATX_DIOALIGN) the input is read through the page cache
+ * with POSIX_FADV_SEQUENTIAL (a larger readahead), as cp does. Decided
+ * from cachestat(2) only: without it (before Linux 6.5) nothing changes.
  */
 static void input_cold(struct writer *w)
 {
+	const struct ctl_write_opts *o = w->o;
 	off_t at;
 
-	if ((w->o->flags & CTL_WRITE_DROP_BEHIND) || !uncached(w->in, &at))
+	if (!uncached(w->in, &at))
 		return;
-	w->wb_defer = true;
-	posix_fadvise(w->in, at, 0, POSIX_FADV_SEQUENTIAL);
+	if (!(o->flags & (CTL_WRITE_DROP_BEHIND | CTL_WRITE_NO_SYNC)) &&
+	    !o->throttle)
+		w->wb_defer = true;
+	direct_input(w, at);
+	if (!w->in_own)
+		posix_fadvise(w->in, at, 0, POSIX_FADV_SEQUENTIAL);
 }
 
 /* One kernel copy of up to a chunk at w->pos. */
@@ -621,7 +707,8 @@ static const char *kcopy_step(enum ctl_wengine how)
  * copy through user space. io_uring gains nothing there: ext4 has no
  * non-blocking buffered write, so each one is handed to an io-wq worker
  * that copies the buffer again on the other CPU. A depth or a throttle
- * asks for io_uring (these copies have no depth); O_DIRECT cannot splice.
+ * asks for io_uring (these copies have no depth); O_DIRECT cannot splice,
+ * and an input read with O_DIRECT (input_cold()) goes through the buffers.
  * Returns 0, -errno, or 1 when this does not apply (input untouched).
  */
 static int kernel_copy(struct writer *w, const struct stat *out)
@@ -632,7 +719,8 @@ static int kernel_copy(struct writer *w, const struct stat *out)
 	struct stat in;
 
 	if (o->engine != CTL_WENGINE_URING || o->depth || o->throttle ||
-	    w->direct || !S_ISREG(out->st_mode) || fstat(w->in, &in) < 0)
+	    w->direct || w->in_own || !S_ISREG(out->st_mode) ||
+	    fstat(w->in, &in) < 0)
 		return 1;
 	if (S_ISFIFO(in.st_mode))
 		how = CTL_WENGINE_SPLICE;
@@ -640,8 +728,6 @@ static int kernel_copy(struct writer *w, const struct stat *out)
 		how = CTL_WENGINE_COPY_RANGE;
 	else
 		return 1;
-	if (how == CTL_WENGINE_COPY_RANGE && !(o->flags & CTL_WRITE_NO_SYNC))
-		input_cold(w);
 	w->depth = 0; /* behind(): nothing in flight, all up to pos is done */
 	w->st->depth = w->st->min_depth = 1;
 	for (;;) {
@@ -676,8 +762,7 @@ static int kernel_copy(struct writer *w, const struct stat *out)
 		w->st->bytes += (uint64_t)n;
 		if (o->progress)
 			o->progress(o->arg, w->st->bytes);
-		if ((o->flags & CTL_WRITE_DROP_BEHIND) ||
-		    (!(o->flags & CTL_WRITE_NO_SYNC) && !w->wb_defer)) {
+		if (writes_behind(w)) {
 			int err = behind(w, false);
 
 			if (err < 0)
@@ -740,68 +825,12 @@ static int direct_trim(struct writer *w)
 	return ftruncate(w->fd, (off_t)end) < 0 ? neg_errno() : 0;
 }
 
-/* The alignment of the buffers in memory. */
-static size_t buf_align(const struct writer *w)
-{
-	return w->st->dio_mem_align > 4096 ? w->st->dio_mem_align : 4096;
-}
-
-/*
- * --direct from a regular file mostly not in the page cache: read it with
- * O_DIRECT too, into the aligned buffers, through a descriptor of its own
- * (opened again through /proc/self/fd, so that the caller's keeps its
- * flags). Filling the page cache with the input only to copy it once
- * costs more than the reads themselves (2 GiB, cold: 1.7 s against 2.4 s
- * through the page cache, 2.0 s with POSIX_FADV_SEQUENTIAL). Not from the
- * page cache: that would read the disk again. Anything unaligned (the
- * input's position, the chunk, the buffers) keeps the buffered read.
- */
-static void direct_input(struct writer *w)
-{
-	struct statx sx;
-	char path[64];
-	off_t at;
-	int fd;
-
-	if (!uncached(w->in, &at) ||
-	    statx(w->in, "", AT_EMPTY_PATH, STATX_DIOALIGN, &sx) < 0 ||
-	    !(sx.stx_mask & STATX_DIOALIGN) || !sx.stx_dio_offset_align ||
-	    at % sx.stx_dio_offset_align ||
-	    w->chunk % sx.stx_dio_offset_align ||
-	    sx.stx_dio_mem_align > buf_align(w))
-		return;
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", w->in);
-	fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (lseek(fd, at, SEEK_SET) != at) {
-		close(fd);
-		return;
-	}
-	w->in_caller = w->in;
-	w->in = fd;
-	w->in_own = true;
-	w->st->direct_input = true;
-}
-
-/* After direct_input(): the caller's descriptor ends where the data read
- * ended, as if it had been read. */
-static void direct_input_end(struct writer *w)
-{
-	off_t end = lseek(w->in, 0, SEEK_CUR);
-
-	if (end >= 0)
-		lseek(w->in_caller, end, SEEK_SET);
-	close(w->in);
-	w->in = w->in_caller;
-	w->in_own = false;
-}
-
 /* O_DIRECT: alignment, an unaligned head written buffered, then DIO on. */
 static int direct_setup(struct writer *w)
 {
 	struct statx sx;
 	uint64_t head;
+	off_t at;
 	ssize_t n;
 	int fl, err;
 
@@ -843,7 +872,8 @@ static int direct_setup(struct writer *w)
 			return 0;
 		}
 	}
-	direct_input(w);
+	if (uncached(w->in, &at))
+		direct_input(w, at);
 	fl = fcntl(w->fd, F_GETFL);
 	if (fl < 0 || fcntl(w->fd, F_SETFL, fl | O_DIRECT) < 0) {
 		w->st->step = "O_DIRECT";
@@ -974,6 +1004,8 @@ int ctl_write_stream(const char *path, int in_fd,
 	err = 0;
 	if (opts->flags & CTL_WRITE_DIRECT)
 		err = direct_setup(&w);
+	else
+		input_cold(&w);
 	/* PWRITE: plain system calls only. */
 	if (opts->engine == CTL_WENGINE_URING &&
 	    !(opts->flags & CTL_WRITE_DIRECT) &&

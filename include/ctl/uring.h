@@ -155,8 +155,10 @@ struct ctl_write_stats {
  * time): a disk too small fails with -ENOSPC before a byte is written;
  * such an input mostly not in the page cache (cachestat(2)) is read with
  * O_DIRECT too, through a descriptor of its own, IN_FD then set to where
- * the data read ended (ST->direct_input). Buffered, from such an input,
- * no writeback is started behind the copy (it would slow down its reads):
+ * the data read ended (ST->direct_input). Buffered, such an input is read
+ * with O_DIRECT in the same way (ST->direct_input; written by io_uring or
+ * pwrite, not copy_file_range), and no writeback is started behind the
+ * copy (it would slow down its reads; not with DROP_BEHIND or a throttle):
  * the final fdatasync() writes it all.
  * Returns 0 or -errno (-EINVAL when O_DIRECT is asked for and the file
  * system reports no alignment).

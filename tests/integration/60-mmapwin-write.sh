@@ -47,6 +47,39 @@ expect_grep "BYTES=\"$((24 << 20))\" ENGINE=\"uring\" DEPTH=\"2\"" "$WORK/out"
 cmp "$E/src" "$E/a3" || fail "uring copy differs"
 rm -f "$E"/a*
 
+# --- a file on stdin mostly not in the page cache: read with O_DIRECT
+# into the buffers, written through the page cache with io_uring (not
+# copy_file_range, which would cache the input too); stdin is left at the
+# end of what was read. (coreutils: iflag=nocache count=0 drops a file's
+# clean pages.)
+uncache() { dd if="$1" iflag=nocache count=0 status=none || fail "dd nocache $1"; }
+sync "$E/src" "$E/odd"
+uncache "$E/src"
+{ "$M" write "$E/a" -P >"$WORK/out" && cat >"$WORK/rest"; } <"$E/src" || fail "cold copy"
+expect_grep "BYTES=\"$((24 << 20))\" ENGINE=\"uring\"" "$WORK/out"
+[ "$(fincore -n -b -o RES "$E/src" | tr -d " ")" = 0 ] || fail "the cold input was cached: $(fincore "$E/src")"
+cmp "$E/src" "$E/a" || fail "cold copy differs"
+[ ! -s "$WORK/rest" ] || fail "stdin not left at the end after a cold copy"
+# an odd length (the tail read short at the end of the file)
+uncache "$E/odd"
+expect_exit 0 "$M" write "$E/a1" -P <"$E/odd"
+expect_grep 'BYTES="1234567" ENGINE="uring"' "$WORK/out"
+cmp "$E/odd" "$E/a1" || fail "cold odd copy differs"
+# from an aligned position: the rest, read with O_DIRECT; from an
+# unaligned one the page cache (copy_file_range)
+for skip in 4096 1000; do
+	rm -f "$E/a2"
+	uncache "$E/src"
+	{ dd bs=$skip count=1 of=/dev/null status=none &&
+		"$M" write "$E/a2" -P >"$WORK/out"; } <"$E/src" || fail "cold copy after $skip bytes"
+	cmp "$E/a2" <(tail -c +$((skip + 1)) "$E/src") || fail "cold copy after $skip bytes differs"
+	case $skip in
+	4096) expect_grep "BYTES=\"$(((24 << 20) - 4096))\" ENGINE=\"uring\"" "$WORK/out" ;;
+	*) expect_grep "BYTES=\"$(((24 << 20) - 1000))\" ENGINE=\"copy_file_range\"" "$WORK/out" ;;
+	esac
+done
+rm -f "$E"/a*
+
 # --- a pipe: spliced, whatever the cut of the producer's writes
 cat "$D/src" | "$M" write "$E/p" -P >"$WORK/out" || fail "pipe"
 expect_grep "BYTES=\"$((24 << 20))\" ENGINE=\"splice\" DEPTH=\"1\"" "$WORK/out"
@@ -193,15 +226,21 @@ cat "$D/odd" | "$M" write "$E/f1" -P >"$WORK/out1" 2>"$WORK/err1"
 rc2=$?
 "$M" write "$E/f2" -P --queue-depth 4 <"$E/odd" >"$WORK/out2" 2>"$WORK/err2"
 rc3=$?
+uncache "$E/odd"
+"$M" write "$E/f3" -P <"$E/odd" >"$WORK/out3" 2>"$WORK/err3"
+rc4=$?
 sysctl -q kernel.io_uring_disabled="$old"
-[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] ||
-	{ cat "$WORK"/err* >&2; fail "write with io_uring disabled exited $rc1 $rc2 $rc3"; }
+[ $rc1 = 0 ] && [ $rc2 = 0 ] && [ $rc3 = 0 ] && [ $rc4 = 0 ] ||
+	{ cat "$WORK"/err* >&2; fail "write with io_uring disabled exited $rc1 $rc2 $rc3 $rc4"; }
+# a cold file is read into the buffers (O_DIRECT): written with pwrite
+expect_grep 'io_uring unavailable \(io_uring_queue_init: Operation not permitted\); writing with pwrite' "$WORK/err3"
+expect_grep 'ENGINE="pwrite"' "$WORK/out3"
 expect_grep 'ENGINE="copy_file_range"' "$WORK/out"
 expect_grep 'ENGINE="splice"' "$WORK/out1"
 [ ! -s "$WORK/err" ] && [ ! -s "$WORK/err1" ] || fail "a notice without io_uring in use"
 expect_grep 'io_uring unavailable \(io_uring_queue_init: Operation not permitted\); writing with pwrite' "$WORK/err2"
 expect_grep 'ENGINE="pwrite"' "$WORK/out2"
-for f in f f1 f2; do cmp "$E/$f" "$D/odd" || fail "io_uring disabled: $f differs"; done
+for f in f f1 f2 f3; do cmp "$E/$f" "$D/odd" || fail "io_uring disabled: $f differs"; done
 
 # --- stdin closed, a directory, or cut short by a dying producer
 expect_exit 3 "$M" write "$E/c" <&-

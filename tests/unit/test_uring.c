@@ -1043,6 +1043,36 @@ static void progress_early(void *arg, uint64_t bytes)
 	close(fd);
 }
 
+/* The file at PATH holds the pattern of data, LEN bytes in all. */
+static void assert_pattern(const char *path, off_t len)
+{
+	char *got = malloc(DATA_LEN);
+	struct stat sb;
+	int fd = open(path, O_RDONLY);
+
+	assert_non_null(got);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(sb.st_size, len);
+	for (off_t at = 0; at < len; at += DATA_LEN) {
+		size_t n = len - at < DATA_LEN ? (size_t)(len - at) : DATA_LEN;
+
+		assert_int_equal(pread(fd, got, n, at), (ssize_t)n);
+		assert_memory_equal(got, data, n);
+	}
+	close(fd);
+	free(got);
+}
+
+/* PATH's file system tells an O_DIRECT alignment (statx STATX_DIOALIGN). */
+static bool dio_aligned(const char *path)
+{
+	struct statx sx;
+
+	return statx(AT_FDCWD, path, 0, STATX_DIOALIGN, &sx) == 0 &&
+	       (sx.stx_mask & STATX_DIOALIGN) && sx.stx_dio_offset_align;
+}
+
 /* BIG (LEN bytes): a file of at least BIG_LEN bytes, synced (clean pages). */
 static void make_big(char *big, size_t len)
 {
@@ -1110,10 +1140,12 @@ static void test_written_behind(void **state)
 }
 
 /*
- * From a file not in the page cache (read from the disk), copy_file_range
- * starts no writeback behind the copy: it would compete with the reads.
- * The final fdatasync() writes it all, so nothing is left dirty when the
- * call returns; with DROP_BEHIND it still writes back and drops as it goes.
+ * From a file not in the page cache (read from the disk), no writeback is
+ * started behind the copy: it would compete with the reads. The final
+ * fdatasync() writes it all, so nothing is left dirty when the call
+ * returns; with DROP_BEHIND it still writes back and drops as it goes.
+ * Either way the input is read with O_DIRECT into the buffers where its
+ * file system tells an alignment (ext4), else copy_file_range copies it.
  */
 static void test_cold_input_deferred(void **state)
 {
@@ -1142,11 +1174,15 @@ static void test_cold_input_deferred(void **state)
 		early_err = 0;
 		assert_int_equal(ctl_write_stream(dst, in, &o, &st), 0);
 		close(in);
-		assert_int_equal(st.engine, CTL_WENGINE_COPY_RANGE);
+		assert_int_equal(st.engine, st.direct_input
+						    ? CTL_WENGINE_URING
+						    : CTL_WENGINE_COPY_RANGE);
 		assert_true(early_seen);
 		if (early_err == ENOSYS)
 			skip(); /* no cachestat(2) before Linux 6.5 */
 		assert_int_equal(early_err, 0);
+		if (dio_aligned(big))
+			assert_true(st.direct_input);
 		if (drop)
 			assert_int_equal(early.dirty, 0);
 		else
@@ -1157,6 +1193,7 @@ static void test_cold_input_deferred(void **state)
 		assert_int_equal(after.dirty, 0);
 		assert_int_equal(stat(big, &sb), 0);
 		assert_int_equal(st.bytes, (uint64_t)sb.st_size);
+		assert_pattern(dst, sb.st_size);
 	}
 }
 
