@@ -176,6 +176,11 @@ die_write(const char *file, int e, const struct ctl_write_stats *st)
 		errx(CTL_EXIT_UNSUPP,
 		     "%s: the file system reports no O_DIRECT alignment (statx STATX_DIOALIGN); drop --direct",
 		     file);
+	/* All bytes were handed over, not all stored: say where it failed. */
+	if (e == -ENOSPC && strcmp(step, "fdatasync") == 0)
+		errx(CTL_EXIT_FAIL,
+		     "%s: no space left on device when the %llu bytes written were flushed (fdatasync); the file is incomplete: free space and retry",
+		     file, (unsigned long long)st->bytes);
 	if (e == -ENOSPC)
 		errx(CTL_EXIT_FAIL,
 		     "%s: no space left on device after %llu bytes; free space and retry",
