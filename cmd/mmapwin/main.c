@@ -255,7 +255,7 @@ static const struct option write_opts[] = {
 
 static const struct subcmd subcmds[] = {
 	{"patch",
-	 "patch FILE OFFSET [--data STRING | --from FILE] [--undo UNDOFILE] [--extend] [--no-sync] [--window SIZE]",
+	 "patch FILE OFFSET [--data STRING | --from FILE] [--undo UNDOFILE] [--extend] [--dry-run] [--no-sync] [--window SIZE]",
 	 patch_opts, 2, 2, cmd_patch},
 	{"read", "read FILE OFFSET LENGTH [--hex] [--window SIZE]", read_opts,
 	 3, 3, cmd_read},
@@ -270,7 +270,7 @@ static const struct subcmd subcmds[] = {
 	 "replace FILE OLD NEW [--max-count N] [--undo UNDOFILE] [--window SIZE] [--dry-run] [--break-hardlinks] [--no-sync] [--progress]",
 	 replace_opts, 3, 3, cmd_replace},
 	{"write",
-	 "write FILE [--offset N] [--truncate] [--direct] [--engine uring|pwrite] [--queue-depth N] [--chunk SIZE] [--drop-behind] [--throttle PCT] [--no-sync] [--progress]",
+	 "write FILE [--offset N] [--truncate] [--direct] [--engine uring|pwrite] [--queue-depth N] [--chunk SIZE] [--drop-behind] [--throttle PCT] [--dry-run] [--no-sync] [--progress]",
 	 write_opts, 1, 1, cmd_write},
 };
 
