@@ -14,6 +14,9 @@
 #              a loop device), so this row is mostly the kernel's: it
 #              shows that qdepth adds nothing that counts to a real write.
 #              CRUNS runs a round (few: each takes ~28 ms).
+#  start-up    (info) qdepth --version against sh -c :, the cost of
+#              starting each program, and what is left of "same value"
+#              once it is taken away: the work of each, in us.
 # Interleaved rounds on a loop device of its own (root, image on a tmpfs):
 # each round times RUNS (CRUNS) runs of every command, the order of the
 # pairs turned round every other round; the report gives min/median/max
@@ -76,8 +79,12 @@ round() {
 	add set "$(per_run_us "$Q" set -q --depth 64 "$n")"
 	add shc "$(changing_us sh)"
 	add setc "$(changing_us qdepth)"
+	add ver "$(per_run_us "$Q" --version)"
+	add shn "$(per_run_us sh -c :)"
 }
 round_rev() {
+	add shn "$(per_run_us sh -c :)"
+	add ver "$(per_run_us "$Q" --version)"
 	add setc "$(changing_us qdepth)"
 	add shc "$(changing_us sh)"
 	add set "$(per_run_us "$Q" set -q --depth 64 "$n")"
@@ -112,4 +119,19 @@ line() {
 line read show show cat cat 1.5
 line "same value" set set sh sh 1.0
 line change setc set shc sh 1.0
+# start-up alone, and the work left of "same value" without it: per round
+# (the pair ran in the same round), the median over the rounds (info)
+# paired KEY BASE: median over the rounds of KEY's time less BASE's
+paired() {
+	awk -v a="${t[$1]}" -v b="${t[$2]}" 'BEGIN {
+		n = split(a, x, " "); split(b, y, " ")
+		for (i = 1; i <= n; i++) print x[i] - y[i]
+	}' | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'
+}
+awk -v a="$(stats ver)" -v b="$(stats shn)" -v q="$(paired set ver)" -v e="$(paired sh shn)" 'BEGIN {
+	split(a, x, " "); split(b, y, " ")
+	printf "start-up   qdepth --version %5d/%5d/%5d us   sh -c : %5d/%5d/%5d us   ratio %.2f (info)\n",
+		x[1], x[2], x[3], y[1], y[2], y[3], x[2] / y[2]
+	printf "work       same value less start-up, median per round: qdepth set %d us, sh echo %d us (info)\n", q, e
+}'
 echo "linked: $(ldd "$Q" | awk '/=>/ {print $1}' | tr '\n' ' ')"
