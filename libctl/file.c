@@ -147,6 +147,19 @@ static int open_dir_of(const char *path, const char **name)
 	return fd < 0 ? neg_errno() : fd;
 }
 
+int ctl_file_save_ok(const char *path, int (*load)(const char *path))
+{
+	int err = ctl_file_dest_ok(path);
+
+	if (err <= 0)
+		return err;
+	err = load(path);
+	if (err == -ENOMSG || err == -EFBIG)
+		return -ENOMSG;
+	/* One cut short (no valid seal: -EBADMSG) is ours to replace. */
+	return err < 0 && err != -EBADMSG ? err : 1;
+}
+
 int ctl_file_dest_ok(const char *path)
 {
 	char dir[PATH_MAX];
@@ -165,8 +178,11 @@ int ctl_file_dest_ok(const char *path)
 	err = dir_of(path, dir, &name);
 	if (err < 0)
 		return err;
-	/* The temp file is created in the directory: it must be writable. */
-	return access(dir, W_OK) < 0 ? neg_errno() : exists;
+	/* The file is created in the directory: it must be writable and
+	 * searchable, by the credentials that will create it. */
+	return faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0
+		       ? neg_errno()
+		       : exists;
 }
 
 int ctl_file_fsync_dir(const char *path)

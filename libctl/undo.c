@@ -2,7 +2,6 @@
 /* The undo journal of in-place edits; the format is in ctl/undo.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <sys/platform/x86.h>
@@ -420,18 +419,6 @@ static int scan_records(int fd, uint64_t hlen, uint64_t size, int keep,
 	return 0;
 }
 
-/* A journal PATH that does not exist yet: can it be created? */
-static int dir_writable(const char *path)
-{
-	_cleanup_free_ char *copy = strdup(path);
-
-	if (!copy)
-		return -ENOMEM;
-	return faccessat(AT_FDCWD, dirname(copy), W_OK | X_OK, AT_EACCESS) < 0
-		       ? neg_errno()
-		       : 0;
-}
-
 /* FD, opened O_NONBLOCK (a FIFO named by mistake must not hang), is a
  * regular file (-EISDIR, -CTL_ENOTREG): made blocking again, *ST filled.
  * Returns 0 or -errno. */
@@ -561,8 +548,11 @@ int ctl_undo_open(const char *path, int tfd, const char *tpath,
 		return hlen;
 	fd = open_journal(path, check, sync, &info->found, hdr, (size_t)hlen,
 			  &st);
-	if (fd == -ENOENT && check)
-		return dir_writable(path);
+	/* Not there yet: could the real run create it? */
+	if (fd == -ENOENT && check) {
+		err = ctl_file_dest_ok(path);
+		return err < 0 ? err : 0;
+	}
 	if (fd < 0)
 		return fd;
 	if (check && st.st_size == 0)

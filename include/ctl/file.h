@@ -64,12 +64,24 @@ int ctl_file_write_atomic(const char *path, const void *buf, size_t len,
  * Whether PATH can be written by ctl_file_write_atomic(), asked before a
  * change whose undo record it is to hold (a change that cannot be undone
  * is not made): PATH is a regular file or does not exist, and its
- * directory exists and is writable. Whether an existing PATH is the
+ * directory exists and is writable and searchable (effective IDs).
+ * Whether an existing PATH is the
  * caller's to replace (a save file of its own) is the caller's to check.
  * Returns 1 when PATH exists, 0 when not, or -errno: -EISDIR,
  * -CTL_ENOTREG, -ENOENT for a missing directory, -EACCES, -EROFS...
  */
 int ctl_file_dest_ok(const char *path);
+
+/*
+ * Whether a tool may write its save file PATH (set --save), asked before
+ * anything is changed: ctl_file_dest_ok(), and an existing PATH must be
+ * one of the tool's save files as LOAD(PATH) reads it (0), or one cut
+ * short (-EBADMSG there: an empty file too), never another file replaced
+ * by mistake. Returns 1 when PATH exists, 0 when not, -ENOMSG when it
+ * exists and is not the tool's (LOAD said -ENOMSG or -EFBIG), or -errno
+ * of ctl_file_dest_ok() or LOAD.
+ */
+int ctl_file_save_ok(const char *path, int (*load)(const char *path));
 
 /* Flags of ctl_file_write_atomic_flags(). */
 enum {

@@ -522,6 +522,38 @@ static void test_not_a_journal(void **state)
 	assert_int_equal(ctl_undo_apply(dir, 0, NULL, NULL, &info), -EISDIR);
 }
 
+/* A dry run (CTL_UNDO_CHECK) of a journal not there yet creates nothing
+ * and answers what the real run would meet: 0 where it could be made,
+ * the error where it could not (no directory, a file as directory, a
+ * name ending in '/', which names a directory, not a journal). */
+static void test_check_new_journal(void **state)
+{
+	char p[128];
+	struct ctl_undo *u = NULL;
+	struct stat st;
+	int fd;
+
+	(void)state;
+	fresh();
+	fd = open(target, O_RDWR);
+	assert_true(fd >= 0);
+	assert_int_equal(ctl_undo_open(journal, fd, target, CTL_UNDO_CHECK,
+				       NULL, &u),
+			 0);
+	assert_null(u);
+	assert_int_equal(stat(journal, &st), -1);
+	snprintf(p, sizeof(p), "%s/nodir/undo", dir);
+	assert_int_equal(ctl_undo_open(p, fd, target, CTL_UNDO_CHECK, NULL, &u),
+			 -ENOENT);
+	snprintf(p, sizeof(p), "%s/undo.d/", dir);
+	assert_int_equal(ctl_undo_open(p, fd, target, CTL_UNDO_CHECK, NULL, &u),
+			 -ENOENT);
+	snprintf(p, sizeof(p), "%s/undo", target);
+	assert_int_equal(ctl_undo_open(p, fd, target, CTL_UNDO_CHECK, NULL, &u),
+			 -ENOTDIR);
+	close(fd);
+}
+
 /* Inputs never block: a FIFO as the journal, or put in the target's
  * place, is refused at once (an open for reading would wait for a
  * writer forever). */
@@ -800,6 +832,7 @@ int main(void)
 		cmocka_unit_test(test_refuses_other_file),
 		cmocka_unit_test(test_not_a_journal),
 		cmocka_unit_test(test_fifo_never_blocks),
+		cmocka_unit_test(test_check_new_journal),
 		cmocka_unit_test(test_torn_tail),
 		cmocka_unit_test(test_corrupt_middle),
 		cmocka_unit_test(test_extend_restored),
