@@ -38,6 +38,18 @@ void cli_check_bounds(const char *sub, const struct cli_range *r, bool others,
 			sub, r->min_opt, r->min, r->max_opt, r->max);
 }
 
+void cli_save_unwritable(int prio, const char *file, int err)
+{
+	if (err == -ENOMSG)
+		cli_say(prio,
+			"%s: cannot write save file: exists and is not a %s save file; refusing to replace it (remove it or name another file)",
+			file, program_invocation_short_name);
+	else
+		cli_say(prio, "%s: cannot write save file: %s%s", file,
+			ctl_file_strerror(-err),
+			err == -ENOENT ? " (does the directory exist?)" : "");
+}
+
 void cli_save_loaded(const char *file, int err, size_t records)
 {
 	const char *tool = program_invocation_short_name;

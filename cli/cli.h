@@ -169,6 +169,13 @@ void cli_check_bounds(const char *sub, const struct cli_range *r, bool others,
  */
 void cli_save_loaded(const char *file, int err, size_t records);
 
+/*
+ * set --save FILE cannot be written (ERR: of the tool's ctl_*_save_ok()
+ * before the change, or of the write after it): says why at PRIO, as
+ * "TOOL: FILE: cannot write save file: ...", naming the fix.
+ */
+void cli_save_unwritable(int prio, const char *file, int err);
+
 /* ---- tables (cli/table.c) ---- */
 
 /*

@@ -713,18 +713,18 @@ int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n)
 	return 0;
 }
 
-int ctl_queue_save_ok(const char *path)
+/* ctl_queue_load() for ctl_file_save_ok(): what PATH is, nothing kept. */
+static int queue_load_only(const char *path)
 {
 	_cleanup_free_ struct ctl_queue *qs = NULL;
 	size_t n;
-	int err = ctl_file_dest_ok(path);
 
-	if (err <= 0)
-		return err;
-	err = ctl_queue_load(path, &qs, &n);
-	if (err == -ENOMSG || err == -EFBIG)
-		return -ENOMSG;
-	return err < 0 && err != -EBADMSG ? err : 1;
+	return ctl_queue_load(path, &qs, &n);
+}
+
+int ctl_queue_save_ok(const char *path)
+{
+	return ctl_file_save_ok(path, queue_load_only);
 }
 
 /* mkdir <root>PARENT/NAME (MODE); an existing one is fine. */

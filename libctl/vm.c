@@ -678,6 +678,19 @@ int ctl_vm_save_read(const char *path, struct ctl_vm_save *s)
 	return ctl_vm_save_parse(buf, len, s);
 }
 
+/* ctl_vm_save_read() for ctl_file_save_ok(): what PATH is, nothing kept. */
+static int save_read_only(const char *path)
+{
+	struct ctl_vm_save s;
+
+	return ctl_vm_save_read(path, &s);
+}
+
+int ctl_vm_save_ok(const char *path)
+{
+	return ctl_file_save_ok(path, save_read_only);
+}
+
 int ctl_vm_auto_compute(const struct ctl_vm_auto_in *in,
 			struct ctl_vm_auto *out)
 {

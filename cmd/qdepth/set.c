@@ -253,18 +253,6 @@ static int report_jobs(struct opts *o, struct ctl_out *out, const struct job *j,
 	return rc_max(rc, cli_table_print(&o->cli, out));
 }
 
-static void warn_save(const char *path, int e)
-{
-	if (e == -ENOMSG)
-		cli_warn(
-			"%s: cannot write save file: exists and is not a qdepth save file; refusing to replace it (remove it or name another file)",
-			path);
-	else
-		cli_warn("%s: cannot write save file: %s%s", path,
-			 ctl_file_strerror(-e),
-			 e == -ENOENT ? " (does the directory exist?)" : "");
-}
-
 /*
  * Record the queues' values from before the change in --save FILE. A run
  * that changes nothing leaves an existing FILE alone: it holds the values
@@ -291,7 +279,7 @@ static int save_before(struct opts *o, const struct job *j, size_t n)
 	e = ctl_queue_save(o->cli.save, qs, k);
 	free(qs);
 	if (e < 0)
-		warn_save(o->cli.save, e);
+		cli_save_unwritable(LOG_WARNING, o->cli.save, e);
 	return e;
 }
 
@@ -374,7 +362,7 @@ int cmd_set(struct opts *o, struct ctl_strv *targets)
 	e = o->cli.save && !o->cli.dry_run ? ctl_queue_save_ok(o->cli.save) : 0;
 	if (e < 0) {
 		/* A change that cannot be undone is not made... */
-		warn_save(o->cli.save, e);
+		cli_save_unwritable(LOG_WARNING, o->cli.save, e);
 		skip_planned(jobs, it.n, ": the save file cannot be written");
 	} else if (run_jobs(o, jobs, it.n) == 0 && o->cli.save &&
 		   !o->cli.dry_run && (e = save_before(o, jobs, it.n)) < 0) {

@@ -166,42 +166,6 @@ static int dropin_put(const struct opts *o, int val)
 		       : ctl_vm_persist(o->root, (unsigned int)val);
 }
 
-/* --save FILE cannot be written: said, exit 3. */
-static int save_fail(const char *path, int err)
-{
-	if (err == -ENOMSG)
-		cli_say(LOG_ERR,
-			"%s: cannot write save file: exists and is not a swapadj save file; refusing to replace it (remove it or name another file)",
-			path);
-	else
-		cli_say(LOG_ERR, "%s: cannot write save file: %s%s", path,
-			ctl_file_strerror(-err),
-			err == -ENOENT ? " (does the directory exist?)" : "");
-	return CTL_EXIT_FAIL;
-}
-
-/*
- * Whether --save PATH can be written, asked before anything is changed:
- * a change that cannot be undone is not made. A FIFO or directory is
- * refused (rename(2) would replace the one, fail late on the other), so
- * is a file that is not a swapadj save file (never replaced by mistake);
- * one cut short is ours to replace. *EXISTS: PATH is such a file.
- * Returns 0 or -errno (-ENOMSG: another file).
- */
-static int save_check(const char *path, bool *exists)
-{
-	struct ctl_vm_save prev;
-	int err = ctl_file_dest_ok(path);
-
-	*exists = err > 0;
-	if (err <= 0)
-		return err;
-	err = ctl_vm_save_read(path, &prev);
-	if (err == -ENOMSG || err == -EFBIG)
-		return -ENOMSG;
-	return err < 0 && err != -EBADMSG ? err : 0;
-}
-
 /*
  * Before the change: what --save records (REC: the value OLD, and with
  * --persist what the drop-in holds) and whether it can be written.
@@ -224,8 +188,15 @@ static int save_prepare(const struct opts *o, unsigned int old,
 		if (err < 0)
 			return vm_fail(o, CTL_VM_PERSIST_FILE, err);
 	}
-	err = save_check(o->cli.save, exists);
-	return err < 0 ? save_fail(o->cli.save, err) : 0;
+	/* A change that cannot be undone is not made: a FIFO, a directory
+	 * or another tool's file as --save FILE is refused now. */
+	err = ctl_vm_save_ok(o->cli.save);
+	*exists = err > 0;
+	if (err < 0) {
+		cli_save_unwritable(LOG_ERR, o->cli.save, err);
+		return CTL_EXIT_FAIL;
+	}
+	return 0;
 }
 
 /*

@@ -224,11 +224,9 @@ int ctl_queue_save(const char *path, const struct ctl_queue *qs, size_t n);
 int ctl_queue_load(const char *path, struct ctl_queue **qs, size_t *n);
 
 /*
- * Whether `set --save PATH` may write PATH, asked before anything is
- * changed: ctl_file_dest_ok(), and an existing PATH must be a qdepth save
- * file as ctl_queue_load() reads it, or one cut short (-EBADMSG there: an
- * empty file too), never another file replaced by mistake. Returns 1 when
- * PATH exists, 0 when not, -ENOMSG when it exists and is not a qdepth save
+ * Whether `set --save PATH` may write PATH: ctl_file_save_ok() with
+ * ctl_queue_load() as the judge of an existing file. Returns 1 when PATH
+ * exists, 0 when not, -ENOMSG when it exists and is not a qdepth save
  * file (or is over 1 MiB), or -errno as ctl_file_dest_ok().
  */
 int ctl_queue_save_ok(const char *path);

@@ -198,6 +198,14 @@ int ctl_vm_save_write(const char *path, const struct ctl_vm_save *s);
  */
 int ctl_vm_save_read(const char *path, struct ctl_vm_save *s);
 
+/*
+ * Whether `set --save PATH` may write PATH: ctl_file_save_ok() with
+ * ctl_vm_save_read() as the judge of an existing file. Returns 1 when
+ * PATH exists, 0 when not, -ENOMSG when it exists and is not a swapadj
+ * save file (or is too large), or -errno as ctl_file_dest_ok().
+ */
+int ctl_vm_save_ok(const char *path);
+
 /* Inputs of the adaptive rule. */
 struct ctl_vm_auto_in {
 	uint64_t total; /* MemTotal, KiB */

@@ -252,6 +252,52 @@ static void test_dest_ok(void **state)
 	assert_int_equal(chdir("/"), 0);
 }
 
+/* A tool's loader for test_save_ok: the first byte says what it found. */
+static int judge(const char *file)
+{
+	char c = 0;
+	int fd = open(file, O_RDONLY), n;
+
+	if (fd < 0)
+		return -errno;
+	n = (int)read(fd, &c, 1);
+	close(fd);
+	switch (n == 1 ? c : 0) {
+	case 'o': /* ours */
+		return 0;
+	case 'c': /* ours, cut short */
+		return -EBADMSG;
+	case 'b': /* too large to be ours */
+		return -EFBIG;
+	case 'e':
+		return -EACCES;
+	default: /* another file */
+		return -ENOMSG;
+	}
+}
+
+/* The one rule of set --save FILE (qdepth and swapadj): another file is
+ * never replaced, one of ours (even cut short) is. */
+static void test_save_ok(void **state)
+{
+	(void)state;
+	assert_int_equal(ctl_file_save_ok(at("s.new"), judge), 0);
+	fake_write("s.ours", "o\n");
+	assert_int_equal(ctl_file_save_ok(at("s.ours"), judge), 1);
+	fake_write("s.cut", "c\n");
+	assert_int_equal(ctl_file_save_ok(at("s.cut"), judge), 1);
+	fake_write("s.other", "x\n");
+	assert_int_equal(ctl_file_save_ok(at("s.other"), judge), -ENOMSG);
+	fake_write("s.big", "b\n");
+	assert_int_equal(ctl_file_save_ok(at("s.big"), judge), -ENOMSG);
+	fake_write("s.err", "e\n");
+	assert_int_equal(ctl_file_save_ok(at("s.err"), judge), -EACCES);
+	/* ctl_file_dest_ok() first: the loader never sees these. */
+	assert_int_equal(ctl_file_save_ok(at("nodir/s"), judge), -ENOENT);
+	assert_int_equal(ctl_file_save_ok(fake_root, judge), -EISDIR);
+	assert_int_equal(ctl_file_save_ok("/dev/null", judge), -CTL_ENOTREG);
+}
+
 /* Milliseconds with the fraction, never going back; and as a timespec. */
 static void test_now_ms(void **state)
 {
@@ -287,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_seal),
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_dest_ok),
+		cmocka_unit_test(test_save_ok),
 		cmocka_unit_test(test_now_ms),
 	};
 
