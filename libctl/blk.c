@@ -260,10 +260,10 @@ static int resolve_devno(struct walk *w, unsigned int maj, unsigned int min,
 	char dir[64], path[80], name[NAME_MAX + 1], sub[256];
 	int err;
 
-	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", maj, min);
-	err = ctl_root_realname(w->r, dir, name, sizeof(name));
+	err = ctl_root_devname(w->r, makedev(maj, min), name, sizeof(name));
 	if (err < 0)
-		return err == -ENOENT ? -ENODEV : err;
+		return err;
+	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", maj, min);
 	if (!exists(w->r, dir, "partition"))
 		return expand_disk(w, name, level, via);
 	snprintf(path, sizeof(path), "%s/..", dir);

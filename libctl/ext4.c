@@ -470,15 +470,6 @@ int ctl_ext4_sb_writable(const char *dev, struct ctl_ext4_sb *sb)
 	return sb->needs_recovery ? -EUCLEAN : 0;
 }
 
-int ctl_ext4_kname(const struct ctl_root *r, dev_t dev, char *buf, size_t len)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(dev),
-		 minor(dev));
-	return ctl_root_realname(r, path, buf, len);
-}
-
 static int proc_path(char *buf, size_t len, const char *pre, const char *kname,
 		     const char *post)
 {
@@ -800,7 +791,7 @@ static int fs_read_mounted(const struct ctl_root *r, int flags,
 		return fs_fail(fs, CTL_EXT4_AT_FSTYPE, -EMEDIUMTYPE);
 	if (!fs->dev[0] && fs->m.source[0] == '/')
 		snprintf(fs->dev, sizeof(fs->dev), "%s", fs->m.source);
-	err = ctl_ext4_kname(r, fs->m.dev, fs->kname, sizeof(fs->kname));
+	err = ctl_root_devname(r, fs->m.dev, fs->kname, sizeof(fs->kname));
 	if (err == 0)
 		err = ctl_ext4_live_read(r, fs->kname, &fs->live);
 	if (err < 0)

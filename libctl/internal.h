@@ -102,13 +102,6 @@ int ctl_ext4_sb_writable(const char *dev, struct ctl_ext4_sb *sb);
 int ctl_ext4_sb_write(const char *dev, const char *mount_opts, int data);
 
 /*
- * The kernel name ("loop3", "dm-0") of block device DEV, as the
- * /proc/fs/ext4 and /proc/fs/jbd2 directories name it, via
- * <root>/sys/dev/block/MAJ:MIN. Returns 0 or -errno.
- */
-int ctl_ext4_kname(const struct ctl_root *r, dev_t dev, char *buf, size_t len);
-
-/*
  * Read <root>/proc/fs/ext4/KNAME/options, which always lists data= and
  * commit=. Returns 0, -ENOENT when the ext4 driver does not serve KNAME,
  * -EINVAL for a KNAME that is no name, or -errno.

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "ctl/attr.h"
@@ -225,6 +226,17 @@ int ctl_root_realname(const struct ctl_root *r, const char *path, char *buf,
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
 	return ctl_fmt(buf, len, "%s", base) < 0 ? -ENAMETOOLONG : 0;
+}
+
+int ctl_root_devname(const struct ctl_root *r, dev_t dev, char *buf, size_t len)
+{
+	char path[64];
+	int err;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(dev),
+		 minor(dev));
+	err = ctl_root_realname(r, path, buf, len);
+	return err == -ENOENT ? -ENODEV : err;
 }
 
 int ctl_root_read_file(const struct ctl_root *r, const char *path, char *buf,

@@ -80,23 +80,10 @@ static int parse_devno(const char *word, unsigned int *maj, unsigned int *min)
 	       parse_num(colon + 1, colon + strlen(colon), min);
 }
 
-/* The kernel name of device DEV in the root's sysfs, into NAME. */
-static int sysfs_name(const struct ctl_root *r, dev_t dev, char *name,
-		      size_t len)
-{
-	char dir[64];
-	int err;
-
-	snprintf(dir, sizeof(dir), "/sys/dev/block/%u:%u", major(dev),
-		 minor(dev));
-	err = ctl_root_realname(r, dir, name, len);
-	return err == -ENOENT ? -ENODEV : err;
-}
-
 /* A device known only by its number: no node was looked at. */
 static int by_devno(const struct ctl_root *r, dev_t dev, struct ctl_target *t)
 {
-	int err = sysfs_name(r, dev, t->name, sizeof(t->name));
+	int err = ctl_root_devname(r, dev, t->name, sizeof(t->name));
 
 	if (err < 0)
 		return err;
@@ -123,7 +110,7 @@ static int by_node(const struct ctl_root *r, const char *node,
 	t->kind = CTL_TARGET_DEV;
 	t->dev = st->st_rdev;
 	t->st = *st;
-	if (!r || sysfs_name(r, t->dev, t->name, sizeof(t->name)) < 0)
+	if (!r || ctl_root_devname(r, t->dev, t->name, sizeof(t->name)) < 0)
 		t->name[0] = '\0';
 	return 0;
 }

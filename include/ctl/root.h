@@ -127,6 +127,14 @@ int ctl_root_realname(const struct ctl_root *r, const char *path, char *buf,
 		      size_t len);
 
 /*
+ * The kernel name of block device DEV (through the root's
+ * /sys/dev/block/MAJ:MIN) into BUF: "loop3", "vda1". Returns 0, -ENODEV
+ * when the root's sysfs has no such device, or -errno.
+ */
+int ctl_root_devname(const struct ctl_root *r, dev_t dev, char *buf,
+		     size_t len);
+
+/*
  * Read a whole small file (at most LEN-1 bytes) into BUF, NUL-terminated,
  * trailing newlines removed; opened as ctl_root_open_input() does. Returns
  * the length or -errno.

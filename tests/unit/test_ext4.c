@@ -192,11 +192,11 @@ static void test_live(void **state)
 	assert_int_equal(ctl_ext4_live_read(root, "a/b", &live), -EINVAL);
 
 	assert_int_equal(
-		ctl_ext4_kname(root, makedev(7, 3), kname, sizeof(kname)), 0);
+		ctl_root_devname(root, makedev(7, 3), kname, sizeof(kname)), 0);
 	assert_string_equal(kname, "loop3");
-	assert_int_equal(ctl_ext4_kname(root, makedev(7, 9), kname,
-					sizeof(kname)),
-			 -ENOENT);
+	assert_int_equal(ctl_root_devname(root, makedev(7, 9), kname,
+					  sizeof(kname)),
+			 -ENODEV);
 }
 
 static void test_jbd2(void **state)
@@ -755,8 +755,9 @@ static void test_fs_open_fails(void **state)
 			 -ENOTBLK);
 	assert_int_equal(fs.stage, CTL_EXT4_AT_TARGET);
 	ctl_ext4_fs_free(&fs);
-	/* ext4 in mountinfo, but no /proc/fs/ext4 for it. */
-	assert_int_equal(ctl_ext4_fs_open(nodrv, real, 0, &fs), -ENOENT);
+	/* ext4 in mountinfo, but no such device in its sysfs (so no
+	 * /proc/fs/ext4 name for it). */
+	assert_int_equal(ctl_ext4_fs_open(nodrv, real, 0, &fs), -ENODEV);
 	assert_int_equal(fs.stage, CTL_EXT4_AT_DRIVER);
 	assert_string_equal(fs.m.target, real);
 	assert_string_equal(fs.kname, "");
