@@ -61,12 +61,12 @@ int ctl_file_write_atomic(const char *path, const void *buf, size_t len,
 			  mode_t mode);
 
 /*
- * Whether PATH can be written by ctl_file_write_atomic(), asked before a
- * change whose undo record it is to hold (a change that cannot be undone
- * is not made): PATH is a regular file or does not exist, and its
- * directory exists and is writable and searchable (effective IDs).
- * Whether an existing PATH is the
- * caller's to replace (a save file of its own) is the caller's to check.
+ * Whether PATH can be written by ctl_file_write_atomic() (or created as
+ * an undo journal), asked before a change whose undo record it is to
+ * hold (a change that cannot be undone is not made): PATH is a regular
+ * file or does not exist, and its directory exists and is writable and
+ * searchable (effective IDs). Whether an existing PATH is the caller's
+ * to replace (a save file of its own) is the caller's to check.
  * Returns 1 when PATH exists, 0 when not, or -errno: -EISDIR,
  * -CTL_ENOTREG, -ENOENT for a missing directory, -EACCES, -EROFS...
  */
